@@ -1,0 +1,119 @@
+# bitsim — top-level build. Plain make, C11, pkg-config for every library.
+#
+#   make demo     install missing packages, build, run the main job on shipped defaults
+#   make test     install missing packages, build, run the fuzz smoke runs and all tests
+#   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench    speed figures (see README)
+#   make install  PREFIX=/usr/local DESTDIR=
+#   make deps     apt-get install whatever of DEB_PACKAGES is missing (sudo when not root)
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+DATADIR  = $(PREFIX)/share/bitsim
+VERSION  = 0.1.0
+
+CC      ?= cc
+PKGS     = sqlite3 gsl
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim \
+            -DBITSIM_VERSION='"$(VERSION)"' -DBITSIM_DATADIR='"$(DATADIR)"' \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
+
+# Debian packages every part needs; clang + its runtime build the libFuzzer smoke runs.
+DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libgsl-dev libcriterion-dev \
+               gnuplot-nox sqlite3 clang libclang-rt-14-dev
+
+BUILD    = build
+LIB_SRCS = $(filter-out sim/main.c,$(wildcard sim/*.c))
+LIB_OBJS = $(LIB_SRCS:sim/%.c=$(BUILD)/sim/%.o)
+HDRS     = $(wildcard sim/*.h)
+TEST_SRCS = $(wildcard tests/test_*.c)
+TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
+FUZZ_SRCS = $(wildcard tests/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
+# Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
+FUZZ_SECONDS ?= 8
+
+.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short
+.DELETE_ON_ERROR:
+
+all: bitsim
+
+bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
+	$(CC) $(BS_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c $(HDRS) $(wildcard tests/*.h) | $(BUILD)/tests
+	$(CC) $(BS_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags criterion 2>/dev/null) -c -o $@ $<
+
+$(BUILD)/run_tests: $(TEST_OBJS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+$(BUILD)/sim $(BUILD)/tests:
+	mkdir -p $@
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# The test command of the README and of .ci/run. Fuzz smoke runs first, so the last line
+# printed is Criterion's summary.
+test: deps
+	$(MAKE) --no-print-directory test-only
+
+test-only: bitsim $(BUILD)/run_tests fuzz-short
+	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2
+
+fuzz-short: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+	  name=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  BITSIM_HOME=$(CURDIR) $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	     $(BUILD)/corpus/$$name tests/corpus/$$name >$(BUILD)/$$name.log 2>&1 \
+	    || { tail -40 $(BUILD)/$$name.log; exit 1; }; \
+	done
+
+fuzz: FUZZ_SECONDS = 300
+fuzz: fuzz-short
+
+$(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) | $(BUILD)/sim
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
+	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	  build-asan/run_tests
+	BITSIM_HOME=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  build-asan/run_tests --jobs 2
+
+bench: bitsim
+	@BITSIM_HOME=$(CURDIR) sh tests/bench.sh
+
+demo: deps
+	$(MAKE) --no-print-directory bitsim
+	@BITSIM_HOME=$(CURDIR) sh tests/demo.sh
+
+install: bitsim
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR)/arch \
+	  $(DESTDIR)$(DATADIR)/plots
+	install -m 755 bitsim $(DESTDIR)$(PREFIX)/bin/bitsim
+	for d in models arch plots; do \
+	  for f in $$d/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(DATADIR)/$$d/; done; \
+	done; true
+
+clean:
+	rm -rf build build-asan bitsim out

@@ -1,0 +1,24 @@
+/* cmd.h — the subcommands of the bitsim binary (git's builtin table, see main.c).
+ *
+ * Each cmd_* lives in its own sim/cmd_*.c with its own usage text, takes the arguments after
+ * the subcommand name (argv[0] is the subcommand), accepts -h/--help, and returns the exit
+ * status: 0 ok, 1 bad input, 2 usage, 3 internal (err.h).
+ */
+#ifndef BITSIM_CMD_H
+#define BITSIM_CMD_H
+
+int cmd_model(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_cost(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_pareto(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+
+/* True when argv holds -h or --help (before any "--"). */
+int cmd_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,60 @@
+/* err.c — error values with one-line messages (see err.h for the convention). */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void err_clear(bs_error *e)
+{
+    if (e) {
+        e->code = BS_OK;
+        e->msg[0] = '\0';
+    }
+}
+
+int err_set(bs_error *e, int code, const char *fmt, ...)
+{
+    if (e) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+        e->code = code;
+    }
+    return code;
+}
+
+int err_at(bs_error *e, const char *file, long line, const char *field, const char *fmt, ...)
+{
+    if (!e)
+        return BS_EINPUT;
+    /* Built in place, piece by piece: a message is one line and may be cut, never overrun. */
+    size_t cap = sizeof e->msg, n = 0;
+    int w = snprintf(e->msg, cap, "%s", file ? file : "<input>");
+    n = w < 0 ? 0 : ((size_t)w < cap ? (size_t)w : cap - 1);
+    if (line > 0 && n < cap - 1) {
+        w = snprintf(e->msg + n, cap - n, ":%ld", line);
+        n = w < 0 ? n : (n + (size_t)w < cap ? n + (size_t)w : cap - 1);
+    }
+    if (field && n < cap - 1) {
+        w = snprintf(e->msg + n, cap - n, ": %s", field);
+        n = w < 0 ? n : (n + (size_t)w < cap ? n + (size_t)w : cap - 1);
+    }
+    if (n < cap - 2) {
+        w = snprintf(e->msg + n, cap - n, ": ");
+        n += 2;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg + n, cap - n, fmt, ap);
+        va_end(ap);
+    }
+    e->code = BS_EINPUT;
+    return BS_EINPUT;
+}
+
+int err_report(const bs_error *e)
+{
+    fprintf(stderr, "bitsim: %s\n", e->msg[0] ? e->msg : "unknown error");
+    return e->code ? e->code : BS_EINTERNAL;
+}

@@ -1,0 +1,104 @@
+/* main.c — bitsim's entry point: a table of subcommands, git-style.
+ *
+ * `bitsim CMD ARGS` runs cmd_CMD(ARGS); `bitsim help CMD` is `bitsim CMD --help`, so the two
+ * always agree. Adding a subcommand is one row here plus its sim/cmd_*.c file.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "err.h"
+
+#ifndef BITSIM_VERSION
+#define BITSIM_VERSION "0.1.0"
+#endif
+
+typedef struct subcommand {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand commands[] = {
+    {"model", cmd_model, "list the zoo, show a network's layers and per-pass op counts"},
+    {"trace", cmd_trace, "generate, check and rewrite training-decision traces"},
+    {"cost", cmd_cost, "evaluate one layer-pass on an accelerator"},
+    {"run", cmd_run, "replay a trace through an accelerator into the database"},
+    {"report", cmd_report, "per-layer, per-pass breakdown of one stored run"},
+    {"compare", cmd_compare, "compare stored runs of schemes against a baseline"},
+    {"plot", cmd_plot, "draw publication plots from the database with gnuplot"},
+    {"sweep", cmd_sweep, "explore a space of accelerator configurations"},
+    {"pareto", cmd_pareto, "list the non-dominated points of a sweep"},
+    {"merge", cmd_merge, "merge sharded sweep databases"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int cmd_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bitsim <command> [options]\n"
+            "       bitsim help <command>     (same as bitsim <command> --help)\n"
+            "       bitsim --version\n\n"
+            "bitsim replays what a quantized-training run decided (per-layer, per-iteration\n"
+            "precisions and densities) through a BitFusion-style accelerator model and stores\n"
+            "MAdds, BitOPs, cycles, energy and latency in SQLite.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nexit status: 0 ok, 1 bad input, 2 usage, 3 internal error\n");
+}
+
+static const subcommand *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return BS_EUSAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        usage(stdout);
+        return BS_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("bitsim %s\n", BITSIM_VERSION);
+        return BS_OK;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return BS_OK;
+        }
+        const subcommand *c = find_command(argv[2]);
+        if (!c) {
+            fprintf(stderr, "bitsim: unknown command '%s' (see bitsim --help)\n", argv[2]);
+            return BS_EUSAGE;
+        }
+        char *help_argv[] = {argv[2], "--help", NULL};
+        return c->fn(2, help_argv);
+    }
+    const subcommand *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "bitsim: unknown command '%s' (see bitsim --help)\n", name);
+        return BS_EUSAGE;
+    }
+    return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,277 @@
+/* table.c — rendering of result tables (see table.h). Cells are stored as strings with a
+ * numeric flag; widths are measured at print time so the text form lines up. */
+#include "table.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cell {
+    char *text;
+    bool numeric;
+} cell;
+
+struct table {
+    int n_cols;
+    char **cols;
+    cell *cells;
+    size_t n_cells, cap;
+    bool oom;
+};
+
+static const char *const format_names[] = {"table", "csv", "json", "markdown", "latex", NULL};
+
+int table_format_parse(const char *s)
+{
+    for (int i = 0; format_names[i]; i++)
+        if (strcmp(format_names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+const char *table_format_choices(void)
+{
+    return "table|csv|json|markdown|latex";
+}
+
+table *table_new(int n_cols, const char *const *cols)
+{
+    table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->n_cols = n_cols;
+    t->cols = calloc((size_t)n_cols, sizeof *t->cols);
+    if (!t->cols) {
+        free(t);
+        return NULL;
+    }
+    for (int i = 0; i < n_cols; i++) {
+        t->cols[i] = strdup(cols[i]);
+        if (!t->cols[i])
+            t->oom = true;
+    }
+    return t;
+}
+
+void table_free(table *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->n_cols; i++)
+        free(t->cols[i]);
+    for (size_t i = 0; i < t->n_cells; i++)
+        free(t->cells[i].text);
+    free(t->cols);
+    free(t->cells);
+    free(t);
+}
+
+void table_row(table *t)
+{
+    (void)t; /* rows are implicit: every n_cols cells make one; kept for readable callers */
+}
+
+static void add_cell(table *t, const char *s, bool numeric)
+{
+    if (t->n_cells == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        cell *c = realloc(t->cells, cap * sizeof *c);
+        if (!c) {
+            t->oom = true;
+            return;
+        }
+        t->cells = c;
+        t->cap = cap;
+    }
+    char *dup = strdup(s);
+    if (!dup) {
+        t->oom = true;
+        return;
+    }
+    t->cells[t->n_cells++] = (cell){dup, numeric};
+}
+
+void table_cell_str(table *t, const char *s)
+{
+    add_cell(t, s ? s : "", false);
+}
+
+void table_cell_u64(table *t, uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%" PRIu64, v);
+    add_cell(t, b, true);
+}
+
+void table_cell_i64(table *t, int64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%" PRId64, v);
+    add_cell(t, b, true);
+}
+
+void table_cell_double(table *t, const char *fmt, double v)
+{
+    char b[64];
+    if (!isfinite(v)) {
+        add_cell(t, "-", false);
+        return;
+    }
+    snprintf(b, sizeof b, fmt, v);
+    add_cell(t, b, true);
+}
+
+static void print_csv_field(FILE *out, const char *s)
+{
+    if (strpbrk(s, ",\"\n")) {
+        fputc('"', out);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', out);
+            fputc(*s, out);
+        }
+        fputc('"', out);
+    } else {
+        fputs(s, out);
+    }
+}
+
+static void print_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void print_latex_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (strchr("&%$#_{}", *s))
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+}
+
+static void print_text(const table *t, FILE *out, bool markdown)
+{
+    size_t *w = calloc((size_t)t->n_cols, sizeof *w);
+    if (!w)
+        return;
+    for (int c = 0; c < t->n_cols; c++)
+        w[c] = strlen(t->cols[c]);
+    for (size_t i = 0; i < t->n_cells; i++) {
+        size_t n = strlen(t->cells[i].text);
+        if (n > w[i % (size_t)t->n_cols])
+            w[i % (size_t)t->n_cols] = n;
+    }
+    const char *sep = markdown ? " | " : "  ";
+    if (markdown)
+        fputs("| ", out);
+    for (int c = 0; c < t->n_cols; c++)
+        fprintf(out, "%s%-*s", c ? sep : "", (int)w[c], t->cols[c]);
+    fputs(markdown ? " |\n" : "\n", out);
+    if (markdown) {
+        fputs("|", out);
+        for (int c = 0; c < t->n_cols; c++) {
+            fputc(' ', out);
+            for (size_t k = 0; k < w[c]; k++)
+                fputc('-', out);
+            fputs(" |", out);
+        }
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < t->n_cells; i++) {
+        int c = (int)(i % (size_t)t->n_cols);
+        if (c == 0 && markdown)
+            fputs("| ", out);
+        const cell *x = &t->cells[i];
+        if (x->numeric)
+            fprintf(out, "%s%*s", c ? sep : "", (int)w[c], x->text);
+        else
+            fprintf(out, "%s%-*s", c ? sep : "", (int)w[c], x->text);
+        if (c == t->n_cols - 1)
+            fputs(markdown ? " |\n" : "\n", out);
+    }
+    free(w);
+}
+
+bool table_print(const table *t, table_format f, FILE *out)
+{
+    if (t->oom || t->n_cells % (size_t)t->n_cols)
+        return false;
+    size_t n_rows = t->n_cells / (size_t)t->n_cols;
+    switch (f) {
+    case TABLE_TEXT:
+    case TABLE_MARKDOWN:
+        print_text(t, out, f == TABLE_MARKDOWN);
+        break;
+    case TABLE_CSV:
+        for (int c = 0; c < t->n_cols; c++) {
+            if (c)
+                fputc(',', out);
+            print_csv_field(out, t->cols[c]);
+        }
+        fputc('\n', out);
+        for (size_t i = 0; i < t->n_cells; i++) {
+            int c = (int)(i % (size_t)t->n_cols);
+            if (c)
+                fputc(',', out);
+            print_csv_field(out, t->cells[i].text);
+            if (c == t->n_cols - 1)
+                fputc('\n', out);
+        }
+        break;
+    case TABLE_JSON:
+        fputs("[\n", out);
+        for (size_t r = 0; r < n_rows; r++) {
+            fputs("  {", out);
+            for (int c = 0; c < t->n_cols; c++) {
+                const cell *x = &t->cells[r * (size_t)t->n_cols + (size_t)c];
+                if (c)
+                    fputs(", ", out);
+                print_json_string(out, t->cols[c]);
+                fputs(": ", out);
+                if (x->numeric)
+                    fputs(x->text, out);
+                else
+                    print_json_string(out, x->text);
+            }
+            fputs(r + 1 < n_rows ? "},\n" : "}\n", out);
+        }
+        fputs("]\n", out);
+        break;
+    case TABLE_LATEX:
+        fputs("\\begin{tabular}{", out);
+        for (int c = 0; c < t->n_cols; c++)
+            fputc(c ? 'r' : 'l', out);
+        fputs("}\n\\hline\n", out);
+        for (int c = 0; c < t->n_cols; c++) {
+            if (c)
+                fputs(" & ", out);
+            print_latex_text(out, t->cols[c]);
+        }
+        fputs(" \\\\\n\\hline\n", out);
+        for (size_t i = 0; i < t->n_cells; i++) {
+            int c = (int)(i % (size_t)t->n_cols);
+            if (c)
+                fputs(" & ", out);
+            print_latex_text(out, t->cells[i].text);
+            if (c == t->n_cols - 1)
+                fputs(" \\\\\n", out);
+        }
+        fputs("\\hline\n\\end{tabular}\n", out);
+        break;
+    default:
+        return false;
+    }
+    return true;
+}

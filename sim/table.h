@@ -1,0 +1,46 @@
+/* table.h — one result table, printed as text, CSV, JSON, Markdown or LaTeX.
+ *
+ * Every command that prints rows (model show, cost, report, compare, pareto) builds a table
+ * of cells and lets this module render it, so `--format table|csv|json|markdown|latex` means
+ * the same everywhere (the jq/curl habit: human output next to machine output). Cells are
+ * text; numeric cells are right-aligned in text output and unquoted in JSON.
+ */
+#ifndef BITSIM_TABLE_H
+#define BITSIM_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum table_format {
+    TABLE_TEXT,
+    TABLE_CSV,
+    TABLE_JSON,
+    TABLE_MARKDOWN,
+    TABLE_LATEX,
+    TABLE_FORMAT_COUNT
+} table_format;
+
+typedef struct table table;
+
+/* Parses "table", "csv", "json", "markdown", "latex"; -1 if unknown. */
+int table_format_parse(const char *s);
+/* "table|csv|json|markdown|latex", for usage texts. */
+const char *table_format_choices(void);
+
+/* A table with n_cols columns named by cols[] (copied). NULL when out of memory. */
+table *table_new(int n_cols, const char *const *cols);
+void table_free(table *t);
+
+/* Starts a new row; then add exactly n_cols cells with the table_cell_* calls. */
+void table_row(table *t);
+void table_cell_str(table *t, const char *s);
+void table_cell_u64(table *t, uint64_t v);
+void table_cell_i64(table *t, int64_t v);
+/* A double printed with printf format fmt (e.g. "%.4g"); non-finite values print as "-". */
+void table_cell_double(table *t, const char *fmt, double v);
+
+/* Renders to out. Returns false if a row was left incomplete or memory ran out. */
+bool table_print(const table *t, table_format f, FILE *out);
+
+#endif

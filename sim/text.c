@@ -1,0 +1,190 @@
+/* text.c — the shared strict reader (see text.h for why it is strict). */
+#include "text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int text_open_file(text_reader *r, const char *path, bs_error *e)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_at(e, path, 0, NULL, "cannot open: %s", strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        return err_set(e, BS_EINTERNAL, "%s: out of memory", path);
+    }
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                fclose(f);
+                return err_set(e, BS_EINTERNAL, "%s: out of memory", path);
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return err_at(e, path, 0, NULL, "read error");
+    }
+    r->buf = buf;
+    r->len = len;
+    r->owned = true;
+    return BS_OK;
+}
+
+void text_open_buffer(text_reader *r, const char *name, const char *buf, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    r->path = name;
+    r->buf = buf;
+    r->len = len;
+}
+
+void text_close(text_reader *r)
+{
+    if (r->owned)
+        free((void *)r->buf);
+    r->buf = NULL;
+    r->owned = false;
+}
+
+int text_next_line(text_reader *r, char **out, bs_error *e)
+{
+    while (r->pos < r->len) {
+        const char *start = r->buf + r->pos;
+        const char *nl = memchr(start, '\n', r->len - r->pos);
+        size_t n = nl ? (size_t)(nl - start) : r->len - r->pos;
+        r->pos += n + (nl ? 1 : 0);
+        r->line_no++;
+        if (memchr(start, '\0', n))
+            return err_at(e, r->path, r->line_no, NULL, "NUL byte in text");
+        if (n >= TEXT_LINE_MAX)
+            return err_at(e, r->path, r->line_no, NULL, "line longer than %d bytes",
+                          TEXT_LINE_MAX - 1);
+        memcpy(r->line, start, n);
+        r->line[n] = '\0';
+        char *hash = strchr(r->line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = r->line;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t m = strlen(s);
+        while (m > 0 && isspace((unsigned char)s[m - 1]))
+            s[--m] = '\0';
+        if (*s) {
+            *out = s;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+bool text_ends_without_newline(const text_reader *r)
+{
+    return r->len > 0 && r->buf[r->len - 1] != '\n';
+}
+
+int text_split(char *s, char **tok, int max)
+{
+    int n = 0;
+    for (;;) {
+        while (*s && isspace((unsigned char)*s))
+            s++;
+        if (!*s)
+            return n;
+        if (n == max)
+            return -1;
+        tok[n++] = s;
+        while (*s && !isspace((unsigned char)*s))
+            s++;
+        if (*s)
+            *s++ = '\0';
+    }
+}
+
+bool text_key_value(char *tok, char **key, char **value)
+{
+    char *eq = strchr(tok, '=');
+    if (!eq || eq == tok || eq[1] == '\0')
+        return false;
+    *eq = '\0';
+    *key = tok;
+    *value = eq + 1;
+    return true;
+}
+
+bool text_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return false;   /* rejects "", "-1", "+1", " 1" */
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+bool text_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    if (!s || !(isdigit((unsigned char)*s) || (*s == '-' && isdigit((unsigned char)s[1]))))
+        return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+bool text_parse_double(const char *s, double min, double max, double *out)
+{
+    if (!s || !*s || isspace((unsigned char)*s))
+        return false;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno == ERANGE && fabs(v) > 1.0)
+        return false;   /* overflow; underflow to a tiny value is fine */
+    if (*end || !isfinite(v) || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+int text_lookup(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+uint64_t text_hash64(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -1,0 +1,61 @@
+/* text.h — the strict line and number reading shared by every bitsim parser.
+ *
+ * Models, traces, arch files and sweep spaces are all line-oriented text written by hand, so
+ * they share one reader: it numbers lines, strips '#' comments and surrounding blanks, rejects
+ * NUL bytes and over-long lines, and hands out one line at a time from a file or a memory
+ * buffer (the latter is what the fuzzers and tests feed). Numbers are parsed strictly: the
+ * whole token must be a number, in range, finite — "8x", "", "nan", "1e999" are errors, never
+ * a silent 0. Parsers build their file:line:field messages with err_at() from err.h.
+ */
+#ifndef BITSIM_TEXT_H
+#define BITSIM_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define TEXT_LINE_MAX 4096
+#define TEXT_TOKENS_MAX 64
+
+typedef struct text_reader {
+    const char *path;   /* name used in messages (a file path or "<memory>") */
+    const char *buf;    /* whole contents, owned when `owned` */
+    size_t len, pos;
+    long line_no;       /* number of the line last returned (1-based) */
+    bool owned;
+    char line[TEXT_LINE_MAX];
+} text_reader;
+
+/* Reads the whole file into memory. Errors: cannot open/read (BS_EINPUT, names the path). */
+int text_open_file(text_reader *r, const char *path, bs_error *e);
+/* Reads from a caller-owned buffer (not copied; must outlive the reader). */
+void text_open_buffer(text_reader *r, const char *name, const char *buf, size_t len);
+void text_close(text_reader *r);
+
+/* Next non-blank line with the comment stripped, into r->line. Returns 1 with *out set,
+ * 0 at end of input, or an error code (NUL byte, line too long) with e filled. */
+int text_next_line(text_reader *r, char **out, bs_error *e);
+
+/* True when the input's last line had no terminating newline (a hint of truncation). */
+bool text_ends_without_newline(const text_reader *r);
+
+/* Splits s in place at blanks; returns the token count (at most max) or -1 if more. */
+int text_split(char *s, char **tok, int max);
+
+/* Splits "key=value" in place; returns false when there is no '=' or either side is empty. */
+bool text_key_value(char *tok, char **key, char **value);
+
+/* Whole-token parses. Return true on success; false leaves *out untouched. */
+bool text_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+bool text_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+bool text_parse_double(const char *s, double min, double max, double *out);
+
+/* Index of s in a NULL-terminated name table, or -1. Tables over if-ladders. */
+int text_lookup(const char *const *names, const char *s);
+
+/* FNV-1a 64-bit hash of a byte string, for content identities (store) and memo keys. */
+uint64_t text_hash64(const void *data, size_t len, uint64_t seed);
+
+#endif
