@@ -1,0 +1,88 @@
+/* store.h — bitsim's SQLite database: every run with its inputs' identities and its costs.
+ *
+ * Contract between replay (writer) and report/compare/plot (readers). Schema in sim/schema.sql
+ * (documented there). Invariants:
+ *  - a database is recognised as bitsim's by PRAGMA application_id and user_version; any other
+ *    SQLite file (or a non-SQLite file) is refused with a one-line error, never modified;
+ *  - inputs (arch, model, trace) are stored once per content hash, so re-running the same inputs
+ *    is recognised (store_find_run) and not duplicated;
+ *  - one transaction per run: rows of a run become visible only at store_run_commit; a process
+ *    killed at any point leaves the database valid and the run absent;
+ *  - WAL mode and a busy timeout, so several processes (sweeps) can write one database.
+ */
+#ifndef BITSIM_STORE_H
+#define BITSIM_STORE_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+typedef struct store store;
+
+typedef enum store_input_kind { STORE_ARCH, STORE_MODEL, STORE_TRACE, STORE_INPUT_KIND_COUNT } store_input_kind;
+
+/* Energy components, in this order everywhere (columns energy_core_pj ... energy_leak_pj). */
+typedef enum store_energy {
+    STORE_E_CORE, STORE_E_WBUF, STORE_E_ABUF, STORE_E_OBUF, STORE_E_DRAM, STORE_E_LEAK,
+    STORE_E_COUNT
+} store_energy;
+
+/* Costs of one (epoch, layer, pass) summed over that epoch's iterations. layer = -1 with
+ * pass = "OVERHEAD" holds the scheme's extra work (trace overhead records). */
+typedef struct store_cost_row {
+    uint32_t epoch;
+    int32_t layer;              /* index in the model, -1 for scheme overhead */
+    const char *layer_name;
+    const char *pass;           /* "FWD", "BWD_DATA", "BWD_WEIGHT", "UPDATE", "OVERHEAD" */
+    uint64_t iterations;
+    uint64_t madds, elem_ops;
+    double bitops;              /* doubles: sums over a 90-epoch run exceed 2^64 */
+    double wl_madds;            /* AdaPT's word-length x density weighted MAdds */
+    double compute_cycles, stall_cycles, total_cycles;
+    double latency_s;
+    double energy_pj[STORE_E_COUNT];
+    double dram_read_bits, dram_write_bits;
+    double avg_bits_x, avg_bits_y;  /* iteration-weighted operand widths of the pass */
+} store_cost_row;
+
+/* Whole-run figures, the papers' own metrics next to the hardware's. */
+typedef struct store_run_totals {
+    double madds, bitops, wl_madds, cycles, latency_s, energy_pj, dram_bits;
+    double cpt_cost_ratio;      /* CPT/FracTrain: sum (b_fw^2 + 2 b_fw b_grad)/3/32^2 per iter, averaged */
+    double adapt_speedup;       /* AdaPT's performance model vs fp32 */
+    double mem_weights_bits, mem_fmaps_bits, mem_grads_bits, mem_wgrads_bits, mem_optim_bits;
+    double smaq_storage_benefit;/* SmaQ Eq. 4, NaN when not a smaq run */
+} store_run_totals;
+
+typedef struct store_run_info {
+    const char *label;          /* user's label, default the scheme name */
+    const char *scheme;
+    const char *model_name, *arch_name, *trace_name;
+    int64_t arch_id, model_id, trace_id;
+    uint64_t batch, iterations, epochs;
+    const char *options;        /* e.g. "exact_density=1" */
+} store_run_info;
+
+/* Opens (creating if absent) a bitsim database. Errors name the path. */
+int store_open(store **out, const char *path, bs_error *e);
+void store_close(store *s);
+
+/* Stores an input once per content hash; returns its id (existing or new). */
+int store_put_input(store *s, store_input_kind kind, const char *name, const char *content,
+                    size_t len, int64_t *id, bs_error *e);
+
+/* Id of a complete run with the same inputs and options, or 0 if none. */
+int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
+
+/* Begins the run's transaction; rows follow; commit makes it visible with its totals and
+ * wall time; abort rolls everything back. */
+int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
+int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error *e);
+int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,
+                     bs_error *e);
+void store_run_abort(store *s);
+
+/* The underlying handle, for report/compare/plot queries (read-only use). */
+struct sqlite3 *store_db(store *s);
+
+#endif
