@@ -1,0 +1,25 @@
+/* fuzz_space.c — libFuzzer target for the sweep space parser and sampler: any input must
+ * give a space or a one-line error, never a crash, leak or undefined behaviour. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sweep.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    sweep_space s;
+    bs_error e;
+    err_clear(&e);
+    if (sweep_space_parse(&s, "fuzz.ini", (const char *)data, size, &e) != BS_OK)
+        return 0;
+    /* Sample small spaces only, so one input cannot take seconds. */
+    if (s.n_points <= 4096 && sweep_space_sample(&s, false, 0, &e) == BS_OK) {
+        char buf[SWEEP_VALUE_MAX];
+        for (uint64_t i = 0; i < s.n_points; i += 1 + s.n_points / 16)
+            for (uint32_t j = 0; j < s.n_params; j++)
+                sweep_point_value(&s, i, j, buf, sizeof buf);
+    }
+    (void)sweep_within_budget(&s, 1.0, 1.0);
+    sweep_space_free(&s);
+    return 0;
+}

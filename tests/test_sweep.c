@@ -1,0 +1,306 @@
+/* test_sweep.c — space files: sampling by hand-counted examples, sharding arithmetic, and a
+ * file:line:field error for every kind of bad space file. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sweep.h"
+
+static int parse(sweep_space *s, const char *text, bs_error *e)
+{
+    err_clear(e);
+    return sweep_space_parse(s, "space.ini", text, strlen(text), e);
+}
+
+static void value(const sweep_space *s, uint64_t i, uint32_t j, char *buf)
+{
+    sweep_point_value(s, i, j, buf, 64);
+}
+
+Test(sweep, grid_is_nested_loops_in_file_order)
+{
+    sweep_space s;
+    bs_error e;
+    cr_assert_eq(parse(&s, "[sweep]\narch = bitfusion\n[params]\n"
+                           "array.rows = 8, 16\narray.cols = 10:30:10\n", &e), 0, "%s", e.msg);
+    cr_assert_eq(sweep_space_sample(&s, false, 0, &e), 0);
+    cr_assert_eq(s.n_points, 6);
+    const char *want[6][2] = {{"8", "10"}, {"8", "20"}, {"8", "30"},
+                              {"16", "10"}, {"16", "20"}, {"16", "30"}};
+    char buf[64];
+    for (uint64_t i = 0; i < 6; i++)
+        for (uint32_t j = 0; j < 2; j++) {
+            value(&s, i, j, buf);
+            cr_expect_str_eq(buf, want[i][j], "point %llu param %u", (unsigned long long)i, j);
+        }
+    sweep_space_free(&s);
+}
+
+Test(sweep, ranges_linear_log2_and_fractional)
+{
+    sweep_space s;
+    bs_error e;
+    cr_assert_eq(parse(&s, "[sweep]\narch = a\n[params]\nb.w = 16:256:log2\nb.x = 0.1:0.5:0.1\n"
+                           "b.y = 3:10:3\nb.z = choice none, skip_act\n", &e), 0, "%s", e.msg);
+    /* 16 32 64 128 256 | 0.1 .. 0.5 (0.3 despite 0.1+2*0.1 != 0.3) | 3 6 9 (10 not hit) */
+    cr_assert_eq(s.params[0].n_values, 5);
+    cr_expect_str_eq(s.params[0].values[4], "256");
+    cr_assert_eq(s.params[1].n_values, 5);
+    cr_expect_str_eq(s.params[1].values[2], "0.3");
+    cr_expect_str_eq(s.params[1].values[4], "0.5");
+    cr_assert_eq(s.params[2].n_values, 3);
+    cr_expect_str_eq(s.params[2].values[2], "9");
+    cr_expect_str_eq(s.params[3].values[1], "skip_act");
+    cr_expect_eq(s.n_points, 5 * 5 * 3 * 2);
+    sweep_space_free(&s);
+}
+
+static const char lhs_text[] =
+    "[sweep]\narch = bitfusion\nsampling = lhs\npoints = 10\nseed = 7\n[params]\n"
+    "clock.freq_mhz = uniform 0 10\narray.rows = 1, 2, 3, 4, 5\nbuf.kib = loguniform 1 1024\n";
+
+/* Latin hypercube, by its definition: each of the N equal-probability strata of every
+ * parameter holds exactly one point. uniform 0 10 with N = 10: one value in each [k, k+1);
+ * a 5-item list: each item exactly twice; log-uniform 1..1024: one in each [2^k, 2^(k+1)). */
+Test(sweep, latin_hypercube_fills_every_stratum_once)
+{
+    sweep_space s;
+    bs_error e;
+    cr_assert_eq(parse(&s, lhs_text, &e), 0, "%s", e.msg);
+    cr_assert_eq(sweep_space_sample(&s, false, 0, &e), 0);
+    int uni[10] = {0}, items[5] = {0}, logs[10] = {0};
+    char buf[64];
+    for (uint64_t i = 0; i < 10; i++) {
+        value(&s, i, 0, buf);
+        double v = atof(buf);
+        cr_assert(v >= 0 && v < 10);
+        uni[(int)v]++;
+        value(&s, i, 1, buf);
+        items[atoi(buf) - 1]++;
+        value(&s, i, 2, buf);
+        v = atof(buf);
+        cr_assert(v >= 1 && v <= 1024);
+        logs[(int)floor(log2(v))]++;
+    }
+    for (int k = 0; k < 10; k++) {
+        cr_expect_eq(uni[k], 1, "uniform stratum %d", k);
+        cr_expect_eq(logs[k], 1, "log stratum %d", k);
+    }
+    for (int k = 0; k < 5; k++)
+        cr_expect_eq(items[k], 2, "list item %d", k);
+    sweep_space_free(&s);
+}
+
+static void all_values(const char *text, bool seed_set, uint64_t seed, char out[][64], int n)
+{
+    sweep_space s;
+    bs_error e;
+    cr_assert_eq(parse(&s, text, &e), 0, "%s", e.msg);
+    cr_assert_eq(sweep_space_sample(&s, seed_set, seed, &e), 0);
+    for (int k = 0; k < n; k++)
+        value(&s, (uint64_t)k / s.n_params, (uint32_t)(k % s.n_params), out[k]);
+    sweep_space_free(&s);
+}
+
+Test(sweep, sampling_is_reproducible_and_seeded)
+{
+    static char a[30][64], b[30][64], c[30][64];
+    all_values(lhs_text, false, 0, a, 30);
+    all_values(lhs_text, false, 0, b, 30);
+    all_values(lhs_text, true, 8, c, 30);
+    int differ = 0;
+    for (int k = 0; k < 30; k++) {
+        cr_expect_str_eq(a[k], b[k]);
+        differ += strcmp(a[k], c[k]) != 0;
+    }
+    cr_expect_gt(differ, 0, "another seed must give other points");
+}
+
+Test(sweep, random_sampling_stays_in_range_and_rounds_int)
+{
+    sweep_space s;
+    bs_error e;
+    cr_assert_eq(parse(&s, "[sweep]\narch = a\nsampling = random\npoints = 500\n[params]\n"
+                           "x.n = uniform 2.5 7.5 int\nx.l = 4, 8\n", &e), 0, "%s", e.msg);
+    cr_assert_eq(sweep_space_sample(&s, false, 0, &e), 0);
+    int seen[9] = {0};
+    char buf[64];
+    for (uint64_t i = 0; i < 500; i++) {
+        value(&s, i, 0, buf);
+        int v = atoi(buf);
+        char back[16];
+        snprintf(back, sizeof back, "%d", v);
+        cr_assert_str_eq(buf, back, "an int parameter must print as an integer");
+        cr_assert(v >= 3 && v <= 7, "%d outside [3, 7]", v);
+        seen[v]++;
+    }
+    for (int v = 3; v <= 7; v++)
+        cr_expect_gt(seen[v], 0, "value %d never drawn in 500 points", v);
+    sweep_space_free(&s);
+}
+
+Test(sweep, shards_partition_the_points)
+{
+    sweep_shard sh;
+    cr_assert(sweep_shard_parse("2/3", &sh));
+    cr_expect_eq(sh.index, 2);
+    cr_expect_eq(sh.count, 3);
+    cr_expect_not(sweep_shard_parse("3/3", &sh));
+    cr_expect_not(sweep_shard_parse("1/0", &sh));
+    cr_expect_not(sweep_shard_parse("-1/2", &sh));
+    cr_expect_not(sweep_shard_parse("1/2x", &sh));
+    cr_expect_not(sweep_shard_parse("12", &sh));
+    /* 10 points over 3 shards: {0,3,6,9} {1,4,7} {2,5,8} */
+    const uint64_t sizes[3] = {4, 3, 3};
+    int owner_count[10] = {0};
+    for (uint64_t i = 0; i < 3; i++) {
+        sweep_shard s = {i, 3};
+        cr_expect_eq(sweep_shard_size(s, 10), sizes[i]);
+        for (uint64_t p = 0; p < 10; p++)
+            owner_count[p] += sweep_shard_owns(s, p);
+    }
+    for (int p = 0; p < 10; p++)
+        cr_expect_eq(owner_count[p], 1, "point %d", p);
+    cr_expect_eq(sweep_shard_size((sweep_shard){5, 8}, 3), 0);
+}
+
+Test(sweep, budgets)
+{
+    sweep_space s;
+    bs_error e;
+    cr_assert_eq(parse(&s, "[sweep]\narch = a\n[params]\nx.y = 1\n[constraints]\n"
+                           "area_mm2 <= 10\npower_w >= 0.5\n", &e), 0, "%s", e.msg);
+    cr_expect(sweep_within_budget(&s, 10, 0.5));
+    cr_expect_not(sweep_within_budget(&s, 10.01, 1));
+    cr_expect_not(sweep_within_budget(&s, 1, 0.4));
+    cr_expect_not(sweep_within_budget(&s, NAN, 1));
+    sweep_space_free(&s);
+}
+
+/* Every bad file names file, line and field. */
+static void expect_error(const char *body, const char *want_prefix, const char *want_text)
+{
+    sweep_space s;
+    bs_error e;
+    int rc = parse(&s, body, &e);
+    cr_expect_eq(rc, BS_EINPUT, "accepted:\n%s", body);
+    cr_expect(strncmp(e.msg, want_prefix, strlen(want_prefix)) == 0,
+              "message '%s' should start '%s'", e.msg, want_prefix);
+    cr_expect(strstr(e.msg, want_text) != NULL, "message '%s' should say '%s'", e.msg,
+              want_text);
+}
+
+#define HEAD "[sweep]\narch = bitfusion\n[params]\n"   /* three lines */
+
+Test(sweep_errors, empty_ranges)
+{
+    expect_error(HEAD "array.rows = 32:8:8\n", "space.ini:4: array.rows:", "empty range");
+    expect_error(HEAD "array.rows = 8:32:0\n", "space.ini:4: array.rows:", "empty range");
+    expect_error(HEAD "a.b = 1\narray.rows = 0:32:log2\n", "space.ini:5: array.rows:",
+                 "empty range");
+    expect_error(HEAD "array.rows = 8:32\n", "space.ini:4: array.rows:", "start:stop:step");
+    expect_error(HEAD "array.rows = 1, , 2\n", "space.ini:4: array.rows:", "empty list item");
+    expect_error(HEAD "array.rows =\n", "space.ini:4: array.rows:", "no values");
+}
+
+Test(sweep_errors, unknown_keys_and_sections)
+{
+    expect_error("[sweep]\narch = a\nsamples = 3\n[params]\na.b = 1\n", "space.ini:3: samples:",
+                 "unknown key");
+    expect_error("[sweep]\narch = a\n[param]\na.b = 1\n", "space.ini:3: param:",
+                 "unknown section");
+    expect_error(HEAD "rows = 1\n", "space.ini:4: rows:", "SECTION.KEY");
+    expect_error(HEAD "a.b = 1\n[constraints]\nlatency <= 3\n", "space.ini:6: latency:",
+                 "unknown metric");
+    expect_error("arch = a\n", "space.ini:1:", "outside a [section]");
+}
+
+/* The arch refuses a key: the check callback's reason, at the space file's line. */
+static bool only_rows(const char *key, const char *value, void *ctx, char *why, size_t n)
+{
+    (void)value;
+    (void)ctx;
+    if (strcmp(key, "array.rows") == 0)
+        return true;
+    snprintf(why, n, "unknown arch key");
+    return false;
+}
+
+Test(sweep_errors, unknown_arch_key_via_check)
+{
+    sweep_space s;
+    bs_error e;
+    cr_assert_eq(parse(&s, HEAD "array.rows = 8\narray.colums = 8\n", &e), 0);
+    cr_expect_eq(sweep_space_check_keys(&s, only_rows, NULL, &e), BS_EINPUT);
+    cr_expect_str_eq(e.msg, "space.ini:5: array.colums: unknown arch key");
+    sweep_space_free(&s);
+}
+
+Test(sweep_errors, duplicate_keys)
+{
+    expect_error(HEAD "array.rows = 8\narray.cols = 8\narray.rows = 16\n",
+                 "space.ini:6: array.rows:", "duplicate key (first at line 4)");
+    expect_error("[sweep]\narch = a\narch = b\n", "space.ini:3: arch:", "duplicate");
+    expect_error(HEAD "a.b = 1\n[constraints]\narea_mm2 <= 3\narea_mm2 <= 4\n",
+                 "space.ini:7: area_mm2:", "duplicate upper bound (first at line 6)");
+}
+
+Test(sweep_errors, contradictory_constraints)
+{
+    expect_error(HEAD "a.b = 1\n[constraints]\narea_mm2 >= 10\npower_w <= 1\narea_mm2 <= 5\n",
+                 "space.ini:8: area_mm2:", "contradictory constraints");
+    expect_error(HEAD "a.b = 1\n[constraints]\npower_w <= 0\n", "space.ini:6: power_w:",
+                 "contradictory");
+    expect_error(HEAD "a.b = 1\n[constraints]\npower_w <= -1\n", "space.ini:6: power_w:",
+                 "number >= 0");
+    expect_error(HEAD "a.b = 1\n[constraints]\npower_w < 1\n", "space.ini:6:",
+                 "METRIC <= X");
+}
+
+Test(sweep_errors, bad_distributions)
+{
+    const char *rnd = "[sweep]\narch = a\nsampling = random\npoints = 5\n[params]\n";
+    char buf[256];
+    snprintf(buf, sizeof buf, "%sx.y = gaussian 1 2\n", rnd);
+    expect_error(buf, "space.ini:6: x.y:", "unknown distribution 'gaussian'");
+    snprintf(buf, sizeof buf, "%sx.y = uniform 5 1\n", rnd);
+    expect_error(buf, "space.ini:6: x.y:", "hi 1 < lo 5");
+    snprintf(buf, sizeof buf, "%sx.y = loguniform 0 10\n", rnd);
+    expect_error(buf, "space.ini:6: x.y:", "lo > 0");
+    snprintf(buf, sizeof buf, "%sx.y = uniform a 2\n", rnd);
+    expect_error(buf, "space.ini:6: x.y:", "must be numbers");
+    snprintf(buf, sizeof buf, "%sx.y = uniform 1 2 3\n", rnd);
+    expect_error(buf, "space.ini:6: x.y:", "lo hi [int]");
+    snprintf(buf, sizeof buf, "%sx.y = uniform 0.2 0.4 int\n", rnd);
+    expect_error(buf, "space.ini:6: x.y:", "no integer");
+    snprintf(buf, sizeof buf, "%sx.y = uniform nan 2\n", rnd);
+    expect_error(buf, "space.ini:6: x.y:", "must be numbers");
+    expect_error(HEAD "x.y = uniform 1 2\n", "space.ini:4: x.y:", "random or lhs");
+}
+
+Test(sweep_errors, sampling_settings)
+{
+    expect_error("[sweep]\narch = a\nsampling = sobol\n", "space.ini:3: sampling:",
+                 "unknown sampling");
+    expect_error("[sweep]\narch = a\nsampling = lhs\n[params]\na.b = 1\n", "space.ini: points:",
+                 "needs points");
+    expect_error("[sweep]\narch = a\npoints = 4\n[params]\na.b = 1\n", "space.ini:3: points:",
+                 "random/lhs");
+    expect_error("[sweep]\narch = a\nsampling = lhs\npoints = 0\n", "space.ini:4: points:",
+                 "integer in");
+    expect_error("[params]\na.b = 1\n", "space.ini: arch:", "missing");
+    expect_error("[sweep]\narch = a\n", "space.ini: params:", "no parameters");
+    expect_error(HEAD "a.a = 0:999:1\na.b = 0:999:1\na.c = 0:999:1\n", "space.ini:6: a.c:",
+                 "exceeds");
+}
+
+Test(sweep_errors, nul_byte_names_its_line)
+{
+    const char text[] = "[sweep]\narch = a\0b\n";
+    sweep_space s;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(sweep_space_parse(&s, "space.ini", text, sizeof text - 1, &e), BS_EINPUT);
+    cr_expect(strncmp(e.msg, "space.ini:2:", 12) == 0, "%s", e.msg);
+}
