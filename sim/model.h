@@ -117,7 +117,7 @@ bool model_pass_elem_ops(const model_layer *l, train_pass p, uint64_t batch, uin
 uint64_t model_fwd_madds(const model *m);
 uint64_t model_params(const model *m);
 
-/* Zoo listing: calls fn(name, description, ctx) for each models/*.model; returns count or -1. */
+/* Zoo listing: calls fn(name, description, ctx) for each models/NAME.model; returns count or -1. */
 int model_zoo_list(void (*fn)(const char *name, const char *desc, void *ctx), void *ctx,
                    bs_error *e);
 /* The zoo directory in use. */
