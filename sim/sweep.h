@@ -85,6 +85,12 @@ int sweep_space_check_keys(const sweep_space *s, sweep_value_check check, void *
 /* True when (area, power) meets every budget of the space. */
 bool sweep_within_budget(const sweep_space *s, double area_mm2, double power_w);
 
+/* A point's arch text: base (len bytes) with each keys[k] ("SECTION.KEY") set to values[k]
+ * (replacing its line, or added to its section). *out_text is malloc'd, NUL-terminated. */
+int sweep_arch_overlay(const char *base, size_t len, const char *const *keys,
+                       const char *const *values, uint32_t n, char **out_text,
+                       size_t *out_len, bs_error *e);
+
 /* --shard i/n */
 typedef struct sweep_shard {
     uint64_t index, count;          /* 0 <= index < count; 0/1 is the whole sweep */

@@ -304,3 +304,19 @@ Test(sweep_errors, nul_byte_names_its_line)
     cr_expect_eq(sweep_space_parse(&s, "space.ini", text, sizeof text - 1, &e), BS_EINPUT);
     cr_expect(strncmp(e.msg, "space.ini:2:", 12) == 0, "%s", e.msg);
 }
+
+Test(sweep, arch_overlay_replaces_adds_and_creates)
+{
+    const char base[] = "# base\n[array]\nrows = 16   # lanes\ncols = 32\n\n[clock]\n"
+                        "freq_mhz = 500\n";
+    const char *keys[] = {"array.cols", "clock.freq_mhz", "array.pmax", "dram.pj_per_bit"};
+    const char *vals[] = {"64", "250", "4", "15"};
+    char *out;
+    size_t n;
+    bs_error e;
+    cr_assert_eq(sweep_arch_overlay(base, sizeof base - 1, keys, vals, 4, &out, &n, &e), 0);
+    cr_expect_str_eq(out, "# base\n[array]\nrows = 16   # lanes\ncols = 64\n\npmax = 4\n"
+                          "[clock]\nfreq_mhz = 250\n[dram]\npj_per_bit = 15\n");
+    cr_expect_eq(n, strlen(out));
+    free(out);
+}
