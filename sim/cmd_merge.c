@@ -1,13 +1,72 @@
-/* cmd_merge.c — `bitsim merge`: not built yet (placeholder until its issue lands). */
+/* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one. */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
+#include "dbmerge.h"
 #include "err.h"
+#include "store.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bitsim merge [options] OUT.db IN.db...\n\n"
+            "Merges bitsim databases (e.g. the shards of `bitsim sweep --shard i/n`) into\n"
+            "OUT.db, creating it if absent. Inputs are stored once per content hash; a run is\n"
+            "identified by its inputs and options, so runs present in several databases are\n"
+            "kept once. Each input is merged in one transaction.\n\n"
+            "options:\n"
+            "  -q, --quiet   no summary line\n"
+            "  -h, --help    this text\n");
+}
 
 int cmd_merge(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "bitsim: 'merge' is not implemented yet\n");
-    return BS_EINTERNAL;
+    if (cmd_wants_help(argc, argv)) {
+        usage(stdout);
+        return BS_OK;
+    }
+    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        if (c == 'q')
+            quiet = 1;
+        else {
+            usage(stderr);
+            return BS_EUSAGE;
+        }
+    }
+    if (argc - optind < 2) {
+        fprintf(stderr, "bitsim merge: needs OUT.db and at least one IN.db\n");
+        usage(stderr);
+        return BS_EUSAGE;
+    }
+    const char *out_path = argv[optind];
+    for (int i = optind + 1; i < argc; i++)
+        if (strcmp(argv[i], out_path) == 0) {
+            fprintf(stderr, "bitsim merge: %s is both the output and an input\n", out_path);
+            return BS_EUSAGE;
+        }
+    bs_error e;
+    err_clear(&e);
+    store *out;
+    if (store_open(&out, out_path, &e))
+        return err_report(&e);
+    dbmerge_stats st = {0};
+    int rc = BS_OK;
+    for (int i = optind + 1; i < argc && !rc; i++)
+        rc = dbmerge_into(out, argv[i], &st, &e);
+    store_close(out);
+    if (rc)
+        return err_report(&e);
+    if (!quiet)
+        fprintf(stderr, "bitsim merge: %d database(s) into %s: %llu runs added, %llu already "
+                "present, %llu inputs added\n", argc - optind - 1, out_path,
+                (unsigned long long)st.runs_added, (unsigned long long)st.runs_present,
+                (unsigned long long)st.inputs_added);
+    return BS_OK;
 }

@@ -1,0 +1,120 @@
+/* test_dbmerge.c — merging databases: the union of shards equals the database that got every
+ * run directly, a run present in two inputs is kept once, merging twice changes nothing, and
+ * a file that is not a bitsim database is refused. (The sweep's own shard -> merge path is
+ * tested end to end in test_sweep.c.) */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "dbmerge.h"
+#include "fixture_store.h"
+
+static const fixture_run runs[5] = {
+    {"a", "fp32", "resnet20", "bitfusion", 3, 4, 1000, 1e-3, 5e6, 32, 32, NULL},
+    {"b", "cpt", "resnet20", "bitfusion", 3, 4, 1000, 4e-4, 2e6, 3, 8, NULL},
+    {"c", "sbm", "resnet20", "bitfusion-edge", 2, 4, 1000, 5e-4, 3e6, 8, 8, NULL},
+    {"d", "fp32", "resnet20", "bitfusion-edge", 2, 4, 1000, 2e-3, 9e6, 32, 32, NULL},
+    {"e", "cpt", "vgg16", "bitfusion", 1, 5, 7000, 3e-3, 1e7, 4, 8, "exact_density=1"},
+};
+
+static store *db_with(char **path, const char *name, const int *which, int n)
+{
+    *path = fixture_tmp_path(name);
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, *path, &e), 0, "%s", e.msg);
+    for (int k = 0; k < n; k++)
+        cr_assert_gt(fixture_add_run(s, &runs[which[k]], &e), 0, "%s", e.msg);
+    return s;
+}
+
+static int64_t count(store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+Test(dbmerge, union_of_overlapping_shards_equals_the_whole)
+{
+    char *all_p, *a_p, *b_p, *m_p;
+    const int all_runs[] = {0, 1, 2, 3, 4}, a_runs[] = {0, 1, 2}, b_runs[] = {4, 2, 3};
+    store *all = db_with(&all_p, "all.db", all_runs, 5);
+    store *a = db_with(&a_p, "a.db", a_runs, 3);
+    store *b = db_with(&b_p, "b.db", b_runs, 3);
+    store_close(a);
+    store_close(b);
+    store *m = db_with(&m_p, "m.db", NULL, 0);
+    dbmerge_stats st = {0};
+    bs_error e;
+    cr_assert_eq(dbmerge_into(m, a_p, &st, &e), 0, "%s", e.msg);
+    cr_assert_eq(dbmerge_into(m, b_p, &st, &e), 0, "%s", e.msg);
+    /* a brings 3 runs; b brings e and d, and has c already */
+    cr_expect_eq(st.runs_added, 5);
+    cr_expect_eq(st.runs_present, 1);
+    /* inputs: archs bitfusion, bitfusion-edge; models resnet20, vgg16; 5 traces */
+    cr_expect_eq(st.inputs_added, 2 + 2 + 5);
+    cr_expect_eq(count(m, "SELECT count(*) FROM runs"), 5);
+    /* rows: 3*4*3 + 3*4*3 + 2*4*3 + 2*4*3 + 1*5*3 */
+    cr_expect_eq(count(m, "SELECT count(*) FROM costs"), 36 + 36 + 24 + 24 + 15);
+    cr_expect_eq(count(m, "SELECT count(*) FROM archs"), 2);
+    uint64_t dm, da, nm, na;
+    cr_assert_eq(dbmerge_digest(m, &dm, &nm, &e), 0, "%s", e.msg);
+    cr_assert_eq(dbmerge_digest(all, &da, &na, &e), 0, "%s", e.msg);
+    cr_expect_eq(nm, 5);
+    cr_expect_eq(na, 5);
+    cr_expect_eq(dm, da, "merged database differs from the one written directly");
+
+    /* merging again adds nothing */
+    dbmerge_stats again = {0};
+    cr_assert_eq(dbmerge_into(m, b_p, &again, &e), 0, "%s", e.msg);
+    cr_expect_eq(again.runs_added, 0);
+    cr_expect_eq(again.runs_present, 3);
+    cr_expect_eq(again.inputs_added, 0);
+    store_close(m);
+    store_close(all);
+    fixture_cleanup(all_p);
+    fixture_cleanup(a_p);
+    fixture_cleanup(b_p);
+    fixture_cleanup(m_p);
+}
+
+Test(dbmerge, digest_sees_a_changed_number)
+{
+    char *p1, *p2;
+    const int one[] = {1};
+    store *s1 = db_with(&p1, "1.db", one, 1);
+    store *s2 = db_with(&p2, "2.db", one, 1);
+    cr_assert_eq(sqlite3_exec(store_db(s2), "UPDATE costs SET latency_s = latency_s * 1.000001"
+                              " WHERE epoch = 2 AND layer = 3 AND pass = 'FWD'", NULL, NULL, NULL),
+                 SQLITE_OK);
+    uint64_t d1, d2, n;
+    bs_error e;
+    cr_assert_eq(dbmerge_digest(s1, &d1, &n, &e), 0);
+    cr_assert_eq(dbmerge_digest(s2, &d2, &n, &e), 0);
+    cr_expect_neq(d1, d2);
+    store_close(s1);
+    store_close(s2);
+    fixture_cleanup(p1);
+    fixture_cleanup(p2);
+}
+
+Test(dbmerge, refuses_a_file_that_is_not_a_bitsim_database)
+{
+    char *m_p;
+    store *m = db_with(&m_p, "m.db", NULL, 0);
+    char *txt = fixture_tmp_path("notes.txt");
+    FILE *f = fopen(txt, "w");
+    cr_assert(f);
+    fputs("not a database at all, just some notes of a user\n", f);
+    fclose(f);
+    dbmerge_stats st = {0};
+    bs_error e;
+    cr_expect_eq(dbmerge_into(m, txt, &st, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, txt) != NULL, "message should name the file: %s", e.msg);
+    store_close(m);
+    fixture_cleanup(m_p);
+    fixture_cleanup(txt);
+}
