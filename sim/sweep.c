@@ -36,8 +36,9 @@
 
 typedef enum section { SEC_NONE, SEC_SWEEP, SEC_PARAMS, SEC_CONSTRAINTS } section;
 static const char *const section_names[] = {"sweep", "params", "constraints", NULL};
-static const char *const sweep_keys[] = {"arch", "sampling", "points", "seed", NULL};
-enum { KEY_ARCH, KEY_SAMPLING, KEY_POINTS, KEY_SEED, KEY_COUNT };
+static const char *const sweep_keys[] = {"arch", "sampling", "points", "seed", "energy", NULL};
+enum { KEY_ARCH, KEY_SAMPLING, KEY_POINTS, KEY_SEED, KEY_ENERGY, KEY_COUNT };
+static const char *const energy_names[] = {"model", "base", NULL};
 static const char *const sampling_names[] = {"grid", "random", "lhs", NULL};
 static const char *const dist_names[] = {"choice", "uniform", "loguniform", NULL};
 enum { DIST_CHOICE, DIST_UNIFORM, DIST_LOGUNIFORM };
@@ -222,6 +223,9 @@ static int parse_param(parser *p, char *key, char *v)
         if (strcmp(s->params[j].key, key) == 0)
             return err_at(p->e, p->path, p->line, key, "duplicate key (first at line %ld)",
                           s->params[j].line);
+    if (s->n_params >= SWEEP_MAX_PARAMS)
+        return err_at(p->e, p->path, p->line, key, "more than %d parameters",
+                      SWEEP_MAX_PARAMS);
     sweep_param *grown = realloc(s->params, (s->n_params + 1) * sizeof *grown);
     if (!grown)
         return err_set(p->e, BS_EINTERNAL, "out of memory");
@@ -253,7 +257,7 @@ static int parse_sweep_key(parser *p, char *key, char *v)
     int k = text_lookup(sweep_keys, key);
     if (k < 0)
         return err_at(p->e, p->path, p->line, key,
-                      "unknown key in [sweep] (arch, sampling, points, seed)");
+                      "unknown key in [sweep] (arch, sampling, points, seed, energy)");
     if (p->sweep_key_line[k])
         return err_at(p->e, p->path, p->line, key, "duplicate key (first at line %ld)",
                       p->sweep_key_line[k]);
@@ -271,6 +275,14 @@ static int parse_sweep_key(parser *p, char *key, char *v)
             return err_at(p->e, p->path, p->line, key,
                           "unknown sampling '%.40s' (grid, random, lhs)", v);
         s->sampling = (sweep_sampling)m;
+        return BS_OK;
+    }
+    case KEY_ENERGY: {
+        int m = text_lookup(energy_names, v);
+        if (m < 0)
+            return err_at(p->e, p->path, p->line, key, "unknown energy '%.40s' (model, base)",
+                          v);
+        s->energy = (sweep_energy)m;
         return BS_OK;
     }
     case KEY_POINTS:

@@ -19,8 +19,15 @@
 #define SWEEP_KEY_MAX 64
 #define SWEEP_VALUE_MAX 64
 #define SWEEP_MAX_POINTS 10000000ULL
+#define SWEEP_MAX_PARAMS 32
 
 typedef enum sweep_sampling { SWEEP_GRID, SWEEP_RANDOM, SWEEP_LHS } sweep_sampling;
+
+/* Where a point's energies come from (sweeps/FORMAT.md, `energy =`). */
+typedef enum sweep_energy {
+    SWEEP_ENERGY_MODEL, /* core from BitFusion synthesis per array, buffers from the SRAM table */
+    SWEEP_ENERGY_BASE   /* the base arch's stated energies for every point */
+} sweep_energy;
 
 typedef enum sweep_param_kind {
     SWEEP_DISCRETE,     /* list, choice, linear or log2 range: values[] */
@@ -51,6 +58,7 @@ typedef struct sweep_space {
     char arch[256];                 /* base arch name or path */
     long arch_line;
     sweep_sampling sampling;
+    sweep_energy energy;
     uint64_t points;                /* random / lhs: requested count */
     uint64_t seed;
     sweep_param *params;
@@ -86,7 +94,8 @@ int sweep_space_check_keys(const sweep_space *s, sweep_value_check check, void *
 bool sweep_within_budget(const sweep_space *s, double area_mm2, double power_w);
 
 /* A point's arch text: base (len bytes) with each keys[k] ("SECTION.KEY") set to values[k]
- * (replacing its line, or added to its section). *out_text is malloc'd, NUL-terminated. */
+ * (replacing its line, or added to its section); values[k] NULL removes the key's line.
+ * *out_text is malloc'd, NUL-terminated. */
 int sweep_arch_overlay(const char *base, size_t len, const char *const *keys,
                        const char *const *values, uint32_t n, char **out_text,
                        size_t *out_len, bs_error *e);
@@ -105,5 +114,32 @@ static inline bool sweep_shard_owns(sweep_shard sh, uint64_t p)
 }
 /* Number of the total points 0..total-1 the shard owns. */
 uint64_t sweep_shard_size(sweep_shard sh, uint64_t total);
+
+/* Running a sweep (sweep_run.c). */
+typedef struct sweep_options {
+    const char *const *traces;  /* trace files; every point replays each */
+    size_t n_traces;
+    const char *db_path;
+    unsigned jobs;              /* worker threads (>= 1) */
+    sweep_shard shard;          /* {0, 1} = everything */
+    const char *label;          /* the runs' label */
+    bool progress;              /* progress line on stderr (the caller checks isatty) */
+} sweep_options;
+
+typedef struct sweep_summary {
+    uint64_t points;            /* points of this shard */
+    uint64_t invalid;           /* refused by the arch or area model */
+    uint64_t over_budget;       /* outside the [constraints] */
+    uint64_t duplicates;        /* same arch text as an earlier point */
+    uint64_t archs_run;         /* distinct archs replayed */
+    uint64_t runs_written, runs_present;
+    double wall_s;
+    char first_invalid[BS_ERR_MSG_MAX];
+} sweep_summary;
+
+/* Runs the shard's points of s (already sampled) over every trace into o->db_path.
+ * Errors: base arch or traces unreadable, a swept key the arch refuses (space file line), a
+ * replay or database failure (names the point). */
+int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, bs_error *e);
 
 #endif

@@ -7,7 +7,8 @@
  * point independently of how a sweep reached it (so shards merge without duplicates).
  * Rules: a key SECTION.KEY replaces the value of the first `KEY = ...` line inside
  * [SECTION] (its trailing comment goes with it); a key the base does not set is added at the
- * end of its section, or in a new [SECTION] at the end.
+ * end of its section, or in a new [SECTION] at the end; a NULL value removes the key's line
+ * (so the arch parser derives or defaults it).
  */
 #include "sweep.h"
 
@@ -49,6 +50,8 @@ static void sb_str(sbuf *b, const char *s)
 
 static void sb_kv(sbuf *b, const char *key, const char *value)
 {
+    if (!value)
+        return;     /* NULL: the key is removed */
     sb_str(b, key);
     sb_str(b, " = ");
     sb_str(b, value);
@@ -137,7 +140,7 @@ int sweep_arch_overlay(const char *base, size_t len, const char *const *keys,
     }
     flush_section(&out, sec, sec_len, keys, values, n, done);
     for (uint32_t k = 0; k < n; k++)
-        if (!done[k]) {
+        if (!done[k] && values[k]) {
             /* a section the base does not have: add it with all of its keys */
             const char *dot = strchr(keys[k], '.');
             sb_str(&out, "[");

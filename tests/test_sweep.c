@@ -320,3 +320,16 @@ Test(sweep, arch_overlay_replaces_adds_and_creates)
     cr_expect_eq(n, strlen(out));
     free(out);
 }
+
+Test(sweep, arch_overlay_removes_a_key_given_null)
+{
+    const char base[] = "[buffers]\nwbuf_bytes = 64\nwbuf_read_pj_per_bit = 0.02\n";
+    const char *keys[] = {"buffers.wbuf_read_pj_per_bit", "energy.absent"};
+    const char *vals[] = {NULL, NULL};
+    char *out;
+    size_t n;
+    bs_error e;
+    cr_assert_eq(sweep_arch_overlay(base, sizeof base - 1, keys, vals, 2, &out, &n, &e), 0);
+    cr_expect_str_eq(out, "[buffers]\nwbuf_bytes = 64\n");
+    free(out);
+}

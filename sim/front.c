@@ -1,0 +1,218 @@
+/* front.c — loading a sweep's points from the store and marking its Pareto front.
+ *
+ * Area is not a stored column: it is a function of the arch, and every run keeps its arch's
+ * exact text (store.h), so the area model re-reads it — a front therefore always reflects
+ * the current area model, and runs written by `bitsim run` take part like sweep points.
+ * Archs repeat across runs (several traces per point), so each is parsed once (cache by id).
+ */
+#include "front.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "area.h"
+#include "pareto.h"
+
+typedef struct arch_area {
+    int64_t arch_id;
+    double area_mm2, power_w;
+} arch_area;
+
+static int area_of(sqlite3 *db, int64_t arch_id, arch_area **cache, size_t *n_cache,
+                   double *area_mm2, double *power_w, bs_error *e)
+{
+    for (size_t i = 0; i < *n_cache; i++)
+        if ((*cache)[i].arch_id == arch_id) {
+            *area_mm2 = (*cache)[i].area_mm2;
+            *power_w = (*cache)[i].power_w;
+            return BS_OK;
+        }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT name, content FROM archs WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return err_set(e, BS_EINPUT, "reading archs: %s", sqlite3_errmsg(db));
+    sqlite3_bind_int64(st, 1, arch_id);
+    int rc = BS_OK;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = err_set(e, BS_EINPUT, "arch %lld missing from the database", (long long)arch_id);
+    else {
+        char name[128];
+        snprintf(name, sizeof name, "%s (stored arch %lld)",
+                 (const char *)sqlite3_column_text(st, 0), (long long)arch_id);
+        arch a;
+        area_report ar;
+        rc = arch_parse_buffer(&a, name, sqlite3_column_blob(st, 1),
+                               (size_t)sqlite3_column_bytes(st, 1), e);
+        if (!rc) {
+            rc = area_eval(&a, &ar, e);
+            arch_free(&a);
+        }
+        if (!rc) {
+            arch_area *grown = realloc(*cache, (*n_cache + 1) * sizeof *grown);
+            if (!grown)
+                rc = err_set(e, BS_EINTERNAL, "out of memory");
+            else {
+                *cache = grown;
+                grown[(*n_cache)++] = (arch_area){arch_id, ar.total_mm2, ar.peak_w};
+                *area_mm2 = ar.total_mm2;
+                *power_w = ar.peak_w;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static char *dup_col(sqlite3_stmt *st, int c)
+{
+    const char *s = (const char *)sqlite3_column_text(st, c);
+    return strdup(s ? s : "");
+}
+
+void front_free(front_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->pts[i].arch_name);
+        free(s->pts[i].trace_name);
+        free(s->pts[i].label);
+    }
+    free(s->pts);
+    *s = (front_set){0};
+}
+
+/* Marks the front within each trace's points (pts sorted by trace_id). */
+static int mark_fronts(front_set *s, bs_error *e)
+{
+    double *obj = malloc((s->n ? s->n : 1) * 3 * sizeof *obj);
+    bool *on = malloc((s->n ? s->n : 1) * sizeof *on);
+    if (!obj || !on) {
+        free(obj);
+        free(on);
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    }
+    s->n_front = 0;
+    for (size_t lo = 0, hi; lo < s->n; lo = hi) {
+        for (hi = lo; hi < s->n && s->pts[hi].trace_id == s->pts[lo].trace_id; hi++) {
+            obj[3 * (hi - lo)] = s->pts[hi].latency_s;
+            obj[3 * (hi - lo) + 1] = s->pts[hi].energy_pj;
+            obj[3 * (hi - lo) + 2] = s->pts[hi].area_mm2;
+        }
+        size_t k = pareto_front(obj, hi - lo, 3, on);
+        if (k == (size_t)-1) {
+            free(obj);
+            free(on);
+            return err_set(e, BS_EINPUT, "trace %s: a run has a non-finite latency, energy "
+                           "or area", s->pts[lo].trace_name);
+        }
+        for (size_t i = lo; i < hi; i++)
+            s->pts[i].on_front = on[i - lo];
+        s->n_front += k;
+    }
+    free(obj);
+    free(on);
+    return BS_OK;
+}
+
+int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
+{
+    *out = (front_set){0};
+    static const char sql[] =
+        "SELECT r.id, r.trace_id, r.arch_id, r.arch_name, r.trace_name, r.label, t.latency_s,"
+        " t.energy_pj FROM runs r JOIN run_totals t ON t.run_id = r.id"
+        " WHERE r.status = 'complete' AND (?1 IS NULL OR r.trace_name = ?1)"
+        " AND (?2 IS NULL OR r.label = ?2) ORDER BY r.trace_id, t.latency_s, r.id";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, BS_EINPUT, "reading runs: %s", sqlite3_errmsg(db));
+    if (q && q->trace)
+        sqlite3_bind_text(st, 1, q->trace, -1, SQLITE_STATIC);
+    if (q && q->label)
+        sqlite3_bind_text(st, 2, q->label, -1, SQLITE_STATIC);
+    arch_area *cache = NULL;
+    size_t n_cache = 0, cap = 0;
+    int rc = BS_OK, s;
+    while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? 2 * cap : 64;
+            front_point *grown = realloc(out->pts, cap * sizeof *grown);
+            if (!grown) {
+                rc = err_set(e, BS_EINTERNAL, "out of memory");
+                break;
+            }
+            out->pts = grown;
+        }
+        front_point *p = &out->pts[out->n];
+        *p = (front_point){
+            .run_id = sqlite3_column_int64(st, 0), .trace_id = sqlite3_column_int64(st, 1),
+            .arch_id = sqlite3_column_int64(st, 2), .latency_s = sqlite3_column_double(st, 6),
+            .energy_pj = sqlite3_column_double(st, 7),
+        };
+        p->arch_name = dup_col(st, 3);
+        p->trace_name = dup_col(st, 4);
+        p->label = dup_col(st, 5);
+        out->n++;
+        if (!p->arch_name || !p->trace_name || !p->label)
+            rc = err_set(e, BS_EINTERNAL, "out of memory");
+        else
+            rc = area_of(db, p->arch_id, &cache, &n_cache, &p->area_mm2, &p->power_w, e);
+    }
+    if (!rc && s != SQLITE_DONE)
+        rc = err_set(e, BS_EINPUT, "reading runs: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    free(cache);
+    if (!rc)
+        rc = mark_fronts(out, e);
+    if (rc)
+        front_free(out);
+    return rc;
+}
+
+table *front_table(const front_set *s, bool all)
+{
+    static const char *const cols[] = {"trace", "arch", "latency_s", "energy_j", "area_mm2",
+                                       "power_w", "front", "run"};
+    table *t = table_new(8, cols);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        const front_point *p = &s->pts[i];
+        if (!all && !p->on_front)
+            continue;
+        table_row(t);
+        table_cell_str(t, p->trace_name);
+        table_cell_str(t, p->arch_name);
+        table_cell_double(t, "%.6g", p->latency_s);
+        table_cell_double(t, "%.6g", p->energy_pj * 1e-12);
+        table_cell_double(t, "%.4g", p->area_mm2);
+        table_cell_double(t, "%.4g", p->power_w);
+        table_cell_str(t, p->on_front ? "yes" : "no");
+        table_cell_i64(t, p->run_id);
+    }
+    return t;
+}
+
+int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        FILE *f = pass ? front : all;
+        for (size_t lo = 0, hi; lo < s->n; lo = hi) {
+            if (lo > 0)
+                fputs("\n\n", f);
+            fprintf(f, "# trace %s\n# latency_s energy_j area_mm2 on_front\n",
+                    s->pts[lo].trace_name);
+            /* points are sorted by latency within a trace: the front prints as a staircase */
+            for (hi = lo; hi < s->n && s->pts[hi].trace_id == s->pts[lo].trace_id; hi++) {
+                const front_point *p = &s->pts[hi];
+                if (!pass || p->on_front)
+                    fprintf(f, "%.9g %.9g %.9g %d\n", p->latency_s, p->energy_pj * 1e-12,
+                            p->area_mm2, p->on_front);
+            }
+        }
+        if (ferror(f))
+            return err_set(e, BS_EINPUT, "writing plot data failed");
+    }
+    return BS_OK;
+}

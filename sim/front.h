@@ -1,0 +1,52 @@
+/* front.h — the Pareto front of the runs in a database: latency x energy x area.
+ *
+ * Reads only the store: each complete run's totals (latency, energy) and its arch's stored
+ * content, from which area.h gives the area and peak power (parsed once per arch). Runs are
+ * compared only with runs of the same trace (same content hash): a front mixes archs, never
+ * workloads. Used by `bitsim pareto` (a table) and `bitsim plot pareto` (data for
+ * plots/pareto.gp).
+ */
+#ifndef BITSIM_FRONT_H
+#define BITSIM_FRONT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "table.h"
+
+struct sqlite3;
+
+typedef struct front_point {
+    int64_t run_id, trace_id, arch_id;
+    char *arch_name, *trace_name, *label;
+    double latency_s, energy_pj, area_mm2, power_w;
+    bool on_front;
+} front_point;
+
+typedef struct front_query {
+    const char *trace;      /* trace name filter, NULL = all */
+    const char *label;      /* run label filter (a sweep's label), NULL = all */
+} front_query;
+
+typedef struct front_set {
+    front_point *pts;
+    size_t n, n_front;
+} front_set;
+
+/* Loads the matching complete runs and marks the non-dominated ones per trace. Errors: a
+ * stored arch the area model cannot cover (names the arch). No runs is not an error. */
+int front_load(struct sqlite3 *db, const front_query *q, front_set *out, bs_error *e);
+void front_free(front_set *s);
+
+/* The front (or every point, when all) as a table: trace, arch, latency_s, energy_j,
+ * area_mm2, power_w, run, sorted by trace then latency. NULL when out of memory. */
+table *front_table(const front_set *s, bool all);
+
+/* Data for plots/pareto.gp: one block per trace ("# trace NAME"), each with every point as
+ * "latency_s energy_j area_mm2 on_front", blocks separated by two blank lines (gnuplot
+ * `index`), then a second file of the front only sorted by latency. */
+int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e);
+
+#endif
