@@ -1,0 +1,100 @@
+/* test_front.c — the Pareto front of a database: area comes from each run's stored arch, and
+ * runs are only compared within one trace. Runs are written through store.h with made-up
+ * totals, so the expected front is derived by hand. */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "front.h"
+#include "fixture_store.h"
+#include "text.h"
+
+/* arch/bitfusion.ini with its array resized: area grows with rows x cols. */
+static char *arch_text(uint32_t rows, uint32_t cols, size_t *len)
+{
+    text_reader r;
+    bs_error e;
+    char path[256];
+    snprintf(path, sizeof path, "%s/arch/bitfusion.ini", getenv("BITSIM_HOME") ? getenv("BITSIM_HOME") : ".");
+    cr_assert_eq(text_open_file(&r, path, &e), 0, "%s", e.msg);
+    char *out = malloc(r.len + 64);
+    const char *rows_at = strstr(r.buf, "rows = 16\ncols = 32\n");
+    cr_assert(rows_at, "bitfusion.ini changed its array lines");
+    size_t head = (size_t)(rows_at - r.buf);
+    memcpy(out, r.buf, head);
+    int w = sprintf(out + head, "rows = %u\ncols = %u\n", rows, cols);
+    size_t tail_at = head + strlen("rows = 16\ncols = 32\n");
+    memcpy(out + head + w, r.buf + tail_at, r.len - tail_at);
+    *len = head + (size_t)w + r.len - tail_at;
+    text_close(&r);
+    return out;
+}
+
+static void add_run(store *s, const char *trace, uint32_t rows, uint32_t cols, double lat,
+                    double energy)
+{
+    bs_error e;
+    size_t len;
+    char *text = arch_text(rows, cols, &len);
+    char name[64];
+    snprintf(name, sizeof name, "bf%ux%u", rows, cols);
+    int64_t a, m, t, run;
+    cr_assert_eq(store_put_input(s, STORE_ARCH, name, text, len, &a, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_put_input(s, STORE_MODEL, "net", "net", 3, &m, &e), 0);
+    cr_assert_eq(store_put_input(s, STORE_TRACE, trace, trace, strlen(trace), &t, &e), 0);
+    store_run_info info = {.label = "sweep", .scheme = "static", .model_name = "net",
+                           .arch_name = name, .trace_name = trace, .arch_id = a,
+                           .model_id = m, .trace_id = t, .batch = 1, .iterations = 1,
+                           .epochs = 1, .options = ""};
+    cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
+    store_run_totals tot = {.latency_s = lat, .energy_pj = energy, .adapt_speedup = NAN,
+                            .smaq_storage_benefit = NAN};
+    cr_assert_eq(store_run_commit(s, run, &tot, 0, &e), 0, "%s", e.msg);
+    free(text);
+}
+
+/* Trace A: areas grow with the array: 4x8 < 8x8 < 16x16 < 16x32 (every buffer bank stays
+ * inside the SRAM table).
+ *   4x8   lat 4 energy 4   smallest area: on the front
+ *   8x8   lat 3 energy 5   faster than 4x8: on the front
+ *   16x16 lat 2 energy 5   faster than 8x8 at equal energy but larger: on the front
+ *   16x32 lat 2 energy 6   dominated by 16x16 (same latency, less energy, less area)
+ * Trace B holds one slow point on a large array: alone in its trace, it is on its front even
+ * though trace A's points would dominate it. */
+Test(front, per_trace_front_with_area_from_the_stored_arch)
+{
+    char *path = fixture_tmp_path("front.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), 0, "%s", e.msg);
+    add_run(s, "A", 4, 8, 4, 4);
+    add_run(s, "A", 8, 8, 3, 5);
+    add_run(s, "A", 16, 16, 2, 5);
+    add_run(s, "A", 16, 32, 2, 6);
+    add_run(s, "B", 16, 32, 100, 100);
+    front_set f;
+    cr_assert_eq(front_load(store_db(s), NULL, &f, &e), 0, "%s", e.msg);
+    cr_assert_eq(f.n, 5);
+    cr_expect_eq(f.n_front, 4);
+    for (size_t i = 0; i < f.n; i++) {
+        bool dominated = strcmp(f.pts[i].arch_name, "bf16x32") == 0 &&
+                         strcmp(f.pts[i].trace_name, "A") == 0;
+        cr_expect_eq(f.pts[i].on_front, !dominated, "%s of %s", f.pts[i].arch_name,
+                     f.pts[i].trace_name);
+    }
+    /* area grows with the fusion units */
+    double a_small = 0, a_big = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        if (!strcmp(f.pts[i].arch_name, "bf4x8"))
+            a_small = f.pts[i].area_mm2;
+        if (!strcmp(f.pts[i].arch_name, "bf16x32"))
+            a_big = f.pts[i].area_mm2;
+    }
+    cr_expect_gt(a_big, a_small);
+    front_free(&f);
+    front_query q = {.trace = "B"};
+    cr_assert_eq(front_load(store_db(s), &q, &f, &e), 0, "%s", e.msg);
+    cr_expect_eq(f.n, 1);
+    front_free(&f);
+    store_close(s);
+    fixture_cleanup(path);
+}
