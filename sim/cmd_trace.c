@@ -155,34 +155,61 @@ static double avg_bits(const trace *t, tensor_class c)
     return weight > 0 ? sum / weight : 0;
 }
 
-/* Distinct decisions over all segments (O(S^2) worst case over distinct ones; traces have
- * few distinct tuples). */
+/* Packs the fields trace_decision_equal compares into bytes (so equal decisions pack equal). */
+static size_t pack_decision(const trace_decision *d, unsigned char *out)
+{
+    size_t n = 0;
+    for (int c = 0; c < TENSOR_COUNT; c++) {
+        const num_format *f = &d->fmt[c];
+        unsigned char b[6] = {f->kind, f->bits, (unsigned char)f->frac_bits, f->exp_bits,
+                              (unsigned char)(f->block & 0xff), (unsigned char)(f->block >> 8)};
+        memcpy(out + n, b, sizeof b);
+        n += sizeof b;
+        const trace_storage *s = &d->store[c];
+        double frac = s->inlier_bits ? s->inlier_frac + 0.0 : 0.0;
+        unsigned char sb[4] = {s->inlier_bits, s->inlier_bits ? s->outlier_bits : 0,
+                               (unsigned char)(s->inlier_bits ? s->header_bits & 0xff : 0),
+                               (unsigned char)(s->inlier_bits ? s->header_bits >> 8 : 0)};
+        memcpy(out + n, sb, sizeof sb);
+        n += sizeof sb;
+        memcpy(out + n, &frac, sizeof frac);
+        n += sizeof frac;
+    }
+    for (int i = 0; i < TRACE_DENSITY_COUNT; i++) {
+        double v = d->density[i] + 0.0;     /* -0 and +0 compare equal */
+        memcpy(out + n, &v, sizeof v);
+        n += sizeof v;
+    }
+    return n;
+}
+
+/* Distinct decisions over all segments: an open-addressing hash set of packed decisions. */
 static size_t distinct_tuples(const trace *t)
 {
-    size_t cap = 64, n = 0;
-    trace_decision *seen = malloc(cap * sizeof *seen);
-    if (!seen)
-        return 0;
-    for (uint32_t i = 0; i < t->model.n_layers; i++) {
+    size_t total = trace_segment_count(t), cap = 16;
+    while (cap < 2 * total)
+        cap *= 2;
+    uint64_t *slots = calloc(cap, sizeof *slots);   /* hash | 1, 0 = empty */
+    const trace_decision **who = calloc(cap, sizeof *who);
+    size_t n = 0;
+    unsigned char key[256];
+    for (uint32_t i = 0; slots && who && i < t->model.n_layers; i++) {
         size_t ns;
         const trace_segment *s = trace_layer_segments(t, i, &ns);
         for (size_t k = 0; k < ns; k++) {
-            bool found = false;
-            for (size_t j = 0; j < n && !found; j++)
-                found = trace_decision_equal(&seen[j], &s[k].d);
-            if (found)
-                continue;
-            if (n == cap) {
-                trace_decision *p = realloc(seen, cap * 2 * sizeof *p);
-                if (!p)
-                    break;
-                seen = p;
-                cap *= 2;
+            uint64_t h = text_hash64(key, pack_decision(&s[k].d, key), 0) | 1;
+            size_t j = h & (cap - 1);
+            while (slots[j] && !(slots[j] == h && trace_decision_equal(who[j], &s[k].d)))
+                j = (j + 1) & (cap - 1);
+            if (!slots[j]) {
+                slots[j] = h;
+                who[j] = &s[k].d;
+                n++;
             }
-            seen[n++] = s[k].d;
         }
     }
-    free(seen);
+    free(slots);
+    free(who);
     return n;
 }
 
