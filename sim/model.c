@@ -123,6 +123,7 @@ typedef struct parse_state {
     bs_error *e;
     uint32_t cap;
     bool have_input;        /* an `input C H W` line was seen */
+    bool input_grad;        /* `input C H W grad=1`: the model is a slice of a deeper net */
     bool *needs_grad;       /* per layer: its output needs a gradient */
     uint64_t total_madds, total_params;
 } parse_state;
@@ -191,7 +192,7 @@ static int name_input(parse_state *ps, int32_t src, layer_input *in)
     in->src = src;
     if (src < 0) {
         in->shape = m->input;
-        in->needs_grad = false;
+        in->needs_grad = ps->input_grad;
         in->name = "input";
     } else {
         in->shape = m->layers[src].out;
@@ -712,8 +713,17 @@ static int parse_directive(parse_state *ps, char **tok, int n, char *rest)
         return fail(ps, "input", "given twice");
     if (m->n_layers > 0)
         return fail(ps, "input", "must come before the first layer");
-    if (n != 4)
-        return fail(ps, "input", "expected 'input C H W'");
+    if (n == 5) {
+        char *key, *value;
+        uint64_t g;
+        if (!text_key_value(tok[4], &key, &value) || strcmp(key, "grad") != 0)
+            return fail(ps, "input", "expected 'input C H W [grad=0|1]'");
+        if (!text_parse_u64(value, 0, 1, &g))
+            return fail(ps, "grad", "'%s' is not 0 or 1", value);
+        ps->input_grad = g != 0;
+    } else if (n != 4) {
+        return fail(ps, "input", "expected 'input C H W [grad=0|1]'");
+    }
     static const char *const dims[] = {"C", "H", "W"};
     uint64_t v[3];
     for (int i = 0; i < 3; i++)
