@@ -25,12 +25,12 @@ Test(trace, records_become_maximal_segments)
 {
     const char *text = HEADER
         "from 0 * W=fx8.4 A=fx8.4\n"          /* every layer: one segment [0, end) */
+        "overhead 10:20 ops=5 bits=32 label=kl\n"
         "from 100 conv1 W=int4\n"             /* conv1: [0,100) fx8.4, [100,...) int4 */
         "from 100 conv1 W=fx8.4\n"            /* ... and back: merges into one segment */
         "from 200 @conv dW=0.5\n"             /* conv layers: [0,200) [200,end) */
         "from 300 fc,layer1.* G=int8\n"       /* fc and layer1.*: a change at 300 */
         "from 400 *,!@conv A=fx8.4\n"         /* no change at all: A is already fx8.4 */
-        "overhead 10:20 ops=5 bits=32 label=kl\n"
         "end\n";
     trace t;
     bs_error e;
