@@ -245,6 +245,24 @@ Test(trace, unknown_model_names_the_model_line)
     cr_expect(strstr(e.msg, "m.trace:2: model: cannot load 'no_such_net'"), "%s", e.msg);
 }
 
+
+/* NUL bytes must be errors, never a line (the first line too: nothing to fall back on). */
+Test(trace, nul_bytes_are_errors)
+{
+    static const char first[] = "bitsim\0-trace 1\n";
+    static const char later[] = HEADER "from 0 * W=in\0t8\nend\n";
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(trace_read_buffer_model(&t, "n.trace", first, sizeof first - 1,
+                                         fixture_resnet20(), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "n.trace:1: NUL byte"), "%s", e.msg);
+    err_clear(&e);
+    cr_expect_eq(trace_read_buffer_model(&t, "n.trace", later, sizeof later - 1,
+                                         fixture_resnet20(), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "n.trace:7: NUL byte"), "%s", e.msg);
+}
+
 /* ---- fuzz-style: thousands of deterministic mutations never crash --------------------- */
 
 static uint64_t next_rand(uint64_t *s)
