@@ -154,17 +154,27 @@ static int oom(bs_error *e)
     return err_set(e, BS_EINTERNAL, "out of memory");
 }
 
+/* Makes room for one more element in a doubling array (*items, *cap elements of size). */
+static int grow(void **items, size_t *cap, size_t n, size_t size, size_t first_cap,
+                bs_error *e)
+{
+    if (n < *cap)
+        return BS_OK;
+    size_t c = *cap ? *cap * 2 : first_cap;
+    void *p = realloc(*items, c * size);
+    if (!p)
+        return oom(e);
+    *items = p;
+    *cap = c;
+    return BS_OK;
+}
+
 static int layer_push(trace_layer_segs *L, uint64_t first, uint64_t end,
                       const trace_decision *d, bs_error *e)
 {
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 4;
-        trace_segment *s = realloc(L->segs, cap * sizeof *s);
-        if (!s)
-            return oom(e);
-        L->segs = s;
-        L->cap = cap;
-    }
+    int rc = grow((void **)&L->segs, &L->cap, L->n, sizeof *L->segs, 4, e);
+    if (rc)
+        return rc;
     L->segs[L->n].first = first;
     L->segs[L->n].end = end;
     L->segs[L->n].d = *d;
@@ -285,14 +295,10 @@ static bool label_ok(const char *s)
 
 static int overhead_push(trace *t, const trace_overhead *o, bs_error *e)
 {
-    if (t->n_overheads == t->cap_overheads) {
-        size_t cap = t->cap_overheads ? t->cap_overheads * 2 : 16;
-        trace_overhead *p = realloc(t->overheads, cap * sizeof *p);
-        if (!p)
-            return oom(e);
-        t->overheads = p;
-        t->cap_overheads = cap;
-    }
+    int rc = grow((void **)&t->overheads, &t->cap_overheads, t->n_overheads,
+                  sizeof *t->overheads, 16, e);
+    if (rc)
+        return rc;
     t->overheads[t->n_overheads++] = *o;
     return BS_OK;
 }
