@@ -188,21 +188,23 @@ static bool parse_shape(const char *s, tensor_shape *out)
     return true;
 }
 
+/* The output of layer src, or the network input for src = -1, as an input. */
 static int name_input(parse_state *ps, int32_t src, layer_input *in)
 {
     model *m = ps->m;
     in->src = src;
-    if (src < 0) {
-        in->shape = m->input;
-        in->needs_grad = ps->input_grad;
-        in->name = "input";
-    } else {
-        in->shape = m->layers[src].out;
+    if (src >= 0) {
+        const model_layer *from = &m->layers[src];
+        in->shape = from->out;
+        in->elems = from->out_elems;
         in->needs_grad = ps->needs_grad[src];
-        in->name = m->layers[src].name;
+        in->name = from->name;
+        return BS_OK;
     }
-    in->elems = src < 0 ? 0 : m->layers[src].out_elems;
-    if (src < 0 && !shape_elems(in->shape, &in->elems))
+    in->shape = m->input;
+    in->needs_grad = ps->input_grad;
+    in->name = "input";
+    if (!shape_elems(in->shape, &in->elems))   /* checked on the input line already */
         return fail(ps, "input", "element count overflows 64 bits");
     return BS_OK;
 }
@@ -289,6 +291,15 @@ static int shape_conv(shape_ctx *c)
     const layer_line *ll = c->ll;
     model_layer *l = c->l;
     layer_conv *cv = &l->conv;
+    static const key_id square_or_hw[][3] = {{KEY_K, KEY_KH, KEY_KW},
+                                             {KEY_STRIDE, KEY_STRIDE_H, KEY_STRIDE_W},
+                                             {KEY_PAD, KEY_PAD_H, KEY_PAD_W}};
+    for (int i = 0; i < 3; i++) {
+        const key_id *t = square_or_hw[i];
+        if (has(ll, t[0]) && (has(ll, t[1]) || has(ll, t[2])))
+            return fail(c->ps, key_specs[t[0]].name, "give %s= or %s=/%s=, not both",
+                        key_specs[t[0]].name, key_specs[t[1]].name, key_specs[t[2]].name);
+    }
     if (!has(ll, KEY_K) && !(has(ll, KEY_KH) && has(ll, KEY_KW)))
         return fail(c->ps, "k", "missing: conv needs k= (or both kh= and kw=)");
     uint64_t k = num_or(ll, KEY_K, 1), st = num_or(ll, KEY_STRIDE, 1),

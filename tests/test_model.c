@@ -461,6 +461,7 @@ Test(model, unknown_and_repeated_keys)
         {"input 3 8 8\nconv a out=4 k=1 kernel=3\n", "bad.model:2: kernel: unknown key for conv"},
         {"input 3 8 8\nact a rows=3\n", "bad.model:2: rows: unknown key for act"},
         {"input 3 8 8\nconv a out=4 k=1 k=3\n", "bad.model:2: k: given twice"},
+        {"input 3 8 8\nconv a out=4 k=1 kh=3\n", "bad.model:2: k: give k= or kh=/kw=, not both"},
         {"input 3 8 8\nact a op=swish\n", "bad.model:2: op: 'swish' is not one"},
         {"input 3 8 8\nconv a out=4 k=1\nadd r from=a shortcut=C\n", "bad.model:3: shortcut:"},
     };
