@@ -119,11 +119,15 @@ const char *arch_family_name(arch_family f);
 const char *arch_sparsity_name(arch_sparsity s);
 const char *arch_compress_name(arch_compress c);
 
-/* Per-bit read/write energy (pJ) of an SRAM of size_bytes with a word of word_bits, from the
- * shipped SRAM table (arch/sram_table.csv) interpolated in log(size). Returns an error when the
- * table is missing or the size lies outside it. */
-int arch_sram_energy(uint64_t size_bytes, uint32_t word_bits, double *read_pj_per_bit,
-                     double *write_pj_per_bit, double *area_mm2, bs_error *e);
+/* One SRAM bank from the shipped table (arch/sram_table.csv: CACTI figures at 45 nm), its
+ * figures interpolated linearly in log2(bank size) with GSL between the table's rows of the
+ * same port kind. Per-bit energies divide the per-access energy by the word width. */
+typedef struct arch_sram {
+    double read_pj_per_bit, write_pj_per_bit, leak_mw, area_mm2;
+} arch_sram;
+/* bank_bytes outside the table's range, or no table: an error naming the table. */
+int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
+                     bs_error *e);
 
 /* Content hash of the parsed arch (for store identities and memo keys). */
 uint64_t arch_hash(const arch *a);

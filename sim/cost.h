@@ -81,7 +81,8 @@ typedef struct cost_conv {
     uint64_t ic, oc;            /* channels per group */
     uint64_t batch;
     uint64_t groups;            /* independent copies run one after another (1) */
-    uint32_t x_bits, y_bits;    /* storage widths: traffic and buffer footprint */
+    double x_bits, y_bits;      /* storage bits per element (bfp: incl. its exponent share):
+                                 * traffic and buffer footprint */
     uint32_t x_mul_bits, y_mul_bits;    /* widths the multiplier sees (= storage for ints) */
     bool im2col;                /* lower to a GEMM (the simulator does for a first layer) */
     double density_x, density_y;

@@ -575,3 +575,16 @@ Test(model, nul_byte_in_file)
     cr_assert_eq(model_parse_buffer(&m, "bad.model", text, sizeof text - 1, &e), BS_EINPUT);
     expect_msg(e.msg, "bad.model:2");
 }
+
+/* Found by fuzz_model: a NUL byte made the shared reader return 1 (= BS_EINPUT) without a
+ * line, which the CSV importer took for a line. */
+Test(model, scalesim_nul_byte)
+{
+    static const char text[] = "Layer Name, M, N, K,\nG, 1\0, 1, 1,\n";
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_parse_scalesim(&m, "bad.csv", text, sizeof text - 1, &e), BS_EINPUT);
+    expect_msg(e.msg, "bad.csv:2");
+    cr_expect_null(m.layers);
+}
