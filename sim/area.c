@@ -81,7 +81,8 @@ int area_eval(const arch *a, area_report *out, bs_error *e)
         out->total_mm2 += out->buf_mm2[b];
     }
     out->core_dyn_w = a->core_pj_per_cycle * 1e-12 * a->freq_hz;
+    out->dram_w = (double)a->dram_bits_per_cycle * a->freq_hz * a->dram_pj_per_bit * 1e-12;
     out->leak_w = a->leak_mw * 1e-3;
-    out->peak_w = out->core_dyn_w + out->leak_w;
+    out->peak_w = out->core_dyn_w + out->dram_w + out->leak_w;
     return BS_OK;
 }

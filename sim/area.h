@@ -9,8 +9,10 @@
  *  - buffers: what arch.c derives from its SRAM table (banked as simulator.py does: weights in
  *    rows*cols banks, activations in `rows`, outputs in `cols`), unless the file states it;
  *  - an area the arch file states explicitly (area_mm2 of a component) wins over the model.
- * Peak power is what the arch's own energy figures give with every cycle busy: core energy
- * per cycle x clock, plus leakage. GPU archs have no area model (an error says so).
+ * Peak power is what the arch's own energy figures give with everything busy at once: core
+ * energy per cycle x clock, plus the DRAM interface moving its full width every cycle at its
+ * energy per bit, plus leakage (on-chip buffer accesses are not included: their rate depends
+ * on the dataflow). GPU archs have no area model (an error says so).
  */
 #ifndef BITSIM_AREA_H
 #define BITSIM_AREA_H
@@ -22,7 +24,8 @@ typedef struct area_report {
     double core_mm2;
     double buf_mm2[ARCH_BUF_COUNT];     /* indexed by arch_buf */
     double total_mm2;
-    double core_dyn_w, leak_w, peak_w;  /* peak = core dynamic at full activity + leakage */
+    double core_dyn_w, dram_w, leak_w;  /* core and DRAM interface at full rate, leakage */
+    double peak_w;                      /* their sum */
 } area_report;
 
 /* Area and peak power of a. Errors: a GPU arch, a (pmax, pmin) pair without synthesis

@@ -18,7 +18,8 @@ static void load(arch *a, const char *name)
  *   abuf  : 16 banks of 2048 bytes, row 2048 B: 0.015132 mm^2 -> 0.242112;
  *   obuf  : 32 banks of 512 bytes with a read-write port, row 512 B rw: 0.00760331 -> 0.24330592;
  *   total : 2.14098642 mm^2.
- * Peak power: 235.104 pJ per busy cycle x 500 MHz = 0.117552 W, no leakage. */
+ * Peak power: core 235.104 pJ per busy cycle x 500 MHz = 0.117552 W; DRAM 192 bits per cycle
+ * x 500 MHz x 15 pJ/bit = 1.44 W; no leakage: 1.557552 W. */
 Test(area, bitfusion_paper_configuration)
 {
     arch a;
@@ -31,7 +32,9 @@ Test(area, bitfusion_paper_configuration)
     cr_expect_float_eq(r.buf_mm2[ARCH_ABUF], 0.242112, 1e-7);
     cr_expect_float_eq(r.buf_mm2[ARCH_OBUF], 0.24330592, 1e-7);
     cr_expect_float_eq(r.total_mm2, 2.14098642, 1e-6);
-    cr_expect_float_eq(r.peak_w, 0.117552, 1e-9);
+    cr_expect_float_eq(r.core_dyn_w, 0.117552, 1e-9);
+    cr_expect_float_eq(r.dram_w, 1.44, 1e-9);
+    cr_expect_float_eq(r.peak_w, 1.557552, 1e-9);
     arch_free(&a);
 }
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dbmerge.h"
+#include "fixture_store.h"
 #include "sweep.h"
 
 static int parse(sweep_space *s, const char *text, bs_error *e)
@@ -332,4 +334,144 @@ Test(sweep, arch_overlay_removes_a_key_given_null)
     cr_assert_eq(sweep_arch_overlay(base, sizeof base - 1, keys, vals, 2, &out, &n, &e), 0);
     cr_expect_str_eq(out, "[buffers]\nwbuf_bytes = 64\n");
     free(out);
+}
+
+/* ---- end to end: sweep, shards, merge ------------------------------------------------- */
+
+static const char tiny_trace[] =
+    "bitsim-trace 1\nmodel resnet20\nbatch 128\niters_per_epoch 10\nepochs 2\nscheme static\n"
+    "params W=int8\nprovenance test\nfrom 0 @mac W=int8 A=int8 G=int8 WG=int16\nend\n";
+
+/* A 2 x 3 grid of archs: 6 points, 2 per shard of 3. */
+static const char grid_space[] =
+    "[sweep]\narch = bitfusion\n[params]\narray.rows = 8, 16\narray.cols = 8, 16, 32\n";
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void sweep_into(const char *space_path, const char *trace_path, const char *db,
+                       sweep_shard shard, unsigned jobs, sweep_summary *sum)
+{
+    sweep_space s;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(sweep_space_load(&s, space_path, &e), 0, "%s", e.msg);
+    cr_assert_eq(sweep_space_sample(&s, false, 0, &e), 0, "%s", e.msg);
+    const char *traces[] = {trace_path};
+    sweep_options o = {.traces = traces, .n_traces = 1, .db_path = db, .jobs = jobs,
+                       .shard = shard, .label = "sweep"};
+    cr_assert_eq(sweep_run(&s, &o, sum, &e), 0, "%s", e.msg);
+    sweep_space_free(&s);
+}
+
+static void digest_of(const char *db, uint64_t *d, uint64_t *n)
+{
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db, &e), 0, "%s", e.msg);
+    cr_assert_eq(dbmerge_digest(s, d, n, &e), 0, "%s", e.msg);
+    store_close(s);
+}
+
+Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep, .timeout = 120)
+{
+    char *dir = fixture_tmp_path("x");
+    char *slash = strrchr(dir, '/');
+    *slash = '\0';
+    char trace_p[512], space_p[512], whole_p[512], merged_p[512], shard_p[3][512];
+    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
+    snprintf(space_p, sizeof space_p, "%s/grid.ini", dir);
+    snprintf(whole_p, sizeof whole_p, "%s/whole.db", dir);
+    snprintf(merged_p, sizeof merged_p, "%s/merged.db", dir);
+    write_file(trace_p, tiny_trace);
+    write_file(space_p, grid_space);
+
+    sweep_summary sum;
+    sweep_into(space_p, trace_p, whole_p, (sweep_shard){0, 1}, 2, &sum);
+    cr_expect_eq(sum.points, 6);
+    cr_expect_eq(sum.runs_written, 6);
+
+    store *m;
+    bs_error e;
+    cr_assert_eq(store_open(&m, merged_p, &e), 0, "%s", e.msg);
+    dbmerge_stats st = {0};
+    uint64_t shard_points = 0;
+    for (uint64_t i = 0; i < 3; i++) {
+        snprintf(shard_p[i], sizeof shard_p[i], "%s/shard%llu.db", dir, (unsigned long long)i);
+        sweep_into(space_p, trace_p, shard_p[i], (sweep_shard){i, 3}, 1, &sum);
+        cr_expect_eq(sum.points, 2, "6 points over 3 shards");
+        shard_points += sum.points;
+        cr_assert_eq(dbmerge_into(m, shard_p[i], &st, &e), 0, "%s", e.msg);
+    }
+    store_close(m);
+    cr_expect_eq(shard_points, 6);
+    cr_expect_eq(st.runs_added, 6);
+    cr_expect_eq(st.runs_present, 0);
+
+    uint64_t dw, nw, dm, nm;
+    digest_of(whole_p, &dw, &nw);
+    digest_of(merged_p, &dm, &nm);
+    cr_expect_eq(nw, 6);
+    cr_expect_eq(nm, 6);
+    cr_expect_eq(dm, dw, "shards merged differ from the unsharded sweep");
+
+    /* rerunning a shard into its database finds every run present */
+    sweep_into(space_p, trace_p, shard_p[1], (sweep_shard){1, 3}, 1, &sum);
+    cr_expect_eq(sum.runs_written, 0);
+    cr_expect_eq(sum.runs_present, 2);
+
+    char rm[600];
+    snprintf(rm, sizeof rm, "%s/x", dir);
+    fixture_cleanup(strdup(rm));
+    free(dir);
+}
+
+/* A space whose key the arch format does not know: the space file's line, before any run. */
+Test(sweep_e2e, unknown_arch_key_names_the_space_line)
+{
+    char *dir = fixture_tmp_path("x");
+    *strrchr(dir, '/') = '\0';
+    char trace_p[512], space_p[512], db_p[512];
+    snprintf(trace_p, sizeof trace_p, "%s/t.trace", dir);
+    snprintf(space_p, sizeof space_p, "%s/bad.ini", dir);
+    snprintf(db_p, sizeof db_p, "%s/bad.db", dir);
+    write_file(trace_p, tiny_trace);
+    write_file(space_p, "[sweep]\narch = bitfusion\n[params]\narray.rows = 8\n"
+                        "array.colums = 8, 16\n");
+    sweep_space s;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(sweep_space_load(&s, space_p, &e), 0, "%s", e.msg);
+    cr_assert_eq(sweep_space_sample(&s, false, 0, &e), 0);
+    const char *traces[] = {trace_p};
+    sweep_options o = {.traces = traces, .n_traces = 1, .db_path = db_p, .jobs = 1,
+                       .shard = {0, 1}, .label = "sweep"};
+    sweep_summary sum;
+    cr_expect_eq(sweep_run(&s, &o, &sum, &e), BS_EINPUT);
+    char want[600];
+    snprintf(want, sizeof want, "%s:5: array.colums:", space_p);
+    cr_expect(strncmp(e.msg, want, strlen(want)) == 0, "message: %s", e.msg);
+    cr_expect(strstr(e.msg, "unknown key") != NULL, "message: %s", e.msg);
+    sweep_space_free(&s);
+    char rm[600];
+    snprintf(rm, sizeof rm, "%s/x", dir);
+    fixture_cleanup(strdup(rm));
+    free(dir);
+}
+
+/* The shipped sample parses, and every key and value in it is one the arch accepts. */
+Test(sweep_e2e, shipped_sample_space_is_valid)
+{
+    sweep_space s;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(sweep_space_load(&s, "sweeps/bitfusion-space.ini", &e), 0, "%s", e.msg);
+    cr_expect_eq(s.sampling, SWEEP_LHS);
+    cr_expect_eq(s.n_points, 200);
+    sweep_space_free(&s);
 }

@@ -1,0 +1,518 @@
+/* sweep_run.c — running a sweep: points -> archs -> budgets -> replay of every trace -> store.
+ *
+ * Phases, and why:
+ *  1. Prepare (one thread, cheap: one arch parse per point). For each point the shard owns:
+ *     build its arch text (sweep_arch_overlay), apply the energy model (below), parse it,
+ *     evaluate area and peak power (area.h), drop it when over budget, and drop it when an
+ *     earlier point produced the same arch text (random and LHS sampling of lists repeat
+ *     archs; identical text means identical results, so it is computed once). A point the
+ *     arch model refuses (e.g. a buffer bank outside the SRAM table) is counted and its first
+ *     reason reported, never silently lost.
+ *  2. Run (--jobs threads). Workers take points from a shared counter and replay every
+ *     trace on the point's arch (replay_run memoises layer costs within the run). What is
+ *     shared across threads is what is valid to share: a layer cost depends on the whole arch,
+ *     so results are shared between identical archs only — phase 1 merged those, and a run
+ *     the database already holds (same arch, model and trace content, same options: a
+ *     resubmitted shard, a point reached again) is found and skipped, not recomputed. The
+ *     workers share one store connection behind a mutex, taken only for the lookups and the
+ *     inserts (a run is computed before its transaction begins): separate connections would
+ *     meet on SQLite's file lock, whose busy handler sleeps in steps of up to 100 ms.
+ *  3. Report: progress on stderr while running (only when asked: a terminal), then totals.
+ * Energy model (space file `energy = model`, the default): a point's core energy per cycle is
+ * BitFusion's synthesis figure for its own array and its buffer energies come from the SRAM
+ * table for its own buffer sizes, so energy follows the parameters being swept; a parameter
+ * the space file sets explicitly always wins. `energy = base` keeps the base arch's figures.
+ */
+#include "sweep.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arch.h"
+#include "area.h"
+#include "paths.h"
+#include "replay.h"
+#include "store.h"
+#include "text.h"
+#include "trace.h"
+
+/* Keys the energy model derives; dropped from a point's text so arch.c derives them. */
+static const char *const derived_buffer_keys[] = {
+    "buffers.wbuf_read_pj_per_bit", "buffers.wbuf_write_pj_per_bit",
+    "buffers.abuf_read_pj_per_bit", "buffers.abuf_write_pj_per_bit",
+    "buffers.obuf_read_pj_per_bit", "buffers.obuf_write_pj_per_bit",
+};
+#define N_DERIVED_BUFFER_KEYS (sizeof derived_buffer_keys / sizeof derived_buffer_keys[0])
+static const char core_energy_key[] = "energy.core_pj_per_cycle";
+
+typedef struct work_item {
+    uint64_t point;
+    char *text;
+    size_t len;
+    char name[256];
+    arch a;
+} work_item;
+
+/* A trace and its model as stored inputs (their bytes, read once). */
+typedef struct trace_input {
+    char *trace_text, *model_text;
+    size_t trace_len, model_len;
+    char trace_name[256], model_name[MODEL_NAME_MAX];
+} trace_input;
+
+typedef struct sweep_job {
+    const sweep_space *space;
+    const sweep_options *opt;
+    trace *traces;
+    trace_input *inputs;
+    work_item *items;
+    size_t n_items;
+    atomic_size_t next, done;
+    atomic_bool failed;
+    pthread_mutex_t lock;       /* guards err, runs_written, runs_present */
+    pthread_mutex_t db_lock;    /* guards db: one connection, one writer at a time */
+    store *db;
+    bs_error err;
+    uint64_t runs_written, runs_present;
+} sweep_job;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static bool space_sets(const sweep_space *s, const char *key)
+{
+    for (uint32_t j = 0; j < s->n_params; j++)
+        if (strcmp(s->params[j].key, key) == 0)
+            return true;
+    return false;
+}
+
+/* The point's display name: base name and its parameters, e.g.
+ * "bitfusion{rows=16,wbuf_bytes=65536}" (the part after the section). */
+static void point_name(const sweep_space *s, const char *base_name, const char *const *values,
+                       char *buf, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, n, "%s{", base_name);
+    for (uint32_t j = 0; j < s->n_params && len < n; j++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s=%s", j ? "," : "",
+                                strchr(s->params[j].key, '.') + 1, values[j]);
+    if (len < n)
+        snprintf(buf + len, n - len, "}");
+}
+
+/* The text of one point, with the energy model applied. */
+static int point_text(const sweep_space *s, const char *base, size_t base_len,
+                      const char *const *values, char **text, size_t *len, bs_error *e)
+{
+    const char *keys[SWEEP_MAX_PARAMS + N_DERIVED_BUFFER_KEYS + 1];
+    const char *vals[SWEEP_MAX_PARAMS + N_DERIVED_BUFFER_KEYS + 1];
+    uint32_t n = 0;
+    for (uint32_t j = 0; j < s->n_params; j++, n++) {
+        keys[n] = s->params[j].key;
+        vals[n] = values[j];
+    }
+    if (s->energy == SWEEP_ENERGY_MODEL)
+        for (size_t k = 0; k < N_DERIVED_BUFFER_KEYS; k++)
+            if (!space_sets(s, derived_buffer_keys[k])) {
+                keys[n] = derived_buffer_keys[k];
+                vals[n++] = NULL;   /* drop: arch.c derives it from the SRAM table */
+            }
+    int rc = sweep_arch_overlay(base, base_len, keys, vals, n, text, len, e);
+    if (rc || s->energy != SWEEP_ENERGY_MODEL || space_sets(s, core_energy_key))
+        return rc;
+    /* the core energy needs the point's array: parse once, derive, rewrite */
+    arch a;
+    bs_error ignore;
+    double pj;
+    if (arch_parse_buffer(&a, "point", *text, *len, &ignore) != BS_OK)
+        return BS_OK;   /* the caller's parse reports it */
+    bool derived = area_core_pj_per_cycle(&a, &pj);
+    arch_free(&a);
+    if (!derived)
+        return BS_OK;   /* no synthesis figure for this array: keep the base's figure */
+    char pj_text[64];
+    snprintf(pj_text, sizeof pj_text, "%.9g", pj);
+    const char *ck[] = {core_energy_key}, *cv[] = {pj_text};
+    char *out;
+    size_t out_len;
+    rc = sweep_arch_overlay(*text, *len, ck, cv, 1, &out, &out_len, e);
+    free(*text);
+    *text = rc ? NULL : out;
+    *len = rc ? 0 : out_len;
+    return rc;
+}
+
+typedef struct seen_set {
+    uint64_t *h;
+    size_t cap, n;
+} seen_set;
+
+/* Open-addressed set of text hashes: true when h was already there. */
+static bool seen_add(seen_set *s, uint64_t h)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 1024;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return false;   /* out of memory: treat as new (only loses deduplication) */
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->h[i])
+                for (size_t k = s->h[i] & (cap - 1);; k = (k + 1) & (cap - 1))
+                    if (!t[k]) {
+                        t[k] = s->h[i];
+                        break;
+                    }
+        free(s->h);
+        s->h = t;
+        s->cap = cap;
+    }
+    h |= 1;     /* 0 marks an empty slot */
+    for (size_t k = h & (s->cap - 1);; k = (k + 1) & (s->cap - 1)) {
+        if (s->h[k] == h)
+            return true;
+        if (!s->h[k]) {
+            s->h[k] = h;
+            s->n++;
+            return false;
+        }
+    }
+}
+
+static void free_items(work_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].text);
+        arch_free(&items[i].a);
+    }
+    free(items);
+}
+
+/* Phase 1. */
+static int prepare(const sweep_space *s, const sweep_options *o, const char *base,
+                   size_t base_len, const char *base_name, work_item **out, size_t *n_out,
+                   sweep_summary *sum, bs_error *e)
+{
+    uint64_t n_own = sweep_shard_size(o->shard, s->n_points);
+    work_item *items = calloc(n_own ? n_own : 1, sizeof *items);
+    if (!items)
+        return err_set(e, BS_EINTERNAL, "out of memory for %llu points",
+                       (unsigned long long)n_own);
+    seen_set seen = {0};
+    size_t n = 0;
+    int rc = BS_OK;
+    char vbuf[SWEEP_MAX_PARAMS][SWEEP_VALUE_MAX];
+    const char *values[SWEEP_MAX_PARAMS];
+    for (uint64_t k = 0; k < n_own && !rc; k++) {
+        uint64_t p = o->shard.index + k * o->shard.count;
+        for (uint32_t j = 0; j < s->n_params; j++) {
+            sweep_point_value(s, p, j, vbuf[j], sizeof vbuf[j]);
+            values[j] = vbuf[j];
+        }
+        work_item *w = &items[n];
+        w->point = p;
+        sum->points++;
+        if ((rc = point_text(s, base, base_len, values, &w->text, &w->len, e)))
+            break;
+        point_name(s, base_name, values, w->name, sizeof w->name);
+        bs_error why;
+        area_report ar;
+        int prc = arch_parse_buffer(&w->a, w->name, w->text, w->len, &why);
+        if (!prc && (prc = area_eval(&w->a, &ar, &why)))
+            arch_free(&w->a);
+        if (prc) {
+            if (!sum->invalid++)
+                snprintf(sum->first_invalid, sizeof sum->first_invalid, "point %llu: %.400s",
+                         (unsigned long long)p, why.msg);
+        } else if (!sweep_within_budget(s, ar.total_mm2, ar.peak_w)) {
+            sum->over_budget++;
+            arch_free(&w->a);
+        } else if (seen_add(&seen, text_hash64(w->text, w->len, 0x5eedULL))) {
+            sum->duplicates++;
+            arch_free(&w->a);
+        } else {
+            n++;
+            continue;
+        }
+        free(w->text);
+        w->text = NULL;
+    }
+    free(seen.h);
+    if (rc) {
+        free_items(items, n + 1);
+        return rc;
+    }
+    *out = items;
+    *n_out = n;
+    return BS_OK;
+}
+
+static void fail(sweep_job *j, const bs_error *e, const work_item *w)
+{
+    pthread_mutex_lock(&j->lock);
+    if (!atomic_load(&j->failed)) {
+        j->err = *e;
+        if (w)
+            snprintf(j->err.msg, sizeof j->err.msg, "point %llu (%.150s): %.300s",
+                     (unsigned long long)w->point, w->name, e->msg);
+        atomic_store(&j->failed, true);
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* Puts the point's inputs and, unless the database already has this run, replays and stores
+ * it. The run is computed before its transaction begins, so the write lock is held only for
+ * the inserts. */
+static int run_one(sweep_job *j, const work_item *w, size_t t, bool *present, bs_error *e)
+{
+    const trace_input *in = &j->inputs[t];
+    store *db = j->db;
+    int64_t arch_id, model_id, trace_id, run_id;
+    int rc;
+    pthread_mutex_lock(&j->db_lock);
+    if ((rc = store_put_input(db, STORE_ARCH, w->name, w->text, w->len, &arch_id, e)) ||
+        (rc = store_put_input(db, STORE_MODEL, in->model_name, in->model_text, in->model_len,
+                              &model_id, e)) ||
+        (rc = store_put_input(db, STORE_TRACE, in->trace_name, in->trace_text, in->trace_len,
+                              &trace_id, e))) {
+        pthread_mutex_unlock(&j->db_lock);
+        return rc;
+    }
+    const trace *tr = &j->traces[t];
+    store_run_info info = {
+        .label = j->opt->label, .scheme = tr->scheme, .model_name = in->model_name,
+        .arch_name = w->name, .trace_name = in->trace_name, .arch_id = arch_id,
+        .model_id = model_id, .trace_id = trace_id, .batch = tr->batch,
+        .iterations = tr->total_iters, .epochs = tr->epochs, .options = "",
+    };
+    rc = store_find_run(db, &info, &run_id, e);
+    pthread_mutex_unlock(&j->db_lock);
+    *present = run_id != 0;
+    if (rc || *present)
+        return rc;
+    double t0 = now_s();
+    replay_options ro = {0};
+    replay_result r;
+    if ((rc = replay_run(tr, &w->a, &ro, &r, e)))
+        return rc;
+    pthread_mutex_lock(&j->db_lock);
+    rc = replay_store(db, &r, &info, now_s() - t0, &run_id, e);
+    pthread_mutex_unlock(&j->db_lock);
+    replay_result_free(&r);
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    sweep_job *j = arg;
+    bs_error e;
+    err_clear(&e);
+    uint64_t written = 0, present = 0;
+    while (!atomic_load(&j->failed)) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->n_items)
+            break;
+        const work_item *w = &j->items[i];
+        for (size_t t = 0; t < j->opt->n_traces; t++) {
+            bool was_present;
+            if (run_one(j, w, t, &was_present, &e)) {
+                fail(j, &e, w);
+                break;
+            }
+            *(was_present ? &present : &written) += 1;
+        }
+        atomic_fetch_add(&j->done, 1);
+    }
+    pthread_mutex_lock(&j->lock);
+    j->runs_written += written;
+    j->runs_present += present;
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+static void print_progress(size_t done, size_t total, double elapsed, bool final)
+{
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\rsweep: %zu/%zu points (%.0f%%), %.1f points/s, ETA %dm%02ds   %s", done,
+            total, total ? 100.0 * (double)done / (double)total : 100.0, rate, (int)(eta / 60),
+            (int)fmod(eta, 60), final ? "\n" : "");
+    fflush(stderr);
+}
+
+static int load_base(const sweep_space *s, char **text, size_t *len, char *name, size_t name_n,
+                     bs_error *e)
+{
+    char path[1024];
+    if (!paths_resolve("arch", s->arch, ".ini", path, sizeof path))
+        return err_at(e, s->path, s->arch_line, "arch", "no arch '%s' (not a file, not in "
+                      "the arch/ directory)", s->arch);
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    arch a;
+    rc = arch_parse_buffer(&a, path, r.buf, r.len, e);
+    if (!rc) {
+        snprintf(name, name_n, "%s", a.name);
+        arch_free(&a);
+        *text = malloc(r.len + 1);
+        if (!*text)
+            rc = err_set(e, BS_EINTERNAL, "out of memory");
+        else {
+            memcpy(*text, r.buf, r.len);
+            (*text)[r.len] = '\0';
+            *len = r.len;
+        }
+    }
+    text_close(&r);
+    return rc;
+}
+
+static int read_all(const char *path, char **text, size_t *len, bs_error *e)
+{
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    *text = (char *)r.buf;  /* take ownership of the reader's buffer */
+    *len = r.len;
+    return BS_OK;
+}
+
+/* A trace, its bytes and its model's bytes (what the store keeps as the run's inputs). */
+static int load_trace(trace *t, trace_input *in, const char *path, bs_error *e)
+{
+    int rc = read_all(path, &in->trace_text, &in->trace_len, e);
+    if (rc)
+        return rc;
+    if ((rc = trace_read_buffer(t, path, in->trace_text, in->trace_len, e)))
+        return rc;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    snprintf(in->trace_name, sizeof in->trace_name, "%s", base);
+    char *dot = strrchr(in->trace_name, '.');
+    if (dot && dot != in->trace_name)
+        *dot = '\0';
+    snprintf(in->model_name, sizeof in->model_name, "%s", t->model.name);
+    if ((rc = read_all(t->model.source, &in->model_text, &in->model_len, e)))
+        trace_free(t);
+    return rc;
+}
+
+typedef struct key_check_ctx {
+    const char *base;
+    size_t len;
+} key_check_ctx;
+
+/* The arch format's verdict on one key = value set on the base arch. */
+static bool check_one(const char *key, const char *value, void *ctx, char *why, size_t n)
+{
+    const key_check_ctx *c = ctx;
+    const char *keys[] = {key}, *vals[] = {value};
+    char *text;
+    size_t len;
+    bs_error e;
+    if (sweep_arch_overlay(c->base, c->len, keys, vals, 1, &text, &len, &e)) {
+        snprintf(why, n, "%s", e.msg);
+        return false;
+    }
+    arch a;
+    int rc = arch_parse_buffer(&a, "arch", text, len, &e);
+    free(text);
+    if (rc) {
+        /* "arch:LINE: KEY: reason" -> "arch refuses KEY = VALUE: reason" */
+        const char *msg = e.msg, *colon = strstr(msg, ": ");
+        if (strncmp(msg, "arch:", 5) == 0 && colon)
+            msg = colon + 2;
+        snprintf(why, n, "%s = %s: %s", key, value, msg);
+        return false;
+    }
+    arch_free(&a);
+    return true;
+}
+
+int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, bs_error *e)
+{
+    memset(sum, 0, sizeof *sum);
+    double t0 = now_s();
+    char *base = NULL, base_name[ARCH_NAME_MAX];
+    size_t base_len = 0;
+    int rc = load_base(s, &base, &base_len, base_name, sizeof base_name, e);
+    if (rc)
+        return rc;
+    key_check_ctx kc = {base, base_len};
+    if ((rc = sweep_space_check_keys(s, check_one, &kc, e))) {
+        free(base);
+        return rc;
+    }
+    sweep_job j = {.space = s, .opt = o};
+    j.traces = calloc(o->n_traces ? o->n_traces : 1, sizeof *j.traces);
+    size_t n_loaded = 0;
+    if (!j.traces)
+        rc = err_set(e, BS_EINTERNAL, "out of memory");
+    j.inputs = calloc(o->n_traces ? o->n_traces : 1, sizeof *j.inputs);
+    if (!j.inputs)
+        rc = err_set(e, BS_EINTERNAL, "out of memory");
+    for (; !rc && n_loaded < o->n_traces; n_loaded++)
+        if ((rc = load_trace(&j.traces[n_loaded], &j.inputs[n_loaded], o->traces[n_loaded], e)))
+            break;
+    if (!rc)
+        rc = prepare(s, o, base, base_len, base_name, &j.items, &j.n_items, sum, e);
+    free(base);
+    if (!rc && j.n_items > 0) {
+        unsigned jobs = o->jobs ? o->jobs : 1;
+        if (jobs > j.n_items)
+            jobs = (unsigned)j.n_items;
+        pthread_t *th = calloc(jobs, sizeof *th);
+        pthread_mutex_init(&j.lock, NULL);
+        pthread_mutex_init(&j.db_lock, NULL);
+        if ((rc = store_open(&j.db, o->db_path, e)))
+            jobs = 0;
+        unsigned started = 0;
+        for (; th && started < jobs; started++)
+            if (pthread_create(&th[started], NULL, worker, &j))
+                break;
+        if (!rc && (!th || started == 0))
+            rc = err_set(e, BS_EINTERNAL, "cannot start worker threads");
+        double t_run = now_s();
+        while (!rc && o->progress && atomic_load(&j.done) < j.n_items &&
+               !atomic_load(&j.failed)) {
+            struct timespec nap = {0, 250 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+            print_progress(atomic_load(&j.done), j.n_items, now_s() - t_run, false);
+        }
+        for (unsigned t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+        if (!rc && o->progress)
+            print_progress(atomic_load(&j.done), j.n_items, now_s() - t_run, true);
+        free(th);
+        store_close(j.db);
+        pthread_mutex_destroy(&j.lock);
+        pthread_mutex_destroy(&j.db_lock);
+        if (!rc && atomic_load(&j.failed)) {
+            *e = j.err;
+            rc = e->code ? e->code : BS_EINTERNAL;
+        }
+        sum->runs_written = j.runs_written;
+        sum->runs_present = j.runs_present;
+        sum->archs_run = atomic_load(&j.done);
+    }
+    for (size_t t = 0; t < n_loaded; t++) {
+        trace_free(&j.traces[t]);
+        free(j.inputs[t].trace_text);
+        free(j.inputs[t].model_text);
+    }
+    free(j.traces);
+    free(j.inputs);
+    free_items(j.items, j.n_items);
+    sum->wall_s = now_s() - t0;
+    return rc;
+}
