@@ -487,7 +487,8 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
                !atomic_load(&j.failed)) {
             struct timespec nap = {0, 250 * 1000 * 1000};
             nanosleep(&nap, NULL);
-            print_progress(atomic_load(&j.done), j.n_items, now_s() - t_run, false);
+            if (atomic_load(&j.done) < j.n_items)
+                print_progress(atomic_load(&j.done), j.n_items, now_s() - t_run, false);
         }
         for (unsigned t = 0; t < started; t++)
             pthread_join(th[t], NULL);
