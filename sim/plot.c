@@ -213,6 +213,18 @@ static int step_error(plot_job *j, sqlite3_stmt *st, bs_error *e)
     return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
 }
 
+/* Ends a query that wrote a data file: step_rc must be SQLITE_DONE; finalizes st, closes f. */
+static int end_query_data(plot_job *j, sqlite3_stmt *st, int step_rc, FILE *f, const char *path,
+                          bs_error *e)
+{
+    if (step_rc != SQLITE_DONE) {
+        fclose(f);
+        return step_error(j, st, e);
+    }
+    sqlite3_finalize(st);
+    return close_data(f, path, e);
+}
+
 /* Counts of the plotted runs: how many, how many (model, arch) groups, largest energy and
  * latency. Fails when there is nothing to plot. */
 typedef struct plotted_stats {
@@ -347,12 +359,7 @@ static int plot_energy(plot_job *j, bs_error *e)
             fprintf(f, " %.9g", sqlite3_column_double(st, c) * 1e-12 / u.per_unit);
         fputc('\n', f);
     }
-    if (rc != SQLITE_DONE) {
-        fclose(f);
-        return step_error(j, st, e);
-    }
-    sqlite3_finalize(st);
-    if ((rc = close_data(f, path, e)))
+    if ((rc = end_query_data(j, st, rc, f, path, e)))
         return rc;
     char vars[2048] = "";
     add_var_str(vars, sizeof vars, "datafile", path);
@@ -405,12 +412,7 @@ static int plot_cumulative(plot_job *j, bs_error *e)
         sqlite3_reset(curve);
     }
     sqlite3_finalize(curve);
-    if (rc != SQLITE_DONE) {
-        fclose(f);
-        return step_error(j, runs, e);
-    }
-    sqlite3_finalize(runs);
-    if ((rc = close_data(f, path, e)))
+    if ((rc = end_query_data(j, runs, rc, f, path, e)))
         return rc;
     char vars[2048] = "";
     add_var_str(vars, sizeof vars, "datafile", path);
