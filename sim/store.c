@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "text.h"
 
@@ -214,7 +215,10 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
     if (rc)
         return rc;
     if (readonly && !exists)
-        return err_set(e, BS_EINPUT, "%s: no such bitsim database", path);
+        return err_set(e, BS_EINPUT, access(path, F_OK) == 0
+                                         ? "%s: not a bitsim database (empty file)"
+                                         : "%s: no such bitsim database",
+                       path);
     store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);

@@ -360,6 +360,9 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, report, out, sizeof out), 0);
     cr_expect(strstr(out, "by pass:") != NULL && strstr(out, "by layer:") != NULL, "%s", out);
     cr_expect(strstr(out, "BWD_WEIGHT") != NULL, "%s", out);
+    /* the fixture's cpt_cost_ratio is bits_first / 32 = 8 / 32; AdaPT's metric is n/a */
+    cr_expect(strstr(out, "CPT cost ratio 0.2500") != NULL, "%s", out);
+    cr_expect(strstr(out, "AdaPT") == NULL, "n/a metrics are left out: %s", out);
     char *json[] = {"report", "--db", db_path, "--run", "2", "--by", "epoch", "--format", "json", NULL};
     cr_expect_eq(run_cmd(cmd_report, json, out, sizeof out), 0);
     cr_expect_eq(out[0], '[');
