@@ -5,9 +5,9 @@
  * per row over the same rows is a 4x speedup.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 
+#include "cli_capture.h"
 #include "cmd.h"
 #include "fixture_store.h"
 #include "report.h"
@@ -309,35 +309,6 @@ Test(report, find_run_by_label_and_errors)
     cr_expect_eq(report_find_run(store_db(s), 99, NULL, &id, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "99") != NULL, "%s", e.msg);
     store_close(s);
-}
-
-/* Runs a cmd_* with stdout into a file; returns the exit status and the output. */
-static int run_cmd(int (*fn)(int, char **), char **argv, char *out, size_t n)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    char path[] = "/tmp/bitsim-test-out-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(fd, STDOUT_FILENO);
-    dup2(devnull, STDERR_FILENO);
-    int rc = fn(argc, argv);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    dup2(saved_err, STDERR_FILENO);
-    close(saved);
-    close(saved_err);
-    close(devnull);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t got = read(fd, out, n - 1);
-    out[got > 0 ? got : 0] = '\0';
-    close(fd);
-    unlink(path);
-    return rc;
 }
 
 Test(report, cli_exit_codes_and_output)
