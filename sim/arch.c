@@ -203,16 +203,17 @@ static int derive_buffers(arch *a, const bool *set, const char *path, bs_error *
         bool need = false;
         for (size_t i = 0; i < N_KEYS; i++) {
             size_t off = arch_keys[i].offset;
-            bool mine = off == rd_key[b] || off == OFF(buf_write_pj_per_bit[b]) ||
-                        off == OFF(area_mm2[1 + b]);
-            if (mine && !set[i])
+            bool energy = off == rd_key[b] || off == OFF(buf_write_pj_per_bit[b]);
+            if (energy && !set[i])
                 need = true;
         }
-        if (!need)
-            continue;
         arch_sram s;
         uint64_t bank_bytes = a->buf_bytes[b] / banks[b];
-        if (bank_bytes == 0 || arch_sram_lookup(bank_bytes, word[b], b == ARCH_OBUF, &s, e)) {
+        bool found = bank_bytes > 0 &&
+                     arch_sram_lookup(bank_bytes, word[b], b == ARCH_OBUF, &s, NULL) == BS_OK;
+        if (!found && !need)
+            continue;   /* energies stated; the area stays "not stated" */
+        if (!found) {
             static const char *const bufname[] = {"wbuf", "abuf", "obuf"};
             return err_at(e, path, 0, bufname[b],
                           "energy not stated and a bank of %llu bytes is outside the SRAM "
@@ -370,6 +371,15 @@ const char *arch_sparsity_name(arch_sparsity s)
 const char *arch_compress_name(arch_compress c)
 {
     return (unsigned)c < ARCH_COMPRESS_COUNT ? compress_names[c] : NULL;
+}
+
+const char *arch_key_name(size_t i, const char **section)
+{
+    if (i >= N_KEYS)
+        return NULL;
+    if (section)
+        *section = arch_keys[i].section;
+    return arch_keys[i].key;
 }
 
 /* ---- the SRAM table ---------------------------------------------------------------------- */

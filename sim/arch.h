@@ -129,6 +129,9 @@ typedef struct arch_sram {
 int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
                      bs_error *e);
 
+/* The i-th key of the arch format (for documentation checks); NULL past the end. */
+const char *arch_key_name(size_t i, const char **section);
+
 /* Content hash of the parsed arch (for store identities and memo keys). */
 uint64_t arch_hash(const arch *a);
 

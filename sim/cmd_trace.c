@@ -266,6 +266,13 @@ static int cmd_check(int argc, char **argv)
     ROW_U64("segments", trace_segment_count(&t));
     ROW_U64("distinct_tuples", distinct_tuples(&t));
     ROW_U64("overhead_records", t.n_overheads);
+    double overhead_ops = 0;    /* a double: a long run of big checks can pass 2^64 */
+    for (size_t i = 0; i < t.n_overheads; i++)
+        overhead_ops += (double)t.overheads[i].ops *
+                        (double)(t.overheads[i].end - t.overheads[i].first);
+    table_row(tb);
+    table_cell_str(tb, "overhead_ops");
+    table_cell_double(tb, "%.6g", overhead_ops);
     for (int k = 0; k < TENSOR_COUNT; k++) {
         snprintf(buf, sizeof buf, "avg_bits_%s", trace_tensor_name((tensor_class)k));
         table_row(tb);

@@ -12,9 +12,10 @@
  *               and k independent output rows in the batch loop.
  * (m, k, n, count: model.h layer_gemm; groups and heads run one after another, so a grouped
  * layer costs count times one group.) All three keep MAdds = B*M (DESIGN.md).
- * UPDATE and non-MAC layers are vector work: E elementwise ops on vector_lanes lanes, each
- * reading its x (and y) operand and writing one result (UPDATE writes master weights at y's
- * width, others at x's), streamed from DRAM with compute and transfer overlapped:
+ * UPDATE and non-MAC layers (and the bias adds of MAC layers, model.h elem ops) are vector
+ * work: E elementwise ops on vector_lanes lanes, each reading its x operand and writing one
+ * result at x's width — UPDATE reads WG (x) and master W (y) and writes W at y's width —
+ * streamed from DRAM with compute and transfer overlapped:
  * total = max(ceil(E / lanes), ceil(DRAM bits / interface bits)).
  *
  * THROUGHPUT FACTOR (perf_factor). BitFusion's spatial fusion (Sharma et al., ISCA 2018, the
@@ -286,11 +287,6 @@ static void gpu_finish(const arch *a, double ops, double ops_per_s_or_0, arch_gp
 
 /* ---- cost_eval --------------------------------------------------------------------------- */
 
-static bool is_mac(const model_layer *l)
-{
-    return l->kind == LAYER_CONV || l->kind == LAYER_LINEAR || l->kind == LAYER_MATMUL;
-}
-
 /* The nest of a MAC pass (top comment). False on overflow. */
 static bool conv_of_pass(const arch *a, const cost_query *q, cost_conv *c)
 {
@@ -359,15 +355,18 @@ static int gpu_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_
 /* UPDATE and non-MAC layers: E elementwise ops streamed through DRAM. */
 static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_result *r)
 {
-    double x = storage_bits(&q->x), y = q->y.bits ? storage_bits(&q->y) : 0;
-    double out = q->pass == PASS_UPDATE && q->y.bits ? y : x;
+    /* UPDATE reads WG (x) and master W (y) and writes W; other vector work streams x */
+    bool update = q->pass == PASS_UPDATE && q->y.bits;
+    double x = storage_bits(&q->x), y = update ? storage_bits(&q->y) : 0;
+    double out = update ? y : x;
     double e = (double)elems;
     double rd = e * (x * compress_factor(a, x, q->density_x) +
                      (y > 0 ? y * compress_factor(a, y, q->density_y) : 0));
     double wr = e * out;
     r->elem_ops = elems;
     if (a->family == ARCH_GPU) {
-        arch_gpu_class cls = gpu_class(a, &q->x, &q->y);
+        num_format unary = {.bits = 0};
+        arch_gpu_class cls = gpu_class(a, &q->x, update ? &q->y : &unary);
         gpu_finish(a, e, a->gpu_peak_ops_s[cls], cls, rd, wr, r);
         return BS_OK;
     }
@@ -400,6 +399,23 @@ static int check_query(const cost_query *q, bs_error *e)
     return BS_OK;
 }
 
+/* r += v for work that runs after r's (bias adds after a MAC pass). */
+static void add_result(const arch *a, cost_result *r, const cost_result *v)
+{
+    r->compute_cycles += v->compute_cycles;
+    r->stall_cycles += v->stall_cycles;
+    r->total_cycles += v->total_cycles;
+    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
+        r->sram_read_bits[k] += v->sram_read_bits[k];
+        r->sram_write_bits[k] += v->sram_write_bits[k];
+    }
+    r->dram_read_bits += v->dram_read_bits;
+    r->dram_write_bits += v->dram_write_bits;
+    for (int k = 0; k < COST_E_LEAK; k++)
+        r->energy_pj[k] += v->energy_pj[k];
+    leak_and_latency(a, r);
+}
+
 int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)
 {
     memset(r, 0, sizeof *r);
@@ -407,27 +423,35 @@ int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)
     if (rc)
         return rc;
     const model_layer *l = q->layer;
-    if (!is_mac(l) || q->pass == PASS_UPDATE) {
-        uint64_t elems = l->params;
-        if (!is_mac(l) && q->pass != PASS_UPDATE &&
-            !checked_mul(l->fwd_elem_ops, q->batch, &elems))
-            return err_set(e, BS_EINPUT, "cost: layer %s: op count overflows", l->name);
-        if (elems == 0)
-            return BS_OK;
-        return vector_work(a, q, elems, r);
+    uint64_t madds, elems;
+    if (!model_pass_madds(l, q->pass, q->batch, &madds) ||
+        !model_pass_elem_ops(l, q->pass, q->batch, &elems))
+        return err_set(e, BS_EINPUT, "cost: layer %s: op count overflows", l->name);
+    if (madds > 0) {
+        if (q->y.bits == 0)
+            return err_set(e, BS_EINPUT, "cost: layer %s: a MAC pass needs both operand widths",
+                           l->name);
+        cost_conv c;
+        if (!conv_of_pass(a, q, &c))
+            return err_set(e, BS_EINPUT, "cost: layer %s: shape overflows", l->name);
+        rc = a->family == ARCH_GPU ? gpu_mac(a, q, &c, r) : conv_run(a, &c, NULL, r, e);
+        if (rc)
+            return rc;
+        if (r->madds != madds)
+            return err_set(e, BS_EINTERNAL, "cost: layer %s %s: nest has %llu MAdds, model %llu",
+                           l->name, model_pass_name(q->pass), (unsigned long long)r->madds,
+                           (unsigned long long)madds);
+        r->bitops = (double)madds * q->x.bits * q->y.bits;
     }
-    if (q->pass == PASS_BWD_DATA && l->first_mac)
-        return BS_OK;
-    if (q->y.bits == 0)
-        return err_set(e, BS_EINPUT, "cost: layer %s: a MAC pass needs both operand widths",
-                       l->name);
-    cost_conv c;
-    if (!conv_of_pass(a, q, &c))
-        return err_set(e, BS_EINPUT, "cost: layer %s: shape overflows", l->name);
-    if (a->family == ARCH_GPU)
-        return gpu_mac(a, q, &c, r);
-    rc = conv_run(a, &c, NULL, r, e);
-    if (rc == BS_OK)
-        r->bitops = (double)r->madds * q->x.bits * q->y.bits;
-    return rc;
+    if (elems > 0) {
+        cost_result v;
+        memset(&v, 0, sizeof v);
+        vector_work(a, q, elems, &v);
+        if (madds > 0)
+            add_result(a, r, &v);
+        else
+            *r = v;
+    }
+    r->elem_ops = elems;
+    return BS_OK;
 }

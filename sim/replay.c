@@ -321,8 +321,16 @@ static int finish_rows(replay_ctx *c, replay_result *r, bs_error *e)
     r->rows = calloc(n ? n : 1, sizeof *r->rows);
     if (!r->rows)
         return err_set(e, BS_EINTERNAL, "out of memory (replay rows)");
+    /* Passes in the order of their names, so rows arrive in the costs table's primary-key
+     * order (run, epoch, layer, pass) and SQLite appends instead of splitting pages. */
+    static const int pass_by_name[PASS_COUNT] = {PASS_BWD_DATA, PASS_BWD_WEIGHT, PASS_FWD,
+                                                 PASS_UPDATE};
     store_run_totals *tot = &r->totals;
-    for (size_t k = 0; k < cells; k++) {
+    for (size_t cell = 0; cell < cells; cell++) {
+        size_t in_epoch = cell % c->slots, k = cell;
+        if (in_epoch > 0)
+            k = cell - in_epoch + 1 + (in_epoch - 1) / PASS_COUNT * PASS_COUNT +
+                (size_t)pass_by_name[(in_epoch - 1) % PASS_COUNT];
         store_cost_row row = c->grid[k];
         if (row.iterations == 0)
             continue;

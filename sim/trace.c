@@ -12,8 +12,8 @@
  * Canonical writing. Walk all layers' segment starts in iteration order (k-way, by scanning
  * the per-layer cursors). At each change iteration, each changing layer's difference from its
  * previous decision is a (field mask, values) pair; layers with identical pairs form one
- * record, written with the shortest selector that names exactly that set ("*", "@mac",
- * "@conv", ... or a comma list of names in model order). Reading that text rebuilds exactly
+ * record, written with the shorter of the class selector naming exactly that set ("*",
+ * "@mac", "@conv", ...; ties go to the class) and the comma list of names in model order. Reading that text rebuilds exactly
  * the same segments, so write(read(write(x))) == write(x) byte for byte. Doubles are printed
  * with the fewest digits that read back to the same double.
  */
@@ -653,7 +653,7 @@ static bool parse_storage(char *v, trace_storage *s)
         return false;
     s->inlier_bits = (uint8_t)in;
     s->outlier_bits = (uint8_t)out;
-    s->inlier_frac = frac;
+    s->inlier_frac = frac + 0.0;
     s->header_bits = (uint16_t)hdr;
     return true;
 }
@@ -675,6 +675,7 @@ static int parse_field(reader *r, char *tok, trace_change *c, bs_error *e)
         bit = TRACE_CH_DENSITY(k);
         if (!text_parse_double(val, 0.0, 1.0, &c->d.density[k]))
             return FAIL(r, e, key, "density '%s' is not a number in [0,1]", val);
+        c->d.density[k] += 0.0;     /* "-0" reads as +0, one canonical spelling */
     } else if ((k = text_lookup(storage_names, key)) >= 0) {
         bit = TRACE_CH_STORE(k);
         char copy[64];
@@ -1137,7 +1138,11 @@ static void write_group(sbuf *b, const trace *t, uint64_t it, const unsigned cha
     const model *m = &t->model;
     char cls[32];
     const char *sel = class_selector(m, group, count, cls, sizeof cls);
-    if (sel) {
+    size_t names_len = 0;
+    for (uint32_t k = first_layer; sel && k < m->n_layers; k++)
+        if (group[k])
+            names_len += strlen(m->layers[k].name) + (names_len ? 1 : 0);
+    if (sel && strlen(sel) <= names_len) {    /* the shorter of class and name list */
         sb_printf(b, "from %llu %s", (unsigned long long)it, sel);
         write_fields(b, d, mask);
         sb_str(b, "\n");

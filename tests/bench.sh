@@ -23,3 +23,10 @@ end=$(date +%s.%N)
 echo "trace: read+canonical write of the same: $(awk "BEGIN { printf \"%.3f\", $end - $start }") s"
 if cmp -s "$tmp/per_iter.trace" "$tmp/cat.trace"; then echo "trace: the rewrite is byte-identical"; fi
 rm -rf "$tmp"
+
+# --- cost model (issue 6): per-layer time against the public BitFusion simulator's Python
+# (python_seconds of ../shared/reference/bitfusion_layers.csv) at the same answers, and
+# evaluations per second with and without the tiling search.
+echo
+echo "== cost: bitsim vs the public BitFusion simulator, per layer"
+nice ./build/bench_cost

@@ -4,6 +4,7 @@
  * every malformed-file case with its file:line:field message. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,72 @@ Test(model, zoo_lists_every_network_with_a_description)
     int n = model_zoo_list(count_zoo, &seen, &e);
     cr_assert_geq(n, (int)(sizeof zoo_of / sizeof zoo_of[0]), "listed %d (%s)", n, e.msg);
     cr_expect_eq(seen, n);
+}
+
+/* Reads a whole small file into a NUL-terminated buffer (caller frees). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *buf = malloc(1 << 20);
+    cr_assert_not_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void has_source(const char *name, const char *desc, void *ctx)
+{
+    (void)desc;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.model", (const char *)ctx, name);
+    char *text = slurp(path);
+    cr_expect(strncmp(text, "# Source:", 9) == 0 || strstr(text, "\n# Source:"),
+              "%s cites no source in a '# Source:' comment", path);
+    free(text);
+}
+
+Test(model, zoo_files_cite_their_source)
+{
+    bs_error e;
+    err_clear(&e);
+    cr_assert_geq(model_zoo_list(has_source, (void *)model_zoo_dir(), &e), 1, "%s", e.msg);
+}
+
+/* The long zoo files are generated; the committed ones must be exactly what the scripts
+ * write, so nobody edits a generated file by hand and lets it drift from its generator. */
+Test(model, generated_zoo_files_are_current)
+{
+    static const char *const scripts[] = {"gen-resnet-cifar.sh", "gen-imagenet.sh"};
+    const char *zoo = model_zoo_dir();
+    char dir[] = "/tmp/bitsim-zoo-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "sh '%s/%s' '%s'", zoo, scripts[i], dir);
+        cr_assert_eq(system(cmd), 0, "%s failed", cmd);
+    }
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int compared = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char fresh[1024], committed[1024];
+        snprintf(fresh, sizeof fresh, "%s/%s", dir, de->d_name);
+        snprintf(committed, sizeof committed, "%s/%s", zoo, de->d_name);
+        char *a = slurp(fresh), *b = slurp(committed);
+        cr_expect_str_eq(a, b, "%s differs from what its generator writes", committed);
+        free(a);
+        free(b);
+        unlink(fresh);
+        compared++;
+    }
+    closedir(d);
+    rmdir(dir);
+    cr_expect_geq(compared, 14, "generated %d files", compared);
 }
 
 /* ---- LeNet-5 by hand ----------------------------------------------------------------------- */
