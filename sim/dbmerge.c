@@ -1,7 +1,8 @@
 /* dbmerge.c — `bitsim merge`: one database per shard in, one database out (see dbmerge.h).
  *
  * How: ATTACH the input database as `src`, then inside one write transaction
- *  1. INSERT OR IGNORE every input row: content_hash is UNIQUE, so known inputs are skipped;
+ *  1. INSERT OR IGNORE every input row: (kind, content_hash) is UNIQUE, so known inputs are
+ *     skipped;
  *  2. for each complete src run (in id order), map its arch/model/trace ids to OUT's ids
  *     through content_hash, skip it when OUT has a complete run with the same ids and options,
  *     else copy the run row, its costs rows and its run_totals row under the new run id.
@@ -67,7 +68,7 @@ typedef struct merger {
     const char *path;
 } merger;
 
-/* The same input in OUT: (SELECT m.id FROM main.T m JOIN src.T s USING (content_hash) ...) */
+/* The same input in OUT (T is the per-kind view archs, models or traces of schema.sql). */
 #define MAP_ID(T, col)                                                                   \
     "(SELECT m.id FROM main." T " m JOIN src." T " s ON s.content_hash = m.content_hash" \
     " WHERE s.id = r." col ")"
@@ -189,14 +190,10 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
         return rc;
     }
     int before = sqlite3_total_changes(m.db);
-    static const char *const inputs[] = {"archs", "models", "traces"};
-    for (size_t i = 0; i < 3 && !rc; i++) {
-        char sql[256];
-        snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO main.%s (name, content_hash, bytes,"
-                 " content, added_at) SELECT name, content_hash, bytes, content, added_at"
-                 " FROM src.%s ORDER BY id", inputs[i], inputs[i]);
-        rc = exec_sql(m.db, sql, in_path, e);
-    }
+    /* inputs are unique per (kind, content_hash): known ones are skipped */
+    rc = exec_sql(m.db, "INSERT OR IGNORE INTO main.inputs (kind, name, content_hash, bytes,"
+                  " content, added_at) SELECT kind, name, content_hash, bytes, content,"
+                  " added_at FROM src.inputs ORDER BY id", in_path, e);
     if (!rc)
         st->inputs_added += (uint64_t)(sqlite3_total_changes(m.db) - before);
     if (!rc)

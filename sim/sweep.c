@@ -411,20 +411,13 @@ int sweep_space_parse(sweep_space *s, const char *path, const char *buf, size_t 
     section sec = SEC_NONE;
     char *line;
     int rc;
-    bs_error line_err;
-    err_clear(&line_err);
-    /* text_next_line returns 1 both for "a line" and for BS_EINPUT (NUL byte, long line):
-     * its error shows in the error value, so read into a local one and look there. */
-    while ((rc = text_next_line(&r, &line, &line_err)) == 1) {
-        if (line_err.code) {
-            if (e)
-                *e = line_err;
-            break;
-        }
+    while ((rc = text_next_line(&r, &line, e)) == 1) {
         p.line = r.line_no;
         if ((rc = parse_line(&p, line, &sec)) != BS_OK)
             break;
     }
+    if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
+        rc = e->code ? e->code : BS_EINPUT;
     text_close(&r);
     if (rc == 0)
         rc = check_space(&p);
