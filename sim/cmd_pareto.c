@@ -21,6 +21,7 @@ static void usage(FILE *out)
             "  --db D         database (required)\n"
             "  --trace NAME   only runs of this trace\n"
             "  --label L      only runs with this label (e.g. one sweep's)\n"
+            "  --model M      only runs of this model\n"
             "  --all          every run, with a front column, not only the front\n"
             "  --format F     %s (default table)\n"
             "  -h, --help     this text\n",
@@ -33,10 +34,11 @@ int cmd_pareto(int argc, char **argv)
         usage(stdout);
         return BS_OK;
     }
-    enum { OPT_DB = 256, OPT_TRACE, OPT_LABEL, OPT_ALL, OPT_FORMAT };
+    enum { OPT_DB = 256, OPT_TRACE, OPT_LABEL, OPT_MODEL, OPT_ALL, OPT_FORMAT };
     static const struct option opts[] = {
         {"db", required_argument, NULL, OPT_DB},       {"trace", required_argument, NULL, OPT_TRACE},
-        {"label", required_argument, NULL, OPT_LABEL}, {"all", no_argument, NULL, OPT_ALL},
+        {"label", required_argument, NULL, OPT_LABEL}, {"model", required_argument, NULL, OPT_MODEL},
+        {"all", no_argument, NULL, OPT_ALL},
         {"format", required_argument, NULL, OPT_FORMAT}, {NULL, 0, NULL, 0}};
     const char *db_path = NULL;
     front_query q = {0};
@@ -48,6 +50,7 @@ int cmd_pareto(int argc, char **argv)
         case OPT_DB: db_path = optarg; break;
         case OPT_TRACE: q.trace = optarg; break;
         case OPT_LABEL: q.label = optarg; break;
+        case OPT_MODEL: q.model = optarg; break;
         case OPT_ALL: all = true; break;
         case OPT_FORMAT:
             if ((format = table_format_parse(optarg)) < 0) {
@@ -76,10 +79,13 @@ int cmd_pareto(int argc, char **argv)
     store_close(s);
     if (rc)
         return err_report(&e);
+    if (set.n_no_area)
+        fprintf(stderr, "bitsim pareto: %zu run(s) left out, no area model for their arch "
+                "(first: %s)\n", set.n_no_area, set.first_no_area);
     if (set.n == 0) {
         front_free(&set);
-        err_set(&e, BS_EINPUT, "%s: no complete runs%s%s", db_path,
-                q.trace || q.label ? " match" : "", q.trace || q.label ? " the filter" : "");
+        err_set(&e, BS_EINPUT, "%s: no complete runs%s", db_path,
+                q.trace || q.label || q.model ? " match the filter" : " with an area model");
         return err_report(&e);
     }
     table *t = front_table(&set, all);

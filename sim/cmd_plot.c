@@ -21,6 +21,7 @@ static void usage(FILE *out)
             "  energy      training energy per run, stacked by component (core, buffers, DRAM)\n"
             "  cumulative  cumulative training time and energy over epochs, one line per run\n"
             "  timeline    per run: forward-pass bit-width heatmap over epochs and layers\n"
+            "  pareto      sweep points: energy vs latency, colour = area, the front marked\n"
             "  all         every kind above\n\n"
             "Writes DIR/KIND.pdf (or .png); timeline writes DIR/timeline-LABEL.pdf per run.\n"
             "Runs shown: the latest complete run of each label, model and arch.\n\n"

@@ -4,6 +4,8 @@
  * exact text (store.h), so the area model re-reads it — a front therefore always reflects
  * the current area model, and runs written by `bitsim run` take part like sweep points.
  * Archs repeat across runs (several traces per point), so each is parsed once (cache by id).
+ * An arch the area model refuses (a GPU roofline has no area) leaves its runs out of the
+ * front, counted, rather than failing the whole listing.
  */
 #include "front.h"
 
@@ -123,7 +125,8 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
         "SELECT r.id, r.trace_id, r.arch_id, r.arch_name, r.trace_name, r.label, t.latency_s,"
         " t.energy_pj FROM runs r JOIN run_totals t ON t.run_id = r.id"
         " WHERE r.status = 'complete' AND (?1 IS NULL OR r.trace_name = ?1)"
-        " AND (?2 IS NULL OR r.label = ?2) ORDER BY r.trace_id, t.latency_s, r.id";
+        " AND (?2 IS NULL OR r.label = ?2) AND (?3 IS NULL OR r.model_name = ?3)"
+        " ORDER BY r.trace_id, t.latency_s, r.id";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return err_set(e, BS_EINPUT, "reading runs: %s", sqlite3_errmsg(db));
@@ -131,6 +134,8 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
         sqlite3_bind_text(st, 1, q->trace, -1, SQLITE_STATIC);
     if (q && q->label)
         sqlite3_bind_text(st, 2, q->label, -1, SQLITE_STATIC);
+    if (q && q->model)
+        sqlite3_bind_text(st, 3, q->model, -1, SQLITE_STATIC);
     arch_area *cache = NULL;
     size_t n_cache = 0, cap = 0;
     int rc = BS_OK, s;
@@ -150,14 +155,25 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
             .arch_id = sqlite3_column_int64(st, 2), .latency_s = sqlite3_column_double(st, 6),
             .energy_pj = sqlite3_column_double(st, 7),
         };
+        bs_error why;
+        err_clear(&why);
+        int arc = area_of(db, p->arch_id, &cache, &n_cache, &p->area_mm2, &p->power_w, &why);
+        if (arc == BS_EINPUT) {     /* no area model for this arch: leave the run out */
+            if (!out->n_no_area++)
+                snprintf(out->first_no_area, sizeof out->first_no_area, "%s", why.msg);
+            continue;
+        }
+        if (arc) {
+            *e = why;
+            rc = arc;
+            break;
+        }
         p->arch_name = dup_col(st, 3);
         p->trace_name = dup_col(st, 4);
         p->label = dup_col(st, 5);
         out->n++;
         if (!p->arch_name || !p->trace_name || !p->label)
             rc = err_set(e, BS_EINTERNAL, "out of memory");
-        else
-            rc = area_of(db, p->arch_id, &cache, &n_cache, &p->area_mm2, &p->power_w, e);
     }
     if (!rc && s != SQLITE_DONE)
         rc = err_set(e, BS_EINPUT, "reading runs: %s", sqlite3_errmsg(db));
@@ -215,4 +231,32 @@ int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *
             return err_set(e, BS_EINPUT, "writing plot data failed");
     }
     return BS_OK;
+}
+
+int front_write_plot_files(sqlite3 *db, const front_query *q, const char *dir, char *all_path,
+                           char *front_path, size_t n, bs_error *e)
+{
+    front_set s;
+    int rc = front_load(db, q, &s, e);
+    if (rc)
+        return rc;
+    if (s.n == 0) {
+        rc = err_set(e, BS_EINPUT, "no complete runs with an area model to draw a front of%s%s",
+                     s.n_no_area ? " (" : "", s.n_no_area ? "every run is on a gpu arch)" : "");
+        front_free(&s);
+        return rc;
+    }
+    snprintf(all_path, n, "%s/pareto-all.dat", dir);
+    snprintf(front_path, n, "%s/pareto-front.dat", dir);
+    FILE *all = fopen(all_path, "w"), *front = fopen(front_path, "w");
+    if (!all || !front)
+        rc = err_set(e, BS_EINTERNAL, "%s: cannot write plot data", dir);
+    else
+        rc = front_write_plot_data(&s, all, front, e);
+    if (all && fclose(all) != 0 && !rc)
+        rc = err_set(e, BS_EINTERNAL, "%s: cannot write plot data", all_path);
+    if (front && fclose(front) != 0 && !rc)
+        rc = err_set(e, BS_EINTERNAL, "%s: cannot write plot data", front_path);
+    front_free(&s);
+    return rc;
 }

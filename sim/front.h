@@ -28,15 +28,19 @@ typedef struct front_point {
 typedef struct front_query {
     const char *trace;      /* trace name filter, NULL = all */
     const char *label;      /* run label filter (a sweep's label), NULL = all */
+    const char *model;      /* model name filter, NULL = all */
 } front_query;
 
 typedef struct front_set {
     front_point *pts;
     size_t n, n_front;
+    size_t n_no_area;       /* runs left out: their arch has no area model (e.g. a GPU) */
+    char first_no_area[BS_ERR_MSG_MAX];
 } front_set;
 
-/* Loads the matching complete runs and marks the non-dominated ones per trace. Errors: a
- * stored arch the area model cannot cover (names the arch). No runs is not an error. */
+/* Loads the matching complete runs and marks the non-dominated ones per trace. Runs on an
+ * arch the area model does not cover (GPU rooflines) are left out and counted. Errors: the
+ * database unreadable. No runs is not an error. */
 int front_load(struct sqlite3 *db, const front_query *q, front_set *out, bs_error *e);
 void front_free(front_set *s);
 
@@ -48,5 +52,11 @@ table *front_table(const front_set *s, bool all);
  * "latency_s energy_j area_mm2 on_front", blocks separated by two blank lines (gnuplot
  * `index`), then a second file of the front only sorted by latency. */
 int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e);
+
+/* For `bitsim plot pareto`: loads the query's front and writes DIR/pareto-all.dat and
+ * DIR/pareto-front.dat (their paths into all_path, front_path). BS_EINPUT when no run
+ * qualifies. */
+int front_write_plot_files(struct sqlite3 *db, const front_query *q, const char *dir,
+                           char *all_path, char *front_path, size_t n, bs_error *e);
 
 #endif

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "front.h"
 #include "paths.h"
 #include "report.h"
 #include "text.h"
@@ -524,6 +525,21 @@ static int plot_timeline(plot_job *j, bs_error *e)
     return rc;
 }
 
+/* The sweep's Pareto front: the data come from front.h (area needs the arch model), the
+ * look from plots/pareto.gp. */
+static int plot_pareto(plot_job *j, bs_error *e)
+{
+    front_query q = {.model = j->req->model};
+    char all[PATH_MAX + 32], front[PATH_MAX + 32];
+    int rc = front_write_plot_files(j->db, &q, j->tmp_dir, all, front, sizeof all, e);
+    if (rc)
+        return rc;
+    char vars[2 * PATH_MAX + 64] = "";
+    add_var_str(vars, sizeof vars, "all_file", all);
+    add_var_str(vars, sizeof vars, "front_file", front);
+    return run_gnuplot(j, "pareto.gp", "pareto", vars, e);
+}
+
 typedef struct plot_kind_entry {
     const char *name;
     int (*make)(plot_job *j, bs_error *e);
@@ -534,6 +550,7 @@ static const plot_kind_entry kinds[PLOT_KIND_COUNT] = {
     [PLOT_ENERGY] = {"energy", plot_energy},
     [PLOT_CUMULATIVE] = {"cumulative", plot_cumulative},
     [PLOT_TIMELINE] = {"timeline", plot_timeline},
+    [PLOT_PARETO] = {"pareto", plot_pareto},
 };
 
 int plot_kind_parse(const char *s)

@@ -18,6 +18,7 @@ typedef enum plot_kind {
     PLOT_ENERGY,     /* stacked energy by component (core, buffers, DRAM, leakage) per run */
     PLOT_CUMULATIVE, /* cumulative training time and energy over epochs, one line per run */
     PLOT_TIMELINE,   /* per-run heatmap of FWD operand bit-widths over epochs and layers */
+    PLOT_PARETO,     /* sweep points, energy vs latency coloured by area, front marked (front.h) */
     PLOT_KIND_COUNT
 } plot_kind;
 
