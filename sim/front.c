@@ -242,7 +242,7 @@ int front_write_plot_files(sqlite3 *db, const front_query *q, const char *dir, c
         return rc;
     if (s.n == 0) {
         rc = err_set(e, BS_EINPUT, "no complete runs with an area model to draw a front of%s%s",
-                     s.n_no_area ? " (" : "", s.n_no_area ? "every run is on a gpu arch)" : "");
+                     s.n_no_area ? "; first left out: " : "", s.n_no_area ? s.first_no_area : "");
         front_free(&s);
         return rc;
     }

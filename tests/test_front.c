@@ -4,8 +4,9 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
-#include "front.h"
 #include "fixture_store.h"
+#include "front.h"
+#include "plot.h"
 #include "text.h"
 
 /* arch/bitfusion.ini with its array resized: area grows with rows x cols. */
@@ -95,6 +96,42 @@ Test(front, per_trace_front_with_area_from_the_stored_arch)
     cr_assert_eq(front_load(store_db(s), &q, &f, &e), 0, "%s", e.msg);
     cr_expect_eq(f.n, 1);
     front_free(&f);
+    store_close(s);
+    fixture_cleanup(path);
+}
+
+static void count_file(const char *path, void *ctx)
+{
+    (void)path;
+    (*(int *)ctx)++;
+}
+
+/* `bitsim plot pareto`: one PDF from the runs' fronts; runs without an area model (here an
+ * arch stored as a bare name, not arch text) are left out, and a database of only those is a
+ * one-line error, not an empty plot. */
+Test(front, plot_pareto_draws_and_refuses_runs_without_area)
+{
+    if (system("gnuplot --version >/dev/null 2>&1") != 0)
+        cr_skip("gnuplot is not installed");
+    char *path = fixture_tmp_path("plot.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), 0, "%s", e.msg);
+    char out_dir[600];
+    snprintf(out_dir, sizeof out_dir, "%s", path);
+    *strrchr(out_dir, '/') = '\0';
+    strcat(out_dir, "/out");
+    plot_request r = {.out_dir = out_dir, .format = PLOT_PDF};
+    const fixture_run bare = {"g", "fp32", "net", "gpu-ish", 1, 2, 10, 1, 1, 32, 32, NULL};
+    cr_assert_gt(fixture_add_run(s, &bare, &e), 0, "%s", e.msg);
+    int files = 0;
+    cr_expect_eq(plot_make(store_db(s), PLOT_PARETO, &r, count_file, &files, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "no complete runs with an area model") != NULL, "%s", e.msg);
+    add_run(s, "A", 4, 8, 4, 4);
+    add_run(s, "A", 16, 32, 2, 6);
+    cr_assert_eq(plot_make(store_db(s), PLOT_PARETO, &r, count_file, &files, &e), BS_OK, "%s",
+                 e.msg);
+    cr_expect_eq(files, 1);
     store_close(s);
     fixture_cleanup(path);
 }

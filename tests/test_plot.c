@@ -98,6 +98,8 @@ Test(plot, every_kind_writes_pdf_and_png)
     } formats[] = {{PLOT_PDF, "%PDF", 4}, {PLOT_PNG, "\x89PNG", 4}};
     for (int f = 0; f < 2; f++)
         for (int k = 0; k < PLOT_KIND_COUNT; k++) {
+            if (k == PLOT_PARETO)
+                continue;   /* needs runs on parseable archs (area): tests/test_front.c */
             written w;
             bs_error e;
             cr_assert_eq(make((plot_kind)k, formats[f].fmt, NULL, &w, &e), BS_OK, "%s: %s",
