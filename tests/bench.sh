@@ -30,3 +30,52 @@ rm -rf "$tmp"
 echo
 echo "== cost: bitsim vs the public BitFusion simulator, per layer"
 nice ./build/bench_cost
+
+# --- sweeps (issue 8): 10,000 arch points x the ResNet-18 static-8 trace, and 1 -> 2 jobs ----
+# The space: Latin hypercube over array shape, buffer sizes, DRAM width and a continuous clock,
+# so all 10,000 points are distinct archs (no two share a run). The trace: ResNet-18 (ImageNet,
+# batch 256, 5005 iterations) with int8 W/A/G/WG, one epoch: a static trace is one segment per
+# layer, so the cost model's work per point is the same for any epoch count, and one epoch
+# keeps the database to ~2.2 M cost rows. Scaling: the same 2,000 points (shard 0/5) with 1
+# and with 2 jobs; then the whole 10,000 with 2 jobs against the 60 s target.
+echo
+echo "== sweep: 10,000 arch points x ResNet-18 static-8"
+tmp=$(mktemp -d)
+./bitsim trace gen --scheme static --model resnet18 --param W=int8 --param A=int8 \
+    --param G=int8 --param WG=int8 --epochs 1 --batch 256 --iters-per-epoch 5005 \
+    -o "$tmp/r18.trace"
+cat > "$tmp/space.ini" <<'SPACE'
+[sweep]
+arch = bitfusion
+sampling = lhs
+points = 10000
+seed = 1
+[params]
+array.rows          = 4, 8, 16
+array.cols          = 8, 16, 32
+buffers.wbuf_bytes  = 65536:524288:log2
+buffers.abuf_bytes  = 16384:65536:log2
+dram.bits_per_cycle = 64:256:64
+arch.freq_mhz       = uniform 250 1000
+SPACE
+sweep_time() {  # db, args...: wall seconds of one sweep
+    db="$1"; shift
+    start=$(date +%s.%N)
+    ./bitsim sweep --trace "$tmp/r18.trace" --space "$tmp/space.ini" --db "$db" -q "$@"
+    end=$(date +%s.%N)
+    awk "BEGIN { printf \"%.2f\", $end - $start }"
+}
+t1=$(sweep_time "$tmp/s1.db" --jobs 1 --shard 0/5)
+t2=$(sweep_time "$tmp/s2.db" --jobs 2 --shard 0/5)
+echo "sweep: 2,000 points (shard 0/5): 1 job $t1 s, 2 jobs $t2 s," \
+     "speedup $(awk "BEGIN { printf \"%.2f\", $t1 / $t2 }")x"
+tall=$(sweep_time "$tmp/all.db" --jobs 2)
+runs=$(sqlite3 "$tmp/all.db" "SELECT count(*) FROM runs WHERE status = 'complete'" 2>/dev/null || echo "?")
+verdict=$(awk "BEGIN { print ($tall <= 60) ? \"within\" : \"OVER\" }")
+echo "sweep: 10,000 points, 2 jobs: $tall s ($runs runs stored," \
+     "$(awk "BEGIN { printf \"%.0f\", 10000 / $tall }") points/s) — $verdict the 60 s target"
+start=$(date +%s.%N)
+./bitsim pareto --db "$tmp/all.db" > /dev/null 2>&1
+end=$(date +%s.%N)
+echo "pareto: front of the 10,000 points: $(awk "BEGIN { printf \"%.2f\", $end - $start }") s"
+rm -rf "$tmp"
