@@ -124,6 +124,7 @@ typedef struct sweep_options {
     sweep_shard shard;          /* {0, 1} = everything */
     const char *label;          /* the runs' label */
     bool progress;              /* progress line on stderr (the caller checks isatty) */
+    bool no_sharing;            /* replay every point in full (no clock-group rescaling) */
 } sweep_options;
 
 typedef struct sweep_summary {
@@ -133,6 +134,9 @@ typedef struct sweep_summary {
     uint64_t duplicates;        /* same arch text as an earlier point */
     uint64_t archs_run;         /* distinct archs replayed */
     uint64_t runs_written, runs_present;
+    uint64_t full_replays;      /* replay_run calls (references and checks included) */
+    uint64_t derived;           /* runs derived from their clock group's reference */
+    bool sharing_off;           /* a derived result disagreed with its check: turned off */
     double wall_s;
     char first_invalid[BS_ERR_MSG_MAX];
 } sweep_summary;

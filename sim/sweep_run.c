@@ -8,15 +8,17 @@
  *     archs; identical text means identical results, so it is computed once). A point the
  *     arch model refuses (e.g. a buffer bank outside the SRAM table) is counted and its first
  *     reason reported, never silently lost.
- *  2. Run (--jobs threads). Workers take points from a shared counter and replay every
- *     trace on the point's arch (replay_run memoises layer costs within the run). What is
- *     shared across threads is what is valid to share: a layer cost depends on the whole arch,
- *     so results are shared between identical archs only — phase 1 merged those, and a run
- *     the database already holds (same arch, model and trace content, same options: a
- *     resubmitted shard, a point reached again) is found and skipped, not recomputed. The
- *     workers share one store connection behind a mutex, taken only for the lookups and the
- *     inserts (a run is computed before its transaction begins): separate connections would
- *     meet on SQLite's file lock, whose busy handler sleeps in steps of up to 100 ms.
+ *  2. Run (--jobs threads). Points are sorted into clock groups (archs equal but for their
+ *     clock) and workers take whole groups from a shared counter. Layer costs are shared
+ *     where that is valid: within a run (replay_run's memo) and across the points of a clock
+ *     group (one reference replay, latency and leakage rescaled; see "clock groups" below,
+ *     checked against a full replay in every group). Nothing is shared between archs that
+ *     differ otherwise: a layer's cycles and traffic depend on all of it. Identical archs
+ *     were merged in phase 1, and a run the database already holds (same arch, model and
+ *     trace content, same options: a resubmitted shard) is found and skipped. The workers
+ *     share one store connection behind a mutex, taken only for the lookups and the inserts
+ *     (a run is computed before its transaction begins): separate connections would meet on
+ *     SQLite's file lock, whose busy handler sleeps in steps of up to 100 ms.
  *  3. Report: progress on stderr while running (only when asked: a terminal), then totals.
  * Energy model (space file `energy = model`, the default): a point's core energy per cycle is
  * BitFusion's synthesis figure for its own array and its buffer energies come from the SRAM
@@ -52,11 +54,19 @@ static const char core_energy_key[] = "energy.core_pj_per_cycle";
 
 typedef struct work_item {
     uint64_t point;
+    uint64_t group;     /* clock group: the arch's hash with its clock (and name) left out */
     char *text;
     size_t len;
     char name[256];
     arch a;
 } work_item;
+
+/* The clock every group's reference replay runs at (any valid clock would do). */
+#define REF_FREQ_HZ 1e9
+/* Relative agreement a derived result must show with a full replay of the same point. */
+#define DERIVE_TOLERANCE 1e-9
+/* Groups whose first point is also replayed in full, as the check of the rescaling. */
+#define CHECKS 8
 
 /* A trace and its model as stored inputs (their bytes, read once). */
 typedef struct trace_input {
@@ -70,9 +80,14 @@ typedef struct sweep_job {
     const sweep_options *opt;
     trace *traces;
     trace_input *inputs;
-    work_item *items;
+    work_item *items;           /* sorted by (group, point) */
     size_t n_items;
+    size_t *group_start;        /* n_groups + 1 offsets into items */
+    size_t n_groups;
     atomic_size_t next, done;
+    atomic_bool derive_off;     /* a derived result disagreed with a full replay */
+    atomic_size_t checks;       /* derived results checked against a full replay */
+    atomic_size_t derived, full_replays;
     atomic_bool failed;
     pthread_mutex_t lock;       /* guards err, runs_written, runs_present */
     pthread_mutex_t db_lock;    /* guards db: one connection, one writer at a time */
@@ -239,6 +254,11 @@ static int prepare(const sweep_space *s, const sweep_options *o, const char *bas
             sum->duplicates++;
             arch_free(&w->a);
         } else {
+            arch key = w->a;
+            key.name[0] = '\0';
+            key.freq_hz = 0;
+            /* other families (a GPU roofline) may depend on the clock otherwise: own group */
+            w->group = w->a.family == ARCH_GPU ? p : arch_hash(&key);
             n++;
             continue;
         }
@@ -268,45 +288,179 @@ static void fail(sweep_job *j, const bs_error *e, const work_item *w)
     pthread_mutex_unlock(&j->lock);
 }
 
-/* Puts the point's inputs and, unless the database already has this run, replays and stores
- * it. The run is computed before its transaction begins, so the write lock is held only for
- * the inserts. */
-static int run_one(sweep_job *j, const work_item *w, size_t t, bool *present, bs_error *e)
+/* ---- clock groups -----------------------------------------------------------------------
+ * A point's layer costs depend on its clock only through time: cost.c counts cycles and bits
+ * per cycle of the array and the DRAM port, then latency = cycles / clock and leakage energy
+ * = leak_mw x latency; nothing else reads the clock. So points that differ only in clock
+ * share one replay: the group's reference run at REF_FREQ_HZ, with every latency and leakage
+ * energy scaled by REF_FREQ_HZ / clock. That is the layer-cost sharing that is valid across
+ * archs. It is checked, not assumed: the first point of each of the first CHECKS groups is
+ * also replayed in full and must agree within DERIVE_TOLERANCE (relative) in every number
+ * (rescaling rounds differently in the last bits); one disagreement switches sharing off for
+ * the rest of the sweep, reported, and that point keeps its full result. Every point is
+ * derived, even alone in its group, so what is stored does not depend on which points a shard
+ * holds: shards merge into exactly the unsharded database. tests/test_sweep.c checks the
+ * rescaling against full replays over a range of clocks.
+ */
+
+static void scale_result(const replay_result *ref, double s, replay_result *out)
+{
+    *out = *ref;
+    out->rows = malloc((ref->n_rows ? ref->n_rows : 1) * sizeof *out->rows);
+    if (!out->rows)
+        return;
+    double leak = 0;
+    for (size_t i = 0; i < ref->n_rows; i++) {
+        store_cost_row *r = &out->rows[i];
+        *r = ref->rows[i];
+        r->latency_s *= s;
+        leak += r->energy_pj[STORE_E_LEAK];
+        r->energy_pj[STORE_E_LEAK] *= s;
+    }
+    out->totals.latency_s *= s;
+    out->totals.energy_pj += leak * (s - 1);
+}
+
+static bool close_enough(double a, double b)
+{
+    return a == b || fabs(a - b) <= DERIVE_TOLERANCE * fmax(fabs(a), fabs(b));
+}
+
+/* Every number of two results agrees (rows in the same order). */
+static bool results_agree(const replay_result *x, const replay_result *y)
+{
+    if (x->n_rows != y->n_rows)
+        return false;
+    for (size_t i = 0; i < x->n_rows; i++) {
+        const store_cost_row *a = &x->rows[i], *b = &y->rows[i];
+        const double va[] = {a->bitops, a->wl_madds, a->compute_cycles, a->stall_cycles,
+                             a->total_cycles, a->latency_s, a->dram_read_bits,
+                             a->dram_write_bits, a->avg_bits_x, a->avg_bits_y};
+        const double vb[] = {b->bitops, b->wl_madds, b->compute_cycles, b->stall_cycles,
+                             b->total_cycles, b->latency_s, b->dram_read_bits,
+                             b->dram_write_bits, b->avg_bits_x, b->avg_bits_y};
+        if (a->epoch != b->epoch || a->layer != b->layer || strcmp(a->pass, b->pass) ||
+            a->iterations != b->iterations || a->madds != b->madds || a->elem_ops != b->elem_ops)
+            return false;
+        for (size_t k = 0; k < sizeof va / sizeof va[0]; k++)
+            if (!close_enough(va[k], vb[k]))
+                return false;
+        for (int k = 0; k < STORE_E_COUNT; k++)
+            if (!close_enough(a->energy_pj[k], b->energy_pj[k]))
+                return false;
+    }
+    const store_run_totals *p = &x->totals, *q = &y->totals;
+    return close_enough(p->madds, q->madds) && close_enough(p->bitops, q->bitops) &&
+           close_enough(p->cycles, q->cycles) && close_enough(p->latency_s, q->latency_s) &&
+           close_enough(p->energy_pj, q->energy_pj) && close_enough(p->dram_bits, q->dram_bits);
+}
+
+/* Inputs of point w and trace t into the store, the run's identity into info. Caller holds
+ * db_lock. */
+static int put_inputs(sweep_job *j, const work_item *w, size_t t, store_run_info *info,
+                      bs_error *e)
 {
     const trace_input *in = &j->inputs[t];
-    store *db = j->db;
-    int64_t arch_id, model_id, trace_id, run_id;
-    int rc;
-    pthread_mutex_lock(&j->db_lock);
-    if ((rc = store_put_input(db, STORE_ARCH, w->name, w->text, w->len, &arch_id, e)) ||
-        (rc = store_put_input(db, STORE_MODEL, in->model_name, in->model_text, in->model_len,
-                              &model_id, e)) ||
-        (rc = store_put_input(db, STORE_TRACE, in->trace_name, in->trace_text, in->trace_len,
-                              &trace_id, e))) {
-        pthread_mutex_unlock(&j->db_lock);
-        return rc;
-    }
     const trace *tr = &j->traces[t];
-    store_run_info info = {
+    int64_t arch_id, model_id, trace_id;
+    int rc;
+    if ((rc = store_put_input(j->db, STORE_ARCH, w->name, w->text, w->len, &arch_id, e)) ||
+        (rc = store_put_input(j->db, STORE_MODEL, in->model_name, in->model_text,
+                              in->model_len, &model_id, e)) ||
+        (rc = store_put_input(j->db, STORE_TRACE, in->trace_name, in->trace_text,
+                              in->trace_len, &trace_id, e)))
+        return rc;
+    *info = (store_run_info){
         .label = j->opt->label, .scheme = tr->scheme, .model_name = in->model_name,
         .arch_name = w->name, .trace_name = in->trace_name, .arch_id = arch_id,
         .model_id = model_id, .trace_id = trace_id, .batch = tr->batch,
         .iterations = tr->total_iters, .epochs = tr->epochs, .options = "",
     };
-    rc = store_find_run(db, &info, &run_id, e);
+    return BS_OK;
+}
+
+/* The group's reference replays (one per trace), computed on first need. */
+typedef struct group_ref {
+    replay_result *res;     /* per trace; n_rows == 0 && !rows: not computed yet */
+    bool *have;
+} group_ref;
+
+static int full_replay(sweep_job *j, const arch *a, size_t t, replay_result *r, bs_error *e)
+{
+    replay_options ro = {0};
+    atomic_fetch_add(&j->full_replays, 1);
+    return replay_run(&j->traces[t], a, &ro, r, e);
+}
+
+/* The result to store for point w and trace t: derived from its clock group's reference
+ * whenever sharing is on, even in a group of one, so that what is stored does not depend on
+ * which points share this shard; a group's first derived point is also replayed in full as
+ * the check, for the first CHECKS groups of the sweep. */
+static int point_result(sweep_job *j, const work_item *w, size_t k, size_t t, group_ref *g,
+                        replay_result *out, bool *owned_full, bs_error *e)
+{
+    *owned_full = true;
+    if (w->a.family == ARCH_GPU || j->opt->no_sharing || atomic_load(&j->derive_off))
+        return full_replay(j, &w->a, t, out, e);
+    int rc;
+    if (!g->have[t]) {
+        arch ref = w->a;
+        ref.freq_hz = REF_FREQ_HZ;
+        if ((rc = full_replay(j, &ref, t, &g->res[t], e)))
+            return rc;
+        g->have[t] = true;
+    }
+    scale_result(&g->res[t], REF_FREQ_HZ / w->a.freq_hz, out);
+    if (!out->rows)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    *owned_full = false;
+    if (k == 0 && atomic_fetch_add(&j->checks, 1) < CHECKS) {
+        replay_result full;
+        if ((rc = full_replay(j, &w->a, t, &full, e))) {
+            free(out->rows);
+            return rc;
+        }
+        bool agree = results_agree(out, &full);
+        if (!agree) {
+            atomic_store(&j->derive_off, true);
+            free(out->rows);
+            *out = full;
+            *owned_full = true;
+            return BS_OK;
+        }
+        replay_result_free(&full);
+    }
+    atomic_fetch_add(&j->derived, 1);
+    return BS_OK;
+}
+
+/* Point w, trace t: unless the database has the run, compute it and store it. The run is
+ * computed before its transaction begins, so db_lock is held only for lookups and inserts. */
+static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_ref *g,
+                   bool *present, bs_error *e)
+{
+    store_run_info info;
+    int64_t run_id = 0;
+    pthread_mutex_lock(&j->db_lock);
+    int rc = put_inputs(j, w, t, &info, e);
+    if (!rc)
+        rc = store_find_run(j->db, &info, &run_id, e);
     pthread_mutex_unlock(&j->db_lock);
     *present = run_id != 0;
     if (rc || *present)
         return rc;
     double t0 = now_s();
-    replay_options ro = {0};
     replay_result r;
-    if ((rc = replay_run(tr, &w->a, &ro, &r, e)))
+    bool owned_full;
+    if ((rc = point_result(j, w, k, t, g, &r, &owned_full, e)))
         return rc;
     pthread_mutex_lock(&j->db_lock);
-    rc = replay_store(db, &r, &info, now_s() - t0, &run_id, e);
+    rc = replay_store(j->db, &r, &info, now_s() - t0, &run_id, e);
     pthread_mutex_unlock(&j->db_lock);
-    replay_result_free(&r);
+    if (owned_full)
+        replay_result_free(&r);
+    else
+        free(r.rows);
     return rc;
 }
 
@@ -316,26 +470,65 @@ static void *worker(void *arg)
     bs_error e;
     err_clear(&e);
     uint64_t written = 0, present = 0;
-    while (!atomic_load(&j->failed)) {
-        size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= j->n_items)
-            break;
-        const work_item *w = &j->items[i];
-        for (size_t t = 0; t < j->opt->n_traces; t++) {
-            bool was_present;
-            if (run_one(j, w, t, &was_present, &e)) {
-                fail(j, &e, w);
-                break;
-            }
-            *(was_present ? &present : &written) += 1;
-        }
-        atomic_fetch_add(&j->done, 1);
+    size_t nt = j->opt->n_traces;
+    group_ref g = {calloc(nt, sizeof *g.res), calloc(nt, sizeof *g.have)};
+    if (!g.res || !g.have) {
+        err_set(&e, BS_EINTERNAL, "out of memory");
+        fail(j, &e, NULL);
     }
+    while (g.res && g.have && !atomic_load(&j->failed)) {
+        size_t gi = atomic_fetch_add(&j->next, 1);
+        if (gi >= j->n_groups)
+            break;
+        size_t lo = j->group_start[gi], n = j->group_start[gi + 1] - lo;
+        for (size_t k = 0; k < n && !atomic_load(&j->failed); k++) {
+            const work_item *w = &j->items[lo + k];
+            for (size_t t = 0; t < nt; t++) {
+                bool was_present;
+                if (run_one(j, w, k, t, &g, &was_present, &e)) {
+                    fail(j, &e, w);
+                    break;
+                }
+                *(was_present ? &present : &written) += 1;
+            }
+            atomic_fetch_add(&j->done, 1);
+        }
+        for (size_t t = 0; t < nt; t++)
+            if (g.have[t]) {
+                replay_result_free(&g.res[t]);
+                g.have[t] = false;
+            }
+    }
+    free(g.res);
+    free(g.have);
     pthread_mutex_lock(&j->lock);
     j->runs_written += written;
     j->runs_present += present;
     pthread_mutex_unlock(&j->lock);
     return NULL;
+}
+
+static int by_group(const void *x, const void *y)
+{
+    const work_item *a = x, *b = y;
+    if (a->group != b->group)
+        return a->group < b->group ? -1 : 1;
+    return a->point < b->point ? -1 : a->point > b->point;
+}
+
+/* Sorts the items into clock groups and records where each group starts. */
+static int make_groups(sweep_job *j, bs_error *e)
+{
+    qsort(j->items, j->n_items, sizeof *j->items, by_group);
+    j->group_start = malloc((j->n_items + 1) * sizeof *j->group_start);
+    if (!j->group_start)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    j->n_groups = 0;
+    for (size_t i = 0; i < j->n_items; i++)
+        if (i == 0 || j->items[i].group != j->items[i - 1].group)
+            j->group_start[j->n_groups++] = i;
+    j->group_start[j->n_groups] = j->n_items;
+    return BS_OK;
 }
 
 static void print_progress(size_t done, size_t total, double elapsed, bool final)
@@ -467,10 +660,12 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
     if (!rc)
         rc = prepare(s, o, base, base_len, base_name, &j.items, &j.n_items, sum, e);
     free(base);
+    if (!rc && j.n_items > 0)
+        rc = make_groups(&j, e);
     if (!rc && j.n_items > 0) {
         unsigned jobs = o->jobs ? o->jobs : 1;
-        if (jobs > j.n_items)
-            jobs = (unsigned)j.n_items;
+        if (jobs > j.n_groups)
+            jobs = (unsigned)j.n_groups;
         pthread_t *th = calloc(jobs, sizeof *th);
         pthread_mutex_init(&j.lock, NULL);
         pthread_mutex_init(&j.db_lock, NULL);
@@ -505,6 +700,9 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
         sum->runs_written = j.runs_written;
         sum->runs_present = j.runs_present;
         sum->archs_run = atomic_load(&j.done);
+        sum->derived = atomic_load(&j.derived);
+        sum->full_replays = atomic_load(&j.full_replays);
+        sum->sharing_off = atomic_load(&j.derive_off);
     }
     for (size_t t = 0; t < n_loaded; t++) {
         trace_free(&j.traces[t]);
@@ -514,6 +712,7 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
     free(j.traces);
     free(j.inputs);
     free_items(j.items, j.n_items);
+    free(j.group_start);
     sum->wall_s = now_s() - t0;
     return rc;
 }

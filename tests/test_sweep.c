@@ -2,6 +2,7 @@
  * file:line:field error for every kind of bad space file. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -342,9 +343,12 @@ static const char tiny_trace[] =
     "bitsim-trace 1\nmodel resnet20\nbatch 128\niters_per_epoch 10\nepochs 2\nscheme static\n"
     "params W=int8\nprovenance test\nfrom 0 @mac W=int8 A=int8 G=int8 WG=int16\nend\n";
 
-/* A 2 x 3 grid of archs: 6 points, 2 per shard of 3. */
+/* A 2 x 3 x 3 grid: 18 points, 6 per shard of 3; the clock varies fastest, so every clock
+ * group (same array, three clocks) is split over the three shards. Leakage is set so that
+ * the clock rescaling has leakage energy to rescale. */
 static const char grid_space[] =
-    "[sweep]\narch = bitfusion\n[params]\narray.rows = 8, 16\narray.cols = 8, 16, 32\n";
+    "[sweep]\narch = bitfusion\n[params]\narray.rows = 8, 16\narray.cols = 8, 16, 32\n"
+    "energy.leak_mw = 35\narch.freq_mhz = 250, 333.3, 1234.5\n";
 
 static void write_file(const char *path, const char *text)
 {
@@ -354,8 +358,9 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-static void sweep_into(const char *space_path, const char *trace_path, const char *db,
-                       sweep_shard shard, unsigned jobs, sweep_summary *sum)
+static void sweep_into_opt(const char *space_path, const char *trace_path, const char *db,
+                           sweep_shard shard, unsigned jobs, bool no_sharing,
+                           sweep_summary *sum)
 {
     sweep_space s;
     bs_error e;
@@ -364,9 +369,15 @@ static void sweep_into(const char *space_path, const char *trace_path, const cha
     cr_assert_eq(sweep_space_sample(&s, false, 0, &e), 0, "%s", e.msg);
     const char *traces[] = {trace_path};
     sweep_options o = {.traces = traces, .n_traces = 1, .db_path = db, .jobs = jobs,
-                       .shard = shard, .label = "sweep"};
+                       .shard = shard, .label = "sweep", .no_sharing = no_sharing};
     cr_assert_eq(sweep_run(&s, &o, sum, &e), 0, "%s", e.msg);
     sweep_space_free(&s);
+}
+
+static void sweep_into(const char *space_path, const char *trace_path, const char *db,
+                       sweep_shard shard, unsigned jobs, sweep_summary *sum)
+{
+    sweep_into_opt(space_path, trace_path, db, shard, jobs, false, sum);
 }
 
 static void digest_of(const char *db, uint64_t *d, uint64_t *n)
@@ -393,8 +404,10 @@ Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep, .timeout = 120)
 
     sweep_summary sum;
     sweep_into(space_p, trace_p, whole_p, (sweep_shard){0, 1}, 2, &sum);
-    cr_expect_eq(sum.points, 6);
-    cr_expect_eq(sum.runs_written, 6);
+    cr_expect_eq(sum.points, 18);
+    cr_expect_eq(sum.runs_written, 18);
+    cr_expect_eq(sum.derived, 18);
+    cr_expect_not(sum.sharing_off);
 
     store *m;
     bs_error e;
@@ -404,26 +417,26 @@ Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep, .timeout = 120)
     for (uint64_t i = 0; i < 3; i++) {
         snprintf(shard_p[i], sizeof shard_p[i], "%s/shard%llu.db", dir, (unsigned long long)i);
         sweep_into(space_p, trace_p, shard_p[i], (sweep_shard){i, 3}, 1, &sum);
-        cr_expect_eq(sum.points, 2, "6 points over 3 shards");
+        cr_expect_eq(sum.points, 6, "18 points over 3 shards");
         shard_points += sum.points;
         cr_assert_eq(dbmerge_into(m, shard_p[i], &st, &e), 0, "%s", e.msg);
     }
     store_close(m);
-    cr_expect_eq(shard_points, 6);
-    cr_expect_eq(st.runs_added, 6);
+    cr_expect_eq(shard_points, 18);
+    cr_expect_eq(st.runs_added, 18);
     cr_expect_eq(st.runs_present, 0);
 
     uint64_t dw, nw, dm, nm;
     digest_of(whole_p, &dw, &nw);
     digest_of(merged_p, &dm, &nm);
-    cr_expect_eq(nw, 6);
-    cr_expect_eq(nm, 6);
+    cr_expect_eq(nw, 18);
+    cr_expect_eq(nm, 18);
     cr_expect_eq(dm, dw, "shards merged differ from the unsharded sweep");
 
     /* rerunning a shard into its database finds every run present */
     sweep_into(space_p, trace_p, shard_p[1], (sweep_shard){1, 3}, 1, &sum);
     cr_expect_eq(sum.runs_written, 0);
-    cr_expect_eq(sum.runs_present, 2);
+    cr_expect_eq(sum.runs_present, 6);
 
     char rm[600];
     snprintf(rm, sizeof rm, "%s/x", dir);
@@ -474,4 +487,61 @@ Test(sweep_e2e, shipped_sample_space_is_valid)
     cr_expect_eq(s.sampling, SWEEP_LHS);
     cr_expect_eq(s.n_points, 200);
     sweep_space_free(&s);
+}
+
+/* The clock rescaling against full replays: the same 18 points swept with sharing and with
+ * --no-sharing agree in every stored latency and energy (total and per component, per row)
+ * within 1e-9 relative, and the cycle counts exactly. */
+Test(sweep_e2e, clock_groups_agree_with_full_replays, .timeout = 120)
+{
+    char *dir = fixture_tmp_path("x");
+    *strrchr(dir, '/') = '\0';
+    char trace_p[512], space_p[512], shared_p[512], full_p[512];
+    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
+    snprintf(space_p, sizeof space_p, "%s/grid.ini", dir);
+    snprintf(shared_p, sizeof shared_p, "%s/shared.db", dir);
+    snprintf(full_p, sizeof full_p, "%s/full.db", dir);
+    write_file(trace_p, tiny_trace);
+    write_file(space_p, grid_space);
+    sweep_summary sum;
+    sweep_into_opt(space_p, trace_p, shared_p, (sweep_shard){0, 1}, 1, false, &sum);
+    cr_expect_eq(sum.derived, 18);
+    cr_expect_lt(sum.full_replays, 18, "6 clock groups: 6 references + up to 6 checks");
+    sweep_into_opt(space_p, trace_p, full_p, (sweep_shard){0, 1}, 1, true, &sum);
+    cr_expect_eq(sum.derived, 0);
+    cr_expect_eq(sum.full_replays, 18);
+
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(shared_p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char attach[600];
+    snprintf(attach, sizeof attach, "ATTACH '%s' AS f", full_p);
+    cr_assert_eq(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
+    static const char sql[] =
+        "WITH s AS (SELECT a.content_hash h, c.* FROM main.costs c JOIN main.runs r ON"
+        "  r.id = c.run_id JOIN main.archs a ON a.id = r.arch_id),"
+        " f AS (SELECT a.content_hash h, c.* FROM f.costs c JOIN f.runs r ON r.id = c.run_id"
+        "  JOIN f.archs a ON a.id = r.arch_id)"
+        " SELECT count(*), sum(s.total_cycles != f.total_cycles),"
+        "  sum(abs(s.latency_s - f.latency_s) > 1e-9 * abs(f.latency_s)),"
+        "  sum(abs(s.energy_leak_pj - f.energy_leak_pj) > 1e-9 * abs(f.energy_leak_pj)),"
+        "  sum(abs(s.energy_core_pj - f.energy_core_pj) > 1e-9 * abs(f.energy_core_pj)),"
+        "  sum(f.energy_leak_pj > 0)"
+        " FROM s JOIN f ON s.h = f.h AND s.epoch = f.epoch AND s.layer = f.layer"
+        "  AND s.pass = f.pass";
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t rows = sqlite3_column_int64(st, 0);
+    cr_expect_gt(rows, 18 * 20, "every row of every run compared");
+    cr_expect_eq(sqlite3_column_int64(st, 1), 0, "cycles differ");
+    cr_expect_eq(sqlite3_column_int64(st, 2), 0, "latency differs");
+    cr_expect_eq(sqlite3_column_int64(st, 3), 0, "leakage energy differs");
+    cr_expect_eq(sqlite3_column_int64(st, 4), 0, "core energy differs");
+    cr_expect_gt(sqlite3_column_int64(st, 5), 0, "leakage was exercised");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    char rm[600];
+    snprintf(rm, sizeof rm, "%s/x", dir);
+    fixture_cleanup(strdup(rm));
+    free(dir);
 }
