@@ -122,12 +122,12 @@ int cmd_sweep(int argc, char **argv)
     if (!quiet) {
         fprintf(stderr, "bitsim sweep: shard %llu/%llu: %llu points, %llu archs run, %llu over "
                 "budget, %llu duplicate archs, %llu refused by the arch model; runs: %llu "
-                "written, %llu already present; %.2f s (%.1f points/s)\n",
+                "written, %llu already present; %.2f s, %.2f s cpu (%.1f points/s)\n",
                 (unsigned long long)o.shard.index, (unsigned long long)o.shard.count,
                 (unsigned long long)sum.points, (unsigned long long)sum.archs_run,
                 (unsigned long long)sum.over_budget, (unsigned long long)sum.duplicates,
                 (unsigned long long)sum.invalid, (unsigned long long)sum.runs_written,
-                (unsigned long long)sum.runs_present, sum.wall_s,
+                (unsigned long long)sum.runs_present, sum.wall_s, sum.cpu_s,
                 sum.wall_s > 0 ? (double)sum.points / sum.wall_s : 0.0);
         fprintf(stderr, "bitsim sweep: %llu full replays, %llu runs derived from a clock "
                 "group's reference%s\n", (unsigned long long)sum.full_replays,

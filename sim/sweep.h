@@ -137,7 +137,7 @@ typedef struct sweep_summary {
     uint64_t full_replays;      /* replay_run calls (references and checks included) */
     uint64_t derived;           /* runs derived from their clock group's reference */
     bool sharing_off;           /* a derived result disagreed with its check: turned off */
-    double wall_s;
+    double wall_s, cpu_s;       /* elapsed, and CPU time of the process (all threads) */
     char first_invalid[BS_ERR_MSG_MAX];
 } sweep_summary;
 

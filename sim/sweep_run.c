@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "arch.h"
@@ -101,6 +102,15 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 }
 
 static bool space_sets(const sweep_space *s, const char *key)
@@ -635,7 +645,7 @@ static bool check_one(const char *key, const char *value, void *ctx, char *why, 
 int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, bs_error *e)
 {
     memset(sum, 0, sizeof *sum);
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     char *base = NULL, base_name[ARCH_NAME_MAX];
     size_t base_len = 0;
     int rc = load_base(s, &base, &base_len, base_name, sizeof base_name, e);
@@ -714,5 +724,6 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
     free_items(j.items, j.n_items);
     free(j.group_start);
     sum->wall_s = now_s() - t0;
+    sum->cpu_s = cpu_s() - c0;
     return rc;
 }
