@@ -32,13 +32,12 @@ int cmd_merge(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     int quiet = 0, c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         if (c == 'q')
             quiet = 1;
-        else {
-            usage(stderr);
-            return BS_EUSAGE;
-        }
+        else
+            return cmd_bad_option("merge", argv[optind - 1], usage);
     }
     if (argc - optind < 2) {
         fprintf(stderr, "bitsim merge: needs OUT.db and at least one IN.db\n");

@@ -45,6 +45,7 @@ int cmd_pareto(int argc, char **argv)
     bool all = false;
     int format = TABLE_TEXT, c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case OPT_DB: db_path = optarg; break;
@@ -53,15 +54,11 @@ int cmd_pareto(int argc, char **argv)
         case OPT_MODEL: q.model = optarg; break;
         case OPT_ALL: all = true; break;
         case OPT_FORMAT:
-            if ((format = table_format_parse(optarg)) < 0) {
-                fprintf(stderr, "bitsim pareto: --format: unknown '%s' (%s)\n", optarg,
-                        table_format_choices());
+            if (cmd_table_format("pareto", optarg, &format))
                 return BS_EUSAGE;
-            }
             break;
         default:
-            usage(stderr);
-            return BS_EUSAGE;
+            return cmd_bad_option("pareto", argv[optind - 1], usage);
         }
     }
     if (!db_path || optind != argc) {

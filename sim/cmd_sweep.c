@@ -59,6 +59,7 @@ int cmd_sweep(int argc, char **argv)
     uint64_t seed = 0, u;
     int c, rc = BS_OK;
     optind = 1;
+    opterr = 0;
     while (rc == BS_OK && (c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
         switch (c) {
         case OPT_TRACE: traces[o.n_traces++] = optarg; break;
@@ -90,8 +91,7 @@ int cmd_sweep(int argc, char **argv)
             seed_set = true;
             break;
         default:
-            usage(stderr);
-            rc = BS_EUSAGE;
+            rc = cmd_bad_option("sweep", argv[optind - 1], usage);
         }
     }
     for (int i = optind; rc == BS_OK && i < argc; i++)

@@ -13,49 +13,16 @@
 #include "sweep.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
+/* The output is built in an open_memstream: it grows as needed and any write error,
+ * including out of memory, shows at fclose. */
+static void put_kv(FILE *b, const char *key, const char *value)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-static void sb_kv(sbuf *b, const char *key, const char *value)
-{
-    if (!value)
-        return;     /* NULL: the key is removed */
-    sb_str(b, key);
-    sb_str(b, " = ");
-    sb_str(b, value);
-    sb_str(b, "\n");
+    if (value)      /* NULL: the key is removed */
+        fprintf(b, "%s = %s\n", key, value);
 }
 
 /* Span [*s, *s + *n) trimmed of blanks. */
@@ -80,12 +47,12 @@ static bool in_section(const char *key, const char *sec, size_t sec_len)
 }
 
 /* Appends the overrides of section sec not yet written. */
-static void flush_section(sbuf *out, const char *sec, size_t sec_len, const char *const *keys,
+static void flush_section(FILE *out, const char *sec, size_t sec_len, const char *const *keys,
                           const char *const *values, uint32_t n, bool *done)
 {
     for (uint32_t k = 0; k < n; k++)
         if (!done[k] && in_section(keys[k], sec, sec_len)) {
-            sb_kv(out, strchr(keys[k], '.') + 1, values[k]);
+            put_kv(out, strchr(keys[k], '.') + 1, values[k]);
             done[k] = true;
         }
 }
@@ -94,10 +61,17 @@ int sweep_arch_overlay(const char *base, size_t len, const char *const *keys,
                        const char *const *values, uint32_t n, char **out_text,
                        size_t *out_len, bs_error *e)
 {
-    sbuf out = {0};
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *out = open_memstream(&text, &text_len);
     bool *done = calloc(n ? n : 1, sizeof *done);
-    if (!done)
+    if (!done || !out) {
+        free(done);
+        if (out)
+            fclose(out);
+        free(text);
         return err_set(e, BS_EINTERNAL, "out of memory");
+    }
     const char *sec = "";
     size_t sec_len = 0;
     for (size_t pos = 0; pos < len;) {
@@ -113,7 +87,7 @@ int sweep_arch_overlay(const char *base, size_t len, const char *const *keys,
         trim_span(&s, &m);
         bool replaced = false;
         if (m >= 2 && s[0] == '[' && s[m - 1] == ']') {
-            flush_section(&out, sec, sec_len, keys, values, n, done);
+            flush_section(out, sec, sec_len, keys, values, n, done);
             sec = s + 1;
             sec_len = m - 2;
             trim_span(&sec, &sec_len);
@@ -127,33 +101,32 @@ int sweep_arch_overlay(const char *base, size_t len, const char *const *keys,
                     const char *dot = strchr(keys[j], '.');
                     if (!done[j] && in_section(keys[j], sec, sec_len) &&
                         span_eq(k, kn, dot + 1, strlen(dot + 1))) {
-                        sb_kv(&out, dot + 1, values[j]);
+                        put_kv(out, dot + 1, values[j]);
                         done[j] = replaced = true;
                     }
                 }
             }
         }
         if (!replaced) {
-            sb_add(&out, line, line_len);
-            sb_str(&out, "\n");
+            fwrite(line, 1, line_len, out);
+            fputc('\n', out);
         }
     }
-    flush_section(&out, sec, sec_len, keys, values, n, done);
+    flush_section(out, sec, sec_len, keys, values, n, done);
     for (uint32_t k = 0; k < n; k++)
         if (!done[k] && values[k]) {
             /* a section the base does not have: add it with all of its keys */
             const char *dot = strchr(keys[k], '.');
-            sb_str(&out, "[");
-            sb_add(&out, keys[k], (size_t)(dot - keys[k]));
-            sb_str(&out, "]\n");
-            flush_section(&out, keys[k], (size_t)(dot - keys[k]), keys, values, n, done);
+            fprintf(out, "[%.*s]\n", (int)(dot - keys[k]), keys[k]);
+            flush_section(out, keys[k], (size_t)(dot - keys[k]), keys, values, n, done);
         }
     free(done);
-    if (out.oom || !out.p) {
-        free(out.p);
+    bool failed = ferror(out);
+    if (fclose(out) != 0 || failed || !text) {
+        free(text);
         return err_set(e, BS_EINTERNAL, "out of memory");
     }
-    *out_text = out.p;
-    *out_len = out.len;
+    *out_text = text;
+    *out_len = text_len;
     return BS_OK;
 }

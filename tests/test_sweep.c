@@ -263,22 +263,14 @@ Test(sweep_errors, contradictory_constraints)
 
 Test(sweep_errors, bad_distributions)
 {
-    const char *rnd = "[sweep]\narch = a\nsampling = random\npoints = 5\n[params]\n";
-    char buf[256];
-    snprintf(buf, sizeof buf, "%sx.y = gaussian 1 2\n", rnd);
-    expect_error(buf, "space.ini:6: x.y:", "unknown distribution 'gaussian'");
-    snprintf(buf, sizeof buf, "%sx.y = uniform 5 1\n", rnd);
-    expect_error(buf, "space.ini:6: x.y:", "hi 1 < lo 5");
-    snprintf(buf, sizeof buf, "%sx.y = loguniform 0 10\n", rnd);
-    expect_error(buf, "space.ini:6: x.y:", "lo > 0");
-    snprintf(buf, sizeof buf, "%sx.y = uniform a 2\n", rnd);
-    expect_error(buf, "space.ini:6: x.y:", "must be numbers");
-    snprintf(buf, sizeof buf, "%sx.y = uniform 1 2 3\n", rnd);
-    expect_error(buf, "space.ini:6: x.y:", "lo hi [int]");
-    snprintf(buf, sizeof buf, "%sx.y = uniform 0.2 0.4 int\n", rnd);
-    expect_error(buf, "space.ini:6: x.y:", "no integer");
-    snprintf(buf, sizeof buf, "%sx.y = uniform nan 2\n", rnd);
-    expect_error(buf, "space.ini:6: x.y:", "must be numbers");
+#define RND "[sweep]\narch = a\nsampling = random\npoints = 5\n[params]\n"  /* five lines */
+    expect_error(RND "x.y = gaussian 1 2\n", "space.ini:6: x.y:", "unknown distribution 'gaussian'");
+    expect_error(RND "x.y = uniform 5 1\n", "space.ini:6: x.y:", "hi 1 < lo 5");
+    expect_error(RND "x.y = loguniform 0 10\n", "space.ini:6: x.y:", "lo > 0");
+    expect_error(RND "x.y = uniform a 2\n", "space.ini:6: x.y:", "must be numbers");
+    expect_error(RND "x.y = uniform 1 2 3\n", "space.ini:6: x.y:", "lo hi [int]");
+    expect_error(RND "x.y = uniform 0.2 0.4 int\n", "space.ini:6: x.y:", "no integer");
+    expect_error(RND "x.y = uniform nan 2\n", "space.ini:6: x.y:", "must be numbers");
     expect_error(HEAD "x.y = uniform 1 2\n", "space.ini:4: x.y:", "random or lhs");
 }
 
