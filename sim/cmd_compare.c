@@ -58,16 +58,11 @@ int cmd_compare(int argc, char **argv)
         case 'a': q.arch = optarg; break;
         case 'B': q.baseline_arch = optarg; break;
         case 'f':
-            if ((fmt = table_format_parse(optarg)) < 0) {
-                fprintf(stderr, "bitsim compare: --format: '%s' is not one of %s\n", optarg,
-                        table_format_choices());
+            if (cmd_table_format("compare", optarg, &fmt))
                 return BS_EUSAGE;
-            }
             break;
         default:
-            fprintf(stderr, "bitsim compare: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return BS_EUSAGE;
+            return cmd_bad_option("compare", argv[optind - 1], usage);
         }
     }
     if (optind < argc || !db_path || !q.baseline) {

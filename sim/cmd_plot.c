@@ -75,9 +75,7 @@ int cmd_plot(int argc, char **argv)
             break;
         }
         default:
-            fprintf(stderr, "bitsim plot: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return BS_EUSAGE;
+            return cmd_bad_option("plot", argv[optind - 1], usage);
         }
     }
     if (optind != argc - 1 || !db_path || !req.out_dir) {
@@ -98,8 +96,20 @@ int cmd_plot(int argc, char **argv)
     int rc = store_open_readonly(&s, db_path, &e);
     if (rc)
         return err_report(&e);
-    for (int k = kind; rc == BS_OK && k < (all ? PLOT_KIND_COUNT : kind + 1); k++)
+    /* `all` skips a kind with nothing to show (e.g. no baseline run for speedup) with a note,
+     * and fails only when it drew nothing or something broke */
+    int drawn = 0;
+    for (int k = kind; rc == BS_OK && k < (all ? PLOT_KIND_COUNT : kind + 1); k++) {
         rc = plot_make(store_db(s), (plot_kind)k, &req, print_file, NULL, &e);
+        if (rc == BS_EINPUT && all) {
+            fprintf(stderr, "bitsim plot: skipping %s: %s\n", plot_kind_name((plot_kind)k), e.msg);
+            rc = BS_OK;
+            continue;
+        }
+        drawn += rc == BS_OK;
+    }
     store_close(s);
+    if (rc == BS_OK && drawn == 0)
+        return err_report(&e);
     return rc ? err_report(&e) : BS_OK;
 }

@@ -82,16 +82,11 @@ int cmd_report(int argc, char **argv)
             }
             break;
         case 'f':
-            if ((fmt = table_format_parse(optarg)) < 0) {
-                fprintf(stderr, "bitsim report: --format: '%s' is not one of %s\n", optarg,
-                        table_format_choices());
+            if (cmd_table_format("report", optarg, &fmt))
                 return BS_EUSAGE;
-            }
             break;
         default:
-            fprintf(stderr, "bitsim report: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return BS_EUSAGE;
+            return cmd_bad_option("report", argv[optind - 1], usage);
         }
     }
     if (optind < argc || !db_path || (run_id > 0) == (label != NULL)) {

@@ -213,6 +213,18 @@ static int step_error(plot_job *j, sqlite3_stmt *st, bs_error *e)
     return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
 }
 
+/* Ends a query that wrote a data file: step_rc must be SQLITE_DONE; finalizes st, closes f. */
+static int end_query_data(plot_job *j, sqlite3_stmt *st, int step_rc, FILE *f, const char *path,
+                          bs_error *e)
+{
+    if (step_rc != SQLITE_DONE) {
+        fclose(f);
+        return step_error(j, st, e);
+    }
+    sqlite3_finalize(st);
+    return close_data(f, path, e);
+}
+
 /* Counts of the plotted runs: how many, how many (model, arch) groups, largest energy and
  * latency. Fails when there is nothing to plot. */
 typedef struct plotted_stats {
@@ -347,12 +359,7 @@ static int plot_energy(plot_job *j, bs_error *e)
             fprintf(f, " %.9g", sqlite3_column_double(st, c) * 1e-12 / u.per_unit);
         fputc('\n', f);
     }
-    if (rc != SQLITE_DONE) {
-        fclose(f);
-        return step_error(j, st, e);
-    }
-    sqlite3_finalize(st);
-    if ((rc = close_data(f, path, e)))
+    if ((rc = end_query_data(j, st, rc, f, path, e)))
         return rc;
     char vars[2048] = "";
     add_var_str(vars, sizeof vars, "datafile", path);
@@ -405,12 +412,7 @@ static int plot_cumulative(plot_job *j, bs_error *e)
         sqlite3_reset(curve);
     }
     sqlite3_finalize(curve);
-    if (rc != SQLITE_DONE) {
-        fclose(f);
-        return step_error(j, runs, e);
-    }
-    sqlite3_finalize(runs);
-    if ((rc = close_data(f, path, e)))
+    if ((rc = end_query_data(j, runs, rc, f, path, e)))
         return rc;
     char vars[2048] = "";
     add_var_str(vars, sizeof vars, "datafile", path);
@@ -421,8 +423,9 @@ static int plot_cumulative(plot_job *j, bs_error *e)
 }
 
 /* The FWD operand widths of one run on a full (epoch x layer) grid, so gnuplot's `image`
- * gets a regular grid: layers are those with forward MAC rows (width > 0), numbered 0.. in
- * model order; a missing cell is NaN (drawn empty). Returns the number of cells written. */
+ * gets a regular grid: layers are the MAC layers (forward MAdds > 0; norm, pooling and
+ * elementwise layers have no operand pair worth a colour), numbered 0.. in model order; a
+ * missing cell is NaN (drawn empty). Counts the cells written. */
 static int write_timeline(plot_job *j, int64_t run, FILE *f, double *lo, double *hi, int *cells,
                           bs_error *e)
 {
@@ -431,8 +434,8 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, double *lo, double 
             j->db,
             "WITH ep AS (SELECT DISTINCT epoch FROM costs WHERE run_id = ?1),"
             " ly AS (SELECT layer, row_number() OVER (ORDER BY layer) - 1 AS y FROM"
-            "  (SELECT DISTINCT layer FROM costs WHERE run_id = ?1 AND pass = 'FWD'"
-            "   AND layer >= 0 AND avg_bits_x > 0))"
+            "  (SELECT layer FROM costs WHERE run_id = ?1 AND pass = 'FWD' AND layer >= 0"
+            "   GROUP BY layer HAVING sum(madds) > 0))"
             " SELECT ep.epoch + 1, ly.y, c.avg_bits_x, c.avg_bits_y FROM ep CROSS JOIN ly"
             " LEFT JOIN costs c ON c.run_id = ?1 AND c.epoch = ep.epoch AND c.layer = ly.layer"
             "  AND c.pass = 'FWD'"
@@ -494,10 +497,10 @@ static int plot_timeline(plot_job *j, bs_error *e)
             break;
         if (cells == 0 || !isfinite(lo))
             continue; /* no forward MAC rows with widths: nothing to draw for this run */
-        if (hi - lo < 1) { /* one width everywhere: a band around it, so the colour bar works */
-            lo -= 1;
-            hi += 1;
-        }
+        /* one colour scale for every run (2 to 32 bits, widened if the data go beyond), so
+         * a colour means the same width in every timeline; log2 (plots/timeline.gp) */
+        lo = fmax(fmin(lo, 2), 1);
+        hi = fmax(hi, 32);
         char base[512], part[3][128], title[512];
         sanitize(part[0], sizeof part[0], label);
         sanitize(part[1], sizeof part[1], model);

@@ -70,12 +70,27 @@ int report_find_run(sqlite3 *db, int64_t run_id, const char *label, int64_t *out
     return err_set(e, BS_EINPUT, "no complete run labelled '%s' in the database", label ? label : "");
 }
 
+/* Appends " NAME VALUE" to buf when v is a number (NULL in the store = not applicable). */
+static void append_metric(char *buf, size_t n, const char *name, const char *fmt, double v)
+{
+    if (!isfinite(v))
+        return;
+    size_t len = strlen(buf);
+    if (len + 1 >= n)
+        return;
+    int w = snprintf(buf + len, n - len, "%s", name);
+    if (w > 0 && (size_t)w < n - len)
+        snprintf(buf + len + (size_t)w, n - len - (size_t)w, fmt, v);
+}
+
 int report_run_headline(sqlite3 *db, int64_t run, char *buf, size_t n, bs_error *e)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
                            "SELECT label, scheme, model_name, arch_name, epochs, iterations, batch,"
-                           " madds, gbitops, latency_s, energy_j, wall_s, options"
+                           " madds, gbitops, latency_s, energy_j, wall_s, options,"
+                           " cpt_cost_ratio, adapt_speedup, mem_total_bits / 8388608.0,"
+                           " smaq_storage_benefit"
                            " FROM run_summary WHERE run_id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_error(db, e, "reading the run");
@@ -85,12 +100,17 @@ int report_run_headline(sqlite3 *db, int64_t run, char *buf, size_t n, bs_error 
         const char *opts = col_text(st, 12);
         snprintf(buf, n,
                  "run %lld '%s' (scheme %s): %s on %s, %lld epochs, %lld iterations of batch %lld%s%s\n"
-                 "  %.4g MAdds, %.4g GBitOPs, latency %.4g s, energy %.4g J (replayed in %.3g s)",
+                 "  %.4g MAdds, %.4g GBitOPs, latency %.4g s, energy %.4g J (replayed in %.3g s)\n"
+                 "  papers' metrics:",
                  (long long)run, col_text(st, 0), col_text(st, 1), col_text(st, 2),
                  col_text(st, 3), (long long)sqlite3_column_int64(st, 4),
                  (long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6),
                  *opts ? ", options " : "", opts, col_double(st, 7), col_double(st, 8),
                  col_double(st, 9), col_double(st, 10), col_double(st, 11));
+        append_metric(buf, n, " CPT cost ratio ", "%.4f;", col_double(st, 13));
+        append_metric(buf, n, " AdaPT speedup ", "%.3fx;", col_double(st, 14));
+        append_metric(buf, n, " training memory ", "%.1f MiB;", col_double(st, 15));
+        append_metric(buf, n, " SmaQ storage benefit ", "%.3f;", col_double(st, 16));
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)

@@ -28,7 +28,8 @@ const char *report_by_choices(void);
 int report_find_run(struct sqlite3 *db, int64_t run_id, const char *label, int64_t *out,
                     bs_error *e);
 
-/* One line describing the run (label, scheme, model, arch, epochs, totals), into buf. */
+/* A few lines describing the run (label, scheme, model, arch, epochs, totals, the papers'
+ * metrics that apply), into buf. */
 int report_run_headline(struct sqlite3 *db, int64_t run, char *buf, size_t n, bs_error *e);
 
 /* Where the time and the energy go: one row per layer, pass or epoch of the run, with MAdds,

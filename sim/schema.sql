@@ -5,8 +5,9 @@
 -- identity differs, so a user's unrelated SQLite file is never modified.
 --
 -- Layout (data flows one way: inputs -> runs -> costs -> views):
---   archs, models, traces  every input once per content hash (the bytes are kept, so a stored
---                          run can be reproduced from the database alone);
+--   inputs                 every arch, model and trace once per (kind, content hash); the bytes
+--                          are kept, so a stored run can be reproduced from the database
+--                          alone (views archs, models, traces show one kind each);
 --   runs                   one row per replay: its inputs, label, scheme, options, tool version,
 --                          wall time and status; written in the same transaction as its costs,
 --                          so a run is either complete with all rows or absent;
@@ -26,40 +27,27 @@
 --                          which report groups by layer, pass or epoch.
 -- Units are in the column names: _pj picojoules, _j joules, _s seconds, _bits bits.
 
-CREATE TABLE archs (
+CREATE TABLE inputs (
     id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('arch', 'model', 'trace')),
     name         TEXT NOT NULL,             -- name at first sight (same bytes, same row)
-    content_hash TEXT NOT NULL UNIQUE,      -- 32 hex digits: two FNV-1a 64 hashes, see store.c
+    content_hash TEXT NOT NULL,             -- 32 hex digits: two FNV-1a 64 hashes, see store.c
     bytes        INTEGER NOT NULL,
     content      BLOB NOT NULL,
-    added_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    added_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (kind, content_hash)
 );
-
-CREATE TABLE models (
-    id           INTEGER PRIMARY KEY,
-    name         TEXT NOT NULL,
-    content_hash TEXT NOT NULL UNIQUE,
-    bytes        INTEGER NOT NULL,
-    content      BLOB NOT NULL,
-    added_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-
-CREATE TABLE traces (
-    id           INTEGER PRIMARY KEY,
-    name         TEXT NOT NULL,
-    content_hash TEXT NOT NULL UNIQUE,
-    bytes        INTEGER NOT NULL,
-    content      BLOB NOT NULL,
-    added_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
+CREATE VIEW archs AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'arch';
+CREATE VIEW models AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'model';
+CREATE VIEW traces AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'trace';
 
 CREATE TABLE runs (
     id           INTEGER PRIMARY KEY,
     label        TEXT NOT NULL,             -- user's label, default the scheme name
     scheme       TEXT NOT NULL,             -- fp32, sbm, cpt, fractrain, muppet, adapt, ...
-    arch_id      INTEGER NOT NULL REFERENCES archs(id),
-    model_id     INTEGER NOT NULL REFERENCES models(id),
-    trace_id     INTEGER NOT NULL REFERENCES traces(id),
+    arch_id      INTEGER NOT NULL REFERENCES inputs(id),
+    model_id     INTEGER NOT NULL REFERENCES inputs(id),
+    trace_id     INTEGER NOT NULL REFERENCES inputs(id),
     arch_name    TEXT NOT NULL,
     model_name   TEXT NOT NULL,
     trace_name   TEXT NOT NULL,

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "text.h"
 
@@ -32,7 +33,7 @@
 /* The schema text, generated from sim/schema.sql by the Makefile (build/schema_sql.h). */
 #include "schema_sql.h"
 
-static const char *const input_tables[STORE_INPUT_KIND_COUNT] = {"archs", "models", "traces"};
+static const char *const input_kinds[STORE_INPUT_KIND_COUNT] = {"arch", "model", "trace"};
 
 /* Prepared statements, reused for the life of the handle. */
 enum {
@@ -41,6 +42,8 @@ enum {
     ST_INSERT_RUN,
     ST_INSERT_TOTALS,
     ST_FINISH_RUN,
+    ST_PUT_INPUT,
+    ST_GET_INPUT,
     ST_COUNT
 };
 
@@ -70,6 +73,9 @@ static const char *const statement_sql[ST_COUNT] = {
         " total(energy_obuf_pj), total(energy_dram_pj), total(energy_leak_pj)"
         " FROM costs WHERE run_id = ?1",
     [ST_FINISH_RUN] = "UPDATE runs SET status = 'complete', wall_s = ?2 WHERE id = ?1",
+    [ST_PUT_INPUT] = "INSERT OR IGNORE INTO inputs (kind, name, content_hash, bytes, content)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_GET_INPUT] = "SELECT id FROM inputs WHERE kind = ?1 AND content_hash = ?2",
 };
 
 struct store {
@@ -78,7 +84,6 @@ struct store {
     int busy_timeout_ms;
     int64_t open_run;                   /* run whose transaction is open, 0 if none */
     sqlite3_stmt *st[ST_COUNT];
-    sqlite3_stmt *put_input[STORE_INPUT_KIND_COUNT][2]; /* [kind][0 insert, 1 lookup] */
 };
 
 /* One-line message for an SQLite failure on s's database. */
@@ -199,18 +204,6 @@ static int prepare_all(store *s, bs_error *e)
         if (sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK)
             return db_error(s, e, "preparing statements");
-    for (int k = 0; k < STORE_INPUT_KIND_COUNT; k++) {
-        char sql[2][256];
-        snprintf(sql[0], sizeof sql[0],
-                 "INSERT OR IGNORE INTO %s (name, content_hash, bytes, content) VALUES (?1, ?2, ?3, ?4)",
-                 input_tables[k]);
-        snprintf(sql[1], sizeof sql[1], "SELECT id FROM %s WHERE content_hash = ?1",
-                 input_tables[k]);
-        for (int j = 0; j < 2; j++)
-            if (sqlite3_prepare_v3(s->db, sql[j], -1, SQLITE_PREPARE_PERSISTENT,
-                                   &s->put_input[k][j], NULL) != SQLITE_OK)
-                return db_error(s, e, "preparing statements");
-    }
     return BS_OK;
 }
 
@@ -222,7 +215,10 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
     if (rc)
         return rc;
     if (readonly && !exists)
-        return err_set(e, BS_EINPUT, "%s: no such bitsim database", path);
+        return err_set(e, BS_EINPUT, access(path, F_OK) == 0
+                                         ? "%s: not a bitsim database (empty file)"
+                                         : "%s: no such bitsim database",
+                       path);
     store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
@@ -278,9 +274,6 @@ void store_close(store *s)
         store_run_abort(s);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
-    for (int k = 0; k < STORE_INPUT_KIND_COUNT; k++)
-        for (int j = 0; j < 2; j++)
-            sqlite3_finalize(s->put_input[k][j]);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
@@ -325,15 +318,17 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
     snprintf(hash, sizeof hash, "%016llx%016llx",
              (unsigned long long)text_hash64(content, len, 0),
              (unsigned long long)text_hash64(content, len, 0x9e3779b97f4a7c15ULL));
-    sqlite3_stmt *ins = s->put_input[kind][0], *get = s->put_input[kind][1];
-    bind_text(ins, 1, name);
-    sqlite3_bind_text(ins, 2, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(ins, 3, (int64_t)len);
-    sqlite3_bind_blob64(ins, 4, len ? content : "", len, SQLITE_STATIC);
+    sqlite3_stmt *ins = s->st[ST_PUT_INPUT], *get = s->st[ST_GET_INPUT];
+    bind_text(ins, 1, input_kinds[kind]);
+    bind_text(ins, 2, name);
+    sqlite3_bind_text(ins, 3, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, 4, (int64_t)len);
+    sqlite3_bind_blob64(ins, 5, len ? content : "", len, SQLITE_STATIC);
     int rc = step_reset(s, ins, "storing an input", e);
     if (rc)
         return rc;
-    sqlite3_bind_text(get, 1, hash, -1, SQLITE_TRANSIENT);
+    bind_text(get, 1, input_kinds[kind]);
+    sqlite3_bind_text(get, 2, hash, -1, SQLITE_TRANSIENT);
     *id = 0;
     if (sqlite3_step(get) == SQLITE_ROW)
         *id = sqlite3_column_int64(get, 0);

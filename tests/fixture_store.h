@@ -3,7 +3,7 @@
  * Every (epoch, layer, pass) row of a synthetic run carries the same made-up costs, so a
  * test can derive any sum by hand: a run of E epochs, L layers and the 3 MAC passes has
  * E*L*3 rows, latency E*L*3*row_latency_s, and so on. The FWD operand widths ramp linearly
- * from bits_first (epoch 0) to bits_last (last epoch), plus the layer index, to give the
+ * from bits_first (epoch 0) to bits_last (last epoch), plus layer % 4 bits, to give the
  * timeline plot a visible pattern. Header-only (static inline) so each test file can use it.
  */
 #ifndef BITSIM_FIXTURE_STORE_H
@@ -39,25 +39,39 @@ static inline uint64_t fixture_rows(const fixture_run *f)
 static inline double fixture_bits(const fixture_run *f, uint32_t epoch, uint32_t layer)
 {
     double t = f->epochs > 1 ? (double)epoch / (f->epochs - 1) : 0;
-    return f->bits_first + t * (f->bits_last - f->bits_first) + layer;
+    return f->bits_first + t * (f->bits_last - f->bits_first) + layer % 4;
+}
+
+/* Puts an arch, a model and a trace whose bytes are the given texts; fills info's ids and
+ * names (label/scheme "x"/"fp32" unless already set). 0 on success. */
+static inline int fixture_put_inputs(store *s, const char *arch, const char *model,
+                                     const char *trace, store_run_info *info, bs_error *e)
+{
+    int rc;
+    if ((rc = store_put_input(s, STORE_ARCH, arch, arch, strlen(arch), &info->arch_id, e)) ||
+        (rc = store_put_input(s, STORE_MODEL, model, model, strlen(model), &info->model_id, e)) ||
+        (rc = store_put_input(s, STORE_TRACE, trace, trace, strlen(trace), &info->trace_id, e)))
+        return rc;
+    info->arch_name = arch;
+    info->model_name = model;
+    info->trace_name = trace;
+    info->label = info->label ? info->label : "x";
+    info->scheme = info->scheme ? info->scheme : "fp32";
+    return 0;
 }
 
 /* Puts the inputs (content = their names) and writes one committed run; returns its id or 0. */
 static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
 {
-    int64_t arch_id, model_id, trace_id, run_id;
+    int64_t run_id;
     char trace[256];
     snprintf(trace, sizeof trace, "trace of %s/%s/%s", f->label, f->scheme, f->model);
-    if (store_put_input(s, STORE_ARCH, f->arch, f->arch, strlen(f->arch), &arch_id, e) ||
-        store_put_input(s, STORE_MODEL, f->model, f->model, strlen(f->model), &model_id, e) ||
-        store_put_input(s, STORE_TRACE, trace, trace, strlen(trace), &trace_id, e))
-        return 0;
     store_run_info info = {
-        .label = f->label, .scheme = f->scheme, .model_name = f->model, .arch_name = f->arch,
-        .trace_name = trace, .arch_id = arch_id, .model_id = model_id, .trace_id = trace_id,
-        .batch = 128, .iterations = 10ULL * f->epochs, .epochs = f->epochs,
-        .options = f->options ? f->options : "",
+        .label = f->label, .scheme = f->scheme, .batch = 128, .iterations = 10ULL * f->epochs,
+        .epochs = f->epochs, .options = f->options ? f->options : "",
     };
+    if (fixture_put_inputs(s, f->arch, f->model, trace, &info, e))
+        return 0;
     if (store_run_begin(s, &info, &run_id, e))
         return 0;
     for (uint32_t ep = 0; ep < f->epochs; ep++)

@@ -5,6 +5,8 @@
 #include <criterion/criterion.h>
 #include <sys/stat.h>
 
+#include "cli_capture.h"
+#include "cmd.h"
 #include "fixture_store.h"
 #include "plot.h"
 #include "store.h"
@@ -140,4 +142,33 @@ Test(plot, names_parse)
     cr_expect_eq(plot_kind_parse("pie"), -1);
     cr_expect_eq(plot_format_parse("png"), PLOT_PNG);
     cr_expect_eq(plot_format_parse("svg"), -1);
+}
+
+Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    static char out[1 << 14];
+    char *bad_kind[] = {"plot", "pie", "--db", db_path, "-o", out_dir, NULL};
+    cr_expect_eq(run_cmd(cmd_plot, bad_kind, out, sizeof out), BS_EUSAGE);
+    char *no_out[] = {"plot", "energy", "--db", db_path, NULL};
+    cr_expect_eq(run_cmd(cmd_plot, no_out, out, sizeof out), BS_EUSAGE);
+    char *bad_format[] = {"plot", "energy", "--db", db_path, "-o", out_dir, "--format", "svg", NULL};
+    cr_expect_eq(run_cmd(cmd_plot, bad_format, out, sizeof out), BS_EUSAGE);
+    char *missing_db[] = {"plot", "energy", "--db", "/nonexistent/x.db", "-o", out_dir, NULL};
+    cr_expect_eq(run_cmd(cmd_plot, missing_db, out, sizeof out), BS_EINPUT);
+    /* no run is labelled or of scheme fp64: `all` skips speedup and draws the rest,
+     * printing each file written: energy, cumulative and 3 timelines */
+    char *all[] = {"plot", "all", "--db", db_path, "-o", out_dir, "--baseline", "fp64",
+                   "--format", "png", NULL};
+    cr_expect_eq(run_cmd(cmd_plot, all, out, sizeof out), 0);
+    cr_expect(strstr(out, "speedup") == NULL, "%s", out);
+    cr_expect(strstr(out, "/energy.png\n") != NULL, "%s", out);
+    int lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    cr_expect_eq(lines, 5, "%s", out);
+    /* a single kind that has nothing to show is an error */
+    char *speedup[] = {"plot", "speedup", "--db", db_path, "-o", out_dir, "--baseline", "fp64", NULL};
+    cr_expect_eq(run_cmd(cmd_plot, speedup, out, sizeof out), BS_EINPUT);
 }

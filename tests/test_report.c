@@ -5,9 +5,9 @@
  * per row over the same rows is a 4x speedup.
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 
+#include "cli_capture.h"
 #include "cmd.h"
 #include "fixture_store.h"
 #include "report.h"
@@ -176,6 +176,18 @@ Test(report, no_baseline_is_an_input_error_naming_it)
     cr_expect(strstr(e.msg, "fp64") != NULL, "%s", e.msg);
 }
 
+/* Prints t in format f into a string (caller frees) and frees t. */
+static char *render(table *t, table_format f)
+{
+    char *buf;
+    size_t n;
+    FILE *out = open_memstream(&buf, &n);
+    cr_assert(table_print(t, f, out));
+    fclose(out);
+    table_free(t);
+    return buf;
+}
+
 /* Renders the compare table in format f into a string (caller frees). */
 static char *render_compare(table_format f)
 {
@@ -187,13 +199,7 @@ static char *render_compare(table_format f)
                                       &t, &e),
                  BS_OK, "%s", e.msg);
     store_close(s);
-    char *buf;
-    size_t n;
-    FILE *out = open_memstream(&buf, &n);
-    cr_assert(table_print(t, f, out));
-    fclose(out);
-    table_free(t);
-    return buf;
+    return render(t, f);
 }
 
 static int count_char(const char *s, char c)
@@ -232,14 +238,11 @@ static int64_t add_uneven_run(void)
 {
     bs_error e;
     cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
-    int64_t a, m, t, run;
-    cr_assert_eq(store_put_input(db_store, STORE_ARCH, "bitfusion", "bitfusion", 9, &a, &e), 0);
-    cr_assert_eq(store_put_input(db_store, STORE_MODEL, "tiny", "tiny", 4, &m, &e), 0);
-    cr_assert_eq(store_put_input(db_store, STORE_TRACE, "u", "uneven", 6, &t, &e), 0);
-    store_run_info info = {.label = "uneven", .scheme = "sbm", .model_name = "tiny",
-                           .arch_name = "bitfusion", .trace_name = "u", .arch_id = a,
-                           .model_id = m, .trace_id = t, .batch = 1, .iterations = 1,
+    int64_t run;
+    store_run_info info = {.label = "uneven", .scheme = "sbm", .batch = 1, .iterations = 1,
                            .epochs = 1};
+    cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", "uneven", &info, &e), 0, "%s",
+                 e.msg);
     cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
     store_cost_row rows[3] = {
         {.layer = 0, .layer_name = "c0", .pass = "FWD", .latency_s = 1, .total_cycles = 10,
@@ -266,13 +269,7 @@ static char *render_breakdown(int64_t run, report_by by)
     table *t;
     cr_assert_eq(report_breakdown(store_db(s), run, by, &t, &e), BS_OK, "%s", e.msg);
     store_close(s);
-    char *buf;
-    size_t n;
-    FILE *out = open_memstream(&buf, &n);
-    cr_assert(table_print(t, TABLE_CSV, out));
-    fclose(out);
-    table_free(t);
-    return buf;
+    return render(t, TABLE_CSV);
 }
 
 Test(report, breakdown_shares_by_layer_and_pass)
@@ -314,35 +311,6 @@ Test(report, find_run_by_label_and_errors)
     store_close(s);
 }
 
-/* Runs a cmd_* with stdout into a file; returns the exit status and the output. */
-static int run_cmd(int (*fn)(int, char **), char **argv, char *out, size_t n)
-{
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    char path[] = "/tmp/bitsim-test-out-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(fd, STDOUT_FILENO);
-    dup2(devnull, STDERR_FILENO);
-    int rc = fn(argc, argv);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    dup2(saved_err, STDERR_FILENO);
-    close(saved);
-    close(saved_err);
-    close(devnull);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t got = read(fd, out, n - 1);
-    out[got > 0 ? got : 0] = '\0';
-    close(fd);
-    unlink(path);
-    return rc;
-}
-
 Test(report, cli_exit_codes_and_output)
 {
     static char out[1 << 16];
@@ -363,6 +331,9 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, report, out, sizeof out), 0);
     cr_expect(strstr(out, "by pass:") != NULL && strstr(out, "by layer:") != NULL, "%s", out);
     cr_expect(strstr(out, "BWD_WEIGHT") != NULL, "%s", out);
+    /* the fixture's cpt_cost_ratio is bits_first / 32 = 8 / 32; AdaPT's metric is n/a */
+    cr_expect(strstr(out, "CPT cost ratio 0.2500") != NULL, "%s", out);
+    cr_expect(strstr(out, "AdaPT") == NULL, "n/a metrics are left out: %s", out);
     char *json[] = {"report", "--db", db_path, "--run", "2", "--by", "epoch", "--format", "json", NULL};
     cr_expect_eq(run_cmd(cmd_report, json, out, sizeof out), 0);
     cr_expect_eq(out[0], '[');

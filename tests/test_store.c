@@ -179,13 +179,11 @@ Test(store, find_run_recognises_same_inputs_and_options)
     cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     int64_t id = fixture_add_run(s, &small, &e);
     cr_assert_neq(id, 0, "%s", e.msg);
-    int64_t arch_id, model_id, trace_id, found;
-    const char trace[] = "trace of cpt/cpt/resnet20";
-    cr_assert_eq(store_put_input(s, STORE_ARCH, "x", "bitfusion", 9, &arch_id, &e), 0);
-    cr_assert_eq(store_put_input(s, STORE_MODEL, "x", "resnet20", 8, &model_id, &e), 0);
-    cr_assert_eq(store_put_input(s, STORE_TRACE, "x", trace, sizeof trace - 1, &trace_id, &e), 0);
-    store_run_info info = {.arch_id = arch_id, .model_id = model_id, .trace_id = trace_id,
-                           .options = ""};
+    /* the same bytes again (whatever the names): the same inputs */
+    int64_t found;
+    store_run_info info = {.options = ""};
+    cr_assert_eq(fixture_put_inputs(s, "bitfusion", "resnet20", "trace of cpt/cpt/resnet20",
+                                    &info, &e), 0, "%s", e.msg);
     cr_assert_eq(store_find_run(s, &info, &found, &e), 0, "%s", e.msg);
     cr_expect_eq(found, id);
     info.options = "exact_density=1";
@@ -195,19 +193,24 @@ Test(store, find_run_recognises_same_inputs_and_options)
     fixture_cleanup(path);
 }
 
+/* Opens path and begins a run on throw-away inputs; returns the run id. */
+static int64_t open_and_begin(const char *path, store **s, store_run_info *info)
+{
+    bs_error e;
+    int64_t run;
+    cr_assert_eq(store_open(s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(fixture_put_inputs(*s, "a", "m", "t", info, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_run_begin(*s, info, &run, &e), 0, "%s", e.msg);
+    return run;
+}
+
 Test(store, abort_and_close_leave_no_half_run)
 {
     char *path = fixture_tmp_path("abort.db");
     store *s;
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
-    store_run_info info = {.label = "x", .scheme = "fp32", .arch_id = 1, .model_id = 1,
-                           .trace_id = 1};
-    int64_t a1, m1, t1, run;
-    cr_assert_eq(store_put_input(s, STORE_ARCH, "a", "a", 1, &a1, &e), 0);
-    cr_assert_eq(store_put_input(s, STORE_MODEL, "m", "m", 1, &m1, &e), 0);
-    cr_assert_eq(store_put_input(s, STORE_TRACE, "t", "t", 1, &t1, &e), 0);
-    cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
+    store_run_info info = {0};
+    int64_t run = open_and_begin(path, &s, &info);
     store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
     cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
     store_run_abort(s);
@@ -225,14 +228,8 @@ Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
     char *path = fixture_tmp_path("range.db");
     store *s;
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
-    store_run_info info = {.label = "x", .scheme = "fp32", .arch_id = 1, .model_id = 1,
-                           .trace_id = 1};
-    int64_t id, run;
-    cr_assert_eq(store_put_input(s, STORE_ARCH, "a", "a", 1, &id, &e), 0);
-    cr_assert_eq(store_put_input(s, STORE_MODEL, "m", "m", 1, &id, &e), 0);
-    cr_assert_eq(store_put_input(s, STORE_TRACE, "t", "t", 1, &id, &e), 0);
-    cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
+    store_run_info info = {0};
+    int64_t run = open_and_begin(path, &s, &info);
     store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
     cr_expect_eq(store_add_cost(s, run, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "madds") != NULL, "%s", e.msg);
@@ -258,12 +255,10 @@ static void child_writes_then_hangs(const char *path, int fd, bool commit_one_fi
     if (commit_one_first && !fixture_add_run(s, &small, &e))
         _exit(11);
     /* fixture_add_run commits; write a run by hand and stop before the commit */
-    int64_t ids[STORE_INPUT_KIND_COUNT], run;
-    for (int k = 0; k < STORE_INPUT_KIND_COUNT; k++)
-        if (store_put_input(s, (store_input_kind)k, "k", "killed-input", 12, &ids[k], &e))
-            _exit(12);
-    store_run_info info = {.label = "killed", .scheme = "cpt", .arch_id = ids[STORE_ARCH],
-                           .model_id = ids[STORE_MODEL], .trace_id = ids[STORE_TRACE]};
+    int64_t run;
+    store_run_info info = {.label = "killed", .scheme = "cpt"};
+    if (fixture_put_inputs(s, "ka", "km", "kt", &info, &e))
+        _exit(12);
     if (store_run_begin(s, &info, &run, &e))
         _exit(13);
     /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
@@ -390,11 +385,11 @@ Test(store, locked_database_gives_a_clear_error_after_the_timeout)
     bs_error e;
     cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     sqlite3 *holder;
+    store_run_info info = {0};
+    cr_assert_eq(fixture_put_inputs(s, "a", "m", "t", &info, &e), 0, "%s", e.msg);
     cr_assert_eq(sqlite3_open(path, &holder), SQLITE_OK);
     cr_assert_eq(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     store_set_busy_timeout(s, 50);
-    store_run_info info = {.label = "x", .scheme = "fp32", .arch_id = 1, .model_id = 1,
-                           .trace_id = 1};
     int64_t run;
     cr_expect_eq(store_run_begin(s, &info, &run, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "locked") != NULL, "%s", e.msg);
