@@ -63,4 +63,11 @@ replay_bench resnet74-cifar100-cpt "$rtmp/cpt74.trace" 1 200
 ./bitsim trace gen --scheme adapt --model resnet50 --batch 256 --iters-per-epoch 5005 \
     --epochs 90 -o "$rtmp/adapt50.trace"
 replay_bench resnet50-imagenet-adapt "$rtmp/adapt50.trace" 5 200
+# Stress (no target in the issue): a 160-epoch ResNet-20 trace that changes every MAC layer's
+# weight width and activation density at EVERY iteration (1.25 M segments).
+awk 'BEGIN {
+  print "bitsim-trace 1\nmodel resnet20\nbatch 128\niters_per_epoch 391\nepochs 160\nscheme stress";
+  for (i = 0; i < 62560; i++) printf "from %d @mac W=int%d dA=%g\n", i, 3 + i % 6, (501 + i % 400) / 1000;
+  print "end" }' > "$rtmp/per_iter.trace"
+replay_bench resnet20-every-iteration-stress "$rtmp/per_iter.trace" 10 1000
 rm -rf "$rtmp"
