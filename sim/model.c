@@ -765,20 +765,6 @@ static int parse_directive(parse_state *ps, char **tok, int n, char *rest)
     return BS_OK;
 }
 
-/* text_next_line() returns 1 both for "a line" and for BS_EINPUT (a NUL byte, an over-long
- * line), so a line is told from an error by whether *line was set. Returns 1 with a line, 0 at
- * the end, or the error code made negative (e filled). */
-static int read_line(text_reader *r, char **line, bs_error *e)
-{
-    *line = NULL;
-    int rc = text_next_line(r, line, e);
-    if (rc == 0)
-        return 0;
-    if (!*line)
-        return rc > 0 ? -rc : -BS_EINPUT;
-    return 1;
-}
-
 static void set_stem(model *m, const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -805,13 +791,13 @@ static int parse_lines(model *m, const char *path, const char *buf, size_t len, 
     text_open_buffer(&r, path, buf, len);
     char *line;
     int rc;
-    while ((rc = read_line(&r, &line, e)) == 1) {
+    while ((rc = text_next_line(&r, &line, e)) == 1) {
         ps.line = r.line_no;
         if ((rc = parse_line(&ps, line)))
             break;
     }
     if (rc < 0)
-        rc = -rc;
+        rc = e ? e->code : BS_EINPUT;
     if (rc == 0 && m->n_layers == 0)
         rc = err_at(e, path, 0, NULL, "no layers");
     free(ps.needs_grad);

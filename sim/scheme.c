@@ -484,8 +484,7 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
     bool any = false;
     bs_error local;
     err_clear(&local);
-    /* text_next_line's errors are BS_EINPUT == 1 like "a line": tell them apart by value */
-    while ((rc = text_next_line(&r, &line, &local)) == 1 && !local.code) {
+    while ((rc = text_next_line(&r, &line, &local)) == 1) {
         rc = BS_OK;
         char *tok[6];
         int nt = text_split(line, tok, 6);
@@ -527,10 +526,10 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
         last_epoch = epoch;
         any = true;
     }
-    if (local.code) {
+    if (rc < 0) {   /* NUL byte or over-long line: the code is in local (e may be NULL) */
         if (e)
             *e = local;
-        rc = local.code;
+        rc = local.code ? local.code : BS_EINPUT;
     }
     text_close(&r);
     return rc;

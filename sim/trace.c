@@ -422,19 +422,17 @@ typedef struct reader {
     unsigned char *sel;         /* per-layer selection scratch */
 } reader;
 
-/* text_next_line() returns 1 both for "here is a line" and for its errors (BS_EINPUT == 1:
- * NUL byte, over-long line), so errors are told apart by the error value it fills.
- * Returns 1 with a line, 0 at the end, or -1 with e filled (code in *code). */
+/* One line: 1 with a line, 0 at the end, -1 with e filled (text_next_line's contract); the
+ * code travels in *code because e may be NULL. */
 static int next_line(text_reader *tr, char **line, bs_error *e, int *code)
 {
     bs_error local;
     err_clear(&local);
     int rc = text_next_line(tr, line, &local);
-    if (local.code) {
+    if (rc < 0) {
         if (e)
             *e = local;
-        *code = local.code;
-        return -1;
+        *code = local.code ? local.code : BS_EINPUT;
     }
     return rc;
 }
