@@ -436,4 +436,8 @@ Test(cost_errors, bad_queries_and_impossible_layers, .init = load_bitfusion)
     cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
     cr_expect_eq(cost_conv_eval(&tiny, &c, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "tile") != NULL, "%s", e.msg);
+    /* 2^40 samples of a 4096x4096 fc: cycle counts would not fit 64 bits */
+    cost_conv_init(&c, 1, 1, 1, 4096, 4096, 1ull << 40, 8, 8, false);
+    cr_expect_eq(cost_conv_eval(&bf, &c, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "too large") != NULL, "%s", e.msg);
 }
