@@ -6,7 +6,9 @@
  *    lock is acquired up front and a busy database fails there, after the busy timeout, not
  *    in the middle of the rows), store_run_commit commits runs + costs + run_totals at once.
  *    A process killed in between leaves only an uncommitted WAL tail that SQLite discards;
- *  - concurrent writers wait for each other via sqlite3_busy_timeout, so no row is lost.
+ *  - concurrent writers wait for each other via sqlite3_busy_timeout, so no row is lost;
+ *  - synchronous=NORMAL: in WAL mode a killed process loses nothing committed and never
+ *    corrupts the file; only a power cut may drop the last committed runs (they re-run).
  * Identity: a database is ours when application_id and user_version match (schema.sql). A
  * file is checked before SQLite touches it: a non-SQLite header, or another application's
  * database, is refused with one line naming the path; an empty or absent file is initialised.
