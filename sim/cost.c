@@ -136,10 +136,11 @@ static int check_conv(const arch *a, const cost_conv *c, bs_error *e)
         return err_set(e, BS_EINPUT, "cost: operand widths must be 1..64 bits");
     if (!(c->density_x > 0 && c->density_x <= 1) || !(c->density_y > 0 && c->density_y <= 1))
         return err_set(e, BS_EINPUT, "cost: densities must lie in (0, 1]");
-    /* The nest works in doubles, exact below 2^53: refuse layers whose traffic could pass it. */
+    /* The nest counts in doubles: exact below 2^53 (every reference row), rounded to 1e-16
+     * relative above. Cycle counts must still fit uint64_t: refuse beyond 2^62 / 4096 MACs. */
     double macs = (double)c->kh * c->kw * c->oh * c->ow * (double)c->ic * (double)c->oc *
-                  (double)c->batch;
-    if (macs * 64 * 64 > 0x1p53)
+                  (double)c->batch * (double)c->groups;
+    if (macs * 4096 > 0x1p62)
         return err_set(e, BS_EINPUT, "cost: layer too large for exact counts (%.3g MACs)", macs);
     return BS_OK;
 }

@@ -154,6 +154,22 @@ typedef struct replay_ctx {
     replay_stats stats;
 } replay_ctx;
 
+/* One cost_eval; errors say what was evaluated and for which iterations. */
+static int evaluate(replay_ctx *c, const cost_query *q, const char *what, uint64_t first,
+                    uint64_t end, pass_cost *out, bs_error *e)
+{
+    cost_result r;
+    bs_error ce;
+    err_clear(&ce);
+    int rc = cost_eval(c->a, q, &r, &ce);
+    if (rc)
+        return err_set(e, rc, "%s, iterations %llu..%llu: %s", what, (unsigned long long)first,
+                       (unsigned long long)end - 1, ce.msg);
+    to_pass_cost(&r, out);
+    c->stats.cost_evals++;
+    return BS_OK;
+}
+
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
                      const trace_segment *seg, const pass_cost **out, bs_error *e)
 {
@@ -176,19 +192,14 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
     const model_layer *l = &c->t->model.layers[layer];
     cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = k.x, .y = k.y,
                     .density_x = k.density_x, .density_y = k.density_y};
-    cost_result r;
-    bs_error ce;
-    err_clear(&ce);
-    int rc = cost_eval(c->a, &q, &r, &ce);
+    char what[MODEL_NAME_MAX + 32];
+    snprintf(what, sizeof what, "layer %s, %s", l->name, model_pass_name(p));
+    int rc = evaluate(c, &q, what, seg->first, seg->end, &s->val, e);
     if (rc)
-        return err_set(e, rc, "layer %s, %s, iterations %llu..%llu: %s", l->name,
-                       model_pass_name(p), (unsigned long long)seg->first,
-                       (unsigned long long)seg->end - 1, ce.msg);
+        return rc;
     s->used = true;
     s->key = k;
-    to_pass_cost(&r, &s->val);
     c->memo.used++;
-    c->stats.cost_evals++;
     *out = &s->val;
     return BS_OK;
 }
@@ -284,26 +295,16 @@ static int replay_overheads(replay_ctx *c, bs_error *e)
         ol.in_elems = ol.out_elems = ol.fwd_elem_ops = ov->ops;
         ol.src = -1;
         ol.src2 = -2;
-        metrics_operands ops;
-        memset(&ops, 0, sizeof ops);
-        if (ov->bits == 32)
-            ops.x = numfmt_fp32();
-        else
-            ops.x = (num_format){.kind = NUM_INT, .bits = ov->bits};
-        ops.density_x = ops.density_y = 1.0;
-        cost_query q = {.layer = &ol, .pass = PASS_FWD, .batch = 1, .x = ops.x, .y = ops.y,
-                        .density_x = 1.0, .density_y = 1.0};
-        cost_result r;
-        bs_error ce;
-        err_clear(&ce);
-        int rc = cost_eval(c->a, &q, &r, &ce);
-        if (rc)
-            return err_set(e, rc, "overhead %s (iterations %llu..%llu): %s", ov->label,
-                           (unsigned long long)ov->first, (unsigned long long)ov->end - 1,
-                           ce.msg);
-        c->stats.cost_evals++;
+        /* A unary op (y.bits = 0) on fp32 or integer operands of the record's width. */
+        cost_query q = {.layer = &ol, .pass = PASS_FWD, .batch = 1, .density_x = 1.0,
+                        .density_y = 1.0};
+        q.x = ov->bits == 32 ? numfmt_fp32() : (num_format){.kind = NUM_INT, .bits = ov->bits};
+        char what[TRACE_LABEL_MAX + 16];
+        snprintf(what, sizeof what, "overhead %s", ov->label);
         pass_cost pc;
-        to_pass_cost(&r, &pc);
+        int rc = evaluate(c, &q, what, ov->first, ov->end, &pc, e);
+        if (rc)
+            return rc;
         if (!add_span(c, 0, ov->first, ov->end, &pc, (double)ov->ops * ov->bits, ov->bits, 0))
             return err_set(e, BS_EINPUT, "overhead %s: run totals overflow 64 bits",
                            ov->label);

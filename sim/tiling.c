@@ -37,6 +37,8 @@
  * WHY THE SEARCH IS EXACT AND CHEAP. Only loops with more than one tile matter to the
  * promotion walk (a count of 1 changes nothing), so a tiling needs k! orders for its k
  * non-trivial loops, enumerated depth-first from the innermost loop so prefixes are shared.
+ * Once every buffer is demoted the remaining loops' order no longer matters, and a leaf whose
+ * cycles already exceed the incumbent's is dropped before its energy is summed.
  * Before that, every tiling gets a lower bound on (cycles, energy) that holds for every order:
  * a buffer's traffic is at least one tile times the counts of the loops it depends on, its
  * resident block at least one tile and at most its share of the buffer. The best-bounded
@@ -230,10 +232,69 @@ typedef struct search {
     int best_seq[TILE_LOOPS], best_len;     /* non-trivial loops, innermost first */
 } search;
 
+/* Total cycles of a finished walk, the cheap half of walk_finish (for early rejection). */
+static double walk_cycles(const tiling_nest *n, const tile_ctx *c, const walk *st)
+{
+    double initial = 0, dram_total = st->w[ARCH_OBUF];
+    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
+        initial += st->maxw[k] * n->dram_factor[k];
+        dram_total += st->w[k] * n->dram_factor[k];
+    }
+    double final = st->maxw[ARCH_OBUF];
+    double latency = ceil_div(initial, n->if_bits) + ceil_div(final, n->if_bits);
+    double mem = ceil_div(dram_total - initial - final, n->if_bits);
+    return c->compute + fmax(0, mem - c->compute) + latency;
+}
+
+/* A lower bound on (cycles, energy) of every completion of a partial walk (loops not in
+ * `used` still to come): traffic only grows, a promoted buffer's remaining dependent loops
+ * multiply it for sure, its resident block ends at most at its share of the buffer, and a
+ * demoted buffer's block is final. */
+static void node_bound(const tiling_nest *n, const tile_ctx *c, const walk *st, const int *loops,
+                       int k, unsigned used, tiling_stats *lb)
+{
+    double fill[ARCH_BUF_COUNT], initial = 0, middle = 0;
+    for (int b = 0; b < ARCH_BUF_COUNT; b++) {
+        fill[b] = st->w[b];
+        for (int i = 0; i < k; i++)
+            if (!(used & (1u << i)) && (!st->promoted[b] || loop_dep[loops[i]][b]))
+                fill[b] *= c->num[loops[i]];
+        double resident_max = st->promoted[b] ? n->cap_bits[b] : st->maxw[b];
+        initial += st->maxw[b] * n->dram_factor[b];
+        middle += fmax(0, fill[b] - resident_max) * n->dram_factor[b];
+        if (b == ARCH_OBUF)
+            middle += fmax(0, fill[b] - resident_max);
+    }
+    tile_finish(n, c, fill, initial, st->maxw[ARCH_OBUF], middle, lb);
+}
+
 static void dfs(search *sr, const tile_ctx *c, const walk *st, const int *loops, int k,
                 unsigned used, int *seq, int depth)
 {
+    bool any_promoted = false;
+    for (int b = 0; b < ARCH_BUF_COUNT; b++)
+        any_promoted |= st->promoted[b];
+    if (depth < k && !any_promoted) {
+        /* Every buffer is demoted: the remaining loops multiply all traffic whatever their
+         * order, so one order (the remaining ones as listed) stands for all. */
+        walk rest = *st;
+        for (int i = 0; i < k; i++)
+            if (!(used & (1u << i))) {
+                walk_step(sr->n, &rest, loops[i], c->num[loops[i]]);
+                seq[depth++] = loops[i];
+            }
+        dfs(sr, c, &rest, loops, k, (1u << k) - 1, seq, depth);
+        return;
+    }
+    if (depth > 0 && depth + 1 < k && sr->found) {
+        tiling_stats lb;
+        node_bound(sr->n, c, st, loops, k, used, &lb);
+        if (!not_worse(&lb, &sr->best))
+            return;
+    }
     if (depth == k) {
+        if (sr->found && walk_cycles(sr->n, c, st) > sr->best.total_cycles)
+            return;
         tiling_stats s;
         walk_finish(sr->n, c, st, &s);
         if (!sr->found || better(&s, &sr->best)) {
@@ -341,48 +402,86 @@ static void record_tiling(const search *sr, cost_tiling *t)
     t->dataflow = c->dataflow;
 }
 
+/* A valid tiling remembered by the first pass: its bound and its candidate indices. */
+typedef struct bounded {
+    double cycles, energy;
+    uint8_t idx[4];
+} bounded;
+
+/* Enough for every realistic layer (a few thousand tilings); past it the second pass
+ * recomputes instead of remembering. On the stack: cost_eval never allocates. */
+#define BOUNDED_MAX 4096
+
+static void tile_of(const cand_set *cs, const uint8_t idx[4], double tile[TILE_LOOPS])
+{
+    tile[TILE_B] = cs->v[0][idx[0]];
+    tile[TILE_OW] = cs->o_w[idx[1]];
+    tile[TILE_OH] = cs->o_h[idx[1]];
+    tile[TILE_IC] = cs->v[2][idx[2]];
+    tile[TILE_OC] = cs->v[3][idx[3]];
+}
+
 bool tiling_search(const tiling_nest *n, tiling_stats *best, cost_tiling *t)
 {
     cand_set cs;
     cand_init(n, &cs);
     search sr = {.n = n, .found = false};
-    tile_ctx c, lb_ctx;
-    tiling_stats lb, lb_best;
-    bool have_lb = false;
+    tile_ctx c, lb_ctx = {.compute = 0};
+    tiling_stats lb, lb_best = {.total_cycles = 0};
     double tile[TILE_LOOPS];
+    bounded kept[BOUNDED_MAX];
+    int n_kept = 0;
+    bool overflow = false;
     uint64_t tilings = 0;
+    uint8_t idx[4];
 
-    /* Pass 1: the tiling with the least bound seeds the incumbent. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int ib = 0; ib < cs.len[0]; ib++)
-            for (int io = 0; io < cs.len[1]; io++)
-                for (int ii = 0; ii < cs.len[2]; ii++)
-                    for (int ic = 0; ic < cs.len[3]; ic++) {
-                        tile[TILE_B] = cs.v[0][ib];
-                        tile[TILE_OW] = cs.o_w[io];
-                        tile[TILE_OH] = cs.o_h[io];
-                        tile[TILE_IC] = cs.v[2][ii];
-                        tile[TILE_OC] = cs.v[3][ic];
-                        if (pass == 0)
-                            tilings++;
-                        if (!tile_setup(n, tile, &c))
+    /* Pass 1: bound every tiling; the least bound seeds the incumbent. */
+    for (idx[0] = 0; idx[0] < cs.len[0]; idx[0]++)
+        for (idx[1] = 0; idx[1] < cs.len[1]; idx[1]++)
+            for (idx[2] = 0; idx[2] < cs.len[2]; idx[2]++)
+                for (idx[3] = 0; idx[3] < cs.len[3]; idx[3]++) {
+                    tilings++;
+                    tile_of(&cs, idx, tile);
+                    if (!tile_setup(n, tile, &c))
+                        continue;
+                    tile_bound(n, &c, &lb);
+                    if (n_kept < BOUNDED_MAX)
+                        kept[n_kept++] = (bounded){lb.total_cycles, lb.energy_total_pj,
+                                                   {idx[0], idx[1], idx[2], idx[3]}};
+                    else
+                        overflow = true;
+                    if (n_kept + overflow == 1 || better(&lb, &lb_best)) {
+                        lb_best = lb;
+                        lb_ctx = c;
+                    }
+                }
+    if (n_kept == 0)
+        return false;
+    expand(&sr, &lb_ctx);
+
+    /* Pass 2: expand every tiling whose bound does not exceed the incumbent. */
+    for (int i = 0; i < n_kept; i++) {
+        lb.total_cycles = kept[i].cycles;
+        lb.energy_total_pj = kept[i].energy;
+        if (!not_worse(&lb, &sr.best))
+            continue;
+        tile_of(&cs, kept[i].idx, tile);
+        tile_setup(n, tile, &c);
+        expand(&sr, &c);
+    }
+    if (overflow) {     /* the rest, recomputed: tilings past the first BOUNDED_MAX valid */
+        int seen = 0;
+        for (idx[0] = 0; idx[0] < cs.len[0]; idx[0]++)
+            for (idx[1] = 0; idx[1] < cs.len[1]; idx[1]++)
+                for (idx[2] = 0; idx[2] < cs.len[2]; idx[2]++)
+                    for (idx[3] = 0; idx[3] < cs.len[3]; idx[3]++) {
+                        tile_of(&cs, idx, tile);
+                        if (!tile_setup(n, tile, &c) || seen++ < BOUNDED_MAX)
                             continue;
                         tile_bound(n, &c, &lb);
-                        if (pass == 0) {
-                            if (!have_lb || better(&lb, &lb_best)) {
-                                lb_best = lb;
-                                lb_ctx = c;
-                                have_lb = true;
-                            }
-                        } else if (not_worse(&lb, &sr.best)) {
+                        if (not_worse(&lb, &sr.best))
                             expand(&sr, &c);
-                        }
                     }
-        if (pass == 0) {
-            if (!have_lb)
-                return false;
-            expand(&sr, &lb_ctx);
-        }
     }
     *best = sr.best;
     memset(t, 0, sizeof *t);

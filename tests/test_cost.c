@@ -174,6 +174,18 @@ Test(cost_hand, perf_factor_every_width_pair, .init = load_bitfusion)
     cr_expect_eq(cost_perf_factor(&bf, 32, 32), 1.0 / 16);
 }
 
+/* The searched cost of a square conv on the paper configuration (asserts success). */
+static cost_result search_conv(uint32_t k, uint32_t o, uint32_t st, uint64_t ic, uint64_t oc,
+                               uint64_t batch, uint32_t bits)
+{
+    cost_conv c;
+    cost_conv_init(&c, k, o, st, ic, oc, batch, bits, bits, false);
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s", e.msg);
+    return r;
+}
+
 /* The whole layer as one tile, worked by hand from the nest's rules (tiling.c top comment):
  * conv 3x3, 8x8 output, 16 in, 32 out channels, batch 1, 8-bit, on the paper configuration
  * (16 rows, 32 cols, buffers 64/32/16 KiB halved, 192-bit DRAM port). */
@@ -210,20 +222,14 @@ Test(cost_hand, one_tile_layer, .init = load_bitfusion)
                        1e-6);
     cr_expect_float_eq(r.latency_s, 1518 / 500e6, 1e-15);
     /* the search can only do as well or better */
-    cost_result best;
-    cr_assert_eq(cost_conv_eval(&bf, &c, &best, &e), 0);
-    cr_expect_leq(best.total_cycles, r.total_cycles);
+    cr_expect_leq(search_conv(3, 8, 1, 16, 32, 1, 8).total_cycles, r.total_cycles);
 }
 
 /* ResNet-style 3x3, 56x56, 64->64, batch 16, 8-bit: plenty of reuse. The minimum compute is
  * B * ceil(OC/32) * O^2 * K^2 * ceil(IC/16) = 16*2*3136*9*4 and memory hides behind it. */
 Test(cost_hand, compute_bound_layer, .init = load_bitfusion)
 {
-    cost_conv c;
-    cost_conv_init(&c, 3, 56, 1, 64, 64, 16, 8, 8, false);
-    cost_result r;
-    bs_error e;
-    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s", e.msg);
+    cost_result r = search_conv(3, 56, 1, 64, 64, 16, 8);
     cr_expect_eq(r.compute_cycles, 16ull * 2 * 3136 * 9 * 4);
     cr_expect_lt(r.stall_cycles * 100, r.total_cycles, "stall %llu of %llu",
                  (unsigned long long)r.stall_cycles, (unsigned long long)r.total_cycles);
@@ -236,11 +242,7 @@ Test(cost_hand, compute_bound_layer, .init = load_bitfusion)
  * when the array is full. */
 Test(cost_hand, memory_bound_layer, .init = load_bitfusion)
 {
-    cost_conv c;
-    cost_conv_init(&c, 1, 1, 1, 4096, 4096, 1, 8, 8, false);
-    cost_result r;
-    bs_error e;
-    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s", e.msg);
+    cost_result r = search_conv(1, 1, 1, 4096, 4096, 1, 8);
     double weight_bits = 4096.0 * 4096 * 8;
     cr_expect_geq(r.dram_read_bits, weight_bits);
     cr_expect_geq((double)r.total_cycles, ceil(weight_bits / 192));
@@ -434,4 +436,8 @@ Test(cost_errors, bad_queries_and_impossible_layers, .init = load_bitfusion)
     cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
     cr_expect_eq(cost_conv_eval(&tiny, &c, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "tile") != NULL, "%s", e.msg);
+    /* 2^40 samples of a 4096x4096 fc: cycle counts would not fit 64 bits */
+    cost_conv_init(&c, 1, 1, 1, 4096, 4096, 1ull << 40, 8, 8, false);
+    cr_expect_eq(cost_conv_eval(&bf, &c, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "too large") != NULL, "%s", e.msg);
 }

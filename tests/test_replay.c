@@ -473,3 +473,26 @@ Test(replay, bitsim_run_rejects_bad_input_and_usage)
     cr_expect_eq(run_cmd(bad_db), BS_EINPUT);
     remove_temp(dir);
 }
+
+Test(replay, a_layer_the_cost_model_rejects_is_named)
+{
+    /* Density 0 is a valid trace value that cost_eval rejects: the error must name the layer,
+     * the pass and the iterations, and nothing may be returned. */
+    static char text[sizeof small_trace];
+    snprintf(text, sizeof text, "%s", small_trace);
+    char *d = strstr(text, "dW=0.7");
+    cr_assert_not_null(d);
+    memcpy(d, "dW=0  ", 6);
+    trace t;
+    fixture_trace(&t, small_model, text);
+    arch a;
+    load_arch(&a, "bitfusion");
+    replay_result r;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(replay_run(&t, &a, NULL, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "layer c1, FWD, iterations 0..2") != NULL, "%s", e.msg);
+    cr_expect_null(r.rows);
+    arch_free(&a);
+    trace_free(&t);
+}
