@@ -46,7 +46,15 @@ bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
-	$(CC) $(BS_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(BS_CFLAGS) -I$(BUILD) $(CFLAGS) -c -o $@ $<
+
+# The store embeds its schema: sim/schema.sql becomes a C string (sed, no xxd needed).
+$(BUILD)/sim/store.o: $(BUILD)/schema_sql.h
+$(BUILD)/schema_sql.h: sim/schema.sql | $(BUILD)/sim
+	{ echo '/* generated from sim/schema.sql by the Makefile; do not edit */'; \
+	  echo 'static const char store_schema_sql[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' sim/schema.sql; \
+	  echo ';'; } > $@
 
 $(BUILD)/tests/%.o: tests/%.c $(HDRS) $(wildcard tests/*.h) | $(BUILD)/tests
 	$(CC) $(BS_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags criterion 2>/dev/null) -c -o $@ $<
@@ -88,8 +96,8 @@ fuzz-short: $(FUZZ_BINS)
 fuzz: FUZZ_SECONDS = 300
 fuzz: fuzz-short
 
-$(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) | $(BUILD)/sim
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -fsanitize=fuzzer,address,undefined \
+$(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -I$(BUILD) -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
 
