@@ -10,7 +10,14 @@ See hook.py (what is measured and when), sinks.py (output), quant.py and policy.
 quantisation and precision policies of the LeNet-5 example), importers.py (AdaPT logs, CSV).
 """
 
-from .hook import CaptureHook, density
-from .sinks import MemorySink, TraceFileSink, model_text, trace_text
+# Lazy exports (PEP 562): the importers and sinks work without torch installed.
+_EXPORTS = {"CaptureHook": "hook", "density": "hook", "MemorySink": "sinks",
+            "TraceFileSink": "sinks", "model_text": "sinks", "trace_text": "sinks"}
+__all__ = sorted(_EXPORTS)
 
-__all__ = ["CaptureHook", "density", "MemorySink", "TraceFileSink", "model_text", "trace_text"]
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+        return getattr(importlib.import_module("." + _EXPORTS[name], __name__), name)
+    raise AttributeError(name)

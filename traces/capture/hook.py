@@ -35,8 +35,7 @@ import re
 import torch
 import torch.nn as nn
 
-TENSORS = ("W", "A", "G", "WG")
-DENSITY_TENSORS = ("W", "A", "G")
+from .sinks import DENSITY_TENSORS, TENSORS, ChangeFilter
 
 # Leaf module types the model file knows: (type, kind, op).  Subclasses match too
 # (QConv2d is a Conv2d); the first match wins, so more specific types come first.
@@ -89,9 +88,10 @@ def chw(shape):
 class LayerInfo:
     """Shape record of one leaf layer, in execution order."""
 
-    def __init__(self, name, module, kind, op, in_shape, out_shape):
+    def __init__(self, name, module, kind, op, in_shape, out_shape, source=None):
         self.name, self.module, self.kind, self.op = name, module, kind, op
         self.in_shape, self.out_shape = in_shape, out_shape
+        self.source = source    # producer of the input when not the layer above, else None
 
     @property
     def is_mac(self):
@@ -104,14 +104,14 @@ class CaptureHook:
         if every < 1:
             raise ValueError("every must be >= 1")
         self.model, self.sink = model, sink
-        self.every, self.density_step = every, density_step
+        self.every = every
         self.header = dict(header or {})
         self.iteration = 0
         self.layers = self.record_shapes(example_input)
         self.mac_layers = [l for l in self.layers if l.is_mac]
         self.formats = {l.name: {t: default_format for t in TENSORS} for l in self.mac_layers}
         self.densities = {l.name: {t: None for t in DENSITY_TENSORS} for l in self.mac_layers}
-        self.emitted = {l.name: {} for l in self.mac_layers}
+        self.filter = ChangeFilter(density_step)
         self.records = 0
         self.measure_seconds = 0.0
         self._handles = []
@@ -123,14 +123,24 @@ class CaptureHook:
 
     # ---- shapes ------------------------------------------------------------------------------
     def record_shapes(self, example_input):
-        """Runs one forward pass (no grad) and records every known leaf layer's shapes."""
+        """Runs one forward pass (no grad) and records every known leaf layer's shapes.
+
+        Which layer produced a layer's input is found by storage address (views such as
+        flatten share it); when that is not the layer above, the record names it (from=).
+        Tensors made by functional code (x + y) have no producing layer: such a layer is
+        assumed to read the layer above, so branched networks need their joins as modules."""
         names = {m: safe_name(n) for n, m in self.model.named_modules()}
         seen, handles = [], []
+        producer = {example_input.data_ptr(): "input"}
 
         def on_forward(module, inputs, output):
             kind, op = layer_kind(module)
-            seen.append(LayerInfo(names[module], module, kind, op,
-                                  chw(inputs[0].shape), chw(output.shape)))
+            src = producer.get(inputs[0].data_ptr())
+            above = seen[-1].name if seen else "input"
+            info = LayerInfo(names[module], module, kind, op, chw(inputs[0].shape),
+                             chw(output.shape), src if src not in (None, above) else None)
+            seen.append(info)
+            producer[output.data_ptr()] = info.name
 
         for m in self.model.modules():
             if layer_kind(m)[0] is not None:
@@ -192,28 +202,11 @@ class CaptureHook:
             self.set_format(layer, t, fmt)
 
     # ---- records -----------------------------------------------------------------------------
-    def _changed(self, layer):
-        """Values of layer that differ from its last record (all of them the first time)."""
-        last = self.emitted[layer]
-        out = {}
-        for t in TENSORS:
-            fmt = self.formats[layer][t]
-            if last.get(t) != fmt:
-                out[t] = fmt
-        for t in DENSITY_TENSORS:
-            d = self.densities[layer][t]
-            key = "d" + t
-            if d is None:
-                continue
-            d = round(d, 4)
-            if key not in last or abs(d - last[key]) >= self.density_step - 1e-12:
-                out[key] = d
-        return out
-
     def step(self):
         """Ends the current iteration: emits change records, then advances the counter."""
         for info in self.mac_layers:
-            values = self._changed(info.name)
+            values = self.filter.changes(info.name, self.formats[info.name],
+                                         self.densities[info.name])
             if self.iteration == 0:
                 missing = [t for t in DENSITY_TENSORS if "d" + t not in values]
                 if missing:
@@ -221,7 +214,6 @@ class CaptureHook:
                                        "model run forward and backward in train mode?)"
                                        % (info.name, "/".join(missing)))
             if values:
-                self.emitted[info.name].update(values)
                 self.sink.change(self.iteration, info.name, values)
                 self.records += 1
         self.iteration += 1

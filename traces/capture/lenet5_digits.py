@@ -78,6 +78,7 @@ def fmt_of(bits):
 
 def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=sys.stderr):
     torch.manual_seed(seed)
+    os.makedirs(out_dir, exist_ok=True)
     xtr, ytr, xte, yte = load_digits(seed)
     iters_per_epoch = len(ytr) // batch
     total = iters_per_epoch * epochs

@@ -12,6 +12,35 @@ models/FORMAT.md.
 
 import os
 
+TENSORS = ("W", "A", "G", "WG")
+DENSITY_TENSORS = ("W", "A", "G")
+
+
+class ChangeFilter:
+    """Turns a layer's current state into the fields that changed since its last record.
+
+    Formats count as changed when their text differs; densities when they moved by at least
+    `density_step` since the value last recorded (so slow drift is still recorded once it adds
+    up).  Densities are rounded to 4 decimals.  The first call for a layer returns every known
+    field.
+    """
+
+    def __init__(self, density_step=0.01):
+        self.density_step = density_step
+        self.emitted = {}
+
+    def changes(self, layer, formats, densities):
+        last = self.emitted.setdefault(layer, {})
+        out = {t: f for t, f in formats.items() if f is not None and last.get(t) != f}
+        for t, d in densities.items():
+            if d is None:
+                continue
+            d, key = round(d, 4), "d" + t
+            if key not in last or abs(d - last[key]) >= self.density_step - 1e-12:
+                out[key] = d
+        last.update(out)
+        return out
+
 
 class MemorySink:
     def __init__(self):
@@ -84,20 +113,83 @@ def trace_text(s):
     return "\n".join(lines) + "\n"
 
 
-def model_text(hook, name, description=""):
-    """The model file of the layers the hook recorded (models/FORMAT.md)."""
-    c, h, w = hook.input_shape
-    lines = ["# %s" % description if description else "# captured by traces/capture",
-             "name %s" % name,
-             "input %d %d %d" % (c, h, w)]
-    for l in hook.layers:
-        m = l.module
-        if l.kind == "conv":
-            lines.append("%s conv out=%d k=%dx%d stride=%dx%d pad=%dx%d groups=%d" % (
-                l.name, m.out_channels, m.kernel_size[0], m.kernel_size[1], m.stride[0],
-                m.stride[1], m.padding[0], m.padding[1], m.groups))
-        elif l.kind == "linear":
-            lines.append("%s linear out=%d" % (l.name, m.out_features))
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _window_keys(prefix_pairs):
+    """k=5 for square windows, kh=5 kw=3 otherwise; likewise stride and pad."""
+    out = []
+    for key, (a, b), default in prefix_pairs:
+        if a == b:
+            if a != default:
+                out.append("%s=%d" % (key, a))
         else:
-            lines.append("%s %s %s" % (l.name, l.kind, l.op))
+            out.append("%sh=%d %sw=%d" % (key, a, key, b) if key == "k" else
+                       "%s_h=%d %s_w=%d" % (key, a, key, b))
+    return out
+
+
+def _layer_line(l):
+    """One models/FORMAT.md line for a recorded layer (hook.LayerInfo)."""
+    m = l.module
+    if l.kind == "conv":
+        if isinstance(m.padding, str):
+            raise ValueError("layer %s: padding=%r: give explicit padding" % (l.name, m.padding))
+        keys = ["out=%d" % m.out_channels]
+        keys += _window_keys([("k", _pair(m.kernel_size), None), ("stride", _pair(m.stride), 1),
+                              ("pad", _pair(m.padding), 0)])
+        dil = _pair(m.dilation)
+        if dil[0] != dil[1]:
+            raise ValueError("layer %s: unequal dilation %r" % (l.name, dil))
+        if dil[0] != 1:
+            keys.append("dilation=%d" % dil[0])
+        if m.groups != 1:
+            keys.append("groups=%d" % m.groups)
+        if m.bias is None:
+            keys.append("bias=0")
+    elif l.kind == "linear":
+        c, h, w = l.in_shape
+        rows = (c * h * w) // m.in_features
+        keys = ["in=%d" % m.in_features, "out=%d" % m.out_features]
+        if rows != 1:
+            keys.append("rows=%d" % rows)
+        if m.bias is None:
+            keys.append("bias=0")
+    elif l.kind == "pool":
+        if l.out_shape[1:] == (1, 1) and not hasattr(m, "kernel_size"):
+            keys = ["op=global"]
+        elif hasattr(m, "kernel_size"):
+            k = _pair(m.kernel_size)
+            st = _pair(m.stride if m.stride else m.kernel_size)
+            pad = _pair(m.padding)
+            if k[0] != k[1] or st[0] != st[1] or pad[0] != pad[1]:
+                raise ValueError("layer %s: non-square pooling" % l.name)
+            keys = ["op=%s" % l.op, "k=%d" % k[0]]
+            if st[0] != k[0]:
+                keys.append("stride=%d" % st[0])
+            if pad[0]:
+                keys.append("pad=%d" % pad[0])
+        else:
+            raise ValueError("layer %s: adaptive pooling to %r is not a global pool"
+                             % (l.name, l.out_shape))
+    elif l.kind in ("act", "norm"):
+        keys = ["op=%s" % l.op]
+    else:
+        keys = []
+    if l.source is not None:
+        keys.append("from=%s" % l.source)
+    return " ".join([l.kind, l.name] + keys)
+
+
+def model_text(hook, name, description=""):
+    """The model file of the layers the hook recorded (models/FORMAT.md): one line per layer
+    in execution order; `from=` where a layer does not read the line above."""
+    c, h, w = hook.input_shape
+    lines = ["# captured by traces/capture from a PyTorch module (execution order)",
+             "model %s" % name]
+    if description:
+        lines.append("description %s" % description)
+    lines.append("input %d %d %d" % (c, h, w))
+    lines += [_layer_line(l) for l in hook.layers]
     return "\n".join(lines) + "\n"
