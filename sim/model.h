@@ -67,7 +67,7 @@ typedef struct model_layer {
     layer_kind kind;
     char op[16];            /* sub-kind as written: "max", "avg", "relu", "batch", ... */
     tensor_shape in, out;   /* per sample */
-    layer_conv conv;        /* LAYER_CONV only */
+    layer_conv conv;        /* LAYER_CONV; LAYER_POOL uses kh, kw, stride, pad (dil = groups = 1) */
     layer_gemm gemm;        /* MAC layers only (conv, linear, matmul) */
     bool first_mac;         /* first MAC layer of the network: BWD_DATA skipped */
     uint64_t params;        /* trainable parameters (weights + bias + norm affine) */
@@ -76,11 +76,19 @@ typedef struct model_layer {
     uint64_t fwd_madds;     /* per sample, MAC layers */
     uint64_t fwd_elem_ops;  /* per sample, non-MAC layers (elementwise ops of FWD) */
     long src_line;          /* line in the model file, for messages */
+    /* Added by the model module (additive): where the inputs come from and which gradients
+     * the backward passes must produce. */
+    int32_t src, src2;      /* input layer indices: -1 the network input (or an input=
+                             * shape), -2 none (src2 of one-input layers) */
+    bool bias;              /* conv/linear: has a bias vector (counted in params) */
+    bool skip_bwd_data;     /* no input needs a gradient: BWD_DATA costs 0 (see FORMAT.md) */
+    bool skip_bwd_weight;   /* matmul whose second input needs no gradient */
 } model_layer;
 
 typedef struct model {
     char name[MODEL_NAME_MAX];  /* zoo name or file stem */
     char source[256];           /* path it was read from */
+    char description[128];      /* the file's `description` line (model list) */
     tensor_shape input;         /* per-sample network input */
     model_layer *layers;
     uint32_t n_layers;
@@ -117,7 +125,7 @@ bool model_pass_elem_ops(const model_layer *l, train_pass p, uint64_t batch, uin
 uint64_t model_fwd_madds(const model *m);
 uint64_t model_params(const model *m);
 
-/* Zoo listing: calls fn(name, description, ctx) for each models/*.model; returns count or -1. */
+/* Zoo listing: calls fn(name, description, ctx) for each models/NAME.model; returns count or -1. */
 int model_zoo_list(void (*fn)(const char *name, const char *desc, void *ctx), void *ctx,
                    bs_error *e);
 /* The zoo directory in use. */

@@ -1,0 +1,961 @@
+/* model.c — reading networks (bitsim model text, SCALE-Sim CSV) and counting their work.
+ *
+ * A model file is one layer per line in execution order (models/FORMAT.md). Each line is
+ * checked completely before the next is read: the kind and every key come from tables
+ * (kind_specs, key_specs), the layer's input shape comes from the line above, from `from=`,
+ * or from an explicit `input=CxHxW`, and the kind's shape rule then derives the output shape,
+ * the GEMM view [m x k].[k x n] x count, the parameters and the per-sample work. Every product
+ * goes through checked.h, so a file whose numbers overflow 64 bits is rejected with its
+ * file:line:field instead of wrapping. Because all per-sample counts and the network totals
+ * are proven to fit at load time, later per-batch products only need one more check.
+ *
+ * Which backward passes a layer really needs is derived, not declared: a tensor "needs a
+ * gradient" when some layer at or before it has parameters. BWD_DATA of a layer is skipped
+ * when none of its inputs needs a gradient (DESIGN.md: the first layer has no BWD_DATA),
+ * which is exact for branching graphs too (BERT's q, k and v projections all read the input).
+ */
+#include "model.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checked.h"
+#include "paths.h"
+#include "text.h"
+
+static const char *const kind_names[] = {"conv", "linear", "matmul", "norm", "pool",
+                                         "act",  "add",    "softmax", NULL};
+static const char *const pass_names[] = {"FWD", "BWD_DATA", "BWD_WEIGHT", "UPDATE", NULL};
+
+bool model_layer_is_mac(const model_layer *l)
+{
+    return l->kind == LAYER_CONV || l->kind == LAYER_LINEAR || l->kind == LAYER_MATMUL;
+}
+
+const char *model_kind_name(layer_kind k)
+{
+    return (unsigned)k < LAYER_KIND_COUNT ? kind_names[k] : NULL;
+}
+
+const char *model_pass_name(train_pass p)
+{
+    return (unsigned)p < PASS_COUNT ? pass_names[p] : NULL;
+}
+
+int model_pass_parse(const char *s)
+{
+    for (int i = 0; pass_names[i]; i++)
+        if (strcasecmp(pass_names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+typedef enum key_id {
+    KEY_IN, KEY_OUT, KEY_K, KEY_KH, KEY_KW, KEY_STRIDE, KEY_STRIDE_H, KEY_STRIDE_W, KEY_PAD,
+    KEY_PAD_H, KEY_PAD_W, KEY_DILATION, KEY_GROUPS, KEY_BIAS, KEY_ROWS, KEY_M, KEY_N,
+    KEY_HEADS, KEY_AFFINE, KEY_OP, KEY_FROM, KEY_SHORTCUT, KEY_INPUT, KEY_COUNT
+} key_id;
+
+#define BIT(k) (1u << (k))
+
+typedef struct key_spec {
+    const char *name;
+    uint64_t min, max;  /* numeric keys */
+    bool text;          /* value is a word, not a number */
+} key_spec;
+
+static const key_spec key_specs[KEY_COUNT] = {
+    [KEY_IN] = {"in", 1, UINT32_MAX, false},
+    [KEY_OUT] = {"out", 1, UINT32_MAX, false},
+    [KEY_K] = {"k", 1, UINT32_MAX, false},
+    [KEY_KH] = {"kh", 1, UINT32_MAX, false},
+    [KEY_KW] = {"kw", 1, UINT32_MAX, false},
+    [KEY_STRIDE] = {"stride", 1, UINT32_MAX, false},
+    [KEY_STRIDE_H] = {"stride_h", 1, UINT32_MAX, false},
+    [KEY_STRIDE_W] = {"stride_w", 1, UINT32_MAX, false},
+    [KEY_PAD] = {"pad", 0, UINT32_MAX, false},
+    [KEY_PAD_H] = {"pad_h", 0, UINT32_MAX, false},
+    [KEY_PAD_W] = {"pad_w", 0, UINT32_MAX, false},
+    [KEY_DILATION] = {"dilation", 1, UINT32_MAX, false},
+    [KEY_GROUPS] = {"groups", 1, UINT32_MAX, false},
+    [KEY_BIAS] = {"bias", 0, 1, false},
+    [KEY_ROWS] = {"rows", 1, UINT32_MAX, false},
+    [KEY_M] = {"m", 1, UINT32_MAX, false},
+    [KEY_N] = {"n", 1, UINT32_MAX, false},
+    [KEY_HEADS] = {"heads", 1, UINT32_MAX, false},
+    [KEY_AFFINE] = {"affine", 0, 1, false},
+    [KEY_OP] = {"op", 0, 0, true},
+    [KEY_FROM] = {"from", 0, 0, true},
+    [KEY_SHORTCUT] = {"shortcut", 0, 0, true},
+    [KEY_INPUT] = {"input", 0, 0, true},
+};
+
+/* One parsed layer line: numeric values, word values, which keys were given. */
+typedef struct layer_line {
+    uint64_t num[KEY_COUNT];
+    const char *word[KEY_COUNT];
+    uint32_t given;
+} layer_line;
+
+static bool has(const layer_line *ll, key_id k)
+{
+    return (ll->given & BIT(k)) != 0;
+}
+
+static uint64_t num_or(const layer_line *ll, key_id k, uint64_t dflt)
+{
+    return has(ll, k) ? ll->num[k] : dflt;
+}
+
+/* ---- parse state ----------------------------------------------------------------------- */
+
+typedef struct parse_state {
+    model *m;
+    const char *path;
+    long line;
+    bs_error *e;
+    uint32_t cap;
+    bool have_input;        /* an `input C H W` line was seen */
+    bool *needs_grad;       /* per layer: its output needs a gradient */
+    uint64_t total_madds, total_params;
+} parse_state;
+
+/* Input of a layer: its shape, elements and whether a gradient must flow into it. */
+typedef struct layer_input {
+    int32_t src;
+    tensor_shape shape;
+    uint64_t elems;
+    bool needs_grad;
+    const char *name;   /* for messages */
+} layer_input;
+
+static int fail(parse_state *ps, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(parse_state *ps, const char *field, const char *fmt, ...)
+{
+    char msg[BS_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_at(ps->e, ps->path, ps->line, field, "%s", msg);
+}
+
+static bool shape_elems(tensor_shape s, uint64_t *out)
+{
+    uint64_t hw;
+    return checked_mul(s.h, s.w, &hw) && checked_mul(hw, s.c, out);
+}
+
+static void shape_str(tensor_shape s, char *buf, size_t n)
+{
+    snprintf(buf, n, "%" PRIu32 "x%" PRIu32 "x%" PRIu32, s.c, s.h, s.w);
+}
+
+/* "CxHxW" with each part in 1..UINT32_MAX. */
+static bool parse_shape(const char *s, tensor_shape *out)
+{
+    char buf[96];
+    if (strlen(s) >= sizeof buf)
+        return false;
+    strcpy(buf, s);
+    uint64_t v[3];
+    char *p = buf;
+    for (int i = 0; i < 3; i++) {
+        char *x = strchr(p, 'x');
+        if ((i < 2) != (x != NULL))
+            return false;
+        if (x)
+            *x = '\0';
+        if (!text_parse_u64(p, 1, UINT32_MAX, &v[i]))
+            return false;
+        p = x ? x + 1 : p;
+    }
+    out->c = (uint32_t)v[0];
+    out->h = (uint32_t)v[1];
+    out->w = (uint32_t)v[2];
+    return true;
+}
+
+static int name_input(parse_state *ps, int32_t src, layer_input *in)
+{
+    model *m = ps->m;
+    in->src = src;
+    if (src < 0) {
+        in->shape = m->input;
+        in->needs_grad = false;
+        in->name = "input";
+    } else {
+        in->shape = m->layers[src].out;
+        in->needs_grad = ps->needs_grad[src];
+        in->name = m->layers[src].name;
+    }
+    in->elems = src < 0 ? 0 : m->layers[src].out_elems;
+    if (src < 0 && !shape_elems(in->shape, &in->elems))
+        return fail(ps, "input", "element count overflows 64 bits");
+    return BS_OK;
+}
+
+/* Resolves `from=NAME` ("input" is the network input). */
+static int resolve_from(parse_state *ps, const char *name, layer_input *in)
+{
+    if (strcmp(name, "input") == 0) {
+        if (!ps->have_input)
+            return fail(ps, "from", "'input' used but the file has no 'input C H W' line");
+        return name_input(ps, -1, in);
+    }
+    int i = model_find_layer(ps->m, name);
+    if (i < 0)
+        return fail(ps, "from", "no earlier layer called '%s'", name);
+    return name_input(ps, i, in);
+}
+
+/* The layer on the line above, or the network input for the first layer. */
+static int previous_input(parse_state *ps, layer_input *in)
+{
+    if (ps->m->n_layers > 0)
+        return name_input(ps, (int32_t)ps->m->n_layers - 1, in);
+    if (!ps->have_input)
+        return fail(ps, "input",
+                    "no input shape: put an 'input C H W' line before the first layer "
+                    "or give input=CxHxW");
+    return name_input(ps, -1, in);
+}
+
+/* ---- per-kind shape rules -------------------------------------------------------------- */
+
+typedef struct shape_ctx {
+    parse_state *ps;
+    const layer_line *ll;
+    model_layer *l;
+    layer_input in, in2;    /* in2 only for add and matmul */
+} shape_ctx;
+
+/* l->out from one spatial dimension of a conv or pool window. */
+static int window_out(shape_ctx *c, const char *field, uint32_t size, uint32_t k, uint32_t s,
+                      uint32_t pad, uint32_t dil, uint32_t *out)
+{
+    uint64_t span = (uint64_t)dil * (k - 1) + 1, padded = (uint64_t)size + 2 * (uint64_t)pad;
+    if (span > padded)
+        return fail(c->ps, field, "window %" PRIu64 " is larger than the padded input %" PRIu64
+                    " (input '%s')", span, padded, c->in.name);
+    uint64_t o = (padded - span) / s + 1;
+    if (o > UINT32_MAX)
+        return fail(c->ps, field, "output size %" PRIu64 " too large", o);
+    *out = (uint32_t)o;
+    return BS_OK;
+}
+
+static int fill_gemm(shape_ctx *c, const char *field, uint64_t m, uint64_t k, uint64_t n,
+                     uint64_t count)
+{
+    layer_gemm *g = &c->l->gemm;
+    g->m = m;
+    g->k = k;
+    g->n = n;
+    g->count = count;
+    uint64_t mk, mkn;
+    if (!checked_mul(m, k, &mk) || !checked_mul(mk, n, &mkn) ||
+        !checked_mul(mkn, count, &c->l->fwd_madds))
+        return fail(c->ps, field, "MAdd count overflows 64 bits");
+    return BS_OK;
+}
+
+static int shape_conv(shape_ctx *c)
+{
+    const layer_line *ll = c->ll;
+    model_layer *l = c->l;
+    layer_conv *cv = &l->conv;
+    if (!has(ll, KEY_K) && !(has(ll, KEY_KH) && has(ll, KEY_KW)))
+        return fail(c->ps, "k", "missing: conv needs k= (or both kh= and kw=)");
+    uint64_t k = num_or(ll, KEY_K, 1), st = num_or(ll, KEY_STRIDE, 1),
+             pad = num_or(ll, KEY_PAD, 0);
+    cv->kh = (uint32_t)num_or(ll, KEY_KH, k);
+    cv->kw = (uint32_t)num_or(ll, KEY_KW, k);
+    cv->stride_h = (uint32_t)num_or(ll, KEY_STRIDE_H, st);
+    cv->stride_w = (uint32_t)num_or(ll, KEY_STRIDE_W, st);
+    cv->pad_h = (uint32_t)num_or(ll, KEY_PAD_H, pad);
+    cv->pad_w = (uint32_t)num_or(ll, KEY_PAD_W, pad);
+    cv->dil_h = cv->dil_w = (uint32_t)num_or(ll, KEY_DILATION, 1);
+    cv->groups = (uint32_t)num_or(ll, KEY_GROUPS, 1);
+    uint32_t cin = c->in.shape.c, cout = (uint32_t)ll->num[KEY_OUT];
+    if (has(ll, KEY_IN) && ll->num[KEY_IN] != cin)
+        return fail(c->ps, "in", "%" PRIu64 " input channels given but input '%s' has %" PRIu32,
+                    ll->num[KEY_IN], c->in.name, cin);
+    if (cin % cv->groups || cout % cv->groups)
+        return fail(c->ps, "groups", "%" PRIu32 " groups do not divide %" PRIu32
+                    " input and %" PRIu32 " output channels", cv->groups, cin, cout);
+    l->out.c = cout;
+    int rc = window_out(c, has(ll, KEY_KH) ? "kh" : "k", c->in.shape.h, cv->kh, cv->stride_h,
+                        cv->pad_h, cv->dil_h, &l->out.h);
+    if (rc == BS_OK)
+        rc = window_out(c, has(ll, KEY_KW) ? "kw" : "k", c->in.shape.w, cv->kw, cv->stride_w,
+                        cv->pad_w, cv->dil_w, &l->out.w);
+    if (rc)
+        return rc;
+    uint64_t m = (uint64_t)l->out.h * l->out.w, kk;
+    if (!checked_mul((uint64_t)(cin / cv->groups) * cv->kh, cv->kw, &kk))
+        return fail(c->ps, "k", "kernel size overflows 64 bits");
+    if ((rc = fill_gemm(c, "out", m, kk, cout / cv->groups, cv->groups)))
+        return rc;
+    l->bias = num_or(ll, KEY_BIAS, 1) != 0;
+    if (!checked_mul(kk, cout, &l->weight_elems) ||
+        !checked_add(l->weight_elems, l->bias ? cout : 0, &l->params))
+        return fail(c->ps, "out", "weight count overflows 64 bits");
+    return BS_OK;
+}
+
+/* Linear layers see their input as rows x in_features (a flatten is free), so only the
+ * element count has to chain. */
+static int shape_linear(shape_ctx *c)
+{
+    const layer_line *ll = c->ll;
+    model_layer *l = c->l;
+    uint64_t rows = num_or(ll, KEY_ROWS, 1), fin = ll->num[KEY_IN], fout = ll->num[KEY_OUT];
+    uint64_t want;
+    if (!checked_mul(rows, fin, &want))
+        return fail(c->ps, "in", "rows x in overflows 64 bits");
+    if (want != c->in.elems)
+        return fail(c->ps, "in", "rows %" PRIu64 " x in %" PRIu64 " = %" PRIu64
+                    " elements but input '%s' has %" PRIu64, rows, fin, want, c->in.name,
+                    c->in.elems);
+    l->out = (tensor_shape){1, (uint32_t)rows, (uint32_t)fout};
+    int rc = fill_gemm(c, "out", rows, fin, fout, 1);
+    if (rc)
+        return rc;
+    l->bias = num_or(ll, KEY_BIAS, 1) != 0;
+    if (!checked_mul(fin, fout, &l->weight_elems) ||
+        !checked_add(l->weight_elems, l->bias ? fout : 0, &l->params))
+        return fail(c->ps, "out", "weight count overflows 64 bits");
+    return BS_OK;
+}
+
+/* heads x ([m x k] . [k x n]): the line above is the left operand, from= the right one;
+ * like linear, only element counts must chain (heads split and merge for free). */
+static int shape_matmul(shape_ctx *c)
+{
+    const layer_line *ll = c->ll;
+    model_layer *l = c->l;
+    uint64_t m = ll->num[KEY_M], k = ll->num[KEY_K], n = ll->num[KEY_N],
+             heads = num_or(ll, KEY_HEADS, 1), a, b;
+    if (!checked_mul(m, k, &a) || !checked_mul(a, heads, &a) || !checked_mul(k, n, &b) ||
+        !checked_mul(b, heads, &b))
+        return fail(c->ps, "k", "operand size overflows 64 bits");
+    if (a != c->in.elems)
+        return fail(c->ps, "m", "left operand heads x m x k = %" PRIu64
+                    " elements but input '%s' has %" PRIu64, a, c->in.name, c->in.elems);
+    if (b != c->in2.elems)
+        return fail(c->ps, "from", "right operand heads x k x n = %" PRIu64
+                    " elements but '%s' has %" PRIu64, b, c->in2.name, c->in2.elems);
+    l->out = (tensor_shape){(uint32_t)heads, (uint32_t)m, (uint32_t)n};
+    return fill_gemm(c, "n", m, k, n, heads);
+}
+
+static const char *const norm_ops[] = {"batch", "layer", NULL};
+
+static int shape_norm(shape_ctx *c)
+{
+    model_layer *l = c->l;
+    l->out = c->in.shape;
+    /* batch norm: gamma and beta per channel; layer norm: per element of the last dim */
+    uint64_t per = strcmp(l->op, "batch") == 0 ? l->in.c : l->in.w;
+    l->params = num_or(c->ll, KEY_AFFINE, 1) ? 2 * per : 0;
+    return BS_OK;
+}
+
+static const char *const pool_ops[] = {"max", "avg", "global", NULL};
+
+static int shape_pool(shape_ctx *c)
+{
+    const layer_line *ll = c->ll;
+    model_layer *l = c->l;
+    layer_conv *cv = &l->conv;
+    cv->dil_h = cv->dil_w = cv->groups = 1;
+    l->out.c = c->in.shape.c;
+    if (strcmp(l->op, "global") == 0) {
+        if (ll->given & (BIT(KEY_K) | BIT(KEY_STRIDE) | BIT(KEY_PAD)))
+            return fail(c->ps, "op", "global pooling takes no k, stride or pad");
+        cv->kh = l->in.h;
+        cv->kw = l->in.w;
+        cv->stride_h = cv->stride_w = 1;
+        l->out.h = l->out.w = 1;
+        return BS_OK;
+    }
+    if (!has(ll, KEY_K))
+        return fail(c->ps, "k", "missing: %s pooling needs k=", l->op);
+    cv->kh = cv->kw = (uint32_t)ll->num[KEY_K];
+    cv->stride_h = cv->stride_w = (uint32_t)num_or(ll, KEY_STRIDE, ll->num[KEY_K]);
+    cv->pad_h = cv->pad_w = (uint32_t)num_or(ll, KEY_PAD, 0);
+    int rc = window_out(c, "k", l->in.h, cv->kh, cv->stride_h, cv->pad_h, 1, &l->out.h);
+    return rc ? rc : window_out(c, "k", l->in.w, cv->kw, cv->stride_w, cv->pad_w, 1, &l->out.w);
+}
+
+static const char *const act_ops[] = {"relu", "relu6", "tanh", "sigmoid", "gelu", "silu",
+                                      "identity", NULL};
+
+static int shape_same(shape_ctx *c)
+{
+    c->l->out = c->in.shape;
+    return BS_OK;
+}
+
+static const char *const shortcut_ops[] = {"none", "A", NULL};
+
+/* Residual add. shortcut=A (He et al. 2016, CIFAR option A) lets the from= input be
+ * subsampled by an integer stride and zero-padded in channels, with no parameters or MACs. */
+static int shape_add(shape_ctx *c)
+{
+    model_layer *l = c->l;
+    tensor_shape a = c->in.shape, b = c->in2.shape;
+    char sa[48], sb[48];
+    shape_str(a, sa, sizeof sa);
+    shape_str(b, sb, sizeof sb);
+    l->out = a;
+    const char *sc = c->ll->word[KEY_SHORTCUT];
+    if (!sc || strcmp(sc, "none") == 0) {
+        if (a.c != b.c || a.h != b.h || a.w != b.w)
+            return fail(c->ps, "from", "shape %s of '%s' differs from %s of '%s' "
+                        "(different shapes need shortcut=A or a projection conv)",
+                        sb, c->in2.name, sa, c->in.name);
+        return BS_OK;
+    }
+    uint32_t s = b.h / a.h;
+    if (s == 0 || b.c > a.c || (b.h + s - 1) / s != a.h || (b.w + s - 1) / s != a.w)
+        return fail(c->ps, "from", "shortcut A cannot map %s of '%s' onto %s of '%s' "
+                    "(needs a whole subsampling stride and no more channels)",
+                    sb, c->in2.name, sa, c->in.name);
+    return BS_OK;
+}
+
+/* What each kind takes and how its shape follows (models/FORMAT.md documents the same). */
+typedef struct kind_spec {
+    uint32_t allowed, required;
+    const char *const *ops;     /* allowed op= words, NULL if none */
+    const char *default_op;     /* NULL: op= is required when ops != NULL */
+    bool two_inputs;            /* from= is the second input, the line above the first */
+    int (*shape)(shape_ctx *c);
+} kind_spec;
+
+#define COMMON_KEYS (BIT(KEY_FROM) | BIT(KEY_INPUT))
+#define CONV_KEYS                                                                           \
+    (BIT(KEY_IN) | BIT(KEY_OUT) | BIT(KEY_K) | BIT(KEY_KH) | BIT(KEY_KW) | BIT(KEY_STRIDE) |  \
+     BIT(KEY_STRIDE_H) | BIT(KEY_STRIDE_W) | BIT(KEY_PAD) | BIT(KEY_PAD_H) | BIT(KEY_PAD_W) | \
+     BIT(KEY_DILATION) | BIT(KEY_GROUPS) | BIT(KEY_BIAS))
+
+static const kind_spec kind_specs[LAYER_KIND_COUNT] = {
+    [LAYER_CONV] = {CONV_KEYS | COMMON_KEYS, BIT(KEY_OUT), NULL, NULL, false, shape_conv},
+    [LAYER_LINEAR] = {BIT(KEY_IN) | BIT(KEY_OUT) | BIT(KEY_ROWS) | BIT(KEY_BIAS) | COMMON_KEYS,
+                      BIT(KEY_IN) | BIT(KEY_OUT), NULL, NULL, false, shape_linear},
+    [LAYER_MATMUL] = {BIT(KEY_M) | BIT(KEY_K) | BIT(KEY_N) | BIT(KEY_HEADS) | COMMON_KEYS,
+                      BIT(KEY_M) | BIT(KEY_K) | BIT(KEY_N) | BIT(KEY_FROM), NULL, NULL, true,
+                      shape_matmul},
+    [LAYER_NORM] = {BIT(KEY_OP) | BIT(KEY_AFFINE) | COMMON_KEYS, 0, norm_ops, "batch", false,
+                    shape_norm},
+    [LAYER_POOL] = {BIT(KEY_OP) | BIT(KEY_K) | BIT(KEY_STRIDE) | BIT(KEY_PAD) | COMMON_KEYS,
+                    BIT(KEY_OP), pool_ops, NULL, false, shape_pool},
+    [LAYER_ACT] = {BIT(KEY_OP) | COMMON_KEYS, 0, act_ops, "relu", false, shape_same},
+    [LAYER_ADD] = {BIT(KEY_FROM) | BIT(KEY_SHORTCUT), BIT(KEY_FROM), NULL, NULL, true,
+                   shape_add},
+    [LAYER_SOFTMAX] = {COMMON_KEYS, 0, NULL, NULL, false, shape_same},
+};
+
+/* "in out k ..." for messages. */
+static void key_list(uint32_t mask, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < KEY_COUNT && used < n; k++)
+        if (mask & BIT(k)) {
+            int w = snprintf(buf + used, n - used, "%s%s", used ? " " : "", key_specs[k].name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+}
+
+static void word_list(const char *const *words, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; words[i] && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? "|" : "", words[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+static int parse_keys(parse_state *ps, layer_kind kind, char **tok, int n, layer_line *ll)
+{
+    const kind_spec *ks = &kind_specs[kind];
+    char allowed[256];
+    for (int i = 0; i < n; i++) {
+        char *key, *value;
+        if (!text_key_value(tok[i], &key, &value))
+            return fail(ps, tok[i], "expected key=value");
+        int k = -1;
+        for (int j = 0; j < KEY_COUNT; j++)
+            if (strcmp(key_specs[j].name, key) == 0)
+                k = j;
+        if (k < 0 || !(ks->allowed & BIT(k))) {
+            key_list(ks->allowed, allowed, sizeof allowed);
+            return fail(ps, key, "unknown key for %s (it takes: %s)", kind_names[kind],
+                        allowed);
+        }
+        if (ll->given & BIT(k))
+            return fail(ps, key, "given twice");
+        ll->given |= BIT(k);
+        const key_spec *sp = &key_specs[k];
+        if (sp->text) {
+            ll->word[k] = value;
+        } else if (!text_parse_u64(value, sp->min, sp->max, &ll->num[k])) {
+            return fail(ps, key, "'%s' is not a whole number in %" PRIu64 "..%" PRIu64, value,
+                        sp->min, sp->max);
+        }
+    }
+    if ((ll->given & ks->required) != ks->required) {
+        for (int k = 0; k < KEY_COUNT; k++)
+            if ((ks->required & BIT(k)) && !(ll->given & BIT(k)))
+                return fail(ps, key_specs[k].name, "missing: %s needs %s=", kind_names[kind],
+                            key_specs[k].name);
+    }
+    return BS_OK;
+}
+
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= MODEL_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-/:[]", s[i]))
+            return false;
+    return true;
+}
+
+/* The next free layer, zeroed; NULL (e filled) when out of memory. */
+static model_layer *add_layer_slot(parse_state *ps)
+{
+    model *m = ps->m;
+    if (m->n_layers == ps->cap) {
+        uint32_t cap = ps->cap ? ps->cap * 2 : 32;
+        model_layer *nl = realloc(m->layers, cap * sizeof *nl);
+        bool *ng = realloc(ps->needs_grad, cap * sizeof *ng);
+        if (ng)
+            ps->needs_grad = ng;
+        if (nl)
+            m->layers = nl;
+        if (!nl || !ng) {
+            err_set(ps->e, BS_EINTERNAL, "%s: out of memory", ps->path);
+            return NULL;
+        }
+        ps->cap = cap;
+    }
+    model_layer *l = &m->layers[m->n_layers];
+    memset(l, 0, sizeof *l);
+    return l;
+}
+
+/* Per-sample elementwise work of one pass (FORMAT.md, "Elementwise ops"). UPDATE is params
+ * for every kind and handled by the caller. */
+static uint64_t elem_ops_per_sample(const model_layer *l, train_pass p)
+{
+    uint64_t e = l->out_elems, window = (uint64_t)l->conv.kh * l->conv.kw;
+    switch (l->kind) {
+    case LAYER_CONV:
+    case LAYER_LINEAR:  /* the bias add, and its gradient's reduction */
+        return l->bias && p != PASS_BWD_DATA ? e : 0;
+    case LAYER_MATMUL:
+        return 0;
+    case LAYER_NORM:    /* statistics, normalize, scale+shift; dgamma, dbeta */
+        return p == PASS_BWD_WEIGHT ? (l->params ? 2 * e : 0) : 4 * e;
+    case LAYER_POOL:    /* one compare or add per window element, both ways */
+        return p == PASS_BWD_WEIGHT ? 0 : window * e;
+    case LAYER_ACT:
+        return p == PASS_BWD_WEIGHT ? 0 : e;
+    case LAYER_ADD:     /* the add; backward sums the two gradients at the fork */
+        return p == PASS_BWD_WEIGHT ? 0 : e;
+    case LAYER_SOFTMAX: /* max, exp, sum, divide; backward dot, subtract, multiply */
+        return p == PASS_FWD ? 4 * e : p == PASS_BWD_DATA ? 3 * e : 0;
+    default:
+        return 0;
+    }
+}
+
+static int parse_layer(parse_state *ps, char **tok, int n)
+{
+    model *m = ps->m;
+    int kind = text_lookup(kind_names, tok[0]);
+    if (kind < 0) {
+        char kinds[128];
+        word_list(kind_names, kinds, sizeof kinds);
+        return fail(ps, "kind", "unknown layer kind '%s' (one of %s, or model, description, "
+                    "input)", tok[0], kinds);
+    }
+    if (n < 2)
+        return fail(ps, "name", "missing: '%s' needs a layer name", tok[0]);
+    if (!valid_name(tok[1]) || strcmp(tok[1], "input") == 0)
+        return fail(ps, "name", "'%s' is not a valid layer name (letters, digits, ._-/:[] ; "
+                    "at most %d characters; not 'input')", tok[1], MODEL_NAME_MAX - 1);
+    int dup = model_find_layer(m, tok[1]);
+    if (dup >= 0)
+        return fail(ps, "name", "duplicate layer name '%s' (first on line %ld)", tok[1],
+                    m->layers[dup].src_line);
+    layer_line ll;
+    memset(&ll, 0, sizeof ll);
+    int rc = parse_keys(ps, (layer_kind)kind, tok + 2, n - 2, &ll);
+    if (rc)
+        return rc;
+    const kind_spec *ks = &kind_specs[kind];
+    shape_ctx c;
+    memset(&c, 0, sizeof c);
+    c.ps = ps;
+    c.ll = &ll;
+    c.in2.src = -2;
+
+    /* inputs */
+    if (has(&ll, KEY_INPUT)) {
+        if (has(&ll, KEY_FROM) && !ks->two_inputs)
+            return fail(ps, "input", "give either input= or from=, not both");
+        tensor_shape s;
+        if (!parse_shape(ll.word[KEY_INPUT], &s))
+            return fail(ps, "input", "'%s' is not CxHxW with each part in 1..%u",
+                        ll.word[KEY_INPUT], UINT32_MAX);
+        c.in = (layer_input){.src = -1, .shape = s, .name = "input="};
+        if (!shape_elems(s, &c.in.elems))
+            return fail(ps, "input", "element count overflows 64 bits");
+    } else if (has(&ll, KEY_FROM) && !ks->two_inputs) {
+        rc = resolve_from(ps, ll.word[KEY_FROM], &c.in);
+    } else {
+        rc = previous_input(ps, &c.in);
+    }
+    if (rc == BS_OK && ks->two_inputs)
+        rc = resolve_from(ps, ll.word[KEY_FROM], &c.in2);
+    if (rc)
+        return rc;
+
+    model_layer *l = add_layer_slot(ps);
+    if (!l)
+        return BS_EINTERNAL;
+    c.l = l;
+    snprintf(l->name, sizeof l->name, "%s", tok[1]);
+    l->kind = (layer_kind)kind;
+    l->src_line = ps->line;
+    l->src = c.in.src;
+    l->src2 = c.in2.src;
+    l->in = c.in.shape;
+    l->in_elems = c.in.elems;
+    if (ks->ops) {
+        const char *op = has(&ll, KEY_OP) ? ll.word[KEY_OP] : ks->default_op;
+        if (text_lookup(ks->ops, op) < 0) {
+            char ops[128];
+            word_list(ks->ops, ops, sizeof ops);
+            return fail(ps, "op", "'%s' is not one of %s", op, ops);
+        }
+        snprintf(l->op, sizeof l->op, "%s", op);
+    }
+    if (has(&ll, KEY_SHORTCUT)) {
+        if (text_lookup(shortcut_ops, ll.word[KEY_SHORTCUT]) < 0)
+            return fail(ps, "shortcut", "'%s' is not one of none|A", ll.word[KEY_SHORTCUT]);
+        snprintf(l->op, sizeof l->op, "%s", ll.word[KEY_SHORTCUT]);
+    }
+    if ((rc = ks->shape(&c)))
+        return rc;
+    if (!shape_elems(l->out, &l->out_elems))
+        return fail(ps, "out", "output element count overflows 64 bits");
+
+    /* gradients (see the top of the file) */
+    l->skip_bwd_data = !c.in.needs_grad && (c.in2.src == -2 || !c.in2.needs_grad);
+    if (l->kind == LAYER_MATMUL) {
+        l->skip_bwd_data = !c.in.needs_grad;
+        l->skip_bwd_weight = !c.in2.needs_grad;
+    }
+    l->first_mac = model_layer_is_mac(l) && l->skip_bwd_data;
+    ps->needs_grad[m->n_layers] = l->params > 0 || c.in.needs_grad ||
+                                  (c.in2.src != -2 && c.in2.needs_grad);
+
+    /* per-sample totals must fit, so batch products need only one check later */
+    uint64_t w = (uint64_t)l->conv.kh * l->conv.kw;
+    if (l->out_elems > UINT64_MAX / 4 || (w && l->out_elems > UINT64_MAX / 4 / w))
+        return fail(ps, "out", "elementwise op count overflows 64 bits");
+    l->fwd_elem_ops = elem_ops_per_sample(l, PASS_FWD);
+    if (!checked_add(ps->total_madds, l->fwd_madds, &ps->total_madds) ||
+        !checked_add(ps->total_params, l->params, &ps->total_params))
+        return fail(ps, "out", "network total overflows 64 bits");
+    m->n_layers++;
+    return BS_OK;
+}
+
+static int parse_directive(parse_state *ps, char **tok, int n, char *rest)
+{
+    model *m = ps->m;
+    if (strcmp(tok[0], "model") == 0) {
+        if (n != 2 || !valid_name(tok[1]))
+            return fail(ps, "model", "expected 'model NAME' (letters, digits, ._-)");
+        snprintf(m->name, sizeof m->name, "%s", tok[1]);
+        return BS_OK;
+    }
+    if (strcmp(tok[0], "description") == 0) {
+        size_t k = strlen(rest);
+        if (k >= sizeof m->description)
+            k = sizeof m->description - 1;
+        memcpy(m->description, rest, k);
+        m->description[k] = '\0';
+        return BS_OK;
+    }
+    /* input C H W */
+    if (ps->have_input)
+        return fail(ps, "input", "given twice");
+    if (m->n_layers > 0)
+        return fail(ps, "input", "must come before the first layer");
+    if (n != 4)
+        return fail(ps, "input", "expected 'input C H W'");
+    static const char *const dims[] = {"C", "H", "W"};
+    uint64_t v[3];
+    for (int i = 0; i < 3; i++)
+        if (!text_parse_u64(tok[i + 1], 1, UINT32_MAX, &v[i]))
+            return fail(ps, "input", "%s '%s' is not a whole number in 1..%u", dims[i],
+                        tok[i + 1], UINT32_MAX);
+    m->input = (tensor_shape){(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2]};
+    uint64_t elems;
+    if (!shape_elems(m->input, &elems))
+        return fail(ps, "input", "element count overflows 64 bits");
+    ps->have_input = true;
+    return BS_OK;
+}
+
+static void set_stem(model *m, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strcspn(base, ".");
+    if (n >= sizeof m->name)
+        n = sizeof m->name - 1;
+    memcpy(m->name, base, n);
+    m->name[n] = '\0';
+    snprintf(m->source, sizeof m->source, "%s", path);
+}
+
+int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e)
+{
+    memset(m, 0, sizeof *m);
+    set_stem(m, path);
+    parse_state ps = {.m = m, .path = path, .e = e};
+    text_reader r;
+    text_open_buffer(&r, path, buf, len);
+    char *line;
+    int rc;
+    while ((rc = text_next_line(&r, &line, e)) == 1) {
+        ps.line = r.line_no;
+        char rest[TEXT_LINE_MAX];
+        const char *after = line + strcspn(line, " \t");
+        after += strspn(after, " \t");
+        snprintf(rest, sizeof rest, "%s", after);
+        char *tok[TEXT_TOKENS_MAX];
+        int n = text_split(line, tok, TEXT_TOKENS_MAX);
+        if (n < 0) {
+            rc = fail(&ps, NULL, "more than %d words on one line", TEXT_TOKENS_MAX);
+            break;
+        }
+        static const char *const directives[] = {"model", "description", "input", NULL};
+        rc = text_lookup(directives, tok[0]) >= 0 ? parse_directive(&ps, tok, n, rest)
+                                                  : parse_layer(&ps, tok, n);
+        if (rc)
+            break;
+    }
+    if (rc == 0 && m->n_layers == 0)
+        rc = err_at(e, path, 0, NULL, "no layers");
+    free(ps.needs_grad);
+    if (rc) {
+        model_free(m);
+        return rc;
+    }
+    return BS_OK;
+}
+
+void model_free(model *m)
+{
+    free(m->layers);
+    m->layers = NULL;
+    m->n_layers = 0;
+}
+
+int model_find_layer(const model *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        if (strcmp(m->layers[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool model_pass_madds(const model_layer *l, train_pass p, uint64_t batch, uint64_t *out)
+{
+    bool counted = model_layer_is_mac(l) &&
+                   (p == PASS_FWD || (p == PASS_BWD_DATA && !l->skip_bwd_data) ||
+                    (p == PASS_BWD_WEIGHT && !l->skip_bwd_weight));
+    /* a matmul of two activations whose right input needs no gradient has no BWD_WEIGHT;
+     * conv and linear always produce WG */
+    if (!counted) {
+        *out = 0;
+        return true;
+    }
+    return checked_mul(batch, l->fwd_madds, out);
+}
+
+bool model_pass_elem_ops(const model_layer *l, train_pass p, uint64_t batch, uint64_t *out)
+{
+    if (p == PASS_UPDATE) {
+        *out = l->params;
+        return true;
+    }
+    if (p == PASS_BWD_DATA && l->skip_bwd_data) {
+        *out = 0;
+        return true;
+    }
+    return checked_mul(batch, elem_ops_per_sample(l, p), out);
+}
+
+uint64_t model_fwd_madds(const model *m)
+{
+    uint64_t s = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        s += m->layers[i].fwd_madds;    /* proven to fit at load time */
+    return s;
+}
+
+uint64_t model_params(const model *m)
+{
+    uint64_t s = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        s += m->layers[i].params;
+    return s;
+}
+
+/* ---- loading and the zoo --------------------------------------------------------------- */
+
+const char *model_zoo_dir(void)
+{
+    static char dir[PATH_MAX];
+    const char *env = getenv("BITSIM_MODELS");
+    if (env && *env) {
+        snprintf(dir, sizeof dir, "%s", env);
+        return dir;
+    }
+    return paths_data_dir("models", dir, sizeof dir) ? dir : dir;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int load_file(model *m, const char *path, bs_error *e)
+{
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    rc = ends_with(path, ".csv") ? model_parse_scalesim(m, path, r.buf, r.len, e)
+                                 : model_parse_buffer(m, path, r.buf, r.len, e);
+    text_close(&r);
+    if (rc == BS_OK)
+        snprintf(m->source, sizeof m->source, "%s", path);
+    return rc;
+}
+
+int model_load(model *m, const char *name_or_path, bs_error *e)
+{
+    memset(m, 0, sizeof *m);
+    bool is_path = strchr(name_or_path, '/') || ends_with(name_or_path, ".model") ||
+                   ends_with(name_or_path, ".csv");
+    if (is_path)
+        return load_file(m, name_or_path, e);
+    if (!valid_name(name_or_path))
+        return err_set(e, BS_EINPUT, "'%s' is not a zoo model name", name_or_path);
+    char path[PATH_MAX + 80];
+    snprintf(path, sizeof path, "%s/%s.model", model_zoo_dir(), name_or_path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_set(e, BS_EINPUT, "no model '%s' in the zoo (%s); see bitsim model list",
+                       name_or_path, model_zoo_dir());
+    fclose(f);
+    return load_file(m, path, e);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int model_zoo_list(void (*fn)(const char *name, const char *desc, void *ctx), void *ctx,
+                   bs_error *e)
+{
+    const char *dir = model_zoo_dir();
+    DIR *d = opendir(dir);
+    if (!d) {
+        err_set(e, BS_EINPUT, "%s: cannot open the model zoo", dir);
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!ends_with(de->d_name, ".model") || de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **bigger = realloc(names, cap * sizeof *bigger);
+            if (!bigger) {
+                rc = -1;
+                break;
+            }
+            names = bigger;
+        }
+        names[n] = strdup(de->d_name);
+        if (!names[n]) {
+            rc = -1;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc < 0) {
+        err_set(e, BS_EINTERNAL, "out of memory listing %s", dir);
+    } else {
+        qsort(names, n, sizeof *names, compare_names);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            char path[PATH_MAX + 300];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            model m;
+            if (load_file(&m, path, e)) {
+                rc = -1;
+                break;
+            }
+            char name[300];
+            snprintf(name, sizeof name, "%s", names[i]);
+            name[strlen(name) - strlen(".model")] = '\0';
+            fn(name, m.description, ctx);
+            model_free(&m);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc < 0 ? -1 : (int)n;
+}
+
+/* ---- SCALE-Sim topology import --------------------------------------------------------- */
+
+int model_parse_scalesim(model *m, const char *path, const char *buf, size_t len, bs_error *e)
+{
+    (void)buf;
+    (void)len;
+    memset(m, 0, sizeof *m);
+    return err_at(e, path, 0, NULL, "SCALE-Sim import not implemented yet");
+}
