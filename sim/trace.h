@@ -1,0 +1,155 @@
+/* trace.h — what a quantized-training run decided, as piecewise-constant segments per layer.
+ *
+ * A trace (traces/FORMAT.md) names a model and the run's shape (batch, iterations per epoch,
+ * epochs), then lists only CHANGES: "from iteration i on, these layers use W=fx8.4 A=int6 ...".
+ * The reader turns the records into, for every layer of the model, an array of segments that
+ * covers [0, total_iters) without gaps, each segment a maximal run of iterations with one
+ * decision (adjacent segments of a layer always differ). Memory is O(layers x changes), never
+ * O(iterations): replay walks segments (cost = length x cost of one iteration).
+ * Layers and iterations not mentioned keep the default decision: every tensor fp32, density 1,
+ * no split storage. Scheme overhead work (AdaPT's checks, MuPPET's gradient-diversity metric)
+ * is kept as overhead records. The writer writes the canonical text: trace_write of a trace
+ * read from trace_write's output gives identical bytes.
+ * Building a trace in code (the scheme generators): trace_begin, trace_set..., trace_add_overhead,
+ * trace_finish, then trace_write.
+ */
+#ifndef BITSIM_TRACE_H
+#define BITSIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "model.h"
+#include "numfmt.h"
+
+#define TRACE_VERSION 1
+
+typedef enum tensor_class {
+    TENSOR_W,   /* weights as used by the MAC passes */
+    TENSOR_A,   /* activations (the layer's input) */
+    TENSOR_G,   /* activation gradients / errors */
+    TENSOR_WG,  /* weight gradients */
+    TENSOR_U,   /* update / master weights */
+    TENSOR_COUNT
+} tensor_class;
+
+/* Densities (non-zero fraction, 0..1) exist for W, A, G: index with TENSOR_W/A/G. */
+#define TRACE_DENSITY_COUNT 3
+
+/* Split storage of a stored tensor (SmaQ, Shoghi et al. 2021, Eq. 4): a per-tensor header of
+ * header_bits (SmaQ: mean and std as two fp32 = 64), inliers (within +-1 sigma of the mean) at
+ * inlier_bits, outliers at outlier_bits, inlier_frac of the elements being inliers. Storage
+ * bits of a tensor of N elements = header_bits + N*(inlier_frac*inlier_bits +
+ * (1-inlier_frac)*outlier_bits). inlier_bits == 0 means "no split": stored in its fmt. */
+typedef struct trace_storage {
+    uint8_t inlier_bits, outlier_bits;  /* 1..32 each when split */
+    uint16_t header_bits;
+    double inlier_frac;                 /* 0..1 */
+} trace_storage;
+
+typedef struct trace_decision {
+    num_format fmt[TENSOR_COUNT];
+    double density[TRACE_DENSITY_COUNT];    /* W, A, G */
+    trace_storage store[TENSOR_COUNT];      /* additive extension: SmaQ-style storage */
+} trace_decision;
+
+typedef struct trace_segment {
+    uint64_t first, end;    /* iterations [first, end) */
+    trace_decision d;
+} trace_segment;
+
+/* Scheme overhead: `ops` operations of `bits`-bit operands at EVERY iteration of [first, end)
+ * (a one-off check is a range of one iteration), labelled e.g. "kl", "gd". */
+#define TRACE_LABEL_MAX 32
+typedef struct trace_overhead {
+    uint64_t first, end;
+    uint64_t ops;           /* per iteration in the range */
+    uint8_t bits;           /* 1..32 */
+    char label[TRACE_LABEL_MAX];
+} trace_overhead;
+
+typedef struct trace_layer_segs {
+    trace_segment *segs;
+    size_t n, cap;
+} trace_layer_segs;
+
+#define TRACE_REF_MAX 256
+#define TRACE_SCHEME_MAX 32
+#define TRACE_PARAMS_MAX 1024
+#define TRACE_PROVENANCE_MAX 1024
+
+typedef struct trace {
+    int version;                            /* TRACE_VERSION */
+    char model_ref[TRACE_REF_MAX];          /* as written: zoo name or file path */
+    uint64_t batch, iters_per_epoch, epochs;
+    uint64_t total_iters;                   /* iters_per_epoch * epochs (checked) */
+    char scheme[TRACE_SCHEME_MAX];
+    char params[TRACE_PARAMS_MAX];          /* "k=v k=v" (canonical: single spaces), may be "" */
+    char provenance[TRACE_PROVENANCE_MAX];  /* free text, may be "" */
+    model model;                            /* the loaded model, owned */
+    trace_layer_segs *layers;               /* model.n_layers entries */
+    trace_overhead *overheads;              /* sorted by (first, end, label, ops, bits) */
+    size_t n_overheads, cap_overheads;
+    bool finished;                          /* segments closed at total_iters */
+} trace;
+
+/* A change of some fields of a decision, as one record states it. mask bits: */
+#define TRACE_CH_FMT(c) (1u << (c))                         /* c: tensor_class */
+#define TRACE_CH_DENSITY(i) (1u << (TENSOR_COUNT + (i)))    /* i: 0..2 (W, A, G) */
+#define TRACE_CH_STORE(c) (1u << (TENSOR_COUNT + TRACE_DENSITY_COUNT + (c)))
+#define TRACE_CH_ALL ((1u << (2 * TENSOR_COUNT + TRACE_DENSITY_COUNT)) - 1)
+typedef struct trace_change {
+    uint32_t mask;
+    trace_decision d;   /* only the masked fields are used */
+} trace_change;
+
+/* The default decision: all fp32, densities 1, no split storage. */
+trace_decision trace_default_decision(void);
+bool trace_decision_equal(const trace_decision *a, const trace_decision *b);
+
+/* Readers. path names the input in messages ("FILE:LINE: FIELD: ..."). The model reference is
+ * loaded with model_load (a relative file path is tried next to the trace file first). All
+ * errors are BS_EINPUT except out of memory (BS_EINTERNAL). On error t is left freed. */
+int trace_read_file(trace *t, const char *path, bs_error *e);
+int trace_read_buffer(trace *t, const char *path, const char *buf, size_t len, bs_error *e);
+/* As trace_read_buffer but validating against an already loaded model (copied) instead of
+ * loading the trace's model reference (tests, fuzzers, callers that hold the model). */
+int trace_read_buffer_model(trace *t, const char *path, const char *buf, size_t len,
+                            const model *m, bs_error *e);
+
+/* Writes the canonical text. Requires a finished trace. */
+int trace_write(const trace *t, FILE *out, bs_error *e);
+/* Canonical text into a malloc'd NUL-terminated buffer (*len without the NUL). */
+int trace_write_buffer(const trace *t, char **buf, size_t *len, bs_error *e);
+void trace_free(trace *t);
+
+/* Segments of layer i (0 <= i < model.n_layers); NULL/0 when out of range. */
+const trace_segment *trace_layer_segments(const trace *t, uint32_t layer, size_t *n);
+/* The segment of layer i holding iteration it (binary search), or NULL. */
+const trace_segment *trace_segment_at(const trace *t, uint32_t layer, uint64_t it);
+/* Total segments over all layers. */
+size_t trace_segment_count(const trace *t);
+
+/* Building (generators). trace_begin takes a copy of m (or loads model_ref when m is NULL)
+ * and validates the header values; params and provenance may be NULL. */
+int trace_begin(trace *t, const char *model_ref, const model *m, uint64_t batch,
+                uint64_t iters_per_epoch, uint64_t epochs, const char *scheme,
+                const char *params, const char *provenance, bs_error *e);
+/* From iteration `it` on, layer `layer` changes the masked fields. Iterations must not
+ * decrease between calls (any layer); it < total_iters. */
+int trace_set(trace *t, uint64_t it, uint32_t layer, const trace_change *c, bs_error *e);
+/* trace_set on every layer for which pick(layer, ctx) is true (pick NULL: all layers). */
+int trace_set_where(trace *t, uint64_t it, bool (*pick)(const model_layer *, void *), void *ctx,
+                    const trace_change *c, bs_error *e);
+int trace_add_overhead(trace *t, uint64_t first, uint64_t end, uint64_t ops, unsigned bits,
+                       const char *label, bs_error *e);
+/* Closes every layer's last segment at total_iters and sorts the overheads. */
+int trace_finish(trace *t, bs_error *e);
+
+/* Names of the record fields: "W","A","G","WG","U"; "dW","dA","dG"; "sW",...  */
+const char *trace_tensor_name(tensor_class c);
+
+#endif
