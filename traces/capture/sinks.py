@@ -87,29 +87,60 @@ class TraceFileSink(MemorySink):
             f.write(trace_text(self))
 
 
+FIELD_ORDER = ("W", "A", "G", "WG", "dW", "dA", "dG")
+
+
+def record_fields(values):
+    """'W=int8 dA=0.25 ...' in the trace's field order."""
+    out = []
+    for k in FIELD_ORDER:
+        if k in values:
+            v = values[k]
+            out.append("%s=%s" % (k, format_density(v) if k.startswith("d") else v))
+    return " ".join(out)
+
+
+def one_line(text):
+    """Header text on one line, without '#' (which starts a comment in bitsim's files)."""
+    return " ".join(str(text).replace("#", "no.").split())
+
+
 def trace_text(s):
-    """The trace text of a finished sink (traces/FORMAT.md)."""
-    lines = ["# bitsim trace captured by traces/capture (change records only)",
-             "bitsim-trace 1",
+    """The trace text of a finished sink (traces/FORMAT.md): header, then `from` records and
+    `overhead` records in iteration order, then `end`.  Layers of one iteration whose changes
+    are identical share one record (a comma list of names)."""
+    lines = ["bitsim-trace 1",
+             "# captured by traces/capture (change records only)",
              "model %s" % s.model_ref,
              "batch %d" % s.batch,
              "iters_per_epoch %d" % s.iters_per_epoch,
              "epochs %d" % s.epochs,
              "scheme %s" % s.scheme]
     if s.params:
-        lines.append("params %s" % s.params)
+        lines.append("params %s" % one_line(s.params))
     if s.provenance:
-        lines.append("provenance %s" % s.provenance.replace("\n", " "))
-    order = ("W", "A", "G", "WG", "dW", "dA", "dG")
-    for it, layer, values in s.changes:
-        fields = []
-        for k in order:
-            if k in values:
-                v = values[k]
-                fields.append("%s=%s" % (k, format_density(v) if k.startswith("d") else v))
-        lines.append("@%d %s %s" % (it, layer, " ".join(fields)))
-    for first, end, ops, bits, label in s.overheads:
-        lines.append("overhead %d %d ops=%d bits=%d label=%s" % (first, end, ops, bits, label))
+        lines.append("provenance %s" % one_line(s.provenance))
+    # (iteration, kind order, position): changes of an iteration before its overheads.
+    events = []
+    by_iter = {}
+    for pos, (it, layer, values) in enumerate(s.changes):
+        fields = record_fields(values)
+        group = by_iter.setdefault(it, {})
+        if fields not in group:
+            group[fields] = []
+            events.append((it, 0, pos, fields))
+        group[fields].append(layer)
+    for pos, (first, end, ops, bits, label) in enumerate(s.overheads):
+        rng = "%d" % first if end == first + 1 else "%d:%d" % (first, end)
+        events.append((first, 1, pos, "overhead %s ops=%d bits=%d label=%s"
+                       % (rng, ops, bits, label)))
+    events.sort(key=lambda e: e[:3])
+    for it, kind, _, text in events:
+        if kind == 0:
+            lines.append("from %d %s %s" % (it, ",".join(by_iter[it][text]), text))
+        else:
+            lines.append(text)
+    lines.append("end")
     return "\n".join(lines) + "\n"
 
 
