@@ -110,7 +110,7 @@ def import_csv(path, sink, density_step=0.0):
                 d = parse_density(dens, path, line)
             if fmt is None and d is None:
                 raise ImportFailure(path, line, "bits", "row sets neither bits nor density")
-            rows.append((int(it_text), layer, tensor, fmt, d))
+            rows.append((int(it_text), layer, tensor, fmt, d, line))
     if not rows:
         raise ImportFailure(path, 1, "rows", "no data rows")
     rows.sort(key=lambda r: r[0])
@@ -126,11 +126,11 @@ def import_csv(path, sink, density_step=0.0):
     while i < len(rows):
         it = rows[i][0]
         if total is not None and it >= total:
-            raise ImportFailure(path, "-", "iteration", "%d is past the run's %d iterations"
+            raise ImportFailure(path, rows[i][5], "iteration", "%d is past the run's %d iterations"
                                 % (it, total))
         state = {}
         while i < len(rows) and rows[i][0] == it:
-            _, layer, tensor, fmt, d = rows[i]
+            _, layer, tensor, fmt, d, _ = rows[i]
             fm, dm = state.setdefault(layer, ({}, {}))
             if fmt is not None:
                 fm[tensor] = fmt

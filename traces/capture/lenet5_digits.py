@@ -76,7 +76,25 @@ def fmt_of(bits):
     return "fp32" if bits is None else "int%d" % bits
 
 
-def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=sys.stderr):
+class _NoCapture:
+    """Stands in for the hook and sink when measuring training time without capture."""
+    records = iteration = 0
+    measure_seconds = 0.0
+    path = "(not captured)"
+    params = ""
+
+    def set_format(self, *args):
+        pass
+
+    def step(self):
+        self.iteration += 1
+
+    def overhead(self, *args):
+        pass
+
+
+def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=sys.stderr,
+          capture=True):
     torch.manual_seed(seed)
     os.makedirs(out_dir, exist_ok=True)
     xtr, ytr, xte, yte = load_digits(seed)
@@ -89,7 +107,9 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
     sink = sinks.TraceFileSink(os.path.join(out_dir, name + ".trace"), model_ref=model_file,
                                batch=batch, iters_per_epoch=iters_per_epoch, epochs=epochs,
                                scheme=scheme)
-    hook = CaptureHook(model, xtr[:1], sink, every=every)
+    hook = CaptureHook(model, xtr[:1], sink, every=every) if capture else _NoCapture()
+    if not capture:
+        sink = hook
 
     cpt = adaptive = None
     if scheme == "cpt":
@@ -149,10 +169,11 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
     provenance = ("capture lenet5_digits: sklearn digits %d train / %d test, 32x32, SGD, seed %d;"
                   " test accuracy %.4f after %d epochs; densities sampled every %d iterations"
                   % (len(ytr), len(yte), seed, acc, epochs, every))
-    with open(os.path.join(out_dir, model_file), "w") as f:
-        f.write(sinks.model_text(hook, "lenet5-digits", "LeNet-5 on 32x32 digits, captured by "
-                                 "traces/capture/lenet5_digits.py"))
-    hook.close({"provenance": provenance})
+    if capture:
+        with open(os.path.join(out_dir, model_file), "w") as f:
+            f.write(sinks.model_text(hook, "lenet5-digits", "LeNet-5 on 32x32 digits, captured "
+                                     "by traces/capture/lenet5_digits.py"))
+        hook.close({"provenance": provenance})
     return dict(scheme=scheme, accuracy=acc, seconds=seconds, records=hook.records,
                 measure_seconds=hook.measure_seconds, iterations=hook.iteration,
                 trace=sink.path)
@@ -167,11 +188,13 @@ def main(argv=None):
     ap.add_argument("--every", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-capture", action="store_true",
+                    help="train without the hook (to measure the capture overhead)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     for s in args.scheme or ["cpt", "adaptive"]:
         r = train(s, args.out_dir, epochs=args.epochs, batch=args.batch, every=args.every,
-                  seed=args.seed)
+                  seed=args.seed, capture=not args.no_capture)
         print("%(scheme)s: test accuracy %(accuracy).4f, %(iterations)d iterations in "
               "%(seconds).1f s (density measurement %(measure_seconds).2f s), %(records)d change "
               "records -> %(trace)s" % r)

@@ -36,7 +36,8 @@ class ChangeFilter:
             if d is None:
                 continue
             d, key = round(d, 4), "d" + t
-            if key not in last or abs(d - last[key]) >= self.density_step - 1e-12:
+            if key not in last or (d != last[key] and
+                                   abs(d - last[key]) >= self.density_step - 1e-12):
                 out[key] = d
         last.update(out)
         return out
