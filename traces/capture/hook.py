@@ -11,7 +11,8 @@ iteration is over (`step()`).  In between it learns two things per MAC layer (co
 Why it is cheap: densities are measured only on sampled iterations (every `every`-th, starting
 with iteration 0); between samples the last measurement holds, exactly like the trace's
 piecewise-constant semantics ("from iteration i on ...").  A measurement costs one
-count_nonzero per tensor; non-sampled iterations pay one integer comparison per hooked call.
+count_nonzero per tensor, and the module hooks are attached only for sampled iterations, so the
+others run the model untouched.
 
 Why the trace is small: a change record is emitted for a layer only when one of its values
 changed since the last record -- formats exactly, densities by at least `density_step`
@@ -115,10 +116,7 @@ class CaptureHook:
         self.records = 0
         self.measure_seconds = 0.0
         self._handles = []
-        for info in self.mac_layers:
-            self._handles.append(info.module.register_forward_hook(self._forward_hook(info)))
-            self._handles.append(
-                info.module.register_full_backward_hook(self._backward_hook(info)))
+        self._attach()
         self.sink.begin([l.name for l in self.mac_layers])
 
     # ---- shapes ------------------------------------------------------------------------------
@@ -158,6 +156,21 @@ class CaptureHook:
         return seen
 
     # ---- measurement -------------------------------------------------------------------------
+    # The hooks are attached only for sampled iterations: a registered full-backward hook makes
+    # PyTorch wrap every call of the module, which costs even when the hook returns at once.
+    def _attach(self):
+        if self._handles:
+            return
+        for info in self.mac_layers:
+            self._handles.append(info.module.register_forward_hook(self._forward_hook(info)))
+            self._handles.append(
+                info.module.register_full_backward_hook(self._backward_hook(info)))
+
+    def _detach(self):
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
     def sampling(self):
         return self.iteration % self.every == 0
 
@@ -217,11 +230,13 @@ class CaptureHook:
                 self.sink.change(self.iteration, info.name, values)
                 self.records += 1
         self.iteration += 1
+        if self.sampling():
+            self._attach()
+        else:
+            self._detach()
 
     def close(self, provenance=None):
         """Finishes the trace: `provenance` (e.g. accuracy reached) joins the header."""
-        for h in self._handles:
-            h.remove()
-        self._handles = []
+        self._detach()
         self.header.update(provenance or {})
         self.sink.end(self.iteration, self.header)

@@ -59,8 +59,10 @@ class HookDensities(unittest.TestCase):
 
     def test_densities_are_sampled_every_k_iterations(self):
         run_iteration(self.model, self.hook, X)         # 0: sampled
+        self.assertEqual(len(self.model.fc1._forward_hooks), 0)   # detached for iteration 1
         run_iteration(self.model, self.hook, DENSE_X)   # 1: not sampled, no record
         self.assertEqual(len(self.sink.changes), 2)
+        self.assertEqual(len(self.model.fc1._forward_hooks), 1)   # attached for iteration 2
         run_iteration(self.model, self.hook, DENSE_X)   # 2: sampled
         # dense input: fc1 A = 1; h = [[3, 1, 0], [3, 1, 0]] -> 4 of 6 for fc2's A
         self.assertEqual(self.sink.changes[2:], [(2, "fc1", {"dA": 1.0}),
