@@ -34,17 +34,6 @@ static const subcommand commands[] = {
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-int cmd_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return 0;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,

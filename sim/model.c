@@ -123,6 +123,8 @@ typedef struct parse_state {
     bs_error *e;
     uint32_t cap;
     bool have_input;        /* an `input C H W` line was seen */
+    bool input_grad;        /* `input C H W grad=1`: the model is a slice of a deeper net */
+    bool fresh_input_grad;  /* input= shapes need a gradient (SCALE-Sim rows after the first) */
     bool *needs_grad;       /* per layer: its output needs a gradient */
     uint64_t total_madds, total_params;
 } parse_state;
@@ -191,7 +193,7 @@ static int name_input(parse_state *ps, int32_t src, layer_input *in)
     in->src = src;
     if (src < 0) {
         in->shape = m->input;
-        in->needs_grad = false;
+        in->needs_grad = ps->input_grad;
         in->name = "input";
     } else {
         in->shape = m->layers[src].out;
@@ -586,9 +588,11 @@ static uint64_t elem_ops_per_sample(const model_layer *l, train_pass p)
     }
 }
 
+static int build_layer(parse_state *ps, layer_kind kind, const char *name,
+                       const layer_line *ll_in);
+
 static int parse_layer(parse_state *ps, char **tok, int n)
 {
-    model *m = ps->m;
     int kind = text_lookup(kind_names, tok[0]);
     if (kind < 0) {
         char kinds[128];
@@ -601,15 +605,22 @@ static int parse_layer(parse_state *ps, char **tok, int n)
     if (!valid_name(tok[1]) || strcmp(tok[1], "input") == 0)
         return fail(ps, "name", "'%s' is not a valid layer name (letters, digits, ._-/:[] ; "
                     "at most %d characters; not 'input')", tok[1], MODEL_NAME_MAX - 1);
-    int dup = model_find_layer(m, tok[1]);
-    if (dup >= 0)
-        return fail(ps, "name", "duplicate layer name '%s' (first on line %ld)", tok[1],
-                    m->layers[dup].src_line);
     layer_line ll;
     memset(&ll, 0, sizeof ll);
     int rc = parse_keys(ps, (layer_kind)kind, tok + 2, n - 2, &ll);
-    if (rc)
-        return rc;
+    return rc ? rc : build_layer(ps, (layer_kind)kind, tok[1], &ll);
+}
+
+/* Appends one checked layer: inputs, shape rule, gradients, totals. */
+static int build_layer(parse_state *ps, layer_kind kind, const char *name, const layer_line *ll_in)
+{
+    model *m = ps->m;
+    int rc = BS_OK;
+    int dup = model_find_layer(m, name);
+    if (dup >= 0)
+        return fail(ps, "name", "duplicate layer name '%s' (first on line %ld)", name,
+                    m->layers[dup].src_line);
+    layer_line ll = *ll_in;
     const kind_spec *ks = &kind_specs[kind];
     shape_ctx c;
     memset(&c, 0, sizeof c);
@@ -625,7 +636,8 @@ static int parse_layer(parse_state *ps, char **tok, int n)
         if (!parse_shape(ll.word[KEY_INPUT], &s))
             return fail(ps, "input", "'%s' is not CxHxW with each part in 1..%u",
                         ll.word[KEY_INPUT], UINT32_MAX);
-        c.in = (layer_input){.src = -1, .shape = s, .name = "input="};
+        c.in = (layer_input){.src = -1, .shape = s, .name = "input=",
+                             .needs_grad = ps->fresh_input_grad};
         if (!shape_elems(s, &c.in.elems))
             return fail(ps, "input", "element count overflows 64 bits");
     } else if (has(&ll, KEY_FROM) && !ks->two_inputs) {
@@ -642,7 +654,7 @@ static int parse_layer(parse_state *ps, char **tok, int n)
     if (!l)
         return BS_EINTERNAL;
     c.l = l;
-    snprintf(l->name, sizeof l->name, "%s", tok[1]);
+    snprintf(l->name, sizeof l->name, "%s", name);
     l->kind = (layer_kind)kind;
     l->src_line = ps->line;
     l->src = c.in.src;
@@ -712,8 +724,17 @@ static int parse_directive(parse_state *ps, char **tok, int n, char *rest)
         return fail(ps, "input", "given twice");
     if (m->n_layers > 0)
         return fail(ps, "input", "must come before the first layer");
-    if (n != 4)
-        return fail(ps, "input", "expected 'input C H W'");
+    if (n == 5) {
+        char *key, *value;
+        uint64_t g;
+        if (!text_key_value(tok[4], &key, &value) || strcmp(key, "grad") != 0)
+            return fail(ps, "input", "expected 'input C H W [grad=0|1]'");
+        if (!text_parse_u64(value, 0, 1, &g))
+            return fail(ps, "grad", "'%s' is not 0 or 1", value);
+        ps->input_grad = g != 0;
+    } else if (n != 4) {
+        return fail(ps, "input", "expected 'input C H W [grad=0|1]'");
+    }
     static const char *const dims[] = {"C", "H", "W"};
     uint64_t v[3];
     for (int i = 0; i < 3; i++)
@@ -952,10 +973,165 @@ int model_zoo_list(void (*fn)(const char *name, const char *desc, void *ctx), vo
 
 /* ---- SCALE-Sim topology import --------------------------------------------------------- */
 
+/* SCALE-Sim (Samajdar et al., ISPASS 2020; scalesim-project/scale-sim-v2,
+ * scalesim/topology_utils.py) reads one header line and then one row per layer, each row
+ * ending in a comma. Conv form: name, IFMAP height, IFMAP width, filter height, filter width,
+ * channels, filters, stride [, stride width]; the IFMAP already includes any padding, so the
+ * output is ceil((ifmap - filter) / stride) + 1 (rounded up, so a last partial window
+ * counts; the importer adds the smallest symmetric padding that gives the same count) and MACs = out_h*out_w*fh*fw*channels*filters.
+ * Rows whose name contains "DP" are depthwise: SCALE-Sim runs one single-channel conv per
+ * channel, which is a grouped conv with groups = channels here (same MACs). GEMM form (header
+ * "Layer Name, M, N, K", `-i gemm`): SCALE-Sim turns it into ifmap M x K, filter 1 x K, one
+ * channel, N filters, i.e. M*N*K MACs — a linear layer with rows = M, in = K, out = N.
+ * Rows do not chain (SCALE-Sim lists MAC layers only, without pooling), so each row gets its
+ * own input; the first row is taken as the network's first layer (no BWD_DATA), later rows
+ * as inner layers. Names are trimmed and blanks or other characters not allowed in layer
+ * names become '_'. */
+
+static const char *const scalesim_conv_cols[] = {"IFMAP Height", "IFMAP Width",
+                                                 "Filter Height", "Filter Width", "Channels",
+                                                 "Num Filter", "Strides", "Stride Width"};
+static const char *const scalesim_gemm_cols[] = {"M", "N", "K"};
+
+/* Splits a CSV row at commas (no quoting in SCALE-Sim files), trims each field, and drops
+ * the empty field after the customary trailing comma. Returns the field count or -1. */
+static int csv_fields(char *s, char **f, int max)
+{
+    int n = 0;
+    for (;;) {
+        if (n == max)
+            return -1;
+        char *comma = strchr(s, ',');
+        if (comma)
+            *comma = '\0';
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t k = strlen(s);
+        while (k > 0 && isspace((unsigned char)s[k - 1]))
+            s[--k] = '\0';
+        f[n++] = s;
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    if (n > 1 && f[n - 1][0] == '\0')
+        n--;
+    return n;
+}
+
+static void scalesim_name(const char *raw, char *out, size_t n)
+{
+    snprintf(out, n, "%s", raw);
+    for (char *p = out; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("._-/:[]", *p))
+            *p = '_';
+}
+
+static int scalesim_row(parse_state *ps, char **f, int n, bool gemm)
+{
+    int want_min = gemm ? 4 : 8, want_max = gemm ? 4 : 9;
+    if (n < want_min || n > want_max)
+        return fail(ps, NULL, "expected %d%s fields (name and %s), got %d", want_min,
+                    gemm ? "" : " or 9", gemm ? "M, N, K" : "the conv columns", n);
+    if (f[0][0] == '\0')
+        return fail(ps, "Layer name", "empty");
+    char name[MODEL_NAME_MAX];
+    if (strlen(f[0]) >= sizeof name)
+        return fail(ps, "Layer name", "longer than %d characters", MODEL_NAME_MAX - 1);
+    scalesim_name(f[0], name, sizeof name);
+    uint64_t v[8];
+    for (int i = 1; i < n; i++) {
+        const char *col = gemm ? scalesim_gemm_cols[i - 1] : scalesim_conv_cols[i - 1];
+        if (!text_parse_u64(f[i], 1, UINT32_MAX, &v[i - 1]))
+            return fail(ps, col, "'%s' is not a whole number in 1..%u", f[i], UINT32_MAX);
+    }
+    layer_line ll;
+    memset(&ll, 0, sizeof ll);
+    char shape[96];
+    if (gemm) {
+        snprintf(shape, sizeof shape, "1x%" PRIu64 "x%" PRIu64, v[0], v[2]);
+        ll.num[KEY_ROWS] = v[0];
+        ll.num[KEY_OUT] = v[1];
+        ll.num[KEY_IN] = v[2];
+        ll.num[KEY_BIAS] = 0;
+        ll.given = BIT(KEY_ROWS) | BIT(KEY_OUT) | BIT(KEY_IN) | BIT(KEY_BIAS) | BIT(KEY_INPUT);
+        ll.word[KEY_INPUT] = shape;
+        return build_layer(ps, LAYER_LINEAR, name, &ll);
+    }
+    if (v[2] > v[0] || v[3] > v[1])
+        return fail(ps, v[2] > v[0] ? "Filter Height" : "Filter Width",
+                    "filter %" PRIu64 "x%" PRIu64 " larger than the IFMAP %" PRIu64 "x%" PRIu64,
+                    v[2], v[3], v[0], v[1]);
+    bool depthwise = strstr(f[0], "DP") != NULL;
+    uint64_t out_c;
+    if (depthwise && !checked_mul(v[4], v[5], &out_c))
+        return fail(ps, "Num Filter", "channels x filters overflows");
+    if (depthwise && out_c > UINT32_MAX)
+        return fail(ps, "Num Filter", "channels x filters too large");
+    snprintf(shape, sizeof shape, "%" PRIu64 "x%" PRIu64 "x%" PRIu64, v[4], v[0], v[1]);
+    ll.word[KEY_INPUT] = shape;
+    ll.num[KEY_KH] = v[2];
+    ll.num[KEY_KW] = v[3];
+    ll.num[KEY_OUT] = depthwise ? out_c : v[5];
+    ll.num[KEY_GROUPS] = depthwise ? v[4] : 1;
+    ll.num[KEY_STRIDE_H] = v[6];
+    ll.num[KEY_STRIDE_W] = n == 9 ? v[7] : v[6];
+    /* SCALE-Sim rounds the output up, ceil((ifmap - filter) / stride) + 1; the smallest
+     * symmetric padding that gives the same count reproduces its MACs exactly */
+    for (int d = 0; d < 2; d++) {
+        uint64_t span = v[d] - v[2 + d], s = ll.num[d ? KEY_STRIDE_W : KEY_STRIDE_H];
+        uint64_t deficit = ceil_div_u64(span, s) * s - span;
+        ll.num[d ? KEY_PAD_W : KEY_PAD_H] = (deficit + 1) / 2;
+    }
+    ll.num[KEY_BIAS] = 0;
+    ll.given = BIT(KEY_INPUT) | BIT(KEY_KH) | BIT(KEY_KW) | BIT(KEY_OUT) | BIT(KEY_GROUPS) |
+               BIT(KEY_STRIDE_H) | BIT(KEY_STRIDE_W) | BIT(KEY_BIAS) |
+               BIT(KEY_PAD_H) | BIT(KEY_PAD_W);
+    return build_layer(ps, LAYER_CONV, name, &ll);
+}
+
 int model_parse_scalesim(model *m, const char *path, const char *buf, size_t len, bs_error *e)
 {
-    (void)buf;
-    (void)len;
     memset(m, 0, sizeof *m);
-    return err_at(e, path, 0, NULL, "SCALE-Sim import not implemented yet");
+    set_stem(m, path);
+    snprintf(m->description, sizeof m->description, "SCALE-Sim topology %s", path);
+    parse_state ps = {.m = m, .path = path, .e = e};
+    text_reader r;
+    text_open_buffer(&r, path, buf, len);
+    char *line;
+    int rc;
+    bool header = true, gemm = false;
+    while ((rc = text_next_line(&r, &line, e)) == 1) {
+        ps.line = r.line_no;
+        char *f[TEXT_TOKENS_MAX];
+        int n = csv_fields(line, f, TEXT_TOKENS_MAX);
+        if (n < 0) {
+            rc = fail(&ps, NULL, "more than %d fields", TEXT_TOKENS_MAX);
+            break;
+        }
+        if (header) {
+            /* the header names the form; SCALE-Sim itself only skips it */
+            gemm = n >= 2 && strcasecmp(f[1], "M") == 0;
+            if (!gemm && (n < 2 || strncasecmp(f[1], "IFMAP Height", 12) != 0)) {
+                rc = fail(&ps, "header", "expected 'Layer name, IFMAP Height, ...' (conv) or "
+                          "'Layer Name, M, N, K' (GEMM)");
+                break;
+            }
+            header = false;
+            continue;
+        }
+        ps.fresh_input_grad = m->n_layers > 0;
+        if ((rc = scalesim_row(&ps, f, n, gemm)))
+            break;
+        if (m->n_layers == 1)
+            m->input = m->layers[0].in;
+    }
+    if (rc == 0 && m->n_layers == 0)
+        rc = err_at(e, path, 0, NULL, "no layers");
+    free(ps.needs_grad);
+    if (rc) {
+        model_free(m);
+        return rc;
+    }
+    return BS_OK;
 }

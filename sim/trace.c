@@ -416,6 +416,23 @@ typedef struct reader {
     unsigned char *sel;         /* per-layer selection scratch */
 } reader;
 
+/* text_next_line() returns 1 both for "here is a line" and for its errors (BS_EINPUT == 1:
+ * NUL byte, over-long line), so errors are told apart by the error value it fills.
+ * Returns 1 with a line, 0 at the end, or -1 with e filled (code in *code). */
+static int next_line(text_reader *tr, char **line, bs_error *e, int *code)
+{
+    bs_error local;
+    err_clear(&local);
+    int rc = text_next_line(tr, line, &local);
+    if (local.code) {
+        if (e)
+            *e = local;
+        *code = local.code;
+        return -1;
+    }
+    return rc;
+}
+
 /* "path:line: field: message" at the line being read. */
 #define FAIL(r, e, field, ...) err_at((e), (r)->path, (r)->tr.line_no, (field), __VA_ARGS__)
 
@@ -768,9 +785,10 @@ static int parse_overhead(reader *r, char **tok, int nt, bs_error *e)
 static int read_version(reader *r, bs_error *e)
 {
     char *line;
-    int rc = text_next_line(&r->tr, &line, e);
-    if (rc < 0 || rc > 1)
-        return rc;
+    int code = BS_OK;
+    int rc = next_line(&r->tr, &line, e, &code);
+    if (rc < 0)
+        return code;
     if (rc == 0)
         return err_at(e, r->path, 0, "version", "empty file: not a bitsim trace (expected a "
                       "first line '%s %d')", TRACE_MAGIC, TRACE_VERSION);
@@ -796,7 +814,8 @@ static int read_all(reader *r, bs_error *e)
         return rc;
     bool ended = false;
     char *line;
-    while ((rc = text_next_line(&r->tr, &line, e)) == 1) {
+    int code = BS_OK;
+    while ((rc = next_line(&r->tr, &line, e, &code)) == 1) {
         if (ended)
             return FAIL(r, e, "end", "text after the end marker");
         char first[16];
@@ -829,8 +848,8 @@ static int read_all(reader *r, bs_error *e)
             return rc;
         }
     }
-    if (rc != 0)
-        return rc;
+    if (rc < 0)
+        return code;
     if (!ended)
         return err_at(e, r->path, r->tr.line_no, "end", "missing end marker: the trace is "
                       "truncated (its last line must be 'end')");

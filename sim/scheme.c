@@ -1,0 +1,833 @@
+/* scheme.c — the generator table: what each published scheme decides, per layer and iteration.
+ *
+ * Every generator starts from the default decision (all fp32, dense) and emits only changes
+ * through trace_set, so a scheme that switches precision a few times costs a few segments and
+ * CPT's per-iteration schedule costs one segment per change of its rounded bit-width
+ * (~6 per cycle), not one per iteration. Which layers a scheme quantizes follows its public
+ * code (noted per scheme); layers it leaves alone (norms, pooling, activations, adds, and
+ * where noted the final linear layer) stay fp32. Overhead work (gradient-diversity and KL
+ * checks) is recorded as overhead records with the op counts stated at each generator.
+ * Parameters are "k=v"; every resolved value (defaults included) is written to the trace's
+ * params header line.
+ */
+#include "scheme.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checked.h"
+#include "text.h"
+
+#define LIST_MAX 16
+
+typedef struct scheme_ctx {
+    const scheme_info *info;
+    const model *m;
+    char values[SCHEME_PARAMS_MAX][128];    /* resolved, in table order */
+    uint64_t total, ipe, epochs, seed;
+} scheme_ctx;
+
+/* ---- parameter access ------------------------------------------------------------------ */
+
+static int param_index(const scheme_info *s, const char *name)
+{
+    for (int i = 0; i < SCHEME_PARAMS_MAX && s->params[i].name; i++)
+        if (strcmp(s->params[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static const char *pstr(const scheme_ctx *c, const char *name)
+{
+    int i = param_index(c->info, name);
+    return i >= 0 ? c->values[i] : "";
+}
+
+static void pset(scheme_ctx *c, const char *name, const char *value)
+{
+    int i = param_index(c->info, name);
+    if (i >= 0)
+        snprintf(c->values[i], sizeof c->values[i], "%s", value);
+}
+
+static int param_u64(const scheme_ctx *c, const char *name, uint64_t min, uint64_t max,
+                     uint64_t *out, bs_error *e)
+{
+    const char *v = pstr(c, name);
+    if (!text_parse_u64(v, min, max, out))
+        return err_set(e, BS_EUSAGE, "scheme %s: parameter %s='%s' must be an integer in "
+                       "%llu..%llu", c->info->name, name, v, (unsigned long long)min,
+                       (unsigned long long)max);
+    return BS_OK;
+}
+
+static int param_double(const scheme_ctx *c, const char *name, double min, double max,
+                        double *out, bs_error *e)
+{
+    const char *v = pstr(c, name);
+    if (!text_parse_double(v, min, max, out))
+        return err_set(e, BS_EUSAGE, "scheme %s: parameter %s='%s' must be a number in "
+                       "[%g, %g]", c->info->name, name, v, min, max);
+    return BS_OK;
+}
+
+/* Comma-separated unsigned list, each in min..max; *n entries. */
+static int param_list(const scheme_ctx *c, const char *name, uint64_t min, uint64_t max,
+                      uint64_t *out, size_t *n, bs_error *e)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", pstr(c, name));
+    *n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*n == LIST_MAX || !text_parse_u64(tok, min, max, &out[*n]))
+            return err_set(e, BS_EUSAGE, "scheme %s: parameter %s='%s' must be a list of at "
+                           "most %d integers in %llu..%llu separated by ','", c->info->name,
+                           name, pstr(c, name), LIST_MAX, (unsigned long long)min,
+                           (unsigned long long)max);
+        (*n)++;
+    }
+    if (*n == 0)
+        return err_set(e, BS_EUSAGE, "scheme %s: parameter %s is empty", c->info->name, name);
+    return BS_OK;
+}
+
+static int param_format(const scheme_ctx *c, const char *name, num_format *f, bs_error *e)
+{
+    const char *why = "invalid";
+    if (!numfmt_parse(pstr(c, name), f, &why))
+        return err_set(e, BS_EUSAGE, "scheme %s: parameter %s='%s': %s", c->info->name, name,
+                       pstr(c, name), why);
+    return BS_OK;
+}
+
+static int param_choice(const scheme_ctx *c, const char *name, const char *const *choices,
+                        int *out, bs_error *e)
+{
+    int i = text_lookup(choices, pstr(c, name));
+    if (i < 0) {
+        char list[128] = "";
+        for (int k = 0; choices[k]; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? "|" : "",
+                     choices[k]);
+        return err_set(e, BS_EUSAGE, "scheme %s: parameter %s='%s' must be one of %s",
+                       c->info->name, name, pstr(c, name), list);
+    }
+    *out = i;
+    return BS_OK;
+}
+
+/* ---- layer picks and changes ----------------------------------------------------------- */
+
+static bool pick_mac(const model_layer *l, void *ctx)
+{
+    (void)ctx;
+    return model_layer_is_mac(l);
+}
+
+static bool pick_conv(const model_layer *l, void *ctx)
+{
+    (void)ctx;
+    return l->kind == LAYER_CONV;
+}
+
+static num_format fmt_int(unsigned bits)
+{
+    num_format f = {0};
+    f.kind = NUM_INT;
+    f.bits = (uint8_t)bits;
+    return f;
+}
+
+static num_format fmt_fx(unsigned bits, int frac)
+{
+    num_format f = {0};
+    f.kind = NUM_FX;
+    f.bits = (uint8_t)bits;
+    f.frac_bits = (int8_t)frac;
+    return f;
+}
+
+static num_format fmt_bfp_tensor(unsigned bits)
+{
+    num_format f = {0};
+    f.kind = NUM_BFP;
+    f.bits = (uint8_t)bits;
+    f.exp_bits = 8;     /* one shared 8-bit exponent (scale) per tensor */
+    return f;
+}
+
+/* A change setting the tensors in `which` (bit c = tensor_class c) to f. */
+static trace_change change_fmt(unsigned which, num_format f)
+{
+    trace_change ch;
+    memset(&ch, 0, sizeof ch);
+    for (int k = 0; k < TENSOR_COUNT; k++)
+        if (which & (1u << k)) {
+            ch.mask |= TRACE_CH_FMT(k);
+            ch.d.fmt[k] = f;
+        }
+    return ch;
+}
+
+#define T_W (1u << TENSOR_W)
+#define T_A (1u << TENSOR_A)
+#define T_G (1u << TENSOR_G)
+#define T_WG (1u << TENSOR_WG)
+#define T_U (1u << TENSOR_U)
+
+static uint64_t epoch_iter(const scheme_ctx *c, uint64_t epoch)
+{
+    uint64_t it;
+    if (!checked_mul(epoch, c->ipe, &it) || it > c->total)
+        return c->total;
+    return it;
+}
+
+static const char *const linear_choices[] = {"fp32", "quantized", NULL};
+
+/* ---- fp32 ------------------------------------------------------------------------------ */
+
+static int gen_fp32(trace *t, scheme_ctx *c, bs_error *e)
+{
+    (void)t;
+    (void)c;
+    (void)e;
+    return BS_OK;   /* the default decision is the fp32 baseline */
+}
+
+/* ---- static (SBM and friends) ---------------------------------------------------------- */
+
+typedef struct static_preset {
+    const char *name;
+    const char *fmt[TENSOR_COUNT];
+} static_preset;
+
+/* sbm: Banner, Hubara, Hoffer, Soudry, "Scalable Methods for 8-bit Training of Neural
+ * Networks", NeurIPS 2018, sec. 5: 8-bit weights, activations and errors (Range BN), the
+ * weight-gradient GEMM output kept at 16 bits, fp32 master weights.
+ * fp16: Micikevicius et al., "Mixed Precision Training", ICLR 2018: fp16 everywhere but the
+ * fp32 master weights. */
+static const static_preset static_presets[] = {
+    {"sbm", {"int8", "int8", "int8", "int16", "fp32"}},
+    {"fp16", {"fp16", "fp16", "fp16", "fp16", "fp32"}},
+};
+static const char *const static_preset_names[] = {"sbm", "fp16", NULL};
+static const char *const static_layer_choices[] = {"mac", "conv", NULL};
+
+static int gen_static(trace *t, scheme_ctx *c, bs_error *e)
+{
+    int preset, layers, rc;
+    if ((rc = param_choice(c, "preset", static_preset_names, &preset, e)) ||
+        (rc = param_choice(c, "layers", static_layer_choices, &layers, e)))
+        return rc;
+    trace_change ch;
+    memset(&ch, 0, sizeof ch);
+    for (int k = 0; k < TENSOR_COUNT; k++) {
+        const char *name = trace_tensor_name((tensor_class)k);
+        if (strcmp(pstr(c, name), "preset") == 0)
+            pset(c, name, static_presets[preset].fmt[k]);
+        if ((rc = param_format(c, name, &ch.d.fmt[k], e)))
+            return rc;
+        ch.mask |= TRACE_CH_FMT(k);
+    }
+    return trace_set_where(t, 0, layers ? pick_conv : pick_mac, NULL, &ch, e);
+}
+
+/* ---- CPT ------------------------------------------------------------------------------- */
+
+/* Fu et al., "CPT: Efficient Deep Neural Network Training via Cyclic Precision", ICLR 2021,
+ * sec. 3.2 Eq. 1, exactly as GATECH-EIC/CPT cpt_cifar/train.py cyclic_adjust_precision():
+ *   num_bits = np.rint(min + 0.5*(max-min)*(1 + np.cos(np.pi*((i % P)/P) + np.pi)))
+ * with P = int(iters / num_cyclic_period), evaluated before iteration i runs (i from 0).
+ * np.rint rounds half to even, as C's rint() does in the default rounding mode. */
+unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bmax)
+{
+    double phase = (double)(t % period) / (double)period;
+    double b = bmin + 0.5 * (double)(bmax - bmin) * (1.0 + cos(M_PI * phase + M_PI));
+    return (unsigned)rint(b);
+}
+
+/* CPT's README: forward (weights and activations) cycles 3..8 bits, backward (gradients)
+ * fixed at 8 ("--cyclic_num_grad_bits_schedule 8 8"), 32 cycles. Its CIFAR models
+ * (cpt_cifar/models.py) quantize every conv (QConv2d, incl. the first and the 1x1 downsample)
+ * and keep the final nn.Linear fp32; the weight-gradient result and the SGD update are fp32. */
+static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
+{
+    uint64_t n_cycles, bmin, bmax, gbits;
+    int linear, rc;
+    if ((rc = param_u64(c, "cycles", 1, 1000000, &n_cycles, e)) ||
+        (rc = param_u64(c, "bmin", 1, 32, &bmin, e)) ||
+        (rc = param_u64(c, "bmax", 1, 32, &bmax, e)) ||
+        (rc = param_u64(c, "gbits", 1, 32, &gbits, e)) ||
+        (rc = param_choice(c, "linear", linear_choices, &linear, e)))
+        return rc;
+    if (bmin > bmax)
+        return err_set(e, BS_EUSAGE, "scheme cpt: bmin %llu exceeds bmax %llu",
+                       (unsigned long long)bmin, (unsigned long long)bmax);
+    uint64_t period = c->total / n_cycles;
+    if (period == 0)
+        return err_set(e, BS_EUSAGE, "scheme cpt: %llu iterations are fewer than %llu cycles",
+                       (unsigned long long)c->total, (unsigned long long)n_cycles);
+    bool (*pick)(const model_layer *, void *) = linear ? pick_mac : pick_conv;
+    trace_change g = change_fmt(T_G, fmt_int((unsigned)gbits));
+    if ((rc = trace_set_where(t, 0, pick, NULL, &g, e)))
+        return rc;
+    unsigned prev = 0;
+    for (uint64_t it = 0; it < c->total; it++) {
+        unsigned b = scheme_cpt_bits(it, period, (unsigned)bmin, (unsigned)bmax);
+        if (b == prev)
+            continue;
+        trace_change ch = change_fmt(T_W | T_A, fmt_int(b));
+        if ((rc = trace_set_where(t, it, pick, NULL, &ch, e)))
+            return rc;
+        prev = b;
+    }
+    return BS_OK;
+}
+
+/* ---- FracTrain PFQ --------------------------------------------------------------------- */
+
+/* Fu et al., "FracTrain: Fractionally Squeezing Bit Savings Both Temporally and Spatially for
+ * Efficient DNN Training", NeurIPS 2020, sec. 3.1 (PFQ, Alg. 1); GATECH-EIC/FracTrain
+ * fractrain_cifar/train_pfq.py: forward bits --num_bits_schedule 3 4 6 8, backward
+ * --num_grad_bits_schedule 6 6 8 8 (README example), advanced at each of 3 turning points
+ * that a loss-difference indicator finds at run time (initial_threshold, decay). A trace
+ * generator cannot run that indicator, so the turning points are given as epochs
+ * (switch=E1,E2,E3); the default "auto" puts them at 1/4, 2/4, 3/4 of the run (an assumption,
+ * stated in the params line). Layers as in CPT (same code base: QConv2d convs, fp32 fc). */
+static int gen_pfq(trace *t, scheme_ctx *c, bs_error *e)
+{
+    uint64_t fw[LIST_MAX], bw[LIST_MAX], sw[LIST_MAX];
+    size_t nfw, nbw, nsw;
+    int linear, rc;
+    if ((rc = param_list(c, "fw", 1, 32, fw, &nfw, e)) ||
+        (rc = param_list(c, "bw", 1, 32, bw, &nbw, e)) ||
+        (rc = param_choice(c, "linear", linear_choices, &linear, e)))
+        return rc;
+    if (nfw != nbw)
+        return err_set(e, BS_EUSAGE, "scheme fractrain-pfq: fw and bw need the same number of "
+                       "stages (%zu vs %zu)", nfw, nbw);
+    if (strcmp(pstr(c, "switch"), "auto") == 0) {
+        char buf[128] = "";
+        for (size_t k = 1; k < nfw; k++)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%llu", k > 1 ? "," : "",
+                     (unsigned long long)(c->epochs * k / nfw));
+        pset(c, "switch", nfw > 1 ? buf : "none");
+    }
+    nsw = 0;
+    if (strcmp(pstr(c, "switch"), "none") != 0 &&
+        (rc = param_list(c, "switch", 0, UINT32_MAX, sw, &nsw, e)))
+        return rc;
+    if (nsw != nfw - 1)
+        return err_set(e, BS_EUSAGE, "scheme fractrain-pfq: %zu stages need %zu switch epochs, "
+                       "got %zu", nfw, nfw - 1, nsw);
+    for (size_t k = 1; k < nsw; k++)
+        if (sw[k] <= sw[k - 1])
+            return err_set(e, BS_EUSAGE, "scheme fractrain-pfq: switch epochs must increase");
+    bool (*pick)(const model_layer *, void *) = linear ? pick_mac : pick_conv;
+    for (size_t k = 0; k < nfw; k++) {
+        uint64_t it = k ? epoch_iter(c, sw[k - 1]) : 0;
+        if (it >= c->total)
+            break;  /* a stage the run never reaches */
+        trace_change ch = change_fmt(T_W | T_A, fmt_int((unsigned)fw[k]));
+        trace_change g = change_fmt(T_G, fmt_int((unsigned)bw[k]));
+        if ((rc = trace_set_where(t, it, pick, NULL, &ch, e)) ||
+            (rc = trace_set_where(t, it, pick, NULL, &g, e)))
+            return rc;
+    }
+    return BS_OK;
+}
+
+/* ---- MuPPET ---------------------------------------------------------------------------- */
+
+/* Rajagopal, Vink, Venieris, Bouganis, "Multi-Precision Policy Enforced Training (MuPPET)",
+ * ICML 2020, sec. 3-4; ICIdsl/muppet. Quantized stages use dynamic fixed point with one
+ * scale per layer tensor (here bfpB/e8: B-bit mantissas, one shared 8-bit exponent per
+ * tensor) for weights, activations and gradients of every conv and linear layer, climbing
+ * Prec_Schedule 8 12 14 16 -1 (fp32); the fp32 master weights (quant_sgd fpWeights) stay fp32.
+ * Default epochs per level for CIFAR ResNet from the public code: 22, 22, 10, 15 quantized,
+ * then 45 fp32 (Fp32_Epochs_Per_Lr 15 x three learning rates): 114 epochs. Switch epochs may
+ * be given instead (switch=E1,...): the epoch at which each next level starts.
+ * Overhead (policy.py): update() adds each parameter's squared gradient norm and the gradient
+ * itself to running sums every iteration of a quantized stage: 3 fp32 ops per parameter
+ * ("gd-accumulate"); check_violation() every Policy_Resolution = 3 epochs computes
+ * ||sum of grads||^2 per layer (2 ops per parameter) and one ratio per parameter tensor
+ * ("gd-check", at the last iteration of that epoch). Parameters: all of the model's. */
+static uint64_t muppet_epochs(const scheme_ctx *c)
+{
+    uint64_t per[LIST_MAX], fp32 = 0, sum = 0;
+    size_t n;
+    if (param_list(c, "epochs_per_level", 0, 100000, per, &n, NULL) ||
+        !text_parse_u64(pstr(c, "fp32_epochs"), 0, 100000, &fp32))
+        return 114;
+    for (size_t k = 0; k < n; k++)
+        sum += per[k];
+    return sum + fp32 ? sum + fp32 : 1;
+}
+
+static int gen_muppet(trace *t, scheme_ctx *c, bs_error *e)
+{
+    uint64_t lv[LIST_MAX], per[LIST_MAX], sw[LIST_MAX], fp32_epochs, res;
+    size_t nlv, nper, nsw;
+    int rc;
+    if ((rc = param_list(c, "levels", 1, 32, lv, &nlv, e)) ||
+        (rc = param_list(c, "epochs_per_level", 0, 100000, per, &nper, e)) ||
+        (rc = param_u64(c, "fp32_epochs", 0, 100000, &fp32_epochs, e)) ||
+        (rc = param_u64(c, "resolution", 1, 100000, &res, e)))
+        return rc;
+    if (strcmp(pstr(c, "switch"), "none") != 0) {
+        if ((rc = param_list(c, "switch", 0, UINT32_MAX, sw, &nsw, e)))
+            return rc;
+        if (nsw != nlv)
+            return err_set(e, BS_EUSAGE, "scheme muppet: %zu levels need %zu switch epochs "
+                           "(the start of each next level, the last one fp32), got %zu", nlv,
+                           nlv, nsw);
+        for (size_t k = 0; k < nsw; k++)
+            if (sw[k] == 0 || (k && sw[k] <= sw[k - 1]))
+                return err_set(e, BS_EUSAGE, "scheme muppet: switch epochs must increase "
+                               "from at least 1");
+    } else {
+        if (nper != nlv)
+            return err_set(e, BS_EUSAGE, "scheme muppet: %zu levels need %zu epochs_per_level",
+                           nlv, nlv);
+        uint64_t acc = 0;
+        for (size_t k = 0; k < nlv; k++)
+            sw[k] = acc += per[k];
+        nsw = nlv;
+    }
+    uint64_t start = 0;
+    for (size_t k = 0; k <= nlv; k++) {
+        uint64_t it = k ? epoch_iter(c, sw[k - 1]) : 0;
+        if (it >= c->total)
+            break;
+        if (k < nlv && sw[k] == (k ? sw[k - 1] : 0))
+            continue;   /* a level of zero epochs */
+        num_format f = k < nlv ? fmt_bfp_tensor((unsigned)lv[k]) : numfmt_fp32();
+        trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, f);
+        if ((rc = trace_set_where(t, it, pick_mac, NULL, &ch, e)))
+            return rc;
+        start = it;
+    }
+    (void)start;
+    uint64_t quant_end = epoch_iter(c, sw[nlv - 1]);
+    uint64_t params = model_params(c->m), tensors = 0, ops;
+    for (uint32_t i = 0; i < c->m->n_layers; i++)
+        tensors += c->m->layers[i].params > 0;
+    if (quant_end > 0) {
+        if (!checked_mul(params, 3, &ops))
+            return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
+        if (ops && (rc = trace_add_overhead(t, 0, quant_end, ops, 32, "gd-accumulate", e)))
+            return rc;
+    }
+    for (uint64_t ep = 0; ep < c->epochs; ep++) {
+        uint64_t end = epoch_iter(c, ep + 1);
+        if ((ep + 1) % res != 0 || end > quant_end || end == 0)
+            continue;
+        if (!checked_mul(params, 2, &ops) || !checked_add(ops, tensors, &ops))
+            return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
+        if (ops && (rc = trace_add_overhead(t, end - 1, end, ops, 32, "gd-check", e)))
+            return rc;
+    }
+    return BS_OK;
+}
+
+/* ---- AdaPT (synthetic policy) ---------------------------------------------------------- */
+
+/* Kummer, Sidak, Reichmann, Gansterer, "Adaptive Precision Training (AdaPT): A dynamic fixed
+ * point quantized training approach for DNNs", SDM 2023 (arXiv 2107.13490); lorenz0890/AdaPT.
+ * AdaPT gives every layer its own fixed-point format, starting at <8,4>, and at each precision
+ * check picks the word length by KL divergence between the fp32 and the quantized weight
+ * distribution (bisection over fractional bits); quantization also zeroes small weights.
+ * Without a real run this generator follows a documented SYNTHETIC policy, deterministic in
+ * --seed (splitmix64): every `interval` epochs, for each MAC layer, draw u in [0,1): u < p_up
+ * raises WL by `step` (at most wl_max), u > 1 - p_down lowers it by `step` (at least wl_min);
+ * FL = WL/2; W, A, G and WG use fx<WL,FL>, master weights fp32; dW is drawn uniformly in
+ * [dw_min, 1] (two decimals); dA and dG are fixed parameters.
+ * Overhead per check: KL + bisection over every weight: 3 ops (quantize, histogram bin, KL
+ * term) x ceil(log2(wl_max)) bisection steps per weight ("kl"); and, as in MuPPET, the
+ * gradient-diversity sums every iteration: 3 ops per parameter ("gd-accumulate"). */
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static double uniform01(uint64_t *s)
+{
+    return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
+}
+
+/* An AdaPT-style log (our documented text form of what AdaPT's per-layer precision switches
+ * record): one line per (check, layer), '#' comments:
+ *     EPOCH LAYER WL FL [DENSITY]
+ * EPOCH non-decreasing and within the run, LAYER a MAC layer of the model, WL 1..32,
+ * FL -64..127, DENSITY (of the weights) in [0,1]. W, A, G and WG of that layer use fx<WL,FL>
+ * from the first iteration of EPOCH on; each epoch that has lines gets a "kl" overhead. */
+static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl_ops,
+                          bs_error *e)
+{
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    char *line;
+    uint64_t last_epoch = 0;
+    bool any = false;
+    bs_error local;
+    err_clear(&local);
+    /* text_next_line's errors are BS_EINPUT == 1 like "a line": tell them apart by value */
+    while ((rc = text_next_line(&r, &line, &local)) == 1 && !local.code) {
+        rc = BS_OK;
+        char *tok[6];
+        int nt = text_split(line, tok, 6);
+        if (nt != 4 && nt != 5) {
+            rc = err_at(e, path, r.line_no, NULL, "expected 'EPOCH LAYER WL FL [DENSITY]'");
+            break;
+        }
+        uint64_t epoch, wl;
+        int64_t fl;
+        double dens = 1.0;
+        int li = model_find_layer(c->m, tok[1]);
+        if (!text_parse_u64(tok[0], 0, c->epochs - 1, &epoch))
+            rc = err_at(e, path, r.line_no, "epoch", "'%s' is not an epoch of the run "
+                        "(0..%llu)", tok[0], (unsigned long long)(c->epochs - 1));
+        else if (any && epoch < last_epoch)
+            rc = err_at(e, path, r.line_no, "epoch", "%s is out of order (previous %llu)",
+                        tok[0], (unsigned long long)last_epoch);
+        else if (li < 0 || !model_layer_is_mac(&c->m->layers[li]))
+            rc = err_at(e, path, r.line_no, "layer", "'%s' is not a conv/linear/matmul layer "
+                        "of model '%s'", tok[1], c->m->name);
+        else if (!text_parse_u64(tok[2], 1, 32, &wl))
+            rc = err_at(e, path, r.line_no, "wl", "word length '%s' out of range 1..32", tok[2]);
+        else if (!text_parse_i64(tok[3], -64, 127, &fl))
+            rc = err_at(e, path, r.line_no, "fl", "fractional bits '%s' out of range -64..127",
+                        tok[3]);
+        else if (nt == 5 && !text_parse_double(tok[4], 0.0, 1.0, &dens))
+            rc = err_at(e, path, r.line_no, "density", "'%s' is not a number in [0,1]", tok[4]);
+        if (rc)
+            break;
+        uint64_t it = epoch_iter(c, epoch);
+        if ((!any || epoch != last_epoch) && kl_ops &&
+            (rc = trace_add_overhead(t, it, it + 1, kl_ops, 32, "kl", e)))
+            break;
+        trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, fmt_fx((unsigned)wl, (int)fl));
+        ch.mask |= TRACE_CH_DENSITY(0);
+        ch.d.density[0] = dens;
+        if ((rc = trace_set(t, it, (uint32_t)li, &ch, e)))
+            break;
+        last_epoch = epoch;
+        any = true;
+    }
+    if (local.code) {
+        if (e)
+            *e = local;
+        rc = local.code;
+    }
+    text_close(&r);
+    return rc;
+}
+
+static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
+{
+    uint64_t interval, step, wl_min, wl_max;
+    double p_up, p_down, dw_min, da, dg;
+    int rc;
+    if ((rc = param_u64(c, "interval", 1, 100000, &interval, e)) ||
+        (rc = param_u64(c, "step", 1, 16, &step, e)) ||
+        (rc = param_u64(c, "wl_min", 2, 32, &wl_min, e)) ||
+        (rc = param_u64(c, "wl_max", 2, 32, &wl_max, e)) ||
+        (rc = param_double(c, "p_up", 0, 1, &p_up, e)) ||
+        (rc = param_double(c, "p_down", 0, 1, &p_down, e)) ||
+        (rc = param_double(c, "dw_min", 0, 1, &dw_min, e)) ||
+        (rc = param_double(c, "dA", 0, 1, &da, e)) || (rc = param_double(c, "dG", 0, 1, &dg, e)))
+        return rc;
+    if (wl_min > 8 || wl_max < 8 || wl_min > wl_max)
+        return err_set(e, BS_EUSAGE, "scheme adapt: need wl_min <= 8 <= wl_max (AdaPT starts "
+                       "at <8,4>)");
+    uint64_t rng = c->seed;
+    uint32_t n = c->m->n_layers;
+    unsigned *wl = malloc((n ? n : 1) * sizeof *wl);
+    if (!wl)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    for (uint32_t i = 0; i < n; i++)
+        wl[i] = 8;
+    unsigned bisect = 0;
+    while ((1u << bisect) < wl_max)
+        bisect++;
+    uint64_t weights = 0, kl_ops, gd_ops;
+    for (uint32_t i = 0; i < n; i++)
+        if (model_layer_is_mac(&c->m->layers[i]))
+            weights += c->m->layers[i].weight_elems;
+    rc = BS_OK;
+    if (strcmp(pstr(c, "log"), "none") != 0) {
+        free(wl);
+        if (!checked_mul(weights, 3 * (uint64_t)bisect, &kl_ops))
+            kl_ops = 0;
+        if ((rc = adapt_from_log(t, c, pstr(c, "log"), kl_ops, e)))
+            return rc;
+        wl = NULL;
+    }
+    for (uint64_t ep = 0; wl && ep < c->epochs && !rc; ep += interval) {
+        uint64_t it = epoch_iter(c, ep);
+        for (uint32_t i = 0; i < n && !rc; i++) {
+            if (!model_layer_is_mac(&c->m->layers[i]))
+                continue;
+            if (ep > 0) {
+                double u = uniform01(&rng);
+                if (u < p_up)
+                    wl[i] = (unsigned)(wl[i] + step > wl_max ? wl_max : wl[i] + step);
+                else if (u > 1.0 - p_down)
+                    wl[i] = (unsigned)(wl[i] < wl_min + step ? wl_min : wl[i] - step);
+            }
+            trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, fmt_fx(wl[i], (int)wl[i] / 2));
+            double dw = dw_min + (1.0 - dw_min) * uniform01(&rng);
+            ch.mask |= TRACE_CH_DENSITY(0) | TRACE_CH_DENSITY(1) | TRACE_CH_DENSITY(2);
+            ch.d.density[0] = round(dw * 100.0) / 100.0;
+            ch.d.density[1] = da;
+            ch.d.density[2] = dg;
+            rc = trace_set(t, it, i, &ch, e);
+        }
+        if (!rc && checked_mul(weights, 3 * (uint64_t)bisect, &kl_ops) && kl_ops)
+            rc = trace_add_overhead(t, it, it + 1, kl_ops, 32, "kl", e);
+    }
+    free(wl);
+    if (rc)
+        return rc;
+    if (checked_mul(model_params(c->m), 3, &gd_ops) && gd_ops)
+        return trace_add_overhead(t, 0, c->total, gd_ops, 32, "gd-accumulate", e);
+    return BS_OK;
+}
+
+/* ---- SmaQ ------------------------------------------------------------------------------ */
+
+/* Shoghi et al., "SmaQ: Smart Quantization for DNN Training by Exploiting Value Clustering",
+ * IEEE Computer Architecture Letters 2021, sec. III, Eq. 4: a stored tensor keeps its mean and
+ * standard deviation (2 x 32 = 64 bits), values within +-1 sigma of the mean at 6 bits and the
+ * rest at 8 bits; footprint ratio = sum(64 + 6 N_in + 8 N_out) / sum(32 N). Assumption: the
+ * values are Gaussian, so the inlier fraction is P(|x - mu| <= sigma) = erf(1/sqrt 2) =
+ * 0.682689... Compute stays fp32: SmaQ is a memory-footprint decision on stored weights,
+ * activations and optimizer state (W, A, U by default). */
+static int gen_smaq(trace *t, scheme_ctx *c, bs_error *e)
+{
+    uint64_t in_bits, out_bits, hdr;
+    double frac;
+    int rc;
+    if ((rc = param_u64(c, "inlier_bits", 1, 32, &in_bits, e)) ||
+        (rc = param_u64(c, "outlier_bits", 1, 32, &out_bits, e)) ||
+        (rc = param_u64(c, "header_bits", 0, 65535, &hdr, e)) ||
+        (rc = param_double(c, "inlier_frac", 0, 1, &frac, e)))
+        return rc;
+    trace_change ch;
+    memset(&ch, 0, sizeof ch);
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", pstr(c, "tensors"));
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int k = -1;
+        for (int j = 0; j < TENSOR_COUNT; j++)
+            if (strcmp(tok, trace_tensor_name((tensor_class)j)) == 0)
+                k = j;
+        if (k < 0)
+            return err_set(e, BS_EUSAGE, "scheme smaq: tensors='%s': '%s' is not one of W, A, "
+                           "G, WG, U", pstr(c, "tensors"), tok);
+        ch.mask |= TRACE_CH_STORE(k);
+        ch.d.store[k].inlier_bits = (uint8_t)in_bits;
+        ch.d.store[k].outlier_bits = (uint8_t)out_bits;
+        ch.d.store[k].header_bits = (uint16_t)hdr;
+        ch.d.store[k].inlier_frac = frac;
+    }
+    if (!ch.mask)
+        return err_set(e, BS_EUSAGE, "scheme smaq: tensors is empty");
+    return trace_set_where(t, 0, NULL, NULL, &ch, e);
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+
+typedef int (*gen_fn)(trace *t, scheme_ctx *c, bs_error *e);
+
+typedef struct scheme_row {
+    scheme_info info;
+    gen_fn gen;
+    uint64_t (*epochs)(const scheme_ctx *c);    /* default epochs from params, or NULL */
+} scheme_row;
+
+static const scheme_row rows[] = {
+    {{"fp32", "fp32 baseline: every tensor fp32, dense", "IEEE 754 single precision", 160,
+      {{NULL, NULL, NULL}}},
+     gen_fp32, NULL},
+    {{"static", "fixed precision for the whole run (preset sbm: 8-bit W/A/G, 16-bit WG)",
+      "Banner et al., NeurIPS 2018 (SBM); Micikevicius et al., ICLR 2018 (fp16)", 160,
+      {{"preset", "sbm", "sbm (int8 W/A/G, int16 WG, fp32 U) or fp16 (mixed precision)"},
+       {"W", "preset", "weight format (overrides the preset)"},
+       {"A", "preset", "activation format"},
+       {"G", "preset", "activation-gradient format"},
+       {"WG", "preset", "weight-gradient format"},
+       {"U", "preset", "update / master-weight format"},
+       {"layers", "mac", "mac (conv+linear+matmul) or conv"},
+       {NULL, NULL, NULL}}},
+     gen_static, NULL},
+    {{"cpt", "cyclic precision per iteration: forward 3..8 bits on a cosine, gradients 8",
+      "Fu et al., ICLR 2021, Eq. 1; GATECH-EIC/CPT cpt_cifar/train.py", 160,
+      {{"cycles", "32", "number of cyclic periods N (P = total iterations / N)"},
+       {"bmin", "3", "lowest forward bit-width"},
+       {"bmax", "8", "highest forward bit-width"},
+       {"gbits", "8", "gradient bit-width (fixed)"},
+       {"linear", "fp32", "fp32 (CPT's CIFAR code keeps the final fc fp32) or quantized"},
+       {NULL, NULL, NULL}}},
+     gen_cpt, NULL},
+    {{"fractrain-pfq", "progressive fractional quantization: stages of rising precision",
+      "Fu et al., NeurIPS 2020, sec. 3.1 Alg. 1; GATECH-EIC/FracTrain train_pfq.py", 160,
+      {{"fw", "3,4,6,8", "forward (W, A) bits per stage"},
+       {"bw", "6,6,8,8", "backward (G) bits per stage"},
+       {"switch", "auto", "epochs of the turning points (auto: 1/4, 2/4, 3/4 of the run)"},
+       {"linear", "fp32", "fp32 or quantized final linear layer"},
+       {NULL, NULL, NULL}}},
+     gen_pfq, NULL},
+    {{"muppet", "block floating point ladder 8->12->14->16 bits, then fp32",
+      "Rajagopal et al., ICML 2020; ICIdsl/muppet (policy.py, configs)", 114,
+      {{"levels", "8,12,14,16", "quantized word lengths, in order (then fp32)"},
+       {"epochs_per_level", "22,22,10,15", "epochs at each quantized level"},
+       {"fp32_epochs", "45", "fp32 epochs at the end (sets the default run length)"},
+       {"switch", "none", "explicit epochs at which each next level starts (overrides)"},
+       {"resolution", "3", "epochs between gradient-diversity checks"},
+       {NULL, NULL, NULL}}},
+     gen_muppet, muppet_epochs},
+    {{"adapt", "per-layer fixed point from <8,4>, synthetic switches and weight densities",
+      "Kummer et al., arXiv 2107.13490 (AdaPT); lorenz0890/AdaPT", 160,
+      {{"interval", "1", "epochs between precision checks"},
+       {"p_up", "0.25", "probability a layer gains `step` bits at a check"},
+       {"p_down", "0.1", "probability a layer loses `step` bits at a check"},
+       {"step", "2", "word-length change per switch"},
+       {"wl_min", "4", "smallest word length"},
+       {"wl_max", "16", "largest word length"},
+       {"dw_min", "0.5", "weight density drawn uniformly in [dw_min, 1] at each check"},
+       {"dA", "1", "activation density"},
+       {"dG", "1", "gradient density"},
+       {"log", "none", "AdaPT-style log file to replay instead of the synthetic policy"},
+       {NULL, NULL, NULL}}},
+     gen_adapt, NULL},
+    {{"smaq", "split storage: inliers (+-1 sigma) at 6 bits, outliers at 8, fp32 compute",
+      "Shoghi et al., IEEE CAL 2021, Eq. 4", 160,
+      {{"inlier_bits", "6", "bits of values within +-1 sigma"},
+       {"outlier_bits", "8", "bits of the other values"},
+       {"inlier_frac", "0.682689", "inlier fraction (Gaussian: erf(1/sqrt 2))"},
+       {"header_bits", "64", "per-tensor mean and std (2 x fp32)"},
+       {"tensors", "W,A,U", "stored tensors the split applies to"},
+       {NULL, NULL, NULL}}},
+     gen_smaq, NULL},
+};
+#define N_ROWS (sizeof rows / sizeof rows[0])
+
+static scheme_info table_cache[N_ROWS];
+
+const scheme_info *scheme_table(size_t *n)
+{
+    for (size_t i = 0; i < N_ROWS; i++)
+        table_cache[i] = rows[i].info;
+    *n = N_ROWS;
+    return table_cache;
+}
+
+static const scheme_row *find_row(const char *name)
+{
+    for (size_t i = 0; i < N_ROWS; i++)
+        if (strcmp(rows[i].info.name, name) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+const scheme_info *scheme_find(const char *name)
+{
+    size_t n;
+    const scheme_info *t = scheme_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return &t[i];
+    return NULL;
+}
+
+static bool param_value_ok(const char *v)
+{
+    if (!*v)
+        return false;
+    for (; *v; v++)
+        if (isspace((unsigned char)*v) || *v == '#' || (unsigned char)*v < 0x20)
+            return false;
+    return true;
+}
+
+static int resolve_params(scheme_ctx *c, const scheme_request *req, bs_error *e)
+{
+    const scheme_info *s = c->info;
+    for (int i = 0; i < SCHEME_PARAMS_MAX && s->params[i].name; i++)
+        snprintf(c->values[i], sizeof c->values[i], "%s", s->params[i].default_value);
+    for (size_t k = 0; k < req->n_params; k++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", req->params[k]);
+        char *key, *val;
+        if (!text_key_value(buf, &key, &val))
+            return err_set(e, BS_EUSAGE, "--param '%s': expected KEY=VALUE", req->params[k]);
+        int i = param_index(s, key);
+        if (i < 0)
+            return err_set(e, BS_EUSAGE, "scheme %s has no parameter '%s' (see bitsim trace "
+                           "schemes)", s->name, key);
+        if (!param_value_ok(val) || strlen(val) >= sizeof c->values[i])
+            return err_set(e, BS_EUSAGE, "--param %s: value must be 1..127 characters without "
+                           "blanks or '#'", key);
+        snprintf(c->values[i], sizeof c->values[i], "%s", val);
+    }
+    return BS_OK;
+}
+
+static void params_line(const scheme_ctx *c, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    const scheme_info *s = c->info;
+    for (int i = 0; i < SCHEME_PARAMS_MAX && s->params[i].name && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s=%s", len ? " " : "", s->params[i].name,
+                                c->values[i]);
+    if (len < n && strcmp(s->name, "adapt") == 0 && strcmp(pstr(c, "log"), "none") == 0)
+        snprintf(out + len, n - len, "%sseed=%llu", len ? " " : "", (unsigned long long)c->seed);
+}
+
+int scheme_generate(trace *t, const scheme_request *req, bs_error *e)
+{
+    memset(t, 0, sizeof *t);
+    const scheme_row *row = find_row(req->scheme ? req->scheme : "");
+    if (!row)
+        return err_set(e, BS_EUSAGE, "unknown scheme '%s' (see bitsim trace schemes)",
+                       req->scheme ? req->scheme : "");
+    scheme_ctx c;
+    memset(&c, 0, sizeof c);
+    c.info = &row->info;
+    c.m = req->model;
+    c.seed = req->seed;
+    int rc = resolve_params(&c, req, e);
+    if (rc)
+        return rc;
+    uint64_t batch = req->batch ? req->batch : 128;
+    c.ipe = req->iters_per_epoch ? req->iters_per_epoch : ceil_div_u64(50000, batch);
+    c.epochs = req->epochs ? req->epochs : row->epochs ? row->epochs(&c) : row->info.default_epochs;
+    rc = trace_begin(t, req->model_ref, req->model, batch, c.ipe, c.epochs, row->info.name, "",
+                     req->provenance, e);
+    if (rc)
+        return rc;
+    c.total = t->total_iters;
+    rc = row->gen(t, &c, e);
+    if (!rc) {
+        char line[TRACE_PARAMS_MAX];
+        params_line(&c, line, sizeof line);
+        snprintf(t->params, sizeof t->params, "%s", line);
+        rc = trace_finish(t, e);
+    }
+    if (rc)
+        trace_free(t);
+    return rc;
+}

@@ -1,0 +1,577 @@
+/* test_model.c — the model module against independent numbers: the published MACs and
+ * parameter counts in ../shared/reference/model_macs.csv (read at test time), LeNet-5 derived
+ * by hand layer by layer, per-pass rules of DESIGN.md, SCALE-Sim rows derived by hand, and
+ * every malformed-file case with its file:line:field message. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "model.h"
+
+static model parse_ok(const char *text)
+{
+    model m;
+    bs_error e;
+    err_clear(&e);
+    int rc = model_parse_buffer(&m, "t.model", text, strlen(text), &e);
+    cr_assert_eq(rc, BS_OK, "parse failed: %s", e.msg);
+    return m;
+}
+
+/* Parses text that must fail; returns the message. */
+static const char *parse_fails(const char *text)
+{
+    static bs_error e;
+    model m;
+    err_clear(&e);
+    int rc = model_parse_buffer(&m, "bad.model", text, strlen(text), &e);
+    cr_assert_eq(rc, BS_EINPUT, "expected a bad-input error for:\n%s\ngot rc %d (%s)", text,
+                 rc, e.msg);
+    cr_assert_null(strchr(e.msg, '\n'), "message must be one line: %s", e.msg);
+    cr_assert_null(m.layers);
+    return e.msg;
+}
+
+#define expect_msg(msg, part) \
+    cr_expect(strstr((msg), (part)) != NULL, "message '%s' lacks '%s'", (msg), (part))
+
+/* ---- the published figures --------------------------------------------------------------- */
+
+/* CSV network name -> zoo name. Every CSV row must be listed here. */
+static const struct {
+    const char *csv, *zoo;
+} zoo_of[] = {
+    {"lenet5_mnist", "lenet5"},
+    {"resnet20_cifar10_shortcutA", "resnet20"},
+    {"resnet20_cifar10_shortcutB", "resnet20_b"},
+    {"resnet38_cifar10_shortcutA", "resnet38"},
+    {"resnet38_cifar10_shortcutB", "resnet38_b"},
+    {"resnet74_cifar10_shortcutA", "resnet74"},
+    {"resnet74_cifar10_shortcutB", "resnet74_b"},
+    {"resnet110_cifar10_shortcutA", "resnet110"},
+    {"resnet110_cifar10_shortcutB", "resnet110_b"},
+    {"resnet74_cifar100_shortcutA", "resnet74_cifar100"},
+    {"alexnet_cifar10", "alexnet_cifar"},
+    {"alexnet_imagenet", "alexnet"},
+    {"resnet18_imagenet", "resnet18"},
+    {"resnet50_imagenet", "resnet50"},
+    {"vgg16_imagenet", "vgg16"},
+    {"mobilenet_v2_imagenet", "mobilenet_v2"},
+    {"bert_base_encoder_layer_seq128", "bert_base_layer"},
+};
+
+static FILE *open_reference(const char *file)
+{
+    const char *dir = getenv("BITSIM_REFERENCE");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "../shared/reference", file);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open the reference %s (set BITSIM_REFERENCE)", path);
+    return f;
+}
+
+Test(model, zoo_matches_published_macs_and_params_exactly)
+{
+    FILE *f = open_reference("model_macs.csv");
+    char line[1024];
+    int rows = 0;
+    bool header = true;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (header) {
+            cr_assert(strncmp(line, "network,input,fwd_macs_conv_linear,params", 41) == 0,
+                      "unexpected header: %s", line);
+            header = false;
+            continue;
+        }
+        char net[128], input[64];
+        uint64_t macs, params;
+        cr_assert_eq(sscanf(line, "%127[^,],%63[^,],%" SCNu64 ",%" SCNu64, net, input, &macs,
+                            &params), 4, "bad reference row: %s", line);
+        const char *zoo = NULL;
+        for (size_t i = 0; i < sizeof zoo_of / sizeof zoo_of[0]; i++)
+            if (strcmp(zoo_of[i].csv, net) == 0)
+                zoo = zoo_of[i].zoo;
+        cr_assert_not_null(zoo, "reference network %s has no zoo model", net);
+        model m;
+        bs_error e;
+        err_clear(&e);
+        cr_assert_eq(model_load(&m, zoo, &e), BS_OK, "%s: %s", zoo, e.msg);
+        cr_expect_eq(model_fwd_madds(&m), macs, "%s: fwd MACs %" PRIu64 ", published %" PRIu64,
+                     zoo, model_fwd_madds(&m), macs);
+        cr_expect_eq(model_params(&m), params, "%s: params %" PRIu64 ", published %" PRIu64,
+                     zoo, model_params(&m), params);
+        /* input "CxHxW", or "TOKENSxHIDDEN" for a sequence (C = 1) */
+        unsigned a, b, c;
+        int k = sscanf(input, "%ux%ux%u", &a, &b, &c);
+        cr_assert(k == 3 || k == 2, "bad input column %s", input);
+        if (k == 2) {
+            c = b;
+            b = a;
+            a = 1;
+        }
+        cr_expect(m.input.c == a && m.input.h == b && m.input.w == c, "%s: input %ux%ux%u",
+                  zoo, m.input.c, m.input.h, m.input.w);
+        model_free(&m);
+        rows++;
+    }
+    fclose(f);
+    cr_expect_eq(rows, (int)(sizeof zoo_of / sizeof zoo_of[0]), "rows checked: %d", rows);
+}
+
+static void count_zoo(const char *name, const char *desc, void *ctx)
+{
+    cr_expect(desc[0] != '\0', "zoo model %s has no description line", name);
+    ++*(int *)ctx;
+}
+
+Test(model, zoo_lists_every_network_with_a_description)
+{
+    int seen = 0;
+    bs_error e;
+    err_clear(&e);
+    int n = model_zoo_list(count_zoo, &seen, &e);
+    cr_assert_geq(n, (int)(sizeof zoo_of / sizeof zoo_of[0]), "listed %d (%s)", n, e.msg);
+    cr_expect_eq(seen, n);
+}
+
+/* ---- LeNet-5 by hand ----------------------------------------------------------------------- */
+
+/* LeNet-5 on a 1x32x32 input (LeCun et al. 1998), derived by hand:
+ *   c1  conv 5x5, 1->6:    out 6x28x28 (32-5+1 = 28); MACs 28*28*6 * 1*25 = 117600;
+ *                          params 6*25 + 6 = 156
+ *   s2  avg pool 2:        6x14x14
+ *   c3  conv 5x5, 6->16:   out 16x10x10; MACs 10*10*16 * 6*25 = 240000; params 16*150 + 16 = 2416
+ *   s4  avg pool 2:        16x5x5
+ *   c5  conv 5x5, 16->120: out 120x1x1; MACs 120 * 16*25 = 48000; params 48000 + 120 = 48120
+ *   f6  linear 120->84:    MACs 10080; params 10080 + 84 = 10164
+ *   output linear 84->10:  MACs 840;   params 840 + 10 = 850
+ * total MACs 416520, params 61706. */
+Test(model, lenet5_layer_by_layer)
+{
+    static const struct {
+        const char *name;
+        uint32_t c, h, w;
+        uint64_t madds, params;
+    } want[] = {
+        {"c1", 6, 28, 28, 117600, 156},   {"s2", 6, 14, 14, 0, 0},
+        {"c3", 16, 10, 10, 240000, 2416}, {"s4", 16, 5, 5, 0, 0},
+        {"c5", 120, 1, 1, 48000, 48120},  {"f6", 1, 1, 84, 10080, 10164},
+        {"output", 1, 1, 10, 840, 850},
+    };
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_load(&m, "lenet5", &e), BS_OK, "%s", e.msg);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int k = model_find_layer(&m, want[i].name);
+        cr_assert_geq(k, 0, "no layer %s", want[i].name);
+        const model_layer *l = &m.layers[k];
+        cr_expect(l->out.c == want[i].c && l->out.h == want[i].h && l->out.w == want[i].w,
+                  "%s: out %ux%ux%u", l->name, l->out.c, l->out.h, l->out.w);
+        cr_expect_eq(l->fwd_madds, want[i].madds, "%s: madds %" PRIu64, l->name, l->fwd_madds);
+        cr_expect_eq(l->params, want[i].params, "%s: params %" PRIu64, l->name, l->params);
+    }
+    const model_layer *c1 = &m.layers[model_find_layer(&m, "c1")];
+    cr_expect(c1->first_mac);
+    cr_expect_eq(c1->gemm.m, 28 * 28);
+    cr_expect_eq(c1->gemm.k, 25);
+    cr_expect_eq(c1->gemm.n, 6);
+    cr_expect_eq(c1->weight_elems, 150);
+    cr_expect_eq(c1->in_elems, 1024);
+    cr_expect_eq(c1->out_elems, 4704);
+    /* the passes at batch 4: c1 has no BWD_DATA, c3 has all three; UPDATE = params */
+    uint64_t v;
+    cr_assert(model_pass_madds(c1, PASS_FWD, 4, &v));
+    cr_expect_eq(v, 4 * 117600);
+    cr_assert(model_pass_madds(c1, PASS_BWD_DATA, 4, &v));
+    cr_expect_eq(v, 0);
+    cr_assert(model_pass_madds(c1, PASS_BWD_WEIGHT, 4, &v));
+    cr_expect_eq(v, 4 * 117600);
+    cr_assert(model_pass_madds(c1, PASS_UPDATE, 4, &v));
+    cr_expect_eq(v, 0);
+    cr_assert(model_pass_elem_ops(c1, PASS_UPDATE, 4, &v));
+    cr_expect_eq(v, 156);
+    const model_layer *c3 = &m.layers[model_find_layer(&m, "c3")];
+    cr_expect_not(c3->first_mac);
+    cr_assert(model_pass_madds(c3, PASS_BWD_DATA, 4, &v));
+    cr_expect_eq(v, 4 * 240000);
+    /* elementwise: the 2x2 average pool s2 adds 4 inputs per output, 6*14*14 outputs;
+     * the tanh after c1 is one op per element, 6*28*28 */
+    const model_layer *s2 = &m.layers[model_find_layer(&m, "s2")];
+    cr_assert(model_pass_elem_ops(s2, PASS_FWD, 1, &v));
+    cr_expect_eq(v, 4 * 6 * 14 * 14);
+    cr_assert(model_pass_elem_ops(s2, PASS_BWD_WEIGHT, 1, &v));
+    cr_expect_eq(v, 0);
+    const model_layer *t1 = &m.layers[model_find_layer(&m, "c1.tanh")];
+    cr_assert(model_pass_elem_ops(t1, PASS_BWD_DATA, 2, &v));
+    cr_expect_eq(v, 2 * 6 * 28 * 28);
+    cr_expect_eq(model_fwd_madds(&m), 416520);
+    model_free(&m);
+}
+
+/* ResNet-20's conv1 is 3x3, 3->16 on 32x32 with pad 1: 32*32*16*27 = 442368 MACs. Every
+ * other MAC layer has BWD_DATA, so at batch B: BWD_DATA = B*(total - 442368). */
+Test(model, resnet20_passes_at_batch)
+{
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_load(&m, "resnet20", &e), BS_OK, "%s", e.msg);
+    uint64_t sum[PASS_COUNT] = {0}, upd = 0;
+    int firsts = 0;
+    for (uint32_t i = 0; i < m.n_layers; i++) {
+        for (int p = 0; p < PASS_COUNT; p++) {
+            uint64_t v;
+            cr_assert(model_pass_madds(&m.layers[i], (train_pass)p, 128, &v));
+            sum[p] += v;
+        }
+        uint64_t u;
+        cr_assert(model_pass_elem_ops(&m.layers[i], PASS_UPDATE, 128, &u));
+        upd += u;
+        firsts += m.layers[i].first_mac;
+    }
+    uint64_t total = model_fwd_madds(&m);
+    cr_expect_eq(firsts, 1);
+    cr_expect(m.layers[0].first_mac && strcmp(m.layers[0].name, "conv1") == 0);
+    cr_expect_eq(m.layers[0].fwd_madds, 442368);
+    cr_expect_eq(sum[PASS_FWD], 128 * total);
+    cr_expect_eq(sum[PASS_BWD_DATA], 128 * (total - 442368));
+    cr_expect_eq(sum[PASS_BWD_WEIGHT], 128 * total);
+    cr_expect_eq(sum[PASS_UPDATE], 0);
+    cr_expect_eq(upd, model_params(&m));
+    /* shortcut A: parameter-free add where the shape changes */
+    int a = model_find_layer(&m, "layer2.0.add");
+    cr_assert_geq(a, 0);
+    cr_expect_eq(m.layers[a].params, 0);
+    cr_expect_str_eq(m.layers[a].op, "A");
+    cr_expect_eq(m.layers[a].src2, model_find_layer(&m, "layer1.2.relu2"));
+    model_free(&m);
+}
+
+Test(model, batch_overflow_is_reported_not_wrapped)
+{
+    model m = parse_ok("input 3 32 32\nconv c out=16 k=3\n");
+    uint64_t v = 7;
+    cr_expect_not(model_pass_madds(&m.layers[0], PASS_FWD, UINT64_MAX / 2, &v));
+    cr_expect_not(model_pass_elem_ops(&m.layers[0], PASS_FWD, UINT64_MAX / 2, &v));
+    model_free(&m);
+}
+
+/* ---- format features ----------------------------------------------------------------------- */
+
+Test(model, grouped_depthwise_dilated_conv)
+{
+    /* depthwise 3x3 on 32x56x56, stride 2 pad 1: out 32x28x28, MACs 28*28*32*9 = 225792,
+     * params 32*9 = 288; dilation 2, k 3, pad 2 keeps 28x28: span 5 */
+    model m = parse_ok("input 32 56 56\n"
+                       "conv dw out=32 k=3 stride=2 pad=1 groups=32 bias=0\n"
+                       "conv dil out=8 k=3 pad=2 dilation=2 groups=4 bias=0\n");
+    cr_expect_eq(m.layers[0].out.h, 28);
+    cr_expect_eq(m.layers[0].fwd_madds, 225792);
+    cr_expect_eq(m.layers[0].params, 288);
+    cr_expect_eq(m.layers[0].gemm.count, 32);
+    cr_expect_eq(m.layers[0].gemm.k, 9);
+    cr_expect_eq(m.layers[0].gemm.n, 1);
+    cr_expect_eq(m.layers[1].out.h, 28);
+    /* groups 4 on the 32 channels of dw: 8 in per group, 8 out: 28*28*8*8*9 = 451584 */
+    cr_expect_eq(m.layers[1].fwd_madds, 451584);
+    model_free(&m);
+}
+
+Test(model, rectangular_kernels_strides_and_pads)
+{
+    /* 1x7 kernel, pad 0x3: out 8x17x10 with stride_h 1, stride_w 2 on 17x20:
+     * Wo = (20 + 6 - 7) / 2 + 1 = 10 */
+    model m = parse_ok("input 4 17 20\n"
+                       "conv c out=8 kh=1 kw=7 pad_h=0 pad_w=3 stride_h=1 stride_w=2 bias=0\n");
+    cr_expect_eq(m.layers[0].out.h, 17);
+    cr_expect_eq(m.layers[0].out.w, 10);
+    cr_expect_eq(m.layers[0].fwd_madds, 17ull * 10 * 8 * 4 * 7);
+    model_free(&m);
+}
+
+Test(model, matmul_of_two_inputs_has_no_backward)
+{
+    /* neither operand needs a gradient, so neither backward pass is counted */
+    model m = parse_ok("input 1 4 6\n"
+                       "act a op=identity\n"
+                       "matmul mm m=4 k=6 n=4 from=input\n");
+    uint64_t v;
+    cr_expect_eq(m.layers[1].fwd_madds, 96);
+    cr_assert(model_pass_madds(&m.layers[1], PASS_BWD_DATA, 1, &v));
+    cr_expect_eq(v, 0);
+    cr_assert(model_pass_madds(&m.layers[1], PASS_BWD_WEIGHT, 1, &v));
+    cr_expect_eq(v, 0);
+    model_free(&m);
+}
+
+Test(model, input_grad_gives_first_layers_bwd_data)
+{
+    model m = parse_ok("input 1 8 16 grad=1\nlinear q in=16 out=16 rows=8\n");
+    uint64_t v;
+    cr_expect_not(m.layers[0].first_mac);
+    cr_assert(model_pass_madds(&m.layers[0], PASS_BWD_DATA, 1, &v));
+    cr_expect_eq(v, 8 * 16 * 16);
+    model_free(&m);
+}
+
+Test(model, explicit_input_and_from)
+{
+    model m = parse_ok("model two\ninput 3 8 8\n"
+                       "conv a out=4 k=1\n"
+                       "conv b out=4 k=1 input=5x4x4\n"
+                       "conv c out=2 k=1 from=a\n");
+    cr_expect_str_eq(m.name, "two");
+    cr_expect_eq(m.layers[1].in.c, 5);
+    cr_expect_eq(m.layers[1].in.h, 4);
+    cr_expect_eq(m.layers[2].in.c, 4);
+    cr_expect_eq(m.layers[2].in.h, 8);
+    cr_expect_eq(m.layers[2].src, 0);
+    cr_expect(m.layers[1].first_mac, "a fresh input needs no gradient");
+    model_free(&m);
+}
+
+Test(model, names_and_passes)
+{
+    cr_expect_str_eq(model_kind_name(LAYER_MATMUL), "matmul");
+    cr_expect_null(model_kind_name(LAYER_KIND_COUNT));
+    cr_expect_str_eq(model_pass_name(PASS_BWD_WEIGHT), "BWD_WEIGHT");
+    cr_expect_eq(model_pass_parse("bwd_data"), PASS_BWD_DATA);
+    cr_expect_eq(model_pass_parse("nope"), -1);
+}
+
+/* ---- malformed files: one line, file:line:field, each case ---------------------------------- */
+
+Test(model, unknown_kind)
+{
+    const char *msg = parse_fails("input 3 8 8\nconv a out=4 k=1\nconvv b out=4 k=1\n");
+    expect_msg(msg, "bad.model:3: kind: unknown layer kind 'convv'");
+}
+
+Test(model, zero_and_negative_dimensions)
+{
+    expect_msg(parse_fails("input 3 8 8\nconv a out=0 k=1\n"), "bad.model:2: out: '0'");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=-4 k=1\n"), "bad.model:2: out: '-4'");
+    expect_msg(parse_fails("input 3 0 8\nconv a out=4 k=1\n"), "bad.model:1: input: H '0'");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 stride=0\n"), "2: stride: '0'");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 pad=-1\n"), "2: pad: '-1'");
+}
+
+Test(model, missing_fields)
+{
+    expect_msg(parse_fails("input 3 8 8\nconv a k=1\n"), "bad.model:2: out: missing");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4\n"), "bad.model:2: k: missing");
+    expect_msg(parse_fails("input 3 8 8\nlinear f out=4\n"), "bad.model:2: in: missing");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nadd r\n"), "3: from: missing");
+    expect_msg(parse_fails("input 3 8 8\npool p k=2\n"), "bad.model:2: op: missing");
+    expect_msg(parse_fails("input 3 8 8\nconv\n"), "bad.model:2: name: missing");
+    expect_msg(parse_fails("conv a out=4 k=1\n"), "bad.model:1: input: no input shape");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 bias\n"), "2: bias: expected key=value");
+    expect_msg(parse_fails("# nothing\n"), "bad.model: no layers");
+}
+
+Test(model, shapes_that_do_not_chain)
+{
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nconv b in=3 out=4 k=1\n"),
+               "bad.model:3: in: 3 input channels given but input 'a' has 4");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nlinear f in=100 out=10\n"),
+               "bad.model:3: in: rows 1 x in 100 = 100 elements but input 'a' has 256");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=9\n"), "bad.model:2: k: window 9");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 stride=2\nadd r from=input\n"),
+               "bad.model:3: from: shape 3x8x8 of 'input' differs from 4x4x4 of 'a'");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=2 k=1 stride=2\nadd r from=input shortcut=A\n"),
+               "bad.model:3: from: shortcut A cannot map");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 groups=3\n"), "2: groups: 3 groups");
+    expect_msg(parse_fails("input 1 4 6\nmatmul mm m=4 k=6 n=5 from=input\n"),
+               "bad.model:2: from: right operand");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 from=zz\n"),
+               "bad.model:2: from: no earlier layer called 'zz'");
+}
+
+Test(model, overflowing_numbers)
+{
+    expect_msg(parse_fails("input 3 8 8\nconv a out=99999999999999999999999 k=1\n"),
+               "bad.model:2: out: '99999999999999999999999' is not a whole number");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4294967296 k=1\n"), "2: out: '4294967296'");
+    expect_msg(parse_fails("input 4294967295 4294967295 4294967295\nact a\n"),
+               "bad.model:1: input: element count overflows 64 bits");
+    /* each number fits 32 bits, the MAdd product does not fit 64 */
+    expect_msg(parse_fails("input 65536 65536 65536\n"
+                           "linear f in=2147483648 out=4294967295 rows=131072\n"),
+               "bad.model:2: out: MAdd count overflows 64 bits");
+    expect_msg(parse_fails("input 4294967295 1 1\n"
+                           "conv a out=4294967295 k=1 bias=0\n"
+                           "conv b out=4294967295 k=1 bias=0\n"),
+               "bad.model:3: out: network total overflows 64 bits");
+}
+
+Test(model, unknown_and_repeated_keys)
+{
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 kernel=3\n"),
+               "bad.model:2: kernel: unknown key for conv");
+    expect_msg(parse_fails("input 3 8 8\nact a rows=3\n"), "bad.model:2: rows: unknown key for act");
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 k=3\n"), "bad.model:2: k: given twice");
+    expect_msg(parse_fails("input 3 8 8\nact a op=swish\n"), "bad.model:2: op: 'swish' is not one");
+}
+
+Test(model, duplicate_layer_name)
+{
+    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nact b\nact a\n"),
+               "bad.model:4: name: duplicate layer name 'a' (first on line 2)");
+    expect_msg(parse_fails("input 3 8 8\nact input\n"), "bad.model:2: name:");
+}
+
+Test(model, directives_misused)
+{
+    expect_msg(parse_fails("input 3 8 8\ninput 3 8 8\nact a\n"), "bad.model:2: input: given twice");
+    expect_msg(parse_fails("input 3 8\nact a\n"), "bad.model:1: input: expected");
+    expect_msg(parse_fails("input 3 8 8 grad=2\nact a\n"), "bad.model:1: grad:");
+    expect_msg(parse_fails("model a b\n"), "bad.model:1: model:");
+}
+
+/* The command: a bad file exits 1, a good one 0, usage errors 2. */
+static int run_model_cmd(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    char *argv[] = {"model", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+    int argc = 1;
+    while (argv[argc])
+        argc++;
+    return cmd_model(argc, argv);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(model, command_exit_codes, .init = cr_redirect_stdout)
+{
+    cr_redirect_stderr();
+    char dir[] = "/tmp/bitsim-model-XXXXXX", bad[128], good[128];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(bad, sizeof bad, "%s/bad.model", dir);
+    snprintf(good, sizeof good, "%s/good.model", dir);
+    write_file(bad, "input 3 8 8\nconv a out=0 k=1\n");
+    write_file(good, "input 3 8 8\nconv a out=4 k=1\n");
+    cr_expect_eq(run_model_cmd("show", bad, NULL, NULL), 1);
+    cr_expect_eq(run_model_cmd("show", good, "--format", "json"), 0);
+    cr_expect_eq(run_model_cmd("show", good, "--batch", "0"), 2);
+    cr_expect_eq(run_model_cmd("show", good, "--format", "xml"), 2);
+    cr_expect_eq(run_model_cmd("show", "no_such_zoo_model", NULL, NULL), 1);
+    cr_expect_eq(run_model_cmd("list", NULL, NULL, NULL), 0);
+    cr_expect_eq(run_model_cmd("show", "resnet20", "--batch", "128"), 0);
+    cr_expect_eq(run_model_cmd("frobnicate", NULL, NULL, NULL), 2);
+    cr_expect_eq(run_model_cmd("--help", NULL, NULL, NULL), 0);
+    unlink(bad);
+    unlink(good);
+    rmdir(dir);
+}
+
+/* ---- SCALE-Sim ------------------------------------------------------------------------------ */
+
+static model scalesim_ok(const char *text)
+{
+    model m;
+    bs_error e;
+    err_clear(&e);
+    int rc = model_parse_scalesim(&m, "t.csv", text, strlen(text), &e);
+    cr_assert_eq(rc, BS_OK, "import failed: %s", e.msg);
+    return m;
+}
+
+/* Hand-derived with SCALE-Sim's rule out = ceil((ifmap - filter) / stride) + 1:
+ *   Conv1 224x224, 11x11, 3->96, stride 4: out ceil(213/4)+1 = 55; MACs 55*55*121*3*96
+ *         = 105415200
+ *   Conv2 27x27, 5x5, 96->256, stride 1: out 23; MACs 23*23*25*96*256 = 325017600
+ *   DP_1 (depthwise) 16x16, 3x3, 32 channels, 1 filter each: out 14; MACs 14*14*9*32 = 56448
+ *   Rect 10x12, 3x2, 4->8, stride 2 (height), 3 (width): out ceil(7/2)+1 = 5 by
+ *        ceil(10/3)+1 = 5; MACs 5*5*6*4*8 = 4800 */
+Test(model, scalesim_conv_topology)
+{
+    model m = scalesim_ok("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                          "Channels, Num Filter, Strides,\n"
+                          "Conv1     ,224  ,224 ,11 ,11 ,3  ,96 ,4 ,\n"
+                          "Conv2, 27, 27, 5, 5, 96, 256, 1,\n"
+                          "DP 1, 16, 16, 3, 3, 32, 1, 1,\n"
+                          "Rect, 10, 12, 3, 2, 4, 8, 2, 3,\n");
+    cr_assert_eq(m.n_layers, 4);
+    cr_expect_str_eq(m.layers[0].name, "Conv1");
+    cr_expect_str_eq(m.layers[2].name, "DP_1");
+    cr_expect_eq(m.layers[0].out.h, 55);
+    cr_expect_eq(m.layers[0].fwd_madds, 105415200);
+    cr_expect_eq(m.layers[1].fwd_madds, 325017600);
+    cr_expect_eq(m.layers[2].fwd_madds, 56448);
+    cr_expect_eq(m.layers[2].conv.groups, 32);
+    cr_expect_eq(m.layers[3].out.h, 5);
+    cr_expect_eq(m.layers[3].out.w, 5);
+    cr_expect_eq(m.layers[3].fwd_madds, 4800);
+    cr_expect(m.layers[0].first_mac);
+    cr_expect_not(m.layers[1].first_mac, "later rows are inner layers");
+    cr_expect_eq(m.input.c, 3);
+    model_free(&m);
+}
+
+Test(model, scalesim_gemm_topology)
+{
+    /* M=256, N=128, K=256: 256*128*256 = 8388608 MACs, weights K x N = 32768 */
+    model m = scalesim_ok("Layer Name, M, N, K,\nTest 1, 256, 128, 256,\nfc2,4,10,3\n");
+    cr_assert_eq(m.n_layers, 2);
+    cr_expect_str_eq(m.layers[0].name, "Test_1");
+    cr_expect_eq(m.layers[0].kind, LAYER_LINEAR);
+    cr_expect_eq(m.layers[0].fwd_madds, 8388608);
+    cr_expect_eq(m.layers[0].params, 32768);
+    cr_expect_eq(m.layers[1].fwd_madds, 120);
+    model_free(&m);
+}
+
+static const char *scalesim_fails(const char *text)
+{
+    static bs_error e;
+    model m;
+    err_clear(&e);
+    cr_assert_eq(model_parse_scalesim(&m, "bad.csv", text, strlen(text), &e), BS_EINPUT,
+                 "expected an error for %s", text);
+    cr_assert_null(strchr(e.msg, '\n'));
+    return e.msg;
+}
+
+Test(model, scalesim_errors)
+{
+    static const char hdr[] = "Layer name, IFMAP Height, IFMAP Width, Filter Height, "
+                              "Filter Width, Channels, Num Filter, Strides,\n";
+    char buf[512];
+    expect_msg(scalesim_fails("name,a,b\nx,1,2\n"), "bad.csv:1: header:");
+    snprintf(buf, sizeof buf, "%sC1, 8, 8, 9, 3, 3, 4, 1,\n", hdr);
+    expect_msg(scalesim_fails(buf), "bad.csv:2: Filter Height: filter 9x3 larger");
+    snprintf(buf, sizeof buf, "%sC1, 8, 8, 3, 3, x, 4, 1,\n", hdr);
+    expect_msg(scalesim_fails(buf), "bad.csv:2: Channels: 'x'");
+    snprintf(buf, sizeof buf, "%sC1, 8, 8, 3, 3, 3, 4,\n", hdr);
+    expect_msg(scalesim_fails(buf), "bad.csv:2: expected 8 or 9 fields");
+    snprintf(buf, sizeof buf, "%sC1, 8, 8, 3, 3, 3, 4, 0,\n", hdr);
+    expect_msg(scalesim_fails(buf), "bad.csv:2: Strides: '0'");
+    snprintf(buf, sizeof buf, "%sC1, 8, 8, 3, 3, 3, 4, 1,\nC1, 8, 8, 3, 3, 3, 4, 1,\n", hdr);
+    expect_msg(scalesim_fails(buf), "bad.csv:3: name: duplicate layer name 'C1'");
+    expect_msg(scalesim_fails("Layer Name, M, N, K,\nG, 0, 1, 1,\n"), "bad.csv:2: M: '0'");
+    expect_msg(scalesim_fails(hdr), "bad.csv: no layers");
+}
+
+Test(model, nul_byte_in_file)
+{
+    static const char text[] = "input 3 8 8\nact a\0b\n";
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_parse_buffer(&m, "bad.model", text, sizeof text - 1, &e), BS_EINPUT);
+    expect_msg(e.msg, "bad.model:2");
+}

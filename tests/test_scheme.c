@@ -1,0 +1,331 @@
+/* test_scheme.c — generators against schedules derived by hand from the papers' formulas.
+ *
+ * Run: ResNet-20, batch 128, 391 iterations per epoch (ceil(50000/128)).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scheme.h"
+#include "trace_fixture.h"
+
+static int gen(trace *t, const char *scheme, const char *const *params, size_t n,
+               uint64_t epochs, uint64_t seed, bs_error *e)
+{
+    scheme_request r;
+    memset(&r, 0, sizeof r);
+    r.scheme = scheme;
+    r.model_ref = "resnet20";
+    r.model = fixture_resnet20();
+    r.batch = 128;
+    r.epochs = epochs;
+    r.seed = seed;
+    r.params = params;
+    r.n_params = n;
+    err_clear(e);
+    return scheme_generate(t, &r, e);
+}
+
+static uint32_t layer(const char *name)
+{
+    int i = model_find_layer(fixture_resnet20(), name);
+    cr_assert(i >= 0);
+    return (uint32_t)i;
+}
+
+static unsigned bits_at(const trace *t, const char *name, tensor_class c, uint64_t it)
+{
+    const trace_segment *s = trace_segment_at(t, layer(name), it);
+    cr_assert(s, "no segment of %s at %llu", name, (unsigned long long)it);
+    return s->d.fmt[c].bits;
+}
+
+/* CPT, default 160 epochs: T = 391 * 160 = 62,560 iterations, N = 32 cycles, so
+ * P = 62560 / 32 = 1955. b(t) = rint(3 + 2.5 (1 + cos(pi (t mod P)/P + pi)))
+ *                             = rint(3 + 2.5 (1 - cos(x))), x = pi (t mod P) / P.
+ * Crossings of the rounding midpoints (b = 3.5, 4.5, 5.5, 6.5, 7.5):
+ *   1 - cos x = 0.2 -> x = acos(0.8)  = 0.643501 -> t = 0.643501 * 1955 / pi = 400.44 -> 401
+ *   1 - cos x = 0.6 -> x = acos(0.4)  = 1.159279 -> t = 721.41                   -> 722
+ *   1 - cos x = 1.0 -> x = pi/2                   -> t = 977.5                    -> 978
+ *   1 - cos x = 1.4 -> x = acos(-0.4) = 1.982313 -> t = 1233.59                  -> 1234
+ *   1 - cos x = 1.8 -> x = acos(-0.8) = 2.498092 -> t = 1554.56                  -> 1555
+ * so each cycle holds 6 runs (3,4,5,6,7,8 bits) and each conv layer 32 * 6 = 192 segments.
+ * Total segments: 19 conv x 192 + 49 other layers x 1 = 3,697. */
+Test(scheme, cpt_schedule_matches_hand_derivation)
+{
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "cpt", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    cr_expect_eq(t.total_iters, 62560);
+    size_t n;
+    trace_layer_segments(&t, layer("conv1"), &n);
+    cr_expect_eq(n, 192);
+    cr_expect_eq(trace_segment_count(&t), 3697);
+    struct { uint64_t it; unsigned bits; } pts[] = {
+        {0, 3}, {400, 3}, {401, 4}, {721, 4}, {722, 5}, {977, 5}, {978, 6}, {1233, 6},
+        {1234, 7}, {1554, 7}, {1555, 8}, {1954, 8}, {1955, 3},             /* first cycle */
+        {1955 + 978, 6}, {31 * 1955 + 1555, 8}, {62559, 8},                /* later ones */
+    };
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+        cr_expect_eq(bits_at(&t, "layer2.1.conv2", TENSOR_W, pts[i].it), pts[i].bits,
+                     "W bits at %llu", (unsigned long long)pts[i].it);
+        cr_expect_eq(bits_at(&t, "conv1", TENSOR_A, pts[i].it), pts[i].bits);
+        cr_expect_eq(bits_at(&t, "conv1", TENSOR_G, pts[i].it), 8, "gradients fixed at 8");
+    }
+    /* the final fc stays fp32; so do norms */
+    cr_expect_eq(bits_at(&t, "fc", TENSOR_W, 1555), 32);
+    trace_layer_segments(&t, layer("fc"), &n);
+    cr_expect_eq(n, 1);
+    cr_expect_eq(bits_at(&t, "bn1", TENSOR_A, 1555), 32);
+    /* the exported formula agrees with the hand values too */
+    cr_expect_eq(scheme_cpt_bits(977, 1955, 3, 8), 5);
+    cr_expect_eq(scheme_cpt_bits(978, 1955, 3, 8), 6);
+    trace_free(&t);
+}
+
+/* MuPPET defaults: levels 8, 12, 14, 16 for 22, 22, 10, 15 epochs, then 45 fp32 epochs:
+ * 114 epochs = 44,574 iterations. Level starts at epochs 0, 22, 44, 54, 69 -> iterations
+ * 0, 8602, 17204, 21114, 26979. Every MAC layer (19 conv + fc) has 5 segments.
+ * Gradient-diversity checks every 3 epochs while quantized: epochs 3, 6, ..., 69 -> 23. */
+Test(scheme, muppet_ladder_matches_hand_derivation)
+{
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "muppet", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    cr_expect_eq(t.epochs, 114);
+    cr_expect_eq(t.total_iters, 44574);
+    size_t n;
+    const trace_segment *s = trace_layer_segments(&t, layer("fc"), &n);
+    cr_assert_eq(n, 5);
+    uint64_t starts[] = {0, 8602, 17204, 21114, 26979};
+    unsigned bits[] = {8, 12, 14, 16, 32};
+    for (int k = 0; k < 5; k++) {
+        cr_expect_eq(s[k].first, starts[k]);
+        cr_expect_eq(s[k].d.fmt[TENSOR_W].bits, bits[k]);
+        cr_expect_eq(s[k].d.fmt[TENSOR_G].bits, bits[k]);
+        cr_expect_eq(s[k].d.fmt[TENSOR_U].bits, 32, "master weights stay fp32");
+    }
+    cr_expect_eq(s[0].d.fmt[TENSOR_W].kind, NUM_BFP);
+    cr_expect_eq(s[4].d.fmt[TENSOR_W].kind, NUM_FP);
+    cr_expect_eq(bits_at(&t, "layer3.2.conv2", TENSOR_A, 21113), 14);
+    trace_layer_segments(&t, layer("bn1"), &n);
+    cr_expect_eq(n, 1);
+    size_t checks = 0, accum = 0;
+    for (size_t i = 0; i < t.n_overheads; i++) {
+        if (strcmp(t.overheads[i].label, "gd-check") == 0)
+            checks++;
+        if (strcmp(t.overheads[i].label, "gd-accumulate") == 0) {
+            accum++;
+            cr_expect_eq(t.overheads[i].end, 26979, "accumulates only while quantized");
+            cr_expect_eq(t.overheads[i].ops, 3 * model_params(fixture_resnet20()));
+        }
+    }
+    cr_expect_eq(checks, 23);
+    cr_expect_eq(accum, 1);
+    trace_free(&t);
+}
+
+Test(scheme, muppet_explicit_switch_epochs)
+{
+    const char *p[] = {"switch=10,20,30,40"};
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "muppet", p, 1, 50, 1, &e), 0, "%s", e.msg);
+    /* epoch 10 -> iteration 3910; epoch 40 -> 15640 (fp32) */
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 3909), 8);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 3910), 12);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 15640), 32);
+    trace_free(&t);
+}
+
+/* FracTrain PFQ: fw 3,4,6,8 / bw 6,6,8,8 with turning points at 1/4, 2/4, 3/4 of 160 epochs:
+ * epochs 40, 80, 120 -> iterations 15640, 31280, 46920. */
+Test(scheme, fractrain_pfq_stages)
+{
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "fractrain-pfq", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    uint64_t it[] = {0, 15639, 15640, 31280, 46919, 46920, 62559};
+    unsigned fw[] = {3, 3, 4, 6, 6, 8, 8}, bw[] = {6, 6, 6, 8, 8, 8, 8};
+    for (int k = 0; k < 7; k++) {
+        cr_expect_eq(bits_at(&t, "layer1.0.conv1", TENSOR_W, it[k]), fw[k]);
+        cr_expect_eq(bits_at(&t, "layer1.0.conv1", TENSOR_G, it[k]), bw[k]);
+    }
+    cr_expect(strstr(t.params, "switch=40,80,120"), "resolved params: %s", t.params);
+    trace_free(&t);
+}
+
+Test(scheme, static_sbm_and_fp32)
+{
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "static", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    cr_expect_eq(bits_at(&t, "fc", TENSOR_W, 0), 8);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_WG, 99), 16, "SBM keeps weight gradients at 16");
+    cr_expect_eq(bits_at(&t, "bn1", TENSOR_W, 0), 32);
+    cr_expect_eq(trace_segment_count(&t), 68);
+    trace_free(&t);
+    const char *p[] = {"W=fx4.2"};
+    cr_assert_eq(gen(&t, "static", p, 1, 0, 1, &e), 0, "%s", e.msg);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 0), 4);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_A, 0), 8);
+    trace_free(&t);
+    cr_assert_eq(gen(&t, "fp32", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    cr_expect_eq(trace_segment_count(&t), 68);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 0), 32);
+    trace_free(&t);
+}
+
+/* SmaQ Eq. 4 with the Gaussian assumption: inlier fraction = erf(1/sqrt 2) = 0.682689... */
+Test(scheme, smaq_storage_split)
+{
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "smaq", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    const trace_segment *s = trace_segment_at(&t, layer("conv1"), 0);
+    cr_assert(s);
+    const trace_storage *w = &s->d.store[TENSOR_W];
+    cr_expect_eq(w->inlier_bits, 6);
+    cr_expect_eq(w->outlier_bits, 8);
+    cr_expect_eq(w->header_bits, 64);
+    cr_expect_float_eq(w->inlier_frac, erf(1.0 / sqrt(2.0)), 1e-6);
+    cr_expect_eq(s->d.store[TENSOR_G].inlier_bits, 0, "G not split by default");
+    cr_expect_eq(s->d.fmt[TENSOR_W].bits, 32, "compute stays fp32");
+    trace_free(&t);
+}
+
+Test(scheme, adapt_is_deterministic_and_bounded)
+{
+    trace a, b, c;
+    bs_error e;
+    cr_assert_eq(gen(&a, "adapt", NULL, 0, 20, 7, &e), 0, "%s", e.msg);
+    cr_assert_eq(gen(&b, "adapt", NULL, 0, 20, 7, &e), 0, "%s", e.msg);
+    cr_assert_eq(gen(&c, "adapt", NULL, 0, 20, 8, &e), 0, "%s", e.msg);
+    char *ta, *tb, *tc;
+    size_t la, lb, lc;
+    cr_assert_eq(trace_write_buffer(&a, &ta, &la, &e), 0);
+    cr_assert_eq(trace_write_buffer(&b, &tb, &lb, &e), 0);
+    cr_assert_eq(trace_write_buffer(&c, &tc, &lc, &e), 0);
+    cr_expect_str_eq(ta, tb, "same seed, same trace");
+    cr_expect_str_neq(ta, tc, "another seed, another trace");
+    const model *m = fixture_resnet20();
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        if (!model_layer_is_mac(&m->layers[i]))
+            continue;
+        size_t n;
+        const trace_segment *s = trace_layer_segments(&a, i, &n);
+        cr_expect_eq(s[0].d.fmt[TENSOR_W].bits, 8, "AdaPT starts at <8,4>");
+        cr_expect_eq(s[0].d.fmt[TENSOR_W].frac_bits, 4);
+        for (size_t k = 0; k < n; k++) {
+            unsigned wl = s[k].d.fmt[TENSOR_W].bits;
+            cr_expect(wl >= 4 && wl <= 16);
+            cr_expect_eq(s[k].d.fmt[TENSOR_W].frac_bits, (int)wl / 2);
+            cr_expect(s[k].d.density[TENSOR_W] >= 0.5 && s[k].d.density[TENSOR_W] <= 1.0);
+        }
+    }
+    cr_expect(a.n_overheads > 0);
+    free(ta);
+    free(tb);
+    free(tc);
+    trace_free(&a);
+    trace_free(&b);
+    trace_free(&c);
+}
+
+Test(scheme, every_scheme_round_trips_byte_for_byte)
+{
+    size_t n;
+    const scheme_info *s = scheme_table(&n);
+    cr_expect_eq(n, 7);
+    for (size_t i = 0; i < n; i++) {
+        trace t;
+        bs_error e;
+        cr_assert_eq(gen(&t, s[i].name, NULL, 0, 0, 1, &e), 0, "%s: %s", s[i].name, e.msg);
+        char *first, *second;
+        size_t l1, l2;
+        cr_assert_eq(trace_write_buffer(&t, &first, &l1, &e), 0);
+        trace_free(&t);
+        cr_assert_eq(fixture_read(&t, first, &e), 0, "%s: %s", s[i].name, e.msg);
+        cr_assert_eq(trace_write_buffer(&t, &second, &l2, &e), 0);
+        cr_expect_eq(l1, l2);
+        cr_expect_str_eq(first, second, "%s does not round-trip", s[i].name);
+        free(first);
+        free(second);
+        trace_free(&t);
+    }
+}
+
+Test(scheme, rejects_unknown_schemes_and_parameters)
+{
+    trace t;
+    bs_error e;
+    cr_expect_eq(gen(&t, "sgd9000", NULL, 0, 0, 1, &e), BS_EUSAGE);
+    cr_expect(strstr(e.msg, "unknown scheme 'sgd9000'"), "%s", e.msg);
+    const char *p1[] = {"colour=red"};
+    cr_expect_eq(gen(&t, "cpt", p1, 1, 0, 1, &e), BS_EUSAGE);
+    cr_expect(strstr(e.msg, "no parameter 'colour'"), "%s", e.msg);
+    const char *p2[] = {"bmax=33"};
+    cr_expect_eq(gen(&t, "cpt", p2, 1, 0, 1, &e), BS_EUSAGE);
+    cr_expect(strstr(e.msg, "bmax='33'"), "%s", e.msg);
+    const char *p3[] = {"W=int0"};
+    cr_expect_eq(gen(&t, "static", p3, 1, 0, 1, &e), BS_EUSAGE);
+    const char *p4[] = {"fw=3,4", "bw=6"};
+    cr_expect_eq(gen(&t, "fractrain-pfq", p4, 2, 0, 1, &e), BS_EUSAGE);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* An AdaPT-style log replaces the synthetic policy: epoch 3 -> iteration 3 * 391 = 1173. */
+Test(scheme, adapt_replays_a_log)
+{
+    char path[] = "/tmp/bitsim_adapt_logXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    write_file(path, "# epoch layer wl fl density\n"
+                     "0 conv1 8 4 0.9\n"
+                     "0 fc 8 4\n"
+                     "3 conv1 12 7 0.8\n");
+    char param[128];
+    snprintf(param, sizeof param, "log=%s", path);
+    const char *p[] = {param};
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "adapt", p, 1, 10, 1, &e), 0, "%s", e.msg);
+    const trace_segment *s = trace_segment_at(&t, layer("conv1"), 1172);
+    cr_assert(s);
+    cr_expect_eq(s->d.fmt[TENSOR_W].bits, 8);
+    cr_expect_float_eq(s->d.density[TENSOR_W], 0.9, 0);
+    s = trace_segment_at(&t, layer("conv1"), 1173);
+    cr_expect_eq(s->d.fmt[TENSOR_G].bits, 12);
+    cr_expect_eq(s->d.fmt[TENSOR_G].frac_bits, 7);
+    cr_expect_float_eq(s->d.density[TENSOR_W], 0.8, 0);
+    cr_expect_eq(bits_at(&t, "layer1.0.conv1", TENSOR_W, 3000), 32, "not in the log: fp32");
+    size_t kl = 0;
+    for (size_t i = 0; i < t.n_overheads; i++)
+        kl += strcmp(t.overheads[i].label, "kl") == 0;
+    cr_expect_eq(kl, 2, "one KL check per logged epoch (0 and 3)");
+    trace_free(&t);
+
+    write_file(path, "0 conv1 8 4\n2 bn1 8 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, ":2: layer: 'bn1' is not a conv/linear/matmul layer"), "%s", e.msg);
+    write_file(path, "5 conv1 8 4\n2 conv1 8 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, ":2: epoch: 2 is out of order"), "%s", e.msg);
+    write_file(path, "0 conv1 33 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, ":1: wl: word length '33'"), "%s", e.msg);
+    write_file(path, "10 conv1 8 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "not an epoch of the run (0..9)"), "%s", e.msg);
+    unlink(path);
+}

@@ -1,0 +1,363 @@
+/* test_trace.c — the trace format: segments from records, canonical round trip, strictness.
+ *
+ * Expected segment counts below are worked out by hand from the records in each test.
+ * ResNet-20 (models/resnet20.model) has 68 layers: 19 conv, 1 linear (fc), the rest non-MAC.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_fixture.h"
+
+/* 391 iterations x 160 epochs = 62,560 iterations (0..62559). */
+#define HEADER "bitsim-trace 1\nmodel resnet20\nbatch 128\niters_per_epoch 391\nepochs 160\n" \
+               "scheme test\n"
+
+static int layer_index(const char *name)
+{
+    int i = model_find_layer(fixture_resnet20(), name);
+    cr_assert(i >= 0, "no layer %s", name);
+    return i;
+}
+
+Test(trace, records_become_maximal_segments)
+{
+    const char *text = HEADER
+        "from 0 * W=fx8.4 A=fx8.4\n"          /* every layer: one segment [0, end) */
+        "overhead 10:20 ops=5 bits=32 label=kl\n"
+        "from 100 conv1 W=int4\n"             /* conv1: [0,100) fx8.4, [100,...) int4 */
+        "from 100 conv1 W=fx8.4\n"            /* ... and back: merges into one segment */
+        "from 200 @conv dW=0.5\n"             /* conv layers: [0,200) [200,end) */
+        "from 300 fc,layer1.* G=int8\n"       /* fc and layer1.*: a change at 300 */
+        "from 400 *,!@conv A=fx8.4\n"         /* no change at all: A is already fx8.4 */
+        "end\n";
+    trace t;
+    bs_error e;
+    cr_assert_eq(fixture_read(&t, text, &e), 0, "%s", e.msg);
+    size_t n;
+    const trace_segment *s = trace_layer_segments(&t, (uint32_t)layer_index("conv1"), &n);
+    cr_assert_eq(n, 2, "conv1: the int4 excursion at 100 merged away; dW split at 200");
+    cr_expect_eq(s[0].first, 0);
+    cr_expect_eq(s[0].end, 200);
+    cr_expect_eq(s[1].first, 200);
+    cr_expect_eq(s[1].end, 62560);
+    cr_expect_eq(s[1].d.fmt[TENSOR_W].kind, NUM_FX);
+    cr_expect_eq(s[1].d.fmt[TENSOR_W].bits, 8);
+    cr_expect_float_eq(s[1].d.density[TENSOR_W], 0.5, 0);
+    cr_expect_float_eq(s[0].d.density[TENSOR_A], 1.0, 0);
+    /* layer1.0.conv1 is a conv and matches layer1.*: [0,200) [200,300) [300,end) */
+    trace_layer_segments(&t, (uint32_t)layer_index("layer1.0.conv1"), &n);
+    cr_expect_eq(n, 3);
+    /* fc: linear, not in @conv; changes only at 300 */
+    s = trace_layer_segments(&t, (uint32_t)layer_index("fc"), &n);
+    cr_expect_eq(n, 2);
+    cr_expect_eq(s[1].first, 300);
+    cr_expect_eq(s[1].d.fmt[TENSOR_G].bits, 8);
+    /* bn1: not conv, not layer1.*: a single segment */
+    trace_layer_segments(&t, (uint32_t)layer_index("bn1"), &n);
+    cr_expect_eq(n, 1);
+    const trace_segment *at = trace_segment_at(&t, (uint32_t)layer_index("fc"), 299);
+    cr_assert(at);
+    cr_expect_eq(at->first, 0);
+    cr_expect_null(trace_segment_at(&t, 0, 62560));
+    cr_expect_eq(t.n_overheads, 1);
+    cr_expect_eq(t.overheads[0].first, 10);
+    cr_expect_eq(t.overheads[0].end, 20);
+    cr_expect_eq(t.total_iters, 62560);
+    trace_free(&t);
+}
+
+static char *write_text(const trace *t)
+{
+    char *buf;
+    size_t len;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(trace_write_buffer(t, &buf, &len, &e), 0, "%s", e.msg);
+    cr_assert_eq(strlen(buf), len);
+    return buf;
+}
+
+Test(trace, write_read_write_is_identical)
+{
+    const char *text = HEADER "params a=1   b=2\nprovenance hand written\n"
+        "from 0 layer2.* W=bfp8/e8/b16 G=fp8e5m2 sA=6/8@0.682689+64\n"
+        "from 5 conv1 U=bf16 dG=0.25\n"
+        "from 5 fc W=fx12.6\n"
+        "overhead 7 ops=100 bits=16 label=gd\n"
+        "from 9 * WG=int16\n"
+        "end\n";
+    trace t;
+    bs_error e;
+    cr_assert_eq(fixture_read(&t, text, &e), 0, "%s", e.msg);
+    char *first = write_text(&t);
+    trace_free(&t);
+    cr_assert_eq(fixture_read(&t, first, &e), 0, "%s\n%s", e.msg, first);
+    char *second = write_text(&t);
+    cr_expect_str_eq(second, first);
+    cr_expect(strstr(first, "params a=1 b=2\n"), "params are canonicalised:\n%s", first);
+    cr_expect(strstr(first, "from 9 * WG=int16\n"), "an all-layer change is written '*':\n%s",
+              first);
+    trace_free(&t);
+    free(first);
+    free(second);
+}
+
+Test(trace, reads_sample_files_and_rewrites_them_identically)
+{
+    const char *names[] = {"fp32", "static", "cpt", "fractrain-pfq", "muppet", "adapt", "smaq"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "traces/samples/resnet20_%s.trace", names[i]);
+        trace t;
+        bs_error e;
+        err_clear(&e);
+        cr_assert_eq(trace_read_file(&t, path, &e), 0, "%s", e.msg);
+        char *text = write_text(&t);
+        FILE *f = fopen(path, "rb");
+        cr_assert(f);
+        static char file[1 << 20];
+        size_t len = fread(file, 1, sizeof file - 1, f);
+        fclose(f);
+        file[len] = '\0';
+        cr_expect_str_eq(text, file, "%s is not canonical", path);
+        free(text);
+        trace_free(&t);
+    }
+}
+
+/* ---- malformed input: one case each, asserting on the message ------------------------- */
+
+typedef struct bad_case {
+    const char *body;       /* appended after HEADER (or the whole text when whole) */
+    bool whole;
+    const char *expect;     /* substring of the message */
+} bad_case;
+
+static void expect_bad(const bad_case *c)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%s%s", c->whole ? "" : HEADER, c->body);
+    trace t;
+    bs_error e;
+    int rc = fixture_read(&t, text, &e);
+    cr_expect_eq(rc, BS_EINPUT, "accepted: %s", text);
+    cr_expect(strstr(e.msg, c->expect), "message '%s' lacks '%s'", e.msg, c->expect);
+}
+
+/* HEADER has 6 lines, so a first record is line 7. */
+Test(trace, unknown_layer)
+{
+    expect_bad(&(bad_case){"from 0 conv99 W=int8\nend\n", false,
+                           "t.trace:7: layer: unknown layer 'conv99'"});
+    expect_bad(&(bad_case){"from 0 layer9.* W=int8\nend\n", false, "unknown layer 'layer9.*'"});
+    expect_bad(&(bad_case){"from 0 @lstm W=int8\nend\n", false, "unknown layer class '@lstm'"});
+    expect_bad(&(bad_case){"from 0 conv1,!conv1 W=int8\nend\n", false, "selects no layers"});
+}
+
+Test(trace, bit_width_zero_and_33)
+{
+    expect_bad(&(bad_case){"from 0 * W=int0\nend\n", false, "t.trace:7: W: bad format 'int0'"});
+    expect_bad(&(bad_case){"from 0 * A=fx33.4\nend\n", false, "A: bad format 'fx33.4': "
+                                                              "bit-width out of range 1..32"});
+    expect_bad(&(bad_case){"overhead 0 ops=1 bits=33 label=x\nend\n", false,
+                           "bits: bit-width '33' out of range 1..32"});
+    expect_bad(&(bad_case){"from 0 * sW=6/33@0.5+64\nend\n", false, "sW: bad split storage"});
+}
+
+Test(trace, density_nan_negative_above_one)
+{
+    expect_bad(&(bad_case){"from 0 * dW=nan\nend\n", false,
+                           "t.trace:7: dW: density 'nan' is not a number in [0,1]"});
+    expect_bad(&(bad_case){"from 0 * dA=1.5\nend\n", false, "dA: density '1.5'"});
+    expect_bad(&(bad_case){"from 0 * dG=-0.1\nend\n", false, "dG: density '-0.1'"});
+    expect_bad(&(bad_case){"from 0 * dG=0.5x\nend\n", false, "dG: density '0.5x'"});
+}
+
+Test(trace, iterations_out_of_order_or_beyond_the_run)
+{
+    expect_bad(&(bad_case){"from 10 * W=int8\nfrom 5 * W=int4\nend\n", false,
+                           "t.trace:8: iteration: 5 is out of order"});
+    expect_bad(&(bad_case){"from 62560 * W=int8\nend\n", false,
+                           "t.trace:7: iteration: 62560 is beyond the run"});
+    expect_bad(&(bad_case){"overhead 10:70000 ops=1 bits=8 label=x\nend\n", false,
+                           "range 10:70000 must satisfy"});
+    expect_bad(&(bad_case){"from 10 * W=int8\noverhead 3 ops=1 bits=8 label=x\nend\n", false,
+                           "t.trace:8: iteration: 3 is out of order"});
+    expect_bad(&(bad_case){"from -1 * W=int8\nend\n", false, "'-1' is not a non-negative"});
+}
+
+Test(trace, truncated_file)
+{
+    expect_bad(&(bad_case){"from 0 * W=int8\n", false,
+                           "t.trace:7: end: missing end marker: the trace is truncated"});
+    expect_bad(&(bad_case){"from 0 * W=int8\nfrom 100 * W=in", false, "bad format 'in'"});
+    expect_bad(&(bad_case){"", false, "missing end marker"});
+    expect_bad(&(bad_case){"from 0 * W=int8\nend\nfrom 5 * W=int4\n", false,
+                           "t.trace:9: end: text after the end marker"});
+}
+
+Test(trace, wrong_version_and_not_a_trace)
+{
+    expect_bad(&(bad_case){"bitsim-trace 2\nmodel resnet20\nend\n", true,
+                           "t.trace:1: version: unsupported trace version 2 (this bitsim reads "
+                           "version 1)"});
+    expect_bad(&(bad_case){"model resnet20\nend\n", true, "t.trace:1: version: not a bitsim"});
+    expect_bad(&(bad_case){"", true, "empty file"});
+}
+
+Test(trace, missing_duplicate_and_unknown_header_fields)
+{
+    expect_bad(&(bad_case){"bitsim-trace 1\nmodel resnet20\niters_per_epoch 391\nepochs 160\n"
+                           "scheme x\nfrom 0 * W=int8\nend\n", true,
+                           "t.trace:6: batch: missing header field 'batch'"});
+    expect_bad(&(bad_case){"batch 64\nend\n", false,
+                           "t.trace:7: batch: duplicate header field (first on line 3)"});
+    expect_bad(&(bad_case){"colour blue\nend\n", false, "t.trace:7: colour: unknown header"});
+    expect_bad(&(bad_case){"from 0 * W=int8\nbatch 64\nend\n", false,
+                           "t.trace:8: batch: unknown record 'batch'"});
+    expect_bad(&(bad_case){"bitsim-trace 1\nmodel resnet20\nbatch 0\n", true,
+                           "t.trace:3: batch: '0' is not a positive integer"});
+}
+
+Test(trace, bad_fields_and_overheads)
+{
+    expect_bad(&(bad_case){"from 0 * X=3\nend\n", false, "t.trace:7: X: unknown field"});
+    expect_bad(&(bad_case){"from 0 * W=int8 W=int4\nend\n", false, "W: field given twice"});
+    expect_bad(&(bad_case){"from 0 *\nend\n", false, "expected 'from ITERATION LAYERS"});
+    expect_bad(&(bad_case){"from 0 * W\nend\n", false, "expected FIELD=VALUE"});
+    expect_bad(&(bad_case){"overhead 0 ops=1 bits=8\nend\n", false,
+                           "label: missing overhead field 'label'"});
+    expect_bad(&(bad_case){"overhead 0 ops=0 bits=8 label=x\nend\n", false,
+                           "ops: '0' is not a positive integer"});
+    expect_bad(&(bad_case){"end now\n", false, "the end marker takes no arguments"});
+}
+
+Test(trace, unknown_model_names_the_model_line)
+{
+    const char *text = "bitsim-trace 1\nmodel no_such_net\nbatch 1\niters_per_epoch 1\n"
+                       "epochs 1\nscheme x\nend\n";
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(trace_read_buffer(&t, "m.trace", text, strlen(text), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "m.trace:2: model: cannot load 'no_such_net'"), "%s", e.msg);
+}
+
+
+/* NUL bytes must be errors, never a line (the first line too: nothing to fall back on). */
+Test(trace, nul_bytes_are_errors)
+{
+    static const char first[] = "bitsim\0-trace 1\n";
+    static const char later[] = HEADER "from 0 * W=in\0t8\nend\n";
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(trace_read_buffer_model(&t, "n.trace", first, sizeof first - 1,
+                                         fixture_resnet20(), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "n.trace:1: NUL byte"), "%s", e.msg);
+    err_clear(&e);
+    cr_expect_eq(trace_read_buffer_model(&t, "n.trace", later, sizeof later - 1,
+                                         fixture_resnet20(), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "n.trace:7: NUL byte"), "%s", e.msg);
+}
+
+/* ---- fuzz-style: thousands of deterministic mutations never crash --------------------- */
+
+static uint64_t next_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static const char *const splice_tokens[] = {
+    "from", "overhead", "end", "*", "@conv", "@mac", "!fc", ",", "W=int0", "W=fx33.1", "dA=nan",
+    "dW=2", "62559", "62560", "18446744073709551615", "bitsim-trace 2", "\n", "#", "=", ":",
+    "sU=6/8@0.5+64", "layer3.*", "[", "model", "batch 0", "\t", "-1", "1e999",
+};
+
+Test(trace, mutated_traces_never_crash)
+{
+    const char *seed = HEADER
+        "from 0 @conv W=int3 A=int3 G=int8\n"
+        "from 401 @conv W=int4 A=int4\n"
+        "from 722 layer1.0.conv1,fc W=fx8.4 dW=0.75 sA=6/8@0.682689+64\n"
+        "overhead 800:900 ops=12 bits=32 label=gd\n"
+        "from 978 * U=bf16\n"
+        "end\n";
+    size_t seed_len = strlen(seed);
+    uint64_t rng = 0x9E3779B97F4A7C15ULL;
+    char *buf = malloc(seed_len * 4 + 256);
+    cr_assert(buf);
+    int accepted = 0;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = seed_len;
+        memcpy(buf, seed, len);
+        int edits = 1 + (int)(next_rand(&rng) % 4);
+        for (int k = 0; k < edits; k++) {
+            size_t pos = len ? next_rand(&rng) % len : 0;
+            switch (next_rand(&rng) % 5) {
+            case 0: /* flip a byte */
+                if (len)
+                    buf[pos] = (char)(next_rand(&rng) & 0xff);
+                break;
+            case 1: /* delete a span */
+                if (len) {
+                    size_t n = 1 + next_rand(&rng) % 16;
+                    if (pos + n > len)
+                        n = len - pos;
+                    memmove(buf + pos, buf + pos + n, len - pos - n);
+                    len -= n;
+                }
+                break;
+            case 2: { /* splice a token */
+                const char *tok = splice_tokens[next_rand(&rng) %
+                                                (sizeof splice_tokens / sizeof *splice_tokens)];
+                size_t n = strlen(tok);
+                if (len + n < seed_len * 4) {
+                    memmove(buf + pos + n, buf + pos, len - pos);
+                    memcpy(buf + pos, tok, n);
+                    len += n;
+                }
+                break;
+            }
+            case 3: /* truncate */
+                len = pos;
+                break;
+            default: /* duplicate a span */
+                if (len && len * 2 < seed_len * 4) {
+                    size_t n = 1 + next_rand(&rng) % 40;
+                    if (pos + n > len)
+                        n = len - pos;
+                    memmove(buf + pos + n, buf + pos, len - pos);
+                    len += n;
+                }
+                break;
+            }
+        }
+        trace t;
+        bs_error e;
+        err_clear(&e);
+        int rc = trace_read_buffer_model(&t, "fuzz", buf, len, fixture_resnet20(), &e);
+        if (rc) {
+            cr_assert(rc == BS_EINPUT, "unexpected code %d: %s", rc, e.msg);
+            cr_assert(strncmp(e.msg, "fuzz:", 5) == 0, "message does not name the input: %s",
+                      e.msg);
+            continue;
+        }
+        accepted++;
+        char *a = write_text(&t);
+        trace_free(&t);
+        cr_assert_eq(fixture_read(&t, a, &e), 0, "canonical text rejected: %s\n%s", e.msg, a);
+        char *b = write_text(&t);
+        cr_assert_str_eq(a, b);
+        trace_free(&t);
+        free(a);
+        free(b);
+    }
+    free(buf);
+    cr_expect(accepted > 0, "some mutations should stay valid (comments, blank edits)");
+}
