@@ -89,42 +89,36 @@ def quantise_backward(x, bits, sink=None):
 
 
 class _QuantisedMac:
-    """Mixin of QConv2d and QLinear: W, A, G quantisation and the bitsim_* tensors."""
+    """Mixin (listed before the torch layer) of QConv2d and QLinear: W, A, G quantisation and
+    the bitsim_* tensors.  Subclasses give _mac(a, w), the layer's product."""
 
-    def _init_quant(self):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.bits = {"W": None, "A": None, "G": None}
         self.bitsim_a = self.bitsim_w = self.bitsim_g = None
 
     def _store_g(self, g):
         self.bitsim_g = g
 
-    def _quantised_call(self, x, op):
+    def forward(self, x):
         a = quantise_forward(x, self.bits["A"])
         w = quantise_forward(self.weight, self.bits["W"])
         if self.training:
             self.bitsim_a, self.bitsim_w = a.detach(), w.detach()
-        y = op(a, w)
+        y = self._mac(a, w)
         # G is the error arriving at this layer's output: it multiplies W (BWD_DATA) and A
         # (BWD_WEIGHT), so it is quantised where it enters the layer.
         return quantise_backward(y, self.bits["G"], self._store_g if self.training else None)
 
 
-class QConv2d(nn.Conv2d, _QuantisedMac):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._init_quant()
-
-    def forward(self, x):
-        return self._quantised_call(x, lambda a, w: self._conv_forward(a, w, self.bias))
+class QConv2d(_QuantisedMac, nn.Conv2d):
+    def _mac(self, a, w):
+        return self._conv_forward(a, w, self.bias)
 
 
-class QLinear(nn.Linear, _QuantisedMac):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._init_quant()
-
-    def forward(self, x):
-        return self._quantised_call(x, lambda a, w: F.linear(a, w, self.bias))
+class QLinear(_QuantisedMac, nn.Linear):
+    def _mac(self, a, w):
+        return F.linear(a, w, self.bias)
 
 
 def quantised_layers(model):

@@ -111,7 +111,7 @@ def trace_text(s):
     `overhead` records in iteration order, then `end`.  Layers of one iteration whose changes
     are identical share one record (a comma list of names)."""
     lines = ["bitsim-trace 1",
-             "# captured by traces/capture (change records only)",
+             "# written by traces/capture (change records only)",
              "model %s" % s.model_ref,
              "batch %d" % s.batch,
              "iters_per_epoch %d" % s.iters_per_epoch,
