@@ -32,6 +32,7 @@ file (model_text()).
 """
 
 import re
+import time
 
 import torch
 import torch.nn as nn
@@ -130,6 +131,7 @@ class CaptureHook:
         names = {m: safe_name(n) for n, m in self.model.named_modules()}
         seen, handles = [], []
         producer = {example_input.data_ptr(): "input"}
+        alive = []      # outputs kept alive, so that no later tensor reuses their address
 
         def on_forward(module, inputs, output):
             kind, op = layer_kind(module)
@@ -139,6 +141,7 @@ class CaptureHook:
                              chw(output.shape), src if src not in (None, above) else None)
             seen.append(info)
             producer[output.data_ptr()] = info.name
+            alive.append(output)
 
         for m in self.model.modules():
             if layer_kind(m)[0] is not None:
@@ -196,7 +199,6 @@ class CaptureHook:
         return hook
 
     def _measure(self, layer, tensor, value):
-        import time
         t0 = time.perf_counter()
         self.densities[layer][tensor] = density(value.detach())
         self.measure_seconds += time.perf_counter() - t0

@@ -175,6 +175,8 @@ def import_adapt(path, sink, layers, density_step=0.0):
     records = 0
     for step in range(n):
         names, wls, fls, sps = (log[k][step] for k in ("name", "qwl", "qfl", "sp"))
+        if not isinstance(names, list):
+            raise ImportFailure(path, step, "name", "entry is not a list")
         if not all(isinstance(v, list) and len(v) == len(names) for v in (wls, fls, sps)):
             raise ImportFailure(path, step, "qwl", "entry lists differ in length")
         quantised = [j for j, nm in enumerate(names) if nm is not None]
@@ -185,11 +187,11 @@ def import_adapt(path, sink, layers, density_step=0.0):
         for k, layer in enumerate(layers):
             w = quantised[2 * k + 1]
             wl, fl, sp = wls[w], fls[w], sps[w]
-            if not (isinstance(wl, int) and 1 <= wl <= 32):
+            if not (type(wl) is int and 1 <= wl <= 32):
                 raise ImportFailure(path, step, "qwl", "word length %r outside 1..32" % (wl,))
-            if not (isinstance(fl, int) and -64 <= fl <= 64):
+            if not (type(fl) is int and -64 <= fl <= 64):
                 raise ImportFailure(path, step, "qfl", "fractional length %r" % (fl,))
-            if not (isinstance(sp, (int, float)) and 0 <= sp <= 1):
+            if not (type(sp) in (int, float) and 0 <= sp <= 1):
                 raise ImportFailure(path, step, "sp", "sparsity %r outside 0..1" % (sp,))
             fmt = "fx%d.%d" % (wl, fl)
             values = filt.changes(layer, {t: fmt for t in TENSORS}, {"W": 1.0 - sp})
@@ -245,7 +247,7 @@ def main(argv=None):
     except ImportFailure as ex:
         print(ex, file=sys.stderr)
         return 1
-    except (OSError, ValueError, AttributeError) as ex:
+    except (OSError, ValueError) as ex:
         print("%s: %s" % (args.log, ex), file=sys.stderr)
         return 1
     return 0

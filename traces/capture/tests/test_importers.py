@@ -117,6 +117,22 @@ class AdaptImport(Files):
         ])
         self.assertEqual((records, steps, acc), (4, 3, 0.9))
 
+    def test_malformed_entries_name_the_step(self):
+        def broken(key, step, value):
+            log = json.loads(json.dumps(ADAPT))
+            log[key][step] = value
+            return self.write("%s%d.json" % (key, step), json.dumps(log))
+
+        cases = [(broken("name", 1, "QConv2d_FP"), "name1.json:1: name:"),
+                 (broken("qwl", 2, [8, 8, 8]), "qwl2.json:2: qwl:"),
+                 (broken("qwl", 0, [8, 40, 8, 8]), "qwl0.json:0: qwl:"),
+                 (broken("qfl", 0, [4, True, 4, 4]), "qfl0.json:0: qfl:"),
+                 (broken("sp", 1, [0, 0, 0, 1.5]), "sp1.json:1: sp:")]
+        for path, prefix in cases:
+            with self.assertRaises(ImportFailure) as cm:
+                import_adapt(path, MemorySink(), ["conv1", "fc"])
+            self.assertIn(prefix, str(cm.exception))
+
     def test_layer_count_mismatch(self):
         with self.assertRaises(ImportFailure) as cm:
             import_adapt(self.write("a.json", json.dumps(ADAPT)), MemorySink(), ["conv1"])
