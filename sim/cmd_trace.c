@@ -213,22 +213,36 @@ static size_t distinct_tuples(const trace *t)
     return n;
 }
 
-static int cmd_check(int argc, char **argv)
+/* The options of check and schemes: --format and --help. Returns BS_OK with *fmt set, -1
+ * when help was printed, or a usage error. */
+static int parse_format_flag(int argc, char **argv, const char *what, int *fmt)
 {
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int fmt = TABLE_TEXT, c;
+    int c;
+    *fmt = TABLE_TEXT;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
-            return BS_OK;
+            return -1;
         }
-        if (c != 'f' || (fmt = table_format_parse(optarg)) < 0)
-            return usage_error("trace check: bad option or --format");
+        if (c != 'f' || (*fmt = table_format_parse(optarg)) < 0) {
+            fprintf(stderr, "bitsim trace %s: bad option or --format (%s)\n", what,
+                    table_format_choices());
+            return BS_EUSAGE;
+        }
     }
+    return BS_OK;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    int fmt, rc = parse_format_flag(argc, argv, "check", &fmt);
+    if (rc)
+        return rc < 0 ? BS_OK : rc;
     if (optind != argc - 1)
         return usage_error("trace check needs exactly one FILE");
     bs_error e;
@@ -298,20 +312,11 @@ static int cmd_cat(int argc, char **argv)
 
 static int cmd_schemes(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int fmt = TABLE_TEXT, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return BS_OK;
-        }
-        if (c != 'f' || (fmt = table_format_parse(optarg)) < 0)
-            return usage_error("trace schemes: bad option or --format");
-    }
+    int fmt, rc = parse_format_flag(argc, argv, "schemes", &fmt);
+    if (rc)
+        return rc < 0 ? BS_OK : rc;
+    if (optind != argc)
+        return usage_error("trace schemes takes no arguments");
     static const char *const cols[] = {"scheme", "epochs", "param", "default", "meaning"};
     table *tb = table_new(5, cols);
     if (!tb)

@@ -254,7 +254,10 @@ unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bm
 /* CPT's README: forward (weights and activations) cycles 3..8 bits, backward (gradients)
  * fixed at 8 ("--cyclic_num_grad_bits_schedule 8 8"), 32 cycles. Its CIFAR models
  * (cpt_cifar/models.py) quantize every conv (QConv2d, incl. the first and the 1x1 downsample)
- * and keep the final nn.Linear fp32; the weight-gradient result and the SGD update are fp32. */
+ * and keep the final nn.Linear fp32. cpt_cifar/modules/quantize.py QConv2d.forward: weights
+ * (per output channel) and inputs are uniformly quantized to num_bits with a range and zero
+ * point (int here), the output gradient (G) to num_grad_bits by quantize_grad; the weight
+ * gradient that conv backward produces from them and the SGD update stay fp32. */
 static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t n_cycles, bmin, bmax, gbits;
