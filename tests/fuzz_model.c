@@ -1,0 +1,58 @@
+/* fuzz_model.c — libFuzzer target for the two model parsers (bitsim model text and SCALE-Sim
+ * CSV). The first byte picks the parser. Invariants checked on every accepted input: the
+ * counts the parser promised to keep in range really are (network totals fit 64 bits, every
+ * layer's GEMM view multiplies out to its MAdds, per-pass counts at batch 1 never overflow),
+ * and a rejected input leaves a one-line message and no layers behind. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checked.h"
+#include "model.h"
+
+static void check(bool ok)
+{
+    if (!ok)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    bool csv = data[0] & 1;
+    const char *text = (const char *)data + 1;
+    size_t len = size - 1;
+    model m;
+    bs_error e;
+    err_clear(&e);
+    int rc = csv ? model_parse_scalesim(&m, "fuzz.csv", text, len, &e)
+                 : model_parse_buffer(&m, "fuzz.model", text, len, &e);
+    if (rc != BS_OK) {
+        check(rc == BS_EINPUT || rc == BS_EINTERNAL);
+        check(m.layers == NULL && m.n_layers == 0);
+        check(strchr(e.msg, '\n') == NULL && e.msg[0] != '\0');
+        return 0;
+    }
+    uint64_t madds = 0, params = 0;
+    for (uint32_t i = 0; i < m.n_layers; i++) {
+        const model_layer *l = &m.layers[i];
+        check(checked_add(madds, l->fwd_madds, &madds));
+        check(checked_add(params, l->params, &params));
+        if (model_layer_is_mac(l)) {
+            uint64_t p = l->gemm.count;
+            check(checked_mul(p, l->gemm.m, &p) && checked_mul(p, l->gemm.k, &p) &&
+                  checked_mul(p, l->gemm.n, &p) && p == l->fwd_madds);
+        }
+        for (int pass = 0; pass < PASS_COUNT; pass++) {
+            uint64_t v;
+            check(model_pass_madds(l, (train_pass)pass, 1, &v));
+            check(model_pass_elem_ops(l, (train_pass)pass, 1, &v));
+        }
+        check(l->out.c && l->out.h && l->out.w);
+        check(l->src < (int32_t)i && l->src2 < (int32_t)i);
+    }
+    check(madds == model_fwd_madds(&m) && params == model_params(&m));
+    model_free(&m);
+    return 0;
+}
