@@ -22,7 +22,8 @@ records.  The first record of every layer (iteration 0) carries every field.
 Which tensors are measured: what the layer's arithmetic saw.  By default that is the module's
 input, `module.weight` and the gradient w.r.t. its output; a layer that quantises internally
 (capture.quant.QConv2d / QLinear) publishes the quantised tensors as `bitsim_a`, `bitsim_w`,
-`bitsim_g`, and those win.  Layers are named after their module path with every character
+`bitsim_g`, and those win.  A module called several times in one iteration (shared weights)
+reports its last call.  Layers are named after their module path with every character
 outside [A-Za-z0-9_] replaced by '_' ("features.0" -> "features_0").
 
 Output goes to a sink (see sinks.py): anything with begin(layers), change(iteration, layer,
