@@ -8,9 +8,10 @@
 #   vgg16               Simonyan & Zisserman, ICLR 2015, configuration D
 #   alexnet             Krizhevsky et al. 2012, as in torchvision (the "one weird trick" variant)
 #   mobilenet_v2        Sandler et al., CVPR 2018, Table 2 (width 1.0)
-# Usage: sh models/gen-imagenet.sh   (rewrites the files next to it)
+# Usage: sh models/gen-imagenet.sh [OUTDIR]   (default OUTDIR: the folder of this script)
+# tests/test_model.c regenerates into a temporary OUTDIR and compares with the committed files.
 set -eu
-cd "$(dirname "$0")"
+cd "${1:-$(dirname "$0")}"
 
 header() { # name description source...
     name=$1 desc=$2

@@ -8,9 +8,10 @@
 # zero-padded channels. Shortcut B: a 1x1 stride-2 projection conv + BN where the shape
 # changes, identity elsewhere. Convs have no bias (as in the common PyTorch ports, e.g.
 # akamaster/pytorch_resnet_cifar10 and MuPPET's models/cifar/resnet.py).
-# Usage: sh models/gen-resnet-cifar.sh   (from anywhere; rewrites the files next to it)
+# Usage: sh models/gen-resnet-cifar.sh [OUTDIR]   (default OUTDIR: the folder of this script)
+# tests/test_model.c regenerates into a temporary OUTDIR and compares with the committed files.
 set -eu
-cd "$(dirname "$0")"
+cd "${1:-$(dirname "$0")}"
 
 gen() { # depth shortcut classes name
     depth=$1 sc=$2 classes=$3 name=$4

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "err.h"
+#include "table.h"
 
 int cmd_wants_help(int argc, char **argv)
 {
@@ -13,4 +15,23 @@ int cmd_wants_help(int argc, char **argv)
             return 1;
     }
     return 0;
+}
+
+int cmd_table_format(const char *cmd, const char *arg, int *fmt)
+{
+    int f = table_format_parse(arg);
+    if (f < 0) {
+        fprintf(stderr, "bitsim %s: --format: '%s' is not one of %s\n", cmd, arg,
+                table_format_choices());
+        return BS_EUSAGE;
+    }
+    *fmt = f;
+    return BS_OK;
+}
+
+int cmd_bad_option(const char *cmd, const char *opt, void (*usage)(FILE *out))
+{
+    fprintf(stderr, "bitsim %s: unknown or incomplete option '%s'\n", cmd, opt);
+    usage(stderr);
+    return BS_EUSAGE;
 }

@@ -7,6 +7,8 @@
 #ifndef BITSIM_CMD_H
 #define BITSIM_CMD_H
 
+#include <stdio.h>
+
 int cmd_model(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_cost(int argc, char **argv);
@@ -20,5 +22,13 @@ int cmd_merge(int argc, char **argv);
 
 /* True when argv holds -h or --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
+
+/* Parses a --format argument (table.h) into *fmt; an unknown name prints a one-line error
+ * naming the command and returns BS_EUSAGE. */
+int cmd_table_format(const char *cmd, const char *arg, int *fmt);
+
+/* For getopt's '?'/':' case: prints "bitsim CMD: unknown or incomplete option 'OPT'" and the
+ * usage text on stderr; returns BS_EUSAGE. */
+int cmd_bad_option(const char *cmd, const char *opt, void (*usage)(FILE *out));
 
 #endif

@@ -33,6 +33,7 @@ static void usage(FILE *out)
             "elements), acts (output activation elements per sample), fwd_madds (per sample),\n"
             "FWD/BWD_DATA/BWD_WEIGHT (MAdds at the batch), elem_fwd/elem_bwd (elementwise ops\n"
             "at the batch: FWD, and BWD_DATA + BWD_WEIGHT), UPDATE (params, elementwise).\n"
+            "a last row 'total' sums the columns (not in csv and json output).\n"
             "zoo directory: $BITSIM_MODELS, else models/ of the checkout or install.\n",
             table_format_choices());
 }
@@ -177,7 +178,9 @@ static int do_show(const char *what, const show_opts *o)
         for (int c = 0; c < N_NUMS; c++)
             table_cell_u64(t, v[c]);
     }
-    if (rc == BS_OK) {
+    /* the totals row is for readers; csv and json stay one row per layer for programs */
+    bool with_total = o->format != TABLE_CSV && o->format != TABLE_JSON;
+    if (rc == BS_OK && with_total) {
         table_row(t);
         table_cell_str(t, "total");
         table_cell_str(t, "-");
@@ -186,6 +189,8 @@ static int do_show(const char *what, const show_opts *o)
         cell_shape(t, m.layers[m.n_layers - 1].out);
         for (int c = 0; c < N_NUMS; c++)
             table_cell_u64(t, sum[c]);
+    }
+    if (rc == BS_OK) {
         if (o->format == TABLE_TEXT)
             printf("model %s (%s), %" PRIu32 " layers, batch %" PRIu64 "\n", m.name, m.source,
                    m.n_layers, o->batch);

@@ -213,22 +213,36 @@ static size_t distinct_tuples(const trace *t)
     return n;
 }
 
-static int cmd_check(int argc, char **argv)
+/* The options of check and schemes: --format and --help. Returns BS_OK with *fmt set, -1
+ * when help was printed, or a usage error. */
+static int parse_format_flag(int argc, char **argv, const char *what, int *fmt)
 {
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int fmt = TABLE_TEXT, c;
+    int c;
+    *fmt = TABLE_TEXT;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
-            return BS_OK;
+            return -1;
         }
-        if (c != 'f' || (fmt = table_format_parse(optarg)) < 0)
-            return usage_error("trace check: bad option or --format");
+        if (c != 'f' || (*fmt = table_format_parse(optarg)) < 0) {
+            fprintf(stderr, "bitsim trace %s: bad option or --format (%s)\n", what,
+                    table_format_choices());
+            return BS_EUSAGE;
+        }
     }
+    return BS_OK;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    int fmt, rc = parse_format_flag(argc, argv, "check", &fmt);
+    if (rc)
+        return rc < 0 ? BS_OK : rc;
     if (optind != argc - 1)
         return usage_error("trace check needs exactly one FILE");
     bs_error e;
@@ -252,6 +266,13 @@ static int cmd_check(int argc, char **argv)
     ROW_U64("segments", trace_segment_count(&t));
     ROW_U64("distinct_tuples", distinct_tuples(&t));
     ROW_U64("overhead_records", t.n_overheads);
+    double overhead_ops = 0;    /* a double: a long run of big checks can pass 2^64 */
+    for (size_t i = 0; i < t.n_overheads; i++)
+        overhead_ops += (double)t.overheads[i].ops *
+                        (double)(t.overheads[i].end - t.overheads[i].first);
+    table_row(tb);
+    table_cell_str(tb, "overhead_ops");
+    table_cell_double(tb, "%.6g", overhead_ops);
     for (int k = 0; k < TENSOR_COUNT; k++) {
         snprintf(buf, sizeof buf, "avg_bits_%s", trace_tensor_name((tensor_class)k));
         table_row(tb);
@@ -298,20 +319,11 @@ static int cmd_cat(int argc, char **argv)
 
 static int cmd_schemes(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int fmt = TABLE_TEXT, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return BS_OK;
-        }
-        if (c != 'f' || (fmt = table_format_parse(optarg)) < 0)
-            return usage_error("trace schemes: bad option or --format");
-    }
+    int fmt, rc = parse_format_flag(argc, argv, "schemes", &fmt);
+    if (rc)
+        return rc < 0 ? BS_OK : rc;
+    if (optind != argc)
+        return usage_error("trace schemes takes no arguments");
     static const char *const cols[] = {"scheme", "epochs", "param", "default", "meaning"};
     table *tb = table_new(5, cols);
     if (!tb)

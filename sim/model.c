@@ -125,6 +125,7 @@ typedef struct parse_state {
     bool have_input;        /* an `input C H W` line was seen */
     bool input_grad;        /* `input C H W grad=1`: the model is a slice of a deeper net */
     bool fresh_input_grad;  /* input= shapes need a gradient (SCALE-Sim rows after the first) */
+    enum { CSV_FORM_UNKNOWN, CSV_FORM_CONV, CSV_FORM_GEMM } csv_form;   /* SCALE-Sim header */
     bool *needs_grad;       /* per layer: its output needs a gradient */
     uint64_t total_madds, total_params;
 } parse_state;
@@ -187,21 +188,23 @@ static bool parse_shape(const char *s, tensor_shape *out)
     return true;
 }
 
+/* The output of layer src, or the network input for src = -1, as an input. */
 static int name_input(parse_state *ps, int32_t src, layer_input *in)
 {
     model *m = ps->m;
     in->src = src;
-    if (src < 0) {
-        in->shape = m->input;
-        in->needs_grad = ps->input_grad;
-        in->name = "input";
-    } else {
-        in->shape = m->layers[src].out;
+    if (src >= 0) {
+        const model_layer *from = &m->layers[src];
+        in->shape = from->out;
+        in->elems = from->out_elems;
         in->needs_grad = ps->needs_grad[src];
-        in->name = m->layers[src].name;
+        in->name = from->name;
+        return BS_OK;
     }
-    in->elems = src < 0 ? 0 : m->layers[src].out_elems;
-    if (src < 0 && !shape_elems(in->shape, &in->elems))
+    in->shape = m->input;
+    in->needs_grad = ps->input_grad;
+    in->name = "input";
+    if (!shape_elems(in->shape, &in->elems))   /* checked on the input line already */
         return fail(ps, "input", "element count overflows 64 bits");
     return BS_OK;
 }
@@ -271,11 +274,32 @@ static int fill_gemm(shape_ctx *c, const char *field, uint64_t m, uint64_t k, ui
     return BS_OK;
 }
 
+/* Weights of a conv or linear layer: fan_in x out, plus an out-long bias unless bias=0
+ * (PyTorch's default is a bias; torchvision's ResNets and MobileNets switch it off). */
+static int set_weights(shape_ctx *c, uint64_t fan_in, uint64_t out)
+{
+    model_layer *l = c->l;
+    l->bias = num_or(c->ll, KEY_BIAS, 1) != 0;
+    if (!checked_mul(fan_in, out, &l->weight_elems) ||
+        !checked_add(l->weight_elems, l->bias ? out : 0, &l->params))
+        return fail(c->ps, "out", "weight count overflows 64 bits");
+    return BS_OK;
+}
+
 static int shape_conv(shape_ctx *c)
 {
     const layer_line *ll = c->ll;
     model_layer *l = c->l;
     layer_conv *cv = &l->conv;
+    static const key_id square_or_hw[][3] = {{KEY_K, KEY_KH, KEY_KW},
+                                             {KEY_STRIDE, KEY_STRIDE_H, KEY_STRIDE_W},
+                                             {KEY_PAD, KEY_PAD_H, KEY_PAD_W}};
+    for (int i = 0; i < 3; i++) {
+        const key_id *t = square_or_hw[i];
+        if (has(ll, t[0]) && (has(ll, t[1]) || has(ll, t[2])))
+            return fail(c->ps, key_specs[t[0]].name, "give %s= or %s=/%s=, not both",
+                        key_specs[t[0]].name, key_specs[t[1]].name, key_specs[t[2]].name);
+    }
     if (!has(ll, KEY_K) && !(has(ll, KEY_KH) && has(ll, KEY_KW)))
         return fail(c->ps, "k", "missing: conv needs k= (or both kh= and kw=)");
     uint64_t k = num_or(ll, KEY_K, 1), st = num_or(ll, KEY_STRIDE, 1),
@@ -308,11 +332,7 @@ static int shape_conv(shape_ctx *c)
         return fail(c->ps, "k", "kernel size overflows 64 bits");
     if ((rc = fill_gemm(c, "out", m, kk, cout / cv->groups, cv->groups)))
         return rc;
-    l->bias = num_or(ll, KEY_BIAS, 1) != 0;
-    if (!checked_mul(kk, cout, &l->weight_elems) ||
-        !checked_add(l->weight_elems, l->bias ? cout : 0, &l->params))
-        return fail(c->ps, "out", "weight count overflows 64 bits");
-    return BS_OK;
+    return set_weights(c, kk, cout);
 }
 
 /* Linear layers see their input as rows x in_features (a flatten is free), so only the
@@ -333,11 +353,7 @@ static int shape_linear(shape_ctx *c)
     int rc = fill_gemm(c, "out", rows, fin, fout, 1);
     if (rc)
         return rc;
-    l->bias = num_or(ll, KEY_BIAS, 1) != 0;
-    if (!checked_mul(fin, fout, &l->weight_elems) ||
-        !checked_add(l->weight_elems, l->bias ? fout : 0, &l->params))
-        return fail(c->ps, "out", "weight count overflows 64 bits");
-    return BS_OK;
+    return set_weights(c, fin, fout);
 }
 
 /* heads x ([m x k] . [k x n]): the line above is the left operand, from= the right one;
@@ -749,20 +765,6 @@ static int parse_directive(parse_state *ps, char **tok, int n, char *rest)
     return BS_OK;
 }
 
-/* text_next_line() returns 1 both for "a line" and for BS_EINPUT (a NUL byte, an over-long
- * line), so a line is told from an error by whether *line was set. Returns 1 with a line, 0 at
- * the end, or the error code made negative (e filled). */
-static int read_line(text_reader *r, char **line, bs_error *e)
-{
-    *line = NULL;
-    int rc = text_next_line(r, line, e);
-    if (rc == 0)
-        return 0;
-    if (!*line)
-        return rc > 0 ? -rc : -BS_EINPUT;
-    return 1;
-}
-
 static void set_stem(model *m, const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -775,7 +777,12 @@ static void set_stem(model *m, const char *path)
     snprintf(m->source, sizeof m->source, "%s", path);
 }
 
-int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e)
+typedef int (*line_parser)(parse_state *ps, char *line);
+
+/* The one reading loop of both formats: line by line into a fresh model; on any error the
+ * model is freed and the first error (file:line:field) returned. */
+static int parse_lines(model *m, const char *path, const char *buf, size_t len, bs_error *e,
+                       line_parser parse_line)
 {
     memset(m, 0, sizeof *m);
     set_stem(m, path);
@@ -784,34 +791,39 @@ int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, 
     text_open_buffer(&r, path, buf, len);
     char *line;
     int rc;
-    while ((rc = read_line(&r, &line, e)) == 1) {
+    while ((rc = text_next_line(&r, &line, e)) == 1) {
         ps.line = r.line_no;
-        char rest[TEXT_LINE_MAX];
-        const char *after = line + strcspn(line, " \t");
-        after += strspn(after, " \t");
-        snprintf(rest, sizeof rest, "%s", after);
-        char *tok[TEXT_TOKENS_MAX];
-        int n = text_split(line, tok, TEXT_TOKENS_MAX);
-        if (n < 0) {
-            rc = fail(&ps, NULL, "more than %d words on one line", TEXT_TOKENS_MAX);
-            break;
-        }
-        static const char *const directives[] = {"model", "description", "input", NULL};
-        rc = text_lookup(directives, tok[0]) >= 0 ? parse_directive(&ps, tok, n, rest)
-                                                  : parse_layer(&ps, tok, n);
-        if (rc)
+        if ((rc = parse_line(&ps, line)))
             break;
     }
     if (rc < 0)
-        rc = -rc;
+        rc = e ? e->code : BS_EINPUT;
     if (rc == 0 && m->n_layers == 0)
         rc = err_at(e, path, 0, NULL, "no layers");
     free(ps.needs_grad);
-    if (rc) {
+    if (rc)
         model_free(m);
-        return rc;
-    }
-    return BS_OK;
+    return rc;
+}
+
+static int parse_model_line(parse_state *ps, char *line)
+{
+    char rest[TEXT_LINE_MAX];
+    const char *after = line + strcspn(line, " \t");
+    after += strspn(after, " \t");
+    snprintf(rest, sizeof rest, "%s", after);
+    char *tok[TEXT_TOKENS_MAX];
+    int n = text_split(line, tok, TEXT_TOKENS_MAX);
+    if (n < 0)
+        return fail(ps, NULL, "more than %d words on one line", TEXT_TOKENS_MAX);
+    static const char *const directives[] = {"model", "description", "input", NULL};
+    return text_lookup(directives, tok[0]) >= 0 ? parse_directive(ps, tok, n, rest)
+                                                : parse_layer(ps, tok, n);
+}
+
+int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e)
+{
+    return parse_lines(m, path, buf, len, e, parse_model_line);
 }
 
 void model_free(model *m)
@@ -1106,50 +1118,35 @@ static int scalesim_row(parse_state *ps, char **f, int n, bool gemm)
     return build_layer(ps, LAYER_CONV, name, &ll);
 }
 
+static int parse_scalesim_line(parse_state *ps, char *line)
+{
+    char *f[TEXT_TOKENS_MAX];
+    int n = csv_fields(line, f, TEXT_TOKENS_MAX);
+    if (n < 0)
+        return fail(ps, NULL, "more than %d fields", TEXT_TOKENS_MAX);
+    if (ps->csv_form == CSV_FORM_UNKNOWN) {
+        /* the header names the form; SCALE-Sim itself only skips it */
+        if (n >= 2 && strcasecmp(f[1], "M") == 0)
+            ps->csv_form = CSV_FORM_GEMM;
+        else if (n >= 2 && strncasecmp(f[1], "IFMAP Height", 12) == 0)
+            ps->csv_form = CSV_FORM_CONV;
+        else
+            return fail(ps, "header", "expected 'Layer name, IFMAP Height, ...' (conv) or "
+                        "'Layer Name, M, N, K' (GEMM)");
+        return BS_OK;
+    }
+    model *m = ps->m;
+    ps->fresh_input_grad = m->n_layers > 0;
+    int rc = scalesim_row(ps, f, n, ps->csv_form == CSV_FORM_GEMM);
+    if (rc == BS_OK && m->n_layers == 1)
+        m->input = m->layers[0].in;
+    return rc;
+}
+
 int model_parse_scalesim(model *m, const char *path, const char *buf, size_t len, bs_error *e)
 {
-    memset(m, 0, sizeof *m);
-    set_stem(m, path);
-    snprintf(m->description, sizeof m->description, "SCALE-Sim topology %s", path);
-    parse_state ps = {.m = m, .path = path, .e = e};
-    text_reader r;
-    text_open_buffer(&r, path, buf, len);
-    char *line;
-    int rc;
-    bool header = true, gemm = false;
-    while ((rc = read_line(&r, &line, e)) == 1) {
-        ps.line = r.line_no;
-        char *f[TEXT_TOKENS_MAX];
-        int n = csv_fields(line, f, TEXT_TOKENS_MAX);
-        if (n < 0) {
-            rc = fail(&ps, NULL, "more than %d fields", TEXT_TOKENS_MAX);
-            break;
-        }
-        if (header) {
-            /* the header names the form; SCALE-Sim itself only skips it */
-            gemm = n >= 2 && strcasecmp(f[1], "M") == 0;
-            if (!gemm && (n < 2 || strncasecmp(f[1], "IFMAP Height", 12) != 0)) {
-                rc = fail(&ps, "header", "expected 'Layer name, IFMAP Height, ...' (conv) or "
-                          "'Layer Name, M, N, K' (GEMM)");
-                break;
-            }
-            header = false;
-            continue;
-        }
-        ps.fresh_input_grad = m->n_layers > 0;
-        if ((rc = scalesim_row(&ps, f, n, gemm)))
-            break;
-        if (m->n_layers == 1)
-            m->input = m->layers[0].in;
-    }
-    if (rc < 0)
-        rc = -rc;
-    if (rc == 0 && m->n_layers == 0)
-        rc = err_at(e, path, 0, NULL, "no layers");
-    free(ps.needs_grad);
-    if (rc) {
-        model_free(m);
-        return rc;
-    }
-    return BS_OK;
+    int rc = parse_lines(m, path, buf, len, e, parse_scalesim_line);
+    if (rc == BS_OK)
+        snprintf(m->description, sizeof m->description, "SCALE-Sim topology %s", path);
+    return rc;
 }

@@ -69,7 +69,8 @@ typedef struct model_layer {
     tensor_shape in, out;   /* per sample */
     layer_conv conv;        /* LAYER_CONV; LAYER_POOL uses kh, kw, stride, pad (dil = groups = 1) */
     layer_gemm gemm;        /* MAC layers only (conv, linear, matmul) */
-    bool first_mac;         /* first MAC layer of the network: BWD_DATA skipped */
+    bool first_mac;         /* first MAC layer of the network: BWD_DATA skipped (exactly:
+                             * a MAC layer none of whose inputs needs a gradient) */
     uint64_t params;        /* trainable parameters (weights + bias + norm affine) */
     uint64_t weight_elems;  /* elements of the MAC weight tensor (0 for matmul/non-MAC) */
     uint64_t in_elems, out_elems;   /* per sample */

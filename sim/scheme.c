@@ -254,7 +254,10 @@ unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bm
 /* CPT's README: forward (weights and activations) cycles 3..8 bits, backward (gradients)
  * fixed at 8 ("--cyclic_num_grad_bits_schedule 8 8"), 32 cycles. Its CIFAR models
  * (cpt_cifar/models.py) quantize every conv (QConv2d, incl. the first and the 1x1 downsample)
- * and keep the final nn.Linear fp32; the weight-gradient result and the SGD update are fp32. */
+ * and keep the final nn.Linear fp32. cpt_cifar/modules/quantize.py QConv2d.forward: weights
+ * (per output channel) and inputs are uniformly quantized to num_bits with a range and zero
+ * point (int here), the output gradient (G) to num_grad_bits by quantize_grad; the weight
+ * gradient that conv backward produces from them and the SGD update stay fp32. */
 static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t n_cycles, bmin, bmax, gbits;
@@ -463,6 +466,75 @@ static double uniform01(uint64_t *s)
     return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
 }
 
+/* An AdaPT-style log (our documented text form of what AdaPT's per-layer precision switches
+ * record): one line per (check, layer), '#' comments:
+ *     EPOCH LAYER WL FL [DENSITY]
+ * EPOCH non-decreasing and within the run, LAYER a MAC layer of the model, WL 1..32,
+ * FL -64..127, DENSITY (of the weights) in [0,1]. W, A, G and WG of that layer use fx<WL,FL>
+ * from the first iteration of EPOCH on; each epoch that has lines gets a "kl" overhead. */
+static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl_ops,
+                          bs_error *e)
+{
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    char *line;
+    uint64_t last_epoch = 0;
+    bool any = false;
+    bs_error local;
+    err_clear(&local);
+    while ((rc = text_next_line(&r, &line, &local)) == 1) {
+        rc = BS_OK;
+        char *tok[6];
+        int nt = text_split(line, tok, 6);
+        if (nt != 4 && nt != 5) {
+            rc = err_at(e, path, r.line_no, NULL, "expected 'EPOCH LAYER WL FL [DENSITY]'");
+            break;
+        }
+        uint64_t epoch, wl;
+        int64_t fl;
+        double dens = 1.0;
+        int li = model_find_layer(c->m, tok[1]);
+        if (!text_parse_u64(tok[0], 0, c->epochs - 1, &epoch))
+            rc = err_at(e, path, r.line_no, "epoch", "'%s' is not an epoch of the run "
+                        "(0..%llu)", tok[0], (unsigned long long)(c->epochs - 1));
+        else if (any && epoch < last_epoch)
+            rc = err_at(e, path, r.line_no, "epoch", "%s is out of order (previous %llu)",
+                        tok[0], (unsigned long long)last_epoch);
+        else if (li < 0 || !model_layer_is_mac(&c->m->layers[li]))
+            rc = err_at(e, path, r.line_no, "layer", "'%s' is not a conv/linear/matmul layer "
+                        "of model '%s'", tok[1], c->m->name);
+        else if (!text_parse_u64(tok[2], 1, 32, &wl))
+            rc = err_at(e, path, r.line_no, "wl", "word length '%s' out of range 1..32", tok[2]);
+        else if (!text_parse_i64(tok[3], -64, 127, &fl))
+            rc = err_at(e, path, r.line_no, "fl", "fractional bits '%s' out of range -64..127",
+                        tok[3]);
+        else if (nt == 5 && !text_parse_double(tok[4], 0.0, 1.0, &dens))
+            rc = err_at(e, path, r.line_no, "density", "'%s' is not a number in [0,1]", tok[4]);
+        if (rc)
+            break;
+        uint64_t it = epoch_iter(c, epoch);
+        if ((!any || epoch != last_epoch) && kl_ops &&
+            (rc = trace_add_overhead(t, it, it + 1, kl_ops, 32, "kl", e)))
+            break;
+        trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, fmt_fx((unsigned)wl, (int)fl));
+        ch.mask |= TRACE_CH_DENSITY(0);
+        ch.d.density[0] = dens;
+        if ((rc = trace_set(t, it, (uint32_t)li, &ch, e)))
+            break;
+        last_epoch = epoch;
+        any = true;
+    }
+    if (rc < 0) {   /* NUL byte or over-long line: the code is in local (e may be NULL) */
+        if (e)
+            *e = local;
+        rc = local.code ? local.code : BS_EINPUT;
+    }
+    text_close(&r);
+    return rc;
+}
+
 static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t interval, step, wl_min, wl_max;
@@ -495,7 +567,15 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
         if (model_layer_is_mac(&c->m->layers[i]))
             weights += c->m->layers[i].weight_elems;
     rc = BS_OK;
-    for (uint64_t ep = 0; ep < c->epochs && !rc; ep += interval) {
+    if (strcmp(pstr(c, "log"), "none") != 0) {
+        free(wl);
+        if (!checked_mul(weights, 3 * (uint64_t)bisect, &kl_ops))
+            kl_ops = 0;
+        if ((rc = adapt_from_log(t, c, pstr(c, "log"), kl_ops, e)))
+            return rc;
+        wl = NULL;
+    }
+    for (uint64_t ep = 0; wl && ep < c->epochs && !rc; ep += interval) {
         uint64_t it = epoch_iter(c, ep);
         for (uint32_t i = 0; i < n && !rc; i++) {
             if (!model_layer_is_mac(&c->m->layers[i]))
@@ -631,6 +711,7 @@ static const scheme_row rows[] = {
        {"dw_min", "0.5", "weight density drawn uniformly in [dw_min, 1] at each check"},
        {"dA", "1", "activation density"},
        {"dG", "1", "gradient density"},
+       {"log", "none", "AdaPT-style log file to replay instead of the synthetic policy"},
        {NULL, NULL, NULL}}},
      gen_adapt, NULL},
     {{"smaq", "split storage: inliers (+-1 sigma) at 6 bits, outliers at 8, fp32 compute",
@@ -714,7 +795,7 @@ static void params_line(const scheme_ctx *c, char *out, size_t n)
     for (int i = 0; i < SCHEME_PARAMS_MAX && s->params[i].name && len < n; i++)
         len += (size_t)snprintf(out + len, n - len, "%s%s=%s", len ? " " : "", s->params[i].name,
                                 c->values[i]);
-    if (len < n && strcmp(s->name, "adapt") == 0)
+    if (len < n && strcmp(s->name, "adapt") == 0 && strcmp(pstr(c, "log"), "none") == 0)
         snprintf(out + len, n - len, "%sseed=%llu", len ? " " : "", (unsigned long long)c->seed);
 }
 

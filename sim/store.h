@@ -63,9 +63,21 @@ typedef struct store_run_info {
     const char *options;        /* e.g. "exact_density=1" */
 } store_run_info;
 
+/* The database's identity: PRAGMA application_id ('bSt1') and user_version (schema version). */
+#define STORE_APPLICATION_ID 0x62537431
+#define STORE_SCHEMA_VERSION 1
+/* Default wait for another process's write lock before a clear "locked" error. */
+#define STORE_BUSY_TIMEOUT_MS 60000
+
 /* Opens (creating if absent) a bitsim database. Errors name the path. */
 int store_open(store **out, const char *path, bs_error *e);
+/* Opens an existing bitsim database for reading only (report, compare, plot): a missing file
+ * is an error, nothing is ever created or written. */
+int store_open_readonly(store **out, const char *path, bs_error *e);
+/* Closes; a run begun and not committed is rolled back (absent). NULL is fine. */
 void store_close(store *s);
+/* How long to wait for another writer's lock before failing (default STORE_BUSY_TIMEOUT_MS). */
+void store_set_busy_timeout(store *s, int ms);
 
 /* Stores an input once per content hash; returns its id (existing or new). */
 int store_put_input(store *s, store_input_kind kind, const char *name, const char *content,
@@ -75,7 +87,9 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
 int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
 
 /* Begins the run's transaction; rows follow; commit makes it visible with its totals and
- * wall time; abort rolls everything back. */
+ * wall time; abort rolls everything back. The write lock is held from begin to commit, so
+ * concurrent writers (sweeps) serialise on it: a writer that computes the whole run first
+ * and then calls begin/add/commit in one burst holds the lock only for the inserts. */
 int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
 int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error *e);
 int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,

@@ -71,11 +71,14 @@ int text_next_line(text_reader *r, char **out, bs_error *e)
         size_t n = nl ? (size_t)(nl - start) : r->len - r->pos;
         r->pos += n + (nl ? 1 : 0);
         r->line_no++;
-        if (memchr(start, '\0', n))
-            return err_at(e, r->path, r->line_no, NULL, "NUL byte in text");
-        if (n >= TEXT_LINE_MAX)
-            return err_at(e, r->path, r->line_no, NULL, "line longer than %d bytes",
-                          TEXT_LINE_MAX - 1);
+        if (memchr(start, '\0', n)) {
+            err_at(e, r->path, r->line_no, NULL, "NUL byte in text");
+            return -1;
+        }
+        if (n >= TEXT_LINE_MAX) {
+            err_at(e, r->path, r->line_no, NULL, "line longer than %d bytes", TEXT_LINE_MAX - 1);
+            return -1;
+        }
         memcpy(r->line, start, n);
         r->line[n] = '\0';
         char *hash = strchr(r->line, '#');

@@ -35,7 +35,8 @@ void text_open_buffer(text_reader *r, const char *name, const char *buf, size_t 
 void text_close(text_reader *r);
 
 /* Next non-blank line with the comment stripped, into r->line. Returns 1 with *out set,
- * 0 at end of input, or an error code (NUL byte, line too long) with e filled. */
+ * 0 at end of input, or -1 with e filled (NUL byte, line too long; e->code says which exit
+ * status). The error is negative so that it can never be mistaken for "a line". */
 int text_next_line(text_reader *r, char **out, bs_error *e);
 
 /* True when the input's last line had no terminating newline (a hint of truncation). */

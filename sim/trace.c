@@ -12,8 +12,8 @@
  * Canonical writing. Walk all layers' segment starts in iteration order (k-way, by scanning
  * the per-layer cursors). At each change iteration, each changing layer's difference from its
  * previous decision is a (field mask, values) pair; layers with identical pairs form one
- * record, written with the shortest selector that names exactly that set ("*", "@mac",
- * "@conv", ... or a comma list of names in model order). Reading that text rebuilds exactly
+ * record, written with the shorter of the class selector naming exactly that set ("*",
+ * "@mac", "@conv", ...; ties go to the class) and the comma list of names in model order. Reading that text rebuilds exactly
  * the same segments, so write(read(write(x))) == write(x) byte for byte. Doubles are printed
  * with the fewest digits that read back to the same double.
  */
@@ -154,17 +154,27 @@ static int oom(bs_error *e)
     return err_set(e, BS_EINTERNAL, "out of memory");
 }
 
+/* Makes room for one more element in a doubling array (*items, *cap elements of size). */
+static int grow(void **items, size_t *cap, size_t n, size_t size, size_t first_cap,
+                bs_error *e)
+{
+    if (n < *cap)
+        return BS_OK;
+    size_t c = *cap ? *cap * 2 : first_cap;
+    void *p = realloc(*items, c * size);
+    if (!p)
+        return oom(e);
+    *items = p;
+    *cap = c;
+    return BS_OK;
+}
+
 static int layer_push(trace_layer_segs *L, uint64_t first, uint64_t end,
                       const trace_decision *d, bs_error *e)
 {
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 4;
-        trace_segment *s = realloc(L->segs, cap * sizeof *s);
-        if (!s)
-            return oom(e);
-        L->segs = s;
-        L->cap = cap;
-    }
+    int rc = grow((void **)&L->segs, &L->cap, L->n, sizeof *L->segs, 4, e);
+    if (rc)
+        return rc;
     L->segs[L->n].first = first;
     L->segs[L->n].end = end;
     L->segs[L->n].d = *d;
@@ -285,14 +295,10 @@ static bool label_ok(const char *s)
 
 static int overhead_push(trace *t, const trace_overhead *o, bs_error *e)
 {
-    if (t->n_overheads == t->cap_overheads) {
-        size_t cap = t->cap_overheads ? t->cap_overheads * 2 : 16;
-        trace_overhead *p = realloc(t->overheads, cap * sizeof *p);
-        if (!p)
-            return oom(e);
-        t->overheads = p;
-        t->cap_overheads = cap;
-    }
+    int rc = grow((void **)&t->overheads, &t->cap_overheads, t->n_overheads,
+                  sizeof *t->overheads, 16, e);
+    if (rc)
+        return rc;
     t->overheads[t->n_overheads++] = *o;
     return BS_OK;
 }
@@ -415,6 +421,21 @@ typedef struct reader {
     uint64_t last_iter;
     unsigned char *sel;         /* per-layer selection scratch */
 } reader;
+
+/* One line: 1 with a line, 0 at the end, -1 with e filled (text_next_line's contract); the
+ * code travels in *code because e may be NULL. */
+static int next_line(text_reader *tr, char **line, bs_error *e, int *code)
+{
+    bs_error local;
+    err_clear(&local);
+    int rc = text_next_line(tr, line, &local);
+    if (rc < 0) {
+        if (e)
+            *e = local;
+        *code = local.code ? local.code : BS_EINPUT;
+    }
+    return rc;
+}
 
 /* "path:line: field: message" at the line being read. */
 #define FAIL(r, e, field, ...) err_at((e), (r)->path, (r)->tr.line_no, (field), __VA_ARGS__)
@@ -630,7 +651,7 @@ static bool parse_storage(char *v, trace_storage *s)
         return false;
     s->inlier_bits = (uint8_t)in;
     s->outlier_bits = (uint8_t)out;
-    s->inlier_frac = frac;
+    s->inlier_frac = frac + 0.0;
     s->header_bits = (uint16_t)hdr;
     return true;
 }
@@ -652,6 +673,7 @@ static int parse_field(reader *r, char *tok, trace_change *c, bs_error *e)
         bit = TRACE_CH_DENSITY(k);
         if (!text_parse_double(val, 0.0, 1.0, &c->d.density[k]))
             return FAIL(r, e, key, "density '%s' is not a number in [0,1]", val);
+        c->d.density[k] += 0.0;     /* "-0" reads as +0, one canonical spelling */
     } else if ((k = text_lookup(storage_names, key)) >= 0) {
         bit = TRACE_CH_STORE(k);
         char copy[64];
@@ -768,9 +790,10 @@ static int parse_overhead(reader *r, char **tok, int nt, bs_error *e)
 static int read_version(reader *r, bs_error *e)
 {
     char *line;
-    int rc = text_next_line(&r->tr, &line, e);
-    if (rc < 0 || rc > 1)
-        return rc;
+    int code = BS_OK;
+    int rc = next_line(&r->tr, &line, e, &code);
+    if (rc < 0)
+        return code;
     if (rc == 0)
         return err_at(e, r->path, 0, "version", "empty file: not a bitsim trace (expected a "
                       "first line '%s %d')", TRACE_MAGIC, TRACE_VERSION);
@@ -796,7 +819,8 @@ static int read_all(reader *r, bs_error *e)
         return rc;
     bool ended = false;
     char *line;
-    while ((rc = text_next_line(&r->tr, &line, e)) == 1) {
+    int code = BS_OK;
+    while ((rc = next_line(&r->tr, &line, e, &code)) == 1) {
         if (ended)
             return FAIL(r, e, "end", "text after the end marker");
         char first[16];
@@ -829,8 +853,8 @@ static int read_all(reader *r, bs_error *e)
             return rc;
         }
     }
-    if (rc != 0)
-        return rc;
+    if (rc < 0)
+        return code;
     if (!ended)
         return err_at(e, r->path, r->tr.line_no, "end", "missing end marker: the trace is "
                       "truncated (its last line must be 'end')");
@@ -1112,7 +1136,11 @@ static void write_group(sbuf *b, const trace *t, uint64_t it, const unsigned cha
     const model *m = &t->model;
     char cls[32];
     const char *sel = class_selector(m, group, count, cls, sizeof cls);
-    if (sel) {
+    size_t names_len = 0;
+    for (uint32_t k = first_layer; sel && k < m->n_layers; k++)
+        if (group[k])
+            names_len += strlen(m->layers[k].name) + (names_len ? 1 : 0);
+    if (sel && strlen(sel) <= names_len) {    /* the shorter of class and name list */
         sb_printf(b, "from %llu %s", (unsigned long long)it, sel);
         write_fields(b, d, mask);
         sb_str(b, "\n");

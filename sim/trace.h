@@ -93,7 +93,7 @@ typedef struct trace {
     trace_layer_segs *layers;               /* model.n_layers entries */
     trace_overhead *overheads;              /* sorted by (first, end, label, ops, bits) */
     size_t n_overheads, cap_overheads;
-    bool finished;                          /* segments closed at total_iters */
+    bool finished;                          /* trace_finish done: ready to write/replay */
 } trace;
 
 /* A change of some fields of a decision, as one record states it. mask bits: */
@@ -138,15 +138,17 @@ size_t trace_segment_count(const trace *t);
 int trace_begin(trace *t, const char *model_ref, const model *m, uint64_t batch,
                 uint64_t iters_per_epoch, uint64_t epochs, const char *scheme,
                 const char *params, const char *provenance, bs_error *e);
-/* From iteration `it` on, layer `layer` changes the masked fields. Iterations must not
- * decrease between calls (any layer); it < total_iters. */
+/* From iteration `it` on, layer `layer` changes the masked fields (validated: bit-widths
+ * 1..32, densities and inlier fractions in [0,1]). Per layer, iterations must not decrease
+ * between calls; it < total_iters. */
 int trace_set(trace *t, uint64_t it, uint32_t layer, const trace_change *c, bs_error *e);
 /* trace_set on every layer for which pick(layer, ctx) is true (pick NULL: all layers). */
 int trace_set_where(trace *t, uint64_t it, bool (*pick)(const model_layer *, void *), void *ctx,
                     const trace_change *c, bs_error *e);
 int trace_add_overhead(trace *t, uint64_t first, uint64_t end, uint64_t ops, unsigned bits,
                        const char *label, bs_error *e);
-/* Closes every layer's last segment at total_iters and sorts the overheads. */
+/* Marks the trace complete (segments are kept closed at total_iters all along) and sorts
+ * the overheads into canonical order; trace_write requires it. */
 int trace_finish(trace *t, bs_error *e);
 
 /* Names of the record fields: "W","A","G","WG","U"; "dW","dA","dG"; "sW",...  */

@@ -4,6 +4,7 @@
  * every malformed-file case with its file:line:field message. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,28 +15,41 @@
 #include "err.h"
 #include "model.h"
 
-static model parse_ok(const char *text)
+typedef int (*model_parser)(model *m, const char *path, const char *buf, size_t len,
+                            bs_error *e);
+
+static model parse_ok_with(model_parser parse, const char *path, const char *text)
 {
     model m;
     bs_error e;
     err_clear(&e);
-    int rc = model_parse_buffer(&m, "t.model", text, strlen(text), &e);
+    int rc = parse(&m, path, text, strlen(text), &e);
     cr_assert_eq(rc, BS_OK, "parse failed: %s", e.msg);
     return m;
 }
 
 /* Parses text that must fail; returns the message. */
-static const char *parse_fails(const char *text)
+static const char *parse_fails_with(model_parser parse, const char *path, const char *text)
 {
     static bs_error e;
     model m;
     err_clear(&e);
-    int rc = model_parse_buffer(&m, "bad.model", text, strlen(text), &e);
+    int rc = parse(&m, path, text, strlen(text), &e);
     cr_assert_eq(rc, BS_EINPUT, "expected a bad-input error for:\n%s\ngot rc %d (%s)", text,
                  rc, e.msg);
     cr_assert_null(strchr(e.msg, '\n'), "message must be one line: %s", e.msg);
     cr_assert_null(m.layers);
     return e.msg;
+}
+
+static model parse_ok(const char *text)
+{
+    return parse_ok_with(model_parse_buffer, "t.model", text);
+}
+
+static const char *parse_fails(const char *text)
+{
+    return parse_fails_with(model_parse_buffer, "bad.model", text);
 }
 
 #define expect_msg(msg, part) \
@@ -140,6 +154,72 @@ Test(model, zoo_lists_every_network_with_a_description)
     int n = model_zoo_list(count_zoo, &seen, &e);
     cr_assert_geq(n, (int)(sizeof zoo_of / sizeof zoo_of[0]), "listed %d (%s)", n, e.msg);
     cr_expect_eq(seen, n);
+}
+
+/* Reads a whole small file into a NUL-terminated buffer (caller frees). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *buf = malloc(1 << 20);
+    cr_assert_not_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void has_source(const char *name, const char *desc, void *ctx)
+{
+    (void)desc;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.model", (const char *)ctx, name);
+    char *text = slurp(path);
+    cr_expect(strncmp(text, "# Source:", 9) == 0 || strstr(text, "\n# Source:"),
+              "%s cites no source in a '# Source:' comment", path);
+    free(text);
+}
+
+Test(model, zoo_files_cite_their_source)
+{
+    bs_error e;
+    err_clear(&e);
+    cr_assert_geq(model_zoo_list(has_source, (void *)model_zoo_dir(), &e), 1, "%s", e.msg);
+}
+
+/* The long zoo files are generated; the committed ones must be exactly what the scripts
+ * write, so nobody edits a generated file by hand and lets it drift from its generator. */
+Test(model, generated_zoo_files_are_current)
+{
+    static const char *const scripts[] = {"gen-resnet-cifar.sh", "gen-imagenet.sh"};
+    const char *zoo = model_zoo_dir();
+    char dir[] = "/tmp/bitsim-zoo-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "sh '%s/%s' '%s'", zoo, scripts[i], dir);
+        cr_assert_eq(system(cmd), 0, "%s failed", cmd);
+    }
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int compared = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char fresh[1024], committed[1024];
+        snprintf(fresh, sizeof fresh, "%s/%s", dir, de->d_name);
+        snprintf(committed, sizeof committed, "%s/%s", zoo, de->d_name);
+        char *a = slurp(fresh), *b = slurp(committed);
+        cr_expect_str_eq(a, b, "%s differs from what its generator writes", committed);
+        free(a);
+        free(b);
+        unlink(fresh);
+        compared++;
+    }
+    closedir(d);
+    rmdir(dir);
+    cr_expect_geq(compared, 14, "generated %d files", compared);
 }
 
 /* ---- LeNet-5 by hand ----------------------------------------------------------------------- */
@@ -350,91 +430,131 @@ Test(model, names_and_passes)
 
 /* ---- malformed files: one line, file:line:field, each case ---------------------------------- */
 
+typedef struct bad_case {
+    const char *text, *message_part;
+} bad_case;
+
+static void expect_all_fail(const bad_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_msg(parse_fails(cases[i].text), cases[i].message_part);
+}
+
+#define EXPECT_ALL_FAIL(cases) expect_all_fail((cases), sizeof(cases) / sizeof(cases)[0])
+
 Test(model, unknown_kind)
 {
-    const char *msg = parse_fails("input 3 8 8\nconv a out=4 k=1\nconvv b out=4 k=1\n");
-    expect_msg(msg, "bad.model:3: kind: unknown layer kind 'convv'");
+    static const bad_case cases[] = {
+        {"input 3 8 8\nconv a out=4 k=1\nconvv b out=4 k=1\n",
+         "bad.model:3: kind: unknown layer kind 'convv'"},
+        {"input 3 8 8\nlstm a\n", "bad.model:2: kind: unknown layer kind 'lstm'"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 Test(model, zero_and_negative_dimensions)
 {
-    expect_msg(parse_fails("input 3 8 8\nconv a out=0 k=1\n"), "bad.model:2: out: '0'");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=-4 k=1\n"), "bad.model:2: out: '-4'");
-    expect_msg(parse_fails("input 3 0 8\nconv a out=4 k=1\n"), "bad.model:1: input: H '0'");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 stride=0\n"), "2: stride: '0'");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 pad=-1\n"), "2: pad: '-1'");
+    static const bad_case cases[] = {
+        {"input 3 8 8\nconv a out=0 k=1\n", "bad.model:2: out: '0'"},
+        {"input 3 8 8\nconv a out=-4 k=1\n", "bad.model:2: out: '-4'"},
+        {"input 3 0 8\nconv a out=4 k=1\n", "bad.model:1: input: H '0'"},
+        {"input 3 8 8\nconv a out=4 k=1 stride=0\n", "bad.model:2: stride: '0'"},
+        {"input 3 8 8\nconv a out=4 k=1 pad=-1\n", "bad.model:2: pad: '-1'"},
+        {"input 3 8 8\nconv a out=4 k=1 input=3x0x8\n", "bad.model:2: input: '3x0x8'"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 Test(model, missing_fields)
 {
-    expect_msg(parse_fails("input 3 8 8\nconv a k=1\n"), "bad.model:2: out: missing");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4\n"), "bad.model:2: k: missing");
-    expect_msg(parse_fails("input 3 8 8\nlinear f out=4\n"), "bad.model:2: in: missing");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nadd r\n"), "3: from: missing");
-    expect_msg(parse_fails("input 3 8 8\npool p k=2\n"), "bad.model:2: op: missing");
-    expect_msg(parse_fails("input 3 8 8\nconv\n"), "bad.model:2: name: missing");
-    expect_msg(parse_fails("conv a out=4 k=1\n"), "bad.model:1: input: no input shape");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 bias\n"), "2: bias: expected key=value");
-    expect_msg(parse_fails("# nothing\n"), "bad.model: no layers");
+    static const bad_case cases[] = {
+        {"input 3 8 8\nconv a k=1\n", "bad.model:2: out: missing"},
+        {"input 3 8 8\nconv a out=4\n", "bad.model:2: k: missing"},
+        {"input 3 8 8\nlinear f out=4\n", "bad.model:2: in: missing"},
+        {"input 3 8 8\nconv a out=4 k=1\nadd r\n", "bad.model:3: from: missing"},
+        {"input 3 8 8\npool p k=2\n", "bad.model:2: op: missing"},
+        {"input 3 8 8\npool p op=max\n", "bad.model:2: k: missing"},
+        {"input 3 8 8\nconv\n", "bad.model:2: name: missing"},
+        {"conv a out=4 k=1\n", "bad.model:1: input: no input shape"},
+        {"input 3 8 8\nconv a out=4 k=1 bias\n", "bad.model:2: bias: expected key=value"},
+        {"# nothing\n", "bad.model: no layers"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 Test(model, shapes_that_do_not_chain)
 {
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nconv b in=3 out=4 k=1\n"),
-               "bad.model:3: in: 3 input channels given but input 'a' has 4");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nlinear f in=100 out=10\n"),
-               "bad.model:3: in: rows 1 x in 100 = 100 elements but input 'a' has 256");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=9\n"), "bad.model:2: k: window 9");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 stride=2\nadd r from=input\n"),
-               "bad.model:3: from: shape 3x8x8 of 'input' differs from 4x4x4 of 'a'");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=2 k=1 stride=2\nadd r from=input shortcut=A\n"),
-               "bad.model:3: from: shortcut A cannot map");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 groups=3\n"), "2: groups: 3 groups");
-    expect_msg(parse_fails("input 1 4 6\nmatmul mm m=4 k=6 n=5 from=input\n"),
-               "bad.model:2: from: right operand");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 from=zz\n"),
-               "bad.model:2: from: no earlier layer called 'zz'");
+    static const bad_case cases[] = {
+        {"input 3 8 8\nconv a out=4 k=1\nconv b in=3 out=4 k=1\n",
+         "bad.model:3: in: 3 input channels given but input 'a' has 4"},
+        {"input 3 8 8\nconv a out=4 k=1\nlinear f in=100 out=10\n",
+         "bad.model:3: in: rows 1 x in 100 = 100 elements but input 'a' has 256"},
+        {"input 3 8 8\nconv a out=4 k=9\n", "bad.model:2: k: window 9"},
+        {"input 3 8 8\nconv a out=4 k=1 stride=2\nadd r from=input\n",
+         "bad.model:3: from: shape 3x8x8 of 'input' differs from 4x4x4 of 'a'"},
+        {"input 3 8 8\nconv a out=2 k=1 stride=2\nadd r from=input shortcut=A\n",
+         "bad.model:3: from: shortcut A cannot map"},
+        {"input 3 8 8\nconv a out=4 k=1 groups=3\n", "bad.model:2: groups: 3 groups"},
+        {"input 1 4 6\nmatmul mm m=4 k=6 n=5 from=input\n", "bad.model:2: from: right operand"},
+        {"input 1 4 6\nmatmul mm m=5 k=6 n=4 from=input\n", "bad.model:2: m: left operand"},
+        {"input 3 8 8\nconv a out=4 k=1 from=zz\n",
+         "bad.model:2: from: no earlier layer called 'zz'"},
+        {"input 3 8 8\nconv a out=4 k=1 from=a\n", "bad.model:2: from: no earlier layer"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 Test(model, overflowing_numbers)
 {
-    expect_msg(parse_fails("input 3 8 8\nconv a out=99999999999999999999999 k=1\n"),
-               "bad.model:2: out: '99999999999999999999999' is not a whole number");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4294967296 k=1\n"), "2: out: '4294967296'");
-    expect_msg(parse_fails("input 4294967295 4294967295 4294967295\nact a\n"),
-               "bad.model:1: input: element count overflows 64 bits");
-    /* each number fits 32 bits, the MAdd product does not fit 64 */
-    expect_msg(parse_fails("input 65536 65536 65536\n"
-                           "linear f in=2147483648 out=4294967295 rows=131072\n"),
-               "bad.model:2: out: MAdd count overflows 64 bits");
-    expect_msg(parse_fails("input 4294967295 1 1\n"
-                           "conv a out=4294967295 k=1 bias=0\n"
-                           "conv b out=4294967295 k=1 bias=0\n"),
-               "bad.model:3: out: network total overflows 64 bits");
+    static const bad_case cases[] = {
+        {"input 3 8 8\nconv a out=99999999999999999999999 k=1\n",
+         "bad.model:2: out: '99999999999999999999999' is not a whole number"},
+        {"input 3 8 8\nconv a out=4294967296 k=1\n", "bad.model:2: out: '4294967296'"},
+        {"input 4294967295 4294967295 4294967295\nact a\n",
+         "bad.model:1: input: element count overflows 64 bits"},
+        /* each number fits 32 bits, the MAdd product does not fit 64 */
+        {"input 65536 65536 65536\nlinear f in=2147483648 out=4294967295 rows=131072\n",
+         "bad.model:2: out: MAdd count overflows 64 bits"},
+        {"input 4294967295 1 1\nconv a out=4294967295 k=1 bias=0\n"
+         "conv b out=4294967295 k=1 bias=0\n",
+         "bad.model:3: out: network total overflows 64 bits"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 Test(model, unknown_and_repeated_keys)
 {
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 kernel=3\n"),
-               "bad.model:2: kernel: unknown key for conv");
-    expect_msg(parse_fails("input 3 8 8\nact a rows=3\n"), "bad.model:2: rows: unknown key for act");
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1 k=3\n"), "bad.model:2: k: given twice");
-    expect_msg(parse_fails("input 3 8 8\nact a op=swish\n"), "bad.model:2: op: 'swish' is not one");
+    static const bad_case cases[] = {
+        {"input 3 8 8\nconv a out=4 k=1 kernel=3\n", "bad.model:2: kernel: unknown key for conv"},
+        {"input 3 8 8\nact a rows=3\n", "bad.model:2: rows: unknown key for act"},
+        {"input 3 8 8\nconv a out=4 k=1 k=3\n", "bad.model:2: k: given twice"},
+        {"input 3 8 8\nconv a out=4 k=1 kh=3\n", "bad.model:2: k: give k= or kh=/kw=, not both"},
+        {"input 3 8 8\nact a op=swish\n", "bad.model:2: op: 'swish' is not one"},
+        {"input 3 8 8\nconv a out=4 k=1\nadd r from=a shortcut=C\n", "bad.model:3: shortcut:"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 Test(model, duplicate_layer_name)
 {
-    expect_msg(parse_fails("input 3 8 8\nconv a out=4 k=1\nact b\nact a\n"),
-               "bad.model:4: name: duplicate layer name 'a' (first on line 2)");
-    expect_msg(parse_fails("input 3 8 8\nact input\n"), "bad.model:2: name:");
+    static const bad_case cases[] = {
+        {"input 3 8 8\nconv a out=4 k=1\nact b\nact a\n",
+         "bad.model:4: name: duplicate layer name 'a' (first on line 2)"},
+        {"input 3 8 8\nact input\n", "bad.model:2: name:"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 Test(model, directives_misused)
 {
-    expect_msg(parse_fails("input 3 8 8\ninput 3 8 8\nact a\n"), "bad.model:2: input: given twice");
-    expect_msg(parse_fails("input 3 8\nact a\n"), "bad.model:1: input: expected");
-    expect_msg(parse_fails("input 3 8 8 grad=2\nact a\n"), "bad.model:1: grad:");
-    expect_msg(parse_fails("model a b\n"), "bad.model:1: model:");
+    static const bad_case cases[] = {
+        {"input 3 8 8\ninput 3 8 8\nact a\n", "bad.model:2: input: given twice"},
+        {"input 3 8\nact a\n", "bad.model:1: input: expected"},
+        {"input 3 8 8 grad=2\nact a\n", "bad.model:1: grad:"},
+        {"model a b\n", "bad.model:1: model:"},
+        {"act a input=3x8x8\ninput 1 1 1\n", "bad.model:2: input: must come before"},
+    };
+    EXPECT_ALL_FAIL(cases);
 }
 
 /* The command: a bad file exits 1, a good one 0, usage errors 2. */
@@ -482,12 +602,7 @@ Test(model, command_exit_codes, .init = cr_redirect_stdout)
 
 static model scalesim_ok(const char *text)
 {
-    model m;
-    bs_error e;
-    err_clear(&e);
-    int rc = model_parse_scalesim(&m, "t.csv", text, strlen(text), &e);
-    cr_assert_eq(rc, BS_OK, "import failed: %s", e.msg);
-    return m;
+    return parse_ok_with(model_parse_scalesim, "t.csv", text);
 }
 
 /* Hand-derived with SCALE-Sim's rule out = ceil((ifmap - filter) / stride) + 1:
@@ -537,13 +652,7 @@ Test(model, scalesim_gemm_topology)
 
 static const char *scalesim_fails(const char *text)
 {
-    static bs_error e;
-    model m;
-    err_clear(&e);
-    cr_assert_eq(model_parse_scalesim(&m, "bad.csv", text, strlen(text), &e), BS_EINPUT,
-                 "expected an error for %s", text);
-    cr_assert_null(strchr(e.msg, '\n'));
-    return e.msg;
+    return parse_fails_with(model_parse_scalesim, "bad.csv", text);
 }
 
 Test(model, scalesim_errors)
@@ -566,25 +675,29 @@ Test(model, scalesim_errors)
     expect_msg(scalesim_fails(hdr), "bad.csv: no layers");
 }
 
+/* Found by fuzz_model: a NUL byte made the shared reader return 1 (= BS_EINPUT) without a
+ * line, which the CSV importer took for a line. Both parsers must stop at it. */
 Test(model, nul_byte_in_file)
 {
-    static const char text[] = "input 3 8 8\nact a\0b\n";
-    model m;
-    bs_error e;
-    err_clear(&e);
-    cr_assert_eq(model_parse_buffer(&m, "bad.model", text, sizeof text - 1, &e), BS_EINPUT);
-    expect_msg(e.msg, "bad.model:2");
-}
-
-/* Found by fuzz_model: a NUL byte made the shared reader return 1 (= BS_EINPUT) without a
- * line, which the CSV importer took for a line. */
-Test(model, scalesim_nul_byte)
-{
-    static const char text[] = "Layer Name, M, N, K,\nG, 1\0, 1, 1,\n";
-    model m;
-    bs_error e;
-    err_clear(&e);
-    cr_assert_eq(model_parse_scalesim(&m, "bad.csv", text, sizeof text - 1, &e), BS_EINPUT);
-    expect_msg(e.msg, "bad.csv:2");
-    cr_expect_null(m.layers);
+    static const char text[] = "input 3 8 8\nact a\0b\n",
+                      csv[] = "Layer Name, M, N, K,\nG, 1\0, 1, 1,\n";
+    static const struct {
+        model_parser parse;
+        const char *path, *text;
+        size_t len;
+    } cases[] = {
+        {model_parse_buffer, "bad.model", text, sizeof text - 1},
+        {model_parse_scalesim, "bad.csv", csv, sizeof csv - 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        model m;
+        bs_error e;
+        err_clear(&e);
+        cr_assert_eq(cases[i].parse(&m, cases[i].path, cases[i].text, cases[i].len, &e),
+                     BS_EINPUT);
+        char where[32];
+        snprintf(where, sizeof where, "%s:2", cases[i].path);
+        expect_msg(e.msg, where);
+        cr_expect_null(m.layers);
+    }
 }

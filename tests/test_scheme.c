@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scheme.h"
 #include "trace_fixture.h"
@@ -272,4 +273,59 @@ Test(scheme, rejects_unknown_schemes_and_parameters)
     cr_expect_eq(gen(&t, "static", p3, 1, 0, 1, &e), BS_EUSAGE);
     const char *p4[] = {"fw=3,4", "bw=6"};
     cr_expect_eq(gen(&t, "fractrain-pfq", p4, 2, 0, 1, &e), BS_EUSAGE);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* An AdaPT-style log replaces the synthetic policy: epoch 3 -> iteration 3 * 391 = 1173. */
+Test(scheme, adapt_replays_a_log)
+{
+    char path[] = "/tmp/bitsim_adapt_logXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    write_file(path, "# epoch layer wl fl density\n"
+                     "0 conv1 8 4 0.9\n"
+                     "0 fc 8 4\n"
+                     "3 conv1 12 7 0.8\n");
+    char param[128];
+    snprintf(param, sizeof param, "log=%s", path);
+    const char *p[] = {param};
+    trace t;
+    bs_error e;
+    cr_assert_eq(gen(&t, "adapt", p, 1, 10, 1, &e), 0, "%s", e.msg);
+    const trace_segment *s = trace_segment_at(&t, layer("conv1"), 1172);
+    cr_assert(s);
+    cr_expect_eq(s->d.fmt[TENSOR_W].bits, 8);
+    cr_expect_float_eq(s->d.density[TENSOR_W], 0.9, 0);
+    s = trace_segment_at(&t, layer("conv1"), 1173);
+    cr_expect_eq(s->d.fmt[TENSOR_G].bits, 12);
+    cr_expect_eq(s->d.fmt[TENSOR_G].frac_bits, 7);
+    cr_expect_float_eq(s->d.density[TENSOR_W], 0.8, 0);
+    cr_expect_eq(bits_at(&t, "layer1.0.conv1", TENSOR_W, 3000), 32, "not in the log: fp32");
+    size_t kl = 0;
+    for (size_t i = 0; i < t.n_overheads; i++)
+        kl += strcmp(t.overheads[i].label, "kl") == 0;
+    cr_expect_eq(kl, 2, "one KL check per logged epoch (0 and 3)");
+    trace_free(&t);
+
+    write_file(path, "0 conv1 8 4\n2 bn1 8 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, ":2: layer: 'bn1' is not a conv/linear/matmul layer"), "%s", e.msg);
+    write_file(path, "5 conv1 8 4\n2 conv1 8 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, ":2: epoch: 2 is out of order"), "%s", e.msg);
+    write_file(path, "0 conv1 33 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, ":1: wl: word length '33'"), "%s", e.msg);
+    write_file(path, "10 conv1 8 4\n");
+    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "not an epoch of the run (0..9)"), "%s", e.msg);
+    unlink(path);
 }

@@ -245,6 +245,53 @@ Test(trace, unknown_model_names_the_model_line)
     cr_expect(strstr(e.msg, "m.trace:2: model: cannot load 'no_such_net'"), "%s", e.msg);
 }
 
+
+/* A model given as a relative file path is looked up next to the trace file first. */
+Test(trace, relative_model_path_is_next_to_the_trace)
+{
+    char dir[] = "/tmp/bitsim_traceXXXXXX";
+    cr_assert(mkdtemp(dir));
+    char cmd[512], path[256];
+    snprintf(cmd, sizeof cmd, "cp models/resnet20.model %s/net.model", dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/run.trace", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("bitsim-trace 1\nmodel net.model\nbatch 8\niters_per_epoch 10\nepochs 2\n"
+          "scheme hand\nfrom 19 fc dW=-0\nend\n", f);
+    fclose(f);
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(trace_read_file(&t, path, &e), 0, "%s", e.msg);
+    cr_expect_eq(t.model.n_layers, fixture_resnet20()->n_layers);
+    char *text = write_text(&t);
+    cr_expect(strstr(text, "model net.model\n"), "%s", text);
+    cr_expect(strstr(text, "from 19 fc dW=0\n"), "-0 is written 0; 'fc' is shorter than "
+              "'@linear':\n%s", text);
+    free(text);
+    trace_free(&t);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* NUL bytes must be errors, never a line (the first line too: nothing to fall back on). */
+Test(trace, nul_bytes_are_errors)
+{
+    static const char first[] = "bitsim\0-trace 1\n";
+    static const char later[] = HEADER "from 0 * W=in\0t8\nend\n";
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(trace_read_buffer_model(&t, "n.trace", first, sizeof first - 1,
+                                         fixture_resnet20(), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "n.trace:1: NUL byte"), "%s", e.msg);
+    err_clear(&e);
+    cr_expect_eq(trace_read_buffer_model(&t, "n.trace", later, sizeof later - 1,
+                                         fixture_resnet20(), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "n.trace:7: NUL byte"), "%s", e.msg);
+}
+
 /* ---- fuzz-style: thousands of deterministic mutations never crash --------------------- */
 
 static uint64_t next_rand(uint64_t *s)

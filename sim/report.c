@@ -1,0 +1,311 @@
+/* report.c — report/compare queries over the store's views (see report.h and schema.sql).
+ *
+ * All arithmetic that defines a figure lives in SQL next to the schema's views, so the CLI,
+ * the plots and a user's own sqlite3 session agree: shares are a row's sum over the run's
+ * sum (window function over the grouped rows), speedups come from scheme_comparison. The
+ * baseline is the latest complete run with that label (or, when no run carries the label, with
+ * that scheme) of the same model on the same arch, or on --baseline-arch when given.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "text.h"
+
+static int sql_error(sqlite3 *db, bs_error *e, const char *what)
+{
+    return err_set(e, BS_EINTERNAL, "database query failed while %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* A column as double, NaN for NULL ("not applicable" in the store). */
+static double col_double(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? (const char *)s : "";
+}
+
+static const char *const by_names[REPORT_BY_COUNT + 1] = {"layer", "pass", "epoch", NULL};
+
+int report_by_parse(const char *s)
+{
+    return text_lookup(by_names, s);
+}
+
+const char *report_by_choices(void)
+{
+    return "layer|pass|epoch";
+}
+
+int report_find_run(sqlite3 *db, int64_t run_id, const char *label, int64_t *out, bs_error *e)
+{
+    const char *sql = run_id > 0
+        ? "SELECT run_id FROM run_summary WHERE run_id = ?1"
+        : "SELECT max(run_id) FROM run_summary WHERE label = ?2";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(db, e, "finding the run");
+    if (run_id > 0)
+        sqlite3_bind_int64(st, 1, run_id);
+    else
+        sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
+    *out = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sql_error(db, e, "finding the run");
+    if (*out > 0)
+        return BS_OK;
+    if (run_id > 0)
+        return err_set(e, BS_EINPUT, "no complete run %lld in the database", (long long)run_id);
+    return err_set(e, BS_EINPUT, "no complete run labelled '%s' in the database", label ? label : "");
+}
+
+/* Appends " NAME VALUE" to buf when v is a number (NULL in the store = not applicable). */
+static void append_metric(char *buf, size_t n, const char *name, const char *fmt, double v)
+{
+    if (!isfinite(v))
+        return;
+    size_t len = strlen(buf);
+    if (len + 1 >= n)
+        return;
+    int w = snprintf(buf + len, n - len, "%s", name);
+    if (w > 0 && (size_t)w < n - len)
+        snprintf(buf + len + (size_t)w, n - len - (size_t)w, fmt, v);
+}
+
+int report_run_headline(sqlite3 *db, int64_t run, char *buf, size_t n, bs_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT label, scheme, model_name, arch_name, epochs, iterations, batch,"
+                           " madds, gbitops, latency_s, energy_j, wall_s, options,"
+                           " cpt_cost_ratio, adapt_speedup, mem_total_bits / 8388608.0,"
+                           " smaq_storage_benefit"
+                           " FROM run_summary WHERE run_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sql_error(db, e, "reading the run");
+    sqlite3_bind_int64(st, 1, run);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *opts = col_text(st, 12);
+        snprintf(buf, n,
+                 "run %lld '%s' (scheme %s): %s on %s, %lld epochs, %lld iterations of batch %lld%s%s\n"
+                 "  %.4g MAdds, %.4g GBitOPs, latency %.4g s, energy %.4g J (replayed in %.3g s)\n"
+                 "  papers' metrics:",
+                 (long long)run, col_text(st, 0), col_text(st, 1), col_text(st, 2),
+                 col_text(st, 3), (long long)sqlite3_column_int64(st, 4),
+                 (long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6),
+                 *opts ? ", options " : "", opts, col_double(st, 7), col_double(st, 8),
+                 col_double(st, 9), col_double(st, 10), col_double(st, 11));
+        append_metric(buf, n, " CPT cost ratio ", "%.4f;", col_double(st, 13));
+        append_metric(buf, n, " AdaPT speedup ", "%.3fx;", col_double(st, 14));
+        append_metric(buf, n, " training memory ", "%.1f MiB;", col_double(st, 15));
+        append_metric(buf, n, " SmaQ storage benefit ", "%.3f;", col_double(st, 16));
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return BS_OK;
+    if (rc == SQLITE_DONE)
+        return err_set(e, BS_EINPUT, "no complete run %lld in the database", (long long)run);
+    return sql_error(db, e, "reading the run");
+}
+
+/* How each breakdown groups the run's cost rows. Key columns come first in the output. */
+typedef struct breakdown_kind {
+    const char *key_sql;        /* selected key columns */
+    const char *group_sql, *order_sql;
+    int n_keys;
+    const char *key_names[2];
+} breakdown_kind;
+
+static const breakdown_kind breakdowns[REPORT_BY_COUNT] = {
+    [REPORT_BY_LAYER] = {"layer, min(layer_name)", "layer", "layer", 2, {"layer", "name"}},
+    [REPORT_BY_PASS] = {"pass", "pass",
+                        "CASE pass WHEN 'FWD' THEN 0 WHEN 'BWD_DATA' THEN 1 WHEN 'BWD_WEIGHT'"
+                        " THEN 2 WHEN 'UPDATE' THEN 3 ELSE 4 END",
+                        1, {"pass", NULL}},
+    [REPORT_BY_EPOCH] = {"epoch", "epoch", "epoch", 1, {"epoch", NULL}},
+};
+
+/* Value columns after the keys: name, printf format. Their SQL is in breakdown_sql's order. */
+static const struct {
+    const char *name, *fmt;
+} breakdown_cols[] = {
+    {"madds", "%.4g"},     {"gbitops", "%.4g"},  {"cycles", "%.4g"},   {"latency_s", "%.4g"},
+    {"time_pct", "%.1f"},  {"stall_pct", "%.1f"}, {"energy_j", "%.4g"}, {"energy_pct", "%.1f"},
+    {"core_pct", "%.1f"},  {"sram_pct", "%.1f"},  {"dram_pct", "%.1f"}, {"leak_pct", "%.1f"},
+};
+#define N_BREAKDOWN_COLS ((int)(sizeof breakdown_cols / sizeof breakdown_cols[0]))
+
+static const char breakdown_values_sql[] =
+    "sum(madds), sum(bitops) / 1e9, sum(total_cycles), sum(latency_s),"
+    " 100.0 * sum(latency_s) / sum(sum(latency_s)) OVER (),"
+    " 100.0 * sum(stall_cycles) / sum(total_cycles),"
+    " sum(energy_pj) * 1e-12,"
+    " 100.0 * sum(energy_pj) / sum(sum(energy_pj)) OVER (),"
+    " 100.0 * sum(energy_core_pj) / sum(energy_pj), 100.0 * sum(energy_sram_pj) / sum(energy_pj),"
+    " 100.0 * sum(energy_dram_pj) / sum(energy_pj), 100.0 * sum(energy_leak_pj) / sum(energy_pj)";
+
+int report_breakdown(sqlite3 *db, int64_t run, report_by by, table **out, bs_error *e)
+{
+    *out = NULL;
+    if ((int)by < 0 || by >= REPORT_BY_COUNT)
+        return err_set(e, BS_EINTERNAL, "report_breakdown: bad grouping %d", (int)by);
+    const breakdown_kind *k = &breakdowns[by];
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT %s, %s FROM cost_rows WHERE run_id = ?1 GROUP BY %s ORDER BY %s",
+             k->key_sql, breakdown_values_sql, k->group_sql, k->order_sql);
+    const char *names[2 + N_BREAKDOWN_COLS];
+    for (int i = 0; i < k->n_keys; i++)
+        names[i] = k->key_names[i];
+    for (int i = 0; i < N_BREAKDOWN_COLS; i++)
+        names[k->n_keys + i] = breakdown_cols[i].name;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(db, e, "building the breakdown");
+    table *t = table_new(k->n_keys + N_BREAKDOWN_COLS, names);
+    if (!t) {
+        sqlite3_finalize(st);
+        return err_set(e, BS_EINTERNAL, "out of memory building the breakdown");
+    }
+    sqlite3_bind_int64(st, 1, run);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        table_row(t);
+        for (int i = 0; i < k->n_keys; i++) {
+            if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+                table_cell_i64(t, sqlite3_column_int64(st, i));
+            else
+                table_cell_str(t, col_text(st, i));
+        }
+        for (int i = 0; i < N_BREAKDOWN_COLS; i++)
+            table_cell_double(t, breakdown_cols[i].fmt, col_double(st, k->n_keys + i));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        table_free(t);
+        return sql_error(db, e, "building the breakdown");
+    }
+    *out = t;
+    return BS_OK;
+}
+
+/* Picks, for every compared run, the baseline run id: the latest complete run of the same
+ * model whose label is ?1 (or whose scheme is ?1 when no run has that label), on the same
+ * arch or on arch ?4. Filters ?2 model, ?3 arch. */
+static const char compare_sql[] =
+    "SELECT c.run_id, c.model_name, c.arch_name, c.label, c.scheme, c.base_label,"
+    " c.madds, c.gbitops, c.energy_j, c.latency_s, c.speedup, c.energy_saving,"
+    " c.cpt_cost_ratio, c.adapt_speedup, c.mem_total_bits / 8388608.0, c.smaq_storage_benefit"
+    " FROM scheme_comparison c"
+    " WHERE c.base_run_id = (SELECT max(b.run_id) FROM run_summary b"
+    "   WHERE b.model_id = c.model_id"
+    "   AND (CASE WHEN ?4 IS NULL THEN b.arch_id = c.arch_id ELSE b.arch_name = ?4 END)"
+    "   AND (b.label = ?1 OR (b.scheme = ?1"
+    "        AND NOT EXISTS (SELECT 1 FROM run_summary l WHERE l.label = ?1))))"
+    " AND (?2 IS NULL OR c.model_name = ?2) AND (?3 IS NULL OR c.arch_name = ?3)"
+    " ORDER BY c.model_name, c.arch_name, c.run_id";
+
+int report_compare_each(sqlite3 *db, const report_compare_query *q,
+                        int (*fn)(const report_compare_row *row, void *ctx), void *ctx,
+                        bs_error *e)
+{
+    if (!q->baseline || !*q->baseline)
+        return err_set(e, BS_EUSAGE, "compare needs a baseline (a run label or a scheme)");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, compare_sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_error(db, e, "comparing runs");
+    sqlite3_bind_text(st, 1, q->baseline, -1, SQLITE_STATIC);
+    const char *opt[3] = {q->model, q->arch, q->baseline_arch};
+    for (int i = 0; i < 3; i++)
+        if (opt[i])
+            sqlite3_bind_text(st, 2 + i, opt[i], -1, SQLITE_STATIC);
+    int rc, stop = 0, rows = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        report_compare_row r = {
+            .run_id = sqlite3_column_int64(st, 0),
+            .model = col_text(st, 1),
+            .arch = col_text(st, 2),
+            .label = col_text(st, 3),
+            .scheme = col_text(st, 4),
+            .baseline_label = col_text(st, 5),
+            .madds = col_double(st, 6),
+            .gbitops = col_double(st, 7),
+            .energy_j = col_double(st, 8),
+            .latency_s = col_double(st, 9),
+            .speedup = col_double(st, 10),
+            .energy_saving = col_double(st, 11),
+            .cpt_cost_ratio = col_double(st, 12),
+            .adapt_speedup = col_double(st, 13),
+            .mem_total_mib = col_double(st, 14),
+            .smaq_storage_benefit = col_double(st, 15),
+        };
+        rows++;
+        stop = fn(&r, ctx);
+    }
+    sqlite3_finalize(st);
+    if (stop)
+        return stop;
+    if (rc != SQLITE_DONE)
+        return sql_error(db, e, "comparing runs");
+    if (rows == 0)
+        return err_set(e, BS_EINPUT,
+                       "no run has a baseline '%s' (a run label or scheme of the same model%s%s%s)",
+                       q->baseline, q->baseline_arch ? " on arch " : " and arch",
+                       q->baseline_arch ? q->baseline_arch : "",
+                       q->model || q->arch ? ", within the --model/--arch filter" : "");
+    return BS_OK;
+}
+
+static const struct {
+    const char *name, *fmt;
+} compare_cols[] = {
+    {"madds", "%.4g"},        {"gbitops", "%.4g"},        {"energy_j", "%.4g"},
+    {"latency_s", "%.4g"},    {"speedup", "%.3f"},        {"energy_saving", "%.3f"},
+    {"cpt_cost_ratio", "%.4f"}, {"adapt_speedup", "%.3f"}, {"mem_mib", "%.1f"},
+    {"smaq_benefit", "%.3f"},
+};
+#define N_COMPARE_COLS ((int)(sizeof compare_cols / sizeof compare_cols[0]))
+
+static int add_compare_row(const report_compare_row *r, void *ctx)
+{
+    table *t = ctx;
+    const double v[N_COMPARE_COLS] = {r->madds, r->gbitops, r->energy_j, r->latency_s,
+                                      r->speedup, r->energy_saving, r->cpt_cost_ratio,
+                                      r->adapt_speedup, r->mem_total_mib,
+                                      r->smaq_storage_benefit};
+    table_row(t);
+    table_cell_str(t, r->model);
+    table_cell_str(t, r->arch);
+    table_cell_str(t, r->label);
+    table_cell_str(t, r->scheme);
+    for (int i = 0; i < N_COMPARE_COLS; i++)
+        table_cell_double(t, compare_cols[i].fmt, v[i]);
+    return 0;
+}
+
+int report_compare_table(sqlite3 *db, const report_compare_query *q, table **out, bs_error *e)
+{
+    const char *names[4 + N_COMPARE_COLS] = {"model", "arch", "label", "scheme"};
+    for (int i = 0; i < N_COMPARE_COLS; i++)
+        names[4 + i] = compare_cols[i].name;
+    *out = table_new(4 + N_COMPARE_COLS, names);
+    if (!*out)
+        return err_set(e, BS_EINTERNAL, "out of memory building the comparison");
+    int rc = report_compare_each(db, q, add_compare_row, *out, e);
+    if (rc) {
+        table_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,64 @@
+/* report.h — the questions users ask of the store, answered as tables (report, compare, plot).
+ *
+ * Reads only the database (store.h, schema.sql's views); never the inputs, never the cost
+ * model, so a database moved to another machine reports the same. Conventions (DESIGN.md):
+ * speedup = baseline latency / run latency and energy_saving = baseline energy / run energy,
+ * both ratios ("x"), of runs of the same model (content hash) on the same arch, unless a
+ * baseline arch is named explicitly (e.g. a GPU baseline).
+ */
+#ifndef BITSIM_REPORT_H
+#define BITSIM_REPORT_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "table.h"
+
+struct sqlite3;
+
+typedef enum report_by { REPORT_BY_LAYER, REPORT_BY_PASS, REPORT_BY_EPOCH, REPORT_BY_COUNT } report_by;
+
+/* "layer", "pass", "epoch" -> report_by; -1 if unknown. */
+int report_by_parse(const char *s);
+/* "layer|pass|epoch", for usage texts. */
+const char *report_by_choices(void);
+
+/* The run to report: run_id when > 0, else the latest complete run labelled label.
+ * Unknown run or label -> BS_EINPUT naming it. */
+int report_find_run(struct sqlite3 *db, int64_t run_id, const char *label, int64_t *out,
+                    bs_error *e);
+
+/* A few lines describing the run (label, scheme, model, arch, epochs, totals, the papers'
+ * metrics that apply), into buf. */
+int report_run_headline(struct sqlite3 *db, int64_t run, char *buf, size_t n, bs_error *e);
+
+/* Where the time and the energy go: one row per layer, pass or epoch of the run, with MAdds,
+ * GBitOPs, latency and energy and their shares of the run, and the energy's split into
+ * core / SRAM buffers / DRAM / leakage. */
+int report_breakdown(struct sqlite3 *db, int64_t run, report_by by, table **out, bs_error *e);
+
+typedef struct report_compare_query {
+    const char *baseline;       /* a run label, or else a scheme name (latest such run) */
+    const char *model, *arch;   /* optional filters on the compared runs, NULL = all */
+    const char *baseline_arch;  /* optional: the baseline runs on this arch instead */
+} report_compare_query;
+
+typedef struct report_compare_row {
+    int64_t run_id;
+    const char *model, *arch, *label, *scheme, *baseline_label;
+    double madds, gbitops, energy_j, latency_s, speedup, energy_saving;
+    double cpt_cost_ratio, adapt_speedup, mem_total_mib, smaq_storage_benefit; /* NaN = n/a */
+} report_compare_row;
+
+/* Calls fn for each run with a baseline, ordered by model, arch, run id. fn returning non-zero
+ * stops the walk and is returned. No baseline run at all -> BS_EINPUT naming it. */
+int report_compare_each(struct sqlite3 *db, const report_compare_query *q,
+                        int (*fn)(const report_compare_row *row, void *ctx), void *ctx,
+                        bs_error *e);
+
+/* The same rows as a table: model, arch, label, scheme, madds, gbitops, energy_j, latency_s,
+ * speedup, energy_saving, cpt_cost_ratio, adapt_speedup, mem_mib, smaq_benefit. */
+int report_compare_table(struct sqlite3 *db, const report_compare_query *q, table **out,
+                         bs_error *e);
+
+#endif

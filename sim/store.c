@@ -1,0 +1,469 @@
+/* store.c — bitsim's SQLite database (contract in store.h, schema in schema.sql).
+ *
+ * Why it is safe to kill a writer and to run several at once:
+ *  - WAL journal: readers never block the writer and a crash leaves the last committed state;
+ *  - one transaction per run: store_run_begin takes the write lock (BEGIN IMMEDIATE, so the
+ *    lock is acquired up front and a busy database fails there, after the busy timeout, not
+ *    in the middle of the rows), store_run_commit commits runs + costs + run_totals at once.
+ *    A process killed in between leaves only an uncommitted WAL tail that SQLite discards;
+ *  - concurrent writers wait for each other via sqlite3_busy_timeout, so no row is lost;
+ *  - synchronous=NORMAL: in WAL mode a killed process loses nothing committed and never
+ *    corrupts the file; only a power cut may drop the last committed runs (they re-run).
+ * Identity: a database is ours when application_id and user_version match (schema.sql). A
+ * file is checked before SQLite touches it: a non-SQLite header, or another application's
+ * database, is refused with one line naming the path; an empty or absent file is initialised.
+ * Inputs are keyed by a 128-bit content hash (two FNV-1a 64 runs with different seeds, from
+ * text.h) so the same arch/model/trace bytes are stored once whatever their file name.
+ * store_add_cost reuses one prepared statement: a 160-epoch trace writes ~20k rows.
+ */
+#include "store.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "text.h"
+
+#ifndef BITSIM_VERSION
+#define BITSIM_VERSION "0.1.0"
+#endif
+
+/* The schema text, generated from sim/schema.sql by the Makefile (build/schema_sql.h). */
+#include "schema_sql.h"
+
+static const char *const input_kinds[STORE_INPUT_KIND_COUNT] = {"arch", "model", "trace"};
+
+/* Prepared statements, reused for the life of the handle. */
+enum {
+    ST_ADD_COST,
+    ST_FIND_RUN,
+    ST_INSERT_RUN,
+    ST_INSERT_TOTALS,
+    ST_FINISH_RUN,
+    ST_PUT_INPUT,
+    ST_GET_INPUT,
+    ST_COUNT
+};
+
+static const char *const statement_sql[ST_COUNT] = {
+    [ST_ADD_COST] =
+        "INSERT INTO costs (run_id, epoch, layer, layer_name, pass, iterations, madds, elem_ops,"
+        " bitops, wl_madds, compute_cycles, stall_cycles, total_cycles, latency_s,"
+        " energy_core_pj, energy_wbuf_pj, energy_abuf_pj, energy_obuf_pj, energy_dram_pj,"
+        " energy_leak_pj, dram_read_bits, dram_write_bits, avg_bits_x, avg_bits_y)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+        " ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+    [ST_FIND_RUN] =
+        "SELECT max(id) FROM runs WHERE status = 'complete' AND arch_id = ?1 AND model_id = ?2"
+        " AND trace_id = ?3 AND options = ?4",
+    [ST_INSERT_RUN] =
+        "INSERT INTO runs (label, scheme, arch_id, model_id, trace_id, arch_name, model_name,"
+        " trace_name, batch, iterations, epochs, options, tool_version)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [ST_INSERT_TOTALS] =
+        "INSERT INTO run_totals (run_id, madds, bitops, wl_madds, cycles, latency_s, energy_pj,"
+        " dram_bits, cpt_cost_ratio, adapt_speedup, mem_weights_bits, mem_fmaps_bits,"
+        " mem_grads_bits, mem_wgrads_bits, mem_optim_bits, smaq_storage_benefit,"
+        " energy_core_pj, energy_wbuf_pj, energy_abuf_pj, energy_obuf_pj, energy_dram_pj,"
+        " energy_leak_pj)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+        " total(energy_core_pj), total(energy_wbuf_pj), total(energy_abuf_pj),"
+        " total(energy_obuf_pj), total(energy_dram_pj), total(energy_leak_pj)"
+        " FROM costs WHERE run_id = ?1",
+    [ST_FINISH_RUN] = "UPDATE runs SET status = 'complete', wall_s = ?2 WHERE id = ?1",
+    [ST_PUT_INPUT] = "INSERT OR IGNORE INTO inputs (kind, name, content_hash, bytes, content)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_GET_INPUT] = "SELECT id FROM inputs WHERE kind = ?1 AND content_hash = ?2",
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    int busy_timeout_ms;
+    int64_t open_run;                   /* run whose transaction is open, 0 if none */
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+/* One-line message for an SQLite failure on s's database. */
+static int db_error(store *s, bs_error *e, const char *what)
+{
+    int rc = sqlite3_errcode(s->db);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return err_set(e, BS_EINPUT,
+                       "%s: database is locked by another process (waited %d ms while %s)",
+                       s->path, s->busy_timeout_ms, what);
+    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+        return err_set(e, BS_EINPUT, "%s: not a valid database (%s)", s->path,
+                       sqlite3_errmsg(s->db));
+    if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR ||
+        rc == SQLITE_FULL || rc == SQLITE_PERM)
+        return err_set(e, BS_EINPUT, "%s: %s while %s", s->path, sqlite3_errmsg(s->db), what);
+    return err_set(e, BS_EINTERNAL, "%s: %s while %s", s->path, sqlite3_errmsg(s->db), what);
+}
+
+static int exec(store *s, const char *sql, const char *what, bs_error *e)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, e, what);
+    return BS_OK;
+}
+
+/* application_id, user_version and the number of schema objects, read in ONE statement so
+ * they come from one snapshot (another process may be creating the schema right now). */
+static int read_identity(store *s, int64_t v[3], bs_error *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT application_id FROM pragma_application_id),"
+                           " (SELECT user_version FROM pragma_user_version),"
+                           " (SELECT count(*) FROM sqlite_master)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, e, "reading its identity");
+    int rc = sqlite3_step(st);
+    for (int i = 0; i < 3 && rc == SQLITE_ROW; i++)
+        v[i] = sqlite3_column_int64(st, i);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? BS_OK : db_error(s, e, "reading its identity");
+}
+
+/* Before SQLite opens it: an existing non-empty file must start with SQLite's magic header,
+ * otherwise it is someone else's file and we must not touch it. *exists reports whether a
+ * non-empty file is there. */
+static int check_file_header(const char *path, bool *exists, bs_error *e)
+{
+    static const char magic[16] = "SQLite format 3";
+    struct stat stt;
+    *exists = false;
+    if (stat(path, &stt) != 0)
+        return BS_OK;
+    if (!S_ISREG(stt.st_mode))
+        return err_set(e, BS_EINPUT, "%s: not a bitsim database (not a regular file)", path);
+    if (stt.st_size == 0)
+        return BS_OK;
+    *exists = true;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, BS_EINPUT, "%s: cannot open database for reading", path);
+    char head[16] = {0};
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n != sizeof head || memcmp(head, magic, sizeof magic) != 0)
+        return err_set(e, BS_EINPUT, "%s: not a bitsim database (not an SQLite file)", path);
+    return BS_OK;
+}
+
+/* Our identity, or an empty database; anything else is refused. *fresh = needs the schema. */
+static int check_identity(store *s, bool *fresh, bs_error *e)
+{
+    int64_t id[3];
+    int rc = read_identity(s, id, e);
+    if (rc)
+        return rc;
+    int64_t app_id = id[0], version = id[1], objects = id[2];
+    *fresh = app_id == 0 && version == 0 && objects == 0;
+    if (*fresh)
+        return BS_OK;
+    if (app_id != STORE_APPLICATION_ID)
+        return err_set(e, BS_EINPUT, "%s: not a bitsim database (another application's SQLite file)",
+                       s->path);
+    if (version != STORE_SCHEMA_VERSION)
+        return err_set(e, BS_EINPUT,
+                       "%s: bitsim database of schema version %lld, this bitsim reads version %d",
+                       s->path, (long long)version, STORE_SCHEMA_VERSION);
+    return BS_OK;
+}
+
+/* Runs schema.sql inside a write transaction, re-checking emptiness under the lock so two
+ * processes creating the same file at once initialise it exactly once. */
+static int create_schema(store *s, bs_error *e)
+{
+    int rc;
+    if ((rc = exec(s, "PRAGMA journal_mode=WAL", "switching to WAL", e)) ||
+        (rc = exec(s, "BEGIN IMMEDIATE", "creating the schema", e)))
+        return rc;
+    bool fresh = false;
+    rc = check_identity(s, &fresh, e);
+    if (rc == BS_OK && fresh) {
+        char pragmas[128];
+        snprintf(pragmas, sizeof pragmas, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+                 STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+        if (!(rc = exec(s, store_schema_sql, "creating the schema", e)))
+            rc = exec(s, pragmas, "creating the schema", e);
+    }
+    if (rc == BS_OK)
+        return exec(s, "COMMIT", "creating the schema", e);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int prepare_all(store *s, bs_error *e)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK)
+            return db_error(s, e, "preparing statements");
+    return BS_OK;
+}
+
+static int open_common(store **out, const char *path, bool readonly, bs_error *e)
+{
+    *out = NULL;
+    bool exists;
+    int rc = check_file_header(path, &exists, e);
+    if (rc)
+        return rc;
+    if (readonly && !exists)
+        return err_set(e, BS_EINPUT, access(path, F_OK) == 0
+                                         ? "%s: not a bitsim database (empty file)"
+                                         : "%s: no such bitsim database",
+                       path);
+    store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return err_set(e, BS_EINTERNAL, "out of memory opening %s", path);
+    }
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = err_set(e, BS_EINPUT, "%s: cannot open database: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_close(s);
+        return rc;
+    }
+    store_set_busy_timeout(s, STORE_BUSY_TIMEOUT_MS);
+    bool fresh = false;
+    rc = check_identity(s, &fresh, e);
+    if (rc == BS_OK && fresh && readonly)
+        rc = err_set(e, BS_EINPUT, "%s: not a bitsim database (empty)", path);
+    if (rc == BS_OK && fresh)
+        rc = create_schema(s, e);
+    if (rc == BS_OK && !readonly)
+        rc = exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "configuring", e);
+    if (rc == BS_OK && !readonly)
+        rc = prepare_all(s, e);
+    if (rc) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return BS_OK;
+}
+
+int store_open(store **out, const char *path, bs_error *e)
+{
+    return open_common(out, path, false, e);
+}
+
+int store_open_readonly(store **out, const char *path, bs_error *e)
+{
+    return open_common(out, path, true, e);
+}
+
+void store_set_busy_timeout(store *s, int ms)
+{
+    s->busy_timeout_ms = ms;
+    sqlite3_busy_timeout(s->db, ms);
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    if (s->open_run)
+        store_run_abort(s);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+sqlite3 *store_db(store *s)
+{
+    return s->db;
+}
+
+/* Steps a reused statement to completion and resets it; SQLITE_DONE or SQLITE_ROW is ok. */
+static int step_reset(store *s, sqlite3_stmt *st, const char *what, bs_error *e)
+{
+    int rc = sqlite3_step(st);
+    int result = rc == SQLITE_DONE || rc == SQLITE_ROW ? BS_OK : db_error(s, e, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return result;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* SQLite integers are signed 64-bit; counts beyond that are refused, never wrapped. */
+static int bind_u64(store *s, sqlite3_stmt *st, int i, uint64_t v, const char *field, bs_error *e)
+{
+    if (v > (uint64_t)INT64_MAX)
+        return err_set(e, BS_EINPUT, "%s: %s = %llu exceeds the database's 64-bit signed range",
+                       s->path, field, (unsigned long long)v);
+    sqlite3_bind_int64(st, i, (int64_t)v);
+    return BS_OK;
+}
+
+int store_put_input(store *s, store_input_kind kind, const char *name, const char *content,
+                    size_t len, int64_t *id, bs_error *e)
+{
+    if ((int)kind < 0 || kind >= STORE_INPUT_KIND_COUNT)
+        return err_set(e, BS_EINTERNAL, "store_put_input: bad input kind %d", (int)kind);
+    char hash[33];
+    snprintf(hash, sizeof hash, "%016llx%016llx",
+             (unsigned long long)text_hash64(content, len, 0),
+             (unsigned long long)text_hash64(content, len, 0x9e3779b97f4a7c15ULL));
+    sqlite3_stmt *ins = s->st[ST_PUT_INPUT], *get = s->st[ST_GET_INPUT];
+    bind_text(ins, 1, input_kinds[kind]);
+    bind_text(ins, 2, name);
+    sqlite3_bind_text(ins, 3, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, 4, (int64_t)len);
+    sqlite3_bind_blob64(ins, 5, len ? content : "", len, SQLITE_STATIC);
+    int rc = step_reset(s, ins, "storing an input", e);
+    if (rc)
+        return rc;
+    bind_text(get, 1, input_kinds[kind]);
+    sqlite3_bind_text(get, 2, hash, -1, SQLITE_TRANSIENT);
+    *id = 0;
+    if (sqlite3_step(get) == SQLITE_ROW)
+        *id = sqlite3_column_int64(get, 0);
+    rc = step_reset(s, get, "looking up an input", e);
+    if (rc == BS_OK && *id == 0)
+        rc = err_set(e, BS_EINTERNAL, "%s: input '%s' vanished after insert", s->path, name);
+    return rc;
+}
+
+int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_error *e)
+{
+    sqlite3_stmt *st = s->st[ST_FIND_RUN];
+    sqlite3_bind_int64(st, 1, info->arch_id);
+    sqlite3_bind_int64(st, 2, info->model_id);
+    sqlite3_bind_int64(st, 3, info->trace_id);
+    bind_text(st, 4, info->options);
+    *run_id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *run_id = sqlite3_column_int64(st, 0);
+    return step_reset(s, st, "looking up a run", e);
+}
+
+int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_error *e)
+{
+    if (s->open_run)
+        return err_set(e, BS_EINTERNAL, "%s: run %lld is still open", s->path,
+                       (long long)s->open_run);
+    int rc = exec(s, "BEGIN IMMEDIATE", "beginning a run", e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_INSERT_RUN];
+    const char *label = info->label && *info->label ? info->label : info->scheme;
+    bind_text(st, 1, label);
+    bind_text(st, 2, info->scheme);
+    sqlite3_bind_int64(st, 3, info->arch_id);
+    sqlite3_bind_int64(st, 4, info->model_id);
+    sqlite3_bind_int64(st, 5, info->trace_id);
+    bind_text(st, 6, info->arch_name);
+    bind_text(st, 7, info->model_name);
+    bind_text(st, 8, info->trace_name);
+    bind_text(st, 12, info->options);
+    bind_text(st, 13, BITSIM_VERSION);
+    if (!(rc = bind_u64(s, st, 9, info->batch, "batch", e)) &&
+        !(rc = bind_u64(s, st, 10, info->iterations, "iterations", e)) &&
+        !(rc = bind_u64(s, st, 11, info->epochs, "epochs", e)))
+        rc = step_reset(s, st, "beginning a run", e);
+    else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (rc) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    *run_id = s->open_run = sqlite3_last_insert_rowid(s->db);
+    return BS_OK;
+}
+
+int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error *e)
+{
+    if (run_id == 0 || run_id != s->open_run)
+        return err_set(e, BS_EINTERNAL, "%s: cost row for run %lld, which is not open", s->path,
+                       (long long)run_id);
+    sqlite3_stmt *st = s->st[ST_ADD_COST];
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, row->epoch);
+    sqlite3_bind_int64(st, 3, row->layer);
+    bind_text(st, 4, row->layer_name);
+    bind_text(st, 5, row->pass);
+    int rc;
+    if ((rc = bind_u64(s, st, 6, row->iterations, "iterations", e)) ||
+        (rc = bind_u64(s, st, 7, row->madds, "madds", e)) ||
+        (rc = bind_u64(s, st, 8, row->elem_ops, "elem_ops", e))) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc;
+    }
+    const double reals[] = {row->bitops, row->wl_madds, row->compute_cycles, row->stall_cycles,
+                            row->total_cycles, row->latency_s,
+                            row->energy_pj[STORE_E_CORE], row->energy_pj[STORE_E_WBUF],
+                            row->energy_pj[STORE_E_ABUF], row->energy_pj[STORE_E_OBUF],
+                            row->energy_pj[STORE_E_DRAM], row->energy_pj[STORE_E_LEAK],
+                            row->dram_read_bits, row->dram_write_bits, row->avg_bits_x,
+                            row->avg_bits_y};
+    int n_reals = (int)(sizeof reals / sizeof reals[0]);
+    for (int i = 0; i < n_reals; i++) {
+        /* NULL-able only for the average widths (a pass may have no operands); a non-finite
+         * cost is a bug upstream and must not be stored as a silent NULL */
+        if (!isfinite(reals[i]) && i < n_reals - 2) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return err_set(e, BS_EINTERNAL, "%s: non-finite cost in column %d of epoch %u layer %d %s",
+                           s->path, 9 + i, row->epoch, row->layer, row->pass ? row->pass : "");
+        }
+        sqlite3_bind_double(st, 9 + i, reals[i]);
+    }
+    return step_reset(s, st, "adding a cost row", e);
+}
+
+int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,
+                     bs_error *e)
+{
+    if (run_id == 0 || run_id != s->open_run)
+        return err_set(e, BS_EINTERNAL, "%s: commit of run %lld, which is not open", s->path,
+                       (long long)run_id);
+    sqlite3_stmt *st = s->st[ST_INSERT_TOTALS];
+    const double vals[] = {t->madds, t->bitops, t->wl_madds, t->cycles, t->latency_s,
+                           t->energy_pj, t->dram_bits, t->cpt_cost_ratio, t->adapt_speedup,
+                           t->mem_weights_bits, t->mem_fmaps_bits, t->mem_grads_bits,
+                           t->mem_wgrads_bits, t->mem_optim_bits, t->smaq_storage_benefit};
+    sqlite3_bind_int64(st, 1, run_id);
+    for (int i = 0; i < (int)(sizeof vals / sizeof vals[0]); i++)
+        sqlite3_bind_double(st, 2 + i, vals[i]); /* NaN binds as NULL: "not applicable" */
+    int rc = step_reset(s, st, "storing run totals", e);
+    if (rc == BS_OK) {
+        st = s->st[ST_FINISH_RUN];
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_double(st, 2, wall_s);
+        rc = step_reset(s, st, "finishing a run", e);
+    }
+    if (rc == BS_OK)
+        rc = exec(s, "COMMIT", "committing a run", e);
+    if (rc) {
+        store_run_abort(s);
+        return rc;
+    }
+    s->open_run = 0;
+    return BS_OK;
+}
+
+void store_run_abort(store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->open_run = 0;
+}

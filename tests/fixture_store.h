@@ -1,0 +1,145 @@
+/* fixture_store.h — synthetic runs written through the store.h API, for store/report/plot tests.
+ *
+ * Every (epoch, layer, pass) row of a synthetic run carries the same made-up costs, so a
+ * test can derive any sum by hand: a run of E epochs, L layers and the 3 MAC passes has
+ * E*L*3 rows, latency E*L*3*row_latency_s, and so on. The FWD operand widths ramp linearly
+ * from bits_first (epoch 0) to bits_last (last epoch), plus layer % 4 bits, to give the
+ * timeline plot a visible pattern. Header-only (static inline) so each test file can use it.
+ */
+#ifndef BITSIM_FIXTURE_STORE_H
+#define BITSIM_FIXTURE_STORE_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define FIXTURE_PASSES 3
+static const char *const fixture_pass_names[FIXTURE_PASSES] = {"FWD", "BWD_DATA", "BWD_WEIGHT"};
+/* Share of each row's energy per component (core, wbuf, abuf, obuf, dram, leak); sums to 1. */
+static const double fixture_energy_share[STORE_E_COUNT] = {0.4, 0.1, 0.05, 0.05, 0.3, 0.1};
+
+typedef struct fixture_run {
+    const char *label, *scheme, *model, *arch;
+    uint32_t epochs, layers;
+    uint64_t row_madds;
+    double row_latency_s, row_energy_pj;
+    double bits_first, bits_last;
+    const char *options;
+} fixture_run;
+
+static inline uint64_t fixture_rows(const fixture_run *f)
+{
+    return (uint64_t)f->epochs * f->layers * FIXTURE_PASSES;
+}
+
+static inline double fixture_bits(const fixture_run *f, uint32_t epoch, uint32_t layer)
+{
+    double t = f->epochs > 1 ? (double)epoch / (f->epochs - 1) : 0;
+    return f->bits_first + t * (f->bits_last - f->bits_first) + layer % 4;
+}
+
+/* Puts an arch, a model and a trace whose bytes are the given texts; fills info's ids and
+ * names (label/scheme "x"/"fp32" unless already set). 0 on success. */
+static inline int fixture_put_inputs(store *s, const char *arch, const char *model,
+                                     const char *trace, store_run_info *info, bs_error *e)
+{
+    int rc;
+    if ((rc = store_put_input(s, STORE_ARCH, arch, arch, strlen(arch), &info->arch_id, e)) ||
+        (rc = store_put_input(s, STORE_MODEL, model, model, strlen(model), &info->model_id, e)) ||
+        (rc = store_put_input(s, STORE_TRACE, trace, trace, strlen(trace), &info->trace_id, e)))
+        return rc;
+    info->arch_name = arch;
+    info->model_name = model;
+    info->trace_name = trace;
+    info->label = info->label ? info->label : "x";
+    info->scheme = info->scheme ? info->scheme : "fp32";
+    return 0;
+}
+
+/* Puts the inputs (content = their names) and writes one committed run; returns its id or 0. */
+static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
+{
+    int64_t run_id;
+    char trace[256];
+    snprintf(trace, sizeof trace, "trace of %s/%s/%s", f->label, f->scheme, f->model);
+    store_run_info info = {
+        .label = f->label, .scheme = f->scheme, .batch = 128, .iterations = 10ULL * f->epochs,
+        .epochs = f->epochs, .options = f->options ? f->options : "",
+    };
+    if (fixture_put_inputs(s, f->arch, f->model, trace, &info, e))
+        return 0;
+    if (store_run_begin(s, &info, &run_id, e))
+        return 0;
+    for (uint32_t ep = 0; ep < f->epochs; ep++)
+        for (uint32_t l = 0; l < f->layers; l++)
+            for (int p = 0; p < FIXTURE_PASSES; p++) {
+                char name[32];
+                snprintf(name, sizeof name, "conv%u", l);
+                store_cost_row r = {
+                    .epoch = ep, .layer = (int32_t)l, .layer_name = name,
+                    .pass = fixture_pass_names[p], .iterations = 10, .madds = f->row_madds,
+                    .bitops = (double)f->row_madds * 64, .wl_madds = (double)f->row_madds * 8,
+                    .compute_cycles = 75, .stall_cycles = 25, .total_cycles = 100,
+                    .latency_s = f->row_latency_s, .dram_read_bits = 1000,
+                    .dram_write_bits = 500, .avg_bits_x = fixture_bits(f, ep, l),
+                    .avg_bits_y = fixture_bits(f, ep, l) + 2,
+                };
+                for (int c = 0; c < STORE_E_COUNT; c++)
+                    r.energy_pj[c] = f->row_energy_pj * fixture_energy_share[c];
+                if (store_add_cost(s, run_id, &r, e)) {
+                    store_run_abort(s);
+                    return 0;
+                }
+            }
+    double n = (double)fixture_rows(f);
+    store_run_totals t = {
+        .madds = n * (double)f->row_madds, .bitops = n * (double)f->row_madds * 64,
+        .wl_madds = n * (double)f->row_madds * 8, .cycles = n * 100,
+        .latency_s = n * f->row_latency_s, .energy_pj = n * f->row_energy_pj,
+        .dram_bits = n * 1500, .cpt_cost_ratio = f->bits_first / 32, .adapt_speedup = NAN,
+        .mem_weights_bits = 8388608, .mem_fmaps_bits = 4 * 8388608.0, .mem_grads_bits = 0,
+        .mem_wgrads_bits = 8388608, .mem_optim_bits = 2 * 8388608.0,
+        .smaq_storage_benefit = NAN,
+    };
+    if (store_run_commit(s, run_id, &t, 0.5, e))
+        return 0;
+    return run_id;
+}
+
+/* A fresh path in a fresh temporary directory (caller frees; the directory is left behind
+ * in /tmp, cleaned by fixture_cleanup). */
+static inline char *fixture_tmp_path(const char *file)
+{
+    char dir[] = "/tmp/bitsim-test-XXXXXX";
+    if (!mkdtemp(dir))
+        return NULL;
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+/* Removes the directory of a fixture_tmp_path and everything in it, then frees path. */
+static inline void fixture_cleanup(char *path)
+{
+    if (!path)
+        return;
+    char *slash = strrchr(path, '/');
+    if (slash) {
+        *slash = '\0';
+        char cmd[512];
+        if (strncmp(path, "/tmp/bitsim-test-", 17) == 0 && !strchr(path, '\'')) {
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+            if (system(cmd) != 0) { /* best effort: a leftover temp dir is harmless */
+            }
+        }
+    }
+    free(path);
+}
+
+#endif

@@ -1,0 +1,174 @@
+/* test_plot.c — bitsim plot on a hand-made database: every kind writes a real PDF/PNG, odd
+ * labels cannot break out of gnuplot's strings, and failures are clear errors.
+ * Skips cleanly when gnuplot is not installed.
+ */
+#include <criterion/criterion.h>
+#include <sys/stat.h>
+
+#include "cli_capture.h"
+#include "cmd.h"
+#include "fixture_store.h"
+#include "plot.h"
+#include "store.h"
+
+static bool have_gnuplot(void)
+{
+    return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+static char *db_path;
+static char out_dir[600];
+
+/* fp32, cpt and a label with quotes and spaces that must stay data, on one model and arch;
+ * 4 epochs x 3 layers x 3 passes each. */
+static void setup(void)
+{
+    db_path = fixture_tmp_path("plot.db");
+    snprintf(out_dir, sizeof out_dir, "%s.out", db_path);
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db_path, &e), BS_OK, "%s", e.msg);
+    const fixture_run runs[] = {
+        {"fp32", "fp32", "resnet20", "bitfusion", 4, 3, 1000, 0.5, 2e6, 32, 32, NULL},
+        {"cpt", "cpt", "resnet20", "bitfusion", 4, 3, 1000, 0.1, 5e5, 3, 8, NULL},
+        {"it's \"odd\"'; system('touch /tmp/bitsim-pwned'); '", "sbm", "resnet20", "bitfusion",
+         4, 3, 1000, 0.2, 1e6, 8, 8, NULL},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
+    store_close(s);
+}
+
+static void teardown(void)
+{
+    fixture_cleanup(db_path);
+}
+
+TestSuite(plot, .init = setup, .fini = teardown);
+
+typedef struct written {
+    int n;
+    char paths[16][700];
+} written;
+
+static void remember(const char *path, void *ctx)
+{
+    written *w = ctx;
+    if (w->n < 16)
+        snprintf(w->paths[w->n++], sizeof w->paths[0], "%s", path);
+}
+
+/* True when the file starts with magic and has more than a header's worth of bytes. */
+static bool file_is(const char *path, const char *magic, size_t magic_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char head[8] = {0};
+    size_t n = fread(head, 1, sizeof head, f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    return n >= magic_len && memcmp(head, magic, magic_len) == 0 && size > 1000;
+}
+
+static int make(plot_kind kind, plot_format fmt, const plot_request *base, written *w,
+                bs_error *e)
+{
+    store *s;
+    cr_assert_eq(store_open_readonly(&s, db_path, e), BS_OK, "%s", e->msg);
+    plot_request r = base ? *base : (plot_request){.baseline = "fp32"};
+    r.out_dir = out_dir;
+    r.format = fmt;
+    memset(w, 0, sizeof *w);
+    int rc = plot_make(store_db(s), kind, &r, remember, w, e);
+    store_close(s);
+    return rc;
+}
+
+Test(plot, every_kind_writes_pdf_and_png)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    unlink("/tmp/bitsim-pwned");
+    static const struct {
+        plot_format fmt;
+        const char *magic;
+        size_t len;
+    } formats[] = {{PLOT_PDF, "%PDF", 4}, {PLOT_PNG, "\x89PNG", 4}};
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < PLOT_KIND_COUNT; k++) {
+            written w;
+            bs_error e;
+            cr_assert_eq(make((plot_kind)k, formats[f].fmt, NULL, &w, &e), BS_OK, "%s: %s",
+                         plot_kind_name((plot_kind)k), e.msg);
+            /* timeline: one file per run, the others one file */
+            cr_expect_eq(w.n, k == PLOT_TIMELINE ? 3 : 1, "%s", plot_kind_name((plot_kind)k));
+            for (int i = 0; i < w.n; i++)
+                cr_expect(file_is(w.paths[i], formats[f].magic, formats[f].len),
+                          "%s is not a non-empty %s", w.paths[i], formats[f].magic);
+        }
+    char expected[700];
+    snprintf(expected, sizeof expected, "%s/speedup.pdf", out_dir);
+    struct stat st;
+    cr_expect(stat(expected, &st) == 0, "named after the kind in the output directory");
+    snprintf(expected, sizeof expected, "%s/timeline-cpt.png", out_dir);
+    cr_expect(stat(expected, &st) == 0, "timeline files are named after the run's label");
+    cr_expect(stat("/tmp/bitsim-pwned", &st) != 0, "a label must never run as a command");
+}
+
+Test(plot, errors_are_clear)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    written w;
+    bs_error e;
+    plot_request r = {.baseline = "fp64"};
+    cr_expect_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "fp64") != NULL, "%s", e.msg);
+    r = (plot_request){.model = "vgg16"};
+    cr_expect_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "no complete runs") != NULL, "%s", e.msg);
+    r = (plot_request){.baseline = "fp32", .gnuplot = "/nonexistent/gnuplot"};
+    cr_expect_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "not found") != NULL, "%s", e.msg);
+    cr_expect_eq(w.n, 0);
+}
+
+Test(plot, names_parse)
+{
+    cr_expect_eq(plot_kind_parse("speedup"), PLOT_SPEEDUP);
+    cr_expect_eq(plot_kind_parse("timeline"), PLOT_TIMELINE);
+    cr_expect_eq(plot_kind_parse("pie"), -1);
+    cr_expect_eq(plot_format_parse("png"), PLOT_PNG);
+    cr_expect_eq(plot_format_parse("svg"), -1);
+}
+
+Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    static char out[1 << 14];
+    char *bad_kind[] = {"plot", "pie", "--db", db_path, "-o", out_dir, NULL};
+    cr_expect_eq(run_cmd(cmd_plot, bad_kind, out, sizeof out), BS_EUSAGE);
+    char *no_out[] = {"plot", "energy", "--db", db_path, NULL};
+    cr_expect_eq(run_cmd(cmd_plot, no_out, out, sizeof out), BS_EUSAGE);
+    char *bad_format[] = {"plot", "energy", "--db", db_path, "-o", out_dir, "--format", "svg", NULL};
+    cr_expect_eq(run_cmd(cmd_plot, bad_format, out, sizeof out), BS_EUSAGE);
+    char *missing_db[] = {"plot", "energy", "--db", "/nonexistent/x.db", "-o", out_dir, NULL};
+    cr_expect_eq(run_cmd(cmd_plot, missing_db, out, sizeof out), BS_EINPUT);
+    /* no run is labelled or of scheme fp64: `all` skips speedup and draws the rest,
+     * printing each file written: energy, cumulative and 3 timelines */
+    char *all[] = {"plot", "all", "--db", db_path, "-o", out_dir, "--baseline", "fp64",
+                   "--format", "png", NULL};
+    cr_expect_eq(run_cmd(cmd_plot, all, out, sizeof out), 0);
+    cr_expect(strstr(out, "speedup") == NULL, "%s", out);
+    cr_expect(strstr(out, "/energy.png\n") != NULL, "%s", out);
+    int lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    cr_expect_eq(lines, 5, "%s", out);
+    /* a single kind that has nothing to show is an error */
+    char *speedup[] = {"plot", "speedup", "--db", db_path, "-o", out_dir, "--baseline", "fp64", NULL};
+    cr_expect_eq(run_cmd(cmd_plot, speedup, out, sizeof out), BS_EINPUT);
+}

@@ -1,0 +1,347 @@
+/* test_report.c — compare and report over hand-made databases.
+ *
+ * Expected speedups, shares and sums are derived by hand from the per-row numbers the test
+ * writes (see fixture_store.h): e.g. a baseline with 0.5 s per row against a run with 0.125 s
+ * per row over the same rows is a 4x speedup.
+ */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "cli_capture.h"
+#include "cmd.h"
+#include "fixture_store.h"
+#include "report.h"
+#include "store.h"
+#include "table.h"
+
+/* 3 epochs x 2 layers x 3 passes = 18 rows per run. */
+static fixture_run spec(const char *label, const char *scheme, const char *model,
+                        const char *arch, double row_latency_s, double row_energy_pj)
+{
+    return (fixture_run){.label = label, .scheme = scheme, .model = model, .arch = arch,
+                         .epochs = 3, .layers = 2, .row_madds = 1000,
+                         .row_latency_s = row_latency_s, .row_energy_pj = row_energy_pj,
+                         .bits_first = 8, .bits_last = 8};
+}
+
+static char *db_path;
+static store *db_store;
+
+static void add(fixture_run f)
+{
+    bs_error e;
+    cr_assert_neq(fixture_add_run(db_store, &f, &e), 0, "%s", e.msg);
+}
+
+/* fp32 baseline 0.5 s and 2e6 pJ per row; cpt 4x faster, 5x less energy; sbm 2.5x, 2x;
+ * a second model with its own baseline; a GPU arch with an fp32 run 0.25 s per row. */
+static void setup_db(void)
+{
+    db_path = fixture_tmp_path("cmp.db");
+    bs_error e;
+    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    add(spec("fp32", "fp32", "resnet20", "bitfusion", 0.5, 2e6));
+    add(spec("cpt", "cpt", "resnet20", "bitfusion", 0.125, 4e5));
+    add(spec("sbm", "sbm", "resnet20", "bitfusion", 0.2, 1e6));
+    add(spec("fp32", "fp32", "vgg16", "bitfusion", 2.0, 1e7));
+    add(spec("muppet", "muppet", "vgg16", "bitfusion", 1.0, 4e6));
+    add(spec("gpu", "fp32", "resnet20", "v100", 0.25, 8e6));
+    store_close(db_store);
+    db_store = NULL;
+}
+
+static void teardown_db(void)
+{
+    store_close(db_store);
+    fixture_cleanup(db_path);
+}
+
+typedef struct collected {
+    int n;
+    report_compare_row rows[16];
+    char labels[16][32], models[16][32], archs[16][32];
+} collected;
+
+static int collect(const report_compare_row *r, void *ctx)
+{
+    collected *c = ctx;
+    cr_assert_lt(c->n, 16);
+    c->rows[c->n] = *r;
+    snprintf(c->labels[c->n], 32, "%s", r->label);
+    snprintf(c->models[c->n], 32, "%s", r->model);
+    snprintf(c->archs[c->n], 32, "%s", r->arch);
+    c->n++;
+    return 0;
+}
+
+static int compare(report_compare_query q, collected *c, bs_error *e)
+{
+    store *s;
+    cr_assert_eq(store_open_readonly(&s, db_path, e), BS_OK, "%s", e->msg);
+    memset(c, 0, sizeof *c);
+    int rc = report_compare_each(store_db(s), &q, collect, c, e);
+    store_close(s);
+    return rc;
+}
+
+static const report_compare_row *find(const collected *c, const char *model, const char *label)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->models[i], model) == 0 && strcmp(c->labels[i], label) == 0)
+            return &c->rows[i];
+    return NULL;
+}
+
+TestSuite(report, .init = setup_db, .fini = teardown_db);
+
+Test(report, compare_speedup_is_baseline_over_run)
+{
+    collected c;
+    bs_error e;
+    cr_assert_eq(compare((report_compare_query){.baseline = "fp32"}, &c, &e), BS_OK, "%s", e.msg);
+    /* resnet20 on bitfusion: fp32, cpt, sbm; vgg16: fp32, muppet. The label fp32 exists, so
+     * only runs labelled fp32 are baselines, and the v100 arch has none: the GPU run drops. */
+    cr_expect_eq(c.n, 5);
+    const report_compare_row *cpt = find(&c, "resnet20", "cpt");
+    cr_assert_not_null(cpt);
+    cr_expect_float_eq(cpt->speedup, 0.5 / 0.125, 1e-12);
+    cr_expect_float_eq(cpt->energy_saving, 2e6 / 4e5, 1e-12);
+    /* 18 rows x 0.125 s, 18 rows x 4e5 pJ */
+    cr_expect_float_eq(cpt->latency_s, 2.25, 1e-12);
+    cr_expect_float_eq(cpt->energy_j, 7.2e-6, 1e-18);
+    cr_expect_float_eq(cpt->madds, 18000.0, 1e-9);
+    /* GBitOPs = 18 x 1000 x 64 / 1e9 */
+    cr_expect_float_eq(cpt->gbitops, 1.152e-3, 1e-15);
+    /* 1 + 4 + 0 + 1 + 2 MiB of training memory; cpt_cost_ratio = 8/32 in the fixture */
+    cr_expect_float_eq(cpt->mem_total_mib, 8.0, 1e-12);
+    cr_expect_float_eq(cpt->cpt_cost_ratio, 0.25, 1e-12);
+    cr_expect(isnan(cpt->adapt_speedup), "n/a metrics stay NaN");
+    const report_compare_row *sbm = find(&c, "resnet20", "sbm");
+    cr_assert_not_null(sbm);
+    cr_expect_float_eq(sbm->speedup, 2.5, 1e-12);
+    cr_expect_float_eq(sbm->energy_saving, 2.0, 1e-12);
+    const report_compare_row *muppet = find(&c, "vgg16", "muppet");
+    cr_assert_not_null(muppet, "each model is compared with its own baseline");
+    cr_expect_float_eq(muppet->speedup, 2.0, 1e-12);
+    cr_expect_float_eq(muppet->energy_saving, 2.5, 1e-12);
+    cr_expect_float_eq(find(&c, "resnet20", "fp32")->speedup, 1.0, 1e-12);
+    cr_expect_null(find(&c, "resnet20", "gpu"), "no fp32 baseline on the v100 arch");
+}
+
+Test(report, filters_and_explicit_baseline_arch)
+{
+    collected c;
+    bs_error e;
+    cr_assert_eq(compare((report_compare_query){.baseline = "fp32", .model = "vgg16"}, &c, &e),
+                 BS_OK, "%s", e.msg);
+    cr_expect_eq(c.n, 2);
+    /* the GPU run as baseline for the accelerator runs: 0.25 s and 8e6 pJ per row */
+    cr_assert_eq(compare((report_compare_query){.baseline = "gpu", .baseline_arch = "v100",
+                                                .arch = "bitfusion"},
+                         &c, &e),
+                 BS_OK, "%s", e.msg);
+    cr_expect_eq(c.n, 3, "only resnet20 has a GPU baseline");
+    cr_expect_float_eq(find(&c, "resnet20", "cpt")->speedup, 0.25 / 0.125, 1e-12);
+    cr_expect_float_eq(find(&c, "resnet20", "cpt")->energy_saving, 8e6 / 4e5, 1e-12);
+    cr_expect_float_eq(find(&c, "resnet20", "fp32")->speedup, 0.5, 1e-12);
+}
+
+Test(report, baseline_by_scheme_and_latest_rerun)
+{
+    bs_error e;
+    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    /* a re-run labelled fp32 of the same model: the latest run is the baseline */
+    add(spec("fp32", "fp32", "resnet20", "bitfusion", 1.0, 2e6));
+    store_close(db_store);
+    db_store = NULL;
+    collected c;
+    cr_assert_eq(compare((report_compare_query){.baseline = "fp32", .model = "resnet20"}, &c, &e),
+                 BS_OK, "%s", e.msg);
+    cr_expect_float_eq(find(&c, "resnet20", "cpt")->speedup, 1.0 / 0.125, 1e-12);
+    /* "adapt" is no run's label, only a scheme: the adapt-scheme run is then the baseline */
+    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    add(spec("adapt-run", "adapt", "vgg16", "bitfusion", 0.5, 1e6));
+    store_close(db_store);
+    db_store = NULL;
+    cr_assert_eq(compare((report_compare_query){.baseline = "adapt"}, &c, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(c.n, 3, "vgg16's three runs against the adapt-scheme run");
+    cr_expect_float_eq(find(&c, "vgg16", "muppet")->speedup, 0.5, 1e-12);
+}
+
+Test(report, no_baseline_is_an_input_error_naming_it)
+{
+    collected c;
+    bs_error e;
+    cr_expect_eq(compare((report_compare_query){.baseline = "fp64"}, &c, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "fp64") != NULL, "%s", e.msg);
+}
+
+/* Prints t in format f into a string (caller frees) and frees t. */
+static char *render(table *t, table_format f)
+{
+    char *buf;
+    size_t n;
+    FILE *out = open_memstream(&buf, &n);
+    cr_assert(table_print(t, f, out));
+    fclose(out);
+    table_free(t);
+    return buf;
+}
+
+/* Renders the compare table in format f into a string (caller frees). */
+static char *render_compare(table_format f)
+{
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
+    table *t;
+    cr_assert_eq(report_compare_table(store_db(s), &(report_compare_query){.baseline = "fp32"},
+                                      &t, &e),
+                 BS_OK, "%s", e.msg);
+    store_close(s);
+    return render(t, f);
+}
+
+static int count_char(const char *s, char c)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == c;
+    return n;
+}
+
+Test(report, compare_csv_and_json_shape)
+{
+    char *csv = render_compare(TABLE_CSV);
+    cr_expect(strncmp(csv,
+                      "model,arch,label,scheme,madds,gbitops,energy_j,latency_s,speedup,"
+                      "energy_saving,cpt_cost_ratio,adapt_speedup,mem_mib,smaq_benefit\n",
+                      strlen("model,arch,label,scheme,madds,gbitops,energy_j,latency_s,speedup,"
+                             "energy_saving,cpt_cost_ratio,adapt_speedup,mem_mib,smaq_benefit\n")) == 0,
+              "%s", csv);
+    cr_expect_eq(count_char(csv, '\n'), 1 + 5, "header + 5 rows");
+    cr_expect(strstr(csv, "resnet20,bitfusion,cpt,cpt,1.8e+04,") != NULL, "%s", csv);
+    cr_expect(strstr(csv, ",4.000,5.000,") != NULL, "cpt's speedup and saving: %s", csv);
+    free(csv);
+    char *json = render_compare(TABLE_JSON);
+    cr_expect_eq(json[0], '[');
+    cr_expect_eq(count_char(json, '{'), 5);
+    cr_expect_eq(count_char(json, '}'), 5);
+    cr_expect(strstr(json, "\"label\": \"cpt\"") != NULL, "%s", json);
+    cr_expect(strstr(json, "\"speedup\": 4.000") != NULL, "%s", json);
+    free(json);
+}
+
+/* A run written by hand: layer 0 FWD 1 s and 100 pJ, layer 1 FWD 3 s and 300 pJ (all core),
+ * layer 1 BWD_DATA 4 s and 600 pJ of which 150 DRAM. */
+static int64_t add_uneven_run(void)
+{
+    bs_error e;
+    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    int64_t run;
+    store_run_info info = {.label = "uneven", .scheme = "sbm", .batch = 1, .iterations = 1,
+                           .epochs = 1};
+    cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", "uneven", &info, &e), 0, "%s",
+                 e.msg);
+    cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
+    store_cost_row rows[3] = {
+        {.layer = 0, .layer_name = "c0", .pass = "FWD", .latency_s = 1, .total_cycles = 10,
+         .energy_pj = {100}},
+        {.layer = 1, .layer_name = "c1", .pass = "FWD", .latency_s = 3, .total_cycles = 30,
+         .stall_cycles = 15, .energy_pj = {300}},
+        {.layer = 1, .layer_name = "c1", .pass = "BWD_DATA", .latency_s = 4, .total_cycles = 40,
+         .energy_pj = {[STORE_E_CORE] = 450, [STORE_E_DRAM] = 150}},
+    };
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
+    store_run_totals tot = {.latency_s = 8, .energy_pj = 1000};
+    cr_assert_eq(store_run_commit(db_store, run, &tot, 0.1, &e), 0, "%s", e.msg);
+    store_close(db_store);
+    db_store = NULL;
+    return run;
+}
+
+static char *render_breakdown(int64_t run, report_by by)
+{
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
+    table *t;
+    cr_assert_eq(report_breakdown(store_db(s), run, by, &t, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    return render(t, TABLE_CSV);
+}
+
+Test(report, breakdown_shares_by_layer_and_pass)
+{
+    int64_t run = add_uneven_run();
+    char *by_layer = render_breakdown(run, REPORT_BY_LAYER);
+    /* layer 0: 1 of 8 s = 12.5 %, 100 of 1000 pJ = 10 %, all core;
+     * layer 1: 7 s = 87.5 %, 900 pJ = 90 %; core 750/900 = 83.3 %, DRAM 150/900 = 16.7 %,
+     * stall 15 of 70 cycles = 21.4 % */
+    cr_expect(strstr(by_layer, "layer,name,madds,gbitops,cycles,latency_s,time_pct,stall_pct,"
+                               "energy_j,energy_pct,core_pct,sram_pct,dram_pct,leak_pct\n") == by_layer,
+              "%s", by_layer);
+    cr_expect(strstr(by_layer, "\n0,c0,0,0,10,1,12.5,0.0,1e-10,10.0,100.0,0.0,0.0,0.0\n") != NULL,
+              "%s", by_layer);
+    cr_expect(strstr(by_layer, "\n1,c1,0,0,70,7,87.5,21.4,9e-10,90.0,83.3,0.0,16.7,0.0\n") != NULL,
+              "%s", by_layer);
+    free(by_layer);
+    char *by_pass = render_breakdown(run, REPORT_BY_PASS);
+    /* FWD: 4 s = 50 %, 400 pJ = 40 %; BWD_DATA: 4 s = 50 %, 600 pJ = 60 % */
+    cr_expect(strstr(by_pass, "\nFWD,0,0,40,4,50.0,37.5,4e-10,40.0,100.0,0.0,0.0,0.0\n") != NULL,
+              "%s", by_pass);
+    cr_expect(strstr(by_pass, "\nBWD_DATA,0,0,40,4,50.0,0.0,6e-10,60.0,75.0,0.0,25.0,0.0\n") != NULL,
+              "%s", by_pass);
+    free(by_pass);
+}
+
+Test(report, find_run_by_label_and_errors)
+{
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
+    int64_t id;
+    cr_expect_eq(report_find_run(store_db(s), 0, "cpt", &id, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(id, 2, "the second run written");
+    cr_expect_eq(report_find_run(store_db(s), 0, "nope", &id, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "'nope'") != NULL, "%s", e.msg);
+    cr_expect_eq(report_find_run(store_db(s), 99, NULL, &id, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "99") != NULL, "%s", e.msg);
+    store_close(s);
+}
+
+Test(report, cli_exit_codes_and_output)
+{
+    static char out[1 << 16];
+    char *ok[] = {"compare", "--db", db_path, "--baseline", "fp32", "--format", "csv", NULL};
+    cr_expect_eq(run_cmd(cmd_compare, ok, out, sizeof out), 0);
+    cr_expect(strstr(out, "resnet20,bitfusion,sbm,sbm,") != NULL, "%s", out);
+    char *no_baseline[] = {"compare", "--db", db_path, NULL};
+    cr_expect_eq(run_cmd(cmd_compare, no_baseline, out, sizeof out), BS_EUSAGE);
+    char *bad_format[] = {"compare", "--db", db_path, "--baseline", "fp32", "--format", "xml", NULL};
+    cr_expect_eq(run_cmd(cmd_compare, bad_format, out, sizeof out), BS_EUSAGE);
+    char *missing[] = {"compare", "--db", "/nonexistent/x.db", "--baseline", "fp32", NULL};
+    cr_expect_eq(run_cmd(cmd_compare, missing, out, sizeof out), BS_EINPUT);
+    char *help[] = {"compare", "--help", NULL};
+    cr_expect_eq(run_cmd(cmd_compare, help, out, sizeof out), 0);
+    cr_expect(strstr(out, "usage: bitsim compare") != NULL);
+
+    char *report[] = {"report", "--db", db_path, "--label", "cpt", NULL};
+    cr_expect_eq(run_cmd(cmd_report, report, out, sizeof out), 0);
+    cr_expect(strstr(out, "by pass:") != NULL && strstr(out, "by layer:") != NULL, "%s", out);
+    cr_expect(strstr(out, "BWD_WEIGHT") != NULL, "%s", out);
+    /* the fixture's cpt_cost_ratio is bits_first / 32 = 8 / 32; AdaPT's metric is n/a */
+    cr_expect(strstr(out, "CPT cost ratio 0.2500") != NULL, "%s", out);
+    cr_expect(strstr(out, "AdaPT") == NULL, "n/a metrics are left out: %s", out);
+    char *json[] = {"report", "--db", db_path, "--run", "2", "--by", "epoch", "--format", "json", NULL};
+    cr_expect_eq(run_cmd(cmd_report, json, out, sizeof out), 0);
+    cr_expect_eq(out[0], '[');
+    cr_expect_eq(count_char(out, '{'), 3, "3 epochs: %s", out);
+    char *both[] = {"report", "--db", db_path, "--run", "2", "--label", "cpt", NULL};
+    cr_expect_eq(run_cmd(cmd_report, both, out, sizeof out), BS_EUSAGE);
+    char *bad_by[] = {"report", "--db", db_path, "--run", "2", "--by", "tensor", NULL};
+    cr_expect_eq(run_cmd(cmd_report, bad_by, out, sizeof out), BS_EUSAGE);
+    char *unknown[] = {"report", "--db", db_path, "--label", "nope", NULL};
+    cr_expect_eq(run_cmd(cmd_report, unknown, out, sizeof out), BS_EINPUT);
+}

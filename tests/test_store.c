@@ -1,0 +1,427 @@
+/* test_store.c — the SQLite store: identity, dedup, one transaction per run, kills, writers.
+ *
+ * Expected numbers are derived by hand from the fixture's per-row values (fixture_store.h),
+ * and identities/row counts are read back with plain SQL on a separate connection, not
+ * through the store's own API.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "fixture_store.h"
+#include "store.h"
+
+static double sql_double(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+                 sqlite3_errmsg(db));
+    double v = NAN;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static const char *sql_text(const char *path, const char *sql, char *buf, size_t n)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    buf[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return buf;
+}
+
+static const fixture_run small = {
+    .label = "cpt", .scheme = "cpt", .model = "resnet20", .arch = "bitfusion",
+    .epochs = 3, .layers = 2, .row_madds = 1000, .row_latency_s = 0.5, .row_energy_pj = 2e6,
+    .bits_first = 4, .bits_last = 8,
+};
+
+Test(store, creates_identified_wal_database)
+{
+    char *path = fixture_tmp_path("a.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
+    store_close(s);
+    /* 'b' 'S' 't' '1' = 0x62 0x53 0x74 0x31 */
+    cr_expect_eq(sql_double(path, "PRAGMA application_id"), (double)0x62537431);
+    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0);
+    char buf[64];
+    cr_expect_str_eq(sql_text(path, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    /* 3 epochs x 2 layers x 3 passes */
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 18.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1.0);
+    /* reopening an existing database works and keeps its rows */
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 18.0);
+    fixture_cleanup(path);
+}
+
+/* The file's bytes, for "never modified" checks. */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    char *buf = malloc(1 << 16);
+    *n = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    return buf;
+}
+
+static void expect_refused_unchanged(const char *path, const char *why)
+{
+    size_t n0, n1;
+    char *before = slurp(path, &n0);
+    store *s = (store *)1;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(store_open(&s, path, &e), BS_EINPUT);
+    cr_expect_null(s);
+    cr_expect(strstr(e.msg, path) != NULL, "message names the path: %s", e.msg);
+    cr_expect(strstr(e.msg, why) != NULL, "message says why (%s): %s", why, e.msg);
+    cr_expect(strchr(e.msg, '\n') == NULL, "one line: %s", e.msg);
+    char *after = slurp(path, &n1);
+    cr_expect_eq(n0, n1);
+    cr_expect(memcmp(before, after, n0) == 0, "file must not be modified");
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat st;
+    cr_expect(stat(wal, &st) != 0, "no WAL file may be created next to a refused file");
+    free(before);
+    free(after);
+}
+
+Test(store, refuses_other_sqlite_database)
+{
+    char *path = fixture_tmp_path("other.db");
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused_unchanged(path, "not a bitsim database");
+    fixture_cleanup(path);
+}
+
+Test(store, refuses_non_sqlite_file)
+{
+    char *path = fixture_tmp_path("notes.txt");
+    FILE *f = fopen(path, "w");
+    fputs("these are my notes, not a database\n", f);
+    fclose(f);
+    expect_refused_unchanged(path, "not an SQLite file");
+    fixture_cleanup(path);
+}
+
+Test(store, refuses_newer_schema_and_readonly_refuses_missing)
+{
+    char *path = fixture_tmp_path("v9.db");
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "PRAGMA application_id=1649636401; PRAGMA user_version=9;"
+                                  " CREATE TABLE t(x)",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused_unchanged(path, "schema version 9");
+    store *s;
+    bs_error e;
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s.missing", path);
+    cr_expect_eq(store_open_readonly(&s, missing, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, missing) != NULL, "%s", e.msg);
+    struct stat st;
+    cr_expect(stat(missing, &st) != 0, "read-only open must not create the file");
+    fixture_cleanup(path);
+}
+
+Test(store, inputs_are_stored_once_per_content)
+{
+    char *path = fixture_tmp_path("in.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    int64_t a, b, c, d;
+    const char text[] = "[array]\npmax = 8\n";
+    cr_assert_eq(store_put_input(s, STORE_ARCH, "bitfusion", text, sizeof text - 1, &a, &e), 0);
+    cr_assert_eq(store_put_input(s, STORE_ARCH, "copy-of-bitfusion", text, sizeof text - 1, &b, &e), 0);
+    cr_assert_eq(store_put_input(s, STORE_ARCH, "other", "[array]\npmax = 4\n", 17, &c, &e), 0);
+    cr_assert_eq(store_put_input(s, STORE_MODEL, "m", text, sizeof text - 1, &d, &e), 0);
+    cr_expect_eq(a, b, "same bytes under another name are the same input");
+    cr_expect_neq(a, c);
+    store_close(s);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM archs"), 2.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM models"), 1.0);
+    cr_expect_eq(sql_double(path, "SELECT bytes FROM archs WHERE name = 'bitfusion'"), 17.0);
+    fixture_cleanup(path);
+}
+
+Test(store, find_run_recognises_same_inputs_and_options)
+{
+    char *path = fixture_tmp_path("find.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    int64_t id = fixture_add_run(s, &small, &e);
+    cr_assert_neq(id, 0, "%s", e.msg);
+    /* the same bytes again (whatever the names): the same inputs */
+    int64_t found;
+    store_run_info info = {.options = ""};
+    cr_assert_eq(fixture_put_inputs(s, "bitfusion", "resnet20", "trace of cpt/cpt/resnet20",
+                                    &info, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_find_run(s, &info, &found, &e), 0, "%s", e.msg);
+    cr_expect_eq(found, id);
+    info.options = "exact_density=1";
+    cr_assert_eq(store_find_run(s, &info, &found, &e), 0);
+    cr_expect_eq(found, 0, "other options are another run");
+    store_close(s);
+    fixture_cleanup(path);
+}
+
+/* Opens path and begins a run on throw-away inputs; returns the run id. */
+static int64_t open_and_begin(const char *path, store **s, store_run_info *info)
+{
+    bs_error e;
+    int64_t run;
+    cr_assert_eq(store_open(s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(fixture_put_inputs(*s, "a", "m", "t", info, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_run_begin(*s, info, &run, &e), 0, "%s", e.msg);
+    return run;
+}
+
+Test(store, abort_and_close_leave_no_half_run)
+{
+    char *path = fixture_tmp_path("abort.db");
+    store *s;
+    bs_error e;
+    store_run_info info = {0};
+    int64_t run = open_and_begin(path, &s, &info);
+    store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
+    cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
+    store_run_abort(s);
+    cr_expect_neq(store_add_cost(s, run, &r, &e), 0, "no rows after abort");
+    cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
+    store_close(s); /* closing with an open run rolls it back */
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), 0.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 0.0);
+    fixture_cleanup(path);
+}
+
+Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
+{
+    char *path = fixture_tmp_path("range.db");
+    store *s;
+    bs_error e;
+    store_run_info info = {0};
+    int64_t run = open_and_begin(path, &s, &info);
+    store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
+    cr_expect_eq(store_add_cost(s, run, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "madds") != NULL, "%s", e.msg);
+    r.madds = 1;
+    r.latency_s = NAN;
+    cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "NaN latency must not become NULL");
+    r.latency_s = 1;
+    r.pass = "SIDEWAYS";
+    cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "unknown pass is refused by the schema");
+    r.pass = "FWD";
+    cr_expect_eq(store_add_cost(s, run, &r, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    fixture_cleanup(path);
+}
+
+/* A child that begins a run, writes rows, says so through a pipe and waits to be killed. */
+static void child_writes_then_hangs(const char *path, int fd, bool commit_one_first)
+{
+    store *s;
+    bs_error e;
+    if (store_open(&s, path, &e))
+        _exit(10);
+    if (commit_one_first && !fixture_add_run(s, &small, &e))
+        _exit(11);
+    /* fixture_add_run commits; write a run by hand and stop before the commit */
+    int64_t run;
+    store_run_info info = {.label = "killed", .scheme = "cpt"};
+    if (fixture_put_inputs(s, "ka", "km", "kt", &info, &e))
+        _exit(12);
+    if (store_run_begin(s, &info, &run, &e))
+        _exit(13);
+    /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
+    for (uint32_t i = 0; i < 30000; i++) {
+        double v = i + 0.5; /* non-zero reals: SQLite stores 0.0 in no bytes at all */
+        store_cost_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
+                            .bitops = v, .wl_madds = v, .compute_cycles = v, .stall_cycles = v,
+                            .total_cycles = v, .latency_s = v, .energy_pj = {v, v, v, v, v, v},
+                            .dram_read_bits = v, .dram_write_bits = v, .avg_bits_x = v,
+                            .avg_bits_y = v};
+        if (store_add_cost(s, run, &r, &e))
+            _exit(14);
+    }
+    if (write(fd, "k", 1) != 1)
+        _exit(15);
+    for (;;)
+        pause();
+}
+
+static void kill_mid_run(bool commit_one_first)
+{
+    char *path = fixture_tmp_path("kill.db");
+    store *s;
+    bs_error e;
+    /* create the db first so the inputs referenced by the killed run exist */
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        child_writes_then_hangs(path, fds[1], commit_one_first);
+    }
+    close(fds[1]);
+    char c;
+    cr_assert_eq(read(fds[0], &c, 1), 1, "the child must reach the middle of its run");
+    close(fds[0]);
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat wst;
+    cr_expect(stat(wal, &wst) == 0 && wst.st_size > 1000000,
+              "uncommitted rows should be on disk in the WAL when the child dies (%lld)", (long long)wst.st_size);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    char buf[64];
+    cr_expect_str_eq(sql_text(path, "PRAGMA integrity_check", buf, sizeof buf), "ok");
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs WHERE label = 'killed'"), 0.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), commit_one_first ? 1.0 : 0.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), commit_one_first ? 18.0 : 0.0);
+    /* and the database takes new runs afterwards */
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    fixture_run after = small;
+    after.label = "after";
+    cr_expect_neq(fixture_add_run(s, &after, &e), 0, "%s", e.msg);
+    store_close(s);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs WHERE label = 'after'"), 1.0);
+    fixture_cleanup(path);
+}
+
+Test(store, sigkill_mid_transaction_leaves_valid_db_without_the_run)
+{
+    kill_mid_run(false);
+}
+
+Test(store, sigkill_after_a_commit_keeps_the_committed_run_only)
+{
+    kill_mid_run(true);
+}
+
+Test(store, concurrent_writers_lose_no_rows)
+{
+    enum { WRITERS = 3, RUNS_EACH = 4 };
+    char *path = fixture_tmp_path("conc.db");
+    fflush(NULL);
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        cr_assert_geq(pids[w], 0);
+        if (pids[w] == 0) {
+            /* every writer also races to create the database */
+            store *s;
+            bs_error e;
+            if (store_open(&s, path, &e)) {
+                fprintf(stderr, "writer %d: %s\n", w, e.msg);
+                _exit(20);
+            }
+            for (int r = 0; r < RUNS_EACH; r++) {
+                char label[32];
+                snprintf(label, sizeof label, "w%d-r%d", w, r);
+                fixture_run f = small;
+                f.label = label;
+                if (!fixture_add_run(s, &f, &e))
+                    _exit(21);
+            }
+            store_close(s);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status;
+        waitpid(pids[w], &status, 0);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d status %d", w, status);
+    }
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), (double)(WRITERS * RUNS_EACH));
+    cr_expect_eq(sql_double(path, "SELECT count(DISTINCT label) FROM runs"),
+                 (double)(WRITERS * RUNS_EACH));
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), (double)(WRITERS * RUNS_EACH * 18));
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM run_totals"), (double)(WRITERS * RUNS_EACH));
+    /* the same arch/model bytes from every writer are one input each */
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM archs"), 1.0);
+    fixture_cleanup(path);
+}
+
+Test(store, locked_database_gives_a_clear_error_after_the_timeout)
+{
+    char *path = fixture_tmp_path("lock.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    sqlite3 *holder;
+    store_run_info info = {0};
+    cr_assert_eq(fixture_put_inputs(s, "a", "m", "t", &info, &e), 0, "%s", e.msg);
+    cr_assert_eq(sqlite3_open(path, &holder), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    store_set_busy_timeout(s, 50);
+    int64_t run;
+    cr_expect_eq(store_run_begin(s, &info, &run, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "locked") != NULL, "%s", e.msg);
+    cr_expect(strstr(e.msg, path) != NULL, "%s", e.msg);
+    sqlite3_exec(holder, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(holder);
+    /* once released, the same handle works */
+    cr_expect_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
+    store_close(s);
+    fixture_cleanup(path);
+}
+
+Test(store, views_sum_rows_as_derived_by_hand)
+{
+    char *path = fixture_tmp_path("views.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
+    store_close(s);
+    /* 18 rows x 2e6 pJ = 3.6e7 pJ = 3.6e-5 J; dram share 0.3 of it */
+    cr_expect_float_eq(sql_double(path, "SELECT energy_j FROM run_summary"), 3.6e-5, 1e-15);
+    cr_expect_float_eq(sql_double(path, "SELECT energy_dram_pj FROM run_summary"), 1.08e7, 1e-3);
+    /* 18 rows x 1000 MAdds x 64 = 1.152e6 BitOPs */
+    cr_expect_float_eq(sql_double(path, "SELECT gbitops FROM run_summary"), 1.152e-3, 1e-12);
+    /* memory: 1 + 4 + 0 + 1 + 2 MiB = 8 MiB = 67108864 bits */
+    cr_expect_float_eq(sql_double(path, "SELECT mem_total_bits FROM run_summary"), 67108864.0, 1e-3);
+    /* each epoch: 2 layers x 3 passes x 0.5 s = 3 s; cumulative after epoch 1 = 6 s */
+    cr_expect_float_eq(sql_double(path, "SELECT latency_s FROM epoch_costs WHERE epoch = 2"), 3.0, 1e-12);
+    cr_expect_float_eq(sql_double(path, "SELECT cum_latency_s FROM epoch_costs WHERE epoch = 1"), 6.0, 1e-12);
+    cr_expect_float_eq(sql_double(path, "SELECT cum_energy_pj FROM epoch_costs WHERE epoch = 2"), 3.6e7, 1e-3);
+    /* cost_rows: per-row SRAM energy = (0.1 + 0.05 + 0.05) x 2e6 */
+    cr_expect_float_eq(sql_double(path, "SELECT max(energy_sram_pj) FROM cost_rows"), 4e5, 1e-6);
+    fixture_cleanup(path);
+}
