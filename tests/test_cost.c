@@ -7,13 +7,16 @@
  *    words; a one-tile layer worked out on paper; a compute-bound and a memory-bound layer;
  *    sparsity and compression; 16- and 32-bit operands; the pass mapping's MAdds; a GPU
  *    roofline.
+ * 3. The `bitsim cost` command: its answer is cost_conv_eval's, and its exit codes.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arch.h"
+#include "cmd.h"
 #include "cost.h"
 #include "model.h"
 #include "refcsv.h"
@@ -440,4 +443,61 @@ Test(cost_errors, bad_queries_and_impossible_layers, .init = load_bitfusion)
     cost_conv_init(&c, 1, 1, 1, 4096, 4096, 1ull << 40, 8, 8, false);
     cr_expect_eq(cost_conv_eval(&bf, &c, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "too large") != NULL, "%s", e.msg);
+}
+
+/* ---- 3. the command ---------------------------------------------------------------------- */
+
+static void quiet(void)
+{
+    cr_redirect_stdout();
+    cr_redirect_stderr();
+}
+
+static int run_cost(int argc, const char **argv)
+{
+    return cmd_cost(argc, (char **)argv);
+}
+
+/* `bitsim cost --conv ...` prints the same total as cost_conv_eval for that row. */
+Test(cost_cli, conv_prints_the_evaluation, .init = quiet)
+{
+    const char *argv[] = {"cost", "--conv", "11,55,4,3,96", "--im2col", "--bits", "4,8",
+                          "--batch", "16", "--format", "csv", NULL};
+    cr_assert_eq(run_cost(10, argv), 0);
+    fflush(stdout);
+    load_bitfusion();
+    cost_conv c;
+    cost_conv_init(&c, 11, 55, 4, 3, 96, 16, 4, 8, true);
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0);
+    char want[64];
+    snprintf(want, sizeof want, ",%llu,", (unsigned long long)r.total_cycles);
+    FILE *out = cr_get_redirected_stdout();
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, out);
+    buf[n] = '\0';
+    cr_expect(strstr(buf, "total_cycles") != NULL, "%s", buf);
+    cr_expect(strstr(buf, want) != NULL, "%s lacks %s", buf, want);
+}
+
+Test(cost_cli, exit_codes, .init = quiet)
+{
+    const char *help[] = {"cost", "--help", NULL};
+    cr_expect_eq(run_cost(2, help), 0);
+    const char *bits[] = {"cost", "--conv", "1,1,1,8,8", "--bits", "3", NULL};
+    cr_expect_eq(run_cost(5, bits), BS_EUSAGE);
+    const char *dens[] = {"cost", "--conv", "1,1,1,8,8", "--density", "0,1", NULL};
+    cr_expect_eq(run_cost(5, dens), BS_EUSAGE);
+    const char *conv[] = {"cost", "--conv", "1,1,8,8", NULL};
+    cr_expect_eq(run_cost(3, conv), BS_EUSAGE);
+    const char *none[] = {"cost", NULL};
+    cr_expect_eq(run_cost(1, none), BS_EUSAGE);
+    const char *arch_bad[] = {"cost", "--arch", "no-such-arch", "--conv", "1,1,1,8,8", NULL};
+    cr_expect_eq(run_cost(5, arch_bad), BS_EINPUT);
+    const char *layer_bad[] = {"cost", "--model", "lenet5", "--layer", "nope", NULL};
+    cr_expect_eq(run_cost(5, layer_bad), BS_EUSAGE);
+    const char *all[] = {"cost", "--model", "lenet5", "--layer", "all", "--pass", "all",
+                         "--format", "json", NULL};
+    cr_expect_eq(run_cost(9, all), 0);
 }
