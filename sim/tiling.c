@@ -410,7 +410,7 @@ typedef struct bounded {
 
 /* Enough for every realistic layer (a few thousand tilings); past it the second pass
  * recomputes instead of remembering. On the stack: cost_eval never allocates. */
-#define BOUNDED_MAX 4096
+#define BOUNDED_MAX 2048
 
 static void tile_of(const cand_set *cs, const uint8_t idx[4], double tile[TILE_LOOPS])
 {
