@@ -38,6 +38,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 FUZZ_SECONDS ?= 8
 
 .PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short
+.PHONY: deps-capture test-python traces-real
 .DELETE_ON_ERROR:
 
 all: bitsim
@@ -65,8 +66,8 @@ $(BUILD)/run_tests: $(TEST_OBJS) $(LIB_OBJS)
 $(BUILD)/sim $(BUILD)/tests:
 	mkdir -p $@
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# $(call apt_install_missing,PACKAGES): apt-get install those not installed (sudo when not root).
+apt_install_missing = missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -76,13 +77,43 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+deps:
+	@$(call apt_install_missing,$(DEB_PACKAGES))
+
 # The test command of the README and of .ci/run. Fuzz smoke runs first, so the last line
 # printed is Criterion's summary.
 test: deps
 	$(MAKE) --no-print-directory test-only
 
-test-only: bitsim $(BUILD)/run_tests fuzz-short
+test-only: bitsim $(BUILD)/run_tests fuzz-short test-python
 	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2
+
+# ---- PyTorch capture (traces/capture/, optional; README "Capturing real traces") ---------
+# Debian's python3 explicitly: another python3 may come first on PATH. torch and sklearn are
+# installed only by deps-capture / traces-real, never by `make deps`.
+CAPTURE_PY   = /usr/bin/python3
+CAPTURE_DEBS = python3-torch python3-sklearn
+CAPTURE_OK   = $(CAPTURE_PY) -c 'import torch, sklearn' >/dev/null 2>&1
+
+deps-capture:
+	@$(call apt_install_missing,$(CAPTURE_DEBS))
+
+# Runs before Criterion inside test-only, so the last line of `make test` stays Criterion's.
+test-python: bitsim
+	@if $(CAPTURE_OK); then \
+	  echo "capture: Python unittests (traces/capture/tests)"; \
+	  cd traces && $(CAPTURE_PY) -m unittest discover -s capture/tests -t . ; \
+	else \
+	  echo "capture: SKIPPED the Python unittests: python3-torch/python3-sklearn are not importable by $(CAPTURE_PY) (make deps-capture installs them)"; \
+	fi
+
+# Regenerates traces/samples/lenet5-digits-{cpt,adaptive}.trace and their model file.
+traces-real: deps-capture bitsim
+	cd traces && nice $(CAPTURE_PY) -m capture.lenet5_digits --scheme cpt --scheme adaptive \
+	  --out-dir samples
+	@for f in traces/samples/lenet5-digits-*.trace; do \
+	  BITSIM_HOME=$(CURDIR) ./bitsim trace check $$f || exit 1; \
+	done
 
 fuzz-short: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \

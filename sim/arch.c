@@ -123,7 +123,9 @@ static bool parse_value(arch *a, const arch_key *k, const char *v)
     int i;
     switch (k->type) {
     case K_STR:
-        if (!*v || strlen(v) >= ARCH_NAME_MAX || strpbrk(v, " \t/"))
+        if (!*v || strlen(v) >= ARCH_NAME_MAX ||
+            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") !=
+                strlen(v))
             return false;
         snprintf(dst, ARCH_NAME_MAX, "%s", v);
         return true;
@@ -174,7 +176,7 @@ static void describe_range(const arch_key *k, char *buf, size_t n)
         for (int i = 0; names[i] && len < n; i++)
             len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? "|" : "", names[i]);
     } else if (k->type == K_STR) {
-        snprintf(buf, n, "a word without blanks or '/'");
+        snprintf(buf, n, "a word of letters, digits and ._+-");
     } else {
         snprintf(buf, n, "a number in [%g, %g]", k->min, k->max);
     }

@@ -200,15 +200,22 @@ static void walk_step(const tiling_nest *n, walk *st, int loop, double count)
     }
 }
 
+/* DRAM bits of a finished walk: the pipeline fill (resident blocks) and all traffic. */
+static void walk_dram(const tiling_nest *n, const walk *st, double *initial, double *total)
+{
+    *initial = 0;
+    *total = st->w[ARCH_OBUF];     /* outputs written back */
+    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
+        *initial += st->maxw[k] * n->dram_factor[k];
+        *total += st->w[k] * n->dram_factor[k];
+    }
+}
+
 static void walk_finish(const tiling_nest *n, const tile_ctx *c, const walk *st, tiling_stats *s)
 {
-    double initial = 0, dram_total = st->w[ARCH_OBUF];
-    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
-        initial += st->maxw[k] * n->dram_factor[k];
-        dram_total += st->w[k] * n->dram_factor[k];
-    }
-    double final = st->maxw[ARCH_OBUF];
-    tile_finish(n, c, st->w, initial, final, dram_total - initial - final, s);
+    double initial, total, final = st->maxw[ARCH_OBUF];
+    walk_dram(n, st, &initial, &total);
+    tile_finish(n, c, st->w, initial, final, total - initial - final, s);
 }
 
 static bool better(const tiling_stats *a, const tiling_stats *b)
@@ -235,12 +242,8 @@ typedef struct search {
 /* Total cycles of a finished walk, the cheap half of walk_finish (for early rejection). */
 static double walk_cycles(const tiling_nest *n, const tile_ctx *c, const walk *st)
 {
-    double initial = 0, dram_total = st->w[ARCH_OBUF];
-    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
-        initial += st->maxw[k] * n->dram_factor[k];
-        dram_total += st->w[k] * n->dram_factor[k];
-    }
-    double final = st->maxw[ARCH_OBUF];
+    double initial, dram_total, final = st->maxw[ARCH_OBUF];
+    walk_dram(n, st, &initial, &dram_total);
     double latency = ceil_div(initial, n->if_bits) + ceil_div(final, n->if_bits);
     double mem = ceil_div(dram_total - initial - final, n->if_bits);
     return c->compute + fmax(0, mem - c->compute) + latency;
@@ -410,7 +413,7 @@ typedef struct bounded {
 
 /* Enough for every realistic layer (a few thousand tilings); past it the second pass
  * recomputes instead of remembering. On the stack: cost_eval never allocates. */
-#define BOUNDED_MAX 4096
+#define BOUNDED_MAX 2048
 
 static void tile_of(const cand_set *cs, const uint8_t idx[4], double tile[TILE_LOOPS])
 {

@@ -126,3 +126,4 @@ awk 'BEGIN {
   print "end" }' > "$rtmp/per_iter.trace"
 replay_bench resnet20-every-iteration-stress "$rtmp/per_iter.trace" 10 1000
 rm -rf "$rtmp"
+

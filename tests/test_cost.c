@@ -7,13 +7,16 @@
  *    words; a one-tile layer worked out on paper; a compute-bound and a memory-bound layer;
  *    sparsity and compression; 16- and 32-bit operands; the pass mapping's MAdds; a GPU
  *    roofline.
+ * 3. The `bitsim cost` command: its answer is cost_conv_eval's, and its exit codes.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arch.h"
+#include "cmd.h"
 #include "cost.h"
 #include "model.h"
 #include "refcsv.h"
@@ -440,4 +443,160 @@ Test(cost_errors, bad_queries_and_impossible_layers, .init = load_bitfusion)
     cost_conv_init(&c, 1, 1, 1, 4096, 4096, 1ull << 40, 8, 8, false);
     cr_expect_eq(cost_conv_eval(&bf, &c, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "too large") != NULL, "%s", e.msg);
+}
+
+/* ---- the search is exact: it equals exhaustive enumeration ------------------------------ */
+
+/* Tile sizes as tiling.c documents them: powers of two (times step) below the extent, then
+ * the extent. */
+static int tile_sizes(uint64_t extent, uint64_t step, uint64_t *out)
+{
+    int k = 0;
+    for (uint64_t v = step; v < extent; v *= 2)
+        out[k++] = v;
+    out[k++] = extent;
+    return k;
+}
+
+/* Every tiling x every one of the 120 loop orders through cost_conv_eval_tiling; the least
+ * (cycles, energy) must be what the pruned search returns. */
+static void check_exhaustive(const arch *a, const cost_conv *c)
+{
+    uint64_t b[70], o[70], ic[70], oc[70];
+    int nb = tile_sizes(c->batch, 1, b), no = tile_sizes(c->ow, 1, o);
+    int ni = tile_sizes(c->ic, 1, ic), nc = tile_sizes(c->oc, c->im2col ? 1 : a->cols, oc);
+    static const char letters[5] = {'B', 'W', 'H', 'I', 'O'};
+    double best_cycles = INFINITY, best_energy = INFINITY;
+    bs_error e;
+    for (int i0 = 0; i0 < nb; i0++)
+        for (int i1 = 0; i1 < no; i1++)
+            for (int i2 = 0; i2 < ni; i2++)
+                for (int i3 = 0; i3 < nc; i3++)
+                    for (int p = 0; p < 3125; p++) {
+                        int d[5], q = p;
+                        unsigned seen = 0;
+                        for (int j = 0; j < 5; j++, q /= 5) {
+                            d[j] = q % 5;
+                            seen |= 1u << d[j];
+                        }
+                        if (seen != 31)
+                            continue;
+                        cost_tiling t = {.tile = {b[i0], o[i1], o[i1], ic[i2], oc[i3]}};
+                        for (int j = 0; j < 5; j++)
+                            t.order[j] = letters[d[j]];
+                        cost_result r;
+                        if (cost_conv_eval_tiling(a, c, &t, &r, &e))
+                            continue;
+                        double cyc = (double)r.total_cycles;
+                        double en = r.energy_pj[COST_E_CORE] + r.energy_pj[COST_E_WBUF] +
+                                    r.energy_pj[COST_E_ABUF] + r.energy_pj[COST_E_OBUF] +
+                                    r.energy_pj[COST_E_DRAM];
+                        if (cyc < best_cycles || (cyc == best_cycles && en < best_energy)) {
+                            best_cycles = cyc;
+                            best_energy = en;
+                        }
+                    }
+    cost_result r;
+    cr_assert_eq(cost_conv_eval(a, c, &r, &e), 0, "%s", e.msg);
+    double en = r.energy_pj[COST_E_CORE] + r.energy_pj[COST_E_WBUF] + r.energy_pj[COST_E_ABUF] +
+                r.energy_pj[COST_E_OBUF] + r.energy_pj[COST_E_DRAM];
+    cr_expect_eq((double)r.total_cycles, best_cycles);
+    cr_expect_float_eq(en, best_energy, 1e-9 * best_energy);
+}
+
+Test(cost_search, equals_exhaustive_enumeration, .init = load_bitfusion, .timeout = 120)
+{
+    cost_conv c;
+    cost_conv_init(&c, 3, 14, 1, 48, 96, 8, 4, 8, false);      /* direct conv, odd sizes */
+    check_exhaustive(&bf, &c);
+    cost_conv_init(&c, 5, 12, 2, 3, 20, 16, 2, 3, true);       /* im2col, stride 2 */
+    check_exhaustive(&bf, &c);
+    cost_conv_init(&c, 1, 1, 1, 2048, 1000, 4, 16, 16, false); /* fc, above pmax */
+    check_exhaustive(&bf, &c);
+
+    /* sparse and compressed traffic, no double buffering */
+    arch sp;
+    parse_arch_text(&sp, "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 8\n"
+                         "cols = 16\npmax = 8\npmin = 2\n[buffers]\nwbuf_bytes = 8192\n"
+                         "abuf_bytes = 4096\nobuf_bytes = 4096\ndouble_buffer = false\n"
+                         "wbuf_read_pj_per_bit = 0.02\nwbuf_write_pj_per_bit = 0.03\n"
+                         "abuf_read_pj_per_bit = 0.06\nabuf_write_pj_per_bit = 0.1\n"
+                         "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
+                         "[dram]\nbits_per_cycle = 64\npj_per_bit = 15\ncompress = bitmap\n"
+                         "[energy]\ncore_pj_per_cycle = 60\n[sparsity]\nmode = both\n");
+    cost_conv_init(&c, 3, 10, 1, 40, 24, 4, 8, 4, false);
+    c.density_x = 0.3;
+    c.density_y = 0.6;
+    check_exhaustive(&sp, &c);
+
+    /* buffers so large that thousands of tilings fit: the search's bound list overflows
+     * and its recomputing path runs */
+    arch big;
+    parse_arch_text(&big, "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\n"
+                          "cols = 32\npmax = 8\npmin = 2\n[buffers]\n"
+                          "wbuf_bytes = 1073741824\nabuf_bytes = 1073741824\n"
+                          "obuf_bytes = 1073741824\nwbuf_read_pj_per_bit = 0.02\n"
+                          "wbuf_write_pj_per_bit = 0.03\nabuf_read_pj_per_bit = 0.06\n"
+                          "abuf_write_pj_per_bit = 0.1\nobuf_read_pj_per_bit = 0.03\n"
+                          "obuf_write_pj_per_bit = 0.07\n[dram]\nbits_per_cycle = 192\n"
+                          "pj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 235\n");
+    cost_conv_init(&c, 3, 32, 1, 64, 64, 512, 8, 8, true);
+    check_exhaustive(&big, &c);
+}
+
+/* ---- 3. the command ---------------------------------------------------------------------- */
+
+static void quiet(void)
+{
+    cr_redirect_stdout();
+    cr_redirect_stderr();
+}
+
+static int run_cost(int argc, const char **argv)
+{
+    return cmd_cost(argc, (char **)argv);
+}
+
+/* `bitsim cost --conv ...` prints the same total as cost_conv_eval for that row. */
+Test(cost_cli, conv_prints_the_evaluation, .init = quiet)
+{
+    const char *argv[] = {"cost", "--conv", "11,55,4,3,96", "--im2col", "--bits", "4,8",
+                          "--batch", "16", "--format", "csv", NULL};
+    cr_assert_eq(run_cost(10, argv), 0);
+    fflush(stdout);
+    load_bitfusion();
+    cost_conv c;
+    cost_conv_init(&c, 11, 55, 4, 3, 96, 16, 4, 8, true);
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0);
+    char want[64];
+    snprintf(want, sizeof want, ",%llu,", (unsigned long long)r.total_cycles);
+    FILE *out = cr_get_redirected_stdout();
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, out);
+    buf[n] = '\0';
+    cr_expect(strstr(buf, "total_cycles") != NULL, "%s", buf);
+    cr_expect(strstr(buf, want) != NULL, "%s lacks %s", buf, want);
+}
+
+Test(cost_cli, exit_codes, .init = quiet)
+{
+    const char *help[] = {"cost", "--help", NULL};
+    cr_expect_eq(run_cost(2, help), 0);
+    const char *bits[] = {"cost", "--conv", "1,1,1,8,8", "--bits", "3", NULL};
+    cr_expect_eq(run_cost(5, bits), BS_EUSAGE);
+    const char *dens[] = {"cost", "--conv", "1,1,1,8,8", "--density", "0,1", NULL};
+    cr_expect_eq(run_cost(5, dens), BS_EUSAGE);
+    const char *conv[] = {"cost", "--conv", "1,1,8,8", NULL};
+    cr_expect_eq(run_cost(3, conv), BS_EUSAGE);
+    const char *none[] = {"cost", NULL};
+    cr_expect_eq(run_cost(1, none), BS_EUSAGE);
+    const char *arch_bad[] = {"cost", "--arch", "no-such-arch", "--conv", "1,1,1,8,8", NULL};
+    cr_expect_eq(run_cost(5, arch_bad), BS_EINPUT);
+    const char *layer_bad[] = {"cost", "--model", "lenet5", "--layer", "nope", NULL};
+    cr_expect_eq(run_cost(5, layer_bad), BS_EUSAGE);
+    const char *all[] = {"cost", "--model", "lenet5", "--layer", "all", "--pass", "all",
+                         "--format", "json", NULL};
+    cr_expect_eq(run_cost(9, all), 0);
 }

@@ -1,0 +1,1 @@
+"""unittest suite of the capture package: cd traces && /usr/bin/python3 -m unittest discover -s capture/tests -t ."""

@@ -1,0 +1,195 @@
+"""The hook's records of a tiny model against densities computed by hand."""
+
+import os
+import tempfile
+import unittest
+
+import torch
+import torch.nn as nn
+
+from capture.hook import CaptureHook
+from capture.sinks import MemorySink, TraceFileSink, model_text
+from capture.tests.helpers import c_model_check, c_reader_check
+
+
+class Tiny(nn.Module):
+    """x[2x4] -> fc1 (4->3) -> fc2 (3->2), no bias, so every product is easy by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 3, bias=False)
+        self.fc2 = nn.Linear(3, 2, bias=False)
+        with torch.no_grad():
+            # 3 non-zeros of 12
+            self.fc1.weight.copy_(torch.tensor([[1., 0, 2, 0], [0, 1, 0, 0], [0, 0, 0, 0]]))
+            # 2 non-zeros of 6
+            self.fc2.weight.copy_(torch.tensor([[1., 0, 0], [0, 1, 0]]))
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x))
+
+
+# 4 non-zeros of 8.  fc1 output h = x W1^T = [[1, 2, 0], [6, 0, 0]]: 3 of 6.
+X = torch.tensor([[1., 2, 0, 0], [0, 0, 3, 4]])
+# loss = sum(out * M): the gradient at fc2's output is M (3 of 4 non-zero), at fc1's output
+# M W2 = [[1, 0, 0], [1, 1, 0]] (3 of 6).
+M = torch.tensor([[1., 0], [1, 1]])
+DENSE_X = torch.ones(2, 4)
+
+
+def run_iteration(model, hook, x):
+    model.zero_grad()
+    (model(x) * M).sum().backward()
+    hook.step()
+
+
+class HookDensities(unittest.TestCase):
+    def setUp(self):
+        self.model = Tiny()
+        self.sink = MemorySink()
+        self.hook = CaptureHook(self.model, X, self.sink, every=2)
+
+    def test_first_record_carries_hand_computed_densities(self):
+        run_iteration(self.model, self.hook, X)
+        fp32 = {"W": "fp32", "A": "fp32", "G": "fp32", "WG": "fp32"}
+        self.assertEqual(self.sink.changes, [
+            (0, "fc1", dict(fp32, dW=0.25, dA=0.5, dG=0.5)),
+            (0, "fc2", dict(fp32, dW=0.3333, dA=0.5, dG=0.75)),
+        ])
+
+    def test_densities_are_sampled_every_k_iterations(self):
+        run_iteration(self.model, self.hook, X)         # 0: sampled
+        self.assertEqual(len(self.model.fc1._forward_hooks), 0)   # detached for iteration 1
+        run_iteration(self.model, self.hook, DENSE_X)   # 1: not sampled, no record
+        self.assertEqual(len(self.sink.changes), 2)
+        self.assertEqual(len(self.model.fc1._forward_hooks), 1)   # attached for iteration 2
+        run_iteration(self.model, self.hook, DENSE_X)   # 2: sampled
+        # dense input: fc1 A = 1; h = [[3, 1, 0], [3, 1, 0]] -> 4 of 6 for fc2's A
+        self.assertEqual(self.sink.changes[2:], [(2, "fc1", {"dA": 1.0}),
+                                                 (2, "fc2", {"dA": 0.6667})])
+
+    def test_format_changes_are_recorded_at_their_iteration(self):
+        run_iteration(self.model, self.hook, X)
+        self.hook.set_format("fc2", "W", "int4")
+        self.hook.set_format("fc2", "G", "fx8.6")
+        run_iteration(self.model, self.hook, X)
+        self.assertEqual(self.sink.changes[2:], [(1, "fc2", {"W": "int4", "G": "fx8.6"})])
+
+    def test_unchanged_state_emits_nothing(self):
+        for _ in range(4):
+            run_iteration(self.model, self.hook, X)
+        self.assertEqual(len(self.sink.changes), 2)
+        self.assertEqual(self.hook.iteration, 4)
+
+    def test_unknown_layer_or_tensor_is_refused(self):
+        with self.assertRaises(KeyError):
+            self.hook.set_format("fc9", "W", "int8")
+        with self.assertRaises(KeyError):
+            self.hook.set_format("fc1", "X", "int8")
+
+    def test_missing_backward_in_iteration_zero_is_an_error(self):
+        self.model(X)
+        with self.assertRaises(RuntimeError):
+            self.hook.step()
+
+
+class DensityStep(unittest.TestCase):
+    def test_small_drift_is_held_until_it_adds_up(self):
+        model = Tiny()
+        sink = MemorySink()
+        hook = CaptureHook(model, X, sink, every=1, density_step=0.2)
+        x = torch.ones(2, 4)
+        run_iteration(model, hook, x)              # fc1 dA = 1
+        x[0, 0] = 0
+        run_iteration(model, hook, x)              # 7/8 = 0.875: moved 0.125 < 0.2
+        x[0, 1] = 0
+        run_iteration(model, hook, x)              # 6/8 = 0.75: moved 0.25 >= 0.2
+        fc1 = [(it, v) for it, layer, v in sink.changes if layer == "fc1"]
+        self.assertEqual([it for it, _ in fc1], [0, 2])
+        self.assertEqual(fc1[1][1], {"dA": 0.75})
+
+
+class PublishedTensors(unittest.TestCase):
+    def test_bitsim_w_overrides_the_master_weight(self):
+        class Pruned(nn.Linear):
+            def forward(self, x):
+                # the arithmetic uses a copy with its first row zeroed: 2 of 3 rows remain
+                w = self.weight.clone()
+                w[0] = 0
+                self.bitsim_w = w
+                return nn.functional.linear(x, w)
+
+        model = nn.Sequential(Pruned(2, 3, bias=False))
+        with torch.no_grad():
+            model[0].weight.fill_(1.0)
+        sink = MemorySink()
+        hook = CaptureHook(model, torch.ones(1, 2), sink)
+        model(torch.ones(1, 2)).sum().backward()
+        hook.step()
+        self.assertAlmostEqual(sink.changes[0][2]["dW"], 0.6667)
+
+
+class ModelFile(unittest.TestCase):
+    def test_tiny_model_text(self):
+        hook = CaptureHook(Tiny(), X, MemorySink())
+        self.assertEqual(model_text(hook, "tiny").splitlines()[1:], [
+            "model tiny", "input 4 1 1",
+            "linear fc1 in=4 out=3 bias=0", "linear fc2 in=3 out=2 bias=0"])
+
+    def test_conv_pool_and_branch_records(self):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+                self.r = nn.ReLU()
+                self.p = nn.MaxPool2d(2)
+                self.c2 = nn.Conv2d(3, 4, (1, 3), bias=False)
+
+            def forward(self, x):
+                return self.p(self.r(self.c1(x))), self.c2(x)
+
+        hook = CaptureHook(Net(), torch.zeros(1, 3, 8, 8), MemorySink())
+        text = model_text(hook, "n")
+        self.assertEqual(text.splitlines()[3:], [
+            "conv c1 out=8 k=3 stride=2 pad=1", "act r op=relu", "pool p op=max k=2",
+            "conv c2 out=4 kh=1 kw=3 bias=0 from=input"])
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "n.model")
+            with open(path, "w") as f:
+                f.write(text)
+            c_model_check(self, path)
+
+
+class CReaderAcceptsCapture(unittest.TestCase):
+    def test_tiny_capture_reads_back(self):
+        with tempfile.TemporaryDirectory() as d:
+            model = Tiny()
+            sink = TraceFileSink(os.path.join(d, "tiny.trace"), "tiny.model", batch=2,
+                                 iters_per_epoch=3, epochs=2, scheme="capture-test")
+            hook = CaptureHook(model, X, sink, every=2)
+            with open(os.path.join(d, "tiny.model"), "w") as f:
+                f.write(model_text(hook, "tiny"))
+            for it in range(6):
+                if it == 3:
+                    hook.set_formats("fc1", "int6")
+                run_iteration(model, hook, X if it < 4 else DENSE_X)
+            hook.close({"provenance": "unit test # with a hash"})
+            with open(sink.path) as f:
+                text = f.read()
+            self.assertIn("from 3 fc1 W=int6 A=int6 G=int6 WG=int6\n", text)
+            self.assertIn("provenance unit test no. with a hash\n", text)
+            self.assertTrue(text.endswith("end\n"))
+            c_reader_check(self, sink.path)
+
+    def test_wrong_iteration_count_is_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            sink = TraceFileSink(os.path.join(d, "t.trace"), "tiny.model", 2, 3, 2, "x")
+            model = Tiny()
+            hook = CaptureHook(model, X, sink)
+            run_iteration(model, hook, X)
+            with self.assertRaises(ValueError):
+                hook.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
