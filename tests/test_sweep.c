@@ -350,6 +350,24 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* A fresh temporary directory (fixture_tmp_path's, without its file name); free with
+ * remove_dir. */
+static char *make_dir(void)
+{
+    char *dir = fixture_tmp_path("x");
+    cr_assert(dir);
+    *strrchr(dir, '/') = '\0';
+    return dir;
+}
+
+static void remove_dir(char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/x", dir);
+    fixture_cleanup(strdup(path));
+    free(dir);
+}
+
 static void sweep_into_opt(const char *space_path, const char *trace_path, const char *db,
                            sweep_shard shard, unsigned jobs, bool no_sharing,
                            sweep_summary *sum)
@@ -383,9 +401,7 @@ static void digest_of(const char *db, uint64_t *d, uint64_t *n)
 
 Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep, .timeout = 120)
 {
-    char *dir = fixture_tmp_path("x");
-    char *slash = strrchr(dir, '/');
-    *slash = '\0';
+    char *dir = make_dir();
     char trace_p[512], space_p[512], whole_p[512], merged_p[512], shard_p[3][512];
     snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
     snprintf(space_p, sizeof space_p, "%s/grid.ini", dir);
@@ -430,17 +446,13 @@ Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep, .timeout = 120)
     cr_expect_eq(sum.runs_written, 0);
     cr_expect_eq(sum.runs_present, 6);
 
-    char rm[600];
-    snprintf(rm, sizeof rm, "%s/x", dir);
-    fixture_cleanup(strdup(rm));
-    free(dir);
+    remove_dir(dir);
 }
 
 /* A space whose key the arch format does not know: the space file's line, before any run. */
 Test(sweep_e2e, unknown_arch_key_names_the_space_line)
 {
-    char *dir = fixture_tmp_path("x");
-    *strrchr(dir, '/') = '\0';
+    char *dir = make_dir();
     char trace_p[512], space_p[512], db_p[512];
     snprintf(trace_p, sizeof trace_p, "%s/t.trace", dir);
     snprintf(space_p, sizeof space_p, "%s/bad.ini", dir);
@@ -463,14 +475,12 @@ Test(sweep_e2e, unknown_arch_key_names_the_space_line)
     cr_expect(strncmp(e.msg, want, strlen(want)) == 0, "message: %s", e.msg);
     cr_expect(strstr(e.msg, "unknown key") != NULL, "message: %s", e.msg);
     sweep_space_free(&s);
-    char rm[600];
-    snprintf(rm, sizeof rm, "%s/x", dir);
-    fixture_cleanup(strdup(rm));
-    free(dir);
+    remove_dir(dir);
 }
 
-/* The shipped sample parses, and every key and value in it is one the arch accepts. */
-Test(sweep_e2e, shipped_sample_space_is_valid)
+/* The shipped sample parses, every key and value in it is one the arch accepts, and a shard
+ * of it runs (on a small trace). */
+Test(sweep_e2e, shipped_sample_space_is_valid, .timeout = 120)
 {
     sweep_space s;
     bs_error e;
@@ -479,6 +489,17 @@ Test(sweep_e2e, shipped_sample_space_is_valid)
     cr_expect_eq(s.sampling, SWEEP_LHS);
     cr_expect_eq(s.n_points, 200);
     sweep_space_free(&s);
+    char *dir = make_dir();
+    char trace_p[512], db_p[512];
+    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
+    snprintf(db_p, sizeof db_p, "%s/sample.db", dir);
+    write_file(trace_p, tiny_trace);
+    sweep_summary sum;
+    sweep_into("sweeps/bitfusion-space.ini", trace_p, db_p, (sweep_shard){0, 20}, 2, &sum);
+    cr_expect_eq(sum.points, 10);
+    cr_expect_eq(sum.invalid, 0, "%s", sum.first_invalid);
+    cr_expect_eq(sum.archs_run + sum.over_budget + sum.duplicates, 10);
+    remove_dir(dir);
 }
 
 /* The clock rescaling against full replays: the same 18 points swept with sharing and with
@@ -486,8 +507,7 @@ Test(sweep_e2e, shipped_sample_space_is_valid)
  * within 1e-9 relative, and the cycle counts exactly. */
 Test(sweep_e2e, clock_groups_agree_with_full_replays, .timeout = 120)
 {
-    char *dir = fixture_tmp_path("x");
-    *strrchr(dir, '/') = '\0';
+    char *dir = make_dir();
     char trace_p[512], space_p[512], shared_p[512], full_p[512];
     snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
     snprintf(space_p, sizeof space_p, "%s/grid.ini", dir);
@@ -532,8 +552,5 @@ Test(sweep_e2e, clock_groups_agree_with_full_replays, .timeout = 120)
     cr_expect_gt(sqlite3_column_int64(st, 5), 0, "leakage was exercised");
     sqlite3_finalize(st);
     sqlite3_close(db);
-    char rm[600];
-    snprintf(rm, sizeof rm, "%s/x", dir);
-    fixture_cleanup(strdup(rm));
-    free(dir);
+    remove_dir(dir);
 }
