@@ -5,7 +5,10 @@
  * ranges or distributions, how points are drawn (grid, random, Latin hypercube; GSL's
  * mt19937, seeded, so a sweep is reproducible), and area/power budgets. Points are numbered
  * 0..N-1 over the WHOLE space before sharding, and shard i/n takes the indices p with
- * p mod n == i: shards partition the sweep exactly, whatever n is.
+ * p mod n == i: shards partition the sweep exactly, whatever n is. A point is the base arch's
+ * text with its keys rewritten (sweep_arch_overlay), so the arch parser judges every value
+ * and the store identifies the point by content. Implementation: sweep.c (space, sampling,
+ * shards), sweep_arch.c (overlay), sweep_run.c (running: budgets, threads, sharing).
  */
 #ifndef BITSIM_SWEEP_H
 #define BITSIM_SWEEP_H
