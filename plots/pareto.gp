@@ -11,16 +11,24 @@
 width = 6.0
 height = 4.4
 load scriptdir.'/style.gp'
-# log axes only when the values span more than a decade and a half: within less, a log axis
-# would show one labelled tick at best
+# Readable units (the largest not above the largest value), and log axes only when the values
+# span more than a decade and a half: within less, a log axis shows one labelled tick at best.
 stats all_file using 1 nooutput
 if (STATS_max > 30 * STATS_min) { set logscale x }
+tdiv = 1; tunit = 's'
+if (STATS_max >= 120) { tdiv = 60; tunit = 'min' }
+if (STATS_max >= 2 * 3600) { tdiv = 3600; tunit = 'h' }
+if (STATS_max >= 2 * 86400) { tdiv = 86400; tunit = 'days' }
 stats all_file using 2 nooutput
 if (STATS_max > 30 * STATS_min) { set logscale y }
-set xlabel 'Training latency (s)'
-set ylabel 'Training energy (J)'
-set format x '%.3g'
-set format y '%.3g'
+ediv = 1; eunit = 'J'
+if (STATS_max >= 2e3) { ediv = 1e3; eunit = 'kJ' }
+if (STATS_max >= 2e6) { ediv = 1e6; eunit = 'MJ' }
+if (STATS_max < 2) { ediv = 1e-3; eunit = 'mJ' }
+set xlabel sprintf('Training latency (%s)', tunit)
+set ylabel sprintf('Training energy (%s)', eunit)
+set format x '%g'
+set format y '%g'
 set grid xtics ytics
 eval 'set palette defined ('.viridis.')'
 set cblabel 'Area (mm^2)'
@@ -32,9 +40,9 @@ stats all_file using 3 nooutput
 blocks = STATS_blocks
 if (term eq 'png') { ps_all = 0.9; ps_front = 1.7 } else { ps_all = 0.35; ps_front = 0.75 }
 
-plot for [i=0:blocks-1] all_file index i using 1:2:3 with points pt 7 ps ps_all lc palette \
+plot for [i=0:blocks-1] all_file index i using ($1/tdiv):($2/ediv):3 with points pt 7 ps ps_all lc palette \
          title (i == 0 ? 'design points' : ''), \
-     for [i=0:blocks-1] front_file index i using 1:2:3 with points pt 7 ps ps_front lc palette \
+     for [i=0:blocks-1] front_file index i using ($1/tdiv):($2/ediv):3 with points pt 7 ps ps_front lc palette \
          notitle, \
-     for [i=0:blocks-1] front_file index i using 1:2 with points pt 6 ps ps_front lw 1.2 \
+     for [i=0:blocks-1] front_file index i using ($1/tdiv):($2/ediv) with points pt 6 ps ps_front lw 1.2 \
          lc rgb '#000000' title (i == 0 ? 'Pareto front (latency, energy, area)' : '')
