@@ -200,8 +200,8 @@ table *front_table(const front_set *s, bool all)
         table_row(t);
         table_cell_str(t, p->trace_name);
         table_cell_str(t, p->arch_name);
-        table_cell_double(t, "%.6g", p->latency_s);
-        table_cell_double(t, "%.6g", p->energy_pj * 1e-12);
+        table_cell_double(t, "%.9g", p->latency_s);
+        table_cell_double(t, "%.9g", p->energy_pj * 1e-12);
         table_cell_double(t, "%.4g", p->area_mm2);
         table_cell_double(t, "%.4g", p->power_w);
         table_cell_str(t, p->on_front ? "yes" : "no");
