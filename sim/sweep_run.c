@@ -384,7 +384,8 @@ static int put_inputs(sweep_job *j, const work_item *w, size_t t, store_run_info
         .label = j->opt->label, .scheme = tr->scheme, .model_name = in->model_name,
         .arch_name = w->name, .trace_name = in->trace_name, .arch_id = arch_id,
         .model_id = model_id, .trace_id = trace_id, .batch = tr->batch,
-        .iterations = tr->total_iters, .epochs = tr->epochs, .options = "",
+        .iterations = tr->total_iters, .epochs = tr->epochs,
+        .options = "exact_density=0",  /* replay's default, as cmd_run.c names it */
     };
     return BS_OK;
 }
@@ -591,23 +592,21 @@ static int read_all(const char *path, char **text, size_t *len, bs_error *e)
     return BS_OK;
 }
 
-/* A trace, its bytes and its model's bytes (what the store keeps as the run's inputs). */
+/* A trace, its canonical text and its model's bytes: the inputs as `bitsim run` stores them
+ * (cmd_run.c), so a sweep point and a run of the same arch, model and trace are one run. */
 static int load_trace(trace *t, trace_input *in, const char *path, bs_error *e)
 {
-    int rc = read_all(path, &in->trace_text, &in->trace_len, e);
+    int rc = trace_read_file(t, path, e);
     if (rc)
         return rc;
-    if ((rc = trace_read_buffer(t, path, in->trace_text, in->trace_len, e)))
-        return rc;
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    snprintf(in->trace_name, sizeof in->trace_name, "%s", base);
-    char *dot = strrchr(in->trace_name, '.');
-    if (dot && dot != in->trace_name)
-        *dot = '\0';
-    snprintf(in->model_name, sizeof in->model_name, "%s", t->model.name);
-    if ((rc = read_all(t->model.source, &in->model_text, &in->model_len, e)))
+    if ((rc = trace_write_buffer(t, &in->trace_text, &in->trace_len, e)) ||
+        (rc = read_all(t->model.source, &in->model_text, &in->model_len, e))) {
         trace_free(t);
-    return rc;
+        return rc;
+    }
+    snprintf(in->trace_name, sizeof in->trace_name, "%s", path);
+    snprintf(in->model_name, sizeof in->model_name, "%s", t->model.name);
+    return BS_OK;
 }
 
 typedef struct key_check_ctx {
