@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "dbmerge.h"
 #include "fixture_store.h"
 #include "sweep.h"
@@ -552,5 +553,32 @@ Test(sweep_e2e, clock_groups_agree_with_full_replays, .timeout = 120)
     cr_expect_gt(sqlite3_column_int64(st, 5), 0, "leakage was exercised");
     sqlite3_finalize(st);
     sqlite3_close(db);
+    remove_dir(dir);
+}
+
+/* A sweep point whose arch text is the base file itself and `bitsim run` of that arch are
+ * one run: same inputs by content, same options. */
+Test(sweep_e2e, a_point_and_bitsim_run_share_identity, .timeout = 60)
+{
+    char *dir = make_dir();
+    char trace_p[512], space_p[512], db_p[512];
+    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
+    snprintf(space_p, sizeof space_p, "%s/id.ini", dir);
+    snprintf(db_p, sizeof db_p, "%s/id.db", dir);
+    write_file(trace_p, tiny_trace);
+    write_file(space_p, "[sweep]\narch = bitfusion\nenergy = base\n[params]\narray.rows = 16\n");
+    sweep_summary sum;
+    sweep_into(space_p, trace_p, db_p, (sweep_shard){0, 1}, 1, &sum);
+    cr_expect_eq(sum.runs_written, 1);
+    char *argv[] = {"run", "--trace", trace_p, "--arch", "bitfusion", "--db", db_p, "--quiet",
+                    NULL};
+    cr_expect_eq(cmd_run(8, argv), 0);
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db_p, &e), 0, "%s", e.msg);
+    uint64_t d, n;
+    cr_assert_eq(dbmerge_digest(s, &d, &n, &e), 0);
+    cr_expect_eq(n, 1, "bitsim run stored the sweep's run again");
+    store_close(s);
     remove_dir(dir);
 }
