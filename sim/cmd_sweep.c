@@ -134,7 +134,10 @@ int cmd_sweep(int argc, char **argv)
                 (unsigned long long)sum.derived,
                 sum.sharing_off ? " (sharing turned OFF: a derived run disagreed with its "
                                   "check; later runs were replayed in full)" : "");
-        if (sum.invalid)
+        if (sum.runs_refused)
+            fprintf(stderr, "bitsim sweep: %llu runs refused by the cost model (not stored)\n",
+                    (unsigned long long)sum.runs_refused);
+        if (sum.invalid || sum.runs_refused)
             fprintf(stderr, "bitsim sweep: first refused %s\n", sum.first_invalid);
     }
     return BS_OK;

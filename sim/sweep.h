@@ -137,6 +137,7 @@ typedef struct sweep_summary {
     uint64_t duplicates;        /* same arch text as an earlier point */
     uint64_t archs_run;         /* distinct archs replayed */
     uint64_t runs_written, runs_present;
+    uint64_t runs_refused;      /* (point, trace) the cost model refused: not stored */
     uint64_t full_replays;      /* replay_run calls (references and checks included) */
     uint64_t derived;           /* runs derived from their clock group's reference */
     bool sharing_off;           /* a derived result disagreed with its check: turned off */

@@ -95,6 +95,8 @@ typedef struct sweep_job {
     store *db;
     bs_error err;
     uint64_t runs_written, runs_present;
+    uint64_t refused;           /* (point, trace) runs the cost model refused */
+    char first_refused[BS_ERR_MSG_MAX];
 } sweep_job;
 
 static double now_s(void)
@@ -448,7 +450,7 @@ static int point_result(sweep_job *j, const work_item *w, size_t k, size_t t, gr
 /* Point w, trace t: unless the database has the run, compute it and store it. The run is
  * computed before its transaction begins, so db_lock is held only for lookups and inserts. */
 static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_ref *g,
-                   bool *present, bs_error *e)
+                   bool *present, bool *refused, bs_error *e)
 {
     store_run_info info;
     int64_t run_id = 0;
@@ -463,8 +465,12 @@ static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_r
     double t0 = now_s();
     replay_result r;
     bool owned_full;
-    if ((rc = point_result(j, w, k, t, g, &r, &owned_full, e)))
-        return rc;
+    if ((rc = point_result(j, w, k, t, g, &r, &owned_full, e))) {
+        /* the cost model refuses this arch for this workload (e.g. a layer whose smallest
+         * tile does not fit a buffer): the point is refused, the sweep goes on */
+        *refused = rc == BS_EINPUT;
+        return *refused ? BS_OK : rc;
+    }
     pthread_mutex_lock(&j->db_lock);
     rc = replay_store(j->db, &r, &info, now_s() - t0, &run_id, e);
     pthread_mutex_unlock(&j->db_lock);
@@ -495,10 +501,20 @@ static void *worker(void *arg)
         for (size_t k = 0; k < n && !atomic_load(&j->failed); k++) {
             const work_item *w = &j->items[lo + k];
             for (size_t t = 0; t < nt; t++) {
-                bool was_present;
-                if (run_one(j, w, k, t, &g, &was_present, &e)) {
+                bool was_present = false, refused = false;
+                if (run_one(j, w, k, t, &g, &was_present, &refused, &e)) {
                     fail(j, &e, w);
                     break;
+                }
+                if (refused) {
+                    pthread_mutex_lock(&j->lock);
+                    if (!j->refused++)
+                        snprintf(j->first_refused, sizeof j->first_refused,
+                                 "point %llu (%.150s): %.300s", (unsigned long long)w->point,
+                                 w->name, e.msg);
+                    pthread_mutex_unlock(&j->lock);
+                    err_clear(&e);
+                    continue;
                 }
                 *(was_present ? &present : &written) += 1;
             }
@@ -708,6 +724,9 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
         }
         sum->runs_written = j.runs_written;
         sum->runs_present = j.runs_present;
+        sum->runs_refused = j.refused;
+        if (j.refused && !sum->invalid)
+            snprintf(sum->first_invalid, sizeof sum->first_invalid, "%s", j.first_refused);
         sum->archs_run = atomic_load(&j.done);
         sum->derived = atomic_load(&j.derived);
         sum->full_replays = atomic_load(&j.full_replays);

@@ -582,3 +582,24 @@ Test(sweep_e2e, a_point_and_bitsim_run_share_identity, .timeout = 60)
     store_close(s);
     remove_dir(dir);
 }
+
+/* An arch the cost model cannot use for the workload (an output buffer smaller than one
+ * tile) is a refused point, counted with its reason; the sweep goes on with the others. */
+Test(sweep_e2e, points_the_cost_model_refuses_are_counted_not_fatal, .timeout = 60)
+{
+    char *dir = make_dir();
+    char trace_p[512], space_p[512], db_p[512];
+    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
+    snprintf(space_p, sizeof space_p, "%s/refuse.ini", dir);
+    snprintf(db_p, sizeof db_p, "%s/refuse.db", dir);
+    write_file(trace_p, tiny_trace);
+    write_file(space_p, "[sweep]\narch = bitfusion\nenergy = base\n[params]\n"
+                        "buffers.obuf_bytes = 16384, 8, 64\narea.wbuf_mm2 = 0.5\n"
+                        "area.abuf_mm2 = 0.2\narea.obuf_mm2 = 0.2\n");
+    sweep_summary sum;
+    sweep_into(space_p, trace_p, db_p, (sweep_shard){0, 1}, 2, &sum);
+    cr_expect_eq(sum.runs_written, 1);
+    cr_expect_eq(sum.runs_refused, 2);
+    cr_expect(strstr(sum.first_invalid, "smallest tile") != NULL, "%s", sum.first_invalid);
+    remove_dir(dir);
+}
