@@ -139,8 +139,12 @@ asan: deps
 	BITSIM_HOME=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  build-asan/run_tests --jobs 2
 
-bench: bitsim
+bench: bitsim $(BUILD)/bench_cost
 	@BITSIM_HOME=$(CURDIR) sh tests/bench.sh
+
+# Speed drivers of `make bench` (tests/bench_*.c, not part of the test binary).
+$(BUILD)/bench_%: tests/bench_%.c $(LIB_OBJS) $(HDRS) $(wildcard tests/*.h) | $(BUILD)/sim
+	$(CC) $(BS_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
 
 demo: deps
 	$(MAKE) --no-print-directory bitsim

@@ -1,13 +1,337 @@
-/* cmd_cost.c — `bitsim cost`: not built yet (placeholder until its issue lands). */
+/* cmd_cost.c — `bitsim cost`: one cost evaluation (or a layer's passes), for users and for
+ * debugging the accelerator model.
+ *
+ * Two ways in: a layer of a model (--model M --layer L --pass P, the path replay takes), or a
+ * raw convolution in the reference CSV's terms (--conv K,O,S,IC,OC [--im2col]), which runs
+ * the BitFusion simulator's loop nest alone so its rows can be checked by eye. One evaluation
+ * prints as a two-column table (quantity, value); several (--layer all, --pass all) print one
+ * row each.
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "arch.h"
 #include "cmd.h"
+#include "cost.h"
 #include "err.h"
+#include "model.h"
+#include "numfmt.h"
+#include "table.h"
+#include "text.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bitsim cost [--arch A] --model M --layer L [--pass P] [options]\n"
+            "       bitsim cost [--arch A] --conv K,O,S,IC,OC [--im2col] [options]\n\n"
+            "Cost of one layer-pass on an accelerator: MAdds, BitOPs, cycles (compute, memory\n"
+            "stall, total), buffer and DRAM traffic in bits, energy by component, latency and\n"
+            "the tiling chosen. --conv evaluates a raw convolution (fc: K=O=S=1) the way the\n"
+            "public BitFusion simulator does (the reference mode).\n\n"
+            "options:\n"
+            "  -a, --arch A       arch name (arch/A.ini) or file (default bitfusion)\n"
+            "  -m, --model M      zoo network or model file\n"
+            "  -l, --layer L      layer name, index from 0, or 'all'\n"
+            "  -p, --pass P       fwd|bwd_data|bwd_weight|update|all (default fwd)\n"
+            "  -B, --bits X,Y     operand formats of the pass: x,y (FWD: activation,weight;\n"
+            "                     BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
+            "                     weight grad,master weight); a number means intN; formats as\n"
+            "                     in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
+            "                     (default 8,8)\n"
+            "  -d, --density X,Y  non-zero fractions of x and y, in (0,1] (default 1,1)\n"
+            "  -b, --batch B      samples per iteration (default 16)\n"
+            "  -c, --conv K,O,S,IC,OC  a raw convolution instead of a model layer\n"
+            "  -i, --im2col       with --conv: lower it as the simulator does a first layer\n"
+            "  -f, --format F     %s (default table)\n"
+            "  -h, --help         this text\n\n"
+            "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.\n",
+            table_format_choices());
+}
+
+typedef struct cost_opts {
+    const char *arch, *model, *layer, *pass;
+    num_format x, y;
+    double dx, dy;
+    uint64_t batch;
+    bool have_conv, im2col;
+    uint64_t conv[5];
+    table_format format;
+} cost_opts;
+
+static bool parse_format(const char *s, num_format *f)
+{
+    uint64_t bits;
+    if (text_parse_u64(s, 1, 32, &bits)) {
+        *f = (num_format){.kind = NUM_INT, .bits = (uint8_t)bits};
+        return true;
+    }
+    return numfmt_parse(s, f, NULL);
+}
+
+/* Splits "a,b" into two tokens in buf; false unless exactly two non-empty parts. */
+static bool split_pair(const char *s, char *buf, size_t n, char **a, char **b)
+{
+    snprintf(buf, n, "%s", s);
+    char *comma = strchr(buf, ',');
+    if (!comma || comma == buf || !comma[1] || strchr(comma + 1, ','))
+        return false;
+    *comma = '\0';
+    *a = buf;
+    *b = comma + 1;
+    return true;
+}
+
+static int bad_flag(const char *flag, const char *val, const char *want)
+{
+    fprintf(stderr, "bitsim: cost: %s: '%s' is not %s\n", flag, val, want);
+    return BS_EUSAGE;
+}
+
+static int parse_flags(int argc, char **argv, cost_opts *o)
+{
+    static const struct option longopts[] = {
+        {"arch", required_argument, NULL, 'a'},    {"model", required_argument, NULL, 'm'},
+        {"layer", required_argument, NULL, 'l'},   {"pass", required_argument, NULL, 'p'},
+        {"bits", required_argument, NULL, 'B'},    {"density", required_argument, NULL, 'd'},
+        {"batch", required_argument, NULL, 'b'},   {"conv", required_argument, NULL, 'c'},
+        {"im2col", no_argument, NULL, 'i'},        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    *o = (cost_opts){.arch = "bitfusion", .pass = "fwd", .dx = 1, .dy = 1, .batch = 16,
+                     .x = {.kind = NUM_INT, .bits = 8}, .y = {.kind = NUM_INT, .bits = 8}};
+    optind = 1;
+    opterr = 0;
+    char buf[128], *p, *q;
+    int c;
+    while ((c = getopt_long(argc, argv, "a:m:l:p:B:d:b:c:if:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'a': o->arch = optarg; break;
+        case 'm': o->model = optarg; break;
+        case 'l': o->layer = optarg; break;
+        case 'p': o->pass = optarg; break;
+        case 'i': o->im2col = true; break;
+        case 'B':
+            if (!split_pair(optarg, buf, sizeof buf, &p, &q) || !parse_format(p, &o->x) ||
+                !parse_format(q, &o->y))
+                return bad_flag("--bits", optarg, "two formats X,Y (e.g. 8,4 or fp16,int8)");
+            break;
+        case 'd':
+            if (!split_pair(optarg, buf, sizeof buf, &p, &q) ||
+                !text_parse_double(p, 1e-12, 1, &o->dx) || !text_parse_double(q, 1e-12, 1, &o->dy))
+                return bad_flag("--density", optarg, "two fractions X,Y in (0,1]");
+            break;
+        case 'b':
+            if (!text_parse_u64(optarg, 1, UINT32_MAX, &o->batch))
+                return bad_flag("--batch", optarg, "a whole number >= 1");
+            break;
+        case 'c': {
+            snprintf(buf, sizeof buf, "%s", optarg);
+            char *tok = buf;
+            int k = 0;
+            for (; k < 5 && tok; k++) {
+                char *next = strchr(tok, ',');
+                if (next)
+                    *next++ = '\0';
+                if (!text_parse_u64(tok, 1, UINT32_MAX, &o->conv[k]))
+                    break;
+                tok = next;
+            }
+            if (k != 5 || tok)
+                return bad_flag("--conv", optarg, "K,O,S,IC,OC (five whole numbers >= 1)");
+            o->have_conv = true;
+            break;
+        }
+        case 'f': {
+            int f = table_format_parse(optarg);
+            if (f < 0)
+                return bad_flag("--format", optarg, table_format_choices());
+            o->format = (table_format)f;
+            break;
+        }
+        default:
+            fprintf(stderr, "bitsim: cost: unknown or incomplete option '%s'\n",
+                    argv[optind - 1]);
+            usage(stderr);
+            return BS_EUSAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "bitsim: cost: unexpected argument '%s'\n", argv[optind]);
+        return BS_EUSAGE;
+    }
+    if (!o->have_conv && (!o->model || !o->layer)) {
+        fprintf(stderr, "bitsim: cost: give --model and --layer, or --conv\n");
+        usage(stderr);
+        return BS_EUSAGE;
+    }
+    return BS_OK;
+}
+
+static const char *const wide_cols[] = {
+    "layer", "pass", "madds", "elem_ops", "bitops", "perf_factor", "compute_cycles",
+    "stall_cycles", "total_cycles", "wbuf_rd_bits", "wbuf_wr_bits", "abuf_rd_bits",
+    "abuf_wr_bits", "obuf_rd_bits", "obuf_wr_bits", "dram_rd_bits", "dram_wr_bits",
+    "energy_core_pj", "energy_wbuf_pj", "energy_abuf_pj", "energy_obuf_pj", "energy_dram_pj",
+    "energy_leak_pj", "energy_total_pj", "latency_s", "loop_order", "dataflow"};
+#define N_WIDE (int)(sizeof wide_cols / sizeof wide_cols[0])
+
+/* The values of one evaluation in wide_cols order after layer and pass; emit() is either
+ * "a cell of this row" or "a (quantity, value) row". */
+typedef void (*emit_fn)(table *t, const char *col, const char *text, double v, bool is_int);
+
+static void emit_result(table *t, const cost_result *r, emit_fn emit)
+{
+    double vals[] = {(double)r->madds, (double)r->elem_ops, r->bitops, r->perf_factor,
+                     (double)r->compute_cycles, (double)r->stall_cycles,
+                     (double)r->total_cycles, r->sram_read_bits[ARCH_WBUF],
+                     r->sram_write_bits[ARCH_WBUF], r->sram_read_bits[ARCH_ABUF],
+                     r->sram_write_bits[ARCH_ABUF], r->sram_read_bits[ARCH_OBUF],
+                     r->sram_write_bits[ARCH_OBUF], r->dram_read_bits, r->dram_write_bits,
+                     r->energy_pj[COST_E_CORE], r->energy_pj[COST_E_WBUF],
+                     r->energy_pj[COST_E_ABUF], r->energy_pj[COST_E_OBUF],
+                     r->energy_pj[COST_E_DRAM], r->energy_pj[COST_E_LEAK],
+                     r->energy_total_pj, r->latency_s};
+    const int n_int = 7;    /* madds .. total_cycles print as integers except perf_factor */
+    for (int i = 0; i < (int)(sizeof vals / sizeof vals[0]); i++)
+        emit(t, wide_cols[2 + i], NULL, vals[i], i < n_int && i != 3 && i != 2);
+    char order[8] = "-";
+    if (r->tiling.order[0])
+        snprintf(order, sizeof order, "%.5s", r->tiling.order);
+    emit(t, "loop_order", order, 0, false);
+    emit(t, "dataflow", r->madds ? cost_dataflow_name(r->tiling.dataflow) : "-", 0, false);
+}
+
+static void emit_cell(table *t, const char *col, const char *text, double v, bool is_int)
+{
+    (void)col;
+    if (text)
+        table_cell_str(t, text);
+    else if (is_int)
+        table_cell_u64(t, (uint64_t)v);
+    else
+        table_cell_double(t, "%.10g", v);
+}
+
+static void emit_pair(table *t, const char *col, const char *text, double v, bool is_int)
+{
+    table_row(t);
+    table_cell_str(t, col);
+    emit_cell(t, col, text, v, is_int);
+}
+
+static int print_results(const cost_opts *o, const char *const *names, const char *const *passes,
+                         const cost_result *rs, int n)
+{
+    table *t;
+    if (n == 1 && o->format == TABLE_TEXT) {
+        static const char *const cols[] = {"quantity", "value"};
+        if (!(t = table_new(2, cols)))
+            return BS_EINTERNAL;
+        emit_pair(t, "layer", names[0], 0, false);
+        emit_pair(t, "pass", passes[0], 0, false);
+        emit_result(t, &rs[0], emit_pair);
+    } else {
+        if (!(t = table_new(N_WIDE, wide_cols)))
+            return BS_EINTERNAL;
+        for (int i = 0; i < n; i++) {
+            table_row(t);
+            table_cell_str(t, names[i]);
+            table_cell_str(t, passes[i]);
+            emit_result(t, &rs[i], emit_cell);
+        }
+    }
+    bool ok = table_print(t, o->format, stdout);
+    table_free(t);
+    return ok ? BS_OK : BS_EINTERNAL;
+}
+
+static int run_conv(const cost_opts *o, const arch *a, bs_error *e)
+{
+    cost_conv c;
+    cost_conv_init(&c, (uint32_t)o->conv[0], (uint32_t)o->conv[1], (uint32_t)o->conv[2],
+                   o->conv[3], o->conv[4], o->batch, o->x.bits, o->y.bits, o->im2col);
+    c.x_mul_bits = cost_mul_bits(a, &o->x);
+    c.y_mul_bits = cost_mul_bits(a, &o->y);
+    c.density_x = o->dx;
+    c.density_y = o->dy;
+    cost_result r;
+    int rc = cost_conv_eval(a, &c, &r, e);
+    if (rc)
+        return rc;
+    const char *name = "conv", *pass = "FWD";
+    return print_results(o, &name, &pass, &r, 1);
+}
+
+static int run_model(const cost_opts *o, const arch *a, bs_error *e)
+{
+    model m;
+    int rc = model_load(&m, o->model, e);
+    if (rc)
+        return rc;
+    int first = 0, last = (int)m.n_layers - 1;
+    if (strcmp(o->layer, "all")) {
+        uint64_t idx;
+        first = model_find_layer(&m, o->layer);
+        if (first < 0 && text_parse_u64(o->layer, 0, m.n_layers ? m.n_layers - 1 : 0, &idx) &&
+            m.n_layers)
+            first = (int)idx;
+        if (first < 0) {
+            model_free(&m);
+            return err_set(e, BS_EUSAGE, "cost: --layer: model %s has no layer '%s'", m.name,
+                           o->layer);
+        }
+        last = first;
+    }
+    int p0 = 0, p1 = PASS_COUNT - 1;
+    if (strcmp(o->pass, "all")) {
+        p0 = p1 = model_pass_parse(o->pass);
+        if (p0 < 0) {
+            model_free(&m);
+            return err_set(e, BS_EUSAGE, "cost: --pass: '%s' is not fwd|bwd_data|bwd_weight|"
+                           "update|all", o->pass);
+        }
+    }
+    int n = (last - first + 1) * (p1 - p0 + 1);
+    cost_result *rs = calloc((size_t)n, sizeof *rs);
+    const char **names = calloc((size_t)n, sizeof *names);
+    const char **passes = calloc((size_t)n, sizeof *passes);
+    rc = rs && names && passes ? BS_OK : err_set(e, BS_EINTERNAL, "out of memory");
+    int k = 0;
+    for (int l = first; rc == BS_OK && l <= last; l++)
+        for (int p = p0; rc == BS_OK && p <= p1; p++, k++) {
+            cost_query q = {.layer = &m.layers[l], .pass = (train_pass)p, .batch = o->batch,
+                            .x = o->x, .y = o->y, .density_x = o->dx, .density_y = o->dy};
+            rc = cost_eval(a, &q, &rs[k], e);
+            names[k] = m.layers[l].name;
+            passes[k] = model_pass_name((train_pass)p);
+        }
+    if (rc == BS_OK)
+        rc = print_results(o, names, passes, rs, n);
+    free(rs);
+    free(names);
+    free(passes);
+    model_free(&m);
+    return rc;
+}
 
 int cmd_cost(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "bitsim: 'cost' is not implemented yet\n");
-    return BS_EINTERNAL;
+    if (cmd_wants_help(argc, argv)) {
+        usage(stdout);
+        return BS_OK;
+    }
+    cost_opts o;
+    int rc = parse_flags(argc, argv, &o);
+    if (rc)
+        return rc;
+    bs_error e;
+    err_clear(&e);
+    arch a;
+    if ((rc = arch_load(&a, o.arch, &e)) != 0)
+        return err_report(&e);
+    rc = o.have_conv ? run_conv(&o, &a, &e) : run_model(&o, &a, &e);
+    arch_free(&a);
+    return rc ? err_report(&e) : BS_OK;
 }

@@ -1,0 +1,514 @@
+/* arch.c — reading and checking accelerator descriptions (arch/FORMAT.md).
+ *
+ * One table (arch_keys) says every key: its section, type, unit scale, range, which families
+ * accept it, which need it, and its default as text. Parsing is then one loop: a default is
+ * parsed by the same code as a value read from the file, so defaults obey the same ranges,
+ * and the table doubles as the reference of arch/FORMAT.md. After the file is read, keys the
+ * family does not use are rejected at their line, missing required keys are named, and the
+ * derived values are filled: buffer energies from the SRAM table when not stated (banking as
+ * the BitFusion simulator's simulator.py get_energy_cost: the weight buffer in rows x cols
+ * banks, the activation buffer in rows banks, the output buffer in cols banks with a
+ * read-write port; words of pmax*pmax/pmin bits, outputs psum_bits).
+ */
+#include "arch.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_interp.h>
+
+#include "paths.h"
+#include "text.h"
+
+enum { F_BF = 1u << ARCH_BITFUSION, F_SY = 1u << ARCH_SYSTOLIC, F_GPU = 1u << ARCH_GPU,
+       F_ARRAY = F_BF | F_SY, F_ALL = F_BF | F_SY | F_GPU };
+
+typedef enum key_type { K_STR, K_U32, K_U64, K_DBL, K_BOOL, K_ENUM } key_type;
+
+static const char *const family_names[] = {"bitfusion", "systolic", "gpu", NULL};
+static const char *const sparsity_names[] = {"none", "x", "both", NULL};
+static const char *const compress_names[] = {"none", "bitmap", "rle", NULL};
+static const char *const fp_mode_names[] = {"significand", "native", NULL};
+static const char *const bool_names[] = {"false", "true", "no", "yes", "0", "1", NULL};
+
+typedef struct arch_key {
+    const char *section, *key;
+    key_type type;
+    size_t offset;
+    double min, max;            /* numeric range, in file units */
+    double scale;               /* stored = value * scale */
+    const char *const *names;   /* K_ENUM */
+    unsigned allowed, required; /* family masks */
+    const char *def;            /* default as text; NULL = none (required or derived) */
+} arch_key;
+
+#define OFF(f) offsetof(arch, f)
+#define BIG 1e18
+
+/* The reference for arch/FORMAT.md: keep the two in step. */
+static const arch_key arch_keys[] = {
+    {"arch", "name", K_STR, OFF(name), 0, 0, 1, NULL, F_ALL, 0, NULL},
+    {"arch", "family", K_ENUM, OFF(family), 0, 0, 1, family_names, F_ALL, F_ALL, NULL},
+    {"arch", "freq_mhz", K_DBL, OFF(freq_hz), 1e-3, 1e6, 1e6, NULL, F_ALL, F_ALL, NULL},
+    {"array", "rows", K_U32, OFF(rows), 1, 65536, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+    {"array", "cols", K_U32, OFF(cols), 1, 65536, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+    {"array", "brick_bits", K_U32, OFF(brick_bits), 1, 64, 1, NULL, F_BF, 0, "2"},
+    {"array", "pmax", K_U32, OFF(pmax), 1, 64, 1, NULL, F_BF, F_BF, NULL},
+    {"array", "pmin", K_U32, OFF(pmin), 1, 64, 1, NULL, F_BF, F_BF, NULL},
+    {"array", "native_bits", K_U32, OFF(pmax), 1, 64, 1, NULL, F_SY, F_SY, NULL},
+    {"array", "psum_bits", K_U32, OFF(psum_bits), 1, 64, 1, NULL, F_ARRAY, 0, "32"},
+    {"array", "fp_mode", K_ENUM, OFF(fp_mode), 0, 0, 1, fp_mode_names, F_ARRAY, 0, "significand"},
+    {"array", "vector_lanes", K_U32, OFF(vector_lanes), 1, 1u << 24, 1, NULL, F_ARRAY, 0, NULL},
+    {"buffers", "wbuf_bytes", K_U64, OFF(buf_bytes[ARCH_WBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+    {"buffers", "abuf_bytes", K_U64, OFF(buf_bytes[ARCH_ABUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+    {"buffers", "obuf_bytes", K_U64, OFF(buf_bytes[ARCH_OBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+    {"buffers", "double_buffer", K_BOOL, OFF(double_buffer), 0, 0, 1, NULL, F_ARRAY, 0, "true"},
+    {"buffers", "wbuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"buffers", "wbuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"buffers", "abuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"buffers", "abuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"buffers", "obuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"buffers", "obuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"dram", "bits_per_cycle", K_U32, OFF(dram_bits_per_cycle), 1, 1u << 20, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+    {"dram", "bandwidth_gb_s", K_DBL, OFF(mem_bytes_s), 1e-3, 1e6, 1e9, NULL, F_GPU, F_GPU, NULL},
+    {"dram", "pj_per_bit", K_DBL, OFF(dram_pj_per_bit), 0, 1e6, 1, NULL, F_ALL, F_ALL, NULL},
+    {"dram", "compress", K_ENUM, OFF(dram_compress), 0, 0, 1, compress_names, F_ALL, 0, "none"},
+    {"dram", "rle_run_bits", K_U32, OFF(rle_run_bits), 1, 32, 1, NULL, F_ALL, 0, "4"},
+    {"energy", "core_pj_per_cycle", K_DBL, OFF(core_pj_per_cycle), 0, 1e12, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+    {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, "0"},
+    {"energy", "leak_mw", K_DBL, OFF(leak_mw), 0, 1e9, 1, NULL, F_ALL, 0, "0"},
+    {"energy", "pj_per_op_fp32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_fp16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP16]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_bf16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_BF16]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_fp8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_int8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_int4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT4]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_fp32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP32]), 1e-6, 1e6, 1e12, NULL, F_GPU, F_GPU, NULL},
+    {"gpu", "peak_tops_fp16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_bf16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_BF16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_fp8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_int8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_int4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"sparsity", "mode", K_ENUM, OFF(sparsity), 0, 0, 1, sparsity_names, F_ALL, 0, "none"},
+    {"area", "core_mm2", K_DBL, OFF(area_mm2[0]), 0, 1e6, 1, NULL, F_ALL, 0, NULL},
+    {"area", "wbuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"area", "abuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"area", "obuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+};
+#define N_KEYS (sizeof arch_keys / sizeof arch_keys[0])
+
+/* text_next_line returns 1 both for a line and for BS_EINPUT; tell them apart by the error
+ * it fills. 1 = line, 0 = end, negative = error code (e filled). */
+static int next_line(text_reader *r, char **s, bs_error *e)
+{
+    bs_error le;
+    err_clear(&le);
+    int rc = text_next_line(r, s, &le);
+    if (le.code) {
+        if (e)
+            *e = le;
+        return -le.code;
+    }
+    return rc;
+}
+
+static bool parse_value(arch *a, const arch_key *k, const char *v)
+{
+    char *dst = (char *)a + k->offset;
+    uint64_t u;
+    double d;
+    int i;
+    switch (k->type) {
+    case K_STR:
+        if (!*v || strlen(v) >= ARCH_NAME_MAX || strpbrk(v, " \t/"))
+            return false;
+        snprintf(dst, ARCH_NAME_MAX, "%s", v);
+        return true;
+    case K_U32:
+        if (!text_parse_u64(v, (uint64_t)k->min, (uint64_t)k->max, &u))
+            return false;
+        *(uint32_t *)(void *)dst = (uint32_t)u;
+        return true;
+    case K_U64:
+        if (!text_parse_u64(v, (uint64_t)k->min, (uint64_t)k->max, &u))
+            return false;
+        *(uint64_t *)(void *)dst = u;
+        return true;
+    case K_DBL:
+        if (!text_parse_double(v, k->min, k->max, &d))
+            return false;
+        *(double *)(void *)dst = d * k->scale;
+        return true;
+    case K_BOOL:
+        if ((i = text_lookup(bool_names, v)) < 0)
+            return false;
+        *(bool *)(void *)dst = i % 2 == 1;
+        return true;
+    case K_ENUM:
+        if ((i = text_lookup(k->names, v)) < 0)
+            return false;
+        /* every enum field of arch is a plain C enum (int-sized) */
+        *(int *)(void *)dst = i;
+        return true;
+    }
+    return false;
+}
+
+static const arch_key *find_key(const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (!strcmp(arch_keys[i].section, section) && !strcmp(arch_keys[i].key, key))
+            return &arch_keys[i];
+    return NULL;
+}
+
+static void describe_range(const arch_key *k, char *buf, size_t n)
+{
+    if (k->type == K_ENUM || k->type == K_BOOL) {
+        const char *const *names = k->type == K_ENUM ? k->names : bool_names;
+        size_t len = 0;
+        buf[0] = '\0';
+        for (int i = 0; names[i] && len < n; i++)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? "|" : "", names[i]);
+    } else if (k->type == K_STR) {
+        snprintf(buf, n, "a word without blanks or '/'");
+    } else {
+        snprintf(buf, n, "a number in [%g, %g]", k->min, k->max);
+    }
+}
+
+static const char *path_stem(const char *path, char *buf, size_t n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(buf, n, "%s", base);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf)
+        *dot = '\0';
+    return buf;
+}
+
+/* Buffer energies and areas not stated in the file come from the SRAM table. */
+static int derive_buffers(arch *a, const bool *set, const char *path, bs_error *e)
+{
+    static const size_t rd_key[ARCH_BUF_COUNT] = {OFF(buf_read_pj_per_bit[ARCH_WBUF]),
+        OFF(buf_read_pj_per_bit[ARCH_ABUF]), OFF(buf_read_pj_per_bit[ARCH_OBUF])};
+    uint64_t banks[ARCH_BUF_COUNT] = {(uint64_t)a->rows * a->cols, a->rows, a->cols};
+    uint32_t word[ARCH_BUF_COUNT] = {a->pmax * a->pmax / a->pmin, a->pmax * a->pmax / a->pmin,
+                                     a->psum_bits};
+    for (int b = 0; b < ARCH_BUF_COUNT; b++) {
+        bool need = false;
+        for (size_t i = 0; i < N_KEYS; i++) {
+            size_t off = arch_keys[i].offset;
+            bool energy = off == rd_key[b] || off == OFF(buf_write_pj_per_bit[b]);
+            if (energy && !set[i])
+                need = true;
+        }
+        arch_sram s;
+        uint64_t bank_bytes = a->buf_bytes[b] / banks[b];
+        bool found = bank_bytes > 0 &&
+                     arch_sram_lookup(bank_bytes, word[b], b == ARCH_OBUF, &s, NULL) == BS_OK;
+        if (!found && !need)
+            continue;   /* energies stated; the area stays "not stated" */
+        if (!found) {
+            static const char *const bufname[] = {"wbuf", "abuf", "obuf"};
+            return err_at(e, path, 0, bufname[b],
+                          "energy not stated and a bank of %llu bytes is outside the SRAM "
+                          "table; state %s_read_pj_per_bit and %s_write_pj_per_bit",
+                          (unsigned long long)bank_bytes, bufname[b], bufname[b]);
+        }
+        for (size_t i = 0; i < N_KEYS; i++) {
+            if (set[i])
+                continue;
+            if (arch_keys[i].offset == rd_key[b])
+                a->buf_read_pj_per_bit[b] = s.read_pj_per_bit;
+            else if (arch_keys[i].offset == OFF(buf_write_pj_per_bit[b]))
+                a->buf_write_pj_per_bit[b] = s.write_pj_per_bit;
+            else if (arch_keys[i].offset == OFF(area_mm2[1 + b]))
+                a->area_mm2[1 + b] = s.area_mm2 * (double)banks[b];
+        }
+    }
+    return BS_OK;
+}
+
+static int check_family(arch *a, const char *path, bs_error *e)
+{
+    if (a->family == ARCH_SYSTOLIC) {
+        a->pmin = a->pmax;      /* native_bits: one width, no fusion */
+        a->brick_bits = a->pmax;
+    }
+    if (a->family == ARCH_GPU)
+        return BS_OK;
+    if (a->pmin > a->pmax)
+        return err_at(e, path, 0, "pmin", "pmin (%u) exceeds pmax (%u)", a->pmin, a->pmax);
+    if (a->family == ARCH_BITFUSION) {
+        if (a->pmin < a->brick_bits || a->pmin % a->brick_bits || a->pmax % a->brick_bits)
+            return err_at(e, path, 0, "pmin",
+                          "pmin and pmax must be multiples of brick_bits (%u), pmin >= it",
+                          a->brick_bits);
+    }
+    if (a->vector_lanes == 0)
+        a->vector_lanes = a->cols;
+    return BS_OK;
+}
+
+int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs_error *e)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->source, sizeof a->source, "%s", path);
+    long line_of[N_KEYS] = {0};
+    bool set[N_KEYS] = {false};
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (arch_keys[i].def && !parse_value(a, &arch_keys[i], arch_keys[i].def))
+            return err_set(e, BS_EINTERNAL, "arch: bad default for %s", arch_keys[i].key);
+
+    text_reader r;
+    text_open_buffer(&r, path, buf, len);
+    char section[32] = "";
+    char *s;
+    int rc;
+    while ((rc = next_line(&r, &s, e)) == 1) {
+        size_t n = strlen(s);
+        if (s[0] == '[') {
+            if (s[n - 1] != ']' || n < 3 || n - 2 >= sizeof section)
+                return err_at(e, path, r.line_no, NULL, "bad section header '%s'", s);
+            memcpy(section, s + 1, n - 2);
+            section[n - 2] = '\0';
+            bool known = false;
+            for (size_t i = 0; i < N_KEYS; i++)
+                known |= !strcmp(arch_keys[i].section, section);
+            if (!known)
+                return err_at(e, path, r.line_no, NULL, "unknown section [%s]", section);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return err_at(e, path, r.line_no, NULL, "expected 'key = value' or '[section]'");
+        char *key = s, *val = eq + 1, *end = eq;
+        while (end > key && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        *end = '\0';
+        while (*val == ' ' || *val == '\t')
+            val++;
+        if (!*key)
+            return err_at(e, path, r.line_no, NULL, "missing key before '='");
+        if (!section[0])
+            return err_at(e, path, r.line_no, key, "key outside any [section]");
+        const arch_key *k = find_key(section, key);
+        if (!k)
+            return err_at(e, path, r.line_no, key, "unknown key in [%s]", section);
+        size_t idx = (size_t)(k - arch_keys);
+        if (set[idx])
+            return err_at(e, path, r.line_no, key, "given twice (first on line %ld)",
+                          line_of[idx]);
+        if (!parse_value(a, k, val)) {
+            char want[128];
+            describe_range(k, want, sizeof want);
+            return err_at(e, path, r.line_no, key, "bad value '%s' (want %s)", val, want);
+        }
+        set[idx] = true;
+        line_of[idx] = r.line_no;
+    }
+    if (rc != 0)
+        return -rc;
+
+    const arch_key *fam = find_key("arch", "family");
+    if (!set[fam - arch_keys])
+        return err_at(e, path, 0, "family", "missing required key in [arch]");
+    unsigned bit = 1u << a->family;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const arch_key *k = &arch_keys[i];
+        if (set[i] && !(k->allowed & bit))
+            return err_at(e, path, line_of[i], k->key, "not used by family %s",
+                          family_names[a->family]);
+        if (!set[i] && (k->required & bit))
+            return err_at(e, path, 0, k->key, "missing required key in [%s]", k->section);
+    }
+    if (!set[find_key("arch", "name") - arch_keys]) {
+        char stem[ARCH_NAME_MAX];
+        snprintf(a->name, sizeof a->name, "%s", path_stem(path, stem, sizeof stem));
+    }
+    if ((rc = check_family(a, path, e)) != 0)
+        return rc;
+    if (a->family != ARCH_GPU && (rc = derive_buffers(a, set, path, e)) != 0)
+        return rc;
+    return BS_OK;
+}
+
+int arch_load(arch *a, const char *name_or_path, bs_error *e)
+{
+    char path[1024];
+    if (!paths_resolve("arch", name_or_path, ".ini", path, sizeof path))
+        return err_set(e, BS_EINPUT, "arch '%s': no such file or shipped arch (arch/NAME.ini)",
+                       name_or_path);
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    rc = arch_parse_buffer(a, path, r.buf, r.len, e);
+    text_close(&r);
+    return rc;
+}
+
+void arch_free(arch *a)
+{
+    (void)a;
+}
+
+const char *arch_family_name(arch_family f)
+{
+    return (unsigned)f < ARCH_FAMILY_COUNT ? family_names[f] : NULL;
+}
+
+const char *arch_sparsity_name(arch_sparsity s)
+{
+    return (unsigned)s < ARCH_SPARSE_COUNT ? sparsity_names[s] : NULL;
+}
+
+const char *arch_compress_name(arch_compress c)
+{
+    return (unsigned)c < ARCH_COMPRESS_COUNT ? compress_names[c] : NULL;
+}
+
+const char *arch_key_name(size_t i, const char **section)
+{
+    if (i >= N_KEYS)
+        return NULL;
+    if (section)
+        *section = arch_keys[i].section;
+    return arch_keys[i].key;
+}
+
+/* ---- the SRAM table ---------------------------------------------------------------------- */
+
+#define SRAM_ROWS_MAX 64
+
+typedef struct sram_row {
+    double log2_bytes, word_bits, read_nj, write_nj, leak_mw, area_mm2;
+    int rw_port;
+} sram_row;
+
+static int sram_table_read(sram_row *rows, int *n, bs_error *e)
+{
+    char dir[1024], path[1100];
+    if (!paths_data_dir("arch", dir, sizeof dir))
+        return err_set(e, BS_EINPUT, "SRAM table: no arch/ directory (%s)", dir);
+    snprintf(path, sizeof path, "%s/sram_table.csv", dir);
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    char *s;
+    *n = 0;
+    while ((rc = next_line(&r, &s, e)) == 1) {
+        char *f[8];
+        int k = 0;
+        for (char *p = s; k < 8; k++) {
+            f[k] = p;
+            p = strchr(p, ',');
+            if (!p) {
+                k++;
+                break;
+            }
+            *p++ = '\0';
+        }
+        double v[7];
+        bool ok = k == 7 && *n < SRAM_ROWS_MAX;
+        for (int i = 0; ok && i < 7; i++)
+            ok = text_parse_double(f[i], 0, 1e12, &v[i]);
+        if (!ok || v[0] < 1 || v[1] < 1 || (v[2] != 0 && v[2] != 1)) {
+            rc = err_at(e, path, r.line_no, NULL,
+                        "want bank_bytes,word_bytes,rw_port(0|1),read_nj,write_nj,leak_mw,area_mm2");
+            break;
+        }
+        rows[*n] = (sram_row){log2(v[0]), v[1] * 8, v[3], v[4], v[5], v[6], (int)v[2]};
+        (*n)++;
+    }
+    text_close(&r);
+    return rc < 0 ? -rc : rc;
+}
+
+static double interp(const double *x, const double *y, int n, double at)
+{
+    if (n == 1)
+        return y[0];
+    gsl_interp *it = gsl_interp_alloc(gsl_interp_linear, (size_t)n);
+    if (!it)
+        return NAN;
+    double v = NAN;
+    if (gsl_interp_init(it, x, y, (size_t)n) == GSL_SUCCESS)
+        v = gsl_interp_eval(it, x, y, at, NULL);
+    gsl_interp_free(it);
+    return v;
+}
+
+int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
+                     bs_error *e)
+{
+    sram_row rows[SRAM_ROWS_MAX];
+    int n = 0, rc = sram_table_read(rows, &n, e);
+    if (rc)
+        return rc;
+    /* rows of this port kind, sorted by size (insertion sort: the table is tiny) */
+    double x[SRAM_ROWS_MAX], col[4][SRAM_ROWS_MAX];
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (rows[i].rw_port != (int)rw_port)
+            continue;
+        int j = m++;
+        while (j > 0 && x[j - 1] > rows[i].log2_bytes) {
+            x[j] = x[j - 1];
+            for (int c = 0; c < 4; c++)
+                col[c][j] = col[c][j - 1];
+            j--;
+        }
+        x[j] = rows[i].log2_bytes;
+        col[0][j] = rows[i].read_nj / rows[i].word_bits;
+        col[1][j] = rows[i].write_nj / rows[i].word_bits;
+        col[2][j] = rows[i].leak_mw;
+        col[3][j] = rows[i].area_mm2;
+    }
+    for (int i = 1; i < m; i++)
+        if (x[i] == x[i - 1])
+            return err_set(e, BS_EINPUT, "SRAM table: bank size listed twice");
+    double at = log2((double)bank_bytes);
+    if (m == 0 || at < x[0] - 1e-12 || at > x[m - 1] + 1e-12)
+        return err_set(e, BS_EINPUT, "SRAM table: bank of %llu bytes outside the table",
+                       (unsigned long long)bank_bytes);
+    at = fmin(fmax(at, x[0]), x[m - 1]);
+    (void)word_bits;    /* per-bit energy taken as independent of the word width */
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    out->read_pj_per_bit = interp(x, col[0], m, at) * 1e3;
+    out->write_pj_per_bit = interp(x, col[1], m, at) * 1e3;
+    out->leak_mw = interp(x, col[2], m, at);
+    out->area_mm2 = interp(x, col[3], m, at);
+    gsl_set_error_handler(old);
+    if (!isfinite(out->read_pj_per_bit) || !isfinite(out->write_pj_per_bit))
+        return err_set(e, BS_EINTERNAL, "SRAM table: interpolation failed");
+    return BS_OK;
+}
+
+uint64_t arch_hash(const arch *a)
+{
+    /* Field by field, not the raw struct: padding bytes are not part of the identity. */
+    uint64_t h = text_hash64(a->name, strlen(a->name), 1469598103934665603ull);
+    h = text_hash64(&a->family, sizeof a->family, h);
+    h = text_hash64(&a->freq_hz, sizeof a->freq_hz, h);
+    const uint32_t u32s[] = {a->rows, a->cols, a->brick_bits, a->pmax, a->pmin, a->psum_bits,
+                             (uint32_t)a->fp_mode, a->dram_bits_per_cycle, a->vector_lanes,
+                             (uint32_t)a->double_buffer, (uint32_t)a->sparsity,
+                             (uint32_t)a->dram_compress, a->rle_run_bits};
+    h = text_hash64(u32s, sizeof u32s, h);
+    h = text_hash64(a->buf_bytes, sizeof a->buf_bytes, h);
+    h = text_hash64(a->buf_read_pj_per_bit, sizeof a->buf_read_pj_per_bit, h);
+    h = text_hash64(a->buf_write_pj_per_bit, sizeof a->buf_write_pj_per_bit, h);
+    const double dbls[] = {a->core_pj_per_cycle, a->vector_pj_per_op, a->mem_bytes_s,
+                           a->dram_pj_per_bit, a->leak_mw};
+    h = text_hash64(dbls, sizeof dbls, h);
+    h = text_hash64(a->gpu_peak_ops_s, sizeof a->gpu_peak_ops_s, h);
+    h = text_hash64(a->gpu_pj_per_op, sizeof a->gpu_pj_per_op, h);
+    return h;
+}

@@ -1,0 +1,138 @@
+/* arch.h — an accelerator description: what bitsim replays a training run onto.
+ *
+ * An arch file (arch/NAME.ini, format in arch/FORMAT.md) is `key = value` lines in
+ * [sections], like the BitFusion simulator's conf.ini. Three families share one struct:
+ *   bitfusion  a grid of rows x cols fusion units built from brick_bits-wide BitBricks; spatial
+ *              fusion between pmin and pmax bits, temporal iteration above pmax (Sharma et al.,
+ *              ISCA 2018); weight/activation/output buffers; a DRAM interface of so many bits
+ *              per cycle.
+ *   systolic   the same array and buffers with one fixed operand width (native_bits): no gain
+ *              below it, temporal iteration above it (a TPU-like int8 or fp32 baseline).
+ *   gpu        a roofline: peak operations per second per number format, memory bandwidth.
+ * Energies are per bit (buffers, DRAM), per busy cycle (core), leakage as power. A buffer's
+ * per-bit energy may be given, or derived from its size through the shipped SRAM table
+ * (arch/sram_table.csv, interpolated with GSL). Unknown keys, missing required keys and bad
+ * values are errors naming file, line and key.
+ */
+#ifndef BITSIM_ARCH_H
+#define BITSIM_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define ARCH_NAME_MAX 64
+
+typedef enum arch_family {
+    ARCH_BITFUSION,
+    ARCH_SYSTOLIC,
+    ARCH_GPU,
+    ARCH_FAMILY_COUNT
+} arch_family;
+
+/* On-chip buffers, in the order of the energy columns (store.h: core, wbuf, abuf, obuf, ...). */
+typedef enum arch_buf {
+    ARCH_WBUF,  /* weights: the y operand of a pass */
+    ARCH_ABUF,  /* activations: the x operand of a pass */
+    ARCH_OBUF,  /* outputs / partial sums */
+    ARCH_BUF_COUNT
+} arch_buf;
+
+/* Which zeros the datapath skips (compute scales by the density of those operands). */
+typedef enum arch_sparsity {
+    ARCH_SPARSE_NONE,   /* dense: density changes nothing but DRAM traffic when compressed */
+    ARCH_SPARSE_X,      /* skip zero x operands (activations in FWD) */
+    ARCH_SPARSE_BOTH,   /* skip when either operand is zero */
+    ARCH_SPARSE_COUNT
+} arch_sparsity;
+
+/* How sparse x/y tensors travel to and from DRAM. */
+typedef enum arch_compress {
+    ARCH_COMPRESS_NONE,     /* dense: b bits per element */
+    ARCH_COMPRESS_BITMAP,   /* 1 presence bit per element + b bits per non-zero */
+    ARCH_COMPRESS_RLE,      /* (b + rle_run_bits) bits per non-zero (zero-run length) */
+    ARCH_COMPRESS_COUNT
+} arch_compress;
+
+/* How a floating-point operand occupies the multiplier. */
+typedef enum arch_fp_mode {
+    ARCH_FP_SIGNIFICAND,    /* the significand (mantissa + hidden bit) runs on the bricks as an
+                             * integer of that width; exponents add in separate narrow logic */
+    ARCH_FP_NATIVE,         /* a float datapath: any format up to native width is one MAC */
+    ARCH_FP_MODE_COUNT
+} arch_fp_mode;
+
+/* GPU roofline peaks, one per format class. A format runs at the peak of the narrowest class
+ * that holds it (int5 -> int8, fp8 -> fp16 when fp8 is 0 = unsupported). */
+typedef enum arch_gpu_class {
+    ARCH_GPU_FP32, ARCH_GPU_FP16, ARCH_GPU_BF16, ARCH_GPU_FP8, ARCH_GPU_INT8, ARCH_GPU_INT4,
+    ARCH_GPU_CLASS_COUNT
+} arch_gpu_class;
+
+typedef struct arch {
+    char name[ARCH_NAME_MAX];   /* file stem, or `name = ` in [arch] */
+    char source[256];           /* path it was read from */
+    arch_family family;
+    double freq_hz;
+
+    /* bitfusion / systolic array */
+    uint32_t rows;              /* N: input lanes (reduction), the public simulator's `a` */
+    uint32_t cols;              /* M: output lanes, its `c` */
+    uint32_t brick_bits;        /* BitBrick width (2) */
+    uint32_t pmax, pmin;        /* spatial fusion range; systolic: both = native_bits */
+    uint32_t psum_bits;         /* output/partial-sum width in the output buffer (32) */
+    arch_fp_mode fp_mode;
+    uint64_t buf_bytes[ARCH_BUF_COUNT];
+    bool double_buffer;         /* a tile may use half of each buffer */
+    uint32_t dram_bits_per_cycle;
+    double buf_read_pj_per_bit[ARCH_BUF_COUNT];
+    double buf_write_pj_per_bit[ARCH_BUF_COUNT];
+    double core_pj_per_cycle;   /* whole array, per non-stalled compute cycle */
+    uint32_t vector_lanes;      /* elementwise ops per cycle (UPDATE, non-MAC layers) */
+    double vector_pj_per_op;
+
+    /* gpu roofline */
+    double gpu_peak_ops_s[ARCH_GPU_CLASS_COUNT];  /* 0 = class unsupported */
+    double mem_bytes_s;
+    double gpu_pj_per_op[ARCH_GPU_CLASS_COUNT];
+
+    /* every family */
+    double dram_pj_per_bit;
+    double leak_mw;             /* total leakage power; energy = leak_mw * latency */
+    arch_sparsity sparsity;
+    arch_compress dram_compress;
+    uint32_t rle_run_bits;
+    double area_mm2[1 + ARCH_BUF_COUNT];  /* core, wbuf, abuf, obuf (0 = not stated) */
+} arch;
+
+/* Loads NAME (arch/NAME.ini, found via paths_resolve) or an existing file path. */
+int arch_load(arch *a, const char *name_or_path, bs_error *e);
+/* Parses arch text; path names it in messages and gives the default name (its stem). */
+int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs_error *e);
+/* Releases what arch_load allocated (nothing today; call it anyway). */
+void arch_free(arch *a);
+
+/* "bitfusion", "systolic", "gpu"; NULL past the end. */
+const char *arch_family_name(arch_family f);
+const char *arch_sparsity_name(arch_sparsity s);
+const char *arch_compress_name(arch_compress c);
+
+/* One SRAM bank from the shipped table (arch/sram_table.csv: CACTI figures at 45 nm), its
+ * figures interpolated linearly in log2(bank size) with GSL between the table's rows of the
+ * same port kind. Per-bit energies divide the per-access energy by the word width. */
+typedef struct arch_sram {
+    double read_pj_per_bit, write_pj_per_bit, leak_mw, area_mm2;
+} arch_sram;
+/* bank_bytes outside the table's range, or no table: an error naming the table. */
+int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
+                     bs_error *e);
+
+/* The i-th key of the arch format (for documentation checks); NULL past the end. */
+const char *arch_key_name(size_t i, const char **section);
+
+/* Content hash of the parsed arch (for store identities and memo keys). */
+uint64_t arch_hash(const arch *a);
+
+#endif

@@ -1,0 +1,458 @@
+/* cost.c — one layer-pass on one accelerator: MAdds, BitOPs, cycles, traffic, energy.
+ *
+ * HOW A PASS BECOMES A LOOP NEST. Each MAC pass is a product the array runs as a convolution
+ * (tiling.c) whose "activation" buffer holds the x operand and "weight" buffer the y operand:
+ *   FWD         conv layers: the convolution itself (im2col for the network's first MAC
+ *               layer, as the BitFusion simulator lowers a first layer); linear/matmul: a
+ *               1x1 "fc" nest, batch B*m rows, reduction k, outputs n.
+ *   BWD_DATA    dX = G . W^T as a GEMM: batch B*m (output positions), reduction n (output
+ *               channels), outputs k (= in channels x kernel: the col2im scatter-add is not
+ *               charged separately). Skipped (all zero) for the first MAC layer.
+ *   BWD_WEIGHT  dW = A^T . G as a GEMM: reduction over B*m (batch and space), outputs n,
+ *               and k independent output rows in the batch loop.
+ * (m, k, n, count: model.h layer_gemm; groups and heads run one after another, so a grouped
+ * layer costs count times one group.) All three keep MAdds = B*M (DESIGN.md).
+ * UPDATE and non-MAC layers (and the bias adds of MAC layers, model.h elem ops) are vector
+ * work: E elementwise ops on vector_lanes lanes, each reading its x operand and writing one
+ * result at x's width — UPDATE reads WG (x) and master W (y) and writes W at y's width —
+ * streamed from DRAM with compute and transfer overlapped:
+ * total = max(ceil(E / lanes), ceil(DRAM bits / interface bits)).
+ *
+ * THROUGHPUT FACTOR (perf_factor). BitFusion's spatial fusion (Sharma et al., ISCA 2018, the
+ * Fusion Unit of 16 BitBricks; hsharma35/bitfusion accelerator.py get_perf_factor): an operand
+ * of b bits with pmin <= b <= pmax occupies ceil-to-fused-width bricks, and a fusion unit does
+ * floor(pmax / max(b_x, pmin)) * floor(pmax / max(b_y, pmin)) MACs per cycle. Widths below
+ * pmin run as pmin (speed only; traffic and energy use the real width); odd widths floor (with
+ * pmax 8, 3 bits runs as 4, 5 as 8). ABOVE pmax the public simulator has no mode (its (16,16)
+ * rows fail); bitsim follows the paper's temporal decomposition: an operand wider than pmax is
+ * split into ceil(b / pmax) pmax-bit slices, a product takes one cycle per pair of slices, so
+ *   perf_factor = 1 / (ceil(b_x / pmax) * ceil(b_y / pmax))   (16x16 on pmax 8: 1/4)
+ * while the other operand, if narrow, still occupies a whole fusion unit. The reduction still
+ * uses all rows; each tile's compute cycles are multiplied by the slice pairs.
+ * FLOATS: in arch fp_mode = significand (default) the multiplier sees the significand,
+ * mantissa plus hidden bit = bits - exp_bits (fp32 24, fp16 11, bf16 8, fp8 e4m3 4, e5m2 3),
+ * as an integer; exponent addition and alignment are taken as separate narrow logic (the
+ * usual split of a floating multiplier; bitsim's assumption, stated in arch/FORMAT.md).
+ * fp_mode = native (systolic-fp32): any format up to pmax bits is one MAC. Block floating
+ * point multiplies its per-element mantissas (bits) and adds the shared exponent per block.
+ * Traffic always counts storage bits (bfp: bits + exp_bits / block).
+ *
+ * SPARSITY (arch [sparsity] mode): none, x (skip zero x operands: compute x density_x),
+ * both (density_x * density_y). [dram] compress: bitmap (1 + d*b bits per element) or rle
+ * (d * (b + run bits)), used only where it shrinks the x/y tensors' DRAM traffic; buffers
+ * hold decompressed data. Outputs and partial sums are dense.
+ *
+ * ENERGY: core per busy cycle, buffers and DRAM per bit (tiling.c), leakage = leak_mw * time.
+ * GPU family: a roofline, time = max(2*MAdds / peak(format class), bytes / bandwidth) with
+ * each operand and the fp32 output moved once; energy = ops * pJ/op + DRAM bits * pJ/bit.
+ */
+#include "cost.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "checked.h"
+#include "tiling.h"
+
+/* ---- operand widths ---------------------------------------------------------------------- */
+
+typedef struct lane_use {
+    uint32_t lanes;     /* operands per fusion unit side */
+    uint32_t slices;    /* temporal slices (> 1 above pmax) */
+} lane_use;
+
+static lane_use operand_lanes(const arch *a, uint32_t bits)
+{
+    uint32_t b = bits < a->pmin ? a->pmin : bits;
+    if (b <= a->pmax)
+        return (lane_use){a->pmax / b, 1};
+    return (lane_use){1, (uint32_t)ceil_div_u64(bits, a->pmax)};
+}
+
+double cost_perf_factor(const arch *a, uint32_t bx, uint32_t by)
+{
+    lane_use x = operand_lanes(a, bx), y = operand_lanes(a, by);
+    return (double)x.lanes * y.lanes / ((double)x.slices * y.slices);
+}
+
+uint32_t cost_mul_bits(const arch *a, const num_format *f)
+{
+    if (f->kind == NUM_FP && a->fp_mode == ARCH_FP_SIGNIFICAND && f->bits > f->exp_bits)
+        return (uint32_t)(f->bits - f->exp_bits);
+    return f->bits;
+}
+
+static double storage_bits(const num_format *f)
+{
+    double b = f->bits;
+    if (f->kind == NUM_BFP && f->block > 0)
+        b += (double)f->exp_bits / f->block;
+    return b;
+}
+
+const char *cost_dataflow_name(int dataflow)
+{
+    static const char *const names[] = {"input stationary", "output stationary",
+                                        "weight stationary"};
+    return dataflow >= 0 && dataflow < 3 ? names[dataflow] : "-";
+}
+
+/* ---- reference mode: one convolution ----------------------------------------------------- */
+
+void cost_conv_init(cost_conv *c, uint32_t k, uint32_t o, uint32_t s, uint64_t ic, uint64_t oc,
+                    uint64_t batch, uint32_t iprec, uint32_t wprec, bool im2col)
+{
+    *c = (cost_conv){.kh = k, .kw = k, .oh = o, .ow = o, .sh = s, .sw = s, .ic = ic, .oc = oc,
+                     .batch = batch, .groups = 1, .x_bits = iprec, .y_bits = wprec,
+                     .x_mul_bits = iprec, .y_mul_bits = wprec, .im2col = im2col,
+                     .density_x = 1, .density_y = 1};
+}
+
+static double compress_factor(const arch *a, double bits, double density)
+{
+    double f = 1;
+    if (a->dram_compress == ARCH_COMPRESS_BITMAP)
+        f = (density * bits + 1) / bits;
+    else if (a->dram_compress == ARCH_COMPRESS_RLE)
+        f = density * (bits + a->rle_run_bits) / bits;
+    return f < 1 ? f : 1;
+}
+
+static double compute_density(const arch *a, double dx, double dy)
+{
+    static const int uses[ARCH_SPARSE_COUNT][2] = {{0, 0}, {1, 0}, {1, 1}};
+    return (uses[a->sparsity][0] ? dx : 1) * (uses[a->sparsity][1] ? dy : 1);
+}
+
+static int check_conv(const arch *a, const cost_conv *c, bs_error *e)
+{
+    if (a->family == ARCH_GPU)
+        return err_set(e, BS_EUSAGE, "arch %s: a GPU roofline has no loop nest", a->name);
+    if (!c->kh || !c->kw || !c->oh || !c->ow || !c->sh || !c->sw || !c->ic || !c->oc ||
+        !c->batch || !c->groups)
+        return err_set(e, BS_EINPUT, "cost: every conv dimension must be at least 1");
+    if (!(c->x_bits > 0 && c->y_bits > 0) || !c->x_mul_bits || !c->y_mul_bits ||
+        c->x_bits > 64 || c->y_bits > 64 || c->x_mul_bits > 64 || c->y_mul_bits > 64)
+        return err_set(e, BS_EINPUT, "cost: operand widths must be 1..64 bits");
+    if (!(c->density_x > 0 && c->density_x <= 1) || !(c->density_y > 0 && c->density_y <= 1))
+        return err_set(e, BS_EINPUT, "cost: densities must lie in (0, 1]");
+    /* The nest counts in doubles: exact below 2^53 (every reference row), rounded to 1e-16
+     * relative above. Cycle counts must still fit uint64_t: refuse beyond 2^62 / 4096 MACs. */
+    double macs = (double)c->kh * c->kw * c->oh * c->ow * (double)c->ic * (double)c->oc *
+                  (double)c->batch * (double)c->groups;
+    if (macs * 4096 > 0x1p62)
+        return err_set(e, BS_EINPUT, "cost: layer too large for exact counts (%.3g MACs)", macs);
+    return BS_OK;
+}
+
+static void nest_from_conv(const arch *a, const cost_conv *c, tiling_nest *n)
+{
+    lane_use x = operand_lanes(a, c->x_mul_bits), y = operand_lanes(a, c->y_mul_bits);
+    *n = (tiling_nest){
+        .dim = {(double)c->batch, c->ow, c->oh, (double)c->ic, (double)c->oc},
+        .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw, .im2col = c->im2col,
+        .lanes_in = (double)a->rows * x.lanes * y.lanes,
+        .cols = a->cols,
+        .passes = (double)x.slices * y.slices,
+        .density = compute_density(a, c->density_x, c->density_y),
+        .bits = {c->y_bits, c->x_bits, a->psum_bits},
+        .dram_factor = {compress_factor(a, c->y_bits, c->density_y),
+                        compress_factor(a, c->x_bits, c->density_x), 1},
+        .if_bits = a->dram_bits_per_cycle,
+        .core_pj = a->core_pj_per_cycle,
+        .dram_pj = a->dram_pj_per_bit,
+    };
+    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
+        n->cap_bits[k] = (double)a->buf_bytes[k] * 8 / (a->double_buffer ? 2 : 1);
+        n->rd_pj[k] = a->buf_read_pj_per_bit[k];
+        n->wr_pj[k] = a->buf_write_pj_per_bit[k];
+    }
+}
+
+static void leak_and_latency(const arch *a, cost_result *r)
+{
+    r->latency_s = (double)r->total_cycles / a->freq_hz;
+    r->energy_pj[COST_E_LEAK] = a->leak_mw * 1e-3 * r->latency_s * 1e12;
+    r->energy_total_pj = 0;
+    for (int k = 0; k < COST_E_COUNT; k++)
+        r->energy_total_pj += r->energy_pj[k];
+}
+
+/* Scales one group's stats by the group count into r. */
+static void result_from_stats(const arch *a, const cost_conv *c, const tiling_stats *s,
+                              cost_result *r)
+{
+    double g = (double)c->groups;
+    r->compute_cycles = (uint64_t)(s->compute_cycles * g);
+    r->stall_cycles = (uint64_t)(s->stall_cycles * g);
+    r->total_cycles = r->compute_cycles + r->stall_cycles;
+    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
+        r->sram_read_bits[k] = s->sram_rd[k] * g;
+        r->sram_write_bits[k] = s->sram_wr[k] * g;
+    }
+    r->dram_read_bits = s->dram_rd * g;
+    r->dram_write_bits = s->dram_wr * g;
+    for (int k = 0; k < COST_E_LEAK; k++)
+        r->energy_pj[k] = s->energy_pj[k] * g;
+    r->madds = (uint64_t)c->kh * c->kw * c->oh * c->ow * c->ic * c->oc * c->batch * c->groups;
+    r->bitops = (double)r->madds * c->x_bits * c->y_bits;
+    r->perf_factor = cost_perf_factor(a, c->x_mul_bits, c->y_mul_bits);
+    leak_and_latency(a, r);
+}
+
+static int conv_run(const arch *a, const cost_conv *c, cost_tiling *t, cost_result *r,
+                    bs_error *e)
+{
+    int rc = check_conv(a, c, e);
+    if (rc)
+        return rc;
+    tiling_nest n;
+    nest_from_conv(a, c, &n);
+    tiling_stats s;
+    memset(r, 0, sizeof *r);
+    bool ok = t ? tiling_eval(&n, t, &s) : tiling_search(&n, &s, &r->tiling);
+    if (!ok)
+        return err_set(e, BS_EINPUT,
+                       "cost: arch %s cannot hold even the smallest tile of this layer "
+                       "(a %ux%u kernel over %llu channels at %g/%g bits)",
+                       a->name, c->kh, c->kw, (unsigned long long)c->ic, c->x_bits, c->y_bits);
+    if (t)
+        r->tiling = *t;
+    result_from_stats(a, c, &s, r);
+    return BS_OK;
+}
+
+int cost_conv_eval(const arch *a, const cost_conv *c, cost_result *r, bs_error *e)
+{
+    return conv_run(a, c, NULL, r, e);
+}
+
+int cost_conv_eval_tiling(const arch *a, const cost_conv *c, cost_tiling *t, cost_result *r,
+                          bs_error *e)
+{
+    return conv_run(a, c, t, r, e);
+}
+
+/* ---- GPU roofline ------------------------------------------------------------------------ */
+
+/* Format class an operand needs; ordered so the pair runs at the larger one. */
+static arch_gpu_class gpu_class_of(const num_format *f)
+{
+    if (f->kind == NUM_FP) {
+        if (f->bits > 16)
+            return ARCH_GPU_FP32;
+        if (f->bits > 8)
+            return f->exp_bits == 8 ? ARCH_GPU_BF16 : ARCH_GPU_FP16;
+        return ARCH_GPU_FP8;
+    }
+    return f->bits <= 4 ? ARCH_GPU_INT4 : f->bits <= 8 ? ARCH_GPU_INT8 : ARCH_GPU_FP32;
+}
+
+/* Rank for "the larger of two classes" and the fallback when a class is unsupported. */
+static const int gpu_rank[ARCH_GPU_CLASS_COUNT] = {
+    [ARCH_GPU_INT4] = 0, [ARCH_GPU_INT8] = 1, [ARCH_GPU_FP8] = 2, [ARCH_GPU_FP16] = 3,
+    [ARCH_GPU_BF16] = 3, [ARCH_GPU_FP32] = 4};
+static const arch_gpu_class gpu_fallback[ARCH_GPU_CLASS_COUNT] = {
+    [ARCH_GPU_INT4] = ARCH_GPU_INT8, [ARCH_GPU_INT8] = ARCH_GPU_FP16,
+    [ARCH_GPU_FP8] = ARCH_GPU_FP16, [ARCH_GPU_FP16] = ARCH_GPU_FP32,
+    [ARCH_GPU_BF16] = ARCH_GPU_FP32, [ARCH_GPU_FP32] = ARCH_GPU_FP32};
+
+static arch_gpu_class gpu_class(const arch *a, const num_format *x, const num_format *y)
+{
+    arch_gpu_class cx = gpu_class_of(x), cy = y->bits ? gpu_class_of(y) : cx;
+    arch_gpu_class c = gpu_rank[cy] > gpu_rank[cx] ? cy : cx;
+    if (gpu_rank[cx] == gpu_rank[cy] && cx != cy)
+        c = ARCH_GPU_FP32;  /* fp16 x bf16: no common fast path */
+    while (a->gpu_peak_ops_s[c] <= 0 && c != ARCH_GPU_FP32)
+        c = gpu_fallback[c];
+    return c;
+}
+
+static void gpu_finish(const arch *a, double ops, double ops_per_s_or_0, arch_gpu_class cls,
+                       double rd_bits, double wr_bits, cost_result *r)
+{
+    double t_compute = ops / ops_per_s_or_0;
+    double t_mem = (rd_bits + wr_bits) / 8 / a->mem_bytes_s;
+    r->compute_cycles = (uint64_t)ceil(t_compute * a->freq_hz);
+    r->total_cycles = (uint64_t)ceil(fmax(t_compute, t_mem) * a->freq_hz);
+    if (r->total_cycles < r->compute_cycles)
+        r->total_cycles = r->compute_cycles;
+    r->stall_cycles = r->total_cycles - r->compute_cycles;
+    r->dram_read_bits = rd_bits;
+    r->dram_write_bits = wr_bits;
+    r->energy_pj[COST_E_CORE] = ops * a->gpu_pj_per_op[cls];
+    r->energy_pj[COST_E_DRAM] = (rd_bits + wr_bits) * a->dram_pj_per_bit;
+    r->perf_factor = 1;
+    leak_and_latency(a, r);
+}
+
+/* ---- cost_eval --------------------------------------------------------------------------- */
+
+/* The nest of a MAC pass (top comment). False on overflow. */
+static bool conv_of_pass(const arch *a, const cost_query *q, cost_conv *c)
+{
+    const model_layer *l = q->layer;
+    const layer_gemm *g = &l->gemm;
+    uint64_t rows;
+    if (!checked_mul(q->batch, g->m, &rows))
+        return false;
+    cost_conv_init(c, 1, 1, 1, 1, 1, 1, 1, 1, false);
+    c->groups = g->count;
+    switch (q->pass) {
+    case PASS_FWD:
+        if (l->kind == LAYER_CONV) {
+            uint32_t groups = l->conv.groups ? l->conv.groups : 1;
+            *c = (cost_conv){.kh = l->conv.kh, .kw = l->conv.kw, .oh = l->out.h, .ow = l->out.w,
+                             .sh = l->conv.stride_h, .sw = l->conv.stride_w,
+                             .ic = l->in.c / groups, .oc = l->out.c / groups,
+                             .batch = q->batch, .groups = groups, .im2col = l->first_mac};
+        } else {
+            c->batch = rows;
+            c->ic = g->k;
+            c->oc = g->n;
+        }
+        break;
+    case PASS_BWD_DATA:
+        c->batch = rows;
+        c->ic = g->n;
+        c->oc = g->k;
+        break;
+    case PASS_BWD_WEIGHT:
+        c->batch = g->k;
+        c->ic = rows;
+        c->oc = g->n;
+        break;
+    default:
+        return false;
+    }
+    c->x_bits = storage_bits(&q->x);
+    c->y_bits = storage_bits(&q->y);
+    c->x_mul_bits = cost_mul_bits(a, &q->x);
+    c->y_mul_bits = cost_mul_bits(a, &q->y);
+    c->density_x = q->density_x;
+    c->density_y = q->density_y;
+    return true;
+}
+
+static int gpu_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_result *r)
+{
+    /* x: batch x (reduction), y: reduction x outputs, out: batch x outputs at 32 bits. */
+    double kk = (double)c->kh * c->kw, groups = (double)c->groups;
+    double red = kk * (double)c->ic, outs = (double)c->oh * c->ow * (double)c->batch;
+    double x_elems = outs * red, y_elems = red * (double)c->oc;
+    if (q->pass == PASS_FWD && q->layer->kind == LAYER_CONV)  /* the input, not im2col copies */
+        x_elems = (double)q->layer->in_elems / groups * (double)c->batch;
+    double rd = groups * (x_elems * c->x_bits * compress_factor(a, c->x_bits, c->density_x) +
+                          y_elems * c->y_bits * compress_factor(a, c->y_bits, c->density_y));
+    double wr = groups * outs * (double)c->oc * 32;
+    r->madds = (uint64_t)(outs * red * (double)c->oc * groups);
+    r->bitops = (double)r->madds * q->x.bits * q->y.bits;
+    arch_gpu_class cls = gpu_class(a, &q->x, &q->y);
+    double ops = 2 * (double)r->madds * compute_density(a, q->density_x, q->density_y);
+    gpu_finish(a, ops, a->gpu_peak_ops_s[cls], cls, rd, wr, r);
+    return BS_OK;
+}
+
+/* UPDATE and non-MAC layers: E elementwise ops streamed through DRAM. */
+static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_result *r)
+{
+    /* UPDATE reads WG (x) and master W (y) and writes W; other vector work streams x */
+    bool update = q->pass == PASS_UPDATE && q->y.bits;
+    double x = storage_bits(&q->x), y = update ? storage_bits(&q->y) : 0;
+    double out = update ? y : x;
+    double e = (double)elems;
+    double rd = e * (x * compress_factor(a, x, q->density_x) +
+                     (y > 0 ? y * compress_factor(a, y, q->density_y) : 0));
+    double wr = e * out;
+    r->elem_ops = elems;
+    if (a->family == ARCH_GPU) {
+        num_format unary = {.bits = 0};
+        arch_gpu_class cls = gpu_class(a, &q->x, update ? &q->y : &unary);
+        gpu_finish(a, e, a->gpu_peak_ops_s[cls], cls, rd, wr, r);
+        return BS_OK;
+    }
+    uint64_t compute = ceil_div_u64(elems, a->vector_lanes);
+    uint64_t mem = (uint64_t)ceil((rd + wr) / a->dram_bits_per_cycle);
+    r->compute_cycles = compute;
+    r->total_cycles = compute > mem ? compute : mem;
+    r->stall_cycles = r->total_cycles - compute;
+    r->dram_read_bits = rd;
+    r->dram_write_bits = wr;
+    r->energy_pj[COST_E_CORE] = e * a->vector_pj_per_op;
+    r->energy_pj[COST_E_DRAM] = (rd + wr) * a->dram_pj_per_bit;
+    r->perf_factor = 1;
+    leak_and_latency(a, r);
+    return BS_OK;
+}
+
+static int check_query(const cost_query *q, bs_error *e)
+{
+    if (!q->layer)
+        return err_set(e, BS_EINTERNAL, "cost: no layer");
+    if ((unsigned)q->pass >= PASS_COUNT)
+        return err_set(e, BS_EINPUT, "cost: unknown pass %d", (int)q->pass);
+    if (q->batch == 0)
+        return err_set(e, BS_EINPUT, "cost: batch must be at least 1");
+    if (q->x.bits == 0 || q->x.bits > 64 || q->y.bits > 64)
+        return err_set(e, BS_EINPUT, "cost: operand widths must be 1..64 bits");
+    if (!(q->density_x > 0 && q->density_x <= 1) || !(q->density_y > 0 && q->density_y <= 1))
+        return err_set(e, BS_EINPUT, "cost: densities must lie in (0, 1]");
+    return BS_OK;
+}
+
+/* r += v for work that runs after r's (bias adds after a MAC pass). */
+static void add_result(const arch *a, cost_result *r, const cost_result *v)
+{
+    r->compute_cycles += v->compute_cycles;
+    r->stall_cycles += v->stall_cycles;
+    r->total_cycles += v->total_cycles;
+    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
+        r->sram_read_bits[k] += v->sram_read_bits[k];
+        r->sram_write_bits[k] += v->sram_write_bits[k];
+    }
+    r->dram_read_bits += v->dram_read_bits;
+    r->dram_write_bits += v->dram_write_bits;
+    for (int k = 0; k < COST_E_LEAK; k++)
+        r->energy_pj[k] += v->energy_pj[k];
+    leak_and_latency(a, r);
+}
+
+int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)
+{
+    memset(r, 0, sizeof *r);
+    int rc = check_query(q, e);
+    if (rc)
+        return rc;
+    const model_layer *l = q->layer;
+    uint64_t madds, elems;
+    if (!model_pass_madds(l, q->pass, q->batch, &madds) ||
+        !model_pass_elem_ops(l, q->pass, q->batch, &elems))
+        return err_set(e, BS_EINPUT, "cost: layer %s: op count overflows", l->name);
+    if (madds > 0) {
+        if (q->y.bits == 0)
+            return err_set(e, BS_EINPUT, "cost: layer %s: a MAC pass needs both operand widths",
+                           l->name);
+        cost_conv c;
+        if (!conv_of_pass(a, q, &c))
+            return err_set(e, BS_EINPUT, "cost: layer %s: shape overflows", l->name);
+        rc = a->family == ARCH_GPU ? gpu_mac(a, q, &c, r) : conv_run(a, &c, NULL, r, e);
+        if (rc)
+            return rc;
+        if (r->madds != madds)
+            return err_set(e, BS_EINTERNAL, "cost: layer %s %s: nest has %llu MAdds, model %llu",
+                           l->name, model_pass_name(q->pass), (unsigned long long)r->madds,
+                           (unsigned long long)madds);
+        r->bitops = (double)madds * q->x.bits * q->y.bits;
+    }
+    if (elems > 0) {
+        cost_result v;
+        memset(&v, 0, sizeof v);
+        vector_work(a, q, elems, &v);
+        if (madds > 0)
+            add_result(a, r, &v);
+        else
+            *r = v;
+    }
+    r->elem_ops = elems;
+    return BS_OK;
+}

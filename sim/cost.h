@@ -1,0 +1,110 @@
+/* cost.h — what one layer-pass costs on one accelerator.
+ *
+ * cost_eval maps (layer, training pass, operand formats, densities, batch) onto a loop nest
+ * the array runs — a convolution, or a GEMM written as a 1x1 "fc" convolution — and returns
+ * MAdds, BitOPs, cycles (compute, memory stalls, total), buffer and DRAM traffic in bits,
+ * energy by component and latency. The loop nest is costed the way the public BitFusion
+ * simulator does (hsharma35/bitfusion, optimizer.py get_stats_fast / _optimize_for_order):
+ * power-of-two tiles at most half of each buffer, the loop order and tiling of least cycles
+ * (then least energy), DRAM traffic by the promotion rule, memory overlapped with compute.
+ * cost_conv_eval is that nest alone, the "reference mode" whose results equal the public
+ * simulator's rows in ../shared/reference/bitfusion_layers.csv. Where bitsim goes beyond it
+ * (training passes, widths above pmax, floats, sparsity, leakage, systolic and GPU baselines)
+ * cost.c's top comment states the rule and its source.
+ *
+ * Nothing here allocates: cost_eval is pure and thread-safe, so callers may memoise it.
+ */
+#ifndef BITSIM_COST_H
+#define BITSIM_COST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "err.h"
+#include "model.h"
+#include "numfmt.h"
+
+/* Energy components, the order of store_energy in store.h. */
+enum { COST_E_CORE, COST_E_WBUF, COST_E_ABUF, COST_E_OBUF, COST_E_DRAM, COST_E_LEAK,
+       COST_E_COUNT };
+
+/* One layer-pass. Operands (DESIGN.md "The training passes of one layer"):
+ *   FWD        x = A  (activations)   y = W  (weights)
+ *   BWD_DATA   x = G  (output grads)  y = W  (transposed)
+ *   BWD_WEIGHT x = A                  y = G
+ *   UPDATE     x = WG (weight grads)  y = master W
+ * Non-MAC layers: x = the tensor the pass streams; y.bits == 0 means a unary op.
+ * Densities are fractions of non-zeros in (0, 1]. */
+typedef struct cost_query {
+    const model_layer *layer;
+    train_pass pass;
+    uint64_t batch;
+    num_format x, y;
+    double density_x, density_y;
+} cost_query;
+
+/* The loop nest chosen (for display and debugging; equal optima may differ in it). */
+typedef struct cost_tiling {
+    char order[5];              /* outermost first: 'B','W','H','I','O' = B/b OW/ow OH/oh IC/ic OC/oc */
+    uint64_t num[5], tile[5];   /* tile count and tile size per loop, indexed B,W,H,I,O */
+    int dataflow;               /* 0 input, 1 output, 2 weight stationary */
+    uint64_t search_points;     /* tilings x loop orders considered (before pruning) */
+} cost_tiling;
+
+typedef struct cost_result {
+    uint64_t madds;             /* multiply-accumulates (0 for vector work) */
+    uint64_t elem_ops;          /* elementwise ops (UPDATE, non-MAC layers) */
+    double bitops;              /* madds * b_x * b_y (DESIGN.md; fp32 counts 32) */
+    uint64_t compute_cycles, stall_cycles, total_cycles;   /* total = compute + stall */
+    double sram_read_bits[ARCH_BUF_COUNT];      /* indexed by arch_buf */
+    double sram_write_bits[ARCH_BUF_COUNT];
+    double dram_read_bits, dram_write_bits;
+    double energy_pj[COST_E_COUNT];
+    double energy_total_pj;
+    double latency_s;
+    double perf_factor;         /* MACs per fusion unit per cycle (< 1 above pmax) */
+    cost_tiling tiling;
+} cost_result;
+
+/* Evaluates one layer-pass. Errors: bad query (zero batch, density outside (0,1], zero bits),
+ * a layer the arch cannot tile (a single tile overflows a buffer), count overflow. */
+int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e);
+
+/* Reference mode: one convolution (or fc: k = o = s = 1) as the public BitFusion simulator
+ * takes it. Fields beyond its own (non-square, groups, float widths, densities) default to the
+ * reference behaviour when left as cost_conv_init sets them. */
+typedef struct cost_conv {
+    uint32_t kh, kw;            /* kernel */
+    uint32_t oh, ow;            /* output size */
+    uint32_t sh, sw;            /* stride */
+    uint64_t ic, oc;            /* channels per group */
+    uint64_t batch;
+    uint64_t groups;            /* independent copies run one after another (1) */
+    double x_bits, y_bits;      /* storage bits per element (bfp: incl. its exponent share):
+                                 * traffic and buffer footprint */
+    uint32_t x_mul_bits, y_mul_bits;    /* widths the multiplier sees (= storage for ints) */
+    bool im2col;                /* lower to a GEMM (the simulator does for a first layer) */
+    double density_x, density_y;
+} cost_conv;
+
+/* Square conv as in the reference CSV: k, o, s, ic, oc, batch, iprec, wprec, im2col. */
+void cost_conv_init(cost_conv *c, uint32_t k, uint32_t o, uint32_t s, uint64_t ic, uint64_t oc,
+                    uint64_t batch, uint32_t iprec, uint32_t wprec, bool im2col);
+int cost_conv_eval(const arch *a, const cost_conv *c, cost_result *r, bs_error *e);
+/* The same nest with a given tiling and order (no search): the per-tiling cost the search
+ * minimises. t->order and t->tile must be set; t->num is recomputed. */
+int cost_conv_eval_tiling(const arch *a, const cost_conv *c, cost_tiling *t, cost_result *r,
+                          bs_error *e);
+
+/* MACs per fusion unit per cycle for multiplier widths bx, by on arch a (BitFusion's
+ * perf_factor, extended above pmax by temporal decomposition: see cost.c). */
+double cost_perf_factor(const arch *a, uint32_t bx, uint32_t by);
+/* Multiplier width of a format on arch a (ints/fx: bits; fp: significand or native; bfp: its
+ * mantissa bits). */
+uint32_t cost_mul_bits(const arch *a, const num_format *f);
+
+/* Names for display: "input stationary", ... */
+const char *cost_dataflow_name(int dataflow);
+
+#endif

@@ -1,0 +1,173 @@
+/* test_arch.c — arch files: the shipped ones load, the SRAM table interpolates as stated, and
+ * every kind of bad input is an error naming file, line and key. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+
+static const char *const shipped[] = {"bitfusion", "bitfusion-edge", "bitfusion-large",
+                                      "systolic-int8", "systolic-fp32", "gpu-v100", "gpu-a100"};
+
+Test(arch, shipped_files_load)
+{
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        arch a;
+        bs_error e;
+        cr_assert_eq(arch_load(&a, shipped[i], &e), 0, "%s: %s", shipped[i], e.msg);
+        cr_expect_str_eq(a.name, shipped[i]);
+        cr_expect_gt(a.freq_hz, 0);
+        if (a.family != ARCH_GPU)
+            for (int b = 0; b < ARCH_BUF_COUNT; b++)
+                cr_expect_gt(a.buf_read_pj_per_bit[b], 0, "%s buffer %d", shipped[i], b);
+        arch_free(&a);
+    }
+}
+
+/* The paper configuration as the reference README states it (16x32 units, pmax 8, pmin 2,
+ * 500 MHz, 192-bit interface, 64/32/16 KiB, 15 pJ/bit DRAM). */
+Test(arch, bitfusion_is_the_paper_configuration)
+{
+    arch a;
+    bs_error e;
+    cr_assert_eq(arch_load(&a, "bitfusion", &e), 0, "%s", e.msg);
+    cr_expect_eq(a.family, ARCH_BITFUSION);
+    cr_expect_eq(a.rows * a.cols, 512);
+    cr_expect_eq(a.pmax, 8);
+    cr_expect_eq(a.pmin, 2);
+    cr_expect_eq(a.brick_bits, 2);
+    cr_expect_eq(a.freq_hz, 500e6);
+    cr_expect_eq(a.dram_bits_per_cycle, 192);
+    cr_expect_eq(a.buf_bytes[ARCH_WBUF], 65536);
+    cr_expect_eq(a.buf_bytes[ARCH_ABUF], 32768);
+    cr_expect_eq(a.buf_bytes[ARCH_OBUF], 16384);
+    cr_expect_eq(a.dram_pj_per_bit, 15);
+    cr_expect(a.double_buffer);
+}
+
+/* The stated buffer energies of bitfusion.ini equal what the SRAM table gives for the
+ * simulator's banking (512 weight banks of 128 B, 16 activation banks of 2 KiB, 32 output
+ * banks of 512 B with a read-write port; 32-bit words): derived and stated agree. */
+Test(arch, sram_table_reproduces_stated_energies)
+{
+    arch stated, derived;
+    bs_error e;
+    cr_assert_eq(arch_load(&stated, "bitfusion", &e), 0, "%s", e.msg);
+    const char *text = "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\n"
+                       "cols = 32\npmax = 8\npmin = 2\n[buffers]\nwbuf_bytes = 65536\n"
+                       "abuf_bytes = 32768\nobuf_bytes = 16384\n[dram]\nbits_per_cycle = 192\n"
+                       "pj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 235.104\n";
+    cr_assert_eq(arch_parse_buffer(&derived, "derived.ini", text, strlen(text), &e), 0, "%s",
+                 e.msg);
+    for (int b = 0; b < ARCH_BUF_COUNT; b++) {
+        cr_expect_float_eq(derived.buf_read_pj_per_bit[b], stated.buf_read_pj_per_bit[b],
+                           1e-9 * stated.buf_read_pj_per_bit[b], "buffer %d read", b);
+        cr_expect_float_eq(derived.buf_write_pj_per_bit[b], stated.buf_write_pj_per_bit[b],
+                           1e-9 * stated.buf_write_pj_per_bit[b], "buffer %d write", b);
+        cr_expect_gt(derived.area_mm2[1 + b], 0);
+    }
+}
+
+/* Between rows 1024 B and 2048 B, a bank of 2^10.5 B lies half way in log2(size): its
+ * figures are the mean of the two rows' (read 0.00113324 and 0.00190318 nJ per 32 bits). */
+Test(arch, sram_interpolates_in_log_size)
+{
+    arch_sram s;
+    bs_error e;
+    cr_assert_eq(arch_sram_lookup(1448, 32, false, &s, &e), 0, "%s", e.msg);
+    double t = log2(1448.0) - 10;
+    double want = ((1 - t) * 0.00113324 + t * 0.00190318) / 32 * 1e3;
+    cr_expect_float_eq(s.read_pj_per_bit, want, 1e-12);
+    cr_expect_neq(arch_sram_lookup(64, 32, false, &s, &e), 0, "below the table");
+    cr_expect_neq(arch_sram_lookup(1 << 20, 32, false, &s, &e), 0, "above the table");
+}
+
+static int parse(const char *text, bs_error *e)
+{
+    arch a;
+    return arch_parse_buffer(&a, "bad.ini", text, strlen(text), e);
+}
+
+#define HEAD "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n"
+#define ARRAY "[array]\nrows = 16\ncols = 32\npmax = 8\npmin = 2\n"
+#define BUFS "[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 16384\n"
+#define TAIL "[dram]\nbits_per_cycle = 192\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n"
+
+Test(arch, a_good_minimal_file_parses)
+{
+    bs_error e;
+    cr_assert_eq(parse(HEAD ARRAY BUFS TAIL, &e), 0, "%s", e.msg);
+}
+
+/* Each bad input: the message must name the place (file:line or file) and the key. */
+Test(arch, errors_name_file_line_and_key)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {HEAD ARRAY BUFS TAIL "bogus = 1\n", "bad.ini:18: bogus: unknown key"},
+        {HEAD ARRAY BUFS TAIL "[nosuch]\n", "bad.ini:18: unknown section"},
+        {HEAD "[array]\nrows = 16\npmax = 8\npmin = 2\n" BUFS TAIL, "bad.ini: cols: missing"},
+        {HEAD "[array]\nrows = x16\ncols = 32\npmax = 8\npmin = 2\n" BUFS TAIL,
+         "bad.ini:5: rows: bad value"},
+        {HEAD "[array]\nrows = 0\ncols = 32\npmax = 8\npmin = 2\n" BUFS TAIL,
+         "bad.ini:5: rows: bad value"},
+        {HEAD ARRAY "rows = 8\n" BUFS TAIL, "bad.ini:9: rows: given twice"},
+        {HEAD ARRAY BUFS TAIL "[gpu]\npeak_tops_fp32 = 1\n", "bad.ini:19: peak_tops_fp32: not used"},
+        {"rows = 16\n", "bad.ini:1: rows: key outside"},
+        {HEAD ARRAY BUFS TAIL "[sparsity]\nmode = sometimes\n", "bad.ini:19: mode: bad value"},
+        {HEAD ARRAY BUFS TAIL "[dram]\npj_per_bit = 3\n", "bad.ini:19: pj_per_bit: given twice"},
+        {"[array]\nrows = 16\n", "family: missing"},
+        {HEAD "[array]\nrows = 16\ncols = 32\npmax = 4\npmin = 8\n" BUFS TAIL, "pmin"},
+        {HEAD ARRAY "[buffers]\nwbuf_bytes = 64\nabuf_bytes = 32768\nobuf_bytes = 16384\n" TAIL,
+         "wbuf"},
+        {HEAD ARRAY BUFS TAIL "just words\n", "bad.ini:18: expected"},
+        {HEAD "freq_mhz = nan\n", "bad.ini:4: freq_mhz"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bs_error e;
+        err_clear(&e);
+        cr_expect_eq(parse(cases[i].text, &e), BS_EINPUT, "case %zu accepted", i);
+        cr_expect(strstr(e.msg, cases[i].want) != NULL, "case %zu: '%s' lacks '%s'", i, e.msg,
+                  cases[i].want);
+    }
+}
+
+Test(arch, unknown_name_is_an_error)
+{
+    arch a;
+    bs_error e;
+    cr_expect_eq(arch_load(&a, "no-such-arch", &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "no-such-arch") != NULL, "%s", e.msg);
+}
+
+/* Every key of the format is documented in arch/FORMAT.md. */
+Test(arch, every_key_is_documented)
+{
+    FILE *f = fopen("arch/FORMAT.md", "rb");
+    cr_assert(f, "arch/FORMAT.md missing (tests run from the repo root)");
+    static char doc[1 << 16];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    const char *section, *key;
+    for (size_t i = 0; (key = arch_key_name(i, &section)) != NULL; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "`%s`", key);
+        cr_expect(strstr(doc, want) != NULL, "key %s of [%s] not in arch/FORMAT.md", key,
+                  section);
+    }
+}
+
+Test(arch, hash_tells_configurations_apart)
+{
+    arch a, b;
+    bs_error e;
+    cr_assert_eq(arch_load(&a, "bitfusion", &e), 0);
+    cr_assert_eq(arch_load(&b, "bitfusion", &e), 0);
+    cr_expect_eq(arch_hash(&a), arch_hash(&b));
+    b.dram_bits_per_cycle = 64;
+    cr_expect_neq(arch_hash(&a), arch_hash(&b));
+}

@@ -1,0 +1,443 @@
+/* test_cost.c — the cost model against independent numbers.
+ *
+ * 1. The public BitFusion simulator's layer results (../shared/reference/bitfusion_layers.csv,
+ *    read at test time): every `ok` row, every count and energy column within 1% (the
+ *    formulas are deterministic, so the test also reports the largest error seen).
+ * 2. Hand-derived figures: the throughput factor of every width pair 1..16 from the rule in
+ *    words; a one-tile layer worked out on paper; a compute-bound and a memory-bound layer;
+ *    sparsity and compression; 16- and 32-bit operands; the pass mapping's MAdds; a GPU
+ *    roofline.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arch.h"
+#include "cost.h"
+#include "model.h"
+#include "refcsv.h"
+
+static arch bf;
+
+static void load_bitfusion(void)
+{
+    bs_error e;
+    cr_assert_eq(arch_load(&bf, "bitfusion", &e), 0, "%s", e.msg);
+}
+
+static double rel_err(double got, double want)
+{
+    if (got == want)
+        return 0;
+    return fabs(got - want) / fmax(fabs(want), 1e-300);
+}
+
+/* ---- 1. the reference rows --------------------------------------------------------------- */
+
+/* A reference column and how to read it from a result. Energies in the CSV are nJ. */
+typedef struct ref_col {
+    const char *name;
+    double (*get)(const cost_result *r);
+} ref_col;
+
+static double g_total(const cost_result *r) { return (double)r->total_cycles; }
+static double g_stall(const cost_result *r) { return (double)r->stall_cycles; }
+static double g_compute(const cost_result *r) { return (double)r->compute_cycles; }
+static double g_rd_act(const cost_result *r) { return r->sram_read_bits[ARCH_ABUF]; }
+static double g_rd_wgt(const cost_result *r) { return r->sram_read_bits[ARCH_WBUF]; }
+static double g_rd_out(const cost_result *r) { return r->sram_read_bits[ARCH_OBUF]; }
+static double g_wr_act(const cost_result *r) { return r->sram_write_bits[ARCH_ABUF]; }
+static double g_wr_wgt(const cost_result *r) { return r->sram_write_bits[ARCH_WBUF]; }
+static double g_wr_out(const cost_result *r) { return r->sram_write_bits[ARCH_OBUF]; }
+static double g_rd_dram(const cost_result *r) { return r->dram_read_bits; }
+static double g_wr_dram(const cost_result *r) { return r->dram_write_bits; }
+static double g_core(const cost_result *r) { return r->energy_pj[COST_E_CORE] / 1e3; }
+static double g_sram(const cost_result *r)
+{
+    return (r->energy_pj[COST_E_WBUF] + r->energy_pj[COST_E_ABUF] + r->energy_pj[COST_E_OBUF]) /
+           1e3;
+}
+static double g_dram(const cost_result *r) { return r->energy_pj[COST_E_DRAM] / 1e3; }
+static double g_dyn(const cost_result *r) { return r->energy_total_pj / 1e3; }
+static double g_perf(const cost_result *r) { return r->perf_factor; }
+
+static const ref_col ref_cols[] = {
+    {"total_cycles", g_total}, {"mem_stall_cycles", g_stall}, {"compute_cycles", g_compute},
+    {"reads_act", g_rd_act},   {"reads_wgt", g_rd_wgt},       {"reads_out", g_rd_out},
+    {"writes_act", g_wr_act},  {"writes_wgt", g_wr_wgt},      {"writes_out", g_wr_out},
+    {"reads_dram", g_rd_dram}, {"writes_dram", g_wr_dram},    {"core_energy", g_core},
+    {"sram_energy", g_sram},   {"dram_energy", g_dram},       {"dyn_energy", g_dyn},
+    {"perf_factor", g_perf},
+};
+#define N_REF_COLS (int)(sizeof ref_cols / sizeof ref_cols[0])
+
+static void conv_of_row(const refcsv *t, int i, cost_conv *c)
+{
+    cost_conv_init(c, (uint32_t)refcsv_num(t, i, "K"), (uint32_t)refcsv_num(t, i, "O"),
+                   (uint32_t)refcsv_num(t, i, "S"), (uint64_t)refcsv_num(t, i, "IC"),
+                   (uint64_t)refcsv_num(t, i, "OC"), (uint64_t)refcsv_num(t, i, "batch"),
+                   (uint32_t)refcsv_num(t, i, "iprec"), (uint32_t)refcsv_num(t, i, "wprec"),
+                   refcsv_num(t, i, "im2col") != 0);
+}
+
+static refcsv ref;
+
+Test(cost_reference, every_ok_row_within_one_percent, .init = load_bitfusion, .timeout = 60)
+{
+    cr_assert(refcsv_load(&ref, "bitfusion_layers.csv"),
+              "cannot read %s/bitfusion_layers.csv (set BITSIM_REFERENCE)", refcsv_dir());
+    for (int k = 0; k < N_REF_COLS; k++)
+        cr_assert_geq(refcsv_col(&ref, ref_cols[k].name), 0, "column %s missing",
+                      ref_cols[k].name);
+    double worst[N_REF_COLS] = {0};
+    int checked = 0;
+    for (int i = 0; i < ref.n_rows; i++) {
+        if (strcmp(refcsv_get(&ref, i, "status"), "ok"))
+            continue;
+        cost_conv c;
+        conv_of_row(&ref, i, &c);
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s: %s",
+                     refcsv_get(&ref, i, "case"), e.msg);
+        for (int k = 0; k < N_REF_COLS; k++) {
+            double want = refcsv_num(&ref, i, ref_cols[k].name);
+            double err = rel_err(ref_cols[k].get(&r), want);
+            cr_expect_leq(err, 0.01, "%s: %s = %.10g, reference %.10g",
+                          refcsv_get(&ref, i, "case"), ref_cols[k].name, ref_cols[k].get(&r),
+                          want);
+            worst[k] = fmax(worst[k], err);
+        }
+        checked++;
+    }
+    cr_assert_geq(checked, 90, "only %d ok rows found", checked);
+    fprintf(stderr, "cost_reference: %d ok rows; largest relative error per column:\n", checked);
+    for (int k = 0; k < N_REF_COLS; k++)
+        fprintf(stderr, "  %-17s %.3g\n", ref_cols[k].name, worst[k]);
+    refcsv_free(&ref);
+}
+
+/* The simulator fails on (16,16); bitsim answers, and under the tiling it chooses for (8,8)
+ * the 16-bit compute is exactly 4x (two slices per operand), and its own search does no
+ * worse than that tiling. */
+Test(cost_reference, wide_rows_are_finite_and_temporal, .init = load_bitfusion, .timeout = 60)
+{
+    cr_assert(refcsv_load(&ref, "bitfusion_layers.csv"));
+    int wide = 0;
+    for (int i = 0; i < ref.n_rows; i++) {
+        if (refcsv_num(&ref, i, "iprec") != 16 || refcsv_num(&ref, i, "wprec") != 16)
+            continue;
+        cost_conv c16, c8;
+        conv_of_row(&ref, i, &c16);
+        c8 = c16;
+        c8.x_bits = c8.y_bits = 8;
+        c8.x_mul_bits = c8.y_mul_bits = 8;
+        cost_result r16, r8, r16_fixed;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval(&bf, &c16, &r16, &e), 0, "%s", e.msg);
+        cr_assert_eq(cost_conv_eval(&bf, &c8, &r8, &e), 0, "%s", e.msg);
+        cr_assert(isfinite(r16.energy_total_pj) && r16.total_cycles > 0);
+        cr_assert_eq(r16.perf_factor, 0.25);
+        cost_tiling t = r8.tiling;
+        if (cost_conv_eval_tiling(&bf, &c16, &t, &r16_fixed, &e) == 0) {
+            cr_expect_eq(r16_fixed.compute_cycles, 4 * r8.compute_cycles, "%s",
+                         refcsv_get(&ref, i, "case"));
+            cr_expect_leq(r16.total_cycles, r16_fixed.total_cycles);
+        }
+        wide++;
+    }
+    cr_assert_geq(wide, 1);
+    refcsv_free(&ref);
+}
+
+/* ---- 2. hand-derived --------------------------------------------------------------------- */
+
+/* The rule in words, pmax 8, pmin 2, 2-bit bricks: an operand of 1 or 2 bits uses one brick
+ * column, so 4 of them share a fusion unit side; 3 or 4 bits use two (2 per side); 5..8 bits
+ * need all four (1 per side); 9..16 bits take two 8-bit slices in time (half a MAC per cycle
+ * per side). The factor is the product of the two sides. */
+static const double side_8_2[17] = {0, 4, 4, 2, 2, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5,
+                                    0.5, 0.5};
+
+Test(cost_hand, perf_factor_every_width_pair, .init = load_bitfusion)
+{
+    for (uint32_t bx = 1; bx <= 16; bx++)
+        for (uint32_t by = 1; by <= 16; by++)
+            cr_expect_eq(cost_perf_factor(&bf, bx, by), side_8_2[bx] * side_8_2[by],
+                         "(%u,%u)", bx, by);
+    /* a few from the paper's Fusion Unit figure: 8x8 one MAC, 2x8 four, 2x2 sixteen */
+    cr_expect_eq(cost_perf_factor(&bf, 8, 8), 1);
+    cr_expect_eq(cost_perf_factor(&bf, 2, 8), 4);
+    cr_expect_eq(cost_perf_factor(&bf, 2, 2), 16);
+    /* 32 bits: four slices each */
+    cr_expect_eq(cost_perf_factor(&bf, 32, 32), 1.0 / 16);
+}
+
+/* The searched cost of a square conv on the paper configuration (asserts success). */
+static cost_result search_conv(uint32_t k, uint32_t o, uint32_t st, uint64_t ic, uint64_t oc,
+                               uint64_t batch, uint32_t bits)
+{
+    cost_conv c;
+    cost_conv_init(&c, k, o, st, ic, oc, batch, bits, bits, false);
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s", e.msg);
+    return r;
+}
+
+/* The whole layer as one tile, worked by hand from the nest's rules (tiling.c top comment):
+ * conv 3x3, 8x8 output, 16 in, 32 out channels, batch 1, 8-bit, on the paper configuration
+ * (16 rows, 32 cols, buffers 64/32/16 KiB halved, 192-bit DRAM port). */
+Test(cost_hand, one_tile_layer, .init = load_bitfusion)
+{
+    cost_conv c;
+    cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
+    cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval_tiling(&bf, &c, &t, &r, &e), 0, "%s", e.msg);
+    /* compute: b * ceil(oc/32) * ow*oh * kw*kh * ceil(ic/16) = 1*1*64*9*1 */
+    cr_expect_eq(r.compute_cycles, 576);
+    /* fills: weights ceil(9*16/16)*16*32*8 = 36864, inputs 10*10*16*8 = 12800,
+     * outputs 8*8*32*32 = 65536 (exactly half the 16 KiB buffer: fits) */
+    cr_expect_eq(r.sram_write_bits[ARCH_WBUF], 36864);
+    cr_expect_eq(r.sram_write_bits[ARCH_ABUF], 12800);
+    cr_expect_eq(r.dram_read_bits, 36864 + 12800 + 65536);
+    cr_expect_eq(r.dram_write_bits, 65536);
+    /* all traffic is pipeline fill: ceil(115200/192) + ceil(65536/192) = 600 + 342 */
+    cr_expect_eq(r.stall_cycles, 942);
+    cr_expect_eq(r.total_cycles, 576 + 942);
+    /* stationary estimates: IS 144*64*(8+32*40) = 11870208, OS 32*64*(32+144*16) = 4784128,
+     * WS 144*32*(8+64*40) = 11833344 -> output stationary; 294912 MACs read 8 bits of each
+     * operand, 2048 outputs read and written once at 32 bits, plus the output fill */
+    cr_expect_eq(r.tiling.dataflow, 1);
+    cr_expect_eq(r.sram_read_bits[ARCH_ABUF], 294912.0 * 8);
+    cr_expect_eq(r.sram_read_bits[ARCH_WBUF], 294912.0 * 8);
+    cr_expect_eq(r.sram_read_bits[ARCH_OBUF], 65536 + 2048 * 32);
+    cr_expect_eq(r.sram_write_bits[ARCH_OBUF], 65536 + 2048 * 32);
+    /* energy: the arch's per-cycle and per-bit figures times those counts */
+    cr_expect_float_eq(r.energy_pj[COST_E_CORE], 576 * bf.core_pj_per_cycle, 1e-9);
+    cr_expect_float_eq(r.energy_pj[COST_E_DRAM], (115200.0 + 65536) * bf.dram_pj_per_bit,
+                       1e-6);
+    cr_expect_float_eq(r.latency_s, 1518 / 500e6, 1e-15);
+    /* the search can only do as well or better */
+    cr_expect_leq(search_conv(3, 8, 1, 16, 32, 1, 8).total_cycles, r.total_cycles);
+}
+
+/* ResNet-style 3x3, 56x56, 64->64, batch 16, 8-bit: plenty of reuse. The minimum compute is
+ * B * ceil(OC/32) * O^2 * K^2 * ceil(IC/16) = 16*2*3136*9*4 and memory hides behind it. */
+Test(cost_hand, compute_bound_layer, .init = load_bitfusion)
+{
+    cost_result r = search_conv(3, 56, 1, 64, 64, 16, 8);
+    cr_expect_eq(r.compute_cycles, 16ull * 2 * 3136 * 9 * 4);
+    cr_expect_lt(r.stall_cycles * 100, r.total_cycles, "stall %llu of %llu",
+                 (unsigned long long)r.stall_cycles, (unsigned long long)r.total_cycles);
+    cr_expect_eq(r.madds, 16ull * 3136 * 9 * 64 * 64);
+    cr_expect_eq(r.bitops, (double)r.madds * 64);
+}
+
+/* fc 4096x4096 at batch 1: every 8-bit weight is used once, so DRAM bounds the time:
+ * at least 4096*4096*8 bits / 192 bits per cycle, against at most MACs/512 cycles of compute
+ * when the array is full. */
+Test(cost_hand, memory_bound_layer, .init = load_bitfusion)
+{
+    cost_result r = search_conv(1, 1, 1, 4096, 4096, 1, 8);
+    double weight_bits = 4096.0 * 4096 * 8;
+    cr_expect_geq(r.dram_read_bits, weight_bits);
+    cr_expect_geq((double)r.total_cycles, ceil(weight_bits / 192));
+    cr_expect_geq(r.compute_cycles, 4096ull * 4096 / 512);
+    cr_expect_gt(r.stall_cycles, 10 * r.compute_cycles);
+    cr_expect_eq(r.total_cycles, r.compute_cycles + r.stall_cycles);
+}
+
+static void parse_arch_text(arch *a, const char *text)
+{
+    bs_error e;
+    cr_assert_eq(arch_parse_buffer(a, "test.ini", text, strlen(text), &e), 0, "%s", e.msg);
+}
+
+#define SPARSE_ARCH(mode, compress)                                                          \
+    "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"  \
+    "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 16384\n"      \
+    "[dram]\nbits_per_cycle = 192\npj_per_bit = 15\ncompress = " compress "\n"              \
+    "[energy]\ncore_pj_per_cycle = 235.104\n[sparsity]\nmode = " mode "\n"
+
+/* Under a fixed tiling whose per-tile compute (1*1*64*9*1 = 576 cycles) is divisible by 4:
+ * skipping zeros of both operands at densities 0.5 and 0.5 leaves a quarter; skipping x only
+ * leaves half; a dense datapath keeps all. Bitmap compression sends 1 + 0.5*8 of every 8
+ * bits of the sparse operands. */
+Test(cost_hand, sparsity_scaling)
+{
+    static const struct {
+        const char *text;
+        uint64_t compute;
+        double x_dram_factor;
+    } cases[] = {
+        {SPARSE_ARCH("none", "none"), 576, 1},
+        {SPARSE_ARCH("x", "none"), 288, 1},
+        {SPARSE_ARCH("both", "none"), 144, 1},
+        {SPARSE_ARCH("both", "bitmap"), 144, (1 + 0.5 * 8) / 8},
+        {SPARSE_ARCH("both", "rle"), 144, 0.5 * (8 + 4) / 8},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        arch a;
+        parse_arch_text(&a, cases[i].text);
+        cost_conv c;
+        cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
+        c.density_x = c.density_y = 0.5;
+        cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval_tiling(&a, &c, &t, &r, &e), 0, "%s", e.msg);
+        cr_expect_eq(r.compute_cycles, cases[i].compute, "case %zu", i);
+        /* weights 36864 and inputs 12800 bits compressed alike, outputs 65536 dense */
+        cr_expect_float_eq(r.dram_read_bits,
+                           (36864 + 12800) * cases[i].x_dram_factor + 65536, 1e-6, "case %zu", i);
+        cr_expect_eq(r.madds, 294912, "MAdds count all products, zero or not");
+    }
+}
+
+static num_format fmt(uint8_t kind, uint8_t bits, uint8_t exp_bits)
+{
+    return (num_format){.kind = kind, .bits = bits, .exp_bits = exp_bits};
+}
+
+/* 32-bit operands: int32 is four 8-bit slices per operand (16x the 8x8 cycles); fp32 on the
+ * bricks multiplies its 24-bit significand, three slices (9x); a fixed fp32 array does any
+ * format in one MAC, and a fixed int8 array gains nothing below 8 bits. */
+Test(cost_hand, thirty_two_bit_and_fixed_arrays, .init = load_bitfusion)
+{
+    num_format fp32 = fmt(NUM_FP, 32, 8), int32 = fmt(NUM_INT, 32, 0), int4 = fmt(NUM_INT, 4, 0);
+    cr_expect_eq(cost_mul_bits(&bf, &fp32), 24);
+    cr_expect_eq(cost_perf_factor(&bf, cost_mul_bits(&bf, &fp32), 24), 1.0 / 9);
+    cr_expect_eq(cost_perf_factor(&bf, cost_mul_bits(&bf, &int32), 32), 1.0 / 16);
+    arch sf, si;
+    bs_error e;
+    cr_assert_eq(arch_load(&sf, "systolic-fp32", &e), 0, "%s", e.msg);
+    cr_assert_eq(arch_load(&si, "systolic-int8", &e), 0, "%s", e.msg);
+    cr_expect_eq(cost_perf_factor(&sf, cost_mul_bits(&sf, &fp32), cost_mul_bits(&sf, &fp32)), 1);
+    cr_expect_eq(cost_perf_factor(&sf, 4, 4), 1);
+    cr_expect_eq(cost_perf_factor(&si, cost_mul_bits(&si, &int4), 4), 1);
+    cr_expect_eq(cost_perf_factor(&si, 16, 16), 0.25);
+
+    /* under one tiling, 32x32-bit compute is 16x the 8x8 compute */
+    cost_conv c8, c32;
+    cost_conv_init(&c8, 3, 8, 1, 16, 32, 1, 8, 8, false);
+    cost_conv_init(&c32, 3, 8, 1, 16, 32, 1, 32, 32, false);
+    cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 4, 32}};
+    cost_tiling t2 = t;
+    cost_result r8, r32;
+    cr_assert_eq(cost_conv_eval_tiling(&bf, &c8, &t, &r8, &e), 0, "%s", e.msg);
+    cr_assert_eq(cost_conv_eval_tiling(&bf, &c32, &t2, &r32, &e), 0, "%s", e.msg);
+    cr_expect_eq(r32.compute_cycles, 16 * r8.compute_cycles);
+    cr_expect_eq(r32.bitops, 16 * r8.bitops);
+}
+
+/* A conv layer written out by hand: 3x3, 32->64 channels, 16x16 output, stride 1. */
+static model_layer conv_layer(bool first)
+{
+    model_layer l = {.kind = LAYER_CONV, .in = {32, 16, 16}, .out = {64, 16, 16},
+                     .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
+                              .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+                     .gemm = {.m = 256, .k = 288, .n = 64, .count = 1}, .first_mac = first,
+                     .skip_bwd_data = first, .params = 288 * 64, .weight_elems = 288 * 64,
+                     .in_elems = 32 * 256, .out_elems = 64 * 256, .fwd_madds = 256ull * 288 * 64};
+    snprintf(l.name, sizeof l.name, "conv");
+    return l;
+}
+
+Test(cost_passes, madds_and_bitops_per_pass, .init = load_bitfusion)
+{
+    model_layer l = conv_layer(false);
+    num_format i8 = fmt(NUM_INT, 8, 0), i4 = fmt(NUM_INT, 4, 0);
+    const uint64_t batch = 8, madds = 8ull * 256 * 288 * 64;
+    for (int p = PASS_FWD; p <= PASS_BWD_WEIGHT; p++) {
+        cost_query q = {.layer = &l, .pass = (train_pass)p, .batch = batch, .x = i8, .y = i4,
+                        .density_x = 1, .density_y = 1};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s: %s", model_pass_name(q.pass), e.msg);
+        cr_expect_eq(r.madds, madds, "%s", model_pass_name(q.pass));
+        cr_expect_eq(r.bitops, (double)madds * 8 * 4);
+        cr_expect_eq(r.total_cycles, r.compute_cycles + r.stall_cycles);
+        double sum = 0;
+        for (int k = 0; k < COST_E_COUNT; k++)
+            sum += r.energy_pj[k];
+        cr_expect_float_eq(r.energy_total_pj, sum, 1e-6 * sum);
+        /* the array can do no more than rows*cols*perf MACs per cycle */
+        cr_expect_geq((double)r.compute_cycles, (double)madds / (16 * 32 * 4));
+    }
+    model_layer first = conv_layer(true);
+    cost_query q = {.layer = &first, .pass = PASS_BWD_DATA, .batch = batch, .x = i8, .y = i8,
+                    .density_x = 1, .density_y = 1};
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.madds, 0);
+    cr_expect_eq(r.total_cycles, 0);
+    /* UPDATE: params elementwise on the 32 vector lanes; reads WG (8) + master W (32 bits),
+     * writes W (32): 18432 * 72 bits over 192 bits/cycle = 6912 cycles > 18432/32 = 576 */
+    q = (cost_query){.layer = &l, .pass = PASS_UPDATE, .batch = batch, .x = i8,
+                     .y = fmt(NUM_FP, 32, 8), .density_x = 1, .density_y = 1};
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.elem_ops, 18432);
+    cr_expect_eq(r.compute_cycles, 576);
+    cr_expect_eq(r.total_cycles, 6912);
+}
+
+/* GPU roofline: fc 4096x4096, batch 64, fp16 on the V100 file (125 TFLOPS fp16, 900 GB/s):
+ * 2*64*4096*4096 ops / 125e12 = 17.18 us; traffic (64*4096 + 4096*4096) * 2 bytes + the
+ * 64*4096 fp32 outputs = 35.16 MB / 900 GB/s = 39.07 us: memory-bound. */
+Test(cost_passes, gpu_roofline)
+{
+    arch g;
+    bs_error e;
+    cr_assert_eq(arch_load(&g, "gpu-v100", &e), 0, "%s", e.msg);
+    model_layer l = {.kind = LAYER_LINEAR, .in = {1, 1, 4096}, .out = {1, 1, 4096},
+                     .gemm = {.m = 1, .k = 4096, .n = 4096, .count = 1},
+                     .params = 4096 * 4096, .weight_elems = 4096 * 4096, .in_elems = 4096,
+                     .out_elems = 4096, .fwd_madds = 4096 * 4096};
+    num_format f16 = fmt(NUM_FP, 16, 5);
+    cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 64, .x = f16, .y = f16,
+                    .density_x = 1, .density_y = 1};
+    cost_result r;
+    cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+    double bytes = (64.0 * 4096 + 4096.0 * 4096) * 2 + 64.0 * 4096 * 4;
+    cr_expect_float_eq(r.latency_s, ceil(bytes / 900e9 * 1530e6) / 1530e6, 1e-12);
+    cr_expect_float_eq(r.compute_cycles, ceil(2.0 * 64 * 4096 * 4096 / 125e12 * 1530e6), 1);
+    cr_expect_gt(r.stall_cycles, 0);
+}
+
+Test(cost_errors, bad_queries_and_impossible_layers, .init = load_bitfusion)
+{
+    model_layer l = conv_layer(false);
+    num_format i8 = fmt(NUM_INT, 8, 0);
+    cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 1, .x = i8, .y = i8,
+                    .density_x = 0, .density_y = 1};
+    cost_result r;
+    bs_error e;
+    cr_expect_eq(cost_eval(&bf, &q, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "densit") != NULL, "%s", e.msg);
+    q.density_x = 1;
+    q.batch = 0;
+    cr_expect_eq(cost_eval(&bf, &q, &r, &e), BS_EINPUT);
+    q.batch = 1;
+    q.x.bits = 0;
+    cr_expect_eq(cost_eval(&bf, &q, &r, &e), BS_EINPUT);
+    /* a 1-byte activation buffer holds no tile at all */
+    arch tiny;
+    parse_arch_text(&tiny, "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\n"
+                           "cols = 32\npmax = 8\npmin = 2\n[buffers]\nwbuf_bytes = 65536\n"
+                           "abuf_bytes = 1\nobuf_bytes = 16384\nabuf_read_pj_per_bit = 1\n"
+                           "abuf_write_pj_per_bit = 1\n[dram]\nbits_per_cycle = 192\n"
+                           "pj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n");
+    cost_conv c;
+    cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
+    cr_expect_eq(cost_conv_eval(&tiny, &c, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "tile") != NULL, "%s", e.msg);
+    /* 2^40 samples of a 4096x4096 fc: cycle counts would not fit 64 bits */
+    cost_conv_init(&c, 1, 1, 1, 4096, 4096, 1ull << 40, 8, 8, false);
+    cr_expect_eq(cost_conv_eval(&bf, &c, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "too large") != NULL, "%s", e.msg);
+}
