@@ -1,0 +1,311 @@
+/* metrics.c — the papers' own cost metrics (see metrics.h), computed from a trace's segments.
+ *
+ * Every metric is a sum over (layer, segment) of segment length x a per-iteration value, so it
+ * costs O(segments), never O(iterations) — the same argument as replay's.
+ *
+ * CPT / FracTrain training-cost ratio. CPT's public code (GATECH-EIC/CPT, cpt_cifar/train.py,
+ * the loop of run_training) logs per iteration
+ *     fw = b*b/32/32, eb = b*g/32/32, gc = eb, cr = (fw + eb + gc)/3
+ * and reports the average of cr over all iterations ("Training FLOPS ratio"); b = num_bits is
+ * the weight/activation width of every QConv2d, g = num_grad_bits the gradient width. Its final
+ * nn.Linear stays fp32 and is NOT in the formula, so only quantized layers enter. bitsim
+ * generalises to per-layer, per-operand widths: for each MAC layer that is quantized somewhere
+ * in the run (any of W, A, G not fp32 in some segment) the three products become the operand
+ * pairs of the passes, fw = b_A b_W (FWD), eb = b_G b_W (BWD_DATA), gc = b_A b_G (BWD_WEIGHT),
+ * and layers are weighted by their forward MAdds. With one global width (CPT, FracTrain) the
+ * weighting cancels and the value is exactly the code's. A run with no quantized layer
+ * (fp32) averages over all MAC layers and gives 1.
+ *
+ * AdaPT speedup. AdaPT's performance model (lorenz0890/AdaPT, utils/analytics.py, analyse):
+ * a layer costs non_zeros x (MAdds x qwl + overhead) quantized against MAdds x 32 in fp32, and
+ * the speedup is fp32 cost / quantized cost, where AdaPT's own figure assumes a backward pass
+ * of the forward's cost run in fp32 (su = 2 F / (Q + F)). bitsim applies the same model to
+ * every MAC pass the trace describes (FWD, BWD_DATA, BWD_WEIGHT with their own operands):
+ *     speedup = sum_p MAdds_p x 32 / (sum_p MAdds_p x wl_p x density_p + overhead)
+ * with wl_p the wider operand's word length and density_p = d_x d_y (the fraction of effectual
+ * products when zeros are independent; with dense activations and gradients, as AdaPT's model
+ * assumes, it is AdaPT's weight density). The scheme's overhead records (AdaPT's KL and
+ * gradient-diversity work) add ops x bits, as AdaPT adds its MARViN overhead x 32. Because
+ * bitsim counts two backward MAC passes where AdaPT counts one, the figure for a run whose
+ * backward is fp32 is (Q + 2F)/(3F) in cost rather than AdaPT's (Q + F)/(2F).
+ *
+ * Training-memory footprint, bits, by tensor class, at the iteration where the total is
+ * largest (capacity is about the peak). Per layer, with batch B (SGD with momentum, the
+ * optimizer of every scheme bitsim ships):
+ *     weights        params x bits(W)        feature maps   B x in_elems  x bits(A)
+ *     gradient maps  B x out_elems x bits(G) weight grads   params x bits(WG)
+ *     optimizer      params x bits(U)        (the momentum buffer, kept at the update format)
+ * bits() is the format's storage width (a bfp shared exponent counted per element) or, for
+ * split storage, SmaQ's header + inlier + outlier bits. Every layer keeps its input for its
+ * backward pass, so feature maps count every layer's input. The peak comes from a sweep over
+ * segment starts (one event per segment, sorted), so it is exact and O(S log S).
+ *
+ * SmaQ storage ratio (Shoghi et al., IEEE CAL 2021, Eq. 4): for each stored tensor of N
+ * elements, (64 + 6 N_inlier + 8 N_outlier) / (32 N), averaged over tensors. bitsim takes the
+ * header and widths from the trace's split-storage fields (SmaQ: 64, 6, 8), N_inlier =
+ * inlier_frac x N, averages over every (layer, tensor class) stored split and over the
+ * iterations it is so stored, and gives NaN when the run stores nothing split (not SmaQ).
+ * The value is SmaQ's storage over fp32's: its reciprocal is the memory reduction.
+ */
+#include "metrics.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checked.h"
+
+/* Tensor classes of the memory footprint, in store_run_totals order. */
+enum { MEM_WEIGHTS, MEM_FMAPS, MEM_GRADS, MEM_WGRADS, MEM_OPTIM, MEM_COUNT };
+
+void metrics_pass_operands(const model_layer *l, train_pass p, const trace_decision *d,
+                           metrics_operands *o)
+{
+    /* Which tensor is x and y of each pass, as (class, density index or -1). */
+    static const struct { int x, dx, y, dy; } mac[PASS_COUNT] = {
+        [PASS_FWD] = {TENSOR_A, TENSOR_A, TENSOR_W, TENSOR_W},
+        [PASS_BWD_DATA] = {TENSOR_G, TENSOR_G, TENSOR_W, TENSOR_W},
+        [PASS_BWD_WEIGHT] = {TENSOR_A, TENSOR_A, TENSOR_G, TENSOR_G},
+        [PASS_UPDATE] = {TENSOR_WG, -1, TENSOR_U, -1},
+    };
+    static const struct { int x, dx; } unary[PASS_COUNT] = {
+        [PASS_FWD] = {TENSOR_A, TENSOR_A},
+        [PASS_BWD_DATA] = {TENSOR_G, TENSOR_G},
+        [PASS_BWD_WEIGHT] = {TENSOR_G, TENSOR_G},
+    };
+    memset(o, 0, sizeof *o);
+    if (model_layer_is_mac(l) || p == PASS_UPDATE) {
+        o->x = d->fmt[mac[p].x];
+        o->y = d->fmt[mac[p].y];
+        o->density_x = mac[p].dx >= 0 ? d->density[mac[p].dx] : 1.0;
+        o->density_y = mac[p].dy >= 0 ? d->density[mac[p].dy] : 1.0;
+    } else {
+        o->x = d->fmt[unary[p].x];
+        o->density_x = d->density[unary[p].dx];
+        o->density_y = 1.0;     /* y stays zeroed: bits 0 = unary */
+    }
+}
+
+unsigned metrics_word_bits(const num_format *f)
+{
+    return f->bits;
+}
+
+double metrics_wl_madds(uint64_t madds, const metrics_operands *o)
+{
+    unsigned wx = metrics_word_bits(&o->x), wy = metrics_word_bits(&o->y);
+    return (double)madds * (double)(wx > wy ? wx : wy) * o->density_x * o->density_y;
+}
+
+double metrics_cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g)
+{
+    double fw = (double)bits_a * bits_w, eb = (double)bits_g * bits_w,
+           gc = (double)bits_a * bits_g;
+    return (fw + eb + gc) / 3.0 / (32.0 * 32.0);
+}
+
+double metrics_tensor_bits(uint64_t n, const num_format *f, const trace_storage *s)
+{
+    if (n == 0)
+        return 0;
+    if (s->inlier_bits == 0)
+        return (double)n * numfmt_storage_bits(f);
+    return s->header_bits + (double)n * (s->inlier_frac * s->inlier_bits +
+                                         (1.0 - s->inlier_frac) * s->outlier_bits);
+}
+
+/* Per-class element counts of one layer (per iteration, whole batch) and the class's tensor. */
+static void layer_mem_elems(const model_layer *l, uint64_t batch, uint64_t n[MEM_COUNT])
+{
+    n[MEM_WEIGHTS] = l->params;
+    n[MEM_FMAPS] = batch * l->in_elems;     /* overflow ruled out by metrics_compute */
+    n[MEM_GRADS] = batch * l->out_elems;
+    n[MEM_WGRADS] = l->params;
+    n[MEM_OPTIM] = l->params;
+}
+
+static const int mem_tensor[MEM_COUNT] = {TENSOR_W, TENSOR_A, TENSOR_G, TENSOR_WG, TENSOR_U};
+
+static void layer_mem_bits(const model_layer *l, uint64_t batch, const trace_decision *d,
+                           double bits[MEM_COUNT])
+{
+    uint64_t n[MEM_COUNT];
+    layer_mem_elems(l, batch, n);
+    for (int c = 0; c < MEM_COUNT; c++)
+        bits[c] = metrics_tensor_bits(n[c], &d->fmt[mem_tensor[c]], &d->store[mem_tensor[c]]);
+}
+
+typedef struct mem_event {
+    uint64_t iter;
+    double delta[MEM_COUNT];
+} mem_event;
+
+static int cmp_event(const void *a, const void *b)
+{
+    uint64_t x = ((const mem_event *)a)->iter, y = ((const mem_event *)b)->iter;
+    return (x > y) - (x < y);
+}
+
+/* Peak of the summed footprint over iterations; per-class values at that peak. */
+static int memory_peak(const trace *tr, double peak[MEM_COUNT], bs_error *e)
+{
+    size_t n_events = trace_segment_count(tr), k = 0;
+    mem_event *ev = calloc(n_events ? n_events : 1, sizeof *ev);
+    if (!ev)
+        return err_set(e, BS_EINTERNAL, "out of memory (memory footprint)");
+    for (uint32_t i = 0; i < tr->model.n_layers; i++) {
+        size_t ns;
+        const trace_segment *s = trace_layer_segments(tr, i, &ns);
+        double prev[MEM_COUNT] = {0};
+        for (size_t j = 0; j < ns && k < n_events; j++, k++) {
+            double cur[MEM_COUNT];
+            layer_mem_bits(&tr->model.layers[i], tr->batch, &s[j].d, cur);
+            ev[k].iter = s[j].first;
+            for (int c = 0; c < MEM_COUNT; c++) {
+                ev[k].delta[c] = cur[c] - prev[c];
+                prev[c] = cur[c];
+            }
+        }
+    }
+    qsort(ev, k, sizeof *ev, cmp_event);
+    double run[MEM_COUNT] = {0}, best = -1;
+    memset(peak, 0, MEM_COUNT * sizeof *peak);
+    for (size_t j = 0; j < k;) {
+        uint64_t it = ev[j].iter;
+        for (; j < k && ev[j].iter == it; j++)
+            for (int c = 0; c < MEM_COUNT; c++)
+                run[c] += ev[j].delta[c];
+        double total = 0;
+        for (int c = 0; c < MEM_COUNT; c++)
+            total += run[c];
+        if (total > best) {
+            best = total;
+            memcpy(peak, run, sizeof run);
+        }
+    }
+    free(ev);
+    return BS_OK;
+}
+
+static bool is_fp32(const num_format *f)
+{
+    num_format fp32 = numfmt_fp32();
+    return numfmt_equal(f, &fp32);
+}
+
+/* A MAC layer enters CPT's formula when some segment quantizes W, A or G. */
+static bool layer_quantized(const trace *tr, uint32_t i)
+{
+    size_t ns;
+    const trace_segment *s = trace_layer_segments(tr, i, &ns);
+    for (size_t j = 0; j < ns; j++)
+        if (!is_fp32(&s[j].d.fmt[TENSOR_W]) || !is_fp32(&s[j].d.fmt[TENSOR_A]) ||
+            !is_fp32(&s[j].d.fmt[TENSOR_G]))
+            return true;
+    return false;
+}
+
+static double cpt_ratio(const trace *tr)
+{
+    const model *m = &tr->model;
+    bool any = false;
+    for (uint32_t i = 0; i < m->n_layers && !any; i++)
+        any = model_layer_is_mac(&m->layers[i]) && layer_quantized(tr, i);
+    double num = 0, weight = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        const model_layer *l = &m->layers[i];
+        if (!model_layer_is_mac(l) || (any && !layer_quantized(tr, i)))
+            continue;
+        size_t ns;
+        const trace_segment *s = trace_layer_segments(tr, i, &ns);
+        for (size_t j = 0; j < ns; j++) {
+            const trace_decision *d = &s[j].d;
+            num += (double)(s[j].end - s[j].first) * (double)l->fwd_madds *
+                   metrics_cpt_layer_ratio(metrics_word_bits(&d->fmt[TENSOR_A]),
+                                           metrics_word_bits(&d->fmt[TENSOR_W]),
+                                           metrics_word_bits(&d->fmt[TENSOR_G]));
+        }
+        weight += (double)l->fwd_madds;
+    }
+    return weight > 0 && tr->total_iters ? num / (weight * (double)tr->total_iters) : NAN;
+}
+
+static int adapt_speedup(const trace *tr, double *out, bs_error *e)
+{
+    static const train_pass mac_passes[] = {PASS_FWD, PASS_BWD_DATA, PASS_BWD_WEIGHT};
+    const model *m = &tr->model;
+    double fp32_cost = 0, q_cost = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        const model_layer *l = &m->layers[i];
+        if (!model_layer_is_mac(l))
+            continue;
+        size_t ns;
+        const trace_segment *s = trace_layer_segments(tr, i, &ns);
+        for (size_t k = 0; k < sizeof mac_passes / sizeof *mac_passes; k++) {
+            uint64_t madds;
+            if (!model_pass_madds(l, mac_passes[k], tr->batch, &madds))
+                return err_set(e, BS_EINPUT, "%s: layer %s: MAdds overflow", m->source,
+                               l->name);
+            for (size_t j = 0; j < ns; j++) {
+                double len = (double)(s[j].end - s[j].first);
+                metrics_operands o;
+                metrics_pass_operands(l, mac_passes[k], &s[j].d, &o);
+                fp32_cost += len * (double)madds * 32.0;
+                q_cost += len * metrics_wl_madds(madds, &o);
+            }
+        }
+    }
+    for (size_t j = 0; j < tr->n_overheads; j++) {
+        const trace_overhead *ov = &tr->overheads[j];
+        q_cost += (double)(ov->end - ov->first) * (double)ov->ops * ov->bits;
+    }
+    *out = q_cost > 0 ? fp32_cost / q_cost : NAN;
+    return BS_OK;
+}
+
+static double smaq_ratio(const trace *tr)
+{
+    double sum = 0, weight = 0;
+    for (uint32_t i = 0; i < tr->model.n_layers; i++) {
+        const model_layer *l = &tr->model.layers[i];
+        uint64_t n[MEM_COUNT];
+        layer_mem_elems(l, tr->batch, n);
+        size_t ns;
+        const trace_segment *s = trace_layer_segments(tr, i, &ns);
+        for (size_t j = 0; j < ns; j++)
+            for (int c = 0; c < MEM_COUNT; c++) {
+                const trace_storage *st = &s[j].d.store[mem_tensor[c]];
+                if (st->inlier_bits == 0 || n[c] == 0)
+                    continue;
+                double len = (double)(s[j].end - s[j].first);
+                sum += len * metrics_tensor_bits(n[c], &s[j].d.fmt[mem_tensor[c]], st) /
+                       (32.0 * (double)n[c]);
+                weight += len;
+            }
+    }
+    return weight > 0 ? sum / weight : NAN;
+}
+
+int metrics_compute(const trace *tr, store_run_totals *t, bs_error *e)
+{
+    for (uint32_t i = 0; i < tr->model.n_layers; i++) {
+        const model_layer *l = &tr->model.layers[i];
+        uint64_t x;
+        if (!checked_mul(tr->batch, l->in_elems, &x) || !checked_mul(tr->batch, l->out_elems, &x))
+            return err_set(e, BS_EINPUT, "%s: layer %s: feature-map size overflows",
+                           tr->model.source, l->name);
+    }
+    double peak[MEM_COUNT] = {0};
+    int rc = memory_peak(tr, peak, e);
+    if (rc)
+        return rc;
+    t->mem_weights_bits = peak[MEM_WEIGHTS];
+    t->mem_fmaps_bits = peak[MEM_FMAPS];
+    t->mem_grads_bits = peak[MEM_GRADS];
+    t->mem_wgrads_bits = peak[MEM_WGRADS];
+    t->mem_optim_bits = peak[MEM_OPTIM];
+    t->cpt_cost_ratio = cpt_ratio(tr);
+    t->smaq_storage_benefit = smaq_ratio(tr);
+    return adapt_speedup(tr, &t->adapt_speedup, e);
+}

@@ -1,0 +1,57 @@
+/* metrics.h — the papers' own cost metrics of a training run, next to the hardware's.
+ *
+ * A user must be able to reproduce each paper's headline number from a trace before looking at
+ * what an accelerator would really do. These metrics depend on the trace and the model only
+ * (never on an arch), so they are the same on every arch a trace is replayed on:
+ *   CPT / FracTrain training-cost ratio  (GATECH-EIC/CPT cpt_cifar/train.py)
+ *   AdaPT speedup                         (lorenz0890/AdaPT utils/analytics.py, arXiv 2107.13490)
+ *   training-memory footprint by tensor class, at the run's peak iteration
+ *   SmaQ storage ratio                    (Shoghi et al., IEEE CAL 2021, Eq. 4)
+ * metrics.c's top comment gives each formula, its source, and where bitsim generalises it.
+ */
+#ifndef BITSIM_METRICS_H
+#define BITSIM_METRICS_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+#include "numfmt.h"
+#include "store.h"
+#include "trace.h"
+
+/* The operands of one training pass of layer l under decision d (DESIGN.md, cost.h):
+ *   FWD x=A y=W, BWD_DATA x=G y=W, BWD_WEIGHT x=A y=G, UPDATE x=WG y=U.
+ * Non-MAC layers stream one tensor (y.bits = 0, a unary op): FWD A, BWD_DATA G, BWD_WEIGHT G;
+ * their UPDATE is WG with U like any layer with parameters. Densities of WG and U are 1. */
+typedef struct metrics_operands {
+    num_format x, y;
+    double density_x, density_y;
+} metrics_operands;
+
+void metrics_pass_operands(const model_layer *l, train_pass p, const trace_decision *d,
+                           metrics_operands *out);
+
+/* Word length AdaPT weights a MAC with: the element width (fx8.4 -> 8, fp32 -> 32, a bfp
+ * mantissa -> its bits). A pass runs at the wider of its two operands. */
+unsigned metrics_word_bits(const num_format *f);
+
+/* AdaPT's word-length x density weighted MAdds of one pass:
+ * madds x max(word(x), word(y)) x density_x x density_y. */
+double metrics_wl_madds(uint64_t madds, const metrics_operands *o);
+
+/* CPT's cost of one layer for one iteration relative to fp32:
+ * (b_A b_W + b_G b_W + b_A b_G) / 3 / 32^2  (= (b_fw^2 + 2 b_fw b_grad)/3/32^2 when
+ * b_A = b_W = b_fw and b_G = b_grad). */
+double metrics_cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g);
+
+/* Stored bits of one tensor of n elements in format f, or split per s (SmaQ) when
+ * s->inlier_bits != 0: header + n (inlier_frac inlier_bits + (1 - inlier_frac) outlier_bits). */
+double metrics_tensor_bits(uint64_t n, const num_format *f, const trace_storage *s);
+
+/* Fills the papers' fields of t (cpt_cost_ratio, adapt_speedup, mem_*_bits,
+ * smaq_storage_benefit) from a finished trace; other fields are left alone. Errors: out of
+ * memory, op-count overflow (BS_EINPUT naming the trace's model and layer). */
+int metrics_compute(const trace *tr, store_run_totals *t, bs_error *e);
+
+#endif

@@ -1,0 +1,498 @@
+/* test_replay.c — replay = the naive per-iteration loop; buckets; overhead; store; bitsim run.
+ *
+ * The naive loop below is the definition replay must meet: for every iteration, every layer
+ * and every pass, look up the layer's decision at that iteration, form the pass's operands
+ * (the mapping is written out here from DESIGN.md and the brief, not taken from replay), call
+ * cost_eval and add the result to the (epoch, layer, pass) cell. Replay walks segments with a
+ * memo instead; integer counts must match exactly, doubles to rounding (1e-9 relative).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "cmd.h"
+#include "cost.h"
+#include "replay.h"
+#include "replay_fixture.h"
+#include "store.h"
+
+static const char small_model[] =
+    "model small\n"
+    "input 3 8 8\n"
+    "conv c1 out=4 k=3 pad=1 bias=0\n"
+    "norm n1\n"
+    "act r1\n"
+    "conv c2 out=4 k=3 pad=1\n"
+    "add a1 from=r1\n"
+    "pool p1 op=global\n"
+    "linear fc in=4 out=5\n";
+
+/* Changes inside epochs and across an epoch boundary (iteration 10), densities that are not
+ * bucket values, a float and a fixed-point format, two overhead records. */
+static const char small_trace[] =
+    "bitsim-trace 1\n"
+    "model small\n"
+    "batch 4\n"
+    "iters_per_epoch 5\n"
+    "epochs 3\n"
+    "scheme test\n"
+    "from 0 c1,c2 W=int4 A=int4 G=int8 dW=0.7 dA=0.55\n"
+    "overhead 2:9 ops=1000 bits=32 label=kl\n"
+    "from 3 c1 W=int8\n"
+    "from 7 c2 A=int6 dA=0.3\n"
+    "overhead 11 ops=50 bits=16 label=gd\n"
+    "from 12 fc W=fx8.4 G=fp16 dG=0.9\n"
+    "end\n";
+
+#define EPOCHS 3
+#define MAX_LAYERS 8
+
+typedef struct naive_cell {
+    uint64_t iterations, madds, elem_ops;
+    double bitops, total_cycles, latency_s, energy_pj, dram_bits;
+} naive_cell;
+
+typedef struct naive {
+    naive_cell cell[EPOCHS][MAX_LAYERS][PASS_COUNT];
+    uint64_t evals;
+    struct { int layer, pass; num_format x, y; double dx, dy; } seen[512];
+    size_t n_seen;
+} naive;
+
+static bool is_mac(layer_kind k)
+{
+    return k == LAYER_CONV || k == LAYER_LINEAR || k == LAYER_MATMUL;
+}
+
+/* The operand mapping, from DESIGN.md and the issue: FWD x=A y=W, BWD_DATA x=G y=W,
+ * BWD_WEIGHT x=A y=G, UPDATE x=WG y=U; non-MAC layers stream A (FWD) or G (backward). */
+static void operands(const model_layer *l, int p, const trace_decision *d, cost_query *q,
+                     bool exact)
+{
+    const double dW = d->density[TENSOR_W], dA = d->density[TENSOR_A],
+                 dG = d->density[TENSOR_G];
+    memset(&q->x, 0, sizeof q->x);
+    memset(&q->y, 0, sizeof q->y);
+    q->density_y = 1;
+    if (p == PASS_UPDATE) {
+        q->x = d->fmt[TENSOR_WG], q->y = d->fmt[TENSOR_U], q->density_x = 1;
+    } else if (!is_mac(l->kind)) {
+        q->x = p == PASS_FWD ? d->fmt[TENSOR_A] : d->fmt[TENSOR_G];
+        q->density_x = p == PASS_FWD ? dA : dG;
+    } else if (p == PASS_FWD) {
+        q->x = d->fmt[TENSOR_A], q->y = d->fmt[TENSOR_W], q->density_x = dA, q->density_y = dW;
+    } else if (p == PASS_BWD_DATA) {
+        q->x = d->fmt[TENSOR_G], q->y = d->fmt[TENSOR_W], q->density_x = dG, q->density_y = dW;
+    } else {
+        q->x = d->fmt[TENSOR_A], q->y = d->fmt[TENSOR_G], q->density_x = dA, q->density_y = dG;
+    }
+    if (!exact) {
+        q->density_x = replay_density_bucket(q->density_x);
+        q->density_y = replay_density_bucket(q->density_y);
+    }
+}
+
+static void note_tuple(naive *n, int layer, int p, const cost_query *q)
+{
+    for (size_t i = 0; i < n->n_seen; i++)
+        if (n->seen[i].layer == layer && n->seen[i].pass == p &&
+            numfmt_equal(&n->seen[i].x, &q->x) && numfmt_equal(&n->seen[i].y, &q->y) &&
+            n->seen[i].dx == q->density_x && n->seen[i].dy == q->density_y)
+            return;
+    cr_assert_lt(n->n_seen, 512);
+    n->seen[n->n_seen].layer = layer;
+    n->seen[n->n_seen].pass = p;
+    n->seen[n->n_seen].x = q->x;
+    n->seen[n->n_seen].y = q->y;
+    n->seen[n->n_seen].dx = q->density_x;
+    n->seen[n->n_seen].dy = q->density_y;
+    n->n_seen++;
+}
+
+static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
+{
+    memset(n, 0, sizeof *n);
+    cr_assert_eq(t->epochs, EPOCHS);
+    cr_assert_leq(t->model.n_layers, MAX_LAYERS);
+    for (uint64_t it = 0; it < t->total_iters; it++) {
+        uint64_t ep = it / t->iters_per_epoch;
+        for (uint32_t l = 0; l < t->model.n_layers; l++) {
+            const model_layer *ly = &t->model.layers[l];
+            const trace_segment *s = trace_segment_at(t, l, it);
+            cr_assert_not_null(s);
+            for (int p = 0; p < PASS_COUNT; p++) {
+                if (p == PASS_BWD_DATA && ly->first_mac)
+                    continue;   /* no gradient w.r.t. the network input */
+                uint64_t m = 0, el = 0;
+                cr_assert(model_pass_madds(ly, (train_pass)p, t->batch, &m));
+                cr_assert(model_pass_elem_ops(ly, (train_pass)p, t->batch, &el));
+                if (m == 0 && el == 0)
+                    continue;
+                cost_query q = {.layer = ly, .pass = (train_pass)p, .batch = t->batch};
+                operands(ly, p, &s->d, &q, exact);
+                note_tuple(n, (int)l, p, &q);
+                cost_result r;
+                bs_error e;
+                err_clear(&e);
+                cr_assert_eq(cost_eval(a, &q, &r, &e), 0, "%s", e.msg);
+                n->evals++;
+                naive_cell *c = &n->cell[ep][l][p];
+                c->iterations++;
+                c->madds += r.madds;
+                c->elem_ops += r.elem_ops;
+                c->bitops += r.bitops;
+                c->total_cycles += (double)r.total_cycles;
+                c->latency_s += r.latency_s;
+                for (int k = 0; k < COST_E_COUNT; k++)
+                    c->energy_pj += r.energy_pj[k];
+                c->dram_bits += r.dram_read_bits + r.dram_write_bits;
+            }
+        }
+    }
+}
+
+static void expect_close(double got, double want, const char *what, const store_cost_row *row)
+{
+    double tol = 1e-9 * fmax(fabs(want), 1e-30);
+    cr_expect(fabs(got - want) <= tol, "epoch %u layer %s %s: %s = %.17g, naive loop %.17g",
+              row->epoch, row->layer_name, row->pass, what, got, want);
+}
+
+static void load_arch(arch *a, const char *name)
+{
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(arch_load(a, name, &e), 0, "%s", e.msg);
+}
+
+static void check_against_naive(const char *arch_name, bool exact)
+{
+    trace t;
+    fixture_trace(&t, small_model, small_trace);
+    arch a;
+    load_arch(&a, arch_name);
+    static naive n;
+    naive_loop(&t, &a, exact, &n);
+    replay_options o = {.exact_density = exact};
+    replay_result r;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(replay_run(&t, &a, &o, &r, &e), 0, "%s", e.msg);
+
+    size_t cells = 0;
+    for (int ep = 0; ep < EPOCHS; ep++)
+        for (int l = 0; l < MAX_LAYERS; l++)
+            for (int p = 0; p < PASS_COUNT; p++)
+                cells += n.cell[ep][l][p].iterations > 0;
+    size_t layer_rows = 0;
+    for (size_t k = 0; k < r.n_rows; k++) {
+        const store_cost_row *row = &r.rows[k];
+        if (row->layer < 0)
+            continue;
+        layer_rows++;
+        int p = model_pass_parse(row->pass);
+        cr_assert(p >= 0 && row->epoch < EPOCHS && row->layer < MAX_LAYERS);
+        cr_expect_str_eq(row->layer_name, t.model.layers[row->layer].name);
+        const naive_cell *c = &n.cell[row->epoch][row->layer][p];
+        cr_expect_eq(row->iterations, c->iterations, "%s %s", row->layer_name, row->pass);
+        cr_expect_eq(row->madds, c->madds, "%s %s madds", row->layer_name, row->pass);
+        cr_expect_eq(row->elem_ops, c->elem_ops, "%s %s elem_ops", row->layer_name, row->pass);
+        expect_close(row->bitops, c->bitops, "bitops", row);
+        expect_close(row->total_cycles, c->total_cycles, "cycles", row);
+        expect_close(row->latency_s, c->latency_s, "latency", row);
+        double energy = 0;
+        for (int q = 0; q < STORE_E_COUNT; q++)
+            energy += row->energy_pj[q];
+        expect_close(energy, c->energy_pj, "energy", row);
+        expect_close(row->dram_read_bits + row->dram_write_bits, c->dram_bits, "dram", row);
+    }
+    cr_expect_eq(layer_rows, cells, "one row per (epoch, layer, pass) with work");
+    /* The memo evaluates each distinct tuple once (+ one evaluation per overhead record). */
+    cr_expect_eq(r.stats.cost_evals, n.n_seen + t.n_overheads, "evals %llu, distinct %zu",
+                 (unsigned long long)r.stats.cost_evals, n.n_seen);
+    cr_expect_lt(r.stats.cost_evals, n.evals);
+    replay_result_free(&r);
+    arch_free(&a);
+    trace_free(&t);
+}
+
+Test(replay, equals_naive_loop_bitfusion_buckets)
+{
+    check_against_naive("bitfusion", false);
+}
+
+Test(replay, equals_naive_loop_gpu_exact_density)
+{
+    check_against_naive("gpu-v100", true);
+}
+
+Test(replay, equals_naive_loop_bitfusion_exact_density)
+{
+    check_against_naive("bitfusion", true);
+}
+
+Test(replay, density_buckets_keep_the_stated_bound)
+{
+    cr_expect_eq(replay_density_bucket(1.0), 1.0);
+    cr_expect_eq(replay_density_bucket(0.5), 0.5);
+    cr_expect_eq(replay_density_bucket(0.25), 0.25);
+    cr_expect_eq(replay_density_bucket(0.75), 0.75);
+    const double bound = ldexp(1.0, -(REPLAY_DENSITY_BITS + 1));
+    double last = -1;
+    int distinct_top_octave = 0;
+    for (int i = 1; i <= 100000; i++) {
+        double d = i / 100000.0, b = replay_density_bucket(d);
+        cr_assert(fabs(b - d) <= bound * d, "d=%.17g bucket %.17g", d, b);
+        cr_assert_eq(replay_density_bucket(b), b, "buckets are fixed points");
+        if (d >= 0.5 && d < 1 && b < 1 && b != last) {
+            distinct_top_octave++;
+            last = b;
+        }
+    }
+    /* 2^REPLAY_DENSITY_BITS buckets per octave ([0.5, 1) rounds into 256 values below 1). */
+    cr_expect_eq(distinct_top_octave, 1 << REPLAY_DENSITY_BITS);
+}
+
+Test(replay, buckets_change_costs_within_the_bound)
+{
+    trace t;
+    fixture_trace(&t, small_model, small_trace);
+    arch a;
+    load_arch(&a, "bitfusion");
+    replay_result rb, rx;
+    replay_options ob = {.exact_density = false}, ox = {.exact_density = true};
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(replay_run(&t, &a, &ob, &rb, &e), 0, "%s", e.msg);
+    cr_assert_eq(replay_run(&t, &a, &ox, &rx, &e), 0, "%s", e.msg);
+    cr_expect_eq(rb.totals.madds, rx.totals.madds, "MAdds do not depend on density");
+    cr_expect_eq(rb.totals.bitops, rx.totals.bitops);
+    cr_expect_eq(rb.totals.wl_madds, rx.totals.wl_madds, "wl_madds always use exact density");
+    /* Density terms move by at most 2^-8 (a product of two bucketed densities). */
+    double bound = ldexp(1.0, -REPLAY_DENSITY_BITS);
+    cr_expect_leq(fabs(rb.totals.energy_pj - rx.totals.energy_pj), bound * rx.totals.energy_pj);
+    cr_expect_leq(fabs(rb.totals.dram_bits - rx.totals.dram_bits), bound * rx.totals.dram_bits);
+    replay_result_free(&rb);
+    replay_result_free(&rx);
+    arch_free(&a);
+    trace_free(&t);
+}
+
+Test(replay, overhead_rows_by_hand_and_no_first_layer_bwd_data)
+{
+    trace t;
+    fixture_trace(&t, small_model, small_trace);
+    arch a;
+    load_arch(&a, "bitfusion");
+    replay_result r;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(replay_run(&t, &a, NULL, &r, &e), 0, "%s", e.msg);
+    /* kl: iterations 2..8 = 3 in epoch 0 (2,3,4), 4 in epoch 1 (5..8), 1000 ops of 32 bits;
+     * gd: iteration 11 (epoch 2), 50 ops of 16 bits. */
+    const uint64_t want_ops[EPOCHS] = {3000, 4000, 50};
+    const double want_wl[EPOCHS] = {3000.0 * 32, 4000.0 * 32, 50.0 * 16};
+    int seen = 0;
+    for (size_t k = 0; k < r.n_rows; k++) {
+        const store_cost_row *row = &r.rows[k];
+        cr_expect(!(row->layer == 0 && strcmp(row->pass, "BWD_DATA") == 0),
+                  "the first MAC layer has no BWD_DATA row");
+        if (row->layer != -1)
+            continue;
+        seen++;
+        cr_expect_str_eq(row->pass, "OVERHEAD");
+        cr_expect_eq(row->elem_ops, want_ops[row->epoch], "epoch %u", row->epoch);
+        cr_expect_float_eq(row->wl_madds, want_wl[row->epoch], 1e-9);
+        cr_expect_gt(row->energy_pj[STORE_E_CORE] + row->energy_pj[STORE_E_DRAM], 0);
+    }
+    cr_expect_eq(seen, EPOCHS);
+    replay_result_free(&r);
+    arch_free(&a);
+    trace_free(&t);
+}
+
+/* A temp directory with the small model and trace as files (bitsim run reads files). */
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void temp_inputs(char dir[64], char trace_path[128], char db_path[128])
+{
+    snprintf(dir, 64, "/tmp/bitsim-replay-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char model_path[128];
+    snprintf(model_path, sizeof model_path, "%s/small.model", dir);
+    write_file(model_path, small_model);
+    snprintf(trace_path, 128, "%s/small.trace", dir);
+    char text[sizeof small_trace + 64];
+    /* The trace names its model by a path relative to the trace file. */
+    const char *body = strstr(small_trace, "batch");
+    snprintf(text, sizeof text, "bitsim-trace 1\nmodel small.model\n%s", body);
+    write_file(trace_path, text);
+    snprintf(db_path, 128, "%s/t.db", dir);
+}
+
+static void remove_temp(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+static double query_double(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    double v = sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+Test(replay, stores_one_run_and_reads_totals_back)
+{
+    char dir[64], trace_path[128], db_path[128];
+    temp_inputs(dir, trace_path, db_path);
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(trace_read_file(&t, trace_path, &e), 0, "%s", e.msg);
+    arch a;
+    load_arch(&a, "bitfusion");
+    static naive n;
+    naive_loop(&t, &a, false, &n);
+    double madds = 0, energy = 0;
+    for (int ep = 0; ep < EPOCHS; ep++)
+        for (int l = 0; l < MAX_LAYERS; l++)
+            for (int p = 0; p < PASS_COUNT; p++) {
+                madds += (double)n.cell[ep][l][p].madds;
+                energy += n.cell[ep][l][p].energy_pj;
+            }
+    replay_result r;
+    cr_assert_eq(replay_run(&t, &a, NULL, &r, &e), 0, "%s", e.msg);
+    store *s;
+    cr_assert_eq(store_open(&s, db_path, &e), 0, "%s", e.msg);
+    store_run_info info = {.scheme = t.scheme, .model_name = t.model.name, .arch_name = a.name,
+                           .trace_name = "small.trace", .batch = t.batch,
+                           .iterations = t.total_iters, .epochs = t.epochs, .options = ""};
+    cr_assert_eq(store_put_input(s, STORE_ARCH, "a", "a", 1, &info.arch_id, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_put_input(s, STORE_MODEL, "m", "m", 1, &info.model_id, &e), 0);
+    cr_assert_eq(store_put_input(s, STORE_TRACE, "t", "t", 1, &info.trace_id, &e), 0);
+    int64_t id = 0;
+    cr_assert_eq(replay_store(s, &r, &info, 0.5, &id, &e), 0, "%s", e.msg);
+    cr_assert_gt(id, 0);
+    sqlite3 *db = store_db(s);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM costs WHERE run_id = %lld", (long long)id);
+    cr_expect_eq((size_t)query_double(db, sql), r.n_rows);
+    /* Totals read back equal the naive loop's layer sums plus the overhead rows' energy. */
+    snprintf(sql, sizeof sql, "SELECT madds FROM run_totals WHERE run_id = %lld", (long long)id);
+    cr_expect_float_eq(query_double(db, sql), madds, 1e-9 * madds);
+    double overhead_energy = 0;
+    for (size_t k = 0; k < r.n_rows; k++)
+        if (r.rows[k].layer < 0)
+            for (int q = 0; q < STORE_E_COUNT; q++)
+                overhead_energy += r.rows[k].energy_pj[q];
+    snprintf(sql, sizeof sql, "SELECT energy_pj FROM run_totals WHERE run_id = %lld",
+             (long long)id);
+    cr_expect_float_eq(query_double(db, sql), energy + overhead_energy, 1e-9 * energy);
+    snprintf(sql, sizeof sql, "SELECT smaq_storage_benefit FROM run_totals WHERE run_id = %lld",
+             (long long)id);
+    cr_expect(isnan(query_double(db, sql)), "no split storage: SmaQ ratio is NULL");
+    int64_t found = 0;
+    cr_expect_eq(store_find_run(s, &info, &found, &e), 0);
+    cr_expect_eq(found, id, "the same inputs are recognised");
+    store_close(s);
+    replay_result_free(&r);
+    arch_free(&a);
+    trace_free(&t);
+    remove_temp(dir);
+}
+
+static int run_cmd(const char *const *args)
+{
+    char *argv[16];
+    int argc = 0;
+    for (; args[argc]; argc++)
+        argv[argc] = (char *)args[argc];
+    argv[argc] = NULL;
+    return cmd_run(argc, argv);
+}
+
+Test(replay, bitsim_run_skips_identical_reruns)
+{
+    char dir[64], trace_path[128], db_path[128];
+    temp_inputs(dir, trace_path, db_path);
+    const char *base[] = {"run", "--trace", trace_path, "--arch", "bitfusion", "--db", db_path,
+                          "--quiet", NULL};
+    cr_assert_eq(run_cmd(base), 0);
+    cr_assert_eq(run_cmd(base), 0, "an identical rerun succeeds without storing");
+    const char *force[] = {"run", "--trace", trace_path, "--arch", "bitfusion", "--db", db_path,
+                           "--quiet", "--force", NULL};
+    cr_assert_eq(run_cmd(force), 0);
+    const char *exact[] = {"run", "--trace", trace_path, "--arch", "bitfusion", "--db", db_path,
+                           "--quiet", "--exact-density", "--label", "exact", NULL};
+    cr_assert_eq(run_cmd(exact), 0);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_expect_eq(query_double(db, "SELECT count(*) FROM runs WHERE status = 'complete'"), 3,
+                 "first run, forced rerun, exact-density run");
+    cr_expect_eq(query_double(db, "SELECT count(*) FROM runs WHERE label = 'exact'"), 1);
+    sqlite3_close(db);
+    remove_temp(dir);
+}
+
+Test(replay, bitsim_run_rejects_bad_input_and_usage)
+{
+    char dir[64], trace_path[128], db_path[128];
+    temp_inputs(dir, trace_path, db_path);
+    const char *none[] = {"run", NULL};
+    cr_expect_eq(run_cmd(none), BS_EUSAGE);
+    const char *missing[] = {"run", "--trace", "/nonexistent.trace", "--arch", "bitfusion",
+                             "--db", db_path, "--quiet", NULL};
+    cr_expect_eq(run_cmd(missing), BS_EINPUT);
+    const char *bad_arch[] = {"run", "--trace", trace_path, "--arch", "no-such-arch", "--db",
+                              db_path, "--quiet", NULL};
+    cr_expect_eq(run_cmd(bad_arch), BS_EINPUT);
+    const char *stray[] = {"run", "--trace", trace_path, "--arch", "bitfusion", "extra", NULL};
+    cr_expect_eq(run_cmd(stray), BS_EUSAGE);
+    char not_db[160];
+    snprintf(not_db, sizeof not_db, "%s/not.db", dir);
+    write_file(not_db, "this is not a database, and it must stay that way\n");
+    const char *bad_db[] = {"run", "--trace", trace_path, "--arch", "bitfusion", "--db", not_db,
+                            "--quiet", NULL};
+    cr_expect_eq(run_cmd(bad_db), BS_EINPUT);
+    remove_temp(dir);
+}
+
+Test(replay, a_layer_the_cost_model_rejects_is_named)
+{
+    /* Density 0 is a valid trace value that cost_eval rejects: the error must name the layer,
+     * the pass and the iterations, and nothing may be returned. */
+    static char text[sizeof small_trace];
+    snprintf(text, sizeof text, "%s", small_trace);
+    char *d = strstr(text, "dW=0.7");
+    cr_assert_not_null(d);
+    memcpy(d, "dW=0  ", 6);
+    trace t;
+    fixture_trace(&t, small_model, text);
+    arch a;
+    load_arch(&a, "bitfusion");
+    replay_result r;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(replay_run(&t, &a, NULL, &r, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "layer c1, FWD, iterations 0..2") != NULL, "%s", e.msg);
+    cr_expect_null(r.rows);
+    arch_free(&a);
+    trace_free(&t);
+}
