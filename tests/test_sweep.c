@@ -400,7 +400,7 @@ static void digest_of(const char *db, uint64_t *d, uint64_t *n)
     store_close(s);
 }
 
-Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep, .timeout = 120)
+Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep)
 {
     char *dir = make_dir();
     char trace_p[512], space_p[512], whole_p[512], merged_p[512], shard_p[3][512];
@@ -481,7 +481,7 @@ Test(sweep_e2e, unknown_arch_key_names_the_space_line)
 
 /* The shipped sample parses, every key and value in it is one the arch accepts, and a shard
  * of it runs (on a small trace). */
-Test(sweep_e2e, shipped_sample_space_is_valid, .timeout = 120)
+Test(sweep_e2e, shipped_sample_space_is_valid)
 {
     sweep_space s;
     bs_error e;
@@ -506,7 +506,7 @@ Test(sweep_e2e, shipped_sample_space_is_valid, .timeout = 120)
 /* The clock rescaling against full replays: the same 18 points swept with sharing and with
  * --no-sharing agree in every stored latency and energy (total and per component, per row)
  * within 1e-9 relative, and the cycle counts exactly. */
-Test(sweep_e2e, clock_groups_agree_with_full_replays, .timeout = 120)
+Test(sweep_e2e, clock_groups_agree_with_full_replays)
 {
     char *dir = make_dir();
     char trace_p[512], space_p[512], shared_p[512], full_p[512];
@@ -558,7 +558,7 @@ Test(sweep_e2e, clock_groups_agree_with_full_replays, .timeout = 120)
 
 /* A sweep point whose arch text is the base file itself and `bitsim run` of that arch are
  * one run: same inputs by content, same options. */
-Test(sweep_e2e, a_point_and_bitsim_run_share_identity, .timeout = 60)
+Test(sweep_e2e, a_point_and_bitsim_run_share_identity)
 {
     char *dir = make_dir();
     char trace_p[512], space_p[512], db_p[512];
@@ -585,7 +585,7 @@ Test(sweep_e2e, a_point_and_bitsim_run_share_identity, .timeout = 60)
 
 /* An arch the cost model cannot use for the workload (an output buffer smaller than one
  * tile) is a refused point, counted with its reason; the sweep goes on with the others. */
-Test(sweep_e2e, points_the_cost_model_refuses_are_counted_not_fatal, .timeout = 60)
+Test(sweep_e2e, points_the_cost_model_refuses_are_counted_not_fatal)
 {
     char *dir = make_dir();
     char trace_p[512], space_p[512], db_p[512];
