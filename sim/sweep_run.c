@@ -12,7 +12,7 @@
  *     clock) and workers take whole groups from a shared counter. Layer costs are shared
  *     where that is valid: within a run (replay_run's memo) and across the points of a clock
  *     group (one reference replay, latency and leakage rescaled; see "clock groups" below,
- *     checked against a full replay in every group). Nothing is shared between archs that
+ *     checked against full replays). Nothing is shared between archs that
  *     differ otherwise: a layer's cycles and traffic depend on all of it. Identical archs
  *     were merged in phase 1, and a run the database already holds (same arch, model and
  *     trace content, same options: a resubmitted shard) is found and skipped. The workers
@@ -394,8 +394,8 @@ static int put_inputs(sweep_job *j, const work_item *w, size_t t, store_run_info
 
 /* The group's reference replays (one per trace), computed on first need. */
 typedef struct group_ref {
-    replay_result *res;     /* per trace; n_rows == 0 && !rows: not computed yet */
-    bool *have;
+    replay_result *res;     /* per trace */
+    bool *have;             /* res[t] computed */
 } group_ref;
 
 static int full_replay(sweep_job *j, const arch *a, size_t t, replay_result *r, bs_error *e)
@@ -543,6 +543,24 @@ static int by_group(const void *x, const void *y)
     return a->point < b->point ? -1 : a->point > b->point;
 }
 
+/* True when x and y are the same arch but for name, source, clock and area, compared byte by
+ * byte (arch_parse_buffer zeroes the struct first, so padding compares equal): a group is
+ * never formed on a hash alone, so a hash collision cannot put two archs into one group. */
+static bool same_but_clock(const arch *x, const arch *y)
+{
+    arch a, b;
+    memcpy(&a, x, sizeof a);
+    memcpy(&b, y, sizeof b);
+    arch *both[2] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        memset(both[k]->name, 0, sizeof both[k]->name);
+        memset(both[k]->source, 0, sizeof both[k]->source);
+        both[k]->freq_hz = 0;
+        memset(both[k]->area_mm2, 0, sizeof both[k]->area_mm2);
+    }
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
 /* Sorts the items into clock groups and records where each group starts. */
 static int make_groups(sweep_job *j, bs_error *e)
 {
@@ -552,7 +570,8 @@ static int make_groups(sweep_job *j, bs_error *e)
         return err_set(e, BS_EINTERNAL, "out of memory");
     j->n_groups = 0;
     for (size_t i = 0; i < j->n_items; i++)
-        if (i == 0 || j->items[i].group != j->items[i - 1].group)
+        if (i == 0 || j->items[i].group != j->items[i - 1].group ||
+            !same_but_clock(&j->items[j->group_start[j->n_groups - 1]].a, &j->items[i].a))
             j->group_start[j->n_groups++] = i;
     j->group_start[j->n_groups] = j->n_items;
     return BS_OK;
