@@ -42,8 +42,11 @@
  *
  * SPARSITY (arch [sparsity] mode): none, x (skip zero x operands: compute x density_x),
  * both (density_x * density_y). [dram] compress: bitmap (1 + d*b bits per element) or rle
- * (d * (b + run bits)), used only where it shrinks the x/y tensors' DRAM traffic; buffers
- * hold decompressed data. Outputs and partial sums are dense.
+ * (max(d, 2^-run_bits) * (b + run bits)), used only where it shrinks the x/y tensors' DRAM
+ * traffic; buffers hold decompressed data. Outputs and partial sums are dense. Densities lie
+ * in [0, 1]: 0 is an all-zero tensor (a dead ReLU map, a pruned layer); with zero-skipping its
+ * compute is 0 (only the pipeline fill and the traffic remain), without it density changes
+ * nothing.
  *
  * ENERGY: core per busy cycle, buffers and DRAM per bit (tiling.c), leakage = leak_mw * time.
  * GPU family: a roofline, time = max(2*MAdds / peak(format class), bytes / bandwidth) with
@@ -111,13 +114,24 @@ void cost_conv_init(cost_conv *c, uint32_t k, uint32_t o, uint32_t s, uint64_t i
                      .density_x = 1, .density_y = 1};
 }
 
+/* A density is a fraction of non-zeros: 0 (an all-zero tensor) through 1. NaN fails. */
+static bool density_ok(double d)
+{
+    return d >= 0 && d <= 1;
+}
+
+/* DRAM bits per dense bit of a sparse tensor. rle: one (run, value) entry per non-zero, and at
+ * least one per 2^run_bits elements (a run field cannot count more zeros), so an all-zero
+ * tensor still costs its run entries. */
 static double compress_factor(const arch *a, double bits, double density)
 {
     double f = 1;
-    if (a->dram_compress == ARCH_COMPRESS_BITMAP)
+    if (a->dram_compress == ARCH_COMPRESS_BITMAP) {
         f = (density * bits + 1) / bits;
-    else if (a->dram_compress == ARCH_COMPRESS_RLE)
-        f = density * (bits + a->rle_run_bits) / bits;
+    } else if (a->dram_compress == ARCH_COMPRESS_RLE) {
+        double entries = fmax(density, ldexp(1.0, -(int)a->rle_run_bits));
+        f = entries * (bits + a->rle_run_bits) / bits;
+    }
     return f < 1 ? f : 1;
 }
 
@@ -137,8 +151,8 @@ static int check_conv(const arch *a, const cost_conv *c, bs_error *e)
     if (!(c->x_bits > 0 && c->y_bits > 0) || !c->x_mul_bits || !c->y_mul_bits ||
         c->x_bits > 64 || c->y_bits > 64 || c->x_mul_bits > 64 || c->y_mul_bits > 64)
         return err_set(e, BS_EINPUT, "cost: operand widths must be 1..64 bits");
-    if (!(c->density_x > 0 && c->density_x <= 1) || !(c->density_y > 0 && c->density_y <= 1))
-        return err_set(e, BS_EINPUT, "cost: densities must lie in (0, 1]");
+    if (!density_ok(c->density_x) || !density_ok(c->density_y))
+        return err_set(e, BS_EINPUT, "cost: densities must lie in [0, 1]");
     /* The nest counts in doubles: exact below 2^53 (every reference row), rounded to 1e-16
      * relative above. Cycle counts must still fit uint64_t: refuse beyond 2^62 / 4096 MACs. */
     double macs = (double)c->kh * c->kw * c->oh * c->ow * (double)c->ic * (double)c->oc *
@@ -398,8 +412,8 @@ static int check_query(const cost_query *q, bs_error *e)
         return err_set(e, BS_EINPUT, "cost: batch must be at least 1");
     if (q->x.bits == 0 || q->x.bits > 64 || q->y.bits > 64)
         return err_set(e, BS_EINPUT, "cost: operand widths must be 1..64 bits");
-    if (!(q->density_x > 0 && q->density_x <= 1) || !(q->density_y > 0 && q->density_y <= 1))
-        return err_set(e, BS_EINPUT, "cost: densities must lie in (0, 1]");
+    if (!density_ok(q->density_x) || !density_ok(q->density_y))
+        return err_set(e, BS_EINPUT, "cost: densities must lie in [0, 1]");
     return BS_OK;
 }
 

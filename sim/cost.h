@@ -35,7 +35,7 @@ enum { COST_E_CORE, COST_E_WBUF, COST_E_ABUF, COST_E_OBUF, COST_E_DRAM, COST_E_L
  *   BWD_WEIGHT x = A                  y = G
  *   UPDATE     x = WG (weight grads)  y = master W
  * Non-MAC layers: x = the tensor the pass streams; y.bits == 0 means a unary op.
- * Densities are fractions of non-zeros in (0, 1]. */
+ * Densities are fractions of non-zeros in [0, 1] (0: an all-zero tensor). */
 typedef struct cost_query {
     const model_layer *layer;
     train_pass pass;
@@ -67,7 +67,7 @@ typedef struct cost_result {
     cost_tiling tiling;
 } cost_result;
 
-/* Evaluates one layer-pass. Errors: bad query (zero batch, density outside (0,1], zero bits),
+/* Evaluates one layer-pass. Errors: bad query (zero batch, density outside [0,1], zero bits),
  * a layer the arch cannot tile (a single tile overflows a buffer), count overflow. */
 int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e);
 

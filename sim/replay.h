@@ -40,7 +40,7 @@ typedef struct replay_result {
     replay_stats stats;
 } replay_result;
 
-/* The density replay evaluates for d in (0, 1]: d rounded to REPLAY_DENSITY_BITS significant
+/* The density replay evaluates for d in [0, 1]: d rounded to REPLAY_DENSITY_BITS significant
  * bits (exact for 1, 0.5, 0.25, ...). */
 double replay_density_bucket(double d);
 

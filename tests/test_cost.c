@@ -301,6 +301,48 @@ Test(cost_hand, sparsity_scaling)
     }
 }
 
+/* Density 0 is a legitimate all-zero tensor (a dead ReLU map, a pruned layer). The rule:
+ * with zero-skipping the skipped operand's compute is 0; without it, density does not change
+ * the compute (576 cycles as dense). DRAM: dense storage is unchanged; a bitmap still sends
+ * its 1 bit per element (1/8 of 8-bit data); run-length coding still sends one (run, value)
+ * entry per 2^4 zeros at most (max(d, 2^-run_bits) * (8 + 4) / 8 = 12/128). */
+Test(cost_hand, zero_density_is_legal)
+{
+    static const struct {
+        const char *text;
+        uint64_t compute;
+        double x_dram_factor;
+    } cases[] = {
+        {SPARSE_ARCH("none", "none"), 576, 1},
+        {SPARSE_ARCH("x", "none"), 0, 1},
+        {SPARSE_ARCH("both", "bitmap"), 0, 1.0 / 8},
+        {SPARSE_ARCH("both", "rle"), 0, 12.0 / 128},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        arch a;
+        parse_arch_text(&a, cases[i].text);
+        cost_conv c;
+        cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
+        c.density_x = c.density_y = 0;
+        cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval_tiling(&a, &c, &t, &r, &e), 0, "case %zu: %s", i, e.msg);
+        cr_expect_eq(r.compute_cycles, cases[i].compute, "case %zu", i);
+        cr_expect_float_eq(r.dram_read_bits,
+                           (36864 + 12800) * cases[i].x_dram_factor + 65536, 1e-6, "case %zu", i);
+        cr_expect_eq(r.madds, 294912, "MAdds count all products, zero or not");
+        /* the same through cost_eval's query check */
+        model_layer l = {.kind = LAYER_ACT, .in = {1, 1, 64}, .out = {1, 1, 64},
+                         .in_elems = 64, .out_elems = 64, .fwd_elem_ops = 64};
+        snprintf(l.name, sizeof l.name, "relu");
+        cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 1,
+                        .x = {.kind = NUM_INT, .bits = 8}, .density_x = 0, .density_y = 0};
+        cr_expect_eq(cost_eval(&a, &q, &r, &e), 0, "case %zu: %s", i, e.msg);
+        arch_free(&a);
+    }
+}
+
 static num_format fmt(uint8_t kind, uint8_t bits, uint8_t exp_bits)
 {
     return (num_format){.kind = kind, .bits = bits, .exp_bits = exp_bits};
@@ -417,11 +459,17 @@ Test(cost_errors, bad_queries_and_impossible_layers, .init = load_bitfusion)
     model_layer l = conv_layer(false);
     num_format i8 = fmt(NUM_INT, 8, 0);
     cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 1, .x = i8, .y = i8,
-                    .density_x = 0, .density_y = 1};
+                    .density_x = -0.25, .density_y = 1};
     cost_result r;
     bs_error e;
     cr_expect_eq(cost_eval(&bf, &q, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "densit") != NULL, "%s", e.msg);
+    q.density_x = 1.5;
+    cr_expect_eq(cost_eval(&bf, &q, &r, &e), BS_EINPUT);
+    q.density_x = NAN;
+    cr_expect_eq(cost_eval(&bf, &q, &r, &e), BS_EINPUT);
+    q.density_x = 0;
+    cr_expect_eq(cost_eval(&bf, &q, &r, &e), 0, "an all-zero tensor is legal: %s", e.msg);
     q.density_x = 1;
     q.batch = 0;
     cr_expect_eq(cost_eval(&bf, &q, &r, &e), BS_EINPUT);
