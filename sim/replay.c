@@ -17,11 +17,16 @@
  * epoch's row; cutting changes only which row a length goes to.
  *
  * WHY THE MEMO IS EXACT. Many segments share an evaluation: a CPT trace revisits the same few
- * widths every cycle, and every layer's UPDATE or a non-MAC layer's passes stay fp32 all run.
- * The memo maps the complete input of cost_eval that can vary within a run — (layer index,
- * pass, x format, y format, density_x, density_y) — to its result; the arch and batch are
- * constant for one replay_run (the memo lives and dies with it), so the key is the whole
- * argument list and a hit returns the value cost_eval would return. Keys are compared in full
+ * widths every cycle, every layer's UPDATE or a non-MAC layer's passes stay fp32 all run, and
+ * a ResNet repeats identical blocks (ResNet-20: 68 layers, 16 distinct shapes). The memo maps
+ * the complete input of cost_eval that can vary within a run — (layer shape, pass, x format,
+ * y format, density_x, density_y) — to its result. The layer shape is every field of the
+ * layer cost_eval reads (kind, sub-kind, tensor shapes, kernel/stride/padding/groups, product
+ * shape, parameter and element counts, first-MAC and skip flags); only the name (used in
+ * error messages, and an error stops the run at the first layer that has it) and the graph
+ * indices are left out, so two layers with equal shapes are one evaluation. The arch and
+ * batch are constant for one replay_run (the memo lives and dies with it), so the key is the
+ * whole argument list and a hit returns the value cost_eval would return. Keys are compared in full
  * (memcmp of a zero-padded struct), the hash only picks the slot (open addressing, linear
  * probing, load <= 1/2), so collisions cannot alias two keys.
  *
@@ -72,11 +77,47 @@ double replay_density_bucket(double d)
 
 /* ---- the memo -------------------------------------------------------------------------- */
 
+/* Everything of a layer cost_eval reads (all but its name, source line and inputs' indices):
+ * layers equal here cost the same. Built field by field into a zeroed struct, so padding is
+ * zero and memcmp compares exactly these fields. */
+typedef struct layer_shape {
+    int32_t kind;
+    char op[16];
+    tensor_shape in, out;
+    layer_conv conv;
+    layer_gemm gemm;
+    uint64_t params, weight_elems, in_elems, out_elems, fwd_madds, fwd_elem_ops;
+    bool first_mac, bias, skip_bwd_data, skip_bwd_weight;
+} layer_shape;
+
 typedef struct memo_key {
-    int32_t layer, pass;
+    int32_t shape_class;    /* the layer's shape, numbered (shape_classes) */
+    int32_t pass;
     num_format x, y;
     double density_x, density_y;
 } memo_key;
+
+/* The layer's shape; two layers cost the same iff their shapes compare equal. */
+static void shape_of(const model_layer *l, layer_shape *s)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = (int32_t)l->kind;
+    memcpy(s->op, l->op, sizeof s->op);
+    s->in = l->in;
+    s->out = l->out;
+    s->conv = l->conv;
+    s->gemm = l->gemm;
+    s->params = l->params;
+    s->weight_elems = l->weight_elems;
+    s->in_elems = l->in_elems;
+    s->out_elems = l->out_elems;
+    s->fwd_madds = l->fwd_madds;
+    s->fwd_elem_ops = l->fwd_elem_ops;
+    s->first_mac = l->first_mac;
+    s->bias = l->bias;
+    s->skip_bwd_data = l->skip_bwd_data;
+    s->skip_bwd_weight = l->skip_bwd_weight;
+}
 
 typedef struct pass_cost {
     uint64_t madds, elem_ops;
@@ -149,10 +190,37 @@ typedef struct replay_ctx {
     const arch *a;
     const replay_options *o;
     memo memo;
+    int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
     store_cost_row *grid;       /* epochs x slots */
     size_t slots;               /* 1 (overhead) + layers x passes */
     replay_stats stats;
 } replay_ctx;
+
+/* Per layer, the number of its shape among the model's distinct layer_shapes, in order of
+ * first appearance (layers x distinct shapes comparisons, once per run). */
+static int32_t *shape_classes(const model *m)
+{
+    int32_t *cls = malloc(((size_t)m->n_layers + 1) * sizeof *cls);
+    layer_shape *first = malloc(((size_t)m->n_layers + 1) * sizeof *first);
+    if (!cls || !first) {
+        free(cls);
+        free(first);
+        return NULL;
+    }
+    uint32_t n_first = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        layer_shape s;
+        shape_of(&m->layers[i], &s);
+        uint32_t j = 0;
+        while (j < n_first && memcmp(&first[j], &s, sizeof s) != 0)
+            j++;
+        if (j == n_first)
+            first[n_first++] = s;
+        cls[i] = (int32_t)j;
+    }
+    free(first);
+    return cls;
+}
 
 /* One cost_eval; errors say what was evaluated and for which iterations. */
 static int evaluate(replay_ctx *c, const cost_query *q, const char *what, uint64_t first,
@@ -175,7 +243,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
 {
     memo_key k;
     memset(&k, 0, sizeof k);    /* padding is part of the compared bytes */
-    k.layer = (int32_t)layer;
+    k.shape_class = c->shape_class[layer];
     k.pass = (int32_t)p;
     k.x = ops->x;
     k.y = ops->y;
@@ -377,8 +445,10 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
         return err_set(e, BS_EINPUT, "replay: %llu epochs x %u layers is too many rows",
                        (unsigned long long)t->epochs, t->model.n_layers);
     c.grid = calloc((size_t)t->epochs * c.slots, sizeof *c.grid);
-    if (!c.grid || !memo_grow(&c.memo)) {
+    c.shape_class = shape_classes(&t->model);
+    if (!c.grid || !c.shape_class || !memo_grow(&c.memo)) {
         free(c.grid);
+        free(c.shape_class);
         free(c.memo.slots);
         return err_set(e, BS_EINTERNAL, "out of memory (replay)");
     }
@@ -393,6 +463,7 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
         rc = metrics_compute(t, &r->totals, e);
     r->stats = c.stats;
     free(c.grid);
+    free(c.shape_class);
     free(c.memo.slots);
     if (rc)
         replay_result_free(r);

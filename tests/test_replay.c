@@ -57,12 +57,38 @@ typedef struct naive_cell {
     double bitops, total_cycles, latency_s, energy_pj, dram_bits;
 } naive_cell;
 
+typedef struct naive_tuple {
+    int layer, pass;
+    num_format x, y;
+    double dx, dy;
+} naive_tuple;
+
 typedef struct naive {
     naive_cell cell[EPOCHS][MAX_LAYERS][PASS_COUNT];
     uint64_t evals;
-    struct { int layer, pass; num_format x, y; double dx, dy; } seen[512];
-    size_t n_seen;
+    naive_tuple seen[512], seen_layer[512];
+    size_t n_seen;          /* distinct (layer shape, pass, operands): replay's evaluations */
+    size_t n_seen_layer;    /* distinct (layer index, pass, operands) */
 } naive;
+
+/* Layers of one shape cost the same: the first layer index with l's kind, sub-kind, tensor
+ * shapes, kernel/stride/padding/groups, product shape, parameters and first-MAC status. */
+static int shape_class(const model *m, int l)
+{
+    const model_layer *a = &m->layers[l];
+    for (int j = 0; j < l; j++) {
+        const model_layer *b = &m->layers[j];
+        if (a->kind == b->kind && strcmp(a->op, b->op) == 0 &&
+            memcmp(&a->in, &b->in, sizeof a->in) == 0 &&
+            memcmp(&a->out, &b->out, sizeof a->out) == 0 &&
+            memcmp(&a->conv, &b->conv, sizeof a->conv) == 0 &&
+            memcmp(&a->gemm, &b->gemm, sizeof a->gemm) == 0 && a->params == b->params &&
+            a->bias == b->bias && a->first_mac == b->first_mac &&
+            a->skip_bwd_data == b->skip_bwd_data && a->skip_bwd_weight == b->skip_bwd_weight)
+            return j;
+    }
+    return l;
+}
 
 static bool is_mac(layer_kind k)
 {
@@ -97,21 +123,23 @@ static void operands(const model_layer *l, int p, const trace_decision *d, cost_
     }
 }
 
-static void note_tuple(naive *n, int layer, int p, const cost_query *q)
+/* Adds (layer, pass, operands) to seen unless it is there already. */
+static void note_in(naive_tuple *seen, size_t *n_seen, int layer, int p, const cost_query *q)
 {
-    for (size_t i = 0; i < n->n_seen; i++)
-        if (n->seen[i].layer == layer && n->seen[i].pass == p &&
-            numfmt_equal(&n->seen[i].x, &q->x) && numfmt_equal(&n->seen[i].y, &q->y) &&
-            n->seen[i].dx == q->density_x && n->seen[i].dy == q->density_y)
+    for (size_t i = 0; i < *n_seen; i++)
+        if (seen[i].layer == layer && seen[i].pass == p && numfmt_equal(&seen[i].x, &q->x) &&
+            numfmt_equal(&seen[i].y, &q->y) && seen[i].dx == q->density_x &&
+            seen[i].dy == q->density_y)
             return;
-    cr_assert_lt(n->n_seen, 512);
-    n->seen[n->n_seen].layer = layer;
-    n->seen[n->n_seen].pass = p;
-    n->seen[n->n_seen].x = q->x;
-    n->seen[n->n_seen].y = q->y;
-    n->seen[n->n_seen].dx = q->density_x;
-    n->seen[n->n_seen].dy = q->density_y;
-    n->n_seen++;
+    cr_assert_lt(*n_seen, 512);
+    seen[(*n_seen)++] = (naive_tuple){.layer = layer, .pass = p, .x = q->x, .y = q->y,
+                                      .dx = q->density_x, .dy = q->density_y};
+}
+
+static void note_tuple(naive *n, const model *m, int layer, int p, const cost_query *q)
+{
+    note_in(n->seen, &n->n_seen, shape_class(m, layer), p, q);
+    note_in(n->seen_layer, &n->n_seen_layer, layer, p, q);
 }
 
 static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
@@ -135,7 +163,7 @@ static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
                     continue;
                 cost_query q = {.layer = ly, .pass = (train_pass)p, .batch = t->batch};
                 operands(ly, p, &s->d, &q, exact);
-                note_tuple(n, (int)l, p, &q);
+                note_tuple(n, &t->model, (int)l, p, &q);
                 cost_result r;
                 bs_error e;
                 err_clear(&e);
@@ -170,10 +198,11 @@ static void load_arch(arch *a, const char *name)
     cr_assert_eq(arch_load(a, name, &e), 0, "%s", e.msg);
 }
 
-static void check_against_naive(const char *arch_name, bool exact)
+static void check_against_naive_on(const char *model_text, const char *trace_text,
+                                   const char *arch_name, bool exact, size_t *evals_by_layer)
 {
     trace t;
-    fixture_trace(&t, small_model, small_trace);
+    fixture_trace(&t, model_text, trace_text);
     arch a;
     load_arch(&a, arch_name);
     static naive n;
@@ -216,9 +245,51 @@ static void check_against_naive(const char *arch_name, bool exact)
     cr_expect_eq(r.stats.cost_evals, n.n_seen + t.n_overheads, "evals %llu, distinct %zu",
                  (unsigned long long)r.stats.cost_evals, n.n_seen);
     cr_expect_lt(r.stats.cost_evals, n.evals);
+    if (evals_by_layer)
+        *evals_by_layer = n.n_seen_layer + t.n_overheads;
     replay_result_free(&r);
     arch_free(&a);
     trace_free(&t);
+}
+
+static void check_against_naive(const char *arch_name, bool exact)
+{
+    check_against_naive_on(small_model, small_trace, arch_name, exact, NULL);
+}
+
+/* Three identical convs after a first one, each followed by a ReLU: the memo is keyed by the
+ * layer's shape, so c2/c3 and r1/r2/r3 share evaluations; results still equal the naive loop
+ * (which calls cost_eval for every layer), and the evaluations are fewer than one per layer. */
+static const char repeat_model[] =
+    "model repeat\n"
+    "input 4 8 8\n"
+    "conv c1 out=4 k=3 pad=1 bias=0\n"
+    "act r1\n"
+    "conv c2 out=4 k=3 pad=1 bias=0\n"
+    "act r2\n"
+    "conv c3 out=4 k=3 pad=1 bias=0\n"
+    "act r3\n";
+
+static const char repeat_trace[] =
+    "bitsim-trace 1\nmodel repeat\nbatch 4\niters_per_epoch 5\nepochs 3\nscheme test\n"
+    "from 0 c1,c2,c3 W=int8 A=int8 G=int8 dA=0.6\n"
+    "from 4 c3 W=int4\n"
+    "from 9 c3 W=int8\n"
+    "end\n";
+
+Test(replay, repeated_layer_shapes_share_evaluations)
+{
+    const char *archs[] = {"bitfusion", "gpu-v100"};
+    for (int i = 0; i < 2; i++)
+        for (int exact = 0; exact < 2; exact++) {
+            size_t by_layer = 0;
+            check_against_naive_on(repeat_model, repeat_trace, archs[i], exact, &by_layer);
+            /* by layer: c1 FWD, BWD_WEIGHT, UPDATE (no BWD_DATA); c2 4 passes; c3 the same 4
+             * plus FWD and BWD_DATA at W=int4 (BWD_WEIGHT and UPDATE do not read W); r1..r3
+             * FWD and BWD_DATA each. By shape (replay, checked inside against n_seen):
+             * 3 + 4 + 2 + 2 = 11. */
+            cr_expect_eq(by_layer, 3 + 4 + 6 + 3 * 2, "%s: per-layer keys", archs[i]);
+        }
 }
 
 Test(replay, equals_naive_loop_bitfusion_buckets)
