@@ -24,11 +24,14 @@
  * floor(pmax / max(b_x, pmin)) * floor(pmax / max(b_y, pmin)) MACs per cycle. Widths below
  * pmin run as pmin (speed only; traffic and energy use the real width); odd widths floor (with
  * pmax 8, 3 bits runs as 4, 5 as 8). ABOVE pmax the public simulator has no mode (its (16,16)
- * rows fail); bitsim decomposes in time, as the BitFusion paper proposes for operands wider
- * than a fusion unit (and DESIGN.md: "bit-widths above pmax take several cycles"). The exact
- * rule is bitsim's, stated here because the paper gives no formula for it: an operand wider
- * than pmax is split into ceil(b / pmax) pmax-bit slices (schoolbook partial products, each
- * shifted and accumulated), a product takes one cycle per pair of slices, so
+ * rows fail: perf_factor divides by zero), and no source we could read describes one: the
+ * authors' artifact page (http://act-lab.org/artifacts/bitfusion/, "Bit-Level Composable
+ * Architecture") describes fusion only up to "a single F-PE that can operate on 8-bit
+ * operands", and the paper's own text on wider operands could not be retrieved. So the rule
+ * above pmax is BITSIM'S OWN (DESIGN.md: "bit-widths above pmax take several cycles"), not a
+ * citation: an operand wider than pmax is split into ceil(b / pmax) pmax-bit slices
+ * (schoolbook partial products, each shifted and accumulated), a product takes one cycle per
+ * pair of slices, so
  *   perf_factor = 1 / (ceil(b_x / pmax) * ceil(b_y / pmax))   (16x16 on pmax 8: 1/4)
  * while the other operand, if narrow, still occupies a whole fusion unit. The reduction still
  * uses all rows; each tile's compute cycles are multiplied by the slice pairs.
