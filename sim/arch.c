@@ -78,6 +78,13 @@ static const arch_key arch_keys[] = {
     {"dram", "compress", K_ENUM, OFF(dram_compress), 0, 0, 1, compress_names, F_ALL, 0, "none"},
     {"dram", "rle_run_bits", K_U32, OFF(rle_run_bits), 1, 32, 1, NULL, F_ALL, 0, "4"},
     {"energy", "core_pj_per_cycle", K_DBL, OFF(core_pj_per_cycle), 0, 1e12, 1, NULL, F_ARRAY, F_ARRAY, NULL},
+#define CORE_MODE(x, y, ix, iy) \
+    {"energy", "core_pj_per_cycle_" #x "x" #y, K_DBL, OFF(core_pj_by_mode[ix][iy]), 0, 1e12, 1, NULL, F_BF, 0, NULL}
+    CORE_MODE(2, 2, 0, 0), CORE_MODE(2, 4, 0, 1), CORE_MODE(2, 8, 0, 2), CORE_MODE(2, 16, 0, 3),
+    CORE_MODE(4, 2, 1, 0), CORE_MODE(4, 4, 1, 1), CORE_MODE(4, 8, 1, 2), CORE_MODE(4, 16, 1, 3),
+    CORE_MODE(8, 2, 2, 0), CORE_MODE(8, 4, 2, 1), CORE_MODE(8, 8, 2, 2), CORE_MODE(8, 16, 2, 3),
+    CORE_MODE(16, 2, 3, 0), CORE_MODE(16, 4, 3, 1), CORE_MODE(16, 8, 3, 2), CORE_MODE(16, 16, 3, 3),
+#undef CORE_MODE
     {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, "0"},
     {"energy", "leak_mw", K_DBL, OFF(leak_mw), 0, 1e9, 1, NULL, F_ALL, 0, "0"},
     {"energy", "pj_per_op_fp32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
@@ -335,6 +342,12 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
     }
     if ((rc = check_family(a, path, e)) != 0)
         return rc;
+    /* Fusion modes whose core energy is not stated cost core_pj_per_cycle (the reference
+     * model: any precision, one energy per busy cycle). */
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (!set[i] && arch_keys[i].offset >= OFF(core_pj_by_mode) &&
+            arch_keys[i].offset < OFF(core_pj_by_mode) + sizeof a->core_pj_by_mode)
+            *(double *)(void *)((char *)a + arch_keys[i].offset) = a->core_pj_per_cycle;
     if (a->family != ARCH_GPU && (rc = derive_buffers(a, set, path, e)) != 0)
         return rc;
     return BS_OK;
@@ -510,6 +523,14 @@ uint64_t arch_hash(const arch *a)
     const double dbls[] = {a->core_pj_per_cycle, a->vector_pj_per_op, a->mem_bytes_s,
                            a->dram_pj_per_bit, a->leak_mw};
     h = text_hash64(dbls, sizeof dbls, h);
+    /* The mode table only when it says more than core_pj_per_cycle, so archs without the
+     * keys keep the identities they had before the keys existed. */
+    bool modes_differ = false;
+    for (int x = 0; x < ARCH_CORE_MODES; x++)
+        for (int y = 0; y < ARCH_CORE_MODES; y++)
+            modes_differ |= a->core_pj_by_mode[x][y] != a->core_pj_per_cycle;
+    if (modes_differ)
+        h = text_hash64(a->core_pj_by_mode, sizeof a->core_pj_by_mode, h);
     h = text_hash64(a->gpu_peak_ops_s, sizeof a->gpu_peak_ops_s, h);
     h = text_hash64(a->gpu_pj_per_op, sizeof a->gpu_pj_per_op, h);
     return h;

@@ -52,6 +52,12 @@
  * nothing.
  *
  * ENERGY: core per busy cycle, buffers and DRAM per bit (tiling.c), leakage = leak_mw * time.
+ * The core energy per busy cycle is the pass's fusion mode's (arch core_pj_per_cycle_AxW: the
+ * widths each operand occupies in a fusion unit, pmax / lanes, rounded up to 2/4/8/16;
+ * temporal slices above pmax run in the pmax x pmax mode), which defaults to
+ * core_pj_per_cycle for every mode — the public simulator's model, one energy per busy cycle
+ * whatever the precision (its rows are checked with it). Stating the modes lets an arch
+ * charge e.g. the paper's per-mode synthesis figures.
  * GPU family: a roofline, time = max(2*MAdds / peak(format class), bytes / bandwidth) with
  * each operand and the fp32 output moved once; energy = ops * pJ/op + DRAM bits * pJ/bit.
  */
@@ -165,9 +171,22 @@ static int check_conv(const arch *a, const cost_conv *c, bs_error *e)
     return BS_OK;
 }
 
+/* Index of a fusion mode's operand width in arch.core_pj_by_mode: the width one operand
+ * occupies in a fusion unit (pmax / lanes; pmax for temporal slices), rounded up to a power
+ * of two in 2..16. */
+static int core_mode_index(const arch *a, lane_use u)
+{
+    uint32_t width = a->pmax / u.lanes;
+    int i = 0;
+    while (i < ARCH_CORE_MODES - 1 && (2u << i) < width)
+        i++;
+    return i;
+}
+
 static void nest_from_conv(const arch *a, const cost_conv *c, tiling_nest *n)
 {
     lane_use x = operand_lanes(a, c->x_mul_bits), y = operand_lanes(a, c->y_mul_bits);
+    double core_pj = a->core_pj_by_mode[core_mode_index(a, x)][core_mode_index(a, y)];
     *n = (tiling_nest){
         .dim = {(double)c->batch, c->ow, c->oh, (double)c->ic, (double)c->oc},
         .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw, .im2col = c->im2col,
@@ -179,7 +198,7 @@ static void nest_from_conv(const arch *a, const cost_conv *c, tiling_nest *n)
         .dram_factor = {compress_factor(a, c->y_bits, c->density_y),
                         compress_factor(a, c->x_bits, c->density_x), 1},
         .if_bits = a->dram_bits_per_cycle,
-        .core_pj = a->core_pj_per_cycle,
+        .core_pj = core_pj,
         .dram_pj = a->dram_pj_per_bit,
     };
     for (int k = 0; k < ARCH_BUF_COUNT; k++) {

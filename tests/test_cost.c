@@ -343,6 +343,64 @@ Test(cost_hand, zero_density_is_legal)
     }
 }
 
+/* Core energy per fusion mode (arch/FORMAT.md [energy] core_pj_per_cycle_AxW). The arch
+ * states 100 pJ per busy cycle for the whole array, and 40 pJ in 4x4 mode and 70 pJ in 2x8
+ * mode. Under one fixed tiling (576 compute cycles at 8x8; fewer cycles at narrower modes, so
+ * compare per cycle): 8x8 costs 100 per cycle, 4x4 40, 3x4 runs as 4x4 (40), 2x8 70, 8x2 is
+ * not stated so it keeps the default 100, and 16x16 on pmax 8 runs as temporal 8x8 slices
+ * (100). Without any of the keys, every mode costs core_pj_per_cycle (the BitFusion
+ * simulator's model, which the reference rows check). */
+Test(cost_hand, core_energy_per_fusion_mode, .init = load_bitfusion)
+{
+    static const char with_modes[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 16384\n"
+        "[dram]\nbits_per_cycle = 192\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 100\n"
+        "core_pj_per_cycle_4x4 = 40\ncore_pj_per_cycle_2x8 = 70\n";
+    static const struct {
+        uint32_t bx, by;
+        double pj_per_cycle;
+    } cases[] = {{8, 8, 100}, {4, 4, 40}, {3, 4, 40}, {2, 8, 70}, {8, 2, 100}, {16, 16, 100}};
+    arch a;
+    parse_arch_text(&a, with_modes);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cost_conv c;
+        cost_conv_init(&c, 3, 8, 1, 16, 32, 1, cases[i].bx, cases[i].by, false);
+        cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval_tiling(&a, &c, &t, &r, &e), 0, "%s", e.msg);
+        cr_expect_gt(r.compute_cycles, 0);
+        cr_expect_float_eq(r.energy_pj[COST_E_CORE], (double)r.compute_cycles *
+                           cases[i].pj_per_cycle, 1e-9, "%ux%u", cases[i].bx, cases[i].by);
+        /* the shipped bitfusion arch states no mode: 235.104 pJ per busy cycle in every mode */
+        cr_assert_eq(cost_conv_eval_tiling(&bf, &c, &t, &r, &e), 0, "%s", e.msg);
+        cr_expect_float_eq(r.energy_pj[COST_E_CORE], (double)r.compute_cycles * 235.104, 1e-9,
+                           "%ux%u default", cases[i].bx, cases[i].by);
+    }
+    arch b;
+    parse_arch_text(&b, with_modes);
+    cr_expect_eq(arch_hash(&a), arch_hash(&b));
+    arch_free(&b);
+    static const char without[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 16384\n"
+        "[dram]\nbits_per_cycle = 192\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 100\n";
+    parse_arch_text(&b, without);
+    cr_expect_neq(arch_hash(&a), arch_hash(&b), "the mode energies are part of the identity");
+    arch_free(&b);
+    arch_free(&a);
+    /* a systolic array has one mode: the keys are refused there, at their line */
+    static const char systolic[] =
+        "[arch]\nfamily = systolic\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\n"
+        "native_bits = 8\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\n"
+        "obuf_bytes = 16384\n[dram]\nbits_per_cycle = 192\npj_per_bit = 15\n[energy]\n"
+        "core_pj_per_cycle = 100\ncore_pj_per_cycle_4x4 = 40\n";
+    bs_error e;
+    cr_expect_eq(arch_parse_buffer(&b, "s.ini", systolic, strlen(systolic), &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "s.ini:17: core_pj_per_cycle_4x4") != NULL, "%s", e.msg);
+}
+
 static num_format fmt(uint8_t kind, uint8_t bits, uint8_t exp_bits)
 {
     return (num_format){.kind = kind, .bits = bits, .exp_bits = exp_bits};
