@@ -450,6 +450,70 @@ static model_layer conv_layer(bool first)
     return l;
 }
 
+/* The backward GEMMs by hand. Layer: 3x3 conv, 8 -> 16 channels, 4x4 output, stride 1,
+ * pad 1, no bias; batch 2; int8 operands. model.h: m = 16 output positions, k = 8*9 = 72,
+ * n = 16, so B*M = 2*16*72*16 = 36864 MAdds per pass. Array 16 rows x 32 cols at 8x8 bits:
+ * L = 16 reduction lanes per column, M = 32 columns. To make the counts independent of which
+ * of several equal tilings the search picks, the DRAM port is 2^20 bits/cycle (every tiling's
+ * fill and drain take one cycle each: stall = 2) and the output buffer 64 KiB (the whole
+ * output is one resident block), so the least-cycle tilings are those of least compute, and
+ * of those the least-energy ones move every operand once.
+ *
+ * BWD_DATA (cost.c: dX = G . W^T as a 1x1 nest): rows b = B*m = 32, reduction ic = n = 16,
+ * outputs oc = k = 72. Compute (tiling.c, direct nest): b * ceil(oc/M) * ceil(ic/L)
+ * = 32 * 3 * 1 = 96 cycles. DRAM reads: G 32*16*8 = 4096 bits; W ceil(16/L)*L*72*8 = 9216;
+ * the output block filled once at psum width with oc padded to 96: 32*96*32 = 98304; writes
+ * the same 98304. Total 96 + 2 = 98 cycles.
+ * BWD_WEIGHT (dW = A^T . G): rows b = k = 72, reduction ic = B*m = 32, outputs oc = n = 16.
+ * Compute 72 * ceil(16/32) * ceil(32/16) = 144 cycles (half the columns idle: n = 16 < M).
+ * DRAM reads: A as the im2col matrix 72*32*8 = 18432 bits (9x the 2*8*16*8 = 2048 bits of the
+ * activation itself: the nest charges the lowered copy); G ceil(32/16)*16*16*8 = 4096; output
+ * 72*32*32 = 73728 (oc padded to 32); writes 73728. Total 144 + 2 = 146 cycles. */
+Test(cost_passes, backward_gemms_by_hand)
+{
+    static const char wide[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 65536\n"
+        "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
+        "[dram]\nbits_per_cycle = 1048576\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n";
+    arch a;
+    parse_arch_text(&a, wide);
+    model_layer l = {.kind = LAYER_CONV, .in = {8, 4, 4}, .out = {16, 4, 4},
+                     .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
+                              .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+                     .gemm = {.m = 16, .k = 72, .n = 16, .count = 1}, .params = 72 * 16,
+                     .weight_elems = 72 * 16, .in_elems = 128, .out_elems = 256,
+                     .fwd_madds = 16 * 72 * 16};
+    snprintf(l.name, sizeof l.name, "conv");
+    static const struct {
+        train_pass pass;
+        uint64_t compute, total;
+        double dram_rd, dram_wr;
+    } want[] = {
+        {PASS_BWD_DATA, 96, 98, 4096 + 9216 + 98304, 98304},
+        {PASS_BWD_WEIGHT, 144, 146, 18432 + 4096 + 73728, 73728},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cost_query q = {.layer = &l, .pass = want[i].pass, .batch = 2,
+                        .x = fmt(NUM_INT, 8, 0), .y = fmt(NUM_INT, 8, 0),
+                        .density_x = 1, .density_y = 1};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+        const char *p = model_pass_name(q.pass);
+        cr_expect_eq(r.madds, 36864, "%s", p);
+        cr_expect_eq(r.compute_cycles, want[i].compute, "%s compute %llu", p,
+                     (unsigned long long)r.compute_cycles);
+        cr_expect_eq(r.total_cycles, want[i].total, "%s total %llu", p,
+                     (unsigned long long)r.total_cycles);
+        cr_expect_float_eq(r.dram_read_bits, want[i].dram_rd, 1e-9, "%s reads %.0f", p,
+                           r.dram_read_bits);
+        cr_expect_float_eq(r.dram_write_bits, want[i].dram_wr, 1e-9, "%s writes %.0f", p,
+                           r.dram_write_bits);
+    }
+    arch_free(&a);
+}
+
 Test(cost_passes, madds_and_bitops_per_pass, .init = load_bitfusion)
 {
     model_layer l = conv_layer(false);
