@@ -7,7 +7,15 @@
  *               1x1 "fc" nest, batch B*m rows, reduction k, outputs n.
  *   BWD_DATA    dX = G . W^T as a GEMM: batch B*m (output positions), reduction n (output
  *               channels), outputs k (= in channels x kernel: the col2im scatter-add is not
- *               charged separately). Skipped (all zero) for the first MAC layer.
+ *               charged separately). Skipped (all zero) for the first MAC layer. For a conv
+ *               of stride 1 whose output is as large as its input (ResNet's 3x3 convs) dX is
+ *               itself a convolution — G zero-padded, convolved with W rotated by 180
+ *               degrees, in and out channels swapped, the same kernel and B*M MAdds — and the
+ *               array may run it so: G streamed once as input windows and dX written once,
+ *               where the GEMM writes and re-reads the column form of dX (kh*kw times dX's
+ *               size, at partial-sum width). Like any compiler for the array, cost_eval takes
+ *               the better of the two lowerings (least cycles, then energy). Strided convs
+ *               keep the GEMM (their transposed convolution would multiply inserted zeros).
  *   BWD_WEIGHT  dW = A^T . G as a GEMM: reduction over B*m (batch and space), outputs n,
  *               and k independent output rows in the batch loop.
  * (m, k, n, count: model.h layer_gemm; groups and heads run one after another, so a grouped
@@ -59,7 +67,8 @@
  * whatever the precision (its rows are checked with it). Stating the modes lets an arch
  * charge e.g. the paper's per-mode synthesis figures.
  * GPU family: a roofline, time = max(2*MAdds / peak(format class), bytes / bandwidth) with
- * each operand and the fp32 output moved once; energy = ops * pJ/op + DRAM bits * pJ/bit.
+ * each operand and the fp32 output moved once (for convs the tensors themselves — A, G, W,
+ * dX, dW — never im2col or column copies); energy = ops * pJ/op + DRAM bits * pJ/bit.
  */
 #include "cost.h"
 
@@ -378,12 +387,24 @@ static int gpu_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_
     /* x: batch x (reduction), y: reduction x outputs, out: batch x outputs at 32 bits. */
     double kk = (double)c->kh * c->kw, groups = (double)c->groups;
     double red = kk * (double)c->ic, outs = (double)c->oh * c->ow * (double)c->batch;
-    double x_elems = outs * red, y_elems = red * (double)c->oc;
-    if (q->pass == PASS_FWD && q->layer->kind == LAYER_CONV)  /* the input, not im2col copies */
-        x_elems = (double)q->layer->in_elems / groups * (double)c->batch;
-    double rd = groups * (x_elems * c->x_bits * compress_factor(a, c->x_bits, c->density_x) +
-                          y_elems * c->y_bits * compress_factor(a, c->y_bits, c->density_y));
-    double wr = groups * outs * (double)c->oc * 32;
+    double x_elems = groups * outs * red, y_elems = groups * red * (double)c->oc;
+    double out_elems = groups * outs * (double)c->oc;
+    const model_layer *l = q->layer;
+    if (l->kind == LAYER_CONV) {
+        /* Each tensor moves once: the activation, gradient, dX and dW themselves, never the
+         * im2col / column copies a GEMM lowering of a convolution would materialise. */
+        double B = (double)q->batch, A = B * (double)l->in_elems, G = B * (double)l->out_elems;
+        double W = (double)l->weight_elems;
+        if (q->pass == PASS_FWD)
+            x_elems = A;
+        else if (q->pass == PASS_BWD_DATA)
+            x_elems = G, out_elems = A;
+        else
+            x_elems = A, y_elems = G, out_elems = W;
+    }
+    double rd = x_elems * c->x_bits * compress_factor(a, c->x_bits, c->density_x) +
+                y_elems * c->y_bits * compress_factor(a, c->y_bits, c->density_y);
+    double wr = out_elems * 32;
     r->madds = (uint64_t)(outs * red * (double)c->oc * groups);
     r->bitops = (double)r->madds * q->x.bits * q->y.bits;
     arch_gpu_class cls = gpu_class(a, &q->x, &q->y);
@@ -421,6 +442,45 @@ static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_
     r->energy_pj[COST_E_DRAM] = (rd + wr) * a->dram_pj_per_bit;
     r->perf_factor = 1;
     leak_and_latency(a, r);
+    return BS_OK;
+}
+
+/* BWD_DATA of a convolution as a convolution (top comment): dX = G convolved with the
+ * rotated W, channels swapped, the same kernel, output the size of the input. Only where that
+ * keeps MAdds = B*M exactly: stride 1, no dilation, output as large as the input. */
+static bool transposed_conv_of_bwd_data(const arch *a, const cost_query *q, cost_conv *c)
+{
+    const model_layer *l = q->layer;
+    const layer_conv *k = &l->conv;
+    if (q->pass != PASS_BWD_DATA || l->kind != LAYER_CONV || k->stride_h != 1 ||
+        k->stride_w != 1 || k->dil_h > 1 || k->dil_w > 1 || l->in.h != l->out.h ||
+        l->in.w != l->out.w)
+        return false;
+    uint32_t groups = k->groups ? k->groups : 1;
+    *c = (cost_conv){.kh = k->kh, .kw = k->kw, .oh = l->in.h, .ow = l->in.w, .sh = 1, .sw = 1,
+                     .ic = l->out.c / groups, .oc = l->in.c / groups, .batch = q->batch,
+                     .groups = groups, .im2col = false,
+                     .x_bits = storage_bits(&q->x), .y_bits = storage_bits(&q->y),
+                     .x_mul_bits = cost_mul_bits(a, &q->x), .y_mul_bits = cost_mul_bits(a, &q->y),
+                     .density_x = q->density_x, .density_y = q->density_y};
+    return true;
+}
+
+/* The MAC pass on the array: its nest, or for BWD_DATA of a stride-1 conv the better of the
+ * GEMM and the direct convolution (least cycles, then least energy, as the tiling search). */
+static int array_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_result *r,
+                     bs_error *e)
+{
+    int rc = conv_run(a, c, NULL, r, e);
+    cost_conv direct;
+    if (rc || !transposed_conv_of_bwd_data(a, q, &direct))
+        return rc;
+    cost_result d;
+    if (conv_run(a, &direct, NULL, &d, NULL) != BS_OK)
+        return BS_OK;   /* the direct form does not fit the buffers: the GEMM stands */
+    if (d.total_cycles < r->total_cycles ||
+        (d.total_cycles == r->total_cycles && d.energy_total_pj < r->energy_total_pj))
+        *r = d;
     return BS_OK;
 }
 
@@ -474,7 +534,7 @@ int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)
         cost_conv c;
         if (!conv_of_pass(a, q, &c))
             return err_set(e, BS_EINPUT, "cost: layer %s: shape overflows", l->name);
-        rc = a->family == ARCH_GPU ? gpu_mac(a, q, &c, r) : conv_run(a, &c, NULL, r, e);
+        rc = a->family == ARCH_GPU ? gpu_mac(a, q, &c, r) : array_mac(a, q, &c, r, e);
         if (rc)
             return rc;
         if (r->madds != madds)

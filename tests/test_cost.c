@@ -576,6 +576,93 @@ Test(cost_passes, gpu_roofline)
     cr_expect_gt(r.stall_cycles, 0);
 }
 
+/* A ResNet basic-block conv: 3x3, 16 -> 16 channels, 32x32, stride 1, pad 1; and its
+ * downsampling sibling: 3x3, 16 -> 32, 32x32 -> 16x16, stride 2. */
+static model_layer block_conv(bool stride2)
+{
+    uint32_t oc = stride2 ? 32 : 16, o = stride2 ? 16 : 32, s = stride2 ? 2 : 1;
+    model_layer l = {.kind = LAYER_CONV, .in = {16, 32, 32}, .out = {oc, o, o},
+                     .conv = {.kh = 3, .kw = 3, .stride_h = s, .stride_w = s, .pad_h = 1,
+                              .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+                     .gemm = {.m = (uint64_t)o * o, .k = 144, .n = oc, .count = 1},
+                     .params = 144ull * oc, .weight_elems = 144ull * oc, .in_elems = 16384,
+                     .out_elems = (uint64_t)oc * o * o, .fwd_madds = (uint64_t)o * o * 144 * oc};
+    snprintf(l.name, sizeof l.name, stride2 ? "down" : "block");
+    return l;
+}
+
+static bool stats_better(const cost_result *a, const cost_result *b)
+{
+    return a->total_cycles < b->total_cycles ||
+           (a->total_cycles == b->total_cycles && a->energy_total_pj < b->energy_total_pj);
+}
+
+/* BWD_DATA of a stride-1 conv whose output has its input's size is itself a convolution:
+ * dX = G (padded) convolved with the 180-degree-rotated W, in and out channels swapped, same
+ * kernel, output = the input's size — the same B*M MAdds. The array can run it as that
+ * convolution (G streamed once as an input window, dX written once) or as the GEMM
+ * G . W^T (whose k = ic*kh*kw outputs per position are the column form of dX, 9x its size
+ * at partial-sum width, scatter-added afterwards). cost_eval takes the better lowering
+ * (least cycles, then energy), each costed by the reference nest (cost_conv_eval). A stride-2
+ * conv has no such direct form here: the GEMM. */
+Test(cost_passes, bwd_data_takes_the_better_lowering, .init = load_bitfusion)
+{
+    num_format i8 = fmt(NUM_INT, 8, 0);
+    const uint64_t batch = 16;
+    for (int stride2 = 0; stride2 < 2; stride2++) {
+        model_layer l = block_conv(stride2);
+        cost_query q = {.layer = &l, .pass = PASS_BWD_DATA, .batch = batch, .x = i8, .y = i8,
+                        .density_x = 1, .density_y = 1};
+        cost_result got, gemm, conv;
+        bs_error e;
+        cr_assert_eq(cost_eval(&bf, &q, &got, &e), 0, "%s", e.msg);
+        cost_conv c;
+        cost_conv_init(&c, 1, 1, 1, l.gemm.n, l.gemm.k, batch * l.gemm.m, 8, 8, false);
+        cr_assert_eq(cost_conv_eval(&bf, &c, &gemm, &e), 0, "%s", e.msg);
+        const cost_result *want = &gemm;
+        if (!stride2) {
+            cost_conv_init(&c, 3, 32, 1, 16, 16, batch, 8, 8, false);
+            cr_assert_eq(cost_conv_eval(&bf, &c, &conv, &e), 0, "%s", e.msg);
+            cr_expect(stats_better(&conv, &gemm), "the direct form wins here: %llu vs %llu",
+                      (unsigned long long)conv.total_cycles,
+                      (unsigned long long)gemm.total_cycles);
+            want = stats_better(&conv, &gemm) ? &conv : &gemm;
+        }
+        cr_expect_eq(got.madds, batch * l.fwd_madds);
+        cr_expect_eq(got.total_cycles, want->total_cycles, "%s: %llu vs %llu", l.name,
+                     (unsigned long long)got.total_cycles,
+                     (unsigned long long)want->total_cycles);
+        cr_expect_float_eq(got.dram_read_bits, want->dram_read_bits, 1e-6, "%s", l.name);
+        cr_expect_float_eq(got.dram_write_bits, want->dram_write_bits, 1e-6, "%s", l.name);
+        cr_expect_float_eq(got.energy_total_pj, want->energy_total_pj, 1e-6, "%s", l.name);
+    }
+}
+
+/* The GPU roofline moves each tensor once: BWD_DATA of a conv reads G (B*out elements) and W
+ * and writes dX (B*in elements, fp32), not its 9x column form; BWD_WEIGHT reads A (B*in) and
+ * G (B*out) and writes dW (weights, fp32), not A's 9x im2col copy. */
+Test(cost_passes, gpu_backward_moves_each_tensor_once)
+{
+    arch g;
+    bs_error e;
+    cr_assert_eq(arch_load(&g, "gpu-v100", &e), 0, "%s", e.msg);
+    model_layer l = block_conv(false);
+    num_format f32 = numfmt_fp32();
+    const double B = 128;
+    cost_query q = {.layer = &l, .pass = PASS_BWD_DATA, .batch = 128, .x = f32, .y = f32,
+                    .density_x = 1, .density_y = 1};
+    cost_result r;
+    cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.dram_read_bits, (B * 16384 + 2304) * 32, 1e-6, "%.0f", r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, B * 16384 * 32, 1e-6, "%.0f", r.dram_write_bits);
+    q.pass = PASS_BWD_WEIGHT;
+    cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.dram_read_bits, (B * 16384 + B * 16384) * 32, 1e-6, "%.0f",
+                       r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, 2304.0 * 32, 1e-6, "%.0f", r.dram_write_bits);
+    arch_free(&g);
+}
+
 Test(cost_errors, bad_queries_and_impossible_layers, .init = load_bitfusion)
 {
     model_layer l = conv_layer(false);
