@@ -21,10 +21,23 @@
  * (m, k, n, count: model.h layer_gemm; groups and heads run one after another, so a grouped
  * layer costs count times one group.) All three keep MAdds = B*M (DESIGN.md).
  * UPDATE and non-MAC layers (and the bias adds of MAC layers, model.h elem ops) are vector
- * work: E elementwise ops on vector_lanes lanes, each reading its x operand and writing one
- * result at x's width — UPDATE reads WG (x) and master W (y) and writes W at y's width —
- * streamed from DRAM with compute and transfer overlapped:
- * total = max(ceil(E / lanes), ceil(DRAM bits / interface bits)).
+ * work: E elementwise ops (model.h's count) on vector_lanes lanes, with compute and DRAM
+ * transfer overlapped: total = max(ceil(E / lanes), ceil(DRAM bits / interface bits)).
+ * UPDATE reads WG (x) and master W (y) and writes W at y's width, one element per op. Other
+ * vector work moves whole tensors, not one read and one write per op (a batch norm's four
+ * ops per element do not each round-trip through DRAM; the tensors do not fit on chip, so
+ * each sweep over one is a DRAM pass), at x's width (A in FWD, G backward; a saved
+ * activation read backward is taken at the same width). Sweeps per pass (sweeps_of), of
+ * tensors the size of the layer's input (in) or output (out):
+ *   norm     FWD: x twice (statistics, then normalise), write y; BWD_DATA: G and x twice
+ *            each (the two reductions, then dX), write dX; BWD_WEIGHT: G and x (dgamma,
+ *            dbeta; the 2C results are not counted)
+ *   pool     FWD: x, write y; BWD_DATA: G, write dX
+ *   act      FWD: x, write y; BWD_DATA: G and x (the mask), write dX
+ *   add      FWD: both inputs, write y; BWD_DATA: both gradients, write their sum
+ *   softmax  FWD: x twice (max and sum, then divide), write y; BWD_DATA: y and G, write dX
+ *   conv/linear bias: FWD fused into the output stage (compute only); BWD_WEIGHT reads G
+ *            once (the bias-gradient reduction).
  *
  * THROUGHPUT FACTOR (perf_factor). BitFusion's spatial fusion (Sharma et al., ISCA 2018, the
  * Fusion Unit of 16 BitBricks; hsharma35/bitfusion accelerator.py get_perf_factor): an operand
@@ -413,17 +426,43 @@ static int gpu_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_
     return BS_OK;
 }
 
-/* UPDATE and non-MAC layers: E elementwise ops streamed through DRAM. */
+/* Whole-tensor DRAM sweeps of one pass of a layer: reads and writes of tensors the size of
+ * the layer's input (per sample in_elems) and of its output (out_elems). Top comment. */
+typedef struct tensor_sweeps {
+    uint8_t rd_in, rd_out, wr_in, wr_out;
+} tensor_sweeps;
+
+static const tensor_sweeps sweeps_of[LAYER_KIND_COUNT][PASS_UPDATE] = {
+    /*                 FWD           BWD_DATA      BWD_WEIGHT */
+    [LAYER_CONV] =    {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 1, 0, 0}},  /* bias: fused add; dbias */
+    [LAYER_LINEAR] =  {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 1, 0, 0}},
+    [LAYER_MATMUL] =  {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}},
+    [LAYER_NORM] =    {{2, 0, 0, 1}, {2, 2, 1, 0}, {1, 1, 0, 0}},
+    [LAYER_POOL] =    {{1, 0, 0, 1}, {0, 1, 1, 0}, {0, 0, 0, 0}},
+    [LAYER_ACT] =     {{1, 0, 0, 1}, {1, 1, 1, 0}, {0, 0, 0, 0}},
+    [LAYER_ADD] =     {{2, 0, 0, 1}, {0, 2, 0, 1}, {0, 0, 0, 0}},
+    [LAYER_SOFTMAX] = {{2, 0, 0, 1}, {0, 2, 1, 0}, {0, 0, 0, 0}},
+};
+
+/* UPDATE and non-MAC layers: E elementwise ops on the vector lanes, tensors through DRAM. */
 static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_result *r)
 {
-    /* UPDATE reads WG (x) and master W (y) and writes W; other vector work streams x */
+    /* UPDATE reads WG (x) and master W (y) and writes W, one element per op; other vector
+     * work sweeps whole tensors at x's width (sweeps_of) */
     bool update = q->pass == PASS_UPDATE && q->y.bits;
     double x = storage_bits(&q->x), y = update ? storage_bits(&q->y) : 0;
-    double out = update ? y : x;
     double e = (double)elems;
-    double rd = e * (x * compress_factor(a, x, q->density_x) +
-                     (y > 0 ? y * compress_factor(a, y, q->density_y) : 0));
-    double wr = e * out;
+    double rd_elems = e, wr_elems = e;
+    if (q->pass != PASS_UPDATE && (unsigned)q->layer->kind < LAYER_KIND_COUNT) {
+        const tensor_sweeps *t = &sweeps_of[q->layer->kind][q->pass];
+        double in = (double)q->batch * (double)q->layer->in_elems;
+        double out = (double)q->batch * (double)q->layer->out_elems;
+        rd_elems = t->rd_in * in + t->rd_out * out;
+        wr_elems = t->wr_in * in + t->wr_out * out;
+    }
+    double rd = rd_elems * x * compress_factor(a, x, q->density_x) +
+                (y > 0 ? e * y * compress_factor(a, y, q->density_y) : 0);
+    double wr = update ? e * y : wr_elems * x;
     r->elem_ops = elems;
     if (a->family == ARCH_GPU) {
         num_format unary = {.bits = 0};

@@ -553,6 +553,63 @@ Test(cost_passes, madds_and_bitops_per_pass, .init = load_bitfusion)
     cr_expect_eq(r.total_cycles, 6912);
 }
 
+/* Non-MAC layers stream whole tensors through DRAM, not one read and one write per
+ * elementwise op: a batch norm's four ops per element (mean, variance, normalise, scale and
+ * shift) run as two sweeps over x (statistics, then normalise) and one write of y. Batch 4,
+ * 16x32x32 fp32 tensors (E = 65536 elements of 32 bits, 2,097,152 bits per tensor), the
+ * shipped BitFusion's 192-bit DRAM port and 32 vector lanes; the per-pass tensor traffic
+ * (cost.c's table) and the resulting cycles, all memory-bound:
+ *   norm FWD          read x twice, write y          3 tensors  6,291,456 bits  32768 cycles
+ *   norm BWD_DATA     read G, x twice each, write dX 5 tensors 10,485,760 bits  54614
+ *   norm BWD_WEIGHT   read G and x (dgamma, dbeta)   2 tensors  4,194,304 bits  21846
+ *   act FWD           read x, write y                2                           21846
+ *   act BWD_DATA      read G and x, write dX         3                           32768
+ *   add FWD           read both inputs, write y      3                           32768
+ *   add BWD_DATA      read both gradients, write     3                           32768
+ *   global pool FWD   read x (E), write 4x16 means   2,097,152 + 2,048 bits      10934
+ *   global pool BWD   read G (4x16), write dX (E)    the same                    10934
+ * (the per-op rule charged norm FWD 4 reads and 4 writes per element: 87382 cycles). */
+Test(cost_passes, non_mac_layers_stream_tensors, .init = load_bitfusion)
+{
+    static const struct {
+        layer_kind kind;
+        train_pass pass;
+        uint64_t cycles;
+        double bits;
+    } want[] = {
+        {LAYER_NORM, PASS_FWD, 32768, 6291456},
+        {LAYER_NORM, PASS_BWD_DATA, 54614, 10485760},
+        {LAYER_NORM, PASS_BWD_WEIGHT, 21846, 4194304},
+        {LAYER_ACT, PASS_FWD, 21846, 4194304},
+        {LAYER_ACT, PASS_BWD_DATA, 32768, 6291456},
+        {LAYER_ADD, PASS_FWD, 32768, 6291456},
+        {LAYER_ADD, PASS_BWD_DATA, 32768, 6291456},
+        {LAYER_POOL, PASS_FWD, 10934, 2097152 + 2048},
+        {LAYER_POOL, PASS_BWD_DATA, 10934, 2097152 + 2048},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        bool pool = want[i].kind == LAYER_POOL;
+        model_layer l = {.kind = want[i].kind, .in = {16, 32, 32},
+                         .out = {16, pool ? 1 : 32, pool ? 1 : 32}, .in_elems = 16384,
+                         .out_elems = pool ? 16 : 16384, .params = want[i].kind == LAYER_NORM ? 32 : 0,
+                         .conv = {.kh = pool ? 32 : 0, .kw = pool ? 32 : 0, .stride_h = 1,
+                                  .stride_w = 1}};
+        snprintf(l.name, sizeof l.name, "%s", model_kind_name(l.kind));
+        snprintf(l.op, sizeof l.op, "%s", pool ? "avg" : want[i].kind == LAYER_NORM ? "batch" : "relu");
+        cost_query q = {.layer = &l, .pass = want[i].pass, .batch = 4, .x = numfmt_fp32(),
+                        .density_x = 1, .density_y = 1};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+        const char *what = model_pass_name(q.pass);
+        cr_expect_gt(r.elem_ops, 0, "%s %s", l.name, what);
+        cr_expect_float_eq(r.dram_read_bits + r.dram_write_bits, want[i].bits, 1e-6,
+                           "%s %s: %.0f bits", l.name, what, r.dram_read_bits + r.dram_write_bits);
+        cr_expect_eq(r.total_cycles, want[i].cycles, "%s %s: %llu cycles", l.name, what,
+                     (unsigned long long)r.total_cycles);
+    }
+}
+
 /* GPU roofline: fc 4096x4096, batch 64, fp16 on the V100 file (125 TFLOPS fp16, 900 GB/s):
  * 2*64*4096*4096 ops / 125e12 = 17.18 us; traffic (64*4096 + 4096*4096) * 2 bytes + the
  * 64*4096 fp32 outputs = 35.16 MB / 900 GB/s = 39.07 us: memory-bound. */
