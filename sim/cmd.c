@@ -4,6 +4,7 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "store.h"
 #include "table.h"
 
 int cmd_wants_help(int argc, char **argv)
@@ -34,4 +35,18 @@ int cmd_bad_option(const char *cmd, const char *opt, void (*usage)(FILE *out))
     fprintf(stderr, "bitsim %s: unknown or incomplete option '%s'\n", cmd, opt);
     usage(stderr);
     return BS_EUSAGE;
+}
+
+int cmd_usage_error(const char *cmd, const char *msg, void (*usage)(FILE *out))
+{
+    fprintf(stderr, "bitsim %s: %s\n", cmd, msg);
+    usage(stderr);
+    return BS_EUSAGE;
+}
+
+int cmd_open_store(store **s, const char *path, bool read_only, bs_error *e)
+{
+    err_clear(e);
+    int rc = read_only ? store_open_readonly(s, path, e) : store_open(s, path, e);
+    return rc ? err_report(e) : BS_OK;
 }

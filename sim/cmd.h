@@ -7,7 +7,12 @@
 #ifndef BITSIM_CMD_H
 #define BITSIM_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "err.h"
+
+struct store;
 
 int cmd_model(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
@@ -30,5 +35,14 @@ int cmd_table_format(const char *cmd, const char *arg, int *fmt);
 /* For getopt's '?'/':' case: prints "bitsim CMD: unknown or incomplete option 'OPT'" and the
  * usage text on stderr; returns BS_EUSAGE. */
 int cmd_bad_option(const char *cmd, const char *opt, void (*usage)(FILE *out));
+
+/* For a missing or surplus argument: prints "bitsim CMD: MSG" and the usage text on stderr;
+ * returns BS_EUSAGE. */
+int cmd_usage_error(const char *cmd, const char *msg, void (*usage)(FILE *out));
+
+/* Opens the database at path (store.h), read-only when read_only. Returns 0 with *s set, or
+ * prints the one-line error and returns its exit status; e is cleared first and stays usable
+ * for the caller's later errors. */
+int cmd_open_store(struct store **s, const char *path, bool read_only, bs_error *e);
 
 #endif

@@ -39,11 +39,8 @@ int cmd_merge(int argc, char **argv)
         else
             return cmd_bad_option("merge", argv[optind - 1], usage);
     }
-    if (argc - optind < 2) {
-        fprintf(stderr, "bitsim merge: needs OUT.db and at least one IN.db\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (argc - optind < 2)
+        return cmd_usage_error("merge", "needs OUT.db and at least one IN.db", usage);
     const char *out_path = argv[optind];
     for (int i = optind + 1; i < argc; i++)
         if (strcmp(argv[i], out_path) == 0) {
@@ -51,12 +48,11 @@ int cmd_merge(int argc, char **argv)
             return BS_EUSAGE;
         }
     bs_error e;
-    err_clear(&e);
     store *out;
-    if (store_open(&out, out_path, &e))
-        return err_report(&e);
+    int rc = cmd_open_store(&out, out_path, false, &e);
+    if (rc)
+        return rc;
     dbmerge_stats st = {0};
-    int rc = BS_OK;
     for (int i = optind + 1; i < argc && !rc; i++)
         rc = dbmerge_into(out, argv[i], &st, &e);
     store_close(out);

@@ -61,18 +61,16 @@ int cmd_pareto(int argc, char **argv)
             return cmd_bad_option("pareto", argv[optind - 1], usage);
         }
     }
-    if (!db_path || optind != argc) {
-        fprintf(stderr, "bitsim pareto: %s\n", db_path ? "unexpected argument" : "--db is required");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (!db_path || optind != argc)
+        return cmd_usage_error("pareto", db_path ? "unexpected argument" : "--db is required",
+                               usage);
     bs_error e;
-    err_clear(&e);
     store *s;
-    if (store_open_readonly(&s, db_path, &e))
-        return err_report(&e);
+    int rc = cmd_open_store(&s, db_path, true, &e);
+    if (rc)
+        return rc;
     front_set set;
-    int rc = front_load(store_db(s), &q, &set, &e);
+    rc = front_load(store_db(s), &q, &set, &e);
     store_close(s);
     if (rc)
         return err_report(&e);

@@ -89,17 +89,13 @@ int cmd_report(int argc, char **argv)
             return cmd_bad_option("report", argv[optind - 1], usage);
         }
     }
-    if (optind < argc || !db_path || (run_id > 0) == (label != NULL)) {
-        fprintf(stderr, "bitsim report: needs --db and exactly one of --run or --label\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (optind < argc || !db_path || (run_id > 0) == (label != NULL))
+        return cmd_usage_error("report", "needs --db and exactly one of --run or --label", usage);
     bs_error e;
-    err_clear(&e);
     store *s;
-    int rc = store_open_readonly(&s, db_path, &e);
+    int rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
-        return err_report(&e);
+        return rc;
     struct sqlite3 *db = store_db(s);
     int64_t run;
     bool machine = fmt == TABLE_CSV || fmt == TABLE_JSON;
