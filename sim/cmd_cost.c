@@ -57,7 +57,7 @@ typedef struct cost_opts {
     uint64_t batch;
     bool have_conv, im2col;
     uint64_t conv[5];
-    table_format format;
+    int format;     /* table_format */
 } cost_opts;
 
 static bool parse_format(const char *s, num_format *f)
@@ -85,7 +85,7 @@ static bool split_pair(const char *s, char *buf, size_t n, char **a, char **b)
 
 static int bad_flag(const char *flag, const char *val, const char *want)
 {
-    fprintf(stderr, "bitsim: cost: %s: '%s' is not %s\n", flag, val, want);
+    fprintf(stderr, "bitsim cost: %s: '%s' is not %s\n", flag, val, want);
     return BS_EUSAGE;
 }
 
@@ -143,29 +143,20 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
             o->have_conv = true;
             break;
         }
-        case 'f': {
-            int f = table_format_parse(optarg);
-            if (f < 0)
-                return bad_flag("--format", optarg, table_format_choices());
-            o->format = (table_format)f;
+        case 'f':
+            if (cmd_table_format("cost", optarg, &o->format))
+                return BS_EUSAGE;
             break;
-        }
         default:
-            fprintf(stderr, "bitsim: cost: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            usage(stderr);
-            return BS_EUSAGE;
+            return cmd_bad_option("cost", argv[optind - 1], usage);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "bitsim: cost: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "bitsim cost: unexpected argument '%s'\n", argv[optind]);
         return BS_EUSAGE;
     }
-    if (!o->have_conv && (!o->model || !o->layer)) {
-        fprintf(stderr, "bitsim: cost: give --model and --layer, or --conv\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (!o->have_conv && (!o->model || !o->layer))
+        return cmd_usage_error("cost", "give --model and --layer, or --conv", usage);
     return BS_OK;
 }
 
@@ -242,7 +233,7 @@ static int print_results(const cost_opts *o, const char *const *names, const cha
             emit_result(t, &rs[i], emit_cell);
         }
     }
-    bool ok = table_print(t, o->format, stdout);
+    bool ok = table_print(t, (table_format)o->format, stdout);
     table_free(t);
     return ok ? BS_OK : BS_EINTERNAL;
 }
