@@ -1,5 +1,10 @@
-/* cmd.c — helpers shared by the subcommands (cmd.h). Kept out of main.c so the cmd_*.c files
- * link into the test binary, which has its own main. */
+/* cmd.c — helpers shared by the subcommands (cmd.h).
+ *
+ * Every subcommand reports usage mistakes, bad --format names and unopenable databases the
+ * same way ("bitsim CMD: ..." on stderr, then the usage text, exit 2; or the error's one line,
+ * exit 1/3), so those few lines live here once. Kept out of main.c so the cmd_*.c files link
+ * into the test binary, which has its own main.
+ */
 #include <string.h>
 
 #include "cmd.h"

@@ -1,4 +1,9 @@
-/* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one. */
+/* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one.
+ *
+ * A sweep split with --shard writes one database per shard; merging them (dbmerge.h) keeps
+ * each input and each run once, by content, so the merged database equals the unsharded one.
+ * OUT is created when absent; merging the same shard twice adds nothing.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

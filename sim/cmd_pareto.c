@@ -1,5 +1,9 @@
 /* cmd_pareto.c — `bitsim pareto`: the non-dominated runs of a database (latency x energy x
- * area, per trace). */
+ * area, per trace).
+ *
+ * Reads only the database (front.h loads the runs with their arch's area, pareto.h filters
+ * them); runs whose arch has no area model cannot be placed and are counted on stderr.
+ */
 #include <getopt.h>
 #include <stdio.h>
 

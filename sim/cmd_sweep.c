@@ -1,4 +1,9 @@
-/* cmd_sweep.c — `bitsim sweep`: replay traces over a space of accelerator configurations. */
+/* cmd_sweep.c — `bitsim sweep`: replay traces over a space of accelerator configurations.
+ *
+ * The flags become a sweep_options (sweep.h): the space file is parsed and sampled, then
+ * every point of this shard is replayed into the database. The summary goes to stderr so
+ * stdout stays free; progress is shown only when stderr is a terminal.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,10 @@
 /* test_sweep.c — space files: sampling by hand-counted examples, sharding arithmetic, and a
- * file:line:field error for every kind of bad space file. */
+ * file:line:field error for every kind of bad space file.
+ *
+ * The end-to-end tests (sweep_e2e) run small sweeps into temporary databases: shards merged
+ * equal the unsharded sweep, clock groups agree with full replays, and a sweep point is the
+ * same run as `bitsim run` of the same inputs.
+ */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <sqlite3.h>

@@ -1,4 +1,8 @@
-/* test_text.c — the shared strict reader: numbers, lines, comments, bad bytes. */
+/* test_text.c — the shared strict reader: numbers, lines, comments, bad bytes.
+ *
+ * The contract every parser builds on: whole-token numbers only, comments and blanks
+ * stripped, line numbers counted, and reader errors returned as -1 with file:line filled.
+ */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
