@@ -317,17 +317,18 @@ Test(scheme, adapt_replays_a_log)
     cr_expect_eq(kl, 2, "one KL check per logged epoch (0 and 3)");
     trace_free(&t);
 
-    write_file(path, "0 conv1 8 4\n2 bn1 8 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, ":2: layer: 'bn1' is not a conv/linear/matmul layer"), "%s", e.msg);
-    write_file(path, "5 conv1 8 4\n2 conv1 8 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, ":2: epoch: 2 is out of order"), "%s", e.msg);
-    write_file(path, "0 conv1 33 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, ":1: wl: word length '33'"), "%s", e.msg);
-    write_file(path, "10 conv1 8 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, "not an epoch of the run (0..9)"), "%s", e.msg);
+    static const struct {
+        const char *log, *expect;   /* a bad log, a substring of its message */
+    } bad[] = {
+        {"0 conv1 8 4\n2 bn1 8 4\n", ":2: layer: 'bn1' is not a conv/linear/matmul layer"},
+        {"5 conv1 8 4\n2 conv1 8 4\n", ":2: epoch: 2 is out of order"},
+        {"0 conv1 33 4\n", ":1: wl: word length '33'"},
+        {"10 conv1 8 4\n", "not an epoch of the run (0..9)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(path, bad[i].log);
+        cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT, "accepted: %s", bad[i].log);
+        cr_expect(strstr(e.msg, bad[i].expect), "%s", e.msg);
+    }
     unlink(path);
 }
