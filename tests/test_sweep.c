@@ -200,29 +200,43 @@ static void expect_error(const char *body, const char *want_prefix, const char *
               want_text);
 }
 
+/* One bad space file: its text, how the message starts (file:line: field:), what it says. */
+typedef struct bad_space {
+    const char *text, *want_prefix, *want_text;
+} bad_space;
+
+static void expect_errors(const bad_space *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_error(cases[i].text, cases[i].want_prefix, cases[i].want_text);
+}
+
 #define HEAD "[sweep]\narch = bitfusion\n[params]\n"   /* three lines */
 
 Test(sweep_errors, empty_ranges)
 {
-    expect_error(HEAD "array.rows = 32:8:8\n", "space.ini:4: array.rows:", "empty range");
-    expect_error(HEAD "array.rows = 8:32:0\n", "space.ini:4: array.rows:", "empty range");
-    expect_error(HEAD "a.b = 1\narray.rows = 0:32:log2\n", "space.ini:5: array.rows:",
-                 "empty range");
-    expect_error(HEAD "array.rows = 8:32\n", "space.ini:4: array.rows:", "start:stop:step");
-    expect_error(HEAD "array.rows = 1, , 2\n", "space.ini:4: array.rows:", "empty list item");
-    expect_error(HEAD "array.rows =\n", "space.ini:4: array.rows:", "no values");
+    static const bad_space cases[] = {
+        {HEAD "array.rows = 32:8:8\n", "space.ini:4: array.rows:", "empty range"},
+        {HEAD "array.rows = 8:32:0\n", "space.ini:4: array.rows:", "empty range"},
+        {HEAD "a.b = 1\narray.rows = 0:32:log2\n", "space.ini:5: array.rows:", "empty range"},
+        {HEAD "array.rows = 8:32\n", "space.ini:4: array.rows:", "start:stop:step"},
+        {HEAD "array.rows = 1, , 2\n", "space.ini:4: array.rows:", "empty list item"},
+        {HEAD "array.rows =\n", "space.ini:4: array.rows:", "no values"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, unknown_keys_and_sections)
 {
-    expect_error("[sweep]\narch = a\nsamples = 3\n[params]\na.b = 1\n", "space.ini:3: samples:",
-                 "unknown key");
-    expect_error("[sweep]\narch = a\n[param]\na.b = 1\n", "space.ini:3: param:",
-                 "unknown section");
-    expect_error(HEAD "rows = 1\n", "space.ini:4: rows:", "SECTION.KEY");
-    expect_error(HEAD "a.b = 1\n[constraints]\nlatency <= 3\n", "space.ini:6: latency:",
-                 "unknown metric");
-    expect_error("arch = a\n", "space.ini:1:", "outside a [section]");
+    static const bad_space cases[] = {
+        {"[sweep]\narch = a\nsamples = 3\n[params]\na.b = 1\n",
+         "space.ini:3: samples:", "unknown key"},
+        {"[sweep]\narch = a\n[param]\na.b = 1\n", "space.ini:3: param:", "unknown section"},
+        {HEAD "rows = 1\n", "space.ini:4: rows:", "SECTION.KEY"},
+        {HEAD "a.b = 1\n[constraints]\nlatency <= 3\n", "space.ini:6: latency:", "unknown metric"},
+        {"arch = a\n", "space.ini:1:", "outside a [section]"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* The arch refuses a key: the check callback's reason, at the space file's line. */
@@ -248,52 +262,58 @@ Test(sweep_errors, unknown_arch_key_via_check)
 
 Test(sweep_errors, duplicate_keys)
 {
-    expect_error(HEAD "array.rows = 8\narray.cols = 8\narray.rows = 16\n",
-                 "space.ini:6: array.rows:", "duplicate key (first at line 4)");
-    expect_error("[sweep]\narch = a\narch = b\n", "space.ini:3: arch:", "duplicate");
-    expect_error(HEAD "a.b = 1\n[constraints]\narea_mm2 <= 3\narea_mm2 <= 4\n",
-                 "space.ini:7: area_mm2:", "duplicate upper bound (first at line 6)");
+    static const bad_space cases[] = {
+        {HEAD "array.rows = 8\narray.cols = 8\narray.rows = 16\n",
+         "space.ini:6: array.rows:", "duplicate key (first at line 4)"},
+        {"[sweep]\narch = a\narch = b\n", "space.ini:3: arch:", "duplicate"},
+        {HEAD "a.b = 1\n[constraints]\narea_mm2 <= 3\narea_mm2 <= 4\n",
+         "space.ini:7: area_mm2:", "duplicate upper bound (first at line 6)"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, contradictory_constraints)
 {
-    expect_error(HEAD "a.b = 1\n[constraints]\narea_mm2 >= 10\npower_w <= 1\narea_mm2 <= 5\n",
-                 "space.ini:8: area_mm2:", "contradictory constraints");
-    expect_error(HEAD "a.b = 1\n[constraints]\npower_w <= 0\n", "space.ini:6: power_w:",
-                 "contradictory");
-    expect_error(HEAD "a.b = 1\n[constraints]\npower_w <= -1\n", "space.ini:6: power_w:",
-                 "number >= 0");
-    expect_error(HEAD "a.b = 1\n[constraints]\npower_w < 1\n", "space.ini:6:",
-                 "METRIC <= X");
+    static const bad_space cases[] = {
+        {HEAD "a.b = 1\n[constraints]\narea_mm2 >= 10\npower_w <= 1\narea_mm2 <= 5\n",
+         "space.ini:8: area_mm2:", "contradictory constraints"},
+        {HEAD "a.b = 1\n[constraints]\npower_w <= 0\n", "space.ini:6: power_w:", "contradictory"},
+        {HEAD "a.b = 1\n[constraints]\npower_w <= -1\n", "space.ini:6: power_w:", "number >= 0"},
+        {HEAD "a.b = 1\n[constraints]\npower_w < 1\n", "space.ini:6:", "METRIC <= X"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, bad_distributions)
 {
 #define RND "[sweep]\narch = a\nsampling = random\npoints = 5\n[params]\n"  /* five lines */
-    expect_error(RND "x.y = gaussian 1 2\n", "space.ini:6: x.y:", "unknown distribution 'gaussian'");
-    expect_error(RND "x.y = uniform 5 1\n", "space.ini:6: x.y:", "hi 1 < lo 5");
-    expect_error(RND "x.y = loguniform 0 10\n", "space.ini:6: x.y:", "lo > 0");
-    expect_error(RND "x.y = uniform a 2\n", "space.ini:6: x.y:", "must be numbers");
-    expect_error(RND "x.y = uniform 1 2 3\n", "space.ini:6: x.y:", "lo hi [int]");
-    expect_error(RND "x.y = uniform 0.2 0.4 int\n", "space.ini:6: x.y:", "no integer");
-    expect_error(RND "x.y = uniform nan 2\n", "space.ini:6: x.y:", "must be numbers");
-    expect_error(HEAD "x.y = uniform 1 2\n", "space.ini:4: x.y:", "random or lhs");
+    static const bad_space cases[] = {
+        {RND "x.y = gaussian 1 2\n", "space.ini:6: x.y:", "unknown distribution 'gaussian'"},
+        {RND "x.y = uniform 5 1\n", "space.ini:6: x.y:", "hi 1 < lo 5"},
+        {RND "x.y = loguniform 0 10\n", "space.ini:6: x.y:", "lo > 0"},
+        {RND "x.y = uniform a 2\n", "space.ini:6: x.y:", "must be numbers"},
+        {RND "x.y = uniform 1 2 3\n", "space.ini:6: x.y:", "lo hi [int]"},
+        {RND "x.y = uniform 0.2 0.4 int\n", "space.ini:6: x.y:", "no integer"},
+        {RND "x.y = uniform nan 2\n", "space.ini:6: x.y:", "must be numbers"},
+        {HEAD "x.y = uniform 1 2\n", "space.ini:4: x.y:", "random or lhs"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, sampling_settings)
 {
-    expect_error("[sweep]\narch = a\nsampling = sobol\n", "space.ini:3: sampling:",
-                 "unknown sampling");
-    expect_error("[sweep]\narch = a\nsampling = lhs\n[params]\na.b = 1\n", "space.ini: points:",
-                 "needs points");
-    expect_error("[sweep]\narch = a\npoints = 4\n[params]\na.b = 1\n", "space.ini:3: points:",
-                 "random/lhs");
-    expect_error("[sweep]\narch = a\nsampling = lhs\npoints = 0\n", "space.ini:4: points:",
-                 "integer in");
-    expect_error("[params]\na.b = 1\n", "space.ini: arch:", "missing");
-    expect_error("[sweep]\narch = a\n", "space.ini: params:", "no parameters");
-    expect_error(HEAD "a.a = 0:999:1\na.b = 0:999:1\na.c = 0:999:1\n", "space.ini:6: a.c:",
-                 "exceeds");
+    static const bad_space cases[] = {
+        {"[sweep]\narch = a\nsampling = sobol\n", "space.ini:3: sampling:", "unknown sampling"},
+        {"[sweep]\narch = a\nsampling = lhs\n[params]\na.b = 1\n",
+         "space.ini: points:", "needs points"},
+        {"[sweep]\narch = a\npoints = 4\n[params]\na.b = 1\n",
+         "space.ini:3: points:", "random/lhs"},
+        {"[sweep]\narch = a\nsampling = lhs\npoints = 0\n", "space.ini:4: points:", "integer in"},
+        {"[params]\na.b = 1\n", "space.ini: arch:", "missing"},
+        {"[sweep]\narch = a\n", "space.ini: params:", "no parameters"},
+        {HEAD "a.a = 0:999:1\na.b = 0:999:1\na.c = 0:999:1\n", "space.ini:6: a.c:", "exceeds"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, nul_byte_names_its_line)
