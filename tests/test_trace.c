@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_capture.h"
+#include "cmd.h"
 #include "trace_fixture.h"
 
 /* 391 iterations x 160 epochs = 62,560 iterations (0..62559). */
@@ -410,4 +412,30 @@ Test(trace, mutated_traces_never_crash)
     }
     free(buf);
     cr_expect(accepted > 0, "some mutations should stay valid (comments, blank edits)");
+}
+
+/* ---- the command: every subcommand has its own usage text --------------------------------- */
+
+Test(trace_cmd, each_subcommand_has_its_own_help)
+{
+    static const char *const subs[] = {"gen", "check", "cat", "schemes"};
+    char out[4096], want[64];
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char *argv[] = {"trace", (char *)subs[i], "--help", NULL};
+        cr_expect_eq(run_cmd(cmd_trace, argv, out, sizeof out), 0, "trace %s --help", subs[i]);
+        snprintf(want, sizeof want, "usage: bitsim trace %s ", subs[i]);
+        cr_expect(strncmp(out, want, strlen(want)) == 0, "trace %s --help printed:\n%s",
+                  subs[i], out);
+        for (size_t k = 0; k < sizeof subs / sizeof subs[0]; k++) {
+            snprintf(want, sizeof want, "bitsim trace %s ", subs[k]);
+            cr_expect(k == i || !strstr(out, want), "trace %s --help shows %s's usage",
+                      subs[i], subs[k]);
+        }
+    }
+    char *umbrella[] = {"trace", "--help", NULL};
+    cr_expect_eq(run_cmd(cmd_trace, umbrella, out, sizeof out), 0);
+    for (size_t k = 0; k < sizeof subs / sizeof subs[0]; k++) {
+        snprintf(want, sizeof want, "bitsim trace %s ", subs[k]);
+        cr_expect(strstr(out, want), "trace --help lacks %s", subs[k]);
+    }
 }
