@@ -23,13 +23,19 @@ int cmd_wants_help(int argc, char **argv)
     return 0;
 }
 
+int cmd_bad_value(const char *cmd, const char *flag, const char *value, const char *want)
+{
+    fprintf(stderr, "bitsim %s: %s: '%s' is not %s\n", cmd, flag, value, want);
+    return BS_EUSAGE;
+}
+
 int cmd_table_format(const char *cmd, const char *arg, int *fmt)
 {
     int f = table_format_parse(arg);
     if (f < 0) {
-        fprintf(stderr, "bitsim %s: --format: '%s' is not one of %s\n", cmd, arg,
-                table_format_choices());
-        return BS_EUSAGE;
+        char want[64];
+        snprintf(want, sizeof want, "one of %s", table_format_choices());
+        return cmd_bad_value(cmd, "--format", arg, want);
     }
     *fmt = f;
     return BS_OK;

@@ -28,8 +28,12 @@ int cmd_merge(int argc, char **argv);
 /* True when argv holds -h or --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+/* For a flag whose value is wrong: prints "bitsim CMD: FLAG: 'VALUE' is not WANT" on stderr
+ * and returns BS_EUSAGE. */
+int cmd_bad_value(const char *cmd, const char *flag, const char *value, const char *want);
+
 /* Parses a --format argument (table.h) into *fmt; an unknown name prints a one-line error
- * naming the command and returns BS_EUSAGE. */
+ * naming the command (cmd_bad_value) and returns BS_EUSAGE. */
 int cmd_table_format(const char *cmd, const char *arg, int *fmt);
 
 /* For getopt's '?'/':' case: prints "bitsim CMD: unknown or incomplete option 'OPT'" and the

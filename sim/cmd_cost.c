@@ -83,12 +83,6 @@ static bool split_pair(const char *s, char *buf, size_t n, char **a, char **b)
     return true;
 }
 
-static int bad_flag(const char *flag, const char *val, const char *want)
-{
-    fprintf(stderr, "bitsim cost: %s: '%s' is not %s\n", flag, val, want);
-    return BS_EUSAGE;
-}
-
 static int parse_flags(int argc, char **argv, cost_opts *o)
 {
     static const struct option longopts[] = {
@@ -115,16 +109,16 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
         case 'B':
             if (!split_pair(optarg, buf, sizeof buf, &p, &q) || !parse_format(p, &o->x) ||
                 !parse_format(q, &o->y))
-                return bad_flag("--bits", optarg, "two formats X,Y (e.g. 8,4 or fp16,int8)");
+                return cmd_bad_value("cost", "--bits", optarg, "two formats X,Y (e.g. 8,4 or fp16,int8)");
             break;
         case 'd':
             if (!split_pair(optarg, buf, sizeof buf, &p, &q) ||
                 !text_parse_double(p, 1e-12, 1, &o->dx) || !text_parse_double(q, 1e-12, 1, &o->dy))
-                return bad_flag("--density", optarg, "two fractions X,Y in (0,1]");
+                return cmd_bad_value("cost", "--density", optarg, "two fractions X,Y in (0,1]");
             break;
         case 'b':
             if (!text_parse_u64(optarg, 1, UINT32_MAX, &o->batch))
-                return bad_flag("--batch", optarg, "a whole number >= 1");
+                return cmd_bad_value("cost", "--batch", optarg, "a whole number >= 1");
             break;
         case 'c': {
             snprintf(buf, sizeof buf, "%s", optarg);
@@ -139,7 +133,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
                 tok = next;
             }
             if (k != 5 || tok)
-                return bad_flag("--conv", optarg, "K,O,S,IC,OC (five whole numbers >= 1)");
+                return cmd_bad_value("cost", "--conv", optarg, "K,O,S,IC,OC (five whole numbers >= 1)");
             o->have_conv = true;
             break;
         }

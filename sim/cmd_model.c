@@ -77,11 +77,8 @@ static int parse_flags(int argc, char **argv, void (*usage)(FILE *out), show_opt
     while ((c = getopt_long(argc, argv, "b:f:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            if (!text_parse_u64(optarg, 1, UINT64_MAX, &o->batch)) {
-                fprintf(stderr, "bitsim model: --batch: '%s' is not a whole number >= 1\n",
-                        optarg);
-                return BS_EUSAGE;
-            }
+            if (!text_parse_u64(optarg, 1, UINT64_MAX, &o->batch))
+                return cmd_bad_value("model", "--batch", optarg, "a whole number >= 1");
             break;
         case 'f':
             if (cmd_table_format("model", optarg, &o->format))

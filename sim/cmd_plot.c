@@ -68,10 +68,8 @@ int cmd_plot(int argc, char **argv)
         case 'a': req.arch = optarg; break;
         case 'f': {
             int f = plot_format_parse(optarg);
-            if (f < 0) {
-                fprintf(stderr, "bitsim plot: --format: '%s' is not pdf or png\n", optarg);
-                return BS_EUSAGE;
-            }
+            if (f < 0)
+                return cmd_bad_value("plot", "--format", optarg, "pdf or png");
             req.format = (plot_format)f;
             break;
         }

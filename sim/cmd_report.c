@@ -69,16 +69,14 @@ int cmd_report(int argc, char **argv)
         case 'd': db_path = optarg; break;
         case 'l': label = optarg; break;
         case 'r':
-            if (!text_parse_i64(optarg, 1, INT64_MAX, &run_id)) {
-                fprintf(stderr, "bitsim report: --run: '%s' is not a run id\n", optarg);
-                return BS_EUSAGE;
-            }
+            if (!text_parse_i64(optarg, 1, INT64_MAX, &run_id))
+                return cmd_bad_value("report", "--run", optarg, "a run id");
             break;
         case 'b':
             if ((by = report_by_parse(optarg)) < 0) {
-                fprintf(stderr, "bitsim report: --by: '%s' is not one of %s\n", optarg,
-                        report_by_choices());
-                return BS_EUSAGE;
+                char want[64];
+                snprintf(want, sizeof want, "one of %s", report_by_choices());
+                return cmd_bad_value("report", "--by", optarg, want);
             }
             break;
         case 'f':

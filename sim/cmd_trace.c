@@ -91,13 +91,12 @@ static void usage_schemes(FILE *out)
             table_format_choices());
 }
 
-static int parse_u64_flag(const char *name, const char *v, uint64_t *out)
+/* --epochs, --iters-per-epoch, --batch: a whole number >= 1. */
+static int parse_u64_flag(const char *flag, const char *v, uint64_t *out)
 {
-    if (!text_parse_u64(v, 1, UINT64_MAX, out)) {
-        fprintf(stderr, "bitsim trace gen: --%s '%s' must be a positive integer\n", name, v);
-        return BS_EUSAGE;
-    }
-    return BS_OK;
+    return text_parse_u64(v, 1, UINT64_MAX, out)
+               ? BS_OK
+               : cmd_bad_value("trace gen", flag, v, "a positive integer");
 }
 
 static int write_out(const trace *t, const char *out, bs_error *e)
@@ -140,16 +139,15 @@ static int cmd_gen(int argc, char **argv)
                 return cmd_usage_error("trace gen", "too many --param", usage_gen);
             params[np++] = optarg;
             break;
-        case 'E': if ((rc = parse_u64_flag("epochs", optarg, &req.epochs))) return rc; break;
+        case 'E': if ((rc = parse_u64_flag("--epochs", optarg, &req.epochs))) return rc; break;
         case 'N':
-            if ((rc = parse_u64_flag("iters-per-epoch", optarg, &req.iters_per_epoch)))
+            if ((rc = parse_u64_flag("--iters-per-epoch", optarg, &req.iters_per_epoch)))
                 return rc;
             break;
-        case 'B': if ((rc = parse_u64_flag("batch", optarg, &req.batch))) return rc; break;
+        case 'B': if ((rc = parse_u64_flag("--batch", optarg, &req.batch))) return rc; break;
         case 'S':
             if (!text_parse_u64(optarg, 0, UINT64_MAX, &req.seed))
-                return cmd_usage_error("trace gen", "--seed must be a non-negative integer",
-                                       usage_gen);
+                return cmd_bad_value("trace gen", "--seed", optarg, "a non-negative integer");
             break;
         case 'o': out = optarg; break;
         case 'h': usage_gen(stdout); return BS_OK;
@@ -420,7 +418,7 @@ int cmd_trace(int argc, char **argv)
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "bitsim trace: unknown subcommand '%s'\n", argv[1]);
-    usage(stderr);
-    return BS_EUSAGE;
+    char msg[128];
+    snprintf(msg, sizeof msg, "unknown subcommand '%s'", argv[1]);
+    return cmd_usage_error("trace", msg, usage);
 }
