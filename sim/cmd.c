@@ -29,6 +29,12 @@ int cmd_bad_value(const char *cmd, const char *flag, const char *value, const ch
     return BS_EUSAGE;
 }
 
+int cmd_help(void (*usage)(FILE *out))
+{
+    usage(stdout);
+    return BS_OK;
+}
+
 int cmd_table_format(const char *cmd, const char *arg, int *fmt)
 {
     int f = table_format_parse(arg);

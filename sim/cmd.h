@@ -28,6 +28,10 @@ int cmd_merge(int argc, char **argv);
 /* True when argv holds -h or --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
 
+/* Prints the usage text on stdout and returns BS_OK: the answer to --help, so that
+ * `if (cmd_wants_help(argc, argv)) return cmd_help(usage);` starts every subcommand. */
+int cmd_help(void (*usage)(FILE *out));
+
 /* For a flag whose value is wrong: prints "bitsim CMD: FLAG: 'VALUE' is not WANT" on stderr
  * and returns BS_EUSAGE. */
 int cmd_bad_value(const char *cmd, const char *flag, const char *value, const char *want);

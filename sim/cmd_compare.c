@@ -35,10 +35,8 @@ static void usage(FILE *out)
 
 int cmd_compare(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},     {"baseline", required_argument, NULL, 'b'},
         {"model", required_argument, NULL, 'm'},  {"arch", required_argument, NULL, 'a'},

@@ -303,10 +303,8 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
 
 int cmd_cost(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     cost_opts o;
     int rc = parse_flags(argc, argv, &o);
     if (rc)

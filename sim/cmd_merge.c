@@ -28,10 +28,8 @@ static void usage(FILE *out)
 
 int cmd_merge(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};

@@ -225,10 +225,8 @@ int cmd_model(int argc, char **argv)
         if (strcmp(argv[1], actions[i].name) == 0)
             act = &actions[i];
     void (*act_usage)(FILE *) = act ? act->usage : usage;
-    if (cmd_wants_help(argc, argv)) {
-        act_usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(act_usage);
     if (!act)
         return cmd_usage_error("model", "expected 'list' or 'show NAME|FILE'", usage);
     show_opts o;

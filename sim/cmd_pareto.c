@@ -34,10 +34,8 @@ static void usage(FILE *out)
 
 int cmd_pareto(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     enum { OPT_DB = 256, OPT_TRACE, OPT_LABEL, OPT_MODEL, OPT_ALL, OPT_FORMAT };
     static const struct option opts[] = {
         {"db", required_argument, NULL, OPT_DB},       {"trace", required_argument, NULL, OPT_TRACE},

@@ -42,10 +42,8 @@ static void print_file(const char *path, void *ctx)
 
 int cmd_plot(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},       {"out", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},   {"baseline", required_argument, NULL, 'b'},

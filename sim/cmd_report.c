@@ -50,10 +50,8 @@ static int print_breakdown(struct sqlite3 *db, int64_t run, report_by by, table_
 
 int cmd_report(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},     {"run", required_argument, NULL, 'r'},
         {"label", required_argument, NULL, 'l'},  {"by", required_argument, NULL, 'b'},

@@ -156,10 +156,8 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"trace", required_argument, NULL, 't'}, {"arch", required_argument, NULL, 'a'},
         {"db", required_argument, NULL, 'd'},    {"label", required_argument, NULL, 'l'},

@@ -41,10 +41,8 @@ static void usage(FILE *out)
 
 int cmd_sweep(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     enum { OPT_TRACE = 256, OPT_SPACE, OPT_DB, OPT_JOBS, OPT_SHARD, OPT_SEED, OPT_LABEL,
            OPT_NO_SHARING };
     static const struct option opts[] = {

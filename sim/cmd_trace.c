@@ -150,7 +150,7 @@ static int cmd_gen(int argc, char **argv)
                 return cmd_bad_value("trace gen", "--seed", optarg, "a non-negative integer");
             break;
         case 'o': out = optarg; break;
-        case 'h': usage_gen(stdout); return BS_OK;
+        case 'h': return cmd_help(usage_gen);
         default: return cmd_bad_option("trace gen", argv[optind - 1], usage_gen);
         }
     }
@@ -342,10 +342,8 @@ static int cmd_cat(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage_cat(stdout);
-            return BS_OK;
-        }
+        if (c == 'h')
+            return cmd_help(usage_cat);
         if (c != 'o')
             return cmd_bad_option("trace cat", argv[optind - 1], usage_cat);
         out = optarg;
@@ -411,10 +409,8 @@ int cmd_trace(int argc, char **argv)
 {
     if (argc < 2)
         return cmd_usage_error("trace", "needs a subcommand", usage);
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+        return cmd_help(usage);
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].fn(argc - 1, argv + 1);
