@@ -107,21 +107,6 @@ static const arch_key arch_keys[] = {
 };
 #define N_KEYS (sizeof arch_keys / sizeof arch_keys[0])
 
-/* text_next_line returns 1 both for a line and for BS_EINPUT; tell them apart by the error
- * it fills. 1 = line, 0 = end, negative = error code (e filled). */
-static int next_line(text_reader *r, char **s, bs_error *e)
-{
-    bs_error le;
-    err_clear(&le);
-    int rc = text_next_line(r, s, &le);
-    if (le.code) {
-        if (e)
-            *e = le;
-        return -le.code;
-    }
-    return rc;
-}
-
 static bool parse_value(arch *a, const arch_key *k, const char *v)
 {
     char *dst = (char *)a + k->offset;
@@ -279,7 +264,7 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
     char section[32] = "";
     char *s;
     int rc;
-    while ((rc = next_line(&r, &s, e)) == 1) {
+    while ((rc = text_next_line(&r, &s, e)) == 1) {
         size_t n = strlen(s);
         if (s[0] == '[') {
             if (s[n - 1] != ']' || n < 3 || n - 2 >= sizeof section)
@@ -418,7 +403,7 @@ static int sram_table_read(sram_row *rows, int *n, bs_error *e)
         return rc;
     char *s;
     *n = 0;
-    while ((rc = next_line(&r, &s, e)) == 1) {
+    while ((rc = text_next_line(&r, &s, e)) == 1) {
         char *f[8];
         int k = 0;
         for (char *p = s; k < 8; k++) {
@@ -443,7 +428,9 @@ static int sram_table_read(sram_row *rows, int *n, bs_error *e)
         (*n)++;
     }
     text_close(&r);
-    return rc < 0 ? -rc : rc;
+    if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
+        rc = e ? e->code : BS_EINPUT;
+    return rc;
 }
 
 static double interp(const double *x, const double *y, int n, double at)

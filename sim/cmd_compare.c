@@ -35,10 +35,8 @@ static void usage(FILE *out)
 
 int cmd_compare(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},     {"baseline", required_argument, NULL, 'b'},
         {"model", required_argument, NULL, 'm'},  {"arch", required_argument, NULL, 'a'},
@@ -65,17 +63,13 @@ int cmd_compare(int argc, char **argv)
             return cmd_bad_option("compare", argv[optind - 1], usage);
         }
     }
-    if (optind < argc || !db_path || !q.baseline) {
-        fprintf(stderr, "bitsim compare: needs --db and --baseline\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (optind < argc || !db_path || !q.baseline)
+        return cmd_usage_error("compare", "needs --db and --baseline", usage);
     bs_error e;
-    err_clear(&e);
     store *s;
-    int rc = store_open_readonly(&s, db_path, &e);
+    int rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
-        return err_report(&e);
+        return rc;
     table *t;
     rc = report_compare_table(store_db(s), &q, &t, &e);
     store_close(s);

@@ -57,7 +57,7 @@ typedef struct cost_opts {
     uint64_t batch;
     bool have_conv, im2col;
     uint64_t conv[5];
-    table_format format;
+    int format;     /* table_format */
 } cost_opts;
 
 static bool parse_format(const char *s, num_format *f)
@@ -81,12 +81,6 @@ static bool split_pair(const char *s, char *buf, size_t n, char **a, char **b)
     *a = buf;
     *b = comma + 1;
     return true;
-}
-
-static int bad_flag(const char *flag, const char *val, const char *want)
-{
-    fprintf(stderr, "bitsim: cost: %s: '%s' is not %s\n", flag, val, want);
-    return BS_EUSAGE;
 }
 
 static int parse_flags(int argc, char **argv, cost_opts *o)
@@ -115,16 +109,16 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
         case 'B':
             if (!split_pair(optarg, buf, sizeof buf, &p, &q) || !parse_format(p, &o->x) ||
                 !parse_format(q, &o->y))
-                return bad_flag("--bits", optarg, "two formats X,Y (e.g. 8,4 or fp16,int8)");
+                return cmd_bad_value("cost", "--bits", optarg, "two formats X,Y (e.g. 8,4 or fp16,int8)");
             break;
         case 'd':
             if (!split_pair(optarg, buf, sizeof buf, &p, &q) ||
                 !text_parse_double(p, 1e-12, 1, &o->dx) || !text_parse_double(q, 1e-12, 1, &o->dy))
-                return bad_flag("--density", optarg, "two fractions X,Y in (0,1]");
+                return cmd_bad_value("cost", "--density", optarg, "two fractions X,Y in (0,1]");
             break;
         case 'b':
             if (!text_parse_u64(optarg, 1, UINT32_MAX, &o->batch))
-                return bad_flag("--batch", optarg, "a whole number >= 1");
+                return cmd_bad_value("cost", "--batch", optarg, "a whole number >= 1");
             break;
         case 'c': {
             snprintf(buf, sizeof buf, "%s", optarg);
@@ -139,33 +133,24 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
                 tok = next;
             }
             if (k != 5 || tok)
-                return bad_flag("--conv", optarg, "K,O,S,IC,OC (five whole numbers >= 1)");
+                return cmd_bad_value("cost", "--conv", optarg, "K,O,S,IC,OC (five whole numbers >= 1)");
             o->have_conv = true;
             break;
         }
-        case 'f': {
-            int f = table_format_parse(optarg);
-            if (f < 0)
-                return bad_flag("--format", optarg, table_format_choices());
-            o->format = (table_format)f;
+        case 'f':
+            if (cmd_table_format("cost", optarg, &o->format))
+                return BS_EUSAGE;
             break;
-        }
         default:
-            fprintf(stderr, "bitsim: cost: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            usage(stderr);
-            return BS_EUSAGE;
+            return cmd_bad_option("cost", argv[optind - 1], usage);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "bitsim: cost: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "bitsim cost: unexpected argument '%s'\n", argv[optind]);
         return BS_EUSAGE;
     }
-    if (!o->have_conv && (!o->model || !o->layer)) {
-        fprintf(stderr, "bitsim: cost: give --model and --layer, or --conv\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (!o->have_conv && (!o->model || !o->layer))
+        return cmd_usage_error("cost", "give --model and --layer, or --conv", usage);
     return BS_OK;
 }
 
@@ -242,7 +227,7 @@ static int print_results(const cost_opts *o, const char *const *names, const cha
             emit_result(t, &rs[i], emit_cell);
         }
     }
-    bool ok = table_print(t, o->format, stdout);
+    bool ok = table_print(t, (table_format)o->format, stdout);
     table_free(t);
     return ok ? BS_OK : BS_EINTERNAL;
 }
@@ -318,10 +303,8 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
 
 int cmd_cost(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     cost_opts o;
     int rc = parse_flags(argc, argv, &o);
     if (rc)

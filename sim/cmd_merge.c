@@ -1,4 +1,9 @@
-/* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one. */
+/* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one.
+ *
+ * A sweep split with --shard writes one database per shard; merging them (dbmerge.h) keeps
+ * each input and each run once, by content, so the merged database equals the unsharded one.
+ * OUT is created when absent; merging the same shard twice adds nothing.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +28,8 @@ static void usage(FILE *out)
 
 int cmd_merge(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -39,11 +42,8 @@ int cmd_merge(int argc, char **argv)
         else
             return cmd_bad_option("merge", argv[optind - 1], usage);
     }
-    if (argc - optind < 2) {
-        fprintf(stderr, "bitsim merge: needs OUT.db and at least one IN.db\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (argc - optind < 2)
+        return cmd_usage_error("merge", "needs OUT.db and at least one IN.db", usage);
     const char *out_path = argv[optind];
     for (int i = optind + 1; i < argc; i++)
         if (strcmp(argv[i], out_path) == 0) {
@@ -51,12 +51,11 @@ int cmd_merge(int argc, char **argv)
             return BS_EUSAGE;
         }
     bs_error e;
-    err_clear(&e);
     store *out;
-    if (store_open(&out, out_path, &e))
-        return err_report(&e);
+    int rc = cmd_open_store(&out, out_path, false, &e);
+    if (rc)
+        return rc;
     dbmerge_stats st = {0};
-    int rc = BS_OK;
     for (int i = optind + 1; i < argc && !rc; i++)
         rc = dbmerge_into(out, argv[i], &st, &e);
     store_close(out);

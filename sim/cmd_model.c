@@ -17,34 +17,51 @@
 #include "table.h"
 #include "text.h"
 
-static void usage(FILE *out)
+/* Each action has its own usage text (`bitsim model show --help`); `bitsim model --help`
+ * prints them all. */
+static void usage_list(FILE *out)
 {
     fprintf(out,
-            "usage: bitsim model list [--format F]\n"
-            "       bitsim model show NAME|FILE [--batch B] [--format F]\n\n"
-            "list   the shipped networks (the zoo) with one line each\n"
-            "show   per-layer shapes, parameters, sizes and op counts of a zoo network, a\n"
-            "       model file (models/FORMAT.md) or a SCALE-Sim topology CSV (.csv)\n\n"
-            "options:\n"
+            "usage: bitsim model list [--format F]\n\n"
+            "The shipped networks (the zoo), one line each: name and description.\n"
+            "zoo directory: $BITSIM_MODELS, else models/ of the checkout or install.\n\n"
+            "  -f, --format F   %s (default table)\n"
+            "  -h, --help       this text\n",
+            table_format_choices());
+}
+
+static void usage_show(FILE *out)
+{
+    fprintf(out,
+            "usage: bitsim model show NAME|FILE [--batch B] [--format F]\n\n"
+            "Per-layer shapes, parameters, sizes and op counts of a zoo network, a model file\n"
+            "(models/FORMAT.md) or a SCALE-Sim topology CSV (.csv).\n\n"
             "  -b, --batch B    samples per iteration for the per-pass columns (default 1)\n"
             "  -f, --format F   %s (default table)\n"
             "  -h, --help       this text\n\n"
-            "columns of show: params (weights + bias + norm affine), weights (MAC weight\n"
-            "elements), acts (output activation elements per sample), fwd_madds (per sample),\n"
+            "columns: params (weights + bias + norm affine), weights (MAC weight elements),\n"
+            "acts (output activation elements per sample), fwd_madds (per sample),\n"
             "FWD/BWD_DATA/BWD_WEIGHT (MAdds at the batch), elem_fwd/elem_bwd (elementwise ops\n"
             "at the batch: FWD, and BWD_DATA + BWD_WEIGHT), UPDATE (params, elementwise).\n"
-            "a last row 'total' sums the columns (not in csv and json output).\n"
-            "zoo directory: $BITSIM_MODELS, else models/ of the checkout or install.\n",
+            "a last row 'total' sums the columns (not in csv and json output).\n",
             table_format_choices());
+}
+
+static void usage(FILE *out)
+{
+    usage_list(out);
+    fputc('\n', out);
+    usage_show(out);
 }
 
 typedef struct show_opts {
     uint64_t batch;
-    table_format format;
+    int format;     /* table_format */
 } show_opts;
 
 /* Parses the flags after the action word; returns BS_OK or BS_EUSAGE (message printed). */
-static int parse_flags(int argc, char **argv, show_opts *o, int *first_arg)
+static int parse_flags(int argc, char **argv, void (*usage)(FILE *out), show_opts *o,
+                       int *first_arg)
 {
     static const struct option longopts[] = {
         {"batch", required_argument, NULL, 'b'},
@@ -60,27 +77,15 @@ static int parse_flags(int argc, char **argv, show_opts *o, int *first_arg)
     while ((c = getopt_long(argc, argv, "b:f:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            if (!text_parse_u64(optarg, 1, UINT64_MAX, &o->batch)) {
-                fprintf(stderr, "bitsim: model: --batch: '%s' is not a whole number >= 1\n",
-                        optarg);
-                return BS_EUSAGE;
-            }
+            if (!text_parse_u64(optarg, 1, UINT64_MAX, &o->batch))
+                return cmd_bad_value("model", "--batch", optarg, "a whole number >= 1");
             break;
-        case 'f': {
-            int f = table_format_parse(optarg);
-            if (f < 0) {
-                fprintf(stderr, "bitsim: model: --format: '%s' is not one of %s\n", optarg,
-                        table_format_choices());
+        case 'f':
+            if (cmd_table_format("model", optarg, &o->format))
                 return BS_EUSAGE;
-            }
-            o->format = (table_format)f;
             break;
-        }
         default:
-            fprintf(stderr, "bitsim: model: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            usage(stderr);
-            return BS_EUSAGE;
+            return cmd_bad_option("model", argv[optind - 1], usage);
         }
     }
     *first_arg = optind;
@@ -106,7 +111,7 @@ static int do_list(const show_opts *o)
     int rc = BS_OK;
     if (model_zoo_list(list_row, t, &e) < 0)
         rc = err_report(&e);
-    else if (!table_print(t, o->format, stdout))
+    else if (!table_print(t, (table_format)o->format, stdout))
         rc = err_report(&(bs_error){BS_EINTERNAL, "out of memory printing the table"});
     table_free(t);
     return rc;
@@ -194,7 +199,7 @@ static int do_show(const char *what, const show_opts *o)
         if (o->format == TABLE_TEXT)
             printf("model %s (%s), %" PRIu32 " layers, batch %" PRIu64 "\n", m.name, m.source,
                    m.n_layers, o->batch);
-        if (!table_print(t, o->format, stdout))
+        if (!table_print(t, (table_format)o->format, stdout))
             rc = err_set(&e, BS_EINTERNAL, "out of memory printing the table");
     }
     table_free(t);
@@ -202,29 +207,37 @@ static int do_show(const char *what, const show_opts *o)
     return rc ? err_report(&e) : BS_OK;
 }
 
+typedef struct model_action {
+    const char *name;
+    int n_args;     /* positional arguments after the flags */
+    void (*usage)(FILE *out);
+} model_action;
+
+static const model_action actions[] = {
+    {"list", 0, usage_list},
+    {"show", 1, usage_show},
+};
+
 int cmd_model(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
-    if (argc < 2) {
-        usage(stderr);
-        return BS_EUSAGE;
-    }
-    const char *action = argv[1];
+    const model_action *act = NULL;
+    for (size_t i = 0; argc >= 2 && i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(argv[1], actions[i].name) == 0)
+            act = &actions[i];
+    void (*act_usage)(FILE *) = act ? act->usage : usage;
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(act_usage);
+    if (!act)
+        return cmd_usage_error("model", "expected 'list' or 'show NAME|FILE'", usage);
     show_opts o;
-    int first;
-    int rc = parse_flags(argc - 1, argv + 1, &o, &first);
+    int first = 0;
+    int rc = parse_flags(argc - 1, argv + 1, act_usage, &o, &first);
     if (rc)
         return rc;
     int n_args = argc - 1 - first;
     char **args = argv + 1 + first;
-    if (strcmp(action, "list") == 0 && n_args == 0)
-        return do_list(&o);
-    if (strcmp(action, "show") == 0 && n_args == 1)
-        return do_show(args[0], &o);
-    fprintf(stderr, "bitsim: model: expected 'list' or 'show NAME|FILE'\n");
-    usage(stderr);
-    return BS_EUSAGE;
+    if (n_args != act->n_args)
+        return cmd_usage_error("model", act->n_args ? "show needs one NAME|FILE"
+                                                    : "list takes no arguments", act_usage);
+    return act->n_args ? do_show(args[0], &o) : do_list(&o);
 }

@@ -1,5 +1,9 @@
 /* cmd_pareto.c — `bitsim pareto`: the non-dominated runs of a database (latency x energy x
- * area, per trace). */
+ * area, per trace).
+ *
+ * Reads only the database (front.h loads the runs with their arch's area, pareto.h filters
+ * them); runs whose arch has no area model cannot be placed and are counted on stderr.
+ */
 #include <getopt.h>
 #include <stdio.h>
 
@@ -30,10 +34,8 @@ static void usage(FILE *out)
 
 int cmd_pareto(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     enum { OPT_DB = 256, OPT_TRACE, OPT_LABEL, OPT_MODEL, OPT_ALL, OPT_FORMAT };
     static const struct option opts[] = {
         {"db", required_argument, NULL, OPT_DB},       {"trace", required_argument, NULL, OPT_TRACE},
@@ -61,18 +63,16 @@ int cmd_pareto(int argc, char **argv)
             return cmd_bad_option("pareto", argv[optind - 1], usage);
         }
     }
-    if (!db_path || optind != argc) {
-        fprintf(stderr, "bitsim pareto: %s\n", db_path ? "unexpected argument" : "--db is required");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (!db_path || optind != argc)
+        return cmd_usage_error("pareto", db_path ? "unexpected argument" : "--db is required",
+                               usage);
     bs_error e;
-    err_clear(&e);
     store *s;
-    if (store_open_readonly(&s, db_path, &e))
-        return err_report(&e);
+    int rc = cmd_open_store(&s, db_path, true, &e);
+    if (rc)
+        return rc;
     front_set set;
-    int rc = front_load(store_db(s), &q, &set, &e);
+    rc = front_load(store_db(s), &q, &set, &e);
     store_close(s);
     if (rc)
         return err_report(&e);

@@ -42,10 +42,8 @@ static void print_file(const char *path, void *ctx)
 
 int cmd_plot(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},       {"out", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},   {"baseline", required_argument, NULL, 'b'},
@@ -68,10 +66,8 @@ int cmd_plot(int argc, char **argv)
         case 'a': req.arch = optarg; break;
         case 'f': {
             int f = plot_format_parse(optarg);
-            if (f < 0) {
-                fprintf(stderr, "bitsim plot: --format: '%s' is not pdf or png\n", optarg);
-                return BS_EUSAGE;
-            }
+            if (f < 0)
+                return cmd_bad_value("plot", "--format", optarg, "pdf or png");
             req.format = (plot_format)f;
             break;
         }
@@ -79,11 +75,8 @@ int cmd_plot(int argc, char **argv)
             return cmd_bad_option("plot", argv[optind - 1], usage);
         }
     }
-    if (optind != argc - 1 || !db_path || !req.out_dir) {
-        fprintf(stderr, "bitsim plot: needs one KIND, --db and -o\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (optind != argc - 1 || !db_path || !req.out_dir)
+        return cmd_usage_error("plot", "needs one KIND, --db and -o", usage);
     const char *kind_name = argv[optind];
     bool all = strcmp(kind_name, "all") == 0;
     int kind = all ? 0 : plot_kind_parse(kind_name);
@@ -92,11 +85,10 @@ int cmd_plot(int argc, char **argv)
         return BS_EUSAGE;
     }
     bs_error e;
-    err_clear(&e);
     store *s;
-    int rc = store_open_readonly(&s, db_path, &e);
+    int rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
-        return err_report(&e);
+        return rc;
     /* `all` skips a kind with nothing to show (e.g. no baseline run for speedup) with a note,
      * and fails only when it drew nothing or something broke */
     int drawn = 0;

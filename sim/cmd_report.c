@@ -50,10 +50,8 @@ static int print_breakdown(struct sqlite3 *db, int64_t run, report_by by, table_
 
 int cmd_report(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},     {"run", required_argument, NULL, 'r'},
         {"label", required_argument, NULL, 'l'},  {"by", required_argument, NULL, 'b'},
@@ -69,16 +67,14 @@ int cmd_report(int argc, char **argv)
         case 'd': db_path = optarg; break;
         case 'l': label = optarg; break;
         case 'r':
-            if (!text_parse_i64(optarg, 1, INT64_MAX, &run_id)) {
-                fprintf(stderr, "bitsim report: --run: '%s' is not a run id\n", optarg);
-                return BS_EUSAGE;
-            }
+            if (!text_parse_i64(optarg, 1, INT64_MAX, &run_id))
+                return cmd_bad_value("report", "--run", optarg, "a run id");
             break;
         case 'b':
             if ((by = report_by_parse(optarg)) < 0) {
-                fprintf(stderr, "bitsim report: --by: '%s' is not one of %s\n", optarg,
-                        report_by_choices());
-                return BS_EUSAGE;
+                char want[64];
+                snprintf(want, sizeof want, "one of %s", report_by_choices());
+                return cmd_bad_value("report", "--by", optarg, want);
             }
             break;
         case 'f':
@@ -89,17 +85,13 @@ int cmd_report(int argc, char **argv)
             return cmd_bad_option("report", argv[optind - 1], usage);
         }
     }
-    if (optind < argc || !db_path || (run_id > 0) == (label != NULL)) {
-        fprintf(stderr, "bitsim report: needs --db and exactly one of --run or --label\n");
-        usage(stderr);
-        return BS_EUSAGE;
-    }
+    if (optind < argc || !db_path || (run_id > 0) == (label != NULL))
+        return cmd_usage_error("report", "needs --db and exactly one of --run or --label", usage);
     bs_error e;
-    err_clear(&e);
     store *s;
-    int rc = store_open_readonly(&s, db_path, &e);
+    int rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
-        return err_report(&e);
+        return rc;
     struct sqlite3 *db = store_db(s);
     int64_t run;
     bool machine = fmt == TABLE_CSV || fmt == TABLE_JSON;

@@ -40,12 +40,6 @@ static void usage(FILE *out)
             "exit status: 0 ok, 1 bad input, 2 usage, 3 internal error\n");
 }
 
-static int usage_error(const char *msg)
-{
-    fprintf(stderr, "bitsim run: %s (see bitsim run --help)\n", msg);
-    return BS_EUSAGE;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -162,10 +156,8 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     static const struct option opts[] = {
         {"trace", required_argument, NULL, 't'}, {"arch", required_argument, NULL, 'a'},
         {"db", required_argument, NULL, 'd'},    {"label", required_argument, NULL, 'l'},
@@ -185,15 +177,15 @@ int cmd_run(int argc, char **argv)
         case 'x': ra.exact_density = true; break;
         case 'F': ra.force = true; break;
         case 'q': ra.quiet = true; break;
-        default: return usage_error("unknown option or missing value");
+        default: return cmd_bad_option("run", argv[optind - 1], usage);
         }
     }
     if (optind < argc)
-        return usage_error("unexpected argument");
+        return cmd_usage_error("run", "unexpected argument", usage);
     if (!ra.trace_path || !ra.arch_name)
-        return usage_error("--trace and --arch are required");
+        return cmd_usage_error("run", "--trace and --arch are required", usage);
     if (ra.label && !*ra.label)
-        return usage_error("--label must not be empty");
+        return cmd_usage_error("run", "--label must not be empty", usage);
     bs_error e;
     err_clear(&e);
     int rc = run(&ra, &e);

@@ -1,4 +1,9 @@
-/* cmd_sweep.c — `bitsim sweep`: replay traces over a space of accelerator configurations. */
+/* cmd_sweep.c — `bitsim sweep`: replay traces over a space of accelerator configurations.
+ *
+ * The flags become a sweep_options (sweep.h): the space file is parsed and sampled, then
+ * every point of this shard is replayed into the database. The summary goes to stderr so
+ * stdout stays free; progress is shown only when stderr is a terminal.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +41,8 @@ static void usage(FILE *out)
 
 int cmd_sweep(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv)) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (cmd_wants_help(argc, argv))
+        return cmd_help(usage);
     enum { OPT_TRACE = 256, OPT_SPACE, OPT_DB, OPT_JOBS, OPT_SHARD, OPT_SEED, OPT_LABEL,
            OPT_NO_SHARING };
     static const struct option opts[] = {
@@ -69,25 +72,17 @@ int cmd_sweep(int argc, char **argv)
         case 'q': quiet = true; break;
         case OPT_NO_SHARING: o.no_sharing = true; break;
         case OPT_JOBS:
-            if (!text_parse_u64(optarg, 1, 1024, &u)) {
-                fprintf(stderr, "bitsim sweep: --jobs: '%s' is not an integer in 1..1024\n",
-                        optarg);
-                rc = BS_EUSAGE;
-            }
+            if (!text_parse_u64(optarg, 1, 1024, &u))
+                rc = cmd_bad_value("sweep", "--jobs", optarg, "an integer in 1..1024");
             o.jobs = (unsigned)u;
             break;
         case OPT_SHARD:
-            if (!sweep_shard_parse(optarg, &o.shard)) {
-                fprintf(stderr, "bitsim sweep: --shard: '%s' is not I/N with 0 <= I < N\n",
-                        optarg);
-                rc = BS_EUSAGE;
-            }
+            if (!sweep_shard_parse(optarg, &o.shard))
+                rc = cmd_bad_value("sweep", "--shard", optarg, "I/N with 0 <= I < N");
             break;
         case OPT_SEED:
-            if (!text_parse_u64(optarg, 0, UINT64_MAX, &seed)) {
-                fprintf(stderr, "bitsim sweep: --seed: '%s' is not an integer >= 0\n", optarg);
-                rc = BS_EUSAGE;
-            }
+            if (!text_parse_u64(optarg, 0, UINT64_MAX, &seed))
+                rc = cmd_bad_value("sweep", "--seed", optarg, "an integer >= 0");
             seed_set = true;
             break;
         default:
@@ -96,12 +91,9 @@ int cmd_sweep(int argc, char **argv)
     }
     for (int i = optind; rc == BS_OK && i < argc; i++)
         traces[o.n_traces++] = argv[i];
-    if (rc == BS_OK && (!space_path || o.n_traces == 0)) {
-        fprintf(stderr, "bitsim sweep: %s\n", space_path ? "needs at least one --trace"
-                                                         : "--space is required");
-        usage(stderr);
-        rc = BS_EUSAGE;
-    }
+    if (rc == BS_OK && (!space_path || o.n_traces == 0))
+        rc = cmd_usage_error("sweep", space_path ? "needs at least one --trace"
+                                                 : "--space is required", usage);
     if (rc) {
         free(traces);
         return rc;

@@ -25,36 +25,78 @@
 
 #define PARAMS_MAX 32
 
+/* Each subcommand has its own usage text (`bitsim trace gen --help`); `bitsim trace --help`
+ * prints their synopses and what a trace is. */
+#define GEN_SYNOPSIS                                                                           \
+    "bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E]\n"                   \
+    "                        [--iters-per-epoch N] [--batch B] [--seed S] -o FILE\n"
+#define CHECK_SYNOPSIS "bitsim trace check FILE [--format F]\n"
+#define CAT_SYNOPSIS "bitsim trace cat FILE [-o OUT]\n"
+#define SCHEMES_SYNOPSIS "bitsim trace schemes [--format F]\n"
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E]\n"
-            "                        [--iters-per-epoch N] [--batch B] [--seed S] -o FILE\n"
-            "       bitsim trace check FILE [--format table|csv|json|markdown|latex]\n"
-            "       bitsim trace cat FILE [-o OUT]\n"
-            "       bitsim trace schemes [--format ...]\n\n"
+            "usage: " GEN_SYNOPSIS "       " CHECK_SYNOPSIS "       " CAT_SYNOPSIS
+            "       " SCHEMES_SYNOPSIS "\n"
             "A trace records what a quantized-training run decided: per layer and iteration the\n"
             "formats of W, A, G, WG and U and the densities of W, A, G, written as changes\n"
-            "(traces/FORMAT.md). gen writes a scheme's trace (see `bitsim trace schemes`);\n"
-            "check validates a trace against its model and summarises it; cat rewrites it in\n"
-            "canonical form. Defaults: --batch 128, --iters-per-epoch ceil(50000/batch),\n"
-            "--epochs the scheme's own (160, MuPPET 114), --seed 1. FILE '-' is stdout.\n");
+            "(traces/FORMAT.md). gen writes a scheme's trace, check validates and summarises\n"
+            "one, cat rewrites one in canonical form, schemes lists the generators.\n"
+            "`bitsim trace SUBCOMMAND --help` describes each.\n");
 }
 
-static int usage_error(const char *msg)
+static void usage_gen(FILE *out)
 {
-    fprintf(stderr, "bitsim trace: %s\n", msg);
-    usage(stderr);
-    return BS_EUSAGE;
+    fprintf(out,
+            "usage: " GEN_SYNOPSIS "\n"
+            "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).\n\n"
+            "  -s, --scheme S          generator name\n"
+            "  -m, --model M           zoo name or model file\n"
+            "  -p, --param k=v         a generator parameter (repeatable, at most %d)\n"
+            "  --epochs E              default: the scheme's own (160, MuPPET 114)\n"
+            "  --iters-per-epoch N     default: ceil(50000 / batch)\n"
+            "  --batch B               default 128\n"
+            "  --seed S                default 1\n"
+            "  -o, --output FILE       where to write ('-' is stdout)\n",
+            PARAMS_MAX);
 }
 
-static int parse_u64_flag(const char *name, const char *v, uint64_t *out)
+static void usage_check(FILE *out)
 {
-    if (!text_parse_u64(v, 1, UINT64_MAX, out)) {
-        fprintf(stderr, "bitsim trace: --%s '%s' must be a positive integer\n", name, v);
-        return BS_EUSAGE;
-    }
-    return BS_OK;
+    fprintf(out,
+            "usage: " CHECK_SYNOPSIS "\n"
+            "Validates a trace against its model and summarises it: layers, iterations,\n"
+            "segments, distinct precision tuples, overheads, average bits per tensor class.\n\n"
+            "  -f, --format F   %s (default table)\n",
+            table_format_choices());
+}
+
+static void usage_cat(FILE *out)
+{
+    fprintf(out,
+            "usage: " CAT_SYNOPSIS "\n"
+            "Rewrites a trace in canonical form (the form its identity in the database is\n"
+            "taken from).\n\n"
+            "  -o, --output OUT   where to write (default '-', stdout)\n");
+}
+
+static void usage_schemes(FILE *out)
+{
+    fprintf(out,
+            "usage: " SCHEMES_SYNOPSIS "\n"
+            "The scheme generators with their default epochs, parameters, parameter defaults\n"
+            "and sources.\n\n"
+            "  -f, --format F   %s (default table)\n",
+            table_format_choices());
+}
+
+/* --epochs, --iters-per-epoch, --batch: a whole number >= 1. */
+static int parse_u64_flag(const char *flag, const char *v, uint64_t *out)
+{
+    return text_parse_u64(v, 1, UINT64_MAX, out)
+               ? BS_OK
+               : cmd_bad_value("trace gen", flag, v, "a positive integer");
 }
 
 static int write_out(const trace *t, const char *out, bs_error *e)
@@ -87,34 +129,35 @@ static int cmd_gen(int argc, char **argv)
     size_t np = 0;
     int c, rc;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "s:m:p:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 's': req.scheme = optarg; break;
         case 'm': req.model_ref = optarg; break;
         case 'p':
             if (np == PARAMS_MAX)
-                return usage_error("too many --param");
+                return cmd_usage_error("trace gen", "too many --param", usage_gen);
             params[np++] = optarg;
             break;
-        case 'E': if ((rc = parse_u64_flag("epochs", optarg, &req.epochs))) return rc; break;
+        case 'E': if ((rc = parse_u64_flag("--epochs", optarg, &req.epochs))) return rc; break;
         case 'N':
-            if ((rc = parse_u64_flag("iters-per-epoch", optarg, &req.iters_per_epoch)))
+            if ((rc = parse_u64_flag("--iters-per-epoch", optarg, &req.iters_per_epoch)))
                 return rc;
             break;
-        case 'B': if ((rc = parse_u64_flag("batch", optarg, &req.batch))) return rc; break;
+        case 'B': if ((rc = parse_u64_flag("--batch", optarg, &req.batch))) return rc; break;
         case 'S':
             if (!text_parse_u64(optarg, 0, UINT64_MAX, &req.seed))
-                return usage_error("--seed must be a non-negative integer");
+                return cmd_bad_value("trace gen", "--seed", optarg, "a non-negative integer");
             break;
         case 'o': out = optarg; break;
-        case 'h': usage(stdout); return BS_OK;
-        default: return usage_error("bad option for trace gen");
+        case 'h': return cmd_help(usage_gen);
+        default: return cmd_bad_option("trace gen", argv[optind - 1], usage_gen);
         }
     }
     if (optind < argc)
-        return usage_error("trace gen takes no positional arguments");
+        return cmd_usage_error("trace gen", "takes no positional arguments", usage_gen);
     if (!req.scheme || !req.model_ref || !out)
-        return usage_error("trace gen needs --scheme, --model and -o");
+        return cmd_usage_error("trace gen", "needs --scheme, --model and -o", usage_gen);
     req.params = params;
     req.n_params = np;
     bs_error e;
@@ -215,7 +258,8 @@ static size_t distinct_tuples(const trace *t)
 
 /* The options of check and schemes: --format and --help. Returns BS_OK with *fmt set, -1
  * when help was printed, or a usage error. */
-static int parse_format_flag(int argc, char **argv, const char *what, int *fmt)
+static int parse_format_flag(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
+                             int *fmt)
 {
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
@@ -224,27 +268,27 @@ static int parse_format_flag(int argc, char **argv, const char *what, int *fmt)
     int c;
     *fmt = TABLE_TEXT;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return -1;
         }
-        if (c != 'f' || (*fmt = table_format_parse(optarg)) < 0) {
-            fprintf(stderr, "bitsim trace %s: bad option or --format (%s)\n", what,
-                    table_format_choices());
+        if (c != 'f')
+            return cmd_bad_option(cmd, argv[optind - 1], usage);
+        if (cmd_table_format(cmd, optarg, fmt))
             return BS_EUSAGE;
-        }
     }
     return BS_OK;
 }
 
 static int cmd_check(int argc, char **argv)
 {
-    int fmt, rc = parse_format_flag(argc, argv, "check", &fmt);
+    int fmt, rc = parse_format_flag(argc, argv, "trace check", usage_check, &fmt);
     if (rc)
         return rc < 0 ? BS_OK : rc;
     if (optind != argc - 1)
-        return usage_error("trace check needs exactly one FILE");
+        return cmd_usage_error("trace check", "needs exactly one FILE", usage_check);
     bs_error e;
     err_clear(&e);
     trace t;
@@ -296,17 +340,16 @@ static int cmd_cat(int argc, char **argv)
     const char *out = "-";
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return BS_OK;
-        }
+        if (c == 'h')
+            return cmd_help(usage_cat);
         if (c != 'o')
-            return usage_error("trace cat: bad option");
+            return cmd_bad_option("trace cat", argv[optind - 1], usage_cat);
         out = optarg;
     }
     if (optind != argc - 1)
-        return usage_error("trace cat needs exactly one FILE");
+        return cmd_usage_error("trace cat", "needs exactly one FILE", usage_cat);
     bs_error e;
     err_clear(&e);
     trace t;
@@ -319,11 +362,11 @@ static int cmd_cat(int argc, char **argv)
 
 static int cmd_schemes(int argc, char **argv)
 {
-    int fmt, rc = parse_format_flag(argc, argv, "schemes", &fmt);
+    int fmt, rc = parse_format_flag(argc, argv, "trace schemes", usage_schemes, &fmt);
     if (rc)
         return rc < 0 ? BS_OK : rc;
     if (optind != argc)
-        return usage_error("trace schemes takes no arguments");
+        return cmd_usage_error("trace schemes", "takes no arguments", usage_schemes);
     static const char *const cols[] = {"scheme", "epochs", "param", "default", "meaning"};
     table *tb = table_new(5, cols);
     if (!tb)
@@ -364,18 +407,14 @@ static const trace_sub subs[] = {
 
 int cmd_trace(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return BS_EUSAGE;
-    }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return BS_OK;
-    }
+    if (argc < 2)
+        return cmd_usage_error("trace", "needs a subcommand", usage);
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+        return cmd_help(usage);
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "bitsim trace: unknown subcommand '%s'\n", argv[1]);
-    usage(stderr);
-    return BS_EUSAGE;
+    char msg[128];
+    snprintf(msg, sizeof msg, "unknown subcommand '%s'", argv[1]);
+    return cmd_usage_error("trace", msg, usage);
 }

@@ -1,7 +1,7 @@
 /* main.c — bitsim's entry point: a table of subcommands, git-style.
  *
- * `bitsim CMD ARGS` runs cmd_CMD(ARGS); `bitsim help CMD` is `bitsim CMD --help`, so the two
- * always agree. Adding a subcommand is one row here plus its sim/cmd_*.c file.
+ * `bitsim CMD ARGS` runs cmd_CMD(ARGS); `bitsim help CMD [SUB]` is `bitsim CMD [SUB] --help`,
+ * so the two always agree. Adding a subcommand is one row here plus its sim/cmd_*.c file.
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +38,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: bitsim <command> [options]\n"
-            "       bitsim help <command>     (same as bitsim <command> --help)\n"
+            "       bitsim help <command> [<sub>]  (same as bitsim <command> [<sub>] --help)\n"
             "       bitsim --version\n\n"
             "bitsim replays what a quantized-training run decided (per-layer, per-iteration\n"
             "precisions and densities) through a BitFusion-style accelerator model and stores\n"
@@ -81,8 +81,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "bitsim: unknown command '%s' (see bitsim --help)\n", argv[2]);
             return BS_EUSAGE;
         }
-        char *help_argv[] = {argv[2], "--help", NULL};
-        return c->fn(2, help_argv);
+        /* `bitsim help trace gen` is `bitsim trace gen --help`: the words after help, then
+         * --help (argv has room: it ends in NULL where "help" stood one slot earlier) */
+        for (int i = 1; i < argc - 1; i++)
+            argv[i] = argv[i + 1];
+        argv[argc - 1] = "--help";
+        return c->fn(argc - 1, argv + 1);
     }
     const subcommand *c = find_command(name);
     if (!c) {

@@ -796,7 +796,7 @@ static int parse_lines(model *m, const char *path, const char *buf, size_t len, 
         if ((rc = parse_line(&ps, line)))
             break;
     }
-    if (rc < 0)
+    if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
         rc = e ? e->code : BS_EINPUT;
     if (rc == 0 && m->n_layers == 0)
         rc = err_at(e, path, 0, NULL, "no layers");

@@ -256,6 +256,19 @@ static int plotted_stats_of(plot_job *j, plotted_stats *ps, bs_error *e)
     return BS_OK;
 }
 
+/* The first step of every kind but speedup: the plotted runs' statistics (failing when there
+ * is nothing to plot), then st prepared over the plotted runs. */
+static int start_plotted(plot_job *j, plotted_stats *ps, const char *sql, sqlite3_stmt **st,
+                         bs_error *e)
+{
+    int rc = plotted_stats_of(j, ps, e);
+    return rc ? rc : prepare_plotted(j, sql, st, e);
+}
+
+/* The columns cols of the plotted runs, in the order every plot lists them. */
+#define PLOTTED_RUNS_SELECT(cols) \
+    PLOTTED_RUNS "SELECT " cols " FROM plotted ORDER BY model_name, arch_name, run_id"
+
 /* A run's name on an axis or in a key: its label, plus model and arch when runs of several
  * (model, arch) groups share the plot. */
 static void run_title(char *buf, size_t n, const char *label, const char *model,
@@ -265,6 +278,15 @@ static void run_title(char *buf, size_t n, const char *label, const char *model,
         snprintf(buf, n, "%s (%s, %s)", label, model, arch);
     else
         snprintf(buf, n, "%s", label);
+}
+
+/* run_title of a row whose columns col, col + 1, col + 2 are label, model_name, arch_name. */
+static void run_title_of_row(char *buf, size_t n, sqlite3_stmt *st, int col,
+                             bool several_groups)
+{
+    run_title(buf, n, (const char *)sqlite3_column_text(st, col),
+              (const char *)sqlite3_column_text(st, col + 1),
+              (const char *)sqlite3_column_text(st, col + 2), several_groups);
 }
 
 /* ---- the kinds ----------------------------------------------------------------------- */
@@ -328,17 +350,15 @@ static int plot_speedup(plot_job *j, bs_error *e)
 static int plot_energy(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
-    int rc = plotted_stats_of(j, &ps, e);
+    sqlite3_stmt *st;
+    int rc = start_plotted(j, &ps,
+                           PLOTTED_RUNS_SELECT("label, model_name, arch_name, energy_core_pj,"
+                                               " energy_wbuf_pj, energy_abuf_pj, energy_obuf_pj,"
+                                               " energy_dram_pj, energy_leak_pj"),
+                           &st, e);
     if (rc)
         return rc;
     unit u = pick_unit(energy_units, ps.max_energy_j);
-    sqlite3_stmt *st;
-    if ((rc = prepare_plotted(j, PLOTTED_RUNS
-                              "SELECT label, model_name, arch_name, energy_core_pj, energy_wbuf_pj,"
-                              " energy_abuf_pj, energy_obuf_pj, energy_dram_pj, energy_leak_pj"
-                              " FROM plotted ORDER BY model_name, arch_name, run_id",
-                              &st, e)))
-        return rc;
     FILE *f;
     char path[PATH_MAX + 64];
     if ((rc = open_data(j, "energy.dat", &f, path, sizeof path, e))) {
@@ -350,9 +370,7 @@ static int plot_energy(plot_job *j, bs_error *e)
     int first_len = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char title[512];
-        run_title(title, sizeof title, (const char *)sqlite3_column_text(st, 0),
-                  (const char *)sqlite3_column_text(st, 1),
-                  (const char *)sqlite3_column_text(st, 2), ps.groups > 1);
+        run_title_of_row(title, sizeof title, st, 0, ps.groups > 1);
         if (first_len == 0)
             first_len = (int)strlen(title);
         write_data_string(f, title);
@@ -375,15 +393,12 @@ static int plot_energy(plot_job *j, bs_error *e)
 static int plot_cumulative(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
-    int rc = plotted_stats_of(j, &ps, e);
+    sqlite3_stmt *runs, *curve;
+    int rc = start_plotted(j, &ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
+                           &runs, e);
     if (rc)
         return rc;
     unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
-    sqlite3_stmt *runs, *curve;
-    if ((rc = prepare_plotted(j, PLOTTED_RUNS "SELECT run_id, label, model_name, arch_name"
-                                              " FROM plotted ORDER BY model_name, arch_name, run_id",
-                              &runs, e)))
-        return rc;
     if (sqlite3_prepare_v2(j->db,
                            "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12 FROM epoch_costs"
                            " WHERE run_id = ?1 ORDER BY epoch",
@@ -399,9 +414,7 @@ static int plot_cumulative(plot_job *j, bs_error *e)
     int blocks = 0;
     while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
         char title[512];
-        run_title(title, sizeof title, (const char *)sqlite3_column_text(runs, 1),
-                  (const char *)sqlite3_column_text(runs, 2),
-                  (const char *)sqlite3_column_text(runs, 3), ps.groups > 1);
+        run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
         fputs(blocks++ ? "\n\n" : "", f);
         write_data_string(f, title);
         fputs("\n0 0 0\n", f);
@@ -471,13 +484,10 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, double *lo, double 
 static int plot_timeline(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
-    int rc = plotted_stats_of(j, &ps, e);
-    if (rc)
-        return rc;
     sqlite3_stmt *runs;
-    if ((rc = prepare_plotted(j, PLOTTED_RUNS "SELECT run_id, label, model_name, arch_name"
-                                              " FROM plotted ORDER BY model_name, arch_name, run_id",
-                              &runs, e)))
+    int rc = start_plotted(j, &ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
+                           &runs, e);
+    if (rc)
         return rc;
     int drawn = 0;
     while (rc == BS_OK && sqlite3_step(runs) == SQLITE_ROW) {

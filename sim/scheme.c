@@ -482,9 +482,7 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
     char *line;
     uint64_t last_epoch = 0;
     bool any = false;
-    bs_error local;
-    err_clear(&local);
-    while ((rc = text_next_line(&r, &line, &local)) == 1) {
+    while ((rc = text_next_line(&r, &line, e)) == 1) {
         rc = BS_OK;
         char *tok[6];
         int nt = text_split(line, tok, 6);
@@ -526,11 +524,8 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
         last_epoch = epoch;
         any = true;
     }
-    if (rc < 0) {   /* NUL byte or over-long line: the code is in local (e may be NULL) */
-        if (e)
-            *e = local;
-        rc = local.code ? local.code : BS_EINPUT;
-    }
+    if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
+        rc = e ? e->code : BS_EINPUT;
     text_close(&r);
     return rc;
 }

@@ -417,7 +417,7 @@ int sweep_space_parse(sweep_space *s, const char *path, const char *buf, size_t 
             break;
     }
     if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
-        rc = e->code ? e->code : BS_EINPUT;
+        rc = e ? e->code : BS_EINPUT;
     text_close(&r);
     if (rc == 0)
         rc = check_space(&p);

@@ -1,5 +1,10 @@
-/* table.c — rendering of result tables (see table.h). Cells are stored as strings with a
- * numeric flag; widths are measured at print time so the text form lines up. */
+/* table.c — rendering of result tables (see table.h).
+ *
+ * Cells are stored as the strings they print as, with a kind: text, numeric (right-aligned,
+ * unquoted in JSON) or missing (a non-finite double: "-" in the text forms, null in JSON, so
+ * a program reading the JSON sees "no value", never a string where a number belongs).
+ * Widths are measured at print time so the text form lines up.
+ */
 #include "table.h"
 
 #include <inttypes.h>
@@ -7,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef enum cell_kind { CELL_TEXT, CELL_NUMERIC, CELL_MISSING } cell_kind;
+
 typedef struct cell {
     char *text;
-    bool numeric;
+    cell_kind kind;
 } cell;
 
 struct table {
@@ -72,7 +79,7 @@ void table_row(table *t)
     (void)t; /* rows are implicit: every n_cols cells make one; kept for readable callers */
 }
 
-static void add_cell(table *t, const char *s, bool numeric)
+static void add_cell(table *t, const char *s, cell_kind kind)
 {
     if (t->n_cells == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
@@ -89,42 +96,42 @@ static void add_cell(table *t, const char *s, bool numeric)
         t->oom = true;
         return;
     }
-    t->cells[t->n_cells++] = (cell){dup, numeric};
+    t->cells[t->n_cells++] = (cell){dup, kind};
 }
 
 void table_cell_str(table *t, const char *s)
 {
-    add_cell(t, s ? s : "", false);
+    add_cell(t, s ? s : "", CELL_TEXT);
 }
 
 void table_cell_u64(table *t, uint64_t v)
 {
     char b[32];
     snprintf(b, sizeof b, "%" PRIu64, v);
-    add_cell(t, b, true);
+    add_cell(t, b, CELL_NUMERIC);
 }
 
 void table_cell_i64(table *t, int64_t v)
 {
     char b[32];
     snprintf(b, sizeof b, "%" PRId64, v);
-    add_cell(t, b, true);
+    add_cell(t, b, CELL_NUMERIC);
 }
 
 void table_cell_double(table *t, const char *fmt, double v)
 {
     char b[64];
     if (!isfinite(v)) {
-        add_cell(t, "-", false);
+        add_cell(t, "-", CELL_MISSING);
         return;
     }
     snprintf(b, sizeof b, fmt, v);
-    add_cell(t, b, true);
+    add_cell(t, b, CELL_NUMERIC);
 }
 
 static void print_csv_field(FILE *out, const char *s)
 {
-    if (strpbrk(s, ",\"\n")) {
+    if (strpbrk(s, ",\"\r\n")) {
         fputc('"', out);
         for (; *s; s++) {
             if (*s == '"')
@@ -155,9 +162,63 @@ static void print_json_string(FILE *out, const char *s)
 static void print_latex_text(FILE *out, const char *s)
 {
     for (; *s; s++) {
-        if (strchr("&%$#_{}", *s))
+        if (*s == '\\')
+            fputs("\\textbackslash{}", out);
+        else if (*s == '~')
+            fputs("\\textasciitilde{}", out);
+        else if (*s == '^')
+            fputs("\\textasciicircum{}", out);
+        else {
+            if (strchr("&%$#_{}", *s))
+                fputc('\\', out);
+            fputc(*s, out);
+        }
+    }
+}
+
+/* Markdown: a '|' inside a cell would end the cell, so it is written "\|" (counted in the
+ * column width). */
+static size_t md_len(const char *s, bool markdown)
+{
+    size_t n = strlen(s);
+    for (; markdown && *s; s++)
+        n += *s == '|';
+    return n;
+}
+
+static void print_padded(FILE *out, const char *s, size_t width, bool right, bool markdown)
+{
+    size_t n = md_len(s, markdown);
+    for (size_t k = n; right && k < width; k++)
+        fputc(' ', out);
+    for (; *s; s++) {
+        if (markdown && *s == '|')
             fputc('\\', out);
         fputc(*s, out);
+    }
+    for (size_t k = n; !right && k < width; k++)
+        fputc(' ', out);
+}
+
+/* CSV and LaTeX: the header row, a rule, then the cells, fields joined by sep, rows ended by
+ * row_end, each field written by field(). */
+static void print_delimited(const table *t, FILE *out, const char *sep, const char *row_end,
+                            const char *rule, void (*field)(FILE *out, const char *s))
+{
+    for (int c = 0; c < t->n_cols; c++) {
+        if (c)
+            fputs(sep, out);
+        field(out, t->cols[c]);
+    }
+    fputs(row_end, out);
+    fputs(rule, out);
+    for (size_t i = 0; i < t->n_cells; i++) {
+        int c = (int)(i % (size_t)t->n_cols);
+        if (c)
+            fputs(sep, out);
+        field(out, t->cells[i].text);
+        if (c == t->n_cols - 1)
+            fputs(row_end, out);
     }
 }
 
@@ -167,17 +228,19 @@ static void print_text(const table *t, FILE *out, bool markdown)
     if (!w)
         return;
     for (int c = 0; c < t->n_cols; c++)
-        w[c] = strlen(t->cols[c]);
+        w[c] = md_len(t->cols[c], markdown);
     for (size_t i = 0; i < t->n_cells; i++) {
-        size_t n = strlen(t->cells[i].text);
+        size_t n = md_len(t->cells[i].text, markdown);
         if (n > w[i % (size_t)t->n_cols])
             w[i % (size_t)t->n_cols] = n;
     }
     const char *sep = markdown ? " | " : "  ";
     if (markdown)
         fputs("| ", out);
-    for (int c = 0; c < t->n_cols; c++)
-        fprintf(out, "%s%-*s", c ? sep : "", (int)w[c], t->cols[c]);
+    for (int c = 0; c < t->n_cols; c++) {
+        fputs(c ? sep : "", out);
+        print_padded(out, t->cols[c], w[c], false, markdown);
+    }
     fputs(markdown ? " |\n" : "\n", out);
     if (markdown) {
         fputs("|", out);
@@ -194,10 +257,8 @@ static void print_text(const table *t, FILE *out, bool markdown)
         if (c == 0 && markdown)
             fputs("| ", out);
         const cell *x = &t->cells[i];
-        if (x->numeric)
-            fprintf(out, "%s%*s", c ? sep : "", (int)w[c], x->text);
-        else
-            fprintf(out, "%s%-*s", c ? sep : "", (int)w[c], x->text);
+        fputs(c ? sep : "", out);
+        print_padded(out, x->text, w[c], x->kind == CELL_NUMERIC, markdown);
         if (c == t->n_cols - 1)
             fputs(markdown ? " |\n" : "\n", out);
     }
@@ -215,20 +276,7 @@ bool table_print(const table *t, table_format f, FILE *out)
         print_text(t, out, f == TABLE_MARKDOWN);
         break;
     case TABLE_CSV:
-        for (int c = 0; c < t->n_cols; c++) {
-            if (c)
-                fputc(',', out);
-            print_csv_field(out, t->cols[c]);
-        }
-        fputc('\n', out);
-        for (size_t i = 0; i < t->n_cells; i++) {
-            int c = (int)(i % (size_t)t->n_cols);
-            if (c)
-                fputc(',', out);
-            print_csv_field(out, t->cells[i].text);
-            if (c == t->n_cols - 1)
-                fputc('\n', out);
-        }
+        print_delimited(t, out, ",", "\n", "", print_csv_field);
         break;
     case TABLE_JSON:
         fputs("[\n", out);
@@ -240,8 +288,10 @@ bool table_print(const table *t, table_format f, FILE *out)
                     fputs(", ", out);
                 print_json_string(out, t->cols[c]);
                 fputs(": ", out);
-                if (x->numeric)
+                if (x->kind == CELL_NUMERIC)
                     fputs(x->text, out);
+                else if (x->kind == CELL_MISSING)
+                    fputs("null", out);
                 else
                     print_json_string(out, x->text);
             }
@@ -254,20 +304,7 @@ bool table_print(const table *t, table_format f, FILE *out)
         for (int c = 0; c < t->n_cols; c++)
             fputc(c ? 'r' : 'l', out);
         fputs("}\n\\hline\n", out);
-        for (int c = 0; c < t->n_cols; c++) {
-            if (c)
-                fputs(" & ", out);
-            print_latex_text(out, t->cols[c]);
-        }
-        fputs(" \\\\\n\\hline\n", out);
-        for (size_t i = 0; i < t->n_cells; i++) {
-            int c = (int)(i % (size_t)t->n_cols);
-            if (c)
-                fputs(" & ", out);
-            print_latex_text(out, t->cells[i].text);
-            if (c == t->n_cols - 1)
-                fputs(" \\\\\n", out);
-        }
+        print_delimited(t, out, " & ", " \\\\\n", "\\hline\n", print_latex_text);
         fputs("\\hline\n\\end{tabular}\n", out);
         break;
     default:

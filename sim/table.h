@@ -3,7 +3,8 @@
  * Every command that prints rows (model show, cost, report, compare, pareto) builds a table
  * of cells and lets this module render it, so `--format table|csv|json|markdown|latex` means
  * the same everywhere (the jq/curl habit: human output next to machine output). Cells are
- * text; numeric cells are right-aligned in text output and unquoted in JSON.
+ * text; numeric cells are right-aligned in text output and unquoted in JSON; a missing value
+ * (non-finite double) is "-" in the text forms and null in JSON.
  */
 #ifndef BITSIM_TABLE_H
 #define BITSIM_TABLE_H
@@ -37,7 +38,8 @@ void table_row(table *t);
 void table_cell_str(table *t, const char *s);
 void table_cell_u64(table *t, uint64_t v);
 void table_cell_i64(table *t, int64_t v);
-/* A double printed with printf format fmt (e.g. "%.4g"); non-finite values print as "-". */
+/* A double printed with printf format fmt (e.g. "%.4g"); a non-finite value is a missing
+ * cell: "-" in the text forms (table, csv, markdown, latex), null in JSON. */
 void table_cell_double(table *t, const char *fmt, double v);
 
 /* Renders to out. Returns false if a row was left incomplete or memory ran out. */

@@ -1,4 +1,9 @@
-/* text.c — the shared strict reader (see text.h for why it is strict). */
+/* text.c — the shared strict reader and number parsers (see text.h for why they are strict).
+ *
+ * The reader keeps the whole input in memory and hands out one cleaned line at a time; a
+ * reader error is -1 (never 1, which means "a line" and is also BS_EINPUT). The number
+ * parsers take the whole token or nothing: trailing junk, NaN, inf and overflow are refused.
+ */
 #include "text.h"
 
 #include <ctype.h>

@@ -422,21 +422,6 @@ typedef struct reader {
     unsigned char *sel;         /* per-layer selection scratch */
 } reader;
 
-/* One line: 1 with a line, 0 at the end, -1 with e filled (text_next_line's contract); the
- * code travels in *code because e may be NULL. */
-static int next_line(text_reader *tr, char **line, bs_error *e, int *code)
-{
-    bs_error local;
-    err_clear(&local);
-    int rc = text_next_line(tr, line, &local);
-    if (rc < 0) {
-        if (e)
-            *e = local;
-        *code = local.code ? local.code : BS_EINPUT;
-    }
-    return rc;
-}
-
 /* "path:line: field: message" at the line being read. */
 #define FAIL(r, e, field, ...) err_at((e), (r)->path, (r)->tr.line_no, (field), __VA_ARGS__)
 
@@ -790,10 +775,9 @@ static int parse_overhead(reader *r, char **tok, int nt, bs_error *e)
 static int read_version(reader *r, bs_error *e)
 {
     char *line;
-    int code = BS_OK;
-    int rc = next_line(&r->tr, &line, e, &code);
-    if (rc < 0)
-        return code;
+    int rc = text_next_line(&r->tr, &line, e);
+    if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
+        return e ? e->code : BS_EINPUT;
     if (rc == 0)
         return err_at(e, r->path, 0, "version", "empty file: not a bitsim trace (expected a "
                       "first line '%s %d')", TRACE_MAGIC, TRACE_VERSION);
@@ -819,8 +803,7 @@ static int read_all(reader *r, bs_error *e)
         return rc;
     bool ended = false;
     char *line;
-    int code = BS_OK;
-    while ((rc = next_line(&r->tr, &line, e, &code)) == 1) {
+    while ((rc = text_next_line(&r->tr, &line, e)) == 1) {
         if (ended)
             return FAIL(r, e, "end", "text after the end marker");
         char first[16];
@@ -853,8 +836,8 @@ static int read_all(reader *r, bs_error *e)
             return rc;
         }
     }
-    if (rc < 0)
-        return code;
+    if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
+        return e ? e->code : BS_EINPUT;
     if (!ended)
         return err_at(e, r->path, r->tr.line_no, "end", "missing end marker: the trace is "
                       "truncated (its last line must be 'end')");

@@ -1,5 +1,9 @@
 /* cli_capture.h — runs a subcommand's cmd_* function in-process with stdout captured, for CLI
- * tests (exit status and output). Header-only (static inline) so any test file can use it. */
+ * tests (exit status and output).
+ *
+ * In-process, not via the bitsim binary, so the tests need no built executable and run under
+ * ASan with the rest. Header-only (static inline) so any test file can use it.
+ */
 #ifndef BITSIM_CLI_CAPTURE_H
 #define BITSIM_CLI_CAPTURE_H
 

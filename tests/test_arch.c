@@ -1,5 +1,9 @@
 /* test_arch.c — arch files: the shipped ones load, the SRAM table interpolates as stated, and
- * every kind of bad input is an error naming file, line and key. */
+ * every kind of bad input is an error naming file, line and key.
+ *
+ * Expected figures come from the arch files' own stated parameters and the rows of the SRAM
+ * table (arch/sram_table.csv), worked by hand.
+ */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_capture.h"
 #include "cmd.h"
 #include "err.h"
 #include "model.h"
@@ -699,5 +700,20 @@ Test(model, nul_byte_in_file)
         snprintf(where, sizeof where, "%s:2", cases[i].path);
         expect_msg(e.msg, where);
         cr_expect_null(m.layers);
+    }
+}
+
+Test(model, each_action_has_its_own_help)
+{
+    static const char *const actions[] = {"list", "show"};
+    char out[4096], want[64];
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {"model", (char *)actions[i], "--help", NULL};
+        cr_expect_eq(run_cmd(cmd_model, argv, out, sizeof out), 0, "model %s --help", actions[i]);
+        snprintf(want, sizeof want, "usage: bitsim model %s ", actions[i]);
+        cr_expect(strncmp(out, want, strlen(want)) == 0, "printed:\n%s", out);
+        snprintf(want, sizeof want, "bitsim model %s ", actions[1 - i]);
+        cr_expect(!strstr(out, want), "model %s --help shows the other action:\n%s", actions[i],
+                  out);
     }
 }

@@ -1,4 +1,9 @@
-/* test_numfmt.c — number format text forms: parse, canonical print, bad widths. */
+/* test_numfmt.c — number format text forms: parse, canonical print, bad widths.
+ *
+ * Every kind of format a trace or `bitsim cost --bits` may name (int, fx, bfp, fp with the
+ * short names fp16, bf16, fp8e4m3 ...) reads back from its canonical text, parses to the
+ * fields the paper conventions give (bfp storage bits per element), and bad widths are refused.
+ */
 #include <criterion/criterion.h>
 #include <string.h>
 

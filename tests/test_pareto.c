@@ -1,5 +1,9 @@
 /* test_pareto.c — the non-dominated filter against fronts derived by hand, and against the
- * definition (every pair compared) on random sets. */
+ * definition (every pair compared) on random sets.
+ *
+ * The brute-force check is O(n^2) and obviously right; the filter under test must agree with
+ * it point for point, including ties and duplicates.
+ */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>

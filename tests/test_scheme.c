@@ -28,6 +28,14 @@ static int gen(trace *t, const char *scheme, const char *const *params, size_t n
     return scheme_generate(t, &r, e);
 }
 
+/* gen() that must succeed (seed 1); the failure names the scheme and the error. */
+static void gen_ok(trace *t, const char *scheme, const char *const *params, size_t n,
+                   uint64_t epochs)
+{
+    bs_error e;
+    cr_assert_eq(gen(t, scheme, params, n, epochs, 1, &e), 0, "%s: %s", scheme, e.msg);
+}
+
 static uint32_t layer(const char *name)
 {
     int i = model_find_layer(fixture_resnet20(), name);
@@ -56,8 +64,7 @@ static unsigned bits_at(const trace *t, const char *name, tensor_class c, uint64
 Test(scheme, cpt_schedule_matches_hand_derivation)
 {
     trace t;
-    bs_error e;
-    cr_assert_eq(gen(&t, "cpt", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "cpt", NULL, 0, 0);
     cr_expect_eq(t.total_iters, 62560);
     size_t n;
     trace_layer_segments(&t, layer("conv1"), &n);
@@ -92,8 +99,7 @@ Test(scheme, cpt_schedule_matches_hand_derivation)
 Test(scheme, muppet_ladder_matches_hand_derivation)
 {
     trace t;
-    bs_error e;
-    cr_assert_eq(gen(&t, "muppet", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "muppet", NULL, 0, 0);
     cr_expect_eq(t.epochs, 114);
     cr_expect_eq(t.total_iters, 44574);
     size_t n;
@@ -131,8 +137,7 @@ Test(scheme, muppet_explicit_switch_epochs)
 {
     const char *p[] = {"switch=10,20,30,40"};
     trace t;
-    bs_error e;
-    cr_assert_eq(gen(&t, "muppet", p, 1, 50, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "muppet", p, 1, 50);
     /* epoch 10 -> iteration 3910; epoch 40 -> 15640 (fp32) */
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 3909), 8);
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 3910), 12);
@@ -145,8 +150,7 @@ Test(scheme, muppet_explicit_switch_epochs)
 Test(scheme, fractrain_pfq_stages)
 {
     trace t;
-    bs_error e;
-    cr_assert_eq(gen(&t, "fractrain-pfq", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "fractrain-pfq", NULL, 0, 0);
     uint64_t it[] = {0, 15639, 15640, 31280, 46919, 46920, 62559};
     unsigned fw[] = {3, 3, 4, 6, 6, 8, 8}, bw[] = {6, 6, 6, 8, 8, 8, 8};
     for (int k = 0; k < 7; k++) {
@@ -160,19 +164,18 @@ Test(scheme, fractrain_pfq_stages)
 Test(scheme, static_sbm_and_fp32)
 {
     trace t;
-    bs_error e;
-    cr_assert_eq(gen(&t, "static", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "static", NULL, 0, 0);
     cr_expect_eq(bits_at(&t, "fc", TENSOR_W, 0), 8);
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_WG, 99), 16, "SBM keeps weight gradients at 16");
     cr_expect_eq(bits_at(&t, "bn1", TENSOR_W, 0), 32);
     cr_expect_eq(trace_segment_count(&t), 68);
     trace_free(&t);
     const char *p[] = {"W=fx4.2"};
-    cr_assert_eq(gen(&t, "static", p, 1, 0, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "static", p, 1, 0);
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 0), 4);
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_A, 0), 8);
     trace_free(&t);
-    cr_assert_eq(gen(&t, "fp32", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "fp32", NULL, 0, 0);
     cr_expect_eq(trace_segment_count(&t), 68);
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_W, 0), 32);
     trace_free(&t);
@@ -182,8 +185,7 @@ Test(scheme, static_sbm_and_fp32)
 Test(scheme, smaq_storage_split)
 {
     trace t;
-    bs_error e;
-    cr_assert_eq(gen(&t, "smaq", NULL, 0, 0, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "smaq", NULL, 0, 0);
     const trace_segment *s = trace_segment_at(&t, layer("conv1"), 0);
     cr_assert(s);
     const trace_storage *w = &s->d.store[TENSOR_W];
@@ -299,7 +301,7 @@ Test(scheme, adapt_replays_a_log)
     const char *p[] = {param};
     trace t;
     bs_error e;
-    cr_assert_eq(gen(&t, "adapt", p, 1, 10, 1, &e), 0, "%s", e.msg);
+    gen_ok(&t, "adapt", p, 1, 10);
     const trace_segment *s = trace_segment_at(&t, layer("conv1"), 1172);
     cr_assert(s);
     cr_expect_eq(s->d.fmt[TENSOR_W].bits, 8);
@@ -315,17 +317,18 @@ Test(scheme, adapt_replays_a_log)
     cr_expect_eq(kl, 2, "one KL check per logged epoch (0 and 3)");
     trace_free(&t);
 
-    write_file(path, "0 conv1 8 4\n2 bn1 8 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, ":2: layer: 'bn1' is not a conv/linear/matmul layer"), "%s", e.msg);
-    write_file(path, "5 conv1 8 4\n2 conv1 8 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, ":2: epoch: 2 is out of order"), "%s", e.msg);
-    write_file(path, "0 conv1 33 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, ":1: wl: word length '33'"), "%s", e.msg);
-    write_file(path, "10 conv1 8 4\n");
-    cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, "not an epoch of the run (0..9)"), "%s", e.msg);
+    static const struct {
+        const char *log, *expect;   /* a bad log, a substring of its message */
+    } bad[] = {
+        {"0 conv1 8 4\n2 bn1 8 4\n", ":2: layer: 'bn1' is not a conv/linear/matmul layer"},
+        {"5 conv1 8 4\n2 conv1 8 4\n", ":2: epoch: 2 is out of order"},
+        {"0 conv1 33 4\n", ":1: wl: word length '33'"},
+        {"10 conv1 8 4\n", "not an epoch of the run (0..9)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(path, bad[i].log);
+        cr_expect_eq(gen(&t, "adapt", p, 1, 10, 1, &e), BS_EINPUT, "accepted: %s", bad[i].log);
+        cr_expect(strstr(e.msg, bad[i].expect), "%s", e.msg);
+    }
     unlink(path);
 }

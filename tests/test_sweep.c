@@ -1,5 +1,10 @@
 /* test_sweep.c — space files: sampling by hand-counted examples, sharding arithmetic, and a
- * file:line:field error for every kind of bad space file. */
+ * file:line:field error for every kind of bad space file.
+ *
+ * The end-to-end tests (sweep_e2e) run small sweeps into temporary databases: shards merged
+ * equal the unsharded sweep, clock groups agree with full replays, and a sweep point is the
+ * same run as `bitsim run` of the same inputs.
+ */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -195,29 +200,43 @@ static void expect_error(const char *body, const char *want_prefix, const char *
               want_text);
 }
 
+/* One bad space file: its text, how the message starts (file:line: field:), what it says. */
+typedef struct bad_space {
+    const char *text, *want_prefix, *want_text;
+} bad_space;
+
+static void expect_errors(const bad_space *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_error(cases[i].text, cases[i].want_prefix, cases[i].want_text);
+}
+
 #define HEAD "[sweep]\narch = bitfusion\n[params]\n"   /* three lines */
 
 Test(sweep_errors, empty_ranges)
 {
-    expect_error(HEAD "array.rows = 32:8:8\n", "space.ini:4: array.rows:", "empty range");
-    expect_error(HEAD "array.rows = 8:32:0\n", "space.ini:4: array.rows:", "empty range");
-    expect_error(HEAD "a.b = 1\narray.rows = 0:32:log2\n", "space.ini:5: array.rows:",
-                 "empty range");
-    expect_error(HEAD "array.rows = 8:32\n", "space.ini:4: array.rows:", "start:stop:step");
-    expect_error(HEAD "array.rows = 1, , 2\n", "space.ini:4: array.rows:", "empty list item");
-    expect_error(HEAD "array.rows =\n", "space.ini:4: array.rows:", "no values");
+    static const bad_space cases[] = {
+        {HEAD "array.rows = 32:8:8\n", "space.ini:4: array.rows:", "empty range"},
+        {HEAD "array.rows = 8:32:0\n", "space.ini:4: array.rows:", "empty range"},
+        {HEAD "a.b = 1\narray.rows = 0:32:log2\n", "space.ini:5: array.rows:", "empty range"},
+        {HEAD "array.rows = 8:32\n", "space.ini:4: array.rows:", "start:stop:step"},
+        {HEAD "array.rows = 1, , 2\n", "space.ini:4: array.rows:", "empty list item"},
+        {HEAD "array.rows =\n", "space.ini:4: array.rows:", "no values"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, unknown_keys_and_sections)
 {
-    expect_error("[sweep]\narch = a\nsamples = 3\n[params]\na.b = 1\n", "space.ini:3: samples:",
-                 "unknown key");
-    expect_error("[sweep]\narch = a\n[param]\na.b = 1\n", "space.ini:3: param:",
-                 "unknown section");
-    expect_error(HEAD "rows = 1\n", "space.ini:4: rows:", "SECTION.KEY");
-    expect_error(HEAD "a.b = 1\n[constraints]\nlatency <= 3\n", "space.ini:6: latency:",
-                 "unknown metric");
-    expect_error("arch = a\n", "space.ini:1:", "outside a [section]");
+    static const bad_space cases[] = {
+        {"[sweep]\narch = a\nsamples = 3\n[params]\na.b = 1\n",
+         "space.ini:3: samples:", "unknown key"},
+        {"[sweep]\narch = a\n[param]\na.b = 1\n", "space.ini:3: param:", "unknown section"},
+        {HEAD "rows = 1\n", "space.ini:4: rows:", "SECTION.KEY"},
+        {HEAD "a.b = 1\n[constraints]\nlatency <= 3\n", "space.ini:6: latency:", "unknown metric"},
+        {"arch = a\n", "space.ini:1:", "outside a [section]"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* The arch refuses a key: the check callback's reason, at the space file's line. */
@@ -243,52 +262,58 @@ Test(sweep_errors, unknown_arch_key_via_check)
 
 Test(sweep_errors, duplicate_keys)
 {
-    expect_error(HEAD "array.rows = 8\narray.cols = 8\narray.rows = 16\n",
-                 "space.ini:6: array.rows:", "duplicate key (first at line 4)");
-    expect_error("[sweep]\narch = a\narch = b\n", "space.ini:3: arch:", "duplicate");
-    expect_error(HEAD "a.b = 1\n[constraints]\narea_mm2 <= 3\narea_mm2 <= 4\n",
-                 "space.ini:7: area_mm2:", "duplicate upper bound (first at line 6)");
+    static const bad_space cases[] = {
+        {HEAD "array.rows = 8\narray.cols = 8\narray.rows = 16\n",
+         "space.ini:6: array.rows:", "duplicate key (first at line 4)"},
+        {"[sweep]\narch = a\narch = b\n", "space.ini:3: arch:", "duplicate"},
+        {HEAD "a.b = 1\n[constraints]\narea_mm2 <= 3\narea_mm2 <= 4\n",
+         "space.ini:7: area_mm2:", "duplicate upper bound (first at line 6)"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, contradictory_constraints)
 {
-    expect_error(HEAD "a.b = 1\n[constraints]\narea_mm2 >= 10\npower_w <= 1\narea_mm2 <= 5\n",
-                 "space.ini:8: area_mm2:", "contradictory constraints");
-    expect_error(HEAD "a.b = 1\n[constraints]\npower_w <= 0\n", "space.ini:6: power_w:",
-                 "contradictory");
-    expect_error(HEAD "a.b = 1\n[constraints]\npower_w <= -1\n", "space.ini:6: power_w:",
-                 "number >= 0");
-    expect_error(HEAD "a.b = 1\n[constraints]\npower_w < 1\n", "space.ini:6:",
-                 "METRIC <= X");
+    static const bad_space cases[] = {
+        {HEAD "a.b = 1\n[constraints]\narea_mm2 >= 10\npower_w <= 1\narea_mm2 <= 5\n",
+         "space.ini:8: area_mm2:", "contradictory constraints"},
+        {HEAD "a.b = 1\n[constraints]\npower_w <= 0\n", "space.ini:6: power_w:", "contradictory"},
+        {HEAD "a.b = 1\n[constraints]\npower_w <= -1\n", "space.ini:6: power_w:", "number >= 0"},
+        {HEAD "a.b = 1\n[constraints]\npower_w < 1\n", "space.ini:6:", "METRIC <= X"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, bad_distributions)
 {
 #define RND "[sweep]\narch = a\nsampling = random\npoints = 5\n[params]\n"  /* five lines */
-    expect_error(RND "x.y = gaussian 1 2\n", "space.ini:6: x.y:", "unknown distribution 'gaussian'");
-    expect_error(RND "x.y = uniform 5 1\n", "space.ini:6: x.y:", "hi 1 < lo 5");
-    expect_error(RND "x.y = loguniform 0 10\n", "space.ini:6: x.y:", "lo > 0");
-    expect_error(RND "x.y = uniform a 2\n", "space.ini:6: x.y:", "must be numbers");
-    expect_error(RND "x.y = uniform 1 2 3\n", "space.ini:6: x.y:", "lo hi [int]");
-    expect_error(RND "x.y = uniform 0.2 0.4 int\n", "space.ini:6: x.y:", "no integer");
-    expect_error(RND "x.y = uniform nan 2\n", "space.ini:6: x.y:", "must be numbers");
-    expect_error(HEAD "x.y = uniform 1 2\n", "space.ini:4: x.y:", "random or lhs");
+    static const bad_space cases[] = {
+        {RND "x.y = gaussian 1 2\n", "space.ini:6: x.y:", "unknown distribution 'gaussian'"},
+        {RND "x.y = uniform 5 1\n", "space.ini:6: x.y:", "hi 1 < lo 5"},
+        {RND "x.y = loguniform 0 10\n", "space.ini:6: x.y:", "lo > 0"},
+        {RND "x.y = uniform a 2\n", "space.ini:6: x.y:", "must be numbers"},
+        {RND "x.y = uniform 1 2 3\n", "space.ini:6: x.y:", "lo hi [int]"},
+        {RND "x.y = uniform 0.2 0.4 int\n", "space.ini:6: x.y:", "no integer"},
+        {RND "x.y = uniform nan 2\n", "space.ini:6: x.y:", "must be numbers"},
+        {HEAD "x.y = uniform 1 2\n", "space.ini:4: x.y:", "random or lhs"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, sampling_settings)
 {
-    expect_error("[sweep]\narch = a\nsampling = sobol\n", "space.ini:3: sampling:",
-                 "unknown sampling");
-    expect_error("[sweep]\narch = a\nsampling = lhs\n[params]\na.b = 1\n", "space.ini: points:",
-                 "needs points");
-    expect_error("[sweep]\narch = a\npoints = 4\n[params]\na.b = 1\n", "space.ini:3: points:",
-                 "random/lhs");
-    expect_error("[sweep]\narch = a\nsampling = lhs\npoints = 0\n", "space.ini:4: points:",
-                 "integer in");
-    expect_error("[params]\na.b = 1\n", "space.ini: arch:", "missing");
-    expect_error("[sweep]\narch = a\n", "space.ini: params:", "no parameters");
-    expect_error(HEAD "a.a = 0:999:1\na.b = 0:999:1\na.c = 0:999:1\n", "space.ini:6: a.c:",
-                 "exceeds");
+    static const bad_space cases[] = {
+        {"[sweep]\narch = a\nsampling = sobol\n", "space.ini:3: sampling:", "unknown sampling"},
+        {"[sweep]\narch = a\nsampling = lhs\n[params]\na.b = 1\n",
+         "space.ini: points:", "needs points"},
+        {"[sweep]\narch = a\npoints = 4\n[params]\na.b = 1\n",
+         "space.ini:3: points:", "random/lhs"},
+        {"[sweep]\narch = a\nsampling = lhs\npoints = 0\n", "space.ini:4: points:", "integer in"},
+        {"[params]\na.b = 1\n", "space.ini: arch:", "missing"},
+        {"[sweep]\narch = a\n", "space.ini: params:", "no parameters"},
+        {HEAD "a.a = 0:999:1\na.b = 0:999:1\na.c = 0:999:1\n", "space.ini:6: a.c:", "exceeds"},
+    };
+    expect_errors(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(sweep_errors, nul_byte_names_its_line)
@@ -391,6 +416,35 @@ static void sweep_into(const char *space_path, const char *trace_path, const cha
     sweep_into_opt(space_path, trace_path, db, shard, jobs, false, sum);
 }
 
+/* The files of one end-to-end test: a fresh directory holding tiny.trace and NAME.ini (the
+ * space text, when given), and the path NAME.db. Close with workdir_close. */
+typedef struct workdir {
+    char *dir;
+    char trace[512], space[512], db[512];
+} workdir;
+
+static void workdir_open(workdir *w, const char *name, const char *space_text)
+{
+    w->dir = make_dir();
+    snprintf(w->trace, sizeof w->trace, "%s/tiny.trace", w->dir);
+    snprintf(w->space, sizeof w->space, "%s/%s.ini", w->dir, name);
+    snprintf(w->db, sizeof w->db, "%s/%s.db", w->dir, name);
+    write_file(w->trace, tiny_trace);
+    if (space_text)
+        write_file(w->space, space_text);
+}
+
+/* Another file's path in the directory. */
+static void workdir_path(const workdir *w, const char *file, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", w->dir, file);
+}
+
+static void workdir_close(workdir *w)
+{
+    remove_dir(w->dir);
+}
+
 static void digest_of(const char *db, uint64_t *d, uint64_t *n)
 {
     store *s;
@@ -402,17 +456,13 @@ static void digest_of(const char *db, uint64_t *d, uint64_t *n)
 
 Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep)
 {
-    char *dir = make_dir();
-    char trace_p[512], space_p[512], whole_p[512], merged_p[512], shard_p[3][512];
-    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
-    snprintf(space_p, sizeof space_p, "%s/grid.ini", dir);
-    snprintf(whole_p, sizeof whole_p, "%s/whole.db", dir);
-    snprintf(merged_p, sizeof merged_p, "%s/merged.db", dir);
-    write_file(trace_p, tiny_trace);
-    write_file(space_p, grid_space);
+    workdir w;
+    workdir_open(&w, "whole", grid_space);
+    char merged_p[512], shard_p[3][512];
+    workdir_path(&w, "merged.db", merged_p, sizeof merged_p);
 
     sweep_summary sum;
-    sweep_into(space_p, trace_p, whole_p, (sweep_shard){0, 1}, 2, &sum);
+    sweep_into(w.space, w.trace, w.db, (sweep_shard){0, 1}, 2, &sum);
     cr_expect_eq(sum.points, 18);
     cr_expect_eq(sum.runs_written, 18);
     cr_expect_eq(sum.derived, 18);
@@ -424,8 +474,10 @@ Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep)
     dbmerge_stats st = {0};
     uint64_t shard_points = 0;
     for (uint64_t i = 0; i < 3; i++) {
-        snprintf(shard_p[i], sizeof shard_p[i], "%s/shard%llu.db", dir, (unsigned long long)i);
-        sweep_into(space_p, trace_p, shard_p[i], (sweep_shard){i, 3}, 1, &sum);
+        char name[32];
+        snprintf(name, sizeof name, "shard%llu.db", (unsigned long long)i);
+        workdir_path(&w, name, shard_p[i], sizeof shard_p[i]);
+        sweep_into(w.space, w.trace, shard_p[i], (sweep_shard){i, 3}, 1, &sum);
         cr_expect_eq(sum.points, 6, "18 points over 3 shards");
         shard_points += sum.points;
         cr_assert_eq(dbmerge_into(m, shard_p[i], &st, &e), 0, "%s", e.msg);
@@ -436,47 +488,42 @@ Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep)
     cr_expect_eq(st.runs_present, 0);
 
     uint64_t dw, nw, dm, nm;
-    digest_of(whole_p, &dw, &nw);
+    digest_of(w.db, &dw, &nw);
     digest_of(merged_p, &dm, &nm);
     cr_expect_eq(nw, 18);
     cr_expect_eq(nm, 18);
     cr_expect_eq(dm, dw, "shards merged differ from the unsharded sweep");
 
     /* rerunning a shard into its database finds every run present */
-    sweep_into(space_p, trace_p, shard_p[1], (sweep_shard){1, 3}, 1, &sum);
+    sweep_into(w.space, w.trace, shard_p[1], (sweep_shard){1, 3}, 1, &sum);
     cr_expect_eq(sum.runs_written, 0);
     cr_expect_eq(sum.runs_present, 6);
 
-    remove_dir(dir);
+    workdir_close(&w);
 }
 
 /* A space whose key the arch format does not know: the space file's line, before any run. */
 Test(sweep_e2e, unknown_arch_key_names_the_space_line)
 {
-    char *dir = make_dir();
-    char trace_p[512], space_p[512], db_p[512];
-    snprintf(trace_p, sizeof trace_p, "%s/t.trace", dir);
-    snprintf(space_p, sizeof space_p, "%s/bad.ini", dir);
-    snprintf(db_p, sizeof db_p, "%s/bad.db", dir);
-    write_file(trace_p, tiny_trace);
-    write_file(space_p, "[sweep]\narch = bitfusion\n[params]\narray.rows = 8\n"
-                        "array.colums = 8, 16\n");
+    workdir w;
+    workdir_open(&w, "bad", "[sweep]\narch = bitfusion\n[params]\narray.rows = 8\n"
+                            "array.colums = 8, 16\n");
     sweep_space s;
     bs_error e;
     err_clear(&e);
-    cr_assert_eq(sweep_space_load(&s, space_p, &e), 0, "%s", e.msg);
+    cr_assert_eq(sweep_space_load(&s, w.space, &e), 0, "%s", e.msg);
     cr_assert_eq(sweep_space_sample(&s, false, 0, &e), 0);
-    const char *traces[] = {trace_p};
-    sweep_options o = {.traces = traces, .n_traces = 1, .db_path = db_p, .jobs = 1,
+    const char *traces[] = {w.trace};
+    sweep_options o = {.traces = traces, .n_traces = 1, .db_path = w.db, .jobs = 1,
                        .shard = {0, 1}, .label = "sweep"};
     sweep_summary sum;
     cr_expect_eq(sweep_run(&s, &o, &sum, &e), BS_EINPUT);
     char want[600];
-    snprintf(want, sizeof want, "%s:5: array.colums:", space_p);
+    snprintf(want, sizeof want, "%s:5: array.colums:", w.space);
     cr_expect(strncmp(e.msg, want, strlen(want)) == 0, "message: %s", e.msg);
     cr_expect(strstr(e.msg, "unknown key") != NULL, "message: %s", e.msg);
     sweep_space_free(&s);
-    remove_dir(dir);
+    workdir_close(&w);
 }
 
 /* The shipped sample parses, every key and value in it is one the arch accepts, and a shard
@@ -490,17 +537,14 @@ Test(sweep_e2e, shipped_sample_space_is_valid)
     cr_expect_eq(s.sampling, SWEEP_LHS);
     cr_expect_eq(s.n_points, 200);
     sweep_space_free(&s);
-    char *dir = make_dir();
-    char trace_p[512], db_p[512];
-    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
-    snprintf(db_p, sizeof db_p, "%s/sample.db", dir);
-    write_file(trace_p, tiny_trace);
+    workdir w;
+    workdir_open(&w, "sample", NULL);
     sweep_summary sum;
-    sweep_into("sweeps/bitfusion-space.ini", trace_p, db_p, (sweep_shard){0, 20}, 2, &sum);
+    sweep_into("sweeps/bitfusion-space.ini", w.trace, w.db, (sweep_shard){0, 20}, 2, &sum);
     cr_expect_eq(sum.points, 10);
     cr_expect_eq(sum.invalid, 0, "%s", sum.first_invalid);
     cr_expect_eq(sum.archs_run + sum.over_budget + sum.duplicates, 10);
-    remove_dir(dir);
+    workdir_close(&w);
 }
 
 /* The clock rescaling against full replays: the same 18 points swept with sharing and with
@@ -508,24 +552,20 @@ Test(sweep_e2e, shipped_sample_space_is_valid)
  * within 1e-9 relative, and the cycle counts exactly. */
 Test(sweep_e2e, clock_groups_agree_with_full_replays)
 {
-    char *dir = make_dir();
-    char trace_p[512], space_p[512], shared_p[512], full_p[512];
-    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
-    snprintf(space_p, sizeof space_p, "%s/grid.ini", dir);
-    snprintf(shared_p, sizeof shared_p, "%s/shared.db", dir);
-    snprintf(full_p, sizeof full_p, "%s/full.db", dir);
-    write_file(trace_p, tiny_trace);
-    write_file(space_p, grid_space);
+    workdir w;
+    workdir_open(&w, "shared", grid_space);
+    char full_p[512];
+    workdir_path(&w, "full.db", full_p, sizeof full_p);
     sweep_summary sum;
-    sweep_into_opt(space_p, trace_p, shared_p, (sweep_shard){0, 1}, 1, false, &sum);
+    sweep_into_opt(w.space, w.trace, w.db, (sweep_shard){0, 1}, 1, false, &sum);
     cr_expect_eq(sum.derived, 18);
     cr_expect_lt(sum.full_replays, 18, "6 clock groups: 6 references + up to 6 checks");
-    sweep_into_opt(space_p, trace_p, full_p, (sweep_shard){0, 1}, 1, true, &sum);
+    sweep_into_opt(w.space, w.trace, full_p, (sweep_shard){0, 1}, 1, true, &sum);
     cr_expect_eq(sum.derived, 0);
     cr_expect_eq(sum.full_replays, 18);
 
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(shared_p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_open_v2(w.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     char attach[600];
     snprintf(attach, sizeof attach, "ATTACH '%s' AS f", full_p);
     cr_assert_eq(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
@@ -553,54 +593,44 @@ Test(sweep_e2e, clock_groups_agree_with_full_replays)
     cr_expect_gt(sqlite3_column_int64(st, 5), 0, "leakage was exercised");
     sqlite3_finalize(st);
     sqlite3_close(db);
-    remove_dir(dir);
+    workdir_close(&w);
 }
 
 /* A sweep point whose arch text is the base file itself and `bitsim run` of that arch are
  * one run: same inputs by content, same options. */
 Test(sweep_e2e, a_point_and_bitsim_run_share_identity)
 {
-    char *dir = make_dir();
-    char trace_p[512], space_p[512], db_p[512];
-    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
-    snprintf(space_p, sizeof space_p, "%s/id.ini", dir);
-    snprintf(db_p, sizeof db_p, "%s/id.db", dir);
-    write_file(trace_p, tiny_trace);
-    write_file(space_p, "[sweep]\narch = bitfusion\nenergy = base\n[params]\narray.rows = 16\n");
+    workdir w;
+    workdir_open(&w, "id", "[sweep]\narch = bitfusion\nenergy = base\n[params]\narray.rows = 16\n");
     sweep_summary sum;
-    sweep_into(space_p, trace_p, db_p, (sweep_shard){0, 1}, 1, &sum);
+    sweep_into(w.space, w.trace, w.db, (sweep_shard){0, 1}, 1, &sum);
     cr_expect_eq(sum.runs_written, 1);
-    char *argv[] = {"run", "--trace", trace_p, "--arch", "bitfusion", "--db", db_p, "--quiet",
+    char *argv[] = {"run", "--trace", w.trace, "--arch", "bitfusion", "--db", w.db, "--quiet",
                     NULL};
     cr_expect_eq(cmd_run(8, argv), 0);
     store *s;
     bs_error e;
-    cr_assert_eq(store_open_readonly(&s, db_p, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_open_readonly(&s, w.db, &e), 0, "%s", e.msg);
     uint64_t d, n;
     cr_assert_eq(dbmerge_digest(s, &d, &n, &e), 0);
     cr_expect_eq(n, 1, "bitsim run stored the sweep's run again");
     store_close(s);
-    remove_dir(dir);
+    workdir_close(&w);
 }
 
 /* An arch the cost model cannot use for the workload (an output buffer smaller than one
  * tile) is a refused point, counted with its reason; the sweep goes on with the others. */
 Test(sweep_e2e, points_the_cost_model_refuses_are_counted_not_fatal)
 {
-    char *dir = make_dir();
-    char trace_p[512], space_p[512], db_p[512];
-    snprintf(trace_p, sizeof trace_p, "%s/tiny.trace", dir);
-    snprintf(space_p, sizeof space_p, "%s/refuse.ini", dir);
-    snprintf(db_p, sizeof db_p, "%s/refuse.db", dir);
-    write_file(trace_p, tiny_trace);
-    write_file(space_p, "[sweep]\narch = bitfusion\nenergy = base\n[params]\n"
-                        "buffers.obuf_bytes = 16384, 8, 64\narea.wbuf_mm2 = 0.5\n"
-                        "area.abuf_mm2 = 0.2\narea.obuf_mm2 = 0.2\n");
+    workdir w;
+    workdir_open(&w, "refuse", "[sweep]\narch = bitfusion\nenergy = base\n[params]\n"
+                               "buffers.obuf_bytes = 16384, 8, 64\narea.wbuf_mm2 = 0.5\n"
+                               "area.abuf_mm2 = 0.2\narea.obuf_mm2 = 0.2\n");
     sweep_summary sum;
-    sweep_into(space_p, trace_p, db_p, (sweep_shard){0, 1}, 2, &sum);
+    sweep_into(w.space, w.trace, w.db, (sweep_shard){0, 1}, 2, &sum);
     cr_expect_eq(sum.runs_written, 1);
     cr_expect_eq(sum.runs_refused, 2);
     cr_expect(strstr(sum.first_invalid, "obuf_bytes=8,") || strstr(sum.first_invalid,
               "obuf_bytes=64,"), "the message names a refused point: %s", sum.first_invalid);
-    remove_dir(dir);
+    workdir_close(&w);
 }

@@ -1,5 +1,10 @@
-/* test_text.c — the shared strict reader: numbers, lines, comments, bad bytes. */
+/* test_text.c — the shared strict reader: numbers, lines, comments, bad bytes.
+ *
+ * The contract every parser builds on: whole-token numbers only, comments and blanks
+ * stripped, line numbers counted, and reader errors returned as -1 with file:line filled.
+ */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -30,35 +35,68 @@ Test(text, rejects_non_finite_doubles)
     cr_expect_not(text_parse_double("0.5 ", 0, 1, &d));
 }
 
+/* Every line the reader hands out of src (len bytes), with its line number, until the end or
+ * an error; returns text_next_line's last result (0 at the end, -1 on error, e filled). */
+typedef struct read_result {
+    int n;
+    char line[4][16];
+    long line_no[4];
+} read_result;
+
+static int read_lines(const char *name, const char *src, size_t len, read_result *out,
+                      bs_error *e)
+{
+    text_reader r;
+    err_clear(e);
+    text_open_buffer(&r, name, src, len);
+    out->n = 0;
+    char *line;
+    int rc;
+    while ((rc = text_next_line(&r, &line, e)) == 1) {
+        cr_assert_lt(out->n, 4);
+        snprintf(out->line[out->n], sizeof out->line[0], "%s", line);
+        out->line_no[out->n++] = r.line_no;
+    }
+    text_close(&r);
+    return rc;
+}
+
 Test(text, numbers_lines_and_strips_comments)
 {
     const char src[] = "# header\n\n  a b  # tail\nc\n";
-    text_reader r;
+    read_result got;
     bs_error e;
-    err_clear(&e);
-    text_open_buffer(&r, "mem", src, sizeof src - 1);
-    char *line;
-    cr_assert_eq(text_next_line(&r, &line, &e), 1);
-    cr_expect_str_eq(line, "a b");
-    cr_expect_eq(r.line_no, 3);
-    cr_assert_eq(text_next_line(&r, &line, &e), 1);
-    cr_expect_str_eq(line, "c");
-    cr_expect_eq(r.line_no, 4);
-    cr_expect_eq(text_next_line(&r, &line, &e), 0);
+    cr_expect_eq(read_lines("mem", src, sizeof src - 1, &got, &e), 0);
+    cr_assert_eq(got.n, 2);
+    cr_expect_str_eq(got.line[0], "a b");
+    cr_expect_eq(got.line_no[0], 3);
+    cr_expect_str_eq(got.line[1], "c");
+    cr_expect_eq(got.line_no[1], 4);
 }
 
 Test(text, nul_byte_is_an_error_with_line)
 {
     const char src[] = "ok\nb\0d\n";
-    text_reader r;
+    read_result got;
     bs_error e;
-    err_clear(&e);
-    text_open_buffer(&r, "t.txt", src, sizeof src - 1);
-    char *line;
-    cr_assert_eq(text_next_line(&r, &line, &e), 1);
-    cr_expect_eq(text_next_line(&r, &line, &e), -1);
+    cr_expect_eq(read_lines("t.txt", src, sizeof src - 1, &got, &e), -1);
+    cr_expect_eq(got.n, 1, "the line before the NUL byte is read");
     cr_expect_eq(e.code, BS_EINPUT);
     cr_expect(strstr(e.msg, "t.txt:2") != NULL, "message was: %s", e.msg);
+}
+
+/* The reader's errors are -1, never 1: 1 is both "a line" and BS_EINPUT. */
+Test(text, over_long_line_is_an_error_not_a_line)
+{
+    static char src[TEXT_LINE_MAX + 16];
+    memset(src, 'x', sizeof src - 2);
+    src[sizeof src - 2] = '\n';
+    read_result got;
+    bs_error e;
+    cr_expect_eq(read_lines("long.txt", src, sizeof src - 1, &got, &e), -1);
+    cr_expect_eq(got.n, 0);
+    cr_expect_eq(e.code, BS_EINPUT);
+    cr_expect(strstr(e.msg, "long.txt:1: line longer than") != NULL, "message was: %s", e.msg);
 }
 
 Test(text, error_message_names_file_line_field)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_capture.h"
+#include "cmd.h"
 #include "trace_fixture.h"
 
 /* 391 iterations x 160 epochs = 62,560 iterations (0..62559). */
@@ -146,92 +148,113 @@ static void expect_bad(const bad_case *c)
     cr_expect(strstr(e.msg, c->expect), "message '%s' lacks '%s'", e.msg, c->expect);
 }
 
+static void expect_all_bad(const bad_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_bad(&cases[i]);
+}
+
 /* HEADER has 6 lines, so a first record is line 7. */
 Test(trace, unknown_layer)
 {
-    expect_bad(&(bad_case){"from 0 conv99 W=int8\nend\n", false,
-                           "t.trace:7: layer: unknown layer 'conv99'"});
-    expect_bad(&(bad_case){"from 0 layer9.* W=int8\nend\n", false, "unknown layer 'layer9.*'"});
-    expect_bad(&(bad_case){"from 0 @lstm W=int8\nend\n", false, "unknown layer class '@lstm'"});
-    expect_bad(&(bad_case){"from 0 conv1,!conv1 W=int8\nend\n", false, "selects no layers"});
+    static const bad_case cases[] = {
+        {"from 0 conv99 W=int8\nend\n", false, "t.trace:7: layer: unknown layer 'conv99'"},
+        {"from 0 layer9.* W=int8\nend\n", false, "unknown layer 'layer9.*'"},
+        {"from 0 @lstm W=int8\nend\n", false, "unknown layer class '@lstm'"},
+        {"from 0 conv1,!conv1 W=int8\nend\n", false, "selects no layers"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, bit_width_zero_and_33)
 {
-    expect_bad(&(bad_case){"from 0 * W=int0\nend\n", false, "t.trace:7: W: bad format 'int0'"});
-    expect_bad(&(bad_case){"from 0 * A=fx33.4\nend\n", false, "A: bad format 'fx33.4': "
-                                                              "bit-width out of range 1..32"});
-    expect_bad(&(bad_case){"overhead 0 ops=1 bits=33 label=x\nend\n", false,
-                           "bits: bit-width '33' out of range 1..32"});
-    expect_bad(&(bad_case){"from 0 * sW=6/33@0.5+64\nend\n", false, "sW: bad split storage"});
+    static const bad_case cases[] = {
+        {"from 0 * W=int0\nend\n", false, "t.trace:7: W: bad format 'int0'"},
+        {"from 0 * A=fx33.4\nend\n", false, "A: bad format 'fx33.4': "
+            "bit-width out of range 1..32"},
+        {"overhead 0 ops=1 bits=33 label=x\nend\n", false,
+            "bits: bit-width '33' out of range 1..32"},
+        {"from 0 * sW=6/33@0.5+64\nend\n", false, "sW: bad split storage"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, density_nan_negative_above_one)
 {
-    expect_bad(&(bad_case){"from 0 * dW=nan\nend\n", false,
-                           "t.trace:7: dW: density 'nan' is not a number in [0,1]"});
-    expect_bad(&(bad_case){"from 0 * dA=1.5\nend\n", false, "dA: density '1.5'"});
-    expect_bad(&(bad_case){"from 0 * dG=-0.1\nend\n", false, "dG: density '-0.1'"});
-    expect_bad(&(bad_case){"from 0 * dG=0.5x\nend\n", false, "dG: density '0.5x'"});
+    static const bad_case cases[] = {
+        {"from 0 * dW=nan\nend\n", false, "t.trace:7: dW: density 'nan' is not a number in [0,1]"},
+        {"from 0 * dA=1.5\nend\n", false, "dA: density '1.5'"},
+        {"from 0 * dG=-0.1\nend\n", false, "dG: density '-0.1'"},
+        {"from 0 * dG=0.5x\nend\n", false, "dG: density '0.5x'"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, iterations_out_of_order_or_beyond_the_run)
 {
-    expect_bad(&(bad_case){"from 10 * W=int8\nfrom 5 * W=int4\nend\n", false,
-                           "t.trace:8: iteration: 5 is out of order"});
-    expect_bad(&(bad_case){"from 62560 * W=int8\nend\n", false,
-                           "t.trace:7: iteration: 62560 is beyond the run"});
-    expect_bad(&(bad_case){"overhead 10:70000 ops=1 bits=8 label=x\nend\n", false,
-                           "range 10:70000 must satisfy"});
-    expect_bad(&(bad_case){"from 10 * W=int8\noverhead 3 ops=1 bits=8 label=x\nend\n", false,
-                           "t.trace:8: iteration: 3 is out of order"});
-    expect_bad(&(bad_case){"from -1 * W=int8\nend\n", false, "'-1' is not a non-negative"});
+    static const bad_case cases[] = {
+        {"from 10 * W=int8\nfrom 5 * W=int4\nend\n", false,
+            "t.trace:8: iteration: 5 is out of order"},
+        {"from 62560 * W=int8\nend\n", false, "t.trace:7: iteration: 62560 is beyond the run"},
+        {"overhead 10:70000 ops=1 bits=8 label=x\nend\n", false, "range 10:70000 must satisfy"},
+        {"from 10 * W=int8\noverhead 3 ops=1 bits=8 label=x\nend\n", false,
+            "t.trace:8: iteration: 3 is out of order"},
+        {"from -1 * W=int8\nend\n", false, "'-1' is not a non-negative"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, truncated_file)
 {
-    expect_bad(&(bad_case){"from 0 * W=int8\n", false,
-                           "t.trace:7: end: missing end marker: the trace is truncated"});
-    expect_bad(&(bad_case){"from 0 * W=int8\nfrom 100 * W=in", false, "bad format 'in'"});
-    expect_bad(&(bad_case){"", false, "missing end marker"});
-    expect_bad(&(bad_case){"from 0 * W=int8\nend\nfrom 5 * W=int4\n", false,
-                           "t.trace:9: end: text after the end marker"});
+    static const bad_case cases[] = {
+        {"from 0 * W=int8\n", false, "t.trace:7: end: missing end marker: the trace is truncated"},
+        {"from 0 * W=int8\nfrom 100 * W=in", false, "bad format 'in'"},
+        {"", false, "missing end marker"},
+        {"from 0 * W=int8\nend\nfrom 5 * W=int4\n", false,
+            "t.trace:9: end: text after the end marker"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, wrong_version_and_not_a_trace)
 {
-    expect_bad(&(bad_case){"bitsim-trace 2\nmodel resnet20\nend\n", true,
-                           "t.trace:1: version: unsupported trace version 2 (this bitsim reads "
-                           "version 1)"});
-    expect_bad(&(bad_case){"model resnet20\nend\n", true, "t.trace:1: version: not a bitsim"});
-    expect_bad(&(bad_case){"", true, "empty file"});
+    static const bad_case cases[] = {
+        {"bitsim-trace 2\nmodel resnet20\nend\n", true,
+            "t.trace:1: version: unsupported trace version 2 (this bitsim reads "
+            "version 1)"},
+        {"model resnet20\nend\n", true, "t.trace:1: version: not a bitsim"},
+        {"", true, "empty file"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, missing_duplicate_and_unknown_header_fields)
 {
-    expect_bad(&(bad_case){"bitsim-trace 1\nmodel resnet20\niters_per_epoch 391\nepochs 160\n"
-                           "scheme x\nfrom 0 * W=int8\nend\n", true,
-                           "t.trace:6: batch: missing header field 'batch'"});
-    expect_bad(&(bad_case){"batch 64\nend\n", false,
-                           "t.trace:7: batch: duplicate header field (first on line 3)"});
-    expect_bad(&(bad_case){"colour blue\nend\n", false, "t.trace:7: colour: unknown header"});
-    expect_bad(&(bad_case){"from 0 * W=int8\nbatch 64\nend\n", false,
-                           "t.trace:8: batch: unknown record 'batch'"});
-    expect_bad(&(bad_case){"bitsim-trace 1\nmodel resnet20\nbatch 0\n", true,
-                           "t.trace:3: batch: '0' is not a positive integer"});
+    static const bad_case cases[] = {
+        {"bitsim-trace 1\nmodel resnet20\niters_per_epoch 391\nepochs 160\n"
+            "scheme x\nfrom 0 * W=int8\nend\n", true,
+            "t.trace:6: batch: missing header field 'batch'"},
+        {"batch 64\nend\n", false, "t.trace:7: batch: duplicate header field (first on line 3)"},
+        {"colour blue\nend\n", false, "t.trace:7: colour: unknown header"},
+        {"from 0 * W=int8\nbatch 64\nend\n", false, "t.trace:8: batch: unknown record 'batch'"},
+        {"bitsim-trace 1\nmodel resnet20\nbatch 0\n", true,
+            "t.trace:3: batch: '0' is not a positive integer"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, bad_fields_and_overheads)
 {
-    expect_bad(&(bad_case){"from 0 * X=3\nend\n", false, "t.trace:7: X: unknown field"});
-    expect_bad(&(bad_case){"from 0 * W=int8 W=int4\nend\n", false, "W: field given twice"});
-    expect_bad(&(bad_case){"from 0 *\nend\n", false, "expected 'from ITERATION LAYERS"});
-    expect_bad(&(bad_case){"from 0 * W\nend\n", false, "expected FIELD=VALUE"});
-    expect_bad(&(bad_case){"overhead 0 ops=1 bits=8\nend\n", false,
-                           "label: missing overhead field 'label'"});
-    expect_bad(&(bad_case){"overhead 0 ops=0 bits=8 label=x\nend\n", false,
-                           "ops: '0' is not a positive integer"});
-    expect_bad(&(bad_case){"end now\n", false, "the end marker takes no arguments"});
+    static const bad_case cases[] = {
+        {"from 0 * X=3\nend\n", false, "t.trace:7: X: unknown field"},
+        {"from 0 * W=int8 W=int4\nend\n", false, "W: field given twice"},
+        {"from 0 *\nend\n", false, "expected 'from ITERATION LAYERS"},
+        {"from 0 * W\nend\n", false, "expected FIELD=VALUE"},
+        {"overhead 0 ops=1 bits=8\nend\n", false, "label: missing overhead field 'label'"},
+        {"overhead 0 ops=0 bits=8 label=x\nend\n", false, "ops: '0' is not a positive integer"},
+        {"end now\n", false, "the end marker takes no arguments"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(trace, unknown_model_names_the_model_line)
@@ -389,4 +412,30 @@ Test(trace, mutated_traces_never_crash)
     }
     free(buf);
     cr_expect(accepted > 0, "some mutations should stay valid (comments, blank edits)");
+}
+
+/* ---- the command: every subcommand has its own usage text --------------------------------- */
+
+Test(trace_cmd, each_subcommand_has_its_own_help)
+{
+    static const char *const subs[] = {"gen", "check", "cat", "schemes"};
+    char out[4096], want[64];
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char *argv[] = {"trace", (char *)subs[i], "--help", NULL};
+        cr_expect_eq(run_cmd(cmd_trace, argv, out, sizeof out), 0, "trace %s --help", subs[i]);
+        snprintf(want, sizeof want, "usage: bitsim trace %s ", subs[i]);
+        cr_expect(strncmp(out, want, strlen(want)) == 0, "trace %s --help printed:\n%s",
+                  subs[i], out);
+        for (size_t k = 0; k < sizeof subs / sizeof subs[0]; k++) {
+            snprintf(want, sizeof want, "bitsim trace %s ", subs[k]);
+            cr_expect(k == i || !strstr(out, want), "trace %s --help shows %s's usage",
+                      subs[i], subs[k]);
+        }
+    }
+    char *umbrella[] = {"trace", "--help", NULL};
+    cr_expect_eq(run_cmd(cmd_trace, umbrella, out, sizeof out), 0);
+    for (size_t k = 0; k < sizeof subs / sizeof subs[0]; k++) {
+        snprintf(want, sizeof want, "bitsim trace %s ", subs[k]);
+        cr_expect(strstr(out, want), "trace --help lacks %s", subs[k]);
+    }
 }

@@ -1,4 +1,8 @@
-/* trace_fixture.h — shared helpers of the trace tests: the ResNet-20 model, once per process. */
+/* trace_fixture.h — shared helpers of the trace tests: the ResNet-20 model, once per process.
+ *
+ * Loading the model from the zoo for every test would dominate the suite's time, so the
+ * trace and scheme tests share one copy, read-only.
+ */
 #ifndef BITSIM_TEST_TRACE_FIXTURE_H
 #define BITSIM_TEST_TRACE_FIXTURE_H
 
