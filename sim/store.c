@@ -152,11 +152,20 @@ static int check_file_header(const char *path, bool *exists, bs_error *e)
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, BS_EINPUT, "%s: cannot open database for reading", path);
-    char head[16] = {0};
+    unsigned char head[100] = {0};
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
-    if (n != sizeof head || memcmp(head, magic, sizeof magic) != 0)
+    if (n < sizeof magic || memcmp(head, magic, sizeof magic) != 0)
         return err_set(e, BS_EINPUT, "%s: not a bitsim database (not an SQLite file)", path);
+    /* application_id is the big-endian word at offset 68 of the header. A nonzero one that
+     * is not ours is refused before SQLite opens the file, which for a WAL database would
+     * create -wal/-shm files beside it. (Zero proves nothing: a new bitsim database may
+     * have its header only in the WAL yet; check_identity decides those.) */
+    uint32_t app_id = (uint32_t)head[68] << 24 | (uint32_t)head[69] << 16 |
+                      (uint32_t)head[70] << 8 | head[71];
+    if (n == sizeof head && app_id != 0 && app_id != STORE_APPLICATION_ID)
+        return err_set(e, BS_EINPUT, "%s: not a bitsim database (another application's SQLite file)",
+                       path);
     return BS_OK;
 }
 
@@ -291,8 +300,20 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         free(s);
         return err_set(e, BS_EINTERNAL, "out of memory opening %s", path);
     }
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+    /* Readers open read-write when they can, and are made read-only by query_only: a
+     * SQLITE_OPEN_READONLY connection cannot remove the -wal/-shm files it creates on a WAL
+     * database, so it would leave them beside a file it refused (another application's) or
+     * merely read. Read-only mode proper is the fallback (a read-only file or directory). */
+    int flags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int orc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (orc != SQLITE_OK && readonly) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+        orc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
+    }
+    if (orc == SQLITE_OK && readonly)
+        orc = sqlite3_exec(s->db, "PRAGMA query_only=1", NULL, NULL, NULL);
+    if (orc != SQLITE_OK) {
         rc = err_set(e, BS_EINPUT, "%s: cannot open database: %s", path,
                      s->db ? sqlite3_errmsg(s->db) : "out of memory");
         store_close(s);
