@@ -46,6 +46,10 @@ all: bitsim
 bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# The binary inside a build dir: `make asan` runs tests/test_cli.c against a sanitized one.
+$(BUILD)/bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
 	$(CC) $(BS_CFLAGS) -I$(BUILD) $(CFLAGS) -c -o $@ $<
 
@@ -135,9 +139,9 @@ $(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BU
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	  build-asan/run_tests
-	BITSIM_HOME=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  build-asan/run_tests --jobs 2
+	  build-asan/run_tests build-asan/bitsim
+	BITSIM_HOME=$(CURDIR) BITSIM_BIN=build-asan/bitsim ASAN_OPTIONS=detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 build-asan/run_tests --jobs 2
 
 bench: bitsim $(BUILD)/bench_cost
 	@BITSIM_HOME=$(CURDIR) sh tests/bench.sh
