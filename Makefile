@@ -37,7 +37,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short
+.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short FORCE
 .PHONY: deps-capture test-python traces-real
 .DELETE_ON_ERROR:
 
@@ -52,6 +52,13 @@ $(BUILD)/bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
 
 $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
 	$(CC) $(BS_CFLAGS) -I$(BUILD) $(CFLAGS) -c -o $@ $<
+
+# paths.o bakes in DATADIR (from PREFIX): a stamp holding its value, rewritten only when it
+# changes, rebuilds paths.o and the binary for `make install PREFIX=...` after a plain build.
+$(BUILD)/datadir.stamp: FORCE | $(BUILD)/sim
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+$(BUILD)/sim/paths.o: $(BUILD)/datadir.stamp
+FORCE:
 
 # The store embeds its schema: sim/schema.sql becomes a C string (sed, no xxd needed).
 $(BUILD)/sim/store.o: $(BUILD)/schema_sql.h
