@@ -475,6 +475,17 @@ Test(cli, another_applications_wal_database)
     refused_untouched(db, "not a bitsim database");
 }
 
+Test(cli, another_applications_database_with_its_own_application_id)
+{
+    const char *db = wpath("otherid.db");
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, "PRAGMA journal_mode=WAL; PRAGMA application_id=1234;"
+                              " CREATE TABLE runs (id INTEGER);", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    refused_untouched(db, "not a bitsim database");
+}
+
 Test(cli, text_file_as_database)
 {
     refused_untouched(write_file("notes.db", "these are my notes\nnot a database\n"),
