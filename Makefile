@@ -96,8 +96,19 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory test-only
 
+# Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
+# the same PID (containers sharing /tmp) cross their reports and a run can come out green with
+# tests missing. So the run must report every test --list names (TAP copy in the build dir).
 test-only: bitsim $(BUILD)/run_tests fuzz-short test-python
-	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2
+	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2 --tap=$(BUILD)/tests.tap
+	@$(call check_test_count,$(BUILD))
+
+# $(call check_test_count,BUILD): every listed test reported (not skipped) in BUILD/tests.tap.
+check_test_count = listed=$$(BITSIM_HOME=$(CURDIR) $(1)/run_tests --list | \
+	  awk '/: [0-9]+ tests?$$/ {n += $$(NF-1)} END {print n + 0}'); \
+	ran=$$(grep -E '^(not )?ok ' $(1)/tests.tap | grep -cv '\# SKIP'); \
+	[ "$$ran" = "$$listed" ] || { echo "criterion: $$ran test results for $$listed tests listed:" \
+	  "another Criterion runner sharing /tmp may have crossed reports; run again" >&2; exit 1; }
 
 # ---- PyTorch capture (traces/capture/, optional; README "Capturing real traces") ---------
 # Debian's python3 explicitly: another python3 may come first on PATH. torch and sklearn are
@@ -148,7 +159,8 @@ asan: deps
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  build-asan/run_tests build-asan/bitsim
 	BITSIM_HOME=$(CURDIR) BITSIM_BIN=build-asan/bitsim ASAN_OPTIONS=detect_leaks=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1 build-asan/run_tests --jobs 2
+	  UBSAN_OPTIONS=print_stacktrace=1 build-asan/run_tests --jobs 2 --tap=build-asan/tests.tap
+	@$(call check_test_count,build-asan)
 
 bench: bitsim $(BUILD)/bench_cost
 	@BITSIM_HOME=$(CURDIR) sh tests/bench.sh
