@@ -37,7 +37,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short
+.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short FORCE
 .PHONY: deps-capture test-python traces-real
 .DELETE_ON_ERROR:
 
@@ -46,8 +46,19 @@ all: bitsim
 bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# The binary inside a build dir: `make asan` runs tests/test_cli.c against a sanitized one.
+$(BUILD)/bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
 	$(CC) $(BS_CFLAGS) -I$(BUILD) $(CFLAGS) -c -o $@ $<
+
+# paths.o bakes in DATADIR (from PREFIX): a stamp holding its value, rewritten only when it
+# changes, rebuilds paths.o and the binary for `make install PREFIX=...` after a plain build.
+$(BUILD)/datadir.stamp: FORCE | $(BUILD)/sim
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+$(BUILD)/sim/paths.o: $(BUILD)/datadir.stamp
+FORCE:
 
 # The store embeds its schema: sim/schema.sql becomes a C string (sed, no xxd needed).
 $(BUILD)/sim/store.o: $(BUILD)/schema_sql.h
@@ -85,8 +96,19 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory test-only
 
+# Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
+# the same PID (containers sharing /tmp) cross their reports and a run can come out green with
+# tests missing. So the run must report every test --list names (TAP copy in the build dir).
 test-only: bitsim $(BUILD)/run_tests fuzz-short test-python
-	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2
+	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2 --tap=$(BUILD)/tests.tap
+	@$(call check_test_count,$(BUILD))
+
+# $(call check_test_count,BUILD): every listed test reported (not skipped) in BUILD/tests.tap.
+check_test_count = listed=$$(BITSIM_HOME=$(CURDIR) $(1)/run_tests --list | \
+	  awk '/: [0-9]+ tests?$$/ {n += $$(NF-1)} END {print n + 0}'); \
+	ran=$$(grep -E '^(not )?ok ' $(1)/tests.tap | grep -cv '\# SKIP'); \
+	[ "$$ran" = "$$listed" ] || { echo "criterion: $$ran test results for $$listed tests listed:" \
+	  "another Criterion runner sharing /tmp may have crossed reports; run again" >&2; exit 1; }
 
 # ---- PyTorch capture (traces/capture/, optional; README "Capturing real traces") ---------
 # Debian's python3 explicitly: another python3 may come first on PATH. torch and sklearn are
@@ -135,9 +157,10 @@ $(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BU
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	  build-asan/run_tests
-	BITSIM_HOME=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  build-asan/run_tests --jobs 2
+	  build-asan/run_tests build-asan/bitsim
+	BITSIM_HOME=$(CURDIR) BITSIM_BIN=build-asan/bitsim ASAN_OPTIONS=detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 build-asan/run_tests --jobs 2 --tap=build-asan/tests.tap
+	@$(call check_test_count,build-asan)
 
 bench: bitsim $(BUILD)/bench_cost
 	@BITSIM_HOME=$(CURDIR) sh tests/bench.sh

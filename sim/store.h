@@ -8,7 +8,8 @@
  *    is recognised (store_find_run) and not duplicated;
  *  - one transaction per run: rows of a run become visible only at store_run_commit; a process
  *    killed at any point leaves the database valid and the run absent;
- *  - WAL mode and a busy timeout, so several processes (sweeps) can write one database.
+ *  - WAL mode and a busy timeout, so several processes (sweeps) can write one database;
+ *  - a writer's WAL is checkpointed at store_close: a finished database is one file.
  */
 #ifndef BITSIM_STORE_H
 #define BITSIM_STORE_H
@@ -66,7 +67,9 @@ typedef struct store_run_info {
 /* The database's identity: PRAGMA application_id ('bSt1') and user_version (schema version). */
 #define STORE_APPLICATION_ID 0x62537431
 #define STORE_SCHEMA_VERSION 1
-/* Default wait for another process's write lock before a clear "locked" error. */
+/* Default wait for another process's write lock before a clear "locked" error; the
+ * environment variable BITSIM_BUSY_TIMEOUT_MS (whole milliseconds, 0 = fail at once)
+ * overrides it for every store_open / store_open_readonly. */
 #define STORE_BUSY_TIMEOUT_MS 60000
 
 /* Opens (creating if absent) a bitsim database. Errors name the path. */

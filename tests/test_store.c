@@ -252,6 +252,10 @@ static void child_writes_then_hangs(const char *path, int fd, bool commit_one_fi
     bs_error e;
     if (store_open(&s, path, &e))
         _exit(10);
+    /* The store's own page cache (128 MiB) would keep these uncommitted rows in memory; a
+     * small one makes SQLite spill them into the WAL, the harder case for a kill. */
+    if (sqlite3_exec(store_db(s), "PRAGMA cache_size=100", NULL, NULL, NULL) != SQLITE_OK)
+        _exit(16);
     if (commit_one_first && !fixture_add_run(s, &small, &e))
         _exit(11);
     /* fixture_add_run commits; write a run by hand and stop before the commit */
@@ -344,7 +348,10 @@ Test(store, concurrent_writers_lose_no_rows)
         pids[w] = fork();
         cr_assert_geq(pids[w], 0);
         if (pids[w] == 0) {
-            /* every writer also races to create the database */
+            /* every writer also races to create the database (the race that made this
+             * test flaky: SQLite refuses the switch to WAL at once, without the busy
+             * handler, while another writer holds a lock; store.c retries it). The busy
+             * timeout stays the store's default (60 s): no wall-clock assumption here. */
             store *s;
             bs_error e;
             if (store_open(&s, path, &e)) {
@@ -356,8 +363,10 @@ Test(store, concurrent_writers_lose_no_rows)
                 snprintf(label, sizeof label, "w%d-r%d", w, r);
                 fixture_run f = small;
                 f.label = label;
-                if (!fixture_add_run(s, &f, &e))
+                if (!fixture_add_run(s, &f, &e)) {
+                    fprintf(stderr, "writer %d run %d: %s\n", w, r, e.msg);
                     _exit(21);
+                }
             }
             store_close(s);
             _exit(0);
@@ -423,5 +432,51 @@ Test(store, views_sum_rows_as_derived_by_hand)
     cr_expect_float_eq(sql_double(path, "SELECT cum_energy_pj FROM epoch_costs WHERE epoch = 2"), 3.6e7, 1e-3);
     /* cost_rows: per-row SRAM energy = (0.1 + 0.05 + 0.05) x 2e6 */
     cr_expect_float_eq(sql_double(path, "SELECT max(energy_sram_pj) FROM cost_rows"), 4e5, 1e-6);
+    fixture_cleanup(path);
+}
+
+Test(store, a_closed_writer_leaves_one_file)
+{
+    char *path = fixture_tmp_path("onefile.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
+    store_close(s);
+    char side[600];
+    struct stat st;
+    snprintf(side, sizeof side, "%s-wal", path);
+    cr_expect(stat(side, &st) != 0, "%s is left behind after store_close", side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    cr_expect(stat(side, &st) != 0, "%s is left behind after store_close", side);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 18.0);
+    fixture_cleanup(path);
+}
+
+Test(store, busy_timeout_comes_from_the_environment)
+{
+    char *path = fixture_tmp_path("envlock.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    store_run_info info = {0};
+    cr_assert_eq(fixture_put_inputs(s, "a", "m", "t", &info, &e), 0, "%s", e.msg);
+    store_close(s);
+    sqlite3 *holder;
+    cr_assert_eq(sqlite3_open(path, &holder), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(holder, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    /* criterion runs each test in its own process: setenv does not leak into other tests */
+    setenv("BITSIM_BUSY_TIMEOUT_MS", "20", 1);
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    int64_t run;
+    cr_expect_eq(store_run_begin(s, &info, &run, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "waited 20 ms") != NULL, "%s", e.msg);
+    store_close(s);
+    setenv("BITSIM_BUSY_TIMEOUT_MS", "soon", 1);
+    cr_expect_eq(store_open(&s, path, &e), BS_EUSAGE);
+    cr_expect(strstr(e.msg, "BITSIM_BUSY_TIMEOUT_MS") != NULL, "%s", e.msg);
+    unsetenv("BITSIM_BUSY_TIMEOUT_MS");
+    sqlite3_exec(holder, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(holder);
     fixture_cleanup(path);
 }
