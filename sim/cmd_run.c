@@ -1,12 +1,12 @@
 /* cmd_run.c — `bitsim run`: replay a trace on an arch and store the run.
  *
  * Loads the trace (and its model) and the arch, records the three inputs in the database by
- * content hash, and skips the work when a complete run of the same inputs and options exists
- * (unless --force). Otherwise replays (replay.h) and stores the rows and totals in one
- * transaction, so an interrupted run leaves nothing behind.
+ * content hash, and stores nothing new when a complete run of the same inputs and options
+ * exists (unless --force). The replay (replay.h) runs before the database is opened, so a
+ * rejected trace leaves no file behind; rows and totals are stored in one transaction, so an
+ * interrupted run leaves nothing behind either.
  */
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +81,18 @@ static int run(const run_args *ra, bs_error *e)
         return rc;
     if ((rc = arch_load(&a, ra->arch_name, e)))
         goto out;
+    /* Replay before the database is touched: a trace the cost model rejects part-way leaves
+     * no file, no inputs and no run behind (replay is cheap next to a rerun's bookkeeping). */
+    replay_options o = {.exact_density = ra->exact_density};
+    double t1 = now_s();
+    if ((rc = replay_run(&t, &a, &o, &res, e))) {
+        /* Name the input the message is about. */
+        char msg[BS_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", e->msg);
+        err_set(e, rc, "%s: %s", ra->trace_path, msg);
+        goto out;
+    }
+    double t2 = now_s();
     size_t len;
     if ((rc = trace_write_buffer(&t, &text, &len, e)) || (rc = store_open(&s, ra->db_path, e)))
         goto out;
@@ -102,24 +114,6 @@ static int run(const run_args *ra, bs_error *e)
     }
     if (rc)
         goto out;
-    replay_options o = {.exact_density = ra->exact_density};
-    double t1 = now_s();
-    if ((rc = replay_run(&t, &a, &o, &res, e))) {
-        /* Name the input the message is about. */
-        char msg[BS_ERR_MSG_MAX];
-        snprintf(msg, sizeof msg, "%s", e->msg);
-        err_set(e, rc, "%s: %s", ra->trace_path, msg);
-        goto out;
-    }
-    double t2 = now_s();
-    /* A run's rows (~130k for ResNet-74 over 160 epochs) are one transaction; with SQLite's
-     * default 2 MB page cache it spills dirty pages to the WAL mid-transaction and reads them
-     * back, and the automatic checkpoint at commit copies the WAL again while the lock is
-     * held. A cache large enough for the run and no automatic checkpoint on this connection
-     * (the WAL is checkpointed when the last connection closes, after the lock is released)
-     * halve the store time. Connection settings only: durability and the one-transaction
-     * rule are unchanged. (store.h has no call for them; reported to the store's owner.) */
-    sqlite3_exec(store_db(s), "PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
     if ((rc = replay_store(s, &res, &info, t2 - t0, &run_id, e)))
         goto out;
     double t3 = now_s();

@@ -555,6 +555,21 @@ Test(cli, failed_run_leaves_no_run_row)
     cr_expect_str_eq(check, "ok");
 }
 
+/* The replay runs before the database is opened: a trace the cost model rejects part-way
+ * creates no database file at all (no inputs stored, no -wal or -shm left). */
+Test(cli, failed_run_creates_no_database)
+{
+    const char *trace = write_file(
+        "overflow2.trace", "bitsim-trace 1\nmodel vgg16\nbatch 1000000\niters_per_epoch 1000000\n"
+                           "epochs 1000\nscheme static\nfrom 0 @mac W=int8 A=int8 G=int8\n"
+                           "from 1 @mac W=int4\nend\n");
+    const char *db = wpath("never.db");
+    cli_result r;
+    CLI(&r, "run", "--trace", trace, "--arch", "bitfusion", "--db", db);
+    EXPECT_ERROR(&r, 1, trace, "overflow");
+    cr_expect_eq(access(db, F_OK), -1, "%s exists after a failed run", db);
+}
+
 /* ---- --help ------------------------------------------------------------------------------------ */
 
 /* Every subcommand listed by `bitsim --help` (read from its "commands:" section, so a new one
