@@ -40,11 +40,11 @@ int text_open_file(text_reader *r, const char *path, bs_error *e)
             cap *= 2;
         }
     }
-    int failed = ferror(f);
+    int failed = ferror(f), read_errno = errno;
     fclose(f);
     if (failed) {
         free(buf);
-        return err_at(e, path, 0, NULL, "read error");
+        return err_at(e, path, 0, NULL, "cannot read: %s", strerror(read_errno));
     }
     r->buf = buf;
     r->len = len;
