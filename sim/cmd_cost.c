@@ -61,14 +61,20 @@ typedef struct cost_opts {
     int format;     /* table_format */
 } cost_opts;
 
-static bool parse_format(const char *s, num_format *f)
+/* A bare number is an integer width (1..32, as traces allow); anything else a format name.
+ * On failure *why says what is wrong with the operand. */
+static bool parse_format(const char *s, num_format *f, const char **why)
 {
     uint64_t bits;
-    if (text_parse_u64(s, 1, 32, &bits)) {
+    if (text_parse_u64(s, 0, UINT64_MAX, &bits)) {
+        if (bits < 1 || bits > 32) {
+            *why = "a bit-width must be 1..32";
+            return false;
+        }
         *f = (num_format){.kind = NUM_INT, .bits = (uint8_t)bits};
         return true;
     }
-    return numfmt_parse(s, f, NULL);
+    return numfmt_parse(s, f, why);
 }
 
 /* Splits "a,b" into two tokens in buf; false unless exactly two non-empty parts. */
@@ -99,6 +105,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
     optind = 1;
     opterr = 0;
     char buf[128], *p, *q;
+    const char *why = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "a:m:l:p:B:d:b:c:if:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -108,9 +115,13 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
         case 'p': o->pass = optarg; break;
         case 'i': o->im2col = true; break;
         case 'B':
-            if (!split_pair(optarg, buf, sizeof buf, &p, &q) || !parse_format(p, &o->x) ||
-                !parse_format(q, &o->y))
+            if (!split_pair(optarg, buf, sizeof buf, &p, &q))
                 return cmd_bad_value("cost", "--bits", optarg, "two formats X,Y (e.g. 8,4 or fp16,int8)");
+            if (!parse_format(p, &o->x, &why) || !parse_format(q, &o->y, &why)) {
+                fprintf(stderr, "bitsim cost: --bits: '%s': %s\n", optarg,
+                        why ? why : "not a format (e.g. 8, fx8.4, fp16, bfp8/e8/b16)");
+                return BS_EUSAGE;
+            }
             break;
         case 'd':
             if (!split_pair(optarg, buf, sizeof buf, &p, &q) ||
