@@ -70,6 +70,8 @@ typedef struct tile_ctx {
     double w0[ARCH_BUF_COUNT];      /* bits of one tile in each buffer */
     double compute;                 /* cycles, all tiles */
     double inner_rd[ARCH_BUF_COUNT], inner_wr_out;
+    double out_once;                /* output bits with every output tile visited once */
+    double drain_per_bit;           /* training stage: DRAM bits per resident output bit */
     int dataflow;
 } tile_ctx;
 
@@ -102,6 +104,11 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     for (int k = 0; k < ARCH_BUF_COUNT; k++)
         if (c->w0[k] > n->cap_bits[k])
             return false;
+    c->out_once = c->w0[ARCH_OBUF];
+    for (int l = 0; l < TILE_LOOPS; l++)
+        if (loop_dep[l][ARCH_OBUF])
+            c->out_once *= c->num[l];
+    c->drain_per_bit = n->out_bits / n->bits[ARCH_OBUF] * (oc / oc_pad);
 
     double per_tile = b * oh * ow * ceil_div(oc, n->cols) * red_steps * (n->im2col ? 1 : kk);
     per_tile *= n->passes;
@@ -143,26 +150,81 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     return true;
 }
 
-/* Stats from the DRAM fills of each buffer, the pipeline fill (initial reads, final write)
- * and the overlappable middle traffic, all in DRAM bits. Monotone in every argument, which is
- * what lets the search bound a tiling by passing lower bounds. */
-static void tile_finish(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
-                        double initial, double final, double middle, tiling_stats *s)
+/* DRAM traffic of the outputs given their walk traffic `fill` (psum bits, padded: what the
+ * reference moves each way), the real traffic read and written, and the output's share of
+ * the pipeline fill and drain. lo and hi bound the largest resident output block (equal for
+ * a finished walk). Reference: fill read and written, the block filled before compute and
+ * drained after it. Training stage: only partial-sum spills (fill beyond one visit per output
+ * tile) go both ways, at psum width; then each real output is written once at out_bits; the
+ * drain is the last block at out_bits without its padding columns; nothing is read before
+ * compute (the reduction starts on chip). */
+typedef struct out_traffic {
+    double rd, wr, sram_fill, sram_drain;   /* DRAM bits; obuf bits written from / read to DRAM */
+    double initial, final, middle;          /* pipeline fill, drain, overlapped (lower bounds
+                                             * when lo < hi) */
+} out_traffic;
+
+static void out_traffic_of(const tiling_nest *n, const tile_ctx *c, double fill, double lo,
+                           double hi, out_traffic *o)
 {
+    if (n->out_bits == 0) {
+        *o = (out_traffic){.rd = fill, .wr = fill, .sram_fill = fill, .sram_drain = fill,
+                           .initial = lo, .final = lo, .middle = 2 * fmax(0, fill - hi)};
+        return;
+    }
+    double spill = fmax(0, fill - c->out_once), once = n->out_elems * n->out_bits;
+    *o = (out_traffic){.rd = spill, .wr = spill + once, .sram_fill = spill,
+                       .sram_drain = spill + n->out_elems * n->bits[ARCH_OBUF], .initial = 0,
+                       .final = fmin(lo * c->drain_per_bit, once),
+                       .middle = 2 * spill + once - fmin(hi * c->drain_per_bit, once)};
+}
+
+/* Pipeline fill, drain and overlappable middle traffic in DRAM bits, from each buffer's
+ * traffic (fill) and the bounds lo <= largest resident block <= hi (top comment). */
+static void dram_phases(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
+                        const double lo[ARCH_BUF_COUNT], const double hi[ARCH_BUF_COUNT],
+                        out_traffic *o)
+{
+    double initial = 0, middle = 0;   /* summed weights, acts, outputs as the reference */
+    for (int k = 0; k < ARCH_OBUF; k++) {
+        initial += lo[k] * n->dram_factor[k];
+        middle += fmax(0, fill[k] - hi[k]) * n->dram_factor[k];
+    }
+    out_traffic_of(n, c, fill[ARCH_OBUF], lo[ARCH_OBUF], hi[ARCH_OBUF], o);
+    o->initial += initial;
+    o->middle += middle;
+}
+
+static double cycles_of(const tiling_nest *n, const tile_ctx *c, const out_traffic *o,
+                        double *stall)
+{
+    double latency = ceil_div(o->initial, n->if_bits) + ceil_div(o->final, n->if_bits);
+    double mem = ceil_div(o->middle, n->if_bits);
+    *stall = fmax(0, mem - c->compute) + latency;
+    return c->compute + *stall;
+}
+
+/* Stats from each buffer's DRAM traffic and the bounds on its resident block. Monotone in
+ * every argument, which is what lets the search bound a tiling by passing lower bounds. */
+static void tile_finish(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
+                        const double lo[ARCH_BUF_COUNT], const double hi[ARCH_BUF_COUNT],
+                        tiling_stats *s)
+{
+    out_traffic o;
+    dram_phases(n, c, fill, lo, hi, &o);
     s->compute_cycles = c->compute;
-    double latency = ceil_div(initial, n->if_bits) + ceil_div(final, n->if_bits);
-    double mem = ceil_div(middle, n->if_bits);
-    s->stall_cycles = fmax(0, mem - c->compute) + latency;
-    s->total_cycles = c->compute + s->stall_cycles;
+    s->total_cycles = cycles_of(n, c, &o, &s->stall_cycles);
     s->dram_rd = 0;
     for (int k = 0; k < ARCH_BUF_COUNT; k++) {
         s->sram_wr[k] = fill[k];
         s->sram_rd[k] = c->inner_rd[k];
-        s->dram_rd += fill[k] * n->dram_factor[k];
     }
-    s->sram_rd[ARCH_OBUF] += fill[ARCH_OBUF];
-    s->sram_wr[ARCH_OBUF] += c->inner_wr_out;
-    s->dram_wr = fill[ARCH_OBUF];
+    for (int k = 0; k < ARCH_OBUF; k++)
+        s->dram_rd += fill[k] * n->dram_factor[k];
+    s->dram_rd += o.rd;
+    s->sram_wr[ARCH_OBUF] = o.sram_fill + c->inner_wr_out;
+    s->sram_rd[ARCH_OBUF] += o.sram_drain;
+    s->dram_wr = o.wr;
 
     s->energy_pj[COST_E_CORE] = c->compute * n->core_pj;
     for (int k = 0; k < ARCH_BUF_COUNT; k++)
@@ -200,22 +262,9 @@ static void walk_step(const tiling_nest *n, walk *st, int loop, double count)
     }
 }
 
-/* DRAM bits of a finished walk: the pipeline fill (resident blocks) and all traffic. */
-static void walk_dram(const tiling_nest *n, const walk *st, double *initial, double *total)
-{
-    *initial = 0;
-    *total = st->w[ARCH_OBUF];     /* outputs written back */
-    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
-        *initial += st->maxw[k] * n->dram_factor[k];
-        *total += st->w[k] * n->dram_factor[k];
-    }
-}
-
 static void walk_finish(const tiling_nest *n, const tile_ctx *c, const walk *st, tiling_stats *s)
 {
-    double initial, total, final = st->maxw[ARCH_OBUF];
-    walk_dram(n, st, &initial, &total);
-    tile_finish(n, c, st->w, initial, final, total - initial - final, s);
+    tile_finish(n, c, st->w, st->maxw, st->maxw, s);
 }
 
 static bool better(const tiling_stats *a, const tiling_stats *b)
@@ -242,11 +291,10 @@ typedef struct search {
 /* Total cycles of a finished walk, the cheap half of walk_finish (for early rejection). */
 static double walk_cycles(const tiling_nest *n, const tile_ctx *c, const walk *st)
 {
-    double initial, dram_total, final = st->maxw[ARCH_OBUF];
-    walk_dram(n, st, &initial, &dram_total);
-    double latency = ceil_div(initial, n->if_bits) + ceil_div(final, n->if_bits);
-    double mem = ceil_div(dram_total - initial - final, n->if_bits);
-    return c->compute + fmax(0, mem - c->compute) + latency;
+    out_traffic o;
+    double stall;
+    dram_phases(n, c, st->w, st->maxw, st->maxw, &o);
+    return cycles_of(n, c, &o, &stall);
 }
 
 /* A lower bound on (cycles, energy) of every completion of a partial walk (loops not in
@@ -256,19 +304,15 @@ static double walk_cycles(const tiling_nest *n, const tile_ctx *c, const walk *s
 static void node_bound(const tiling_nest *n, const tile_ctx *c, const walk *st, const int *loops,
                        int k, unsigned used, tiling_stats *lb)
 {
-    double fill[ARCH_BUF_COUNT], initial = 0, middle = 0;
+    double fill[ARCH_BUF_COUNT], resident_max[ARCH_BUF_COUNT];
     for (int b = 0; b < ARCH_BUF_COUNT; b++) {
         fill[b] = st->w[b];
         for (int i = 0; i < k; i++)
             if (!(used & (1u << i)) && (!st->promoted[b] || loop_dep[loops[i]][b]))
                 fill[b] *= c->num[loops[i]];
-        double resident_max = st->promoted[b] ? n->cap_bits[b] : st->maxw[b];
-        initial += st->maxw[b] * n->dram_factor[b];
-        middle += fmax(0, fill[b] - resident_max) * n->dram_factor[b];
-        if (b == ARCH_OBUF)
-            middle += fmax(0, fill[b] - resident_max);
+        resident_max[b] = st->promoted[b] ? n->cap_bits[b] : st->maxw[b];
     }
-    tile_finish(n, c, fill, initial, st->maxw[ARCH_OBUF], middle, lb);
+    tile_finish(n, c, fill, st->maxw, resident_max, lb);
 }
 
 static void dfs(search *sr, const tile_ctx *c, const walk *st, const int *loops, int k,
@@ -341,17 +385,14 @@ static void expand(search *sr, const tile_ctx *c)
 /* A lower bound on (cycles, energy) over every loop order (top comment). */
 static void tile_bound(const tiling_nest *n, const tile_ctx *c, tiling_stats *s)
 {
-    double fill[ARCH_BUF_COUNT], initial = 0, middle = 0;
+    double fill[ARCH_BUF_COUNT];
     for (int k = 0; k < ARCH_BUF_COUNT; k++) {
         fill[k] = c->w0[k];
         for (int l = 0; l < TILE_LOOPS; l++)
             if (loop_dep[l][k])
                 fill[k] *= c->num[l];
-        initial += c->w0[k] * n->dram_factor[k];
-        middle += fmax(0, fill[k] - n->cap_bits[k]) * n->dram_factor[k];
     }
-    middle += fmax(0, fill[ARCH_OBUF] - n->cap_bits[ARCH_OBUF]);
-    tile_finish(n, c, fill, initial, c->w0[ARCH_OBUF], middle, s);
+    tile_finish(n, c, fill, c->w0, n->cap_bits, s);
 }
 
 static int candidates(double extent, double step, double *out)
