@@ -26,6 +26,14 @@
  * the pipeline fill: latency = ceil(sum of blocks / IF) + ceil(output block / IF); the rest of
  * the traffic overlaps compute, so
  *   stall = max(0, ceil(other traffic / IF) - compute) + latency,  total = compute + stall.
+ That is the reference mode (out_bits 0). In the training output stage (cost.c, OUTPUT STAGE)
+ * the output buffer's walk traffic splits into one visit per output tile (the product of the
+ * tile and the counts of B, OW, OH, OC: out_once) and the rest, partial-sum spills of a split
+ * reduction: spills are written and read back at psum width as above; finished outputs are
+ * written once, out_elems x out_bits, padding columns dropped; no output block is read
+ * before compute; the drain is the last resident block scaled to out_bits and its real
+ * columns. The search's bounds stay lower bounds: the spill grows with the output traffic,
+ * and the drain is bounded by the resident block's bounds.
  *
  * ON-CHIP TRAFFIC. Inside a tile the array runs input-, output- or weight-stationary,
  * whichever the simulator's access estimate (bits moved per stationary choice) rates lowest,
