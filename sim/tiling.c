@@ -112,11 +112,15 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     for (int k = 0; k < ARCH_BUF_COUNT; k++)
         if (c->w0[k] > n->cap_bits[k])
             return false;
-    c->out_once = c->w0[ARCH_OBUF];
-    for (int l = 0; l < TILE_LOOPS; l++)
-        if (loop_dep[l][ARCH_OBUF])
-            c->out_once *= c->num[l];
-    c->drain_per_bit = n->out_bits / n->bits[ARCH_OBUF] * (oc / oc_pad);
+    if (n->out_bits > 0) {  /* training output stage only */
+        c->out_once = c->w0[ARCH_OBUF];
+        for (int l = 0; l < TILE_LOOPS; l++)
+            if (loop_dep[l][ARCH_OBUF])
+                c->out_once *= c->num[l];
+        c->drain_per_bit = n->out_bits / n->bits[ARCH_OBUF] * (oc / oc_pad);
+    } else {
+        c->out_once = c->drain_per_bit = 0;
+    }
 
     double per_tile = b * oh * ow * ceil_div(oc, n->cols) * red_steps * (n->im2col ? 1 : kk);
     per_tile *= n->passes;
@@ -158,56 +162,42 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     return true;
 }
 
-/* DRAM traffic of the outputs given their walk traffic `fill` (psum bits, padded: what the
- * reference moves each way), the real traffic read and written, and the output's share of
- * the pipeline fill and drain. lo and hi bound the largest resident output block (equal for
- * a finished walk). Reference: fill read and written, the block filled before compute and
- * drained after it. Training stage: only partial-sum spills (fill beyond one visit per output
- * tile) go both ways, at psum width; then each real output is written once at out_bits; the
- * drain is the last block at out_bits without its padding columns; nothing is read before
- * compute (the reduction starts on chip). */
-typedef struct out_traffic {
-    double rd, wr, sram_fill, sram_drain;   /* DRAM bits; obuf bits written from / read to DRAM */
-    double initial, final, middle;          /* pipeline fill, drain, overlapped (lower bounds
-                                             * when lo < hi) */
-} out_traffic;
-
-static void out_traffic_of(const tiling_nest *n, const tile_ctx *c, double fill, double lo,
-                           double hi, out_traffic *o)
+/* The outputs' DRAM traffic. `fill` is their walk traffic (psum bits, padded: what the
+ * reference moves each way); lo and hi bound the largest resident output block (equal for a
+ * finished walk). Reference: fill is read and written, the block filled before compute and
+ * drained after it. Training stage: only partial-sum spills (traffic beyond one visit per
+ * output tile) go both ways, at psum width; each real output is then written once at
+ * out_bits; the drain is the last block at out_bits without its padding columns; nothing is
+ * read before compute (the reduction starts on chip). */
+static double out_spill(const tiling_nest *n, const tile_ctx *c, double fill)
 {
-    if (n->out_bits == 0) {
-        *o = (out_traffic){.rd = fill, .wr = fill, .sram_fill = fill, .sram_drain = fill,
-                           .initial = lo, .final = lo, .middle = 2 * fmax(0, fill - hi)};
-        return;
-    }
-    double spill = fmax(0, fill - c->out_once), once = n->out_elems * n->out_bits;
-    *o = (out_traffic){.rd = spill, .wr = spill + once, .sram_fill = spill,
-                       .sram_drain = spill + n->out_elems * n->bits[ARCH_OBUF], .initial = 0,
-                       .final = fmin(lo * c->drain_per_bit, once),
-                       .middle = 2 * spill + once - fmin(hi * c->drain_per_bit, once)};
+    return n->out_bits == 0 ? fill : fmax(0, fill - c->out_once);
 }
 
-/* Pipeline fill, drain and overlappable middle traffic in DRAM bits, from each buffer's
- * traffic (fill) and the bounds lo <= largest resident block <= hi (top comment). */
-static void dram_phases(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
+/* Cycles from each buffer's traffic (fill) and lo <= largest resident block <= hi: the
+ * pipeline fill and drain are latency, the rest overlaps compute (top comment). Summed in
+ * the order weights, acts, outputs. */
+static double cycles_of(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
                         const double lo[ARCH_BUF_COUNT], const double hi[ARCH_BUF_COUNT],
-                        out_traffic *o)
+                        double *stall)
 {
-    double initial = 0, middle = 0;   /* summed weights, acts, outputs as the reference */
+    double initial = 0, middle = 0, final;
     for (int k = 0; k < ARCH_OBUF; k++) {
         initial += lo[k] * n->dram_factor[k];
         middle += fmax(0, fill[k] - hi[k]) * n->dram_factor[k];
     }
-    out_traffic_of(n, c, fill[ARCH_OBUF], lo[ARCH_OBUF], hi[ARCH_OBUF], o);
-    o->initial += initial;
-    o->middle += middle;
-}
-
-static double cycles_of(const tiling_nest *n, const tile_ctx *c, const out_traffic *o,
-                        double *stall)
-{
-    double latency = ceil_div(o->initial, n->if_bits) + ceil_div(o->final, n->if_bits);
-    double mem = ceil_div(o->middle, n->if_bits);
+    double fo = fill[ARCH_OBUF], lo_o = lo[ARCH_OBUF], hi_o = hi[ARCH_OBUF];
+    if (n->out_bits == 0) {
+        initial += lo_o;
+        final = lo_o;
+        middle += 2 * fmax(0, fo - hi_o);
+    } else {
+        double once = n->out_elems * n->out_bits;
+        final = fmin(lo_o * c->drain_per_bit, once);
+        middle += 2 * out_spill(n, c, fo) + once - fmin(hi_o * c->drain_per_bit, once);
+    }
+    double latency = ceil_div(initial, n->if_bits) + ceil_div(final, n->if_bits);
+    double mem = ceil_div(middle, n->if_bits);
     *stall = fmax(0, mem - c->compute) + latency;
     return c->compute + *stall;
 }
@@ -218,10 +208,11 @@ static void tile_finish(const tiling_nest *n, const tile_ctx *c, const double fi
                         const double lo[ARCH_BUF_COUNT], const double hi[ARCH_BUF_COUNT],
                         tiling_stats *s)
 {
-    out_traffic o;
-    dram_phases(n, c, fill, lo, hi, &o);
     s->compute_cycles = c->compute;
-    s->total_cycles = cycles_of(n, c, &o, &s->stall_cycles);
+    s->total_cycles = cycles_of(n, c, fill, lo, hi, &s->stall_cycles);
+    double spill = out_spill(n, c, fill[ARCH_OBUF]);
+    double once = n->out_bits == 0 ? 0 : n->out_elems * n->out_bits;
+    double drain = n->out_bits == 0 ? 0 : n->out_elems * n->bits[ARCH_OBUF];
     s->dram_rd = 0;
     for (int k = 0; k < ARCH_BUF_COUNT; k++) {
         s->sram_wr[k] = fill[k];
@@ -229,10 +220,10 @@ static void tile_finish(const tiling_nest *n, const tile_ctx *c, const double fi
     }
     for (int k = 0; k < ARCH_OBUF; k++)
         s->dram_rd += fill[k] * n->dram_factor[k];
-    s->dram_rd += o.rd;
-    s->sram_wr[ARCH_OBUF] = o.sram_fill + c->inner_wr_out;
-    s->sram_rd[ARCH_OBUF] += o.sram_drain;
-    s->dram_wr = o.wr;
+    s->dram_rd += spill;
+    s->sram_wr[ARCH_OBUF] = spill + c->inner_wr_out;
+    s->sram_rd[ARCH_OBUF] += spill + drain;
+    s->dram_wr = spill + once;
 
     s->energy_pj[COST_E_CORE] = c->compute * n->core_pj;
     for (int k = 0; k < ARCH_BUF_COUNT; k++)
@@ -299,10 +290,8 @@ typedef struct search {
 /* Total cycles of a finished walk, the cheap half of walk_finish (for early rejection). */
 static double walk_cycles(const tiling_nest *n, const tile_ctx *c, const walk *st)
 {
-    out_traffic o;
     double stall;
-    dram_phases(n, c, st->w, st->maxw, st->maxw, &o);
-    return cycles_of(n, c, &o, &stall);
+    return cycles_of(n, c, st->w, st->maxw, st->maxw, &stall);
 }
 
 /* A lower bound on (cycles, energy) of every completion of a partial walk (loops not in
