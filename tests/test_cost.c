@@ -6,7 +6,8 @@
  * 2. Hand-derived figures: the throughput factor of every width pair 1..16 from the rule in
  *    words; a one-tile layer worked out on paper; a compute-bound and a memory-bound layer;
  *    sparsity and compression; 16- and 32-bit operands; the pass mapping's MAdds; a GPU
- *    roofline.
+ *    roofline; the training output stage (outputs written once at the consumer's width,
+ *    partial-sum spills at psum width) by hand, per pass, and against exhaustive search.
  * 3. The `bitsim cost` command: its answer is cost_conv_eval's, and its exit codes.
  */
 #include <criterion/criterion.h>
@@ -540,6 +541,26 @@ static model_layer conv_layer(bool first)
     return l;
 }
 
+/* The arch and layer of the backward-GEMM hand counts below: a 3x3 conv, 8 -> 16 channels,
+ * 4x4 output, stride 1, pad 1, on a 16x32 array with a 2^20-bit DRAM port and a 64 KiB output
+ * buffer (why those: backward_gemms_by_hand). */
+static void small_gemm_setup(arch *a, model_layer *l)
+{
+    static const char wide[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 65536\n"
+        "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
+        "[dram]\nbits_per_cycle = 1048576\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n";
+    parse_arch_text(a, wide);
+    *l = (model_layer){.kind = LAYER_CONV, .in = {8, 4, 4}, .out = {16, 4, 4},
+                       .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
+                                .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+                       .gemm = {.m = 16, .k = 72, .n = 16, .count = 1}, .params = 72 * 16,
+                       .weight_elems = 72 * 16, .in_elems = 128, .out_elems = 256,
+                       .fwd_madds = 16 * 72 * 16};
+    snprintf(l->name, sizeof l->name, "conv");
+}
+
 /* The backward GEMMs by hand. Layer: 3x3 conv, 8 -> 16 channels, 4x4 output, stride 1,
  * pad 1, no bias; batch 2; int8 operands. model.h: m = 16 output positions, k = 8*9 = 72,
  * n = 16, so B*M = 2*16*72*16 = 36864 MAdds per pass. Array 16 rows x 32 cols at 8x8 bits:
@@ -561,20 +582,9 @@ static model_layer conv_layer(bool first)
  * 72*32*32 = 73728 (oc padded to 32); writes 73728. Total 144 + 2 = 146 cycles. */
 Test(cost_passes, backward_gemms_by_hand)
 {
-    static const char wide[] =
-        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
-        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 65536\n"
-        "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
-        "[dram]\nbits_per_cycle = 1048576\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n";
     arch a;
-    parse_arch_text(&a, wide);
-    model_layer l = {.kind = LAYER_CONV, .in = {8, 4, 4}, .out = {16, 4, 4},
-                     .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
-                              .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-                     .gemm = {.m = 16, .k = 72, .n = 16, .count = 1}, .params = 72 * 16,
-                     .weight_elems = 72 * 16, .in_elems = 128, .out_elems = 256,
-                     .fwd_madds = 16 * 72 * 16};
-    snprintf(l.name, sizeof l.name, "conv");
+    model_layer l;
+    small_gemm_setup(&a, &l);
     static const struct {
         train_pass pass;
         uint64_t compute, total;
@@ -617,20 +627,9 @@ Test(cost_passes, backward_gemms_by_hand)
  *              form 18432 + G 4096; 146 cycles as before. */
 Test(cost_passes, training_outputs_by_hand)
 {
-    static const char wide[] =
-        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
-        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 65536\n"
-        "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
-        "[dram]\nbits_per_cycle = 1048576\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n";
     arch a;
-    parse_arch_text(&a, wide);
-    model_layer l = {.kind = LAYER_CONV, .in = {8, 4, 4}, .out = {16, 4, 4},
-                     .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
-                              .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-                     .gemm = {.m = 16, .k = 72, .n = 16, .count = 1}, .params = 72 * 16,
-                     .weight_elems = 72 * 16, .in_elems = 128, .out_elems = 256,
-                     .fwd_madds = 16 * 72 * 16};
-    snprintf(l.name, sizeof l.name, "conv");
+    model_layer l;
+    small_gemm_setup(&a, &l);
     num_format i8 = fmt(NUM_INT, 8, 0), i16 = fmt(NUM_INT, 16, 0);
     static const struct {
         train_pass pass;
