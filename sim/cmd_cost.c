@@ -40,7 +40,8 @@ static void usage(FILE *out)
             "                     weight grad,master weight); a number means intN; formats as\n"
             "                     in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
             "                     (default 8,8)\n"
-            "  -d, --density X,Y  non-zero fractions of x and y, in (0,1] (default 1,1)\n"
+            "  -d, --density X,Y  non-zero fractions of x and y, in [0,1] (0: an all-zero\n"
+            "                     tensor; default 1,1)\n"
             "  -b, --batch B      samples per iteration (default 16)\n"
             "  -c, --conv K,O,S,IC,OC  a raw convolution instead of a model layer\n"
             "  -i, --im2col       with --conv: lower it as the simulator does a first layer\n"
@@ -113,8 +114,8 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
             break;
         case 'd':
             if (!split_pair(optarg, buf, sizeof buf, &p, &q) ||
-                !text_parse_double(p, 1e-12, 1, &o->dx) || !text_parse_double(q, 1e-12, 1, &o->dy))
-                return cmd_bad_value("cost", "--density", optarg, "two fractions X,Y in (0,1]");
+                !text_parse_double(p, 0, 1, &o->dx) || !text_parse_double(q, 0, 1, &o->dy))
+                return cmd_bad_value("cost", "--density", optarg, "two fractions X,Y in [0,1]");
             break;
         case 'b':
             if (!text_parse_u64(optarg, 1, UINT32_MAX, &o->batch))

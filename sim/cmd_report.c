@@ -18,14 +18,17 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bitsim report --db FILE (--run ID | --label LABEL) [--by %s]\n"
-            "                     [--format %s]\n\n"
+            "usage: bitsim report --db FILE (--run ID | --label LABEL) [--model M] [--arch A]\n"
+            "                     [--by %s] [--format %s]\n\n"
             "Where a stored run's time and energy go: MAdds, GBitOPs, latency and energy per\n"
             "layer, pass or epoch, their share of the run (time_pct, energy_pct), the share of\n"
             "stall cycles, and the energy split into core / SRAM buffers / DRAM / leakage.\n\n"
             "  --db FILE       the bitsim database (opened read-only)\n"
             "  --run ID        the run's id (see bitsim compare, or the runs table)\n"
-            "  --label LABEL   the latest complete run with this label\n"
+            "  --label LABEL   the latest complete run with this label; when the label is on\n"
+            "                  runs of several models or archs, name one with --model/--arch\n"
+            "  --model M       only runs of this model (its name, as bitsim compare shows it)\n"
+            "  --arch A        only runs on this arch (its name, as bitsim compare shows it)\n"
             "  --by KIND       one breakdown; default for table/markdown/latex: headline, then by\n"
             "                  pass and by layer; default for csv/json: by layer\n"
             "  --format F      output format (default table)\n",
@@ -55,9 +58,10 @@ int cmd_report(int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},     {"run", required_argument, NULL, 'r'},
         {"label", required_argument, NULL, 'l'},  {"by", required_argument, NULL, 'b'},
-        {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0},
+        {"format", required_argument, NULL, 'f'}, {"model", required_argument, NULL, 'm'},
+        {"arch", required_argument, NULL, 'a'},   {NULL, 0, NULL, 0},
     };
-    const char *db_path = NULL, *label = NULL;
+    const char *db_path = NULL, *label = NULL, *model = NULL, *arch = NULL;
     int64_t run_id = 0;
     int by = -1, fmt = TABLE_TEXT, c;
     optind = 0;
@@ -66,6 +70,8 @@ int cmd_report(int argc, char **argv)
         switch (c) {
         case 'd': db_path = optarg; break;
         case 'l': label = optarg; break;
+        case 'm': model = optarg; break;
+        case 'a': arch = optarg; break;
         case 'r':
             if (!text_parse_i64(optarg, 1, INT64_MAX, &run_id))
                 return cmd_bad_value("report", "--run", optarg, "a run id");
@@ -95,7 +101,8 @@ int cmd_report(int argc, char **argv)
     struct sqlite3 *db = store_db(s);
     int64_t run;
     bool machine = fmt == TABLE_CSV || fmt == TABLE_JSON;
-    rc = report_find_run(db, run_id, label, &run, &e);
+    report_run_query q = {.run_id = run_id, .label = label, .model = model, .arch = arch};
+    rc = report_find_run(db, &q, &run, &e);
     if (rc == BS_OK && (by >= 0 || machine)) {
         rc = print_breakdown(db, run, by >= 0 ? (report_by)by : REPORT_BY_LAYER, fmt, false, &e);
     } else if (rc == BS_OK) {

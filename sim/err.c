@@ -1,4 +1,13 @@
-/* err.c — error values with one-line messages (see err.h for the convention). */
+/* err.c — error values with one-line messages (see err.h for the convention).
+ *
+ * An error is a code plus a fixed-size message in the caller's bs_error, so reporting one
+ * never allocates: it still works when the failure is out of memory, and no cleanup path can
+ * leak it. Every message is built with bounded snprintf/vsnprintf into that buffer, so a long
+ * file name or field is cut short, never written past the end, and the result stays one line
+ * (err_at assembles "file:line: field: " piece by piece, dropping what does not fit). Only
+ * err_report, called from main/cmd_* and nowhere below, prints: "bitsim: MSG" on stderr,
+ * returning the code as the exit status (a code of 0 with an error set is a bug: 3).
+ */
 #include "err.h"
 
 #include <stdarg.h>

@@ -1,4 +1,14 @@
-/* paths.c — data directory lookup (see paths.h for the order and why). */
+/* paths.c — finds the shipped data directories (models/, arch/, plots/) without flags.
+ *
+ * The same binary runs from a checkout (./bitsim), from build/ (the test and fuzz binaries)
+ * and installed under PREFIX, so the data is looked for, first hit wins, in
+ * $BITSIM_HOME/SUB (an explicit override), next to the running executable (read from
+ * /proc/self/exe, so it works whatever the current directory), one directory above it (for
+ * build/), and finally the install datadir BITSIM_DATADIR (set by the Makefile). A NAME that
+ * is already an existing file path is used as is (a user's own file wins over a shipped one
+ * of the same name), and a NAME containing '/' is never looked up in a data directory (a
+ * mistyped path fails instead of silently finding a zoo entry). See paths.h for the interface.
+ */
 #include "paths.h"
 
 #include <limits.h>

@@ -44,30 +44,61 @@ const char *report_by_choices(void)
     return "layer|pass|epoch";
 }
 
-int report_find_run(sqlite3 *db, int64_t run_id, const char *label, int64_t *out, bs_error *e)
+/* " (model M, arch A)" for the filters given, "" for none: the error names what was asked. */
+static void filter_text(const report_run_query *q, char *buf, size_t n)
 {
-    const char *sql = run_id > 0
-        ? "SELECT run_id FROM run_summary WHERE run_id = ?1"
-        : "SELECT max(run_id) FROM run_summary WHERE label = ?2";
+    buf[0] = '\0';
+    if (q->model && q->arch)
+        snprintf(buf, n, " (model %s, arch %s)", q->model, q->arch);
+    else if (q->model || q->arch)
+        snprintf(buf, n, " (%s %s)", q->model ? "model" : "arch", q->model ? q->model : q->arch);
+}
+
+/* One row per (model, arch) pair the query matches, with its latest run; a label on two
+ * pairs is ambiguous (the latest run on either would be an arbitrary pick). */
+int report_find_run(sqlite3 *db, const report_run_query *q, int64_t *out, bs_error *e)
+{
+    static const char sql[] =
+        "SELECT model_name, arch_name, max(run_id) FROM run_summary"
+        " WHERE (CASE WHEN ?1 > 0 THEN run_id = ?1 ELSE label = ?2 END)"
+        "   AND (?3 IS NULL OR model_name = ?3) AND (?4 IS NULL OR arch_name = ?4)"
+        " GROUP BY model_name, arch_name ORDER BY model_name, arch_name";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return sql_error(db, e, "finding the run");
-    if (run_id > 0)
-        sqlite3_bind_int64(st, 1, run_id);
-    else
-        sqlite3_bind_text(st, 2, label ? label : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, q->run_id > 0 ? q->run_id : 0);
+    sqlite3_bind_text(st, 2, q->label ? q->label : "", -1, SQLITE_STATIC);
+    if (q->model)
+        sqlite3_bind_text(st, 3, q->model, -1, SQLITE_STATIC);
+    if (q->arch)
+        sqlite3_bind_text(st, 4, q->arch, -1, SQLITE_STATIC);
     *out = 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
+    int pairs = 0, rc;
+    char choices[512] = "";
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = strlen(choices);
+        snprintf(choices + len, sizeof choices - len, "%s%s on %s", pairs ? ", " : "",
+                 col_text(st, 0), col_text(st, 1));
+        *out = sqlite3_column_int64(st, 2);
+        pairs++;
+    }
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE)
         return sql_error(db, e, "finding the run");
-    if (*out > 0)
+    char filters[256];
+    filter_text(q, filters, sizeof filters);
+    if (pairs == 1)
         return BS_OK;
-    if (run_id > 0)
-        return err_set(e, BS_EINPUT, "no complete run %lld in the database", (long long)run_id);
-    return err_set(e, BS_EINPUT, "no complete run labelled '%s' in the database", label ? label : "");
+    *out = 0;
+    if (pairs > 1)
+        return err_set(e, BS_EINPUT, "label '%s'%s is on runs of %d (model, arch) pairs: %s; "
+                       "pick one with --model and --arch", q->label ? q->label : "", filters,
+                       pairs, choices);
+    if (q->run_id > 0)
+        return err_set(e, BS_EINPUT, "no complete run %lld%s in the database",
+                       (long long)q->run_id, filters);
+    return err_set(e, BS_EINPUT, "no complete run labelled '%s'%s in the database",
+                   q->label ? q->label : "", filters);
 }
 
 /* Appends " NAME VALUE" to buf when v is a number (NULL in the store = not applicable). */

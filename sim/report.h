@@ -23,10 +23,18 @@ int report_by_parse(const char *s);
 /* "layer|pass|epoch", for usage texts. */
 const char *report_by_choices(void);
 
-/* The run to report: run_id when > 0, else the latest complete run labelled label.
- * Unknown run or label -> BS_EINPUT naming it. */
-int report_find_run(struct sqlite3 *db, int64_t run_id, const char *label, int64_t *out,
-                    bs_error *e);
+/* Which run to report: run_id when > 0, else the latest complete run labelled label;
+ * model and arch (names as stored, NULL = any) narrow either. */
+typedef struct report_run_query {
+    int64_t run_id;
+    const char *label;
+    const char *model, *arch;
+} report_run_query;
+
+/* Finds the run. A label whose runs span more than one (model, arch) pair after the filters
+ * is ambiguous: BS_EINPUT with one line listing the pairs ("resnet20 on bitfusion, ..."),
+ * rather than the latest of them picked silently. No such run -> BS_EINPUT naming it. */
+int report_find_run(struct sqlite3 *db, const report_run_query *q, int64_t *out, bs_error *e);
 
 /* A few lines describing the run (label, scheme, model, arch, epochs, totals, the papers'
  * metrics that apply), into buf. */

@@ -4,11 +4,11 @@
  * through trace_set, so a scheme that switches precision a few times costs a few segments and
  * CPT's per-iteration schedule costs one segment per change of its rounded bit-width
  * (~6 per cycle), not one per iteration. Which layers a scheme quantizes follows its public
- * code (noted per scheme); layers it leaves alone (norms, pooling, activations, adds, and
- * where noted the final linear layer) stay fp32. Overhead work (gradient-diversity and KL
- * checks) is recorded as overhead records with the op counts stated at each generator.
- * Parameters are "k=v"; every resolved value (defaults included) is written to the trace's
- * params header line.
+ * code or paper (noted per scheme); layers it leaves alone (mostly norms, pooling,
+ * activations, adds, and where noted the final linear layer; SBM quantizes them all) stay
+ * fp32. Overhead work (gradient-diversity and KL checks) is recorded as overhead records with
+ * the op counts stated at each generator. Parameters are "k=v"; every resolved value
+ * (defaults included) is written to the trace's params header line.
  */
 #include "scheme.h"
 
@@ -204,25 +204,50 @@ static int gen_fp32(trace *t, scheme_ctx *c, bs_error *e)
 typedef struct static_preset {
     const char *name;
     const char *fmt[TENSOR_COUNT];
+    const char *layers;     /* which layers the preset quantizes (static_layer_choices) */
 } static_preset;
 
 /* sbm: Banner, Hubara, Hoffer, Soudry, "Scalable Methods for 8-bit Training of Neural
- * Networks", NeurIPS 2018, sec. 5: 8-bit weights, activations and errors (Range BN), the
- * weight-gradient GEMM output kept at 16 bits, fp32 master weights.
+ * Networks", NeurIPS 2018 (arXiv 1805.11046). Its section "Range Batch-Normalization" makes
+ * batch norm tolerate 8-bit inputs (it normalises by the range, max - min, instead of the
+ * standard deviation), and its abstract states the result: weights, activations and "a
+ * substantial volume of the gradients stream, in all layers (including batch
+ * normalization)" at 8 bits, GEMMLOWP-style (int8 with a per-tensor range), "leaving at a
+ * higher precision only the final step in the computation of the weight gradients". So W, A
+ * and G are int8 in EVERY layer (layers=all: conv, linear, batch norm and the ReLU, add and
+ * pool activations between them; the norm's gamma/beta are its W), the weight gradient WG
+ * is 16 bits, and the master weights U stay fp32.
+ * Its section "Quantized Back-Propagation" (Gradients Bifurcation) keeps TWO copies of each
+ * layer gradient: an 8-bit one for the next layer's back-propagation (dX = G . W^T) and a
+ * 16-bit one for the weight-gradient GEMM (dW = A^T . G). A trace has one G per layer, used
+ * by both passes (traces/FORMAT.md, "Fields"), so the 16-bit copy CANNOT be expressed: G is
+ * int8 in both, and the weight-gradient pass of an SBM trace is costed at 8 x 8 bits where
+ * the paper runs 8 x 16 (its cost is understated; with G=int16 the data pass would be
+ * overstated instead).
  * fp16: Micikevicius et al., "Mixed Precision Training", ICLR 2018: fp16 everywhere but the
- * fp32 master weights. */
+ * fp32 master weights, applied to the MAC layers only (sec. 3.3 computes the batch-norm and
+ * softmax reductions in fp32, though their tensors are read and written as fp16; a trace
+ * cannot split a layer's arithmetic from its storage, so those layers stay fp32). */
 static const static_preset static_presets[] = {
-    {"sbm", {"int8", "int8", "int8", "int16", "fp32"}},
-    {"fp16", {"fp16", "fp16", "fp16", "fp16", "fp32"}},
+    {"sbm", {"int8", "int8", "int8", "int16", "fp32"}, "all"},
+    {"fp16", {"fp16", "fp16", "fp16", "fp16", "fp32"}, "mac"},
 };
 static const char *const static_preset_names[] = {"sbm", "fp16", NULL};
-static const char *const static_layer_choices[] = {"mac", "conv", NULL};
+enum { STATIC_LAYERS_MAC, STATIC_LAYERS_CONV, STATIC_LAYERS_ALL };
+static const char *const static_layer_choices[] = {"mac", "conv", "all", NULL};
 
 static int gen_static(trace *t, scheme_ctx *c, bs_error *e)
 {
+    static bool (*const picks[])(const model_layer *, void *) = {
+        [STATIC_LAYERS_MAC] = pick_mac, [STATIC_LAYERS_CONV] = pick_conv,
+        [STATIC_LAYERS_ALL] = NULL,     /* trace_set_where: every layer */
+    };
     int preset, layers, rc;
-    if ((rc = param_choice(c, "preset", static_preset_names, &preset, e)) ||
-        (rc = param_choice(c, "layers", static_layer_choices, &layers, e)))
+    if ((rc = param_choice(c, "preset", static_preset_names, &preset, e)))
+        return rc;
+    if (strcmp(pstr(c, "layers"), "preset") == 0)
+        pset(c, "layers", static_presets[preset].layers);
+    if ((rc = param_choice(c, "layers", static_layer_choices, &layers, e)))
         return rc;
     trace_change ch;
     memset(&ch, 0, sizeof ch);
@@ -234,7 +259,7 @@ static int gen_static(trace *t, scheme_ctx *c, bs_error *e)
             return rc;
         ch.mask |= TRACE_CH_FMT(k);
     }
-    return trace_set_where(t, 0, layers ? pick_conv : pick_mac, NULL, &ch, e);
+    return trace_set_where(t, 0, picks[layers], NULL, &ch, e);
 }
 
 /* ---- CPT ------------------------------------------------------------------------------- */
@@ -658,15 +683,17 @@ static const scheme_row rows[] = {
     {{"fp32", "fp32 baseline: every tensor fp32, dense", "IEEE 754 single precision", 160,
       {{NULL, NULL, NULL}}},
      gen_fp32, NULL},
-    {{"static", "fixed precision for the whole run (preset sbm: 8-bit W/A/G, 16-bit WG)",
+    {{"static", "fixed precision for the whole run (preset sbm: 8-bit W/A/G in every layer, "
+      "16-bit WG)",
       "Banner et al., NeurIPS 2018 (SBM); Micikevicius et al., ICLR 2018 (fp16)", 160,
-      {{"preset", "sbm", "sbm (int8 W/A/G, int16 WG, fp32 U) or fp16 (mixed precision)"},
+      {{"preset", "sbm", "sbm (int8 W/A/G in all layers incl. Range BN, int16 WG, fp32 U) or "
+        "fp16 (mixed precision, MAC layers)"},
        {"W", "preset", "weight format (overrides the preset)"},
        {"A", "preset", "activation format"},
        {"G", "preset", "activation-gradient format"},
        {"WG", "preset", "weight-gradient format"},
        {"U", "preset", "update / master-weight format"},
-       {"layers", "mac", "mac (conv+linear+matmul) or conv"},
+       {"layers", "preset", "all, mac (conv+linear+matmul) or conv (preset: sbm all, fp16 mac)"},
        {NULL, NULL, NULL}}},
      gen_static, NULL},
     {{"cpt", "cyclic precision per iteration: forward 3..8 bits on a cosine, gradients 8",

@@ -1,4 +1,14 @@
-/* replay_fixture.h — small models and traces written out in the replay and metrics tests. */
+/* replay_fixture.h — small models and traces written inline in the replay and metrics tests.
+ *
+ * test_replay.c and test_metrics.c check hand-derived counts on networks of two or three
+ * layers and traces of a few records, so the inputs are short strings in the test itself,
+ * where the reader can see what the expected numbers were derived from. They go through the
+ * real parsers (model_parse_buffer, trace_read_buffer_model), so a fixture is validated exactly
+ * as a file would be and cannot describe something a user could not write; the trace is read
+ * against the parsed model (copied into the trace, so the model is freed here) rather than a
+ * zoo lookup, which keeps the tests independent of models/ and of BITSIM_HOME. Any parse
+ * error fails the calling test with the parser's own one-line message.
+ */
 #ifndef BITSIM_TEST_REPLAY_FIXTURE_H
 #define BITSIM_TEST_REPLAY_FIXTURE_H
 

@@ -1,5 +1,13 @@
-/* test_area.c — the area and peak-power model against figures derived by hand from
- * BitFusion's synthesis table and the shipped SRAM table. */
+/* test_area.c — the area and peak-power model (area.h) against figures derived by hand.
+ *
+ * area.c scales BitFusion's 4x4 synthesis row for the arch's (pmax, pmin) by rows*cols/16 and
+ * sums the buffers' SRAM-table areas; each expected number below is that arithmetic done by
+ * hand from the table rows it quotes (results/systolic_array_synth.csv, the shipped SRAM
+ * table) and, for the core energy per cycle, the public simulator's own 235.104 pJ from the
+ * reference data, so a wrong row, bank split or scale factor shows up as a different figure.
+ * The remaining test pins the rules rather than the numbers: an area stated in the arch file
+ * wins; an unsynthesised precision (naming it) or a GPU arch is an input error.
+ */
 #include <criterion/criterion.h>
 
 #include "arch.h"

@@ -1054,7 +1054,7 @@ Test(cost_cli, exit_codes, .init = quiet)
     cr_expect_eq(run_cost(2, help), 0);
     const char *bits[] = {"cost", "--conv", "1,1,1,8,8", "--bits", "3", NULL};
     cr_expect_eq(run_cost(5, bits), BS_EUSAGE);
-    const char *dens[] = {"cost", "--conv", "1,1,1,8,8", "--density", "0,1", NULL};
+    const char *dens[] = {"cost", "--conv", "1,1,1,8,8", "--density", "1.5,1", NULL};
     cr_expect_eq(run_cost(5, dens), BS_EUSAGE);
     const char *conv[] = {"cost", "--conv", "1,1,8,8", NULL};
     cr_expect_eq(run_cost(3, conv), BS_EUSAGE);

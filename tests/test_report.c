@@ -296,19 +296,71 @@ Test(report, breakdown_shares_by_layer_and_pass)
     free(by_pass);
 }
 
-Test(report, find_run_by_label_and_errors)
+static int find_run(int64_t run_id, const char *label, const char *model, const char *arch,
+                    int64_t *id, bs_error *e)
 {
     store *s;
-    bs_error e;
-    cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
-    int64_t id;
-    cr_expect_eq(report_find_run(store_db(s), 0, "cpt", &id, &e), BS_OK, "%s", e.msg);
-    cr_expect_eq(id, 2, "the second run written");
-    cr_expect_eq(report_find_run(store_db(s), 0, "nope", &id, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, "'nope'") != NULL, "%s", e.msg);
-    cr_expect_eq(report_find_run(store_db(s), 99, NULL, &id, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, "99") != NULL, "%s", e.msg);
+    cr_assert_eq(store_open_readonly(&s, db_path, e), BS_OK, "%s", e->msg);
+    report_run_query q = {.run_id = run_id, .label = label, .model = model, .arch = arch};
+    err_clear(e);
+    int rc = report_find_run(store_db(s), &q, id, e);
     store_close(s);
+    return rc;
+}
+
+Test(report, find_run_by_label_and_errors)
+{
+    bs_error e;
+    int64_t id;
+    cr_expect_eq(find_run(0, "cpt", NULL, NULL, &id, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(id, 2, "the second run written");
+    cr_expect_eq(find_run(0, "nope", NULL, NULL, &id, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "'nope'") != NULL, "%s", e.msg);
+    cr_expect_eq(find_run(99, NULL, NULL, NULL, &id, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "99") != NULL, "%s", e.msg);
+}
+
+/* "fp32" labels runs 1 (resnet20 on bitfusion) and 4 (vgg16 on bitfusion): a label alone
+ * must not pick one of them silently. */
+Test(report, label_on_several_models_or_archs_needs_a_filter)
+{
+    bs_error e;
+    int64_t id = 0;
+    cr_expect_eq(find_run(0, "fp32", NULL, NULL, &id, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "resnet20 on bitfusion") && strstr(e.msg, "vgg16 on bitfusion"),
+              "the choices are listed: %s", e.msg);
+    cr_expect(strchr(e.msg, '\n') == NULL, "one line: %s", e.msg);
+    cr_expect_eq(find_run(0, "fp32", NULL, "bitfusion", &id, &e), BS_EINPUT, "still two models");
+    cr_expect_eq(find_run(0, "fp32", "vgg16", NULL, &id, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(id, 4);
+    cr_expect_eq(find_run(0, "fp32", "resnet20", "bitfusion", &id, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(id, 1);
+    cr_expect_eq(find_run(0, "fp32", "resnet20", "v100", &id, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "'fp32'") && strstr(e.msg, "v100"), "%s", e.msg);
+    /* the same label on a second arch (the demo's sbm on bitfusion and on a GPU) */
+    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    add(spec("sbm", "sbm", "resnet20", "v100", 0.1, 4e6));     /* run 7 */
+    store_close(db_store);
+    db_store = NULL;
+    cr_expect_eq(find_run(0, "sbm", NULL, NULL, &id, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "resnet20 on bitfusion") && strstr(e.msg, "resnet20 on v100"),
+              "%s", e.msg);
+    cr_expect_eq(find_run(0, "sbm", NULL, "bitfusion", &id, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(id, 3);
+    cr_expect_eq(find_run(0, "sbm", "resnet20", "v100", &id, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(id, 7);
+    /* a run id with a filter it does not meet is no match either */
+    cr_expect_eq(find_run(7, NULL, NULL, "bitfusion", &id, &e), BS_EINPUT);
+
+    static char out[1 << 16];
+    char *ambiguous[] = {"report", "--db", db_path, "--label", "sbm", NULL};
+    cr_expect_eq(run_cmd(cmd_report, ambiguous, out, sizeof out), BS_EINPUT);
+    char *on_gpu[] = {"report", "--db", db_path, "--label", "sbm", "--arch", "v100",
+                      "--format", "csv", "--by", "pass", NULL};
+    cr_expect_eq(run_cmd(cmd_report, on_gpu, out, sizeof out), 0);
+    char *by_model[] = {"report", "--db", db_path, "--label", "fp32", "--model", "vgg16", NULL};
+    cr_expect_eq(run_cmd(cmd_report, by_model, out, sizeof out), 0);
+    cr_expect(strstr(out, "vgg16") != NULL, "%s", out);
 }
 
 Test(report, cli_exit_codes_and_output)

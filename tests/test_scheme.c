@@ -161,14 +161,38 @@ Test(scheme, fractrain_pfq_stages)
     trace_free(&t);
 }
 
+/* SBM (Banner et al., NeurIPS 2018): 8-bit W, A and G in every layer, batch norm included
+ * (Range BN) and so the ReLU, add and pool activations between them; weight gradients at 16
+ * bits; fp32 master weights. One decision from iteration 0: one segment per layer (68). */
 Test(scheme, static_sbm_and_fp32)
 {
     trace t;
     gen_ok(&t, "static", NULL, 0, 0);
     cr_expect_eq(bits_at(&t, "fc", TENSOR_W, 0), 8);
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_WG, 99), 16, "SBM keeps weight gradients at 16");
-    cr_expect_eq(bits_at(&t, "bn1", TENSOR_W, 0), 32);
+    static const char *const non_mac[] = {"bn1", "relu1", "layer1.0.add", "layer3.2.bn2",
+                                          "pool"};
+    for (size_t i = 0; i < sizeof non_mac / sizeof non_mac[0]; i++) {
+        cr_expect_eq(bits_at(&t, non_mac[i], TENSOR_A, 0), 8, "%s: A (Range BN, 8 bit)",
+                     non_mac[i]);
+        cr_expect_eq(bits_at(&t, non_mac[i], TENSOR_G, 500), 8, "%s: G", non_mac[i]);
+        cr_expect_eq(bits_at(&t, non_mac[i], TENSOR_U, 0), 32, "%s: fp32 master", non_mac[i]);
+    }
+    cr_expect_eq(bits_at(&t, "bn1", TENSOR_W, 0), 8, "Range BN's gamma/beta at 8 bits");
+    cr_expect(strstr(t.params, "layers=all"), "resolved params: %s", t.params);
     cr_expect_eq(trace_segment_count(&t), 68);
+    trace_free(&t);
+    const char *mac_only[] = {"layers=mac"};
+    gen_ok(&t, "static", mac_only, 1, 0);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_A, 0), 8);
+    cr_expect_eq(bits_at(&t, "bn1", TENSOR_A, 0), 32, "layers=mac leaves batch norm fp32");
+    cr_expect_eq(bits_at(&t, "relu1", TENSOR_G, 0), 32);
+    trace_free(&t);
+    const char *fp16[] = {"preset=fp16"};
+    gen_ok(&t, "static", fp16, 1, 0);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_A, 0), 16);
+    cr_expect_eq(bits_at(&t, "bn1", TENSOR_A, 0), 32, "mixed precision keeps norms fp32");
+    cr_expect(strstr(t.params, "layers=mac"), "resolved params: %s", t.params);
     trace_free(&t);
     const char *p[] = {"W=fx4.2"};
     gen_ok(&t, "static", p, 1, 0);
