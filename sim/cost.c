@@ -72,6 +72,39 @@
  * compute is 0 (only the pipeline fill and the traffic remain), without it density changes
  * nothing.
  *
+ * OUTPUT STAGE (training mode, cost_query.out.bits > 0; cost_conv.out_bits). The reference
+ * nest (tiling.c) moves a MAC pass's outputs the way the public simulator's inference model
+ * does: at partial-sum width (psum_bits, 32), padded to a multiple of the array's M output
+ * columns, filled from DRAM before the reduction and written back after it. In training that
+ * makes output traffic the bulk of all energy (ResNet-20 layer1.0.conv1 FWD, batch 128: 134M
+ * bits written where its int8 output is 16.8M). A bit-flexible accelerator that trains at
+ * those widths stores A, G and WG at their formats, so its output stage (after the output
+ * buffer) quantizes results on their way out. This is BITSIM'S OWN rule, not a citation: the
+ * public simulator models inference and has no output stage, and the paper's text on one
+ * could not be retrieved. In training mode, per output tile of the nest:
+ *   - the reduction starts on chip (zero or bias): nothing is read before it;
+ *   - while the reduction is incomplete the partial sums stay in the output buffer at
+ *     psum_bits; only if the tiling splits the reduction (IC) loop outside a demoted output
+ *     block do they spill, and then they move exactly as the reference moves them: each
+ *     extra visit of an output tile is one write and one read back at psum width, padding
+ *     included (the promotion rule's traffic beyond one visit per output tile);
+ *   - each finished output element is written once, at the consumer's storage width, and the
+ *     padding columns are not written: B x OW x OH x OC elements x out width;
+ *   - the pipeline drain is the last resident block at out width without its padding.
+ * Out width per pass = the format the result is stored in: FWD the layer's OWN activation
+ * format A (the trace's A of this layer, not of the layer that reads the output: the layer's
+ * own decision is in the same segment, so replay's segments and memo stay per layer, and in
+ * the shipped schemes a quantized layer's consumers that are MAC layers share its A; a
+ * consumer that the scheme leaves in fp32, e.g. a norm under layers=mac, reads it at fp32 in
+ * its own pass — the output stage is taken to quantize to the producing layer's width);
+ * BWD_DATA G (dX is the previous layer's gradient); BWD_WEIGHT WG. One exception: a conv's
+ * BWD_DATA lowered as the GEMM G . W^T produces the column form of dX (kh*kw partial sums per
+ * input element, scatter-added afterwards), so for kh*kw > 1 those outputs are partial sums
+ * and are written at psum_bits (once, unpadded); the direct transposed convolution writes dX
+ * itself at G's width. The GPU roofline writes its outputs at the out width (32 in the
+ * reference). out.bits == 0 keeps the reference behaviour everywhere (cost_conv_eval and the
+ * rows of bitfusion_layers.csv).
+ *
  * ENERGY: core per busy cycle, buffers and DRAM per bit (tiling.c), leakage = leak_mw * time.
  * The core energy per busy cycle is the pass's fusion mode's (arch core_pj_per_cycle_AxW: the
  * widths each operand occupies in a fusion unit, pmax / lanes, rounded up to 2/4/8/16;
@@ -184,6 +217,8 @@ static int check_conv(const arch *a, const cost_conv *c, bs_error *e)
         return err_set(e, BS_EINPUT, "cost: operand widths must be 1..64 bits");
     if (!density_ok(c->density_x) || !density_ok(c->density_y))
         return err_set(e, BS_EINPUT, "cost: densities must lie in [0, 1]");
+    if (!(c->out_bits >= 0 && c->out_bits <= 64))
+        return err_set(e, BS_EINPUT, "cost: output width must be 0 (reference) or up to 64 bits");
     /* The nest counts in doubles: exact below 2^53 (every reference row), rounded to 1e-16
      * relative above. Cycle counts must still fit uint64_t: refuse beyond 2^62 / 4096 MACs. */
     double macs = (double)c->kh * c->kw * c->oh * c->ow * (double)c->ic * (double)c->oc *
@@ -219,6 +254,8 @@ static void nest_from_conv(const arch *a, const cost_conv *c, tiling_nest *n)
         .bits = {c->y_bits, c->x_bits, a->psum_bits},
         .dram_factor = {compress_factor(a, c->y_bits, c->density_y),
                         compress_factor(a, c->x_bits, c->density_x), 1},
+        .out_bits = c->out_bits,
+        .out_elems = (double)c->batch * c->ow * c->oh * (double)c->oc,
         .if_bits = a->dram_bits_per_cycle,
         .core_pj = core_pj,
         .dram_pj = a->dram_pj_per_bit,
@@ -349,6 +386,15 @@ static void gpu_finish(const arch *a, double ops, double ops_per_s_or_0, arch_gp
 
 /* ---- cost_eval --------------------------------------------------------------------------- */
 
+/* Width the pass's outputs are written at in training mode, 0 in reference mode (top
+ * comment, OUTPUT STAGE): the out format, or psum width for the column form of a conv's dX. */
+static double out_width(const arch *a, const cost_query *q, bool column_form)
+{
+    if (q->out.bits == 0)
+        return 0;
+    return column_form ? a->psum_bits : storage_bits(&q->out);
+}
+
 /* The nest of a MAC pass (top comment). False on overflow. */
 static bool conv_of_pass(const arch *a, const cost_query *q, cost_conv *c)
 {
@@ -392,6 +438,8 @@ static bool conv_of_pass(const arch *a, const cost_query *q, cost_conv *c)
     c->y_mul_bits = cost_mul_bits(a, &q->y);
     c->density_x = q->density_x;
     c->density_y = q->density_y;
+    c->out_bits = out_width(a, q, q->pass == PASS_BWD_DATA && l->kind == LAYER_CONV &&
+                                      (uint64_t)l->conv.kh * l->conv.kw > 1);
     return true;
 }
 
@@ -417,7 +465,7 @@ static int gpu_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_
     }
     double rd = x_elems * c->x_bits * compress_factor(a, c->x_bits, c->density_x) +
                 y_elems * c->y_bits * compress_factor(a, c->y_bits, c->density_y);
-    double wr = out_elems * 32;
+    double wr = out_elems * (q->out.bits ? storage_bits(&q->out) : 32);
     r->madds = (uint64_t)(outs * red * (double)c->oc * groups);
     r->bitops = (double)r->madds * q->x.bits * q->y.bits;
     arch_gpu_class cls = gpu_class(a, &q->x, &q->y);
@@ -501,7 +549,8 @@ static bool transposed_conv_of_bwd_data(const arch *a, const cost_query *q, cost
                      .groups = groups, .im2col = false,
                      .x_bits = storage_bits(&q->x), .y_bits = storage_bits(&q->y),
                      .x_mul_bits = cost_mul_bits(a, &q->x), .y_mul_bits = cost_mul_bits(a, &q->y),
-                     .density_x = q->density_x, .density_y = q->density_y};
+                     .density_x = q->density_x, .density_y = q->density_y,
+                     .out_bits = out_width(a, q, false)};
     return true;
 }
 
@@ -531,7 +580,7 @@ static int check_query(const cost_query *q, bs_error *e)
         return err_set(e, BS_EINPUT, "cost: unknown pass %d", (int)q->pass);
     if (q->batch == 0)
         return err_set(e, BS_EINPUT, "cost: batch must be at least 1");
-    if (q->x.bits == 0 || q->x.bits > 64 || q->y.bits > 64)
+    if (q->x.bits == 0 || q->x.bits > 64 || q->y.bits > 64 || q->out.bits > 64)
         return err_set(e, BS_EINPUT, "cost: operand widths must be 1..64 bits");
     if (!density_ok(q->density_x) || !density_ok(q->density_y))
         return err_set(e, BS_EINPUT, "cost: densities must lie in [0, 1]");

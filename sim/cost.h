@@ -35,13 +35,18 @@ enum { COST_E_CORE, COST_E_WBUF, COST_E_ABUF, COST_E_OBUF, COST_E_DRAM, COST_E_L
  *   BWD_WEIGHT x = A                  y = G
  *   UPDATE     x = WG (weight grads)  y = master W
  * Non-MAC layers: x = the tensor the pass streams; y.bits == 0 means a unary op.
- * Densities are fractions of non-zeros in [0, 1] (0: an all-zero tensor). */
+ * Densities are fractions of non-zeros in [0, 1] (0: an all-zero tensor).
+ * out: the format the pass's result is stored in (training mode, cost.c "OUTPUT STAGE"):
+ *   FWD the layer's activation A, BWD_DATA the gradient G, BWD_WEIGHT the weight gradient WG.
+ * out.bits == 0 is the reference behaviour: outputs move at partial-sum width, padded to the
+ * array's columns, read in and written back as the public BitFusion simulator moves them. */
 typedef struct cost_query {
     const model_layer *layer;
     train_pass pass;
     uint64_t batch;
     num_format x, y;
     double density_x, density_y;
+    num_format out;
 } cost_query;
 
 /* The loop nest chosen (for display and debugging; equal optima may differ in it). */
@@ -86,6 +91,8 @@ typedef struct cost_conv {
     uint32_t x_mul_bits, y_mul_bits;    /* widths the multiplier sees (= storage for ints) */
     bool im2col;                /* lower to a GEMM (the simulator does for a first layer) */
     double density_x, density_y;
+    double out_bits;            /* 0: reference output traffic; else the training output
+                                 * stage writes each output once at this width (cost.c) */
 } cost_conv;
 
 /* Square conv as in the reference CSV: k, o, s, ic, oc, batch, iprec, wprec, im2col. */

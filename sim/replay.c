@@ -42,6 +42,12 @@
  * double instead (bounded memo size is then the trace's distinct densities). The AdaPT weighted
  * MAdds (wl_madds) never use buckets: they are the paper's count, not the arch's.
  *
+ * OUTPUT FORMAT. Replay runs the cost model in training mode: each MAC pass's result is
+ * written at the format it is stored in, from the same decision (cost.h cost_query.out):
+ * FWD the layer's A, BWD_DATA G, BWD_WEIGHT WG (cost.c OUTPUT STAGE says why the layer's own
+ * A). It is part of the memo key, so a WG change alone is a new evaluation. Non-MAC layers and
+ * UPDATE have no MAC output stage (out.bits = 0).
+ *
  * OVERHEAD. A scheme's overhead record (trace.h: ops operations of bits-bit operands per
  * iteration of a range) is costed as elementwise work of a synthetic non-MAC layer of `ops`
  * elements at batch 1 — the cost model's vector-unit rule — and lands in the epoch's OVERHEAD
@@ -93,7 +99,7 @@ typedef struct layer_shape {
 typedef struct memo_key {
     int32_t shape_class;    /* the layer's shape, numbered (shape_classes) */
     int32_t pass;
-    num_format x, y;
+    num_format x, y, out;
     double density_x, density_y;
 } memo_key;
 
@@ -238,6 +244,19 @@ static int evaluate(replay_ctx *c, const cost_query *q, const char *what, uint64
     return BS_OK;
 }
 
+/* The format a MAC pass's result is stored in under decision d (top comment, OUTPUT FORMAT);
+ * bits 0 for passes without a MAC output stage. */
+static num_format pass_output(const model_layer *l, train_pass p, const trace_decision *d)
+{
+    static const int stored_as[PASS_COUNT] = {[PASS_FWD] = TENSOR_A, [PASS_BWD_DATA] = TENSOR_G,
+                                              [PASS_BWD_WEIGHT] = TENSOR_WG,
+                                              [PASS_UPDATE] = -1};
+    num_format none = {.bits = 0};
+    if (!model_layer_is_mac(l) || stored_as[p] < 0)
+        return none;
+    return d->fmt[stored_as[p]];
+}
+
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
                      const trace_segment *seg, const pass_cost **out, bs_error *e)
 {
@@ -247,6 +266,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
     k.pass = (int32_t)p;
     k.x = ops->x;
     k.y = ops->y;
+    k.out = pass_output(&c->t->model.layers[layer], p, &seg->d);
     k.density_x = c->o->exact_density ? ops->density_x : replay_density_bucket(ops->density_x);
     k.density_y = c->o->exact_density ? ops->density_y : replay_density_bucket(ops->density_y);
     if ((c->memo.used + 1) * 2 > c->memo.cap && !memo_grow(&c->memo))
@@ -259,7 +279,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
     }
     const model_layer *l = &c->t->model.layers[layer];
     cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = k.x, .y = k.y,
-                    .density_x = k.density_x, .density_y = k.density_y};
+                    .density_x = k.density_x, .density_y = k.density_y, .out = k.out};
     char what[MODEL_NAME_MAX + 32];
     snprintf(what, sizeof what, "layer %s, %s", l->name, model_pass_name(p));
     int rc = evaluate(c, &q, what, seg->first, seg->end, &s->val, e);

@@ -26,6 +26,14 @@
  * the pipeline fill: latency = ceil(sum of blocks / IF) + ceil(output block / IF); the rest of
  * the traffic overlaps compute, so
  *   stall = max(0, ceil(other traffic / IF) - compute) + latency,  total = compute + stall.
+ That is the reference mode (out_bits 0). In the training output stage (cost.c, OUTPUT STAGE)
+ * the output buffer's walk traffic splits into one visit per output tile (the product of the
+ * tile and the counts of B, OW, OH, OC: out_once) and the rest, partial-sum spills of a split
+ * reduction: spills are written and read back at psum width as above; finished outputs are
+ * written once, out_elems x out_bits, padding columns dropped; no output block is read
+ * before compute; the drain is the last resident block scaled to out_bits and its real
+ * columns. The search's bounds stay lower bounds: the spill grows with the output traffic,
+ * and the drain is bounded by the resident block's bounds.
  *
  * ON-CHIP TRAFFIC. Inside a tile the array runs input-, output- or weight-stationary,
  * whichever the simulator's access estimate (bits moved per stationary choice) rates lowest,
@@ -70,6 +78,8 @@ typedef struct tile_ctx {
     double w0[ARCH_BUF_COUNT];      /* bits of one tile in each buffer */
     double compute;                 /* cycles, all tiles */
     double inner_rd[ARCH_BUF_COUNT], inner_wr_out;
+    double out_once;                /* output bits with every output tile visited once */
+    double drain_per_bit;           /* training stage: DRAM bits per resident output bit */
     int dataflow;
 } tile_ctx;
 
@@ -102,6 +112,15 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     for (int k = 0; k < ARCH_BUF_COUNT; k++)
         if (c->w0[k] > n->cap_bits[k])
             return false;
+    if (n->out_bits > 0) {  /* training output stage only */
+        c->out_once = c->w0[ARCH_OBUF];
+        for (int l = 0; l < TILE_LOOPS; l++)
+            if (loop_dep[l][ARCH_OBUF])
+                c->out_once *= c->num[l];
+        c->drain_per_bit = n->out_bits / n->bits[ARCH_OBUF] * (oc / oc_pad);
+    } else {
+        c->out_once = c->drain_per_bit = 0;
+    }
 
     double per_tile = b * oh * ow * ceil_div(oc, n->cols) * red_steps * (n->im2col ? 1 : kk);
     per_tile *= n->passes;
@@ -143,26 +162,68 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     return true;
 }
 
-/* Stats from the DRAM fills of each buffer, the pipeline fill (initial reads, final write)
- * and the overlappable middle traffic, all in DRAM bits. Monotone in every argument, which is
- * what lets the search bound a tiling by passing lower bounds. */
-static void tile_finish(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
-                        double initial, double final, double middle, tiling_stats *s)
+/* The outputs' DRAM traffic. `fill` is their walk traffic (psum bits, padded: what the
+ * reference moves each way); lo and hi bound the largest resident output block (equal for a
+ * finished walk). Reference: fill is read and written, the block filled before compute and
+ * drained after it. Training stage: only partial-sum spills (traffic beyond one visit per
+ * output tile) go both ways, at psum width; each real output is then written once at
+ * out_bits; the drain is the last block at out_bits without its padding columns; nothing is
+ * read before compute (the reduction starts on chip). */
+static double out_spill(const tiling_nest *n, const tile_ctx *c, double fill)
 {
-    s->compute_cycles = c->compute;
+    return n->out_bits == 0 ? fill : fmax(0, fill - c->out_once);
+}
+
+/* Cycles from each buffer's traffic (fill) and lo <= largest resident block <= hi: the
+ * pipeline fill and drain are latency, the rest overlaps compute (top comment). Summed in
+ * the order weights, acts, outputs. */
+static double cycles_of(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
+                        const double lo[ARCH_BUF_COUNT], const double hi[ARCH_BUF_COUNT],
+                        double *stall)
+{
+    double initial = 0, middle = 0, final;
+    for (int k = 0; k < ARCH_OBUF; k++) {
+        initial += lo[k] * n->dram_factor[k];
+        middle += fmax(0, fill[k] - hi[k]) * n->dram_factor[k];
+    }
+    double fo = fill[ARCH_OBUF], lo_o = lo[ARCH_OBUF], hi_o = hi[ARCH_OBUF];
+    if (n->out_bits == 0) {
+        initial += lo_o;
+        final = lo_o;
+        middle += 2 * fmax(0, fo - hi_o);
+    } else {
+        double once = n->out_elems * n->out_bits;
+        final = fmin(lo_o * c->drain_per_bit, once);
+        middle += 2 * out_spill(n, c, fo) + once - fmin(hi_o * c->drain_per_bit, once);
+    }
     double latency = ceil_div(initial, n->if_bits) + ceil_div(final, n->if_bits);
     double mem = ceil_div(middle, n->if_bits);
-    s->stall_cycles = fmax(0, mem - c->compute) + latency;
-    s->total_cycles = c->compute + s->stall_cycles;
+    *stall = fmax(0, mem - c->compute) + latency;
+    return c->compute + *stall;
+}
+
+/* Stats from each buffer's DRAM traffic and the bounds on its resident block. Monotone in
+ * every argument, which is what lets the search bound a tiling by passing lower bounds. */
+static void tile_finish(const tiling_nest *n, const tile_ctx *c, const double fill[ARCH_BUF_COUNT],
+                        const double lo[ARCH_BUF_COUNT], const double hi[ARCH_BUF_COUNT],
+                        tiling_stats *s)
+{
+    s->compute_cycles = c->compute;
+    s->total_cycles = cycles_of(n, c, fill, lo, hi, &s->stall_cycles);
+    double spill = out_spill(n, c, fill[ARCH_OBUF]);
+    double once = n->out_bits == 0 ? 0 : n->out_elems * n->out_bits;
+    double drain = n->out_bits == 0 ? 0 : n->out_elems * n->bits[ARCH_OBUF];
     s->dram_rd = 0;
     for (int k = 0; k < ARCH_BUF_COUNT; k++) {
         s->sram_wr[k] = fill[k];
         s->sram_rd[k] = c->inner_rd[k];
-        s->dram_rd += fill[k] * n->dram_factor[k];
     }
-    s->sram_rd[ARCH_OBUF] += fill[ARCH_OBUF];
-    s->sram_wr[ARCH_OBUF] += c->inner_wr_out;
-    s->dram_wr = fill[ARCH_OBUF];
+    for (int k = 0; k < ARCH_OBUF; k++)
+        s->dram_rd += fill[k] * n->dram_factor[k];
+    s->dram_rd += spill;
+    s->sram_wr[ARCH_OBUF] = spill + c->inner_wr_out;
+    s->sram_rd[ARCH_OBUF] += spill + drain;
+    s->dram_wr = spill + once;
 
     s->energy_pj[COST_E_CORE] = c->compute * n->core_pj;
     for (int k = 0; k < ARCH_BUF_COUNT; k++)
@@ -200,22 +261,9 @@ static void walk_step(const tiling_nest *n, walk *st, int loop, double count)
     }
 }
 
-/* DRAM bits of a finished walk: the pipeline fill (resident blocks) and all traffic. */
-static void walk_dram(const tiling_nest *n, const walk *st, double *initial, double *total)
-{
-    *initial = 0;
-    *total = st->w[ARCH_OBUF];     /* outputs written back */
-    for (int k = 0; k < ARCH_BUF_COUNT; k++) {
-        *initial += st->maxw[k] * n->dram_factor[k];
-        *total += st->w[k] * n->dram_factor[k];
-    }
-}
-
 static void walk_finish(const tiling_nest *n, const tile_ctx *c, const walk *st, tiling_stats *s)
 {
-    double initial, total, final = st->maxw[ARCH_OBUF];
-    walk_dram(n, st, &initial, &total);
-    tile_finish(n, c, st->w, initial, final, total - initial - final, s);
+    tile_finish(n, c, st->w, st->maxw, st->maxw, s);
 }
 
 static bool better(const tiling_stats *a, const tiling_stats *b)
@@ -242,11 +290,8 @@ typedef struct search {
 /* Total cycles of a finished walk, the cheap half of walk_finish (for early rejection). */
 static double walk_cycles(const tiling_nest *n, const tile_ctx *c, const walk *st)
 {
-    double initial, dram_total, final = st->maxw[ARCH_OBUF];
-    walk_dram(n, st, &initial, &dram_total);
-    double latency = ceil_div(initial, n->if_bits) + ceil_div(final, n->if_bits);
-    double mem = ceil_div(dram_total - initial - final, n->if_bits);
-    return c->compute + fmax(0, mem - c->compute) + latency;
+    double stall;
+    return cycles_of(n, c, st->w, st->maxw, st->maxw, &stall);
 }
 
 /* A lower bound on (cycles, energy) of every completion of a partial walk (loops not in
@@ -256,19 +301,15 @@ static double walk_cycles(const tiling_nest *n, const tile_ctx *c, const walk *s
 static void node_bound(const tiling_nest *n, const tile_ctx *c, const walk *st, const int *loops,
                        int k, unsigned used, tiling_stats *lb)
 {
-    double fill[ARCH_BUF_COUNT], initial = 0, middle = 0;
+    double fill[ARCH_BUF_COUNT], resident_max[ARCH_BUF_COUNT];
     for (int b = 0; b < ARCH_BUF_COUNT; b++) {
         fill[b] = st->w[b];
         for (int i = 0; i < k; i++)
             if (!(used & (1u << i)) && (!st->promoted[b] || loop_dep[loops[i]][b]))
                 fill[b] *= c->num[loops[i]];
-        double resident_max = st->promoted[b] ? n->cap_bits[b] : st->maxw[b];
-        initial += st->maxw[b] * n->dram_factor[b];
-        middle += fmax(0, fill[b] - resident_max) * n->dram_factor[b];
-        if (b == ARCH_OBUF)
-            middle += fmax(0, fill[b] - resident_max);
+        resident_max[b] = st->promoted[b] ? n->cap_bits[b] : st->maxw[b];
     }
-    tile_finish(n, c, fill, initial, st->maxw[ARCH_OBUF], middle, lb);
+    tile_finish(n, c, fill, st->maxw, resident_max, lb);
 }
 
 static void dfs(search *sr, const tile_ctx *c, const walk *st, const int *loops, int k,
@@ -341,17 +382,14 @@ static void expand(search *sr, const tile_ctx *c)
 /* A lower bound on (cycles, energy) over every loop order (top comment). */
 static void tile_bound(const tiling_nest *n, const tile_ctx *c, tiling_stats *s)
 {
-    double fill[ARCH_BUF_COUNT], initial = 0, middle = 0;
+    double fill[ARCH_BUF_COUNT];
     for (int k = 0; k < ARCH_BUF_COUNT; k++) {
         fill[k] = c->w0[k];
         for (int l = 0; l < TILE_LOOPS; l++)
             if (loop_dep[l][k])
                 fill[k] *= c->num[l];
-        initial += c->w0[k] * n->dram_factor[k];
-        middle += fmax(0, fill[k] - n->cap_bits[k]) * n->dram_factor[k];
     }
-    middle += fmax(0, fill[ARCH_OBUF] - n->cap_bits[ARCH_OBUF]);
-    tile_finish(n, c, fill, initial, c->w0[ARCH_OBUF], middle, s);
+    tile_finish(n, c, fill, c->w0, n->cap_bits, s);
 }
 
 static int candidates(double extent, double step, double *out)

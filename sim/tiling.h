@@ -31,6 +31,10 @@ typedef struct tiling_nest {
     double bits[ARCH_BUF_COUNT];        /* y, x storage bits; partial-sum bits */
     double cap_bits[ARCH_BUF_COUNT];    /* a tile may use this much of each buffer */
     double dram_factor[ARCH_BUF_COUNT]; /* DRAM bits per buffer bit (compression; out: 1) */
+    double out_bits;            /* 0: reference output traffic (psum width, padded, filled and
+                                 * written back); else the training output stage writes each
+                                 * of out_elems outputs once at out_bits (tiling.c) */
+    double out_elems;           /* B * OW * OH * OC, the real outputs (training stage only) */
     double if_bits;             /* DRAM interface bits per cycle */
     double rd_pj[ARCH_BUF_COUNT], wr_pj[ARCH_BUF_COUNT];
     double core_pj, dram_pj;

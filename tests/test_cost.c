@@ -6,7 +6,8 @@
  * 2. Hand-derived figures: the throughput factor of every width pair 1..16 from the rule in
  *    words; a one-tile layer worked out on paper; a compute-bound and a memory-bound layer;
  *    sparsity and compression; 16- and 32-bit operands; the pass mapping's MAdds; a GPU
- *    roofline.
+ *    roofline; the training output stage (outputs written once at the consumer's width,
+ *    partial-sum spills at psum width) by hand, per pass, and against exhaustive search.
  * 3. The `bitsim cost` command: its answer is cost_conv_eval's, and its exit codes.
  */
 #include <criterion/criterion.h>
@@ -226,6 +227,96 @@ Test(cost_hand, one_tile_layer, .init = load_bitfusion)
     cr_expect_float_eq(r.latency_s, 1518 / 500e6, 1e-15);
     /* the search can only do as well or better */
     cr_expect_leq(search_conv(3, 8, 1, 16, 32, 1, 8).total_cycles, r.total_cycles);
+}
+
+/* The training output stage (cost.c top comment) on the one-tile layer above, worked by hand.
+ * Outputs 8x8 positions x 32 channels, batch 1 = 2048 elements; at out_bits = 8 the DRAM
+ * writes are 2048 x 8 = 16384 bits (the reference: 65536, psum width 32). Nothing is read
+ * back: reads are weights 36864 + inputs 12800 = 49664. The output buffer is written only by
+ * the array (2048 x 32) and read by the array and by the output stage (2048 x 32 each).
+ * Stall: fill ceil(49664/192) = 259, drain ceil(16384/192) = 86.
+ * With 20 output channels (oc padded to 32 columns in the buffer) the 12 padding columns
+ * are not written: 8*8*20 = 1280 outputs x 8 = 10240 bits; weights ceil(144/16)*16*20*8 =
+ * 23040; stall ceil(35840/192) + ceil(10240/192) = 187 + 54. */
+Test(cost_hand, training_output_stage_one_tile, .init = load_bitfusion)
+{
+    static const struct {
+        uint64_t oc;
+        double rd, wr;
+        uint64_t stall;
+    } want[] = {{32, 36864 + 12800, 16384, 259 + 86}, {20, 23040 + 12800, 10240, 187 + 54}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cost_conv c;
+        cost_conv_init(&c, 3, 8, 1, 16, want[i].oc, 1, 8, 8, false);
+        c.out_bits = 8;
+        cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval_tiling(&bf, &c, &t, &r, &e), 0, "%s", e.msg);
+        double outs = 64.0 * (double)want[i].oc;
+        cr_expect_eq(r.compute_cycles, 576);
+        cr_expect_eq(r.dram_write_bits, want[i].wr, "oc %llu: writes %.0f",
+                     (unsigned long long)want[i].oc, r.dram_write_bits);
+        cr_expect_eq(r.dram_write_bits, outs * 8);
+        cr_expect_eq(r.dram_read_bits, want[i].rd, "reads %.0f", r.dram_read_bits);
+        cr_expect_eq(r.sram_write_bits[ARCH_OBUF], outs * 32);
+        cr_expect_eq(r.sram_read_bits[ARCH_OBUF], outs * 32 * 2);
+        cr_expect_eq(r.stall_cycles, want[i].stall, "stall %llu",
+                     (unsigned long long)r.stall_cycles);
+        cr_expect_float_eq(r.energy_pj[COST_E_DRAM], (want[i].rd + want[i].wr) *
+                           bf.dram_pj_per_bit, 1e-6);
+    }
+}
+
+/* Partial sums that must leave the chip still move at psum width (the reference's rule),
+ * only the finished outputs shrink. conv 3x3, 8x8, 16 -> 32 channels, batch 2, 8-bit, one tile
+ * per image (b = 1) and all of IC = 32 in two tiles of 16, order I outermost then B (outer to
+ * inner: I B W H O). Walking from the inside: the B loop (count 2) doubles the output block
+ * to 2 x 65536 > the 65536-bit half buffer, so outputs are demoted and the I loop (count 2)
+ * doubles their traffic: the reference moves 4 x 65536 = 262144 bits each way. Of those,
+ * one visit per output tile (2 x 65536) is the finished output; the rest, 131072 bits, are
+ * partial sums spilled and read back. Training stage at out_bits = 8: writes 131072 +
+ * 2 x 2048 outputs x 8 = 163840; reads the weights (I doubles them: 2 x 36864), the inputs
+ * (B and I: 4 x 12800) and the 131072 spilled bits. */
+Test(cost_hand, training_partial_sums_spill_at_psum_width, .init = load_bitfusion)
+{
+    cost_conv c;
+    cost_conv_init(&c, 3, 8, 1, 32, 32, 2, 8, 8, false);
+    cost_tiling t = {.order = {'I', 'B', 'W', 'H', 'O'}, .tile = {1, 8, 8, 16, 32}};
+    cost_result ref, r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval_tiling(&bf, &c, &t, &ref, &e), 0, "%s", e.msg);
+    cr_expect_eq(ref.dram_write_bits, 262144);
+    cr_expect_eq(ref.dram_read_bits, 2 * 36864 + 4 * 12800 + 262144);
+    c.out_bits = 8;
+    cr_assert_eq(cost_conv_eval_tiling(&bf, &c, &t, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.dram_write_bits, 131072 + 2 * 2048 * 8, "writes %.0f", r.dram_write_bits);
+    cr_expect_eq(r.dram_read_bits, 2 * 36864 + 4 * 12800 + 131072, "reads %.0f",
+                 r.dram_read_bits);
+    cr_expect_eq(r.compute_cycles, ref.compute_cycles);
+}
+
+/* When the reduction is one tile, nothing spills, so DRAM writes are exactly outputs x
+ * out_bits whatever tiling the search picks: doubling the output width doubles them. Here IC
+ * = 16 = the reduction lanes at 8x8 bits (16 rows x 1 MAC): splitting it would double the
+ * compute for nothing, so the search keeps it whole (asserted). */
+Test(cost_hand, training_output_width_scales_writes, .init = load_bitfusion)
+{
+    const double outs = 8.0 * 14 * 14 * 96;      /* batch x positions x channels */
+    double prev = 0;
+    for (uint32_t bits = 4; bits <= 32; bits *= 2) {
+        cost_conv c;
+        cost_conv_init(&c, 3, 14, 1, 16, 96, 8, 8, 8, false);
+        c.out_bits = bits;
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s", e.msg);
+        cr_expect_eq(r.tiling.num[3 /* IC */], 1);
+        cr_expect_eq(r.dram_write_bits, outs * bits, "%u bits: %.0f", bits, r.dram_write_bits);
+        if (prev > 0)
+            cr_expect_eq(r.dram_write_bits, 2 * prev);
+        prev = r.dram_write_bits;
+    }
 }
 
 /* ResNet-style 3x3, 56x56, 64->64, batch 16, 8-bit: plenty of reuse. The minimum compute is
@@ -450,6 +541,26 @@ static model_layer conv_layer(bool first)
     return l;
 }
 
+/* The arch and layer of the backward-GEMM hand counts below: a 3x3 conv, 8 -> 16 channels,
+ * 4x4 output, stride 1, pad 1, on a 16x32 array with a 2^20-bit DRAM port and a 64 KiB output
+ * buffer (why those: backward_gemms_by_hand). */
+static void small_gemm_setup(arch *a, model_layer *l)
+{
+    static const char wide[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 65536\n"
+        "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
+        "[dram]\nbits_per_cycle = 1048576\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n";
+    parse_arch_text(a, wide);
+    *l = (model_layer){.kind = LAYER_CONV, .in = {8, 4, 4}, .out = {16, 4, 4},
+                       .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
+                                .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
+                       .gemm = {.m = 16, .k = 72, .n = 16, .count = 1}, .params = 72 * 16,
+                       .weight_elems = 72 * 16, .in_elems = 128, .out_elems = 256,
+                       .fwd_madds = 16 * 72 * 16};
+    snprintf(l->name, sizeof l->name, "conv");
+}
+
 /* The backward GEMMs by hand. Layer: 3x3 conv, 8 -> 16 channels, 4x4 output, stride 1,
  * pad 1, no bias; batch 2; int8 operands. model.h: m = 16 output positions, k = 8*9 = 72,
  * n = 16, so B*M = 2*16*72*16 = 36864 MAdds per pass. Array 16 rows x 32 cols at 8x8 bits:
@@ -471,20 +582,9 @@ static model_layer conv_layer(bool first)
  * 72*32*32 = 73728 (oc padded to 32); writes 73728. Total 144 + 2 = 146 cycles. */
 Test(cost_passes, backward_gemms_by_hand)
 {
-    static const char wide[] =
-        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
-        "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 65536\n"
-        "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
-        "[dram]\nbits_per_cycle = 1048576\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n";
     arch a;
-    parse_arch_text(&a, wide);
-    model_layer l = {.kind = LAYER_CONV, .in = {8, 4, 4}, .out = {16, 4, 4},
-                     .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
-                              .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
-                     .gemm = {.m = 16, .k = 72, .n = 16, .count = 1}, .params = 72 * 16,
-                     .weight_elems = 72 * 16, .in_elems = 128, .out_elems = 256,
-                     .fwd_madds = 16 * 72 * 16};
-    snprintf(l.name, sizeof l.name, "conv");
+    model_layer l;
+    small_gemm_setup(&a, &l);
     static const struct {
         train_pass pass;
         uint64_t compute, total;
@@ -508,6 +608,53 @@ Test(cost_passes, backward_gemms_by_hand)
                      (unsigned long long)r.total_cycles);
         cr_expect_float_eq(r.dram_read_bits, want[i].dram_rd, 1e-9, "%s reads %.0f", p,
                            r.dram_read_bits);
+        cr_expect_float_eq(r.dram_write_bits, want[i].dram_wr, 1e-9, "%s writes %.0f", p,
+                           r.dram_write_bits);
+    }
+    arch_free(&a);
+}
+
+/* The same layer and arch as backward_gemms_by_hand, with the training output stage
+ * (cost_query.out set). Every output is written once at the consumer's width, nothing is read
+ * back (the reduction fits on chip), no padding columns:
+ *   FWD        out = A int8: 2 images x 16 positions x 16 channels = 512 outputs x 8 = 4096.
+ *   BWD_DATA   out = G int8, but the GEMM's outputs are the column form of dX (k = 72 per
+ *              position, scatter-added afterwards): partial sums, written at psum width
+ *              without the padding to 96 columns: 32 x 72 x 32 = 73728; reads G 4096 + W
+ *              9216. (The direct convolution would need 2*16*9 = 288 compute cycles against
+ *              the GEMM's 96, so the GEMM stays: 98 cycles.)
+ *   BWD_WEIGHT out = WG int16: 72 x 16 = 1152 weight gradients x 16 = 18432; reads A's im2col
+ *              form 18432 + G 4096; 146 cycles as before. */
+Test(cost_passes, training_outputs_by_hand)
+{
+    arch a;
+    model_layer l;
+    small_gemm_setup(&a, &l);
+    num_format i8 = fmt(NUM_INT, 8, 0), i16 = fmt(NUM_INT, 16, 0);
+    static const struct {
+        train_pass pass;
+        int out16;
+        uint64_t total;         /* 0: not checked */
+        double dram_rd, dram_wr;
+    } want[] = {
+        {PASS_FWD, 0, 0, -1, 4096},
+        {PASS_BWD_DATA, 0, 98, 4096 + 9216, 73728},
+        {PASS_BWD_WEIGHT, 1, 146, 18432 + 4096, 18432},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cost_query q = {.layer = &l, .pass = want[i].pass, .batch = 2, .x = i8, .y = i8,
+                        .out = want[i].out16 ? i16 : i8, .density_x = 1, .density_y = 1};
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+        const char *p = model_pass_name(q.pass);
+        cr_expect_eq(r.madds, 36864, "%s", p);
+        if (want[i].total)
+            cr_expect_eq(r.total_cycles, want[i].total, "%s total %llu", p,
+                         (unsigned long long)r.total_cycles);
+        if (want[i].dram_rd >= 0)
+            cr_expect_float_eq(r.dram_read_bits, want[i].dram_rd, 1e-9, "%s reads %.0f", p,
+                               r.dram_read_bits);
         cr_expect_float_eq(r.dram_write_bits, want[i].dram_wr, 1e-9, "%s writes %.0f", p,
                            r.dram_write_bits);
     }
@@ -828,6 +975,11 @@ Test(cost_search, equals_exhaustive_enumeration, .init = load_bitfusion, .timeou
     cost_conv_init(&c, 1, 1, 1, 2048, 1000, 4, 16, 16, false); /* fc, above pmax */
     check_exhaustive(&bf, &c);
 
+    /* the training output stage: outputs at 8 bits, partial sums that spill at 32 */
+    cost_conv_init(&c, 3, 14, 1, 48, 96, 8, 4, 8, false);
+    c.out_bits = 8;
+    check_exhaustive(&bf, &c);
+
     /* sparse and compressed traffic, no double buffering */
     arch sp;
     parse_arch_text(&sp, "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 8\n"
@@ -841,6 +993,8 @@ Test(cost_search, equals_exhaustive_enumeration, .init = load_bitfusion, .timeou
     cost_conv_init(&c, 3, 10, 1, 40, 24, 4, 8, 4, false);
     c.density_x = 0.3;
     c.density_y = 0.6;
+    check_exhaustive(&sp, &c);
+    c.out_bits = 4;     /* training stage with small buffers: partial sums spill */
     check_exhaustive(&sp, &c);
 
     /* buffers so large that thousands of tilings fit: the search's bound list overflows

@@ -33,7 +33,8 @@ static const char small_model[] =
     "linear fc in=4 out=5\n";
 
 /* Changes inside epochs and across an epoch boundary (iteration 10), densities that are not
- * bucket values, a float and a fixed-point format, two overhead records. */
+ * bucket values, a float and a fixed-point format, two overhead records, and a change of WG
+ * alone (only BWD_WEIGHT's output format changes: a new evaluation). */
 static const char small_trace[] =
     "bitsim-trace 1\n"
     "model small\n"
@@ -45,6 +46,7 @@ static const char small_trace[] =
     "overhead 2:9 ops=1000 bits=32 label=kl\n"
     "from 3 c1 W=int8\n"
     "from 7 c2 A=int6 dA=0.3\n"
+    "from 8 c2 WG=int16\n"
     "overhead 11 ops=50 bits=16 label=gd\n"
     "from 12 fc W=fx8.4 G=fp16 dG=0.9\n"
     "end\n";
@@ -59,7 +61,7 @@ typedef struct naive_cell {
 
 typedef struct naive_tuple {
     int layer, pass;
-    num_format x, y;
+    num_format x, y, out;
     double dx, dy;
 } naive_tuple;
 
@@ -96,7 +98,10 @@ static bool is_mac(layer_kind k)
 }
 
 /* The operand mapping, from DESIGN.md and the issue: FWD x=A y=W, BWD_DATA x=G y=W,
- * BWD_WEIGHT x=A y=G, UPDATE x=WG y=U; non-MAC layers stream A (FWD) or G (backward). */
+ * BWD_WEIGHT x=A y=G, UPDATE x=WG y=U; non-MAC layers stream A (FWD) or G (backward).
+ * The output format of a MAC pass (the cost model's training output stage, from the brief):
+ * FWD writes the layer's activations A, BWD_DATA the input gradient at G, BWD_WEIGHT the
+ * weight gradient at WG; UPDATE and non-MAC layers have none (bits 0). */
 static void operands(const model_layer *l, int p, const trace_decision *d, cost_query *q,
                      bool exact)
 {
@@ -104,6 +109,7 @@ static void operands(const model_layer *l, int p, const trace_decision *d, cost_
                  dG = d->density[TENSOR_G];
     memset(&q->x, 0, sizeof q->x);
     memset(&q->y, 0, sizeof q->y);
+    memset(&q->out, 0, sizeof q->out);
     q->density_y = 1;
     if (p == PASS_UPDATE) {
         q->x = d->fmt[TENSOR_WG], q->y = d->fmt[TENSOR_U], q->density_x = 1;
@@ -112,10 +118,13 @@ static void operands(const model_layer *l, int p, const trace_decision *d, cost_
         q->density_x = p == PASS_FWD ? dA : dG;
     } else if (p == PASS_FWD) {
         q->x = d->fmt[TENSOR_A], q->y = d->fmt[TENSOR_W], q->density_x = dA, q->density_y = dW;
+        q->out = d->fmt[TENSOR_A];
     } else if (p == PASS_BWD_DATA) {
         q->x = d->fmt[TENSOR_G], q->y = d->fmt[TENSOR_W], q->density_x = dG, q->density_y = dW;
+        q->out = d->fmt[TENSOR_G];
     } else {
         q->x = d->fmt[TENSOR_A], q->y = d->fmt[TENSOR_G], q->density_x = dA, q->density_y = dG;
+        q->out = d->fmt[TENSOR_WG];
     }
     if (!exact) {
         q->density_x = replay_density_bucket(q->density_x);
@@ -128,11 +137,13 @@ static void note_in(naive_tuple *seen, size_t *n_seen, int layer, int p, const c
 {
     for (size_t i = 0; i < *n_seen; i++)
         if (seen[i].layer == layer && seen[i].pass == p && numfmt_equal(&seen[i].x, &q->x) &&
-            numfmt_equal(&seen[i].y, &q->y) && seen[i].dx == q->density_x &&
+            numfmt_equal(&seen[i].y, &q->y) && numfmt_equal(&seen[i].out, &q->out) &&
+            seen[i].dx == q->density_x &&
             seen[i].dy == q->density_y)
             return;
     cr_assert_lt(*n_seen, 512);
     seen[(*n_seen)++] = (naive_tuple){.layer = layer, .pass = p, .x = q->x, .y = q->y,
+                                      .out = q->out,
                                       .dx = q->density_x, .dy = q->density_y};
 }
 
