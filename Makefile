@@ -11,13 +11,16 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 DATADIR  = $(PREFIX)/share/bitsim
 VERSION  = 0.1.0
+# The commit a binary is built from: stored with every run, so a database recognises a rerun
+# only when the same inputs went through the same code (a newer cost model runs them again).
+BUILD_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC      ?= cc
 PKGS     = sqlite3 gsl
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim \
-            -DBITSIM_VERSION='"$(VERSION)"' -DBITSIM_DATADIR='"$(DATADIR)"' \
+            -DBITSIM_VERSION='"$(VERSION)"' -DBITSIM_BUILD_REV='"$(BUILD_REV)"' -DBITSIM_DATADIR='"$(DATADIR)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
@@ -58,6 +61,10 @@ $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
 $(BUILD)/datadir.stamp: FORCE | $(BUILD)/sim
 	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
 $(BUILD)/sim/paths.o: $(BUILD)/datadir.stamp
+# store.o bakes in the commit (BUILD_REV), the same way.
+$(BUILD)/rev.stamp: FORCE | $(BUILD)/sim
+	@echo '$(BUILD_REV)' | cmp -s - $@ || echo '$(BUILD_REV)' > $@
+$(BUILD)/sim/store.o: $(BUILD)/rev.stamp
 FORCE:
 
 # The store embeds its schema: sim/schema.sql becomes a C string (sed, no xxd needed).

@@ -34,6 +34,13 @@
 #ifndef BITSIM_VERSION
 #define BITSIM_VERSION "0.1.0"
 #endif
+#ifndef BITSIM_BUILD_REV
+#define BITSIM_BUILD_REV "unknown"
+#endif
+/* A run records the release and the commit it was computed by; a rerun of the same inputs is
+ * recognised only under the same tool version, so results of an older cost model are never
+ * taken for the current one's. */
+#define STORE_TOOL_VERSION BITSIM_VERSION "+" BITSIM_BUILD_REV
 
 /* The schema text, generated from sim/schema.sql by the Makefile (build/schema_sql.h). */
 #include "schema_sql.h"
@@ -62,7 +69,7 @@ static const char *const statement_sql[ST_COUNT] = {
         " ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [ST_FIND_RUN] =
         "SELECT max(id) FROM runs WHERE status = 'complete' AND arch_id = ?1 AND model_id = ?2"
-        " AND trace_id = ?3 AND options = ?4",
+        " AND trace_id = ?3 AND options = ?4 AND tool_version = ?5",
     [ST_INSERT_RUN] =
         "INSERT INTO runs (label, scheme, arch_id, model_id, trace_id, arch_name, model_name,"
         " trace_name, batch, iterations, epochs, options, tool_version)"
@@ -444,6 +451,7 @@ int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_err
     sqlite3_bind_int64(st, 2, info->model_id);
     sqlite3_bind_int64(st, 3, info->trace_id);
     bind_text(st, 4, info->options);
+    bind_text(st, 5, STORE_TOOL_VERSION);
     *run_id = 0;
     if (sqlite3_step(st) == SQLITE_ROW)
         *run_id = sqlite3_column_int64(st, 0);
@@ -469,7 +477,7 @@ int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_er
     bind_text(st, 7, info->model_name);
     bind_text(st, 8, info->trace_name);
     bind_text(st, 12, info->options);
-    bind_text(st, 13, BITSIM_VERSION);
+    bind_text(st, 13, STORE_TOOL_VERSION);
     if (!(rc = bind_u64(s, st, 9, info->batch, "batch", e)) &&
         !(rc = bind_u64(s, st, 10, info->iterations, "iterations", e)) &&
         !(rc = bind_u64(s, st, 11, info->epochs, "epochs", e)))

@@ -189,6 +189,12 @@ Test(store, find_run_recognises_same_inputs_and_options)
     info.options = "exact_density=1";
     cr_assert_eq(store_find_run(s, &info, &found, &e), 0);
     cr_expect_eq(found, 0, "other options are another run");
+    /* a run stored by another bitsim (another cost model) is not this build's result */
+    info.options = "";
+    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET tool_version = '0.0.1+older'",
+                              NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(store_find_run(s, &info, &found, &e), 0);
+    cr_expect_eq(found, 0, "a run of another tool version is not a rerun");
     store_close(s);
     fixture_cleanup(path);
 }
