@@ -233,7 +233,8 @@ int report_breakdown(sqlite3 *db, int64_t run, report_by by, table **out, bs_err
 
 /* Picks, for every compared run, the baseline run id: the latest complete run of the same
  * model whose label is ?1 (or whose scheme is ?1 when no run has that label), on the same
- * arch or on arch ?4. Filters ?2 model, ?3 arch. */
+ * arch or on arch ?4. Filters ?2 model, ?3 arch. A label rerun (new trace, newer bitsim)
+ * shows once, as its latest run, as in the plots; older runs stay in the database. */
 static const char compare_sql[] =
     "SELECT c.run_id, c.model_name, c.arch_name, c.label, c.scheme, c.base_label,"
     " c.madds, c.gbitops, c.energy_j, c.latency_s, c.speedup, c.energy_saving,"
@@ -244,6 +245,8 @@ static const char compare_sql[] =
     "   AND (CASE WHEN ?4 IS NULL THEN b.arch_id = c.arch_id ELSE b.arch_name = ?4 END)"
     "   AND (b.label = ?1 OR (b.scheme = ?1"
     "        AND NOT EXISTS (SELECT 1 FROM run_summary l WHERE l.label = ?1))))"
+    " AND c.run_id = (SELECT max(x.run_id) FROM run_summary x WHERE x.label = c.label"
+    "   AND x.model_id = c.model_id AND x.arch_id = c.arch_id)"
     " AND (?2 IS NULL OR c.model_name = ?2) AND (?3 IS NULL OR c.arch_name = ?3)"
     " ORDER BY c.model_name, c.arch_name, c.run_id";
 

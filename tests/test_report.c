@@ -168,6 +168,26 @@ Test(report, baseline_by_scheme_and_latest_rerun)
     cr_expect_float_eq(find(&c, "vgg16", "muppet")->speedup, 0.5, 1e-12);
 }
 
+/* A label run again (a new trace, a newer bitsim) is compared once, as its latest run: the
+ * rerun's 0.25 s per row against fp32's 0.5 s is 2x, and the older cpt run (4x) is not listed. */
+Test(report, a_rerun_label_is_compared_once_as_its_latest_run)
+{
+    bs_error e;
+    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    add(spec("cpt", "cpt", "resnet20", "bitfusion", 0.25, 4e5));
+    store_close(db_store);
+    db_store = NULL;
+    collected c;
+    cr_assert_eq(compare((report_compare_query){.baseline = "fp32", .model = "resnet20",
+                                                .arch = "bitfusion"}, &c, &e),
+                 BS_OK, "%s", e.msg);
+    int cpt_rows = 0;
+    for (int i = 0; i < c.n; i++)
+        cpt_rows += strcmp(c.labels[i], "cpt") == 0;
+    cr_expect_eq(cpt_rows, 1);
+    cr_expect_float_eq(find(&c, "resnet20", "cpt")->speedup, 0.5 / 0.25, 1e-12);
+}
+
 Test(report, no_baseline_is_an_input_error_naming_it)
 {
     collected c;
