@@ -38,6 +38,9 @@ set key outside bottom center horizontal maxrows 1
 
 stats all_file using 3 nooutput
 blocks = STATS_blocks
+# One area only (every point on one arch): give the colour bar a range around it, since
+# gnuplot cannot scale a palette over an empty interval.
+if (STATS_max <= STATS_min) { set cbrange [STATS_min * 0.9 : STATS_min * 1.1 + 1e-9] }
 if (term eq 'png') { ps_all = 0.9; ps_front = 1.7 } else { ps_all = 0.35; ps_front = 0.75 }
 
 plot for [i=0:blocks-1] all_file index i using ($1/tdiv):($2/ediv):3 with points pt 7 ps ps_all lc palette \
