@@ -7,6 +7,7 @@
  * interrupted run leaves nothing behind either.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,8 +132,11 @@ static int run(const run_args *ra, bs_error *e)
                "DRAM %.4g GB\n",
                x->madds, x->bitops / 1e9, x->cycles, x->latency_s, x->energy_pj * 1e-12,
                x->dram_bits / 8e9);
-        printf("  CPT cost ratio %.4f  AdaPT speedup %.4f  SmaQ storage ratio %.4f\n",
-               x->cpt_cost_ratio, x->adapt_speedup, x->smaq_storage_benefit);
+        char smaq[32] = "- (no split storage)";
+        if (!isnan(x->smaq_storage_benefit))
+            snprintf(smaq, sizeof smaq, "%.4f", x->smaq_storage_benefit);
+        printf("  CPT cost ratio %.4f  AdaPT speedup %.4f  SmaQ storage ratio %s\n",
+               x->cpt_cost_ratio, x->adapt_speedup, smaq);
         printf("  memory (MiB): weights %.2f  feature maps %.2f  gradient maps %.2f  "
                "weight grads %.2f  optimizer %.2f\n",
                x->mem_weights_bits / 8 / 1048576, x->mem_fmaps_bits / 8 / 1048576,
