@@ -219,18 +219,18 @@ typedef struct static_preset {
  * is 16 bits, and the master weights U stay fp32.
  * Its section "Quantized Back-Propagation" (Gradients Bifurcation) keeps TWO copies of each
  * layer gradient: an 8-bit one for the next layer's back-propagation (dX = G . W^T) and a
- * 16-bit one for the weight-gradient GEMM (dW = A^T . G). A trace has one G per layer, used
- * by both passes (traces/FORMAT.md, "Fields"), so the 16-bit copy CANNOT be expressed: G is
- * int8 in both, and the weight-gradient pass of an SBM trace is costed at 8 x 8 bits where
- * the paper runs 8 x 16 (its cost is understated; with G=int16 the data pass would be
- * overstated instead).
+ * 16-bit one for the weight-gradient GEMM (dW = A^T . G). A trace says so with G=int8 (read
+ * by BWD_DATA) and GW=int16 (the gradient as BWD_WEIGHT reads it, traces/FORMAT.md
+ * "Fields"), so SBM's weight-gradient pass is costed at 8 x 16 bits, as the paper runs it.
+ * A preset's NULL format means "the same as G" (fp16 does not bifurcate: GW = G).
  * fp16: Micikevicius et al., "Mixed Precision Training", ICLR 2018: fp16 everywhere but the
  * fp32 master weights, applied to the MAC layers only (sec. 3.3 computes the batch-norm and
  * softmax reductions in fp32, though their tensors are read and written as fp16; a trace
  * cannot split a layer's arithmetic from its storage, so those layers stay fp32). */
 static const static_preset static_presets[] = {
-    {"sbm", {"int8", "int8", "int8", "int16", "fp32"}, "all"},
-    {"fp16", {"fp16", "fp16", "fp16", "fp16", "fp32"}, "mac"},
+    /*       W       A       G       WG       U       GW */
+    {"sbm", {"int8", "int8", "int8", "int16", "fp32", "int16"}, "all"},
+    {"fp16", {"fp16", "fp16", "fp16", "fp16", "fp32", NULL}, "mac"},
 };
 static const char *const static_preset_names[] = {"sbm", "fp16", NULL};
 enum { STATIC_LAYERS_MAC, STATIC_LAYERS_CONV, STATIC_LAYERS_ALL };
@@ -253,8 +253,9 @@ static int gen_static(trace *t, scheme_ctx *c, bs_error *e)
     memset(&ch, 0, sizeof ch);
     for (int k = 0; k < TENSOR_COUNT; k++) {
         const char *name = trace_tensor_name((tensor_class)k);
-        if (strcmp(pstr(c, name), "preset") == 0)
-            pset(c, name, static_presets[preset].fmt[k]);
+        const char *preset_fmt = static_presets[preset].fmt[k];
+        if (strcmp(pstr(c, name), "preset") == 0)   /* G resolves before GW (enum order) */
+            pset(c, name, preset_fmt ? preset_fmt : pstr(c, "G"));
         if ((rc = param_format(c, name, &ch.d.fmt[k], e)))
             return rc;
         ch.mask |= TRACE_CH_FMT(k);
@@ -684,7 +685,7 @@ static const scheme_row rows[] = {
       {{NULL, NULL, NULL}}},
      gen_fp32, NULL},
     {{"static", "fixed precision for the whole run (preset sbm: 8-bit W/A/G in every layer, "
-      "16-bit WG)",
+      "16-bit WG and weight-gradient-pass G)",
       "Banner et al., NeurIPS 2018 (SBM); Micikevicius et al., ICLR 2018 (fp16)", 160,
       {{"preset", "sbm", "sbm (int8 W/A/G in all layers incl. Range BN, int16 WG, fp32 U) or "
         "fp16 (mixed precision, MAC layers)"},
@@ -693,6 +694,8 @@ static const scheme_row rows[] = {
        {"G", "preset", "activation-gradient format"},
        {"WG", "preset", "weight-gradient format"},
        {"U", "preset", "update / master-weight format"},
+       {"GW", "preset", "gradient format of the weight-gradient pass (SBM's bifurcation: sbm "
+        "int16, fp16 = G)"},
        {"layers", "preset", "all, mac (conv+linear+matmul) or conv (preset: sbm all, fp16 mac)"},
        {NULL, NULL, NULL}}},
      gen_static, NULL},

@@ -33,9 +33,12 @@
 #define TRACE_ITERS_MAX (UINT64_C(1) << 40)
 #define SELECTOR_LINE_BUDGET 3000   /* split name lists so lines stay < TEXT_LINE_MAX */
 
-static const char *const tensor_names[] = {"W", "A", "G", "WG", "U", NULL};
+static const char *const tensor_names[] = {"W", "A", "G", "WG", "U", "GW", NULL};
 static const char *const density_names[] = {"dW", "dA", "dG", NULL};
+/* No "sGW": GW is the weight-gradient pass's copy of G, stored as G (sG). The NULL at index
+ * TENSOR_GW ends the table for text_lookup. */
 static const char *const storage_names[] = {"sW", "sA", "sG", "sWG", "sU", NULL};
+#define FIELD_LIST "W A G WG U GW dW dA dG sW sA sG sWG sU"
 
 const char *trace_tensor_name(tensor_class c)
 {
@@ -88,6 +91,9 @@ static bool masked_equal(const trace_decision *a, const trace_decision *b, uint3
     return (decision_diff(a, b) & mask) == 0;
 }
 
+/* GW defaults to G: a change of G that does not name GW sets GW to the same format. So a
+ * trace without GW fields (every trace written before GW existed) means what it meant,
+ * GW == G everywhere, and only a scheme that bifurcates the gradient names GW. */
 static void apply_change(trace_decision *d, const trace_change *c)
 {
     for (int k = 0; k < TENSOR_COUNT; k++) {
@@ -96,9 +102,26 @@ static void apply_change(trace_decision *d, const trace_change *c)
         if (c->mask & TRACE_CH_STORE(k))
             d->store[k] = c->d.store[k];
     }
+    if ((c->mask & TRACE_CH_FMT(TENSOR_G)) && !(c->mask & TRACE_CH_FMT(TENSOR_GW)))
+        d->fmt[TENSOR_GW] = c->d.fmt[TENSOR_G];
     for (int i = 0; i < TRACE_DENSITY_COUNT; i++)
         if (c->mask & TRACE_CH_DENSITY(i))
             d->density[i] = c->d.density[i];
+}
+
+/* The fields a record must state to take a layer from decision a to b under apply_change's
+ * rule: the differing fields, except that GW is stated exactly when it would not come out
+ * right by itself, i.e. when G is stated and b's GW differs from b's G, or when G is not
+ * stated and GW changed. So the writer never writes GW equal to the G of the same record,
+ * and a trace whose GW always equals G never mentions GW. */
+static uint32_t record_mask(const trace_decision *a, const trace_decision *b)
+{
+    uint32_t mask = decision_diff(a, b) & ~TRACE_CH_FMT(TENSOR_GW);
+    bool gw_changed = !numfmt_equal(&a->fmt[TENSOR_GW], &b->fmt[TENSOR_GW]);
+    bool gw_is_g = numfmt_equal(&b->fmt[TENSOR_GW], &b->fmt[TENSOR_G]);
+    if ((mask & TRACE_CH_FMT(TENSOR_G)) ? !gw_is_g : gw_changed)
+        mask |= TRACE_CH_FMT(TENSOR_GW);
+    return mask;
 }
 
 /* ---- validation shared by the reader and the builder ---------------------------------- */
@@ -126,6 +149,10 @@ static const char *storage_problem(const trace_storage *s)
 /* Checks the masked fields of c; on a problem names the field in *field. */
 static const char *change_problem(const trace_change *c, const char **field)
 {
+    if (c->mask & TRACE_CH_STORE(TENSOR_GW)) {
+        *field = "sGW";
+        return "GW has no split storage (it is stored as G: use sG)";
+    }
     for (int k = 0; k < TENSOR_COUNT; k++) {
         const char *why;
         if ((c->mask & TRACE_CH_FMT(k)) && (why = format_problem(&c->d.fmt[k]))) {
@@ -645,8 +672,7 @@ static int parse_field(reader *r, char *tok, trace_change *c, bs_error *e)
 {
     char *key, *val;
     if (!text_key_value(tok, &key, &val))
-        return FAIL(r, e, tok, "expected FIELD=VALUE (fields: W A G WG U dW dA dG sW sA sG "
-                    "sWG sU)");
+        return FAIL(r, e, tok, "expected FIELD=VALUE (fields: " FIELD_LIST ")");
     int k;
     uint32_t bit;
     if ((k = text_lookup(tensor_names, key)) >= 0) {
@@ -668,7 +694,7 @@ static int parse_field(reader *r, char *tok, trace_change *c, bs_error *e)
                         "INLIER_BITS/OUTLIER_BITS@INLIER_FRACTION+HEADER_BITS, e.g. "
                         "6/8@0.6827+64)", val);
     } else {
-        return FAIL(r, e, key, "unknown field (fields: W A G WG U dW dA dG sW sA sG sWG sU)");
+        return FAIL(r, e, key, "unknown field (fields: " FIELD_LIST ")");
     }
     if (c->mask & bit)
         return FAIL(r, e, key, "field given twice in one record");
@@ -1207,7 +1233,7 @@ static void write_change_point(sbuf *b, const trace *t, writer_state *w, uint64_
         const trace_layer_segs *L = &t->layers[i];
         if (w->cursor[i] < L->n && L->segs[w->cursor[i]].first == it) {
             const trace_decision *d = &L->segs[w->cursor[i]].d;
-            w->mask[i] = decision_diff(&w->prev[i], d);
+            w->mask[i] = record_mask(&w->prev[i], d);
             w->prev[i] = *d;
             w->cursor[i]++;
             w->done[i] = w->mask[i] == 0;

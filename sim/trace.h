@@ -33,6 +33,11 @@ typedef enum tensor_class {
     TENSOR_G,   /* activation gradients / errors */
     TENSOR_WG,  /* weight gradients */
     TENSOR_U,   /* update / master weights */
+    TENSOR_GW,  /* the activation gradient as the weight-gradient pass (A x G) reads it: SBM's
+                 * "gradients bifurcation" keeps a wider copy of G for that pass. A change of G
+                 * that does not name GW sets GW too, so GW == G unless a record says otherwise
+                 * (traces/FORMAT.md, "Fields"). GW has no split storage: it is a compute
+                 * operand, stored as G. Last in the enum so older indices keep their values. */
     TENSOR_COUNT
 } tensor_class;
 
@@ -139,7 +144,8 @@ int trace_begin(trace *t, const char *model_ref, const model *m, uint64_t batch,
                 uint64_t iters_per_epoch, uint64_t epochs, const char *scheme,
                 const char *params, const char *provenance, bs_error *e);
 /* From iteration `it` on, layer `layer` changes the masked fields (validated: bit-widths
- * 1..32, densities and inlier fractions in [0,1]). Per layer, iterations must not decrease
+ * 1..32, densities and inlier fractions in [0,1]; a change of G without GW sets GW = G, as
+ * the reader does; TRACE_CH_STORE(TENSOR_GW) is rejected). Per layer, iterations must not decrease
  * between calls; it < total_iters. */
 int trace_set(trace *t, uint64_t it, uint32_t layer, const trace_change *c, bs_error *e);
 /* trace_set on every layer for which pick(layer, ctx) is true (pick NULL: all layers). */
@@ -151,7 +157,7 @@ int trace_add_overhead(trace *t, uint64_t first, uint64_t end, uint64_t ops, uns
  * the overheads into canonical order; trace_write requires it. */
 int trace_finish(trace *t, bs_error *e);
 
-/* Names of the record fields: "W","A","G","WG","U"; "dW","dA","dG"; "sW",...  */
+/* Names of the record fields: "W","A","G","WG","U","GW"; "dW","dA","dG"; "sW",...  */
 const char *trace_tensor_name(tensor_class c);
 
 #endif
