@@ -154,6 +154,121 @@ static void expect_all_bad(const bad_case *cases, size_t n)
         expect_bad(&cases[i]);
 }
 
+/* ---- GW: the gradient as the weight-gradient pass reads it (SBM's bifurcation) --------- */
+
+static const num_format *fmt_at(const trace *t, const char *layer, tensor_class c, uint64_t it)
+{
+    const trace_segment *s = trace_segment_at(t, (uint32_t)layer_index(layer), it);
+    cr_assert(s, "%s has no segment at %llu", layer, (unsigned long long)it);
+    return &s->d.fmt[c];
+}
+
+Test(trace, gw_defaults_to_g_and_follows_a_record_that_sets_g)
+{
+    const char *text = HEADER
+        "from 0 * G=int8\n"                   /* no GW: GW = G = int8 */
+        "from 10 conv1 G=int8 GW=int16\n"     /* conv1 bifurcates */
+        "from 20 conv1 WG=int16\n"            /* G untouched: GW stays int16 */
+        "from 30 conv1 G=int4\n"              /* G without GW sets GW too: int4 */
+        "from 40 fc GW=fp16\n"                /* GW alone: G of fc stays int8 */
+        "end\n";
+    trace t;
+    bs_error e;
+    cr_assert_eq(fixture_read(&t, text, &e), 0, "%s", e.msg);
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_GW, 5)->kind, NUM_INT);
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_GW, 5)->bits, 8, "default GW = G");
+    cr_expect_eq(fmt_at(&t, "bn1", TENSOR_GW, 62559)->bits, 8, "never bifurcated: GW = G");
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_G, 15)->bits, 8);
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_GW, 15)->bits, 16);
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_GW, 25)->bits, 16, "a WG change keeps GW");
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_GW, 35)->bits, 4, "a G change without GW sets GW");
+    cr_expect_eq(fmt_at(&t, "fc", TENSOR_G, 45)->bits, 8);
+    cr_expect_eq(fmt_at(&t, "fc", TENSOR_GW, 45)->kind, NUM_FP);
+    cr_expect_eq(fmt_at(&t, "fc", TENSOR_GW, 45)->bits, 16);
+    /* conv1: [0,10) [10,20) [20,30) [30,end); fc: [0,40) [40,end) */
+    size_t n;
+    trace_layer_segments(&t, (uint32_t)layer_index("conv1"), &n);
+    cr_expect_eq(n, 4);
+    trace_layer_segments(&t, (uint32_t)layer_index("fc"), &n);
+    cr_expect_eq(n, 2);
+    /* GW is part of the decision: equal but for GW is not equal */
+    trace_decision a = trace_default_decision(), b = a;
+    b.fmt[TENSOR_GW].bits = 16;
+    cr_expect(!trace_decision_equal(&a, &b));
+    cr_expect(numfmt_equal(&a.fmt[TENSOR_GW], &a.fmt[TENSOR_G]), "default GW = G (fp32)");
+    trace_free(&t);
+}
+
+Test(trace, gw_round_trip_writes_gw_only_where_it_is_needed)
+{
+    const char *text = HEADER
+        "from 0 * G=int8 GW=int8\n"           /* GW equal to G: not written */
+        "from 10 @conv G=int8 GW=int16\n"
+        "from 20 @conv G=int4\n"              /* GW follows G */
+        "from 30 conv1 G=int8 GW=int4\n"      /* G changes, GW stays at int4: must be stated */
+        "from 40 fc GW=fp16\n"
+        "from 50 fc GW=int8\n"                /* back to G's value: a GW-only change */
+        "end\n";
+    const char *want = HEADER
+        "from 0 * G=int8\n"
+        "from 10 @conv GW=int16\n"
+        "from 20 @conv G=int4\n"
+        "from 30 conv1 G=int8 GW=int4\n"
+        "from 40 fc GW=fp16\n"
+        "from 50 fc GW=int8\n"
+        "end\n";
+    trace t;
+    bs_error e;
+    cr_assert_eq(fixture_read(&t, text, &e), 0, "%s", e.msg);
+    char *first = write_text(&t);
+    trace_free(&t);
+    cr_expect_str_eq(first, want);
+    cr_assert_eq(fixture_read(&t, first, &e), 0, "%s\n%s", e.msg, first);
+    char *second = write_text(&t);
+    cr_expect_str_eq(second, first);
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_G, 35)->bits, 8);
+    cr_expect_eq(fmt_at(&t, "conv1", TENSOR_GW, 35)->bits, 4);
+    cr_expect_eq(fmt_at(&t, "layer1.0.conv1", TENSOR_GW, 35)->bits, 4);
+    trace_free(&t);
+    free(first);
+    free(second);
+}
+
+Test(trace, gw_builder_follows_g_and_rejects_split_storage)
+{
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(trace_begin(&t, "resnet20", fixture_resnet20(), 128, 391, 160, "test", NULL, NULL,
+                             &e), 0, "%s", e.msg);
+    trace_change c;
+    memset(&c, 0, sizeof c);
+    c.mask = TRACE_CH_FMT(TENSOR_G);
+    c.d.fmt[TENSOR_G] = (num_format){.kind = NUM_INT, .bits = 8};
+    cr_assert_eq(trace_set(&t, 0, 0, &c, &e), 0, "%s", e.msg);
+    cr_expect_eq(trace_segment_at(&t, 0, 0)->d.fmt[TENSOR_GW].bits, 8, "builder: GW = G");
+    memset(&c, 0, sizeof c);
+    c.mask = TRACE_CH_STORE(TENSOR_GW);
+    c.d.store[TENSOR_GW] = (trace_storage){.inlier_bits = 6, .outlier_bits = 8,
+                                           .inlier_frac = 0.5};
+    cr_expect_neq(trace_set(&t, 1, 0, &c, &e), 0);
+    cr_expect(strstr(e.msg, "sGW"), "%s", e.msg);
+    trace_free(&t);
+}
+
+Test(trace, gw_bad_values_name_file_line_and_field)
+{
+    static const bad_case cases[] = {
+        {"from 0 * GW=int33\nend\n", false,
+            "t.trace:7: GW: bad format 'int33': bit-width out of range 1..32"},
+        {"from 0 * G=int8\nfrom 5 conv1 GW=fx0.1\nend\n", false, "t.trace:8: GW: bad format"},
+        {"from 0 * GW=int8 GW=int16\nend\n", false, "t.trace:7: GW: field given twice"},
+        {"from 0 * GW=bf32\nend\n", false, "t.trace:7: GW: bad format 'bf32'"},
+        {"from 0 * sGW=6/8@0.5+64\nend\n", false, "t.trace:7: sGW: unknown field"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
+}
+
 /* HEADER has 6 lines, so a first record is line 7. */
 Test(trace, unknown_layer)
 {
@@ -328,7 +443,7 @@ static uint64_t next_rand(uint64_t *s)
 static const char *const splice_tokens[] = {
     "from", "overhead", "end", "*", "@conv", "@mac", "!fc", ",", "W=int0", "W=fx33.1", "dA=nan",
     "dW=2", "62559", "62560", "18446744073709551615", "bitsim-trace 2", "\n", "#", "=", ":",
-    "sU=6/8@0.5+64", "layer3.*", "[", "model", "batch 0", "\t", "-1", "1e999",
+    "sU=6/8@0.5+64", "layer3.*", "[", "model", "batch 0", "\t", "-1", "1e999", "GW=int16",
 };
 
 Test(trace, mutated_traces_never_crash)
