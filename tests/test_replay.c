@@ -98,7 +98,9 @@ static bool is_mac(layer_kind k)
 }
 
 /* The operand mapping, from DESIGN.md and the issue: FWD x=A y=W, BWD_DATA x=G y=W,
- * BWD_WEIGHT x=A y=G, UPDATE x=WG y=U; non-MAC layers stream A (FWD) or G (backward).
+ * BWD_WEIGHT x=A y=GW (the gradient as the weight-gradient pass reads it, traces/FORMAT.md:
+ * SBM's bifurcation), UPDATE x=WG y=U; non-MAC layers stream A (FWD), G (BWD_DATA) or GW
+ * (BWD_WEIGHT). The density of either copy of the gradient is dG.
  * The output format of a MAC pass (the cost model's training output stage, from the brief):
  * FWD writes the layer's activations A, BWD_DATA the input gradient at G, BWD_WEIGHT the
  * weight gradient at WG; UPDATE and non-MAC layers have none (bits 0). */
@@ -114,7 +116,7 @@ static void operands(const model_layer *l, int p, const trace_decision *d, cost_
     if (p == PASS_UPDATE) {
         q->x = d->fmt[TENSOR_WG], q->y = d->fmt[TENSOR_U], q->density_x = 1;
     } else if (!is_mac(l->kind)) {
-        q->x = p == PASS_FWD ? d->fmt[TENSOR_A] : d->fmt[TENSOR_G];
+        q->x = d->fmt[p == PASS_FWD ? TENSOR_A : p == PASS_BWD_DATA ? TENSOR_G : TENSOR_GW];
         q->density_x = p == PASS_FWD ? dA : dG;
     } else if (p == PASS_FWD) {
         q->x = d->fmt[TENSOR_A], q->y = d->fmt[TENSOR_W], q->density_x = dA, q->density_y = dW;
@@ -123,7 +125,7 @@ static void operands(const model_layer *l, int p, const trace_decision *d, cost_
         q->x = d->fmt[TENSOR_G], q->y = d->fmt[TENSOR_W], q->density_x = dG, q->density_y = dW;
         q->out = d->fmt[TENSOR_G];
     } else {
-        q->x = d->fmt[TENSOR_A], q->y = d->fmt[TENSOR_G], q->density_x = dA, q->density_y = dG;
+        q->x = d->fmt[TENSOR_A], q->y = d->fmt[TENSOR_GW], q->density_x = dA, q->density_y = dG;
         q->out = d->fmt[TENSOR_WG];
     }
     if (!exact) {
@@ -316,6 +318,64 @@ Test(replay, equals_naive_loop_gpu_exact_density)
 Test(replay, equals_naive_loop_bitfusion_exact_density)
 {
     check_against_naive("bitfusion", true);
+}
+
+/* SBM-style gradient bifurcation (G for BWD_DATA, GW for BWD_WEIGHT), GW changing alone, a
+ * G change that takes GW with it, and a non-MAC layer with a GW of its own. */
+static const char bifurcated_trace[] =
+    "bitsim-trace 1\nmodel small\nbatch 4\niters_per_epoch 5\nepochs 3\nscheme test\n"
+    "from 0 * W=int8 A=int8 G=int8 GW=int16 dA=0.55\n"
+    "from 3 c2 GW=int4\n"
+    "from 6 c2 G=fp16\n"
+    "from 8 n1 GW=fp32\n"
+    "from 11 fc G=int6 GW=int12\n"
+    "end\n";
+
+Test(replay, equals_naive_loop_with_a_bifurcated_gradient)
+{
+    const char *archs[] = {"bitfusion", "gpu-v100"};
+    for (int i = 0; i < 2; i++)
+        for (int exact = 0; exact < 2; exact++)
+            check_against_naive_on(small_model, bifurcated_trace, archs[i], exact, NULL);
+}
+
+/* By hand: c2 is a 3x3 conv, 4 -> 4 channels on 8x8 (pad 1): 8*8*4*4*9 = 9216 MACs per
+ * sample, x batch 4 = 36864 per iteration and pass. BitOPs = MAdds x b_x x b_y (DESIGN.md):
+ * BWD_DATA reads G x W = 8 x 8 bits, BWD_WEIGHT reads A x GW = 8 x 16 bits. */
+Test(replay, weight_gradient_pass_reads_gw_data_pass_reads_g)
+{
+    static const char text[] =
+        "bitsim-trace 1\nmodel small\nbatch 4\niters_per_epoch 5\nepochs 1\nscheme test\n"
+        "from 0 c2 W=int8 A=int8 G=int8 GW=int16\n"
+        "end\n";
+    trace t;
+    fixture_trace(&t, small_model, text);
+    arch a;
+    load_arch(&a, "bitfusion");
+    replay_options o = {.exact_density = true};
+    replay_result r;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(replay_run(&t, &a, &o, &r, &e), 0, "%s", e.msg);
+    const double madds = 5.0 * 36864;
+    int found = 0;
+    for (size_t k = 0; k < r.n_rows; k++) {
+        const store_cost_row *row = &r.rows[k];
+        if (row->layer < 0 || strcmp(row->layer_name, "c2") != 0)
+            continue;
+        int p = model_pass_parse(row->pass);
+        if (p == PASS_BWD_DATA) {
+            cr_expect_float_eq(row->bitops, madds * 8 * 8, 1e-9 * madds * 64, "G x W");
+            found++;
+        } else if (p == PASS_BWD_WEIGHT) {
+            cr_expect_float_eq(row->bitops, madds * 8 * 16, 1e-9 * madds * 128, "A x GW");
+            found++;
+        }
+    }
+    cr_expect_eq(found, 2);
+    replay_result_free(&r);
+    arch_free(&a);
+    trace_free(&t);
 }
 
 Test(replay, density_buckets_keep_the_stated_bound)
