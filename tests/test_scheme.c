@@ -163,19 +163,25 @@ Test(scheme, fractrain_pfq_stages)
 
 /* SBM (Banner et al., NeurIPS 2018): 8-bit W, A and G in every layer, batch norm included
  * (Range BN) and so the ReLU, add and pool activations between them; weight gradients at 16
- * bits; fp32 master weights. One decision from iteration 0: one segment per layer (68). */
+ * bits; fp32 master weights; "gradients bifurcation" (section "Quantized Back-Propagation"):
+ * the gradient copy of the weight-gradient GEMM at 16 bits (GW), the one propagated to the
+ * previous layer at 8 (G). One decision from iteration 0: one segment per layer (68). */
 Test(scheme, static_sbm_and_fp32)
 {
     trace t;
     gen_ok(&t, "static", NULL, 0, 0);
     cr_expect_eq(bits_at(&t, "fc", TENSOR_W, 0), 8);
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_WG, 99), 16, "SBM keeps weight gradients at 16");
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_G, 99), 8, "8-bit gradient for G x W");
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_GW, 99), 16, "16-bit gradient for A x G");
+    cr_expect_eq(bits_at(&t, "fc", TENSOR_GW, 62559), 16);
     static const char *const non_mac[] = {"bn1", "relu1", "layer1.0.add", "layer3.2.bn2",
                                           "pool"};
     for (size_t i = 0; i < sizeof non_mac / sizeof non_mac[0]; i++) {
         cr_expect_eq(bits_at(&t, non_mac[i], TENSOR_A, 0), 8, "%s: A (Range BN, 8 bit)",
                      non_mac[i]);
         cr_expect_eq(bits_at(&t, non_mac[i], TENSOR_G, 500), 8, "%s: G", non_mac[i]);
+        cr_expect_eq(bits_at(&t, non_mac[i], TENSOR_GW, 500), 16, "%s: GW", non_mac[i]);
         cr_expect_eq(bits_at(&t, non_mac[i], TENSOR_U, 0), 32, "%s: fp32 master", non_mac[i]);
     }
     cr_expect_eq(bits_at(&t, "bn1", TENSOR_W, 0), 8, "Range BN's gamma/beta at 8 bits");
@@ -193,6 +199,16 @@ Test(scheme, static_sbm_and_fp32)
     cr_expect_eq(bits_at(&t, "conv1", TENSOR_A, 0), 16);
     cr_expect_eq(bits_at(&t, "bn1", TENSOR_A, 0), 32, "mixed precision keeps norms fp32");
     cr_expect(strstr(t.params, "layers=mac"), "resolved params: %s", t.params);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_GW, 0), 16, "fp16 does not bifurcate: GW = G");
+    trace_free(&t);
+    const char *own_g[] = {"G=int4"};     /* GW is the preset's, not G's */
+    gen_ok(&t, "static", own_g, 1, 0);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_G, 0), 4);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_GW, 0), 16);
+    trace_free(&t);
+    const char *no_split[] = {"GW=int8"};
+    gen_ok(&t, "static", no_split, 1, 0);
+    cr_expect_eq(bits_at(&t, "conv1", TENSOR_GW, 0), 8, "GW=int8: the pre-bifurcation SBM");
     trace_free(&t);
     const char *p[] = {"W=fx4.2"};
     gen_ok(&t, "static", p, 1, 0);
