@@ -81,6 +81,21 @@ static char *write_text(const trace *t)
     return buf;
 }
 
+/* Reads text, writes it (returned, malloc'd), reads that back into *t (left open for the
+ * caller) and expects the second write to give the same bytes. */
+static char *write_read_write(trace *t, const char *text)
+{
+    bs_error e;
+    cr_assert_eq(fixture_read(t, text, &e), 0, "%s", e.msg);
+    char *first = write_text(t);
+    trace_free(t);
+    cr_assert_eq(fixture_read(t, first, &e), 0, "%s\n%s", e.msg, first);
+    char *second = write_text(t);
+    cr_expect_str_eq(second, first);
+    free(second);
+    return first;
+}
+
 Test(trace, write_read_write_is_identical)
 {
     const char *text = HEADER "params a=1   b=2\nprovenance hand written\n"
@@ -91,19 +106,12 @@ Test(trace, write_read_write_is_identical)
         "from 9 * WG=int16\n"
         "end\n";
     trace t;
-    bs_error e;
-    cr_assert_eq(fixture_read(&t, text, &e), 0, "%s", e.msg);
-    char *first = write_text(&t);
-    trace_free(&t);
-    cr_assert_eq(fixture_read(&t, first, &e), 0, "%s\n%s", e.msg, first);
-    char *second = write_text(&t);
-    cr_expect_str_eq(second, first);
+    char *first = write_read_write(&t, text);
     cr_expect(strstr(first, "params a=1 b=2\n"), "params are canonicalised:\n%s", first);
     cr_expect(strstr(first, "from 9 * WG=int16\n"), "an all-layer change is written '*':\n%s",
               first);
     trace_free(&t);
     free(first);
-    free(second);
 }
 
 Test(trace, reads_sample_files_and_rewrites_them_identically)
@@ -218,20 +226,13 @@ Test(trace, gw_round_trip_writes_gw_only_where_it_is_needed)
         "from 50 fc GW=int8\n"
         "end\n";
     trace t;
-    bs_error e;
-    cr_assert_eq(fixture_read(&t, text, &e), 0, "%s", e.msg);
-    char *first = write_text(&t);
-    trace_free(&t);
+    char *first = write_read_write(&t, text);
     cr_expect_str_eq(first, want);
-    cr_assert_eq(fixture_read(&t, first, &e), 0, "%s\n%s", e.msg, first);
-    char *second = write_text(&t);
-    cr_expect_str_eq(second, first);
     cr_expect_eq(fmt_at(&t, "conv1", TENSOR_G, 35)->bits, 8);
     cr_expect_eq(fmt_at(&t, "conv1", TENSOR_GW, 35)->bits, 4);
     cr_expect_eq(fmt_at(&t, "layer1.0.conv1", TENSOR_GW, 35)->bits, 4);
     trace_free(&t);
     free(first);
-    free(second);
 }
 
 Test(trace, gw_builder_follows_g_and_rejects_split_storage)
