@@ -40,7 +40,8 @@ static void usage(FILE *out)
             "usage: " GEN_SYNOPSIS "       " CHECK_SYNOPSIS "       " CAT_SYNOPSIS
             "       " SCHEMES_SYNOPSIS "\n"
             "A trace records what a quantized-training run decided: per layer and iteration the\n"
-            "formats of W, A, G, WG and U and the densities of W, A, G, written as changes\n"
+            "formats of W, A, G, WG, U and GW (G as the weight-gradient pass reads it,\n"
+            "default G) and the densities of W, A, G, written as changes\n"
             "(traces/FORMAT.md). gen writes a scheme's trace, check validates and summarises\n"
             "one, cat rewrites one in canonical form, schemes lists the generators.\n"
             "`bitsim trace SUBCOMMAND --help` describes each.\n");
