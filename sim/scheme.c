@@ -373,18 +373,36 @@ static int gen_pfq(trace *t, scheme_ctx *c, bs_error *e)
 /* ---- MuPPET ---------------------------------------------------------------------------- */
 
 /* Rajagopal, Vink, Venieris, Bouganis, "Multi-Precision Policy Enforced Training (MuPPET)",
- * ICML 2020, sec. 3-4; ICIdsl/muppet. Quantized stages use dynamic fixed point with one
- * scale per layer tensor (here bfpB/e8: B-bit mantissas, one shared 8-bit exponent per
- * tensor) for weights, activations and gradients of every conv and linear layer, climbing
- * Prec_Schedule 8 12 14 16 -1 (fp32); the fp32 master weights (quant_sgd fpWeights) stay fp32.
- * Default epochs per level for CIFAR ResNet from the public code: 22, 22, 10, 15 quantized,
- * then 45 fp32 (Fp32_Epochs_Per_Lr 15 x three learning rates): 114 epochs. Switch epochs may
- * be given instead (switch=E1,...): the epoch at which each next level starts.
- * Overhead (policy.py): update() adds each parameter's squared gradient norm and the gradient
- * itself to running sums every iteration of a quantized stage: 3 fp32 ops per parameter
- * ("gd-accumulate"); check_violation() every Policy_Resolution = 3 epochs computes
- * ||sum of grads||^2 per layer (2 ops per parameter) and one ratio per parameter tensor
- * ("gd-check", at the last iteration of that epoch). Parameters: all of the model's. */
+ * ICML 2020, sec. 3-4; public code ICIdsl/muppet (checked file by file):
+ * - Format: quantize.py Quantizer.quantize_inputs/scale/findSfAndScale is dynamic fixed
+ *   point: a B-bit signed integer per element and ONE power-of-two scale factor per tensor
+ *   (sf = floor(log2(min(maxVal/max, minVal/min)))), stochastic rounding (Round_Meth).
+ *   bitsim writes it as bfpB/e8: B-bit mantissas, one shared exponent per whole tensor.
+ * - Which tensors and layers: models/cifar/resnet.py builds every conv (the first one and
+ *   the 1x1 downsample included) as QuantConv2d and the classifier as QuantLinear;
+ *   quant_layers.py forward() quantizes each such layer's output (A of the next layer; the
+ *   network input is quantized in training.py batch_iter), scaler.py backward_quantize_hook
+ *   quantizes grad_input (G and the weight gradient WG), quant_sgd.py step() quantizes
+ *   p.grad (WG) and re-quantizes the weights from the fp32 master copy fpWeights (W; U stays
+ *   fp32). So W, A, G and WG of every conv and linear layer use the level's format.
+ *   Deviation: the code also quantizes the output of QuantAvgPool2d (and quant_sgd the
+ *   batch-norm parameters' gradients); bitsim keeps the non-MAC layers fp32.
+ * - Ladder: the configs/ .ini files, Prec_Schedule 8 12 14 16 -1 (-1 = fp32). The switches are made at
+ *   run time by policy.py check_violation (gradient diversity, Policy_Resolution 3,
+ *   Policy_Patience 2), so the public code has no epochs per level. The default 22, 22, 10,
+ *   15 quantized epochs then 45 fp32 are MuPPET's published CIFAR-10 ResNet-20 run, as
+ *   AdaPT's code (lorenz0890/AdaPT utils/analytics.py run_analysitcs, gen_json "MuPPET
+ *   results from paper") encodes it; 45 fp32 epochs also follow from ICIdsl/muppet's
+ *   check_stopping_condition: Fp32_Epochs_Per_Lr 15 at each of lr 0.1, 0.01, 0.001 (Gamma
+ *   0.1, Min_LR 0.001). Total 114 epochs. Switch epochs may be given instead (switch=E1,...):
+ *   the epoch at which each next level starts.
+ * - Overhead, policy.py, called from training.py train_network once per EPOCH (after its
+ *   last mini-batch), in every epoch including the fp32 ones: update() adds each
+ *   parameter's squared gradient norm and the gradient itself to running sums, 3 fp32 ops
+ *   per parameter ("gd-accumulate", at the epoch's last iteration); check_violation(), when
+ *   (epoch + 1) % Policy_Resolution == 0 and the data type is not Float, computes
+ *   ||sum of grads||^2 per parameter tensor (2 ops per parameter) and one ratio per tensor
+ *   ("gd-check", same iteration). Parameters: all of the model's (named_parameters). */
 static uint64_t muppet_epochs(const scheme_ctx *c)
 {
     uint64_t per[LIST_MAX], fp32 = 0, sum = 0;
@@ -427,7 +445,6 @@ static int gen_muppet(trace *t, scheme_ctx *c, bs_error *e)
             sw[k] = acc += per[k];
         nsw = nlv;
     }
-    uint64_t start = 0;
     for (size_t k = 0; k <= nlv; k++) {
         uint64_t it = k ? epoch_iter(c, sw[k - 1]) : 0;
         if (it >= c->total)
@@ -438,26 +455,24 @@ static int gen_muppet(trace *t, scheme_ctx *c, bs_error *e)
         trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, f);
         if ((rc = trace_set_where(t, it, pick_mac, NULL, &ch, e)))
             return rc;
-        start = it;
     }
-    (void)start;
     uint64_t quant_end = epoch_iter(c, sw[nlv - 1]);
-    uint64_t params = model_params(c->m), tensors = 0, ops;
+    uint64_t params = model_params(c->m), tensors = 0, accum_ops, check_ops;
     for (uint32_t i = 0; i < c->m->n_layers; i++)
         tensors += c->m->layers[i].params > 0;
-    if (quant_end > 0) {
-        if (!checked_mul(params, 3, &ops))
-            return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
-        if (ops && (rc = trace_add_overhead(t, 0, quant_end, ops, 32, "gd-accumulate", e)))
-            return rc;
-    }
+    if (!checked_mul(params, 3, &accum_ops) || !checked_mul(params, 2, &check_ops) ||
+        !checked_add(check_ops, tensors, &check_ops))
+        return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
     for (uint64_t ep = 0; ep < c->epochs; ep++) {
         uint64_t end = epoch_iter(c, ep + 1);
-        if ((ep + 1) % res != 0 || end > quant_end || end == 0)
+        if (end == 0 || end == epoch_iter(c, ep))
             continue;
-        if (!checked_mul(params, 2, &ops) || !checked_add(ops, tensors, &ops))
-            return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
-        if (ops && (rc = trace_add_overhead(t, end - 1, end, ops, 32, "gd-check", e)))
+        if (accum_ops &&
+            (rc = trace_add_overhead(t, end - 1, end, accum_ops, 32, "gd-accumulate", e)))
+            return rc;
+        if ((ep + 1) % res != 0 || end > quant_end)
+            continue;
+        if (check_ops && (rc = trace_add_overhead(t, end - 1, end, check_ops, 32, "gd-check", e)))
             return rc;
     }
     return BS_OK;
