@@ -481,18 +481,40 @@ static int gen_muppet(trace *t, scheme_ctx *c, bs_error *e)
 /* ---- AdaPT (synthetic policy) ---------------------------------------------------------- */
 
 /* Kummer, Sidak, Reichmann, Gansterer, "Adaptive Precision Training (AdaPT): A dynamic fixed
- * point quantized training approach for DNNs", SDM 2023 (arXiv 2107.13490); lorenz0890/AdaPT.
- * AdaPT gives every layer its own fixed-point format, starting at <8,4>, and at each precision
- * check picks the word length by KL divergence between the fp32 and the quantized weight
- * distribution (bisection over fractional bits); quantization also zeroes small weights.
+ * point quantized training approach for DNNs", SDM 2023 (arXiv 2107.13490); public code
+ * lorenz0890/AdaPT, checked file by file:
+ * - Start and format: models/resnet_fp.py QResNet_FP(wl_start=8, fl_start=4): every layer
+ *   fixed point <8,4> (qtorch fixed_point_quantize, stochastic rounding).
+ * - Tensors: models/qlayers/qconvd2d_fp.py (and qlinear_fp.py ...) quantize the layer's
+ *   input (quant_in, QUANT_INPUTS = True: A) and output at the layer's <WL,FL>;
+ *   optimizers/msgd_fp.py step() quantizes p.grad (QUANT_GRADS: WG) and writes the updated
+ *   fp32 master weights fpWeights back quantized (W; U stays fp32). No backward hook exists:
+ *   the activation gradients G stay fp32 (parameter G=fp32, the default; G=quantized puts
+ *   them at the layer's format too).
+ * - Per-layer switching: msgd_fp.py step() collects each weight tensor's gradients; after
+ *   lb of them (lookback, adapted between MIN_ and MAX_LOOKBACK 25..100 by gradient
+ *   diversity, __adapt_lookback) it runs __push_down (bisection over FL then WL on the KL
+ *   divergence of the weights' histogram with `res` bins, MIN_/MAX_RESOLUTION 50..150) and
+ *   __push_up (gradient diversity), and sets the layer's <WL,FL>; the sparsity of the
+ *   written-back weights is logged as 'sp' (density d = 1 - sp).
+ * - Overhead: AdaPT's own performance model, utils/analytics.py marvin_step, per layer and
+ *   check: 3 n bisect res d (push-down) + (lb + 1) n + 1 (push-up), with bisect =
+ *   2 log2(wl - 8) if wl > 8 else 1 and n the layer's weight elements, counted at 32 bits
+ *   ("marvin", one record per check summing the layers, rounded up to whole ops). res and lb
+ *   default to the config's MAX_RESOLUTION 150 and MAX_LOOKBACK 100, the worst case
+ *   marvin_step itself assumes when not given. Deviation: marvin_step's n ("tensordimsprod")
+ *   is kh x kw x C_out for a conv (C_in left out) and the input size for a linear layer;
+ *   bitsim uses the weight count, the work a push-down over the weights does.
+ * - Layers: bitsim quantizes the conv and linear layers; AdaPT also gives its batch-norm
+ *   and average-pooling layers a <WL,FL> (QBatchNorm2d_FP, QAvgPool2d_FP): they stay fp32
+ *   here (their work is elementwise and small).
  * Without a real run this generator follows a documented SYNTHETIC policy, deterministic in
- * --seed (splitmix64): every `interval` epochs, for each MAC layer, draw u in [0,1): u < p_up
- * raises WL by `step` (at most wl_max), u > 1 - p_down lowers it by `step` (at least wl_min);
- * FL = WL/2; W, A, G and WG use fx<WL,FL>, master weights fp32; dW is drawn uniformly in
- * [dw_min, 1] (two decimals); dA and dG are fixed parameters.
- * Overhead per check: KL + bisection over every weight: 3 ops (quantize, histogram bin, KL
- * term) x ceil(log2(wl_max)) bisection steps per weight ("kl"); and, as in MuPPET, the
- * gradient-diversity sums every iteration: 3 ops per parameter ("gd-accumulate"). */
+ * --seed (splitmix64): every `interval` epochs (AdaPT checks a layer after lb optimizer steps
+ * of ACCUMULATION_STEPS 4 mini-batches, 400 iterations at lb 100, about one CIFAR epoch at
+ * batch 128), for each MAC layer, draw u in [0,1): u < p_up raises WL by `step` (at most
+ * wl_max), u > 1 - p_down lowers it by `step` (at least wl_min); FL = WL/2; dW is drawn
+ * uniformly in [dw_min, 1] (two decimals); dA and dG are fixed parameters. Or it replays an
+ * AdaPT-style log (log=FILE, see adapt_from_log). */
 static uint64_t splitmix64(uint64_t *s)
 {
     uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
@@ -506,13 +528,43 @@ static double uniform01(uint64_t *s)
     return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
 }
 
+/* AdaPT's marvin_step (utils/analytics.py): push-down + push-up ops of one layer's check;
+ * 0 when it does not fit 63 bits. */
+static uint64_t marvin_ops(uint64_t n, unsigned wl, double density, uint64_t res, uint64_t lb)
+{
+    double bisect = wl > 8 ? 2.0 * log2((double)(wl - 8)) : 1.0;
+    double ops = ceil(3.0 * (double)n * bisect * (double)res * density +
+                      (double)(lb + 1) * (double)n + 1.0);
+    return ops < 0x1p63 ? (uint64_t)ops : 0;
+}
+
+typedef struct adapt_cfg {
+    uint64_t res, lb;
+    bool quant_g;
+} adapt_cfg;
+
+/* Adds one check's "marvin" record (ops summed over the layers) at iteration it. */
+static int add_marvin(trace *t, uint64_t it, uint64_t ops, bs_error *e)
+{
+    if (ops == 0)
+        return BS_OK;
+    return trace_add_overhead(t, it, it + 1, ops, 32, "marvin", e);
+}
+
+/* The change putting a MAC layer at fx<wl,fl>: W, A, WG and, if asked, G. */
+static trace_change adapt_change(unsigned wl, int fl, const adapt_cfg *cfg)
+{
+    return change_fmt(T_W | T_A | T_WG | (cfg->quant_g ? T_G : 0), fmt_fx(wl, fl));
+}
+
 /* An AdaPT-style log (our documented text form of what AdaPT's per-layer precision switches
- * record): one line per (check, layer), '#' comments:
+ * record, its logged qwl, qfl and sp per layer): one line per (check, layer), '#' comments:
  *     EPOCH LAYER WL FL [DENSITY]
  * EPOCH non-decreasing and within the run, LAYER a MAC layer of the model, WL 1..32,
- * FL -64..127, DENSITY (of the weights) in [0,1]. W, A, G and WG of that layer use fx<WL,FL>
- * from the first iteration of EPOCH on; each epoch that has lines gets a "kl" overhead. */
-static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl_ops,
+ * FL -64..127, DENSITY (of the weights) in [0,1]. The layer's tensors (adapt_change) use
+ * fx<WL,FL> from the first iteration of EPOCH on; each epoch that has lines gets one "marvin"
+ * record summing marvin_ops of its lines. */
+static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, const adapt_cfg *cfg,
                           bs_error *e)
 {
     text_reader r;
@@ -520,7 +572,7 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
     if (rc)
         return rc;
     char *line;
-    uint64_t last_epoch = 0;
+    uint64_t last_epoch = 0, ops = 0;
     bool any = false;
     while ((rc = text_next_line(&r, &line, e)) == 1) {
         rc = BS_OK;
@@ -552,11 +604,19 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
             rc = err_at(e, path, r.line_no, "density", "'%s' is not a number in [0,1]", tok[4]);
         if (rc)
             break;
+        if (any && epoch != last_epoch) {
+            if ((rc = add_marvin(t, epoch_iter(c, last_epoch), ops, e)))
+                break;
+            ops = 0;
+        }
         uint64_t it = epoch_iter(c, epoch);
-        if ((!any || epoch != last_epoch) && kl_ops &&
-            (rc = trace_add_overhead(t, it, it + 1, kl_ops, 32, "kl", e)))
+        uint64_t o = marvin_ops(c->m->layers[li].weight_elems, (unsigned)wl, dens, cfg->res,
+                                cfg->lb);
+        if (!checked_add(ops, o, &ops)) {
+            rc = err_at(e, path, r.line_no, NULL, "overhead op count overflows");
             break;
-        trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, fmt_fx((unsigned)wl, (int)fl));
+        }
+        trace_change ch = adapt_change((unsigned)wl, (int)fl, cfg);
         ch.mask |= TRACE_CH_DENSITY(0);
         ch.d.density[0] = dens;
         if ((rc = trace_set(t, it, (uint32_t)li, &ch, e)))
@@ -566,15 +626,20 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
     }
     if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
         rc = e ? e->code : BS_EINPUT;
+    if (rc == BS_OK && any)
+        rc = add_marvin(t, epoch_iter(c, last_epoch), ops, e);
     text_close(&r);
     return rc;
 }
+
+static const char *const adapt_g_choices[] = {"fp32", "quantized", NULL};
 
 static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t interval, step, wl_min, wl_max;
     double p_up, p_down, dw_min, da, dg;
-    int rc;
+    adapt_cfg cfg;
+    int quant_g, rc;
     if ((rc = param_u64(c, "interval", 1, 100000, &interval, e)) ||
         (rc = param_u64(c, "step", 1, 16, &step, e)) ||
         (rc = param_u64(c, "wl_min", 2, 32, &wl_min, e)) ||
@@ -582,11 +647,17 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
         (rc = param_double(c, "p_up", 0, 1, &p_up, e)) ||
         (rc = param_double(c, "p_down", 0, 1, &p_down, e)) ||
         (rc = param_double(c, "dw_min", 0, 1, &dw_min, e)) ||
-        (rc = param_double(c, "dA", 0, 1, &da, e)) || (rc = param_double(c, "dG", 0, 1, &dg, e)))
+        (rc = param_double(c, "dA", 0, 1, &da, e)) || (rc = param_double(c, "dG", 0, 1, &dg, e)) ||
+        (rc = param_u64(c, "res", 1, 100000, &cfg.res, e)) ||
+        (rc = param_u64(c, "lb", 1, 100000, &cfg.lb, e)) ||
+        (rc = param_choice(c, "G", adapt_g_choices, &quant_g, e)))
         return rc;
+    cfg.quant_g = quant_g == 1;
     if (wl_min > 8 || wl_max < 8 || wl_min > wl_max)
         return err_set(e, BS_EUSAGE, "scheme adapt: need wl_min <= 8 <= wl_max (AdaPT starts "
                        "at <8,4>)");
+    if (strcmp(pstr(c, "log"), "none") != 0)
+        return adapt_from_log(t, c, pstr(c, "log"), &cfg, e);
     uint64_t rng = c->seed;
     uint32_t n = c->m->n_layers;
     unsigned *wl = malloc((n ? n : 1) * sizeof *wl);
@@ -594,26 +665,12 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
         return err_set(e, BS_EINTERNAL, "out of memory");
     for (uint32_t i = 0; i < n; i++)
         wl[i] = 8;
-    unsigned bisect = 0;
-    while ((1u << bisect) < wl_max)
-        bisect++;
-    uint64_t weights = 0, kl_ops, gd_ops;
-    for (uint32_t i = 0; i < n; i++)
-        if (model_layer_is_mac(&c->m->layers[i]))
-            weights += c->m->layers[i].weight_elems;
     rc = BS_OK;
-    if (strcmp(pstr(c, "log"), "none") != 0) {
-        free(wl);
-        if (!checked_mul(weights, 3 * (uint64_t)bisect, &kl_ops))
-            kl_ops = 0;
-        if ((rc = adapt_from_log(t, c, pstr(c, "log"), kl_ops, e)))
-            return rc;
-        wl = NULL;
-    }
-    for (uint64_t ep = 0; wl && ep < c->epochs && !rc; ep += interval) {
-        uint64_t it = epoch_iter(c, ep);
+    for (uint64_t ep = 0; ep < c->epochs && !rc; ep += interval) {
+        uint64_t it = epoch_iter(c, ep), ops = 0;
         for (uint32_t i = 0; i < n && !rc; i++) {
-            if (!model_layer_is_mac(&c->m->layers[i]))
+            const model_layer *l = &c->m->layers[i];
+            if (!model_layer_is_mac(l))
                 continue;
             if (ep > 0) {
                 double u = uniform01(&rng);
@@ -622,23 +679,22 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
                 else if (u > 1.0 - p_down)
                     wl[i] = (unsigned)(wl[i] < wl_min + step ? wl_min : wl[i] - step);
             }
-            trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, fmt_fx(wl[i], (int)wl[i] / 2));
-            double dw = dw_min + (1.0 - dw_min) * uniform01(&rng);
+            trace_change ch = adapt_change(wl[i], (int)wl[i] / 2, &cfg);
+            double dw = round((dw_min + (1.0 - dw_min) * uniform01(&rng)) * 100.0) / 100.0;
             ch.mask |= TRACE_CH_DENSITY(0) | TRACE_CH_DENSITY(1) | TRACE_CH_DENSITY(2);
-            ch.d.density[0] = round(dw * 100.0) / 100.0;
+            ch.d.density[0] = dw;
             ch.d.density[1] = da;
             ch.d.density[2] = dg;
             rc = trace_set(t, it, i, &ch, e);
+            if (!rc && ep > 0 &&
+                !checked_add(ops, marvin_ops(l->weight_elems, wl[i], dw, cfg.res, cfg.lb), &ops))
+                rc = err_set(e, BS_EINPUT, "scheme adapt: overhead op count overflows");
         }
-        if (!rc && checked_mul(weights, 3 * (uint64_t)bisect, &kl_ops) && kl_ops)
-            rc = trace_add_overhead(t, it, it + 1, kl_ops, 32, "kl", e);
+        if (!rc)
+            rc = add_marvin(t, it, ops, e);
     }
     free(wl);
-    if (rc)
-        return rc;
-    if (checked_mul(model_params(c->m), 3, &gd_ops) && gd_ops)
-        return trace_add_overhead(t, 0, c->total, gd_ops, 32, "gd-accumulate", e);
-    return BS_OK;
+    return rc;
 }
 
 /* ---- SmaQ ------------------------------------------------------------------------------ */
@@ -749,6 +805,9 @@ static const scheme_row rows[] = {
        {"dA", "1", "activation density"},
        {"dG", "1", "gradient density"},
        {"log", "none", "AdaPT-style log file to replay instead of the synthetic policy"},
+       {"res", "150", "histogram bins of the KL push-down (MAX_RESOLUTION), for the overhead"},
+       {"lb", "100", "gradients per check (MAX_LOOKBACK), for the overhead"},
+       {"G", "fp32", "activation gradients: fp32 (AdaPT's code) or quantized (layer's format)"},
        {NULL, NULL, NULL}}},
      gen_adapt, NULL},
     {{"smaq", "split storage: inliers (+-1 sigma) at 6 bits, outliers at 8, fp32 compute",
