@@ -277,12 +277,20 @@ unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bm
 }
 
 /* CPT's README: forward (weights and activations) cycles 3..8 bits, backward (gradients)
- * fixed at 8 ("--cyclic_num_grad_bits_schedule 8 8"), 32 cycles. Its CIFAR models
- * (cpt_cifar/models.py) quantize every conv (QConv2d, incl. the first and the 1x1 downsample)
- * and keep the final nn.Linear fp32. cpt_cifar/modules/quantize.py QConv2d.forward: weights
- * (per output channel) and inputs are uniformly quantized to num_bits with a range and zero
- * point (int here), the output gradient (G) to num_grad_bits by quantize_grad; the weight
- * gradient that conv backward produces from them and the SGD update stay fp32. */
+ * fixed at 8 ("--cyclic_num_bits_schedule 3 8 --cyclic_num_grad_bits_schedule 8 8
+ * --num_cyclic_period 32"); the grad schedule 8 8 makes cyclic_adjust_precision's second
+ * rint() constant 8. Checked in GATECH-EIC/CPT:
+ * - Layers (cpt_cifar/models.py): conv3x3() and conv() build QConv2d, used for the first
+ *   conv (ResNet.conv1 = conv3x3(3, 16)), every block conv and the 1x1 downsample convs; the
+ *   classifier self.fc is a plain nn.Linear and stays fp32 (linear=fp32, the default).
+ * - Tensors (cpt_cifar/modules/quantize.py QConv2d.forward): the weights (range per output
+ *   channel) and the input are uniformly quantized to num_bits with a range and zero point
+ *   (int here), the output gradient G to num_grad_bits by quantize_grad; the weight gradient
+ *   that conv backward produces from them and the SGD update stay fp32.
+ * - Period: train.py run_training uses P = int(args.iters / num_cyclic_period) with
+ *   --iters the run's length in iterations (64000 by default); bitsim uses the trace's total
+ *   iterations, epochs x iterations per epoch.
+ * - Cost: the training-cost ratio the same loop logs is metrics.c's cpt_cost_ratio. */
 static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t n_cycles, bmin, bmax, gbits;
@@ -320,13 +328,29 @@ static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 /* ---- FracTrain PFQ --------------------------------------------------------------------- */
 
 /* Fu et al., "FracTrain: Fractionally Squeezing Bit Savings Both Temporally and Spatially for
- * Efficient DNN Training", NeurIPS 2020, sec. 3.1 (PFQ, Alg. 1); GATECH-EIC/FracTrain
- * fractrain_cifar/train_pfq.py: forward bits --num_bits_schedule 3 4 6 8, backward
- * --num_grad_bits_schedule 6 6 8 8 (README example), advanced at each of 3 turning points
- * that a loss-difference indicator finds at run time (initial_threshold, decay). A trace
- * generator cannot run that indicator, so the turning points are given as epochs
- * (switch=E1,E2,E3); the default "auto" puts them at 1/4, 2/4, 3/4 of the run (an assumption,
- * stated in the params line). Layers as in CPT (same code base: QConv2d convs, fp32 fc). */
+ * Efficient DNN Training", NeurIPS 2020, sec. 3.1 (PFQ, Alg. 1); public code
+ * GATECH-EIC/FracTrain, fractrain_cifar/train_pfq.py, checked:
+ * - Stages: README example --num_bits_schedule 3 4 6 8 (forward: W, A) and
+ *   --num_grad_bits_schedule 6 6 8 8 (backward: G), --num_turning_point 3;
+ *   adaptive_adjust_precision sets num_bits/num_grad_bits = schedule[turning_point_count]
+ *   before every iteration.
+ * - Turning points: loss_diff_indicator, evaluated every eval_every = 400 iterations (the
+ *   code's "epoch"): once it holds epoch_keep = 5 epoch losses, a turning point is found when
+ *   every |loss_i - loss_now| / scale_loss is within the threshold (--initial_threshold,
+ *   default 0.15, README 0.05), which then decays by --decay (default 0.4, README 0.3).
+ *   A trace generator cannot run that indicator on a loss, so the turning points are given
+ *   as epochs (switch=E1,E2,E3); the default "auto" puts them at 1/4, 2/4, 3/4 of the run
+ *   (an assumption, stated in the params line).
+ * - Layers (fractrain_cifar/models.py ResNet): as in CPT, every conv is a QConv2d (the first
+ *   one built with fix_prec=True) and the fc a plain nn.Linear (fp32).
+ * - Tensors (fractrain_cifar/modules/quantize.py QConv2d.forward): the first conv (fix_prec,
+ *   no per-tensor flags set) quantizes input and weights to num_bits and G to num_grad_bits,
+ *   as CPT does. Deviation: for the other convs the public code quantizes the input to
+ *   num_bits and G to num_grad_bits but the WEIGHTS to --weight_bits, a separate flag whose
+ *   default 0 gives UniformQuantize qmin = qmax (no representable step) and which the README
+ *   command does not set; bitsim follows the paper's Alg. 1, weights at the stage's forward
+ *   precision like the activations.
+ * - Cost: train_pfq.py logs the same fw/eb/gc ratio as CPT (metrics.c cpt_cost_ratio). */
 static int gen_pfq(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t fw[LIST_MAX], bw[LIST_MAX], sw[LIST_MAX];
@@ -704,8 +728,12 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
  * standard deviation (2 x 32 = 64 bits), values within +-1 sigma of the mean at 6 bits and the
  * rest at 8 bits; footprint ratio = sum(64 + 6 N_in + 8 N_out) / sum(32 N). Assumption: the
  * values are Gaussian, so the inlier fraction is P(|x - mu| <= sigma) = erf(1/sqrt 2) =
- * 0.682689... Compute stays fp32: SmaQ is a memory-footprint decision on stored weights,
- * activations and optimizer state (W, A, U by default). */
+ * 0.682689... Compute stays fp32: SmaQ is a memory-footprint decision on stored tensors.
+ * Source check: SmaQ has no public code that could be found (searched by name and by its
+ * figures), so Eq. 4 and the 6/8-bit split follow the paper as cited. Its abstract names the
+ * data structures it studies: weights, gradients, feature maps, gradient maps and optimizer
+ * state; which of them a run stores split is the `tensors` parameter, W,A,U by default (an
+ * assumption: the long-lived and largest tensors; tensors=W,A,G,WG,U splits all five). */
 static int gen_smaq(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t in_bits, out_bits, hdr;
