@@ -404,13 +404,18 @@ static int gen_pfq(trace *t, scheme_ctx *c, bs_error *e)
  *   bitsim writes it as bfpB/e8: B-bit mantissas, one shared exponent per whole tensor.
  * - Which tensors and layers: models/cifar/resnet.py builds every conv (the first one and
  *   the 1x1 downsample included) as QuantConv2d and the classifier as QuantLinear;
- *   quant_layers.py forward() quantizes each such layer's output (A of the next layer; the
- *   network input is quantized in training.py batch_iter), scaler.py backward_quantize_hook
- *   quantizes grad_input (G and the weight gradient WG), quant_sgd.py step() quantizes
- *   p.grad (WG) and re-quantizes the weights from the fp32 master copy fpWeights (W; U stays
- *   fp32). So W, A, G and WG of every conv and linear layer use the level's format.
- *   Deviation: the code also quantizes the output of QuantAvgPool2d (and quant_sgd the
- *   batch-norm parameters' gradients); bitsim keeps the non-MAC layers fp32.
+ *   quant_layers.py forward() quantizes each such layer's OUTPUT (and QuantAvgPool2d's,
+ *   which is the fc's input; the network input, conv1's, is quantized per sample in
+ *   training.py batch_iter), scaler.py backward_quantize_hook quantizes every quant layer's
+ *   grad_input (the gradient it passes back and its weight gradient WG), quant_sgd.py step()
+ *   quantizes p.grad (WG) and re-quantizes the weights from the fp32 master copy fpWeights
+ *   (W; U stays fp32). bitsim puts W, A, G and WG of every conv and linear layer at the
+ *   level's format: the paper's view of a quantized MAC. Deviation: in the code an fp32
+ *   batch norm, ReLU and residual add sit between one conv's quantized output and the next
+ *   conv's input (and between a conv's quantized grad_input and the previous conv's output
+ *   gradient), so those MAC operands are off the B-bit grid in the PyTorch emulation; a
+ *   B-bit accelerator would fold the norm and run them at B bits, as costed here. The
+ *   batch-norm parameters' gradients that quant_sgd also quantizes stay fp32 (tiny).
  * - Ladder: the configs/ .ini files, Prec_Schedule 8 12 14 16 -1 (-1 = fp32). The switches are made at
  *   run time by policy.py check_violation (gradient diversity, Policy_Resolution 3,
  *   Policy_Patience 2), so the public code has no epochs per level. The default 22, 22, 10,
