@@ -40,7 +40,12 @@
  * (conv2d counts 2 x H_in x W_in x (C_in k + 1) x C_out x C_in, i.e. input size and an
  * extra C_in factor, and analyse() calls it twice per QConv2d_FP because the branch is
  * duplicated); (2) only MAC layers enter: analyse() also logs batch-norm and pooling
- * layers with qwl, which the adapt generator leaves fp32 (they would enter at Q = F).
+ * layers with qwl, which the adapt generator leaves fp32 (they would enter at Q = F);
+ * (3) units: analyse() sets ONE sample's forward MAdds of a logged step against the
+ * overhead 32 x marvin_step x LOGGING.INTERVAL / (lb x ACCUMULATION_STEPS), i.e. the MARViN
+ * work of INTERVAL iterations, so its overhead weighs batch x INTERVAL times more than the
+ * work it is compared with; bitsim counts both as work done in the run (forward MAdds x
+ * batch per iteration, the generator's marvin_step ops once per check).
  * The hardware view of all three MAC passes at their own operand widths and densities is
  * run_totals.wl_madds (replay.c), next to the cycles and energy of the arch.
  *
