@@ -4,30 +4,50 @@
  * costs O(segments), never O(iterations) — the same argument as replay's.
  *
  * CPT / FracTrain training-cost ratio. CPT's public code (GATECH-EIC/CPT, cpt_cifar/train.py,
- * the loop of run_training) logs per iteration
+ * the loop of run_training; FracTrain's fractrain_cifar/train_pfq.py has the same four lines)
+ * logs per iteration
  *     fw = b*b/32/32, eb = b*g/32/32, gc = eb, cr = (fw + eb + gc)/3
  * and reports the average of cr over all iterations ("Training FLOPS ratio"); b = num_bits is
- * the weight/activation width of every QConv2d, g = num_grad_bits the gradient width. Its final
- * nn.Linear stays fp32 and is NOT in the formula, so only quantized layers enter. bitsim
- * generalises to per-layer, per-operand widths: for each MAC layer that is quantized somewhere
- * in the run (any of W, A, G not fp32 in some segment) the three products become the operand
- * pairs of the passes, fw = b_A b_W (FWD), eb = b_G b_W (BWD_DATA), gc = b_A b_G (BWD_WEIGHT),
- * and layers are weighted by their forward MAdds. With one global width (CPT, FracTrain) the
- * weighting cancels and the value is exactly the code's. A run with no quantized layer
- * (fp32) averages over all MAC layers and gives 1.
+ * the weight/activation width of every QConv2d, g = num_grad_bits the gradient width, set by
+ * cyclic_adjust_precision (CPT) or adaptive_adjust_precision (PFQ) before the iteration runs.
+ * The formula is one global number per iteration: it does not look at layers at all, so it
+ * covers exactly the layers b and g apply to, the QConv2d convs (the first conv and the 1x1
+ * downsample convs included); the final nn.Linear stays fp32 and is NOT in the formula (it
+ * does not weigh the fp32 fc at 1). bitsim generalises to per-layer, per-operand widths: for
+ * each MAC layer that is quantized somewhere in the run (any of W, A, G not fp32 in some
+ * segment) the three products become the operand pairs of the passes, fw = b_A b_W (FWD),
+ * eb = b_G b_W (BWD_DATA), gc = b_A b_G (BWD_WEIGHT), and layers are weighted by their
+ * forward MAdds. With one global width (CPT, FracTrain) the weighting cancels and the value
+ * is exactly the code's (checked: test_metrics.c, cpt_ratio_is_the_public_code_formula).
+ * A run with no quantized layer (fp32) averages over all MAC layers and gives 1.
  *
- * AdaPT speedup. AdaPT's performance model (lorenz0890/AdaPT, utils/analytics.py, analyse):
- * a layer costs non_zeros x (MAdds x qwl + overhead) quantized against MAdds x 32 in fp32, and
- * the speedup is fp32 cost / quantized cost, where AdaPT's own figure assumes a backward pass
- * of the forward's cost run in fp32 (su = 2 F / (Q + F)). bitsim applies the same model to
- * every MAC pass the trace describes (FWD, BWD_DATA, BWD_WEIGHT with their own operands):
- *     speedup = sum_p MAdds_p x 32 / (sum_p MAdds_p x wl_p x density_p + overhead)
- * with wl_p the wider operand's word length and density_p = d_x d_y (the fraction of effectual
- * products when zeros are independent; with dense activations and gradients, as AdaPT's model
- * assumes, it is AdaPT's weight density). The scheme's overhead records (AdaPT's KL and
- * gradient-diversity work) add ops x bits, as AdaPT adds its MARViN overhead x 32. Because
- * bitsim counts two backward MAC passes where AdaPT counts one, the figure for a run whose
- * backward is fp32 is (Q + 2F)/(3F) in cost rather than AdaPT's (Q + F)/(2F).
+ * AdaPT speedup: exactly AdaPT's own figure, su_own of lorenz0890/AdaPT utils/analytics.py
+ * analyse() (printed by run_analysitcs as "Training Speedup"). For every logged step i and
+ * every logged layer j it appends
+ *     madd_costs_q       = non_zeros x (madds x qwl + overhead)
+ *     madd_costs_float32 = madds x 32
+ * (madds the layer's forward MAdds, qwl its weights' word length, non_zeros = 1 - sp, the
+ * weight sparsity, overhead the MARViN precision-switching work of marvin_step() x 32) and
+ * returns su_own = 2 sum(float32) / (sum(q) + sum(float32)): fp32 training is forward +
+ * backward at 32 bits, AdaPT's is its quantized forward + a backward counted at fp32 cost.
+ * bitsim evaluates that formula on the trace: per iteration and MAC layer, madds = forward
+ * MAdds x batch, qwl = the word length of W (fx<WL,FL> -> WL, fp32 -> 32), non_zeros = d_W;
+ * the scheme's overhead records (ops x bits, summed over their iterations) stand for
+ * AdaPT's overhead term and are added to sum(q) as they are (AdaPT multiplies its overhead
+ * by the layer's non_zeros; a bitsim overhead record is already the work done).
+ * Deviations, all because they are artefacts of AdaPT's script rather than of its model:
+ * (1) MAdds come from bitsim's model, not from analyse()'s conv2d()/linear() helpers
+ * (conv2d counts 2 x H_in x W_in x (C_in k + 1) x C_out x C_in, i.e. input size and an
+ * extra C_in factor, and analyse() calls it twice per QConv2d_FP because the branch is
+ * duplicated); (2) only MAC layers enter: analyse() also logs batch-norm and pooling
+ * layers with qwl, which the adapt generator leaves fp32 (they would enter at Q = F);
+ * (3) units: analyse() sets ONE sample's forward MAdds of a logged step against the
+ * overhead 32 x marvin_step x LOGGING.INTERVAL / (lb x ACCUMULATION_STEPS), i.e. the MARViN
+ * work of INTERVAL iterations, so its overhead weighs batch x INTERVAL times more than the
+ * work it is compared with; bitsim counts both as work done in the run (forward MAdds x
+ * batch per iteration, the generator's marvin_step ops once per check).
+ * The hardware view of all three MAC passes at their own operand widths and densities is
+ * run_totals.wl_madds (replay.c), next to the cycles and energy of the arch.
  *
  * Training-memory footprint, bits, by tensor class, at the iteration where the total is
  * largest (capacity is about the peak). Per layer, with batch B (SGD with momentum, the
@@ -231,36 +251,34 @@ static double cpt_ratio(const trace *tr)
     return weight > 0 && tr->total_iters ? num / (weight * (double)tr->total_iters) : NAN;
 }
 
+/* AdaPT's su_own (see the top comment): forward MAdds of every MAC layer and iteration,
+ * F = MAdds x 32, Q = d_W x MAdds x word(W), plus the trace's overhead bits in Q. */
 static int adapt_speedup(const trace *tr, double *out, bs_error *e)
 {
-    static const train_pass mac_passes[] = {PASS_FWD, PASS_BWD_DATA, PASS_BWD_WEIGHT};
     const model *m = &tr->model;
     double fp32_cost = 0, q_cost = 0;
     for (uint32_t i = 0; i < m->n_layers; i++) {
         const model_layer *l = &m->layers[i];
         if (!model_layer_is_mac(l))
             continue;
+        uint64_t madds;
+        if (!model_pass_madds(l, PASS_FWD, tr->batch, &madds))
+            return err_set(e, BS_EINPUT, "%s: layer %s: MAdds overflow", m->source, l->name);
         size_t ns;
         const trace_segment *s = trace_layer_segments(tr, i, &ns);
-        for (size_t k = 0; k < sizeof mac_passes / sizeof *mac_passes; k++) {
-            uint64_t madds;
-            if (!model_pass_madds(l, mac_passes[k], tr->batch, &madds))
-                return err_set(e, BS_EINPUT, "%s: layer %s: MAdds overflow", m->source,
-                               l->name);
-            for (size_t j = 0; j < ns; j++) {
-                double len = (double)(s[j].end - s[j].first);
-                metrics_operands o;
-                metrics_pass_operands(l, mac_passes[k], &s[j].d, &o);
-                fp32_cost += len * (double)madds * 32.0;
-                q_cost += len * metrics_wl_madds(madds, &o);
-            }
+        for (size_t j = 0; j < ns; j++) {
+            double len = (double)(s[j].end - s[j].first);
+            const trace_decision *d = &s[j].d;
+            fp32_cost += len * (double)madds * 32.0;
+            q_cost += len * d->density[TENSOR_W] * (double)madds *
+                      metrics_word_bits(&d->fmt[TENSOR_W]);
         }
     }
     for (size_t j = 0; j < tr->n_overheads; j++) {
         const trace_overhead *ov = &tr->overheads[j];
         q_cost += (double)(ov->end - ov->first) * (double)ov->ops * ov->bits;
     }
-    *out = q_cost > 0 ? fp32_cost / q_cost : NAN;
+    *out = q_cost + fp32_cost > 0 ? 2.0 * fp32_cost / (q_cost + fp32_cost) : NAN;
     return BS_OK;
 }
 

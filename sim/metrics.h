@@ -4,7 +4,8 @@
  * what an accelerator would really do. These metrics depend on the trace and the model only
  * (never on an arch), so they are the same on every arch a trace is replayed on:
  *   CPT / FracTrain training-cost ratio  (GATECH-EIC/CPT cpt_cifar/train.py)
- *   AdaPT speedup                         (lorenz0890/AdaPT utils/analytics.py, arXiv 2107.13490)
+ *   AdaPT speedup, AdaPT's own su_own     (lorenz0890/AdaPT utils/analytics.py analyse(),
+ *                                          arXiv 2107.13490): 2 F / (Q + F), forward only
  *   training-memory footprint by tensor class, at the run's peak iteration
  *   SmaQ storage ratio                    (Shoghi et al., IEEE CAL 2021, Eq. 4)
  * metrics.c's top comment gives each formula, its source, and where bitsim generalises it.

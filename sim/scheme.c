@@ -278,12 +278,20 @@ unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bm
 }
 
 /* CPT's README: forward (weights and activations) cycles 3..8 bits, backward (gradients)
- * fixed at 8 ("--cyclic_num_grad_bits_schedule 8 8"), 32 cycles. Its CIFAR models
- * (cpt_cifar/models.py) quantize every conv (QConv2d, incl. the first and the 1x1 downsample)
- * and keep the final nn.Linear fp32. cpt_cifar/modules/quantize.py QConv2d.forward: weights
- * (per output channel) and inputs are uniformly quantized to num_bits with a range and zero
- * point (int here), the output gradient (G) to num_grad_bits by quantize_grad; the weight
- * gradient that conv backward produces from them and the SGD update stay fp32. */
+ * fixed at 8 ("--cyclic_num_bits_schedule 3 8 --cyclic_num_grad_bits_schedule 8 8
+ * --num_cyclic_period 32"); the grad schedule 8 8 makes cyclic_adjust_precision's second
+ * rint() constant 8. Checked in GATECH-EIC/CPT:
+ * - Layers (cpt_cifar/models.py): conv3x3() and conv() build QConv2d, used for the first
+ *   conv (ResNet.conv1 = conv3x3(3, 16)), every block conv and the 1x1 downsample convs; the
+ *   classifier self.fc is a plain nn.Linear and stays fp32 (linear=fp32, the default).
+ * - Tensors (cpt_cifar/modules/quantize.py QConv2d.forward): the weights (range per output
+ *   channel) and the input are uniformly quantized to num_bits with a range and zero point
+ *   (int here), the output gradient G to num_grad_bits by quantize_grad; the weight gradient
+ *   that conv backward produces from them and the SGD update stay fp32.
+ * - Period: train.py run_training uses P = int(args.iters / num_cyclic_period) with
+ *   --iters the run's length in iterations (64000 by default); bitsim uses the trace's total
+ *   iterations, epochs x iterations per epoch.
+ * - Cost: the training-cost ratio the same loop logs is metrics.c's cpt_cost_ratio. */
 static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t n_cycles, bmin, bmax, gbits;
@@ -321,13 +329,29 @@ static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 /* ---- FracTrain PFQ --------------------------------------------------------------------- */
 
 /* Fu et al., "FracTrain: Fractionally Squeezing Bit Savings Both Temporally and Spatially for
- * Efficient DNN Training", NeurIPS 2020, sec. 3.1 (PFQ, Alg. 1); GATECH-EIC/FracTrain
- * fractrain_cifar/train_pfq.py: forward bits --num_bits_schedule 3 4 6 8, backward
- * --num_grad_bits_schedule 6 6 8 8 (README example), advanced at each of 3 turning points
- * that a loss-difference indicator finds at run time (initial_threshold, decay). A trace
- * generator cannot run that indicator, so the turning points are given as epochs
- * (switch=E1,E2,E3); the default "auto" puts them at 1/4, 2/4, 3/4 of the run (an assumption,
- * stated in the params line). Layers as in CPT (same code base: QConv2d convs, fp32 fc). */
+ * Efficient DNN Training", NeurIPS 2020, sec. 3.1 (PFQ, Alg. 1); public code
+ * GATECH-EIC/FracTrain, fractrain_cifar/train_pfq.py, checked:
+ * - Stages: README example --num_bits_schedule 3 4 6 8 (forward: W, A) and
+ *   --num_grad_bits_schedule 6 6 8 8 (backward: G), --num_turning_point 3;
+ *   adaptive_adjust_precision sets num_bits/num_grad_bits = schedule[turning_point_count]
+ *   before every iteration.
+ * - Turning points: loss_diff_indicator, evaluated every eval_every = 400 iterations (the
+ *   code's "epoch"): once it holds epoch_keep = 5 epoch losses, a turning point is found when
+ *   every |loss_i - loss_now| / scale_loss is within the threshold (--initial_threshold,
+ *   default 0.15, README 0.05), which then decays by --decay (default 0.4, README 0.3).
+ *   A trace generator cannot run that indicator on a loss, so the turning points are given
+ *   as epochs (switch=E1,E2,E3); the default "auto" puts them at 1/4, 2/4, 3/4 of the run
+ *   (an assumption, stated in the params line).
+ * - Layers (fractrain_cifar/models.py ResNet): as in CPT, every conv is a QConv2d (the first
+ *   one built with fix_prec=True) and the fc a plain nn.Linear (fp32).
+ * - Tensors (fractrain_cifar/modules/quantize.py QConv2d.forward): the first conv (fix_prec,
+ *   no per-tensor flags set) quantizes input and weights to num_bits and G to num_grad_bits,
+ *   as CPT does. Deviation: for the other convs the public code quantizes the input to
+ *   num_bits and G to num_grad_bits but the WEIGHTS to --weight_bits, a separate flag whose
+ *   default 0 gives UniformQuantize qmin = qmax (no representable step) and which the README
+ *   command does not set; bitsim follows the paper's Alg. 1, weights at the stage's forward
+ *   precision like the activations.
+ * - Cost: train_pfq.py logs the same fw/eb/gc ratio as CPT (metrics.c cpt_cost_ratio). */
 static int gen_pfq(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t fw[LIST_MAX], bw[LIST_MAX], sw[LIST_MAX];
@@ -374,18 +398,41 @@ static int gen_pfq(trace *t, scheme_ctx *c, bs_error *e)
 /* ---- MuPPET ---------------------------------------------------------------------------- */
 
 /* Rajagopal, Vink, Venieris, Bouganis, "Multi-Precision Policy Enforced Training (MuPPET)",
- * ICML 2020, sec. 3-4; ICIdsl/muppet. Quantized stages use dynamic fixed point with one
- * scale per layer tensor (here bfpB/e8: B-bit mantissas, one shared 8-bit exponent per
- * tensor) for weights, activations and gradients of every conv and linear layer, climbing
- * Prec_Schedule 8 12 14 16 -1 (fp32); the fp32 master weights (quant_sgd fpWeights) stay fp32.
- * Default epochs per level for CIFAR ResNet from the public code: 22, 22, 10, 15 quantized,
- * then 45 fp32 (Fp32_Epochs_Per_Lr 15 x three learning rates): 114 epochs. Switch epochs may
- * be given instead (switch=E1,...): the epoch at which each next level starts.
- * Overhead (policy.py): update() adds each parameter's squared gradient norm and the gradient
- * itself to running sums every iteration of a quantized stage: 3 fp32 ops per parameter
- * ("gd-accumulate"); check_violation() every Policy_Resolution = 3 epochs computes
- * ||sum of grads||^2 per layer (2 ops per parameter) and one ratio per parameter tensor
- * ("gd-check", at the last iteration of that epoch). Parameters: all of the model's. */
+ * ICML 2020, sec. 3-4; public code ICIdsl/muppet (checked file by file):
+ * - Format: quantize.py Quantizer.quantize_inputs/scale/findSfAndScale is dynamic fixed
+ *   point: a B-bit signed integer per element and ONE power-of-two scale factor per tensor
+ *   (sf = floor(log2(min(maxVal/max, minVal/min)))), stochastic rounding (Round_Meth).
+ *   bitsim writes it as bfpB/e8: B-bit mantissas, one shared exponent per whole tensor.
+ * - Which tensors and layers: models/cifar/resnet.py builds every conv (the first one and
+ *   the 1x1 downsample included) as QuantConv2d and the classifier as QuantLinear;
+ *   quant_layers.py forward() quantizes each such layer's OUTPUT (and QuantAvgPool2d's,
+ *   which is the fc's input; the network input, conv1's, is quantized per sample in
+ *   training.py batch_iter), scaler.py backward_quantize_hook quantizes every quant layer's
+ *   grad_input (the gradient it passes back and its weight gradient WG), quant_sgd.py step()
+ *   quantizes p.grad (WG) and re-quantizes the weights from the fp32 master copy fpWeights
+ *   (W; U stays fp32). bitsim puts W, A, G and WG of every conv and linear layer at the
+ *   level's format: the paper's view of a quantized MAC. Deviation: in the code an fp32
+ *   batch norm, ReLU and residual add sit between one conv's quantized output and the next
+ *   conv's input (and between a conv's quantized grad_input and the previous conv's output
+ *   gradient), so those MAC operands are off the B-bit grid in the PyTorch emulation; a
+ *   B-bit accelerator would fold the norm and run them at B bits, as costed here. The
+ *   batch-norm parameters' gradients that quant_sgd also quantizes stay fp32 (tiny).
+ * - Ladder: the configs/ .ini files, Prec_Schedule 8 12 14 16 -1 (-1 = fp32). The switches are made at
+ *   run time by policy.py check_violation (gradient diversity, Policy_Resolution 3,
+ *   Policy_Patience 2), so the public code has no epochs per level. The default 22, 22, 10,
+ *   15 quantized epochs then 45 fp32 are MuPPET's published CIFAR-10 ResNet-20 run, as
+ *   AdaPT's code (lorenz0890/AdaPT utils/analytics.py run_analysitcs, gen_json "MuPPET
+ *   results from paper") encodes it; 45 fp32 epochs also follow from ICIdsl/muppet's
+ *   check_stopping_condition: Fp32_Epochs_Per_Lr 15 at each of lr 0.1, 0.01, 0.001 (Gamma
+ *   0.1, Min_LR 0.001). Total 114 epochs. Switch epochs may be given instead (switch=E1,...):
+ *   the epoch at which each next level starts.
+ * - Overhead, policy.py, called from training.py train_network once per EPOCH (after its
+ *   last mini-batch), in every epoch including the fp32 ones: update() adds each
+ *   parameter's squared gradient norm and the gradient itself to running sums, 3 fp32 ops
+ *   per parameter ("gd-accumulate", at the epoch's last iteration); check_violation(), when
+ *   (epoch + 1) % Policy_Resolution == 0 and the data type is not Float, computes
+ *   ||sum of grads||^2 per parameter tensor (2 ops per parameter) and one ratio per tensor
+ *   ("gd-check", same iteration). Parameters: all of the model's (named_parameters). */
 static uint64_t muppet_epochs(const scheme_ctx *c)
 {
     uint64_t per[LIST_MAX], fp32 = 0, sum = 0;
@@ -428,7 +475,6 @@ static int gen_muppet(trace *t, scheme_ctx *c, bs_error *e)
             sw[k] = acc += per[k];
         nsw = nlv;
     }
-    uint64_t start = 0;
     for (size_t k = 0; k <= nlv; k++) {
         uint64_t it = k ? epoch_iter(c, sw[k - 1]) : 0;
         if (it >= c->total)
@@ -439,26 +485,24 @@ static int gen_muppet(trace *t, scheme_ctx *c, bs_error *e)
         trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, f);
         if ((rc = trace_set_where(t, it, pick_mac, NULL, &ch, e)))
             return rc;
-        start = it;
     }
-    (void)start;
     uint64_t quant_end = epoch_iter(c, sw[nlv - 1]);
-    uint64_t params = model_params(c->m), tensors = 0, ops;
+    uint64_t params = model_params(c->m), tensors = 0, accum_ops, check_ops;
     for (uint32_t i = 0; i < c->m->n_layers; i++)
         tensors += c->m->layers[i].params > 0;
-    if (quant_end > 0) {
-        if (!checked_mul(params, 3, &ops))
-            return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
-        if (ops && (rc = trace_add_overhead(t, 0, quant_end, ops, 32, "gd-accumulate", e)))
-            return rc;
-    }
+    if (!checked_mul(params, 3, &accum_ops) || !checked_mul(params, 2, &check_ops) ||
+        !checked_add(check_ops, tensors, &check_ops))
+        return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
     for (uint64_t ep = 0; ep < c->epochs; ep++) {
         uint64_t end = epoch_iter(c, ep + 1);
-        if ((ep + 1) % res != 0 || end > quant_end || end == 0)
+        if (end == 0 || end == epoch_iter(c, ep))
             continue;
-        if (!checked_mul(params, 2, &ops) || !checked_add(ops, tensors, &ops))
-            return err_set(e, BS_EINPUT, "scheme muppet: overhead op count overflows");
-        if (ops && (rc = trace_add_overhead(t, end - 1, end, ops, 32, "gd-check", e)))
+        if (accum_ops &&
+            (rc = trace_add_overhead(t, end - 1, end, accum_ops, 32, "gd-accumulate", e)))
+            return rc;
+        if ((ep + 1) % res != 0 || end > quant_end)
+            continue;
+        if (check_ops && (rc = trace_add_overhead(t, end - 1, end, check_ops, 32, "gd-check", e)))
             return rc;
     }
     return BS_OK;
@@ -467,18 +511,40 @@ static int gen_muppet(trace *t, scheme_ctx *c, bs_error *e)
 /* ---- AdaPT (synthetic policy) ---------------------------------------------------------- */
 
 /* Kummer, Sidak, Reichmann, Gansterer, "Adaptive Precision Training (AdaPT): A dynamic fixed
- * point quantized training approach for DNNs", SDM 2023 (arXiv 2107.13490); lorenz0890/AdaPT.
- * AdaPT gives every layer its own fixed-point format, starting at <8,4>, and at each precision
- * check picks the word length by KL divergence between the fp32 and the quantized weight
- * distribution (bisection over fractional bits); quantization also zeroes small weights.
+ * point quantized training approach for DNNs", SDM 2023 (arXiv 2107.13490); public code
+ * lorenz0890/AdaPT, checked file by file:
+ * - Start and format: models/resnet_fp.py QResNet_FP(wl_start=8, fl_start=4): every layer
+ *   fixed point <8,4> (qtorch fixed_point_quantize, stochastic rounding).
+ * - Tensors: models/qlayers/qconvd2d_fp.py (and qlinear_fp.py ...) quantize the layer's
+ *   input (quant_in, QUANT_INPUTS = True: A) and output at the layer's <WL,FL>;
+ *   optimizers/msgd_fp.py step() quantizes p.grad (QUANT_GRADS: WG) and writes the updated
+ *   fp32 master weights fpWeights back quantized (W; U stays fp32). No backward hook exists:
+ *   the activation gradients G stay fp32 (parameter G=fp32, the default; G=quantized puts
+ *   them at the layer's format too).
+ * - Per-layer switching: msgd_fp.py step() collects each weight tensor's gradients; after
+ *   lb of them (lookback, adapted between MIN_ and MAX_LOOKBACK 25..100 by gradient
+ *   diversity, __adapt_lookback) it runs __push_down (bisection over FL then WL on the KL
+ *   divergence of the weights' histogram with `res` bins, MIN_/MAX_RESOLUTION 50..150) and
+ *   __push_up (gradient diversity), and sets the layer's <WL,FL>; the sparsity of the
+ *   written-back weights is logged as 'sp' (density d = 1 - sp).
+ * - Overhead: AdaPT's own performance model, utils/analytics.py marvin_step, per layer and
+ *   check: 3 n bisect res d (push-down) + (lb + 1) n + 1 (push-up), with bisect =
+ *   2 log2(wl - 8) if wl > 8 else 1 and n the layer's weight elements, counted at 32 bits
+ *   ("marvin", one record per check summing the layers, rounded up to whole ops). res and lb
+ *   default to the config's MAX_RESOLUTION 150 and MAX_LOOKBACK 100, the worst case
+ *   marvin_step itself assumes when not given. Deviation: marvin_step's n ("tensordimsprod")
+ *   is kh x kw x C_out for a conv (C_in left out) and the input size for a linear layer;
+ *   bitsim uses the weight count, the work a push-down over the weights does.
+ * - Layers: bitsim quantizes the conv and linear layers; AdaPT also gives its batch-norm
+ *   and average-pooling layers a <WL,FL> (QBatchNorm2d_FP, QAvgPool2d_FP): they stay fp32
+ *   here (their work is elementwise and small).
  * Without a real run this generator follows a documented SYNTHETIC policy, deterministic in
- * --seed (splitmix64): every `interval` epochs, for each MAC layer, draw u in [0,1): u < p_up
- * raises WL by `step` (at most wl_max), u > 1 - p_down lowers it by `step` (at least wl_min);
- * FL = WL/2; W, A, G and WG use fx<WL,FL>, master weights fp32; dW is drawn uniformly in
- * [dw_min, 1] (two decimals); dA and dG are fixed parameters.
- * Overhead per check: KL + bisection over every weight: 3 ops (quantize, histogram bin, KL
- * term) x ceil(log2(wl_max)) bisection steps per weight ("kl"); and, as in MuPPET, the
- * gradient-diversity sums every iteration: 3 ops per parameter ("gd-accumulate"). */
+ * --seed (splitmix64): every `interval` epochs (AdaPT checks a layer after lb optimizer steps
+ * of ACCUMULATION_STEPS 4 mini-batches, 400 iterations at lb 100, about one CIFAR epoch at
+ * batch 128), for each MAC layer, draw u in [0,1): u < p_up raises WL by `step` (at most
+ * wl_max), u > 1 - p_down lowers it by `step` (at least wl_min); FL = WL/2; dW is drawn
+ * uniformly in [dw_min, 1] (two decimals); dA and dG are fixed parameters. Or it replays an
+ * AdaPT-style log (log=FILE, see adapt_from_log). */
 static uint64_t splitmix64(uint64_t *s)
 {
     uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
@@ -492,13 +558,43 @@ static double uniform01(uint64_t *s)
     return (double)(splitmix64(s) >> 11) * 0x1.0p-53;
 }
 
+/* AdaPT's marvin_step (utils/analytics.py): push-down + push-up ops of one layer's check;
+ * 0 when it does not fit 63 bits. */
+static uint64_t marvin_ops(uint64_t n, unsigned wl, double density, uint64_t res, uint64_t lb)
+{
+    double bisect = wl > 8 ? 2.0 * log2((double)(wl - 8)) : 1.0;
+    double ops = ceil(3.0 * (double)n * bisect * (double)res * density +
+                      (double)(lb + 1) * (double)n + 1.0);
+    return ops < 0x1p63 ? (uint64_t)ops : 0;
+}
+
+typedef struct adapt_cfg {
+    uint64_t res, lb;
+    bool quant_g;
+} adapt_cfg;
+
+/* Adds one check's "marvin" record (ops summed over the layers) at iteration it. */
+static int add_marvin(trace *t, uint64_t it, uint64_t ops, bs_error *e)
+{
+    if (ops == 0)
+        return BS_OK;
+    return trace_add_overhead(t, it, it + 1, ops, 32, "marvin", e);
+}
+
+/* The change putting a MAC layer at fx<wl,fl>: W, A, WG and, if asked, G. */
+static trace_change adapt_change(unsigned wl, int fl, const adapt_cfg *cfg)
+{
+    return change_fmt(T_W | T_A | T_WG | (cfg->quant_g ? T_G : 0), fmt_fx(wl, fl));
+}
+
 /* An AdaPT-style log (our documented text form of what AdaPT's per-layer precision switches
- * record): one line per (check, layer), '#' comments:
+ * record, its logged qwl, qfl and sp per layer): one line per (check, layer), '#' comments:
  *     EPOCH LAYER WL FL [DENSITY]
  * EPOCH non-decreasing and within the run, LAYER a MAC layer of the model, WL 1..32,
- * FL -64..127, DENSITY (of the weights) in [0,1]. W, A, G and WG of that layer use fx<WL,FL>
- * from the first iteration of EPOCH on; each epoch that has lines gets a "kl" overhead. */
-static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl_ops,
+ * FL -64..127, DENSITY (of the weights) in [0,1]. The layer's tensors (adapt_change) use
+ * fx<WL,FL> from the first iteration of EPOCH on; each epoch that has lines gets one "marvin"
+ * record summing marvin_ops of its lines. */
+static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, const adapt_cfg *cfg,
                           bs_error *e)
 {
     text_reader r;
@@ -506,7 +602,7 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
     if (rc)
         return rc;
     char *line;
-    uint64_t last_epoch = 0;
+    uint64_t last_epoch = 0, ops = 0;
     bool any = false;
     while ((rc = text_next_line(&r, &line, e)) == 1) {
         rc = BS_OK;
@@ -538,11 +634,19 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
             rc = err_at(e, path, r.line_no, "density", "'%s' is not a number in [0,1]", tok[4]);
         if (rc)
             break;
+        if (any && epoch != last_epoch) {
+            if ((rc = add_marvin(t, epoch_iter(c, last_epoch), ops, e)))
+                break;
+            ops = 0;
+        }
         uint64_t it = epoch_iter(c, epoch);
-        if ((!any || epoch != last_epoch) && kl_ops &&
-            (rc = trace_add_overhead(t, it, it + 1, kl_ops, 32, "kl", e)))
+        uint64_t o = marvin_ops(c->m->layers[li].weight_elems, (unsigned)wl, dens, cfg->res,
+                                cfg->lb);
+        if (!checked_add(ops, o, &ops)) {
+            rc = err_at(e, path, r.line_no, NULL, "overhead op count overflows");
             break;
-        trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, fmt_fx((unsigned)wl, (int)fl));
+        }
+        trace_change ch = adapt_change((unsigned)wl, (int)fl, cfg);
         ch.mask |= TRACE_CH_DENSITY(0);
         ch.d.density[0] = dens;
         if ((rc = trace_set(t, it, (uint32_t)li, &ch, e)))
@@ -552,15 +656,20 @@ static int adapt_from_log(trace *t, scheme_ctx *c, const char *path, uint64_t kl
     }
     if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
         rc = e ? e->code : BS_EINPUT;
+    if (rc == BS_OK && any)
+        rc = add_marvin(t, epoch_iter(c, last_epoch), ops, e);
     text_close(&r);
     return rc;
 }
+
+static const char *const adapt_g_choices[] = {"fp32", "quantized", NULL};
 
 static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t interval, step, wl_min, wl_max;
     double p_up, p_down, dw_min, da, dg;
-    int rc;
+    adapt_cfg cfg;
+    int quant_g, rc;
     if ((rc = param_u64(c, "interval", 1, 100000, &interval, e)) ||
         (rc = param_u64(c, "step", 1, 16, &step, e)) ||
         (rc = param_u64(c, "wl_min", 2, 32, &wl_min, e)) ||
@@ -568,11 +677,17 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
         (rc = param_double(c, "p_up", 0, 1, &p_up, e)) ||
         (rc = param_double(c, "p_down", 0, 1, &p_down, e)) ||
         (rc = param_double(c, "dw_min", 0, 1, &dw_min, e)) ||
-        (rc = param_double(c, "dA", 0, 1, &da, e)) || (rc = param_double(c, "dG", 0, 1, &dg, e)))
+        (rc = param_double(c, "dA", 0, 1, &da, e)) || (rc = param_double(c, "dG", 0, 1, &dg, e)) ||
+        (rc = param_u64(c, "res", 1, 100000, &cfg.res, e)) ||
+        (rc = param_u64(c, "lb", 1, 100000, &cfg.lb, e)) ||
+        (rc = param_choice(c, "G", adapt_g_choices, &quant_g, e)))
         return rc;
+    cfg.quant_g = quant_g == 1;
     if (wl_min > 8 || wl_max < 8 || wl_min > wl_max)
         return err_set(e, BS_EUSAGE, "scheme adapt: need wl_min <= 8 <= wl_max (AdaPT starts "
                        "at <8,4>)");
+    if (strcmp(pstr(c, "log"), "none") != 0)
+        return adapt_from_log(t, c, pstr(c, "log"), &cfg, e);
     uint64_t rng = c->seed;
     uint32_t n = c->m->n_layers;
     unsigned *wl = malloc((n ? n : 1) * sizeof *wl);
@@ -580,26 +695,12 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
         return err_set(e, BS_EINTERNAL, "out of memory");
     for (uint32_t i = 0; i < n; i++)
         wl[i] = 8;
-    unsigned bisect = 0;
-    while ((1u << bisect) < wl_max)
-        bisect++;
-    uint64_t weights = 0, kl_ops, gd_ops;
-    for (uint32_t i = 0; i < n; i++)
-        if (model_layer_is_mac(&c->m->layers[i]))
-            weights += c->m->layers[i].weight_elems;
     rc = BS_OK;
-    if (strcmp(pstr(c, "log"), "none") != 0) {
-        free(wl);
-        if (!checked_mul(weights, 3 * (uint64_t)bisect, &kl_ops))
-            kl_ops = 0;
-        if ((rc = adapt_from_log(t, c, pstr(c, "log"), kl_ops, e)))
-            return rc;
-        wl = NULL;
-    }
-    for (uint64_t ep = 0; wl && ep < c->epochs && !rc; ep += interval) {
-        uint64_t it = epoch_iter(c, ep);
+    for (uint64_t ep = 0; ep < c->epochs && !rc; ep += interval) {
+        uint64_t it = epoch_iter(c, ep), ops = 0;
         for (uint32_t i = 0; i < n && !rc; i++) {
-            if (!model_layer_is_mac(&c->m->layers[i]))
+            const model_layer *l = &c->m->layers[i];
+            if (!model_layer_is_mac(l))
                 continue;
             if (ep > 0) {
                 double u = uniform01(&rng);
@@ -608,23 +709,22 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
                 else if (u > 1.0 - p_down)
                     wl[i] = (unsigned)(wl[i] < wl_min + step ? wl_min : wl[i] - step);
             }
-            trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, fmt_fx(wl[i], (int)wl[i] / 2));
-            double dw = dw_min + (1.0 - dw_min) * uniform01(&rng);
+            trace_change ch = adapt_change(wl[i], (int)wl[i] / 2, &cfg);
+            double dw = round((dw_min + (1.0 - dw_min) * uniform01(&rng)) * 100.0) / 100.0;
             ch.mask |= TRACE_CH_DENSITY(0) | TRACE_CH_DENSITY(1) | TRACE_CH_DENSITY(2);
-            ch.d.density[0] = round(dw * 100.0) / 100.0;
+            ch.d.density[0] = dw;
             ch.d.density[1] = da;
             ch.d.density[2] = dg;
             rc = trace_set(t, it, i, &ch, e);
+            if (!rc && ep > 0 &&
+                !checked_add(ops, marvin_ops(l->weight_elems, wl[i], dw, cfg.res, cfg.lb), &ops))
+                rc = err_set(e, BS_EINPUT, "scheme adapt: overhead op count overflows");
         }
-        if (!rc && checked_mul(weights, 3 * (uint64_t)bisect, &kl_ops) && kl_ops)
-            rc = trace_add_overhead(t, it, it + 1, kl_ops, 32, "kl", e);
+        if (!rc)
+            rc = add_marvin(t, it, ops, e);
     }
     free(wl);
-    if (rc)
-        return rc;
-    if (checked_mul(model_params(c->m), 3, &gd_ops) && gd_ops)
-        return trace_add_overhead(t, 0, c->total, gd_ops, 32, "gd-accumulate", e);
-    return BS_OK;
+    return rc;
 }
 
 /* ---- SmaQ ------------------------------------------------------------------------------ */
@@ -634,8 +734,12 @@ static int gen_adapt(trace *t, scheme_ctx *c, bs_error *e)
  * standard deviation (2 x 32 = 64 bits), values within +-1 sigma of the mean at 6 bits and the
  * rest at 8 bits; footprint ratio = sum(64 + 6 N_in + 8 N_out) / sum(32 N). Assumption: the
  * values are Gaussian, so the inlier fraction is P(|x - mu| <= sigma) = erf(1/sqrt 2) =
- * 0.682689... Compute stays fp32: SmaQ is a memory-footprint decision on stored weights,
- * activations and optimizer state (W, A, U by default). */
+ * 0.682689... Compute stays fp32: SmaQ is a memory-footprint decision on stored tensors.
+ * Source check: SmaQ has no public code that could be found (searched by name and by its
+ * figures), so Eq. 4 and the 6/8-bit split follow the paper as cited. Its abstract names the
+ * data structures it studies: weights, gradients, feature maps, gradient maps and optimizer
+ * state; which of them a run stores split is the `tensors` parameter, W,A,U by default (an
+ * assumption: the long-lived and largest tensors; tensors=W,A,G,WG,U splits all five). */
 static int gen_smaq(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t in_bits, out_bits, hdr;
@@ -737,6 +841,9 @@ static const scheme_row rows[] = {
        {"dA", "1", "activation density"},
        {"dG", "1", "gradient density"},
        {"log", "none", "AdaPT-style log file to replay instead of the synthetic policy"},
+       {"res", "150", "histogram bins of the KL push-down (MAX_RESOLUTION), for the overhead"},
+       {"lb", "100", "gradients per check (MAX_LOOKBACK), for the overhead"},
+       {"G", "fp32", "activation gradients: fp32 (AdaPT's code) or quantized (layer's format)"},
        {NULL, NULL, NULL}}},
      gen_adapt, NULL},
     {{"smaq", "split storage: inliers (+-1 sigma) at 6 bits, outliers at 8, fp32 compute",

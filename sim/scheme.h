@@ -22,7 +22,7 @@ typedef struct scheme_param {
     const char *help;
 } scheme_param;
 
-#define SCHEME_PARAMS_MAX 12
+#define SCHEME_PARAMS_MAX 16
 
 typedef struct scheme_info {
     const char *name;

@@ -82,24 +82,39 @@ Test(metrics, fp32_run_is_the_baseline_of_every_ratio)
     cr_expect(isnan(tot.smaq_storage_benefit), "not a SmaQ run");
 }
 
-Test(metrics, adapt_speedup_by_hand)
+Test(metrics, adapt_speedup_is_adapts_own_figure)
 {
-    /* Batch 1, 2 iterations. MAdds per pass: l1 FWD 8, BWD_WEIGHT 8 (no BWD_DATA: first
-     * layer); l2 FWD 6, BWD_DATA 6, BWD_WEIGHT 6 -> fp32 cost 32 x 34 = 1088 per iteration.
-     * W = A = fx8.4, G fp32, weight density 0.5. Quantized, per iteration (MAdds x wider word
-     * x d_x d_y):
-     *   l1 FWD    A x W  8 x 8  x 0.5 = 32      l1 BWD_WEIGHT A x G 8 x 32 x 1 = 256
-     *   l2 FWD    A x W  6 x 8  x 0.5 = 24      l2 BWD_DATA   G x W 6 x 32 x 0.5 = 96
-     *   l2 BWD_WEIGHT A x G  6 x 32 x 1 = 192   sum 600
-     * Overhead at iteration 0: 10 ops x 32 bits = 320 (AdaPT: MARViN overhead x 32).
-     * speedup = 2 x 1088 / (2 x 600 + 320) = 2176 / 1520. */
+    /* lorenz0890/AdaPT utils/analytics.py analyse(): per logged step and layer
+     *   F = MAdds x 32,  Q = non_zeros x (MAdds x qwl + overhead),
+     *   su_own = 2 sum F / (sum Q + sum F)
+     * with MAdds the layer's forward count, qwl its weights' word length and non_zeros
+     * 1 - weight sparsity (the backward pass is the fp32 F in numerator and denominator).
+     * Batch 1, 2 iterations: l1 forward 8 MAdds, l2 6; W = A = fx8.4 (qwl 8), dW = 0.5.
+     *   F per iteration = (8 + 6) x 32 = 448, two iterations 896;
+     *   Q per iteration = 0.5 x (8 x 8) + 0.5 x (6 x 8) = 32 + 24 = 56, two 112;
+     *   the trace's overhead (the scheme's MARViN work): 10 ops x 32 bits = 320 -> Q = 432;
+     *   su = 2 x 896 / (432 + 896) = 1792 / 1328.
+     * G stays fp32 here and does not enter: AdaPT's model weighs the forward pass only. */
     store_run_totals tot = metrics_of(tiny_model,
                   "bitsim-trace 1\nmodel tiny\nbatch 1\niters_per_epoch 2\nepochs 1\n"
                   "scheme adapt\n"
                   "from 0 l1,l2 W=fx8.4 A=fx8.4 dW=0.5\n"
                   "overhead 0 ops=10 bits=32 label=kl\n"
                   "end\n");
-    cr_expect_float_eq(tot.adapt_speedup, 2176.0 / 1520.0, 1e-12, "got %.12g",
+    cr_expect_float_eq(tot.adapt_speedup, 1792.0 / 1328.0, 1e-12, "got %.12g",
+                       tot.adapt_speedup);
+}
+
+Test(metrics, adapt_speedup_uses_the_weights_word_length)
+{
+    /* AdaPT's qwl is the layer's weight word length: W = fx4.2, A = fx16.8, dW = 1, batch 2,
+     * 1 iteration: F = 2 x 14 x 32 = 896, Q = 2 x 14 x 4 = 112, su = 1792 / 1008. */
+    store_run_totals tot = metrics_of(tiny_model,
+                  "bitsim-trace 1\nmodel tiny\nbatch 2\niters_per_epoch 1\nepochs 1\n"
+                  "scheme adapt\n"
+                  "from 0 l1,l2 W=fx4.2 A=fx16.8\n"
+                  "end\n");
+    cr_expect_float_eq(tot.adapt_speedup, 1792.0 / 1008.0, 1e-12, "got %.12g",
                        tot.adapt_speedup);
 }
 

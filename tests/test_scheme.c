@@ -123,13 +123,20 @@ Test(scheme, muppet_ladder_matches_hand_derivation)
         if (strcmp(t.overheads[i].label, "gd-check") == 0)
             checks++;
         if (strcmp(t.overheads[i].label, "gd-accumulate") == 0) {
-            accum++;
-            cr_expect_eq(t.overheads[i].end, 26979, "accumulates only while quantized");
+            /* ICIdsl/muppet training.py train_network: policy.update(model) once per epoch,
+             * after the epoch's last mini-batch, in every epoch (fp32 ones too): square,
+             * sum and add of each parameter's gradient, 3 ops per parameter, at the last
+             * iteration of epoch k = 391 (k + 1) - 1. */
+            cr_expect_eq(t.overheads[i].first, 391 * (accum + 1) - 1);
+            cr_expect_eq(t.overheads[i].end, 391 * (accum + 1));
             cr_expect_eq(t.overheads[i].ops, 3 * model_params(fixture_resnet20()));
+            accum++;
         }
     }
+    /* check_violation computes the gradient diversity when (epoch + 1) % 3 == 0 and the
+     * data type is not Float: quantized epochs 0..68 -> epochs 2, 5, ..., 68 = 23 checks. */
     cr_expect_eq(checks, 23);
-    cr_expect_eq(accum, 1);
+    cr_expect_eq(accum, 114);
     trace_free(&t);
 }
 
@@ -325,6 +332,42 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* AdaPT's overhead model, utils/analytics.py marvin_step, per layer and precision check:
+ *   3 n bisect res d + (lb + 1) n + 1,  bisect = 2 log2(wl - 8) if wl > 8 else 1,
+ * res = MAX_RESOLUTION 150, lb = MAX_LOOKBACK 100 (its config's worst case), d = 1 here
+ * (dw_min=1). p_up=1, step 2: every MAC layer goes 8 -> 10 at epoch 1 (bisect 2 log2 2 = 2)
+ * and 10 -> 12 at epoch 2 (bisect 2 log2 4 = 4), so with N the model's MAC weights and L its
+ * MAC layers:  epoch 1: (900 + 101) N + L = 1001 N + L,  epoch 2: (1800 + 101) N + L. */
+Test(scheme, adapt_overhead_is_marvin_step)
+{
+    const char *p[] = {"p_up=1", "p_down=0", "dw_min=1"};
+    trace t;
+    gen_ok(&t, "adapt", p, 3, 3);
+    const model *m = fixture_resnet20();
+    uint64_t n = 0, l = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        if (model_layer_is_mac(&m->layers[i])) {
+            n += m->layers[i].weight_elems;
+            l++;
+        }
+    uint64_t want[] = {1001 * n + l, 1901 * n + l};
+    size_t k = 0;
+    for (size_t i = 0; i < t.n_overheads; i++) {
+        cr_assert_str_eq(t.overheads[i].label, "marvin");
+        cr_assert_lt(k, 2);
+        cr_expect_eq(t.overheads[i].first, 391 * (k + 1));
+        cr_expect_eq(t.overheads[i].ops, want[k], "check %zu: got %llu want %llu", k,
+                     (unsigned long long)t.overheads[i].ops, (unsigned long long)want[k]);
+        k++;
+    }
+    cr_expect_eq(k, 2, "a check at epochs 1 and 2 (epoch 0 is the initial <8,4>)");
+    cr_expect_eq(bits_at(&t, "fc", TENSOR_W, 2 * 391), 12);
+    cr_expect_eq(bits_at(&t, "fc", TENSOR_A, 2 * 391), 12);
+    cr_expect_eq(bits_at(&t, "fc", TENSOR_WG, 2 * 391), 12);
+    cr_expect_eq(bits_at(&t, "fc", TENSOR_G, 2 * 391), 32, "G stays fp32 (AdaPT's code)");
+    trace_free(&t);
+}
+
 /* An AdaPT-style log replaces the synthetic policy: epoch 3 -> iteration 3 * 391 = 1173. */
 Test(scheme, adapt_replays_a_log)
 {
@@ -347,14 +390,33 @@ Test(scheme, adapt_replays_a_log)
     cr_expect_eq(s->d.fmt[TENSOR_W].bits, 8);
     cr_expect_float_eq(s->d.density[TENSOR_W], 0.9, 0);
     s = trace_segment_at(&t, layer("conv1"), 1173);
-    cr_expect_eq(s->d.fmt[TENSOR_G].bits, 12);
-    cr_expect_eq(s->d.fmt[TENSOR_G].frac_bits, 7);
+    cr_expect_eq(s->d.fmt[TENSOR_WG].bits, 12);
+    cr_expect_eq(s->d.fmt[TENSOR_WG].frac_bits, 7);
     cr_expect_float_eq(s->d.density[TENSOR_W], 0.8, 0);
     cr_expect_eq(bits_at(&t, "layer1.0.conv1", TENSOR_W, 3000), 32, "not in the log: fp32");
+    /* One MARViN record per logged epoch, AdaPT's marvin_step (utils/analytics.py) per line:
+     * 3 n bisect res d + (lb + 1) n + 1, bisect = 2 log2(wl - 8) if wl > 8 else 1,
+     * res = 150, lb = 100; conv1 n = 3 x 16 x 9 = 432, fc n = 64 x 10 = 640.
+     *   epoch 0: conv1 wl 8 d 0.9: 3*432*1*150*0.9 + 101*432 + 1 = 174960 + 43632 + 1 = 218593
+     *            fc    wl 8 d 1:   3*640*1*150     + 101*640 + 1 = 288000 + 64640 + 1 = 352641
+     *   epoch 3: conv1 wl 12 d 0.8: bisect 2 log2 4 = 4:
+     *            3*432*4*150*0.8 + 43632 + 1 = 622080 + 43633 = 665713 */
+    uint64_t want_ops[] = {218593 + 352641, 665713}, want_at[] = {0, 1173};
     size_t kl = 0;
-    for (size_t i = 0; i < t.n_overheads; i++)
-        kl += strcmp(t.overheads[i].label, "kl") == 0;
-    cr_expect_eq(kl, 2, "one KL check per logged epoch (0 and 3)");
+    for (size_t i = 0; i < t.n_overheads; i++) {
+        cr_expect_str_neq(t.overheads[i].label, "gd-accumulate", "AdaPT counts GD in push_up");
+        if (strcmp(t.overheads[i].label, "marvin") != 0)
+            continue;
+        cr_assert_lt(kl, 2);
+        cr_expect_eq(t.overheads[i].first, want_at[kl]);
+        cr_expect_eq(t.overheads[i].ops, want_ops[kl], "got %llu",
+                     (unsigned long long)t.overheads[i].ops);
+        cr_expect_eq(t.overheads[i].bits, 32);
+        kl++;
+    }
+    cr_expect_eq(kl, 2, "one MARViN record per logged epoch (0 and 3)");
+    s = trace_segment_at(&t, layer("conv1"), 1173);
+    cr_expect_eq(s->d.fmt[TENSOR_G].bits, 32, "AdaPT's code quantizes no activation gradient");
     trace_free(&t);
 
     static const struct {
