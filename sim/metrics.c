@@ -82,17 +82,19 @@ enum { MEM_WEIGHTS, MEM_FMAPS, MEM_GRADS, MEM_WGRADS, MEM_OPTIM, MEM_COUNT };
 void metrics_pass_operands(const model_layer *l, train_pass p, const trace_decision *d,
                            metrics_operands *o)
 {
-    /* Which tensor is x and y of each pass, as (class, density index or -1). */
+    /* Which tensor is x and y of each pass, as (class, density index or -1). The weight-
+     * gradient pass reads the gradient as GW (SBM's gradient bifurcation, trace.h), whose
+     * density is G's: the two are copies of one tensor. */
     static const struct { int x, dx, y, dy; } mac[PASS_COUNT] = {
         [PASS_FWD] = {TENSOR_A, TENSOR_A, TENSOR_W, TENSOR_W},
         [PASS_BWD_DATA] = {TENSOR_G, TENSOR_G, TENSOR_W, TENSOR_W},
-        [PASS_BWD_WEIGHT] = {TENSOR_A, TENSOR_A, TENSOR_G, TENSOR_G},
+        [PASS_BWD_WEIGHT] = {TENSOR_A, TENSOR_A, TENSOR_GW, TENSOR_G},
         [PASS_UPDATE] = {TENSOR_WG, -1, TENSOR_U, -1},
     };
     static const struct { int x, dx; } unary[PASS_COUNT] = {
         [PASS_FWD] = {TENSOR_A, TENSOR_A},
         [PASS_BWD_DATA] = {TENSOR_G, TENSOR_G},
-        [PASS_BWD_WEIGHT] = {TENSOR_G, TENSOR_G},
+        [PASS_BWD_WEIGHT] = {TENSOR_GW, TENSOR_G},
     };
     memset(o, 0, sizeof *o);
     if (model_layer_is_mac(l) || p == PASS_UPDATE) {
@@ -118,10 +120,11 @@ double metrics_wl_madds(uint64_t madds, const metrics_operands *o)
     return (double)madds * (double)(wx > wy ? wx : wy) * o->density_x * o->density_y;
 }
 
-double metrics_cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g)
+double metrics_cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g,
+                               unsigned bits_gw)
 {
     double fw = (double)bits_a * bits_w, eb = (double)bits_g * bits_w,
-           gc = (double)bits_a * bits_g;
+           gc = (double)bits_a * bits_gw;
     return (fw + eb + gc) / 3.0 / (32.0 * 32.0);
 }
 
@@ -154,6 +157,10 @@ static void layer_mem_bits(const model_layer *l, uint64_t batch, const trace_dec
     layer_mem_elems(l, batch, n);
     for (int c = 0; c < MEM_COUNT; c++)
         bits[c] = metrics_tensor_bits(n[c], &d->fmt[mem_tensor[c]], &d->store[mem_tensor[c]]);
+    /* A bifurcated gradient (SBM) is kept twice: GW, the weight-gradient copy, beside G. */
+    if (!numfmt_equal(&d->fmt[TENSOR_GW], &d->fmt[TENSOR_G]))
+        bits[MEM_GRADS] += metrics_tensor_bits(n[MEM_GRADS], &d->fmt[TENSOR_GW],
+                                               &(trace_storage){0});   /* never split */
 }
 
 typedef struct mem_event {
@@ -221,7 +228,7 @@ static bool layer_quantized(const trace *tr, uint32_t i)
     const trace_segment *s = trace_layer_segments(tr, i, &ns);
     for (size_t j = 0; j < ns; j++)
         if (!is_fp32(&s[j].d.fmt[TENSOR_W]) || !is_fp32(&s[j].d.fmt[TENSOR_A]) ||
-            !is_fp32(&s[j].d.fmt[TENSOR_G]))
+            !is_fp32(&s[j].d.fmt[TENSOR_G]) || !is_fp32(&s[j].d.fmt[TENSOR_GW]))
             return true;
     return false;
 }
@@ -244,7 +251,8 @@ static double cpt_ratio(const trace *tr)
             num += (double)(s[j].end - s[j].first) * (double)l->fwd_madds *
                    metrics_cpt_layer_ratio(metrics_word_bits(&d->fmt[TENSOR_A]),
                                            metrics_word_bits(&d->fmt[TENSOR_W]),
-                                           metrics_word_bits(&d->fmt[TENSOR_G]));
+                                           metrics_word_bits(&d->fmt[TENSOR_G]),
+                                           metrics_word_bits(&d->fmt[TENSOR_GW]));
         }
         weight += (double)l->fwd_madds;
     }

@@ -51,7 +51,7 @@
  * GRADIENT BIFURCATION. The weight-gradient pass reads the gradient as GW, not G (trace.h
  * TENSOR_GW; SBM keeps a 16-bit copy of G for A x G and an 8-bit one for G x W): BWD_WEIGHT's
  * y of a MAC layer, and the unary operand of a non-MAC layer's BWD_WEIGHT, are taken from GW
- * (pass_operands). GW == G in every trace that does not name it, so this changes nothing
+ * (metrics_pass_operands). GW == G in every trace that does not name it, so this changes nothing
  * there; the memo key holds the formats themselves, so a GW change is a new evaluation.
  *
  * OVERHEAD. A scheme's overhead record (trace.h: ops operations of bits-bit operands per
@@ -263,21 +263,6 @@ static num_format pass_output(const model_layer *l, train_pass p, const trace_de
     return d->fmt[stored_as[p]];
 }
 
-/* The operands of pass p under d: metrics_pass_operands, with the gradient of BWD_WEIGHT
- * read as GW (top comment, GRADIENT BIFURCATION). Until metrics maps GW itself, this is the
- * one place that does; once it does, the override is the identity. */
-static void pass_operands(const model_layer *l, train_pass p, const trace_decision *d,
-                          metrics_operands *ops)
-{
-    metrics_pass_operands(l, p, d, ops);
-    if (p != PASS_BWD_WEIGHT)
-        return;
-    if (model_layer_is_mac(l))
-        ops->y = d->fmt[TENSOR_GW];     /* A x GW */
-    else
-        ops->x = d->fmt[TENSOR_GW];     /* the unary backward-weight work on the gradient */
-}
-
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
                      const trace_segment *seg, const pass_cost **out, bs_error *e)
 {
@@ -372,7 +357,7 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
         size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
         for (size_t j = 0; j < ns; j++) {
             metrics_operands ops;
-            pass_operands(l, (train_pass)p, &segs[j].d, &ops);
+            metrics_pass_operands(l, (train_pass)p, &segs[j].d, &ops);
             const pass_cost *pc = NULL;
             int rc = eval_pass(c, i, (train_pass)p, &ops, &segs[j], &pc, e);
             if (rc)

@@ -64,6 +64,19 @@ Test(metrics, cpt_ratio_weights_per_layer_widths_by_madds)
                        tot.cpt_cost_ratio, want);
 }
 
+Test(metrics, cpt_ratio_reads_the_weight_gradient_pass_at_gw)
+{
+    /* SBM's gradient bifurcation: forward A x W = 8 x 8, error propagation G x W = 8 x 8,
+     * weight gradient A x GW = 8 x 16: (64 + 64 + 128)/3/1024 = 256/3072 in every layer. */
+    store_run_totals tot = metrics_of(cpt_model,
+                  "bitsim-trace 1\nmodel cptnet\nbatch 8\niters_per_epoch 5\nepochs 2\n"
+                  "scheme sbm\n"
+                  "from 0 c1,c2 W=int8 A=int8 G=int8 GW=int16\n"
+                  "end\n");
+    cr_expect_float_eq(tot.cpt_cost_ratio, 256.0 / 3072.0, 1e-12, "got %.12g",
+                       tot.cpt_cost_ratio);
+}
+
 /* l1: 4 -> 2 (8 weights), relu, l2: 2 -> 3 (6 weights), no biases. */
 static const char tiny_model[] =
     "model tiny\n"
@@ -127,6 +140,19 @@ Test(metrics, wl_madds_is_madds_times_wider_word_times_densities)
     o.density_x = 0.25;
     o.density_y = 0.5;
     cr_expect_float_eq(metrics_wl_madds(1000, &o), 1000.0 * 8 * 0.125, 1e-12);
+}
+
+Test(metrics, a_bifurcated_gradient_keeps_both_copies)
+{
+    /* SBM keeps each output gradient twice: G at 8 bits for G x W and GW at 16 bits for the
+     * weight gradient. Batch 2, every layer's output gradient: l1 and r1 2 x (2 + 2) elements
+     * at 8 + 16 bits = 192; l2 G = GW = fp32 (one copy), 2 x 3 x 32 = 192 -> 384. */
+    store_run_totals tot = metrics_of(tiny_model,
+                  "bitsim-trace 1\nmodel tiny\nbatch 2\niters_per_epoch 10\nepochs 1\n"
+                  "scheme sbm\n"
+                  "from 0 l1,r1 G=int8 GW=int16\n"
+                  "end\n");
+    cr_expect_float_eq(tot.mem_grads_bits, 384, 1e-9);
 }
 
 Test(metrics, memory_footprint_by_class_at_the_peak)
