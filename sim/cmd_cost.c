@@ -40,6 +40,10 @@ static void usage(FILE *out)
             "                     weight grad,master weight); a number means intN; formats as\n"
             "                     in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
             "                     (default 8,8)\n"
+            "  -o, --out F|ref    format the pass's output is written in (training mode, as\n"
+            "                     bitsim run does); default: FWD and BWD_DATA write x's\n"
+            "                     format (A, G), BWD_WEIGHT fp32 (WG); 'ref': the public\n"
+            "                     simulator's output stage (32-bit, padded; --conv always)\n"
             "  -d, --density X,Y  non-zero fractions of x and y, in [0,1] (0: an all-zero\n"
             "                     tensor; default 1,1)\n"
             "  -b, --batch B      samples per iteration (default 16)\n"
@@ -54,6 +58,8 @@ static void usage(FILE *out)
 typedef struct cost_opts {
     const char *arch, *model, *layer, *pass;
     num_format x, y;
+    num_format out;     /* --out: bits 0 = not given */
+    bool out_ref;       /* --out ref */
     double dx, dy;
     uint64_t batch;
     bool have_conv, im2col;
@@ -96,6 +102,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
         {"arch", required_argument, NULL, 'a'},    {"model", required_argument, NULL, 'm'},
         {"layer", required_argument, NULL, 'l'},   {"pass", required_argument, NULL, 'p'},
         {"bits", required_argument, NULL, 'B'},    {"density", required_argument, NULL, 'd'},
+        {"out", required_argument, NULL, 'o'},
         {"batch", required_argument, NULL, 'b'},   {"conv", required_argument, NULL, 'c'},
         {"im2col", no_argument, NULL, 'i'},        {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
@@ -107,7 +114,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
     char buf[128], *p, *q;
     const char *why = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "a:m:l:p:B:d:b:c:if:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:m:l:p:B:o:d:b:c:if:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': o->arch = optarg; break;
         case 'm': o->model = optarg; break;
@@ -120,6 +127,15 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
             if (!parse_format(p, &o->x, &why) || !parse_format(q, &o->y, &why)) {
                 fprintf(stderr, "bitsim cost: --bits: '%s': %s\n", optarg,
                         why ? why : "not a format (e.g. 8, fx8.4, fp16, bfp8/e8/b16)");
+                return BS_EUSAGE;
+            }
+            break;
+        case 'o':
+            if (strcmp(optarg, "ref") == 0) {
+                o->out_ref = true;
+            } else if (!parse_format(optarg, &o->out, &why)) {
+                fprintf(stderr, "bitsim cost: --out: '%s': %s\n", optarg,
+                        why ? why : "not a format or 'ref'");
                 return BS_EUSAGE;
             }
             break;
@@ -164,6 +180,20 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
     if (!o->have_conv && (!o->model || !o->layer))
         return cmd_usage_error("cost", "give --model and --layer, or --conv", usage);
     return BS_OK;
+}
+
+/* The output format of a MAC pass in training mode, as replay chooses it from a decision
+ * (replay.c OUTPUT FORMAT): FWD writes A (= x), BWD_DATA writes G (= x), BWD_WEIGHT writes
+ * WG, fp32 unless --out names it. --out F sets every MAC pass; --out ref (bits 0) is the
+ * reference output stage. Non-MAC layers and UPDATE have none. */
+static num_format pass_output(const cost_opts *o, const model_layer *l, train_pass p)
+{
+    num_format none = {0};
+    if (o->out_ref || !model_layer_is_mac(l) || p == PASS_UPDATE)
+        return none;
+    if (o->out.bits)
+        return o->out;
+    return p == PASS_BWD_WEIGHT ? numfmt_fp32() : o->x;
 }
 
 static const char *const wide_cols[] = {
@@ -299,7 +329,8 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
     for (int l = first; rc == BS_OK && l <= last; l++)
         for (int p = p0; rc == BS_OK && p <= p1; p++, k++) {
             cost_query q = {.layer = &m.layers[l], .pass = (train_pass)p, .batch = o->batch,
-                            .x = o->x, .y = o->y, .density_x = o->dx, .density_y = o->dy};
+                            .x = o->x, .y = o->y, .density_x = o->dx, .density_y = o->dy,
+                            .out = pass_output(o, &m.layers[l], (train_pass)p)};
             rc = cost_eval(a, &q, &rs[k], e);
             names[k] = m.layers[l].name;
             passes[k] = model_pass_name((train_pass)p);

@@ -37,3 +37,36 @@ Test(cmd_cost, density_outside_0_1_is_a_usage_error)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_eq(cost_csv(bad[i], out, sizeof out), 2, "--density %s", bad[i]);
 }
+
+/* DRAM write bits of ResNet-20's layer1.0.conv1 FWD at batch 128 with --out OUT ("" = none),
+ * read from the command's CSV (column dram_wr_bits). */
+static double fwd_dram_writes(const char *out_flag)
+{
+    static char csv[8192];
+    char *argv[] = {"cost", "--model", "resnet20", "--layer", "layer1.0.conv1", "--pass", "fwd",
+                    "--bits", "8,8", "--batch", "128", "--format", "csv",
+                    *out_flag ? "--out" : NULL, (char *)out_flag, NULL};
+    cr_assert_eq(run_cmd(cmd_cost, argv, csv, sizeof csv), 0, "%s", csv);
+    char *header_end = strchr(csv, '\n'), *name = strstr(csv, "dram_wr_bits");
+    cr_assert(header_end && name && name < header_end, "%s", csv);
+    int col = 0;
+    for (const char *c = csv; c < name; c++)
+        col += *c == ',';
+    char *field = header_end + 1;
+    for (int i = 0; i < col && field; i++)
+        field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
+    cr_assert_not_null(field);
+    return strtod(field, NULL);
+}
+
+/* Training mode, as bitsim run uses it: the output (16 channels x 32 x 32 per sample, batch
+ * 128 = 2,097,152 elements) is written once at the activation's width: 8 bits -> 16,777,216;
+ * --out int16 doubles it; --out ref is the public simulator's 32-bit padded output stage,
+ * which writes more than the 32-bit output alone (67,108,864). */
+Test(cmd_cost, output_is_written_once_at_its_format)
+{
+    setenv("BITSIM_HOME", ".", 0);
+    cr_expect_float_eq(fwd_dram_writes(""), 2097152.0 * 8, 0.5);
+    cr_expect_float_eq(fwd_dram_writes("int16"), 2097152.0 * 16, 0.5);
+    cr_expect_gt(fwd_dram_writes("ref"), 2097152.0 * 32);
+}
