@@ -13,34 +13,69 @@
 #include "fixture_store.h"
 #include "store.h"
 
+/* Opens path read-only on its own connection and steps sql once; returns the statement
+ * (SQLITE_ROW or not in *row) for the caller to read, finalize and close with sql_done. */
+static sqlite3_stmt *sql_first(const char *path, const char *sql, sqlite3 **db, bool *row)
+{
+    cr_assert_eq(sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(*db, 5000);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(*db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+                 sqlite3_errmsg(*db));
+    *row = sqlite3_step(st) == SQLITE_ROW;
+    return st;
+}
+
+static void sql_done(sqlite3 *db, sqlite3_stmt *st)
+{
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static double sql_double(const char *path, const char *sql)
 {
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-                 sqlite3_errmsg(db));
-    double v = NAN;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    bool row;
+    sqlite3_stmt *st = sql_first(path, sql, &db, &row);
+    double v = row ? sqlite3_column_double(st, 0) : NAN;
+    sql_done(db, st);
     return v;
 }
 
 static const char *sql_text(const char *path, const char *sql, char *buf, size_t n)
 {
     sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    bool row;
+    sqlite3_stmt *st = sql_first(path, sql, &db, &row);
     buf[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW)
+    if (row)
         snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    sql_done(db, st);
     return buf;
+}
+
+/* Makes path a plain SQLite database (not a bitsim one) holding whatever sql creates. */
+static void make_sqlite_file(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sql);
+    sqlite3_close(db);
+}
+
+/* Another connection that holds a write lock on path (BEGIN IMMEDIATE or EXCLUSIVE). */
+static sqlite3 *hold_lock(const char *path, const char *begin)
+{
+    sqlite3 *holder;
+    cr_assert_eq(sqlite3_open(path, &holder), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(holder, begin, NULL, NULL, NULL), SQLITE_OK);
+    return holder;
+}
+
+static void release_lock(sqlite3 *holder)
+{
+    sqlite3_exec(holder, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(holder);
 }
 
 static const fixture_run small = {
@@ -49,14 +84,20 @@ static const fixture_run small = {
     .bits_first = 4, .bits_last = 8,
 };
 
-Test(store, creates_identified_wal_database)
+/* Creates (or opens) the database at path and stores the fixture run `small` in it. */
+static void store_one_run(const char *path)
 {
-    char *path = fixture_tmp_path("a.db");
     store *s;
     bs_error e;
     cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     cr_assert_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
     store_close(s);
+}
+
+Test(store, creates_identified_wal_database)
+{
+    char *path = fixture_tmp_path("a.db");
+    store_one_run(path);
     /* 'b' 'S' 't' '1' = 0x62 0x53 0x74 0x31 */
     cr_expect_eq(sql_double(path, "PRAGMA application_id"), (double)0x62537431);
     cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0);
@@ -66,6 +107,8 @@ Test(store, creates_identified_wal_database)
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 18.0);
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1.0);
     /* reopening an existing database works and keeps its rows */
+    store *s;
+    bs_error e;
     cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     store_close(s);
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 18.0);
@@ -109,11 +152,7 @@ static void expect_refused_unchanged(const char *path, const char *why)
 Test(store, refuses_other_sqlite_database)
 {
     char *path = fixture_tmp_path("other.db");
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", NULL, NULL, NULL),
-                 SQLITE_OK);
-    sqlite3_close(db);
+    make_sqlite_file(path, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
     expect_refused_unchanged(path, "not a bitsim database");
     fixture_cleanup(path);
 }
@@ -131,13 +170,8 @@ Test(store, refuses_non_sqlite_file)
 Test(store, refuses_newer_schema_and_readonly_refuses_missing)
 {
     char *path = fixture_tmp_path("v9.db");
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "PRAGMA application_id=1649636401; PRAGMA user_version=9;"
-                                  " CREATE TABLE t(x)",
-                              NULL, NULL, NULL),
-                 SQLITE_OK);
-    sqlite3_close(db);
+    make_sqlite_file(path, "PRAGMA application_id=1649636401; PRAGMA user_version=9;"
+                           " CREATE TABLE t(x)");
     expect_refused_unchanged(path, "schema version 9");
     store *s;
     bs_error e;
@@ -199,13 +233,20 @@ Test(store, find_run_recognises_same_inputs_and_options)
     fixture_cleanup(path);
 }
 
+/* Opens path and stores throw-away inputs, filling info's input ids. */
+static void open_with_inputs(const char *path, store **s, store_run_info *info)
+{
+    bs_error e;
+    cr_assert_eq(store_open(s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(fixture_put_inputs(*s, "a", "m", "t", info, &e), 0, "%s", e.msg);
+}
+
 /* Opens path and begins a run on throw-away inputs; returns the run id. */
 static int64_t open_and_begin(const char *path, store **s, store_run_info *info)
 {
     bs_error e;
     int64_t run;
-    cr_assert_eq(store_open(s, path, &e), BS_OK, "%s", e.msg);
-    cr_assert_eq(fixture_put_inputs(*s, "a", "m", "t", info, &e), 0, "%s", e.msg);
+    open_with_inputs(path, s, info);
     cr_assert_eq(store_run_begin(*s, info, &run, &e), 0, "%s", e.msg);
     return run;
 }
@@ -398,19 +439,15 @@ Test(store, locked_database_gives_a_clear_error_after_the_timeout)
     char *path = fixture_tmp_path("lock.db");
     store *s;
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
-    sqlite3 *holder;
     store_run_info info = {0};
-    cr_assert_eq(fixture_put_inputs(s, "a", "m", "t", &info, &e), 0, "%s", e.msg);
-    cr_assert_eq(sqlite3_open(path, &holder), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    open_with_inputs(path, &s, &info);
+    sqlite3 *holder = hold_lock(path, "BEGIN IMMEDIATE");
     store_set_busy_timeout(s, 50);
     int64_t run;
     cr_expect_eq(store_run_begin(s, &info, &run, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "locked") != NULL, "%s", e.msg);
     cr_expect(strstr(e.msg, path) != NULL, "%s", e.msg);
-    sqlite3_exec(holder, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(holder);
+    release_lock(holder);
     /* once released, the same handle works */
     cr_expect_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
     store_close(s);
@@ -420,11 +457,7 @@ Test(store, locked_database_gives_a_clear_error_after_the_timeout)
 Test(store, views_sum_rows_as_derived_by_hand)
 {
     char *path = fixture_tmp_path("views.db");
-    store *s;
-    bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
-    cr_assert_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
-    store_close(s);
+    store_one_run(path);
     /* 18 rows x 2e6 pJ = 3.6e7 pJ = 3.6e-5 J; dram share 0.3 of it */
     cr_expect_float_eq(sql_double(path, "SELECT energy_j FROM run_summary"), 3.6e-5, 1e-15);
     cr_expect_float_eq(sql_double(path, "SELECT energy_dram_pj FROM run_summary"), 1.08e7, 1e-3);
@@ -444,11 +477,7 @@ Test(store, views_sum_rows_as_derived_by_hand)
 Test(store, a_closed_writer_leaves_one_file)
 {
     char *path = fixture_tmp_path("onefile.db");
-    store *s;
-    bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
-    cr_assert_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
-    store_close(s);
+    store_one_run(path);
     char side[600];
     struct stat st;
     snprintf(side, sizeof side, "%s-wal", path);
@@ -464,13 +493,10 @@ Test(store, busy_timeout_comes_from_the_environment)
     char *path = fixture_tmp_path("envlock.db");
     store *s;
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     store_run_info info = {0};
-    cr_assert_eq(fixture_put_inputs(s, "a", "m", "t", &info, &e), 0, "%s", e.msg);
+    open_with_inputs(path, &s, &info);
     store_close(s);
-    sqlite3 *holder;
-    cr_assert_eq(sqlite3_open(path, &holder), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(holder, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *holder = hold_lock(path, "BEGIN EXCLUSIVE");
     /* criterion runs each test in its own process: setenv does not leak into other tests */
     setenv("BITSIM_BUSY_TIMEOUT_MS", "20", 1);
     cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
@@ -482,7 +508,6 @@ Test(store, busy_timeout_comes_from_the_environment)
     cr_expect_eq(store_open(&s, path, &e), BS_EUSAGE);
     cr_expect(strstr(e.msg, "BITSIM_BUSY_TIMEOUT_MS") != NULL, "%s", e.msg);
     unsetenv("BITSIM_BUSY_TIMEOUT_MS");
-    sqlite3_exec(holder, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(holder);
+    release_lock(holder);
     fixture_cleanup(path);
 }
