@@ -357,17 +357,38 @@ static void parse_arch_text(arch *a, const char *text)
     "[dram]\nbits_per_cycle = 192\npj_per_bit = 15\ncompress = " compress "\n"              \
     "[energy]\ncore_pj_per_cycle = 235.104\n[sparsity]\nmode = " mode "\n"
 
+typedef struct sparse_case {
+    const char *text;
+    uint64_t compute;
+    double x_dram_factor;
+} sparse_case;
+
+/* Parses case k's arch into *a, evaluates the fixed conv tiling below at operand density
+ * `density` into *r and checks compute cycles, DRAM read bits and MAdds. The caller frees *a. */
+static void expect_sparse_case(const sparse_case *k, size_t i, double density, arch *a,
+                               cost_result *r)
+{
+    parse_arch_text(a, k->text);
+    cost_conv c;
+    cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
+    c.density_x = c.density_y = density;
+    cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
+    bs_error e;
+    cr_assert_eq(cost_conv_eval_tiling(a, &c, &t, r, &e), 0, "case %zu: %s", i, e.msg);
+    cr_expect_eq(r->compute_cycles, k->compute, "case %zu", i);
+    /* weights 36864 and inputs 12800 bits compressed alike, outputs 65536 dense */
+    cr_expect_float_eq(r->dram_read_bits, (36864 + 12800) * k->x_dram_factor + 65536, 1e-6,
+                       "case %zu", i);
+    cr_expect_eq(r->madds, 294912, "MAdds count all products, zero or not");
+}
+
 /* Under a fixed tiling whose per-tile compute (1*1*64*9*1 = 576 cycles) is divisible by 4:
  * skipping zeros of both operands at densities 0.5 and 0.5 leaves a quarter; skipping x only
  * leaves half; a dense datapath keeps all. Bitmap compression sends 1 + 0.5*8 of every 8
  * bits of the sparse operands. */
 Test(cost_hand, sparsity_scaling)
 {
-    static const struct {
-        const char *text;
-        uint64_t compute;
-        double x_dram_factor;
-    } cases[] = {
+    static const sparse_case cases[] = {
         {SPARSE_ARCH("none", "none"), 576, 1},
         {SPARSE_ARCH("x", "none"), 288, 1},
         {SPARSE_ARCH("both", "none"), 144, 1},
@@ -376,19 +397,9 @@ Test(cost_hand, sparsity_scaling)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         arch a;
-        parse_arch_text(&a, cases[i].text);
-        cost_conv c;
-        cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
-        c.density_x = c.density_y = 0.5;
-        cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
         cost_result r;
-        bs_error e;
-        cr_assert_eq(cost_conv_eval_tiling(&a, &c, &t, &r, &e), 0, "%s", e.msg);
-        cr_expect_eq(r.compute_cycles, cases[i].compute, "case %zu", i);
-        /* weights 36864 and inputs 12800 bits compressed alike, outputs 65536 dense */
-        cr_expect_float_eq(r.dram_read_bits,
-                           (36864 + 12800) * cases[i].x_dram_factor + 65536, 1e-6, "case %zu", i);
-        cr_expect_eq(r.madds, 294912, "MAdds count all products, zero or not");
+        expect_sparse_case(&cases[i], i, 0.5, &a, &r);
+        arch_free(&a);
     }
 }
 
@@ -399,11 +410,7 @@ Test(cost_hand, sparsity_scaling)
  * entry per 2^4 zeros at most (max(d, 2^-run_bits) * (8 + 4) / 8 = 12/128). */
 Test(cost_hand, zero_density_is_legal)
 {
-    static const struct {
-        const char *text;
-        uint64_t compute;
-        double x_dram_factor;
-    } cases[] = {
+    static const sparse_case cases[] = {
         {SPARSE_ARCH("none", "none"), 576, 1},
         {SPARSE_ARCH("x", "none"), 0, 1},
         {SPARSE_ARCH("both", "bitmap"), 0, 1.0 / 8},
@@ -411,18 +418,9 @@ Test(cost_hand, zero_density_is_legal)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         arch a;
-        parse_arch_text(&a, cases[i].text);
-        cost_conv c;
-        cost_conv_init(&c, 3, 8, 1, 16, 32, 1, 8, 8, false);
-        c.density_x = c.density_y = 0;
-        cost_tiling t = {.order = {'B', 'W', 'H', 'I', 'O'}, .tile = {1, 8, 8, 16, 32}};
         cost_result r;
+        expect_sparse_case(&cases[i], i, 0, &a, &r);
         bs_error e;
-        cr_assert_eq(cost_conv_eval_tiling(&a, &c, &t, &r, &e), 0, "case %zu: %s", i, e.msg);
-        cr_expect_eq(r.compute_cycles, cases[i].compute, "case %zu", i);
-        cr_expect_float_eq(r.dram_read_bits,
-                           (36864 + 12800) * cases[i].x_dram_factor + 65536, 1e-6, "case %zu", i);
-        cr_expect_eq(r.madds, 294912, "MAdds count all products, zero or not");
         /* the same through cost_eval's query check */
         model_layer l = {.kind = LAYER_ACT, .in = {1, 1, 64}, .out = {1, 1, 64},
                          .in_elems = 64, .out_elems = 64, .fwd_elem_ops = 64};
