@@ -453,37 +453,35 @@ static void refused_untouched(const char *db, const char *why)
     }
 }
 
-Test(cli, another_applications_sqlite_database)
+/* Makes NAME in the work dir a plain SQLite database built by sql (another application's),
+ * then checks bitsim refuses it and leaves it untouched. */
+static void refused_foreign_sqlite(const char *name, const char *sql)
 {
-    const char *db = wpath("other.db");
+    const char *db = wpath(name);
     sqlite3 *h;
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(h, "CREATE TABLE runs (id INTEGER); INSERT INTO runs VALUES (7);",
-                              NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sql);
     sqlite3_close(h);
     refused_untouched(db, "not a bitsim database");
+}
+
+Test(cli, another_applications_sqlite_database)
+{
+    refused_foreign_sqlite("other.db",
+                           "CREATE TABLE runs (id INTEGER); INSERT INTO runs VALUES (7);");
 }
 
 Test(cli, another_applications_wal_database)
 {
-    const char *db = wpath("otherwal.db");
-    sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(h, "PRAGMA journal_mode=WAL; CREATE TABLE t (x); INSERT INTO t"
-                              " VALUES (1);", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    refused_untouched(db, "not a bitsim database");
+    refused_foreign_sqlite("otherwal.db",
+                           "PRAGMA journal_mode=WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);");
 }
 
 Test(cli, another_applications_database_with_its_own_application_id)
 {
-    const char *db = wpath("otherid.db");
-    sqlite3 *h;
-    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(h, "PRAGMA journal_mode=WAL; PRAGMA application_id=1234;"
-                              " CREATE TABLE runs (id INTEGER);", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    refused_untouched(db, "not a bitsim database");
+    refused_foreign_sqlite("otherid.db",
+                           "PRAGMA journal_mode=WAL; PRAGMA application_id=1234;"
+                           " CREATE TABLE runs (id INTEGER);");
 }
 
 Test(cli, text_file_as_database)
