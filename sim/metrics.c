@@ -18,7 +18,7 @@
  * segment) the three products become the operand pairs of the passes, fw = b_A b_W (FWD),
  * eb = b_G b_W (BWD_DATA), gc = b_A b_G (BWD_WEIGHT), and layers are weighted by their
  * forward MAdds. With one global width (CPT, FracTrain) the weighting cancels and the value
- * is exactly the code's (checked: test_metrics.c, cpt_ratio_is_the_public_code_formula).
+ * is exactly the code's (checked: test_metrics.c, cpt_ratio_by_hand).
  * A run with no quantized layer (fp32) averages over all MAC layers and gives 1.
  *
  * AdaPT speedup: exactly AdaPT's own figure, su_own of lorenz0890/AdaPT utils/analytics.py

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stddef.h>
 
 #include "metrics.h"
 #include "replay_fixture.h"
@@ -23,6 +24,24 @@ static store_run_totals metrics_of(const char *model_text, const char *trace_tex
     return tot;
 }
 
+/* One hand-derived figure: the double at `field` (an offsetof store_run_totals) of the
+ * trace's metrics must be `want`. */
+typedef struct figure_case {
+    const char *what, *model, *trace;
+    size_t field;
+    double want;
+} figure_case;
+
+static void expect_figures(const figure_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        store_run_totals tot = metrics_of(cases[i].model, cases[i].trace);
+        double got = *(const double *)((const char *)&tot + cases[i].field);
+        cr_expect_float_eq(got, cases[i].want, 1e-12, "%s: got %.12g want %.12g",
+                           cases[i].what, got, cases[i].want);
+    }
+}
+
 /* Two 3x3 convs on a 1x4x4 input (padding 1) and an fp32 classifier, as in CPT's CIFAR code:
  * c1 forward MAdds/sample = 16 positions x 9 x 2 = 288, c2 = 16 x 18 x 2 = 576. */
 static const char cpt_model[] =
@@ -33,48 +52,39 @@ static const char cpt_model[] =
     "pool p op=global\n"
     "linear fc in=2 out=3\n";
 
-Test(metrics, cpt_ratio_is_the_public_code_formula)
+Test(metrics, cpt_ratio_by_hand)
 {
-    /* CPT train.py: per iteration (b^2 + b g + b g)/3/32^2, averaged over iterations.
-     * Iterations 0-3: b=4, g=8 -> (16 + 32 + 32)/3072 = 80/3072;
-     * iterations 4-9: b=6, g=8 -> (36 + 48 + 48)/3072 = 132/3072;
-     * average = (4*80 + 6*132)/10/3072 = 1112/30720. The fp32 fc is not in the formula. */
-    store_run_totals tot = metrics_of(cpt_model,
-                  "bitsim-trace 1\nmodel cptnet\nbatch 8\niters_per_epoch 5\nepochs 2\n"
-                  "scheme cpt\n"
-                  "from 0 c1,c2 W=int4 A=int4 G=int8\n"
-                  "from 4 c1,c2 W=int6 A=int6\n"
-                  "end\n");
-    cr_expect_float_eq(tot.cpt_cost_ratio, 1112.0 / 30720.0, 1e-12, "got %.12g",
-                       tot.cpt_cost_ratio);
-}
-
-Test(metrics, cpt_ratio_weights_per_layer_widths_by_madds)
-{
-    /* c1 at b=4, g=8: 80/3072; c2 at b=8, g=8: (64 + 64 + 64)/3072 = 192/3072; weighted by
-     * forward MAdds 288 and 576: (288*80 + 576*192) / (864 * 3072). */
-    store_run_totals tot = metrics_of(cpt_model,
-                  "bitsim-trace 1\nmodel cptnet\nbatch 8\niters_per_epoch 5\nepochs 2\n"
-                  "scheme mixed\n"
-                  "from 0 c1 W=int4 A=int4 G=int8\n"
-                  "from 0 c2 W=int8 A=int8 G=int8\n"
-                  "end\n");
-    double want = (288.0 * 80 + 576.0 * 192) / (864.0 * 3072);
-    cr_expect_float_eq(tot.cpt_cost_ratio, want, 1e-12, "got %.12g want %.12g",
-                       tot.cpt_cost_ratio, want);
-}
-
-Test(metrics, cpt_ratio_reads_the_weight_gradient_pass_at_gw)
-{
-    /* SBM's gradient bifurcation: forward A x W = 8 x 8, error propagation G x W = 8 x 8,
-     * weight gradient A x GW = 8 x 16: (64 + 64 + 128)/3/1024 = 256/3072 in every layer. */
-    store_run_totals tot = metrics_of(cpt_model,
-                  "bitsim-trace 1\nmodel cptnet\nbatch 8\niters_per_epoch 5\nepochs 2\n"
-                  "scheme sbm\n"
-                  "from 0 c1,c2 W=int8 A=int8 G=int8 GW=int16\n"
-                  "end\n");
-    cr_expect_float_eq(tot.cpt_cost_ratio, 256.0 / 3072.0, 1e-12, "got %.12g",
-                       tot.cpt_cost_ratio);
+    static const figure_case cases[] = {
+        /* CPT train.py: per iteration (b^2 + b g + b g)/3/32^2, averaged over iterations.
+         * Iterations 0-3: b=4, g=8 -> (16 + 32 + 32)/3072 = 80/3072;
+         * iterations 4-9: b=6, g=8 -> (36 + 48 + 48)/3072 = 132/3072;
+         * average = (4*80 + 6*132)/10/3072 = 1112/30720. The fp32 fc is not in the formula. */
+        {"the public code's formula", cpt_model,
+         "bitsim-trace 1\nmodel cptnet\nbatch 8\niters_per_epoch 5\nepochs 2\n"
+         "scheme cpt\n"
+         "from 0 c1,c2 W=int4 A=int4 G=int8\n"
+         "from 4 c1,c2 W=int6 A=int6\n"
+         "end\n",
+         offsetof(store_run_totals, cpt_cost_ratio), 1112.0 / 30720.0},
+        /* c1 at b=4, g=8: 80/3072; c2 at b=8, g=8: (64 + 64 + 64)/3072 = 192/3072; weighted
+         * by forward MAdds 288 and 576: (288*80 + 576*192) / (864 * 3072). */
+        {"per-layer widths weighted by MAdds", cpt_model,
+         "bitsim-trace 1\nmodel cptnet\nbatch 8\niters_per_epoch 5\nepochs 2\n"
+         "scheme mixed\n"
+         "from 0 c1 W=int4 A=int4 G=int8\n"
+         "from 0 c2 W=int8 A=int8 G=int8\n"
+         "end\n",
+         offsetof(store_run_totals, cpt_cost_ratio), (288.0 * 80 + 576.0 * 192) / (864.0 * 3072)},
+        /* SBM's gradient bifurcation: forward A x W = 8 x 8, error propagation G x W = 8 x 8,
+         * weight gradient A x GW = 8 x 16: (64 + 64 + 128)/3/1024 = 256/3072 in every layer. */
+        {"the weight-gradient pass read at GW", cpt_model,
+         "bitsim-trace 1\nmodel cptnet\nbatch 8\niters_per_epoch 5\nepochs 2\n"
+         "scheme sbm\n"
+         "from 0 c1,c2 W=int8 A=int8 G=int8 GW=int16\n"
+         "end\n",
+         offsetof(store_run_totals, cpt_cost_ratio), 256.0 / 3072.0},
+    };
+    expect_figures(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* l1: 4 -> 2 (8 weights), relu, l2: 2 -> 3 (6 weights), no biases. */
@@ -95,40 +105,37 @@ Test(metrics, fp32_run_is_the_baseline_of_every_ratio)
     cr_expect(isnan(tot.smaq_storage_benefit), "not a SmaQ run");
 }
 
-Test(metrics, adapt_speedup_is_adapts_own_figure)
+Test(metrics, adapt_speedup_by_hand)
 {
-    /* lorenz0890/AdaPT utils/analytics.py analyse(): per logged step and layer
-     *   F = MAdds x 32,  Q = non_zeros x (MAdds x qwl + overhead),
-     *   su_own = 2 sum F / (sum Q + sum F)
-     * with MAdds the layer's forward count, qwl its weights' word length and non_zeros
-     * 1 - weight sparsity (the backward pass is the fp32 F in numerator and denominator).
-     * Batch 1, 2 iterations: l1 forward 8 MAdds, l2 6; W = A = fx8.4 (qwl 8), dW = 0.5.
-     *   F per iteration = (8 + 6) x 32 = 448, two iterations 896;
-     *   Q per iteration = 0.5 x (8 x 8) + 0.5 x (6 x 8) = 32 + 24 = 56, two 112;
-     *   the trace's overhead (the scheme's MARViN work): 10 ops x 32 bits = 320 -> Q = 432;
-     *   su = 2 x 896 / (432 + 896) = 1792 / 1328.
-     * G stays fp32 here and does not enter: AdaPT's model weighs the forward pass only. */
-    store_run_totals tot = metrics_of(tiny_model,
-                  "bitsim-trace 1\nmodel tiny\nbatch 1\niters_per_epoch 2\nepochs 1\n"
-                  "scheme adapt\n"
-                  "from 0 l1,l2 W=fx8.4 A=fx8.4 dW=0.5\n"
-                  "overhead 0 ops=10 bits=32 label=kl\n"
-                  "end\n");
-    cr_expect_float_eq(tot.adapt_speedup, 1792.0 / 1328.0, 1e-12, "got %.12g",
-                       tot.adapt_speedup);
-}
-
-Test(metrics, adapt_speedup_uses_the_weights_word_length)
-{
-    /* AdaPT's qwl is the layer's weight word length: W = fx4.2, A = fx16.8, dW = 1, batch 2,
-     * 1 iteration: F = 2 x 14 x 32 = 896, Q = 2 x 14 x 4 = 112, su = 1792 / 1008. */
-    store_run_totals tot = metrics_of(tiny_model,
-                  "bitsim-trace 1\nmodel tiny\nbatch 2\niters_per_epoch 1\nepochs 1\n"
-                  "scheme adapt\n"
-                  "from 0 l1,l2 W=fx4.2 A=fx16.8\n"
-                  "end\n");
-    cr_expect_float_eq(tot.adapt_speedup, 1792.0 / 1008.0, 1e-12, "got %.12g",
-                       tot.adapt_speedup);
+    static const figure_case cases[] = {
+        /* lorenz0890/AdaPT utils/analytics.py analyse(): per logged step and layer
+         *   F = MAdds x 32,  Q = non_zeros x (MAdds x qwl + overhead),
+         *   su_own = 2 sum F / (sum Q + sum F)
+         * with MAdds the layer's forward count, qwl its weights' word length and non_zeros
+         * 1 - weight sparsity (the backward pass is the fp32 F in numerator and denominator).
+         * Batch 1, 2 iterations: l1 forward 8 MAdds, l2 6; W = A = fx8.4 (qwl 8), dW = 0.5.
+         *   F per iteration = (8 + 6) x 32 = 448, two iterations 896;
+         *   Q per iteration = 0.5 x (8 x 8) + 0.5 x (6 x 8) = 32 + 24 = 56, two 112;
+         *   the trace's overhead (the scheme's MARViN work): 10 ops x 32 bits = 320 -> Q = 432;
+         *   su = 2 x 896 / (432 + 896) = 1792 / 1328.
+         * G stays fp32 here and does not enter: AdaPT's model weighs the forward pass only. */
+        {"AdaPT's own figure", tiny_model,
+         "bitsim-trace 1\nmodel tiny\nbatch 1\niters_per_epoch 2\nepochs 1\n"
+         "scheme adapt\n"
+         "from 0 l1,l2 W=fx8.4 A=fx8.4 dW=0.5\n"
+         "overhead 0 ops=10 bits=32 label=kl\n"
+         "end\n",
+         offsetof(store_run_totals, adapt_speedup), 1792.0 / 1328.0},
+        /* AdaPT's qwl is the layer's weight word length: W = fx4.2, A = fx16.8, dW = 1,
+         * batch 2, 1 iteration: F = 2 x 14 x 32 = 896, Q = 2 x 14 x 4 = 112, su = 1792 / 1008. */
+        {"the weights' word length", tiny_model,
+         "bitsim-trace 1\nmodel tiny\nbatch 2\niters_per_epoch 1\nepochs 1\n"
+         "scheme adapt\n"
+         "from 0 l1,l2 W=fx4.2 A=fx16.8\n"
+         "end\n",
+         offsetof(store_run_totals, adapt_speedup), 1792.0 / 1008.0},
+    };
+    expect_figures(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(metrics, wl_madds_is_madds_times_wider_word_times_densities)
