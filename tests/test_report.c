@@ -33,21 +33,41 @@ static void add(fixture_run f)
     cr_assert_neq(fixture_add_run(db_store, &f, &e), 0, "%s", e.msg);
 }
 
+/* Opens the shared database for writing into db_store; db_close closes it and clears
+ * db_store, so teardown_db closes nothing twice. */
+static void db_open(void)
+{
+    bs_error e;
+    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+}
+
+static void db_close(void)
+{
+    store_close(db_store);
+    db_store = NULL;
+}
+
+/* Adds one more run to the shared database after setup. */
+static void add_later(fixture_run f)
+{
+    db_open();
+    add(f);
+    db_close();
+}
+
 /* fp32 baseline 0.5 s and 2e6 pJ per row; cpt 4x faster, 5x less energy; sbm 2.5x, 2x;
  * a second model with its own baseline; a GPU arch with an fp32 run 0.25 s per row. */
 static void setup_db(void)
 {
     db_path = fixture_tmp_path("cmp.db");
-    bs_error e;
-    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    db_open();
     add(spec("fp32", "fp32", "resnet20", "bitfusion", 0.5, 2e6));
     add(spec("cpt", "cpt", "resnet20", "bitfusion", 0.125, 4e5));
     add(spec("sbm", "sbm", "resnet20", "bitfusion", 0.2, 1e6));
     add(spec("fp32", "fp32", "vgg16", "bitfusion", 2.0, 1e7));
     add(spec("muppet", "muppet", "vgg16", "bitfusion", 1.0, 4e6));
     add(spec("gpu", "fp32", "resnet20", "v100", 0.25, 8e6));
-    store_close(db_store);
-    db_store = NULL;
+    db_close();
 }
 
 static void teardown_db(void)
@@ -149,20 +169,14 @@ Test(report, filters_and_explicit_baseline_arch)
 Test(report, baseline_by_scheme_and_latest_rerun)
 {
     bs_error e;
-    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
     /* a re-run labelled fp32 of the same model: the latest run is the baseline */
-    add(spec("fp32", "fp32", "resnet20", "bitfusion", 1.0, 2e6));
-    store_close(db_store);
-    db_store = NULL;
+    add_later(spec("fp32", "fp32", "resnet20", "bitfusion", 1.0, 2e6));
     collected c;
     cr_assert_eq(compare((report_compare_query){.baseline = "fp32", .model = "resnet20"}, &c, &e),
                  BS_OK, "%s", e.msg);
     cr_expect_float_eq(find(&c, "resnet20", "cpt")->speedup, 1.0 / 0.125, 1e-12);
     /* "adapt" is no run's label, only a scheme: the adapt-scheme run is then the baseline */
-    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
-    add(spec("adapt-run", "adapt", "vgg16", "bitfusion", 0.5, 1e6));
-    store_close(db_store);
-    db_store = NULL;
+    add_later(spec("adapt-run", "adapt", "vgg16", "bitfusion", 0.5, 1e6));
     cr_assert_eq(compare((report_compare_query){.baseline = "adapt"}, &c, &e), BS_OK, "%s", e.msg);
     cr_expect_eq(c.n, 3, "vgg16's three runs against the adapt-scheme run");
     cr_expect_float_eq(find(&c, "vgg16", "muppet")->speedup, 0.5, 1e-12);
@@ -173,10 +187,7 @@ Test(report, baseline_by_scheme_and_latest_rerun)
 Test(report, a_rerun_label_is_compared_once_as_its_latest_run)
 {
     bs_error e;
-    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
-    add(spec("cpt", "cpt", "resnet20", "bitfusion", 0.25, 4e5));
-    store_close(db_store);
-    db_store = NULL;
+    add_later(spec("cpt", "cpt", "resnet20", "bitfusion", 0.25, 4e5));
     collected c;
     cr_assert_eq(compare((report_compare_query){.baseline = "fp32", .model = "resnet20",
                                                 .arch = "bitfusion"}, &c, &e),
@@ -257,7 +268,7 @@ Test(report, compare_csv_and_json_shape)
 static int64_t add_uneven_run(void)
 {
     bs_error e;
-    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
+    db_open();
     int64_t run;
     store_run_info info = {.label = "uneven", .scheme = "sbm", .batch = 1, .iterations = 1,
                            .epochs = 1};
@@ -276,8 +287,7 @@ static int64_t add_uneven_run(void)
         cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
     store_run_totals tot = {.latency_s = 8, .energy_pj = 1000};
     cr_assert_eq(store_run_commit(db_store, run, &tot, 0.1, &e), 0, "%s", e.msg);
-    store_close(db_store);
-    db_store = NULL;
+    db_close();
     return run;
 }
 
@@ -358,10 +368,7 @@ Test(report, label_on_several_models_or_archs_needs_a_filter)
     cr_expect_eq(find_run(0, "fp32", "resnet20", "v100", &id, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "'fp32'") && strstr(e.msg, "v100"), "%s", e.msg);
     /* the same label on a second arch (the demo's sbm on bitfusion and on a GPU) */
-    cr_assert_eq(store_open(&db_store, db_path, &e), BS_OK, "%s", e.msg);
-    add(spec("sbm", "sbm", "resnet20", "v100", 0.1, 4e6));     /* run 7 */
-    store_close(db_store);
-    db_store = NULL;
+    add_later(spec("sbm", "sbm", "resnet20", "v100", 0.1, 4e6));     /* run 7 */
     cr_expect_eq(find_run(0, "sbm", NULL, NULL, &id, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "resnet20 on bitfusion") && strstr(e.msg, "resnet20 on v100"),
               "%s", e.msg);
