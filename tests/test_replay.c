@@ -211,20 +211,33 @@ static void load_arch(arch *a, const char *name)
     cr_assert_eq(arch_load(a, name, &e), 0, "%s", e.msg);
 }
 
+/* Reads trace_text against model_text into *t and loads the shipped arch arch_name into *a. */
+static void load_inputs(trace *t, arch *a, const char *model_text, const char *trace_text,
+                        const char *arch_name)
+{
+    fixture_trace(t, model_text, trace_text);
+    load_arch(a, arch_name);
+}
+
+/* Replays t on a with options o (NULL: the defaults); the replay must succeed. */
+static void replay_ok(const trace *t, const arch *a, const replay_options *o, replay_result *r)
+{
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(replay_run(t, a, o, r, &e), 0, "%s", e.msg);
+}
+
 static void check_against_naive_on(const char *model_text, const char *trace_text,
                                    const char *arch_name, bool exact, size_t *evals_by_layer)
 {
     trace t;
-    fixture_trace(&t, model_text, trace_text);
     arch a;
-    load_arch(&a, arch_name);
+    load_inputs(&t, &a, model_text, trace_text, arch_name);
     static naive n;
     naive_loop(&t, &a, exact, &n);
     replay_options o = {.exact_density = exact};
     replay_result r;
-    bs_error e;
-    err_clear(&e);
-    cr_assert_eq(replay_run(&t, &a, &o, &r, &e), 0, "%s", e.msg);
+    replay_ok(&t, &a, &o, &r);
 
     size_t cells = 0;
     for (int ep = 0; ep < EPOCHS; ep++)
@@ -354,14 +367,11 @@ Test(replay, weight_gradient_pass_reads_gw_data_pass_reads_g)
         "from 0 c2 W=int8 A=int8 G=int8 GW=int16\n"
         "end\n";
     trace t;
-    fixture_trace(&t, small_model, text);
     arch a;
-    load_arch(&a, "bitfusion");
+    load_inputs(&t, &a, small_model, text, "bitfusion");
     replay_options o = {.exact_density = true};
     replay_result r;
-    bs_error e;
-    err_clear(&e);
-    cr_assert_eq(replay_run(&t, &a, &o, &r, &e), 0, "%s", e.msg);
+    replay_ok(&t, &a, &o, &r);
     const double madds = 5.0 * 36864;
     int found = 0;
     for (size_t k = 0; k < r.n_rows; k++) {
@@ -414,15 +424,12 @@ Test(replay, zero_density_replays)
         "bitsim-trace 1\nmodel small\nbatch 4\niters_per_epoch 5\nepochs 3\nscheme test\n"
         "from 0 c1,c2 W=int8 A=int8 G=int8 dA=0 dG=0\nend\n";
     trace t;
-    fixture_trace(&t, small_model, zero_trace);
     arch a;
-    load_arch(&a, "bitfusion");
+    load_inputs(&t, &a, small_model, zero_trace, "bitfusion");
     for (int exact = 0; exact < 2; exact++) {
         replay_options o = {.exact_density = exact};
         replay_result r;
-        bs_error e;
-        err_clear(&e);
-        cr_assert_eq(replay_run(&t, &a, &o, &r, &e), 0, "%s", e.msg);
+        replay_ok(&t, &a, &o, &r);
         cr_expect_gt(r.totals.madds, 0);
         replay_result_free(&r);
     }
@@ -433,15 +440,12 @@ Test(replay, zero_density_replays)
 Test(replay, buckets_change_costs_within_the_bound)
 {
     trace t;
-    fixture_trace(&t, small_model, small_trace);
     arch a;
-    load_arch(&a, "bitfusion");
+    load_inputs(&t, &a, small_model, small_trace, "bitfusion");
     replay_result rb, rx;
     replay_options ob = {.exact_density = false}, ox = {.exact_density = true};
-    bs_error e;
-    err_clear(&e);
-    cr_assert_eq(replay_run(&t, &a, &ob, &rb, &e), 0, "%s", e.msg);
-    cr_assert_eq(replay_run(&t, &a, &ox, &rx, &e), 0, "%s", e.msg);
+    replay_ok(&t, &a, &ob, &rb);
+    replay_ok(&t, &a, &ox, &rx);
     cr_expect_eq(rb.totals.madds, rx.totals.madds, "MAdds do not depend on density");
     cr_expect_eq(rb.totals.bitops, rx.totals.bitops);
     cr_expect_eq(rb.totals.wl_madds, rx.totals.wl_madds, "wl_madds always use exact density");
@@ -458,13 +462,10 @@ Test(replay, buckets_change_costs_within_the_bound)
 Test(replay, overhead_rows_by_hand_and_no_first_layer_bwd_data)
 {
     trace t;
-    fixture_trace(&t, small_model, small_trace);
     arch a;
-    load_arch(&a, "bitfusion");
+    load_inputs(&t, &a, small_model, small_trace, "bitfusion");
     replay_result r;
-    bs_error e;
-    err_clear(&e);
-    cr_assert_eq(replay_run(&t, &a, NULL, &r, &e), 0, "%s", e.msg);
+    replay_ok(&t, &a, NULL, &r);
     /* kl: iterations 2..8 = 3 in epoch 0 (2,3,4), 4 in epoch 1 (5..8), 1000 ops of 32 bits;
      * gd: iteration 11 (epoch 2), 50 ops of 16 bits. */
     const uint64_t want_ops[EPOCHS] = {3000, 4000, 50};
