@@ -141,9 +141,19 @@ static void last_log_line(const char *log, char *buf, size_t n)
     fclose(f);
 }
 
-/* Runs gnuplot on script with the variables in vars; the output goes to out_dir/base.ext. */
-static int run_gnuplot(plot_job *j, const char *script, const char *base, const char *vars,
-                       bs_error *e)
+/* One variable a plot script reads, set with gnuplot -e: the string str when it is not NULL,
+ * else the number num. Each plot lists its variables as a table of these. */
+typedef struct gp_var {
+    const char *name, *str;
+    double num;
+} gp_var;
+#define GP_STR(name, s) {(name), (s), 0}
+#define GP_NUM(name, v) {(name), NULL, (v)}
+
+/* Runs gnuplot on script with the n_vars variables in vars (after outfile, term and
+ * scriptdir, which every script reads); the output goes to out_dir/base.ext. */
+static int run_gnuplot(plot_job *j, const char *script, const char *base, const gp_var *vars,
+                       size_t n_vars, bs_error *e)
 {
     char script_path[PATH_MAX + 64], out_path[PATH_MAX + 256], log_path[PATH_MAX + 32];
     snprintf(script_path, sizeof script_path, "%s/%s", j->scripts_dir, script);
@@ -157,7 +167,12 @@ static int run_gnuplot(plot_job *j, const char *script, const char *base, const 
     add_var_str(cmd, sizeof cmd, "outfile", out_path);
     add_var_str(cmd, sizeof cmd, "term", format_ext[j->req->format]);
     add_var_str(cmd, sizeof cmd, "scriptdir", j->scripts_dir);
-    strncat(cmd, vars, sizeof cmd - strlen(cmd) - 1);
+    for (size_t i = 0; i < n_vars; i++) {
+        if (vars[i].str)
+            add_var_str(cmd, sizeof cmd, vars[i].name, vars[i].str);
+        else
+            add_var_num(cmd, sizeof cmd, vars[i].name, vars[i].num);
+    }
     const char *gp = j->req->gnuplot ? j->req->gnuplot : "gnuplot";
     fflush(NULL);
     pid_t pid = fork();
@@ -224,6 +239,16 @@ static int end_query_data(plot_job *j, sqlite3_stmt *st, int step_rc, FILE *f, c
     }
     sqlite3_finalize(st);
     return close_data(f, path, e);
+}
+
+/* The end of a plot drawn from a query that wrote its data file: the query must have run to
+ * its end (end_query_data), then gnuplot draws script with vars. */
+static int finish_query_plot(plot_job *j, sqlite3_stmt *st, int step_rc, FILE *f,
+                             const char *path, const char *script, const char *base,
+                             const gp_var *vars, size_t n_vars, bs_error *e)
+{
+    int rc = end_query_data(j, st, step_rc, f, path, e);
+    return rc ? rc : run_gnuplot(j, script, base, vars, n_vars, e);
 }
 
 /* Counts of the plotted runs: how many, how many (model, arch) groups, largest energy and
@@ -339,12 +364,11 @@ static int plot_speedup(plot_job *j, bs_error *e)
     int rc2 = close_data(d.f, path, e);
     if (rc || rc2)
         return rc ? rc : rc2;
-    char vars[2048] = "";
-    add_var_str(vars, sizeof vars, "datafile", path);
-    add_var_str(vars, sizeof vars, "baseline", q.baseline);
-    add_var_num(vars, sizeof vars, "n", d.rows);
-    add_var_num(vars, sizeof vars, "first_len", d.first_len);
-    return run_gnuplot(j, "speedup.gp", "speedup", vars, e);
+    const gp_var vars[] = {
+        GP_STR("datafile", path), GP_STR("baseline", q.baseline), GP_NUM("n", d.rows),
+        GP_NUM("first_len", d.first_len),
+    };
+    return run_gnuplot(j, "speedup.gp", "speedup", vars, sizeof vars / sizeof vars[0], e);
 }
 
 static int plot_energy(plot_job *j, bs_error *e)
@@ -378,14 +402,12 @@ static int plot_energy(plot_job *j, bs_error *e)
             fprintf(f, " %.9g", sqlite3_column_double(st, c) * 1e-12 / u.per_unit);
         fputc('\n', f);
     }
-    if ((rc = end_query_data(j, st, rc, f, path, e)))
-        return rc;
-    char vars[2048] = "";
-    add_var_str(vars, sizeof vars, "datafile", path);
-    add_var_str(vars, sizeof vars, "unit", u.name);
-    add_var_num(vars, sizeof vars, "n", ps.runs);
-    add_var_num(vars, sizeof vars, "first_len", first_len);
-    return run_gnuplot(j, "energy.gp", "energy", vars, e);
+    const gp_var vars[] = {
+        GP_STR("datafile", path), GP_STR("unit", u.name), GP_NUM("n", ps.runs),
+        GP_NUM("first_len", first_len),
+    };
+    return finish_query_plot(j, st, rc, f, path, "energy.gp", "energy", vars,
+                             sizeof vars / sizeof vars[0], e);
 }
 
 /* One data block per run: a header line with the run's title, a (0, 0, 0) start, then the
@@ -426,14 +448,12 @@ static int plot_cumulative(plot_job *j, bs_error *e)
         sqlite3_reset(curve);
     }
     sqlite3_finalize(curve);
-    if ((rc = end_query_data(j, runs, rc, f, path, e)))
-        return rc;
-    char vars[2048] = "";
-    add_var_str(vars, sizeof vars, "datafile", path);
-    add_var_str(vars, sizeof vars, "time_unit", ut.name);
-    add_var_str(vars, sizeof vars, "energy_unit", ue.name);
-    add_var_num(vars, sizeof vars, "n", blocks);
-    return run_gnuplot(j, "cumulative.gp", "cumulative", vars, e);
+    const gp_var vars[] = {
+        GP_STR("datafile", path), GP_STR("time_unit", ut.name), GP_STR("energy_unit", ue.name),
+        GP_NUM("n", blocks),
+    };
+    return finish_query_plot(j, runs, rc, f, path, "cumulative.gp", "cumulative", vars,
+                             sizeof vars / sizeof vars[0], e);
 }
 
 /* The FWD operand widths of one run on a full (epoch x layer) grid, so gnuplot's `image`
@@ -521,12 +541,11 @@ static int plot_timeline(plot_job *j, bs_error *e)
         else
             snprintf(base, sizeof base, "timeline-%s", part[0]);
         snprintf(title, sizeof title, "%s: %s on %s", label, model, arch);
-        char vars[4096] = "";
-        add_var_str(vars, sizeof vars, "datafile", path);
-        add_var_str(vars, sizeof vars, "plot_title", title);
-        add_var_num(vars, sizeof vars, "cbmin", floor(lo));
-        add_var_num(vars, sizeof vars, "cbmax", ceil(hi));
-        rc = run_gnuplot(j, "timeline.gp", base, vars, e);
+        const gp_var vars[] = {
+            GP_STR("datafile", path), GP_STR("plot_title", title), GP_NUM("cbmin", floor(lo)),
+            GP_NUM("cbmax", ceil(hi)),
+        };
+        rc = run_gnuplot(j, "timeline.gp", base, vars, sizeof vars / sizeof vars[0], e);
         drawn++;
     }
     sqlite3_finalize(runs);
@@ -544,10 +563,10 @@ static int plot_pareto(plot_job *j, bs_error *e)
     int rc = front_write_plot_files(j->db, &q, j->tmp_dir, all, front, sizeof all, e);
     if (rc)
         return rc;
-    char vars[2 * PATH_MAX + 64] = "";
-    add_var_str(vars, sizeof vars, "all_file", all);
-    add_var_str(vars, sizeof vars, "front_file", front);
-    return run_gnuplot(j, "pareto.gp", "pareto", vars, e);
+    const gp_var vars[] = {
+        GP_STR("all_file", all), GP_STR("front_file", front),
+    };
+    return run_gnuplot(j, "pareto.gp", "pareto", vars, sizeof vars / sizeof vars[0], e);
 }
 
 typedef struct plot_kind_entry {
