@@ -78,6 +78,15 @@ static void release_lock(sqlite3 *holder)
     sqlite3_close(holder);
 }
 
+/* While another connection holds the lock, beginning a run must fail as bad input whose
+ * message (left in *e) says `why`. */
+static void expect_begin_refused(store *s, store_run_info *info, const char *why, bs_error *e)
+{
+    int64_t run;
+    cr_expect_eq(store_run_begin(s, info, &run, e), BS_EINPUT);
+    cr_expect(strstr(e->msg, why) != NULL, "%s", e->msg);
+}
+
 static const fixture_run small = {
     .label = "cpt", .scheme = "cpt", .model = "resnet20", .arch = "bitfusion",
     .epochs = 3, .layers = 2, .row_madds = 1000, .row_latency_s = 0.5, .row_energy_pj = 2e6,
@@ -443,9 +452,7 @@ Test(store, locked_database_gives_a_clear_error_after_the_timeout)
     open_with_inputs(path, &s, &info);
     sqlite3 *holder = hold_lock(path, "BEGIN IMMEDIATE");
     store_set_busy_timeout(s, 50);
-    int64_t run;
-    cr_expect_eq(store_run_begin(s, &info, &run, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, "locked") != NULL, "%s", e.msg);
+    expect_begin_refused(s, &info, "locked", &e);
     cr_expect(strstr(e.msg, path) != NULL, "%s", e.msg);
     release_lock(holder);
     /* once released, the same handle works */
@@ -500,9 +507,7 @@ Test(store, busy_timeout_comes_from_the_environment)
     /* criterion runs each test in its own process: setenv does not leak into other tests */
     setenv("BITSIM_BUSY_TIMEOUT_MS", "20", 1);
     cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
-    int64_t run;
-    cr_expect_eq(store_run_begin(s, &info, &run, &e), BS_EINPUT);
-    cr_expect(strstr(e.msg, "waited 20 ms") != NULL, "%s", e.msg);
+    expect_begin_refused(s, &info, "waited 20 ms", &e);
     store_close(s);
     setenv("BITSIM_BUSY_TIMEOUT_MS", "soon", 1);
     cr_expect_eq(store_open(&s, path, &e), BS_EUSAGE);
