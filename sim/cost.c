@@ -152,14 +152,6 @@ uint32_t cost_mul_bits(const arch *a, const num_format *f)
     return f->bits;
 }
 
-static double storage_bits(const num_format *f)
-{
-    double b = f->bits;
-    if (f->kind == NUM_BFP && f->block > 0)
-        b += (double)f->exp_bits / f->block;
-    return b;
-}
-
 const char *cost_dataflow_name(int dataflow)
 {
     static const char *const names[] = {"input stationary", "output stationary",
@@ -392,7 +384,7 @@ static double out_width(const arch *a, const cost_query *q, bool column_form)
 {
     if (q->out.bits == 0)
         return 0;
-    return column_form ? a->psum_bits : storage_bits(&q->out);
+    return column_form ? a->psum_bits : numfmt_storage_bits(&q->out);
 }
 
 /* The nest of a MAC pass (top comment). False on overflow. */
@@ -432,8 +424,8 @@ static bool conv_of_pass(const arch *a, const cost_query *q, cost_conv *c)
     default:
         return false;
     }
-    c->x_bits = storage_bits(&q->x);
-    c->y_bits = storage_bits(&q->y);
+    c->x_bits = numfmt_storage_bits(&q->x);
+    c->y_bits = numfmt_storage_bits(&q->y);
     c->x_mul_bits = cost_mul_bits(a, &q->x);
     c->y_mul_bits = cost_mul_bits(a, &q->y);
     c->density_x = q->density_x;
@@ -465,7 +457,7 @@ static int gpu_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_
     }
     double rd = x_elems * c->x_bits * compress_factor(a, c->x_bits, c->density_x) +
                 y_elems * c->y_bits * compress_factor(a, c->y_bits, c->density_y);
-    double wr = out_elems * (q->out.bits ? storage_bits(&q->out) : 32);
+    double wr = out_elems * (q->out.bits ? numfmt_storage_bits(&q->out) : 32);
     r->madds = (uint64_t)(outs * red * (double)c->oc * groups);
     r->bitops = (double)r->madds * q->x.bits * q->y.bits;
     arch_gpu_class cls = gpu_class(a, &q->x, &q->y);
@@ -498,7 +490,7 @@ static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_
     /* UPDATE reads WG (x) and master W (y) and writes W, one element per op; other vector
      * work sweeps whole tensors at x's width (sweeps_of) */
     bool update = q->pass == PASS_UPDATE && q->y.bits;
-    double x = storage_bits(&q->x), y = update ? storage_bits(&q->y) : 0;
+    double x = numfmt_storage_bits(&q->x), y = update ? numfmt_storage_bits(&q->y) : 0;
     double e = (double)elems;
     double rd_elems = e, wr_elems = e;
     if (q->pass != PASS_UPDATE && (unsigned)q->layer->kind < LAYER_KIND_COUNT) {
@@ -547,7 +539,7 @@ static bool transposed_conv_of_bwd_data(const arch *a, const cost_query *q, cost
     *c = (cost_conv){.kh = k->kh, .kw = k->kw, .oh = l->in.h, .ow = l->in.w, .sh = 1, .sw = 1,
                      .ic = l->out.c / groups, .oc = l->in.c / groups, .batch = q->batch,
                      .groups = groups, .im2col = false,
-                     .x_bits = storage_bits(&q->x), .y_bits = storage_bits(&q->y),
+                     .x_bits = numfmt_storage_bits(&q->x), .y_bits = numfmt_storage_bits(&q->y),
                      .x_mul_bits = cost_mul_bits(a, &q->x), .y_mul_bits = cost_mul_bits(a, &q->y),
                      .density_x = q->density_x, .density_y = q->density_y,
                      .out_bits = out_width(a, q, false)};
