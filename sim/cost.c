@@ -387,6 +387,18 @@ static double out_width(const arch *a, const cost_query *q, bool column_form)
     return column_form ? a->psum_bits : numfmt_storage_bits(&q->out);
 }
 
+/* The query's operand widths, densities and output width into a nest's shape. */
+static void set_operands(const arch *a, const cost_query *q, bool column_form, cost_conv *c)
+{
+    c->x_bits = numfmt_storage_bits(&q->x);
+    c->y_bits = numfmt_storage_bits(&q->y);
+    c->x_mul_bits = cost_mul_bits(a, &q->x);
+    c->y_mul_bits = cost_mul_bits(a, &q->y);
+    c->density_x = q->density_x;
+    c->density_y = q->density_y;
+    c->out_bits = out_width(a, q, column_form);
+}
+
 /* The nest of a MAC pass (top comment). False on overflow. */
 static bool conv_of_pass(const arch *a, const cost_query *q, cost_conv *c)
 {
@@ -424,14 +436,8 @@ static bool conv_of_pass(const arch *a, const cost_query *q, cost_conv *c)
     default:
         return false;
     }
-    c->x_bits = numfmt_storage_bits(&q->x);
-    c->y_bits = numfmt_storage_bits(&q->y);
-    c->x_mul_bits = cost_mul_bits(a, &q->x);
-    c->y_mul_bits = cost_mul_bits(a, &q->y);
-    c->density_x = q->density_x;
-    c->density_y = q->density_y;
-    c->out_bits = out_width(a, q, q->pass == PASS_BWD_DATA && l->kind == LAYER_CONV &&
-                                      (uint64_t)l->conv.kh * l->conv.kw > 1);
+    set_operands(a, q, q->pass == PASS_BWD_DATA && l->kind == LAYER_CONV &&
+                           (uint64_t)l->conv.kh * l->conv.kw > 1, c);
     return true;
 }
 
@@ -538,11 +544,8 @@ static bool transposed_conv_of_bwd_data(const arch *a, const cost_query *q, cost
     uint32_t groups = k->groups ? k->groups : 1;
     *c = (cost_conv){.kh = k->kh, .kw = k->kw, .oh = l->in.h, .ow = l->in.w, .sh = 1, .sw = 1,
                      .ic = l->out.c / groups, .oc = l->in.c / groups, .batch = q->batch,
-                     .groups = groups, .im2col = false,
-                     .x_bits = numfmt_storage_bits(&q->x), .y_bits = numfmt_storage_bits(&q->y),
-                     .x_mul_bits = cost_mul_bits(a, &q->x), .y_mul_bits = cost_mul_bits(a, &q->y),
-                     .density_x = q->density_x, .density_y = q->density_y,
-                     .out_bits = out_width(a, q, false)};
+                     .groups = groups, .im2col = false};
+    set_operands(a, q, false, c);
     return true;
 }
 
