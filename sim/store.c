@@ -18,7 +18,6 @@
  */
 #include "store.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -278,10 +277,8 @@ static int busy_timeout_from_env(int *ms, bs_error *e)
     const char *v = getenv("BITSIM_BUSY_TIMEOUT_MS");
     if (!v || !*v)
         return BS_OK;
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno || *end || end == v || x < 0 || x > INT_MAX)
+    uint64_t x;
+    if (!text_parse_u64(v, 0, INT_MAX, &x))
         return err_set(e, BS_EUSAGE,
                        "BITSIM_BUSY_TIMEOUT_MS: '%s' is not a number of milliseconds 0..%d", v,
                        INT_MAX);
