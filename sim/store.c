@@ -374,7 +374,7 @@ void store_close(store *s)
      * every 32 MiB), so readers opening it later find one small file. The last connection to close also
      * deletes the WAL (SQLite does that itself); while other writers are still open this
      * PASSIVE checkpoint copies what it can without waiting for them. Never on a file that was
- * refused (another application's database is not ours to checkpoint). */
+     * refused (another application's database is not ours to checkpoint). */
     if (s->writable)
         sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     sqlite3_close(s->db);
@@ -387,13 +387,19 @@ sqlite3 *store_db(store *s)
     return s->db;
 }
 
+/* Readies a reused statement for its next use: no pending step, no bindings left over. */
+static void reset_stmt(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
 /* Steps a reused statement to completion and resets it; SQLITE_DONE or SQLITE_ROW is ok. */
 static int step_reset(store *s, sqlite3_stmt *st, const char *what, bs_error *e)
 {
     int rc = sqlite3_step(st);
     int result = rc == SQLITE_DONE || rc == SQLITE_ROW ? BS_OK : db_error(s, e, what);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    reset_stmt(st);
     return result;
 }
 
@@ -479,10 +485,8 @@ int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_er
         !(rc = bind_u64(s, st, 10, info->iterations, "iterations", e)) &&
         !(rc = bind_u64(s, st, 11, info->epochs, "epochs", e)))
         rc = step_reset(s, st, "beginning a run", e);
-    else {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-    }
+    else
+        reset_stmt(st);
     if (rc) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
@@ -506,8 +510,7 @@ int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error
     if ((rc = bind_u64(s, st, 6, row->iterations, "iterations", e)) ||
         (rc = bind_u64(s, st, 7, row->madds, "madds", e)) ||
         (rc = bind_u64(s, st, 8, row->elem_ops, "elem_ops", e))) {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        reset_stmt(st);
         return rc;
     }
     const double reals[] = {row->bitops, row->wl_madds, row->compute_cycles, row->stall_cycles,
@@ -522,8 +525,7 @@ int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error
         /* NULL-able only for the average widths (a pass may have no operands); a non-finite
          * cost is a bug upstream and must not be stored as a silent NULL */
         if (!isfinite(reals[i]) && i < n_reals - 2) {
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
+            reset_stmt(st);
             return err_set(e, BS_EINTERNAL, "%s: non-finite cost in column %d of epoch %u layer %d %s",
                            s->path, 9 + i, row->epoch, row->layer, row->pass ? row->pass : "");
         }
