@@ -441,11 +441,19 @@ static int plot_cumulative(plot_job *j, bs_error *e)
         write_data_string(f, title);
         fputs("\n0 0 0\n", f);
         sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
-        while (sqlite3_step(curve) == SQLITE_ROW)
+        int curve_rc;
+        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW)
             fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
                     sqlite3_column_double(curve, 1) / ut.per_unit,
                     sqlite3_column_double(curve, 2) / ue.per_unit);
         sqlite3_reset(curve);
+        if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
+            rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+            sqlite3_finalize(curve);
+            sqlite3_finalize(runs);
+            fclose(f);
+            return rc;
+        }
     }
     sqlite3_finalize(curve);
     const gp_var vars[] = {
@@ -509,8 +517,8 @@ static int plot_timeline(plot_job *j, bs_error *e)
                            &runs, e);
     if (rc)
         return rc;
-    int drawn = 0;
-    while (rc == BS_OK && sqlite3_step(runs) == SQLITE_ROW) {
+    int drawn = 0, step_rc = SQLITE_DONE;
+    while (rc == BS_OK && (step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
         int64_t run = sqlite3_column_int64(runs, 0);
         const char *label = (const char *)sqlite3_column_text(runs, 1);
         const char *model = (const char *)sqlite3_column_text(runs, 2);
@@ -548,6 +556,8 @@ static int plot_timeline(plot_job *j, bs_error *e)
         rc = run_gnuplot(j, "timeline.gp", base, vars, sizeof vars / sizeof vars[0], e);
         drawn++;
     }
+    if (rc == BS_OK && step_rc != SQLITE_DONE)     /* not "nothing to draw": a failed query */
+        return step_error(j, runs, e);
     sqlite3_finalize(runs);
     if (rc == BS_OK && drawn == 0)
         rc = err_set(e, BS_EINPUT, "no run has forward-pass bit-widths to draw a timeline of");
