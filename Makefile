@@ -46,11 +46,9 @@ FUZZ_SECONDS ?= 8
 
 all: bitsim
 
-bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
-
-# The binary inside a build dir: `make asan` runs tests/test_cli.c against a sanitized one.
-$(BUILD)/bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
+# The binary, and its copy inside a build dir: `make asan` runs tests/test_cli.c against a
+# sanitized one (independent targets, one recipe).
+bitsim $(BUILD)/bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
