@@ -183,8 +183,10 @@ install: bitsim
 	  $(DESTDIR)$(DATADIR)/plots
 	install -m 755 bitsim $(DESTDIR)$(PREFIX)/bin/bitsim
 	for d in models arch plots; do \
-	  for f in $$d/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(DATADIR)/$$d/; done; \
-	done; true
+	  for f in $$d/*; do \
+	    if [ -f "$$f" ]; then install -m 644 "$$f" $(DESTDIR)$(DATADIR)/$$d/ || exit 1; fi; \
+	  done; \
+	done
 
 clean:
 	rm -rf build build-asan bitsim out
