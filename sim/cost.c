@@ -358,10 +358,11 @@ static arch_gpu_class gpu_class(const arch *a, const num_format *x, const num_fo
     return c;
 }
 
-static void gpu_finish(const arch *a, double ops, double ops_per_s_or_0, arch_gpu_class cls,
-                       double rd_bits, double wr_bits, cost_result *r)
+/* Roofline of ops at the class's peak (gpu_class never picks a class without one). */
+static void gpu_finish(const arch *a, double ops, arch_gpu_class cls, double rd_bits,
+                       double wr_bits, cost_result *r)
 {
-    double t_compute = ops / ops_per_s_or_0;
+    double t_compute = ops / a->gpu_peak_ops_s[cls];
     double t_mem = (rd_bits + wr_bits) / 8 / a->mem_bytes_s;
     r->compute_cycles = (uint64_t)ceil(t_compute * a->freq_hz);
     r->total_cycles = (uint64_t)ceil(fmax(t_compute, t_mem) * a->freq_hz);
@@ -465,10 +466,9 @@ static int gpu_mac(const arch *a, const cost_query *q, const cost_conv *c, cost_
                 y_elems * c->y_bits * compress_factor(a, c->y_bits, c->density_y);
     double wr = out_elems * (q->out.bits ? numfmt_storage_bits(&q->out) : 32);
     r->madds = (uint64_t)(outs * red * (double)c->oc * groups);
-    r->bitops = (double)r->madds * q->x.bits * q->y.bits;
     arch_gpu_class cls = gpu_class(a, &q->x, &q->y);
     double ops = 2 * (double)r->madds * compute_density(a, q->density_x, q->density_y);
-    gpu_finish(a, ops, a->gpu_peak_ops_s[cls], cls, rd, wr, r);
+    gpu_finish(a, ops, cls, rd, wr, r);
     return BS_OK;
 }
 
@@ -491,7 +491,7 @@ static const tensor_sweeps sweeps_of[LAYER_KIND_COUNT][PASS_UPDATE] = {
 };
 
 /* UPDATE and non-MAC layers: E elementwise ops on the vector lanes, tensors through DRAM. */
-static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_result *r)
+static void vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_result *r)
 {
     /* UPDATE reads WG (x) and master W (y) and writes W, one element per op; other vector
      * work sweeps whole tensors at x's width (sweeps_of) */
@@ -509,12 +509,11 @@ static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_
     double rd = rd_elems * x * compress_factor(a, x, q->density_x) +
                 (y > 0 ? e * y * compress_factor(a, y, q->density_y) : 0);
     double wr = update ? e * y : wr_elems * x;
-    r->elem_ops = elems;
     if (a->family == ARCH_GPU) {
         num_format unary = {.bits = 0};
         arch_gpu_class cls = gpu_class(a, &q->x, update ? &q->y : &unary);
-        gpu_finish(a, e, a->gpu_peak_ops_s[cls], cls, rd, wr, r);
-        return BS_OK;
+        gpu_finish(a, e, cls, rd, wr, r);
+        return;
     }
     uint64_t compute = ceil_div_u64(elems, a->vector_lanes);
     uint64_t mem = (uint64_t)ceil((rd + wr) / a->dram_bits_per_cycle);
@@ -527,7 +526,6 @@ static int vector_work(const arch *a, const cost_query *q, uint64_t elems, cost_
     r->energy_pj[COST_E_DRAM] = (rd + wr) * a->dram_pj_per_bit;
     r->perf_factor = 1;
     leak_and_latency(a, r);
-    return BS_OK;
 }
 
 /* BWD_DATA of a convolution as a convolution (top comment): dX = G convolved with the
