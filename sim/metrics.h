@@ -22,9 +22,11 @@
 #include "trace.h"
 
 /* The operands of one training pass of layer l under decision d (DESIGN.md, cost.h):
- *   FWD x=A y=W, BWD_DATA x=G y=W, BWD_WEIGHT x=A y=G, UPDATE x=WG y=U.
- * Non-MAC layers stream one tensor (y.bits = 0, a unary op): FWD A, BWD_DATA G, BWD_WEIGHT G;
- * their UPDATE is WG with U like any layer with parameters. Densities of WG and U are 1. */
+ *   FWD x=A y=W, BWD_DATA x=G y=W, BWD_WEIGHT x=A y=GW, UPDATE x=WG y=U.
+ * Non-MAC layers stream one tensor (y.bits = 0, a unary op): FWD A, BWD_DATA G, BWD_WEIGHT GW;
+ * their UPDATE is WG with U like any layer with parameters. GW is the gradient as the
+ * weight-gradient pass reads it (trace.h; = G unless a trace bifurcates it) and has G's
+ * density. Densities of WG and U are 1. */
 typedef struct metrics_operands {
     num_format x, y;
     double density_x, density_y;
