@@ -183,10 +183,10 @@ static bool memo_grow(memo *m)
 /* ---- evaluation ------------------------------------------------------------------------ */
 
 /* cost.h and store.h list the energy components in one order; the copy below relies on it. */
-_Static_assert(COST_E_CORE == STORE_E_CORE && COST_E_WBUF == STORE_E_WBUF &&
-                   COST_E_ABUF == STORE_E_ABUF && COST_E_OBUF == STORE_E_OBUF &&
-                   COST_E_DRAM == STORE_E_DRAM && COST_E_LEAK == STORE_E_LEAK &&
-                   COST_E_COUNT == STORE_E_COUNT,
+_Static_assert(COST_E_CORE == (int)STORE_E_CORE && COST_E_WBUF == (int)STORE_E_WBUF &&
+                   COST_E_ABUF == (int)STORE_E_ABUF && COST_E_OBUF == (int)STORE_E_OBUF &&
+                   COST_E_DRAM == (int)STORE_E_DRAM && COST_E_LEAK == (int)STORE_E_LEAK &&
+                   COST_E_COUNT == (int)STORE_E_COUNT,
                "cost and store energy components must be in the same order");
 
 static void to_pass_cost(const cost_result *r, pass_cost *c)
