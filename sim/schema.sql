@@ -142,20 +142,6 @@ SELECT r.run_id, r.label, r.scheme, r.model_name, r.arch_name, r.model_id, r.arc
        r.cpt_cost_ratio, r.adapt_speedup, r.mem_total_bits, r.smaq_storage_benefit
 FROM run_summary r JOIN run_summary b ON b.model_id = r.model_id;
 
-CREATE VIEW epoch_costs AS
-SELECT c.run_id, c.epoch,
-       sum(c.madds) AS madds, sum(c.bitops) AS bitops, sum(c.total_cycles) AS cycles,
-       sum(c.latency_s) AS latency_s,
-       sum(c.energy_core_pj + c.energy_wbuf_pj + c.energy_abuf_pj + c.energy_obuf_pj
-           + c.energy_dram_pj + c.energy_leak_pj) AS energy_pj,
-       sum(sum(c.latency_s)) OVER w AS cum_latency_s,
-       sum(sum(c.energy_core_pj + c.energy_wbuf_pj + c.energy_abuf_pj + c.energy_obuf_pj
-               + c.energy_dram_pj + c.energy_leak_pj)) OVER w AS cum_energy_pj,
-       sum(sum(c.bitops)) OVER w AS cum_bitops
-FROM costs c JOIN runs r ON r.id = c.run_id AND r.status = 'complete'
-GROUP BY c.run_id, c.epoch
-WINDOW w AS (PARTITION BY c.run_id ORDER BY c.epoch);
-
 -- One costs row with the derived sums report groups by layer, pass or epoch.
 CREATE VIEW cost_rows AS
 SELECT c.*,
@@ -164,3 +150,16 @@ SELECT c.*,
          + c.energy_dram_pj + c.energy_leak_pj AS energy_pj,
        c.dram_read_bits + c.dram_write_bits AS dram_bits
 FROM costs c;
+
+-- Per-epoch sums of cost_rows (its energy_pj is the one spelling of a row's total energy).
+CREATE VIEW epoch_costs AS
+SELECT c.run_id, c.epoch,
+       sum(c.madds) AS madds, sum(c.bitops) AS bitops, sum(c.total_cycles) AS cycles,
+       sum(c.latency_s) AS latency_s,
+       sum(c.energy_pj) AS energy_pj,
+       sum(sum(c.latency_s)) OVER w AS cum_latency_s,
+       sum(sum(c.energy_pj)) OVER w AS cum_energy_pj,
+       sum(sum(c.bitops)) OVER w AS cum_bitops
+FROM cost_rows c JOIN runs r ON r.id = c.run_id AND r.status = 'complete'
+GROUP BY c.run_id, c.epoch
+WINDOW w AS (PARTITION BY c.run_id ORDER BY c.epoch);
