@@ -46,20 +46,14 @@ const char *paths_data_dir(const char *sub, char *buf, size_t n)
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len > 0) {
         exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
+        /* the executable's directory, then the one above it (test and tool binaries live
+         * in build/) */
+        char *slash;
+        for (int up = 0; up < 2 && (slash = strrchr(exe, '/')) != NULL; up++) {
             *slash = '\0';
             snprintf(buf, n, "%s/%s", exe, sub);
             if (is_dir(buf))
                 return buf;
-            /* test and tool binaries live in build/: look one level up too */
-            slash = strrchr(exe, '/');
-            if (slash) {
-                *slash = '\0';
-                snprintf(buf, n, "%s/%s", exe, sub);
-                if (is_dir(buf))
-                    return buf;
-            }
         }
     }
     snprintf(buf, n, "%s/%s", BITSIM_DATADIR, sub);
