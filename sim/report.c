@@ -85,11 +85,11 @@ int report_find_run(sqlite3 *db, const report_run_query *q, int64_t *out, bs_err
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return sql_error(db, e, "finding the run");
-    char filters[256];
-    filter_text(q, filters, sizeof filters);
     if (pairs == 1)
         return BS_OK;
     *out = 0;
+    char filters[256];
+    filter_text(q, filters, sizeof filters);
     if (pairs > 1)
         return err_set(e, BS_EINPUT, "label '%s'%s is on runs of %d (model, arch) pairs: %s; "
                        "pick one with --model and --arch", q->label ? q->label : "", filters,
