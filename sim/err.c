@@ -51,7 +51,7 @@ int err_at(bs_error *e, const char *file, long line, const char *field, const ch
         n = w < 0 ? n : (n + (size_t)w < cap ? n + (size_t)w : cap - 1);
     }
     if (n < cap - 2) {
-        w = snprintf(e->msg + n, cap - n, ": ");
+        snprintf(e->msg + n, cap - n, ": ");
         n += 2;
         va_list ap;
         va_start(ap, fmt);
