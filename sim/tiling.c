@@ -26,7 +26,7 @@
  * the pipeline fill: latency = ceil(sum of blocks / IF) + ceil(output block / IF); the rest of
  * the traffic overlaps compute, so
  *   stall = max(0, ceil(other traffic / IF) - compute) + latency,  total = compute + stall.
- That is the reference mode (out_bits 0). In the training output stage (cost.c, OUTPUT STAGE)
+ * That is the reference mode (out_bits 0). In the training output stage (cost.c, OUTPUT STAGE)
  * the output buffer's walk traffic splits into one visit per output tile (the product of the
  * tile and the counts of B, OW, OH, OC: out_once) and the rest, partial-sum spills of a split
  * reduction: spills are written and read back at psum width as above; finished outputs are
