@@ -74,26 +74,31 @@ static void write_data_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Appends name='value' to a -e command, doubling single quotes (gnuplot's escape). */
-static void add_var_str(char *cmd, size_t n, const char *name, const char *value)
+/* Appends name='value' to a -e command, doubling single quotes (gnuplot's escape). False
+ * when it does not fit in n (a cut value or a dropped variable would draw a different plot). */
+static bool add_var_str(char *cmd, size_t n, const char *name, const char *value)
 {
     size_t len = strlen(cmd);
     int w = snprintf(cmd + len, n - len, "%s='", name);
     if (w < 0 || (size_t)w >= n - len)
-        return;
+        return false;
     len += (size_t)w;
-    for (const char *p = value; *p && len + 3 < n; p++) {
+    for (const char *p = value; *p; p++) {
+        if (len + 5 >= n)   /* room for a doubled quote and the closing "'; " */
+            return false;
         if (*p == '\'')
             cmd[len++] = '\'';
         cmd[len++] = *p == '\n' ? ' ' : *p;
     }
     snprintf(cmd + len, n - len, "'; ");
+    return true;
 }
 
-static void add_var_num(char *cmd, size_t n, const char *name, double v)
+static bool add_var_num(char *cmd, size_t n, const char *name, double v)
 {
     size_t len = strlen(cmd);
-    snprintf(cmd + len, n - len, "%s=%.17g; ", name, v);
+    int w = snprintf(cmd + len, n - len, "%s=%.17g; ", name, v);
+    return w >= 0 && (size_t)w < n - len;
 }
 
 /* A file name part from a label: [A-Za-z0-9._-] kept, anything else '_'. */
@@ -164,15 +169,15 @@ static int run_gnuplot(plot_job *j, const char *script, const char *base, const 
         return err_set(e, BS_EINPUT, "%s: plot script not found (set BITSIM_HOME?)", script_path);
     static char cmd[16384];
     cmd[0] = '\0';
-    add_var_str(cmd, sizeof cmd, "outfile", out_path);
-    add_var_str(cmd, sizeof cmd, "term", format_ext[j->req->format]);
-    add_var_str(cmd, sizeof cmd, "scriptdir", j->scripts_dir);
-    for (size_t i = 0; i < n_vars; i++) {
-        if (vars[i].str)
-            add_var_str(cmd, sizeof cmd, vars[i].name, vars[i].str);
-        else
-            add_var_num(cmd, sizeof cmd, vars[i].name, vars[i].num);
-    }
+    bool fits = add_var_str(cmd, sizeof cmd, "outfile", out_path) &&
+                add_var_str(cmd, sizeof cmd, "term", format_ext[j->req->format]) &&
+                add_var_str(cmd, sizeof cmd, "scriptdir", j->scripts_dir);
+    for (size_t i = 0; i < n_vars && fits; i++)
+        fits = vars[i].str ? add_var_str(cmd, sizeof cmd, vars[i].name, vars[i].str)
+                           : add_var_num(cmd, sizeof cmd, vars[i].name, vars[i].num);
+    if (!fits)
+        return err_set(e, BS_EINPUT, "%s: plot variables (paths, labels) exceed %zu bytes",
+                       script_path, sizeof cmd);
     const char *gp = j->req->gnuplot ? j->req->gnuplot : "gnuplot";
     fflush(NULL);
     pid_t pid = fork();
