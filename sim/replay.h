@@ -34,7 +34,8 @@ typedef struct replay_stats {
 } replay_stats;
 
 typedef struct replay_result {
-    store_cost_row *rows;   /* ordered by epoch, then layer (overhead -1 first), then pass */
+    store_cost_row *rows;   /* ordered by epoch, then layer (overhead -1 first), then pass
+                             * name (BWD_DATA, BWD_WEIGHT, FWD, UPDATE: the costs table's key) */
     size_t n_rows;
     store_run_totals totals;/* hardware sums + the papers' metrics */
     replay_stats stats;
