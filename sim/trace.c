@@ -452,13 +452,6 @@ typedef struct reader {
 /* "path:line: field: message" at the line being read. */
 #define FAIL(r, e, field, ...) err_at((e), (r)->path, (r)->tr.line_no, (field), __VA_ARGS__)
 
-static bool looks_like_path(const char *ref)
-{
-    size_t n = strlen(ref);
-    return strchr(ref, '/') || (n > 6 && strcmp(ref + n - 6, ".model") == 0) ||
-           (n > 4 && strcmp(ref + n - 4, ".csv") == 0);
-}
-
 static int load_model(reader *r, bs_error *e)
 {
     trace *t = r->t;
@@ -466,7 +459,7 @@ static int load_model(reader *r, bs_error *e)
         return model_copy(&t->model, r->given, e);
     char resolved[TRACE_REF_MAX * 2 + 2];
     const char *ref = t->model_ref;
-    if (r->base_dir && looks_like_path(ref) && ref[0] != '/') {
+    if (r->base_dir && model_ref_is_path(ref) && ref[0] != '/') {
         snprintf(resolved, sizeof resolved, "%s/%s", r->base_dir, ref);
         FILE *f = fopen(resolved, "rb");
         if (f) {
