@@ -894,7 +894,9 @@ const char *model_zoo_dir(void)
         snprintf(dir, sizeof dir, "%s", env);
         return dir;
     }
-    return paths_data_dir("models", dir, sizeof dir) ? dir : dir;
+    paths_data_dir("models", dir, sizeof dir);  /* when none exists, dir names the installed
+                                                 * one, for the "no model in the zoo" message */
+    return dir;
 }
 
 static bool ends_with(const char *s, const char *suffix)
