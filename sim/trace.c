@@ -680,9 +680,9 @@ static int parse_field(reader *r, char *tok, trace_change *c, bs_error *e)
         c->d.density[k] += 0.0;     /* "-0" reads as +0, one canonical spelling */
     } else if ((k = text_lookup(storage_names, key)) >= 0) {
         bit = TRACE_CH_STORE(k);
-        char copy[64];
-        snprintf(copy, sizeof copy, "%s", val);
-        if (!parse_storage(copy, &c->d.store[k]))
+        char copy[64];      /* parse_storage cuts its argument; val stays whole for the message */
+        if ((size_t)snprintf(copy, sizeof copy, "%s", val) >= sizeof copy ||
+            !parse_storage(copy, &c->d.store[k]))
             return FAIL(r, e, key, "bad split storage '%s' (expected none or "
                         "INLIER_BITS/OUTLIER_BITS@INLIER_FRACTION+HEADER_BITS, e.g. "
                         "6/8@0.6827+64)", val);

@@ -291,6 +291,9 @@ Test(trace, bit_width_zero_and_33)
         {"overhead 0 ops=1 bits=33 label=x\nend\n", false,
             "bits: bit-width '33' out of range 1..32"},
         {"from 0 * sW=6/33@0.5+64\nend\n", false, "sW: bad split storage"},
+        /* longer than the parser's copy: refused whole, not cut to a valid "...+000" */
+        {"from 0 * sW=6/8@0.5+00000000000000000000000000000000000000000000000000000000000x\n"
+            "end\n", false, "sW: bad split storage"},
     };
     expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
