@@ -21,6 +21,7 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -457,7 +458,7 @@ static int load_model(reader *r, bs_error *e)
     trace *t = r->t;
     if (r->given)
         return model_copy(&t->model, r->given, e);
-    char resolved[TRACE_REF_MAX * 2 + 2];
+    char resolved[PATH_MAX + TRACE_REF_MAX + 2];
     const char *ref = t->model_ref;
     if (r->base_dir && model_ref_is_path(ref) && ref[0] != '/') {
         snprintf(resolved, sizeof resolved, "%s/%s", r->base_dir, ref);
@@ -902,7 +903,7 @@ int trace_read_file(trace *t, const char *path, bs_error *e)
     int rc = text_open_file(&tr, path, e);
     if (rc)
         return rc;
-    char dir[TRACE_REF_MAX * 2];
+    char dir[PATH_MAX];     /* path opened above, so it fits: the directory is never cut */
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash)
