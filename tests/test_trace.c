@@ -424,7 +424,7 @@ Test(trace, relative_model_path_next_to_a_trace_in_a_long_directory)
 {
     char dir[1024] = "/tmp/bitsim_traceXXXXXX";
     cr_assert(mkdtemp(dir));
-    char top[64];
+    char top[sizeof dir];
     snprintf(top, sizeof top, "%s", dir);
     for (int i = 0; i < 3; i++) {   /* three 200-byte components */
         size_t n = strlen(dir);
