@@ -13,6 +13,7 @@
 #include "arch.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -447,13 +448,34 @@ static double interp(const double *x, const double *y, int n, double at)
     return v;
 }
 
+/* The table is read once per process, not once per lookup: every arch parse looks up its
+ * three buffers, and sweeps and fronts parse an arch per point or stored run (the reads were
+ * nearly all of a parse's time). pthread_once because sweep workers parse archs in parallel;
+ * a failed read is kept with its message and reported by every lookup. */
+static struct {
+    sram_row rows[SRAM_ROWS_MAX];
+    int n, rc;
+    bs_error err;
+} sram_cache;
+static pthread_once_t sram_once = PTHREAD_ONCE_INIT;
+
+static void sram_cache_read(void)
+{
+    err_clear(&sram_cache.err);
+    sram_cache.rc = sram_table_read(sram_cache.rows, &sram_cache.n, &sram_cache.err);
+}
+
 int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
                      bs_error *e)
 {
-    sram_row rows[SRAM_ROWS_MAX];
-    int n = 0, rc = sram_table_read(rows, &n, e);
-    if (rc)
-        return rc;
+    pthread_once(&sram_once, sram_cache_read);
+    if (sram_cache.rc) {
+        if (e)
+            *e = sram_cache.err;
+        return sram_cache.rc;
+    }
+    const sram_row *rows = sram_cache.rows;
+    int n = sram_cache.n;
     /* rows of this port kind, sorted by size (insertion sort: the table is tiny) */
     double x[SRAM_ROWS_MAX], col[4][SRAM_ROWS_MAX];
     int m = 0;

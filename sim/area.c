@@ -9,6 +9,7 @@
 #include "area.h"
 
 #include <math.h>
+#include <stdio.h>
 
 /* BitFusion synthesis, 4x4 fusion units, 500 MHz: area um^2, leakage nW, dynamic nW. */
 typedef struct fu_synth {
@@ -66,10 +67,15 @@ int area_eval(const arch *a, area_report *out, bs_error *e)
         out->core_mm2 = a->area_mm2[0];
     else if (area_fusion_unit(a->pmax, a->pmin, &fu_mm2, &fu_dyn_w, &fu_leak_w))
         out->core_mm2 = fu_mm2 * units;
-    else
+    else {
+        char have[128] = "";    /* the pairs synth_4x4 holds, so the message never goes stale */
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof synth_4x4 / sizeof synth_4x4[0] && len < sizeof have; i++)
+            len += (size_t)snprintf(have + len, sizeof have - len, "%s%u/%u", i ? " " : "",
+                                    synth_4x4[i].pmax, synth_4x4[i].pmin);
         return err_set(e, BS_EINPUT, "%s: no BitFusion synthesis figures for pmax %u pmin %u "
-                       "(have 2/2 4/2 4/4 8/2 8/8 16/2 16/16); state [area] core", a->source,
-                       a->pmax, a->pmin);
+                       "(have %s); state [area] core", a->source, a->pmax, a->pmin, have);
+    }
     out->total_mm2 = out->core_mm2;
     /* arch.c fills each buffer's area when the file does not state it: the SRAM table's
      * bank area times the banks (simulator.py's banking), so it is only read here. */

@@ -83,10 +83,17 @@ static bool parse_format(const char *s, num_format *f, const char **why)
     return numfmt_parse(s, f, why);
 }
 
+/* Copies s into buf; false when it does not fit (a cut-off value could read as valid). */
+static bool copy_arg(const char *s, char *buf, size_t n)
+{
+    return (size_t)snprintf(buf, n, "%s", s) < n;
+}
+
 /* Splits "a,b" into two tokens in buf; false unless exactly two non-empty parts. */
 static bool split_pair(const char *s, char *buf, size_t n, char **a, char **b)
 {
-    snprintf(buf, n, "%s", s);
+    if (!copy_arg(s, buf, n))
+        return false;
     char *comma = strchr(buf, ',');
     if (!comma || comma == buf || !comma[1] || strchr(comma + 1, ','))
         return false;
@@ -149,8 +156,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
                 return cmd_bad_value("cost", "--batch", optarg, "a whole number >= 1");
             break;
         case 'c': {
-            snprintf(buf, sizeof buf, "%s", optarg);
-            char *tok = buf;
+            char *tok = copy_arg(optarg, buf, sizeof buf) ? buf : NULL;
             int k = 0;
             for (; k < 5 && tok; k++) {
                 char *next = strchr(tok, ',');

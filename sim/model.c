@@ -894,7 +894,9 @@ const char *model_zoo_dir(void)
         snprintf(dir, sizeof dir, "%s", env);
         return dir;
     }
-    return paths_data_dir("models", dir, sizeof dir) ? dir : dir;
+    paths_data_dir("models", dir, sizeof dir);  /* when none exists, dir names the installed
+                                                 * one, for the "no model in the zoo" message */
+    return dir;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -917,12 +919,15 @@ static int load_file(model *m, const char *path, bs_error *e)
     return rc;
 }
 
+bool model_ref_is_path(const char *ref)
+{
+    return strchr(ref, '/') || ends_with(ref, ".model") || ends_with(ref, ".csv");
+}
+
 int model_load(model *m, const char *name_or_path, bs_error *e)
 {
     memset(m, 0, sizeof *m);
-    bool is_path = strchr(name_or_path, '/') || ends_with(name_or_path, ".model") ||
-                   ends_with(name_or_path, ".csv");
-    if (is_path)
+    if (model_ref_is_path(name_or_path))
         return load_file(m, name_or_path, e);
     if (!valid_name(name_or_path))
         return err_set(e, BS_EINPUT, "'%s' is not a zoo model name", name_or_path);

@@ -107,6 +107,8 @@ int model_pass_parse(const char *s);
  * names an existing file (contains '/' or ends in .model/.csv), that file. SCALE-Sim topology
  * CSVs (.csv) are imported. The zoo directory is $BITSIM_MODELS, else the build-time default. */
 int model_load(model *m, const char *name_or_path, bs_error *e);
+/* True when model_load takes ref as a file path rather than a zoo name (the rule above). */
+bool model_ref_is_path(const char *ref);
 /* Parses bitsim model text (models/FORMAT.md). path names it in messages. */
 int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e);
 /* Imports a SCALE-Sim topology CSV (conv and GEMM rows). */

@@ -21,6 +21,7 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -452,21 +453,14 @@ typedef struct reader {
 /* "path:line: field: message" at the line being read. */
 #define FAIL(r, e, field, ...) err_at((e), (r)->path, (r)->tr.line_no, (field), __VA_ARGS__)
 
-static bool looks_like_path(const char *ref)
-{
-    size_t n = strlen(ref);
-    return strchr(ref, '/') || (n > 6 && strcmp(ref + n - 6, ".model") == 0) ||
-           (n > 4 && strcmp(ref + n - 4, ".csv") == 0);
-}
-
 static int load_model(reader *r, bs_error *e)
 {
     trace *t = r->t;
     if (r->given)
         return model_copy(&t->model, r->given, e);
-    char resolved[TRACE_REF_MAX * 2 + 2];
+    char resolved[PATH_MAX + TRACE_REF_MAX + 2];
     const char *ref = t->model_ref;
-    if (r->base_dir && looks_like_path(ref) && ref[0] != '/') {
+    if (r->base_dir && model_ref_is_path(ref) && ref[0] != '/') {
         snprintf(resolved, sizeof resolved, "%s/%s", r->base_dir, ref);
         FILE *f = fopen(resolved, "rb");
         if (f) {
@@ -687,9 +681,9 @@ static int parse_field(reader *r, char *tok, trace_change *c, bs_error *e)
         c->d.density[k] += 0.0;     /* "-0" reads as +0, one canonical spelling */
     } else if ((k = text_lookup(storage_names, key)) >= 0) {
         bit = TRACE_CH_STORE(k);
-        char copy[64];
-        snprintf(copy, sizeof copy, "%s", val);
-        if (!parse_storage(copy, &c->d.store[k]))
+        char copy[64];      /* parse_storage cuts its argument; val stays whole for the message */
+        if ((size_t)snprintf(copy, sizeof copy, "%s", val) >= sizeof copy ||
+            !parse_storage(copy, &c->d.store[k]))
             return FAIL(r, e, key, "bad split storage '%s' (expected none or "
                         "INLIER_BITS/OUTLIER_BITS@INLIER_FRACTION+HEADER_BITS, e.g. "
                         "6/8@0.6827+64)", val);
@@ -909,7 +903,7 @@ int trace_read_file(trace *t, const char *path, bs_error *e)
     int rc = text_open_file(&tr, path, e);
     if (rc)
         return rc;
-    char dir[TRACE_REF_MAX * 2];
+    char dir[PATH_MAX];     /* path opened above, so it fits: the directory is never cut */
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash)

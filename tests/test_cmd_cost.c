@@ -38,6 +38,19 @@ Test(cmd_cost, density_outside_0_1_is_a_usage_error)
         cr_expect_eq(cost_csv(bad[i], out, sizeof out), 2, "--density %s", bad[i]);
 }
 
+/* A value longer than the flag's buffer is refused whole, not cut off: "0.5,000...0x" cut
+ * after its zeros would read as the valid density pair 0.5,0. */
+Test(cmd_cost, overlong_density_with_junk_is_a_usage_error)
+{
+    setenv("BITSIM_HOME", ".", 0);
+    static char out[8192];
+    char density[300] = "0.5,";
+    memset(density + 4, '0', 250);
+    density[254] = 'x';
+    density[255] = '\0';
+    cr_expect_eq(cost_csv(density, out, sizeof out), 2, "--density 0.5,0...0x (255 chars)");
+}
+
 /* DRAM write bits of ResNet-20's layer1.0.conv1 FWD at batch 128 with --out OUT ("" = none),
  * read from the command's CSV (column dram_wr_bits). */
 static double fwd_dram_writes(const char *out_flag)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_capture.h"
 #include "cmd.h"
@@ -291,6 +292,9 @@ Test(trace, bit_width_zero_and_33)
         {"overhead 0 ops=1 bits=33 label=x\nend\n", false,
             "bits: bit-width '33' out of range 1..32"},
         {"from 0 * sW=6/33@0.5+64\nend\n", false, "sW: bad split storage"},
+        /* longer than the parser's copy: refused whole, not cut to a valid "...+000" */
+        {"from 0 * sW=6/8@0.5+00000000000000000000000000000000000000000000000000000000000x\n"
+            "end\n", false, "sW: bad split storage"},
     };
     expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
@@ -411,6 +415,43 @@ Test(trace, relative_model_path_is_next_to_the_trace)
     free(text);
     trace_free(&t);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* ... also when the trace's directory is longer than 512 bytes (it was cut there, and the
+ * model then looked for in the current directory). */
+Test(trace, relative_model_path_next_to_a_trace_in_a_long_directory)
+{
+    char dir[1024] = "/tmp/bitsim_traceXXXXXX";
+    cr_assert(mkdtemp(dir));
+    char top[sizeof dir];
+    snprintf(top, sizeof top, "%s", dir);
+    for (int i = 0; i < 3; i++) {   /* three 200-byte components */
+        size_t n = strlen(dir);
+        dir[n] = '/';
+        memset(dir + n + 1, 'd', 200);
+        dir[n + 201] = '\0';
+        cr_assert_eq(mkdir(dir, 0700), 0, "%s", dir);
+    }
+    char cmd[2048], path[1100];
+    snprintf(cmd, sizeof cmd, "cp models/resnet20.model %s/net.model", dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/run.trace", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("bitsim-trace 1\nmodel net.model\nbatch 8\niters_per_epoch 10\nepochs 2\n"
+          "scheme hand\nend\n", f);
+    fclose(f);
+    trace t;
+    bs_error e;
+    err_clear(&e);
+    int rc = trace_read_file(&t, path, &e);
+    cr_expect_eq(rc, 0, "%s", e.msg);
+    if (rc == 0) {
+        cr_expect_eq(t.model.n_layers, fixture_resnet20()->n_layers);
+        trace_free(&t);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", top);
     cr_expect_eq(system(cmd), 0);
 }
 
