@@ -342,9 +342,15 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
 int arch_load(arch *a, const char *name_or_path, bs_error *e)
 {
     char path[1024];
-    if (!paths_resolve("arch", name_or_path, ".ini", path, sizeof path))
+    if (!paths_resolve("arch", name_or_path, ".ini", path, sizeof path)) {
+        char dir[1024], near[64];
+        if (!strchr(name_or_path, '/') && paths_data_dir("arch", dir, sizeof dir) &&
+            paths_closest_name(dir, ".ini", name_or_path, near, sizeof near))
+            return err_set(e, BS_EINPUT, "arch '%s': no such file or shipped arch "
+                           "(arch/NAME.ini); did you mean '%s'?", name_or_path, near);
         return err_set(e, BS_EINPUT, "arch '%s': no such file or shipped arch (arch/NAME.ini)",
                        name_or_path);
+    }
     text_reader r;
     int rc = text_open_file(&r, path, e);
     if (rc)

@@ -29,17 +29,12 @@
 #include <unistd.h>
 
 #include "text.h"
+#include "version.h"
 
-#ifndef BITSIM_VERSION
-#define BITSIM_VERSION "0.1.0"
-#endif
-#ifndef BITSIM_BUILD_REV
-#define BITSIM_BUILD_REV "unknown"
-#endif
-/* A run records the release and the commit it was computed by; a rerun of the same inputs is
- * recognised only under the same tool version, so results of an older cost model are never
- * taken for the current one's. */
-#define STORE_TOOL_VERSION BITSIM_VERSION "+" BITSIM_BUILD_REV
+/* A run records the release and the commit it was computed by (version_tool()); a rerun of
+ * the same inputs is recognised only under the same tool version, so results of an older cost
+ * model are never taken for the current one's. */
+#define STORE_TOOL_VERSION version_tool()
 
 /* The schema text, generated from sim/schema.sql by the Makefile (build/schema_sql.h). */
 #include "schema_sql.h"
