@@ -324,9 +324,19 @@ int cmd_dispatch(const char *cmd, const char *about, const cmd_action *acts, siz
         fprintf(out, "  %-9s %s\n", acts[i].name, acts[i].summary);
     if (about)
         fprintf(out, "\n%s\n", about);
-    fprintf(out, "\n`bitsim %s SUBCOMMAND --help` (or bitsim help %s SUBCOMMAND) describes each.\n",
-            cmd, cmd);
-    return help ? BS_OK : BS_EUSAGE;
+    if (!help) {
+        fprintf(out, "\n`bitsim %s SUBCOMMAND --help` (or bitsim help %s SUBCOMMAND) describes "
+                "each.\n", cmd, cmd);
+        return BS_EUSAGE;
+    }
+    /* --help: then each action's own --help, generated from its table */
+    for (size_t i = 0; i < n; i++) {
+        char *sub_argv[] = {(char *)acts[i].name, "--help", NULL};
+        printf("\n");
+        fflush(stdout);
+        acts[i].fn(2, sub_argv);
+    }
+    return BS_OK;
 }
 
 int cmd_open_store(store **s, const char *path, bool read_only, bs_error *e)

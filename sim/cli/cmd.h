@@ -114,7 +114,8 @@ typedef struct cmd_action {
 } cmd_action;
 
 /* Runs the action argv[1] names. `bitsim CMD --help` prints every action's synopsis and
- * summary, then about; no action or an unknown one is a usage error (with a did-you-mean). */
+ * summary, about, then every action's own --help; no action or an unknown one is a usage
+ * error (with a did-you-mean) that prints the synopses. */
 int cmd_dispatch(const char *cmd, const char *about, const cmd_action *acts, size_t n,
                  int argc, char **argv);
 

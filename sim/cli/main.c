@@ -37,6 +37,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: bitsim <command> [options]\n"
             "       bitsim help <command> [<sub>]  (same as bitsim <command> [<sub>] --help)\n"
+            "       bitsim help --all              (every command's help: the reference)\n"
             "       bitsim --version\n\n"
             "bitsim replays what a quantized-training run decided (per-layer, per-iteration\n"
             "precisions and densities) through a BitFusion-style accelerator model and stores\n"
@@ -82,6 +83,17 @@ int main(int argc, char **argv)
     if (strcmp(name, "help") == 0) {
         if (argc < 3) {
             usage(stdout);
+            return BS_OK;
+        }
+        if (strcmp(argv[2], "--all") == 0) {
+            /* the whole reference, every text generated from its command's option table */
+            usage(stdout);
+            for (size_t i = 0; i < N_COMMANDS; i++) {
+                char *sub_argv[] = {(char *)commands[i].name, "--help", NULL};
+                printf("\n---- bitsim %s ----\n", commands[i].name);
+                fflush(stdout);
+                commands[i].fn(2, sub_argv);
+            }
             return BS_OK;
         }
         const subcommand *c = find_command(argv[2]);
