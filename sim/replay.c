@@ -134,7 +134,7 @@ static void shape_of(const model_layer *l, layer_shape *s)
 typedef struct pass_cost {
     uint64_t madds, elem_ops;
     double bitops, compute_cycles, stall_cycles, total_cycles, latency_s;
-    double energy_pj[STORE_E_COUNT];
+    double energy_pj[COST_E_COUNT];
     double dram_read_bits, dram_write_bits;
 } pass_cost;
 
@@ -182,13 +182,6 @@ static bool memo_grow(memo *m)
 
 /* ---- evaluation ------------------------------------------------------------------------ */
 
-/* cost.h and store.h list the energy components in one order; the copy below relies on it. */
-_Static_assert(COST_E_CORE == (int)STORE_E_CORE && COST_E_WBUF == (int)STORE_E_WBUF &&
-                   COST_E_ABUF == (int)STORE_E_ABUF && COST_E_OBUF == (int)STORE_E_OBUF &&
-                   COST_E_DRAM == (int)STORE_E_DRAM && COST_E_LEAK == (int)STORE_E_LEAK &&
-                   COST_E_COUNT == (int)STORE_E_COUNT,
-               "cost and store energy components must be in the same order");
-
 static void to_pass_cost(const cost_result *r, pass_cost *c)
 {
     c->madds = r->madds;
@@ -198,7 +191,7 @@ static void to_pass_cost(const cost_result *r, pass_cost *c)
     c->stall_cycles = (double)r->stall_cycles;
     c->total_cycles = (double)r->total_cycles;
     c->latency_s = r->latency_s;
-    for (int k = 0; k < STORE_E_COUNT; k++)
+    for (int k = 0; k < COST_E_COUNT; k++)
         c->energy_pj[k] = r->energy_pj[k];
     c->dram_read_bits = r->dram_read_bits;
     c->dram_write_bits = r->dram_write_bits;
@@ -320,7 +313,7 @@ static bool accumulate(store_cost_row *row, uint64_t len, const pass_cost *pc, d
     row->stall_cycles += n * pc->stall_cycles;
     row->total_cycles += n * pc->total_cycles;
     row->latency_s += n * pc->latency_s;
-    for (int k = 0; k < STORE_E_COUNT; k++)
+    for (int k = 0; k < COST_E_COUNT; k++)
         row->energy_pj[k] += n * pc->energy_pj[k];
     row->dram_read_bits += n * pc->dram_read_bits;
     row->dram_write_bits += n * pc->dram_write_bits;
@@ -456,7 +449,7 @@ static int finish_rows(replay_ctx *c, replay_result *r, bs_error *e)
         tot->wl_madds += row.wl_madds;
         tot->cycles += row.total_cycles;
         tot->latency_s += row.latency_s;
-        for (int q = 0; q < STORE_E_COUNT; q++)
+        for (int q = 0; q < COST_E_COUNT; q++)
             tot->energy_pj += row.energy_pj[q];
         tot->dram_bits += row.dram_read_bits + row.dram_write_bits;
     }

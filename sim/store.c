@@ -510,9 +510,9 @@ int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error
     }
     const double reals[] = {row->bitops, row->wl_madds, row->compute_cycles, row->stall_cycles,
                             row->total_cycles, row->latency_s,
-                            row->energy_pj[STORE_E_CORE], row->energy_pj[STORE_E_WBUF],
-                            row->energy_pj[STORE_E_ABUF], row->energy_pj[STORE_E_OBUF],
-                            row->energy_pj[STORE_E_DRAM], row->energy_pj[STORE_E_LEAK],
+                            row->energy_pj[COST_E_CORE], row->energy_pj[COST_E_WBUF],
+                            row->energy_pj[COST_E_ABUF], row->energy_pj[COST_E_OBUF],
+                            row->energy_pj[COST_E_DRAM], row->energy_pj[COST_E_LEAK],
                             row->dram_read_bits, row->dram_write_bits, row->avg_bits_x,
                             row->avg_bits_y};
     int n_reals = (int)(sizeof reals / sizeof reals[0]);

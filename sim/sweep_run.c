@@ -326,8 +326,8 @@ static void scale_result(const replay_result *ref, double s, replay_result *out)
         store_cost_row *r = &out->rows[i];
         *r = ref->rows[i];
         r->latency_s *= s;
-        leak += r->energy_pj[STORE_E_LEAK];
-        r->energy_pj[STORE_E_LEAK] *= s;
+        leak += r->energy_pj[COST_E_LEAK];
+        r->energy_pj[COST_E_LEAK] *= s;
     }
     out->totals.latency_s *= s;
     out->totals.energy_pj += leak * (s - 1);
@@ -357,7 +357,7 @@ static bool results_agree(const replay_result *x, const replay_result *y)
         for (size_t k = 0; k < sizeof va / sizeof va[0]; k++)
             if (!close_enough(va[k], vb[k]))
                 return false;
-        for (int k = 0; k < STORE_E_COUNT; k++)
+        for (int k = 0; k < COST_E_COUNT; k++)
             if (!close_enough(a->energy_pj[k], b->energy_pj[k]))
                 return false;
     }

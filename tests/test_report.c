@@ -281,7 +281,7 @@ static int64_t add_uneven_run(void)
         {.layer = 1, .layer_name = "c1", .pass = "FWD", .latency_s = 3, .total_cycles = 30,
          .stall_cycles = 15, .energy_pj = {300}},
         {.layer = 1, .layer_name = "c1", .pass = "BWD_DATA", .latency_s = 4, .total_cycles = 40,
-         .energy_pj = {[STORE_E_CORE] = 450, [STORE_E_DRAM] = 150}},
+         .energy_pj = {[COST_E_CORE] = 450, [COST_E_DRAM] = 150}},
     };
     for (int i = 0; i < 3; i++)
         cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
