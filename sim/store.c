@@ -30,6 +30,7 @@
 
 #include "text.h"
 #include "version.h"
+#include "wallclock.h"
 
 /* A run records the release and the commit it was computed by (version_tool()); a rerun of
  * the same inputs is recognised only under the same tool version, so results of an older cost
@@ -193,9 +194,7 @@ static int check_identity(store *s, bool *fresh, bs_error *e)
 
 static double monotonic_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return wallclock_s() * 1e3;
 }
 
 /* PRAGMA journal_mode=WAL needs an exclusive lock, and when another process holds a lock on

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arch.h"
 #include "cmd.h"
@@ -19,13 +18,7 @@
 #include "store.h"
 #include "text.h"
 #include "trace.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "wallclock.h"
 
 /* Stores the file at path as an input of kind (content-hashed by the store). */
 static int put_file(store *s, store_input_kind kind, const char *name, const char *path,
@@ -47,7 +40,7 @@ typedef struct run_args {
 
 static int run(const run_args *ra, bs_error *e)
 {
-    double t0 = now_s();
+    double t0 = wallclock_s();
     trace t;
     memset(&t, 0, sizeof t);
     arch a;
@@ -64,7 +57,7 @@ static int run(const run_args *ra, bs_error *e)
     /* Replay before the database is touched: a trace the cost model rejects part-way leaves
      * no file, no inputs and no run behind (replay is cheap next to a rerun's bookkeeping). */
     replay_options o = {.exact_density = ra->exact_density};
-    double t1 = now_s();
+    double t1 = wallclock_s();
     if ((rc = replay_run(&t, &a, &o, &res, e))) {
         /* Name the input the message is about. */
         char msg[BS_ERR_MSG_MAX];
@@ -72,7 +65,7 @@ static int run(const run_args *ra, bs_error *e)
         err_set(e, rc, "%s: %s", ra->trace_path, msg);
         goto out;
     }
-    double t2 = now_s();
+    double t2 = wallclock_s();
     size_t len;
     if ((rc = trace_write_buffer(&t, &text, &len, e)) || (rc = store_open(&s, ra->db_path, e)))
         goto out;
@@ -96,7 +89,7 @@ static int run(const run_args *ra, bs_error *e)
         goto out;
     if ((rc = replay_store(s, &res, &info, t2 - t0, &run_id, e)))
         goto out;
-    double t3 = now_s();
+    double t3 = wallclock_s();
     if (!ra->quiet) {
         const store_run_totals *x = &res.totals;
         printf("run %lld: %s on %s (%s, %llu epochs x %llu iterations), label %s\n",
