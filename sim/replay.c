@@ -89,47 +89,12 @@ double replay_density_bucket(double d)
 
 /* ---- the memo -------------------------------------------------------------------------- */
 
-/* Everything of a layer cost_eval reads (all but its name, source line and inputs' indices):
- * layers equal here cost the same. Built field by field into a zeroed struct, so padding is
- * zero and memcmp compares exactly these fields. */
-typedef struct layer_shape {
-    int32_t kind;
-    char op[16];
-    tensor_shape in, out;
-    layer_conv conv;
-    layer_gemm gemm;
-    uint64_t params, weight_elems, in_elems, out_elems, fwd_madds, fwd_elem_ops;
-    bool first_mac, bias, skip_bwd_data, skip_bwd_weight;
-} layer_shape;
-
 typedef struct memo_key {
     int32_t shape_class;    /* the layer's shape, numbered (shape_classes) */
     int32_t pass;
     num_format x, y, out;
     double density_x, density_y;
 } memo_key;
-
-/* The layer's shape; two layers cost the same iff their shapes compare equal. */
-static void shape_of(const model_layer *l, layer_shape *s)
-{
-    memset(s, 0, sizeof *s);
-    s->kind = (int32_t)l->kind;
-    memcpy(s->op, l->op, sizeof s->op);
-    s->in = l->in;
-    s->out = l->out;
-    s->conv = l->conv;
-    s->gemm = l->gemm;
-    s->params = l->params;
-    s->weight_elems = l->weight_elems;
-    s->in_elems = l->in_elems;
-    s->out_elems = l->out_elems;
-    s->fwd_madds = l->fwd_madds;
-    s->fwd_elem_ops = l->fwd_elem_ops;
-    s->first_mac = l->first_mac;
-    s->bias = l->bias;
-    s->skip_bwd_data = l->skip_bwd_data;
-    s->skip_bwd_weight = l->skip_bwd_weight;
-}
 
 typedef struct pass_cost {
     uint64_t madds, elem_ops;
@@ -221,13 +186,15 @@ static int32_t *shape_classes(const model *m)
     }
     uint32_t n_first = 0;
     for (uint32_t i = 0; i < m->n_layers; i++) {
-        layer_shape s;
-        shape_of(&m->layers[i], &s);
+        /* memcmp over the shape's bytes: layers are created zeroed (model.c add_layer_slot),
+         * padding included, so equal shapes compare equal; a layer with stray padding would
+         * only become a class of its own (a memo miss, never a wrong cost) */
+        const layer_shape *s = &m->layers[i].shape;
         uint32_t j = 0;
-        while (j < n_first && memcmp(&first[j], &s, sizeof s) != 0)
+        while (j < n_first && memcmp(&first[j], s, sizeof *s) != 0)
             j++;
         if (j == n_first)
-            first[n_first++] = s;
+            first[n_first++] = *s;
         cls[i] = (int32_t)j;
     }
     free(first);
