@@ -76,7 +76,7 @@
 
 #include "checked.h"
 
-/* Tensor classes of the memory footprint, in store_run_totals order. */
+/* Tensor classes of the memory footprint, in replay_totals order. */
 enum { MEM_WEIGHTS, MEM_FMAPS, MEM_GRADS, MEM_WGRADS, MEM_OPTIM, MEM_COUNT };
 
 void metrics_pass_operands(const model_layer *l, train_pass p, const trace_decision *d,
@@ -313,7 +313,7 @@ static double smaq_ratio(const trace *tr)
     return weight > 0 ? sum / weight : NAN;
 }
 
-int metrics_compute(const trace *tr, store_run_totals *t, bs_error *e)
+int metrics_compute(const trace *tr, metrics_result *t, bs_error *e)
 {
     for (uint32_t i = 0; i < tr->model.n_layers; i++) {
         const model_layer *l = &tr->model.layers[i];

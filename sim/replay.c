@@ -168,7 +168,7 @@ typedef struct replay_ctx {
     const replay_options *o;
     memo memo;
     int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
-    store_cost_row *grid;       /* epochs x slots */
+    replay_row *grid;       /* epochs x slots */
     size_t slots;               /* 1 (overhead) + layers x passes */
     replay_stats stats;
 } replay_ctx;
@@ -266,7 +266,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
 }
 
 /* row += len x cost; wl = the piece's weighted MAdds for one iteration. */
-static bool accumulate(store_cost_row *row, uint64_t len, const pass_cost *pc, double wl,
+static bool accumulate(replay_row *row, uint64_t len, const pass_cost *pc, double wl,
                        double bits_x, double bits_y)
 {
     if (!checked_muladd(&row->madds, len, pc->madds) ||
@@ -387,13 +387,13 @@ static int finish_rows(replay_ctx *c, replay_result *r, bs_error *e)
      * order (run, epoch, layer, pass) and SQLite appends instead of splitting pages. */
     static const int pass_by_name[PASS_COUNT] = {PASS_BWD_DATA, PASS_BWD_WEIGHT, PASS_FWD,
                                                  PASS_UPDATE};
-    store_run_totals *tot = &r->totals;
+    replay_totals *tot = &r->totals;
     for (size_t cell = 0; cell < cells; cell++) {
         size_t in_epoch = cell % c->slots, k = cell;
         if (in_epoch > 0)
             k = cell - in_epoch + 1 + (in_epoch - 1) / PASS_COUNT * PASS_COUNT +
                 (size_t)pass_by_name[(in_epoch - 1) % PASS_COUNT];
-        store_cost_row row = c->grid[k];
+        replay_row row = c->grid[k];
         if (row.iterations == 0)
             continue;
         size_t slot = k % c->slots;
@@ -453,7 +453,7 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     if (!rc)
         rc = finish_rows(&c, r, e);
     if (!rc)
-        rc = metrics_compute(t, &r->totals, e);
+        rc = metrics_compute(t, &r->totals.metrics, e);
     r->stats = c.stats;
     free(c.grid);
     free(c.shape_class);
@@ -470,17 +470,3 @@ void replay_result_free(replay_result *r)
     r->n_rows = 0;
 }
 
-int replay_store(store *s, const replay_result *r, const store_run_info *info, double wall_s,
-                 int64_t *run_id, bs_error *e)
-{
-    int rc = store_run_begin(s, info, run_id, e);
-    if (rc)
-        return rc;
-    for (size_t k = 0; k < r->n_rows && !rc; k++)
-        rc = store_add_cost(s, *run_id, &r->rows[k], e);
-    if (!rc)
-        rc = store_run_commit(s, *run_id, &r->totals, wall_s, e);
-    if (rc)
-        store_run_abort(s);
-    return rc;
-}

@@ -489,7 +489,7 @@ int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_er
     return BS_OK;
 }
 
-int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error *e)
+int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e)
 {
     if (run_id == 0 || run_id != s->open_run)
         return err_set(e, BS_EINTERNAL, "%s: cost row for run %lld, which is not open", s->path,
@@ -528,7 +528,7 @@ int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error
     return step_reset(s, st, "adding a cost row", e);
 }
 
-int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,
+int store_run_commit(store *s, int64_t run_id, const replay_totals *t, double wall_s,
                      bs_error *e)
 {
     if (run_id == 0 || run_id != s->open_run)
@@ -564,4 +564,19 @@ void store_run_abort(store *s)
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->open_run = 0;
+}
+
+int store_record_run(store *s, const replay_result *r, const store_run_info *info, double wall_s,
+                     int64_t *run_id, bs_error *e)
+{
+    int rc = store_run_begin(s, info, run_id, e);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < r->n_rows && !rc; k++)
+        rc = store_add_cost(s, *run_id, &r->rows[k], e);
+    if (!rc)
+        rc = store_run_commit(s, *run_id, &r->totals, wall_s, e);
+    if (rc)
+        store_run_abort(s);
+    return rc;
 }

@@ -18,6 +18,7 @@
 
 #include "cost.h"
 #include "err.h"
+#include "replay.h"
 
 typedef struct store store;
 
@@ -26,32 +27,8 @@ typedef enum store_input_kind { STORE_ARCH, STORE_MODEL, STORE_TRACE, STORE_INPU
 /* Energy components are the cost model's (cost.h cost_energy, COST_E_*): energy_pj[k] is
  * stored in column energy_<cost_energy_name(k)>_pj. */
 
-/* Costs of one (epoch, layer, pass) summed over that epoch's iterations. layer = -1 with
- * pass = "OVERHEAD" holds the scheme's extra work (trace overhead records). */
-typedef struct store_cost_row {
-    uint32_t epoch;
-    int32_t layer;              /* index in the model, -1 for scheme overhead */
-    const char *layer_name;
-    const char *pass;           /* "FWD", "BWD_DATA", "BWD_WEIGHT", "UPDATE", "OVERHEAD" */
-    uint64_t iterations;
-    uint64_t madds, elem_ops;
-    double bitops;              /* doubles: sums over a 90-epoch run exceed 2^64 */
-    double wl_madds;            /* AdaPT's word-length x density weighted MAdds */
-    double compute_cycles, stall_cycles, total_cycles;
-    double latency_s;
-    double energy_pj[COST_E_COUNT];
-    double dram_read_bits, dram_write_bits;
-    double avg_bits_x, avg_bits_y;  /* iteration-weighted operand widths of the pass */
-} store_cost_row;
-
-/* Whole-run figures, the papers' own metrics next to the hardware's. */
-typedef struct store_run_totals {
-    double madds, bitops, wl_madds, cycles, latency_s, energy_pj, dram_bits;
-    double cpt_cost_ratio;      /* CPT/FracTrain: sum (b_fw^2 + 2 b_fw b_grad)/3/32^2 per iter, averaged */
-    double adapt_speedup;       /* AdaPT's performance model vs fp32 */
-    double mem_weights_bits, mem_fmaps_bits, mem_grads_bits, mem_wgrads_bits, mem_optim_bits;
-    double smaq_storage_benefit;/* SmaQ Eq. 4, NaN when not a smaq run */
-} store_run_totals;
+/* A run's rows and totals are the replay's result types (replay.h replay_row, replay_totals):
+ * the store keeps what the stage that computes them defines. */
 
 typedef struct store_run_info {
     const char *label;          /* user's label, default the scheme name */
@@ -92,10 +69,16 @@ int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_err
  * concurrent writers (sweeps) serialise on it: a writer that computes the whole run first
  * and then calls begin/add/commit in one burst holds the lock only for the inserts. */
 int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
-int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error *e);
-int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,
+int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e);
+int store_run_commit(store *s, int64_t run_id, const replay_totals *t, double wall_s,
                      bs_error *e);
 void store_run_abort(store *s);
+
+/* Records a replayed run: one transaction (begin, every row, commit with the totals and
+ * wall_s; abort on any error, so a failed or killed run leaves nothing visible). The one
+ * path `bitsim run` and `bitsim sweep` store a run by. */
+int store_record_run(store *s, const struct replay_result *r, const store_run_info *info,
+                     double wall_s, int64_t *run_id, bs_error *e);
 
 /* The underlying handle, for report/compare/plot queries (read-only use). */
 struct sqlite3 *store_db(store *s);

@@ -317,7 +317,7 @@ static void scale_result(const replay_result *ref, double s, replay_result *out)
         return;
     double leak = 0;
     for (size_t i = 0; i < ref->n_rows; i++) {
-        store_cost_row *r = &out->rows[i];
+        replay_row *r = &out->rows[i];
         *r = ref->rows[i];
         r->latency_s *= s;
         leak += r->energy_pj[COST_E_LEAK];
@@ -338,7 +338,7 @@ static bool results_agree(const replay_result *x, const replay_result *y)
     if (x->n_rows != y->n_rows)
         return false;
     for (size_t i = 0; i < x->n_rows; i++) {
-        const store_cost_row *a = &x->rows[i], *b = &y->rows[i];
+        const replay_row *a = &x->rows[i], *b = &y->rows[i];
         const double va[] = {a->bitops, a->wl_madds, a->compute_cycles, a->stall_cycles,
                              a->total_cycles, a->latency_s, a->dram_read_bits,
                              a->dram_write_bits, a->avg_bits_x, a->avg_bits_y};
@@ -355,7 +355,7 @@ static bool results_agree(const replay_result *x, const replay_result *y)
             if (!close_enough(a->energy_pj[k], b->energy_pj[k]))
                 return false;
     }
-    const store_run_totals *p = &x->totals, *q = &y->totals;
+    const replay_totals *p = &x->totals, *q = &y->totals;
     return close_enough(p->madds, q->madds) && close_enough(p->bitops, q->bitops) &&
            close_enough(p->cycles, q->cycles) && close_enough(p->latency_s, q->latency_s) &&
            close_enough(p->energy_pj, q->energy_pj) && close_enough(p->dram_bits, q->dram_bits);
@@ -466,7 +466,7 @@ static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_r
         return *refused ? BS_OK : rc;
     }
     pthread_mutex_lock(&j->db_lock);
-    rc = replay_store(j->db, &r, &info, wallclock_s() - t0, &run_id, e);
+    rc = store_record_run(j->db, &r, &info, wallclock_s() - t0, &run_id, e);
     pthread_mutex_unlock(&j->db_lock);
     if (owned_full)
         replay_result_free(&r);

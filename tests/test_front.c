@@ -47,7 +47,7 @@ static void add_run(store *s, const char *trace, uint32_t rows, uint32_t cols, d
                            .model_id = m, .trace_id = t, .batch = 1, .iterations = 1,
                            .epochs = 1, .options = ""};
     cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
-    store_run_totals tot = {.latency_s = lat, .energy_pj = energy, .adapt_speedup = NAN,
+    replay_totals tot = {.latency_s = lat, .energy_pj = energy, .adapt_speedup = NAN,
                             .smaq_storage_benefit = NAN};
     cr_assert_eq(store_run_commit(s, run, &tot, 0, &e), 0, "%s", e.msg);
     free(text);

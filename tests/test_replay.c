@@ -197,7 +197,7 @@ static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
     }
 }
 
-static void expect_close(double got, double want, const char *what, const store_cost_row *row)
+static void expect_close(double got, double want, const char *what, const replay_row *row)
 {
     double tol = 1e-9 * fmax(fabs(want), 1e-30);
     cr_expect(fabs(got - want) <= tol, "epoch %u layer %s %s: %s = %.17g, naive loop %.17g",
@@ -246,7 +246,7 @@ static void check_against_naive_on(const char *model_text, const char *trace_tex
                 cells += n.cell[ep][l][p].iterations > 0;
     size_t layer_rows = 0;
     for (size_t k = 0; k < r.n_rows; k++) {
-        const store_cost_row *row = &r.rows[k];
+        const replay_row *row = &r.rows[k];
         if (row->layer < 0)
             continue;
         layer_rows++;
@@ -375,7 +375,7 @@ Test(replay, weight_gradient_pass_reads_gw_data_pass_reads_g)
     const double madds = 5.0 * 36864;
     int found = 0;
     for (size_t k = 0; k < r.n_rows; k++) {
-        const store_cost_row *row = &r.rows[k];
+        const replay_row *row = &r.rows[k];
         if (row->layer < 0 || strcmp(row->layer_name, "c2") != 0)
             continue;
         int p = model_pass_parse(row->pass);
@@ -472,7 +472,7 @@ Test(replay, overhead_rows_by_hand_and_no_first_layer_bwd_data)
     const double want_wl[EPOCHS] = {3000.0 * 32, 4000.0 * 32, 50.0 * 16};
     int seen = 0;
     for (size_t k = 0; k < r.n_rows; k++) {
-        const store_cost_row *row = &r.rows[k];
+        const replay_row *row = &r.rows[k];
         cr_expect(!(row->layer == 0 && strcmp(row->pass, "BWD_DATA") == 0),
                   "the first MAC layer has no BWD_DATA row");
         if (row->layer != -1)
@@ -561,7 +561,7 @@ Test(replay, stores_one_run_and_reads_totals_back)
     cr_assert_eq(store_put_input(s, STORE_MODEL, "m", "m", 1, &info.model_id, &e), 0);
     cr_assert_eq(store_put_input(s, STORE_TRACE, "t", "t", 1, &info.trace_id, &e), 0);
     int64_t id = 0;
-    cr_assert_eq(replay_store(s, &r, &info, 0.5, &id, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_record_run(s, &r, &info, 0.5, &id, &e), 0, "%s", e.msg);
     cr_assert_gt(id, 0);
     sqlite3 *db = store_db(s);
     char sql[256];

@@ -275,7 +275,7 @@ static int64_t add_uneven_run(void)
     cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", "uneven", &info, &e), 0, "%s",
                  e.msg);
     cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
-    store_cost_row rows[3] = {
+    replay_row rows[3] = {
         {.layer = 0, .layer_name = "c0", .pass = "FWD", .latency_s = 1, .total_cycles = 10,
          .energy_pj = {100}},
         {.layer = 1, .layer_name = "c1", .pass = "FWD", .latency_s = 3, .total_cycles = 30,
@@ -285,7 +285,7 @@ static int64_t add_uneven_run(void)
     };
     for (int i = 0; i < 3; i++)
         cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
-    store_run_totals tot = {.latency_s = 8, .energy_pj = 1000};
+    replay_totals tot = {.latency_s = 8, .energy_pj = 1000};
     cr_assert_eq(store_run_commit(db_store, run, &tot, 0.1, &e), 0, "%s", e.msg);
     db_close();
     return run;

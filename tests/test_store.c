@@ -288,7 +288,7 @@ Test(store, abort_and_close_leave_no_half_run)
     bs_error e;
     store_run_info info = {0};
     int64_t run = open_and_begin(path, &s, &info);
-    store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
+    replay_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
     cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
     store_run_abort(s);
     cr_expect_neq(store_add_cost(s, run, &r, &e), 0, "no rows after abort");
@@ -307,7 +307,7 @@ Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
     bs_error e;
     store_run_info info = {0};
     int64_t run = open_and_begin(path, &s, &info);
-    store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
+    replay_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
     cr_expect_eq(store_add_cost(s, run, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "madds") != NULL, "%s", e.msg);
     r.madds = 1;
@@ -345,7 +345,7 @@ static void child_writes_then_hangs(const char *path, int fd, bool commit_one_fi
     /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
     for (uint32_t i = 0; i < 30000; i++) {
         double v = i + 0.5; /* non-zero reals: SQLite stores 0.0 in no bytes at all */
-        store_cost_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
+        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
                             .bitops = v, .wl_madds = v, .compute_cycles = v, .stall_cycles = v,
                             .total_cycles = v, .latency_s = v, .energy_pj = {v, v, v, v, v, v},
                             .dram_read_bits = v, .dram_write_bits = v, .avg_bits_x = v,

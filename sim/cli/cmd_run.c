@@ -87,11 +87,11 @@ static int run(const run_args *ra, bs_error *e)
     }
     if (rc)
         goto out;
-    if ((rc = replay_store(s, &res, &info, t2 - t0, &run_id, e)))
+    if ((rc = store_record_run(s, &res, &info, t2 - t0, &run_id, e)))
         goto out;
     double t3 = wallclock_s();
     if (!ra->quiet) {
-        const store_run_totals *x = &res.totals;
+        const replay_totals *x = &res.totals;
         printf("run %lld: %s on %s (%s, %llu epochs x %llu iterations), label %s\n",
                (long long)run_id, t.model.name, a.name, t.scheme, (unsigned long long)t.epochs,
                (unsigned long long)t.iters_per_epoch, ra->label ? ra->label : t.scheme);
