@@ -42,7 +42,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short FORCE
+.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short FORCE check-deps
 .PHONY: deps-capture test-python traces-real
 .DELETE_ON_ERROR:
 
@@ -106,9 +106,13 @@ test: deps
 # Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
 # the same PID (containers sharing /tmp) cross their reports and a run can come out green with
 # tests missing. So the run must report every test --list names (TAP copy in the build dir).
-test-only: bitsim $(BUILD)/run_tests fuzz-short test-python
+test-only: check-deps bitsim $(BUILD)/run_tests fuzz-short test-python
 	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2 --tap=$(BUILD)/tests.tap
 	@$(call check_test_count,$(BUILD))
+
+# Every #include in sim/ runs with the data flow: the layers of sim/README.md's module map.
+check-deps:
+	@sh tests/check_deps.sh $(CURDIR)
 
 # $(call check_test_count,BUILD): every listed test reported (not skipped) in BUILD/tests.tap.
 check_test_count = listed=$$(BITSIM_HOME=$(CURDIR) $(1)/run_tests --list | \
