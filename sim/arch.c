@@ -360,20 +360,6 @@ void arch_free(arch *a)
     (void)a;
 }
 
-const char *arch_family_name(arch_family f)
-{
-    return (unsigned)f < ARCH_FAMILY_COUNT ? family_names[f] : NULL;
-}
-
-const char *arch_sparsity_name(arch_sparsity s)
-{
-    return (unsigned)s < ARCH_SPARSE_COUNT ? sparsity_names[s] : NULL;
-}
-
-const char *arch_compress_name(arch_compress c)
-{
-    return (unsigned)c < ARCH_COMPRESS_COUNT ? compress_names[c] : NULL;
-}
 
 const char *arch_key_name(size_t i, const char **section)
 {

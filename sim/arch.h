@@ -120,10 +120,6 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
 /* Releases what arch_load allocated (nothing today; call it anyway). */
 void arch_free(arch *a);
 
-/* "bitfusion", "systolic", "gpu"; NULL past the end. */
-const char *arch_family_name(arch_family f);
-const char *arch_sparsity_name(arch_sparsity s);
-const char *arch_compress_name(arch_compress c);
 
 /* One SRAM bank from the shipped table (arch/sram_table.csv: CACTI figures at 45 nm), its
  * figures interpolated linearly in log2(bank size) with GSL between the table's rows of the

@@ -210,7 +210,10 @@ table *front_table(const front_set *s, bool all)
     return t;
 }
 
-int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e)
+/* Data for plots/pareto.gp: one block per trace ("# trace NAME"), each with every point as
+ * "latency_s energy_j area_mm2 on_front", blocks separated by two blank lines (gnuplot
+ * `index`), then a second file of the front only sorted by latency. */
+static int write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e)
 {
     for (int pass = 0; pass < 2; pass++) {
         FILE *f = pass ? front : all;
@@ -252,7 +255,7 @@ int front_write_plot_files(sqlite3 *db, const front_query *q, const char *dir, c
     if (!all || !front)
         rc = err_set(e, BS_EINTERNAL, "%s: cannot write plot data", dir);
     else
-        rc = front_write_plot_data(&s, all, front, e);
+        rc = write_plot_data(&s, all, front, e);
     if (all && fclose(all) != 0 && !rc)
         rc = err_set(e, BS_EINTERNAL, "%s: cannot write plot data", all_path);
     if (front && fclose(front) != 0 && !rc)

@@ -48,10 +48,6 @@ void front_free(front_set *s);
  * area_mm2, power_w, run, sorted by trace then latency. NULL when out of memory. */
 table *front_table(const front_set *s, bool all);
 
-/* Data for plots/pareto.gp: one block per trace ("# trace NAME"), each with every point as
- * "latency_s energy_j area_mm2 on_front", blocks separated by two blank lines (gnuplot
- * `index`), then a second file of the front only sorted by latency. */
-int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e);
 
 /* For `bitsim plot pareto`: loads the query's front and writes DIR/pareto-all.dat and
  * DIR/pareto-front.dat (their paths into all_path, front_path). BS_EINPUT when no run

@@ -54,17 +54,6 @@ unsigned metrics_word_bits(const num_format *f);
  * madds x max(word(x), word(y)) x density_x x density_y. */
 double metrics_wl_madds(uint64_t madds, const metrics_operands *o);
 
-/* CPT's cost of one layer for one iteration relative to fp32, one term per MAC pass:
- * (b_A b_W + b_G b_W + b_A b_GW) / 3 / 32^2  (= (b_fw^2 + 2 b_fw b_grad)/3/32^2 when
- * b_A = b_W = b_fw and b_G = b_GW = b_grad; GW is the gradient as the weight-gradient pass
- * reads it, = G unless a trace bifurcates it as SBM does). */
-double metrics_cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g,
-                               unsigned bits_gw);
-
-/* Stored bits of one tensor of n elements in format f, or split per s (SmaQ) when
- * s->inlier_bits != 0: header + n (inlier_frac inlier_bits + (1 - inlier_frac) outlier_bits). */
-double metrics_tensor_bits(uint64_t n, const num_format *f, const trace_storage *s);
-
 /* Fills the papers' metrics of a finished trace. Errors: out of memory, op-count overflow
  * (BS_EINPUT naming the trace's model and layer). */
 int metrics_compute(const trace *tr, metrics_result *t, bs_error *e);

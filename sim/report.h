@@ -18,8 +18,6 @@ struct sqlite3;
 
 typedef enum report_by { REPORT_BY_LAYER, REPORT_BY_PASS, REPORT_BY_EPOCH, REPORT_BY_COUNT } report_by;
 
-/* "layer", "pass", "epoch" -> report_by; -1 if unknown. */
-int report_by_parse(const char *s);
 /* "layer|pass|epoch", for usage texts. */
 const char *const *report_by_names(void);   /* NULL-terminated, report_by order */
 

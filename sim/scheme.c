@@ -876,16 +876,6 @@ static const scheme_row *find_row(const char *name)
     return NULL;
 }
 
-const scheme_info *scheme_find(const char *name)
-{
-    size_t n;
-    const scheme_info *t = scheme_table(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].name, name) == 0)
-            return &t[i];
-    return NULL;
-}
-
 static bool param_value_ok(const char *v)
 {
     if (!*v)

@@ -103,11 +103,6 @@ int text_next_line(text_reader *r, char **out, bs_error *e)
     return 0;
 }
 
-bool text_ends_without_newline(const text_reader *r)
-{
-    return r->len > 0 && r->buf[r->len - 1] != '\n';
-}
-
 int text_split(char *s, char **tok, int max)
 {
     int n = 0;

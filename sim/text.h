@@ -39,9 +39,6 @@ void text_close(text_reader *r);
  * status). The error is negative so that it can never be mistaken for "a line". */
 int text_next_line(text_reader *r, char **out, bs_error *e);
 
-/* True when the input's last line had no terminating newline (a hint of truncation). */
-bool text_ends_without_newline(const text_reader *r);
-
 /* Splits s in place at blanks; returns the token count (at most max) or -1 if more. */
 int text_split(char *s, char **tok, int max);
 
