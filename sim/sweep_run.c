@@ -25,7 +25,7 @@
  * table for its own buffer sizes, so energy follows the parameters being swept; a parameter
  * the space file sets explicitly always wins. `energy = base` keeps the base arch's figures.
  */
-#include "sweep.h"
+#include "sweep_run.h"
 
 #include <math.h>
 #include <pthread.h>

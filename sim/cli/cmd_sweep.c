@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "err.h"
-#include "sweep.h"
+#include "sweep_run.h"
 #include "text.h"
 
 static bool parse_shard(const char *arg, void *dst, const char **why)
