@@ -463,6 +463,26 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     return rc;
 }
 
+void replay_result_rescale_clock(const replay_result *ref, double ref_hz, double hz,
+                                 replay_result *out)
+{
+    double s = ref_hz / hz;
+    *out = *ref;
+    out->rows = malloc((ref->n_rows ? ref->n_rows : 1) * sizeof *out->rows);
+    if (!out->rows)
+        return;
+    double leak = 0;
+    for (size_t i = 0; i < ref->n_rows; i++) {
+        replay_row *r = &out->rows[i];
+        *r = ref->rows[i];
+        r->latency_s *= s;
+        leak += r->energy_pj[COST_E_LEAK];
+        r->energy_pj[COST_E_LEAK] *= s;
+    }
+    out->totals.latency_s *= s;
+    out->totals.energy_pj += leak * (s - 1);
+}
+
 void replay_result_free(replay_result *r)
 {
     free(r->rows);

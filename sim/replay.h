@@ -82,4 +82,12 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
                bs_error *e);
 void replay_result_free(replay_result *r);
 
+/* The result of the same replay on the same arch clocked at hz instead of ref_hz (the clock
+ * rule of the cost model, cost.h): cycles, traffic and dynamic energy do not depend on the
+ * clock; latency = cycles / clock and leakage energy = leak power x latency scale by
+ * ref_hz / hz. Bitfusion and systolic families only (a GPU roofline's clock is not its only
+ * time base). out->rows is malloc'd (NULL when out of memory); free with replay_result_free. */
+void replay_result_rescale_clock(const replay_result *ref, double ref_hz, double hz,
+                                 replay_result *out);
+
 #endif

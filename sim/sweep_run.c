@@ -309,23 +309,6 @@ static void fail(sweep_job *j, const bs_error *e, const work_item *w)
  * rescaling against full replays over a range of clocks.
  */
 
-static void scale_result(const replay_result *ref, double s, replay_result *out)
-{
-    *out = *ref;
-    out->rows = malloc((ref->n_rows ? ref->n_rows : 1) * sizeof *out->rows);
-    if (!out->rows)
-        return;
-    double leak = 0;
-    for (size_t i = 0; i < ref->n_rows; i++) {
-        replay_row *r = &out->rows[i];
-        *r = ref->rows[i];
-        r->latency_s *= s;
-        leak += r->energy_pj[COST_E_LEAK];
-        r->energy_pj[COST_E_LEAK] *= s;
-    }
-    out->totals.latency_s *= s;
-    out->totals.energy_pj += leak * (s - 1);
-}
 
 static bool close_enough(double a, double b)
 {
@@ -417,7 +400,7 @@ static int point_result(sweep_job *j, const work_item *w, size_t k, size_t t, gr
             return rc;
         g->have[t] = true;
     }
-    scale_result(&g->res[t], REF_FREQ_HZ / w->a.freq_hz, out);
+    replay_result_rescale_clock(&g->res[t], REF_FREQ_HZ, w->a.freq_hz, out);
     if (!out->rows)
         return err_set(e, BS_EINTERNAL, "out of memory");
     *owned_full = false;
