@@ -16,7 +16,7 @@ VERSION  = 0.1.0
 BUILD_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC      ?= cc
-PKGS     = sqlite3 gsl
+PKGS     = sqlite3 gsl nettle
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim -Isim/cli \
@@ -26,7 +26,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 
 # Debian packages every part needs; clang + its runtime build the libFuzzer smoke runs.
-DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libgsl-dev libcriterion-dev \
+DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libgsl-dev libcriterion-dev nettle-dev \
                gnuplot-nox sqlite3 clang libclang-rt-14-dev
 
 BUILD    = build

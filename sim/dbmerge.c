@@ -175,7 +175,14 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
     int rc = store_open_readonly(&in, in_path, e);
     if (rc)
         return rc;
+    /* inputs are matched by content_hash: an input of an older schema (other digests) is
+     * migrated in place first, as any writer opening it would */
+    bool old = store_version(in) < STORE_SCHEMA_VERSION;
     store_close(in);
+    if (old && (rc = store_open(&in, in_path, e)))
+        return rc;
+    if (old)
+        store_close(in);
     merger m = {.db = store_db(out), .path = in_path};
     sqlite3_stmt *att;
     if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK)

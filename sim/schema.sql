@@ -31,7 +31,7 @@ CREATE TABLE inputs (
     id           INTEGER PRIMARY KEY,
     kind         TEXT NOT NULL CHECK (kind IN ('arch', 'model', 'trace')),
     name         TEXT NOT NULL,             -- name at first sight (same bytes, same row)
-    content_hash TEXT NOT NULL,             -- 32 hex digits: two FNV-1a 64 hashes, see store.c
+    content_hash TEXT NOT NULL,             -- SHA-256 of content, 64 hex digits (digest.h)
     bytes        INTEGER NOT NULL,
     content      BLOB NOT NULL,
     added_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),

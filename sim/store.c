@@ -12,8 +12,10 @@
  * Identity: a database is ours when application_id and user_version match (schema.sql). A
  * file is checked before SQLite touches it: a non-SQLite header, or another application's
  * database, is refused with one line naming the path; an empty or absent file is initialised.
- * Inputs are keyed by a 128-bit content hash (two FNV-1a 64 runs with different seeds, from
- * text.h) so the same arch/model/trace bytes are stored once whatever their file name.
+ * Inputs are keyed by their SHA-256 (digest.h) so the same arch/model/trace bytes are stored
+ * once whatever their file name; a lookup by digest also compares the bytes, so even a
+ * collision could not make two inputs one. Schema version 1 keyed them by two FNV-1a 64 runs;
+ * a writer opening such a database recomputes every digest from the stored bytes (migrate).
  * store_add_cost reuses one prepared statement: a 160-epoch trace writes ~20k rows.
  */
 #include "store.h"
@@ -28,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "text.h"
 #include "version.h"
 #include "wallclock.h"
@@ -82,7 +85,7 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_FINISH_RUN] = "UPDATE runs SET status = 'complete', wall_s = ?2 WHERE id = ?1",
     [ST_PUT_INPUT] = "INSERT OR IGNORE INTO inputs (kind, name, content_hash, bytes, content)"
                      " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_GET_INPUT] = "SELECT id FROM inputs WHERE kind = ?1 AND content_hash = ?2",
+    [ST_GET_INPUT] = "SELECT id FROM inputs WHERE kind = ?1 AND content_hash = ?2 AND content = ?3",
 };
 
 struct store {
@@ -91,6 +94,7 @@ struct store {
     int busy_timeout_ms;
     int64_t open_run;                   /* run whose transaction is open, 0 if none */
     bool writable;                      /* opened for writing and recognised as ours */
+    int version;                        /* its schema version (user_version) */
     sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -185,10 +189,12 @@ static int check_identity(store *s, bool *fresh, bs_error *e)
     if (app_id != STORE_APPLICATION_ID)
         return err_set(e, BS_EINPUT, "%s: not a bitsim database (another application's SQLite file)",
                        s->path);
-    if (version != STORE_SCHEMA_VERSION)
+    if (version < STORE_SCHEMA_OLDEST || version > STORE_SCHEMA_VERSION)
         return err_set(e, BS_EINPUT,
-                       "%s: bitsim database of schema version %lld, this bitsim reads version %d",
-                       s->path, (long long)version, STORE_SCHEMA_VERSION);
+                       "%s: bitsim database of schema version %lld, this bitsim reads versions "
+                       "%d to %d", s->path, (long long)version, STORE_SCHEMA_OLDEST,
+                       STORE_SCHEMA_VERSION);
+    s->version = (int)version;
     return BS_OK;
 }
 
@@ -280,6 +286,52 @@ static int busy_timeout_from_env(int *ms, bs_error *e)
     return BS_OK;
 }
 
+static int step_reset(store *s, sqlite3_stmt *st, const char *what, bs_error *e);
+
+/* Version 1 -> 2: every input's content_hash becomes the SHA-256 of its stored bytes (runs
+ * refer to inputs by id, so nothing else changes). One write transaction, the version
+ * re-read under the lock: two writers opening the same old file migrate it once. */
+static int migrate(store *s, bs_error *e)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE", "migrating the schema", e);
+    if (rc)
+        return rc;
+    bool fresh;
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    if ((rc = check_identity(s, &fresh, e)) || s->version == STORE_SCHEMA_VERSION)
+        goto out;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, content FROM inputs", -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE inputs SET content_hash = ?2 WHERE id = ?1", -1, &upd,
+                           NULL) != SQLITE_OK) {
+        rc = db_error(s, e, "migrating the schema");
+        goto out;
+    }
+    int step;
+    while (rc == BS_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        char hash[DIGEST_HEX_LEN + 1];
+        digest_sha256_hex(sqlite3_column_blob(sel, 1), (size_t)sqlite3_column_bytes(sel, 1),
+                          hash);
+        sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+        sqlite3_bind_text(upd, 2, hash, -1, SQLITE_TRANSIENT);
+        rc = step_reset(s, upd, "migrating the schema", e);
+    }
+    if (rc == BS_OK && step != SQLITE_DONE)
+        rc = db_error(s, e, "migrating the schema");
+    if (rc == BS_OK) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+        rc = exec(s, pragma, "migrating the schema", e);
+    }
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    if (rc == BS_OK && (rc = exec(s, "COMMIT", "migrating the schema", e)) == BS_OK)
+        s->version = STORE_SCHEMA_VERSION;
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 static int open_common(store **out, const char *path, bool readonly, bs_error *e)
 {
     *out = NULL;
@@ -327,6 +379,10 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         rc = err_set(e, BS_EINPUT, "%s: not a bitsim database (empty)", path);
     if (rc == BS_OK && fresh)
         rc = create_schema(s, e);
+    if (rc == BS_OK && fresh)
+        s->version = STORE_SCHEMA_VERSION;
+    if (rc == BS_OK && !readonly && s->version < STORE_SCHEMA_VERSION)
+        rc = migrate(s, e);
     if (rc == BS_OK && !readonly)
         rc = exec(s, writer_pragmas, "configuring", e);
     if (rc == BS_OK && !readonly)
@@ -417,10 +473,8 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
 {
     if ((int)kind < 0 || kind >= STORE_INPUT_KIND_COUNT)
         return err_set(e, BS_EINTERNAL, "store_put_input: bad input kind %d", (int)kind);
-    char hash[33];
-    snprintf(hash, sizeof hash, "%016llx%016llx",
-             (unsigned long long)text_hash64(content, len, 0),
-             (unsigned long long)text_hash64(content, len, 0x9e3779b97f4a7c15ULL));
+    char hash[DIGEST_HEX_LEN + 1];
+    digest_sha256_hex(content, len, hash);
     sqlite3_stmt *ins = s->st[ST_PUT_INPUT], *get = s->st[ST_GET_INPUT];
     bind_text(ins, 1, input_kinds[kind]);
     bind_text(ins, 2, name);
@@ -432,6 +486,7 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
         return rc;
     bind_text(get, 1, input_kinds[kind]);
     sqlite3_bind_text(get, 2, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob64(get, 3, len ? content : "", len, SQLITE_STATIC);
     *id = 0;
     if (sqlite3_step(get) == SQLITE_ROW)
         *id = sqlite3_column_int64(get, 0);
@@ -579,4 +634,9 @@ int store_record_run(store *s, const replay_result *r, const store_run_info *inf
     if (rc)
         store_run_abort(s);
     return rc;
+}
+
+int store_version(const store *s)
+{
+    return s->version;
 }

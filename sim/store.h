@@ -41,7 +41,11 @@ typedef struct store_run_info {
 
 /* The database's identity: PRAGMA application_id ('bSt1') and user_version (schema version). */
 #define STORE_APPLICATION_ID 0x62537431
-#define STORE_SCHEMA_VERSION 1
+/* 2: inputs.content_hash is SHA-256 (digest.h); 1 had two FNV-1a 64 hashes. A writer
+ * migrates a version-1 database in place when it opens it (one transaction: every input's
+ * hash recomputed from its stored bytes); readers read version 1 as it is. */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_OLDEST 1
 /* Default wait for another process's write lock before a clear "locked" error; the
  * environment variable BITSIM_BUSY_TIMEOUT_MS (whole milliseconds, 0 = fail at once)
  * overrides it for every store_open / store_open_readonly. */
@@ -54,6 +58,9 @@ int store_open(store **out, const char *path, bs_error *e);
 int store_open_readonly(store **out, const char *path, bs_error *e);
 /* Closes; a run begun and not committed is rolled back (absent). NULL is fine. */
 void store_close(store *s);
+/* The database's schema version (STORE_SCHEMA_OLDEST..STORE_SCHEMA_VERSION; a writer's is
+ * always the current one, a reader's may be older). */
+int store_version(const store *s);
 /* How long to wait for another writer's lock before failing (default STORE_BUSY_TIMEOUT_MS). */
 void store_set_busy_timeout(store *s, int ms);
 

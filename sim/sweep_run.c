@@ -172,36 +172,47 @@ static int point_text(const sweep_space *s, const char *base, size_t base_len,
     return rc;
 }
 
+/* The arch texts kept so far, by hash; a hash match is a duplicate only when the texts are
+ * equal too (a 64-bit hash alone could merge two different archs). */
+typedef struct seen_entry {
+    uint64_t h;         /* hash | 1; 0 = empty slot */
+    size_t item;        /* index of the kept work item with this text */
+} seen_entry;
+
 typedef struct seen_set {
-    uint64_t *h;
+    seen_entry *slot;
     size_t cap, n;
 } seen_set;
 
-/* Open-addressed set of text hashes: true when h was already there. */
-static bool seen_add(seen_set *s, uint64_t h)
+/* Open-addressed set of the kept items' texts: true when items[i]'s text equals one already
+ * there, else adds it. */
+static bool seen_add(seen_set *s, const work_item *items, size_t i)
 {
     if (2 * (s->n + 1) > s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 1024;
-        uint64_t *t = calloc(cap, sizeof *t);
+        seen_entry *t = calloc(cap, sizeof *t);
         if (!t)
             return false;   /* out of memory: treat as new (only loses deduplication) */
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->h[i])
-                for (size_t k = s->h[i] & (cap - 1);; k = (k + 1) & (cap - 1))
-                    if (!t[k]) {
-                        t[k] = s->h[i];
+        for (size_t j = 0; j < s->cap; j++)
+            if (s->slot[j].h)
+                for (size_t k = s->slot[j].h & (cap - 1);; k = (k + 1) & (cap - 1))
+                    if (!t[k].h) {
+                        t[k] = s->slot[j];
                         break;
                     }
-        free(s->h);
-        s->h = t;
+        free(s->slot);
+        s->slot = t;
         s->cap = cap;
     }
-    h |= 1;     /* 0 marks an empty slot */
+    const work_item *w = &items[i];
+    uint64_t h = text_hash64(w->text, w->len, 0x5eedULL) | 1;
     for (size_t k = h & (s->cap - 1);; k = (k + 1) & (s->cap - 1)) {
-        if (s->h[k] == h)
+        const seen_entry *x = &s->slot[k];
+        if (x->h == h && items[x->item].len == w->len &&
+            memcmp(items[x->item].text, w->text, w->len) == 0)
             return true;
-        if (!s->h[k]) {
-            s->h[k] = h;
+        if (!x->h) {
+            s->slot[k] = (seen_entry){h, i};
             s->n++;
             return false;
         }
@@ -256,7 +267,7 @@ static int prepare(const sweep_space *s, const sweep_options *o, const char *bas
         } else if (!sweep_within_budget(s, ar.total_mm2, ar.peak_w)) {
             sum->over_budget++;
             arch_free(&w->a);
-        } else if (seen_add(&seen, text_hash64(w->text, w->len, 0x5eedULL))) {
+        } else if (seen_add(&seen, items, n)) {
             sum->duplicates++;
             arch_free(&w->a);
         } else {
@@ -271,7 +282,7 @@ static int prepare(const sweep_space *s, const sweep_options *o, const char *bas
         free(w->text);
         w->text = NULL;
     }
-    free(seen.h);
+    free(seen.slot);
     if (rc) {
         free_items(items, n + 1);
         return rc;

@@ -109,7 +109,7 @@ Test(store, creates_identified_wal_database)
     store_one_run(path);
     /* 'b' 'S' 't' '1' = 0x62 0x53 0x74 0x31 */
     cr_expect_eq(sql_double(path, "PRAGMA application_id"), (double)0x62537431);
-    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0);
+    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 2.0);   /* schema 2: SHA-256 content digests */
     char buf[64];
     cr_expect_str_eq(sql_text(path, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     /* 3 epochs x 2 layers x 3 passes */
@@ -535,5 +535,78 @@ Test(store, busy_timeout_comes_from_the_environment)
     cr_expect(strstr(e.msg, "BITSIM_BUSY_TIMEOUT_MS") != NULL, "%s", e.msg);
     unsetenv("BITSIM_BUSY_TIMEOUT_MS");
     release_lock(holder);
+    fixture_cleanup(path);
+}
+
+/* SHA-256 of a file by coreutils' sha256sum: an implementation independent of bitsim's. */
+static void sha256sum_of(const char *path, char out[65])
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    cr_assert_eq(fscanf(p, "%64s", out), 1);
+    pclose(p);
+}
+
+/* A database written by bitsim's schema 1 (tests/data/store_v1.db: `bitsim run` of a 1-epoch
+ * cpt trace of lenet5 on bitfusion by commit 380281a; inputs keyed by two FNV-1a 64 hashes)
+ * is read as it is by readers and migrated in place by the first writer: user_version 2,
+ * every input's content_hash the SHA-256 of its stored bytes (checked with sha256sum), runs
+ * and cost rows untouched; a second writer changes nothing more. */
+Test(store, migrates_a_schema_1_database)
+{
+    const char *home = getenv("BITSIM_HOME");
+    char src[512];
+    snprintf(src, sizeof src, "%s/tests/data/store_v1.db", home && *home ? home : ".");
+    char *path = fixture_tmp_path("v1.db");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, path);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0);
+    double costs = sql_double(path, "SELECT count(*) FROM costs");
+    double energy = sql_double(path, "SELECT sum(energy_pj) FROM run_totals");
+    cr_assert_gt(costs, 0);
+    char old_hash[80];
+    sql_text(path, "SELECT content_hash FROM inputs WHERE kind = 'trace'", old_hash,
+             sizeof old_hash);
+    cr_expect_eq(strlen(old_hash), 32, "schema 1: 32 hex digits, %s", old_hash);
+
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(store_version(s), 1);
+    store_close(s);
+    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0, "a reader migrates nothing");
+
+    for (int pass = 0; pass < 2; pass++) {
+        cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+        cr_expect_eq(store_version(s), 2);
+        store_close(s);
+        cr_expect_eq(sql_double(path, "PRAGMA user_version"), 2.0);
+        cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), costs);
+        cr_expect_eq(sql_double(path, "SELECT sum(energy_pj) FROM run_totals"), energy);
+        cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1.0);
+        for (int id = 1; id <= 3; id++) {
+            char sql[120], blob_path[600], want[65], got[80];
+            sqlite3 *db;
+            snprintf(sql, sizeof sql, "SELECT content FROM inputs WHERE id = %d", id);
+            cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+            sqlite3_stmt *st;
+            cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+            cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+            snprintf(blob_path, sizeof blob_path, "%s.%d", path, id);
+            FILE *f = fopen(blob_path, "wb");
+            cr_assert_not_null(f);
+            fwrite(sqlite3_column_blob(st, 0), 1, (size_t)sqlite3_column_bytes(st, 0), f);
+            fclose(f);
+            sqlite3_finalize(st);
+            sqlite3_close(db);
+            sha256sum_of(blob_path, want);
+            unlink(blob_path);
+            snprintf(sql, sizeof sql, "SELECT content_hash FROM inputs WHERE id = %d", id);
+            cr_expect_str_eq(sql_text(path, sql, got, sizeof got), want, "input %d", id);
+        }
+    }
     fixture_cleanup(path);
 }
