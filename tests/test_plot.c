@@ -119,6 +119,75 @@ Test(plot, every_kind_writes_pdf_and_png)
     cr_expect(stat("/tmp/bitsim-pwned", &st) != 0, "a label must never run as a command");
 }
 
+/* A stand-in for gnuplot that keeps the data file it was given (datafile=...) in keep_dir and
+ * writes a dummy output: the numbers bitsim hands the plot scripts can then be read. gnuplot's
+ * -e assignments (name='value';n=3;) are also valid sh. */
+static char fake_gnuplot[700], keep_dir[700];
+
+static void make_fake_gnuplot(void)
+{
+    snprintf(keep_dir, sizeof keep_dir, "%s.keep", db_path);
+    snprintf(fake_gnuplot, sizeof fake_gnuplot, "%s.gnuplot", db_path);
+    cr_assert_eq(mkdir(keep_dir, 0700), 0);
+    FILE *f = fopen(fake_gnuplot, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\n[ \"$1\" = -e ] || exit 2\neval \"$2\"\n"
+               "cp \"$datafile\" '%s'/ || exit 3\necho fake > \"$outfile\"\n", keep_dir);
+    fclose(f);
+    cr_assert_eq(chmod(fake_gnuplot, 0700), 0);
+}
+
+/* The numbers of the data row whose first field is "title": up to n of them. */
+static int data_row(const char *file, const char *title, double *v, int n)
+{
+    char path[800], line[1024], want[300];
+    snprintf(path, sizeof path, "%s/%s", keep_dir, file);
+    snprintf(want, sizeof want, "\"%s\" ", title);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    int got = -1;
+    while (got < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, want, strlen(want)) == 0) {
+            char *p = line + strlen(want), *end;
+            for (got = 0; got < n; got++, p = end) {
+                v[got] = strtod(p, &end);
+                if (end == p)
+                    break;
+            }
+        }
+    fclose(f);
+    return got;
+}
+
+/* What the plots are drawn from, against the fixture's numbers by hand: every run has 4 epochs
+ * x 3 layers x 3 passes = 36 rows; fp32's rows cost 2e6 pJ and 0.5 s each, cpt's 5e5 pJ and
+ * 0.1 s. Energy: fp32 36 x 2e6 pJ = 72 uJ (the largest run, so the unit is uJ), split by the
+ * fixture's component shares 0.4 / 0.1 / 0.05 / 0.05 / 0.3 / 0.1; cpt 18 uJ. Speedup of cpt
+ * over fp32: 18 s / 3.6 s = 5, energy saving 72 / 18 = 4; fp32 against itself 1 and 1. */
+Test(plot, data_files_hold_the_fixture_numbers)
+{
+    make_fake_gnuplot();
+    written w;
+    bs_error e;
+    plot_request r = {.baseline = "fp32", .gnuplot = fake_gnuplot};
+    cr_assert_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    static const double share[6] = {0.4, 0.1, 0.05, 0.05, 0.3, 0.1};
+    double v[8];
+    cr_assert_eq(data_row("energy.dat", "fp32", v, 8), 6);
+    for (int c = 0; c < 6; c++)
+        cr_expect_float_eq(v[c], 72 * share[c], 1e-9, "fp32 component %d", c);
+    cr_assert_eq(data_row("energy.dat", "cpt", v, 8), 6);
+    for (int c = 0; c < 6; c++)
+        cr_expect_float_eq(v[c], 18 * share[c], 1e-9, "cpt component %d", c);
+    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(data_row("speedup.dat", "cpt", v, 8), 2);
+    cr_expect_float_eq(v[0], 5.0, 1e-9, "speedup");
+    cr_expect_float_eq(v[1], 4.0, 1e-9, "energy saving");
+    cr_assert_eq(data_row("speedup.dat", "fp32", v, 8), 2);
+    cr_expect_float_eq(v[0], 1.0, 1e-12);
+    cr_expect_float_eq(v[1], 1.0, 1e-12);
+}
+
 Test(plot, errors_are_clear)
 {
     if (!have_gnuplot())
