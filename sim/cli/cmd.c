@@ -339,6 +339,15 @@ int cmd_dispatch(const char *cmd, const char *about, const cmd_action *acts, siz
     return BS_OK;
 }
 
+bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
+                    store **s, bs_error *e, int *status)
+{
+    int first;
+    if (!cmd_parse(spec, argc, argv, &first, status))
+        return false;
+    return (*status = cmd_open_store(s, *db_path, true, e)) == BS_OK;
+}
+
 int cmd_open_store(store **s, const char *path, bool read_only, bs_error *e)
 {
     err_clear(e);

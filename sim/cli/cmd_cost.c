@@ -313,8 +313,7 @@ int cmd_cost(int argc, char **argv)
          CMD_PARSE, &o, .parse = parse_conv, .want = "K,O,S,IC,OC (five whole numbers >= 1)"),
         CMD_OPT("im2col", 'i', NULL, "with --conv: lower it as the simulator does a first layer", NULL,
          CMD_FLAG, &o.im2col),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&o.format),
     };
     const cmd_spec spec = {
         .name = "cost",
@@ -325,7 +324,7 @@ int cmd_cost(int argc, char **argv)
                  "the tiling chosen. --conv evaluates a raw convolution (fc: K=O=S=1) the way the\n"
                  "public BitFusion simulator does (the reference mode).",
         .epilog = "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+        CMD_OPTS(opts), .max_args = 0};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;

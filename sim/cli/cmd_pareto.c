@@ -19,16 +19,14 @@ int cmd_pareto(int argc, char **argv)
     bool all = false;
     int format = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
-         &db_path),
+        CMD_OPT_DB(&db_path, "the bitsim database (opened read-only)"),
         CMD_OPT("trace", 't', "NAME", "only runs of this trace", NULL, CMD_STR, &q.trace),
         CMD_OPT("label", 'l', "L", "only runs with this label (e.g. one sweep's)", NULL, CMD_STR,
          &q.label),
         CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),
         CMD_OPT("all", 0, NULL, "every run, with a front column, not only the front", NULL, CMD_FLAG,
          &all),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &format,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&format),
     };
     const cmd_spec spec = {
         .name = "pareto", .synopsis = "[options]",
@@ -36,14 +34,11 @@ int cmd_pareto(int argc, char **argv)
                  "once (all three minimised). Area and peak power come from each run's stored arch\n"
                  "through the area model (BitFusion synthesis figures for the fusion units, the SRAM\n"
                  "table for the buffers).",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
-    int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
-        return rc;
+        CMD_OPTS(opts), .max_args = 0};
     bs_error e;
     store *s;
-    rc = cmd_open_store(&s, db_path, true, &e);
-    if (rc)
+    int rc;
+    if (!cmd_parse_open(&spec, argc, argv, &db_path, &s, &e, &rc))
         return rc;
     front_set set;
     rc = front_load(store_db(s), &q, &set, &e);
