@@ -96,19 +96,24 @@ void cmd_usage(const cmd_spec *sp, FILE *out)
         col = 18;
     for (size_t i = 0; i < sp->n_opts; i++) {
         const cmd_opt *o = &sp->opts[i];
-        char help[1024], extra[300] = "";
+        char help[1024], extra[300] = "", notes[160] = "";
         if (o->kind == CMD_CHOICE) {
             char list[200];
             choice_list(o, list, sizeof list);
-            snprintf(extra, sizeof extra, ": %s", list);
+            /* after a one-line help ": a|b|c", under a longer one "one of: a|b|c" */
+            snprintf(extra, sizeof extra, strchr(o->help, '\n') ? "\none of: %s" : ": %s", list);
         }
+        /* default, required, repeatable: one parenthesis */
         if (o->def)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (default %s)",
-                     o->def);
+            snprintf(notes, sizeof notes, "default %s", o->def);
         if (o->required)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (required)");
+            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%srequired",
+                     notes[0] ? "; " : "");
         if (o->kind == CMD_LIST)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (repeatable)");
+            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%srepeatable",
+                     notes[0] ? "; " : "");
+        if (notes[0])
+            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (%s)", notes);
         snprintf(help, sizeof help, "%s%s", o->help, extra);
         opt_label(o, label, sizeof label);
         print_help_rows(out, label, help, col);

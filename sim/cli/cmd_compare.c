@@ -16,7 +16,7 @@ int cmd_compare(int argc, char **argv)
     report_compare_query q = {0};
     int fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT_DB(&db_path, "the bitsim database (opened read-only)"),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("baseline", 'b', "NAME", "run label or scheme of the baseline, e.g. fp32", NULL, CMD_STR,
          &q.baseline, .required = true),
         CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),

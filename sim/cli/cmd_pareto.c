@@ -19,7 +19,7 @@ int cmd_pareto(int argc, char **argv)
     bool all = false;
     int format = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT_DB(&db_path, "the bitsim database (opened read-only)"),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("trace", 't', "NAME", "only runs of this trace", NULL, CMD_STR, &q.trace),
         CMD_OPT("label", 'l', "L", "only runs with this label (e.g. one sweep's)", NULL, CMD_STR,
          &q.label),

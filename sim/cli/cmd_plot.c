@@ -23,7 +23,7 @@ int cmd_plot(int argc, char **argv)
     int format = PLOT_PDF;
     plot_request req = {0};
     cmd_opt opts[] = {
-        CMD_OPT_DB(&db_path, "the bitsim database (opened read-only)"),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("output", 'o', "DIR", "output directory (created if missing)", NULL, CMD_STR,
          &req.out_dir, .required = true),
         CMD_OPT("format", 'f', "F", "output format (pdf is vector)", "pdf", CMD_CHOICE, &format,

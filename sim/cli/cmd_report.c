@@ -43,7 +43,7 @@ int cmd_report(int argc, char **argv)
     int64_t run_id = 0;
     int by = -1, fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT_DB(&db_path, "the bitsim database (opened read-only)"),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("run", 'r', "ID", "the run's id: the 'run' column of bitsim compare, or the id\n"
          "bitsim run prints", NULL, CMD_PARSE, &run_id, .parse = parse_run_id,
          .want = "a run id (a whole number >= 1)"),

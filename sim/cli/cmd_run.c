@@ -132,7 +132,7 @@ int cmd_run(int argc, char **argv)
          CMD_STR, &ra.trace_path, .required = true),
         CMD_OPT("arch", 'a', "ARCH", "arch name (arch/ARCH.ini) or an .ini path", NULL, CMD_STR,
          &ra.arch_name, .required = true),
-        CMD_OPT_DB(&ra.db_path, "the database (created when absent)"),
+        CMD_OPT_DB(&ra.db_path, "the database, created when absent"),
         CMD_OPT("label", 'l', "LABEL", "the run's name in reports (default: the trace's scheme)", NULL,
          CMD_STR, &ra.label),
         CMD_OPT("exact-density", 0, NULL, "no density buckets (default: densities rounded to 8\n"

@@ -48,7 +48,7 @@ int cmd_sweep(int argc, char **argv)
          &trace_list),
         CMD_OPT("space", 's', "S", "the space file (sweeps/FORMAT.md)", NULL, CMD_STR, &space_path,
          .required = true),
-        CMD_OPT_DB(&o.db_path, "the database (created when absent)"),
+        CMD_OPT_DB(&o.db_path, "the database, created when absent"),
         CMD_OPT("jobs", 'j', "N", "worker threads", "1", CMD_U64, &jobs, .min = 1, .max = 1024),
         CMD_OPT("shard", 0, "I/N", "run shard I of N (0 <= I < N)", "0/1", CMD_PARSE, &o.shard,
          .parse = parse_shard, .want = "I/N with 0 <= I < N"),
