@@ -204,6 +204,8 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
     if (!rc)
         st->inputs_added += (uint64_t)(sqlite3_total_changes(m.db) - before);
     if (!rc)
+        rc = store_fill_arch_areas(out, e);     /* the new archs' areas, as store_put_input */
+    if (!rc)
         rc = prepare_all(&m, e);
     if (!rc)
         rc = copy_runs(&m, st, e);

@@ -1,7 +1,7 @@
 /* front.h — the Pareto front of the runs in a database: latency x energy x area.
  *
  * Reads only the store: each complete run's totals (latency, energy) and its arch's stored
- * content, from which area.h gives the area and peak power (parsed once per arch). Runs are
+ * area and peak power (store.h: computed by area.h when the arch was stored). Runs are
  * compared only with runs of the same trace (same content hash): a front mixes archs, never
  * workloads. Used by `bitsim pareto` (a table) and `bitsim plot pareto` (data for
  * plots/pareto.gp).

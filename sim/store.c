@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "area.h"
+#include "arch.h"
 #include "digest.h"
 #include "text.h"
 #include "version.h"
@@ -288,8 +290,69 @@ static int busy_timeout_from_env(int *ms, bs_error *e)
 
 static int step_reset(store *s, sqlite3_stmt *st, const char *what, bs_error *e);
 
-/* Version 1 -> 2: every input's content_hash becomes the SHA-256 of its stored bytes (runs
- * refer to inputs by id, so nothing else changes). One write transaction, the version
+/* The area model's verdict on every stored arch that has none yet (only_id: just that one,
+ * 0: all): one arch_area row each, area and peak power, or NULLs and the model's reason (a
+ * GPU roofline, a text that is not an arch). Readers (the Pareto front) read these rows
+ * instead of re-running the model. Runs inside the caller's transaction, if any. */
+static int fill_arch_areas(store *s, int64_t only_id, bs_error *e)
+{
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    int rc = BS_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, name, content FROM inputs WHERE kind = 'arch'"
+                           " AND (?1 = 0 OR id = ?1)"
+                           " AND id NOT IN (SELECT arch_id FROM arch_area)", -1, &sel,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT INTO arch_area (arch_id, area_mm2, peak_w, why)"
+                           " VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) != SQLITE_OK)
+        rc = db_error(s, e, "storing arch areas");
+    sqlite3_bind_int64(sel, 1, only_id);
+    int step = SQLITE_DONE;
+    while (rc == BS_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(sel, 0);
+        char name[160];
+        snprintf(name, sizeof name, "%s (stored arch %lld)",
+                 (const char *)sqlite3_column_text(sel, 1), (long long)id);
+        arch a;
+        area_report ar;
+        bs_error why;
+        err_clear(&why);
+        int arc = arch_parse_buffer(&a, name, sqlite3_column_blob(sel, 2),
+                                    (size_t)sqlite3_column_bytes(sel, 2), &why);
+        if (!arc) {
+            arc = area_eval(&a, &ar, &why);
+            arch_free(&a);
+        }
+        if (arc == BS_EINTERNAL) {
+            rc = err_set(e, arc, "%s", why.msg);
+            break;
+        }
+        sqlite3_bind_int64(ins, 1, id);
+        if (arc) {
+            sqlite3_bind_null(ins, 2);
+            sqlite3_bind_null(ins, 3);
+            sqlite3_bind_text(ins, 4, why.msg, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_double(ins, 2, ar.total_mm2);
+            sqlite3_bind_double(ins, 3, ar.peak_w);
+            sqlite3_bind_null(ins, 4);
+        }
+        rc = step_reset(s, ins, "storing arch areas", e);
+    }
+    if (rc == BS_OK && step != SQLITE_DONE)
+        rc = db_error(s, e, "storing arch areas");
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+int store_fill_arch_areas(store *s, bs_error *e)
+{
+    return fill_arch_areas(s, 0, e);
+}
+
+/* Version 1 -> 2: the new table (arch_area) from schema.sql, every input's content_hash the
+ * SHA-256 of its stored bytes (runs refer to inputs by id, so nothing else changes), and the
+ * stored archs' areas. One write transaction, the version
  * re-read under the lock: two writers opening the same old file migrate it once. */
 static int migrate(store *s, bs_error *e)
 {
@@ -299,6 +362,9 @@ static int migrate(store *s, bs_error *e)
     bool fresh;
     sqlite3_stmt *sel = NULL, *upd = NULL;
     if ((rc = check_identity(s, &fresh, e)) || s->version == STORE_SCHEMA_VERSION)
+        goto out;
+    /* what is new in the schema (every statement is IF NOT EXISTS), then the data */
+    if ((rc = exec(s, store_schema_sql, "migrating the schema", e)))
         goto out;
     if (sqlite3_prepare_v2(s->db, "SELECT id, content FROM inputs", -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "UPDATE inputs SET content_hash = ?2 WHERE id = ?1", -1, &upd,
@@ -317,6 +383,8 @@ static int migrate(store *s, bs_error *e)
     }
     if (rc == BS_OK && step != SQLITE_DONE)
         rc = db_error(s, e, "migrating the schema");
+    if (rc == BS_OK)
+        rc = fill_arch_areas(s, 0, e);
     if (rc == BS_OK) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
@@ -493,6 +561,8 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
     rc = step_reset(s, get, "looking up an input", e);
     if (rc == BS_OK && *id == 0)
         rc = err_set(e, BS_EINTERNAL, "%s: input '%s' vanished after insert", s->path, name);
+    if (rc == BS_OK && kind == STORE_ARCH)
+        rc = fill_arch_areas(s, *id, e);
     return rc;
 }
 

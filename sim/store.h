@@ -68,6 +68,11 @@ void store_set_busy_timeout(store *s, int ms);
 int store_put_input(store *s, store_input_kind kind, const char *name, const char *content,
                     size_t len, int64_t *id, bs_error *e);
 
+/* Stored archs have their area and peak power (table arch_area, by the area model at the
+ * time they were stored; store_put_input fills it for a new arch). This fills it for archs
+ * that have none, e.g. after inputs were copied in by SQL (dbmerge). */
+int store_fill_arch_areas(store *s, bs_error *e);
+
 /* Id of a complete run with the same inputs and options, or 0 if none. */
 int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
 

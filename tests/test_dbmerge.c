@@ -140,6 +140,8 @@ Test(dbmerge, a_schema_1_input_is_migrated_before_merging)
     }
     cr_expect_eq(count(s, "SELECT count(*) FROM inputs"), 3);
     cr_expect_eq(count(s, "SELECT count(*) FROM inputs WHERE length(content_hash) = 64"), 3);
+    cr_expect_eq(count(s, "SELECT count(*) FROM arch_area WHERE area_mm2 > 0"), 1,
+                 "a merged arch gets its stored area");
     store_close(s);
     fixture_cleanup(out);
     fixture_cleanup(in);

@@ -587,6 +587,8 @@ Test(store, migrates_a_schema_1_database)
         cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), costs);
         cr_expect_eq(sql_double(path, "SELECT sum(energy_pj) FROM run_totals"), energy);
         cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1.0);
+        /* the new table: the stored bitfusion arch's area, by the area model */
+        cr_expect_eq(sql_double(path, "SELECT count(*) FROM arch_area WHERE area_mm2 > 0"), 1.0);
         for (int id = 1; id <= 3; id++) {
             char sql[120], blob_path[600], want[65], got[80];
             sqlite3 *db;

@@ -1,8 +1,8 @@
 /* cmd_pareto.c — `bitsim pareto`: the non-dominated runs of a database (latency x energy x
  * area, per trace).
  *
- * Reads only the database (front.h loads the runs with their arch's area, pareto.h filters
- * them); runs whose arch has no area model cannot be placed and are counted on stderr.
+ * Reads only the database (front.h loads the runs with their arch's stored area, pareto.h
+ * filters them); runs whose arch has no area model cannot be placed and are counted on stderr.
  */
 #include <stdio.h>
 
@@ -31,9 +31,9 @@ int cmd_pareto(int argc, char **argv)
     const cmd_spec spec = {
         .name = "pareto", .synopsis = "[options]",
         .about = "Lists the runs no other run of the same trace beats in latency, energy and area at\n"
-                 "once (all three minimised). Area and peak power come from each run's stored arch\n"
-                 "through the area model (BitFusion synthesis figures for the fusion units, the SRAM\n"
-                 "table for the buffers).",
+                 "once (all three minimised). Area and peak power are those the database keeps for\n"
+                 "each run's arch, computed by the area model when the arch was stored (BitFusion\n"
+                 "synthesis figures for the fusion units, the SRAM table for the buffers).",
         CMD_OPTS(opts), .max_args = 0};
     bs_error e;
     store *s;
