@@ -183,7 +183,9 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
         return rc;
     if (old)
         store_close(in);
-    merger m = {.db = store_db(out), .path = in_path};
+    merger m = {.db = store_db_writer(out), .path = in_path};
+    if (!m.db)
+        return err_set(e, BS_EINTERNAL, "merge: the output database is not open for writing");
     sqlite3_stmt *att;
     if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK)
         return db_error(m.db, "attaching", in_path, e);

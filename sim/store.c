@@ -500,6 +500,11 @@ void store_close(store *s)
     free(s);
 }
 
+sqlite3 *store_db_writer(store *s)
+{
+    return s && s->writable ? s->db : NULL;
+}
+
 sqlite3 *store_db(store *s)
 {
     return s->db;

@@ -92,7 +92,11 @@ void store_run_abort(store *s);
 int store_record_run(store *s, const struct replay_result *r, const store_run_info *info,
                      double wall_s, int64_t *run_id, bs_error *e);
 
-/* The underlying handle, for report/compare/plot queries (read-only use). */
+/* The underlying handle, for the readers' queries (report, compare, plot, front): read
+ * only; a store opened with store_open_readonly refuses writes (query_only). */
 struct sqlite3 *store_db(store *s);
+/* The handle of a store opened for writing, NULL for a read-only one: for dbmerge's bulk
+ * copy, the one writer outside store.c (it copies rows between two bitsim databases). */
+struct sqlite3 *store_db_writer(store *s);
 
 #endif
