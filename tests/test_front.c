@@ -54,6 +54,18 @@ static void add_run(store *s, const char *trace, uint32_t rows, uint32_t cols, d
     free(text);
 }
 
+/* A new database at *path (file name `file`) holding trace A's two smallest points. */
+static store *db_with_small_points(char **path, const char *file)
+{
+    *path = fixture_tmp_path(file);
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, *path, &e), 0, "%s", e.msg);
+    add_run(s, "A", 4, 8, 4, 4);
+    add_run(s, "A", 8, 8, 3, 5);
+    return s;
+}
+
 /* Trace A: areas grow with the array: 4x8 < 8x8 < 16x16 < 16x32 (every buffer bank stays
  * inside the SRAM table).
  *   4x8   lat 4 energy 4   smallest area: on the front
@@ -64,12 +76,9 @@ static void add_run(store *s, const char *trace, uint32_t rows, uint32_t cols, d
  * though trace A's points would dominate it. */
 Test(front, per_trace_front_with_area_from_the_stored_arch)
 {
-    char *path = fixture_tmp_path("front.db");
-    store *s;
+    char *path;
+    store *s = db_with_small_points(&path, "front.db");
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), 0, "%s", e.msg);
-    add_run(s, "A", 4, 8, 4, 4);
-    add_run(s, "A", 8, 8, 3, 5);
     add_run(s, "A", 16, 16, 2, 5);
     add_run(s, "A", 16, 32, 2, 6);
     add_run(s, "B", 16, 32, 100, 100);
@@ -143,12 +152,9 @@ Test(front, plot_pareto_draws_and_refuses_runs_without_area)
  * arch gets a NULL area with the model's reason, and its runs are counted out. */
 Test(front, reads_the_stored_area)
 {
-    char *path = fixture_tmp_path("area.db");
-    store *s;
+    char *path;
+    store *s = db_with_small_points(&path, "area.db");
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), 0, "%s", e.msg);
-    add_run(s, "A", 4, 8, 4, 4);
-    add_run(s, "A", 8, 8, 3, 5);
     size_t len;
     char *text = arch_text(4, 8, &len);
     arch a;
