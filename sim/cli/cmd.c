@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -173,11 +174,11 @@ static bool opt_set(const cmd_spec *sp, const cmd_opt *o, const char *arg)
                      (unsigned long long)o->min, (unsigned long long)o->max);
         break;
     case CMD_CHOICE: {
-        int i = text_lookup(o->names, arg);
-        if (i >= 0) {
-            *(int *)o->dst = i;
-            return true;
-        }
+        for (int i = 0; o->names[i]; i++)
+            if (strcasecmp(o->names[i], arg) == 0) {    /* `-f CSV`, `--pass FWD` */
+                *(int *)o->dst = i;
+                return true;
+            }
         char list[200];
         choice_list(o, list, sizeof list);
         int near = text_closest(o->names, arg);

@@ -7,6 +7,7 @@
  * prints as a two-column table (quantity, value); several (--layer all, --pass all) print one
  * row each.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 #include "text.h"
 
 typedef struct cost_opts {
-    const char *arch, *model, *layer, *pass;
+    const char *arch, *model, *layer;
+    int pass;           /* a train_pass, or PASS_COUNT for all */
     num_format x, y;
     num_format out;     /* --out: bits 0 = not given */
     bool out_ref;       /* --out ref */
@@ -253,15 +255,7 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
         }
         last = first;
     }
-    int p0 = 0, p1 = PASS_COUNT - 1;
-    if (strcmp(o->pass, "all")) {
-        p0 = p1 = model_pass_parse(o->pass);
-        if (p0 < 0) {
-            model_free(&m);
-            return err_set(e, BS_EUSAGE, "cost: --pass: '%s' is not fwd|bwd_data|bwd_weight|"
-                           "update|all", o->pass);
-        }
-    }
+    int p0 = o->pass == PASS_COUNT ? 0 : o->pass, p1 = o->pass == PASS_COUNT ? PASS_COUNT - 1 : o->pass;
     int n = (last - first + 1) * (p1 - p0 + 1);
     cost_result *rs = calloc((size_t)n, sizeof *rs);
     const char **names = calloc((size_t)n, sizeof *names);
@@ -289,11 +283,25 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
 int cmd_cost(int argc, char **argv)
 {
     cost_opts o = {0};
+    /* --pass: model.h's pass names in lower case, then "all" (index PASS_COUNT) */
+    char lower[PASS_COUNT][16];
+    const char *pass_names[PASS_COUNT + 2];
+    for (int p = 0; p < PASS_COUNT; p++) {
+        const char *n = model_pass_name((train_pass)p);
+        size_t k = 0;
+        for (; n[k] && k < sizeof lower[p] - 1; k++)
+            lower[p][k] = (char)tolower((unsigned char)n[k]);
+        lower[p][k] = '\0';
+        pass_names[p] = lower[p];
+    }
+    pass_names[PASS_COUNT] = "all";
+    pass_names[PASS_COUNT + 1] = NULL;
     cmd_opt opts[] = {
         CMD_OPT("arch", 'a', "A", "arch name (arch/A.ini) or file", "bitfusion", CMD_STR, &o.arch),
         CMD_OPT("model", 'm', "M", "zoo network or model file", NULL, CMD_STR, &o.model),
         CMD_OPT("layer", 'l', "L", "layer name, index from 0, or 'all'", NULL, CMD_STR, &o.layer),
-        CMD_OPT("pass", 'p', "P", "fwd|bwd_data|bwd_weight|update|all", "fwd", CMD_STR, &o.pass),
+        CMD_OPT("pass", 'p', "P", "the training pass, or all", "fwd", CMD_CHOICE, &o.pass,
+                .names = pass_names),
         CMD_OPT("bits", 'B', "X,Y", "operand formats of the pass: x,y (FWD: activation,weight;\n"
          "BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
          "weight grad,master weight); a number means intN; formats as\n"
