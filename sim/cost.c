@@ -36,6 +36,11 @@
  *   act      FWD: x, write y; BWD_DATA: G and x (the mask), write dX
  *   add      FWD: both inputs, write y; BWD_DATA: both gradients, write their sum
  *   softmax  FWD: x twice (max and sum, then divide), write y; BWD_DATA: y and G, write dX
+ *   embedding FWD: the indices and the gathered table rows, write y; BWD_WEIGHT: G and the
+ *            table-gradient rows it adds into, write them (read-modify-write); no BWD_DATA
+ *   rotary   FWD: x, write y; BWD_DATA: G, write dX (the cos/sin tables, 2 x tokens x
+ *            head_dim, are shared by every head and sample and taken as staying on chip)
+ *   mul      FWD: both inputs, write y; BWD_DATA: G and both inputs, write both gradients
  *   conv/linear bias: FWD fused into the output stage (compute only); BWD_WEIGHT reads G
  *            once (the bias-gradient reduction).
  *
@@ -488,6 +493,9 @@ static const tensor_sweeps sweeps_of[LAYER_KIND_COUNT][PASS_UPDATE] = {
     [LAYER_ACT] =     {{1, 0, 0, 1}, {1, 1, 1, 0}, {0, 0, 0, 0}},
     [LAYER_ADD] =     {{2, 0, 0, 1}, {0, 2, 0, 1}, {0, 0, 0, 0}},
     [LAYER_SOFTMAX] = {{2, 0, 0, 1}, {0, 2, 1, 0}, {0, 0, 0, 0}},
+    [LAYER_EMBEDDING] = {{1, 1, 0, 1}, {0, 0, 0, 0}, {0, 2, 0, 1}},
+    [LAYER_ROTARY] =  {{1, 0, 0, 1}, {0, 1, 1, 0}, {0, 0, 0, 0}},
+    [LAYER_MUL] =     {{2, 0, 0, 1}, {2, 1, 2, 0}, {0, 0, 0, 0}},
 };
 
 /* UPDATE and non-MAC layers: E elementwise ops on the vector lanes, tensors through DRAM. */

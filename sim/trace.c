@@ -461,10 +461,13 @@ static int load_model(reader *r, bs_error *e)
     char resolved[PATH_MAX + TRACE_REF_MAX + 2];
     const char *ref = t->model_ref;
     if (r->base_dir && model_ref_is_path(ref) && ref[0] != '/') {
-        snprintf(resolved, sizeof resolved, "%s/%s", r->base_dir, ref);
+        /* the path part only: parameter overrides follow it (models/FORMAT.md) */
+        int base = (int)model_ref_base_len(ref);
+        snprintf(resolved, sizeof resolved, "%s/%.*s", r->base_dir, base, ref);
         FILE *f = fopen(resolved, "rb");
         if (f) {
             fclose(f);
+            snprintf(resolved, sizeof resolved, "%s/%s", r->base_dir, ref);
             ref = resolved;
         }
     }
@@ -945,6 +948,14 @@ int trace_begin(trace *t, const char *model_ref, const model *m, uint64_t batch,
     if (rc) {
         trace_free(t);
         return rc;
+    }
+    /* a generated trace names every model parameter at the value it used (models/FORMAT.md,
+     * "Parameters"), so it replays the same shapes whatever the file's defaults become */
+    if (!model_ref_resolved(&t->model, model_ref, t->model_ref, sizeof t->model_ref) ||
+        text_field_problem(t->model_ref)) {
+        trace_free(t);
+        return err_set(e, BS_EUSAGE, "model reference with its parameters longer than %d "
+                       "bytes", TRACE_REF_MAX - 1);
     }
     if ((rc = alloc_layers(t, e)))
         trace_free(t);
