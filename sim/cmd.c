@@ -61,6 +61,24 @@ int cmd_usage_error(const char *cmd, const char *msg, void (*usage)(FILE *out))
     return BS_EUSAGE;
 }
 
+int cmd_model_param(const char *cmd, const char *flag, const char *arg, char *overrides,
+                    size_t n)
+{
+    bool seq = strcmp(flag, "--seq") == 0;
+    const char *eq = strchr(arg, '=');
+    if (seq ? (!*arg || strspn(arg, "0123456789") != strlen(arg))
+            : (!eq || eq == arg || !eq[1] || strpbrk(arg, " \t")))
+        return cmd_bad_value(cmd, flag, arg, seq ? "a whole number" : "KEY=VALUE");
+    size_t used = strlen(overrides);
+    int w = snprintf(overrides + used, n - used, " %s%s", seq ? "seq=" : "", arg);
+    if (w < 0 || (size_t)w >= n - used) {
+        overrides[used] = '\0';
+        fprintf(stderr, "bitsim %s: %s: too many model parameters\n", cmd, flag);
+        return BS_EUSAGE;
+    }
+    return BS_OK;
+}
+
 int cmd_open_store(store **s, const char *path, bool read_only, bs_error *e)
 {
     err_clear(e);

@@ -48,6 +48,16 @@ int cmd_bad_option(const char *cmd, const char *opt, void (*usage)(FILE *out));
  * returns BS_EUSAGE. */
 int cmd_usage_error(const char *cmd, const char *msg, void (*usage)(FILE *out));
 
+/* The model-parameter flags of every command that loads a model (models/FORMAT.md,
+ * "Parameters"): `--seq N` is `--model-param seq=N`; each appends " KEY=VALUE" to overrides
+ * (NUL-terminated, size n), which the command appends to its model reference. A malformed
+ * value or a full buffer prints a one-line error naming cmd and returns BS_EUSAGE. */
+#define CMD_MODEL_PARAM_HELP                                                                \
+    "  --seq N                 sequence length of a transformer (= --model-param seq=N)\n"  \
+    "  --model-param K=V       sets the model file's parameter K (repeatable)\n"
+int cmd_model_param(const char *cmd, const char *flag, const char *arg, char *overrides,
+                    size_t n);
+
 /* Opens the database at path (store.h), read-only when read_only. Returns 0 with *s set, or
  * prints the one-line error and returns its exit status; e is cleared first and stays usable
  * for the caller's later errors. */

@@ -7,6 +7,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,12 +34,14 @@ static void usage_list(FILE *out)
 static void usage_show(FILE *out)
 {
     fprintf(out,
-            "usage: bitsim model show NAME|FILE [--batch B] [--format F]\n\n"
+            "usage: bitsim model show NAME|FILE [--batch B] [--seq N] [--model-param K=V]\n"
+            "                         [--format F]\n\n"
             "Per-layer shapes, parameters, sizes and op counts of a zoo network, a model file\n"
             "(models/FORMAT.md) or a SCALE-Sim topology CSV (.csv).\n\n"
-            "  -b, --batch B    samples per iteration for the per-pass columns (default 1)\n"
-            "  -f, --format F   %s (default table)\n"
-            "  -h, --help       this text\n\n"
+            "  -b, --batch B           samples per iteration for the per-pass columns (default 1)\n"
+            CMD_MODEL_PARAM_HELP
+            "  -f, --format F          %s (default table)\n"
+            "  -h, --help              this text\n\n"
             "columns: params (weights + bias + norm affine), weights (MAC weight elements),\n"
             "acts (output activation elements per sample), fwd_madds (per sample),\n"
             "FWD/BWD_DATA/BWD_WEIGHT (MAdds at the batch), elem_fwd/elem_bwd (elementwise ops\n"
@@ -57,6 +60,7 @@ static void usage(FILE *out)
 typedef struct show_opts {
     uint64_t batch;
     int format;     /* table_format */
+    char overrides[512];    /* " k=v ..." from --seq and --model-param */
 } show_opts;
 
 /* Parses the flags after the action word; returns BS_OK or BS_EUSAGE (message printed). */
@@ -67,9 +71,12 @@ static int parse_flags(int argc, char **argv, void (*usage)(FILE *out), show_opt
         {"batch", required_argument, NULL, 'b'},
         {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
+        {"seq", required_argument, NULL, 'S'},
+        {"model-param", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     o->batch = 1;
+    o->overrides[0] = '\0';
     o->format = TABLE_TEXT;
     optind = 1;
     opterr = 0;
@@ -82,6 +89,12 @@ static int parse_flags(int argc, char **argv, void (*usage)(FILE *out), show_opt
             break;
         case 'f':
             if (cmd_table_format("model", optarg, &o->format))
+                return BS_EUSAGE;
+            break;
+        case 'S':
+        case 'P':
+            if (cmd_model_param("model", c == 'S' ? "--seq" : "--model-param", optarg,
+                                o->overrides, sizeof o->overrides))
                 return BS_EUSAGE;
             break;
         default:
@@ -154,7 +167,9 @@ static int do_show(const char *what, const show_opts *o)
     bs_error e;
     err_clear(&e);
     model m;
-    if (model_load(&m, what, &e))
+    char ref[PATH_MAX + sizeof o->overrides];
+    snprintf(ref, sizeof ref, "%s%s", what, o->overrides);
+    if (model_load(&m, ref, &e))
         return err_report(&e);
     table *t = table_new(N_SHOW_COLS, show_cols);
     if (!t) {
@@ -196,9 +211,14 @@ static int do_show(const char *what, const show_opts *o)
             table_cell_u64(t, sum[c]);
     }
     if (rc == BS_OK) {
-        if (o->format == TABLE_TEXT)
-            printf("model %s (%s), %" PRIu32 " layers, batch %" PRIu64 "\n", m.name, m.source,
+        if (o->format == TABLE_TEXT) {
+            printf("model %s (%s), %" PRIu32 " layers, batch %" PRIu64, m.name, m.source,
                    m.n_layers, o->batch);
+            for (uint32_t i = 0; i < m.n_vars; i++)   /* the parameters this load used */
+                printf(", %s %" PRIu64 "%s", m.vars[i].name, m.vars[i].value,
+                       m.vars[i].value == m.vars[i].dflt ? "" : " (set)");
+            printf("\n");
+        }
         if (!table_print(t, (table_format)o->format, stdout))
             rc = err_set(&e, BS_EINTERNAL, "out of memory printing the table");
     }

@@ -29,7 +29,8 @@
  * prints their synopses and what a trace is. */
 #define GEN_SYNOPSIS                                                                           \
     "bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E]\n"                   \
-    "                        [--iters-per-epoch N] [--batch B] [--seed S] -o FILE\n"
+    "                        [--iters-per-epoch N] [--batch B] [--seed S]\n"                  \
+    "                        [--seq N] [--model-param K=V ...] -o FILE\n"
 #define CHECK_SYNOPSIS "bitsim trace check FILE [--format F]\n"
 #define CAT_SYNOPSIS "bitsim trace cat FILE [-o OUT]\n"
 #define SCHEMES_SYNOPSIS "bitsim trace schemes [--format F]\n"
@@ -59,6 +60,8 @@ static void usage_gen(FILE *out)
             "  --iters-per-epoch N     default: ceil(50000 / batch)\n"
             "  --batch B               default 128\n"
             "  --seed S                default 1\n"
+            CMD_MODEL_PARAM_HELP
+            "                          (the trace's model line records every parameter's value)\n"
             "  -o, --output FILE       where to write ('-' is stdout)\n",
             PARAMS_MAX);
 }
@@ -121,8 +124,10 @@ static int cmd_gen(int argc, char **argv)
         {"iters-per-epoch", required_argument, NULL, 'N'},
         {"batch", required_argument, NULL, 'B'}, {"seed", required_argument, NULL, 'S'},
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {"seq", required_argument, NULL, 'Q'}, {"model-param", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
+    char overrides[512] = "";
     scheme_request req;
     memset(&req, 0, sizeof req);
     req.seed = 1;
@@ -151,6 +156,12 @@ static int cmd_gen(int argc, char **argv)
                 return cmd_bad_value("trace gen", "--seed", optarg, "a non-negative integer");
             break;
         case 'o': out = optarg; break;
+        case 'Q':
+        case 'P':
+            if (cmd_model_param("trace gen", c == 'Q' ? "--seq" : "--model-param", optarg,
+                                overrides, sizeof overrides))
+                return BS_EUSAGE;
+            break;
         case 'h': return cmd_help(usage_gen);
         default: return cmd_bad_option("trace gen", argv[optind - 1], usage_gen);
         }
@@ -163,6 +174,9 @@ static int cmd_gen(int argc, char **argv)
     req.n_params = np;
     bs_error e;
     err_clear(&e);
+    char ref[TRACE_REF_MAX + sizeof overrides];
+    snprintf(ref, sizeof ref, "%s%s", req.model_ref, overrides);
+    req.model_ref = ref;
     model m;
     if ((rc = model_load(&m, req.model_ref, &e)))
         return err_report(&e);
