@@ -5,7 +5,7 @@
 #   gpt2_small, gpt2_medium  Radford et al. 2019; learned positions, tied embeddings
 #   llama2_7b                Touvron et al. 2023 (Llama 2); RMSNorm, SwiGLU, rotary, MHA
 #   llama3_8b                Llama 3 (Meta 2024); the same block with grouped-query attention
-# and models/scalesim/gpt2_small_gemm.csv, the GEMMs of gpt2_small as a SCALE-Sim v2 topology.
+# and models/gpt2_small_gemm.csv, the GEMMs of gpt2_small as a SCALE-Sim v2 topology.
 # The sequence length is the model parameter `seq` (models/FORMAT.md, "Parameters"); the
 # batch (sequences per step) is the trace's. Attention is counted FULL: Q.K^T and scores.V
 # over all seq x seq positions, as the usual FLOP counters do (Kaplan et al. 2020, Table 1;
@@ -131,7 +131,6 @@ llama llama3_8b 4096 32 32 8 14336 128256 8192 \
 # gpt2_small at seq 1024 as SCALE-Sim's GEMM topology (`-i gemm`; header Layer,M,N,K as in
 # scale-sim-v2's topologies/GEMM_mnk): one row per GEMM of the forward pass, one per head for
 # the attention products (SCALE-Sim has no head count). A row is M x K times K x N.
-mkdir -p scalesim
 {
     echo "Layer,M,N,K"
     i=0
@@ -148,4 +147,4 @@ mkdir -p scalesim
         i=$((i + 1))
     done
     echo "lm_head,1024,50257,768"
-} >scalesim/gpt2_small_gemm.csv
+} >gpt2_small_gemm.csv
