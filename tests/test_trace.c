@@ -596,3 +596,56 @@ Test(trace_cmd, each_subcommand_has_its_own_help)
         cr_expect(strstr(out, want), "trace --help lacks %s", subs[k]);
     }
 }
+
+/* A generated trace names every model parameter at the value it used (models/FORMAT.md,
+ * "Parameters"), so replaying it gives the same shapes even when the zoo default differs;
+ * a hand-written model line with overrides reads back as written, and a relative model path
+ * with overrides is still looked for next to the trace. */
+Test(trace, model_parameters_are_recorded_and_replayed)
+{
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_load(&m, "gpt2_small seq=32", &e), 0, "%s", e.msg);
+    trace t;
+    cr_assert_eq(trace_begin(&t, "gpt2_small", &m, 4, 10, 1, "hand", NULL, NULL, &e), 0, "%s",
+                 e.msg);
+    model_free(&m);
+    cr_assert_eq(trace_finish(&t, &e), 0, "%s", e.msg);
+    char *text = write_text(&t);
+    trace_free(&t);
+    cr_expect(strstr(text, "\nmodel gpt2_small seq=32\n"), "%s", text);
+    cr_assert_eq(trace_read_buffer(&t, "t.trace", text, strlen(text), &e), 0, "%s", e.msg);
+    cr_expect_eq(t.model.input.h, 32, "replayed at the recorded seq");
+    trace_free(&t);
+    free(text);
+
+    char dir[] = "/tmp/bitsim_traceXXXXXX";
+    cr_assert(mkdtemp(dir));
+    char cmd[512], path[256];
+    snprintf(cmd, sizeof cmd, "cp models/gpt2_small.model %s/net.model", dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/run.trace", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("bitsim-trace 1\nmodel net.model seq=8\nbatch 8\niters_per_epoch 10\nepochs 2\n"
+          "scheme hand\nend\n", f);
+    fclose(f);
+    cr_assert_eq(trace_read_file(&t, path, &e), 0, "%s", e.msg);
+    cr_expect_eq(t.model.input.h, 8);
+    text = write_text(&t);
+    cr_expect(strstr(text, "\nmodel net.model seq=8\n"), "%s", text);
+    free(text);
+    trace_free(&t);
+    f = fopen(path, "w");
+    cr_assert(f);
+    fputs("bitsim-trace 1\nmodel net.model seq=9999\nbatch 8\niters_per_epoch 10\nepochs 2\n"
+          "scheme hand\nend\n", f);
+    fclose(f);
+    err_clear(&e);
+    cr_expect_eq(trace_read_file(&t, path, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "run.trace:2: model: cannot load 'net.model seq=9999'") &&
+              strstr(e.msg, "positions: 9999 positions"), "%s", e.msg);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
