@@ -168,20 +168,13 @@ static void layer_mem_bits(const model_layer *l, uint64_t batch, const trace_dec
 typedef struct next_heap {
     uint32_t *layer;
     size_t n;
-    const trace *tr;
     size_t *cursor;     /* per layer: its next segment */
+    uint64_t *first;    /* per layer: that segment's first iteration */
 } next_heap;
-
-static uint64_t next_first(const next_heap *h, uint32_t layer)
-{
-    size_t ns;
-    const trace_segment *s = trace_layer_segments(h->tr, layer, &ns);
-    return s[h->cursor[layer]].first;
-}
 
 static bool heap_less(const next_heap *h, size_t a, size_t b)
 {
-    uint64_t x = next_first(h, h->layer[a]), y = next_first(h, h->layer[b]);
+    uint64_t x = h->first[h->layer[a]], y = h->first[h->layer[b]];
     return x < y || (x == y && h->layer[a] < h->layer[b]);
 }
 
@@ -210,28 +203,32 @@ static void heap_down(next_heap *h, size_t i)
 static int memory_peak(const trace *tr, double peak[MEM_COUNT], bs_error *e)
 {
     uint32_t nl = tr->model.n_layers;
-    next_heap h = {.layer = malloc((nl ? nl : 1) * sizeof *h.layer), .tr = tr,
-                   .cursor = calloc(nl ? nl : 1, sizeof *h.cursor)};
+    next_heap h = {.layer = malloc((nl ? nl : 1) * sizeof *h.layer),
+                   .cursor = calloc(nl ? nl : 1, sizeof *h.cursor),
+                   .first = calloc(nl ? nl : 1, sizeof *h.first)};
     double (*cur)[MEM_COUNT] = calloc(nl ? nl : 1, sizeof *cur);
-    if (!h.layer || !h.cursor || !cur) {
+    if (!h.layer || !h.cursor || !h.first || !cur) {
         free(h.layer);
         free(h.cursor);
+        free(h.first);
         free(cur);
         return err_set(e, BS_EINTERNAL, "out of memory (memory footprint)");
     }
     for (uint32_t i = 0; i < nl; i++) {
         size_t ns;
-        trace_layer_segments(tr, i, &ns);
-        if (ns)
+        const trace_segment *s = trace_layer_segments(tr, i, &ns);
+        if (ns) {
+            h.first[i] = s[0].first;
             h.layer[h.n++] = i;
+        }
     }
     for (size_t i = h.n; i-- > 0;)
         heap_down(&h, i);
     double run[MEM_COUNT] = {0}, best = -1;
     memset(peak, 0, MEM_COUNT * sizeof *peak);
     while (h.n) {
-        uint64_t it = next_first(&h, h.layer[0]);
-        while (h.n && next_first(&h, h.layer[0]) == it) {
+        uint64_t it = h.first[h.layer[0]];
+        while (h.n && h.first[h.layer[0]] == it) {
             uint32_t i = h.layer[0];
             size_t ns;
             const trace_segment *s = trace_layer_segments(tr, i, &ns);
@@ -243,6 +240,8 @@ static int memory_peak(const trace *tr, double peak[MEM_COUNT], bs_error *e)
             }
             if (++h.cursor[i] == ns)
                 h.layer[0] = h.layer[--h.n];
+            else
+                h.first[i] = s[h.cursor[i]].first;
             heap_down(&h, 0);
         }
         double total = 0;
@@ -255,6 +254,7 @@ static int memory_peak(const trace *tr, double peak[MEM_COUNT], bs_error *e)
     }
     free(h.layer);
     free(h.cursor);
+    free(h.first);
     free(cur);
     return BS_OK;
 }
