@@ -206,7 +206,7 @@ static double avg_bits(const trace *t, tensor_class c)
         const trace_segment *s = trace_layer_segments(t, i, &n);
         for (size_t k = 0; k < n; k++) {
             double len = (double)(s[k].end - s[k].first);
-            sum += len * s[k].d.fmt[c].bits;
+            sum += len * s[k].d->fmt[c].bits;
             weight += len;
         }
     }
@@ -255,13 +255,13 @@ static size_t distinct_tuples(const trace *t)
         size_t ns;
         const trace_segment *s = trace_layer_segments(t, i, &ns);
         for (size_t k = 0; k < ns; k++) {
-            uint64_t h = text_hash64(key, pack_decision(&s[k].d, key), 0) | 1;
+            uint64_t h = text_hash64(key, pack_decision(s[k].d, key), 0) | 1;
             size_t j = h & (cap - 1);
-            while (slots[j] && !(slots[j] == h && trace_decision_equal(who[j], &s[k].d)))
+            while (slots[j] && !(slots[j] == h && trace_decision_equal(who[j], s[k].d)))
                 j = (j + 1) & (cap - 1);
             if (!slots[j]) {
                 slots[j] = h;
-                who[j] = &s[k].d;
+                who[j] = s[k].d;
                 n++;
             }
         }

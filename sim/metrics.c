@@ -233,7 +233,7 @@ static int memory_peak(const trace *tr, double peak[MEM_COUNT], bs_error *e)
             size_t ns;
             const trace_segment *s = trace_layer_segments(tr, i, &ns);
             double now[MEM_COUNT];
-            layer_mem_bits(&tr->model.layers[i], tr->batch, &s[h.cursor[i]].d, now);
+            layer_mem_bits(&tr->model.layers[i], tr->batch, s[h.cursor[i]].d, now);
             for (int c = 0; c < MEM_COUNT; c++) {
                 run[c] += now[c] - cur[i][c];
                 cur[i][c] = now[c];
@@ -271,8 +271,8 @@ static bool layer_quantized(const trace *tr, uint32_t i)
     size_t ns;
     const trace_segment *s = trace_layer_segments(tr, i, &ns);
     for (size_t j = 0; j < ns; j++)
-        if (!is_fp32(&s[j].d.fmt[TENSOR_W]) || !is_fp32(&s[j].d.fmt[TENSOR_A]) ||
-            !is_fp32(&s[j].d.fmt[TENSOR_G]) || !is_fp32(&s[j].d.fmt[TENSOR_GW]))
+        if (!is_fp32(&s[j].d->fmt[TENSOR_W]) || !is_fp32(&s[j].d->fmt[TENSOR_A]) ||
+            !is_fp32(&s[j].d->fmt[TENSOR_G]) || !is_fp32(&s[j].d->fmt[TENSOR_GW]))
             return true;
     return false;
 }
@@ -291,7 +291,7 @@ static double cpt_ratio(const trace *tr)
         size_t ns;
         const trace_segment *s = trace_layer_segments(tr, i, &ns);
         for (size_t j = 0; j < ns; j++) {
-            const trace_decision *d = &s[j].d;
+            const trace_decision *d = s[j].d;
             num += (double)(s[j].end - s[j].first) * (double)l->fwd_madds *
                    metrics_cpt_layer_ratio(metrics_word_bits(&d->fmt[TENSOR_A]),
                                            metrics_word_bits(&d->fmt[TENSOR_W]),
@@ -320,7 +320,7 @@ static int adapt_speedup(const trace *tr, double *out, bs_error *e)
         const trace_segment *s = trace_layer_segments(tr, i, &ns);
         for (size_t j = 0; j < ns; j++) {
             double len = (double)(s[j].end - s[j].first);
-            const trace_decision *d = &s[j].d;
+            const trace_decision *d = s[j].d;
             fp32_cost += len * (double)madds * 32.0;
             q_cost += len * d->density[TENSOR_W] * (double)madds *
                       metrics_word_bits(&d->fmt[TENSOR_W]);
@@ -345,11 +345,11 @@ static double smaq_ratio(const trace *tr)
         const trace_segment *s = trace_layer_segments(tr, i, &ns);
         for (size_t j = 0; j < ns; j++)
             for (int c = 0; c < MEM_COUNT; c++) {
-                const trace_storage *st = &s[j].d.store[mem_tensor[c]];
+                const trace_storage *st = &s[j].d->store[mem_tensor[c]];
                 if (st->inlier_bits == 0 || n[c] == 0)
                     continue;
                 double len = (double)(s[j].end - s[j].first);
-                sum += len * metrics_tensor_bits(n[c], &s[j].d.fmt[mem_tensor[c]], st) /
+                sum += len * metrics_tensor_bits(n[c], &s[j].d->fmt[mem_tensor[c]], st) /
                        (32.0 * (double)n[c]);
                 weight += len;
             }

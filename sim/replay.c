@@ -290,7 +290,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
     k.pass = (int32_t)p;
     k.x = ops->x;
     k.y = ops->y;
-    k.out = pass_output(&c->t->model.layers[layer], p, &seg->d);
+    k.out = pass_output(&c->t->model.layers[layer], p, seg->d);
     k.density_x = c->o->exact_density ? ops->density_x : replay_density_bucket(ops->density_x);
     k.density_y = c->o->exact_density ? ops->density_y : replay_density_bucket(ops->density_y);
     if ((c->memo.used + 1) * 2 > c->memo.cap && !memo_grow(&c->memo))
@@ -375,7 +375,7 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
         size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
         for (size_t j = 0; j < ns; j++) {
             metrics_operands ops;
-            metrics_pass_operands(l, (train_pass)p, &segs[j].d, &ops);
+            metrics_pass_operands(l, (train_pass)p, segs[j].d, &ops);
             const pass_cost *pc = NULL;
             int rc = eval_pass(c, i, (train_pass)p, &ops, &segs[j], &pc, e);
             if (rc)

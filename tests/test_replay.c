@@ -175,7 +175,7 @@ static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
                 if (m == 0 && el == 0)
                     continue;
                 cost_query q = {.layer = ly, .pass = (train_pass)p, .batch = t->batch};
-                operands(ly, p, &s->d, &q, exact);
+                operands(ly, p, s->d, &q, exact);
                 note_tuple(n, &t->model, (int)l, p, &q);
                 cost_result r;
                 bs_error e;

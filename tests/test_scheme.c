@@ -47,7 +47,7 @@ static unsigned bits_at(const trace *t, const char *name, tensor_class c, uint64
 {
     const trace_segment *s = trace_segment_at(t, layer(name), it);
     cr_assert(s, "no segment of %s at %llu", name, (unsigned long long)it);
-    return s->d.fmt[c].bits;
+    return s->d->fmt[c].bits;
 }
 
 /* CPT, default 160 epochs: T = 391 * 160 = 62,560 iterations, N = 32 cycles, so
@@ -109,12 +109,12 @@ Test(scheme, muppet_ladder_matches_hand_derivation)
     unsigned bits[] = {8, 12, 14, 16, 32};
     for (int k = 0; k < 5; k++) {
         cr_expect_eq(s[k].first, starts[k]);
-        cr_expect_eq(s[k].d.fmt[TENSOR_W].bits, bits[k]);
-        cr_expect_eq(s[k].d.fmt[TENSOR_G].bits, bits[k]);
-        cr_expect_eq(s[k].d.fmt[TENSOR_U].bits, 32, "master weights stay fp32");
+        cr_expect_eq(s[k].d->fmt[TENSOR_W].bits, bits[k]);
+        cr_expect_eq(s[k].d->fmt[TENSOR_G].bits, bits[k]);
+        cr_expect_eq(s[k].d->fmt[TENSOR_U].bits, 32, "master weights stay fp32");
     }
-    cr_expect_eq(s[0].d.fmt[TENSOR_W].kind, NUM_BFP);
-    cr_expect_eq(s[4].d.fmt[TENSOR_W].kind, NUM_FP);
+    cr_expect_eq(s[0].d->fmt[TENSOR_W].kind, NUM_BFP);
+    cr_expect_eq(s[4].d->fmt[TENSOR_W].kind, NUM_FP);
     cr_expect_eq(bits_at(&t, "layer3.2.conv2", TENSOR_A, 21113), 14);
     trace_layer_segments(&t, layer("bn1"), &n);
     cr_expect_eq(n, 1);
@@ -235,13 +235,13 @@ Test(scheme, smaq_storage_split)
     gen_ok(&t, "smaq", NULL, 0, 0);
     const trace_segment *s = trace_segment_at(&t, layer("conv1"), 0);
     cr_assert(s);
-    const trace_storage *w = &s->d.store[TENSOR_W];
+    const trace_storage *w = &s->d->store[TENSOR_W];
     cr_expect_eq(w->inlier_bits, 6);
     cr_expect_eq(w->outlier_bits, 8);
     cr_expect_eq(w->header_bits, 64);
     cr_expect_float_eq(w->inlier_frac, erf(1.0 / sqrt(2.0)), 1e-6);
-    cr_expect_eq(s->d.store[TENSOR_G].inlier_bits, 0, "G not split by default");
-    cr_expect_eq(s->d.fmt[TENSOR_W].bits, 32, "compute stays fp32");
+    cr_expect_eq(s->d->store[TENSOR_G].inlier_bits, 0, "G not split by default");
+    cr_expect_eq(s->d->fmt[TENSOR_W].bits, 32, "compute stays fp32");
     trace_free(&t);
 }
 
@@ -265,13 +265,13 @@ Test(scheme, adapt_is_deterministic_and_bounded)
             continue;
         size_t n;
         const trace_segment *s = trace_layer_segments(&a, i, &n);
-        cr_expect_eq(s[0].d.fmt[TENSOR_W].bits, 8, "AdaPT starts at <8,4>");
-        cr_expect_eq(s[0].d.fmt[TENSOR_W].frac_bits, 4);
+        cr_expect_eq(s[0].d->fmt[TENSOR_W].bits, 8, "AdaPT starts at <8,4>");
+        cr_expect_eq(s[0].d->fmt[TENSOR_W].frac_bits, 4);
         for (size_t k = 0; k < n; k++) {
-            unsigned wl = s[k].d.fmt[TENSOR_W].bits;
+            unsigned wl = s[k].d->fmt[TENSOR_W].bits;
             cr_expect(wl >= 4 && wl <= 16);
-            cr_expect_eq(s[k].d.fmt[TENSOR_W].frac_bits, (int)wl / 2);
-            cr_expect(s[k].d.density[TENSOR_W] >= 0.5 && s[k].d.density[TENSOR_W] <= 1.0);
+            cr_expect_eq(s[k].d->fmt[TENSOR_W].frac_bits, (int)wl / 2);
+            cr_expect(s[k].d->density[TENSOR_W] >= 0.5 && s[k].d->density[TENSOR_W] <= 1.0);
         }
     }
     cr_expect(a.n_overheads > 0);
@@ -387,12 +387,12 @@ Test(scheme, adapt_replays_a_log)
     gen_ok(&t, "adapt", p, 1, 10);
     const trace_segment *s = trace_segment_at(&t, layer("conv1"), 1172);
     cr_assert(s);
-    cr_expect_eq(s->d.fmt[TENSOR_W].bits, 8);
-    cr_expect_float_eq(s->d.density[TENSOR_W], 0.9, 0);
+    cr_expect_eq(s->d->fmt[TENSOR_W].bits, 8);
+    cr_expect_float_eq(s->d->density[TENSOR_W], 0.9, 0);
     s = trace_segment_at(&t, layer("conv1"), 1173);
-    cr_expect_eq(s->d.fmt[TENSOR_WG].bits, 12);
-    cr_expect_eq(s->d.fmt[TENSOR_WG].frac_bits, 7);
-    cr_expect_float_eq(s->d.density[TENSOR_W], 0.8, 0);
+    cr_expect_eq(s->d->fmt[TENSOR_WG].bits, 12);
+    cr_expect_eq(s->d->fmt[TENSOR_WG].frac_bits, 7);
+    cr_expect_float_eq(s->d->density[TENSOR_W], 0.8, 0);
     cr_expect_eq(bits_at(&t, "layer1.0.conv1", TENSOR_W, 3000), 32, "not in the log: fp32");
     /* One MARViN record per logged epoch, AdaPT's marvin_step (utils/analytics.py) per line:
      * 3 n bisect res d + (lb + 1) n + 1, bisect = 2 log2(wl - 8) if wl > 8 else 1,
@@ -416,7 +416,7 @@ Test(scheme, adapt_replays_a_log)
     }
     cr_expect_eq(kl, 2, "one MARViN record per logged epoch (0 and 3)");
     s = trace_segment_at(&t, layer("conv1"), 1173);
-    cr_expect_eq(s->d.fmt[TENSOR_G].bits, 32, "AdaPT's code quantizes no activation gradient");
+    cr_expect_eq(s->d->fmt[TENSOR_G].bits, 32, "AdaPT's code quantizes no activation gradient");
     trace_free(&t);
 
     static const struct {

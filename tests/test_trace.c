@@ -45,10 +45,10 @@ Test(trace, records_become_maximal_segments)
     cr_expect_eq(s[0].end, 200);
     cr_expect_eq(s[1].first, 200);
     cr_expect_eq(s[1].end, 62560);
-    cr_expect_eq(s[1].d.fmt[TENSOR_W].kind, NUM_FX);
-    cr_expect_eq(s[1].d.fmt[TENSOR_W].bits, 8);
-    cr_expect_float_eq(s[1].d.density[TENSOR_W], 0.5, 0);
-    cr_expect_float_eq(s[0].d.density[TENSOR_A], 1.0, 0);
+    cr_expect_eq(s[1].d->fmt[TENSOR_W].kind, NUM_FX);
+    cr_expect_eq(s[1].d->fmt[TENSOR_W].bits, 8);
+    cr_expect_float_eq(s[1].d->density[TENSOR_W], 0.5, 0);
+    cr_expect_float_eq(s[0].d->density[TENSOR_A], 1.0, 0);
     /* layer1.0.conv1 is a conv and matches layer1.*: [0,200) [200,300) [300,end) */
     trace_layer_segments(&t, (uint32_t)layer_index("layer1.0.conv1"), &n);
     cr_expect_eq(n, 3);
@@ -56,7 +56,7 @@ Test(trace, records_become_maximal_segments)
     s = trace_layer_segments(&t, (uint32_t)layer_index("fc"), &n);
     cr_expect_eq(n, 2);
     cr_expect_eq(s[1].first, 300);
-    cr_expect_eq(s[1].d.fmt[TENSOR_G].bits, 8);
+    cr_expect_eq(s[1].d->fmt[TENSOR_G].bits, 8);
     /* bn1: not conv, not layer1.*: a single segment */
     trace_layer_segments(&t, (uint32_t)layer_index("bn1"), &n);
     cr_expect_eq(n, 1);
@@ -169,7 +169,7 @@ static const num_format *fmt_at(const trace *t, const char *layer, tensor_class 
 {
     const trace_segment *s = trace_segment_at(t, (uint32_t)layer_index(layer), it);
     cr_assert(s, "%s has no segment at %llu", layer, (unsigned long long)it);
-    return &s->d.fmt[c];
+    return &s->d->fmt[c];
 }
 
 Test(trace, gw_defaults_to_g_and_follows_a_record_that_sets_g)
@@ -248,7 +248,7 @@ Test(trace, gw_builder_follows_g_and_rejects_split_storage)
     c.mask = TRACE_CH_FMT(TENSOR_G);
     c.d.fmt[TENSOR_G] = (num_format){.kind = NUM_INT, .bits = 8};
     cr_assert_eq(trace_set(&t, 0, 0, &c, &e), 0, "%s", e.msg);
-    cr_expect_eq(trace_segment_at(&t, 0, 0)->d.fmt[TENSOR_GW].bits, 8, "builder: GW = G");
+    cr_expect_eq(trace_segment_at(&t, 0, 0)->d->fmt[TENSOR_GW].bits, 8, "builder: GW = G");
     memset(&c, 0, sizeof c);
     c.mask = TRACE_CH_STORE(TENSOR_GW);
     c.d.store[TENSOR_GW] = (trace_storage){.inlier_bits = 6, .outlier_bits = 8,
