@@ -390,19 +390,29 @@ Test(trace, unknown_model_names_the_model_line)
 
 
 /* A model given as a relative file path is looked up next to the trace file first. */
+/* Writes text as dir/run.trace (path: its name) beside a copy of the zoo's ZOO.model as
+ * dir/net.model; a later call with the same dir only rewrites the trace. */
+static void trace_beside_model(const char *dir, const char *zoo, const char *text,
+                               char *path, size_t n)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp models/%s.model %s/net.model", zoo, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, n, "%s/run.trace", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 Test(trace, relative_model_path_is_next_to_the_trace)
 {
     char dir[] = "/tmp/bitsim_traceXXXXXX";
     cr_assert(mkdtemp(dir));
     char cmd[512], path[256];
-    snprintf(cmd, sizeof cmd, "cp models/resnet20.model %s/net.model", dir);
-    cr_assert_eq(system(cmd), 0);
-    snprintf(path, sizeof path, "%s/run.trace", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs("bitsim-trace 1\nmodel net.model\nbatch 8\niters_per_epoch 10\nepochs 2\n"
-          "scheme hand\nfrom 19 fc dW=-0\nend\n", f);
-    fclose(f);
+    trace_beside_model(dir, "resnet20", "bitsim-trace 1\nmodel net.model\nbatch 8\n"
+                       "iters_per_epoch 10\nepochs 2\nscheme hand\nfrom 19 fc dW=-0\nend\n",
+                       path, sizeof path);
     trace t;
     bs_error e;
     err_clear(&e);
@@ -623,25 +633,17 @@ Test(trace, model_parameters_are_recorded_and_replayed)
     char dir[] = "/tmp/bitsim_traceXXXXXX";
     cr_assert(mkdtemp(dir));
     char cmd[512], path[256];
-    snprintf(cmd, sizeof cmd, "cp models/gpt2_small.model %s/net.model", dir);
-    cr_assert_eq(system(cmd), 0);
-    snprintf(path, sizeof path, "%s/run.trace", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs("bitsim-trace 1\nmodel net.model seq=8\nbatch 8\niters_per_epoch 10\nepochs 2\n"
-          "scheme hand\nend\n", f);
-    fclose(f);
+    trace_beside_model(dir, "gpt2_small", "bitsim-trace 1\nmodel net.model seq=8\nbatch 8\n"
+                       "iters_per_epoch 10\nepochs 2\nscheme hand\nend\n", path, sizeof path);
     cr_assert_eq(trace_read_file(&t, path, &e), 0, "%s", e.msg);
     cr_expect_eq(t.model.input.h, 8);
     text = write_text(&t);
     cr_expect(strstr(text, "\nmodel net.model seq=8\n"), "%s", text);
     free(text);
     trace_free(&t);
-    f = fopen(path, "w");
-    cr_assert(f);
-    fputs("bitsim-trace 1\nmodel net.model seq=9999\nbatch 8\niters_per_epoch 10\nepochs 2\n"
-          "scheme hand\nend\n", f);
-    fclose(f);
+    trace_beside_model(dir, "gpt2_small", "bitsim-trace 1\nmodel net.model seq=9999\n"
+                       "batch 8\niters_per_epoch 10\nepochs 2\nscheme hand\nend\n", path,
+                       sizeof path);
     err_clear(&e);
     cr_expect_eq(trace_read_file(&t, path, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "run.trace:2: model: cannot load 'net.model seq=9999'") &&
