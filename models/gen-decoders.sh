@@ -110,20 +110,21 @@ llama() { # name d layers heads kv_heads ffn vocab n_ctx description source...
     } >"$name.model"
 }
 
-gpt2 gpt2_small 768 12 12 "GPT-2 small (124M), decoder-only, seq = \$seq (Radford et al. 2019)" \
+gpt2 gpt2_small 768 12 12 "GPT-2 small (124M), decoder-only, param seq (default 1024) (Radford et al. 2019)" \
     "Source: Radford, Wu, Child, Luan, Amodei, Sutskever, \"Language Models are Unsupervised" \
     "Multitask Learners\", OpenAI 2019, Table 2 (117M row: 12 layers, d 768); Hugging Face" \
     "config openai-community/gpt2 (n_embd 768, n_layer 12, n_head 12, n_positions 1024)."
-gpt2 gpt2_medium 1024 24 16 "GPT-2 medium (355M), decoder-only, seq = \$seq (Radford et al. 2019)" \
+gpt2 gpt2_medium 1024 24 16 "GPT-2 medium (355M), decoder-only, param seq (default 1024) (Radford et al. 2019)" \
     "Source: Radford et al., OpenAI 2019, Table 2 (345M row: 24 layers, d 1024); Hugging Face" \
     "config openai-community/gpt2-medium (n_embd 1024, n_layer 24, n_head 16)."
 llama llama2_7b 4096 32 32 32 11008 32000 4096 \
-    "Llama-2-7B, decoder-only, seq = \$seq (Touvron et al. 2023)" \
+    "Llama-2-7B, decoder-only, param seq (default 4096) (Touvron et al. 2023)" \
     "Source: Touvron et al., \"Llama 2: Open Foundation and Fine-Tuned Chat Models\"," \
-    "arXiv:2307.09288, Table 1 (7B: context 4k, no GQA) and section 2.2; Hugging Face config" \
-    "meta-llama/Llama-2-7b-hf (hidden 4096, 32 layers, 32 heads, intermediate 11008)."
+    "arXiv:2307.09288, Table 1 (7B: context 4k, no GQA) and section 2.2 (the LLaMA 1" \
+    "architecture: Touvron et al., arXiv:2302.13971, Table 2, 7B: dim 4096, 32 heads, 32" \
+    "layers; SwiGLU of 2/3 4d); Hugging Face config meta-llama/Llama-2-7b-hf (intermediate 11008)."
 llama llama3_8b 4096 32 32 8 14336 128256 8192 \
-    "Llama-3-8B, decoder-only with GQA, seq = \$seq (Meta 2024)" \
+    "Llama-3-8B, decoder-only with GQA, param seq (default 8192) (Meta 2024)" \
     "Source: Meta, Llama 3 model card (meta-llama/Meta-Llama-3-8B, MODEL_CARD.md: 8B, context" \
     "8k, GQA) and Grattafiori et al., \"The Llama 3 Herd of Models\", arXiv:2407.21783, Table 3" \
     "(8B: 32 layers, d 4096, FFN 14336, 32 heads, 8 KV heads, vocab 128,000 -> 128256)."
