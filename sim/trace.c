@@ -321,12 +321,10 @@ static void pool_free(trace_pool *p)
     free(p);
 }
 
-static int layer_push(trace *t, trace_layer_segs *L, uint64_t first, uint64_t end,
-                      const trace_decision *d, bs_error *e)
+/* Appends [first, end) with the interned decision in. */
+static int layer_push(trace_layer_segs *L, uint64_t first, uint64_t end,
+                      const trace_decision *in, bs_error *e)
 {
-    const trace_decision *in = intern(t, d);
-    if (!in)
-        return oom(e);
     int rc = grow((void **)&L->segs, &L->cap, L->n, sizeof *L->segs, 4, e);
     if (rc)
         return rc;
@@ -337,15 +335,29 @@ static int layer_push(trace *t, trace_layer_segs *L, uint64_t first, uint64_t en
     return BS_OK;
 }
 
-static int layer_apply(trace *t, uint32_t li, uint64_t it, const trace_change *c, bs_error *e)
+/* One record applies one change to many layers, which mostly hold the same decision (a
+ * selector like @mac on a uniform run): the last decision it turned into what, so the change
+ * is applied and interned once per distinct previous decision, not once per layer. */
+typedef struct change_memo {
+    const trace_decision *from, *to;
+} change_memo;
+
+static int layer_apply(trace *t, uint32_t li, uint64_t it, const trace_change *c,
+                       change_memo *cm, bs_error *e)
 {
     trace_layer_segs *L = &t->layers[li];
     trace_segment *last = &L->segs[L->n - 1];
-    trace_decision d = *last->d;
-    apply_change(&d, c);
-    const trace_decision *in = intern(t, &d);
-    if (!in)
-        return oom(e);
+    const trace_decision *in;
+    if (cm && cm->from == last->d) {
+        in = cm->to;
+    } else {
+        trace_decision d = *last->d;
+        apply_change(&d, c);
+        if (!(in = intern(t, &d)))
+            return oom(e);
+        if (cm)
+            *cm = (change_memo){last->d, in};
+    }
     if (last->first == it) {
         last->d = in;
         if (L->n >= 2 && L->segs[L->n - 2].d == in) {
@@ -357,7 +369,7 @@ static int layer_apply(trace *t, uint32_t li, uint64_t it, const trace_change *c
     if (last->d == in)
         return BS_OK;
     last->end = it;
-    return layer_push(t, L, it, t->total_iters, in, e);
+    return layer_push(L, it, t->total_iters, in, e);
 }
 
 static int alloc_layers(trace *t, bs_error *e)
@@ -367,8 +379,11 @@ static int alloc_layers(trace *t, bs_error *e)
     if (!t->layers || !t->pool)
         return oom(e);
     trace_decision d = trace_default_decision();
+    const trace_decision *in = intern(t, &d);
+    if (!in)
+        return oom(e);
     for (uint32_t i = 0; i < t->model.n_layers; i++) {
-        int rc = layer_push(t, &t->layers[i], 0, t->total_iters, &d, e);
+        int rc = layer_push(&t->layers[i], 0, t->total_iters, in, e);
         if (rc)
             return rc;
     }
@@ -865,8 +880,9 @@ static int parse_from(reader *r, char **tok, int nt, bs_error *e)
         if ((rc = parse_field(r, tok[i], &c, e)))
             return rc;
     r->last_iter = it;
+    change_memo cm = {NULL, NULL};
     for (uint32_t i = 0; i < r->t->model.n_layers; i++)
-        if (r->sel[i] && (rc = layer_apply(r->t, i, it, &c, e)))
+        if (r->sel[i] && (rc = layer_apply(r->t, i, it, &c, &cm, e)))
             return rc;
     return BS_OK;
 }
@@ -1118,7 +1134,7 @@ int trace_set(trace *t, uint64_t it, uint32_t layer, const trace_change *c, bs_e
     const char *field = NULL, *why = change_problem(c, &field);
     if (why)
         return err_set(e, BS_EINPUT, "%s: %s", field, why);
-    return layer_apply(t, layer, it, c, e);
+    return layer_apply(t, layer, it, c, NULL, e);
 }
 
 int trace_set_where(trace *t, uint64_t it, bool (*pick)(const model_layer *, void *), void *ctx,
