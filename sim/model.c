@@ -853,13 +853,14 @@ static int override_of(parse_state *ps, const char *name, bool *found, uint64_t 
         p += strspn(p, " \t");
         size_t w = strcspn(p, " \t");
         if (w > k && strncmp(p, name, k) == 0 && p[k] == '=') {
-            char val[32];
-            size_t vl = w - k - 1;
             if (*found)
                 return fail(ps, name, "parameter '%s' overridden twice in the model reference",
                             name);
-            if (vl >= sizeof val || (memcpy(val, p + k + 1, vl), val[vl] = '\0',
-                                     !text_parse_u64(val, 1, UINT32_MAX, value)))
+            char val[32] = "";
+            size_t vl = w - k - 1;
+            if (vl < sizeof val)
+                memcpy(val, p + k + 1, vl);
+            if (vl >= sizeof val || !text_parse_u64(val, 1, UINT32_MAX, value))
                 return fail(ps, name, "override '%.*s' of the model reference: not a whole "
                             "number in 1..%u", (int)w, p, UINT32_MAX);
             *found = true;
