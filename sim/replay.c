@@ -181,8 +181,24 @@ typedef struct replay_ctx {
     int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
     store_cost_row *grid;       /* epochs x slots */
     size_t slots;               /* 1 (overhead) + layers x passes */
+    struct seen_decision *seen; /* SEEN_SLOTS, see replay_layer */
     replay_stats stats;
 } replay_ctx;
+
+/* What one (layer, pass) costs under one decision, as replay_layer adds it to the rows. The
+ * trace interns decisions (trace.h: equal decisions are one pointer), so (layer, pass,
+ * decision pointer) determines every input of the memo key; a direct-mapped cache of these
+ * skips building the operands, bucketing the densities and the memo lookup for a decision the
+ * layer had before (a per-step trace cycles through few). A collision only misses: the memo
+ * still answers, so the result is the same either way. Fixed size: memory does not grow with
+ * the trace. */
+#define SEEN_SLOTS 4096
+typedef struct seen_decision {
+    const trace_decision *d;    /* NULL: empty */
+    size_t slot;                /* the (layer, pass) row slot */
+    pass_cost pc;
+    double wl, bits_x, bits_y;
+} seen_decision;
 
 /* Per layer, the number of its shape among the model's distinct layer_shapes, in order of
  * first appearance (layers x distinct shapes comparisons, once per run). */
@@ -334,15 +350,24 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
             continue;   /* e.g. BWD_DATA of the first MAC layer: no work, no row */
         size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
         for (size_t j = 0; j < ns; j++) {
-            metrics_operands ops;
-            metrics_pass_operands(l, (train_pass)p, segs[j].d, &ops);
-            const pass_cost *pc = NULL;
-            int rc = eval_pass(c, i, (train_pass)p, &ops, &segs[j], &pc, e);
-            if (rc)
-                return rc;
-            if (!add_span(c, slot, segs[j].first, segs[j].end, pc,
-                          metrics_wl_madds(pc->madds, &ops), metrics_word_bits(&ops.x),
-                          metrics_word_bits(&ops.y)))
+            uintptr_t h = ((uintptr_t)segs[j].d >> 4) * 0x9e3779b97f4a7c15ull + slot;
+            seen_decision *sd = &c->seen[(h ^ (h >> 29)) & (SEEN_SLOTS - 1)];
+            if (sd->d == segs[j].d && sd->slot == slot) {
+                c->stats.memo_hits++;
+            } else {
+                metrics_operands ops;
+                metrics_pass_operands(l, (train_pass)p, segs[j].d, &ops);
+                const pass_cost *pc = NULL;
+                int rc = eval_pass(c, i, (train_pass)p, &ops, &segs[j], &pc, e);
+                if (rc)
+                    return rc;
+                *sd = (seen_decision){.d = segs[j].d, .slot = slot, .pc = *pc,
+                                      .wl = metrics_wl_madds(pc->madds, &ops),
+                                      .bits_x = metrics_word_bits(&ops.x),
+                                      .bits_y = metrics_word_bits(&ops.y)};
+            }
+            if (!add_span(c, slot, segs[j].first, segs[j].end, &sd->pc, sd->wl, sd->bits_x,
+                          sd->bits_y))
                 return err_set(e, BS_EINPUT, "layer %s, %s: run totals overflow 64 bits",
                                l->name, model_pass_name((train_pass)p));
         }
@@ -450,9 +475,11 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
                        (unsigned long long)t->epochs, t->model.n_layers);
     c.grid = calloc((size_t)t->epochs * c.slots, sizeof *c.grid);
     c.shape_class = shape_classes(&t->model);
-    if (!c.grid || !c.shape_class || !memo_grow(&c.memo)) {
+    c.seen = calloc(SEEN_SLOTS, sizeof *c.seen);
+    if (!c.grid || !c.shape_class || !c.seen || !memo_grow(&c.memo)) {
         free(c.grid);
         free(c.shape_class);
+        free(c.seen);
         free(c.memo.slots);
         return err_set(e, BS_EINTERNAL, "out of memory (replay)");
     }
@@ -468,6 +495,7 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     r->stats = c.stats;
     free(c.grid);
     free(c.shape_class);
+    free(c.seen);
     free(c.memo.slots);
     if (rc)
         replay_result_free(r);
