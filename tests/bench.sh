@@ -41,22 +41,24 @@ echo "== replay: bitsim run (replay + store), fresh database each"
 rtmp=$(mktemp -d)
 replay_bench() {  # name trace target_s target_mib
     if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f "%e %M" -o "$rtmp/time" ./bitsim run --trace "$2" --arch bitfusion \
-            --db "$rtmp/$1.db" > "$rtmp/$1.out"
-        read -r secs kib < "$rtmp/time"
+        /usr/bin/time -f "%e %M %U %S" -o "$rtmp/time" ./bitsim run --trace "$2" \
+            --arch bitfusion --db "$rtmp/$1.db" > "$rtmp/$1.out"
+        read -r secs kib usr sys < "$rtmp/time"
+        cpu=$(awk "BEGIN { printf \"%.2f\", $usr + $sys }")
     else  # no GNU time: wall time only
         start=$(date +%s.%N)
         ./bitsim run --trace "$2" --arch bitfusion --db "$rtmp/$1.db" > "$rtmp/$1.out"
         end=$(date +%s.%N)
         secs=$(awk "BEGIN { printf \"%.2f\", $end - $start }")
-        kib=0
+        kib=0 cpu=""
     fi
     grep "replay:" "$rtmp/$1.out" | sed 's/^ */replay: /'
-    awk -v n="$1" -v s="$secs" -v k="$kib" -v ts="$3" -v tm="$4" 'BEGIN {
+    awk -v n="$1" -v s="$secs" -v k="$kib" -v ts="$3" -v tm="$4" -v c="$cpu" 'BEGIN {
         mib = k / 1024
         ok = (s < ts) && (k == 0 || mib < tm)
-        printf "replay: %s: %.2f s wall, %s peak (target < %s s, < %s MiB): %s\n", n, s,
-               k ? sprintf("%.1f MiB", mib) : "n/a", ts, tm, ok ? "ok" : "MISSED" }'
+        printf "replay: %s: %.2f s wall%s, %s peak (target < %s s, < %s MiB): %s\n", n, s,
+               c != "" ? sprintf(" (%s s cpu)", c) : "", k ? sprintf("%.1f MiB", mib) : "n/a",
+               ts, tm, ok ? "ok" : "MISSED" }'
 }
 ./bitsim trace gen --scheme cpt --model resnet74_cifar100 -o "$rtmp/cpt74.trace"
 replay_bench resnet74-cifar100-cpt "$rtmp/cpt74.trace" 1 200
