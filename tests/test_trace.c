@@ -651,3 +651,29 @@ Test(trace, model_parameters_are_recorded_and_replayed)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
 }
+
+/* Decisions are interned (trace.h): equal decisions reached by different records, layers and
+ * builder calls are one pointer, -0 and +0 densities included; different ones are not. */
+Test(trace, equal_decisions_are_one_pointer)
+{
+    trace t;
+    bs_error e;
+    cr_assert_eq(fixture_read(&t, "bitsim-trace 1\nmodel resnet20\nbatch 8\niters_per_epoch 10\n"
+                                  "epochs 2\nscheme hand\n"
+                                  "from 0 conv1 W=int8 dA=0\n"
+                                  "from 3 fc dA=-0 W=int8\n"
+                                  "from 5 conv1 W=int4\n"
+                                  "from 7 conv1 W=int8\n"
+                                  "end\n", &e), 0, "%s", e.msg);
+    const trace_segment *c1 = trace_segment_at(&t, (uint32_t)layer_index("conv1"), 0);
+    const trace_segment *fc = trace_segment_at(&t, (uint32_t)layer_index("fc"), 3);
+    const trace_segment *back = trace_segment_at(&t, (uint32_t)layer_index("conv1"), 7);
+    const trace_segment *mid = trace_segment_at(&t, (uint32_t)layer_index("conv1"), 5);
+    cr_expect_eq(c1->d, fc->d, "same decision on two layers");
+    cr_expect_eq(c1->d, back->d, "the same decision again later");
+    cr_expect_neq(c1->d, mid->d);
+    cr_expect_eq(trace_segment_at(&t, (uint32_t)layer_index("fc"), 0)->d,
+                 trace_segment_at(&t, (uint32_t)layer_index("layer1.0.conv1"), 0)->d,
+                 "the default decision is shared");
+    trace_free(&t);
+}
