@@ -163,36 +163,33 @@ static void layer_mem_bits(const model_layer *l, uint64_t batch, const trace_dec
                                                &(trace_storage){0});   /* never split */
 }
 
-/* Layers ordered by the first iteration of their next segment: a binary min-heap of layer
- * indices (ties by index, so the order is deterministic). */
-typedef struct next_heap {
-    uint32_t *layer;
-    size_t n;
-    size_t *cursor;     /* per layer: its next segment */
-    uint64_t *first;    /* per layer: that segment's first iteration */
-} next_heap;
+/* Layers ordered by the first iteration of their next segment: a binary min-heap of
+ * (first, layer) entries (ties by layer, so the order is deterministic). */
+typedef struct next_entry {
+    uint64_t first;
+    uint32_t layer;
+} next_entry;
 
-static bool heap_less(const next_heap *h, size_t a, size_t b)
+static bool entry_less(const next_entry *a, const next_entry *b)
 {
-    uint64_t x = h->first[h->layer[a]], y = h->first[h->layer[b]];
-    return x < y || (x == y && h->layer[a] < h->layer[b]);
+    return a->first < b->first || (a->first == b->first && a->layer < b->layer);
 }
 
-static void heap_down(next_heap *h, size_t i)
+static void heap_down(next_entry *h, size_t n, size_t i)
 {
+    next_entry x = h[i];
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && heap_less(h, l, m))
-            m = l;
-        if (r < h->n && heap_less(h, r, m))
-            m = r;
-        if (m == i)
-            return;
-        uint32_t t = h->layer[i];
-        h->layer[i] = h->layer[m];
-        h->layer[m] = t;
+        size_t l = 2 * i + 1, m = l;
+        if (l >= n)
+            break;
+        if (l + 1 < n && entry_less(&h[l + 1], &h[l]))
+            m = l + 1;
+        if (!entry_less(&h[m], &x))
+            break;
+        h[i] = h[m];
         i = m;
     }
+    h[i] = x;
 }
 
 /* Peak of the summed footprint over iterations; per-class values at that peak. The
@@ -203,46 +200,42 @@ static void heap_down(next_heap *h, size_t i)
 static int memory_peak(const trace *tr, double peak[MEM_COUNT], bs_error *e)
 {
     uint32_t nl = tr->model.n_layers;
-    next_heap h = {.layer = malloc((nl ? nl : 1) * sizeof *h.layer),
-                   .cursor = calloc(nl ? nl : 1, sizeof *h.cursor),
-                   .first = calloc(nl ? nl : 1, sizeof *h.first)};
+    next_entry *h = malloc((nl ? nl : 1) * sizeof *h);
+    size_t *cursor = calloc(nl ? nl : 1, sizeof *cursor), n = 0;
     double (*cur)[MEM_COUNT] = calloc(nl ? nl : 1, sizeof *cur);
-    if (!h.layer || !h.cursor || !h.first || !cur) {
-        free(h.layer);
-        free(h.cursor);
-        free(h.first);
+    if (!h || !cursor || !cur) {
+        free(h);
+        free(cursor);
         free(cur);
         return err_set(e, BS_EINTERNAL, "out of memory (memory footprint)");
     }
     for (uint32_t i = 0; i < nl; i++) {
         size_t ns;
         const trace_segment *s = trace_layer_segments(tr, i, &ns);
-        if (ns) {
-            h.first[i] = s[0].first;
-            h.layer[h.n++] = i;
-        }
+        if (ns)
+            h[n++] = (next_entry){s[0].first, i};
     }
-    for (size_t i = h.n; i-- > 0;)
-        heap_down(&h, i);
+    for (size_t i = n; i-- > 0;)
+        heap_down(h, n, i);
     double run[MEM_COUNT] = {0}, best = -1;
     memset(peak, 0, MEM_COUNT * sizeof *peak);
-    while (h.n) {
-        uint64_t it = h.first[h.layer[0]];
-        while (h.n && h.first[h.layer[0]] == it) {
-            uint32_t i = h.layer[0];
+    while (n) {
+        uint64_t it = h[0].first;
+        while (n && h[0].first == it) {
+            uint32_t i = h[0].layer;
             size_t ns;
             const trace_segment *s = trace_layer_segments(tr, i, &ns);
             double now[MEM_COUNT];
-            layer_mem_bits(&tr->model.layers[i], tr->batch, s[h.cursor[i]].d, now);
+            layer_mem_bits(&tr->model.layers[i], tr->batch, s[cursor[i]].d, now);
             for (int c = 0; c < MEM_COUNT; c++) {
                 run[c] += now[c] - cur[i][c];
                 cur[i][c] = now[c];
             }
-            if (++h.cursor[i] == ns)
-                h.layer[0] = h.layer[--h.n];
+            if (++cursor[i] == ns)
+                h[0] = h[--n];
             else
-                h.first[i] = s[h.cursor[i]].first;
-            heap_down(&h, 0);
+                h[0].first = s[cursor[i]].first;
+            heap_down(h, n, 0);
         }
         double total = 0;
         for (int c = 0; c < MEM_COUNT; c++)
@@ -252,9 +245,8 @@ static int memory_peak(const trace *tr, double peak[MEM_COUNT], bs_error *e)
             memcpy(peak, run, sizeof run);
         }
     }
-    free(h.layer);
-    free(h.cursor);
-    free(h.first);
+    free(h);
+    free(cursor);
     free(cur);
     return BS_OK;
 }
