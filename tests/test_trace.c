@@ -677,3 +677,29 @@ Test(trace, equal_decisions_are_one_pointer)
                  "the default decision is shared");
     trace_free(&t);
 }
+
+/* `trace gen --seq` / `--model-param`: the written model line carries the value; a parameter
+ * the model lacks, or one that is not KEY=VALUE, is refused. */
+Test(trace_cmd, gen_records_the_sequence_length)
+{
+    char out[4096];
+    char *seq[] = {"trace", "gen", "--scheme", "static", "--model", "gpt2_small", "--seq", "64",
+                   "--epochs", "1", "--iters-per-epoch", "2", "-o", "-", NULL};
+    cr_assert_eq(run_cmd(cmd_trace, seq, out, sizeof out), 0);
+    cr_expect(strstr(out, "\nmodel gpt2_small seq=64\n"), "%s", out);
+    char *dflt[] = {"trace", "gen", "--scheme", "static", "--model", "gpt2_small", "--epochs",
+                    "1", "--iters-per-epoch", "2", "-o", "-", NULL};
+    cr_assert_eq(run_cmd(cmd_trace, dflt, out, sizeof out), 0);
+    cr_expect(strstr(out, "\nmodel gpt2_small seq=1024\n"), "the default is recorded: %s", out);
+    char *mp[] = {"trace", "gen", "--scheme", "static", "--model", "llama3_8b",
+                  "--model-param", "seq=32", "--epochs", "1", "--iters-per-epoch", "2", "-o", "-",
+                  NULL};
+    cr_assert_eq(run_cmd(cmd_trace, mp, out, sizeof out), 0);
+    cr_expect(strstr(out, "\nmodel llama3_8b seq=32\n"), "%s", out);
+    char *bad[] = {"trace", "gen", "--scheme", "static", "--model", "resnet20", "--seq", "64",
+                   "-o", "-", NULL};
+    cr_expect_eq(run_cmd(cmd_trace, bad, out, sizeof out), 1, "resnet20 has no seq");
+    char *notkv[] = {"trace", "gen", "--scheme", "static", "--model", "gpt2_small",
+                     "--model-param", "seq", "-o", "-", NULL};
+    cr_expect_eq(run_cmd(cmd_trace, notkv, out, sizeof out), 2);
+}
