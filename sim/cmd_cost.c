@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "                     BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
             "                     weight grad,master weight); a number means intN; formats as\n"
             "                     in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
-            "                     (default 8,8)\n"
+            "                     mxfp8 mxfp6 mxfp4 mxint8 nvfp4 (default 8,8)\n"
             "  -o, --out F|ref    format the pass's output is written in (training mode, as\n"
             "                     bitsim run does); default: FWD and BWD_DATA write x's\n"
             "                     format (A, G), BWD_WEIGHT fp32 (WG); 'ref': the public\n"
