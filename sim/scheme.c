@@ -787,10 +787,14 @@ static int gen_smaq(trace *t, scheme_ctx *c, bs_error *e)
  *   high     linear layers a recipe keeps in bf16 (the LM head `head`, NVFP4's first and
  *            last layers) (LLM_HIGH).
  * Overheads (quantization work, one record per label for the whole run, so a trace stays a
- * few lines however long the run): a cast of an N-element tensor to a scaled format costs
- * 2N ops (|x| into the amax, then scale and convert), plus per block of a block-scaled format
- * one op for an E8M0 scale (exponent of the block amax) or two for E4M3 (amax / 6, convert);
- * counted at 16 bits (the bf16 source tensor). */
+ * few lines however long the run): a cast of an N-element tensor to a scaled format is N ops
+ * (one fused elementwise op per element: |x| into the amax, scale, convert — one kernel, as
+ * Transformer Engine's cast kernels are), plus per block of a block-scaled format one op for
+ * an E8M0 scale (exponent of the block amax) or two for E4M3 (amax / 6, convert); counted at
+ * 16 bits (the bf16 source tensor). replay costs an overhead record of N ops as an
+ * elementwise kernel that reads and writes N elements of that width, so a cast moves
+ * 2 x 16 bits per element where the real one reads 16 and writes 8 or fewer: its traffic is
+ * overstated by at most 1/3, which keeps these figures a conservative (pessimistic) bound. */
 enum { LLM_REST, LLM_LINEAR, LLM_MATMUL, LLM_HIGH, LLM_ROLES };
 
 typedef struct llm_plan {
@@ -856,7 +860,7 @@ static double cast_ops(double n, const num_format *f)
     double per_block = 0;
     if (f->kind == NUM_MX && f->block)
         per_block = (f->scale_bits > f->scale_exp_bits ? 2.0 : 1.0) / f->block;
-    return n * (2.0 + per_block);
+    return n * (1.0 + per_block);
 }
 
 /* Sums, over the layers whose role is LLM_LINEAR (or also LLM_MATMUL when `matmul`), the cast
@@ -933,7 +937,7 @@ static int gen_bf16(trace *t, scheme_ctx *c, bs_error *e)
  * LayerNormLinear, LayerNormMLP); attention's batched matmuls run in bf16 (DotProductAttention
  * without fp8_dpa: matmul=bf16, the default) and Megatron's output layer (LM head) is not a TE
  * module (head=lm_head keeps it bf16). Overheads, per FP8 linear layer and iteration, its
- * three FP8 tensors A, W, G: the cast, 2N ops each ("fp8-cast", 16 bits; the amax is taken
+ * three FP8 tensors A, W, G: the cast, N ops each ("fp8-cast", 16 bits; the amax is taken
  * during the cast, as TE fuses it), and the delayed-scaling bookkeeping per tensor: the amax
  * history's max over `history` entries and the new scale (fp8_max / amax) / 2^margin, i.e.
  * history + 3 ops ("amax-history", 32 bits). history defaults to 1024 (TE's
@@ -982,7 +986,7 @@ static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
  * emulation quantizes the LM head too; head=none does that, the default lm_head keeps it bf16
  * as Mishra et al. do. Overhead: every quantized operand is cast twice per iteration, a row-
  * and a column-wise copy (each pass blocks along its own reduction dimension, as TE's MXFP8
- * stores both), 2N + N/32 ops per cast ("mx-cast", 16 bits). */
+ * stores both), N + N/32 ops per cast ("mx-cast", 16 bits). */
 static const char *const mx_preset_names[] = {"mxfp8", "mxfp6", "mxfp6-fwd", "mxfp4", NULL};
 static const char *const mx_preset_fmt[][3] = {
     /*  W            A            G */
@@ -1024,10 +1028,12 @@ static int gen_mx(trace *t, scheme_ctx *c, bs_error *e)
  * that Fprop and Dgrad see the same quantized W) — bitsim stores W with the 1-D 16-element
  * blocks of nvfp4 (4.5 bits per weight where 16x16 needs 4.03: an upper bound on weight
  * traffic); stochastic rounding of the gradients — a rounding mode, no cost; random Hadamard
- * transforms of the Wgrad inputs (16 x 16): a 16-point transform per element of A and G as a
- * dense 16 x 16 product, 32 ops per element ("rht", 16 bits; rht=0 leaves it out). Casts:
- * A, W, G twice per iteration (row- and column-wise, as for MX), 2N + 2N/16 ops each, after
- * one N-op amax pass per tensor for its FP32 scale: 5N + N/4 ops ("nvfp4-cast", 16 bits). Deviation:
+ * transforms of the Wgrad inputs (16 x 16): one more pass over A and G, N ops each ("rht", 16
+ * bits; rht=0 leaves it out; its 16 MACs per element run as a 16 x 16 GEMM on the tensor
+ * cores, which the elementwise record does not charge: 16 x (A + G) MACs, under 1% of the
+ * Wgrad GEMM's k x n x m for k, n >= 2048). Casts:
+ * A, W, G twice per iteration (row- and column-wise, as for MX), N + 2N/16 ops each, after
+ * one N-op amax pass per tensor for its FP32 scale: 3N + N/4 ops ("nvfp4-cast", 16 bits). Deviation:
  * the report switches to BF16 for the last part of the run (its sec. 5); bitsim keeps NVFP4
  * for the whole run. */
 static int gen_nvfp4(trace *t, scheme_ctx *c, bs_error *e)
@@ -1045,7 +1051,7 @@ static int gen_nvfp4(trace *t, scheme_ctx *c, bs_error *e)
                   .head = strcmp(pstr(c, "head"), "none") ? pstr(c, "head") : NULL,
                   .high_first = first, .high_last = last};
     uint64_t cast, extra, tensors;
-    cast_rule r = {2, 1, rht ? 32 : 0};
+    cast_rule r = {2, 1, rht ? 1 : 0};
     if ((rc = llm_apply(t, c, &p, e)) ||
         (rc = llm_cast_overhead(t, c, &p, false, r, &cast, &extra, &tensors, e)))
         return rc;
