@@ -790,11 +790,12 @@ static int gen_smaq(trace *t, scheme_ctx *c, bs_error *e)
  * few lines however long the run): a cast of an N-element tensor to a scaled format is N ops
  * (one fused elementwise op per element: |x| into the amax, scale, convert — one kernel, as
  * Transformer Engine's cast kernels are), plus per block of a block-scaled format one op for
- * an E8M0 scale (exponent of the block amax) or two for E4M3 (amax / 6, convert); counted at
- * 16 bits (the bf16 source tensor). replay costs an overhead record of N ops as an
- * elementwise kernel that reads and writes N elements of that width, so a cast moves
- * 2 x 16 bits per element where the real one reads 16 and writes 8 or fewer: its traffic is
- * overstated by at most 1/3, which keeps these figures a conservative (pessimistic) bound. */
+ * an E8M0 scale (exponent of the block amax) or two for E4M3 (amax / 6, convert). Its
+ * traffic: the bf16 source read once (16 bits per element) per kernel, each copy written at
+ * its format's storage width (fp8 8, MXFP8 8.25, NVFP4 4.5 ...). replay costs an overhead
+ * record of `ops` ops of `bits` bits as an elementwise kernel that reads and writes `ops`
+ * elements of `bits` bits (traces/FORMAT.md), so a cast record's bits is the width that makes
+ * those two agree: bits = round(traffic / (2 x ops)), e.g. fp8 (16 + 8) / 2 = 12. */
 enum { LLM_REST, LLM_LINEAR, LLM_MATMUL, LLM_HIGH, LLM_ROLES };
 
 typedef struct llm_plan {
@@ -864,47 +865,54 @@ static double cast_ops(double n, const num_format *f)
 }
 
 /* Sums, over the layers whose role is LLM_LINEAR (or also LLM_MATMUL when `matmul`), the cast
- * ops of A, W and G per iteration, each cast `copies` times (MX: a row- and a column-wise
- * copy) after `amax_passes` separate N-op amax passes (NVFP4's per-tensor scale), and
- * `extra_per_elem` ops per element of A and G (NVFP4's Wgrad Hadamard) into *extra. */
+ * work on A, W and G per iteration: each tensor read once per kernel at 16 bits, after
+ * `amax_passes` separate read-only amax passes (NVFP4's per-tensor scale, N ops each), and
+ * cast into `copies` copies (MX: a row- and a column-wise one); `extra_per_elem` ops per
+ * element of A and G go to extra_ops (NVFP4's Wgrad Hadamard, bf16 in and out). */
 typedef struct cast_rule {
     double copies, amax_passes, extra_per_elem;
 } cast_rule;
 
+typedef struct cast_work {
+    uint64_t ops, extra_ops, tensors;
+    unsigned bits;      /* the record width matching the casts' traffic (section comment) */
+} cast_work;
+
 static int llm_cast_overhead(trace *t, const scheme_ctx *c, const llm_plan *p, bool matmul,
-                             cast_rule r, uint64_t *cast, uint64_t *extra, uint64_t *n_tensors,
-                             bs_error *e)
+                             cast_rule r, cast_work *out, bs_error *e)
 {
     uint32_t n_linear = 0, lin = 0;
     for (uint32_t i = 0; i < c->m->n_layers; i++)
         n_linear += is_linear(&c->m->layers[i]);
-    double sum = 0, sum_extra = 0, tensors = 0, batch = (double)t->batch;
+    double ops = 0, traffic = 0, extra = 0, tensors = 0, batch = (double)t->batch;
     for (uint32_t i = 0; i < c->m->n_layers; i++) {
         const model_layer *l = &c->m->layers[i];
         int role = llm_role(c, p, i, lin, n_linear);
         lin += is_linear(l);
         if (role != LLM_LINEAR && !(matmul && role == LLM_MATMUL))
             continue;
-        num_format fw, fa, fg;
-        if (!numfmt_parse(p->fmt[role][0], &fw, NULL) ||
-            !numfmt_parse(p->fmt[role][1], &fa, NULL) ||
-            !numfmt_parse(p->fmt[role][2], &fg, NULL))
-            return err_set(e, BS_EINTERNAL, "scheme %s: bad recipe format", c->info->name);
         /* a matmul's "weight" operand is the second activation, as large as its k x n */
-        double w = l->kind == LAYER_MATMUL
-                       ? batch * (double)l->gemm.k * (double)l->gemm.n * (double)l->gemm.count
-                       : (double)l->weight_elems;
-        double a = batch * (double)l->in_elems, g = batch * (double)l->out_elems;
-        sum += r.copies * (cast_ops(w, &fw) + cast_ops(a, &fa) + cast_ops(g, &fg)) +
-               r.amax_passes * (w + a + g);
-        sum_extra += r.extra_per_elem * (a + g);
+        double n[3] = {l->kind == LAYER_MATMUL ? batch * (double)l->gemm.k *
+                                                     (double)l->gemm.n * (double)l->gemm.count
+                                               : (double)l->weight_elems,
+                       batch * (double)l->in_elems, batch * (double)l->out_elems};
+        for (int k = 0; k < 3; k++) {
+            num_format f;
+            if (!numfmt_parse(p->fmt[role][k], &f, NULL))
+                return err_set(e, BS_EINTERNAL, "scheme %s: bad recipe format", c->info->name);
+            ops += r.copies * cast_ops(n[k], &f) + r.amax_passes * n[k];
+            traffic += n[k] * (16.0 * (1 + r.amax_passes) + r.copies * numfmt_storage_bits(&f));
+        }
+        extra += r.extra_per_elem * (n[1] + n[2]);
         tensors += 3;
     }
-    if (!(sum < 0x1p63 && sum_extra < 0x1p63))
+    if (!(ops < 0x1p63 && extra < 0x1p63))
         return err_set(e, BS_EINPUT, "scheme %s: overhead op count overflows", c->info->name);
-    *cast = (uint64_t)ceil(sum);
-    *extra = (uint64_t)ceil(sum_extra);
-    *n_tensors = (uint64_t)tensors;
+    out->ops = (uint64_t)ceil(ops);
+    out->extra_ops = (uint64_t)ceil(extra);
+    out->tensors = (uint64_t)tensors;
+    double bits = ops > 0 ? round(traffic / (2 * ops)) : 16;
+    out->bits = bits < 1 ? 1 : bits > 32 ? 32 : (unsigned)bits;
     return BS_OK;
 }
 
@@ -937,8 +945,8 @@ static int gen_bf16(trace *t, scheme_ctx *c, bs_error *e)
  * LayerNormLinear, LayerNormMLP); attention's batched matmuls run in bf16 (DotProductAttention
  * without fp8_dpa: matmul=bf16, the default) and Megatron's output layer (LM head) is not a TE
  * module (head=lm_head keeps it bf16). Overheads, per FP8 linear layer and iteration, its
- * three FP8 tensors A, W, G: the cast, N ops each ("fp8-cast", 16 bits; the amax is taken
- * during the cast, as TE fuses it), and the delayed-scaling bookkeeping per tensor: the amax
+ * three FP8 tensors A, W, G: the cast, N ops each ("fp8-cast", 12 bits: 16 read, 8 written;
+ * the amax is taken during the cast, as TE fuses it), and the delayed-scaling bookkeeping per tensor: the amax
  * history's max over `history` entries and the new scale (fp8_max / amax) / 2^margin, i.e.
  * history + 3 ops ("amax-history", 32 bits). history defaults to 1024 (TE's
  * amax_history_len default); TE reduces the amax across data-parallel ranks too (one
@@ -962,13 +970,14 @@ static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
         p.fmt[LLM_MATMUL][0] = p.fmt[LLM_MATMUL][1] = "fp8e4m3";
         p.fmt[LLM_MATMUL][2] = g;
     }
-    uint64_t cast, extra, tensors, hist;
+    cast_work w;
+    uint64_t hist;
     if ((rc = llm_apply(t, c, &p, e)) ||
-        (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){1, 0, 0}, &cast, &extra, &tensors, e)))
+        (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){1, 0, 0}, &w, e)))
         return rc;
-    if (!checked_mul(tensors, history + 3, &hist))
+    if (!checked_mul(w.tensors, history + 3, &hist))
         return err_set(e, BS_EINPUT, "scheme fp8: overhead op count overflows");
-    if ((rc = add_run_overhead(t, c, cast, 16, "fp8-cast", e)))
+    if ((rc = add_run_overhead(t, c, w.ops, w.bits, "fp8-cast", e)))
         return rc;
     return add_run_overhead(t, c, hist, 32, "amax-history", e);
 }
@@ -986,7 +995,8 @@ static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
  * emulation quantizes the LM head too; head=none does that, the default lm_head keeps it bf16
  * as Mishra et al. do. Overhead: every quantized operand is cast twice per iteration, a row-
  * and a column-wise copy (each pass blocks along its own reduction dimension, as TE's MXFP8
- * stores both), N + N/32 ops per cast ("mx-cast", 16 bits). */
+ * stores both), N + N/32 ops per copy ("mx-cast"; bits from the traffic, 16 read once and
+ * each copy written at its storage width: 8 for MXFP8). */
 static const char *const mx_preset_names[] = {"mxfp8", "mxfp6", "mxfp6-fwd", "mxfp4", NULL};
 static const char *const mx_preset_fmt[][3] = {
     /*  W            A            G */
@@ -1011,11 +1021,11 @@ static int gen_mx(trace *t, scheme_ctx *c, bs_error *e)
         if (matmul)
             p.fmt[LLM_MATMUL][k] = mx_preset_fmt[preset][k];
     }
-    uint64_t cast, extra, tensors;
+    cast_work w;
     if ((rc = llm_apply(t, c, &p, e)) ||
-        (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){2, 0, 0}, &cast, &extra, &tensors, e)))
+        (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){2, 0, 0}, &w, e)))
         return rc;
-    return add_run_overhead(t, c, cast, 16, "mx-cast", e);
+    return add_run_overhead(t, c, w.ops, w.bits, "mx-cast", e);
 }
 
 /* nvfp4: NVIDIA, "Pretraining Large Language Models with NVFP4", arXiv 2509.25149 (2025),
@@ -1033,7 +1043,8 @@ static int gen_mx(trace *t, scheme_ctx *c, bs_error *e)
  * cores, which the elementwise record does not charge: 16 x (A + G) MACs, under 1% of the
  * Wgrad GEMM's k x n x m for k, n >= 2048). Casts:
  * A, W, G twice per iteration (row- and column-wise, as for MX), N + 2N/16 ops each, after
- * one N-op amax pass per tensor for its FP32 scale: 3N + N/4 ops ("nvfp4-cast", 16 bits). Deviation:
+ * one N-op amax pass per tensor for its FP32 scale: 3N + N/4 ops ("nvfp4-cast"; traffic 16 + 16
+ * read, 2 x 4.5 written: bits round(41 / 6.5) = 6). Deviation:
  * the report switches to BF16 for the last part of the run (its sec. 5); bitsim keeps NVFP4
  * for the whole run. */
 static int gen_nvfp4(trace *t, scheme_ctx *c, bs_error *e)
@@ -1050,14 +1061,14 @@ static int gen_nvfp4(trace *t, scheme_ctx *c, bs_error *e)
                           [LLM_HIGH] = {"bf16", "bf16", "bf16"}},
                   .head = strcmp(pstr(c, "head"), "none") ? pstr(c, "head") : NULL,
                   .high_first = first, .high_last = last};
-    uint64_t cast, extra, tensors;
+    cast_work w;
     cast_rule r = {2, 1, rht ? 1 : 0};
     if ((rc = llm_apply(t, c, &p, e)) ||
-        (rc = llm_cast_overhead(t, c, &p, false, r, &cast, &extra, &tensors, e)))
+        (rc = llm_cast_overhead(t, c, &p, false, r, &w, e)))
         return rc;
-    if ((rc = add_run_overhead(t, c, cast, 16, "nvfp4-cast", e)))
+    if ((rc = add_run_overhead(t, c, w.ops, w.bits, "nvfp4-cast", e)))
         return rc;
-    return add_run_overhead(t, c, extra, 16, "rht", e);
+    return add_run_overhead(t, c, w.extra_ops, 16, "rht", e);
 }
 
 /* ---- the table ------------------------------------------------------------------------- */

@@ -63,3 +63,45 @@ echo
 "$BITSIM" plot all --db "$DB" -o "$OUT" --arch "$ACCEL" || die "plot failed"
 echo "== plots in $OUT/:"
 ls "$OUT"/*.pdf
+
+# ---- LLM part: low-precision LLM pretraining formats ---------------------------------------
+# bf16 baseline, FP8 (E4M3/E5M2, delayed scaling), MXFP8, MXFP6, MXFP4 and NVFP4 recipes
+# (bitsim trace schemes: bf16, fp8, mx, nvfp4) on an H100 and a B200 roofline and on the
+# MX-capable BitFusion array, each against bf16 on the same hardware. Decisions are constant
+# over a run, so replay time does not grow with the step count: 1,000 steps here. Model: the
+# zoo's gpt2_small (seq 1024, micro-batch 8) when this build has it, else one BERT-base layer
+# (seq 128, batch 32). Own database and plot directory, so the CNN part above is unchanged.
+LLM_DB="$OUT/llm.db"
+LLM_ARCHS="gpu-h100 gpu-b200 bitfusion-mx"
+# label:scheme[:param]
+LLM_SCHEMES="bf16:bf16 fp8:fp8 mxfp8:mx:preset=mxfp8 mxfp6:mx:preset=mxfp6 mxfp4:mx:preset=mxfp4 nvfp4:nvfp4"
+if "$BITSIM" model show gpt2_small >/dev/null 2>&1; then
+    LLM_MODEL=gpt2_small LLM_BATCH=8
+else
+    LLM_MODEL=models/bert_base_layer.model LLM_BATCH=32
+fi
+rm -f "$LLM_DB"
+echo
+echo "== LLM pretraining formats: $LLM_MODEL, 1000 steps, micro-batch $LLM_BATCH, on $LLM_ARCHS"
+for entry in $LLM_SCHEMES; do
+    label=${entry%%:*}
+    rest=${entry#*:}
+    scheme=${rest%%:*}
+    param=
+    [ "$rest" != "$scheme" ] && param=${rest#*:}
+    trace="$OUT/llm_${label}.trace"
+    # shellcheck disable=SC2086
+    "$BITSIM" trace gen --scheme "$scheme" ${param:+--param "$param"} --model "$LLM_MODEL" \
+        --epochs 1 --iters-per-epoch 1000 --batch "$LLM_BATCH" -o "$trace" ||
+        die "trace gen --scheme $scheme $param failed"
+    for arch in $LLM_ARCHS; do
+        "$BITSIM" run --trace "$trace" --arch "$arch" --db "$LLM_DB" --label "$label" --quiet ||
+            die "run of $label on $arch failed"
+    done
+done
+"$BITSIM" compare --db "$LLM_DB" --baseline bf16 || die "LLM compare failed"
+for arch in $LLM_ARCHS; do
+    "$BITSIM" plot speedup --db "$LLM_DB" -o "$OUT/llm-$arch" --baseline bf16 --arch "$arch" ||
+        die "LLM plot on $arch failed"
+done
+echo "== LLM plots: $(ls "$OUT"/llm-*/speedup.pdf | tr '\n' ' ')"

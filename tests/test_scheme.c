@@ -494,6 +494,14 @@ static void expect_fmt(const trace *t, const char *name, tensor_class c, const c
     cr_expect_str_eq(buf, want, "%s %s", name, trace_tensor_name(c));
 }
 
+static unsigned overhead_bits(const trace *t, const char *label)
+{
+    for (size_t i = 0; i < t->n_overheads; i++)
+        if (strcmp(t->overheads[i].label, label) == 0)
+            return t->overheads[i].bits;
+    return 0;
+}
+
 static uint64_t overhead_ops(const trace *t, const char *label)
 {
     for (size_t i = 0; i < t->n_overheads; i++)
@@ -509,7 +517,8 @@ static uint64_t overhead_ops(const trace *t, const char *label)
  * the norm, softmax and the LM head bf16; WG and U fp32. Overheads by hand, batch 2:
  * attn.q W 4096 + A 2*256 + G 2*256 = 5120; mlp.fc 16384 + 512 + 2*1024 = 18944; mlp.proj
  * 16384 + 2048 + 512 = 18944; one cast op per element: 43008. amax history: 9 FP8 tensors x
- * (1024 + 3) = 9243. */
+ * (1024 + 3) = 9243. The cast record's width makes replay's traffic (ops x 2 x bits) the
+ * cast's: 16 bits read + 8 written = 2 x 12. */
 Test(scheme_llm, fp8_formats_and_overheads)
 {
     trace t;
@@ -524,6 +533,7 @@ Test(scheme_llm, fp8_formats_and_overheads)
     expect_fmt(&t, "ln", TENSOR_A, "bf16");
     cr_expect_eq(overhead_ops(&t, "fp8-cast"), 43008);
     cr_expect_eq(overhead_ops(&t, "amax-history"), 9243);
+    cr_expect_eq(overhead_bits(&t, "fp8-cast"), 12);
     trace_free(&t);
     const char *p[] = {"format=e4m3", "head=none", "history=16"};
     gen_llm(&t, "fp8", p, 3);
@@ -538,7 +548,8 @@ Test(scheme_llm, fp8_formats_and_overheads)
 /* MX (Rouhani et al. 2023 sec. 6; MXFP8 recipe): every matmul's inputs quantized, attention's
  * included. Casts, two copies of N + N/32 ops: linear elements 43008 (above), scores W 2*64*4
  * + A 2*256 + G 2*16 = 1056, context 2*4*64 + 2*16 + 2*256 = 1056; 45120 x 2 x 33/32 =
- * 93060. */
+ * 93060. Traffic: 16 bits read + two copies written at 8.25 = 32.5 bits per element,
+ * 45120 x 32.5 / (2 x 93060) = 7.88: width 8 (MXFP8). */
 Test(scheme_llm, mx_presets_and_overheads)
 {
     static const struct {
@@ -559,6 +570,8 @@ Test(scheme_llm, mx_presets_and_overheads)
         expect_fmt(&t, "lm_head", TENSOR_A, "bf16");
         expect_fmt(&t, "attn.softmax", TENSOR_A, "bf16");
         cr_expect_eq(overhead_ops(&t, "mx-cast"), 93060, "%s", want[i].preset);
+        if (i == 0)
+            cr_expect_eq(overhead_bits(&t, "mx-cast"), 8);
         trace_free(&t);
     }
 }
@@ -566,7 +579,9 @@ Test(scheme_llm, mx_presets_and_overheads)
 /* NVFP4 (NVIDIA 2025): 4 linear layers; bf16_first 2/62 of 4 rounds to 0, bf16_last 8/62
  * of 4 to 1 (lm_head, also the head pattern); matmuls bf16. Casts: 2 x (N + 2N/16) + N =
  * 3.25 N over the 43008 elements = 139776; Hadamard pass over A and G: attn.q 512 + 512,
- * mlp.fc 512 + 2048, mlp.proj 2048 + 512 = 6144. bf16_first=0.25 keeps attn.q bf16 too. */
+ * mlp.fc 512 + 2048, mlp.proj 2048 + 512 = 6144. Cast traffic per element: amax read 16,
+ * cast read 16, two copies at 4.5 = 41 bits over 3.25 ops: width round(41 / 6.5) = 6.
+ * bf16_first=0.25 keeps attn.q bf16 too. */
 Test(scheme_llm, nvfp4_layers_and_overheads)
 {
     trace t;
@@ -577,6 +592,8 @@ Test(scheme_llm, nvfp4_layers_and_overheads)
     expect_fmt(&t, "attn.scores", TENSOR_A, "bf16");
     cr_expect_eq(overhead_ops(&t, "nvfp4-cast"), 139776);
     cr_expect_eq(overhead_ops(&t, "rht"), 6144);
+    cr_expect_eq(overhead_bits(&t, "nvfp4-cast"), 6);
+    cr_expect_eq(overhead_bits(&t, "rht"), 16);
     trace_free(&t);
     const char *p[] = {"bf16_first=0.25", "rht=0"};
     gen_llm(&t, "nvfp4", p, 2);
