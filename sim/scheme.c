@@ -1106,7 +1106,8 @@ static const scheme_row rows[] = {
        {"bmin", "3", "lowest forward bit-width"},
        {"bmax", "8", "highest forward bit-width"},
        {"gbits", "8", "gradient bit-width (fixed)"},
-       {"linear", "fp32", "fp32 (CPT's CIFAR code keeps the final fc fp32) or quantized"},
+       {"linear", "fp32", "fp32 (CPT's CIFAR code keeps the final fc fp32) or quantized "
+        "(every MAC layer: use it for a transformer)"},
        {NULL, NULL, NULL}}},
      gen_cpt, NULL},
     {{"fractrain-pfq", "progressive fractional quantization: stages of rising precision",

@@ -11,19 +11,28 @@
 #include "scheme.h"
 #include "trace_fixture.h"
 
-static int gen(trace *t, const char *scheme, const char *const *params, size_t n,
-               uint64_t epochs, uint64_t seed, bs_error *e)
+/* The request every test builds: scheme and params on a model, a run shape. */
+static scheme_request request(const char *scheme, const char *ref, const model *m,
+                              uint64_t batch, uint64_t epochs, const char *const *params,
+                              size_t n)
 {
     scheme_request r;
     memset(&r, 0, sizeof r);
     r.scheme = scheme;
-    r.model_ref = "resnet20";
-    r.model = fixture_resnet20();
-    r.batch = 128;
+    r.model_ref = ref;
+    r.model = m;
+    r.batch = batch;
     r.epochs = epochs;
-    r.seed = seed;
     r.params = params;
     r.n_params = n;
+    return r;
+}
+
+static int gen(trace *t, const char *scheme, const char *const *params, size_t n,
+               uint64_t epochs, uint64_t seed, bs_error *e)
+{
+    scheme_request r = request(scheme, "resnet20", fixture_resnet20(), 128, epochs, params, n);
+    r.seed = seed;
     err_clear(e);
     return scheme_generate(t, &r, e);
 }
@@ -464,16 +473,8 @@ static const model *tiny_model(void)
 /* batch 2, 10 iterations */
 static void gen_llm(trace *t, const char *scheme, const char *const *params, size_t n)
 {
-    scheme_request r;
-    memset(&r, 0, sizeof r);
-    r.scheme = scheme;
-    r.model_ref = "tiny.model";
-    r.model = tiny_model();
-    r.batch = 2;
+    scheme_request r = request(scheme, "tiny.model", tiny_model(), 2, 1, params, n);
     r.iters_per_epoch = 10;
-    r.epochs = 1;
-    r.params = params;
-    r.n_params = n;
     bs_error e;
     cr_assert_eq(scheme_generate(t, &r, &e), 0, "%s: %s", scheme, e.msg);
 }
@@ -494,23 +495,28 @@ static void expect_fmt(const trace *t, const char *name, tensor_class c, const c
     cr_expect_str_eq(buf, want, "%s %s", name, trace_tensor_name(c));
 }
 
-static unsigned overhead_bits(const trace *t, const char *label)
+typedef struct fmt_want {
+    const char *layer;
+    tensor_class tensor;
+    const char *fmt;
+} fmt_want;
+
+static void expect_fmts(const trace *t, const fmt_want *w, size_t n)
 {
-    for (size_t i = 0; i < t->n_overheads; i++)
-        if (strcmp(t->overheads[i].label, label) == 0)
-            return t->overheads[i].bits;
-    return 0;
+    for (size_t i = 0; i < n; i++)
+        expect_fmt(t, w[i].layer, w[i].tensor, w[i].fmt);
 }
 
-static uint64_t overhead_ops(const trace *t, const char *label)
+/* The run-long overhead record with this label (NULL-safe: a zero record when absent). */
+static trace_overhead overhead_of(const trace *t, const char *label)
 {
     for (size_t i = 0; i < t->n_overheads; i++)
         if (strcmp(t->overheads[i].label, label) == 0) {
             cr_expect_eq(t->overheads[i].first, 0);
             cr_expect_eq(t->overheads[i].end, 10, "%s spans the run", label);
-            return t->overheads[i].ops;
+            return t->overheads[i];
         }
-    return 0;
+    return (trace_overhead){0};
 }
 
 /* FP8 (Micikevicius et al. 2022; TE HYBRID): the linear layers E4M3 W/A, E5M2 G; matmuls,
@@ -523,25 +529,23 @@ Test(scheme_llm, fp8_formats_and_overheads)
 {
     trace t;
     gen_llm(&t, "fp8", NULL, 0);
-    expect_fmt(&t, "attn.q", TENSOR_W, "fp8e4m3");
-    expect_fmt(&t, "mlp.fc", TENSOR_A, "fp8e4m3");
-    expect_fmt(&t, "mlp.proj", TENSOR_G, "fp8e5m2");
-    expect_fmt(&t, "mlp.proj", TENSOR_WG, "fp32");
-    expect_fmt(&t, "mlp.proj", TENSOR_U, "fp32");
-    expect_fmt(&t, "attn.scores", TENSOR_A, "bf16");
-    expect_fmt(&t, "lm_head", TENSOR_W, "bf16");
-    expect_fmt(&t, "ln", TENSOR_A, "bf16");
-    cr_expect_eq(overhead_ops(&t, "fp8-cast"), 43008);
-    cr_expect_eq(overhead_ops(&t, "amax-history"), 9243);
-    cr_expect_eq(overhead_bits(&t, "fp8-cast"), 12);
+    static const fmt_want want[] = {
+        {"attn.q", TENSOR_W, "fp8e4m3"},     {"mlp.fc", TENSOR_A, "fp8e4m3"},
+        {"mlp.proj", TENSOR_G, "fp8e5m2"},   {"mlp.proj", TENSOR_WG, "fp32"},
+        {"mlp.proj", TENSOR_U, "fp32"},      {"attn.scores", TENSOR_A, "bf16"},
+        {"lm_head", TENSOR_W, "bf16"},       {"ln", TENSOR_A, "bf16"}};
+    expect_fmts(&t, want, sizeof want / sizeof want[0]);
+    cr_expect_eq(overhead_of(&t, "fp8-cast").ops, 43008);
+    cr_expect_eq(overhead_of(&t, "amax-history").ops, 9243);
+    cr_expect_eq(overhead_of(&t, "fp8-cast").bits, 12);
     trace_free(&t);
     const char *p[] = {"format=e4m3", "head=none", "history=16"};
     gen_llm(&t, "fp8", p, 3);
     expect_fmt(&t, "mlp.proj", TENSOR_G, "fp8e4m3");
     expect_fmt(&t, "lm_head", TENSOR_W, "fp8e4m3");
     /* lm_head adds W 6400 + A 512 + G 2*400 = 7712 cast ops and 3 tensors */
-    cr_expect_eq(overhead_ops(&t, "fp8-cast"), 43008 + 7712);
-    cr_expect_eq(overhead_ops(&t, "amax-history"), 12 * (16 + 3));
+    cr_expect_eq(overhead_of(&t, "fp8-cast").ops, 43008 + 7712);
+    cr_expect_eq(overhead_of(&t, "amax-history").ops, 12 * (16 + 3));
     trace_free(&t);
 }
 
@@ -569,9 +573,9 @@ Test(scheme_llm, mx_presets_and_overheads)
         expect_fmt(&t, "attn.q", TENSOR_G, want[i].g);
         expect_fmt(&t, "lm_head", TENSOR_A, "bf16");
         expect_fmt(&t, "attn.softmax", TENSOR_A, "bf16");
-        cr_expect_eq(overhead_ops(&t, "mx-cast"), 93060, "%s", want[i].preset);
+        cr_expect_eq(overhead_of(&t, "mx-cast").ops, 93060, "%s", want[i].preset);
         if (i == 0)
-            cr_expect_eq(overhead_bits(&t, "mx-cast"), 8);
+            cr_expect_eq(overhead_of(&t, "mx-cast").bits, 8);
         trace_free(&t);
     }
 }
@@ -586,20 +590,20 @@ Test(scheme_llm, nvfp4_layers_and_overheads)
 {
     trace t;
     gen_llm(&t, "nvfp4", NULL, 0);
-    expect_fmt(&t, "attn.q", TENSOR_W, "nvfp4");
-    expect_fmt(&t, "mlp.proj", TENSOR_G, "nvfp4");
-    expect_fmt(&t, "lm_head", TENSOR_W, "bf16");
-    expect_fmt(&t, "attn.scores", TENSOR_A, "bf16");
-    cr_expect_eq(overhead_ops(&t, "nvfp4-cast"), 139776);
-    cr_expect_eq(overhead_ops(&t, "rht"), 6144);
-    cr_expect_eq(overhead_bits(&t, "nvfp4-cast"), 6);
-    cr_expect_eq(overhead_bits(&t, "rht"), 16);
+    static const fmt_want want[] = {
+        {"attn.q", TENSOR_W, "nvfp4"}, {"mlp.proj", TENSOR_G, "nvfp4"},
+        {"lm_head", TENSOR_W, "bf16"}, {"attn.scores", TENSOR_A, "bf16"}};
+    expect_fmts(&t, want, sizeof want / sizeof want[0]);
+    cr_expect_eq(overhead_of(&t, "nvfp4-cast").ops, 139776);
+    cr_expect_eq(overhead_of(&t, "rht").ops, 6144);
+    cr_expect_eq(overhead_of(&t, "nvfp4-cast").bits, 6);
+    cr_expect_eq(overhead_of(&t, "rht").bits, 16);
     trace_free(&t);
     const char *p[] = {"bf16_first=0.25", "rht=0"};
     gen_llm(&t, "nvfp4", p, 2);
     expect_fmt(&t, "attn.q", TENSOR_W, "bf16");
     expect_fmt(&t, "mlp.fc", TENSOR_W, "nvfp4");
-    cr_expect_eq(overhead_ops(&t, "rht"), 0);
+    cr_expect_eq(overhead_of(&t, "rht").ops, 0);
     trace_free(&t);
 }
 
