@@ -799,7 +799,7 @@ static int gen_smaq(trace *t, scheme_ctx *c, bs_error *e)
 enum { LLM_REST, LLM_LINEAR, LLM_MATMUL, LLM_HIGH, LLM_ROLES };
 
 typedef struct llm_plan {
-    const char *fmt[LLM_ROLES][3];  /* W, A, G per role (NULL: role unused) */
+    const char *fmt[LLM_ROLES][3];  /* W, A, G per role */
     const char *head;               /* fnmatch pattern of linear layers kept bf16 */
     double high_first, high_last;   /* fractions of the linear layers kept bf16 */
 } llm_plan;
@@ -807,6 +807,14 @@ typedef struct llm_plan {
 static bool is_linear(const model_layer *l)
 {
     return l->kind == LAYER_LINEAR;
+}
+
+static uint32_t count_linear(const model *m)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        n += is_linear(&m->layers[i]);
+    return n;
 }
 
 static int llm_role(const scheme_ctx *c, const llm_plan *p, uint32_t i, uint32_t lin_index,
@@ -830,9 +838,7 @@ static int llm_role(const scheme_ctx *c, const llm_plan *p, uint32_t i, uint32_t
 /* Sets every layer's formats from the plan, at iteration 0. */
 static int llm_apply(trace *t, const scheme_ctx *c, const llm_plan *p, bs_error *e)
 {
-    uint32_t n_linear = 0, lin = 0;
-    for (uint32_t i = 0; i < c->m->n_layers; i++)
-        n_linear += is_linear(&c->m->layers[i]);
+    uint32_t n_linear = count_linear(c->m), lin = 0;
     num_format fp32 = numfmt_fp32();
     for (uint32_t i = 0; i < c->m->n_layers; i++) {
         int role = llm_role(c, p, i, lin, n_linear);
@@ -853,6 +859,28 @@ static int llm_apply(trace *t, const scheme_ctx *c, const llm_plan *p, bs_error 
             return rc;
     }
     return BS_OK;
+}
+
+/* Every role bf16 (the baseline), and the `head` parameter's pattern if the scheme has one
+ * ("none" or absent: no head); a recipe then overrides its quantized roles. */
+static llm_plan bf16_plan(const scheme_ctx *c)
+{
+    llm_plan p;
+    memset(&p, 0, sizeof p);
+    for (int r = 0; r < LLM_ROLES; r++)
+        for (int k = 0; k < 3; k++)
+            p.fmt[r][k] = "bf16";
+    const char *head = pstr(c, "head");
+    p.head = *head && strcmp(head, "none") != 0 ? head : NULL;
+    return p;
+}
+
+/* Sets role r's W, A, G. */
+static void plan_role(llm_plan *p, int r, const char *w, const char *a, const char *g)
+{
+    p->fmt[r][0] = w;
+    p->fmt[r][1] = a;
+    p->fmt[r][2] = g;
 }
 
 /* Quantization ops of one cast of an n-element tensor to f (top of this section). */
@@ -881,9 +909,7 @@ typedef struct cast_work {
 static int llm_cast_overhead(trace *t, const scheme_ctx *c, const llm_plan *p, bool matmul,
                              cast_rule r, cast_work *out, bs_error *e)
 {
-    uint32_t n_linear = 0, lin = 0;
-    for (uint32_t i = 0; i < c->m->n_layers; i++)
-        n_linear += is_linear(&c->m->layers[i]);
+    uint32_t n_linear = count_linear(c->m), lin = 0;
     double ops = 0, traffic = 0, extra = 0, tensors = 0, batch = (double)t->batch;
     for (uint32_t i = 0; i < c->m->n_layers; i++) {
         const model_layer *l = &c->m->layers[i];
@@ -930,10 +956,7 @@ static const char *const bf16_or_quant[] = {"bf16", "quantized", NULL};
  * optimizer). Every tensor bf16 but WG and U (fp32). */
 static int gen_bf16(trace *t, scheme_ctx *c, bs_error *e)
 {
-    llm_plan p = {.fmt = {[LLM_REST] = {"bf16", "bf16", "bf16"},
-                          [LLM_LINEAR] = {"bf16", "bf16", "bf16"},
-                          [LLM_MATMUL] = {"bf16", "bf16", "bf16"},
-                          [LLM_HIGH] = {"bf16", "bf16", "bf16"}}};
+    llm_plan p = bf16_plan(c);
     return llm_apply(t, c, &p, e);
 }
 
@@ -961,15 +984,10 @@ static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
         (rc = param_u64(c, "history", 1, 1u << 20, &history, e)))
         return rc;
     const char *g = fmt == 0 ? "fp8e5m2" : "fp8e4m3";
-    llm_plan p = {.fmt = {[LLM_REST] = {"bf16", "bf16", "bf16"},
-                          [LLM_LINEAR] = {"fp8e4m3", "fp8e4m3", g},
-                          [LLM_MATMUL] = {"bf16", "bf16", "bf16"},
-                          [LLM_HIGH] = {"bf16", "bf16", "bf16"}},
-                  .head = strcmp(pstr(c, "head"), "none") ? pstr(c, "head") : NULL};
-    if (matmul) {
-        p.fmt[LLM_MATMUL][0] = p.fmt[LLM_MATMUL][1] = "fp8e4m3";
-        p.fmt[LLM_MATMUL][2] = g;
-    }
+    llm_plan p = bf16_plan(c);
+    plan_role(&p, LLM_LINEAR, "fp8e4m3", "fp8e4m3", g);
+    if (matmul)
+        plan_role(&p, LLM_MATMUL, "fp8e4m3", "fp8e4m3", g);
     cast_work w;
     uint64_t hist;
     if ((rc = llm_apply(t, c, &p, e)) ||
@@ -1012,15 +1030,11 @@ static int gen_mx(trace *t, scheme_ctx *c, bs_error *e)
     if ((rc = param_choice(c, "preset", mx_preset_names, &preset, e)) ||
         (rc = param_choice(c, "matmul", bf16_or_quant, &matmul, e)))
         return rc;
-    llm_plan p = {.fmt = {[LLM_REST] = {"bf16", "bf16", "bf16"},
-                          [LLM_MATMUL] = {"bf16", "bf16", "bf16"},
-                          [LLM_HIGH] = {"bf16", "bf16", "bf16"}},
-                  .head = strcmp(pstr(c, "head"), "none") ? pstr(c, "head") : NULL};
-    for (int k = 0; k < 3; k++) {
-        p.fmt[LLM_LINEAR][k] = mx_preset_fmt[preset][k];
-        if (matmul)
-            p.fmt[LLM_MATMUL][k] = mx_preset_fmt[preset][k];
-    }
+    llm_plan p = bf16_plan(c);
+    const char *const *f = mx_preset_fmt[preset];
+    plan_role(&p, LLM_LINEAR, f[0], f[1], f[2]);
+    if (matmul)
+        plan_role(&p, LLM_MATMUL, f[0], f[1], f[2]);
     cast_work w;
     if ((rc = llm_apply(t, c, &p, e)) ||
         (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){2, 0, 0}, &w, e)))
@@ -1055,12 +1069,10 @@ static int gen_nvfp4(trace *t, scheme_ctx *c, bs_error *e)
         (rc = param_double(c, "bf16_last", 0, 1, &last, e)) ||
         (rc = param_choice(c, "rht", (const char *const[]){"0", "1", NULL}, &rht, e)))
         return rc;
-    llm_plan p = {.fmt = {[LLM_REST] = {"bf16", "bf16", "bf16"},
-                          [LLM_LINEAR] = {"nvfp4", "nvfp4", "nvfp4"},
-                          [LLM_MATMUL] = {"bf16", "bf16", "bf16"},
-                          [LLM_HIGH] = {"bf16", "bf16", "bf16"}},
-                  .head = strcmp(pstr(c, "head"), "none") ? pstr(c, "head") : NULL,
-                  .high_first = first, .high_last = last};
+    llm_plan p = bf16_plan(c);
+    plan_role(&p, LLM_LINEAR, "nvfp4", "nvfp4", "nvfp4");
+    p.high_first = first;
+    p.high_last = last;
     cast_work w;
     cast_rule r = {2, 1, rht ? 1 : 0};
     if ((rc = llm_apply(t, c, &p, e)) ||
