@@ -1079,7 +1079,8 @@ static num_format parsed(const char *text)
 /* The multiplier sees an MX element's significand, mantissa + hidden bit (OCP MX v1.0 sec.
  * 5.1: E2M1 1+1 = 2, E2M3 and E4M3 3+1 = 4, E3M2 and E5M2 2+1 = 3; INT8 all 8 bits). On
  * BitFusion (pmax 8, pmin 2) a fusion unit then does floor(8/2)^2 = 16 MXFP4 MACs,
- * floor(8/4)^2 = 4 at 4 bits, floor(8/3)^2 = 4 at 3 bits, 1 MXINT8 MAC per cycle. */
+ * floor(8/4)^2 = 4 at 4 bits, floor(8/3)^2 = 4 at 3 bits, 1 MXINT8 MAC per cycle; tf32's
+ * 11-bit significand is two 8-bit slices per operand: 1/4. */
 Test(cost_mx, element_significands_on_the_bricks, .init = load_bitfusion)
 {
     static const struct {
@@ -1087,7 +1088,10 @@ Test(cost_mx, element_significands_on_the_bricks, .init = load_bitfusion)
         uint32_t mul;
         double perf;
     } want[] = {{"mxfp4", 2, 16}, {"nvfp4", 2, 16}, {"mxfp6e2m3", 4, 4}, {"mxfp6e3m2", 3, 4},
-                {"mxfp8e4m3", 4, 4}, {"mxfp8e5m2", 3, 4}, {"mxint8", 8, 1}};
+                {"mxfp8e4m3", 4, 4}, {"mxfp8e5m2", 3, 4}, {"mxint8", 8, 1},
+                /* the per-tensor-scaled FP8 formats (Micikevicius et al. 2022, Table 1) and
+                 * bf16 (8-bit significand: one MAC per fusion unit, as int8) */
+                {"fp8e4m3", 4, 4}, {"fp8e5m2", 3, 4}, {"bf16", 8, 1}, {"tf32", 11, 0.25}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         num_format f = parsed(want[i].f);
         uint32_t m = cost_mul_bits(&bf, &f);
