@@ -1007,9 +1007,12 @@ static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
  * mxfp8 is the MXFP8 recipe of Mishra et al., "Recipes for Pre-training LLMs with MXFP8",
  * arXiv 2506.08027 (2025): E4M3 elements for all tensors (Transformer Engine's MXFP8BlockScaling
  * default); mxfp6-fwd = MXFP6_E3M2 forward, MXFP8 E5M2 gradients, a variant between the two
- * (not one of the papers' runs). The MX formats quantize every matrix multiply's inputs,
- * attention's batched matmuls included (matmul=quantized, the default; bf16 keeps them bf16);
- * the vector operations stay in higher precision (bf16 here). Deviation: Rouhani et al.'s
+ * (not one of the papers' runs). The paper's emulation library, microsoft/microxcaling
+ * (README "Spec Configuration"; examples/run_mxfp6.sh: w/a_elem_format fp6_e3m2, scale_bits
+ * 8, block_size 32, bfloat 16), quantizes the inputs of linear, matmul and bmm — attention's
+ * batched matmuls included (matmul=quantized, the default; bf16 keeps them bf16) — runs the
+ * vector ops (GELU, softmax, layernorm) in bfloat16 (the rest bf16 here), and gives the
+ * backward GEMMs the forward formats unless told otherwise (so mxfp6's G is E3M2 too). Deviation: Rouhani et al.'s
  * emulation quantizes the LM head too; head=none does that, the default lm_head keeps it bf16
  * as Mishra et al. do. Overhead: every quantized operand is cast twice per iteration, a row-
  * and a column-wise copy (each pass blocks along its own reduction dimension, as TE's MXFP8
