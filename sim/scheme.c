@@ -969,11 +969,14 @@ static int gen_bf16(trace *t, scheme_ctx *c, bs_error *e)
  * without fp8_dpa: matmul=bf16, the default) and Megatron's output layer (LM head) is not a TE
  * module (head=lm_head keeps it bf16). Overheads, per FP8 linear layer and iteration, its
  * three FP8 tensors A, W, G: the cast, N ops each ("fp8-cast", 12 bits: 16 read, 8 written;
- * the amax is taken during the cast, as TE fuses it), and the delayed-scaling bookkeeping per tensor: the amax
- * history's max over `history` entries and the new scale (fp8_max / amax) / 2^margin, i.e.
- * history + 3 ops ("amax-history", 32 bits). history defaults to 1024 (TE's
- * amax_history_len default); TE reduces the amax across data-parallel ranks too (one
- * all-reduce of the amaxes per step), which bitsim does not model (no network). */
+ * the amax is taken during the cast, as TE fuses it), and the delayed-scaling bookkeeping per
+ * tensor, as TE's nvte_delayed_scaling_recipe_amax_and_scale_update (transformer_engine
+ * recipe.h) describes it: the amax history rotated by one (history moves), reduced by max
+ * (history ops, amax_compute_algo "max") and the scale set so the tensor's amax maps to
+ * 2^-margin x the FP8 maximum (3 ops): 2 x history + 3 ops ("amax-history", 32 bits).
+ * history defaults to 1024 (DelayedScaling's amax_history_len default, with margin 0 and
+ * fp8_format HYBRID); TE also reduces the amaxes across data-parallel ranks (one all-reduce
+ * per step), which bitsim does not model (no network). */
 static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
 {
     static const char *const fmt_choices[] = {"hybrid", "e4m3", NULL};
@@ -993,7 +996,7 @@ static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
     if ((rc = llm_apply(t, c, &p, e)) ||
         (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){1, 0, 0}, &w, e)))
         return rc;
-    if (!checked_mul(w.tensors, history + 3, &hist))
+    if (!checked_mul(w.tensors, 2 * history + 3, &hist))
         return err_set(e, BS_EINPUT, "scheme fp8: overhead op count overflows");
     if ((rc = add_run_overhead(t, c, w.ops, w.bits, "fp8-cast", e)))
         return rc;
