@@ -479,13 +479,19 @@ static void gen_llm(trace *t, const char *scheme, const char *const *params, siz
     cr_assert_eq(scheme_generate(t, &r, &e), 0, "%s: %s", scheme, e.msg);
 }
 
+/* A segment's decision, whether the segment holds it by value (trace_decision d) or points
+ * at an interned one (const trace_decision *d, branch i17b's trace change): _Generic picks
+ * the form that matches, so this file compiles before and after that change is merged. */
+#define SEGMENT_DECISION(s) _Generic((s)->d, trace_decision: &(s)->d, default: (s)->d)
+
 static const num_format *fmt_of(const trace *t, const char *name, tensor_class c)
 {
     int i = model_find_layer(tiny_model(), name);
     cr_assert(i >= 0, "%s", name);
     const trace_segment *s = trace_segment_at(t, (uint32_t)i, 0);
     cr_assert(s);
-    return &s->d.fmt[c];
+    const trace_decision *d = SEGMENT_DECISION(s);
+    return &d->fmt[c];
 }
 
 static void expect_fmt(const trace *t, const char *name, tensor_class c, const char *want)
