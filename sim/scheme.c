@@ -292,7 +292,12 @@ unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bm
  * - Period: train.py run_training uses P = int(args.iters / num_cyclic_period) with
  *   --iters the run's length in iterations (64000 by default); bitsim uses the trace's total
  *   iterations, epochs x iterations per epoch.
- * - Cost: the training-cost ratio the same loop logs is metrics.c's cpt_cost_ratio. */
+ * - Cost: the training-cost ratio the same loop logs is metrics.c's cpt_cost_ratio.
+ * - Transformers: the paper also trains a Transformer on WikiText-103 (README "Experimental
+ *   Results"), but the repository has no code for it, so which of its layers ran quantized is
+ *   not public. On a transformer (no convs) linear=quantized applies the same schedule to every
+ *   MAC layer — the linear layers and attention's matmuls — an assumption; norms, softmax and
+ *   the rest stay fp32 as on CIFAR. */
 static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t n_cycles, bmin, bmax, gbits;

@@ -66,7 +66,8 @@ ls "$OUT"/*.pdf
 
 # ---- LLM part: low-precision LLM pretraining formats ---------------------------------------
 # bf16 baseline, FP8 (E4M3/E5M2, delayed scaling), MXFP8, MXFP6, MXFP4 and NVFP4 recipes
-# (bitsim trace schemes: bf16, fp8, mx, nvfp4) on an H100 and a B200 roofline and on the
+# (bitsim trace schemes: bf16, fp8, mx, nvfp4), and CPT's cyclic 3..8-bit integer schedule on
+# every MAC layer of the transformer (cpt, linear=quantized) on an H100 and a B200 roofline and on the
 # MX-capable BitFusion array, each against bf16 on the same hardware. Decisions are constant
 # over a run, so replay time does not grow with the step count: 1,000 steps here. Model: the
 # zoo's gpt2_small (seq 1024, micro-batch 8) when this build has it, else one BERT-base layer
@@ -74,7 +75,7 @@ ls "$OUT"/*.pdf
 LLM_DB="$OUT/llm.db"
 LLM_ARCHS="gpu-h100 gpu-b200 bitfusion-mx"
 # label:scheme[:param]
-LLM_SCHEMES="bf16:bf16 fp8:fp8 mxfp8:mx:preset=mxfp8 mxfp6:mx:preset=mxfp6 mxfp4:mx:preset=mxfp4 nvfp4:nvfp4"
+LLM_SCHEMES="bf16:bf16 fp8:fp8 mxfp8:mx:preset=mxfp8 mxfp6:mx:preset=mxfp6 mxfp4:mx:preset=mxfp4 nvfp4:nvfp4 cpt:cpt:linear=quantized"
 if "$BITSIM" model show gpt2_small >/dev/null 2>&1; then
     LLM_MODEL=gpt2_small LLM_BATCH=8
 else
