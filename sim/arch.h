@@ -76,14 +76,12 @@ typedef enum arch_block_scale {
 
 /* GPU roofline peaks, one per format class. A format runs at the peak of the narrowest class
  * that holds it (int5 -> int8, fp8 -> fp16 when fp8 is 0 = unsupported). The classes after
- * INT4 were added for current parts (TF32, and Blackwell's FP6 and FP4); an arch that states
- * none of them keeps its identity (arch_hash). */
+ * INT4 were added for current parts (TF32, and Blackwell's FP6 and FP4). */
 typedef enum arch_gpu_class {
     ARCH_GPU_FP32, ARCH_GPU_FP16, ARCH_GPU_BF16, ARCH_GPU_FP8, ARCH_GPU_INT8, ARCH_GPU_INT4,
     ARCH_GPU_TF32, ARCH_GPU_FP6, ARCH_GPU_FP4,
     ARCH_GPU_CLASS_COUNT
 } arch_gpu_class;
-#define ARCH_GPU_CLASSES_V1 (ARCH_GPU_INT4 + 1)   /* the classes hashed unconditionally */
 
 typedef struct arch {
     char name[ARCH_NAME_MAX];   /* file stem, or `name = ` in [arch] */
@@ -152,8 +150,14 @@ int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch
 
 /* The i-th key of the arch format (for documentation checks); NULL past the end. */
 const char *arch_key_name(size_t i, const char **section);
+/* Where the i-th key's value lives in struct arch: its offset, and the bytes arch_hash reads
+ * there (a string: its first byte stands for it here). 0 past the end. For the test that
+ * perturbs every key. */
+size_t arch_key_field(size_t i, size_t *offset);
 
-/* Content hash of the parsed arch (for store identities and memo keys). */
+/* Hash of the parsed arch over every key of the format's key table (so a new key is part of
+ * the identity by being in the table), for grouping sweep points. Not stored: the store
+ * identifies an arch by its text. */
 uint64_t arch_hash(const arch *a);
 
 #endif

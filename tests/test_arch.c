@@ -177,10 +177,9 @@ Test(arch, hash_tells_configurations_apart)
     cr_expect_neq(arch_hash(&a), arch_hash(&b));
 }
 
-/* Keys added later keep earlier identities: a stored run of gpu-a100 or bitfusion must still
- * match its arch after the TF32/FP6/FP4 peaks and block_scale exist, so the defaults (0,
- * unit) leave the hash alone and stating them differently changes it. */
-Test(arch, later_keys_keep_identities_at_their_defaults)
+/* The TF32/FP6/FP4 peaks and block_scale stated at their defaults (0, unit) are the same
+ * arch as a file that leaves them out (one identity); another value is a different arch. */
+Test(arch, new_keys_at_their_defaults_are_the_same_arch)
 {
     static const char gpu[] = "[arch]\nfamily = gpu\nfreq_mhz = 1410\n[gpu]\n"
                               "peak_tops_fp32 = 19.5\npeak_tops_fp16 = 312\n%s"
@@ -211,4 +210,26 @@ Test(arch, later_keys_keep_identities_at_their_defaults)
     char bad[600];
     snprintf(bad, sizeof bad, "%s[array]\nblock_scale = unit\n", text);
     cr_expect_neq(arch_parse_buffer(&a, "g.ini", bad, strlen(bad), &e), 0);
+}
+
+/* arch_hash covers every key of the format: changing any one key's value (one bit of its
+ * stored value) changes the hash. A key left out of the hash would make two different archs
+ * one clock group in a sweep. */
+Test(arch, hash_covers_every_key)
+{
+    arch base;
+    bs_error e;
+    cr_assert_eq(arch_load(&base, "bitfusion", &e), 0, "%s", e.msg);
+    uint64_t h0 = arch_hash(&base);
+    const char *section, *key;
+    size_t n = 0;
+    for (size_t i = 0; (key = arch_key_name(i, &section)) != NULL; i++, n++) {
+        size_t off, bytes = arch_key_field(i, &off);
+        cr_assert_gt(bytes, 0);
+        cr_assert_leq(off + bytes, sizeof base);
+        arch b = base;
+        ((unsigned char *)&b)[off] ^= 1;    /* the lowest bit of the value's first byte */
+        cr_expect_neq(arch_hash(&b), h0, "[%s] %s is not part of arch_hash", section, key);
+    }
+    cr_expect_geq(n, 60, "only %zu keys", n);
 }
