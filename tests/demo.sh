@@ -79,7 +79,7 @@ LLM_SCHEMES="bf16:bf16 fp8:fp8 mxfp8:mx:preset=mxfp8 mxfp6:mx:preset=mxfp6 mxfp4
 if "$BITSIM" model show gpt2_small >/dev/null 2>&1; then
     LLM_MODEL=gpt2_small LLM_BATCH=8
 else
-    LLM_MODEL=models/bert_base_layer.model LLM_BATCH=32
+    LLM_MODEL=bert_base_layer LLM_BATCH=32
 fi
 rm -f "$LLM_DB"
 echo
