@@ -520,6 +520,24 @@ static void expect_fmts(const trace *t, const fmt_want *w, size_t n)
         expect_fmt(t, w[i].layer, w[i].tensor, w[i].fmt);
 }
 
+typedef struct overhead_want {
+    const char *label;
+    uint64_t ops;
+    unsigned bits;      /* 0: not checked */
+} overhead_want;
+
+static trace_overhead overhead_of(const trace *t, const char *label);
+
+static void expect_overheads(const trace *t, const overhead_want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        trace_overhead o = overhead_of(t, w[i].label);
+        cr_expect_eq(o.ops, w[i].ops, "%s ops %llu", w[i].label, (unsigned long long)o.ops);
+        if (w[i].bits)
+            cr_expect_eq(o.bits, w[i].bits, "%s bits %u", w[i].label, o.bits);
+    }
+}
+
 /* The run-long overhead record with this label (NULL-safe: a zero record when absent). */
 static trace_overhead overhead_of(const trace *t, const char *label)
 {
@@ -548,9 +566,8 @@ Test(scheme_llm, fp8_formats_and_overheads)
         {"mlp.proj", TENSOR_U, "fp32"},      {"attn.scores", TENSOR_A, "bf16"},
         {"lm_head", TENSOR_W, "bf16"},       {"ln", TENSOR_A, "bf16"}};
     expect_fmts(&t, want, sizeof want / sizeof want[0]);
-    cr_expect_eq(overhead_of(&t, "fp8-cast").ops, 43008);
-    cr_expect_eq(overhead_of(&t, "amax-history").ops, 18459);
-    cr_expect_eq(overhead_of(&t, "fp8-cast").bits, 12);
+    static const overhead_want ovh[] = {{"fp8-cast", 43008, 12}, {"amax-history", 18459, 32}};
+    expect_overheads(&t, ovh, 2);
     trace_free(&t);
     const char *p[] = {"format=e4m3", "head=none", "history=16"};
     gen_llm(&t, "fp8", p, 3);
@@ -607,10 +624,8 @@ Test(scheme_llm, nvfp4_layers_and_overheads)
         {"attn.q", TENSOR_W, "nvfp4"}, {"mlp.proj", TENSOR_G, "nvfp4"},
         {"lm_head", TENSOR_W, "bf16"}, {"attn.scores", TENSOR_A, "bf16"}};
     expect_fmts(&t, want, sizeof want / sizeof want[0]);
-    cr_expect_eq(overhead_of(&t, "nvfp4-cast").ops, 139776);
-    cr_expect_eq(overhead_of(&t, "rht").ops, 6144);
-    cr_expect_eq(overhead_of(&t, "nvfp4-cast").bits, 6);
-    cr_expect_eq(overhead_of(&t, "rht").bits, 16);
+    static const overhead_want ovh[] = {{"nvfp4-cast", 139776, 6}, {"rht", 6144, 16}};
+    expect_overheads(&t, ovh, 2);
     trace_free(&t);
     const char *p[] = {"bf16_first=0.25", "rht=0"};
     gen_llm(&t, "nvfp4", p, 2);
