@@ -1018,31 +1018,38 @@ static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
  * (not one of the papers' runs). The paper's emulation library, microsoft/microxcaling
  * (README "Spec Configuration"; examples/run_mxfp6.sh: w/a_elem_format fp6_e3m2, scale_bits
  * 8, block_size 32, bfloat 16), quantizes the inputs of linear, matmul and bmm — attention's
- * batched matmuls included (matmul=quantized, the default; bf16 keeps them bf16) — runs the
- * vector ops (GELU, softmax, layernorm) in bfloat16 (the rest bf16 here), and gives the
- * backward GEMMs the forward formats unless told otherwise (so mxfp6's G is E3M2 too). Deviation: Rouhani et al.'s
- * emulation quantizes the LM head too; head=none does that, the default lm_head keeps it bf16
- * as Mishra et al. do. Overhead: every quantized operand is cast twice per iteration, a row-
+ * batched matmuls included — runs the vector ops (GELU, softmax, layernorm) in bfloat16 (the
+ * rest bf16 here), and gives the backward GEMMs the forward formats unless told otherwise (so
+ * mxfp6's G is E3M2 too). So matmul=preset (the default) quantizes attention's matmuls in
+ * the Rouhani presets and keeps them bf16 in mxfp8, as Transformer Engine's MXFP8 recipe (and
+ * so Mishra et al.) runs attention (DotProductAttention in bf16); quantized or bf16 overrides.
+ * Deviation: Rouhani et al.'s emulation quantizes the LM head too; head=none does that, the
+ * default lm_head keeps it bf16 as Mishra et al. do. Overhead: every quantized operand is cast twice per iteration, a row-
  * and a column-wise copy (each pass blocks along its own reduction dimension, as TE's MXFP8
  * stores both), N + N/32 ops per copy ("mx-cast"; bits from the traffic, 16 read once and
  * each copy written at its storage width: 8 for MXFP8). */
 static const char *const mx_preset_names[] = {"mxfp8", "mxfp6", "mxfp6-fwd", "mxfp4", NULL};
-static const char *const mx_preset_fmt[][3] = {
-    /*  W            A            G */
-    {"mxfp8e4m3", "mxfp8e4m3", "mxfp8e4m3"},
-    {"mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2"},
-    {"mxfp6e3m2", "mxfp6e3m2", "mxfp8e5m2"},
-    {"mxfp4", "mxfp6e3m2", "mxfp6e3m2"},
+static const struct {
+    const char *fmt[3];     /* W, A, G */
+    const char *matmul;     /* what matmul=preset means */
+} mx_presets[] = {
+    {{"mxfp8e4m3", "mxfp8e4m3", "mxfp8e4m3"}, "bf16"},
+    {{"mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2"}, "quantized"},
+    {{"mxfp6e3m2", "mxfp6e3m2", "mxfp8e5m2"}, "quantized"},
+    {{"mxfp4", "mxfp6e3m2", "mxfp6e3m2"}, "quantized"},
 };
 
 static int gen_mx(trace *t, scheme_ctx *c, bs_error *e)
 {
     int preset, matmul, rc;
-    if ((rc = param_choice(c, "preset", mx_preset_names, &preset, e)) ||
-        (rc = param_choice(c, "matmul", bf16_or_quant, &matmul, e)))
+    if ((rc = param_choice(c, "preset", mx_preset_names, &preset, e)))
+        return rc;
+    if (strcmp(pstr(c, "matmul"), "preset") == 0)
+        pset(c, "matmul", mx_presets[preset].matmul);
+    if ((rc = param_choice(c, "matmul", bf16_or_quant, &matmul, e)))
         return rc;
     llm_plan p = bf16_plan(c);
-    const char *const *f = mx_preset_fmt[preset];
+    const char *const *f = mx_presets[preset].fmt;
     plan_role(&p, LLM_LINEAR, f[0], f[1], f[2]);
     if (matmul)
         plan_role(&p, LLM_MATMUL, f[0], f[1], f[2]);
@@ -1194,7 +1201,8 @@ static const scheme_row rows[] = {
       "Rouhani et al., arXiv 2310.10537 sec. 6; Mishra et al., arXiv 2506.08027 (MXFP8)", 1,
       {{"preset", "mxfp8", "mxfp8 (E4M3 W/A/G), mxfp6 (E3M2 W/A/G), mxfp6-fwd (E3M2 W/A, "
         "MXFP8 E5M2 G) or mxfp4 (MXFP4 W, MXFP6 E3M2 A/G)"},
-       {"matmul", "quantized", "attention batched matmuls: quantized or bf16"},
+       {"matmul", "preset", "attention batched matmuls: quantized, bf16 or preset (mxfp8 "
+        "bf16 as TE, the others quantized as Rouhani et al.)"},
        {"head", "lm_head", "linear layers kept bf16 (fnmatch pattern, or none)"},
        {NULL, NULL, NULL}}},
      gen_mx, NULL},

@@ -579,19 +579,22 @@ Test(scheme_llm, fp8_formats_and_overheads)
     trace_free(&t);
 }
 
-/* MX (Rouhani et al. 2023 sec. 6; MXFP8 recipe): every matmul's inputs quantized, attention's
- * included. Casts, two copies of N + N/32 ops: linear elements 43008 (above), scores W 2*64*4
- * + A 2*256 + G 2*16 = 1056, context 2*4*64 + 2*16 + 2*256 = 1056; 45120 x 2 x 33/32 =
- * 93060. Traffic: 16 bits read + two copies written at 8.25 = 32.5 bits per element,
- * 45120 x 32.5 / (2 x 93060) = 7.88: width 8 (MXFP8). */
+/* MX (Rouhani et al. 2023 sec. 6 presets: every matmul's inputs quantized, attention's
+ * included; mxfp8, the TE/Mishra et al. recipe: attention bf16). Casts, two copies of N + N/32
+ * ops: linear elements 43008 (above), scores W 2*64*4 + A 2*256 + G 2*16 = 1056, context
+ * 2*4*64 + 2*16 + 2*256 = 1056. With the matmuls: 45120 x 2 x 33/32 = 93060; linear only
+ * (mxfp8): 43008 x 2 x 33/32 = 88704. Traffic: 16 bits read + two copies written at 8.25 =
+ * 32.5 bits per element, 32.5 / (2 x 2 x 33/32) = 7.88: width 8. matmul=quantized puts
+ * mxfp8's attention matmuls back in MXFP8 (93060). */
 Test(scheme_llm, mx_presets_and_overheads)
 {
     static const struct {
-        const char *preset, *w, *a, *g;
-    } want[] = {{"mxfp8", "mxfp8e4m3", "mxfp8e4m3", "mxfp8e4m3"},
-                {"mxfp6", "mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2"},
-                {"mxfp6-fwd", "mxfp6e3m2", "mxfp6e3m2", "mxfp8e5m2"},
-                {"mxfp4", "mxfp4", "mxfp6e3m2", "mxfp6e3m2"}};
+        const char *preset, *w, *a, *g, *attn;
+        uint64_t cast_ops;
+    } want[] = {{"mxfp8", "mxfp8e4m3", "mxfp8e4m3", "mxfp8e4m3", "bf16", 88704},
+                {"mxfp6", "mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2", 93060},
+                {"mxfp6-fwd", "mxfp6e3m2", "mxfp6e3m2", "mxfp8e5m2", "mxfp6e3m2", 93060},
+                {"mxfp4", "mxfp4", "mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2", 93060}};
     for (size_t i = 0; i < 4; i++) {
         char param[64];
         snprintf(param, sizeof param, "preset=%s", want[i].preset);
@@ -599,15 +602,22 @@ Test(scheme_llm, mx_presets_and_overheads)
         trace t;
         gen_llm(&t, "mx", p, 1);
         expect_fmt(&t, "mlp.fc", TENSOR_W, want[i].w);
-        expect_fmt(&t, "attn.context", TENSOR_A, want[i].a);
+        expect_fmt(&t, "mlp.fc", TENSOR_A, want[i].a);
         expect_fmt(&t, "attn.q", TENSOR_G, want[i].g);
+        expect_fmt(&t, "attn.context", TENSOR_A, want[i].attn);
         expect_fmt(&t, "lm_head", TENSOR_A, "bf16");
         expect_fmt(&t, "attn.softmax", TENSOR_A, "bf16");
-        cr_expect_eq(overhead_of(&t, "mx-cast").ops, 93060, "%s", want[i].preset);
+        cr_expect_eq(overhead_of(&t, "mx-cast").ops, want[i].cast_ops, "%s", want[i].preset);
         if (i == 0)
             cr_expect_eq(overhead_of(&t, "mx-cast").bits, 8);
         trace_free(&t);
     }
+    const char *p[] = {"preset=mxfp8", "matmul=quantized"};
+    trace t;
+    gen_llm(&t, "mx", p, 2);
+    expect_fmt(&t, "attn.context", TENSOR_A, "mxfp8e4m3");
+    cr_expect_eq(overhead_of(&t, "mx-cast").ops, 93060);
+    trace_free(&t);
 }
 
 /* NVFP4 (NVIDIA 2025): 4 linear layers; bf16_first 2/62 of 4 rounds to 0, bf16_last 8/62
