@@ -33,6 +33,7 @@ static const char *const family_names[] = {"bitfusion", "systolic", "gpu", NULL}
 static const char *const sparsity_names[] = {"none", "x", "both", NULL};
 static const char *const compress_names[] = {"none", "bitmap", "rle", NULL};
 static const char *const fp_mode_names[] = {"significand", "native", NULL};
+static const char *const block_scale_names[] = {"unit", "vector", NULL};
 static const char *const bool_names[] = {"false", "true", "no", "yes", "0", "1", NULL};
 
 typedef struct arch_key {
@@ -62,6 +63,7 @@ static const arch_key arch_keys[] = {
     {"array", "native_bits", K_U32, OFF(pmax), 1, 64, 1, NULL, F_SY, F_SY, NULL},
     {"array", "psum_bits", K_U32, OFF(psum_bits), 1, 64, 1, NULL, F_ARRAY, 0, "32"},
     {"array", "fp_mode", K_ENUM, OFF(fp_mode), 0, 0, 1, fp_mode_names, F_ARRAY, 0, "significand"},
+    {"array", "block_scale", K_ENUM, OFF(block_scale), 0, 0, 1, block_scale_names, F_ARRAY, 0, "unit"},
     {"array", "vector_lanes", K_U32, OFF(vector_lanes), 1, 1u << 24, 1, NULL, F_ARRAY, 0, NULL},
     {"buffers", "wbuf_bytes", K_U64, OFF(buf_bytes[ARCH_WBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
     {"buffers", "abuf_bytes", K_U64, OFF(buf_bytes[ARCH_ABUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
@@ -94,12 +96,18 @@ static const arch_key arch_keys[] = {
     {"energy", "pj_per_op_fp8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"energy", "pj_per_op_int8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"energy", "pj_per_op_int4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT4]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_tf32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_TF32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_fp6", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP6]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_fp4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP4]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_fp32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP32]), 1e-6, 1e6, 1e12, NULL, F_GPU, F_GPU, NULL},
     {"gpu", "peak_tops_fp16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_bf16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_BF16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_fp8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_int8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_int4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_tf32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_TF32]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_fp6", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP6]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_fp4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"sparsity", "mode", K_ENUM, OFF(sparsity), 0, 0, 1, sparsity_names, F_ALL, 0, "none"},
     {"area", "core_mm2", K_DBL, OFF(area_mm2[0]), 0, 1e6, 1, NULL, F_ALL, 0, NULL},
     {"area", "wbuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},

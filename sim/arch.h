@@ -64,10 +64,22 @@ typedef enum arch_fp_mode {
     ARCH_FP_MODE_COUNT
 } arch_fp_mode;
 
+/* Where an array applies the per-block scales of block-scaled operands (bfp with a block, the
+ * MX formats, NVFP4): cost.c "BLOCK SCALES". */
+typedef enum arch_block_scale {
+    ARCH_SCALE_UNIT,    /* per-column scale adders and a partial-sum shifter: narrow logic
+                         * beside the bricks, no cycles (an MX-capable array) */
+    ARCH_SCALE_VECTOR,  /* no scale hardware: each block product's partial sum is rescaled
+                         * and accumulated on the vector lanes */
+    ARCH_SCALE_COUNT
+} arch_block_scale;
+
 /* GPU roofline peaks, one per format class. A format runs at the peak of the narrowest class
- * that holds it (int5 -> int8, fp8 -> fp16 when fp8 is 0 = unsupported). */
+ * that holds it (int5 -> int8, fp8 -> fp16 when fp8 is 0 = unsupported). The classes after
+ * INT4 were added for current parts (TF32, and Blackwell's FP6 and FP4). */
 typedef enum arch_gpu_class {
     ARCH_GPU_FP32, ARCH_GPU_FP16, ARCH_GPU_BF16, ARCH_GPU_FP8, ARCH_GPU_INT8, ARCH_GPU_INT4,
+    ARCH_GPU_TF32, ARCH_GPU_FP6, ARCH_GPU_FP4,
     ARCH_GPU_CLASS_COUNT
 } arch_gpu_class;
 
@@ -84,6 +96,7 @@ typedef struct arch {
     uint32_t pmax, pmin;        /* spatial fusion range; systolic: both = native_bits */
     uint32_t psum_bits;         /* output/partial-sum width in the output buffer (32) */
     arch_fp_mode fp_mode;
+    arch_block_scale block_scale;
     uint64_t buf_bytes[ARCH_BUF_COUNT];
     bool double_buffer;         /* a tile may use half of each buffer */
     uint32_t dram_bits_per_cycle;

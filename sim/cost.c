@@ -67,7 +67,29 @@
  * usual split of a floating multiplier; bitsim's assumption, stated in arch/FORMAT.md).
  * fp_mode = native (systolic-fp32): any format up to pmax bits is one MAC. Block floating
  * point multiplies its per-element mantissas (bits) and adds the shared exponent per block.
- * Traffic always counts storage bits (bfp: bits + exp_bits / block).
+ * Traffic always counts storage bits (bfp: bits + exp_bits / block; mx: bits + scale / block).
+ * BLOCK SCALES (the MX formats and NVFP4, numfmt.h). The OCP MX v1.0 specification (sec. 6.1,
+ * "Dot product") defines the dot product of two MX blocks as X(A) X(B) sum_i P_i(A) P_i(B):
+ * the elements multiply as scalars (here: their significands, E2M1 2 bits, E2M3 and E4M3 4,
+ * E3M2 and E5M2 3, INT8 8 on the bricks, exactly the fp rule above), and the two shared
+ * scales enter once per block product. For E8M0 scales that is an 8-bit exponent add and a
+ * shift of the block's partial sum; NVFP4's E4M3 scales need a 4x4-bit significand product
+ * and an exponent add (the per-tensor FP32 scale is applied once per output). Where that work
+ * runs is an arch property ([array] block_scale):
+ *   unit    (default) the array has per-column scale adders and a partial-sum shifter beside
+ *           the bricks — narrow logic, like a float's exponent path above, pipelined with the
+ *           reduction: no cycles, its energy inside core_pj_per_cycle. An MX-capable array
+ *           (arch/bitfusion-mx.ini). This is also the assumption bfp always had here.
+ *   vector  no scale hardware: every block product's partial sum leaves the reduction and is
+ *           rescaled and accumulated on the vector lanes, one op per block product for a
+ *           power-of-two scale (a shift-add), two for NVFP4's E4M3 scales (scale product,
+ *           then multiply-add); block products = MAdds / block, the smaller block of the two
+ *           operands (a format without blocks: the other's). Compute only (the partial sums
+ *           stay in the output buffer): ceil(ops / vector_lanes) cycles, vector_pj_per_op.
+ * Both are BITSIM'S OWN accounting of the spec's arithmetic (the spec defines the values, not
+ * a datapath). Each pass's operands are taken as blocked along that pass's reduction
+ * dimension (Transformer Engine's MXFP8 recipe keeps row- and column-wise copies for that);
+ * the quantization and transposition work that makes those copies is not charged.
  *
  * SPARSITY (arch [sparsity] mode): none, x (skip zero x operands: compute x density_x),
  * both (density_x * density_y). [dram] compress: bitmap (1 + d*b bits per element) or rle
@@ -152,7 +174,7 @@ double cost_perf_factor(const arch *a, uint32_t bx, uint32_t by)
 
 uint32_t cost_mul_bits(const arch *a, const num_format *f)
 {
-    if (f->kind == NUM_FP && a->fp_mode == ARCH_FP_SIGNIFICAND && f->bits > f->exp_bits)
+    if (numfmt_is_float(f) && a->fp_mode == ARCH_FP_SIGNIFICAND && f->bits > f->exp_bits)
         return (uint32_t)(f->bits - f->exp_bits);
     return f->bits;
 }
@@ -338,27 +360,39 @@ int cost_conv_eval_tiling(const arch *a, const cost_conv *c, cost_tiling *t, cos
 
 /* ---- GPU roofline ------------------------------------------------------------------------ */
 
-/* Format class an operand needs; ordered so the pair runs at the larger one. */
+/* Format class an operand needs; ordered so the pair runs at the larger one. A float (fp, or
+ * an mx format's float element) by its width: > 16 bits fp32 (19-bit fp19e8m10 = tf32), 9..16
+ * fp16 (bf16 with 8 exponent bits), 7..8 fp8, 5..6 fp6, <= 4 fp4: MXFP8 runs as fp8, MXFP6
+ * as fp6, MXFP4 and NVFP4 as fp4 (a GPU with those formats applies their block scales in the
+ * tensor core, as Blackwell's block-scaled MMA does). Integers, fixed point, bfp and MXINT8:
+ * <= 4 bits int4, <= 8 int8, wider fp32. */
 static arch_gpu_class gpu_class_of(const num_format *f)
 {
-    if (f->kind == NUM_FP) {
+    if (numfmt_is_float(f)) {
         if (f->bits > 16)
-            return ARCH_GPU_FP32;
+            return f->bits == 19 && f->exp_bits == 8 ? ARCH_GPU_TF32 : ARCH_GPU_FP32;
         if (f->bits > 8)
             return f->exp_bits == 8 ? ARCH_GPU_BF16 : ARCH_GPU_FP16;
-        return ARCH_GPU_FP8;
+        return f->bits > 6 ? ARCH_GPU_FP8 : f->bits > 4 ? ARCH_GPU_FP6 : ARCH_GPU_FP4;
     }
     return f->bits <= 4 ? ARCH_GPU_INT4 : f->bits <= 8 ? ARCH_GPU_INT8 : ARCH_GPU_FP32;
 }
 
-/* Rank for "the larger of two classes" and the fallback when a class is unsupported. */
+/* Rank for "the larger of two classes" and the fallback when a class is unsupported (peak
+ * 0): the next wider format the GPU has. fp4 -> fp6 -> fp8 -> fp16: MXFP4/NVFP4 operands on
+ * a part without FP4 (H100) run at its FP8 peak, where E2M1, E2M3 and E3M2 values are exact
+ * E4M3 values; the block scales then have to be applied outside the tensor core, work the
+ * roofline does not charge, so such a figure is a bound, not a measurement. tf32 -> fp32. */
 static const int gpu_rank[ARCH_GPU_CLASS_COUNT] = {
-    [ARCH_GPU_INT4] = 0, [ARCH_GPU_INT8] = 1, [ARCH_GPU_FP8] = 2, [ARCH_GPU_FP16] = 3,
-    [ARCH_GPU_BF16] = 3, [ARCH_GPU_FP32] = 4};
+    [ARCH_GPU_INT4] = 0, [ARCH_GPU_FP4] = 1, [ARCH_GPU_INT8] = 2, [ARCH_GPU_FP6] = 3,
+    [ARCH_GPU_FP8] = 4, [ARCH_GPU_FP16] = 5, [ARCH_GPU_BF16] = 5, [ARCH_GPU_TF32] = 6,
+    [ARCH_GPU_FP32] = 7};
 static const arch_gpu_class gpu_fallback[ARCH_GPU_CLASS_COUNT] = {
     [ARCH_GPU_INT4] = ARCH_GPU_INT8, [ARCH_GPU_INT8] = ARCH_GPU_FP16,
+    [ARCH_GPU_FP4] = ARCH_GPU_FP6, [ARCH_GPU_FP6] = ARCH_GPU_FP8,
     [ARCH_GPU_FP8] = ARCH_GPU_FP16, [ARCH_GPU_FP16] = ARCH_GPU_FP32,
-    [ARCH_GPU_BF16] = ARCH_GPU_FP32, [ARCH_GPU_FP32] = ARCH_GPU_FP32};
+    [ARCH_GPU_BF16] = ARCH_GPU_FP32, [ARCH_GPU_TF32] = ARCH_GPU_FP32,
+    [ARCH_GPU_FP32] = ARCH_GPU_FP32};
 
 static arch_gpu_class gpu_class(const arch *a, const num_format *x, const num_format *y)
 {
@@ -581,6 +615,36 @@ static int array_mac(const arch *a, const cost_query *q, const cost_conv *c, cos
     return BS_OK;
 }
 
+/* Elements per scale of a block-scaled operand, 0 for one without blocks. */
+static uint32_t scale_block(const num_format *f)
+{
+    return (f->kind == NUM_MX || f->kind == NUM_BFP) ? f->block : 0;
+}
+
+/* Vector ops of the per-block scale work of a MAC pass on an array without scale units (top
+ * comment, BLOCK SCALES): one per block product, two with a non-power-of-two (E4M3) scale. */
+static uint64_t block_scale_ops(const arch *a, const cost_query *q, uint64_t madds)
+{
+    if (a->family == ARCH_GPU || a->block_scale != ARCH_SCALE_VECTOR)
+        return 0;
+    uint32_t bx = scale_block(&q->x), by = scale_block(&q->y);
+    uint32_t block = bx && by ? (bx < by ? bx : by) : bx ? bx : by;
+    if (!block)
+        return 0;
+    bool fine_scale = (q->x.kind == NUM_MX && q->x.scale_bits > q->x.scale_exp_bits) ||
+                      (q->y.kind == NUM_MX && q->y.scale_bits > q->y.scale_exp_bits);
+    return ceil_div_u64(madds, block) * (fine_scale ? 2 : 1);
+}
+
+/* Adds n scale ops on the vector lanes to a MAC pass's result: compute, no traffic. */
+static void add_scale_work(const arch *a, uint64_t n, cost_result *r)
+{
+    r->compute_cycles += ceil_div_u64(n, a->vector_lanes);
+    r->total_cycles = r->compute_cycles + r->stall_cycles;
+    r->energy_pj[COST_E_CORE] += (double)n * a->vector_pj_per_op;
+    leak_and_latency(a, r);
+}
+
 static int check_query(const cost_query *q, bs_error *e)
 {
     if (!q->layer)
@@ -620,7 +684,7 @@ int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)
     if (rc)
         return rc;
     const model_layer *l = q->layer;
-    uint64_t madds, elems;
+    uint64_t madds, elems, scale_ops = 0;
     if (!model_pass_madds(l, q->pass, q->batch, &madds) ||
         !model_pass_elem_ops(l, q->pass, q->batch, &elems))
         return err_set(e, BS_EINPUT, "cost: layer %s: op count overflows", l->name);
@@ -639,6 +703,9 @@ int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)
                            l->name, model_pass_name(q->pass), (unsigned long long)r->madds,
                            (unsigned long long)madds);
         r->bitops = (double)madds * q->x.bits * q->y.bits;
+        scale_ops = block_scale_ops(a, q, madds);
+        if (scale_ops)
+            add_scale_work(a, scale_ops, r);
     }
     if (elems > 0) {
         cost_result v;
@@ -649,6 +716,6 @@ int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)
         else
             *r = v;
     }
-    r->elem_ops = elems;
+    r->elem_ops = elems + scale_ops;
     return BS_OK;
 }

@@ -1066,3 +1066,154 @@ Test(cost_cli, exit_codes, .init = quiet)
                          "--format", "json", NULL};
     cr_expect_eq(run_cost(9, all), 0);
 }
+
+/* ---- block-scaled formats (MX, NVFP4) and per-format GPU peaks -------------------------- */
+
+static num_format parsed(const char *text)
+{
+    num_format f;
+    cr_assert(numfmt_parse(text, &f, NULL), "%s", text);
+    return f;
+}
+
+/* The multiplier sees an MX element's significand, mantissa + hidden bit (OCP MX v1.0 sec.
+ * 5.1: E2M1 1+1 = 2, E2M3 and E4M3 3+1 = 4, E3M2 and E5M2 2+1 = 3; INT8 all 8 bits). On
+ * BitFusion (pmax 8, pmin 2) a fusion unit then does floor(8/2)^2 = 16 MXFP4 MACs,
+ * floor(8/4)^2 = 4 at 4 bits, floor(8/3)^2 = 4 at 3 bits, 1 MXINT8 MAC per cycle; tf32's
+ * 11-bit significand is two 8-bit slices per operand: 1/4. */
+Test(cost_mx, element_significands_on_the_bricks, .init = load_bitfusion)
+{
+    static const struct {
+        const char *f;
+        uint32_t mul;
+        double perf;
+    } want[] = {{"mxfp4", 2, 16}, {"nvfp4", 2, 16}, {"mxfp6e2m3", 4, 4}, {"mxfp6e3m2", 3, 4},
+                {"mxfp8e4m3", 4, 4}, {"mxfp8e5m2", 3, 4}, {"mxint8", 8, 1},
+                /* the per-tensor-scaled FP8 formats (Micikevicius et al. 2022, Table 1) and
+                 * bf16 (8-bit significand: one MAC per fusion unit, as int8) */
+                {"fp8e4m3", 4, 4}, {"fp8e5m2", 3, 4}, {"bf16", 8, 1}, {"tf32", 11, 0.25}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        num_format f = parsed(want[i].f);
+        uint32_t m = cost_mul_bits(&bf, &f);
+        cr_expect_eq(m, want[i].mul, "%s: %u", want[i].f, m);
+        cr_expect_float_eq(cost_perf_factor(&bf, m, m), want[i].perf, 0, "%s", want[i].f);
+    }
+    /* a float datapath (fp_mode native) takes any element up to its width as one MAC */
+    arch sf;
+    bs_error e;
+    cr_assert_eq(arch_load(&sf, "systolic-fp32", &e), 0, "%s", e.msg);
+    num_format m4 = parsed("mxfp4");
+    cr_expect_eq(cost_mul_bits(&sf, &m4), 4);
+}
+
+static model_layer square_fc(uint64_t n)
+{
+    model_layer l = {.kind = LAYER_LINEAR, .in = {1, 1, n}, .out = {1, 1, n},
+                     .gemm = {.m = 1, .k = n, .n = n, .count = 1}, .params = n * n,
+                     .weight_elems = n * n, .in_elems = n, .out_elems = n,
+                     .fwd_madds = n * n};
+    snprintf(l.name, sizeof l.name, "fc");
+    return l;
+}
+
+/* Compute-bound fc 8192 x 8192 at batch 8192 (2 x 8192^3 = 1.0995e12 ops): compute time =
+ * ops / the datasheet dense peak of the class the operands pick (arch/FORMAT.md [gpu]):
+ * H100 SXM bf16 989.4, fp8 1978.9, tf32 494.7 TFLOPS; MXFP6/MXFP4/NVFP4 have no Hopper
+ * tensor-core path and fall back to its FP8 peak. B200 (HGX): bf16 2250, fp8 and MXFP8 4500,
+ * MXFP6 4500 (FP6 = FP8 rate), MXFP4 and NVFP4 9000; fp8 x MXFP4 runs at the wider, fp8. */
+Test(cost_mx, gpu_picks_the_peak_of_the_operands_format)
+{
+    static const struct {
+        const char *arch, *x, *y;
+        double peak_tops;
+    } want[] = {
+        {"gpu-h100", "bf16", "bf16", 989.4},      {"gpu-h100", "fp8e4m3", "fp8e5m2", 1978.9},
+        {"gpu-h100", "tf32", "tf32", 494.7},      {"gpu-h100", "fp32", "fp32", 67},
+        {"gpu-h100", "mxfp8", "mxfp8", 1978.9},   {"gpu-h100", "mxfp4", "mxfp4", 1978.9},
+        {"gpu-h100", "nvfp4", "nvfp4", 1978.9},   {"gpu-h100", "mxfp6", "mxfp6", 1978.9},
+        {"gpu-b200", "bf16", "bf16", 2250},       {"gpu-b200", "mxfp8", "mxfp8", 4500},
+        {"gpu-b200", "mxfp6e2m3", "mxfp6", 4500}, {"gpu-b200", "mxfp4", "mxfp4", 9000},
+        {"gpu-b200", "nvfp4", "nvfp4", 9000},     {"gpu-b200", "fp8e4m3", "mxfp4", 4500},
+        {"gpu-b200", "mxint8", "mxint8", 4500},   {"gpu-a100", "mxfp4", "mxfp4", 312},
+    };
+    model_layer l = square_fc(8192);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        arch g;
+        bs_error e;
+        cr_assert_eq(arch_load(&g, want[i].arch, &e), 0, "%s", e.msg);
+        cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 8192, .x = parsed(want[i].x),
+                        .y = parsed(want[i].y), .density_x = 1, .density_y = 1};
+        cost_result r;
+        cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+        double ops = 2.0 * 8192 * 8192 * 8192;
+        double want_cycles = ceil(ops / (want[i].peak_tops * 1e12) * g.freq_hz);
+        /* the bias add (8192 x 8192 elementwise ops at the same peak) adds < 1e-4 */
+        cr_expect(fabs((double)r.compute_cycles - want_cycles) <= 1e-4 * want_cycles + 2,
+                  "%s %s x %s: %llu cycles, want %.0f", want[i].arch, want[i].x, want[i].y,
+                  (unsigned long long)r.compute_cycles, want_cycles);
+    }
+}
+
+/* Storage bits include the scales: the roofline reads the fc's x (8192 x 8192) and W (8192 x
+ * 8192) at 8.25 bits (MXFP8) or 4.5 bits (NVFP4) per element. */
+Test(cost_mx, traffic_counts_the_block_scales)
+{
+    arch g;
+    bs_error e;
+    cr_assert_eq(arch_load(&g, "gpu-b200", &e), 0, "%s", e.msg);
+    model_layer l = square_fc(8192);
+    l.bias = false;
+    const char *fmts[] = {"mxfp8", "nvfp4", "fp8e4m3"};
+    const double bits[] = {8.25, 4.5, 8};
+    for (int i = 0; i < 3; i++) {
+        cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 8192, .x = parsed(fmts[i]),
+                        .y = parsed(fmts[i]), .density_x = 1, .density_y = 1};
+        cost_result r;
+        cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+        cr_expect_float_eq(r.dram_read_bits, 2.0 * 8192 * 8192 * bits[i], 1, "%s", fmts[i]);
+    }
+}
+
+/* [array] block_scale = vector: each block product's partial sum is rescaled on the vector
+ * lanes (cost.c BLOCK SCALES): fc 256 x 256, batch 64 = 4,194,304 MAdds; MXFP8 x MXFP8 (block
+ * 32, E8M0) 4194304 / 32 = 131072 ops; NVFP4 (block 16, E4M3: 2 ops) 4194304 / 16 * 2 =
+ * 524288; MXFP8 x NVFP4 by the smaller block with the E4M3 scale: 524288; fp8 (per-tensor
+ * scale) none. On 32 lanes: 4096, 16384, 16384 more compute cycles than with scale units. */
+Test(cost_mx, block_scale_work_without_scale_units)
+{
+    static const char base[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+        "pmin = 2\nblock_scale = %s\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\n"
+        "obuf_bytes = 16384\n[dram]\nbits_per_cycle = 192\npj_per_bit = 15\n[energy]\n"
+        "core_pj_per_cycle = 235.104\nvector_pj_per_op = 1\n";
+    char text[1024];
+    arch unit, vec;
+    snprintf(text, sizeof text, base, "unit");
+    parse_arch_text(&unit, text);
+    snprintf(text, sizeof text, base, "vector");
+    parse_arch_text(&vec, text);
+    model_layer l = square_fc(256);
+    l.bias = false;
+    static const struct {
+        const char *x, *y;
+        uint64_t ops;
+    } want[] = {{"mxfp8", "mxfp8", 131072}, {"nvfp4", "nvfp4", 524288},
+                {"mxfp8", "nvfp4", 524288}, {"fp8e4m3", "fp8e4m3", 0},
+                {"mxfp4", "fp8e4m3", 131072}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 64, .x = parsed(want[i].x),
+                        .y = parsed(want[i].y), .density_x = 1, .density_y = 1};
+        cost_result ru, rv;
+        bs_error e;
+        cr_assert_eq(cost_eval(&unit, &q, &ru, &e), 0, "%s", e.msg);
+        cr_assert_eq(cost_eval(&vec, &q, &rv, &e), 0, "%s", e.msg);
+        cr_expect_eq(ru.elem_ops, 0, "%s x %s", want[i].x, want[i].y);
+        cr_expect_eq(rv.elem_ops, want[i].ops, "%s x %s: %llu", want[i].x, want[i].y,
+                     (unsigned long long)rv.elem_ops);
+        cr_expect_eq(rv.compute_cycles, ru.compute_cycles + want[i].ops / 32, "%s x %s",
+                     want[i].x, want[i].y);
+        cr_expect_float_eq(rv.energy_pj[COST_E_CORE] - ru.energy_pj[COST_E_CORE],
+                           (double)want[i].ops, 1e-6, "%s x %s", want[i].x, want[i].y);
+        cr_expect_eq(rv.dram_read_bits, ru.dram_read_bits);
+    }
+}

@@ -297,7 +297,8 @@ int cmd_cost(int argc, char **argv)
         CMD_OPT("bits", 'B', "X,Y", "operand formats of the pass: x,y (FWD: activation,weight;\n"
          "BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
          "weight grad,master weight); a number means intN; formats as\n"
-         "in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3", "8,8", CMD_PARSE, &o,
+         "in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
+         "mxfp8 mxfp6 mxfp4 mxint8 nvfp4", "8,8", CMD_PARSE, &o,
          .parse = parse_bits, .want = "two formats X,Y (e.g. 8,4 or fp16,int8)"),
         CMD_OPT("out-format", 0, "F|ref", "format the pass's output is written in (training mode, as\n"
          "bitsim run does); default: FWD and BWD_DATA write x's\n"
