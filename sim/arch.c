@@ -33,6 +33,9 @@ static const char *const family_names[] = {"bitfusion", "systolic", "gpu", NULL}
 static const char *const sparsity_names[] = {"none", "x", "both", NULL};
 static const char *const compress_names[] = {"none", "bitmap", "rle", NULL};
 static const char *const fp_mode_names[] = {"significand", "native", NULL};
+static const char *const nonmac_names[] = {"separate", "fused", "free", NULL};
+static const char *const objective_names[] = {"cycles", "energy", "edp", NULL};
+static const char *const lane_reduce_names[] = {"ic", "window", NULL};
 static const char *const bool_names[] = {"false", "true", "no", "yes", "0", "1", NULL};
 
 typedef struct arch_key {
@@ -86,7 +89,7 @@ static const arch_key arch_keys[] = {
     CORE_MODE(8, 2, 2, 0), CORE_MODE(8, 4, 2, 1), CORE_MODE(8, 8, 2, 2), CORE_MODE(8, 16, 2, 3),
     CORE_MODE(16, 2, 3, 0), CORE_MODE(16, 4, 3, 1), CORE_MODE(16, 8, 3, 2), CORE_MODE(16, 16, 3, 3),
 #undef CORE_MODE
-    {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, "0"},
+    {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, NULL},
     {"energy", "leak_mw", K_DBL, OFF(leak_mw), 0, 1e9, 1, NULL, F_ALL, 0, "0"},
     {"energy", "pj_per_op_fp32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"energy", "pj_per_op_fp16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP16]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
@@ -100,6 +103,10 @@ static const arch_key arch_keys[] = {
     {"gpu", "peak_tops_fp8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_int8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_int4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    /* no default text: fused for arrays, separate for gpu (arch_parse_buffer) */
+    {"schedule", "nonmac", K_ENUM, OFF(nonmac), 0, 0, 1, nonmac_names, F_ALL, 0, NULL},
+    {"schedule", "tiling_objective", K_ENUM, OFF(objective), 0, 0, 1, objective_names, F_ARRAY, 0, "edp"},
+    {"schedule", "lane_reduce", K_ENUM, OFF(lane_reduce), 0, 0, 1, lane_reduce_names, F_BF, 0, "ic"},
     {"sparsity", "mode", K_ENUM, OFF(sparsity), 0, 0, 1, sparsity_names, F_ALL, 0, "none"},
     {"area", "core_mm2", K_DBL, OFF(area_mm2[0]), 0, 1e6, 1, NULL, F_ALL, 0, NULL},
     {"area", "wbuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
@@ -328,6 +335,12 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
     }
     if ((rc = check_family(a, path, e)) != 0)
         return rc;
+    /* Defaults that depend on the family: non-MAC work fused on an accelerator, separate
+     * kernels on a GPU; vector energy from cost.c's per-format table unless stated. */
+    if (!set[find_key("schedule", "nonmac") - arch_keys])
+        a->nonmac = a->family == ARCH_GPU ? ARCH_NONMAC_SEPARATE : ARCH_NONMAC_FUSED;
+    if (!set[find_key("energy", "vector_pj_per_op") - arch_keys])
+        a->vector_pj_per_op = -1;
     /* Fusion modes whose core energy is not stated cost core_pj_per_cycle (the reference
      * model: any precision, one energy per busy cycle). */
     for (size_t i = 0; i < N_KEYS; i++)
@@ -372,6 +385,21 @@ const char *arch_sparsity_name(arch_sparsity s)
 const char *arch_compress_name(arch_compress c)
 {
     return (unsigned)c < ARCH_COMPRESS_COUNT ? compress_names[c] : NULL;
+}
+
+const char *arch_nonmac_name(arch_nonmac m)
+{
+    return (unsigned)m < ARCH_NONMAC_COUNT ? nonmac_names[m] : NULL;
+}
+
+const char *arch_objective_name(arch_objective o)
+{
+    return (unsigned)o < ARCH_OBJ_COUNT ? objective_names[o] : NULL;
+}
+
+const char *arch_lane_reduce_name(arch_lane_reduce l)
+{
+    return (unsigned)l < ARCH_LANES_COUNT ? lane_reduce_names[l] : NULL;
 }
 
 const char *arch_key_name(size_t i, const char **section)
@@ -524,7 +552,9 @@ uint64_t arch_hash(const arch *a)
     const uint32_t u32s[] = {a->rows, a->cols, a->brick_bits, a->pmax, a->pmin, a->psum_bits,
                              (uint32_t)a->fp_mode, a->dram_bits_per_cycle, a->vector_lanes,
                              (uint32_t)a->double_buffer, (uint32_t)a->sparsity,
-                             (uint32_t)a->dram_compress, a->rle_run_bits};
+                             (uint32_t)a->dram_compress, a->rle_run_bits,
+                             (uint32_t)a->nonmac, (uint32_t)a->objective,
+                             (uint32_t)a->lane_reduce};
     h = text_hash64(u32s, sizeof u32s, h);
     h = text_hash64(a->buf_bytes, sizeof a->buf_bytes, h);
     h = text_hash64(a->buf_read_pj_per_bit, sizeof a->buf_read_pj_per_bit, h);

@@ -105,8 +105,9 @@ typedef struct layer_shape {
 typedef struct memo_key {
     int32_t shape_class;    /* the layer's shape, numbered (shape_classes) */
     int32_t pass;
-    num_format x, y, out;
+    num_format x, y, out, x_stored, y_stored;
     double density_x, density_y;
+    cost_sweeps sweeps;     /* the layer's non-MAC plan (graph context, cost_nonmac_plan) */
 } memo_key;
 
 /* The layer's shape; two layers cost the same iff their shapes compare equal. */
@@ -210,6 +211,8 @@ typedef struct replay_ctx {
     const replay_options *o;
     memo memo;
     int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
+    int32_t *consumer;          /* per layer: its first consumer, -1 none (NEIGHBOURS) */
+    cost_sweeps *plan;          /* layers x passes: cost_nonmac_plan */
     store_cost_row *grid;       /* epochs x slots */
     size_t slots;               /* 1 (overhead) + layers x passes */
     replay_stats stats;
@@ -257,29 +260,63 @@ static int evaluate(replay_ctx *c, const cost_query *q, const char *what, uint64
     return BS_OK;
 }
 
-/* The format a MAC pass's result is stored in under decision d (top comment, OUTPUT FORMAT);
- * bits 0 for passes without a MAC output stage. */
-static num_format pass_output(const model_layer *l, train_pass p, const trace_decision *d)
+/* The decisions of a layer and its neighbours over one piece of iterations (NEIGHBOURS). */
+typedef struct piece_decisions {
+    const trace_decision *self, *producer, *consumer;   /* NULL: no such layer */
+    const model_layer *consumer_layer;
+} piece_decisions;
+
+/* The formats a MAC pass's result is written at and its operands are stored at, from the
+ * decisions of the layer and its neighbours (top comment, OUTPUT FORMAT); bits 0 = none /
+ * the operand's own. */
+static void pass_storage(const model *m, uint32_t layer, train_pass p, const piece_decisions *pd,
+                         cost_query *q)
 {
-    static const int stored_as[PASS_COUNT] = {[PASS_FWD] = TENSOR_A, [PASS_BWD_DATA] = TENSOR_G,
-                                              [PASS_BWD_WEIGHT] = TENSOR_WG,
-                                              [PASS_UPDATE] = -1};
+    const model_layer *l = &m->layers[layer];
     num_format none = {.bits = 0};
-    if (!model_layer_is_mac(l) || stored_as[p] < 0)
-        return none;
-    return d->fmt[stored_as[p]];
+    q->out = q->x_stored = q->y_stored = none;
+    if (!model_layer_is_mac(l) || p == PASS_UPDATE)
+        return;
+    const trace_decision *d = pd->self;
+    bool prod_vec = pd->producer && !model_layer_is_mac(&m->layers[l->src]);
+    switch (p) {
+    case PASS_FWD:      /* written at the reader's A; A stored at a non-MAC producer's */
+        q->out = pd->consumer ? pd->consumer->fmt[TENSOR_A] : d->fmt[TENSOR_A];
+        if (prod_vec)
+            q->x_stored = pd->producer->fmt[TENSOR_A];
+        break;
+    case PASS_BWD_DATA: /* dX written at the producer's G; G stored at a non-MAC reader's */
+        q->out = pd->producer ? pd->producer->fmt[TENSOR_G] : d->fmt[TENSOR_G];
+        if (pd->consumer && !model_layer_is_mac(pd->consumer_layer))
+            q->x_stored = pd->consumer->fmt[TENSOR_G];
+        break;
+    default:            /* BWD_WEIGHT: A as in FWD, G as in BWD_DATA */
+        q->out = d->fmt[TENSOR_WG];
+        if (prod_vec)
+            q->x_stored = pd->producer->fmt[TENSOR_A];
+        if (pd->consumer && !model_layer_is_mac(pd->consumer_layer))
+            q->y_stored = pd->consumer->fmt[TENSOR_G];
+        break;
+    }
 }
 
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
-                     const trace_segment *seg, const pass_cost **out, bs_error *e)
+                     const piece_decisions *pd, uint64_t first, uint64_t end,
+                     const pass_cost **out, bs_error *e)
 {
+    const model_layer *l = &c->t->model.layers[layer];
+    cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = ops->x, .y = ops->y};
+    pass_storage(&c->t->model, layer, p, pd, &q);
     memo_key k;
     memset(&k, 0, sizeof k);    /* padding is part of the compared bytes */
     k.shape_class = c->shape_class[layer];
     k.pass = (int32_t)p;
     k.x = ops->x;
     k.y = ops->y;
-    k.out = pass_output(&c->t->model.layers[layer], p, &seg->d);
+    k.out = q.out;
+    k.x_stored = q.x_stored;
+    k.y_stored = q.y_stored;
+    k.sweeps = c->plan[(size_t)layer * PASS_COUNT + (size_t)p];
     k.density_x = c->o->exact_density ? ops->density_x : replay_density_bucket(ops->density_x);
     k.density_y = c->o->exact_density ? ops->density_y : replay_density_bucket(ops->density_y);
     if ((c->memo.used + 1) * 2 > c->memo.cap && !memo_grow(&c->memo))
@@ -290,12 +327,12 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
         *out = &s->val;
         return BS_OK;
     }
-    const model_layer *l = &c->t->model.layers[layer];
-    cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = k.x, .y = k.y,
-                    .density_x = k.density_x, .density_y = k.density_y, .out = k.out};
+    q.density_x = k.density_x;
+    q.density_y = k.density_y;
+    q.sweeps = k.sweeps;
     char what[MODEL_NAME_MAX + 32];
     snprintf(what, sizeof what, "layer %s, %s", l->name, model_pass_name(p));
-    int rc = evaluate(c, &q, what, seg->first, seg->end, &s->val, e);
+    int rc = evaluate(c, &q, what, first, end, &s->val, e);
     if (rc)
         return rc;
     s->used = true;
@@ -346,6 +383,30 @@ static bool add_span(replay_ctx *c, size_t slot, uint64_t first, uint64_t end,
     return true;
 }
 
+/* A walk over one layer's segments cut where its producer's or consumer's decision changes. */
+typedef struct seg_walk {
+    const trace_segment *s;
+    size_t n, j;
+} seg_walk;
+
+static void walk_open(const trace *t, int32_t layer, seg_walk *w)
+{
+    w->j = 0;
+    w->n = 0;
+    w->s = layer >= 0 ? trace_layer_segments(t, (uint32_t)layer, &w->n) : NULL;
+}
+
+static const trace_decision *walk_at(seg_walk *w, uint64_t it, uint64_t *end)
+{
+    if (!w->s)
+        return NULL;
+    while (w->j + 1 < w->n && w->s[w->j].end <= it)
+        w->j++;
+    if (w->s[w->j].end < *end)
+        *end = w->s[w->j].end;
+    return &w->s[w->j].d;
+}
+
 static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
 {
     const trace *t = c->t;
@@ -353,6 +414,9 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
     size_t ns;
     const trace_segment *segs = trace_layer_segments(t, i, &ns);
     c->stats.segments += ns;
+    bool mac = model_layer_is_mac(l);
+    int32_t prod = mac ? l->src : -1, cons = mac ? c->consumer[i] : -1;
+    uint64_t total = ns ? segs[ns - 1].end : 0;
     for (int p = 0; p < PASS_COUNT; p++) {
         uint64_t madds, elem;
         if (!model_pass_madds(l, (train_pass)p, t->batch, &madds) ||
@@ -362,18 +426,27 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
         if (madds == 0 && elem == 0)
             continue;   /* e.g. BWD_DATA of the first MAC layer: no work, no row */
         size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
-        for (size_t j = 0; j < ns; j++) {
+        seg_walk ws, wp, wc;
+        walk_open(t, (int32_t)i, &ws);
+        walk_open(t, prod, &wp);
+        walk_open(t, cons, &wc);
+        for (uint64_t it = 0; it < total;) {
+            uint64_t end = total;
+            piece_decisions pd = {.self = walk_at(&ws, it, &end),
+                                  .producer = walk_at(&wp, it, &end),
+                                  .consumer = walk_at(&wc, it, &end),
+                                  .consumer_layer = cons >= 0 ? &t->model.layers[cons] : NULL};
             metrics_operands ops;
-            metrics_pass_operands(l, (train_pass)p, &segs[j].d, &ops);
+            metrics_pass_operands(l, (train_pass)p, pd.self, &ops);
             const pass_cost *pc = NULL;
-            int rc = eval_pass(c, i, (train_pass)p, &ops, &segs[j], &pc, e);
+            int rc = eval_pass(c, i, (train_pass)p, &ops, &pd, it, end, &pc, e);
             if (rc)
                 return rc;
-            if (!add_span(c, slot, segs[j].first, segs[j].end, pc,
-                          metrics_wl_madds(pc->madds, &ops), metrics_word_bits(&ops.x),
-                          metrics_word_bits(&ops.y)))
+            if (!add_span(c, slot, it, end, pc, metrics_wl_madds(pc->madds, &ops),
+                          metrics_word_bits(&ops.x), metrics_word_bits(&ops.y)))
                 return err_set(e, BS_EINPUT, "layer %s, %s: run totals overflow 64 bits",
                                l->name, model_pass_name((train_pass)p));
+            it = end;
         }
     }
     return BS_OK;
@@ -479,11 +552,23 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
                        (unsigned long long)t->epochs, t->model.n_layers);
     c.grid = calloc((size_t)t->epochs * c.slots, sizeof *c.grid);
     c.shape_class = shape_classes(&t->model);
-    if (!c.grid || !c.shape_class || !memo_grow(&c.memo)) {
+    uint32_t nl = t->model.n_layers;
+    c.consumer = malloc(((size_t)nl + 1) * sizeof *c.consumer);
+    c.plan = calloc(((size_t)nl + 1) * PASS_COUNT, sizeof *c.plan);
+    if (!c.grid || !c.shape_class || !c.consumer || !c.plan || !memo_grow(&c.memo)) {
         free(c.grid);
         free(c.shape_class);
+        free(c.consumer);
+        free(c.plan);
         free(c.memo.slots);
         return err_set(e, BS_EINTERNAL, "out of memory (replay)");
+    }
+    for (uint32_t i = 0; i < nl; i++) {
+        c.consumer[i] = -1;
+        for (uint32_t j = nl; j-- > i + 1;)
+            if (t->model.layers[j].src == (int32_t)i || t->model.layers[j].src2 == (int32_t)i)
+                c.consumer[i] = (int32_t)j;
+        cost_nonmac_plan(a, &t->model, i, &c.plan[(size_t)i * PASS_COUNT]);
     }
     int rc = BS_OK;
     for (uint32_t i = 0; i < t->model.n_layers && !rc; i++)
@@ -497,6 +582,8 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     r->stats = c.stats;
     free(c.grid);
     free(c.shape_class);
+    free(c.consumer);
+    free(c.plan);
     free(c.memo.slots);
     if (rc)
         replay_result_free(r);
