@@ -269,33 +269,35 @@ typedef struct piece_decisions {
 /* The formats a MAC pass's result is written at and its operands are stored at, from the
  * decisions of the layer and its neighbours (top comment, OUTPUT FORMAT); bits 0 = none /
  * the operand's own. */
-static void pass_storage(const model *m, uint32_t layer, train_pass p, const piece_decisions *pd,
-                         cost_query *q)
+static void pass_storage(const arch *a, const model *m, uint32_t layer, train_pass p,
+                         piece_decisions pd, cost_query *q)
 {
     const model_layer *l = &m->layers[layer];
     num_format none = {.bits = 0};
     q->out = q->x_stored = q->y_stored = none;
     if (!model_layer_is_mac(l) || p == PASS_UPDATE)
         return;
-    const trace_decision *d = pd->self;
-    bool prod_vec = pd->producer && !model_layer_is_mac(&m->layers[l->src]);
+    if (a->nonmac == ARCH_NONMAC_FREE)     /* MAC layers only: no tensors between them */
+        pd.producer = pd.consumer = NULL;
+    const trace_decision *d = pd.self;
+    bool prod_vec = pd.producer && !model_layer_is_mac(&m->layers[l->src]);
     switch (p) {
     case PASS_FWD:      /* written at the reader's A; A stored at a non-MAC producer's */
-        q->out = pd->consumer ? pd->consumer->fmt[TENSOR_A] : d->fmt[TENSOR_A];
+        q->out = pd.consumer ? pd.consumer->fmt[TENSOR_A] : d->fmt[TENSOR_A];
         if (prod_vec)
-            q->x_stored = pd->producer->fmt[TENSOR_A];
+            q->x_stored = pd.producer->fmt[TENSOR_A];
         break;
     case PASS_BWD_DATA: /* dX written at the producer's G; G stored at a non-MAC reader's */
-        q->out = pd->producer ? pd->producer->fmt[TENSOR_G] : d->fmt[TENSOR_G];
-        if (pd->consumer && !model_layer_is_mac(pd->consumer_layer))
-            q->x_stored = pd->consumer->fmt[TENSOR_G];
+        q->out = pd.producer ? pd.producer->fmt[TENSOR_G] : d->fmt[TENSOR_G];
+        if (pd.consumer && !model_layer_is_mac(pd.consumer_layer))
+            q->x_stored = pd.consumer->fmt[TENSOR_G];
         break;
     default:            /* BWD_WEIGHT: A as in FWD, G as in BWD_DATA */
         q->out = d->fmt[TENSOR_WG];
         if (prod_vec)
-            q->x_stored = pd->producer->fmt[TENSOR_A];
-        if (pd->consumer && !model_layer_is_mac(pd->consumer_layer))
-            q->y_stored = pd->consumer->fmt[TENSOR_G];
+            q->x_stored = pd.producer->fmt[TENSOR_A];
+        if (pd.consumer && !model_layer_is_mac(pd.consumer_layer))
+            q->y_stored = pd.consumer->fmt[TENSOR_G];
         break;
     }
 }
@@ -306,7 +308,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
 {
     const model_layer *l = &c->t->model.layers[layer];
     cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = ops->x, .y = ops->y};
-    pass_storage(&c->t->model, layer, p, pd, &q);
+    pass_storage(c->a, &c->t->model, layer, p, *pd, &q);
     memo_key k;
     memset(&k, 0, sizeof k);    /* padding is part of the compared bytes */
     k.shape_class = c->shape_class[layer];
