@@ -61,7 +61,8 @@ typedef struct naive_cell {
 
 typedef struct naive_tuple {
     int layer, pass;
-    num_format x, y, out;
+    num_format x, y, out, xs, ys;
+    cost_sweeps sw;
     double dx, dy;
 } naive_tuple;
 
@@ -134,19 +135,56 @@ static void operands(const model_layer *l, int p, const trace_decision *d, cost_
     }
 }
 
+/* Issue 12 (cost.h cost_query): a MAC pass's output is written at its reader's format (FWD:
+ * the first consumer's A; BWD_DATA: the producer's G), and an operand a non-MAC neighbour
+ * stores is read at that neighbour's format (FWD/BWD_WEIGHT A: a non-MAC producer's A;
+ * BWD_DATA G, BWD_WEIGHT's G: a non-MAC consumer's G), all at the same iteration; nonmac =
+ * free has no tensors between MAC layers (own formats). Every layer-pass carries its plan. */
+static void neighbours(const trace *t, const arch *a, uint32_t l, int p, uint64_t it,
+                       cost_query *q)
+{
+    const model *m = &t->model;
+    const model_layer *ly = &m->layers[l];
+    cost_sweeps plan[PASS_COUNT];
+    cost_nonmac_plan(a, m, l, plan);
+    q->sweeps = plan[p];
+    memset(&q->x_stored, 0, sizeof q->x_stored);
+    memset(&q->y_stored, 0, sizeof q->y_stored);
+    if (!is_mac(ly->kind) || p == PASS_UPDATE || a->nonmac == ARCH_NONMAC_FREE)
+        return;
+    int32_t cons = -1;
+    for (uint32_t j = l + 1; j < m->n_layers && cons < 0; j++)
+        if (m->layers[j].src == (int32_t)l || m->layers[j].src2 == (int32_t)l)
+            cons = (int32_t)j;
+    const trace_decision *pd = ly->src >= 0 ? &trace_segment_at(t, (uint32_t)ly->src, it)->d : NULL;
+    const trace_decision *cd = cons >= 0 ? &trace_segment_at(t, (uint32_t)cons, it)->d : NULL;
+    bool pvec = pd && !is_mac(m->layers[ly->src].kind), cvec = cd && !is_mac(m->layers[cons].kind);
+    if (p == PASS_FWD && cd)
+        q->out = cd->fmt[TENSOR_A];
+    if (p == PASS_BWD_DATA && pd)
+        q->out = pd->fmt[TENSOR_G];
+    if (p != PASS_BWD_DATA && pvec)
+        q->x_stored = pd->fmt[TENSOR_A];
+    if (p == PASS_BWD_DATA && cvec)
+        q->x_stored = cd->fmt[TENSOR_G];
+    if (p == PASS_BWD_WEIGHT && cvec)
+        q->y_stored = cd->fmt[TENSOR_G];
+}
+
 /* Adds (layer, pass, operands) to seen unless it is there already. */
 static void note_in(naive_tuple *seen, size_t *n_seen, int layer, int p, const cost_query *q)
 {
     for (size_t i = 0; i < *n_seen; i++)
         if (seen[i].layer == layer && seen[i].pass == p && numfmt_equal(&seen[i].x, &q->x) &&
             numfmt_equal(&seen[i].y, &q->y) && numfmt_equal(&seen[i].out, &q->out) &&
-            seen[i].dx == q->density_x &&
+            numfmt_equal(&seen[i].xs, &q->x_stored) && numfmt_equal(&seen[i].ys, &q->y_stored) &&
+            !memcmp(&seen[i].sw, &q->sweeps, sizeof q->sweeps) && seen[i].dx == q->density_x &&
             seen[i].dy == q->density_y)
             return;
     cr_assert_lt(*n_seen, 512);
     seen[(*n_seen)++] = (naive_tuple){.layer = layer, .pass = p, .x = q->x, .y = q->y,
-                                      .out = q->out,
-                                      .dx = q->density_x, .dy = q->density_y};
+                                      .out = q->out, .xs = q->x_stored, .ys = q->y_stored,
+                                      .sw = q->sweeps, .dx = q->density_x, .dy = q->density_y};
 }
 
 static void note_tuple(naive *n, const model *m, int layer, int p, const cost_query *q)
@@ -176,6 +214,7 @@ static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
                     continue;
                 cost_query q = {.layer = ly, .pass = (train_pass)p, .batch = t->batch};
                 operands(ly, p, &s->d, &q, exact);
+                neighbours(t, a, l, p, it, &q);
                 note_tuple(n, &t->model, (int)l, p, &q);
                 cost_result r;
                 bs_error e;
