@@ -1075,3 +1075,126 @@ Test(cost_cli, exit_codes, .init = quiet)
                          "--format", "json", NULL};
     cr_expect_eq(run_cost(9, all), 0);
 }
+
+/* nonmac = fused, one ResNet basic block by hand (ResNet-20 layer1.1: conv1 -> bn1 -> relu1
+ * -> conv2 -> bn2 -> add(+ block input x) -> relu2; x and the block output z feed two layers
+ * each). Tensors: y1, y2 the conv outputs (written by the convs' output stages, not counted
+ * here), z the residual stream. Sweeps of a 16x32x32 tensor per sample, from the physics
+ * (Jung et al., MLSys 2019, fission-fusion):
+ *   FWD   bn1 statistics in conv1's output stage; bn1-scale-shift and relu1 applied as conv2
+ *         reads y1 (its own read): 0. bn2 statistics in conv2's output stage; bn2 apply, the
+ *         add and relu2 are one vector pass: read y2 (charged to bn2), read x (the add),
+ *         write z (relu2, which two layers read): 3 sweeps (separate mode: 3+2+3+3+2 = 13).
+ *   BWD   relu2: sum the two gradients of z on read (2) and its mask from z (1): 3; the add:
+ *         write dz' once, the gradient both the bn2 branch and the shortcut take: 1; bn2:
+ *         dgamma/dbeta reduce dz' x x-hat while dz' is produced, reading y2: 1; its apply
+ *         pass reads dz' and y2 and writes dY2 for conv2's two backward passes: 3; relu1:
+ *         its mask comes from y1, which bn1's reduction reads in the same stage (conv2's
+ *         BWD_DATA output stage): 0; bn1: 1 (reduction) + 3 (apply): 12 sweeps backward
+ *         (separate mode: 23). 36 -> 15 sweeps per block per iteration. */
+Test(cost_passes, fused_basic_block_sweeps, .init = load_bitfusion)
+{
+    model m;
+    bs_error e;
+    cr_assert_eq(model_load(&m, "resnet20", &e), 0, "%s", e.msg);
+    static const struct {
+        const char *layer;
+        cost_sweeps fwd, bwd_data, bwd_weight;  /* rd_in, rd_out, wr_in, wr_out */
+    } want[] = {
+        {"layer1.1.bn1", {0, 0, 0, 0, 1}, {1, 1, 1, 0, 1}, {1, 0, 0, 0, 1}},
+        {"layer1.1.relu1", {0, 0, 0, 0, 1}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 1}},
+        {"layer1.1.bn2", {1, 0, 0, 0, 1}, {1, 1, 1, 0, 1}, {1, 0, 0, 0, 1}},
+        {"layer1.1.add", {1, 0, 0, 0, 1}, {0, 0, 1, 0, 1}, {0, 0, 0, 0, 1}},
+        {"layer1.1.relu2", {0, 0, 0, 1, 1}, {0, 3, 0, 0, 1}, {0, 0, 0, 0, 1}},
+    };
+    int fwd = 0, bwd = 0, sep = 0;
+    arch s = bf;
+    s.nonmac = ARCH_NONMAC_SEPARATE;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int li = model_find_layer(&m, want[i].layer);
+        cr_assert_geq(li, 0, "%s", want[i].layer);
+        cost_sweeps got[PASS_COUNT], sp[PASS_COUNT];
+        cost_nonmac_plan(&bf, &m, (uint32_t)li, got);
+        cost_nonmac_plan(&s, &m, (uint32_t)li, sp);
+        const cost_sweeps *w[3] = {&want[i].fwd, &want[i].bwd_data, &want[i].bwd_weight};
+        for (int p = 0; p < 3; p++) {
+            cr_expect(got[p].rd_in == w[p]->rd_in && got[p].rd_out == w[p]->rd_out &&
+                          got[p].wr_in == w[p]->wr_in && got[p].wr_out == w[p]->wr_out,
+                      "%s %s: %d %d %d %d", want[i].layer, model_pass_name((train_pass)p),
+                      got[p].rd_in, got[p].rd_out, got[p].wr_in, got[p].wr_out);
+            int n = got[p].rd_in + got[p].rd_out + got[p].wr_in + got[p].wr_out;
+            *(p == 0 ? &fwd : &bwd) += n;
+            sep += sp[p].rd_in + sp[p].rd_out + sp[p].wr_in + sp[p].wr_out;
+        }
+    }
+    cr_expect_eq(fwd, 3);
+    cr_expect_eq(bwd, 12);
+    cr_expect_eq(sep, 36);
+    /* free: nothing at all, not even compute */
+    arch fr = bf;
+    fr.nonmac = ARCH_NONMAC_FREE;
+    int li = model_find_layer(&m, "layer1.1.bn2");
+    cost_sweeps plan[PASS_COUNT];
+    cost_nonmac_plan(&fr, &m, (uint32_t)li, plan);
+    cost_query q = {.layer = &m.layers[li], .pass = PASS_FWD, .batch = 4, .x = numfmt_fp32(),
+                    .density_x = 1, .density_y = 1, .sweeps = plan[PASS_FWD]};
+    cost_result r;
+    cr_assert_eq(cost_eval(&fr, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.total_cycles, 0);
+    cr_expect_eq(r.energy_total_pj, 0);
+    cr_expect_gt(r.elem_ops, 0);
+    /* fused, bn2 FWD: one read of y2, 4 x 16384 x 32 = 2,097,152 bits over the 192-bit port:
+     * 10923 cycles (memory-bound: 4 x 4 x 16384 ops / 32 lanes = 8192); energy: DRAM 15 pJ/bit
+     * + 262,144 ops x (0.9 + 3.7) pJ (an fp32 multiply-add, Horowitz ISSCC 2014) */
+    cost_nonmac_plan(&bf, &m, (uint32_t)li, plan);
+    q.sweeps = plan[PASS_FWD];
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.total_cycles, 10923);
+    cr_expect_float_eq(r.energy_total_pj, 2097152 * 15.0 + 262144 * 4.6, 1e-9, "%g",
+                       r.energy_total_pj);
+    model_free(&m);
+}
+
+/* BWD_WEIGHT of a small conv by hand: the layer of backward_gemms_by_hand (3x3, 8 -> 16
+ * channels, 4x4 output, stride 1, pad 1) at batch 16, int8, training mode (WG int16), tiling
+ * objective cycles.
+ *   GEMM: rows k = 72, reduction B*m = 256, outputs n = 16: compute 72 x ceil(16/32) x
+ *   ceil(256/16) = 1152 cycles; it reads the im2col copy of A, 72 x 256 x 8 = 147,456 bits,
+ *   which must first be made: A read once (16 x 128 x 8 = 16,384 bits) and the copy written
+ *   (147,456): 163,840 more bits through the 2^20-bit port (1 cycle).
+ *   Windowed: A's channels as the nest's batch (8), the batch as reduction (16), G as a 4x4
+ *   kernel, the 3x3 taps as output: compute 8 x 3 x 3 x ceil(16/32) x 16 x ceil(16/16) =
+ *   1152 cycles, the same; A read once per tile as its padded 6x6 window: 8 x 16 x 36 x 8 =
+ *   36,864 bits; G 16 x 256 x 8 = 32,768 (once); WG written once, 72 x 16 x 16 = 18,432.
+ *   Equal compute, far less traffic: the windowed nest stands, 36,864 + 32,768 bits read. */
+Test(cost_passes, bwd_weight_windowed_by_hand)
+{
+    arch a;
+    model_layer l;
+    small_gemm_setup(&a, &l);
+    a.objective = ARCH_OBJ_CYCLES;
+    num_format i8 = fmt(NUM_INT, 8, 0), i16 = fmt(NUM_INT, 16, 0);
+    cost_query q = {.layer = &l, .pass = PASS_BWD_WEIGHT, .batch = 16, .x = i8, .y = i8,
+                    .out = i16, .density_x = 1, .density_y = 1};
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.madds, 16ull * 16 * 72 * 16);
+    cr_expect_eq(r.compute_cycles, 1152);
+    cr_expect_float_eq(r.dram_read_bits, 36864 + 32768, 1e-9, "%.0f", r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, 18432, 1e-9, "%.0f", r.dram_write_bits);
+    /* stride 2: no windowed form; the GEMM pays for its copy (A read, copy written) */
+    model_layer s2 = l;
+    s2.conv.stride_h = s2.conv.stride_w = 2;
+    s2.out = (tensor_shape){16, 2, 2};
+    s2.out_elems = 64;
+    s2.gemm.m = 4;
+    s2.fwd_madds = 4 * 72 * 16;
+    q.layer = &s2;
+    cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+    /* copy: 16 x 128 x 8 read + 72 x 64 x 8 written; GEMM reads the copy 36,864 and G
+     * ceil(64/16) x 16 x 16 x 8 = 8192 */
+    cr_expect_float_eq(r.dram_read_bits, 16384 + 36864 + 8192, 1e-9, "%.0f", r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, 36864 + 18432, 1e-9, "%.0f", r.dram_write_bits);
+    arch_free(&a);
+}
