@@ -1198,3 +1198,36 @@ Test(cost_passes, bwd_weight_windowed_by_hand)
     cr_expect_float_eq(r.dram_write_bits, 36864 + 18432, 1e-9, "%.0f", r.dram_write_bits);
     arch_free(&a);
 }
+
+/* A quantized conv feeding an fp32 layer (issue 12): the layer of backward_gemms_by_hand, FWD,
+ * batch 2, int4 operands, objective cycles. Its consumer is an fp32 batch norm, so the output
+ * stage writes its 2 x 16 x 16 = 512 outputs at 32 bits: 16,384 bits, not 512 x 4 = 2048.
+ * And when its input was stored by an fp32 producer (x_stored = fp32), the array reads that
+ * tensor at 32 bits and quantizes it to 4 in the input stage: the one input window of the
+ * whole layer, (3 + 3) x (3 + 3) x 8 channels x 2 images = 576 elements (padding included),
+ * costs 576 x 32 = 18,432 bits instead of 576 x 4 = 2304; the buffer holds 4-bit values, so
+ * the tiling and the compute stay the same. */
+Test(cost_passes, quantized_layer_feeding_fp32_by_hand)
+{
+    arch a;
+    model_layer l;
+    small_gemm_setup(&a, &l);
+    a.objective = ARCH_OBJ_CYCLES;
+    num_format i4 = fmt(NUM_INT, 4, 0), f32 = numfmt_fp32();
+    cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 2, .x = i4, .y = i4, .out = i4,
+                    .density_x = 1, .density_y = 1};
+    cost_result own, wide, stored;
+    bs_error e;
+    cr_assert_eq(cost_eval(&a, &q, &own, &e), 0, "%s", e.msg);
+    q.out = f32;
+    cr_assert_eq(cost_eval(&a, &q, &wide, &e), 0, "%s", e.msg);
+    q.x_stored = f32;
+    cr_assert_eq(cost_eval(&a, &q, &stored, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(own.dram_write_bits, 2048, 1e-9, "%.0f", own.dram_write_bits);
+    cr_expect_float_eq(wide.dram_write_bits, 16384, 1e-9, "%.0f", wide.dram_write_bits);
+    cr_expect_float_eq(wide.dram_read_bits, own.dram_read_bits, 1e-9);
+    cr_expect_float_eq(stored.dram_read_bits - wide.dram_read_bits, 18432 - 2304, 1e-9, "%.0f",
+                       stored.dram_read_bits - wide.dram_read_bits);
+    cr_expect_eq(stored.compute_cycles, own.compute_cycles);
+    arch_free(&a);
+}
