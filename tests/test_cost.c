@@ -1231,3 +1231,58 @@ Test(cost_passes, quantized_layer_feeding_fp32_by_hand)
     cr_expect_eq(stored.compute_cycles, own.compute_cycles);
     arch_free(&a);
 }
+
+/* Tiling objective by hand (issue 12): a layer where edp picks another tiling than cycles.
+ * Arch: 4 x 4 fusion units of 8-bit bricks (L = 4 reduction lanes, M = 4 columns), buffers
+ * 1024 / 512 / 512 bytes (a tile may use half: 4096 / 2048 / 2048 bits), a 64-bit DRAM port,
+ * core 1 pJ per busy cycle, DRAM 1 pJ/bit, no SRAM energy. Layer: 3x3 conv, 4 -> 8 channels,
+ * 4x4 output, stride 1, batch 1, int8, training output stage at 8 bits (1024 bits of output).
+ * Both tilings compute 288 cycles (4608 MACs, 16 per cycle at full columns).
+ * Tiling C (b, ow, oh, ic, oc) = (1, 1, 1, 4, 4), loops OW (4), OC (2), OH (4) innermost out:
+ *   tiles: weights 9 x 4 x 4 x 8 = 1152 bits, input window 3 x 3 x 4 x 8 = 288, out 4 x 32 = 128.
+ *   OW: acts 1152, outs 512 (resident). OC: weights 2304 (resident), outs 1024. OH: acts 4608
+ *   and outs 4096 outgrow their halves (demoted; resident blocks 1152, 1024).
+ *   fill = weights 2304 + the acts' first block 1152 = 3456 bits: 54 cycles; drain = the last
+ *   block 1024 psum bits at 8/32: 256 bits, 4 cycles; overlapped traffic = acts 4608 - 1152 +
+ *   outputs 1024 - 256 = 4224 bits, 66 cycles < 288. Total 288 + 54 + 4 = 346 cycles.
+ *   DRAM: reads 2304 + 4608, writes 1024: 7936 bits. Energy 288 + 7936 = 8224 pJ.
+ * Tiling E = (1, 4, 4, 4, 4), only OC (2) left: weights 2304 (resident), the 6 x 6 x 4 x 8
+ *   = 1152-bit input window read once, outputs 2 x 2048 (demoted; spills none: every output
+ *   tile is visited once). fill 3456 bits: 54 cycles; drain 2048 x 8/32 = 512 bits: 8; the
+ *   rest 1024 - 512 = 512 bits: 8 cycles, overlapped. Total 288 + 54 + 8 = 350 cycles.
+ *   DRAM: reads 2304 + 1152, writes 1024: 4480 bits. Energy 288 + 4480 = 4768 pJ.
+ * cycles: C (346 < 350). edp: 346 x 8224 = 2,845,504 > 350 x 4768 = 1,668,800: E. */
+Test(cost_search, tiling_objective_by_hand)
+{
+    static const char txt[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 4\ncols = 4\npmax = 8\n"
+        "pmin = 8\nbrick_bits = 8\n[buffers]\nwbuf_bytes = 1024\nabuf_bytes = 512\n"
+        "obuf_bytes = 512\nwbuf_read_pj_per_bit = 0\nwbuf_write_pj_per_bit = 0\n"
+        "abuf_read_pj_per_bit = 0\nabuf_write_pj_per_bit = 0\nobuf_read_pj_per_bit = 0\n"
+        "obuf_write_pj_per_bit = 0\n[dram]\nbits_per_cycle = 64\npj_per_bit = 1\n"
+        "[energy]\ncore_pj_per_cycle = 1\n";
+    arch a;
+    parse_arch_text(&a, txt);
+    cost_conv c;
+    cost_conv_init(&c, 3, 4, 1, 4, 8, 1, 8, 8, false);
+    c.out_bits = 8;
+    static const struct {
+        arch_objective obj;
+        uint64_t cycles, tile_ow;
+        double energy, dram;
+    } want[] = {{ARCH_OBJ_CYCLES, 346, 1, 8224, 7936}, {ARCH_OBJ_EDP, 350, 4, 4768, 4480}};
+    for (size_t i = 0; i < 2; i++) {
+        c.objective = want[i].obj;
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval(&a, &c, &r, &e), 0, "%s", e.msg);
+        const char *o = arch_objective_name(want[i].obj);
+        cr_expect_eq(r.compute_cycles, 288, "%s", o);
+        cr_expect_eq(r.total_cycles, want[i].cycles, "%s: %llu", o,
+                     (unsigned long long)r.total_cycles);
+        cr_expect_float_eq(r.energy_total_pj, want[i].energy, 1e-9, "%s: %g", o, r.energy_total_pj);
+        cr_expect_float_eq(r.dram_read_bits + r.dram_write_bits, want[i].dram, 1e-9, "%s", o);
+        cr_expect_eq(r.tiling.tile[1], want[i].tile_ow, "%s", o);
+    }
+    arch_free(&a);
+}
