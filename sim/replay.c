@@ -592,6 +592,14 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     return rc;
 }
 
+void replay_options_text(const arch *a, const replay_options *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "exact_density=%d nonmac=%s tiling_objective=%s lane_reduce=%s",
+             o && o->exact_density ? 1 : 0, arch_nonmac_name(a->nonmac),
+             a->family == ARCH_GPU ? "-" : arch_objective_name(a->objective),
+             a->family == ARCH_BITFUSION ? arch_lane_reduce_name(a->lane_reduce) : "-");
+}
+
 void replay_result_free(replay_result *r)
 {
     free(r->rows);

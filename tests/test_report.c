@@ -246,9 +246,9 @@ Test(report, compare_csv_and_json_shape)
     char *csv = render_compare(TABLE_CSV);
     cr_expect(strncmp(csv,
                       "model,arch,label,scheme,madds,gbitops,energy_j,latency_s,speedup,"
-                      "energy_saving,cpt_cost_ratio,adapt_speedup,mem_mib,smaq_benefit\n",
+                      "energy_saving,nonmac_time_pct,nonmac_energy_pct,cpt_cost_ratio,adapt_speedup,mem_mib,smaq_benefit\n",
                       strlen("model,arch,label,scheme,madds,gbitops,energy_j,latency_s,speedup,"
-                             "energy_saving,cpt_cost_ratio,adapt_speedup,mem_mib,smaq_benefit\n")) == 0,
+                             "energy_saving,nonmac_time_pct,nonmac_energy_pct,cpt_cost_ratio,adapt_speedup,mem_mib,smaq_benefit\n")) == 0,
               "%s", csv);
     cr_expect_eq(count_char(csv, '\n'), 1 + 5, "header + 5 rows");
     cr_expect(strstr(csv, "resnet20,bitfusion,cpt,cpt,1.8e+04,") != NULL, "%s", csv);
@@ -423,4 +423,39 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, bad_by, out, sizeof out), BS_EUSAGE);
     char *unknown[] = {"report", "--db", db_path, "--label", "nope", NULL};
     cr_expect_eq(run_cmd(cmd_report, unknown, out, sizeof out), BS_EINPUT);
+}
+
+/* report --by kind (issue 12): rows with MAdds are MAC-layer work, UPDATE rows the optimizer,
+ * the rest non-MAC layers. A run by hand: conv FWD 2 s / 200 pJ with 100 MAdds, its norm
+ * FWD 1 s / 300 pJ, the conv's UPDATE 1 s / 100 pJ: MAC 50 % of the time and 33.3 % of the
+ * energy, non-MAC 25 % and 50 %, update 25 % and 16.7 %. */
+Test(report, breakdown_by_kind)
+{
+    bs_error e;
+    db_open();
+    int64_t run;
+    store_run_info info = {.label = "kinds", .scheme = "sbm", .batch = 1, .iterations = 1,
+                           .epochs = 1};
+    cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", "kinds", &info, &e), 0, "%s",
+                 e.msg);
+    cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
+    store_cost_row rows[3] = {
+        {.layer = 0, .layer_name = "conv", .pass = "FWD", .madds = 100, .iterations = 1,
+         .latency_s = 2, .total_cycles = 20, .energy_pj = {200}},
+        {.layer = 1, .layer_name = "bn", .pass = "FWD", .iterations = 1, .elem_ops = 10,
+         .latency_s = 1, .total_cycles = 10, .energy_pj = {[STORE_E_DRAM] = 300}},
+        {.layer = 0, .layer_name = "conv", .pass = "UPDATE", .iterations = 1, .elem_ops = 5,
+         .latency_s = 1, .total_cycles = 10, .energy_pj = {100}},
+    };
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
+    store_run_totals tot = {.latency_s = 4, .energy_pj = 600};
+    cr_assert_eq(store_run_commit(db_store, run, &tot, 0.1, &e), 0, "%s", e.msg);
+    db_close();
+    char *t = render_breakdown(run, REPORT_BY_KIND);
+    cr_expect(strstr(t, "\nmac,100,0,20,2,50.0,0.0,2e-10,33.3,") != NULL, "%s", t);
+    cr_expect(strstr(t, "\nnon-mac,0,0,10,1,25.0,0.0,3e-10,50.0,0.0,0.0,100.0,0.0\n") != NULL,
+              "%s", t);
+    cr_expect(strstr(t, "\nupdate,0,0,10,1,25.0,0.0,1e-10,16.7,") != NULL, "%s", t);
+    free(t);
 }

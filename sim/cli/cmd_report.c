@@ -21,7 +21,8 @@ static void usage(FILE *out)
             "usage: bitsim report --db FILE (--run ID | --label LABEL) [--model M] [--arch A]\n"
             "                     [--by %s] [--format %s]\n\n"
             "Where a stored run's time and energy go: MAdds, GBitOPs, latency and energy per\n"
-            "layer, pass or epoch, their share of the run (time_pct, energy_pct), the share of\n"
+            "layer, pass, epoch or kind (MAC layers / non-MAC layers / optimizer update /\n"
+            "scheme overhead), their share of the run (time_pct, energy_pct), the share of\n"
             "stall cycles, and the energy split into core / SRAM buffers / DRAM / leakage.\n\n"
             "  --db FILE       the bitsim database (opened read-only)\n"
             "  --run ID        the run's id (see bitsim compare, or the runs table)\n"
@@ -30,7 +31,7 @@ static void usage(FILE *out)
             "  --model M       only runs of this model (its name, as bitsim compare shows it)\n"
             "  --arch A        only runs on this arch (its name, as bitsim compare shows it)\n"
             "  --by KIND       one breakdown; default for table/markdown/latex: headline, then by\n"
-            "                  pass and by layer; default for csv/json: by layer\n"
+            "                  kind, by pass and by layer; default for csv/json: by layer\n"
             "  --format F      output format (default table)\n",
             report_by_choices(), table_format_choices());
 }
@@ -43,7 +44,9 @@ static int print_breakdown(struct sqlite3 *db, int64_t run, report_by by, table_
     int rc = report_breakdown(db, run, by, &t, e);
     if (rc)
         return rc;
-    static const char *const titles[REPORT_BY_COUNT] = {"by layer", "by pass", "by epoch"};
+    static const char *const titles[REPORT_BY_COUNT] = {"by layer", "by pass", "by epoch",
+                                                        "by kind (MAC layers, non-MAC layers, "
+                                                        "optimizer, overhead)"};
     if (titled)
         printf("\n%s:\n", titles[by]);
     bool ok = table_print(t, fmt, stdout);
@@ -110,8 +113,10 @@ int cmd_report(int argc, char **argv)
         rc = report_run_headline(db, run, headline, sizeof headline, &e);
         if (rc == BS_OK) {
             printf("%s\n", headline);
-            rc = print_breakdown(db, run, REPORT_BY_PASS, fmt, true, &e);
+            rc = print_breakdown(db, run, REPORT_BY_KIND, fmt, true, &e);
         }
+        if (rc == BS_OK)
+            rc = print_breakdown(db, run, REPORT_BY_PASS, fmt, true, &e);
         if (rc == BS_OK)
             rc = print_breakdown(db, run, REPORT_BY_LAYER, fmt, true, &e);
     }
