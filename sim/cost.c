@@ -14,21 +14,39 @@
  *               array may run it so: G streamed once as input windows and dX written once,
  *               where the GEMM writes and re-reads the column form of dX (kh*kw times dX's
  *               size, at partial-sum width). Like any compiler for the array, cost_eval takes
- *               the better of the two lowerings (least cycles, then energy). Strided convs
+ *               the better of the two lowerings (by the tiling objective). Strided convs
  *               keep the GEMM (their transposed convolution would multiply inserted zeros).
  *   BWD_WEIGHT  dW = A^T . G as a GEMM: reduction over B*m (batch and space), outputs n,
- *               and k independent output rows in the batch loop.
+ *               and k independent output rows in the batch loop. Its x operand is the
+ *               im2col form of A (kh*kw taps per element), which nothing else produces: in
+ *               training mode its making is charged, A read once and the copy written, as
+ *               a streaming pass before the GEMM (charge_im2col_copy). For a stride-1 conv
+ *               the array may instead run dW as a WINDOWED nest: dW[ic][oc][i][j] = sum over
+ *               b, oh, ow of A[b][ic][oh + i][ow + j] G[b][oc][oh][ow], i.e. A's channels as
+ *               the nest's batch, the batch as its reduction channels, G as an OH x OW kernel
+ *               and the kh x kw taps as its output, so each tile reads its window of A once
+ *               (padding included) and WG is written once. cost_eval takes the better of the
+ *               two by the objective (issue 12: no phantom im2col traffic).
  * (m, k, n, count: model.h layer_gemm; groups and heads run one after another, so a grouped
- * layer costs count times one group.) All three keep MAdds = B*M (DESIGN.md).
- * UPDATE and non-MAC layers (and the bias adds of MAC layers, model.h elem ops) are vector
- * work: E elementwise ops (model.h's count) on vector_lanes lanes, with compute and DRAM
- * transfer overlapped: total = max(ceil(E / lanes), ceil(DRAM bits / interface bits)).
- * UPDATE reads WG (x) and master W (y) and writes W at y's width, one element per op. Other
- * vector work moves whole tensors, not one read and one write per op (a batch norm's four
- * ops per element do not each round-trip through DRAM; the tensors do not fit on chip, so
- * each sweep over one is a DRAM pass), at x's width (A in FWD, G backward; a saved
- * activation read backward is taken at the same width). Sweeps per pass (sweeps_of), of
- * tensors the size of the layer's input (in) or output (out):
+ * layer costs count times one group.) All of them keep MAdds = B*M (DESIGN.md).
+ *
+ * TILING OBJECTIVE (arch tiling_objective; tiling.c OBJECTIVE). Training passes (out.bits >
+ * 0) rank tilings, loop orders and lowerings by the arch's objective, edp by default (energy
+ * x cycles: no compiler trades 6x the DRAM traffic for 0.1 % fewer cycles); the reference
+ * mode (out.bits == 0, cost_conv_eval, `bitsim cost --conv`) keeps the public simulator's
+ * least cycles, then least energy.
+ *
+ * NON-MAC WORK. UPDATE and non-MAC layers (and the bias adds of MAC layers, model.h elem
+ * ops) are vector work: E elementwise ops (model.h's count) on vector_lanes lanes, with
+ * compute and DRAM transfer overlapped: total = max(ceil(E / lanes), ceil(DRAM bits /
+ * interface bits)). UPDATE reads WG (x) and master W (y) and writes W at y's width, one
+ * element per op. Other vector work moves whole tensors, not one read and one write per op
+ * (a batch norm's four ops per element do not each round-trip through DRAM; the tensors do
+ * not fit on chip, so each sweep over one is a DRAM pass), at x's width (A in FWD, G
+ * backward; a saved activation read backward is taken at the same width). How many sweeps
+ * a pass makes is the arch's nonmac mode (cost_nonmac_plan):
+ * separate (one kernel per op, an eager GPU framework; separate_sweeps), of tensors the size
+ * of the layer's input (in) or output (out):
  *   norm     FWD: x twice (statistics, then normalise), write y; BWD_DATA: G and x twice
  *            each (the two reductions, then dX), write dX; BWD_WEIGHT: G and x (dgamma,
  *            dbeta; the 2C results are not counted)
@@ -38,6 +56,50 @@
  *   softmax  FWD: x twice (max and sum, then divide), write y; BWD_DATA: y and G, write dX
  *   conv/linear bias: FWD fused into the output stage (compute only); BWD_WEIGHT reads G
  *            once (the bias-gradient reduction).
+ * fused (an accelerator; BatchNorm fission-fusion, Jung et al., "Restructuring Batch
+ * Normalization to Accelerate CNN Training", MLSys 2019: split BN, fuse its statistics into
+ * the producing conv and its normalisation into the following activation and conv). Rules
+ * per layer from the graph (fused_plan); consumers = layers reading the layer's output:
+ *   F1 a norm, or an activation whose input is a norm, a MAC layer or the network input, or
+ *      an add or pool whose one consumer is not a MAC layer, with exactly one consumer is
+ *      VIRTUAL: its output never exists in DRAM, its consumer applies it on the fly (a MAC
+ *      pass's input stage: normalise-on-read; a vector pass: as it reads). An activation
+ *      after an add must exist (its mask would need both addends again); a MAC layer's input
+ *      stage takes one tensor of its own input's size, so an add or pool feeding one exists.
+ *   F2 every other non-MAC output, and every MAC output, is materialized (written once).
+ *   F3 FWD: a non-MAC layer reads each materialized input once, unless it is virtual and its
+ *      chain of virtual consumers ends in a MAC layer (that pass's own read covers it);
+ *   F4 a norm over a virtual input reads it once more (statistics before the normalise; over
+ *      a materialized input they are gathered in the output stage that wrote it);
+ *   F5 softmax reads once more (max and sum before the divide);
+ *   F6 a materialized non-MAC output is written once (its producer's vector pass applies it
+ *      on the way out when the producer is virtual).
+ *   B1 BWD: a layer whose output has c >= 2 consumers reads the c gradients (their sum formed
+ *      on read);
+ *   B2 an activation's mask: from its norm producer's input, which that norm's reduction
+ *      reads in the same stage (0), else one read; it writes its input gradient only after
+ *      a fan-in (c >= 2) whose producer is not an add (an add writes it, B4); otherwise its
+ *      mask is applied in the output stage that writes its gradient;
+ *   B3 a norm: dgamma/dbeta reduce g . x-hat in the stage that writes g, reading x once
+ *      (BWD_WEIGHT); then an apply pass reads g (or its c fan-in gradients) and x and writes
+ *      dX (BWD_DATA; written, as the reductions must finish before any dX exists);
+ *   B4 an add writes the gradient its two inputs share once, unless its one consumer is a
+ *      MAC layer (whose BWD_DATA wrote it);
+ *   B5 pool reads g and writes dX; B6 softmax reads y and g and writes dX;
+ *   MAC bias: its add in the output stage, dbias reduced where G is written (0).
+ * A ResNet basic block (conv1 bn1 relu1 conv2 bn2 add relu2) then sweeps 3 tensors forward
+ * (bn2 reads y2, the add reads x, relu2 writes z) and 12 backward (relu2 3, add 1, bn2 1 + 3,
+ * bn1 1 + 3), against 36 in separate mode (tests: cost_passes fused_basic_block_sweeps).
+ * Fused vector work without DRAM traffic of its own runs inside a neighbouring MAC pass's
+ * input or output stage and overlaps it: 0 cycles (the vector lanes are taken to keep pace
+ * with that stage; its energy is charged). A layer costed without a graph (cost_query.sweeps
+ * not planned) is taken as between two MAC layers (conv -> layer -> conv).
+ * free (MAC layers only: the public BitFusion simulator's and the papers' accounting): no
+ * vector work is counted (non-MAC layers, bias, UPDATE cost 0), and replay stores no tensor
+ * between MAC layers at a non-MAC format.
+ * VECTOR ENERGY: vector_pj_per_op when the arch states it, else per op at 45 nm (Horowitz,
+ * ISSCC 2014): an add (activation, pool, residual add, bias; a compare costs a subtract) or
+ * a multiply-add (norm, softmax, optimizer step) at the operand's format class (vector_pj).
  *
  * THROUGHPUT FACTOR (perf_factor). BitFusion's spatial fusion (Sharma et al., ISCA 2018, the
  * Fusion Unit of 16 BitBricks; hsharma35/bitfusion accelerator.py get_perf_factor): an operand
@@ -91,13 +153,13 @@
  *   - each finished output element is written once, at the consumer's storage width, and the
  *     padding columns are not written: B x OW x OH x OC elements x out width;
  *   - the pipeline drain is the last resident block at out width without its padding.
- * Out width per pass = the format the result is stored in: FWD the layer's OWN activation
- * format A (the trace's A of this layer, not of the layer that reads the output: the layer's
- * own decision is in the same segment, so replay's segments and memo stay per layer, and in
- * the shipped schemes a quantized layer's consumers that are MAC layers share its A; a
- * consumer that the scheme leaves in fp32, e.g. a norm under layers=mac, reads it at fp32 in
- * its own pass — the output stage is taken to quantize to the producing layer's width);
- * BWD_DATA G (dX is the previous layer's gradient); BWD_WEIGHT WG. One exception: a conv's
+ * Out width per pass = the format the result is stored in, which replay takes from the
+ * reader (issue 12): FWD the consumer's activation format A (a quantized conv feeding an
+ * fp32 norm writes fp32), BWD_DATA the producer's G (dX is the previous layer's gradient),
+ * BWD_WEIGHT WG. An operand stored by a non-MAC neighbour at a wider format (cost_query
+ * x_stored / y_stored: A stored by an fp32 activation, G written by an fp32 norm's
+ * backward) is read from DRAM at that width and quantized in the input stage; the buffers
+ * hold it at the operand's own width (nest dram_factor). One exception: a conv's
  * BWD_DATA lowered as the GEMM G . W^T produces the column form of dX (kh*kw partial sums per
  * input element, scatter-added afterwards), so for kh*kw > 1 those outputs are partial sums
  * and are written at psum_bits (once, unpadded); the direct transposed convolution writes dX
@@ -567,7 +629,7 @@ static bool chain_ends_in_mac(const fuse_ctx *f, uint32_t i)
     return false;
 }
 
-/* The fused rules F1-F6 and B1-B6 (top comment) for layer i of a model. */
+/* The fused rules F1-F6 and B1-B6 (top comment, NON-MAC WORK) for layer i of a model. */
 static void fused_plan(const fuse_ctx *f, cost_sweeps sw[PASS_UPDATE])
 {
     memset(sw, 0, sizeof(cost_sweeps) * PASS_UPDATE);
@@ -599,7 +661,7 @@ static void fused_plan(const fuse_ctx *f, cost_sweeps sw[PASS_UPDATE])
         bd->rd_out = fan_in + (pk != LAYER_NORM);
         bd->wr_in = nc >= 2 && pk != LAYER_ADD;
         break;
-    case LAYER_NORM:    /* B3: apply pass reads g and x, writes dX; B6: dgamma/dbeta read x */
+    case LAYER_NORM:    /* B3: dgamma/dbeta read x; the apply pass reads g and x, writes dX */
         *bd = (cost_sweeps){.rd_in = 1, .rd_out = g_reads, .wr_in = 1};
         bw->rd_in = l->params ? 1 : 0;
         break;
@@ -612,7 +674,7 @@ static void fused_plan(const fuse_ctx *f, cost_sweeps sw[PASS_UPDATE])
     case LAYER_POOL:    /* B5 */
         *bd = (cost_sweeps){.rd_out = g_reads, .wr_in = 1};
         break;
-    case LAYER_SOFTMAX:
+    case LAYER_SOFTMAX: /* B6 */
         *bd = (cost_sweeps){.rd_out = (uint8_t)(1 + g_reads), .wr_in = 1};
         break;
     default:

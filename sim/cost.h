@@ -6,11 +6,12 @@
  * energy by component and latency. The loop nest is costed the way the public BitFusion
  * simulator does (hsharma35/bitfusion, optimizer.py get_stats_fast / _optimize_for_order):
  * power-of-two tiles at most half of each buffer, the loop order and tiling of least cycles
- * (then least energy), DRAM traffic by the promotion rule, memory overlapped with compute.
- * cost_conv_eval is that nest alone, the "reference mode" whose results equal the public
- * simulator's rows in ../shared/reference/bitfusion_layers.csv. Where bitsim goes beyond it
- * (training passes, widths above pmax, floats, sparsity, leakage, systolic and GPU baselines)
- * cost.c's top comment states the rule and its source.
+ * (then least energy; training passes: the arch's tiling_objective, edp by default), DRAM
+ * traffic by the promotion rule, memory overlapped with compute. cost_conv_eval is that nest
+ * alone, the "reference mode" whose results equal the public simulator's rows in
+ * ../shared/reference/bitfusion_layers.csv. Where bitsim goes beyond it (training passes,
+ * widths above pmax, floats, sparsity, leakage, non-MAC work and its fusion, systolic and GPU
+ * baselines) cost.c's top comment states the rule and its source.
  *
  * Nothing here allocates: cost_eval is pure and thread-safe, so callers may memoise it.
  */

@@ -42,10 +42,19 @@
  * double instead (bounded memo size is then the trace's distinct densities). The AdaPT weighted
  * MAdds (wl_madds) never use buckets: they are the paper's count, not the arch's.
  *
- * OUTPUT FORMAT. Replay runs the cost model in training mode: each MAC pass's result is
- * written at the format it is stored in, from the same decision (cost.h cost_query.out):
- * FWD the layer's A, BWD_DATA G, BWD_WEIGHT WG (cost.c OUTPUT STAGE says why the layer's own
- * A). It is part of the memo key, so a WG change alone is a new evaluation. Non-MAC layers and
+ * OUTPUT FORMAT AND NEIGHBOURS. Replay runs the cost model in training mode: each MAC pass's
+ * result is written at the format its reader stores it in (cost.h cost_query.out, cost.c
+ * OUTPUT STAGE): FWD the first consumer's A, BWD_DATA the producer's G (the layer's own when
+ * there is none), BWD_WEIGHT WG; an operand a non-MAC neighbour stores (A from a non-MAC
+ * producer, G from a non-MAC consumer's backward) is read at that neighbour's format
+ * (x_stored, y_stored). Those formats are decisions of OTHER layers at the same iteration,
+ * so a MAC layer's segments are cut into pieces wherever its producer's or first consumer's
+ * decision changes (seg_walk); inside a piece every input of cost_eval is constant again, so
+ * the segment argument above holds per piece. nonmac = free has no tensors between MAC
+ * layers: own formats, no cuts needed (the cuts still happen; they change nothing). Every
+ * layer-pass also carries its non-MAC plan (cost_nonmac_plan: DRAM sweeps from the graph,
+ * which differ between equal-shaped layers), computed once per run. All of these are in the
+ * memo key, so a WG change alone, or a neighbour's, is a new evaluation. Non-MAC layers and
  * UPDATE have no MAC output stage (out.bits = 0).
  *
  * GRADIENT BIFURCATION. The weight-gradient pass reads the gradient as GW, not G (trace.h

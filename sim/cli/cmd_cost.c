@@ -334,9 +334,12 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
     int k = 0;
     for (int l = first; rc == BS_OK && l <= last; l++)
         for (int p = p0; rc == BS_OK && p <= p1; p++, k++) {
+            cost_sweeps plan[PASS_COUNT];   /* the layer's non-MAC sweeps in its graph */
+            cost_nonmac_plan(a, &m, (uint32_t)l, plan);
             cost_query q = {.layer = &m.layers[l], .pass = (train_pass)p, .batch = o->batch,
                             .x = o->x, .y = o->y, .density_x = o->dx, .density_y = o->dy,
-                            .out = pass_output(o, &m.layers[l], (train_pass)p)};
+                            .out = pass_output(o, &m.layers[l], (train_pass)p),
+                            .sweeps = plan[p]};
             rc = cost_eval(a, &q, &rs[k], e);
             names[k] = m.layers[l].name;
             passes[k] = model_pass_name((train_pass)p);
