@@ -481,8 +481,11 @@ static int replay_overheads(replay_ctx *c, bs_error *e)
         ol.src = -1;
         ol.src2 = -2;
         /* A unary op (y.bits = 0) on fp32 or integer operands of the record's width. */
+        /* its own pass over the data in every nonmac mode but free: read once, write once
+         * (a scheme's check is not fused into a MAC layer's stages) */
         cost_query q = {.layer = &ol, .pass = PASS_FWD, .batch = 1, .density_x = 1.0,
-                        .density_y = 1.0};
+                        .density_y = 1.0,
+                        .sweeps = {.rd_in = 1, .wr_out = 1, .planned = 1}};
         q.x = ov->bits == 32 ? numfmt_fp32() : (num_format){.kind = NUM_INT, .bits = ov->bits};
         char what[TRACE_LABEL_MAX + 16];
         snprintf(what, sizeof what, "overhead %s", ov->label);
