@@ -372,35 +372,16 @@ void arch_free(arch *a)
     (void)a;
 }
 
-const char *arch_family_name(arch_family f)
-{
-    return (unsigned)f < ARCH_FAMILY_COUNT ? family_names[f] : NULL;
-}
-
-const char *arch_sparsity_name(arch_sparsity s)
-{
-    return (unsigned)s < ARCH_SPARSE_COUNT ? sparsity_names[s] : NULL;
-}
-
-const char *arch_compress_name(arch_compress c)
-{
-    return (unsigned)c < ARCH_COMPRESS_COUNT ? compress_names[c] : NULL;
-}
-
-const char *arch_nonmac_name(arch_nonmac m)
-{
-    return (unsigned)m < ARCH_NONMAC_COUNT ? nonmac_names[m] : NULL;
-}
-
-const char *arch_objective_name(arch_objective o)
-{
-    return (unsigned)o < ARCH_OBJ_COUNT ? objective_names[o] : NULL;
-}
-
-const char *arch_lane_reduce_name(arch_lane_reduce l)
-{
-    return (unsigned)l < ARCH_LANES_COUNT ? lane_reduce_names[l] : NULL;
-}
+/* The name of each enum value from its names table, NULL past the end (arch.h). */
+#define ENUM_NAME_FN(fn, type, names, count) \
+    const char *fn(type v) { return (unsigned)v < (count) ? (names)[v] : NULL; }
+ENUM_NAME_FN(arch_family_name, arch_family, family_names, ARCH_FAMILY_COUNT)
+ENUM_NAME_FN(arch_sparsity_name, arch_sparsity, sparsity_names, ARCH_SPARSE_COUNT)
+ENUM_NAME_FN(arch_compress_name, arch_compress, compress_names, ARCH_COMPRESS_COUNT)
+ENUM_NAME_FN(arch_nonmac_name, arch_nonmac, nonmac_names, ARCH_NONMAC_COUNT)
+ENUM_NAME_FN(arch_objective_name, arch_objective, objective_names, ARCH_OBJ_COUNT)
+ENUM_NAME_FN(arch_lane_reduce_name, arch_lane_reduce, lane_reduce_names, ARCH_LANES_COUNT)
+#undef ENUM_NAME_FN
 
 const char *arch_key_name(size_t i, const char **section)
 {
