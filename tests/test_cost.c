@@ -1306,3 +1306,23 @@ Test(cost_search, tiling_objective_by_hand)
     }
     arch_free(&a);
 }
+
+/* lane_reduce (bitsim's own sensitivity switch, arch/FORMAT.md): a 3x3 conv over 4 input
+ * channels, 4x4 output, 32 output channels, batch 1, int8 on the shipped BitFusion (16 rows
+ * of 8x8-bit units: L = 16 reduction lanes, 32 columns). ic (BitFusion's
+ * get_compute_cycles): each of the 9 taps reduces ceil(4/16) = 1 step, 16 outputs x 9 = 144
+ * cycles, 12 of 16 lanes idle; window: the 36 products of an output share the lanes,
+ * ceil(36/16) = 3 steps, 16 x 3 = 48 cycles. */
+Test(cost_search, lane_reduce_switch, .init = load_bitfusion)
+{
+    cost_conv c;
+    cost_conv_init(&c, 3, 4, 1, 4, 32, 1, 8, 8, false);
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.compute_cycles, 144);
+    arch w = bf;
+    w.lane_reduce = ARCH_LANES_WINDOW;
+    cr_assert_eq(cost_conv_eval(&w, &c, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.compute_cycles, 48);
+}
