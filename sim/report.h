@@ -25,8 +25,8 @@ typedef enum report_by {
 
 /* "layer", "pass", "epoch", "kind" -> report_by; -1 if unknown. */
 int report_by_parse(const char *s);
-/* "layer|pass|epoch|kind", for usage texts. */
-const char *report_by_choices(void);
+/* "layer", "pass", "epoch", "kind", for usage texts. */
+const char *const *report_by_names(void);   /* NULL-terminated, report_by order */
 
 /* Which run to report: run_id when > 0, else the latest complete run labelled label;
  * model and arch (names as stored, NULL = any) narrow either. */
