@@ -61,7 +61,8 @@
  * the producing conv and its normalisation into the following activation and conv). Rules
  * per layer from the graph (fused_plan); consumers = layers reading the layer's output:
  *   F1 a norm, or an activation whose input is a norm, a MAC layer or the network input, or
- *      an add or pool whose one consumer is not a MAC layer, with exactly one consumer is
+ *      an add or pool whose one consumer is neither a MAC layer nor a norm (a norm's
+ *      statistics over a virtual add would re-read both addends), with exactly one consumer is
  *      VIRTUAL: its output never exists in DRAM, its consumer applies it on the fly (a MAC
  *      pass's input stage: normalise-on-read; a vector pass: as it reads). An activation
  *      after an add must exist (its mask would need both addends again); a MAC layer's input
@@ -83,8 +84,9 @@
  *   B3 a norm: dgamma/dbeta reduce g . x-hat in the stage that writes g, reading x once
  *      (BWD_WEIGHT); then an apply pass reads g (or its c fan-in gradients) and x and writes
  *      dX (BWD_DATA; written, as the reductions must finish before any dX exists);
- *   B4 an add writes the gradient its two inputs share once, unless its one consumer is a
- *      MAC layer (whose BWD_DATA wrote it);
+ *   B4 an add writes the gradient its two inputs share once, unless its one consumer's
+ *      backward wrote it already (a MAC layer's BWD_DATA, a norm's, pool's or softmax's
+ *      dX);
  *   B5 pool reads g and writes dX; B6 softmax reads y and g and writes dX;
  *   MAC bias: its add in the output stage, dbias reduced where G is written (0).
  * A ResNet basic block (conv1 bn1 relu1 conv2 bn2 add relu2) then sweeps 3 tensors forward
@@ -612,8 +614,9 @@ static bool fused_virtual(const fuse_ctx *f, uint32_t i)
     case LAYER_ACT:     /* the mask can be recomputed from a norm's or MAC's stored input */
         return pk == LAYER_NORM || pk < 0 || is_mac_kind(pk);
     case LAYER_ADD:
-    case LAYER_POOL:    /* a MAC's input stage takes one tensor of its own input's size */
-        return !model_layer_is_mac(&f->m->layers[c]);
+    case LAYER_POOL:    /* a MAC's input stage takes one tensor of its own input's size; a
+                         * norm's statistics are gathered where its input is written */
+        return !model_layer_is_mac(&f->m->layers[c]) && f->m->layers[c].kind != LAYER_NORM;
     default:
         return false;
     }
@@ -635,6 +638,22 @@ static bool chain_ends_in_mac(const fuse_ctx *f, uint32_t i)
         i = c;
     }
     return false;
+}
+
+/* Layer c's backward writes its input gradient to DRAM (B2-B6): MAC layers (BWD_DATA's
+ * output stage), norms, pools, softmax; an activation after a fan-in not fed by an add. */
+static bool writes_input_grad(const fuse_ctx *f, uint32_t c)
+{
+    const model_layer *l = &f->m->layers[c];
+    uint32_t first = 0;
+    switch (l->kind) {
+    case LAYER_ACT:
+        return consumers(f, c, &first) >= 2 && producer_kind(f, l->src) != LAYER_ADD;
+    case LAYER_ADD:
+        return false;
+    default:
+        return true;
+    }
 }
 
 /* The fused rules F1-F6 and B1-B6 (top comment, NON-MAC WORK) for layer i of a model. */
@@ -674,7 +693,7 @@ static void fused_plan(const fuse_ctx *f, cost_sweeps sw[PASS_UPDATE])
         bw->rd_in = l->params ? 1 : 0;
         break;
     case LAYER_ADD: {   /* B4: the gradient both inputs take, written once unless it is */
-        bool g_written = nc == 1 && model_layer_is_mac(&f->m->layers[c]);
+        bool g_written = nc == 1 && writes_input_grad(f, c);
         bd->rd_out = fan_in;
         bd->wr_in = !g_written;
         break;

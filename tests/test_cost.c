@@ -1326,3 +1326,30 @@ Test(cost_search, lane_reduce_switch, .init = load_bitfusion)
     cr_assert_eq(cost_conv_eval(&w, &c, &r, &e), 0, "%s", e.msg);
     cr_expect_eq(r.compute_cycles, 48);
 }
+
+/* Fused rules around a post-norm transformer residual (BERT-base layer): attention.output.add
+ * feeds only its LayerNorm. Kept virtual, the norm's statistics would have to re-read both
+ * addends; so the add is materialized: it reads its two inputs and writes the sum (F3, F6),
+ * the norm's statistics ride on that write, and the norm reads the sum once to normalise and
+ * writes its output, which two layers read (F3, F6). Backward the norm's apply pass writes
+ * dX, which is the add's gradient for both inputs: the add writes nothing (B4); the norm
+ * reads its two consumers' gradients (B1) and x, and writes dX (B3). */
+Test(cost_passes, fused_norm_after_residual_add, .init = load_bitfusion)
+{
+    model m;
+    bs_error e;
+    cr_assert_eq(model_load(&m, "bert_base_layer", &e), 0, "%s", e.msg);
+    cost_sweeps add[PASS_COUNT], ln[PASS_COUNT];
+    int ia = model_find_layer(&m, "attention.output.add");
+    int il = model_find_layer(&m, "attention.output.LayerNorm");
+    cr_assert(ia >= 0 && il >= 0);
+    cost_nonmac_plan(&bf, &m, (uint32_t)ia, add);
+    cost_nonmac_plan(&bf, &m, (uint32_t)il, ln);
+    cr_expect(add[PASS_FWD].rd_in == 2 && add[PASS_FWD].wr_out == 1);
+    cr_expect(add[PASS_BWD_DATA].rd_out == 0 && add[PASS_BWD_DATA].wr_in == 0);
+    cr_expect(ln[PASS_FWD].rd_in == 1 && ln[PASS_FWD].wr_out == 1);
+    cr_expect(ln[PASS_BWD_DATA].rd_in == 1 && ln[PASS_BWD_DATA].rd_out == 2 &&
+              ln[PASS_BWD_DATA].wr_in == 1);
+    cr_expect_eq(ln[PASS_BWD_WEIGHT].rd_in, 1);
+    model_free(&m);
+}
