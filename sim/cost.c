@@ -158,10 +158,12 @@
  * Out width per pass = the format the result is stored in, which replay takes from the
  * reader (issue 12): FWD the consumer's activation format A (a quantized conv feeding an
  * fp32 norm writes fp32), BWD_DATA the producer's G (dX is the previous layer's gradient),
- * BWD_WEIGHT WG. An operand stored by a non-MAC neighbour at a wider format (cost_query
- * x_stored / y_stored: A stored by an fp32 activation, G written by an fp32 norm's
- * backward) is read from DRAM at that width and quantized in the input stage; the buffers
- * hold it at the operand's own width (nest dram_factor). One exception: a conv's
+ * BWD_WEIGHT WG; non-MAC layers' vector passes write at their reader's format too (a
+ * tensor is quantized on its way out, with the range of a previous step). An operand
+ * stored wider than the MAC pass takes it (cost_query x_stored / y_stored: an fp32 tensor
+ * several layers read, or, fused, the conv output an fp32 norm is applied to on the fly)
+ * is read from DRAM at that width and quantized in the input stage; the buffers hold it at
+ * the operand's own width (nest dram_factor). One exception: a conv's
  * BWD_DATA lowered as the GEMM G . W^T produces the column form of dX (kh*kw partial sums per
  * input element, scatter-added afterwards), so for kh*kw > 1 those outputs are partial sums
  * and are written at psum_bits (once, unpadded); the direct transposed convolution writes dX
@@ -792,7 +794,9 @@ static void vector_work(const arch *a, const cost_query *q, uint64_t elems, cost
     }
     double rd = rd_elems * x * compress_factor(a, x, q->density_x) +
                 (y > 0 ? e * y * compress_factor(a, y, q->density_y) : 0);
-    double wr = update ? e * y : wr_elems * x;
+    /* written at the reader's format when the query names one (OUTPUT STAGE), else x's */
+    double w = q->out.bits && !update ? numfmt_storage_bits(&q->out) : x;
+    double wr = update ? e * y : wr_elems * w;
     if (a->family == ARCH_GPU) {
         num_format unary = {.bits = 0};
         arch_gpu_class cls = gpu_class(a, &q->x, update ? &q->y : &unary);

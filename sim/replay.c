@@ -42,20 +42,20 @@
  * double instead (bounded memo size is then the trace's distinct densities). The AdaPT weighted
  * MAdds (wl_madds) never use buckets: they are the paper's count, not the arch's.
  *
- * OUTPUT FORMAT AND NEIGHBOURS. Replay runs the cost model in training mode: each MAC pass's
+ * OUTPUT FORMAT AND NEIGHBOURS. Replay runs the cost model in training mode: every pass's
  * result is written at the format its reader stores it in (cost.h cost_query.out, cost.c
- * OUTPUT STAGE): FWD the first consumer's A, BWD_DATA the producer's G (the layer's own when
- * there is none), BWD_WEIGHT WG; an operand a non-MAC neighbour stores (A from a non-MAC
- * producer, G from a non-MAC consumer's backward) is read at that neighbour's format
- * (x_stored, y_stored). Those formats are decisions of OTHER layers at the same iteration,
- * so a MAC layer's segments are cut into pieces wherever its producer's or first consumer's
- * decision changes (seg_walk); inside a piece every input of cost_eval is constant again, so
- * the segment argument above holds per piece. nonmac = free has no tensors between MAC
- * layers: own formats, no cuts needed (the cuts still happen; they change nothing). Every
- * layer-pass also carries its non-MAC plan (cost_nonmac_plan: DRAM sweeps from the graph,
- * which differ between equal-shaped layers), computed once per run. All of these are in the
- * memo key, so a WG change alone, or a neighbour's, is a new evaluation. Non-MAC layers and
- * UPDATE have no MAC output stage (out.bits = 0).
+ * OUTPUT STAGE): FWD the first consumer's A (a non-MAC layer with several readers: its
+ * own), BWD_DATA the producer's G (the layer's own when there is none), BWD_WEIGHT WG. A
+ * MAC layer reads its A at a non-MAC producer's A when that tensor was not written for it
+ * (the producer has several readers, or nonmac = fused, where the producer is applied on
+ * the fly to a tensor stored for the non-MAC chain): x_stored. Those formats are decisions
+ * of OTHER layers at the same iteration, so a layer's segments are cut into pieces wherever
+ * its producer's or first consumer's decision changes (seg_walk); inside a piece every input
+ * of cost_eval is constant again, so the segment argument above holds per piece. nonmac =
+ * free has no tensors between MAC layers: own formats. Every layer-pass also carries its
+ * non-MAC plan (cost_nonmac_plan: DRAM sweeps from the graph, which differ between
+ * equal-shaped layers), computed once per run. All of these are in the memo key, so a WG
+ * change alone, or a neighbour's, is a new evaluation. UPDATE has no output stage.
  *
  * GRADIENT BIFURCATION. The weight-gradient pass reads the gradient as GW, not G (trace.h
  * TENSOR_GW; SBM keeps a 16-bit copy of G for A x G and an 8-bit one for G x W): BWD_WEIGHT's
@@ -179,6 +179,7 @@ typedef struct replay_ctx {
     memo memo;
     int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
     int32_t *consumer;          /* per layer: its first consumer, -1 none (NEIGHBOURS) */
+    uint32_t *n_consumers;      /* per layer: how many layers read its output */
     cost_sweeps *plan;          /* layers x passes: cost_nonmac_plan */
     store_cost_row *grid;       /* epochs x slots */
     size_t slots;               /* 1 (overhead) + layers x passes */
@@ -232,41 +233,45 @@ static int evaluate(replay_ctx *c, const cost_query *q, const char *what, uint64
 /* The decisions of a layer and its neighbours over one piece of iterations (NEIGHBOURS). */
 typedef struct piece_decisions {
     const trace_decision *self, *producer, *consumer;   /* NULL: no such layer */
-    const model_layer *consumer_layer;
 } piece_decisions;
 
 /* The formats a MAC pass's result is written at and its operands are stored at, from the
  * decisions of the layer and its neighbours (top comment, OUTPUT FORMAT); bits 0 = none /
  * the operand's own. */
-static void pass_storage(const arch *a, const model *m, uint32_t layer, train_pass p,
-                         piece_decisions pd, cost_query *q)
+static void pass_storage(const replay_ctx *c, uint32_t layer, train_pass p, piece_decisions pd,
+                         cost_query *q)
 {
+    const model *m = &c->t->model;
     const model_layer *l = &m->layers[layer];
+    bool mac = model_layer_is_mac(l);
     num_format none = {.bits = 0};
     q->out = q->x_stored = q->y_stored = none;
-    if (!model_layer_is_mac(l) || p == PASS_UPDATE)
+    if (p == PASS_UPDATE || (!mac && p != PASS_FWD && p != PASS_BWD_DATA))
         return;
-    if (a->nonmac == ARCH_NONMAC_FREE)     /* MAC layers only: no tensors between them */
+    if (c->a->nonmac == ARCH_NONMAC_FREE)  /* MAC layers only: no tensors between them */
         pd.producer = pd.consumer = NULL;
     const trace_decision *d = pd.self;
-    bool prod_vec = pd.producer && !model_layer_is_mac(&m->layers[l->src]);
+    /* A non-MAC producer stored A at our width (it wrote for its one reader) unless its
+     * tensor serves several readers or, fused, it is consumed on the fly from its own
+     * source, which was stored for the non-MAC chain: then at the producer's width. */
+    bool wide_a = pd.producer && !model_layer_is_mac(&m->layers[l->src]) &&
+                  (c->a->nonmac == ARCH_NONMAC_FUSED || c->n_consumers[l->src] >= 2);
     switch (p) {
-    case PASS_FWD:      /* written at the reader's A; A stored at a non-MAC producer's */
-        q->out = pd.consumer ? pd.consumer->fmt[TENSOR_A] : d->fmt[TENSOR_A];
-        if (prod_vec)
+    case PASS_FWD:      /* written at the reader's A (a MAC layer: its first reader's) */
+        if (pd.consumer && (mac || c->n_consumers[layer] == 1))
+            q->out = pd.consumer->fmt[TENSOR_A];
+        else if (mac)
+            q->out = d->fmt[TENSOR_A];
+        if (mac && wide_a)
             q->x_stored = pd.producer->fmt[TENSOR_A];
         break;
-    case PASS_BWD_DATA: /* dX written at the producer's G; G stored at a non-MAC reader's */
-        q->out = pd.producer ? pd.producer->fmt[TENSOR_G] : d->fmt[TENSOR_G];
-        if (pd.consumer && !model_layer_is_mac(pd.consumer_layer))
-            q->x_stored = pd.consumer->fmt[TENSOR_G];
+    case PASS_BWD_DATA: /* dX written at the producer's G */
+        q->out = pd.producer ? pd.producer->fmt[TENSOR_G] : mac ? d->fmt[TENSOR_G] : none;
         break;
-    default:            /* BWD_WEIGHT: A as in FWD, G as in BWD_DATA */
+    default:            /* BWD_WEIGHT: A as in FWD; G was written at ours */
         q->out = d->fmt[TENSOR_WG];
-        if (prod_vec)
+        if (wide_a)
             q->x_stored = pd.producer->fmt[TENSOR_A];
-        if (pd.consumer && !model_layer_is_mac(pd.consumer_layer))
-            q->y_stored = pd.consumer->fmt[TENSOR_G];
         break;
     }
 }
@@ -277,7 +282,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
 {
     const model_layer *l = &c->t->model.layers[layer];
     cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = ops->x, .y = ops->y};
-    pass_storage(c->a, &c->t->model, layer, p, *pd, &q);
+    pass_storage(c, layer, p, *pd, &q);
     memo_key k;
     memset(&k, 0, sizeof k);    /* padding is part of the compared bytes */
     k.shape_class = c->shape_class[layer];
@@ -385,8 +390,7 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
     size_t ns;
     const trace_segment *segs = trace_layer_segments(t, i, &ns);
     c->stats.segments += ns;
-    bool mac = model_layer_is_mac(l);
-    int32_t prod = mac ? l->src : -1, cons = mac ? c->consumer[i] : -1;
+    int32_t prod = l->src, cons = c->consumer[i];
     uint64_t total = ns ? segs[ns - 1].end : 0;
     for (int p = 0; p < PASS_COUNT; p++) {
         uint64_t madds, elem;
@@ -405,8 +409,7 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
             uint64_t end = total;
             piece_decisions pd = {.self = walk_at(&ws, it, &end),
                                   .producer = walk_at(&wp, it, &end),
-                                  .consumer = walk_at(&wc, it, &end),
-                                  .consumer_layer = cons >= 0 ? &t->model.layers[cons] : NULL};
+                                  .consumer = walk_at(&wc, it, &end)};
             metrics_operands ops;
             metrics_pass_operands(l, (train_pass)p, pd.self, &ops);
             const pass_cost *pc = NULL;
@@ -528,11 +531,14 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     c.shape_class = shape_classes(&t->model);
     uint32_t nl = t->model.n_layers;
     c.consumer = malloc(((size_t)nl + 1) * sizeof *c.consumer);
+    c.n_consumers = calloc((size_t)nl + 1, sizeof *c.n_consumers);
     c.plan = calloc(((size_t)nl + 1) * PASS_COUNT, sizeof *c.plan);
-    if (!c.grid || !c.shape_class || !c.consumer || !c.plan || !memo_grow(&c.memo)) {
+    if (!c.grid || !c.shape_class || !c.consumer || !c.n_consumers || !c.plan ||
+        !memo_grow(&c.memo)) {
         free(c.grid);
         free(c.shape_class);
         free(c.consumer);
+        free(c.n_consumers);
         free(c.plan);
         free(c.memo.slots);
         return err_set(e, BS_EINTERNAL, "out of memory (replay)");
@@ -540,8 +546,10 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     for (uint32_t i = 0; i < nl; i++) {
         c.consumer[i] = -1;
         for (uint32_t j = nl; j-- > i + 1;)
-            if (t->model.layers[j].src == (int32_t)i || t->model.layers[j].src2 == (int32_t)i)
+            if (t->model.layers[j].src == (int32_t)i || t->model.layers[j].src2 == (int32_t)i) {
                 c.consumer[i] = (int32_t)j;
+                c.n_consumers[i]++;
+            }
         cost_nonmac_plan(a, &t->model, i, &c.plan[(size_t)i * PASS_COUNT]);
     }
     int rc = BS_OK;
@@ -557,6 +565,7 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     free(c.grid);
     free(c.shape_class);
     free(c.consumer);
+    free(c.n_consumers);
     free(c.plan);
     free(c.memo.slots);
     if (rc)

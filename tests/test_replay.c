@@ -135,11 +135,13 @@ static void operands(const model_layer *l, int p, const trace_decision *d, cost_
     }
 }
 
-/* Issue 12 (cost.h cost_query): a MAC pass's output is written at its reader's format (FWD:
- * the first consumer's A; BWD_DATA: the producer's G), and an operand a non-MAC neighbour
- * stores is read at that neighbour's format (FWD/BWD_WEIGHT A: a non-MAC producer's A;
- * BWD_DATA G, BWD_WEIGHT's G: a non-MAC consumer's G), all at the same iteration; nonmac =
- * free has no tensors between MAC layers (own formats). Every layer-pass carries its plan. */
+/* Issue 12 (cost.h cost_query, cost.c OUTPUT STAGE): every tensor is written at its reader's
+ * format, at the same iteration: FWD output at the first consumer's A (a non-MAC layer only
+ * when it has exactly one consumer, else at its own width), BWD_DATA's dX at the producer's
+ * G. A MAC layer reads A at a non-MAC producer's A only when that tensor was not written for
+ * it: the producer has several readers, or nonmac = fused (it is computed on the fly from a
+ * tensor stored for the non-MAC chain). nonmac = free: no tensors between MAC layers (own
+ * formats). Every layer-pass carries its non-MAC plan. */
 static void neighbours(const trace *t, const arch *a, uint32_t l, int p, uint64_t it,
                        cost_query *q)
 {
@@ -150,25 +152,31 @@ static void neighbours(const trace *t, const arch *a, uint32_t l, int p, uint64_
     q->sweeps = plan[p];
     memset(&q->x_stored, 0, sizeof q->x_stored);
     memset(&q->y_stored, 0, sizeof q->y_stored);
-    if (!is_mac(ly->kind) || p == PASS_UPDATE || a->nonmac == ARCH_NONMAC_FREE)
+    bool mac = is_mac(ly->kind);
+    if (!mac)
+        memset(&q->out, 0, sizeof q->out);
+    if (p == PASS_UPDATE || (!mac && p == PASS_BWD_WEIGHT) || a->nonmac == ARCH_NONMAC_FREE)
         return;
     int32_t cons = -1;
-    for (uint32_t j = l + 1; j < m->n_layers && cons < 0; j++)
-        if (m->layers[j].src == (int32_t)l || m->layers[j].src2 == (int32_t)l)
-            cons = (int32_t)j;
+    int n_cons = 0, n_prod_cons = 0;
+    for (uint32_t j = l + 1; j < m->n_layers; j++)
+        if (m->layers[j].src == (int32_t)l || m->layers[j].src2 == (int32_t)l) {
+            if (cons < 0)
+                cons = (int32_t)j;
+            n_cons++;
+        }
+    for (uint32_t j = 0; ly->src >= 0 && j < m->n_layers; j++)
+        n_prod_cons += m->layers[j].src == ly->src || m->layers[j].src2 == ly->src;
     const trace_decision *pd = ly->src >= 0 ? &trace_segment_at(t, (uint32_t)ly->src, it)->d : NULL;
     const trace_decision *cd = cons >= 0 ? &trace_segment_at(t, (uint32_t)cons, it)->d : NULL;
-    bool pvec = pd && !is_mac(m->layers[ly->src].kind), cvec = cd && !is_mac(m->layers[cons].kind);
-    if (p == PASS_FWD && cd)
+    bool wide = pd && !is_mac(m->layers[ly->src].kind) &&
+                (a->nonmac == ARCH_NONMAC_FUSED || n_prod_cons >= 2);
+    if (p == PASS_FWD && cd && (mac || n_cons == 1))
         q->out = cd->fmt[TENSOR_A];
     if (p == PASS_BWD_DATA && pd)
         q->out = pd->fmt[TENSOR_G];
-    if (p != PASS_BWD_DATA && pvec)
+    if (mac && p != PASS_BWD_DATA && wide)
         q->x_stored = pd->fmt[TENSOR_A];
-    if (p == PASS_BWD_DATA && cvec)
-        q->x_stored = cd->fmt[TENSOR_G];
-    if (p == PASS_BWD_WEIGHT && cvec)
-        q->y_stored = cd->fmt[TENSOR_G];
 }
 
 /* Adds (layer, pass, operands) to seen unless it is there already. */
