@@ -1353,3 +1353,28 @@ Test(cost_passes, fused_norm_after_residual_add, .init = load_bitfusion)
     cr_expect_eq(ln[PASS_BWD_WEIGHT].rd_in, 1);
     model_free(&m);
 }
+
+/* The other direction (issue 12): an fp32 norm feeding an 8-bit conv. Fused, bn2's backward
+ * apply pass of ResNet-20 layer1.1 (batch 4, 16x32x32) reads g and x at fp32 and writes dX
+ * for conv2, which takes G at int8: 2 x 65,536 x 32 + 65,536 x 8 = 4,718,592 bits (at fp32
+ * throughout 6,291,456). */
+Test(cost_passes, fp32_norm_feeding_quantized_conv, .init = load_bitfusion)
+{
+    model m;
+    bs_error e;
+    cr_assert_eq(model_load(&m, "resnet20", &e), 0, "%s", e.msg);
+    int li = model_find_layer(&m, "layer1.1.bn2");
+    cost_sweeps plan[PASS_COUNT];
+    cost_nonmac_plan(&bf, &m, (uint32_t)li, plan);
+    cost_query q = {.layer = &m.layers[li], .pass = PASS_BWD_DATA, .batch = 4,
+                    .x = numfmt_fp32(), .density_x = 1, .density_y = 1,
+                    .sweeps = plan[PASS_BWD_DATA]};
+    cost_result r;
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.dram_read_bits + r.dram_write_bits, 6291456, 1e-9);
+    q.out = fmt(NUM_INT, 8, 0);
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.dram_read_bits, 4194304, 1e-9, "%.0f", r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, 524288, 1e-9, "%.0f", r.dram_write_bits);
+    model_free(&m);
+}
