@@ -326,7 +326,10 @@ int cmd_cost(int argc, char **argv)
         .about = "Cost of one layer-pass on an accelerator: MAdds, BitOPs, cycles (compute, memory\n"
                  "stall, total), buffer and DRAM traffic in bits, energy by component, latency and\n"
                  "the tiling chosen. --conv evaluates a raw convolution (fc: K=O=S=1) the way the\n"
-                 "public BitFusion simulator does (the reference mode).",
+                 "public BitFusion simulator does (the reference mode: least cycles). A model\n"
+                 "layer is costed in training mode with the arch's [schedule]: its tiling\n"
+                 "objective (edp by default) and, for non-MAC layers, the DRAM sweeps its\n"
+                 "place in the graph gives under the nonmac mode (fused by default).",
         .epilog = "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.",
         .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
     int first, rc;
