@@ -188,7 +188,30 @@ static uint64_t epoch_iter(const scheme_ctx *c, uint64_t epoch)
     return it;
 }
 
+#define NONMAC_HELP "format of norm, activation, add and pool layers (fp32: the public code; int8: Range BN)"
+
 static const char *const linear_choices[] = {"fp32", "quantized", NULL};
+
+static bool pick_nonmac(const model_layer *l, void *ctx)
+{
+    (void)ctx;
+    return !model_layer_is_mac(l);
+}
+
+/* The precision of the work between the MAC layers (norm, activation, residual add, pooling)
+ * is the scheme's decision (issue 12): parameter nonmac, a format for W (norm affine), A, G
+ * and WG of every non-MAC layer from iteration 0 on. The default fp32 is what the public
+ * PyTorch code of CPT, FracTrain, MuPPET and AdaPT runs (nn.BatchNorm2d, ReLU and the
+ * residual add untouched by their quantizers); int8 is SBM's Range BN. */
+static int apply_nonmac(trace *t, scheme_ctx *c, bs_error *e)
+{
+    num_format f;
+    int rc = param_format(c, "nonmac", &f, e);
+    if (rc || (f.kind == NUM_FP && f.bits == 32 && f.exp_bits == 8))
+        return rc;
+    trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, f);
+    return trace_set_where(t, 0, pick_nonmac, NULL, &ch, e);
+}
 
 /* ---- fp32 ------------------------------------------------------------------------------ */
 
@@ -1138,6 +1161,7 @@ static const scheme_row rows[] = {
        {"gbits", "8", "gradient bit-width (fixed)"},
        {"linear", "fp32", "fp32 (CPT's CIFAR code keeps the final fc fp32) or quantized "
         "(every MAC layer: use it for a transformer)"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_cpt, NULL},
     {{"fractrain-pfq", "progressive fractional quantization: stages of rising precision",
@@ -1146,6 +1170,7 @@ static const scheme_row rows[] = {
        {"bw", "6,6,8,8", "backward (G) bits per stage"},
        {"switch", "auto", "epochs of the turning points (auto: 1/4, 2/4, 3/4 of the run)"},
        {"linear", "fp32", "fp32 or quantized final linear layer"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_pfq, NULL},
     {{"muppet", "block floating point ladder 8->12->14->16 bits, then fp32",
@@ -1155,6 +1180,7 @@ static const scheme_row rows[] = {
        {"fp32_epochs", "45", "fp32 epochs at the end (sets the default run length)"},
        {"switch", "none", "explicit epochs at which each next level starts (overrides)"},
        {"resolution", "3", "epochs between gradient-diversity checks"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_muppet, muppet_epochs},
     {{"adapt", "per-layer fixed point from <8,4>, synthetic switches and weight densities",
@@ -1172,6 +1198,7 @@ static const scheme_row rows[] = {
        {"res", "150", "histogram bins of the KL push-down (MAX_RESOLUTION), for the overhead"},
        {"lb", "100", "gradients per check (MAX_LOOKBACK), for the overhead"},
        {"G", "fp32", "activation gradients: fp32 (AdaPT's code) or quantized (layer's format)"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_adapt, NULL},
     {{"smaq", "split storage: inliers (+-1 sigma) at 6 bits, outliers at 8, fp32 compute",
@@ -1326,7 +1353,10 @@ int scheme_generate(trace *t, const scheme_request *req, bs_error *e)
     if (rc)
         return rc;
     c.total = t->total_iters;
-    rc = row->gen(t, &c, e);
+    if (param_index(&row->info, "nonmac") >= 0)
+        rc = apply_nonmac(t, &c, e);
+    if (!rc)
+        rc = row->gen(t, &c, e);
     if (!rc) {
         char line[TRACE_PARAMS_MAX];
         params_line(&c, line, sizeof line);

@@ -664,3 +664,39 @@ Test(scheme_llm, bf16_baseline_and_cpt_on_a_transformer)
     expect_fmt(&t, "mlp.fc", TENSOR_G, "int8");
     trace_free(&t);
 }
+
+/* nonmac (issue 12): the precision of the layers between the MAC layers is the scheme's
+ * decision. Default fp32 (CPT's, FracTrain's, MuPPET's and AdaPT's PyTorch code leave
+ * nn.BatchNorm2d, ReLU and the residual add unquantized): bn, relu and add stay fp32 while
+ * the convs cycle; nonmac=int8 puts W, A, G and WG of every non-MAC layer at int8 from
+ * iteration 0, and leaves the MAC layers' decisions alone; a bad format is a usage error. */
+Test(scheme, nonmac_precision_parameter)
+{
+    static const char *const schemes[] = {"cpt", "fractrain-pfq", "muppet", "adapt"};
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        trace d, q;
+        gen_ok(&d, schemes[i], NULL, 0, 0);
+        const char *p8[] = {"nonmac=int8"};
+        gen_ok(&q, schemes[i], p8, 1, 0);
+        const trace_segment *s = trace_segment_at(&d, layer("layer1.0.bn1"), 0);
+        cr_expect(s->d->fmt[TENSOR_A].kind == NUM_FP && s->d->fmt[TENSOR_A].bits == 32, "%s",
+                  schemes[i]);
+        static const char *const nonmac[] = {"layer1.0.bn1", "layer1.0.relu1", "layer1.0.add"};
+        for (size_t k = 0; k < 3; k++)
+            for (int c = TENSOR_W; c <= TENSOR_WG; c++) {
+                const trace_segment *g = trace_segment_at(&q, layer(nonmac[k]), 100);
+                cr_expect(g->d->fmt[c].kind == NUM_INT && g->d->fmt[c].bits == 8, "%s %s %s",
+                          schemes[i], nonmac[k], trace_tensor_name((tensor_class)c));
+            }
+        cr_expect_eq(bits_at(&q, "layer1.0.conv1", TENSOR_A, 1000),
+                     bits_at(&d, "layer1.0.conv1", TENSOR_A, 1000), "%s", schemes[i]);
+        cr_expect(strstr(q.params, "nonmac=int8"), "%s: %s", schemes[i], q.params);
+        trace_free(&d);
+        trace_free(&q);
+    }
+    trace t;
+    bs_error e;
+    const char *bad[] = {"nonmac=int99"};
+    cr_expect_eq(gen(&t, "cpt", bad, 1, 0, 1, &e), BS_EUSAGE);
+    cr_expect(strstr(e.msg, "nonmac"), "%s", e.msg);
+}
