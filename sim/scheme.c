@@ -110,10 +110,8 @@ static int param_choice(const scheme_ctx *c, const char *name, const char *const
 {
     int i = text_lookup(choices, pstr(c, name));
     if (i < 0) {
-        char list[128] = "";
-        for (int k = 0; choices[k]; k++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? "|" : "",
-                     choices[k]);
+        char list[128];
+        text_join(choices, "|", list, sizeof list);
         return err_set(e, BS_EUSAGE, "scheme %s: parameter %s='%s' must be one of %s",
                        c->info->name, name, pstr(c, name), list);
     }
