@@ -14,22 +14,33 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bitsim plot KIND --db FILE -o DIR [--format pdf|png] [--baseline NAME]\n"
-            "                   [--baseline-arch A] [--model M] [--arch A]\n\n"
+            "usage: bitsim plot KIND --db FILE -o DIR [--format pdf|png] [--size S]\n"
+            "                   [--baseline NAME] [--baseline-arch A] [--model M] [--arch A]\n"
+            "                   [--energy-percent]\n\n"
             "KIND:\n"
-            "  speedup     speedup and energy saving of each run against --baseline (bars)\n"
+            "  speedup     speedup and energy saving against --baseline: bars grouped by\n"
+            "              network and arch, a geometric-mean group when there are several\n"
             "  energy      training energy per run, stacked by component (core, buffers, DRAM)\n"
             "  cumulative  cumulative training time and energy over epochs, one line per run\n"
+            "  schedule    precision schedule: mean A/W/G bit-widths over epochs, per run\n"
             "  timeline    per run: forward-pass bit-width heatmap over epochs and layers\n"
-            "  pareto      sweep points: energy vs latency, colour = area, the front marked\n"
-            "  all         every kind above\n\n"
-            "Writes DIR/KIND.pdf (or .png); timeline writes DIR/timeline-LABEL.pdf per run.\n"
+            "              (runs of constant width are skipped with a note)\n"
+            "  accuracy    final accuracy against training energy and latency (runs whose\n"
+            "              trace header has an accuracy field)\n"
+            "  pareto      a sweep's points: energy vs latency, colour = area, the front marked\n"
+            "  all         every kind above that applies (each skipped one is named, with why)\n\n"
+            "Writes DIR/KIND.pdf (or .png) and the figure's data as DIR/KIND.csv; timeline\n"
+            "writes DIR/timeline-LABEL.pdf (and .csv) per run.\n"
             "Runs shown: the latest complete run of each label, model and arch.\n\n"
             "  --db FILE          the bitsim database (opened read-only)\n"
             "  -o, --out DIR      output directory (created if missing)\n"
             "  --format F         pdf (default, vector) or png\n"
+            "  --size S           print size, text >= 8 pt: double (7 in, default), column\n"
+            "                     (3.3 in, one column of a two-column paper) or slide (10 in)\n"
+            "  --energy-percent   energy: each bar normalised to 100 %% (writes energy-share)\n"
             "  --baseline NAME    speedup's baseline run label or scheme (default fp32)\n"
-            "  --baseline-arch A  speedup: take the baseline from arch A (e.g. a GPU)\n"
+            "  --baseline-arch A  speedup: take the baseline from arch A (e.g. a GPU; the\n"
+            "                     axis turns logarithmic when speedups fall below 0.1)\n"
             "  --model M, --arch A  only runs of this model / on this arch\n\n"
             "Needs gnuplot (Debian: gnuplot-nox).\n");
 }
@@ -38,6 +49,12 @@ static void print_file(const char *path, void *ctx)
 {
     (void)ctx;
     printf("%s\n", path);
+}
+
+static void print_note(const char *msg, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "bitsim plot: %s\n", msg);
 }
 
 int cmd_plot(int argc, char **argv)
@@ -49,10 +66,11 @@ int cmd_plot(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},   {"baseline", required_argument, NULL, 'b'},
         {"baseline-arch", required_argument, NULL, 'B'},
         {"model", required_argument, NULL, 'm'},    {"arch", required_argument, NULL, 'a'},
+        {"size", required_argument, NULL, 's'},     {"energy-percent", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL;
-    plot_request req = {.format = PLOT_PDF, .baseline = "fp32"};
+    plot_request req = {.format = PLOT_PDF, .baseline = "fp32", .on_note = print_note};
     int c;
     optind = 0;
     opterr = 0;
@@ -64,6 +82,14 @@ int cmd_plot(int argc, char **argv)
         case 'B': req.baseline_arch = optarg; break;
         case 'm': req.model = optarg; break;
         case 'a': req.arch = optarg; break;
+        case 'P': req.energy_percent = true; break;
+        case 's': {
+            int z = plot_size_parse(optarg);
+            if (z < 0)
+                return cmd_bad_value("plot", "--size", optarg, "double, column or slide");
+            req.size = (plot_size)z;
+            break;
+        }
         case 'f': {
             int f = plot_format_parse(optarg);
             if (f < 0)
