@@ -705,20 +705,29 @@ static int plot_cumulative(plot_job *j, bs_error *e)
                            &runs, e);
     if (rc)
         return rc;
+    if (ps.runs > SPEEDUP_MAX_LABELS) {
+        sqlite3_finalize(runs);
+        return err_set(e, BS_EINPUT, "%d runs are too many lines for one cumulative figure (at"
+                       " most %d); choose with --model/--arch", ps.runs, SPEEDUP_MAX_LABELS);
+    }
     unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
     if (sqlite3_prepare_v2(j->db,
                            "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12 FROM epoch_costs"
                            " WHERE run_id = ?1 ORDER BY epoch",
                            -1, &curve, NULL) != SQLITE_OK)
         return step_error(j, runs, e);
-    FILE *f;
+    FILE *f, *csv = NULL;
     char path[PATH_MAX + 64];
-    if ((rc = open_data(j, "cumulative.dat", &f, path, sizeof path, e))) {
+    if ((rc = open_data(j, "cumulative.dat", &f, path, sizeof path, e)) == BS_OK &&
+        (rc = open_csv(j, "cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
+                       &csv, e)) != BS_OK)
+        fclose(f);
+    if (rc) {
         sqlite3_finalize(runs);
         sqlite3_finalize(curve);
         return rc;
     }
-    int blocks = 0;
+    int blocks = 0, rc_csv;
     while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
         char title[512];
         run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
@@ -727,20 +736,31 @@ static int plot_cumulative(plot_job *j, bs_error *e)
         fputs("\n0 0 0\n", f);
         sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
         int curve_rc;
-        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW)
+        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
             fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
                     sqlite3_column_double(curve, 1) / ut.per_unit,
                     sqlite3_column_double(curve, 2) / ue.per_unit);
+            for (int k = 0; k < 3; k++)
+                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
+            for (int k = 0; k < 3; k++)
+                csv_num(csv, sqlite3_column_double(curve, k), k == 2);
+        }
         sqlite3_reset(curve);
         if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
             rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
             sqlite3_finalize(curve);
             sqlite3_finalize(runs);
             fclose(f);
+            fclose(csv);
             return rc;
         }
     }
     sqlite3_finalize(curve);
+    if ((rc_csv = close_csv(csv, "cumulative", e))) {
+        sqlite3_finalize(runs);
+        fclose(f);
+        return rc_csv;
+    }
     const gp_var vars[] = {
         GP_STR("datafile", path), GP_STR("time_unit", ut.name), GP_STR("energy_unit", ue.name),
         GP_NUM("n", blocks),
@@ -758,7 +778,7 @@ static int plot_cumulative(plot_job *j, bs_error *e)
  * in. The grid also goes into csv, and the MAC layers' names into names (y tic labels). */
 typedef struct timeline_stats {
     double lo, hi;          /* low-precision (< 32 bit) widths seen */
-    double first, last_seen; /* constant-run detection: every width equal to first */
+    double first[2];        /* constant-run detection: every width of an operand = first */
     bool varies;
     int cells, full_cells, n_layers;
     char ytics[4096];       /* gnuplot: set ytics ("name" y, ...) */
@@ -781,7 +801,7 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const ch
             -1, &st, NULL) != SQLITE_OK)
         return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
     sqlite3_bind_int64(st, 1, run);
-    *ts = (timeline_stats){.lo = INFINITY, .hi = -INFINITY, .first = NAN};
+    *ts = (timeline_stats){.lo = INFINITY, .hi = -INFINITY, .first = {NAN, NAN}};
     int rc;
     char (*names)[64] = calloc(4096, sizeof *names);
     if (!names) {
@@ -800,9 +820,9 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const ch
                                                                   : sqlite3_column_double(st, 2 + c);
             if (isnan(b[c]))
                 continue;
-            if (isnan(ts->first))
-                ts->first = b[c];
-            ts->varies |= b[c] != ts->first;
+            if (isnan(ts->first[c]))
+                ts->first[c] = b[c];
+            ts->varies |= b[c] != ts->first[c];
             if (b[c] < 32) {
                 ts->lo = fmin(ts->lo, b[c]);
                 ts->hi = fmax(ts->hi, b[c]);
@@ -895,13 +915,14 @@ static int plot_timeline(plot_job *j, bs_error *e)
             free(ts);
             break;
         }
-        if (ts->cells == 0 || isnan(ts->first)) {
+        if (ts->cells == 0 || (isnan(ts->first[0]) && isnan(ts->first[1]))) {
             free(ts);
             continue; /* no forward MAC rows with widths: nothing to draw for this run */
         }
         if (!ts->varies) { /* one colour over the whole page says less than one sentence */
-            note(j, "timeline: %s (%s on %s) is constant: every MAC layer at %g bits in every"
-                 " epoch; no figure drawn (data in %s.csv)", label, model, arch, ts->first, base);
+            note(j, "timeline: %s (%s on %s) is constant: every MAC layer at %g-bit activations"
+                 " and %g-bit weights in every epoch; no figure drawn (data in %s.csv)", label,
+                 model, arch, ts->first[0], ts->first[1], base);
             constant++;
             free(ts);
             continue;
@@ -1018,6 +1039,20 @@ static int plot_pareto(plot_job *j, bs_error *e)
     int rc = front_write_plot_files(j->db, &q, j->tmp_dir, all, front, sizeof all, e);
     if (rc)
         return rc;
+    front_set fs;  /* the figure's data beside it: every point, on_front marked */
+    if ((rc = front_load(j->db, &q, &fs, e)))
+        return rc;
+    table *t = front_table(&fs, true);
+    front_free(&fs);
+    FILE *csv = NULL;
+    if (!t)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    char csv_path[PATH_MAX + 32];
+    snprintf(csv_path, sizeof csv_path, "%s/pareto.csv", j->req->out_dir);
+    bool ok = (csv = fopen(csv_path, "w")) && table_print(t, TABLE_CSV, csv);
+    table_free(t);
+    if ((csv && fclose(csv) != 0) || !ok)
+        return err_set(e, BS_EINPUT, "%s: cannot write the figure's data", csv_path);
     const gp_var vars[] = {
         GP_STR("all_file", all), GP_STR("front_file", front),
     };
