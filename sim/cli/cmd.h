@@ -24,6 +24,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_pareto(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_arch(int argc, char **argv);
 
 /* True when argv holds -h or --help (before any "--"). */
 int cmd_wants_help(int argc, char **argv);
