@@ -73,6 +73,19 @@ typedef struct merger {
     "(SELECT m.id FROM main." T " m JOIN src." T " s ON s.content_hash = m.content_hash" \
     " WHERE s.id = r." col ")"
 
+static bool src_has_accuracy(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int has = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs', 'src')"
+                           " WHERE name = 'accuracy_pct'", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            has = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return has > 0;
+}
+
 static int prepare_all(merger *m, bs_error *e)
 {
     char run_cols[2048], cost_cols[2048], cost_src[2048], tot_cols[2048], tot_src[2048];
@@ -89,9 +102,12 @@ static int prepare_all(merger *m, bs_error *e)
     snprintf(tmp, sizeof tmp, "%s", run_cols);
     size_t len = 0;
     for (char *col = strtok(tmp, ", "); col; col = strtok(NULL, ", ")) {
+        /* a source database written before runs.accuracy_pct existed has no such column */
         const char *expr = strcmp(col, "arch_id") == 0 ? "?2"
                          : strcmp(col, "model_id") == 0 ? "?3"
-                         : strcmp(col, "trace_id") == 0 ? "?4" : NULL;
+                         : strcmp(col, "trace_id") == 0 ? "?4"
+                         : strcmp(col, "accuracy_pct") == 0 && !src_has_accuracy(m->db) ? "NULL"
+                         : NULL;
         int w = snprintf(run_src + len, sizeof run_src - len, "%s%s%s", len ? ", " : "",
                          expr ? expr : "r.", expr ? "" : col);
         if (w < 0 || (size_t)w >= sizeof run_src - len)

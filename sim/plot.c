@@ -1030,6 +1030,80 @@ static int plot_schedule(plot_job *j, bs_error *e)
                              sizeof vars / sizeof vars[0], e);
 }
 
+/* Accuracy against training cost (the papers' central figure): one point per run whose
+ * trace stated the accuracy reached (trace header `accuracy` -> runs.accuracy_pct), against
+ * training energy (left) and latency (right), labelled with the run's label. */
+static int plot_accuracy(plot_job *j, bs_error *e)
+{
+    if (!store_db_has_accuracy(j->db))
+        return err_set(e, BS_EINPUT, "no run states an accuracy (the database predates"
+                       " runs.accuracy_pct; traces state it with the header field `accuracy`)");
+    plotted_stats ps;
+    sqlite3_stmt *st;
+    int rc = start_plotted(j, &ps,
+                           PLOTTED_RUNS "SELECT p.label, p.model_name, p.arch_name, r.accuracy_pct,"
+                           " p.energy_j, p.latency_s FROM plotted p JOIN runs r ON r.id = p.run_id"
+                           " WHERE r.accuracy_pct IS NOT NULL"
+                           " ORDER BY p.model_name, p.arch_name, p.run_id",
+                           &st, e);
+    if (rc)
+        return rc;
+    unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
+    FILE *f, *csv;
+    char path[PATH_MAX + 64];
+    if ((rc = open_data(j, "accuracy.dat", &f, path, sizeof path, e)) == BS_OK &&
+        (rc = open_csv(j, "accuracy", "label,model,arch,accuracy_pct,energy_j,latency_s", &csv,
+                       e)) != BS_OK)
+        fclose(f);
+    if (rc) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    int points = 0;
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {0, 0};
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char title[512];
+        run_title_of_row(title, sizeof title, st, 0, ps.groups > 1);
+        double acc = sqlite3_column_double(st, 3), ej = sqlite3_column_double(st, 4),
+               ls = sqlite3_column_double(st, 5);
+        fprintf(f, "%.17g %.17g %.17g ", acc, ej / ue.per_unit, ls / ut.per_unit);
+        write_data_string(f, title);
+        fputc('\n', f);
+        for (int k = 0; k < 3; k++)
+            csv_str(csv, (const char *)sqlite3_column_text(st, k), false);
+        csv_num(csv, acc, false);
+        csv_num(csv, ej, false);
+        csv_num(csv, ls, true);
+        for (int k = 0; k < 2; k++) {
+            double v = k ? ls : ej;
+            lo[k] = fmin(lo[k], v);
+            hi[k] = fmax(hi[k], v);
+        }
+        points++;
+    }
+    int rc_csv = close_csv(csv, "accuracy", e);
+    if (rc == SQLITE_DONE && points == 0) {
+        sqlite3_finalize(st);
+        fclose(f);
+        return err_set(e, BS_EINPUT, "no run states an accuracy (trace header field `accuracy`,"
+                       " traces/FORMAT.md)");
+    }
+    if (rc_csv) {
+        sqlite3_finalize(st);
+        fclose(f);
+        return rc_csv;
+    }
+    char xe[64], xt[64];
+    snprintf(xe, sizeof xe, "Training energy (%s)", ue.name);
+    snprintf(xt, sizeof xt, "Training latency (%s)", ut.name);
+    const gp_var vars[] = {
+        GP_STR("datafile", path), GP_STR("xlabel_e", xe), GP_STR("xlabel_t", xt),
+        GP_NUM("logx_e", hi[0] > 20 * lo[0]), GP_NUM("logx_t", hi[1] > 20 * lo[1]),
+    };
+    return finish_query_plot(j, st, rc, f, path, "accuracy.gp", "accuracy", vars,
+                             sizeof vars / sizeof vars[0], e);
+}
+
 /* The sweep's Pareto front: the data come from front.h (area needs the arch model), the
  * look from plots/pareto.gp. */
 static int plot_pareto(plot_job *j, bs_error *e)
@@ -1070,6 +1144,7 @@ static const plot_kind_entry kinds[PLOT_KIND_COUNT] = {
     [PLOT_CUMULATIVE] = {"cumulative", plot_cumulative},
     [PLOT_SCHEDULE] = {"schedule", plot_schedule},
     [PLOT_TIMELINE] = {"timeline", plot_timeline},
+    [PLOT_ACCURACY] = {"accuracy", plot_accuracy},
     [PLOT_PARETO] = {"pareto", plot_pareto},
 };
 

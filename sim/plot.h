@@ -21,6 +21,7 @@ typedef enum plot_kind {
     PLOT_CUMULATIVE, /* cumulative training time and energy over epochs, one line per run */
     PLOT_SCHEDULE,   /* mean A/W/G bit-widths over epochs, one line per run (CPT-style) */
     PLOT_TIMELINE,   /* per-run heatmap of FWD operand bit-widths over epochs and layers */
+    PLOT_ACCURACY,   /* final accuracy against training energy and latency, one point per run */
     PLOT_PARETO,     /* sweep points, energy vs latency coloured by area, front marked (front.h) */
     PLOT_KIND_COUNT
 } plot_kind;

@@ -12,6 +12,8 @@
  */
 #include "table.h"
 
+#include "text.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -116,15 +118,7 @@ static void add_cell(table *t, const char *s, cell_kind kind)
 
 void table_exact_double(char *buf, size_t n, double v)
 {
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) { /* 2^53: every integer exact */
-        snprintf(buf, n, "%.0f", v);
-        return;
-    }
-    for (int digits = 1; digits <= 17; digits++) {
-        snprintf(buf, n, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
+    text_exact_double(buf, n, v);
 }
 
 void table_cell_str(table *t, const char *s)

@@ -3,6 +3,7 @@
  * Skips cleanly when gnuplot is not installed.
  */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "cli_capture.h"
@@ -39,6 +40,10 @@ static void setup(void)
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
+    /* the accuracies two of the runs' traces state (trace header `accuracy`) */
+    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET accuracy_pct = 92.5 WHERE label = 'fp32';"
+                              " UPDATE runs SET accuracy_pct = 91.75 WHERE label = 'cpt'",
+                              NULL, NULL, NULL), SQLITE_OK);
     store_close(s);
 }
 
@@ -123,7 +128,7 @@ Test(plot, every_kind_writes_pdf_and_png)
     cr_expect(stat("/tmp/bitsim-pwned", &st) != 0, "a label must never run as a command");
     /* every figure's data beside it, as CSV */
     static const char *const csvs[] = {"speedup", "energy", "cumulative", "schedule",
-                                       "timeline-cpt", "timeline-fp32"};
+                                       "timeline-cpt", "timeline-fp32", "accuracy"};
     for (size_t i = 0; i < sizeof csvs / sizeof csvs[0]; i++) {
         snprintf(expected, sizeof expected, "%s/%s.csv", out_dir, csvs[i]);
         cr_expect(stat(expected, &st) == 0 && st.st_size > 20, "%s missing", expected);
@@ -159,6 +164,16 @@ Test(plot, figure_data_csv_holds_the_plotted_values)
     }
     fclose(f);
     cr_expect(cpt && !fp32, "cpt's row present, the baseline's own row absent");
+    /* accuracy: the two runs that state one, with their stored values */
+    cr_assert_eq(make(PLOT_ACCURACY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    snprintf(path, sizeof path, "%s/accuracy.csv", out_dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    int rows = 0;
+    while (fgets(line, sizeof line, f))
+        rows += strstr(line, ",92.5,") != NULL || strstr(line, ",91.75,") != NULL;
+    fclose(f);
+    cr_expect_eq(rows, 2);
 }
 
 Test(plot, errors_are_clear)
@@ -202,8 +217,8 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     char *missing_db[] = {"plot", "energy", "--db", "/nonexistent/x.db", "-o", out_dir, NULL};
     cr_expect_eq(run_cmd(cmd_plot, missing_db, out, sizeof out), BS_EINPUT);
     /* no run is labelled or of scheme fp64: `all` skips speedup and draws the rest,
-     * printing each file written: energy, cumulative, schedule and the three timelines whose
-     * widths vary (the constant run's is skipped with a note) */
+     * printing each file written: energy, cumulative, schedule, the three timelines whose
+     * widths vary (the constant run's is skipped with a note) and accuracy */
     char *all[] = {"plot", "all", "--db", db_path, "-o", out_dir, "--baseline", "fp64",
                    "--format", "png", NULL};
     cr_expect_eq(run_cmd(cmd_plot, all, out, sizeof out), 0);
@@ -212,7 +227,7 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     int lines = 0;
     for (const char *p = out; *p; p++)
         lines += *p == '\n';
-    cr_expect_eq(lines, 6, "%s", out);
+    cr_expect_eq(lines, 7, "%s", out);
     cr_expect(strstr(out, "fp32-one-layer") == NULL, "%s", out);
     /* a single kind that has nothing to show is an error */
     char *speedup[] = {"plot", "speedup", "--db", db_path, "-o", out_dir, "--baseline", "fp64", NULL};

@@ -100,7 +100,8 @@ static int run(const run_args *ra, bs_error *e)
     store_run_info info = {.label = ra->label, .scheme = t.scheme, .model_name = t.model.name,
                            .arch_name = a.name, .trace_name = ra->trace_path,
                            .batch = t.batch, .iterations = t.total_iters, .epochs = t.epochs,
-                           .options = ra->exact_density ? "exact_density=1" : "exact_density=0"};
+                           .options = ra->exact_density ? "exact_density=1" : "exact_density=0",
+                           .has_accuracy = t.has_accuracy, .accuracy_pct = t.accuracy_pct};
     /* The trace by its canonical text (formatting does not change its identity). */
     if ((rc = put_file(s, STORE_ARCH, a.name, a.source, &info.arch_id, e)) ||
         (rc = put_file(s, STORE_MODEL, t.model.name, t.model.source, &info.model_id, e)) ||

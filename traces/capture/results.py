@@ -50,11 +50,19 @@ def _filter(run_id, column="run_id"):
     return f" WHERE {column} = ?", (int(run_id),)
 
 
+def _has_accuracy(db):
+    return db.execute("SELECT count(*) FROM pragma_table_info('runs')"
+                      " WHERE name = 'accuracy_pct'").fetchone()[0] > 0
+
+
 def runs(db):
     """Every complete run with its inputs and totals (the run_summary view: madds, bitops,
     gbitops, cycles, latency_s, energy_pj, energy_j, the energy components, dram_bits and the
-    papers' metrics), one row per run, indexed by run_id."""
-    return pd.read_sql_query("SELECT * FROM run_summary ORDER BY run_id", db, index_col="run_id")
+    papers' metrics) and accuracy_pct (the trace header's `accuracy`, NaN when not stated),
+    one row per run, indexed by run_id."""
+    acc = "r.accuracy_pct" if _has_accuracy(db) else "NULL AS accuracy_pct"
+    return pd.read_sql_query(f"SELECT s.*, {acc} FROM run_summary s JOIN runs r ON r.id = s.run_id"
+                             " ORDER BY s.run_id", db, index_col="run_id")
 
 
 def epochs(db, run_id=None):

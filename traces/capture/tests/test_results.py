@@ -60,6 +60,7 @@ class ResultsTest(unittest.TestCase):
             " FROM runs r JOIN run_totals t ON t.run_id = r.id WHERE r.status = 'complete'"
             " ORDER BY r.id").fetchall()
         self.assertEqual(len(df), 4)
+        self.assertTrue(df.accuracy_pct.isna().all(), "generated traces state no accuracy")
         for run_id, label, arch, madds, lat, energy, bitops in want:
             row = df.loc[run_id]
             self.assertEqual((row.label, row.arch_name), (label, arch))
@@ -91,6 +92,17 @@ class ResultsTest(unittest.TestCase):
         first = one[one.layer == 0].iloc[0]
         self.assertEqual((first.layer_name, int(first.madds)), conv1)
         self.assertEqual(set(one.run_id), {1})
+
+    def test_accuracy_from_the_trace_header(self):
+        """A captured trace's header `accuracy` (traces/samples: LeNet-5 CPT, 97.22 %) is in
+        the runs table and in runs()."""
+        d = self.tmp.name
+        db_path = os.path.join(d, "acc.db")
+        _bitsim("run", "--trace", os.path.join(REPO, "traces/samples/lenet5-digits-cpt.trace"),
+                "--arch", "bitfusion", "--db", db_path, "--quiet", cwd=d)
+        with results.open_db(db_path) as db:
+            df = results.runs(db)
+        self.assertEqual(list(df.accuracy_pct), [97.22])
 
     def test_a_foreign_file_is_refused(self):
         path = os.path.join(self.tmp.name, "other.db")
