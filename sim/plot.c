@@ -1059,15 +1059,24 @@ static int plot_accuracy(plot_job *j, bs_error *e)
         sqlite3_finalize(st);
         return rc;
     }
-    int points = 0;
+    /* one block per (network, arch) group, headed by its name (the key), points labelled
+     * with the run's label only */
+    int points = 0, blocks = 0;
     double lo[2] = {INFINITY, INFINITY}, hi[2] = {0, 0};
+    char group[300] = "";
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char title[512];
-        run_title_of_row(title, sizeof title, st, 0, ps.groups > 1);
+        char g[300];
+        snprintf(g, sizeof g, "%s on %s", sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+        if (strcmp(g, group) != 0) {
+            fputs(blocks++ ? "\n\n" : "", f);
+            write_data_string(f, g);
+            fputc('\n', f);
+            snprintf(group, sizeof group, "%s", g);
+        }
         double acc = sqlite3_column_double(st, 3), ej = sqlite3_column_double(st, 4),
                ls = sqlite3_column_double(st, 5);
         fprintf(f, "%.17g %.17g %.17g ", acc, ej / ue.per_unit, ls / ut.per_unit);
-        write_data_string(f, title);
+        write_data_string(f, (const char *)sqlite3_column_text(st, 0));
         fputc('\n', f);
         for (int k = 0; k < 3; k++)
             csv_str(csv, (const char *)sqlite3_column_text(st, k), false);
@@ -1099,6 +1108,7 @@ static int plot_accuracy(plot_job *j, bs_error *e)
     const gp_var vars[] = {
         GP_STR("datafile", path), GP_STR("xlabel_e", xe), GP_STR("xlabel_t", xt),
         GP_NUM("logx_e", hi[0] > 20 * lo[0]), GP_NUM("logx_t", hi[1] > 20 * lo[1]),
+        GP_NUM("n", blocks),
     };
     return finish_query_plot(j, st, rc, f, path, "accuracy.gp", "accuracy", vars,
                              sizeof vars / sizeof vars[0], e);
