@@ -58,7 +58,7 @@ static double fwd_dram_writes(const char *out_flag)
     static char csv[8192];
     char *argv[] = {"cost", "--model", "resnet20", "--layer", "layer1.0.conv1", "--pass", "fwd",
                     "--bits", "8,8", "--batch", "128", "--format", "csv",
-                    *out_flag ? "--out" : NULL, (char *)out_flag, NULL};
+                    *out_flag ? "--out-format" : NULL, (char *)out_flag, NULL};
     cr_assert_eq(run_cmd(cmd_cost, argv, csv, sizeof csv), 0, "%s", csv);
     char *header_end = strchr(csv, '\n'), *name = strstr(csv, "dram_wr_bits");
     cr_assert(header_end && name && name < header_end, "%s", csv);

@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "                     weight grad,master weight); a number means intN; formats as\n"
             "                     in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
             "                     (default 8,8)\n"
-            "  -o, --out F|ref    format the pass's output is written in (training mode, as\n"
+            "  --out-format F|ref format the pass's output is written in (training mode, as\n"
             "                     bitsim run does); default: FWD and BWD_DATA write x's\n"
             "                     format (A, G), BWD_WEIGHT fp32 (WG); 'ref': the public\n"
             "                     simulator's output stage (32-bit, padded; --conv always)\n"
@@ -59,7 +59,7 @@ typedef struct cost_opts {
     const char *arch, *model, *layer, *pass;
     num_format x, y;
     num_format out;     /* --out: bits 0 = not given */
-    bool out_ref;       /* --out ref */
+    bool out_ref;       /* --out-format ref */
     double dx, dy;
     uint64_t batch;
     bool have_conv, im2col;
@@ -109,7 +109,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
         {"arch", required_argument, NULL, 'a'},    {"model", required_argument, NULL, 'm'},
         {"layer", required_argument, NULL, 'l'},   {"pass", required_argument, NULL, 'p'},
         {"bits", required_argument, NULL, 'B'},    {"density", required_argument, NULL, 'd'},
-        {"out", required_argument, NULL, 'o'},
+        {"out-format", required_argument, NULL, 'o'},
         {"batch", required_argument, NULL, 'b'},   {"conv", required_argument, NULL, 'c'},
         {"im2col", no_argument, NULL, 'i'},        {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
@@ -121,7 +121,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
     char buf[128], *p, *q;
     const char *why = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "a:m:l:p:B:o:d:b:c:if:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:m:l:p:B:d:b:c:if:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': o->arch = optarg; break;
         case 'm': o->model = optarg; break;
@@ -190,7 +190,7 @@ static int parse_flags(int argc, char **argv, cost_opts *o)
 
 /* The output format of a MAC pass in training mode, as replay chooses it from a decision
  * (replay.c OUTPUT FORMAT): FWD writes A (= x), BWD_DATA writes G (= x), BWD_WEIGHT writes
- * WG, fp32 unless --out names it. --out F sets every MAC pass; --out ref (bits 0) is the
+ * WG, fp32 unless --out-format names it. --out-format F sets every MAC pass; ref (bits 0) is the
  * reference output stage. Non-MAC layers and UPDATE have none. */
 static num_format pass_output(const cost_opts *o, const model_layer *l, train_pass p)
 {
