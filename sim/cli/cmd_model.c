@@ -36,7 +36,8 @@ static void usage_show(FILE *out)
             "usage: bitsim model show NAME|FILE [--batch B] [--format F]\n\n"
             "Per-layer shapes, parameters, sizes and op counts of a zoo network, a model file\n"
             "(models/FORMAT.md) or a SCALE-Sim topology CSV (.csv).\n\n"
-            "  -b, --batch B    samples per iteration for the per-pass columns (default 1)\n"
+            "  -b, --batch B    samples per iteration for the per-pass columns (default 128, as\n"
+            "                   trace gen and cost; fwd_madds stays per sample)\n"
             "  -f, --format F   %s (default table)\n"
             "  -h, --help       this text\n\n"
             "columns: params (weights + bias + norm affine), weights (MAC weight elements),\n"
@@ -69,7 +70,7 @@ static int parse_flags(int argc, char **argv, void (*usage)(FILE *out), show_opt
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    o->batch = 1;
+    o->batch = 128;
     o->format = TABLE_TEXT;
     optind = 1;
     opterr = 0;
