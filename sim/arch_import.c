@@ -193,49 +193,44 @@ int arch_import_text(const char *path, const char *text, char *out, size_t n, bs
         return rc;
     }
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    double rows = v[bitfusion ? 1 : 0], cols = v[bitfusion ? 2 : 1];
+    /* what each output section holds besides the mapped keys, by kind ([0] BitFusion, [1]
+     * SCALE-Sim), each filled-in figure with its rule */
+    static const char *const sections[] = {"arch", "array", "buffers", "dram", "energy"};
+    static const char *const extra[2][5] = {
+        {"family = bitfusion\n", "brick_bits = 2\npsum_bits = 32\n",
+         "# buffer energies: the shipped SRAM table (arch/sram_table.csv)\n",
+         "# DRAM energy: the BitFusion simulator's 15 pJ/bit\npj_per_bit = 15\n",
+         "# core: 0.459195 pJ per fusion unit per busy cycle (arch/bitfusion.ini: 235.104 pJ /"
+         " 512 units)\n"},
+        {"family = systolic\n# SCALE-Sim states no clock: 1000 MHz assumed (edit it)\n"
+         "freq_mhz = 1000\n",
+         "# SCALE-Sim counts words: an 8-bit array (Bandwidth words x 8 bits)\nnative_bits = 8\n",
+         "# buffer energies: the BitFusion simulator's 45 nm CACTI figures (arch/bitfusion.ini);"
+         " a SCALE-Sim array's\n# per-PE banks are mostly below the SRAM table's smallest\n"
+         "wbuf_read_pj_per_bit = 0.02136565625\nwbuf_write_pj_per_bit = 0.02891615625\n"
+         "abuf_read_pj_per_bit = 0.059474375\nabuf_write_pj_per_bit = 0.1137040625\n"
+         "obuf_read_pj_per_bit = 0.0331553125\nobuf_write_pj_per_bit = 0.0730840625\n",
+         "# DRAM energy: the BitFusion simulator's 15 pJ/bit\npj_per_bit = 15\n",
+         "# core: 0.3 pJ per PE per cycle (8-bit multiply + 32-bit add, 45 nm, Horowitz ISSCC"
+         " 2014)\n"},
+    };
+    const ini_key *df = ini_find(c, "architecture_presets", "Dataflow");
     size_t len = 0;
     bool ok = put(out, n, &len, "# Imported by `bitsim arch import` from %s (%s).\n", base,
                   bitfusion ? "the public BitFusion simulator's configuration"
                             : "a SCALE-Sim configuration");
-    double rows = v[bitfusion ? 1 : 0], cols = v[bitfusion ? 2 : 1];
-    if (bitfusion) {
-        ok = ok && put(out, n, &len, "[arch]\nfamily = bitfusion\nfreq_mhz = %.17g\n\n[array]\n",
-                       v[0]);
-        ok = ok && put(out, n, &len, "rows = %.17g\ncols = %.17g\nbrick_bits = 2\npmax = %.17g\n"
-                       "pmin = %.17g\npsum_bits = 32\n\n[buffers]\n", v[1], v[2], v[3], v[4]);
-        ok = ok && put(out, n, &len, "wbuf_bytes = %.17g\nabuf_bytes = %.17g\nobuf_bytes = %.17g\n"
-                       "# buffer energies: the shipped SRAM table (arch/sram_table.csv)\n\n",
-                       v[5], v[6], v[7]);
-        ok = ok && put(out, n, &len, "[dram]\nbits_per_cycle = %.17g\n", v[8]);
-    } else {
-        const ini_key *df = ini_find(c, "architecture_presets", "Dataflow");
-        ok = ok && put(out, n, &len, "# SCALE-Sim states no clock: 1000 MHz assumed (edit freq_mhz);"
-                       " its dataflow (%s) is not modelled: bitsim tiles as BitFusion does.\n"
-                       "# SCALE-Sim counts words, not bits: an 8-bit array (native_bits = 8),"
-                       " Bandwidth words x 8 bits.\n",
-                       df ? df->value : "not stated");
-        ok = ok && put(out, n, &len, "[arch]\nfamily = systolic\nfreq_mhz = 1000\n\n[array]\n"
-                       "rows = %.17g\ncols = %.17g\nnative_bits = 8\n\n[buffers]\n", v[0], v[1]);
-        /* a SCALE-Sim array's per-PE banks are mostly below the SRAM table's smallest (128
-         * B), so the energies are stated: BitFusion's 45 nm CACTI figures (arch/bitfusion.ini) */
-        ok = ok && put(out, n, &len, "wbuf_bytes = %.17g\nabuf_bytes = %.17g\nobuf_bytes = %.17g\n"
-                       "# buffer energies: the BitFusion simulator's 45 nm CACTI figures"
-                       " (arch/bitfusion.ini)\n"
-                       "wbuf_read_pj_per_bit = 0.02136565625\nwbuf_write_pj_per_bit = 0.02891615625\n"
-                       "abuf_read_pj_per_bit = 0.059474375\nabuf_write_pj_per_bit = 0.1137040625\n"
-                       "obuf_read_pj_per_bit = 0.0331553125\nobuf_write_pj_per_bit = 0.0730840625\n\n"
-                       "[dram]\nbits_per_cycle = %.17g\n", v[2], v[3], v[4], v[5]);
+    if (!bitfusion)
+        ok = ok && put(out, n, &len, "# Its dataflow (%s) is not modelled: bitsim tiles as"
+                       " BitFusion does.\n", df ? df->value : "not stated");
+    for (int sec = 0; sec < 5 && ok; sec++) {
+        ok = put(out, n, &len, "%s[%s]\n%s", sec ? "\n" : "", sections[sec], extra[!bitfusion][sec]);
+        for (int i = 0; map[i].key && ok; i++)
+            if (strcmp(map[i].out_section, sections[sec]) == 0)
+                ok = put(out, n, &len, "%s = %.17g\n", map[i].out_key, v[i]);
     }
-    ok = ok && put(out, n, &len, "# DRAM energy: the BitFusion simulator's 15 pJ/bit\npj_per_bit = 15\n\n"
-                   "[energy]\n");
-    if (bitfusion)
-        ok = ok && put(out, n, &len, "# core: 0.459195 pJ per fusion unit per busy cycle"
-                       " (arch/bitfusion.ini: 235.104 pJ / 512 units)\ncore_pj_per_cycle = %.9g\n",
-                       rows * cols * 235.104 / 512);
-    else
-        ok = ok && put(out, n, &len, "# core: 0.3 pJ per PE per cycle (8-bit multiply + 32-bit add,"
-                       " 45 nm, Horowitz ISSCC 2014)\ncore_pj_per_cycle = %.9g\n", rows * cols * 0.3);
-    ok = ok && put(out, n, &len, "leak_mw = 0\n");
+    ok = ok && put(out, n, &len, "core_pj_per_cycle = %.9g\nleak_mw = 0\n",
+                   rows * cols * (bitfusion ? 235.104 / 512 : 0.3));
     free(c);
     if (!ok)
         return err_set(e, BS_EINTERNAL, "%s: imported arch longer than %zu bytes", path, n);

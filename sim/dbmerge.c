@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
 #include "text.h"
 
 static int db_error(sqlite3 *db, const char *what, const char *path, bs_error *e)
@@ -73,19 +74,6 @@ typedef struct merger {
     "(SELECT m.id FROM main." T " m JOIN src." T " s ON s.content_hash = m.content_hash" \
     " WHERE s.id = r." col ")"
 
-static bool src_has_accuracy(sqlite3 *db)
-{
-    sqlite3_stmt *st;
-    int has = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs', 'src')"
-                           " WHERE name = 'accuracy_pct'", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            has = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    return has > 0;
-}
-
 static int prepare_all(merger *m, bs_error *e)
 {
     char run_cols[2048], cost_cols[2048], cost_src[2048], tot_cols[2048], tot_src[2048];
@@ -106,7 +94,7 @@ static int prepare_all(merger *m, bs_error *e)
         const char *expr = strcmp(col, "arch_id") == 0 ? "?2"
                          : strcmp(col, "model_id") == 0 ? "?3"
                          : strcmp(col, "trace_id") == 0 ? "?4"
-                         : strcmp(col, "accuracy_pct") == 0 && !src_has_accuracy(m->db) ? "NULL"
+                         : strcmp(col, "accuracy_pct") == 0 && !store_db_has_accuracy(m->db, "src") ? "NULL"
                          : NULL;
         int w = snprintf(run_src + len, sizeof run_src - len, "%s%s%s", len ? ", " : "",
                          expr ? expr : "r.", expr ? "" : col);

@@ -695,21 +695,30 @@ static int plot_energy(plot_job *j, bs_error *e)
                              vars, sizeof vars / sizeof vars[0], e);
 }
 
+/* The start of a plot of one line per run (cumulative, schedule): the plotted runs (run_id,
+ * label, model_name, arch_name) into runs, refused beyond the lines one key can tell apart. */
+static int start_line_plot(plot_job *j, plotted_stats *ps, const char *kind,
+                           sqlite3_stmt **runs, bs_error *e)
+{
+    int rc = start_plotted(j, ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
+                           runs, e);
+    if (rc == BS_OK && ps->runs > SPEEDUP_MAX_LABELS) {
+        sqlite3_finalize(*runs);
+        return err_set(e, BS_EINPUT, "%d runs are too many lines for one %s figure (at most %d);"
+                       " choose with --model/--arch", ps->runs, kind, SPEEDUP_MAX_LABELS);
+    }
+    return rc;
+}
+
 /* One data block per run: a header line with the run's title, a (0, 0, 0) start, then the
  * cumulative time and energy after each epoch (epochs counted from 1). */
 static int plot_cumulative(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
     sqlite3_stmt *runs, *curve;
-    int rc = start_plotted(j, &ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
-                           &runs, e);
+    int rc = start_line_plot(j, &ps, "cumulative", &runs, e);
     if (rc)
         return rc;
-    if (ps.runs > SPEEDUP_MAX_LABELS) {
-        sqlite3_finalize(runs);
-        return err_set(e, BS_EINPUT, "%d runs are too many lines for one cumulative figure (at"
-                       " most %d); choose with --model/--arch", ps.runs, SPEEDUP_MAX_LABELS);
-    }
     unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
     if (sqlite3_prepare_v2(j->db,
                            "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12 FROM epoch_costs"
@@ -959,15 +968,9 @@ static int plot_schedule(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
     sqlite3_stmt *runs, *curve;
-    int rc = start_plotted(j, &ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
-                           &runs, e);
+    int rc = start_line_plot(j, &ps, "schedule", &runs, e);
     if (rc)
         return rc;
-    if (ps.runs > SPEEDUP_MAX_LABELS) {
-        sqlite3_finalize(runs);
-        return err_set(e, BS_EINPUT, "%d runs are too many lines for one schedule figure (at most"
-                       " %d); choose with --model/--arch", ps.runs, SPEEDUP_MAX_LABELS);
-    }
 #define WMEAN(pass, col)                                                                    \
     " sum(CASE WHEN pass = '" pass "' THEN madds * " col " END) /"                          \
     " sum(CASE WHEN pass = '" pass "' AND " col " IS NOT NULL THEN madds END)"
@@ -1035,7 +1038,7 @@ static int plot_schedule(plot_job *j, bs_error *e)
  * training energy (left) and latency (right), labelled with the run's label. */
 static int plot_accuracy(plot_job *j, bs_error *e)
 {
-    if (!store_db_has_accuracy(j->db))
+    if (!store_db_has_accuracy(j->db, "main"))
         return err_set(e, BS_EINPUT, "no run states an accuracy (the database predates"
                        " runs.accuracy_pct; traces state it with the header field `accuracy`)");
     plotted_stats ps;

@@ -252,12 +252,12 @@ static int create_schema(store *s, bs_error *e)
  * writers opening one database at once add it once. */
 static int add_missing_columns(store *s, bs_error *e)
 {
-    if (store_db_has_accuracy(s->db))   /* the usual case: no lock taken */
+    if (store_db_has_accuracy(s->db, "main"))   /* the usual case: no lock taken */
         return BS_OK;
     int rc = exec(s, "BEGIN IMMEDIATE", "adding runs.accuracy_pct", e);
     if (rc)
         return rc;
-    if (!store_db_has_accuracy(s->db))  /* another writer may have added it meanwhile */
+    if (!store_db_has_accuracy(s->db, "main"))  /* another writer may have added it meanwhile */
         rc = exec(s, "ALTER TABLE runs ADD COLUMN accuracy_pct REAL", "adding runs.accuracy_pct", e);
     if (rc == BS_OK)
         return exec(s, "COMMIT", "adding runs.accuracy_pct", e);
@@ -265,12 +265,13 @@ static int add_missing_columns(store *s, bs_error *e)
     return rc;
 }
 
-bool store_db_has_accuracy(sqlite3 *db)
+bool store_db_has_accuracy(sqlite3 *db, const char *schema)
 {
     sqlite3_stmt *st;
     int has = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs')"
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs', ?1)"
                            " WHERE name = 'accuracy_pct'", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, schema, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW)
             has = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);

@@ -104,8 +104,9 @@ void store_run_abort(store *s);
 
 /* The underlying handle, for report/compare/plot queries (read-only use). */
 struct sqlite3 *store_db(store *s);
-/* Whether the database has runs.accuracy_pct (one opened read-only and created before the
- * column was added may not; a writer adds it on open). */
-bool store_db_has_accuracy(struct sqlite3 *db);
+/* Whether the database (schema "main", or an attached one's name) has runs.accuracy_pct
+ * (one opened read-only and created before the column was added may not; a writer adds it
+ * on open). */
+bool store_db_has_accuracy(struct sqlite3 *db, const char *schema);
 
 #endif

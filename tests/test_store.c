@@ -542,10 +542,10 @@ Test(store, accuracy_column_is_added_to_an_older_database)
                               NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
     sqlite3_close(db);
     cr_assert_eq(store_open_readonly(&s, path, &e), BS_OK, "%s", e.msg);
-    cr_expect_not(store_db_has_accuracy(store_db(s)), "a reader does not change the file");
+    cr_expect_not(store_db_has_accuracy(store_db(s), "main"), "a reader does not change the file");
     store_close(s);
     cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
-    cr_expect(store_db_has_accuracy(store_db(s)));
+    cr_expect(store_db_has_accuracy(store_db(s), "main"));
     store_run_info with = old, without = old;
     with.label = "with";
     with.has_accuracy = true;
