@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cost.h"
 #include "front.h"
 #include "paths.h"
 #include "report.h"
@@ -50,9 +51,19 @@ int plot_format_parse(const char *s)
     return text_lookup(format_ext, s);
 }
 
+const char *const *plot_format_names(void)
+{
+    return format_ext;
+}
+
 int plot_size_parse(const char *s)
 {
     return text_lookup(size_names, s);
+}
+
+const char *const *plot_size_names(void)
+{
+    return size_names;
 }
 
 static void note(plot_job *j, const char *fmt, ...)
@@ -591,11 +602,8 @@ static int plot_speedup(plot_job *j, bs_error *e)
  * each bar normalised to 100 % (the BitFusion paper's Fig. 14 layout, where core and buffers
  * stay visible next to DRAM). A component that is zero in every run gets no column, so no
  * empty legend entry. */
-static const char *const energy_names[STORE_E_COUNT] = {
+static const char *const energy_names[COST_E_COUNT] = {
     "Core (MACs)", "Weight buffer", "Activation buffer", "Output buffer", "DRAM", "Leakage"};
-static const char *const energy_cols[STORE_E_COUNT] = {
-    "energy_core_pj", "energy_wbuf_pj", "energy_abuf_pj", "energy_obuf_pj", "energy_dram_pj",
-    "energy_leak_pj"};
 
 static int plot_energy(plot_job *j, bs_error *e)
 {
@@ -617,9 +625,9 @@ static int plot_energy(plot_job *j, bs_error *e)
     unit u = pick_unit(energy_units, ps.max_energy_j);
     bool pct = j->req->energy_percent;
     /* first pass: which components are non-zero anywhere */
-    bool used[STORE_E_COUNT] = {0};
+    bool used[COST_E_COUNT] = {0};
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        for (int c = 0; c < STORE_E_COUNT; c++)
+        for (int c = 0; c < COST_E_COUNT; c++)
             used[c] |= sqlite3_column_double(st, 3 + c) != 0;
     if (rc != SQLITE_DONE)
         return step_error(j, st, e);
@@ -637,7 +645,7 @@ static int plot_energy(plot_job *j, bs_error *e)
     }
     fputs("\"run\"", f);
     int n_cols = 0;
-    for (int c = 0; c < STORE_E_COUNT; c++)
+    for (int c = 0; c < COST_E_COUNT; c++)
         if (used[c]) {
             fputc(' ', f);
             write_data_string(f, energy_names[c]);
@@ -651,15 +659,15 @@ static int plot_energy(plot_job *j, bs_error *e)
         max_len = (int)fmax(max_len, (double)strlen(title));
         write_data_string(f, title);
         double total = 0;
-        for (int c = 0; c < STORE_E_COUNT; c++)
+        for (int c = 0; c < COST_E_COUNT; c++)
             total += sqlite3_column_double(st, 3 + c);
-        for (int c = 0; c < STORE_E_COUNT; c++) {
+        for (int c = 0; c < COST_E_COUNT; c++) {
             double pj = sqlite3_column_double(st, 3 + c), share = total > 0 ? 100 * pj / total : NAN;
             if (used[c])
                 fprintf(f, " %.9g", pct ? share : pj * 1e-12 / u.per_unit);
             for (int k = 0; k < 3; k++)
                 csv_str(csv, (const char *)sqlite3_column_text(st, k), false);
-            csv_str(csv, energy_cols[c], false);
+            csv_str(csv, cost_energy_name((cost_energy)c), false);
             csv_num(csv, pj, false);
             csv_num(csv, share, true);
         }
@@ -1146,19 +1154,29 @@ static int plot_pareto(plot_job *j, bs_error *e)
     return run_gnuplot(j, "pareto.gp", "pareto", vars, sizeof vars / sizeof vars[0], e);
 }
 
+/* The plot kinds: a name, what it draws (bitsim plot --help lists this table) and its maker.
+ * Adding a plot is a row here, its maker above and its script in plots/. */
 typedef struct plot_kind_entry {
     const char *name;
+    const char *summary;
     int (*make)(plot_job *j, bs_error *e);
 } plot_kind_entry;
 
 static const plot_kind_entry kinds[PLOT_KIND_COUNT] = {
-    [PLOT_SPEEDUP] = {"speedup", plot_speedup},
-    [PLOT_ENERGY] = {"energy", plot_energy},
-    [PLOT_CUMULATIVE] = {"cumulative", plot_cumulative},
-    [PLOT_SCHEDULE] = {"schedule", plot_schedule},
-    [PLOT_TIMELINE] = {"timeline", plot_timeline},
-    [PLOT_ACCURACY] = {"accuracy", plot_accuracy},
-    [PLOT_PARETO] = {"pareto", plot_pareto},
+    [PLOT_SPEEDUP] = {"speedup", "speedup and energy saving against --baseline, grouped bars",
+                      plot_speedup},
+    [PLOT_ENERGY] = {"energy", "training energy per run, stacked by component (or 100 %)",
+                     plot_energy},
+    [PLOT_CUMULATIVE] = {"cumulative", "cumulative training time and energy over epochs, one line "
+                         "per run", plot_cumulative},
+    [PLOT_SCHEDULE] = {"schedule", "precision schedule: mean A/W/G bit-widths over epochs",
+                       plot_schedule},
+    [PLOT_TIMELINE] = {"timeline", "per run: forward-pass bit-width heatmap over epochs and layers",
+                       plot_timeline},
+    [PLOT_ACCURACY] = {"accuracy", "final accuracy (trace header) against training energy, latency",
+                       plot_accuracy},
+    [PLOT_PARETO] = {"pareto", "a sweep's points: energy vs latency, colour = area, the front marked",
+                     plot_pareto},
 };
 
 int plot_kind_parse(const char *s)
@@ -1172,6 +1190,11 @@ int plot_kind_parse(const char *s)
 const char *plot_kind_name(plot_kind k)
 {
     return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].name : "?";
+}
+
+const char *plot_kind_summary(plot_kind k)
+{
+    return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].summary : "?";
 }
 
 /* Removes the temporary directory and the files in it (no subdirectories are made). */
