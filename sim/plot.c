@@ -954,18 +954,18 @@ static int plot_timeline(plot_job *j, bs_error *e)
             GP_NUM("cbmax", hi), GP_NUM("full_cells", ts->full_cells),
             GP_STR("ytics_cmd", ts->ytics),
         };
-        free(ts);
         rc = run_gnuplot(j, "timeline.gp", base, vars, sizeof vars / sizeof vars[0], e);
+        free(ts); /* after gnuplot: vars point into it (ytics_cmd) */
         drawn++;
     }
     if (rc == BS_OK && step_rc != SQLITE_DONE)     /* not "nothing to draw": a failed query */
         return step_error(j, runs, e);
     sqlite3_finalize(runs);
-    if (rc == BS_OK && drawn == 0)
-        rc = err_set(e, BS_EINPUT, constant ? "every run has constant bit-widths (%d runs);"
-                                              " a timeline would be one colour"
-                                            : "no run has forward-pass bit-widths to draw a"
-                                              " timeline of%.0d", constant);
+    if (rc == BS_OK && drawn == 0 && constant)
+        rc = err_set(e, BS_EINPUT, "every run has constant bit-widths (%d runs); a timeline would"
+                     " be one colour", constant);
+    else if (rc == BS_OK && drawn == 0)
+        rc = err_set(e, BS_EINPUT, "no run has forward-pass bit-widths to draw a timeline of");
     return rc;
 }
 
