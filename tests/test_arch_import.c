@@ -48,46 +48,49 @@ static double key_of(const char *rel, const char *key)
     return strtod(p + strlen(pat), NULL);
 }
 
-Test(arch_import, bitfusion_bf_e_conf_is_the_paper_configuration)
+typedef struct want_key {
+    const char *key;
+    double want;
+} want_key;
+
+/* Imports and parses f, then checks every key of want against the imported text. */
+static void expect_keys(const char *f, const want_key *want, size_t n)
 {
-    const char *f = "tests/data/import/bitfusion_bf_e_conf.ini";
     arch a;
     import_and_parse(f, &a);
-    static const struct { const char *key; double want; } keys[] = {
+    for (size_t i = 0; i < n; i++)
+        cr_expect_float_eq(key_of(f, want[i].key), want[i].want, 1e-9, "%s: %s", f, want[i].key);
+}
+
+Test(arch_import, bitfusion_bf_e_conf_is_the_paper_configuration)
+{
+    static const want_key keys[] = {
         {"freq_mhz", 500}, {"rows", 16}, {"cols", 32}, {"pmax", 8}, {"pmin", 2},
         {"wbuf_bytes", 65536}, {"abuf_bytes", 32768}, {"obuf_bytes", 16384},
         {"bits_per_cycle", 192}, {"pj_per_bit", 15},
     };
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        cr_expect_eq(key_of(f, keys[i].key), keys[i].want, "%s", keys[i].key);
+    expect_keys("tests/data/import/bitfusion_bf_e_conf.ini", keys, sizeof keys / sizeof keys[0]);
 }
 
+/* conf.ini's 8 x 8 array; its core energy per fusion unit as in the 512-unit paper
+ * configuration (arch/bitfusion.ini): 64 of 512 */
 Test(arch_import, bitfusion_conf_ini_8x8)
 {
-    const char *f = "tests/data/import/bitfusion_conf.ini";
-    arch a;
-    import_and_parse(f, &a);
-    cr_expect_eq(key_of(f, "rows"), 8);
-    cr_expect_eq(key_of(f, "cols"), 8);
-    cr_expect_eq(key_of(f, "wbuf_bytes"), 262144);
-    cr_expect_eq(key_of(f, "abuf_bytes"), 65536);
-    cr_expect_eq(key_of(f, "bits_per_cycle"), 128);
-    /* core energy per fusion unit as in the 512-unit paper configuration: 64 of 512 */
-    cr_expect_float_eq(key_of(f, "core_pj_per_cycle"), 235.104 * 64 / 512, 1e-9);
+    static const want_key keys[] = {
+        {"rows", 8}, {"cols", 8}, {"wbuf_bytes", 262144}, {"abuf_bytes", 65536},
+        {"bits_per_cycle", 128}, {"core_pj_per_cycle", 235.104 * 64 / 512},
+    };
+    expect_keys("tests/data/import/bitfusion_conf.ini", keys, sizeof keys / sizeof keys[0]);
 }
 
+/* SCALE-Sim: kB x 1024, Bandwidth words x 8 bits, an 8-bit array */
 Test(arch_import, scalesim_cfg_32x32)
 {
-    const char *f = "tests/data/import/scalesim_scale.cfg";
-    arch a;
-    import_and_parse(f, &a);
-    cr_expect_eq(key_of(f, "rows"), 32);
-    cr_expect_eq(key_of(f, "cols"), 32);
-    cr_expect_eq(key_of(f, "native_bits"), 8);
-    cr_expect_eq(key_of(f, "wbuf_bytes"), 64 * 1024);
-    cr_expect_eq(key_of(f, "abuf_bytes"), 64 * 1024);
-    cr_expect_eq(key_of(f, "obuf_bytes"), 64 * 1024);
-    cr_expect_eq(key_of(f, "bits_per_cycle"), 64 * 8);
+    static const want_key keys[] = {
+        {"rows", 32}, {"cols", 32}, {"native_bits", 8}, {"wbuf_bytes", 64 * 1024},
+        {"abuf_bytes", 64 * 1024}, {"obuf_bytes", 64 * 1024}, {"bits_per_cycle", 64 * 8},
+    };
+    expect_keys("tests/data/import/scalesim_scale.cfg", keys, sizeof keys / sizeof keys[0]);
 }
 
 Test(arch_import, errors_name_file_line_and_key)

@@ -28,18 +28,24 @@ static table *awkward_table(void)
     return t;
 }
 
-/* The table rendered in format f, as a malloc'd string. */
-static char *render(table_format f)
+/* t printed in each of the n formats, one after another, as a malloc'd string; frees t. */
+static char *print_formats(table *t, const table_format *formats, int n)
 {
-    table *t = awkward_table();
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     cr_assert_not_null(out);
-    cr_assert(table_print(t, f, out));
+    for (int i = 0; i < n; i++)
+        cr_assert(table_print(t, formats[i], out));
     fclose(out);
     table_free(t);
     return buf;
+}
+
+/* The table rendered in format f, as a malloc'd string. */
+static char *render(table_format f)
+{
+    return print_formats(awkward_table(), &f, 1);
 }
 
 typedef struct rendering {
@@ -97,12 +103,7 @@ Test(table, json_prints_nan_and_inf_as_null)
     table_cell_double(t, "%g", NAN);
     table_cell_double(t, "%g", INFINITY);
     table_cell_u64(t, 7);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    cr_assert(table_print(t, TABLE_JSON, out));
-    fclose(out);
-    table_free(t);
+    char *buf = print_formats(t, (const table_format[]){TABLE_JSON}, 1);
     cr_expect_str_eq(buf, "[\n  {\"a\": null, \"b\": null, \"c\": 7}\n]\n");
     free(buf);
 }
@@ -138,14 +139,7 @@ Test(table, csv_and_json_round_trip_every_double_exactly)
     table_cell_double(t, "%.4g", 970598400000000.0); /* ResNet-20's MAdds: an integer */
     table_row(t);
     table_cell_double(t, "%.4g", 0.1 + 0.2);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    cr_assert(table_print(t, TABLE_CSV, out));
-    cr_assert(table_print(t, TABLE_JSON, out));
-    cr_assert(table_print(t, TABLE_TEXT, out));
-    fclose(out);
-    table_free(t);
+    char *buf = print_formats(t, (const table_format[]){TABLE_CSV, TABLE_JSON, TABLE_TEXT}, 3);
     cr_expect_str_eq(buf, "v\n970598400000000\n0.30000000000000004\n"
                           "[\n  {\"v\": 970598400000000},\n  {\"v\": 0.30000000000000004}\n]\n"
                           "v        \n9.706e+14\n      0.3\n");
@@ -163,12 +157,7 @@ Test(table, latex_numbers_are_siunitx_input)
     table_cell_double(t, "%.4g", 9.706e14);
     table_row(t);
     table_cell_double(t, "%.4g", -1.5e-5);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    cr_assert(table_print(t, TABLE_LATEX, out));
-    fclose(out);
-    table_free(t);
+    char *buf = print_formats(t, (const table_format[]){TABLE_LATEX}, 1);
     cr_expect(strstr(buf, "\\begin{tabular}{S[table-format=-1.3e-2]}\n") != NULL, "%s", buf);
     cr_expect(strstr(buf, "{e\\_j} \\\\\n\\midrule\n9.706e14 \\\\\n-1.5e-5 \\\\\n\\bottomrule")
               != NULL, "%s", buf);
