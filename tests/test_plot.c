@@ -3,6 +3,7 @@
  * Skips cleanly when gnuplot is not installed.
  */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "cli_capture.h"
@@ -20,7 +21,8 @@ static char *db_path;
 static char out_dir[600];
 
 /* fp32, cpt and a label with quotes and spaces that must stay data, on one model and arch;
- * 4 epochs x 3 layers x 3 passes each. */
+ * 4 epochs x 3 layers x 3 passes each (widths vary by layer, fixture_store.h); and a run of
+ * one layer at 32 bits in every epoch (constant). */
 static void setup(void)
 {
     db_path = fixture_tmp_path("plot.db");
@@ -33,9 +35,15 @@ static void setup(void)
         {"cpt", "cpt", "resnet20", "bitfusion", 4, 3, 1000, 0.1, 5e5, 3, 8, NULL},
         {"it's \"odd\"'; system('touch /tmp/bitsim-pwned'); '", "sbm", "resnet20", "bitfusion",
          4, 3, 1000, 0.2, 1e6, 8, 8, NULL},
+        /* one layer at 32 bits throughout: a constant run, whose timeline is skipped */
+        {"fp32-one-layer", "fp32", "resnet20", "bitfusion", 4, 1, 1000, 0.5, 2e6, 32, 32, NULL},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
+    /* the accuracies two of the runs' traces state (trace header `accuracy`) */
+    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET accuracy_pct = 92.5 WHERE label = 'fp32';"
+                              " UPDATE runs SET accuracy_pct = 91.75 WHERE label = 'cpt'",
+                              NULL, NULL, NULL), SQLITE_OK);
     store_close(s);
 }
 
@@ -104,7 +112,8 @@ Test(plot, every_kind_writes_pdf_and_png)
             bs_error e;
             cr_assert_eq(make((plot_kind)k, formats[f].fmt, NULL, &w, &e), BS_OK, "%s: %s",
                          plot_kind_name((plot_kind)k), e.msg);
-            /* timeline: one file per run, the others one file */
+            /* timeline: one file per run whose widths vary (the three-layer runs; the
+             * one-layer 32-bit run is constant and skipped), the others one file */
             cr_expect_eq(w.n, k == PLOT_TIMELINE ? 3 : 1, "%s", plot_kind_name((plot_kind)k));
             for (int i = 0; i < w.n; i++)
                 cr_expect(file_is(w.paths[i], formats[f].magic, formats[f].len),
@@ -117,6 +126,54 @@ Test(plot, every_kind_writes_pdf_and_png)
     snprintf(expected, sizeof expected, "%s/timeline-cpt.png", out_dir);
     cr_expect(stat(expected, &st) == 0, "timeline files are named after the run's label");
     cr_expect(stat("/tmp/bitsim-pwned", &st) != 0, "a label must never run as a command");
+    /* every figure's data beside it, as CSV */
+    static const char *const csvs[] = {"speedup", "energy", "cumulative", "schedule",
+                                       "timeline-cpt", "timeline-fp32", "accuracy"};
+    for (size_t i = 0; i < sizeof csvs / sizeof csvs[0]; i++) {
+        snprintf(expected, sizeof expected, "%s/%s.csv", out_dir, csvs[i]);
+        cr_expect(stat(expected, &st) == 0 && st.st_size > 20, "%s missing", expected);
+    }
+}
+
+/* The speedup figure's CSV holds the hand-derivable ratios: the fixture's fp32 run takes 5x
+ * cpt's latency (0.5 / 0.1 s per iteration) and 4x its energy (2e6 / 5e5 pJ); the baseline's
+ * own 1x row is left out. Energy shares add up to 100 %. */
+Test(plot, figure_data_csv_holds_the_plotted_values)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    written w;
+    bs_error e;
+    plot_request r = {.baseline = "fp32", .size = PLOT_COLUMN, .energy_percent = true};
+    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_expect(strstr(w.paths[0], "/energy-share.pdf") != NULL, "%s", w.paths[0]);
+    char path[700], line[512];
+    snprintf(path, sizeof path, "%s/speedup.csv", out_dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    bool cpt = false, fp32 = false;
+    while (fgets(line, sizeof line, f)) {
+        double sp, es;
+        if (sscanf(line, "resnet20 on bitfusion,cpt,fp32,,%lf,%lf", &sp, &es) == 2) {
+            cr_expect_float_eq(sp, 5.0, 1e-12, "%s", line);
+            cr_expect_float_eq(es, 4.0, 1e-12, "%s", line);
+            cpt = true;
+        }
+        fp32 |= strstr(line, ",fp32,fp32,") != NULL;
+    }
+    fclose(f);
+    cr_expect(cpt && !fp32, "cpt's row present, the baseline's own row absent");
+    /* accuracy: the two runs that state one, with their stored values */
+    cr_assert_eq(make(PLOT_ACCURACY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    snprintf(path, sizeof path, "%s/accuracy.csv", out_dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    int rows = 0;
+    while (fgets(line, sizeof line, f))
+        rows += strstr(line, ",92.5,") != NULL || strstr(line, ",91.75,") != NULL;
+    fclose(f);
+    cr_expect_eq(rows, 2);
 }
 
 /* A stand-in for gnuplot that keeps the data file it was given (datafile=...) in keep_dir and
@@ -132,7 +189,9 @@ static void make_fake_gnuplot(void)
     FILE *f = fopen(fake_gnuplot, "w");
     cr_assert_not_null(f);
     fprintf(f, "#!/bin/sh\n[ \"$1\" = -e ] || exit 2\neval \"$2\"\n"
-               "cp \"$datafile\" '%s'/ || exit 3\necho fake > \"$outfile\"\n", keep_dir);
+               "for d in \"$datafile\" \"$speedup_file\" \"$saving_file\"; do\n"
+               "  [ -z \"$d\" ] || cp \"$d\" '%s'/ || exit 3\ndone\n"
+               "echo fake > \"$outfile\"\n", keep_dir);
     fclose(f);
     cr_assert_eq(chmod(fake_gnuplot, 0700), 0);
 }
@@ -163,7 +222,7 @@ static int data_row(const char *file, const char *title, double *v, int n)
  * x 3 layers x 3 passes = 36 rows; fp32's rows cost 2e6 pJ and 0.5 s each, cpt's 5e5 pJ and
  * 0.1 s. Energy: fp32 36 x 2e6 pJ = 72 uJ (the largest run, so the unit is uJ), split by the
  * fixture's component shares 0.4 / 0.1 / 0.05 / 0.05 / 0.3 / 0.1; cpt 18 uJ. Speedup of cpt
- * over fp32: 18 s / 3.6 s = 5, energy saving 72 / 18 = 4; fp32 against itself 1 and 1. */
+ * over fp32: 18 s / 3.6 s = 5, energy saving 72 / 18 = 4. */
 Test(plot, data_files_hold_the_fixture_numbers)
 {
     make_fake_gnuplot();
@@ -179,13 +238,25 @@ Test(plot, data_files_hold_the_fixture_numbers)
     cr_assert_eq(data_row("energy.dat", "cpt", v, 8), 6);
     for (int c = 0; c < 6; c++)
         cr_expect_float_eq(v[c], 18 * share[c], 1e-9, "cpt component %d", c);
+    /* speedup.dat / saving.dat: a header of labels, then per group one value per run; cpt
+     * first, then the odd label (0.2 s and 1e6 pJ rows: 18 / 7.2 = 2.5, 72 / 36 = 2) */
     cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
-    cr_assert_eq(data_row("speedup.dat", "cpt", v, 8), 2);
-    cr_expect_float_eq(v[0], 5.0, 1e-9, "speedup");
-    cr_expect_float_eq(v[1], 4.0, 1e-9, "energy saving");
-    cr_assert_eq(data_row("speedup.dat", "fp32", v, 8), 2);
-    cr_expect_float_eq(v[0], 1.0, 1e-12);
-    cr_expect_float_eq(v[1], 1.0, 1e-12);
+    static const struct {
+        const char *file, *row;
+    } bars[] = {{"speedup.dat", "0 \"resnet20 on bitfusion\" 5 2.5 "},
+                {"saving.dat", "0 \"resnet20 on bitfusion\" 4 2 "}};
+    for (int b = 0; b < 2; b++) {
+        char path[800], head[1024], row[1024];
+        snprintf(path, sizeof path, "%s/%s", keep_dir, bars[b].file);
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f, "%s", path);
+        cr_assert_not_null(fgets(head, sizeof head, f));
+        cr_assert_not_null(fgets(row, sizeof row, f));
+        fclose(f);
+        cr_expect(strncmp(head, "\"index\" \"group\" \"cpt\" ", 22) == 0, "%s", head);
+        cr_expect(strncmp(row, bars[b].row, strlen(bars[b].row)) == 0, "%s: %s", bars[b].file,
+                  row);
+    }
 }
 
 Test(plot, errors_are_clear)
@@ -229,7 +300,8 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     char *missing_db[] = {"plot", "energy", "--db", "/nonexistent/x.db", "-o", out_dir, NULL};
     cr_expect_eq(run_cmd(cmd_plot, missing_db, out, sizeof out), BS_EINPUT);
     /* no run is labelled or of scheme fp64: `all` skips speedup and draws the rest,
-     * printing each file written: energy, cumulative and 3 timelines */
+     * printing each file written: energy, cumulative, schedule, the three timelines whose
+     * widths vary (the constant run's is skipped with a note) and accuracy */
     char *all[] = {"plot", "all", "--db", db_path, "-o", out_dir, "--baseline", "fp64",
                    "--format", "png", NULL};
     cr_expect_eq(run_cmd(cmd_plot, all, out, sizeof out), 0);
@@ -238,7 +310,8 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     int lines = 0;
     for (const char *p = out; *p; p++)
         lines += *p == '\n';
-    cr_expect_eq(lines, 5, "%s", out);
+    cr_expect_eq(lines, 7, "%s", out);
+    cr_expect(strstr(out, "fp32-one-layer") == NULL, "%s", out);
     /* a single kind that has nothing to show is an error */
     char *speedup[] = {"plot", "speedup", "--db", db_path, "-o", out_dir, "--baseline", "fp64", NULL};
     cr_expect_eq(run_cmd(cmd_plot, speedup, out, sizeof out), BS_EINPUT);
