@@ -643,6 +643,11 @@ static int build_layer(parse_state *ps, layer_kind kind, const char *name, const
     c.ps = ps;
     c.ll = &ll;
     c.in2.src = -2;
+    /* The slot first: growing the array moves the layers, and the inputs below point at
+     * their names (issue 13 D1). */
+    model_layer *l = add_layer_slot(ps);
+    if (!l)
+        return BS_EINTERNAL;
 
     /* inputs */
     if (has(&ll, KEY_INPUT)) {
@@ -666,9 +671,6 @@ static int build_layer(parse_state *ps, layer_kind kind, const char *name, const
     if (rc)
         return rc;
 
-    model_layer *l = add_layer_slot(ps);
-    if (!l)
-        return BS_EINTERNAL;
     c.l = l;
     snprintf(l->name, sizeof l->name, "%s", name);
     l->kind = (layer_kind)kind;
