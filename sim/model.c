@@ -128,6 +128,7 @@ typedef struct parse_state {
     enum { CSV_FORM_UNKNOWN, CSV_FORM_CONV, CSV_FORM_GEMM } csv_form;   /* SCALE-Sim header */
     bool *needs_grad;       /* per layer: its output needs a gradient */
     uint64_t total_madds, total_params;
+    long lines_seen;        /* non-blank lines parsed so far */
 } parse_state;
 
 /* Input of a layer: its shape, elements and whether a gradient must flow into it. */
@@ -819,8 +820,13 @@ static int parse_model_line(parse_state *ps, char *line)
     if (n < 0)
         return fail(ps, NULL, "more than %d words on one line", TEXT_TOKENS_MAX);
     static const char *const directives[] = {"model", "description", "input", NULL};
-    return text_lookup(directives, tok[0]) >= 0 ? parse_directive(ps, tok, n, rest)
-                                                : parse_layer(ps, tok, n);
+    bool directive = text_lookup(directives, tok[0]) >= 0;
+    /* A first line that is nothing of a model: some other file (a trace's `model
+     * ../../etc/shadow`); its content is not quoted back (issue 13 D8). */
+    if (ps->lines_seen++ == 0 && !directive && text_lookup(kind_names, tok[0]) < 0)
+        return fail(ps, NULL, "not a bitsim model file: the first line must be a 'model', "
+                    "'description', 'input' or layer line (models/FORMAT.md)");
+    return directive ? parse_directive(ps, tok, n, rest) : parse_layer(ps, tok, n);
 }
 
 int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e)

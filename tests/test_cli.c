@@ -280,6 +280,52 @@ Test(cli, nonexistent_trace)
     cr_expect(!exists(wpath("n.db")));
 }
 
+/* Issue 13 D3: a file that never ends (/dev/zero) is refused at once by every reader, also
+ * as the model line of a trace; before, each grew to gigabytes. */
+Test(cli, endless_files_are_refused_by_every_reader, .timeout = 60)
+{
+    const char *zero = "/dev/zero";
+    cli_result r;
+    CLI(&r, "trace", "check", zero);
+    EXPECT_ERROR(&r, 1, "/dev/zero: not a regular file");
+    CLI(&r, "model", "show", zero);
+    EXPECT_ERROR(&r, 1, "/dev/zero: not a regular file");
+    CLI(&r, "run", "--trace", zero, "--arch", "bitfusion", "--db", wpath("z.db"));
+    EXPECT_ERROR(&r, 1, "/dev/zero: not a regular file");
+    cr_expect(!exists(wpath("z.db")));
+    CLI(&r, "sweep", "--trace", write_file("ok.trace", ok_trace), "--space", zero, "--db",
+        wpath("z.db"));
+    EXPECT_ERROR(&r, 1, "/dev/zero: not a regular file");
+    CLI(&r, "cost", "--arch", zero, "--model", "lenet5", "--layer", "0");
+    EXPECT_ERROR(&r, 1, "/dev/zero");
+    const char *trace = write_file("zero-model.trace", "bitsim-trace 1\nmodel /dev/zero\n"
+                                   "batch 16\niters_per_epoch 10\nepochs 2\nscheme static\n"
+                                   "from 0 @mac W=int8\nend\n");
+    char where[400];
+    snprintf(where, sizeof where, "%s:2: model:", trace);
+    CLI(&r, "trace", "check", trace);
+    EXPECT_ERROR(&r, 1, where, "/dev/zero: not a regular file");
+}
+
+/* Issue 13 D8: a trace's model line naming a file that is not a model (../../etc/shadow) is
+ * refused without quoting any of that file's content. */
+Test(cli, a_model_line_naming_a_foreign_file_quotes_none_of_it)
+{
+    write_file("secret", "root:SECRET-HASH:20228:0:99999:7:::\nmore SECRET words\n");
+    const char *trace = write_file("foreign.trace", "bitsim-trace 1\nmodel ./secret\n"
+                                   "batch 16\niters_per_epoch 10\nepochs 2\n"
+                                   "scheme static\nfrom 0 @mac W=int8\nend\n");
+    char where[400];
+    snprintf(where, sizeof where, "%s:2: model:", trace);
+    cli_result r;
+    CLI(&r, "trace", "check", trace);
+    EXPECT_ERROR(&r, 1, where, "not a bitsim model");
+    cr_expect_null(strstr(r.err, "SECRET"), "the file's content is quoted: %s", r.err);
+    CLI(&r, "model", "show", wpath("secret"));
+    EXPECT_ERROR(&r, 1, "secret:1:", "not a bitsim model");
+    cr_expect_null(strstr(r.err, "SECRET"), "the file's content is quoted: %s", r.err);
+}
+
 /* ---- cost --bits: operand widths are 1..32 bits ---------------------------------------------- */
 
 static void bad_bits(const char *bits)
