@@ -18,6 +18,7 @@
  */
 #include "store.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -95,6 +96,7 @@ struct store {
     int busy_timeout_ms;
     int64_t open_run;                   /* run whose transaction is open, 0 if none */
     bool writable;                      /* opened for writing and recognised as ours */
+    char *uri;                          /* a read-only file's immutable URI, else NULL */
     sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -109,8 +111,11 @@ static int db_error(store *s, bs_error *e, const char *what)
     if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
         return err_set(e, BS_EINPUT, "%s: not a valid database (%s)", s->path,
                        sqlite3_errmsg(s->db));
+    if (rc == SQLITE_FULL)
+        return err_set(e, BS_EINPUT, "%s: the disk is full while %s: that write is not stored "
+                       "(what was committed before is safe)", s->path, what);
     if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR ||
-        rc == SQLITE_FULL || rc == SQLITE_PERM)
+        rc == SQLITE_PERM)
         return err_set(e, BS_EINPUT, "%s: %s while %s", s->path, sqlite3_errmsg(s->db), what);
     return err_set(e, BS_EINTERNAL, "%s: %s while %s", s->path, sqlite3_errmsg(s->db), what);
 }
@@ -286,9 +291,86 @@ static int busy_timeout_from_env(int *ms, bs_error *e)
     return BS_OK;
 }
 
+/* Names SQLite gives a meaning other than "this file": "" (a private temporary database),
+ * ":memory:", and URIs ("file:...", which may say mode=memory and skip the header check).
+ * Such a database vanishes at exit, so a run would "succeed" and store nothing. A file
+ * really called file:x is ./file:x. */
+static bool is_file_name(const char *path)
+{
+    return *path && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0;
+}
+
+/* Whether this process may write path and create files beside it (-wal, -shm). access()
+ * also answers EROFS on a read-only mount, for root too. */
+static bool can_write_beside(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        slash[slash == dir] = '\0';     /* "/x.db" -> "/" */
+    return access(path, W_OK) == 0 && access(dir, W_OK) == 0;
+}
+
+/* True when path-wal exists and is not empty: committed transactions may live there. */
+static bool has_wal(const char *path)
+{
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat st;
+    return stat(wal, &st) == 0 && st.st_size > 0;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded (RFC 3986 unreserved and '/' kept). */
+static bool immutable_uri(const char *path, char *uri, size_t n)
+{
+    size_t k = (size_t)snprintf(uri, n, "file:%s", path[0] == '/' ? "//" : "");
+    for (const unsigned char *p = (const unsigned char *)path; *p && k + 4 < n; p++) {
+        if (isalnum(*p) || strchr("/-._~", *p))
+            uri[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(uri + k, n - k, "%%%02X", *p);
+    }
+    return k + sizeof "?immutable=1" <= n &&
+           (size_t)snprintf(uri + k, n - k, "?immutable=1") < n - k;
+}
+
+/* A reader's connection. One that may write beside the file opens it read-write (made
+ * read-only by query_only below): a SQLITE_OPEN_READONLY connection cannot remove the
+ * -wal/-shm files it creates on a WAL database, so it would leave them beside a file it
+ * refused (another application's) or merely read. One that may not (a read-only file,
+ * directory or mount) opens the file immutable: SQLite then takes no locks and creates
+ * nothing, which is exact because the file cannot change under us, and is refused only when
+ * a -wal beside it may hold committed runs the file does not have yet. */
+static int open_reader(store *s, const char *path, int *sqlite_rc, bs_error *e)
+{
+    if (can_write_beside(path)) {
+        *sqlite_rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI,
+                                     NULL);
+        return BS_OK;
+    }
+    if (has_wal(path))
+        return err_set(e, BS_EINPUT, "%s: read-only, and its -wal file holds changes not yet "
+                       "copied into it: open it once where it is writable", path);
+    char uri[2 * PATH_MAX];
+    if (!immutable_uri(path, uri, sizeof uri))
+        return err_set(e, BS_EINPUT, "%s: path too long", path);
+    s->uri = strdup(uri);
+    if (!s->uri)
+        return err_set(e, BS_EINTERNAL, "out of memory opening %s", path);
+    *sqlite_rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    return BS_OK;
+}
+
 static int open_common(store **out, const char *path, bool readonly, bs_error *e)
 {
     *out = NULL;
+    if (!is_file_name(path))
+        return err_set(e, BS_EINPUT, "'%s': not a database file name (SQLite would keep it in "
+                       "memory or read it as a URI, and store nothing on disk); a file called "
+                       "file:x is ./file:x", path);
     int busy_ms;
     int rc = busy_timeout_from_env(&busy_ms, e);
     if (rc)
@@ -307,16 +389,15 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         free(s);
         return err_set(e, BS_EINTERNAL, "out of memory opening %s", path);
     }
-    /* Readers open read-write when they can, and are made read-only by query_only: a
-     * SQLITE_OPEN_READONLY connection cannot remove the -wal/-shm files it creates on a WAL
-     * database, so it would leave them beside a file it refused (another application's) or
-     * merely read. Read-only mode proper is the fallback (a read-only file or directory). */
-    int flags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int orc = sqlite3_open_v2(path, &s->db, flags, NULL);
-    if (orc != SQLITE_OK && readonly) {
-        sqlite3_close(s->db);
-        s->db = NULL;
-        orc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
+    /* SQLITE_OPEN_URI: only for the immutable reader's own URI and merge's ATTACH of it;
+     * user-given URIs were refused above. */
+    int orc = SQLITE_OK;
+    if (!readonly)
+        orc = sqlite3_open_v2(path, &s->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+    else if ((rc = open_reader(s, path, &orc, e))) {
+        store_close(s);
+        return rc;
     }
     if (orc == SQLITE_OK && readonly)
         orc = sqlite3_exec(s->db, "PRAGMA query_only=1", NULL, NULL, NULL);
@@ -338,6 +419,10 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
     if (rc == BS_OK && !readonly)
         rc = prepare_all(s, e);
     s->writable = rc == BS_OK && !readonly;
+    /* A WAL left behind (a full disk kept the last writer from copying it into the file):
+     * copy what can be copied now, so a long sweep does not wait for its close. */
+    if (s->writable && has_wal(path))
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc) {
         store_close(s);
         return rc;
@@ -378,6 +463,7 @@ void store_close(store *s)
     if (s->writable)
         sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     sqlite3_close(s->db);
+    free(s->uri);
     free(s->path);
     free(s);
 }
@@ -385,6 +471,26 @@ void store_close(store *s)
 sqlite3 *store_db(store *s)
 {
     return s->db;
+}
+
+int store_checkpoint(store *s, bs_error *e)
+{
+    if (!s->writable)
+        return BS_OK;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+        return BS_OK;   /* busy: other connections copy it when they close */
+    if (rc == SQLITE_FULL)
+        return err_set(e, BS_EINPUT, "%s: the disk is full: committed runs stay in %s-wal "
+                       "until there is space to copy them into the database (keep both files "
+                       "together; the next bitsim command on it completes the copy)", s->path,
+                       s->path);
+    return db_error(s, e, "copying the WAL into the database");
+}
+
+const char *store_attach_name(const store *s)
+{
+    return s->uri ? s->uri : s->path;
 }
 
 /* Readies a reused statement for its next use: no pending step, no bindings left over. */
