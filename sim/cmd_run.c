@@ -117,6 +117,10 @@ static int run(const run_args *ra, bs_error *e)
         goto out;
     if ((rc = replay_store(s, &res, &info, t2 - t0, &run_id, e)))
         goto out;
+    bs_error warn;
+    err_clear(&warn);
+    if (store_checkpoint(s, &warn))   /* stored, but not in one file: say so, still exit 0 */
+        fprintf(stderr, "bitsim: warning: %s\n", warn.msg);
     double t3 = now_s();
     if (!ra->quiet) {
         const store_run_totals *x = &res.totals;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -570,6 +572,152 @@ Test(cli, nonexistent_database_for_readers)
     CLI(&r, "compare", "--db", db, "--baseline", "fp32");
     EXPECT_ERROR(&r, 1, db);
     cr_expect(!exists(db), "a reader must not create %s", db);
+}
+
+/* Issue 13 D4: names SQLite takes for a database that is not a file on disk (in-memory,
+ * URI) stored nothing and said "run 1"; they are refused, and nothing is created. */
+Test(cli, database_names_that_are_not_files_are_refused)
+{
+    const char *trace = write_file("ok.trace", ok_trace);
+    static const char *const names[] = {"", ":memory:", "file:x.db?mode=memory",
+                                        "file:memdb1?mode=memory&cache=shared"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        cli_result r;
+        CLI(&r, "run", "--trace", trace, "--arch", "bitfusion", "--db", names[i]);
+        EXPECT_ERROR(&r, 1, "not a database file name");
+        cr_expect_null(strstr(r.out, "run 1"), "'%s': %s", names[i], r.out);
+        CLI(&r, "report", "--db", names[i], "--run", "1");
+        EXPECT_ERROR(&r, 1, "not a database file name");
+    }
+    cr_expect(!exists("file:x.db?mode=memory") && !exists("x.db"));
+}
+
+/* Issue 13 D12: a refused input leaves no OUT database behind. */
+Test(cli, merge_with_a_refused_input_creates_no_output)
+{
+    const char *out = wpath("merged.db");
+    cli_result r;
+    CLI(&r, "merge", out, write_file("notes.db", "not a database\n"));
+    EXPECT_ERROR(&r, 1, "notes.db", "not a bitsim database");
+    cr_expect(!exists(out), "merge left %s behind", out);
+    CLI(&r, "merge", out, good_db(), wpath("missing.db"));
+    EXPECT_ERROR(&r, 1, "missing.db");
+    cr_expect(!exists(out), "merge left %s behind", out);
+}
+
+/* A private mount namespace where `dir` is mounted read-only on itself: the realistic
+ * read-only mount, which also binds root (permissions do not). False when this process may
+ * not (not root, or no namespaces): the caller falls back to permissions. */
+static bool mount_read_only(const char *dir)
+{
+    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0)
+        return false;
+    return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+           mount(dir, dir, NULL, MS_BIND, NULL) == 0 &&
+           mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0;
+}
+
+/* Every reader works on db, and no -wal/-shm appears beside it. */
+static void readers_work_on(const char *db)
+{
+    cli_result r;
+    CLI(&r, "report", "--db", db, "--run", "1");
+    cr_expect_eq(r.status, 0, "report: %s", r.err);
+    CLI(&r, "compare", "--db", db, "--baseline", "static");
+    cr_expect_eq(r.status, 0, "compare: %s", r.err);
+    CLI(&r, "pareto", "--db", db);
+    cr_expect_eq(r.status, 0, "pareto: %s", r.err);
+    CLI(&r, "plot", "energy", "--db", db, "-o", wpath("plots"));
+    cr_expect_eq(r.status, 0, "plot: %s", r.err);
+    CLI(&r, "merge", "--quiet", wpath("merged.db"), db);
+    cr_expect_eq(r.status, 0, "merge: %s", r.err);
+    cr_expect_eq(sql_number(wpath("merged.db"), "SELECT count(*) FROM runs"), 1.0);
+    static const char *const sides[] = {"-wal", "-shm", "-journal"};
+    for (int i = 0; i < 3; i++) {
+        char side[400];
+        snprintf(side, sizeof side, "%s%s", db, sides[i]);
+        cr_expect(!exists(side), "%s was left behind", side);
+    }
+}
+
+/* Issue 13 D5: readers (report, compare, pareto, plot, merge's input) on a database in a
+ * read-only directory or mount. */
+Test(cli, readers_work_on_a_read_only_mount_or_directory)
+{
+    char dir[300], db[400], cmd[900];
+    snprintf(dir, sizeof dir, "%s/ro", workdir);
+    snprintf(db, sizeof db, "%s/good.db", dir);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", good_db(), db);
+    cr_assert_eq(system(cmd), 0);
+    bool mounted = mount_read_only(dir);
+    if (!mounted) {
+        cr_assert_neq(geteuid(), 0, "root without mount namespaces: cannot make %s read-only",
+                      dir);
+        cr_assert_eq(chmod(db, 0444), 0);
+        cr_assert_eq(chmod(dir, 0555), 0);
+    }
+    cr_assert_neq(access(db, W_OK), 0, "%s is still writable", db);
+    readers_work_on(db);
+    if (mounted)
+        umount2(dir, MNT_DETACH);
+    chmod(dir, 0755);
+}
+
+/* ... and on a read-only file in a writable directory: nothing left beside it. (For root a
+ * mode of 0444 changes nothing; the read-only bind mount of the file itself does.) */
+Test(cli, readers_leave_nothing_beside_a_read_only_file)
+{
+    const char *db = good_db();
+    bool mounted = mount_read_only(db);
+    if (!mounted)
+        cr_assert_eq(chmod(db, 0444), 0);
+    readers_work_on(db);
+    if (mounted)
+        umount2(db, MNT_DETACH);
+}
+
+/* Issue 13 D14: when the disk is full, a checkpoint cannot copy the WAL into the database
+ * (the file would have to grow), so later runs, which still fit in the WAL, leave committed
+ * runs in DB-wal only: the command says so instead of staying silent (a database copied
+ * without its -wal would lose them). Once there is space again, the next command on the
+ * database checkpoints it: one file, every committed run in it. Needs a small tmpfs (root
+ * and a mount namespace); skipped otherwise. */
+Test(cli, a_full_disk_is_reported_and_the_wal_recovered_on_the_next_open)
+{
+    char dir[300], db[400], wal[420];
+    snprintf(dir, sizeof dir, "%s/small", workdir);
+    snprintf(db, sizeof db, "%s/full.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=600k") != 0)
+        cr_skip_test("needs root and a mount namespace for a small tmpfs");
+    cli_result r;
+    CLI(&r, "run", "--trace", write_file("ok.trace", ok_trace), "--arch", "bitfusion", "--db",
+        db, "--quiet");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* runs of a bigger trace until the disk is full */
+    const char *big = "traces/samples/resnet20_muppet.trace";
+    for (int i = 0; i < 20 && r.status == 0; i++) {
+        char label[16];
+        snprintf(label, sizeof label, "l%d", i);
+        CLI(&r, "run", "--trace", big, "--arch", "bitfusion", "--db", db, "--label", label,
+            "--force", "--quiet");
+    }
+    EXPECT_ERROR(&r, 1, db, "disk is full", "not stored");
+    double runs = sql_number(db, "SELECT count(*) FROM runs WHERE status = 'complete'");
+    CLI(&r, "run", "--trace", wpath("ok.trace"), "--arch", "bitfusion", "--db", db, "--force",
+        "--label", "more", "--quiet");
+    EXPECT_ERROR(&r, 0, db, "disk is full", "-wal");
+    cr_assert_eq(mount("tmpfs", dir, "tmpfs", MS_REMOUNT, "size=8m"), 0);
+    CLI(&r, "compare", "--db", db, "--baseline", "static");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(!exists(wal), "%s was not checkpointed", wal);
+    cr_expect_eq(sql_number(db, "SELECT count(*) FROM runs WHERE status = 'complete'"),
+                 runs + 1);
+    umount2(dir, MNT_DETACH);
 }
 
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
