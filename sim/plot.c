@@ -482,7 +482,7 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, double *lo, double 
             "WITH ep AS (SELECT DISTINCT epoch FROM costs WHERE run_id = ?1),"
             " ly AS (SELECT layer, row_number() OVER (ORDER BY layer) - 1 AS y FROM"
             "  (SELECT layer FROM costs WHERE run_id = ?1 AND pass = 'FWD' AND layer >= 0"
-            "   GROUP BY layer HAVING sum(madds) > 0))"
+            "   GROUP BY layer HAVING max(madds) > 0))"
             " SELECT ep.epoch + 1, ly.y, c.avg_bits_x, c.avg_bits_y FROM ep CROSS JOIN ly"
             " LEFT JOIN costs c ON c.run_id = ?1 AND c.epoch = ep.epoch AND c.layer = ly.layer"
             "  AND c.pass = 'FWD'"
