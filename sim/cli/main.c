@@ -1,7 +1,7 @@
 /* main.c — bitsim's entry point: a table of subcommands, git-style.
  *
  * `bitsim CMD ARGS` runs cmd_CMD(ARGS); `bitsim help CMD [SUB]` is `bitsim CMD [SUB] --help`,
- * so the two always agree. Adding a subcommand is one row here plus its sim/cmd_*.c file.
+ * so the two always agree. Adding a subcommand is one row here plus its sim/cli/cmd_*.c file.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* cmd.h — the subcommands of the bitsim binary (git's builtin table, see main.c).
  *
- * Each cmd_* lives in its own sim/cmd_*.c with its own usage text, takes the arguments after
+ * Each cmd_* lives in its own sim/cli/cmd_*.c with its own usage text, takes the arguments after
  * the subcommand name (argv[0] is the subcommand), accepts -h/--help, and returns the exit
  * status: 0 ok, 1 bad input, 2 usage, 3 internal (err.h).
  */
