@@ -720,6 +720,21 @@ Test(cli, a_full_disk_is_reported_and_the_wal_recovered_on_the_next_open)
     umount2(dir, MNT_DETACH);
 }
 
+/* Issue 13 D9: a run of more cost rows than a run may store (replay.h REPLAY_ROWS_MAX) is a
+ * clear input error up front, not "out of memory" (exit 3) or the OOM killer. */
+Test(cli, a_run_of_too_many_rows_is_refused_up_front)
+{
+    const char *trace = write_file("long.trace", "bitsim-trace 1\nmodel lenet5\nbatch 16\n"
+                                   "iters_per_epoch 1\nepochs 1000000000\nscheme static\n"
+                                   "from 0 @mac W=int8 A=int8 G=int8\nend\n");
+    cli_result r;
+    CLI(&r, "run", "--trace", trace, "--arch", "bitfusion", "--db", wpath("long.db"));
+    char where[400];
+    snprintf(where, sizeof where, "%s: epochs:", trace);
+    EXPECT_ERROR(&r, 1, where, "rows");
+    cr_expect(!exists(wpath("long.db")));
+}
+
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
  * 0) is small, the second (iterations 1..) pushes vgg16's MAdd totals at batch 10^6 over 10^9
  * iterations past 2^64 (15.5e9 x 1e6 x 1e9 >> 1.8e19). The run must leave no run row. */
