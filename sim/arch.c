@@ -108,6 +108,14 @@ static const arch_key arch_keys[] = {
 };
 #define N_KEYS (sizeof arch_keys / sizeof arch_keys[0])
 
+/* arch/FORMAT.md: letters, digits and ._+- ; at most ARCH_NAME_MAX - 1 characters. */
+static bool valid_arch_name(const char *v)
+{
+    return *v && strlen(v) < ARCH_NAME_MAX &&
+           strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") ==
+               strlen(v);
+}
+
 static bool parse_value(arch *a, const arch_key *k, const char *v)
 {
     char *dst = (char *)a + k->offset;
@@ -116,9 +124,7 @@ static bool parse_value(arch *a, const arch_key *k, const char *v)
     int i;
     switch (k->type) {
     case K_STR:
-        if (!*v || strlen(v) >= ARCH_NAME_MAX ||
-            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") !=
-                strlen(v))
+        if (!valid_arch_name(v))
             return false;
         snprintf(dst, ARCH_NAME_MAX, "%s", v);
         return true;
@@ -351,6 +357,12 @@ int arch_load(arch *a, const char *name_or_path, bs_error *e)
         return rc;
     rc = arch_parse_buffer(a, path, r.buf, r.len, e);
     text_close(&r);
+    /* A name= value is checked where it is read; a name that fails the same check came from
+     * the file name (issue 13 D10: "my arch.ini", control characters). */
+    if (rc == BS_OK && !valid_arch_name(a->name))
+        return err_at(e, path, 0, "name", "the file name is not a valid arch name (letters, "
+                      "digits, ._+-, at most %d characters): give name = in [arch]",
+                      ARCH_NAME_MAX - 1);
     return rc;
 }
 

@@ -157,6 +157,30 @@ bool text_ends_without_newline(const text_reader *r)
     return r->len > 0 && r->buf[r->len - 1] != '\n';
 }
 
+bool text_has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+void text_escape_controls(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 5 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != 0x7f)
+            out[k++] = (char)c;
+        else if (c == '\n' || c == '\t' || c == '\r')
+            k += (size_t)snprintf(out + k, n - k, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+        else
+            k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
+    }
+    if (n)
+        out[k < n ? k : n - 1] = '\0';
+}
+
 int text_split(char *s, char **tok, int max)
 {
     int n = 0;

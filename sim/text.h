@@ -48,6 +48,13 @@ int text_next_line(text_reader *r, char **out, bs_error *e);
 /* True when the input's last line had no terminating newline (a hint of truncation). */
 bool text_ends_without_newline(const text_reader *r);
 
+/* True when s holds a control character (a byte below 0x20, or DEL): labels and names that
+ * go into tables and one-line messages must not (a newline splits a row or an error). */
+bool text_has_control(const char *s);
+/* s into out (at most n bytes, always terminated) with control characters written as
+ * \n, \t, \r or \xHH, so that quoting a bad value keeps a message on one line. */
+void text_escape_controls(const char *s, char *out, size_t n);
+
 /* Splits s in place at blanks; returns the token count (at most max) or -1 if more. */
 int text_split(char *s, char **tok, int max);
 

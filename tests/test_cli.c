@@ -735,6 +735,50 @@ Test(cli, a_run_of_too_many_rows_is_refused_up_front)
     cr_expect(!exists(wpath("long.db")));
 }
 
+/* Issue 13 D10: control characters in labels, provenance and arch names (a newline broke
+ * tables and the one-line error rule); arch names, also those taken from the file name, are
+ * letters, digits and ._+- (arch/FORMAT.md). */
+Test(cli, control_characters_in_labels_provenance_and_arch_names)
+{
+    char trace[300];    /* wpath's ring is reused below */
+    snprintf(trace, sizeof trace, "%s", write_file("ok.trace", ok_trace));
+    static const char *const bad[] = {"two\nlines", "tab\there", "esc\x1b[31mred", "del\x7f"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cli_result r;
+        CLI(&r, "run", "--trace", trace, "--arch", "bitfusion", "--db", wpath("c.db"),
+            "--label", bad[i]);
+        EXPECT_ERROR(&r, 2, "--label", "control characters");
+        cr_expect(!exists(wpath("c.db")));
+    }
+    cli_result r;
+    CLI(&r, "sweep", "--trace", trace, "--space", write_file("s.ini", "[sweep]\narch = bitfusion\n[params]\narray.rows = 4, 8\n"),
+        "--db", wpath("c.db"), "--label", "a\nb");
+    EXPECT_ERROR(&r, 2, "--label", "control characters");
+
+    const char *prov = write_file("prov.trace", "bitsim-trace 1\nmodel lenet5\nbatch 16\n"
+                                  "iters_per_epoch 10\nepochs 2\nscheme static\n"
+                                  "provenance made by \x1b[2Jme\nfrom 0 @mac W=int8\nend\n");
+    char where[400];
+    snprintf(where, sizeof where, "%s:7: provenance:", prov);
+    CLI(&r, "trace", "check", prov);
+    EXPECT_ERROR(&r, 1, where, "control characters");
+
+    /* an arch named by its file: "my arch.ini" is not a valid name */
+    char src[1024], cmd[2100];
+    snprintf(src, sizeof src, "%s/arch/bitfusion.ini", getenv("BITSIM_HOME") ? getenv("BITSIM_HOME") : ".");
+    const char *spaced = wpath("my arch.ini");
+    snprintf(cmd, sizeof cmd, "grep -v '^name *=' '%s' > '%s'", src, spaced);
+    cr_assert_eq(system(cmd), 0);
+    CLI(&r, "cost", "--arch", spaced, "--model", "lenet5", "--layer", "0");
+    EXPECT_ERROR(&r, 1, spaced, "name:", "letters, digits");
+    const char *esc = wpath("esc\x1b.ini");
+    snprintf(cmd, sizeof cmd, "grep -v '^name *=' '%s' > '%s'", src, esc);
+    cr_assert_eq(system(cmd), 0);
+    CLI(&r, "run", "--trace", trace, "--arch", esc, "--db", wpath("c.db"));
+    EXPECT_ERROR(&r, 1, "name:", "letters, digits");
+    cr_expect(!exists(wpath("c.db")));
+}
+
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
  * 0) is small, the second (iterations 1..) pushes vgg16's MAdd totals at batch 10^6 over 10^9
  * iterations past 2^64 (15.5e9 x 1e6 x 1e9 >> 1.8e19). The run must leave no run row. */

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "store.h"
 #include "table.h"
+#include "text.h"
 
 int cmd_wants_help(int argc, char **argv)
 {
@@ -25,7 +26,9 @@ int cmd_wants_help(int argc, char **argv)
 
 int cmd_bad_value(const char *cmd, const char *flag, const char *value, const char *want)
 {
-    fprintf(stderr, "bitsim %s: %s: '%s' is not %s\n", cmd, flag, value, want);
+    char shown[256];    /* a value with a line break must not break the one-line message */
+    text_escape_controls(value, shown, sizeof shown);
+    fprintf(stderr, "bitsim %s: %s: '%s' is not %s\n", cmd, flag, shown, want);
     return BS_EUSAGE;
 }
 

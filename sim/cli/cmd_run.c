@@ -190,6 +190,8 @@ int cmd_run(int argc, char **argv)
         return cmd_usage_error("run", "--trace and --arch are required", usage);
     if (ra.label && !*ra.label)
         return cmd_usage_error("run", "--label must not be empty", usage);
+    if (ra.label && text_has_control(ra.label))
+        return cmd_bad_value("run", "--label", ra.label, "a label without control characters");
     bs_error e;
     err_clear(&e);
     int rc = run(&ra, &e);

@@ -68,7 +68,12 @@ int cmd_sweep(int argc, char **argv)
         case OPT_TRACE: traces[o.n_traces++] = optarg; break;
         case OPT_SPACE: space_path = optarg; break;
         case OPT_DB: o.db_path = optarg; break;
-        case OPT_LABEL: o.label = optarg; break;
+        case OPT_LABEL:
+            o.label = optarg;
+            if (text_has_control(optarg))
+                rc = cmd_bad_value("sweep", "--label", optarg,
+                                   "a label without control characters");
+            break;
         case 'q': quiet = true; break;
         case OPT_NO_SHARING: o.no_sharing = true; break;
         case OPT_JOBS:
