@@ -801,8 +801,9 @@ static int parse_lines(model *m, const char *path, const char *buf, size_t len, 
     }
     if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
         rc = e ? e->code : BS_EINPUT;
-    if (rc == 0 && m->n_layers == 0)
-        rc = err_at(e, path, 0, NULL, "no layers");
+    if (rc == 0 && m->n_layers == 0)    /* at the last line: where a layer was expected */
+        rc = err_at(e, path, r.line_no > 0 ? r.line_no : 1, "layer",
+                    "no layers (a model needs at least one layer line)");
     free(ps.needs_grad);
     if (rc)
         model_free(m);

@@ -478,7 +478,7 @@ Test(model, missing_fields)
         {"input 3 8 8\nconv\n", "bad.model:2: name: missing"},
         {"conv a out=4 k=1\n", "bad.model:1: input: no input shape"},
         {"input 3 8 8\nconv a out=4 k=1 bias\n", "bad.model:2: bias: expected key=value"},
-        {"# nothing\n", "bad.model: no layers"},
+        {"# nothing\n", "bad.model:1: layer: no layers"},
     };
     EXPECT_ALL_FAIL(cases);
 }
@@ -673,7 +673,7 @@ Test(model, scalesim_errors)
     snprintf(buf, sizeof buf, "%sC1, 8, 8, 3, 3, 3, 4, 1,\nC1, 8, 8, 3, 3, 3, 4, 1,\n", hdr);
     expect_msg(scalesim_fails(buf), "bad.csv:3: name: duplicate layer name 'C1'");
     expect_msg(scalesim_fails("Layer Name, M, N, K,\nG, 0, 1, 1,\n"), "bad.csv:2: M: '0'");
-    expect_msg(scalesim_fails(hdr), "bad.csv: no layers");
+    expect_msg(scalesim_fails(hdr), "bad.csv:1: layer: no layers");
 }
 
 /* Found by fuzz_model: a NUL byte made the shared reader return 1 (= BS_EINPUT) without a
