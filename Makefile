@@ -62,10 +62,10 @@ $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim $(BUILD)/sim/cli
 $(BUILD)/datadir.stamp: FORCE | $(BUILD)/sim
 	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
 $(BUILD)/sim/paths.o: $(BUILD)/datadir.stamp
-# store.o bakes in the commit (BUILD_REV), the same way.
+# version.o bakes in the commit (BUILD_REV), the same way.
 $(BUILD)/rev.stamp: FORCE | $(BUILD)/sim
 	@echo '$(BUILD_REV)' | cmp -s - $@ || echo '$(BUILD_REV)' > $@
-$(BUILD)/sim/store.o: $(BUILD)/rev.stamp
+$(BUILD)/sim/version.o: $(BUILD)/rev.stamp
 FORCE:
 
 # The store embeds its schema: sim/schema.sql becomes a C string (sed, no xxd needed).

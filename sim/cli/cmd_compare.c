@@ -2,7 +2,6 @@
  * tables (MAdds, GBitOPs, energy, latency, speedup, energy saving), with the papers' own
  * metrics next to the hardware's. Reads only the database (report.h).
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -11,63 +10,42 @@
 #include "store.h"
 #include "table.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim compare --db FILE --baseline LABEL|SCHEME [--model M] [--arch A]\n"
-            "                      [--baseline-arch A] [--format %s]\n\n"
-            "One row per stored run that has a baseline: the latest complete run with label\n"
-            "LABEL (or, when no run has that label, with scheme SCHEME) of the same model on\n"
-            "the same arch (or on --baseline-arch, e.g. a GPU baseline).\n\n"
-            "columns: madds; gbitops (MAdds x b_x x b_y / 1e9, the FracTrain/CPT convention);\n"
-            "  energy_j; latency_s; speedup = baseline latency / run latency (x);\n"
-            "  energy_saving = baseline energy / run energy (x); the papers' metrics:\n"
-            "  cpt_cost_ratio (CPT/FracTrain training cost vs fp32), adapt_speedup (AdaPT's\n"
-            "  performance model), mem_mib (training-memory footprint), smaq_benefit (SmaQ\n"
-            "  Eq. 4, smaq runs only); '-' = not applicable\n\n"
-            "  --db FILE           the bitsim database (opened read-only)\n"
-            "  --baseline NAME     run label or scheme of the baseline, e.g. fp32\n"
-            "  --model M, --arch A only runs of this model / on this arch\n"
-            "  --baseline-arch A   take the baseline run from arch A instead of the run's own\n"
-            "  --format F          output format (default table)\n",
-            table_format_choices());
-}
-
 int cmd_compare(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},     {"baseline", required_argument, NULL, 'b'},
-        {"model", required_argument, NULL, 'm'},  {"arch", required_argument, NULL, 'a'},
-        {"baseline-arch", required_argument, NULL, 'B'},
-        {"format", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0},
-    };
     const char *db_path = NULL;
     report_compare_query q = {0};
-    int fmt = TABLE_TEXT, c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db_path = optarg; break;
-        case 'b': q.baseline = optarg; break;
-        case 'm': q.model = optarg; break;
-        case 'a': q.arch = optarg; break;
-        case 'B': q.baseline_arch = optarg; break;
-        case 'f':
-            if (cmd_table_format("compare", optarg, &fmt))
-                return BS_EUSAGE;
-            break;
-        default:
-            return cmd_bad_option("compare", argv[optind - 1], usage);
-        }
-    }
-    if (optind < argc || !db_path || !q.baseline)
-        return cmd_usage_error("compare", "needs --db and --baseline", usage);
+    int fmt = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
+         &db_path),
+        CMD_OPT("baseline", 'b', "NAME", "run label or scheme of the baseline, e.g. fp32", NULL, CMD_STR,
+         &q.baseline, .required = true),
+        CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),
+        CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &q.arch),
+        CMD_OPT("baseline-arch", 0, "A", "take the baseline run from arch A instead of the run's own",
+         NULL, CMD_STR, &q.baseline_arch),
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "compare", .synopsis = "--baseline LABEL|SCHEME [options]",
+        .about = "One row per stored run that has a baseline: the latest complete run with label\n"
+                 "LABEL (or, when no run has that label, with scheme SCHEME) of the same model on\n"
+                 "the same arch (or on --baseline-arch, e.g. a GPU baseline).",
+        .epilog = "columns: run (the run's id, for bitsim report --run); madds; gbitops\n"
+                  "  (MAdds x b_x x b_y / 1e9, the FracTrain/CPT convention); energy_j; latency_s;\n"
+                  "  speedup = baseline latency / run latency (x);\n"
+                  "  energy_saving = baseline energy / run energy (x); the papers' metrics:\n"
+                  "  cpt_cost_ratio (CPT/FracTrain training cost vs fp32), adapt_speedup (AdaPT's\n"
+                  "  performance model), mem_mib (training-memory footprint), smaq_benefit (SmaQ\n"
+                  "  Eq. 4, smaq runs only); '-' = not applicable",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
     bs_error e;
     store *s;
-    int rc = cmd_open_store(&s, db_path, true, &e);
+    rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
         return rc;
     table *t;

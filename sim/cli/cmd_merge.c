@@ -4,7 +4,6 @@
  * each input and each run once, by content, so the merged database equals the unsharded one.
  * OUT is created when absent; merging the same shard twice adds nothing.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,39 +13,25 @@
 #include "err.h"
 #include "store.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim merge [options] OUT.db IN.db...\n\n"
-            "Merges bitsim databases (e.g. the shards of `bitsim sweep --shard i/n`) into\n"
-            "OUT.db, creating it if absent. Inputs are stored once per content hash; a run is\n"
-            "identified by its inputs and options, so runs present in several databases are\n"
-            "kept once. Each input is merged in one transaction.\n\n"
-            "options:\n"
-            "  -q, --quiet   no summary line\n"
-            "  -h, --help    this text\n");
-}
-
 int cmd_merge(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int quiet = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-        if (c == 'q')
-            quiet = 1;
-        else
-            return cmd_bad_option("merge", argv[optind - 1], usage);
-    }
-    if (argc - optind < 2)
-        return cmd_usage_error("merge", "needs OUT.db and at least one IN.db", usage);
-    const char *out_path = argv[optind];
-    for (int i = optind + 1; i < argc; i++)
+    bool quiet = false;
+    cmd_opt opts[] = {
+        CMD_OPT("quiet", 'q', NULL, "no summary line", NULL, CMD_FLAG, &quiet),
+    };
+    const cmd_spec spec = {
+        .name = "merge", .synopsis = "[options] OUT.db IN.db...",
+        .about = "Merges bitsim databases (e.g. the shards of `bitsim sweep --shard i/n`) into\n"
+                 "OUT.db, creating it if absent. Inputs are stored once per content hash; a run is\n"
+                 "identified by its inputs and options, so runs present in several databases are\n"
+                 "kept once. Each input is merged in one transaction.",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 2, .max_args = -1,
+        .args_error = "needs OUT.db and at least one IN.db"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    const char *out_path = argv[first];
+    for (int i = first + 1; i < argc; i++)
         if (strcmp(argv[i], out_path) == 0) {
             fprintf(stderr, "bitsim merge: %s is both the output and an input\n", out_path);
             return BS_EUSAGE;
@@ -63,11 +48,11 @@ int cmd_merge(int argc, char **argv)
     }
     bool created = access(out_path, F_OK) != 0;
     store *out;
-    int rc = cmd_open_store(&out, out_path, false, &e);
+    rc = cmd_open_store(&out, out_path, false, &e);
     if (rc)
         return rc;
     dbmerge_stats st = {0};
-    for (int i = optind + 1; i < argc && !rc; i++)
+    for (int i = first + 1; i < argc && !rc; i++)
         rc = dbmerge_into(out, argv[i], &st, &e);
     bs_error warn;
     err_clear(&warn);
@@ -86,7 +71,7 @@ int cmd_merge(int argc, char **argv)
         return err_report(&e);
     if (!quiet)
         fprintf(stderr, "bitsim merge: %d database(s) into %s: %llu runs added, %llu already "
-                "present, %llu inputs added\n", argc - optind - 1, out_path,
+                "present, %llu inputs added\n", argc - first - 1, out_path,
                 (unsigned long long)st.runs_added, (unsigned long long)st.runs_present,
                 (unsigned long long)st.inputs_added);
     return BS_OK;

@@ -4,7 +4,6 @@
  * Reads only the database (front.h loads the runs with their arch's area, pareto.h filters
  * them); runs whose arch has no area model cannot be placed and are counted on stderr.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -13,62 +12,37 @@
 #include "store.h"
 #include "table.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim pareto --db D [options]\n\n"
-            "Lists the runs no other run of the same trace beats in latency, energy and area at\n"
-            "once (all three minimised). Area and peak power come from each run's stored arch\n"
-            "through the area model (BitFusion synthesis figures for the fusion units, the SRAM\n"
-            "table for the buffers).\n\n"
-            "options:\n"
-            "  --db D         database (required)\n"
-            "  --trace NAME   only runs of this trace\n"
-            "  --label L      only runs with this label (e.g. one sweep's)\n"
-            "  --model M      only runs of this model\n"
-            "  --all          every run, with a front column, not only the front\n"
-            "  --format F     %s (default table)\n"
-            "  -h, --help     this text\n",
-            table_format_choices());
-}
-
 int cmd_pareto(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    enum { OPT_DB = 256, OPT_TRACE, OPT_LABEL, OPT_MODEL, OPT_ALL, OPT_FORMAT };
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, OPT_DB},       {"trace", required_argument, NULL, OPT_TRACE},
-        {"label", required_argument, NULL, OPT_LABEL}, {"model", required_argument, NULL, OPT_MODEL},
-        {"all", no_argument, NULL, OPT_ALL},
-        {"format", required_argument, NULL, OPT_FORMAT}, {NULL, 0, NULL, 0}};
     const char *db_path = NULL;
     front_query q = {0};
     bool all = false;
-    int format = TABLE_TEXT, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DB: db_path = optarg; break;
-        case OPT_TRACE: q.trace = optarg; break;
-        case OPT_LABEL: q.label = optarg; break;
-        case OPT_MODEL: q.model = optarg; break;
-        case OPT_ALL: all = true; break;
-        case OPT_FORMAT:
-            if (cmd_table_format("pareto", optarg, &format))
-                return BS_EUSAGE;
-            break;
-        default:
-            return cmd_bad_option("pareto", argv[optind - 1], usage);
-        }
-    }
-    if (!db_path || optind != argc)
-        return cmd_usage_error("pareto", db_path ? "unexpected argument" : "--db is required",
-                               usage);
+    int format = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
+         &db_path),
+        CMD_OPT("trace", 't', "NAME", "only runs of this trace", NULL, CMD_STR, &q.trace),
+        CMD_OPT("label", 'l', "L", "only runs with this label (e.g. one sweep's)", NULL, CMD_STR,
+         &q.label),
+        CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),
+        CMD_OPT("all", 0, NULL, "every run, with a front column, not only the front", NULL, CMD_FLAG,
+         &all),
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &format,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "pareto", .synopsis = "[options]",
+        .about = "Lists the runs no other run of the same trace beats in latency, energy and area at\n"
+                 "once (all three minimised). Area and peak power come from each run's stored arch\n"
+                 "through the area model (BitFusion synthesis figures for the fusion units, the SRAM\n"
+                 "table for the buffers).",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
     bs_error e;
     store *s;
-    int rc = cmd_open_store(&s, db_path, true, &e);
+    rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
         return rc;
     front_set set;

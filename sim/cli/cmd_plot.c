@@ -1,7 +1,6 @@
 /* cmd_plot.c — `bitsim plot`: publication plots (PDF or PNG) from the database via gnuplot.
  * The numbers come from SQL over the store, the look from the scripts in plots/ (plot.h).
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,29 +9,7 @@
 #include "err.h"
 #include "plot.h"
 #include "store.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim plot KIND --db FILE -o DIR [--format pdf|png] [--baseline NAME]\n"
-            "                   [--baseline-arch A] [--model M] [--arch A]\n\n"
-            "KIND:\n"
-            "  speedup     speedup and energy saving of each run against --baseline (bars)\n"
-            "  energy      training energy per run, stacked by component (core, buffers, DRAM)\n"
-            "  cumulative  cumulative training time and energy over epochs, one line per run\n"
-            "  timeline    per run: forward-pass bit-width heatmap over epochs and layers\n"
-            "  pareto      sweep points: energy vs latency, colour = area, the front marked\n"
-            "  all         every kind above\n\n"
-            "Writes DIR/KIND.pdf (or .png); timeline writes DIR/timeline-LABEL.pdf per run.\n"
-            "Runs shown: the latest complete run of each label, model and arch.\n\n"
-            "  --db FILE          the bitsim database (opened read-only)\n"
-            "  -o, --out DIR      output directory (created if missing)\n"
-            "  --format F         pdf (default, vector) or png\n"
-            "  --baseline NAME    speedup's baseline run label or scheme (default fp32)\n"
-            "  --baseline-arch A  speedup: take the baseline from arch A (e.g. a GPU)\n"
-            "  --model M, --arch A  only runs of this model / on this arch\n\n"
-            "Needs gnuplot (Debian: gnuplot-nox).\n");
-}
+#include "text.h"
 
 static void print_file(const char *path, void *ctx)
 {
@@ -42,51 +19,63 @@ static void print_file(const char *path, void *ctx)
 
 int cmd_plot(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"out", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},   {"baseline", required_argument, NULL, 'b'},
-        {"baseline-arch", required_argument, NULL, 'B'},
-        {"model", required_argument, NULL, 'm'},    {"arch", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db_path = NULL;
-    plot_request req = {.format = PLOT_PDF, .baseline = "fp32"};
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db_path = optarg; break;
-        case 'o': req.out_dir = optarg; break;
-        case 'b': req.baseline = optarg; break;
-        case 'B': req.baseline_arch = optarg; break;
-        case 'm': req.model = optarg; break;
-        case 'a': req.arch = optarg; break;
-        case 'f': {
-            int f = plot_format_parse(optarg);
-            if (f < 0)
-                return cmd_bad_value("plot", "--format", optarg, "pdf or png");
-            req.format = (plot_format)f;
-            break;
-        }
-        default:
-            return cmd_bad_option("plot", argv[optind - 1], usage);
-        }
-    }
-    if (optind != argc - 1 || !db_path || !req.out_dir)
-        return cmd_usage_error("plot", "needs one KIND, --db and -o", usage);
-    const char *kind_name = argv[optind];
+    int format = PLOT_PDF;
+    plot_request req = {0};
+    cmd_opt opts[] = {
+        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
+         &db_path),
+        CMD_OPT("output", 'o', "DIR", "output directory (created if missing)", NULL, CMD_STR,
+         &req.out_dir, .required = true),
+        CMD_OPT("format", 'f', "F", "output format (pdf is vector)", "pdf", CMD_CHOICE, &format,
+         .names = plot_format_names()),
+        CMD_OPT("baseline", 'b', "NAME", "speedup's baseline run label or scheme", "fp32", CMD_STR,
+         &req.baseline),
+        CMD_OPT("baseline-arch", 0, "A", "speedup: take the baseline from arch A (e.g. a GPU)", NULL,
+         CMD_STR, &req.baseline_arch),
+        CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &req.model),
+        CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &req.arch),
+    };
+    /* KIND's list is plot.c's table of kinds */
+    char about[2048];
+    size_t len = (size_t)snprintf(about, sizeof about, "KIND:\n");
+    for (int k = 0; k < PLOT_KIND_COUNT && len < sizeof about; k++)
+        len += (size_t)snprintf(about + len, sizeof about - len, "  %-11s %s\n",
+                                plot_kind_name((plot_kind)k), plot_kind_summary((plot_kind)k));
+    if (len < sizeof about)
+        snprintf(about + len, sizeof about - len, "  %-11s every kind above\n\n"
+                 "Writes DIR/KIND.pdf (or .png); timeline writes DIR/timeline-LABEL.pdf per run.\n"
+                 "Runs shown: the latest complete run of each label, model and arch.", "all");
+    const cmd_spec spec = {
+        .name = "plot", .synopsis = "KIND -o DIR [options]", .about = about,
+        .epilog = "Needs gnuplot (Debian: gnuplot-nox).",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        .args_error = "needs one KIND"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    req.format = (plot_format)format;
+    const char *kind_name = argv[first];
     bool all = strcmp(kind_name, "all") == 0;
     int kind = all ? 0 : plot_kind_parse(kind_name);
     if (kind < 0) {
-        fprintf(stderr, "bitsim plot: unknown plot kind '%s' (see bitsim plot --help)\n", kind_name);
-        return BS_EUSAGE;
+        const char *names[PLOT_KIND_COUNT + 2];
+        for (int k = 0; k < PLOT_KIND_COUNT; k++)
+            names[k] = plot_kind_name((plot_kind)k);
+        names[PLOT_KIND_COUNT] = "all";
+        names[PLOT_KIND_COUNT + 1] = NULL;
+        int near = text_closest(names, kind_name);
+        char msg[160];
+        if (near >= 0)
+            snprintf(msg, sizeof msg, "unknown plot kind '%s' (did you mean '%s'?)", kind_name,
+                     names[near]);
+        else
+            snprintf(msg, sizeof msg, "unknown plot kind '%s'", kind_name);
+        return cmd_usage_error(&spec, msg);
     }
     bs_error e;
     store *s;
-    int rc = cmd_open_store(&s, db_path, true, &e);
+    rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
         return rc;
     /* `all` skips a kind with nothing to show (e.g. no baseline run for speedup) with a note,

@@ -4,7 +4,6 @@
  * totals, then the breakdown by pass and by layer. --by picks one breakdown; machine formats
  * (csv, json) always print exactly one table so their output stays one document.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,26 +13,6 @@
 #include "store.h"
 #include "table.h"
 #include "text.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim report --db FILE (--run ID | --label LABEL) [--model M] [--arch A]\n"
-            "                     [--by %s] [--format %s]\n\n"
-            "Where a stored run's time and energy go: MAdds, GBitOPs, latency and energy per\n"
-            "layer, pass or epoch, their share of the run (time_pct, energy_pct), the share of\n"
-            "stall cycles, and the energy split into core / SRAM buffers / DRAM / leakage.\n\n"
-            "  --db FILE       the bitsim database (opened read-only)\n"
-            "  --run ID        the run's id (see bitsim compare, or the runs table)\n"
-            "  --label LABEL   the latest complete run with this label; when the label is on\n"
-            "                  runs of several models or archs, name one with --model/--arch\n"
-            "  --model M       only runs of this model (its name, as bitsim compare shows it)\n"
-            "  --arch A        only runs on this arch (its name, as bitsim compare shows it)\n"
-            "  --by KIND       one breakdown; default for table/markdown/latex: headline, then by\n"
-            "                  pass and by layer; default for csv/json: by layer\n"
-            "  --format F      output format (default table)\n",
-            report_by_choices(), table_format_choices());
-}
 
 /* Prints one breakdown, with a title line in the human formats. */
 static int print_breakdown(struct sqlite3 *db, int64_t run, report_by by, table_format fmt,
@@ -51,51 +30,50 @@ static int print_breakdown(struct sqlite3 *db, int64_t run, report_by by, table_
     return ok ? BS_OK : err_set(e, BS_EINTERNAL, "cannot print the report table");
 }
 
+/* --run: a run id, as bitsim run and bitsim compare print it. */
+static bool parse_run_id(const char *arg, void *dst, const char **why)
+{
+    (void)why;
+    return text_parse_i64(arg, 1, INT64_MAX, dst);
+}
+
 int cmd_report(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},     {"run", required_argument, NULL, 'r'},
-        {"label", required_argument, NULL, 'l'},  {"by", required_argument, NULL, 'b'},
-        {"format", required_argument, NULL, 'f'}, {"model", required_argument, NULL, 'm'},
-        {"arch", required_argument, NULL, 'a'},   {NULL, 0, NULL, 0},
-    };
     const char *db_path = NULL, *label = NULL, *model = NULL, *arch = NULL;
     int64_t run_id = 0;
-    int by = -1, fmt = TABLE_TEXT, c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db_path = optarg; break;
-        case 'l': label = optarg; break;
-        case 'm': model = optarg; break;
-        case 'a': arch = optarg; break;
-        case 'r':
-            if (!text_parse_i64(optarg, 1, INT64_MAX, &run_id))
-                return cmd_bad_value("report", "--run", optarg, "a run id");
-            break;
-        case 'b':
-            if ((by = report_by_parse(optarg)) < 0) {
-                char want[64];
-                snprintf(want, sizeof want, "one of %s", report_by_choices());
-                return cmd_bad_value("report", "--by", optarg, want);
-            }
-            break;
-        case 'f':
-            if (cmd_table_format("report", optarg, &fmt))
-                return BS_EUSAGE;
-            break;
-        default:
-            return cmd_bad_option("report", argv[optind - 1], usage);
-        }
-    }
-    if (optind < argc || !db_path || (run_id > 0) == (label != NULL))
-        return cmd_usage_error("report", "needs --db and exactly one of --run or --label", usage);
+    int by = -1, fmt = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
+         &db_path),
+        CMD_OPT("run", 'r', "ID", "the run's id: the 'run' column of bitsim compare, or the id\n"
+         "bitsim run prints", NULL, CMD_PARSE, &run_id, .parse = parse_run_id,
+         .want = "a run id (a whole number >= 1)"),
+        CMD_OPT("label", 'l', "LABEL", "the latest complete run with this label; when the label is on\n"
+         "runs of several models or archs, name one with --model/--arch", NULL, CMD_STR, &label),
+        CMD_OPT("model", 'm', "M", "only runs of this model (its name, as bitsim compare shows it)",
+         NULL, CMD_STR, &model),
+        CMD_OPT("arch", 'a', "A", "only runs on this arch (its name, as bitsim compare shows it)", NULL,
+         CMD_STR, &arch),
+        CMD_OPT("by", 'b', "KIND", "one breakdown; default for table/markdown/latex: headline, then by\n"
+         "pass and by layer; default for csv/json: by layer", NULL, CMD_CHOICE, &by,
+         .names = report_by_names()),
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "report", .synopsis = "(--run ID | --label LABEL) [options]",
+        .about = "Where a stored run's time and energy go: MAdds, GBitOPs, latency and energy per\n"
+                 "layer, pass or epoch, their share of the run (time_pct, energy_pct), the share of\n"
+                 "stall cycles, and the energy split into core / SRAM buffers / DRAM / leakage.",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    if ((run_id > 0) == (label != NULL))
+        return cmd_usage_error(&spec, "needs exactly one of --run or --label");
     bs_error e;
     store *s;
-    int rc = cmd_open_store(&s, db_path, true, &e);
+    rc = cmd_open_store(&s, db_path, true, &e);
     if (rc)
         return rc;
     struct sqlite3 *db = store_db(s);

@@ -4,7 +4,6 @@
  * every point of this shard is replayed into the database. The summary goes to stderr so
  * stdout stays free; progress is shown only when stderr is a terminal.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,94 +13,76 @@
 #include "sweep.h"
 #include "text.h"
 
-static void usage(FILE *out)
+static bool parse_shard(const char *arg, void *dst, const char **why)
 {
-    fprintf(out,
-            "usage: bitsim sweep --trace T [--trace T2 | T2 ...] --space S.ini [options]\n\n"
-            "Replays every trace on every point of the space (sweeps/FORMAT.md: parameters as\n"
-            "lists, ranges or distributions; grid, random or Latin-hypercube sampling; area and\n"
-            "power budgets) and stores each run in the database. Points are numbered over the\n"
-            "whole space; --shard i/n runs those with index mod n = i, so n shards writing n\n"
-            "databases, merged with `bitsim merge`, give the unsharded result. Runs the database\n"
-            "already holds are skipped, so an interrupted sweep can be rerun.\n\n"
-            "options:\n"
-            "  --trace T      a trace file (repeatable; extra arguments are traces too)\n"
-            "  --space S      the space file (required)\n"
-            "  --db D         database (default bitsim.db)\n"
-            "  --jobs N       worker threads (default 1)\n"
-            "  --shard I/N    run shard I of N (0 <= I < N)\n"
-            "  --seed S       random/lhs seed, overriding the space file's\n"
-            "  --label L      the runs' label (default sweep)\n"
-            "  --no-sharing   replay every point in full: points that differ only in clock\n"
-            "                 normally share one replay, rescaled (checked; see sweep_run.c)\n"
-            "  -q, --quiet    no summary line\n"
-            "  -h, --help     this text\n\n"
-            "Progress (points done, rate, ETA) goes to stderr when it is a terminal.\n");
+    (void)why;
+    return sweep_shard_parse(arg, dst);
+}
+
+/* --seed: given or not (the space file's seed stands when not). */
+typedef struct seed_opt {
+    bool set;
+    uint64_t value;
+} seed_opt;
+
+static bool parse_seed(const char *arg, void *dst, const char **why)
+{
+    seed_opt *s = dst;
+    (void)why;
+    return (s->set = text_parse_u64(arg, 0, UINT64_MAX, &s->value));
 }
 
 int cmd_sweep(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    enum { OPT_TRACE = 256, OPT_SPACE, OPT_DB, OPT_JOBS, OPT_SHARD, OPT_SEED, OPT_LABEL,
-           OPT_NO_SHARING };
-    static const struct option opts[] = {
-        {"trace", required_argument, NULL, OPT_TRACE}, {"space", required_argument, NULL, OPT_SPACE},
-        {"db", required_argument, NULL, OPT_DB},       {"jobs", required_argument, NULL, OPT_JOBS},
-        {"shard", required_argument, NULL, OPT_SHARD}, {"seed", required_argument, NULL, OPT_SEED},
-        {"label", required_argument, NULL, OPT_LABEL}, {"quiet", no_argument, NULL, 'q'},
-        {"no-sharing", no_argument, NULL, OPT_NO_SHARING},
-        {NULL, 0, NULL, 0}};
     const char **traces = calloc((size_t)argc + 1, sizeof *traces);
     if (!traces)
         return BS_EINTERNAL;
-    sweep_options o = {.traces = traces, .db_path = "bitsim.db", .jobs = 1,
-                       .shard = {0, 1}, .label = "sweep"};
+    cmd_list trace_list = {.items = traces, .max = (size_t)argc + 1};
+    sweep_options o = {.traces = traces};
     const char *space_path = NULL;
-    bool seed_set = false, quiet = false;
-    uint64_t seed = 0, u;
-    int c, rc = BS_OK;
-    optind = 1;
-    opterr = 0;
-    while (rc == BS_OK && (c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_TRACE: traces[o.n_traces++] = optarg; break;
-        case OPT_SPACE: space_path = optarg; break;
-        case OPT_DB: o.db_path = optarg; break;
-        case OPT_LABEL:
-            o.label = optarg;
-            if (text_has_control(optarg))
-                rc = cmd_bad_value("sweep", "--label", optarg,
-                                   "a label without control characters");
-            break;
-        case 'q': quiet = true; break;
-        case OPT_NO_SHARING: o.no_sharing = true; break;
-        case OPT_JOBS:
-            if (!text_parse_u64(optarg, 1, 1024, &u))
-                rc = cmd_bad_value("sweep", "--jobs", optarg, "an integer in 1..1024");
-            o.jobs = (unsigned)u;
-            break;
-        case OPT_SHARD:
-            if (!sweep_shard_parse(optarg, &o.shard))
-                rc = cmd_bad_value("sweep", "--shard", optarg, "I/N with 0 <= I < N");
-            break;
-        case OPT_SEED:
-            if (!text_parse_u64(optarg, 0, UINT64_MAX, &seed))
-                rc = cmd_bad_value("sweep", "--seed", optarg, "an integer >= 0");
-            seed_set = true;
-            break;
-        default:
-            rc = cmd_bad_option("sweep", argv[optind - 1], usage);
-        }
-    }
-    for (int i = optind; rc == BS_OK && i < argc; i++)
-        traces[o.n_traces++] = argv[i];
-    if (rc == BS_OK && (!space_path || o.n_traces == 0))
-        rc = cmd_usage_error("sweep", space_path ? "needs at least one --trace"
-                                                 : "--space is required", usage);
-    if (rc) {
+    bool quiet = false;
+    seed_opt seed = {0};
+    uint64_t jobs = 1;
+    cmd_opt opts[] = {
+        CMD_OPT("trace", 't', "T", "a trace file (extra arguments are traces too)", NULL, CMD_LIST,
+         &trace_list),
+        CMD_OPT("space", 's', "S", "the space file (sweeps/FORMAT.md)", NULL, CMD_STR, &space_path,
+         .required = true),
+        CMD_OPT("db", 0, "FILE", "the database (created when absent)", CMD_DEFAULT_DB, CMD_STR,
+         &o.db_path),
+        CMD_OPT("jobs", 'j', "N", "worker threads", "1", CMD_U64, &jobs, .min = 1, .max = 1024),
+        CMD_OPT("shard", 0, "I/N", "run shard I of N (0 <= I < N)", "0/1", CMD_PARSE, &o.shard,
+         .parse = parse_shard, .want = "I/N with 0 <= I < N"),
+        CMD_OPT("seed", 0, "S", "random/lhs seed, overriding the space file's", NULL, CMD_PARSE,
+         &seed, .parse = parse_seed, .want = "a whole number >= 0"),
+        CMD_OPT("label", 'l', "L", "the runs' label", "sweep", CMD_STR, &o.label),
+        CMD_OPT("no-sharing", 0, NULL, "replay every point in full: points that differ only in clock\n"
+         "normally share one replay, rescaled (checked; see sweep_run.c)", NULL, CMD_FLAG,
+         &o.no_sharing),
+        CMD_OPT("quiet", 'q', NULL, "no summary line", NULL, CMD_FLAG, &quiet),
+    };
+    const cmd_spec spec = {
+        .name = "sweep", .synopsis = "--space S.ini --trace T [--trace T2 | T2 ...] [options]",
+        .about = "Replays every trace on every point of the space (sweeps/FORMAT.md: parameters as\n"
+                 "lists, ranges or distributions; grid, random or Latin-hypercube sampling; area and\n"
+                 "power budgets) and stores each run in the database. Points are numbered over the\n"
+                 "whole space; --shard i/n runs those with index mod n = i, so n shards writing n\n"
+                 "databases, merged with `bitsim merge`, give the unsharded result. Runs the database\n"
+                 "already holds are skipped, so an interrupted sweep can be rerun.",
+        .epilog = "Progress (points done, rate, ETA) goes to stderr when it is a terminal.",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = -1};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc)) {
         free(traces);
         return rc;
+    }
+    for (int i = first; i < argc; i++)
+        traces[trace_list.n++] = argv[i];
+    o.n_traces = trace_list.n;
+    o.jobs = (unsigned)jobs;
+    if (o.n_traces == 0) {
+        free(traces);
+        return cmd_usage_error(&spec, "needs at least one --trace");
     }
     bs_error e;
     err_clear(&e);
@@ -109,7 +90,7 @@ int cmd_sweep(int argc, char **argv)
     sweep_summary sum;
     if ((rc = sweep_space_load(&s, space_path, &e)) == BS_OK) {
         o.progress = isatty(STDERR_FILENO);
-        if ((rc = sweep_space_sample(&s, seed_set, seed, &e)) == BS_OK)
+        if ((rc = sweep_space_sample(&s, seed.set, seed.value, &e)) == BS_OK)
             rc = sweep_run(&s, &o, &sum, &e);
         sweep_space_free(&s);
     }

@@ -7,7 +7,6 @@
  *   bitsim trace schemes [--format F]      generators with their parameters and defaults
  * The format is traces/FORMAT.md; generators are sim/scheme.c.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,87 +17,14 @@
 #include "table.h"
 #include "text.h"
 #include "trace.h"
-
-#ifndef BITSIM_VERSION
-#define BITSIM_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 #define PARAMS_MAX 32
 
-/* Each subcommand has its own usage text (`bitsim trace gen --help`); `bitsim trace --help`
- * prints their synopses and what a trace is. */
-#define GEN_SYNOPSIS                                                                           \
-    "bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E]\n"                   \
-    "                        [--iters-per-epoch N] [--batch B] [--seed S] -o FILE\n"
-#define CHECK_SYNOPSIS "bitsim trace check FILE [--format F]\n"
-#define CAT_SYNOPSIS "bitsim trace cat FILE [-o OUT]\n"
-#define SCHEMES_SYNOPSIS "bitsim trace schemes [--format F]\n"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: " GEN_SYNOPSIS "       " CHECK_SYNOPSIS "       " CAT_SYNOPSIS
-            "       " SCHEMES_SYNOPSIS "\n"
-            "A trace records what a quantized-training run decided: per layer and iteration the\n"
-            "formats of W, A, G, WG, U and GW (G as the weight-gradient pass reads it,\n"
-            "default G) and the densities of W, A, G, written as changes\n"
-            "(traces/FORMAT.md). gen writes a scheme's trace, check validates and summarises\n"
-            "one, cat rewrites one in canonical form, schemes lists the generators.\n"
-            "`bitsim trace SUBCOMMAND --help` describes each.\n");
-}
-
-static void usage_gen(FILE *out)
-{
-    fprintf(out,
-            "usage: " GEN_SYNOPSIS "\n"
-            "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).\n\n"
-            "  -s, --scheme S          generator name\n"
-            "  -m, --model M           zoo name or model file\n"
-            "  -p, --param k=v         a generator parameter (repeatable, at most %d)\n"
-            "  --epochs E              default: the scheme's own (160, MuPPET 114)\n"
-            "  --iters-per-epoch N     default: ceil(50000 / batch)\n"
-            "  --batch B               default 128\n"
-            "  --seed S                default 1\n"
-            "  -o, --output FILE       where to write ('-' is stdout)\n",
-            PARAMS_MAX);
-}
-
-static void usage_check(FILE *out)
-{
-    fprintf(out,
-            "usage: " CHECK_SYNOPSIS "\n"
-            "Validates a trace against its model and summarises it: layers, iterations,\n"
-            "segments, distinct precision tuples, overheads, average bits per tensor class.\n\n"
-            "  -f, --format F   %s (default table)\n",
-            table_format_choices());
-}
-
-static void usage_cat(FILE *out)
-{
-    fprintf(out,
-            "usage: " CAT_SYNOPSIS "\n"
-            "Rewrites a trace in canonical form (the form its identity in the database is\n"
-            "taken from).\n\n"
-            "  -o, --output OUT   where to write (default '-', stdout)\n");
-}
-
-static void usage_schemes(FILE *out)
-{
-    fprintf(out,
-            "usage: " SCHEMES_SYNOPSIS "\n"
-            "The scheme generators with their default epochs, parameters, parameter defaults\n"
-            "and sources.\n\n"
-            "  -f, --format F   %s (default table)\n",
-            table_format_choices());
-}
-
-/* --epochs, --iters-per-epoch, --batch: a whole number >= 1. */
-static int parse_u64_flag(const char *flag, const char *v, uint64_t *out)
-{
-    return text_parse_u64(v, 1, UINT64_MAX, out)
-               ? BS_OK
-               : cmd_bad_value("trace gen", flag, v, "a positive integer");
-}
+static const char gen_synopsis[] = "--scheme S --model M -o FILE [options]";
+static const char check_synopsis[] = "FILE [--format F]";
+static const char cat_synopsis[] = "FILE [-o OUT]";
+static const char schemes_synopsis[] = "[--format F]";
 
 static int write_out(const trace *t, const char *out, bs_error *e)
 {
@@ -115,50 +41,36 @@ static int write_out(const trace *t, const char *out, bs_error *e)
 
 static int cmd_gen(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"scheme", required_argument, NULL, 's'}, {"model", required_argument, NULL, 'm'},
-        {"param", required_argument, NULL, 'p'}, {"epochs", required_argument, NULL, 'E'},
-        {"iters-per-epoch", required_argument, NULL, 'N'},
-        {"batch", required_argument, NULL, 'B'}, {"seed", required_argument, NULL, 'S'},
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     scheme_request req;
     memset(&req, 0, sizeof req);
-    req.seed = 1;
     const char *params[PARAMS_MAX], *out = NULL;
-    size_t np = 0;
-    int c, rc;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "s:m:p:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': req.scheme = optarg; break;
-        case 'm': req.model_ref = optarg; break;
-        case 'p':
-            if (np == PARAMS_MAX)
-                return cmd_usage_error("trace gen", "too many --param", usage_gen);
-            params[np++] = optarg;
-            break;
-        case 'E': if ((rc = parse_u64_flag("--epochs", optarg, &req.epochs))) return rc; break;
-        case 'N':
-            if ((rc = parse_u64_flag("--iters-per-epoch", optarg, &req.iters_per_epoch)))
-                return rc;
-            break;
-        case 'B': if ((rc = parse_u64_flag("--batch", optarg, &req.batch))) return rc; break;
-        case 'S':
-            if (!text_parse_u64(optarg, 0, UINT64_MAX, &req.seed))
-                return cmd_bad_value("trace gen", "--seed", optarg, "a non-negative integer");
-            break;
-        case 'o': out = optarg; break;
-        case 'h': return cmd_help(usage_gen);
-        default: return cmd_bad_option("trace gen", argv[optind - 1], usage_gen);
-        }
-    }
-    if (optind < argc)
-        return cmd_usage_error("trace gen", "takes no positional arguments", usage_gen);
-    if (!req.scheme || !req.model_ref || !out)
-        return cmd_usage_error("trace gen", "needs --scheme, --model and -o", usage_gen);
+    cmd_list param_list = {.items = params, .max = PARAMS_MAX};
+    cmd_opt opts[] = {
+        CMD_OPT("scheme", 's', "S", "generator name (bitsim trace schemes)", NULL, CMD_STR, &req.scheme,
+         .required = true),
+        CMD_OPT("model", 'm', "M", "zoo name or model file", NULL, CMD_STR, &req.model_ref,
+         .required = true),
+        CMD_OPT("param", 'p', "k=v", "a generator parameter", NULL, CMD_LIST, &param_list),
+        CMD_OPT("epochs", 0, "E", "default: the scheme's own (160, MuPPET 114)", NULL, CMD_U64,
+         &req.epochs, .min = 1, .max = UINT64_MAX),
+        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch)", NULL, CMD_U64,
+         &req.iters_per_epoch, .min = 1, .max = UINT64_MAX),
+        CMD_OPT("batch", 'b', "B", "samples per iteration", "128", CMD_U64, &req.batch, .min = 1,
+         .max = UINT64_MAX),
+        CMD_OPT("seed", 0, "S", "the generator's random seed", "1", CMD_U64, &req.seed, .min = 0,
+         .max = UINT64_MAX),
+        CMD_OPT("output", 'o', "FILE", "where to write ('-' is stdout)", NULL, CMD_STR, &out,
+         .required = true),
+    };
+    const cmd_spec spec = {
+        .name = "trace gen", .synopsis = gen_synopsis,
+        .about = "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0,
+        .args_error = "takes no positional arguments"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    size_t np = param_list.n;
     req.params = params;
     req.n_params = np;
     bs_error e;
@@ -168,7 +80,7 @@ static int cmd_gen(int argc, char **argv)
         return err_report(&e);
     req.model = &m;
     char prov[256];
-    snprintf(prov, sizeof prov, "bitsim %s trace gen --scheme %s", BITSIM_VERSION,
+    snprintf(prov, sizeof prov, "bitsim %s trace gen --scheme %s", version_release(),
              req.scheme);
     req.provenance = prov;
     trace t;
@@ -257,43 +169,26 @@ static size_t distinct_tuples(const trace *t)
     return n;
 }
 
-/* The options of check and schemes: --format and --help. Returns BS_OK with *fmt set, -1
- * when help was printed, or a usage error. */
-static int parse_format_flag(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
-                             int *fmt)
-{
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    *fmt = TABLE_TEXT;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            return -1;
-        }
-        if (c != 'f')
-            return cmd_bad_option(cmd, argv[optind - 1], usage);
-        if (cmd_table_format(cmd, optarg, fmt))
-            return BS_EUSAGE;
-    }
-    return BS_OK;
-}
-
 static int cmd_check(int argc, char **argv)
 {
-    int fmt, rc = parse_format_flag(argc, argv, "trace check", usage_check, &fmt);
-    if (rc)
-        return rc < 0 ? BS_OK : rc;
-    if (optind != argc - 1)
-        return cmd_usage_error("trace check", "needs exactly one FILE", usage_check);
+    int fmt = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "trace check", .synopsis = check_synopsis,
+        .about = "Validates a trace against its model and summarises it: layers, iterations,\n"
+                 "segments, distinct precision tuples, overheads, average bits per tensor class.",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        .args_error = "needs exactly one FILE"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
     bs_error e;
     err_clear(&e);
     trace t;
-    if (trace_read_file(&t, argv[optind], &e))
+    if (trace_read_file(&t, argv[first], &e))
         return err_report(&e);
     static const char *const cols[] = {"metric", "value"};
     table *tb = table_new(2, cols);
@@ -334,40 +229,44 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_cat(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *out = NULL;
+    cmd_opt opts[] = {
+        CMD_OPT("output", 'o', "OUT", "where to write ('-' is stdout)", "-", CMD_STR, &out),
     };
-    const char *out = "-";
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (c == 'h')
-            return cmd_help(usage_cat);
-        if (c != 'o')
-            return cmd_bad_option("trace cat", argv[optind - 1], usage_cat);
-        out = optarg;
-    }
-    if (optind != argc - 1)
-        return cmd_usage_error("trace cat", "needs exactly one FILE", usage_cat);
+    const cmd_spec spec = {
+        .name = "trace cat", .synopsis = cat_synopsis,
+        .about = "Rewrites a trace in canonical form (the form its identity in the database is\n"
+                 "taken from).",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        .args_error = "needs exactly one FILE"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
     bs_error e;
     err_clear(&e);
     trace t;
-    if (trace_read_file(&t, argv[optind], &e))
+    if (trace_read_file(&t, argv[first], &e))
         return err_report(&e);
-    int rc = write_out(&t, out, &e);
+    rc = write_out(&t, out, &e);
     trace_free(&t);
     return rc ? err_report(&e) : BS_OK;
 }
 
 static int cmd_schemes(int argc, char **argv)
 {
-    int fmt, rc = parse_format_flag(argc, argv, "trace schemes", usage_schemes, &fmt);
-    if (rc)
-        return rc < 0 ? BS_OK : rc;
-    if (optind != argc)
-        return cmd_usage_error("trace schemes", "takes no arguments", usage_schemes);
+    int fmt = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "trace schemes", .synopsis = schemes_synopsis,
+        .about = "The scheme generators with their default epochs, parameters, parameter defaults\n"
+                 "and sources.",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0, .args_error = "takes no arguments"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
     static const char *const cols[] = {"scheme", "epochs", "param", "default", "meaning"};
     table *tb = table_new(5, cols);
     if (!tb)
@@ -397,25 +296,19 @@ static int cmd_schemes(int argc, char **argv)
     return ok ? BS_OK : BS_EINTERNAL;
 }
 
-typedef struct trace_sub {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-} trace_sub;
-
-static const trace_sub subs[] = {
-    {"gen", cmd_gen}, {"check", cmd_check}, {"cat", cmd_cat}, {"schemes", cmd_schemes},
+static const cmd_action subs[] = {
+    {"gen", cmd_gen, gen_synopsis, "write the trace a scheme generator decides for a model"},
+    {"check", cmd_check, check_synopsis, "validate a trace and summarise it"},
+    {"cat", cmd_cat, cat_synopsis, "rewrite a trace in canonical form"},
+    {"schemes", cmd_schemes, schemes_synopsis, "list the generators, their parameters and sources"},
 };
 
 int cmd_trace(int argc, char **argv)
 {
-    if (argc < 2)
-        return cmd_usage_error("trace", "needs a subcommand", usage);
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-        return cmd_help(usage);
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-        if (strcmp(argv[1], subs[i].name) == 0)
-            return subs[i].fn(argc - 1, argv + 1);
-    char msg[128];
-    snprintf(msg, sizeof msg, "unknown subcommand '%s'", argv[1]);
-    return cmd_usage_error("trace", msg, usage);
+    return cmd_dispatch("trace",
+                        "A trace records what a quantized-training run decided: per layer and iteration the\n"
+                        "formats of W, A, G, WG, U and GW (G as the weight-gradient pass reads it,\n"
+                        "default G) and the densities of W, A, G, written as changes\n"
+                        "(traces/FORMAT.md).",
+                        subs, CMD_N(subs), argc, argv);
 }
