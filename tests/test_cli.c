@@ -282,6 +282,18 @@ Test(cli, nonexistent_trace)
     cr_expect(!exists(wpath("n.db")));
 }
 
+/* `trace check` of text written as name: one line "NAME:LINE: FIELD:" saying why, status 1. */
+static void trace_check_fails(const char *name, const char *text, int line, const char *field,
+                              const char *why)
+{
+    const char *trace = write_file(name, text);
+    char where[400];
+    snprintf(where, sizeof where, "%s:%d: %s:", trace, line, field);
+    cli_result r;
+    CLI(&r, "trace", "check", trace);
+    EXPECT_ERROR(&r, 1, where, why);
+}
+
 /* Issue 13 D3: a file that never ends (/dev/zero) is refused at once by every reader, also
  * as the model line of a trace; before, each grew to gigabytes. */
 Test(cli, endless_files_are_refused_by_every_reader, .timeout = 60)
@@ -300,13 +312,9 @@ Test(cli, endless_files_are_refused_by_every_reader, .timeout = 60)
     EXPECT_ERROR(&r, 1, "/dev/zero: not a regular file");
     CLI(&r, "cost", "--arch", zero, "--model", "lenet5", "--layer", "0");
     EXPECT_ERROR(&r, 1, "/dev/zero");
-    const char *trace = write_file("zero-model.trace", "bitsim-trace 1\nmodel /dev/zero\n"
-                                   "batch 16\niters_per_epoch 10\nepochs 2\nscheme static\n"
-                                   "from 0 @mac W=int8\nend\n");
-    char where[400];
-    snprintf(where, sizeof where, "%s:2: model:", trace);
-    CLI(&r, "trace", "check", trace);
-    EXPECT_ERROR(&r, 1, where, "/dev/zero: not a regular file");
+    trace_check_fails("zero-model.trace", "bitsim-trace 1\nmodel /dev/zero\nbatch 16\n"
+                      "iters_per_epoch 10\nepochs 2\nscheme static\nfrom 0 @mac W=int8\nend\n",
+                      2, "model", "/dev/zero: not a regular file");
 }
 
 /* Issue 13 D8: a trace's model line naming a file that is not a model (../../etc/shadow) is
@@ -756,17 +764,13 @@ Test(cli, control_characters_in_labels_provenance_and_arch_names)
         cr_expect(!exists(wpath("c.db")));
     }
     cli_result r;
-    CLI(&r, "sweep", "--trace", trace, "--space", write_file("s.ini", "[sweep]\narch = bitfusion\n[params]\narray.rows = 4, 8\n"),
-        "--db", wpath("c.db"), "--label", "a\nb");
+    const char *space = write_file("s.ini", "[sweep]\narch = bitfusion\n[params]\n"
+                                   "array.rows = 4, 8\n");
+    CLI(&r, "sweep", "--trace", trace, "--space", space, "--db", wpath("c.db"), "--label", "a\nb");
     EXPECT_ERROR(&r, 2, "--label", "control characters");
-
-    const char *prov = write_file("prov.trace", "bitsim-trace 1\nmodel lenet5\nbatch 16\n"
-                                  "iters_per_epoch 10\nepochs 2\nscheme static\n"
-                                  "provenance made by \x1b[2Jme\nfrom 0 @mac W=int8\nend\n");
-    char where[400];
-    snprintf(where, sizeof where, "%s:7: provenance:", prov);
-    CLI(&r, "trace", "check", prov);
-    EXPECT_ERROR(&r, 1, where, "control characters");
+    trace_check_fails("prov.trace", "bitsim-trace 1\nmodel lenet5\nbatch 16\niters_per_epoch 10\n"
+                      "epochs 2\nscheme static\nprovenance made by \x1b[2Jme\n"
+                      "from 0 @mac W=int8\nend\n", 7, "provenance", "control characters");
 
     /* an arch named by its file: "my arch.ini" is not a valid name */
     char src[1024], cmd[2100];
