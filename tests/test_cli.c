@@ -724,12 +724,17 @@ Test(cli, a_full_disk_is_reported_and_the_wal_recovered_on_the_next_open)
     CLI(&r, "run", "--trace", wpath("ok.trace"), "--arch", "bitfusion", "--db", db, "--force",
         "--label", "more", "--quiet");
     EXPECT_ERROR(&r, 0, db, "disk is full", "-wal");
+    /* a sweep says so too (two small points) */
+    const char *space = write_file("two.ini", "[sweep]\narch = bitfusion\n[params]\n"
+                                   "arch.freq_mhz = 500, 600\n");
+    CLI(&r, "sweep", "--trace", wpath("ok.trace"), "--space", space, "--db", db, "-q");
+    EXPECT_ERROR(&r, 0, db, "disk is full", "-wal");
     cr_assert_eq(mount("tmpfs", dir, "tmpfs", MS_REMOUNT, "size=8m"), 0);
     CLI(&r, "compare", "--db", db, "--baseline", "static");
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect(!exists(wal), "%s was not checkpointed", wal);
     cr_expect_eq(sql_number(db, "SELECT count(*) FROM runs WHERE status = 'complete'"),
-                 runs + 1);
+                 runs + 3);
     umount2(dir, MNT_DETACH);
 }
 
