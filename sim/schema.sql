@@ -158,7 +158,8 @@ FROM costs c;
 -- same.
 CREATE VIEW epoch_costs AS
 SELECT c.run_id, c.epoch,
-       sum(c.madds >> 32) * 4294967296 + sum(c.madds & 4294967295) AS madds, sum(c.bitops) AS bitops, sum(c.total_cycles) AS cycles,
+       sum(c.madds >> 32) * 4294967296 + sum(c.madds & 4294967295) AS madds,
+       sum(c.bitops) AS bitops, sum(c.total_cycles) AS cycles,
        sum(c.latency_s) AS latency_s,
        sum(c.energy_pj) AS energy_pj,
        sum(sum(c.latency_s)) OVER w AS cum_latency_s,

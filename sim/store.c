@@ -245,6 +245,66 @@ static int create_schema(store *s, bs_error *e)
     return rc;
 }
 
+/* Views whose definition changed within the schema version: a writer replaces an older
+ * one by schema.sql's (issue 13 D6: epoch_costs summed MAdds with sum(), which fails past
+ * 2^63). Views hold no data, so this changes no stored number. */
+static const char *const current_views[] = {"epoch_costs", NULL};
+
+/* schema.sql's "CREATE VIEW name ..." statement (without its ';') into buf; false if absent. */
+static bool schema_view_sql(const char *name, char *buf, size_t n)
+{
+    char head[64];
+    snprintf(head, sizeof head, "CREATE VIEW %s AS", name);
+    const char *at = strstr(store_schema_sql, head), *end = at ? strchr(at, ';') : NULL;
+    if (!end || (size_t)(end - at) >= n)
+        return false;
+    snprintf(buf, n, "%.*s", (int)(end - at), at);
+    return true;
+}
+
+/* The view's definition as stored in the database ("" when absent). */
+static void stored_view_sql(store *s, const char *name, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT sql FROM sqlite_master WHERE type = 'view' AND"
+                           " name = ?1", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static int update_views(store *s, bs_error *e)
+{
+    for (int i = 0; current_views[i]; i++) {
+        char want[2048], have[2048];
+        if (!schema_view_sql(current_views[i], want, sizeof want))
+            return err_set(e, BS_EINTERNAL, "schema.sql lacks view %s", current_views[i]);
+        stored_view_sql(s, current_views[i], have, sizeof have);
+        if (strcmp(want, have) == 0)
+            continue;
+        /* under the write lock, checked again: another writer may have just done it */
+        int rc = exec(s, "BEGIN IMMEDIATE", "updating a view", e);
+        if (rc)
+            return rc;
+        stored_view_sql(s, current_views[i], have, sizeof have);
+        if (strcmp(want, have) != 0) {
+            char drop[96];
+            snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", current_views[i]);
+            if ((rc = exec(s, drop, "updating a view", e)) ||
+                (rc = exec(s, want, "updating a view", e))) {
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                return rc;
+            }
+        }
+        if ((rc = exec(s, "COMMIT", "updating a view", e)))
+            return rc;
+    }
+    return BS_OK;
+}
+
 static int prepare_all(store *s, bs_error *e)
 {
     for (int i = 0; i < ST_COUNT; i++)
@@ -408,6 +468,8 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         rc = err_set(e, BS_EINPUT, "%s: not a bitsim database (empty)", path);
     if (rc == BS_OK && fresh)
         rc = create_schema(s, e);
+    else if (rc == BS_OK && !readonly)
+        rc = update_views(s, e);
     if (rc == BS_OK && !readonly)
         rc = exec(s, writer_pragmas, "configuring", e);
     if (rc == BS_OK && !readonly)
