@@ -42,11 +42,20 @@
  * double instead (bounded memo size is then the trace's distinct densities). The AdaPT weighted
  * MAdds (wl_madds) never use buckets: they are the paper's count, not the arch's.
  *
- * OUTPUT FORMAT. Replay runs the cost model in training mode: each MAC pass's result is
- * written at the format it is stored in, from the same decision (cost.h cost_query.out):
- * FWD the layer's A, BWD_DATA G, BWD_WEIGHT WG (cost.c OUTPUT STAGE says why the layer's own
- * A). It is part of the memo key, so a WG change alone is a new evaluation. Non-MAC layers and
- * UPDATE have no MAC output stage (out.bits = 0).
+ * OUTPUT FORMAT AND NEIGHBOURS. Replay runs the cost model in training mode: every pass's
+ * result is written at the format its reader stores it in (cost.h cost_query.out, cost.c
+ * OUTPUT STAGE): FWD the first consumer's A (a non-MAC layer with several readers: its
+ * own), BWD_DATA the producer's G (the layer's own when there is none), BWD_WEIGHT WG. A
+ * MAC layer reads its A at a non-MAC producer's A when that tensor was not written for it
+ * (the producer has several readers, or nonmac = fused, where the producer is applied on
+ * the fly to a tensor stored for the non-MAC chain): x_stored. Those formats are decisions
+ * of OTHER layers at the same iteration, so a layer's segments are cut into pieces wherever
+ * its producer's or first consumer's decision changes (seg_walk); inside a piece every input
+ * of cost_eval is constant again, so the segment argument above holds per piece. nonmac =
+ * free has no tensors between MAC layers: own formats. Every layer-pass also carries its
+ * non-MAC plan (cost_nonmac_plan: DRAM sweeps from the graph, which differ between
+ * equal-shaped layers), computed once per run. All of these are in the memo key, so a WG
+ * change alone, or a neighbour's, is a new evaluation. UPDATE has no output stage.
  *
  * GRADIENT BIFURCATION. The weight-gradient pass reads the gradient as GW, not G (trace.h
  * TENSOR_GW; SBM keeps a 16-bit copy of G for A x G and an 8-bit one for G x W): BWD_WEIGHT's
@@ -59,12 +68,13 @@
  * elements at batch 1 — the cost model's vector-unit rule — and lands in the epoch's OVERHEAD
  * row (layer -1); its `iterations` counts record-iterations.
  *
- * WALK ORDER. Rows are made epoch by epoch (each layer keeps a cursor into its segments, each
- * (layer, pass) the cost of the segment it is in), so one epoch's rows are complete before
- * the next is started and go to the caller's sink at once (replay_each): a run of 10^5 epochs
- * needs no more memory than one of 10 (issue 13 D9: all rows were kept, 8.3 GB for ResNet-20
- * x 10^5 epochs). Every row is still one sum over its pieces, in the same order as a
- * layer-by-layer walk (overheads in record order), so the numbers are the same.
+ * WALK ORDER. Rows are made epoch by epoch: each (layer, pass) keeps its walk (the segment
+ * walks, the next iteration, the cost of the piece it is in) from one epoch to the next, so
+ * one epoch's rows are complete before the next is started and go to the caller's sink at
+ * once (replay_each): a run of 10^5 epochs needs no more memory than one of 10 (issue 13 D9:
+ * every row was kept, 8.3 GB for ResNet-20 x 10^5 epochs). A piece is still looked up once
+ * however many epochs it spans, and every row is the same sum over its pieces in the same
+ * order as a layer-by-layer walk (overheads in record order), so the numbers are the same.
  *
  * Cost: O(segments x passes) memo lookups + O(distinct keys) cost_eval calls + O(epochs x
  * layers x passes) row sums; memory O(layers x passes + overhead records) + the memo.
@@ -78,7 +88,6 @@
 #include "checked.h"
 #include "cost.h"
 #include "metrics.h"
-#include "text.h"
 
 #define ROW_SLOTS_PER_LAYER PASS_COUNT
 
@@ -99,8 +108,9 @@ double replay_density_bucket(double d)
 typedef struct memo_key {
     int32_t shape_class;    /* the layer's shape, numbered (shape_classes) */
     int32_t pass;
-    num_format x, y, out;
+    num_format x, y, out, x_stored, y_stored;
     double density_x, density_y;
+    cost_sweeps sweeps;     /* the layer's non-MAC plan (graph context, cost_nonmac_plan) */
 } memo_key;
 
 typedef struct pass_cost {
@@ -121,9 +131,21 @@ typedef struct memo {
     size_t cap, used;   /* cap a power of two */
 } memo;
 
+/* The slot of a key: its 64-bit words folded with a multiply-xorshift mix (the finalizer of
+ * MurmurHash3/splitmix64), a word at a time: the memo is looked up once per segment and pass,
+ * and the byte-wise FNV this replaced was a sixth of a per-step Llama replay's time. Only the
+ * slot depends on it (keys are compared in full). */
 static uint64_t memo_hash(const memo_key *k)
 {
-    return text_hash64(k, sizeof *k, 0x9e3779b97f4a7c15ull);
+    uint64_t w[(sizeof *k + 7) / 8] = {0}, h = 0x9e3779b97f4a7c15ull;
+    memcpy(w, k, sizeof *k);
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        h ^= w[i];
+        h *= 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 29);
 }
 
 static memo_slot *memo_find(memo *m, const memo_key *k)
@@ -169,30 +191,46 @@ static void to_pass_cost(const cost_result *r, pass_cost *c)
     c->dram_write_bits = r->dram_write_bits;
 }
 
-/* The cost of one (layer, pass) under the segment the epoch-major walk is in, cached so
- * that each (segment, pass) is looked up in the memo once, however many epochs it spans. */
-typedef struct seg_cost {
-    size_t seg;                 /* index of the segment cached, SIZE_MAX for none */
-    pass_cost pc;               /* a copy: memo slots move when the memo grows */
-    double wl, bits_x, bits_y;
-} seg_cost;
-
 typedef struct replay_ctx {
     const trace *t;
     const arch *a;
     const replay_options *o;
     memo memo;
     int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
+    int32_t *consumer;          /* per layer: its first consumer, -1 none (NEIGHBOURS) */
+    uint32_t *n_consumers;      /* per layer: how many layers read its output */
+    cost_sweeps *plan;          /* layers x passes: cost_nonmac_plan */
     store_cost_row *grid;       /* one epoch: slots rows */
     size_t slots;               /* 1 (overhead) + layers x passes */
+    struct seen_decision *seen; /* SEEN_SLOTS, see replay_layer_epoch */
     bool *has_work;             /* per slot: the (layer, pass) has MAdds or elementwise ops */
-    size_t *cursor;             /* per layer: first segment not yet finished */
-    seg_cost *cache;            /* per slot */
+    struct slot_walk *walk;     /* per slot: where its walk is (replay_layer_epoch) */
     pass_cost *ov_cost;         /* per overhead record, evaluated when it starts */
     size_t *ov_order, *active;  /* overheads by first iteration; those running, by index */
     size_t ov_next, n_active;
     replay_stats stats;
 } replay_ctx;
+
+/* The decisions of a layer and its neighbours over one piece of iterations (NEIGHBOURS). */
+typedef struct piece_decisions {
+    const trace_decision *self, *producer, *consumer;   /* NULL: no such layer */
+} piece_decisions;
+
+/* What one (layer, pass) costs under one piece's decisions, as replay_layer_epoch adds it to the
+ * rows. The trace interns decisions (trace.h: equal decisions are one pointer), so (layer,
+ * pass, the pointers of its own, its producer's and its consumer's decisions) determines every
+ * input of the memo key (NEIGHBOURS: the neighbours fix the stored formats); a direct-mapped
+ * cache of these skips building the operands, bucketing the densities and the memo lookup
+ * for decisions the layer had before (a per-step trace cycles through few). A collision only
+ * misses: the memo still answers, so the result is the same either way. Fixed size: memory
+ * does not grow with the trace. */
+#define SEEN_SLOTS 4096
+typedef struct seen_decision {
+    piece_decisions pd;         /* pd.self NULL: empty */
+    size_t slot;                /* the (layer, pass) row slot */
+    pass_cost pc;
+    double wl, bits_x, bits_y;
+} seen_decision;
 
 /* Per layer, the number of its shape among the model's distinct layer_shapes, in order of
  * first appearance (layers x distinct shapes comparisons, once per run). */
@@ -238,29 +276,64 @@ static int evaluate(replay_ctx *c, const cost_query *q, const char *what, uint64
     return BS_OK;
 }
 
-/* The format a MAC pass's result is stored in under decision d (top comment, OUTPUT FORMAT);
- * bits 0 for passes without a MAC output stage. */
-static num_format pass_output(const model_layer *l, train_pass p, const trace_decision *d)
+/* The formats a MAC pass's result is written at and its operands are stored at, from the
+ * decisions of the layer and its neighbours (top comment, OUTPUT FORMAT); bits 0 = none /
+ * the operand's own. */
+static void pass_storage(const replay_ctx *c, uint32_t layer, train_pass p, piece_decisions pd,
+                         cost_query *q)
 {
-    static const int stored_as[PASS_COUNT] = {[PASS_FWD] = TENSOR_A, [PASS_BWD_DATA] = TENSOR_G,
-                                              [PASS_BWD_WEIGHT] = TENSOR_WG,
-                                              [PASS_UPDATE] = -1};
+    const model *m = &c->t->model;
+    const model_layer *l = &m->layers[layer];
+    bool mac = model_layer_is_mac(l);
     num_format none = {.bits = 0};
-    if (!model_layer_is_mac(l) || stored_as[p] < 0)
-        return none;
-    return d->fmt[stored_as[p]];
+    q->out = q->x_stored = q->y_stored = none;
+    if (p == PASS_UPDATE || (!mac && p != PASS_FWD && p != PASS_BWD_DATA))
+        return;
+    if (c->a->nonmac == ARCH_NONMAC_FREE)  /* MAC layers only: no tensors between them */
+        pd.producer = pd.consumer = NULL;
+    const trace_decision *d = pd.self;
+    /* A non-MAC producer stored A at our width (it wrote for its one reader) unless its
+     * tensor serves several readers or, fused, it is consumed on the fly from its own
+     * source, which was stored for the non-MAC chain: then at the producer's width. */
+    bool wide_a = pd.producer && !model_layer_is_mac(&m->layers[l->src]) &&
+                  (c->a->nonmac == ARCH_NONMAC_FUSED || c->n_consumers[l->src] >= 2);
+    switch (p) {
+    case PASS_FWD:      /* written at the reader's A (a MAC layer: its first reader's) */
+        if (pd.consumer && (mac || c->n_consumers[layer] == 1))
+            q->out = pd.consumer->fmt[TENSOR_A];
+        else if (mac)
+            q->out = d->fmt[TENSOR_A];
+        if (mac && wide_a)
+            q->x_stored = pd.producer->fmt[TENSOR_A];
+        break;
+    case PASS_BWD_DATA: /* dX written at the producer's G */
+        q->out = pd.producer ? pd.producer->fmt[TENSOR_G] : mac ? d->fmt[TENSOR_G] : none;
+        break;
+    default:            /* BWD_WEIGHT: A as in FWD; G was written at ours */
+        q->out = d->fmt[TENSOR_WG];
+        if (wide_a)
+            q->x_stored = pd.producer->fmt[TENSOR_A];
+        break;
+    }
 }
 
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
-                     const trace_segment *seg, const pass_cost **out, bs_error *e)
+                     const piece_decisions *pd, uint64_t first, uint64_t end,
+                     const pass_cost **out, bs_error *e)
 {
+    const model_layer *l = &c->t->model.layers[layer];
+    cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = ops->x, .y = ops->y};
+    pass_storage(c, layer, p, *pd, &q);
     memo_key k;
     memset(&k, 0, sizeof k);    /* padding is part of the compared bytes */
     k.shape_class = c->shape_class[layer];
     k.pass = (int32_t)p;
     k.x = ops->x;
     k.y = ops->y;
-    k.out = pass_output(&c->t->model.layers[layer], p, &seg->d);
+    k.out = q.out;
+    k.x_stored = q.x_stored;
+    k.y_stored = q.y_stored;
+    k.sweeps = c->plan[(size_t)layer * PASS_COUNT + (size_t)p];
     k.density_x = c->o->exact_density ? ops->density_x : replay_density_bucket(ops->density_x);
     k.density_y = c->o->exact_density ? ops->density_y : replay_density_bucket(ops->density_y);
     if ((c->memo.used + 1) * 2 > c->memo.cap && !memo_grow(&c->memo))
@@ -271,12 +344,12 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
         *out = &s->val;
         return BS_OK;
     }
-    const model_layer *l = &c->t->model.layers[layer];
-    cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = k.x, .y = k.y,
-                    .density_x = k.density_x, .density_y = k.density_y, .out = k.out};
+    q.density_x = k.density_x;
+    q.density_y = k.density_y;
+    q.sweeps = k.sweeps;
     char what[MODEL_NAME_MAX + 32];
     snprintf(what, sizeof what, "layer %s, %s", l->name, model_pass_name(p));
-    int rc = evaluate(c, &q, what, seg->first, seg->end, &s->val, e);
+    int rc = evaluate(c, &q, what, first, end, &s->val, e);
     if (rc)
         return rc;
     s->used = true;
@@ -305,7 +378,7 @@ static bool accumulate(store_cost_row *row, uint64_t len, const pass_cost *pc, d
         row->energy_pj[k] += n * pc->energy_pj[k];
     row->dram_read_bits += n * pc->dram_read_bits;
     row->dram_write_bits += n * pc->dram_write_bits;
-    row->avg_bits_x += n * bits_x;  /* sums until finish_rows divides by iterations */
+    row->avg_bits_x += n * bits_x;  /* sums until emit_epoch divides by iterations */
     row->avg_bits_y += n * bits_y;
     return true;
 }
@@ -321,14 +394,48 @@ static bool add_piece(replay_ctx *c, size_t slot, uint64_t first, uint64_t end, 
     return accumulate(&c->grid[slot], b - a, pc, wl, bits_x, bits_y);
 }
 
-/* Which (layer, pass) slots have work; op counts that overflow are an error up front. */
+/* A walk over one layer's segments cut where its producer's or consumer's decision changes. */
+typedef struct seg_walk {
+    const trace_segment *s;
+    size_t n, j;
+} seg_walk;
+
+static void walk_open(const trace *t, int32_t layer, seg_walk *w)
+{
+    w->j = 0;
+    w->n = 0;
+    w->s = layer >= 0 ? trace_layer_segments(t, (uint32_t)layer, &w->n) : NULL;
+}
+
+static const trace_decision *walk_at(seg_walk *w, uint64_t it, uint64_t *end)
+{
+    if (!w->s)
+        return NULL;
+    while (w->j + 1 < w->n && w->s[w->j].end <= it)
+        w->j++;
+    if (w->s[w->j].end < *end)
+        *end = w->s[w->j].end;
+    return w->s[w->j].d;
+}
+
+/* Where one (layer, pass)'s walk is between epochs: its segment walks, the next iteration,
+ * and the cost of the piece it is in, up to piece_end (a copy: the seen cache may evict it). */
+typedef struct slot_walk {
+    seg_walk ws, wp, wc;
+    uint64_t it, piece_end, total;
+    pass_cost pc;
+    double wl, bits_x, bits_y;
+} slot_walk;
+
+/* Which (layer, pass) slots have work, and their walks opened; op counts that overflow are
+ * an error up front. */
 static int find_work(replay_ctx *c, bs_error *e)
 {
     const trace *t = c->t;
     for (uint32_t i = 0; i < t->model.n_layers; i++) {
         const model_layer *l = &t->model.layers[i];
         size_t ns;
-        trace_layer_segments(t, i, &ns);
+        const trace_segment *segs = trace_layer_segments(t, i, &ns);
         c->stats.segments += ns;
         for (int p = 0; p < PASS_COUNT; p++) {
             uint64_t madds, elem;
@@ -339,46 +446,66 @@ static int find_work(replay_ctx *c, bs_error *e)
             size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
             /* e.g. BWD_DATA of the first MAC layer: no work, no row */
             c->has_work[slot] = madds > 0 || elem > 0;
-            c->cache[slot].seg = SIZE_MAX;
+            slot_walk *w = &c->walk[slot];
+            walk_open(t, (int32_t)i, &w->ws);
+            walk_open(t, l->src, &w->wp);
+            walk_open(t, c->consumer[i], &w->wc);
+            w->total = ns ? segs[ns - 1].end : 0;
         }
     }
     return BS_OK;
 }
 
-/* Layer i's pieces inside the epoch [lo, hi), every pass with work. */
+/* Layer i's pieces inside the epoch [lo, hi), every pass with work. A piece is where the
+ * layer's own, its producer's and its consumer's decisions all stay (NEIGHBOURS); it is
+ * looked up when the walk enters it, however many epochs it then spans. */
 static int replay_layer_epoch(replay_ctx *c, uint32_t i, uint64_t lo, uint64_t hi, bs_error *e)
 {
-    const trace *t = c->t;
-    const model_layer *l = &t->model.layers[i];
-    size_t ns;
-    const trace_segment *segs = trace_layer_segments(t, i, &ns);
+    const model_layer *l = &c->t->model.layers[i];
     for (int p = 0; p < PASS_COUNT; p++) {
         size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
         if (!c->has_work[slot])
             continue;
-        seg_cost *sc = &c->cache[slot];
-        for (size_t j = c->cursor[i]; j < ns && segs[j].first < hi; j++) {
-            if (sc->seg != j) {
-                metrics_operands ops;
-                metrics_pass_operands(l, (train_pass)p, &segs[j].d, &ops);
-                const pass_cost *pc = NULL;
-                int rc = eval_pass(c, i, (train_pass)p, &ops, &segs[j], &pc, e);
-                if (rc)
-                    return rc;
-                sc->seg = j;
-                sc->pc = *pc;
-                sc->wl = metrics_wl_madds(pc->madds, &ops);
-                sc->bits_x = metrics_word_bits(&ops.x);
-                sc->bits_y = metrics_word_bits(&ops.y);
+        slot_walk *w = &c->walk[slot];
+        while (w->it < hi && w->it < w->total) {
+            if (w->it >= w->piece_end) {
+                uint64_t end = w->total;
+                piece_decisions pd = {.self = walk_at(&w->ws, w->it, &end),
+                                      .producer = walk_at(&w->wp, w->it, &end),
+                                      .consumer = walk_at(&w->wc, w->it, &end)};
+                uintptr_t h = (((uintptr_t)pd.self >> 4) * 0x9e3779b97f4a7c15ull) ^
+                              (((uintptr_t)pd.producer >> 4) * 0xc2b2ae3d27d4eb4full) ^
+                              (((uintptr_t)pd.consumer >> 4) * 0x165667b19e3779f9ull);
+                h += slot;
+                seen_decision *sd = &c->seen[(h ^ (h >> 29)) & (SEEN_SLOTS - 1)];
+                if (sd->pd.self == pd.self && sd->pd.producer == pd.producer &&
+                    sd->pd.consumer == pd.consumer && sd->slot == slot) {
+                    c->stats.memo_hits++;
+                } else {
+                    metrics_operands ops;
+                    metrics_pass_operands(l, (train_pass)p, pd.self, &ops);
+                    const pass_cost *pc = NULL;
+                    int rc = eval_pass(c, i, (train_pass)p, &ops, &pd, w->it, end, &pc, e);
+                    if (rc)
+                        return rc;
+                    *sd = (seen_decision){.pd = pd, .slot = slot, .pc = *pc,
+                                          .wl = metrics_wl_madds(pc->madds, &ops),
+                                          .bits_x = metrics_word_bits(&ops.x),
+                                          .bits_y = metrics_word_bits(&ops.y)};
+                }
+                w->piece_end = end;
+                w->pc = sd->pc;
+                w->wl = sd->wl;
+                w->bits_x = sd->bits_x;
+                w->bits_y = sd->bits_y;
             }
-            if (!add_piece(c, slot, segs[j].first, segs[j].end, lo, hi, &sc->pc, sc->wl,
-                           sc->bits_x, sc->bits_y))
+            uint64_t stop = w->piece_end < hi ? w->piece_end : hi;
+            if (!add_piece(c, slot, w->it, stop, lo, hi, &w->pc, w->wl, w->bits_x, w->bits_y))
                 return err_set(e, BS_EINPUT, "layer %s, %s: run totals overflow 64 bits",
                                l->name, model_pass_name((train_pass)p));
+            w->it = stop;
         }
     }
-    while (c->cursor[i] < ns && segs[c->cursor[i]].end <= hi)
-        c->cursor[i]++;
     return BS_OK;
 }
 
@@ -411,8 +538,11 @@ static int eval_overhead(replay_ctx *c, size_t j, bs_error *e)
     ol.src = -1;
     ol.src2 = -2;
     /* A unary op (y.bits = 0) on fp32 or integer operands of the record's width. */
+    /* its own pass over the data in every nonmac mode but free: read once, write once
+     * (a scheme's check is not fused into a MAC layer's stages) */
     cost_query q = {.layer = &ol, .pass = PASS_FWD, .batch = 1, .density_x = 1.0,
-                    .density_y = 1.0};
+                    .density_y = 1.0,
+                    .sweeps = {.rd_in = 1, .wr_out = 1, .planned = 1}};
     q.x = ov->bits == 32 ? numfmt_fp32() : (num_format){.kind = NUM_INT, .bits = ov->bits};
     char what[TRACE_LABEL_MAX + 16];
     snprintf(what, sizeof what, "overhead %s", ov->label);
@@ -514,10 +644,13 @@ static void ctx_free(replay_ctx *c)
 {
     free(c->grid);
     free(c->shape_class);
+    free(c->seen);
+    free(c->consumer);
+    free(c->n_consumers);
+    free(c->plan);
     free(c->memo.slots);
     free(c->has_work);
-    free(c->cursor);
-    free(c->cache);
+    free(c->walk);
     free(c->ov_cost);
     free(c->ov_order);
     free(c->active);
@@ -533,20 +666,34 @@ int replay_each(const trace *t, const arch *a, const replay_options *o, replay_r
     if (!t->finished || t->iters_per_epoch == 0 || t->epochs == 0)
         return err_set(e, BS_EINTERNAL, "replay: trace is not finished");
     replay_ctx c = {.t = t, .a = a, .o = o};
+    uint32_t nl = t->model.n_layers;
     size_t n_ov = t->n_overheads ? t->n_overheads : 1;
-    c.slots = 1 + (size_t)t->model.n_layers * ROW_SLOTS_PER_LAYER;
+    c.slots = 1 + (size_t)nl * ROW_SLOTS_PER_LAYER;
     c.grid = calloc(c.slots, sizeof *c.grid);
     c.has_work = calloc(c.slots, sizeof *c.has_work);
-    c.cache = calloc(c.slots, sizeof *c.cache);
-    c.cursor = calloc((size_t)t->model.n_layers + 1, sizeof *c.cursor);
+    c.walk = calloc(c.slots, sizeof *c.walk);
     c.ov_cost = calloc(n_ov, sizeof *c.ov_cost);
     c.ov_order = calloc(n_ov, sizeof *c.ov_order);
     c.active = calloc(n_ov, sizeof *c.active);
     c.shape_class = shape_classes(&t->model);
-    if (!c.grid || !c.has_work || !c.cache || !c.cursor || !c.ov_cost || !c.ov_order ||
-        !c.active || !c.shape_class || !memo_grow(&c.memo)) {
+    c.seen = calloc(SEEN_SLOTS, sizeof *c.seen);
+    c.consumer = malloc(((size_t)nl + 1) * sizeof *c.consumer);
+    c.n_consumers = calloc((size_t)nl + 1, sizeof *c.n_consumers);
+    c.plan = calloc(((size_t)nl + 1) * PASS_COUNT, sizeof *c.plan);
+    if (!c.grid || !c.has_work || !c.walk || !c.ov_cost || !c.ov_order || !c.active ||
+        !c.shape_class || !c.seen || !c.consumer || !c.n_consumers || !c.plan ||
+        !memo_grow(&c.memo)) {
         ctx_free(&c);
         return err_set(e, BS_EINTERNAL, "out of memory (replay)");
+    }
+    for (uint32_t i = 0; i < nl; i++) {
+        c.consumer[i] = -1;
+        for (uint32_t j = nl; j-- > i + 1;)
+            if (t->model.layers[j].src == (int32_t)i || t->model.layers[j].src2 == (int32_t)i) {
+                c.consumer[i] = (int32_t)j;
+                c.n_consumers[i]++;
+            }
+        cost_nonmac_plan(a, &t->model, i, &c.plan[(size_t)i * PASS_COUNT]);
     }
     for (size_t j = 0; j < t->n_overheads; j++)
         c.ov_order[j] = j;
@@ -561,7 +708,7 @@ int replay_each(const trace *t, const arch *a, const replay_options *o, replay_r
     for (uint64_t ep = 0; ep < t->epochs && !rc; ep++) {
         uint64_t lo = ep * t->iters_per_epoch, hi = lo + t->iters_per_epoch;
         rc = replay_overheads_epoch(&c, lo, hi, e);
-        for (uint32_t i = 0; i < t->model.n_layers && !rc; i++)
+        for (uint32_t i = 0; i < nl && !rc; i++)
             rc = replay_layer_epoch(&c, i, lo, hi, e);
         if (!rc)
             rc = emit_epoch(&c, (uint32_t)ep, fn, ctx, r, e);
@@ -606,6 +753,14 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     }
     r->rows = ra.rows;
     return BS_OK;
+}
+
+void replay_options_text(const arch *a, const replay_options *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "exact_density=%d nonmac=%s tiling_objective=%s lane_reduce=%s",
+             o && o->exact_density ? 1 : 0, arch_nonmac_name(a->nonmac),
+             a->family == ARCH_GPU ? "-" : arch_objective_name(a->objective),
+             a->family == ARCH_BITFUSION ? arch_lane_reduce_name(a->lane_reduce) : "-");
 }
 
 void replay_result_free(replay_result *r)
