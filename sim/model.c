@@ -1147,6 +1147,13 @@ static int load_file(model *m, const char *path, const char *overrides, bs_error
     if (overrides && *overrides && ends_with(path, ".csv"))
         return err_set(e, BS_EINPUT, "%s: a SCALE-Sim topology has no parameters to set (%s)",
                        path, overrides);
+    /* SCALE-Sim writes the backward GEMMs of a network as *_input_grad.csv and
+     * *_weight_grad.csv: bitsim derives every backward pass from the forward topology, so
+     * reading one of these as a network would count its backward passes twice over */
+    if (ends_with(path, "_input_grad.csv") || ends_with(path, "_weight_grad.csv"))
+        return err_set(e, BS_EINPUT, "%s: a SCALE-Sim gradient topology (already a backward"
+                       " GEMM); give the forward topology: bitsim derives BWD_DATA and"
+                       " BWD_WEIGHT from it", path);
     text_reader r;
     int rc = text_open_file(&r, path, e);
     if (rc)

@@ -384,6 +384,7 @@ static int put_inputs(sweep_job *j, const work_item *w, size_t t, store_run_info
         .model_id = model_id, .trace_id = trace_id, .batch = tr->batch,
         .iterations = tr->total_iters, .epochs = tr->epochs,
         .options = w->options,
+        .has_accuracy = tr->has_accuracy, .accuracy_pct = tr->accuracy_pct,
     };
     return BS_OK;
 }

@@ -78,7 +78,8 @@ static int run(const run_args *ra, bs_error *e)
     store_run_info info = {.label = ra->label, .scheme = t.scheme, .model_name = t.model.name,
                            .arch_name = a.name, .trace_name = ra->trace_path,
                            .batch = t.batch, .iterations = t.total_iters, .epochs = t.epochs,
-                           .options = options};
+                           .options = options,
+                           .has_accuracy = t.has_accuracy, .accuracy_pct = t.accuracy_pct};
     /* The trace by its canonical text (formatting does not change its identity). */
     if ((rc = put_file(s, STORE_ARCH, a.name, a.source, &info.arch_id, e)) ||
         (rc = put_file(s, STORE_MODEL, t.model.name, t.model.source, &info.model_id, e)) ||
