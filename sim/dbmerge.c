@@ -181,21 +181,26 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
         return rc;
     /* inputs are matched by content_hash: an input of an older schema (other digests) is
      * migrated in place first, as any writer opening it would */
-    bool old = store_version(in) < STORE_SCHEMA_VERSION;
-    store_close(in);
-    if (old && (rc = store_open(&in, in_path, e)))
-        return rc;
-    if (old)
+    if (store_version(in) < STORE_SCHEMA_VERSION) {
         store_close(in);
+        if ((rc = store_open(&in, in_path, e)))
+            return rc;
+    }
     merger m = {.db = store_db_writer(out), .path = in_path};
-    if (!m.db)
+    if (!m.db) {
+        store_close(in);
         return err_set(e, BS_EINTERNAL, "merge: the output database is not open for writing");
+    }
     sqlite3_stmt *att;
-    if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK) {
+        store_close(in);
         return db_error(m.db, "attaching", in_path, e);
-    sqlite3_bind_text(att, 1, in_path, -1, SQLITE_TRANSIENT);
+    }
+    /* by the name the store opened it (an immutable URI for a read-only file) */
+    sqlite3_bind_text(att, 1, store_attach_name(in), -1, SQLITE_TRANSIENT);
     int s = sqlite3_step(att);
     sqlite3_finalize(att);
+    store_close(in);
     if (s != SQLITE_DONE)
         return db_error(m.db, "attaching", in_path, e);
     if ((rc = exec_sql(m.db, "BEGIN IMMEDIATE", in_path, e))) {
