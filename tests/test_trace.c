@@ -342,7 +342,7 @@ Test(trace, partial_marker_cuts_the_run_at_n)
 {
     const char *text = HEADER
         "from 0 * W=int8\n"
-        "overhead 10:50 ops=7 bits=32 label=kl\n"
+        "overhead 10:70 ops=7 bits=32 label=kl\n"     /* begun before the cut: ends at it */
         "from 40 conv1 W=int4\n"
         "partial 50\n";
     trace t;
@@ -360,6 +360,8 @@ Test(trace, partial_marker_cuts_the_run_at_n)
     s = trace_layer_segments(&t, (uint32_t)layer_index("fc"), &n);
     cr_expect_eq(n, 1);
     cr_expect_eq(s[0].end, 50);
+    cr_assert_eq(t.n_overheads, 1);
+    cr_expect_eq(t.overheads[0].end, 50, "the overhead ran until the cut");
     trace_free(&t);
     char *first = write_read_write(&t, text);
     cr_expect(strstr(first, "\npartial 50\n"), "written back as 'partial 50':\n%s", first);
@@ -373,8 +375,8 @@ Test(trace, partial_marker_rejects_records_at_or_past_the_cut)
     static const bad_case cases[] = {
         {"from 0 * W=int8\nfrom 50 conv1 W=int4\npartial 50\n", false,
             "t.trace:9: partial: a record at iteration 50 is not before the cut at 50"},
-        {"overhead 10:60 ops=1 bits=8 label=kl\npartial 50\n", false,
-            "t.trace:8: partial: overhead kl runs to 60, past the cut at 50"},
+        {"overhead 50:60 ops=1 bits=8 label=kl\npartial 50\n", false,
+            "t.trace:8: partial: a record at iteration 50 is not before the cut at 50"},
         {"from 0 * W=int8\npartial 0\n", false, "t.trace:8: partial: expected 'partial N'"},
         {"from 0 * W=int8\npartial 62561\n", false, "1..62560"},
         {"from 0 * W=int8\npartial\n", false, "t.trace:8: partial: expected 'partial N'"},
