@@ -72,6 +72,8 @@ class Layer:
         self.name, self.kind, self.keys, self.shape = name, kind, list(keys), shape
         self.module, self.call = module, call       # module layer: its k-th call in a forward
         self.measured = measured    # W, A, G densities measured by the hook (module MAC layers)
+        self.needs = ("W", "A", "G") if measured else ()    # which of them
+        self.tensor_arg = None      # which forward argument is A (MultiheadAttention q/k/v)
         self.weight = None          # the tensor the layer's W density is read from
         self.wslice = None          # (start, stop) rows of weight (MultiheadAttention q/k/v)
 
@@ -466,7 +468,7 @@ def _record_mha(r, m, name, inputs, output):
             lay.weight, lay.wslice = m.in_proj_weight, (i * e, (i + 1) * e)
         else:
             lay.weight = getattr(m, "%s_proj_weight" % t)
-        lay.tensor_arg = i
+        lay.tensor_arg, lay.needs = i, ("W", "A")
         src = srcs[t]
         if src is None or src[0].startswith("~"):
             lay.keys.append("input=1x%dx%d" % (rows[t], dims[t]))
@@ -487,7 +489,7 @@ def _record_mha(r, m, name, inputs, output):
                 ([] if m.out_proj.bias is not None else ["bias=0"]) +
                 ["_in=1,%d,%d" % (rows["q"], e)], (1, rows["q"], e), m, 1, measured=True)
     op_.weight = m.out_proj.weight
-    op_.mha_out = True
+    op_.needs = ("W", "G")      # its input is the module's internal context
     g.layers.append(op_)
     out = output[0] if isinstance(output, tuple) else output
     r.set_producer(out, op_.name, op_.shape)

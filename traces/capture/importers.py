@@ -226,7 +226,7 @@ def main(argv=None):
                 ap.error("csv needs --iters-per-epoch")
             sink = TraceFileSink(args.output, args.model, args.batch, args.iters_per_epoch,
                                  args.epochs, args.scheme or "csv",
-                                 provenance="imported from %s" % args.log)
+                                 provenance="imported from %s" % args.log, stream=False)
             import_csv(args.log, sink, args.density_step)
             sink.end(args.iters_per_epoch * args.epochs, {})
         else:
@@ -234,7 +234,7 @@ def main(argv=None):
                 ap.error("adapt needs --layers")
             layers = args.layers.split(",")
             sink = TraceFileSink(args.output, args.model, args.batch, 0, args.epochs,
-                                 args.scheme or "adapt")
+                                 args.scheme or "adapt", stream=False)
             _, n, acc = import_adapt(args.log, sink, layers, args.density_step)
             sink.iters_per_epoch = args.iters_per_epoch or n // max(args.epochs, 1)
             if sink.iters_per_epoch * args.epochs != n:

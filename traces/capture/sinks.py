@@ -81,9 +81,10 @@ class TraceFileSink(MemorySink):
     planned run, the header of the final file says how many were actually trained."""
 
     def __init__(self, path, model_ref, batch, iters_per_epoch, epochs, scheme, params="",
-                 provenance=""):
+                 provenance="", stream=True):
         super().__init__()
-        if batch < 1 or iters_per_epoch < 1 or epochs < 1:
+        self.stream = stream    # False: write only at end() (importers: no file on a bad log)
+        if stream and (batch < 1 or iters_per_epoch < 1 or epochs < 1):
             raise ValueError("trace %s: batch, iters_per_epoch and epochs must be >= 1" % path)
         self.path, self.model_ref = path, model_ref
         self.batch, self.iters_per_epoch, self.epochs = batch, iters_per_epoch, epochs
@@ -96,6 +97,8 @@ class TraceFileSink(MemorySink):
 
     def begin(self, layers):
         super().begin(layers)
+        if not self.stream:
+            return
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         head = "\n".join(header_lines(self, self.epochs, "streaming: the run so far")) + "\n"
@@ -120,6 +123,10 @@ class TraceFileSink(MemorySink):
         super().end(iterations, header)
         self.params = header.get("params", self.params)
         self.provenance = header.get("provenance", self.provenance)
+        if self.batch < 1 or self.iters_per_epoch < 1 or self.epochs < 1:
+            self._close_fd()
+            raise ValueError("trace %s: batch, iters_per_epoch and epochs must be >= 1"
+                             % self.path)
         if iterations < 1:
             self._close_fd()
             raise ValueError("trace %s: no iteration was captured" % self.path)
@@ -128,6 +135,7 @@ class TraceFileSink(MemorySink):
             self._close_fd()
             raise ValueError("trace %s: %d iterations captured, more than the planned %d x %d"
                              % (self.path, iterations, self.iters_per_epoch, self.epochs))
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             f.write(trace_text(self, iterations))

@@ -59,10 +59,10 @@ class HookDensities(unittest.TestCase):
 
     def test_densities_are_sampled_every_k_iterations(self):
         run_iteration(self.model, self.hook, X)         # 0: sampled
-        self.assertEqual(len(self.model.fc1._forward_hooks), 0)   # detached for iteration 1
         run_iteration(self.model, self.hook, DENSE_X)   # 1: not sampled, no record
         self.assertEqual(len(self.sink.changes), 2)
-        self.assertEqual(len(self.model.fc1._forward_hooks), 1)   # attached for iteration 2
+        # no full backward hooks, ever (pytorch/pytorch#61519): G comes from tensor hooks
+        self.assertEqual(len(self.model.fc1._backward_hooks), 0)
         run_iteration(self.model, self.hook, DENSE_X)   # 2: sampled
         # dense input: fc1 A = 1; h = [[3, 1, 0], [3, 1, 0]] -> 4 of 6 for fc2's A
         self.assertEqual(self.sink.changes[2:], [(2, "fc1", {"dA": 1.0}),
@@ -181,15 +181,31 @@ class CReaderAcceptsCapture(unittest.TestCase):
             self.assertTrue(text.endswith("end\n"))
             c_reader_check(self, sink.path)
 
-    def test_wrong_iteration_count_is_refused(self):
+    def test_early_stop_closes_with_the_iterations_trained(self):
+        # 4 of the planned 3 x 2 iterations: epochs begun = 2, the second one cut -> partial 4
         with tempfile.TemporaryDirectory() as d:
-            sink = TraceFileSink(os.path.join(d, "t.trace"), "tiny.model", 2, 3, 2, "x")
+            with open(os.path.join(d, "tiny.model"), "w") as f:
+                f.write(model_text(CaptureHook(Tiny(), X, MemorySink()), "tiny"))
+            sink = TraceFileSink(os.path.join(d, "t.trace"), "tiny.model", 2, 3, 5, "x")
             model = Tiny()
-            hook = CaptureHook(model, X, sink)
-            run_iteration(model, hook, X)
-            with self.assertRaises(ValueError):
-                hook.close()
-
+            with CaptureHook(model, X, sink) as hook:
+                for _ in range(4):
+                    run_iteration(model, hook, X)
+            with open(sink.path) as f:
+                text = f.read()
+            self.assertIn("\nepochs 2\n", text)
+            self.assertTrue(text.endswith("\npartial 4\n"), text)
+            c_reader_check(self, sink.path, iterations=4)
+            # exactly one epoch: a complete trace of epochs 1
+            sink = TraceFileSink(os.path.join(d, "u.trace"), "tiny.model", 2, 3, 5, "x")
+            with CaptureHook(model, X, sink) as hook:
+                for _ in range(3):
+                    run_iteration(model, hook, X)
+            with open(sink.path) as f:
+                text = f.read()
+            self.assertIn("\nepochs 1\n", text)
+            self.assertTrue(text.endswith("\nend\n"), text)
+            c_reader_check(self, sink.path, iterations=3)
 
 if __name__ == "__main__":
     unittest.main()
