@@ -40,6 +40,7 @@ manager, or call close(): a run that stops early (or raises) is closed with the 
 actually trained.
 """
 
+import contextlib
 import time
 
 import torch
@@ -82,6 +83,7 @@ class CaptureHook:
             if l.module is not None:
                 self.by_module.setdefault(l.module, []).append(l)
         self.calls = {}
+        self._paused = False
         self._handles = [m.register_forward_hook(self._forward_hook(m))
                          for m in self.by_module]
         self.sink.begin([l.name for l in self.mac_layers])
@@ -99,7 +101,7 @@ class CaptureHook:
 
     def _forward_hook(self, module):
         def hook(mod, inputs, output):
-            if not mod.training:
+            if not mod.training or self._paused:
                 return
             for layer in self._layers_of_call(mod):
                 self.auto[layer.name] = fmts.detect(mod, inputs, layer, self.graph)
@@ -196,6 +198,16 @@ class CaptureHook:
         self._handles = []
         self.header.update(provenance or {})
         self.sink.end(self.iteration, self.header)
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Forward passes inside are not training iterations (evaluation in train mode, batch-
+        norm recalibration): nothing is read or measured."""
+        self._paused, was = True, self._paused
+        try:
+            yield self
+        finally:
+            self._paused = was
 
     def __enter__(self):
         return self

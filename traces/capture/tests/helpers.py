@@ -1,8 +1,8 @@
 """Shared test helpers: the repository root and the C reader (`bitsim trace check`)."""
 
+import csv
 import os
 import subprocess
-import unittest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BITSIM = os.path.join(REPO, "bitsim")
@@ -41,3 +41,29 @@ def c_model_show(test, path):
 def c_model_check(test, path):
     """Asserts that `bitsim model show PATH` accepts a model file."""
     c_model_show(test, path)
+
+
+def reference_rows(test, name):
+    """Rows of ../shared/reference/NAME (or $BITSIM_REFERENCE/NAME), '#' lines skipped, as
+    dicts; the independent references of tests/refcsv.h, read at test time."""
+    d = os.environ.get("BITSIM_REFERENCE") or os.path.join(REPO, "..", "shared", "reference")
+    path = os.path.join(d, name)
+    test.assertTrue(os.path.exists(path), "reference file %s is missing" % path)
+    with open(path) as f:
+        return list(csv.DictReader(l for l in f if not l.startswith("#")))
+
+
+def c_replay_fwd_madds(test, trace, workdir, arch="bitfusion"):
+    """Replays trace with `bitsim run` into workdir/replay.db; returns the run's FWD MAdds
+    (`bitsim report --by pass`)."""
+    env = _bitsim(test)
+    db = os.path.join(workdir, "replay.db")
+    r = subprocess.run([BITSIM, "run", "--trace", trace, "--arch", arch, "--db", db, "--quiet",
+                        "--label", "replay-check", "--force"],
+                       capture_output=True, text=True, env=env)
+    test.assertEqual(r.returncode, 0, "bitsim run %s: %s%s" % (trace, r.stdout, r.stderr))
+    r = subprocess.run([BITSIM, "report", "--db", db, "--label", "replay-check", "--by", "pass",
+                        "--format", "csv"], capture_output=True, text=True, env=env)
+    test.assertEqual(r.returncode, 0, r.stderr)
+    rows = list(csv.DictReader(r.stdout.splitlines()))
+    return int(float(next(row["madds"] for row in rows if row["pass"] == "FWD")))

@@ -6,7 +6,7 @@ import os
 import tempfile
 import unittest
 
-from capture.lenet5_digits import train
+from capture.digits import train
 from capture.tests.helpers import REPO, c_model_check, c_reader_check
 
 

@@ -209,3 +209,132 @@ class CReaderAcceptsCapture(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InplaceReluAfterConv(unittest.TestCase):
+    def test_tensor_hooks_see_the_conv_gradient(self):
+        # 1x1 conv with weight 1 copies x = [1, -2, 0, 3]; ReLU(inplace=True) zeroes -2; the
+        # loss sum(out) sends 1 back through the ReLU mask, so the conv's output gradient is
+        # [1, 0, 0, 1]: dG = 2/4.  dA = 3/4 (one zero in x), dW = 1.  With full backward hooks
+        # this model raised "... BackwardHookFunctionBackward is a view and is being modified
+        # inplace" (pytorch/pytorch#61519).
+        model = nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), nn.ReLU(inplace=True))
+        with torch.no_grad():
+            model[0].weight.fill_(1.0)
+        x = torch.tensor([1.0, -2.0, 0.0, 3.0]).reshape(1, 1, 2, 2)
+        sink = MemorySink()
+        hook = CaptureHook(model, x, sink)
+        model(x).sum().backward()
+        hook.step()
+        self.assertEqual(sink.changes[0][1], "0")
+        v = sink.changes[0][2]
+        self.assertEqual((v["dW"], v["dA"], v["dG"]), (1.0, 0.75, 0.5))
+
+
+class Formats(unittest.TestCase):
+    def one_step(self, model, x, run=None):
+        sink = MemorySink()
+        hook = CaptureHook(model, x, sink)
+        (run or (lambda: model(x)))().float().sum().backward()
+        hook.step()
+        return hook, {layer: v for _, layer, v in sink.changes}
+
+    def test_attribute_protocol_and_set_format_override(self):
+        class Custom(nn.Linear):
+            bitsim_format = {"W": 4, "A": "fx8.4"}
+
+        model = nn.Sequential(Custom(4, 3), nn.Linear(3, 2))
+        model[1].bitsim_format = "bfp8/e8/b16"
+        hook, rec = self.one_step(model, torch.ones(2, 4))
+        self.assertEqual([rec["0"][t] for t in ("W", "A", "G", "WG")],
+                         ["int4", "fx8.4", "fp32", "fp32"])
+        self.assertEqual({rec["1"][t] for t in ("W", "A", "G", "WG")}, {"bfp8/e8/b16"})
+        hook.set_format("0", "W", "int6")           # the training code's word wins
+        model(torch.ones(2, 4)).sum().backward()
+        hook.step()
+        self.assertEqual(hook.formats("0")["W"], "int6")
+        with self.assertRaises(ValueError):
+            hook.set_format("0", "W", "int40")
+
+    def test_fake_quantize_ranges_become_bits(self):
+        from torch.ao.quantization import FakeQuantize, MovingAverageMinMaxObserver
+        import torch.ao.nn.qat as qat
+        from torch.ao.quantization import get_default_qat_qconfig
+        # weight fake-quant of the default QAT qconfig: quant_min -128, quant_max 127 -> 8 bits;
+        # an activation FakeQuantize over 0..15 -> 4 bits for the layer reading its output
+        fc = qat.Linear(4, 3, qconfig=get_default_qat_qconfig("fbgemm"))
+        act = FakeQuantize(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=15)
+        model = nn.Sequential(act, fc)
+        _, rec = self.one_step(model, torch.rand(2, 4))
+        self.assertEqual((rec["1"]["W"], rec["1"]["A"], rec["1"]["G"]), ("int8", "int4", "fp32"))
+        act.disable_fake_quant()
+        _, rec = self.one_step(model, torch.rand(2, 4))
+        self.assertEqual(rec["1"]["A"], "fp32")
+
+    def test_autocast_dtype(self):
+        model = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+        x = torch.ones(2, 4)
+
+        def run():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return model(x)
+        _, rec = self.one_step(model, x, run)
+        self.assertEqual([rec["0"][t] for t in ("W", "A", "G", "WG")],
+                         ["bf16", "bf16", "bf16", "fp32"])
+
+
+class KilledCapture(unittest.TestCase):
+    """SIGKILL a capturing training process mid-run: the trace on disk must be one that
+    `bitsim trace check` accepts, cut at the last complete iteration."""
+
+    CHILD = r'''
+import sys, torch, torch.nn as nn
+sys.path.insert(0, sys.argv[2])
+from capture import CaptureHook, TraceFileSink
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+x = torch.randn(2, 4)
+sink = TraceFileSink(sys.argv[1], "tiny.model", 2, 100, 10, "killed")
+hook = CaptureHook(model, x, sink, every=1)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for it in range(1000):
+    opt.zero_grad()
+    model(torch.randn(2, 4)).relu().sum().backward()
+    opt.step()
+    hook.set_format("0", "W", "int%d" % (2 + it % 7))
+    hook.step()
+    print(it, flush=True)
+'''
+
+    def test_sigkill_leaves_a_partial_trace(self):
+        import signal
+        import subprocess
+        import sys
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "tiny.model"), "w") as f:
+                f.write("model tiny\ninput 4 1 1\nlinear 0 in=4 out=3\nact 1\n"
+                        "linear 2 in=3 out=2\n")
+            path = os.path.join(d, "k.trace")
+            traces = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+            p = subprocess.Popen([sys.executable, "-c", self.CHILD, path, traces],
+                                 stdout=subprocess.PIPE, text=True)
+            try:
+                for line in p.stdout:
+                    if int(line) >= 40:
+                        break
+            finally:
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+                p.stdout.close()
+            last = int(line)
+            with open(path) as f:
+                text = f.read()
+            n = int(text.rstrip().rsplit("\n", 1)[1].split()[1])
+            self.assertTrue(text.rstrip().rsplit("\n", 1)[1].startswith("partial "), text[-200:])
+            self.assertGreaterEqual(n, last + 1)        # iteration `last` was complete
+            self.assertIn("\nfrom %d 0 W=int%d" % (n - 1, 2 + (n - 1) % 7), text)
+            c_reader_check(self, path, iterations=n)
+            # and it replays: exactly the n iterations that ran (the fp32 forward MAdds of
+            # the two linears are 2 samples x (4*3 + 3*2) = 36 per iteration)
+            from capture.tests.helpers import c_replay_fwd_madds
+            self.assertEqual(c_replay_fwd_madds(self, path, d), 36 * n)
