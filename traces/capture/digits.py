@@ -106,7 +106,7 @@ class _NoCapture:
 
 
 def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=sys.stderr,
-          capture=True, arch="lenet5", stop_after=None):
+          capture=True, arch="lenet5", stop_after=None, adapt_interval=50):
     """Trains arch under scheme; returns a dict of figures.  stop_after: stop after that many
     iterations (an early stop: the trace is closed with the iterations trained)."""
     torch.manual_seed(seed)
@@ -133,7 +133,7 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
         cpt = CptSchedule(total)
         sink.params = cpt.params()
     elif scheme == "adaptive":
-        adaptive = AdaptivePolicy(layers)
+        adaptive = AdaptivePolicy(layers, interval=adapt_interval)
         sink.params = adaptive.params()
     elif scheme != "fp32":
         raise ValueError("unknown scheme %r" % scheme)
@@ -211,6 +211,8 @@ def main(argv=None):
     ap.add_argument("--every", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0.02)
+    ap.add_argument("--adapt-interval", type=int, default=50,
+                    help="adaptive: iterations between precision decisions (default 50)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-capture", action="store_true",
                     help="train without the hook (to measure the capture overhead)")
@@ -218,7 +220,8 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     for s in args.scheme or ["cpt", "adaptive"]:
         r = train(s, args.out_dir, epochs=args.epochs, batch=args.batch, every=args.every,
-                  seed=args.seed, capture=not args.no_capture, arch=args.arch, lr=args.lr)
+                  seed=args.seed, capture=not args.no_capture, arch=args.arch, lr=args.lr,
+                  adapt_interval=args.adapt_interval)
         print("%(scheme)s: test accuracy %(accuracy).4f, %(iterations)d iterations in "
               "%(seconds).1f s (density measurement %(measure_seconds).2f s), %(records)d change "
               "records -> %(trace)s" % r)

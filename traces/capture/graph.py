@@ -657,10 +657,14 @@ if TorchFunctionMode is not None:
 
 def capture_graph(model, example_input):
     """Runs one forward pass of model on example_input (no grad, eval mode, so running
-    statistics do not move) and returns the Graph of bitsim layers."""
+    statistics do not move) and returns the Graph of bitsim layers.  An example_input that
+    requires grad makes the model file's input `grad=1` (the model is a slice of a deeper
+    network, as the zoo's one BERT layer)."""
     g = Graph()
     r = _Recorder(model, g)
     g.input_shape = per_sample(example_input.shape)
+    # An input that requires grad is a slice of a deeper network (models/FORMAT.md grad=1).
+    g.input_grad = bool(example_input.requires_grad)
     if g.input_shape is None:
         raise ValueError("input of shape %r: bitsim models need at most C x H x W per sample"
                          % (tuple(example_input.shape),))
