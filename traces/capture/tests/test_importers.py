@@ -25,15 +25,16 @@ CSV = """iteration,layer,tensor,bits,density
 
 MODEL = "model m\ninput 1 4 4\nconv conv1 out=2 k=3\nlinear fc in=8 out=3\n"
 
+# Entries in AdaPT's order: (weight, bias) per layer, the bias copying the weight's qwl/qfl.
 ADAPT = {
     "name": [["QConv2d_FP", "QConv2d_FP", "QLinear_FP", "QLinear_FP"]] * 3,
     "qwl": [[8, 8, 8, 8], [8, 8, 6, 6], [8, 8, 6, 6]],
     "qfl": [[4, 4, 4, 4], [4, 4, 3, 3], [4, 4, 3, 3]],
-    "sp": [[0, 0.5, 0, 0.1], [0, 0.5, 0, 0.1], [0, 0.25, 0, 0.1]],
+    "sp": [[0.5, 0, 0.1, 0], [0.5, 0, 0.1, 0], [0.25, 0, 0.1, 0]],
     "res": [[50] * 4] * 3, "lb": [[25] * 4] * 3,
     "val_acc": [0.5, 0.9], "val_loss": [1.0, 0.3], "lr": [0.1] * 3,
 }
-
+HAND = dict(a_format="weight", overhead=False)
 
 class Files(unittest.TestCase):
     def setUp(self):
@@ -107,15 +108,28 @@ class AdaptImport(Files):
     def test_weight_entries_of_each_pair_become_layer_records(self):
         sink = MemorySink()
         records, steps, acc = import_adapt(self.write("a.json", json.dumps(ADAPT)), sink,
-                                           ["conv1", "fc"])
-        fx84 = {t: "fx8.4" for t in ("W", "A", "G", "WG")}
+                                           ["conv1", "fc"], **HAND)
+        fx84 = {"W": "fx8.4", "A": "fx8.4", "G": "fp32", "WG": "fx8.4"}
         self.assertEqual(sink.changes, [
             (0, "conv1", dict(fx84, dW=0.5)),
             (0, "fc", dict(fx84, dW=0.9)),
-            (1, "fc", {t: "fx6.3" for t in ("W", "A", "G", "WG")}),
+            (1, "fc", {"W": "fx6.3", "A": "fx6.3", "WG": "fx6.3"}),
             (2, "conv1", {"dW": 0.75}),
         ])
-        self.assertEqual((records, steps, acc), (4, 3, 0.9))
+        self.assertEqual((records, steps, acc), (4, 3, [0.5, 0.9]))
+
+    def test_overhead_is_analyse_marvin_step_per_entry(self):
+        # step 0, entry 0: size 10, lb 25, res 50, non_zeros 0.5, qwl 8 (bisect 1):
+        #   marvin_step = 3*10*1*50*0.5 + 26*10 + 1 = 1011; x 0.5 (non_zeros) x 10 / (25 x 4)
+        #   = 50.55; entry 1 (bias, sp 0): size 1: 3*1*50 + 26 + 1 = 177 x 0.1 = 17.7;
+        #   entries 2, 3 (sizes 0): 1 x 0.9 x 0.1 + 1 x 0.1 = 0.19.  Sum 68.44, x batch 2 = 137.
+        sink = MemorySink()
+        import_adapt(self.write("a.json", json.dumps(ADAPT)), sink, ["conv1", "fc"],
+                     a_format="weight", check_sizes=[10, 1, 0, 0], batch=2)
+        self.assertEqual(sink.overheads[0][:4], (0, 2, 137, 32))
+        # step 2: entry 0 sparsity 0.25 -> 3*10*50*0.75 + 261 = 1386 x 0.75 x 0.1 = 103.95
+        self.assertEqual(sink.overheads[1], (2, 3, round(2 * (103.95 + 17.7 + 0.19)), 32,
+                                             "marvin"))
 
     def test_malformed_entries_name_the_step(self):
         def broken(key, step, value):
@@ -130,32 +144,34 @@ class AdaptImport(Files):
                  (broken("sp", 1, [0, 0, 0, 1.5]), "sp1.json:1: sp:")]
         for path, prefix in cases:
             with self.assertRaises(ImportFailure) as cm:
-                import_adapt(path, MemorySink(), ["conv1", "fc"])
+                import_adapt(path, MemorySink(), ["conv1", "fc"], **HAND)
             self.assertIn(prefix, str(cm.exception))
 
     def test_layer_count_mismatch(self):
         with self.assertRaises(ImportFailure) as cm:
-            import_adapt(self.write("a.json", json.dumps(ADAPT)), MemorySink(), ["conv1"])
+            import_adapt(self.write("a.json", json.dumps(ADAPT)), MemorySink(), ["conv1"], **HAND)
         self.assertIn("a.json:0: name:", str(cm.exception))
 
     def test_not_an_adapt_log(self):
         with self.assertRaises(ImportFailure) as cm:
-            import_adapt(self.write("a.json", '{"val_acc": []}'), MemorySink(), ["c"])
+            import_adapt(self.write("a.json", '{"val_acc": []}'), MemorySink(), ["c"], **HAND)
         self.assertIn("a.json:0: name:", str(cm.exception))
         with self.assertRaises(ImportFailure) as cm:
-            import_adapt(self.write("b.json", '{"name": [\n'), MemorySink(), ["c"])
+            import_adapt(self.write("b.json", '{"name": [\n'), MemorySink(), ["c"], **HAND)
         self.assertIn("b.json:2: json:", str(cm.exception))
 
     def test_cli_writes_a_trace_the_c_reader_accepts(self):
         self.write("m.model", MODEL)
         out = os.path.join(self.dir.name, "adapt.trace")
         rc = main(["adapt", self.write("a.json", json.dumps(ADAPT)), "-o", out, "--model",
-                   "m.model", "--layers", "conv1,fc", "--batch", "256", "--epochs", "1"])
+                   "m.model", "--layers", "conv1,fc", "--batch", "256", "--epochs", "1",
+                   "--a-format", "weight", "--no-overhead", "--val-batches", "2"])
         self.assertEqual(rc, 0)
         with open(out) as f:
             text = f.read()
         self.assertIn("iters_per_epoch 3\n", text)
-        self.assertIn("last validation accuracy 0.9000", text)
+        # the model's accuracy: the mean of the epoch's two validation batches, not the last
+        self.assertIn("validation accuracy 0.7000 (mean of the last epoch's 2", text)
         c_reader_check(self, out)
 
 
