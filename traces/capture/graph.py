@@ -707,12 +707,16 @@ def capture_graph(model, example_input):
     return g
 
 
-def model_text(graph, name, description=""):
+def model_text(graph, name, description="",
+               origin="captured by traces/capture (graph.py) from a PyTorch module"):
     """The model file (models/FORMAT.md) of a captured Graph; ops not modelled are listed as
-    comments at its end."""
+    comments at its end.  Names longer than models/FORMAT.md allows are an error."""
+    for l in graph.layers:
+        if len(l.name) > 63:
+            raise ValueError("layer name %r is longer than the 63 characters a bitsim model "
+                             "allows" % l.name)
     c, h, w = graph.input_shape
-    lines = ["# captured by traces/capture (graph.py) from a PyTorch module, execution order",
-             "model %s" % name]
+    lines = ["# %s, execution order" % origin, "model %s" % name]
     if description:
         lines.append("description %s" % " ".join(description.replace("#", "no.").split()))
     lines.append("input %d %d %d%s" % (c, h, w, " grad=1" if graph.input_grad else ""))
