@@ -106,7 +106,7 @@ class _NoCapture:
 
 
 def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=sys.stderr,
-          capture=True, arch="lenet5", stop_after=None, adapt_interval=50):
+          capture=True, arch="lenet5", stop_after=None, adapt_interval=50, cpt_cycles=8):
     """Trains arch under scheme; returns a dict of figures.  stop_after: stop after that many
     iterations (an early stop: the trace is closed with the iterations trained)."""
     torch.manual_seed(seed)
@@ -130,7 +130,7 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
 
     cpt = adaptive = None
     if scheme == "cpt":
-        cpt = CptSchedule(total)
+        cpt = CptSchedule(total, cycles=cpt_cycles)
         sink.params = cpt.params()
     elif scheme == "adaptive":
         adaptive = AdaptivePolicy(layers, interval=adapt_interval)
@@ -211,6 +211,8 @@ def main(argv=None):
     ap.add_argument("--every", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0.02)
+    ap.add_argument("--cpt-cycles", type=int, default=8,
+                    help="cpt: precision cycles over the run (default 8, CPT's)")
     ap.add_argument("--adapt-interval", type=int, default=50,
                     help="adaptive: iterations between precision decisions (default 50)")
     ap.add_argument("--threads", type=int, default=1)
@@ -221,7 +223,7 @@ def main(argv=None):
     for s in args.scheme or ["cpt", "adaptive"]:
         r = train(s, args.out_dir, epochs=args.epochs, batch=args.batch, every=args.every,
                   seed=args.seed, capture=not args.no_capture, arch=args.arch, lr=args.lr,
-                  adapt_interval=args.adapt_interval)
+                  adapt_interval=args.adapt_interval, cpt_cycles=args.cpt_cycles)
         print("%(scheme)s: test accuracy %(accuracy).4f, %(iterations)d iterations in "
               "%(seconds).1f s (density measurement %(measure_seconds).2f s), %(records)d change "
               "records -> %(trace)s" % r)

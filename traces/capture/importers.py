@@ -41,9 +41,10 @@ adapt The JSON log of AdaPT (lorenz0890/AdaPT, utils/logging.py QLogger.save(), 
           MARViN checks' work, non_zeros x 32 x marvin_step(size_j, lb, res, non_zeros, qwl)
           x LOGGING.INTERVAL / (lb x ACCUMULATION_STEPS), with marvin_step = 3 size bisect res
           non_zeros + (lb + 1) size + 1 and bisect = 2 log2(qwl - 8) (1 when qwl <= 8).  The
-          importer writes it as `overhead` records (bits 32, label marvin), times --batch: analyse
-          sets it against ONE sample's MAdds, bitsim's MAdds are per batch, so the overhead keeps
-          analyse()'s share of the quantised cost.  size_j is analyse()'s list for QLeNet5_FP
+          importer writes that work as `overhead` records (bits 32, label marvin), as operations
+          done per logged step -- not scaled by the batch: it is bitsim's convention that an
+          overhead record is the work done, while the MAdds are per batch (analyse() sets it
+          against one sample's MAdds, see sim/metrics.c).  size_j is analyse()'s list for QLeNet5_FP
           (following its own code: each QConv2d_FP counted twice, the pools counted, a 28x28
           input): 150, 150, 2400, 400, 400, 64, 3000, 3000, 5880, 5880 (--check-sizes for
           other models; --no-overhead to leave it out);
@@ -223,7 +224,7 @@ def model_accuracy(acc, epochs, val_batches=None, sanity=2):
 
 
 def import_adapt(path, sink, layers, density_step=0.0, a_format="forward", g_format="fp32",
-                 overhead=True, check_sizes=None, log_interval=10, accumulation=4, batch=None):
+                 overhead=True, check_sizes=None, log_interval=10, accumulation=4):
     """Reads an AdaPT QLogger JSON log into sink; returns (records, steps, val_acc list)."""
     with open(path) as f:
         try:
@@ -294,7 +295,7 @@ def import_adapt(path, sink, layers, density_step=0.0, a_format="forward", g_for
                 nz = 1.0 - sps[j]
                 work += nz * marvin_step(size, lb, res, nz, wls[j]) * log_interval / \
                     (lb * accumulation)
-            ops = int(round(work * (batch or 1)))
+            ops = int(round(work))
             if ops > 0:
                 if last_ops is not None and last_ops[1] == ops and last_ops[0] + \
                         last_ops[2] == step:
@@ -366,7 +367,7 @@ def main(argv=None):
                                       a_format=args.a_format, g_format=args.g_format,
                                       overhead=not args.no_overhead, check_sizes=sizes,
                                       log_interval=args.log_interval,
-                                      accumulation=args.accumulation, batch=args.batch)
+                                      accumulation=args.accumulation)
             sink.iters_per_epoch = args.iters_per_epoch or n // max(args.epochs, 1)
             if sink.iters_per_epoch * args.epochs != n:
                 raise ImportFailure(args.log, 0, "name", "%d logged steps are not %d epochs x "

@@ -67,3 +67,18 @@ def c_replay_fwd_madds(test, trace, workdir, arch="bitfusion"):
     test.assertEqual(r.returncode, 0, r.stderr)
     rows = list(csv.DictReader(r.stdout.splitlines()))
     return int(float(next(row["madds"] for row in rows if row["pass"] == "FWD")))
+
+
+def c_run_metric(test, trace, workdir, metric, arch="bitfusion"):
+    """Replays trace with `bitsim run` (its own database in workdir) and returns one of the
+    papers' metrics it prints: adapt_speedup ('AdaPT speedup') or cpt_cost_ratio."""
+    import re
+    env = _bitsim(test)
+    db = os.path.join(workdir, "metric-%d.db" % abs(hash(trace)))
+    r = subprocess.run([BITSIM, "run", "--trace", trace, "--arch", arch, "--db", db],
+                       capture_output=True, text=True, env=env)
+    test.assertEqual(r.returncode, 0, "bitsim run %s: %s%s" % (trace, r.stdout, r.stderr))
+    label = {"adapt_speedup": "AdaPT speedup", "cpt_cost_ratio": "CPT cost ratio"}[metric]
+    m = re.search(re.escape(label) + r" ([0-9.]+)", r.stdout)
+    test.assertIsNotNone(m, r.stdout)
+    return float(m.group(1))
