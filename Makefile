@@ -147,6 +147,7 @@ traces-real: deps-capture bitsim
 	  --scheme adaptive --out-dir samples
 	cd traces && nice $(CAPTURE_PY) -m capture.digits --arch resnet20 --scheme cpt \
 	  --scheme adaptive --scheme fp32 --epochs 4 --batch 64 --lr 0.1 --adapt-interval 20 \
+	  --cpt-cycles 2 \
 	  --out-dir samples
 	@for f in traces/samples/lenet5-digits-*.trace traces/samples/resnet20-digits-*.trace; do \
 	  BITSIM_HOME=$(CURDIR) ./bitsim trace check $$f >/dev/null || exit 1; \

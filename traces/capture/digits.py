@@ -152,7 +152,7 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
 
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     gen = torch.Generator().manual_seed(seed)
     it = 0
     for epoch in range(epochs):
@@ -184,7 +184,7 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
                         apply_bits({n: dict(W=b, A=b, G=b, WG=b) for n, b in bits.items()})
             it += 1
         print("%s %s epoch %d loss %.3f" % (arch, scheme, epoch, loss.item()), file=log)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     with hook.paused():
         recalibrate_bn(model, xtr)
     acc = accuracy(model, xte, yte)
@@ -196,7 +196,8 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
             f.write(hook.model_text("%s-digits" % arch, "%s on 32x32 digits, captured by "
                                     "traces/capture/digits.py" % arch))
         hook.close({"provenance": provenance})
-    return dict(scheme=scheme, accuracy=acc, seconds=seconds, records=hook.records,
+    return dict(scheme=scheme, accuracy=acc, seconds=seconds, cpu_seconds=cpu_seconds,
+                records=hook.records,
                 measure_seconds=hook.measure_seconds, iterations=hook.iteration,
                 trace=sink.path)
 

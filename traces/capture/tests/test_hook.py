@@ -181,35 +181,29 @@ class CReaderAcceptsCapture(unittest.TestCase):
             self.assertTrue(text.endswith("end\n"))
             c_reader_check(self, sink.path)
 
+    def run_for(self, d, name, iterations):
+        """Plans 3 x 5 iterations, trains `iterations` of them; returns the trace's text."""
+        sink = TraceFileSink(os.path.join(d, name), "tiny.model", 2, 3, 5, "x")
+        model = Tiny()
+        with CaptureHook(model, X, sink) as hook:
+            for _ in range(iterations):
+                run_iteration(model, hook, X)
+        c_reader_check(self, sink.path, iterations=iterations)
+        with open(sink.path) as f:
+            return f.read()
+
     def test_early_stop_closes_with_the_iterations_trained(self):
-        # 4 of the planned 3 x 2 iterations: epochs begun = 2, the second one cut -> partial 4
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "tiny.model"), "w") as f:
                 f.write(model_text(CaptureHook(Tiny(), X, MemorySink()), "tiny"))
-            sink = TraceFileSink(os.path.join(d, "t.trace"), "tiny.model", 2, 3, 5, "x")
-            model = Tiny()
-            with CaptureHook(model, X, sink) as hook:
-                for _ in range(4):
-                    run_iteration(model, hook, X)
-            with open(sink.path) as f:
-                text = f.read()
+            # 4 iterations: 2 epochs begun, the second cut short -> 'partial 4'
+            text = self.run_for(d, "t.trace", 4)
             self.assertIn("\nepochs 2\n", text)
             self.assertTrue(text.endswith("\npartial 4\n"), text)
-            c_reader_check(self, sink.path, iterations=4)
-            # exactly one epoch: a complete trace of epochs 1
-            sink = TraceFileSink(os.path.join(d, "u.trace"), "tiny.model", 2, 3, 5, "x")
-            with CaptureHook(model, X, sink) as hook:
-                for _ in range(3):
-                    run_iteration(model, hook, X)
-            with open(sink.path) as f:
-                text = f.read()
+            # exactly one epoch: a complete trace of 1 epoch
+            text = self.run_for(d, "u.trace", 3)
             self.assertIn("\nepochs 1\n", text)
             self.assertTrue(text.endswith("\nend\n"), text)
-            c_reader_check(self, sink.path, iterations=3)
-
-if __name__ == "__main__":
-    unittest.main()
-
 
 class InplaceReluAfterConv(unittest.TestCase):
     def test_tensor_hooks_see_the_conv_gradient(self):
