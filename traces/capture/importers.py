@@ -124,7 +124,7 @@ def import_csv(path, sink, density_step=0.0):
             it_text, layer, tensor, bits, dens = (c.strip() for c in row)
             if not re.fullmatch(r"\d+", it_text):
                 raise ImportFailure(path, line, "iteration", "not a count: %r" % it_text)
-            if not re.fullmatch(r"[A-Za-z0-9_.\-]+", layer):
+            if not re.fullmatch(r"[A-Za-z0-9_.:\-]+", layer):
                 raise ImportFailure(path, line, "layer", "bad layer name %r" % layer)
             if tensor not in TENSORS:
                 raise ImportFailure(path, line, "tensor", "%r is not one of %s"
