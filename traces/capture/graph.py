@@ -444,12 +444,38 @@ def _adaptive(r, m, name, n, src, ins, x, out, output, report, op):
                "fixed-window pool" % (tuple(out.shape[2:]),))
 
 
+class ArgSpy:
+    """Keeps the (args, kwargs) of the last call of some modules: forward hooks of torch < 2.0
+    see no keyword arguments, and nn.MultiheadAttention is often called with query=, key=,
+    value= (torchvision's ViT).  Wraps the instances' forward; remove() restores them."""
+
+    def __init__(self, modules):
+        self.last, self.modules = {}, list(modules)
+        for m in self.modules:
+            def forward(*args, _orig=m.forward, _m=m, **kwargs):
+                self.last[_m] = (args, kwargs)
+                return _orig(*args, **kwargs)
+            m.forward = forward
+
+    def qkv(self, m):
+        """query, key, value of m's last call (None where not given)."""
+        args, kwargs = self.last.get(m, ((), {}))
+        vals = list(args[:3])
+        return vals + [kwargs.get(n) for n in ("query", "key", "value")[len(vals):]]
+
+    def remove(self):
+        for m in self.modules:
+            m.__dict__.pop("forward", None)
+
+
 def _record_mha(r, m, name, inputs, output):
     """nn.MultiheadAttention as bitsim layers, in the zoo's BERT order (models/
     bert_base_layer.model): k, v and q projections, the scores matmul Q.K^T per head (left
     operand q, the line above), softmax, the context matmul scores.V, the output projection."""
     g = r.g
-    q, k, v = inputs[:3]
+    q, k, v = r.spy.qkv(m)
+    if q is None or k is None or v is None:
+        return g.report(type(m).__name__, 0, "elements", "called without query/key/value")
     srcs = {"q": r.source(q), "k": r.source(k), "v": r.source(v)}
     bf = getattr(m, "batch_first", False)
     rows = {"q": int(q.shape[1] if bf else q.shape[0]),
@@ -686,6 +712,7 @@ def capture_graph(model, example_input):
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(pre))
         handles.append(m.register_forward_hook(post))
+    r.spy = ArgSpy(m for m in model.modules() if isinstance(m, nn.MultiheadAttention))
     was_training = model.training
     model.eval()
     try:
@@ -700,6 +727,7 @@ def capture_graph(model, example_input):
     finally:
         for h in handles:
             h.remove()
+        r.spy.remove()
         model.train(was_training)
     g.fq_input = r.fq_input
     for line in g.report_lines():

@@ -46,7 +46,7 @@ import time
 import torch
 
 from . import formats as fmts
-from .graph import capture_graph, model_text as graph_model_text
+from .graph import ArgSpy, capture_graph, model_text as graph_model_text
 from .sinks import DENSITY_TENSORS, TENSORS, ChangeFilter
 
 
@@ -86,6 +86,7 @@ class CaptureHook:
         self._paused = False
         self._handles = [m.register_forward_hook(self._forward_hook(m))
                          for m in self.by_module]
+        self._spy = ArgSpy(m for m in self.by_module if isinstance(m, torch.nn.MultiheadAttention))
         self.sink.begin([l.name for l in self.mac_layers])
 
     # ---- measurement -------------------------------------------------------------------------
@@ -111,6 +112,8 @@ class CaptureHook:
 
     def _sample(self, mod, inputs, output, layer):
         arg = layer.tensor_arg or 0
+        if layer.tensor_arg is not None:
+            inputs = self._spy.qkv(mod)       # MultiheadAttention: query, key, value
         if "A" in layer.needs:
             a = getattr(mod, "bitsim_a", None)
             if a is None and len(inputs) > arg and torch.is_tensor(inputs[arg]):
@@ -196,6 +199,7 @@ class CaptureHook:
         for h in self._handles:
             h.remove()
         self._handles = []
+        self._spy.remove()
         self.header.update(provenance or {})
         self.sink.end(self.iteration, self.header)
 

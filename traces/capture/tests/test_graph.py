@@ -144,8 +144,8 @@ class Graphs(unittest.TestCase):
                 super().__init__()
                 self.attn = mha
 
-            def forward(self, x):
-                return self.attn(x, x, x, need_weights=False)[0]
+            def forward(self, x):      # keywords, as torchvision's ViT calls it
+                return self.attn(query=x, key=x, value=x, need_weights=False)[0]
 
         g, _ = capture(Self(), torch.randn(2, 5, 16))
         self.assertEqual(lines(g), [
@@ -159,6 +159,20 @@ class Graphs(unittest.TestCase):
             "linear attn.out_proj in=16 out=16 rows=5"])
         # 4 projections of 5*16*16 = 1280 and two matmuls of 4*5*4*5 = 400
         self.assertEqual(g.forward_macs(), 4 * 1280 + 2 * 400)
+        # the hook measures the projections' W and A (and out_proj's G) in training
+        from capture.hook import CaptureHook
+        from capture.sinks import MemorySink
+        sink = MemorySink()
+        net = Self()
+        x = torch.randn(2, 5, 16)
+        x[0] = 0                                # half of the input is zero: dA = 0.5
+        hook = CaptureHook(net, x, sink)
+        net(x).sum().backward()
+        hook.step()
+        rec = {layer: v for _, layer, v in sink.changes}
+        self.assertEqual(rec["attn.q_proj"]["dA"], 0.5)
+        self.assertEqual(rec["attn.k_proj"]["dW"], 1.0)
+        self.assertIn("dG", rec["attn.out_proj"])
 
     def test_shortcut_a_is_recognised(self):
         from capture.nets import BasicBlock
