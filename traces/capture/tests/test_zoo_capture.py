@@ -83,6 +83,23 @@ class Torchvision(unittest.TestCase):
         self.check_against_zoo("mobilenet_v2", torchvision.models.mobilenet_v2(),
                                "mobilenet_v2_imagenet")
 
+    def test_structure_only_resnet50_and_alexnet(self):
+        from capture.graph import capture_graph, model_text
+        for arch, network in (("resnet50", "resnet50_imagenet"), ("alexnet", "alexnet_imagenet")):
+            with self.subTest(arch=arch), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                g = capture_graph(getattr(torchvision.models, arch)(), torch.zeros(1, 3, 224, 224))
+                d = tempfile.TemporaryDirectory()
+                self.addCleanup(d.cleanup)
+                path = os.path.join(d.name, arch + ".model")
+                with open(path, "w") as f:
+                    f.write(model_text(g, arch))
+                rows = c_model_show(self, path)
+                macs, params = self.reference(network)
+                self.assertEqual(fwd_macs(rows), macs)
+                self.assertEqual(sum(int(r["params"]) for r in rows), params)
+                self.assertEqual(mac_names(rows), mac_names(c_model_show(self, zoo(arch))))
+
     def test_vgg11_inplace_relus(self):
         # torchvision's VGG runs ReLU(inplace=True) right after every conv
         rows, trace = self.capture_and_train("vgg11", None, torchvision.models.vgg11(),
