@@ -58,7 +58,9 @@ def density(t):
 
 class CaptureHook:
     def __init__(self, model, example_input, sink, every=10, density_step=0.01,
-                 header=None, default_format="fp32"):
+                 header=None, default_format="fp32", start_iteration=None):
+        """start_iteration: the first iteration this hook sees (a resumed run); default: where
+        the sink's trace stops (TraceFileSink(..., resume=True)), else 0."""
         if every < 1:
             raise ValueError("every must be >= 1")
         self.model, self.sink = model, sink
@@ -87,7 +89,12 @@ class CaptureHook:
         self._handles = [m.register_forward_hook(self._forward_hook(m))
                          for m in self.by_module]
         self._spy = ArgSpy(m for m in self.by_module if isinstance(m, torch.nn.MultiheadAttention))
-        self.sink.begin([l.name for l in self.mac_layers])
+        if start_iteration is None:
+            start_iteration = getattr(sink, "resume_from", 0)
+        self.iteration = start_iteration
+        self.sink.begin([l.name for l in self.mac_layers], start_iteration)
+        for it, layer, values in self.sink.changes:   # a resumed trace: what it already says
+            self.filter.emitted.setdefault(layer, {}).update(values)
 
     # ---- measurement -------------------------------------------------------------------------
     def sampling(self):

@@ -54,7 +54,7 @@ class MemorySink:
         self.layers, self.changes, self.overheads = [], [], []
         self.iterations, self.header = None, None
 
-    def begin(self, layers):
+    def begin(self, layers, start=0):
         self.layers = list(layers)
 
     def change(self, iteration, layer, values):
@@ -81,7 +81,10 @@ class TraceFileSink(MemorySink):
     planned run, the header of the final file says how many were actually trained."""
 
     def __init__(self, path, model_ref, batch, iters_per_epoch, epochs, scheme, params="",
-                 provenance="", stream=True):
+                 provenance="", stream=True, resume=False):
+        """resume: continue the trace already at path (a resumed training run): its records
+        before the hook's start iteration are kept, `resume_from` says how many iterations it
+        holds (the hook starts there unless told otherwise)."""
         super().__init__()
         self.stream = stream    # False: write only at end() (importers: no file on a bad log)
         if stream and (batch < 1 or iters_per_epoch < 1 or epochs < 1):
@@ -94,16 +97,33 @@ class TraceFileSink(MemorySink):
         self._pending = 0       # changes / overheads not yet on disk
         self._pending_ov = 0
         self.closed = False
+        self.resume_from, self._old = 0, None
+        if resume and os.path.exists(path):
+            self._old = read_records(path, self)
+            self.resume_from = self._old[2]
 
-    def begin(self, layers):
-        super().begin(layers)
+    def begin(self, layers, start=0):
+        super().begin(layers, start)
         if not self.stream:
             return
+        if self._old is not None:
+            if start > self.resume_from:
+                raise ValueError("trace %s holds %d iterations: cannot resume at %d"
+                                 % (self.path, self.resume_from, start))
+            self.changes = [c for c in self._old[0] if c[0] < start]
+            self.overheads = [(a, min(b, start), o, bits, lab)
+                              for a, b, o, bits, lab in self._old[1] if a < start]
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        head = "\n".join(header_lines(self, self.epochs, "streaming: the run so far")) + "\n"
-        os.write(self._fd, head.encode())
+        head = "\n".join(header_lines(self, self.epochs, "streaming: the run so far") +
+                         record_lines(self.changes, self.overheads)) + "\n"
+        tail = "partial %d\n" % start if start else ""
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(head + tail)
+        os.replace(tmp, self.path)
+        self._fd = os.open(self.path, os.O_WRONLY)
         self._tail = len(head.encode())
+        self._pending, self._pending_ov = len(self.changes), len(self.overheads)
 
     def flush(self, iterations):
         """Iterations [0, iterations) are complete: their records go to disk, then the
@@ -165,6 +185,46 @@ def record_fields(values):
 def one_line(text):
     """Header text on one line, without '#' (which starts a comment in bitsim's files)."""
     return " ".join(str(text).replace("#", "no.").split())
+
+
+def read_records(path, sink):
+    """(changes, overheads, iterations held) of a trace this module wrote at path, checked
+    against sink's run (model, batch, iters_per_epoch); ValueError when it cannot be
+    continued."""
+    changes, overheads, held, head = [], [], None, {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            if words[0] == "from":
+                values = {}
+                for kv in words[3:]:
+                    k, v = kv.split("=", 1)
+                    values[k] = float(v) if k.startswith("d") else v
+                changes += [(int(words[1]), layer, dict(values))
+                            for layer in words[2].split(",")]
+            elif words[0] == "overhead":
+                first, _, end = words[1].partition(":")
+                kv = dict(w.split("=", 1) for w in words[2:])
+                overheads.append((int(first), int(end) if end else int(first) + 1,
+                                  int(kv["ops"]), int(kv["bits"]), kv["label"]))
+            elif words[0] == "partial":
+                held = int(words[1])
+            elif words[0] == "end":
+                held = int(head["iters_per_epoch"]) * int(head["epochs"])
+            elif len(words) >= 2:
+                head[words[0]] = words[1]
+    want = {"model": sink.model_ref, "batch": str(sink.batch),
+            "iters_per_epoch": str(sink.iters_per_epoch)}
+    for k, v in want.items():
+        if head.get(k) != v:
+            raise ValueError("%s: cannot resume: its %s is %r, this run's %r"
+                             % (path, k, head.get(k), v))
+    if held is None:
+        raise ValueError("%s: cannot resume: no 'partial' or 'end' line (not written by "
+                         "traces/capture?)" % path)
+    return changes, overheads, held
 
 
 def header_lines(s, epochs, note):

@@ -205,6 +205,41 @@ class CReaderAcceptsCapture(unittest.TestCase):
             self.assertIn("\nepochs 1\n", text)
             self.assertTrue(text.endswith("\nend\n"), text)
 
+    def test_resumed_run_continues_the_trace(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "tiny.model"), "w") as f:
+                f.write(model_text(CaptureHook(Tiny(), X, MemorySink()), "tiny"))
+            path = os.path.join(d, "r.trace")
+            model = Tiny()
+            # first run: 7 of 4 x 5 = 20 planned iterations, W of fc1 int6 from 3, then a crash
+            # (the hook is never closed: the file says 'partial 7')
+            hook = CaptureHook(model, X, TraceFileSink(path, "tiny.model", 2, 5, 4, "r"))
+            for it in range(7):
+                if it == 3:
+                    hook.set_format("fc1", "W", "int6")
+                run_iteration(model, hook, X)
+            c_reader_check(self, path, iterations=7)
+            # resumed from a checkpoint at iteration 5: records from 5 on are dropped, the
+            # hook starts at 5, the last decisions are known (int6 is not written again)
+            sink = TraceFileSink(path, "tiny.model", 2, 5, 4, "r", resume=True)
+            self.assertEqual(sink.resume_from, 7)
+            with CaptureHook(model, X, sink, every=5, start_iteration=5) as hook:
+                self.assertEqual(hook.iteration, 5)
+                hook.set_format("fc1", "W", "int6")
+                for it in range(5, 15):
+                    if it == 12:
+                        hook.set_format("fc1", "W", "int4")
+                    run_iteration(model, hook, X)
+            with open(path) as f:
+                text = f.read()
+            self.assertIn("\nfrom 3 fc1 W=int6\n", text)
+            self.assertIn("\nfrom 12 fc1 W=int4\n", text)
+            self.assertEqual(text.count("W=int6"), 1, text)
+            self.assertTrue(text.endswith("\nend\n"), text)     # 15 = 3 whole epochs of 5
+            c_reader_check(self, path, iterations=15)
+            with self.assertRaises(ValueError):             # another run's trace
+                TraceFileSink(path, "tiny.model", 4, 5, 4, "r", resume=True)
+
 class InplaceReluAfterConv(unittest.TestCase):
     def test_tensor_hooks_see_the_conv_gradient(self):
         # 1x1 conv with weight 1 copies x = [1, -2, 0, 3]; ReLU(inplace=True) zeroes -2; the
