@@ -137,9 +137,8 @@ ACT_FUNCS = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "silu": "silu",
              "gelu": "gelu"}
 # Elementwise ops bitsim has no act op for: reported with their element count.
 REPORTED_MODULES = (nn.Hardswish, nn.Hardsigmoid, nn.LeakyReLU, nn.ELU, nn.Mish, nn.PReLU,
-                    nn.Softplus, nn.Dropout, nn.Dropout1d if hasattr(nn, "Dropout1d") else
-                    nn.Dropout, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.LogSoftmax,
-                    nn.Upsample, nn.PixelShuffle, nn.ZeroPad2d, nn.ConstantPad2d)
+                    nn.Softplus, nn.modules.dropout._DropoutNd, nn.LogSoftmax, nn.Upsample,
+                    nn.PixelShuffle, nn.ZeroPad2d, nn.ConstantPad2d)
 FREE_MODULES = (nn.Flatten, nn.Unflatten)
 QUANT_MODULE_NAMES = ("FakeQuantize", "FakeQuantizeBase", "FixedQParamsFakeQuantize",
                       "FusedMovingAvgObsFakeQuantize", "ObserverBase", "QuantStub",
@@ -290,9 +289,13 @@ def _conv_keys(m, nd):
     return keys, None
 
 
-def _conv_macs(m, out_shape):
-    return numel(out_shape[2:]) * (m.in_channels // m.groups) * numel(_pair(m.kernel_size, 3 if
-                                                                              isinstance(m, (nn.Conv3d, nn.ConvTranspose3d)) else 2 if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else 1)) * m.out_channels
+def _conv_macs(m, shape):
+    """MACs per sample of a conv module: every element of `shape` (its output; for a
+    transposed conv its input) times in/groups x kernel taps x ... as PyTorch's layout gives."""
+    taps = numel(_pair(m.kernel_size, len(shape) - 2))
+    if isinstance(m, nn.modules.conv._ConvTransposeNd):     # each input element, every tap
+        return numel(shape[2:]) * m.in_channels * taps * (m.out_channels // m.groups)
+    return numel(shape[2:]) * (m.in_channels // m.groups) * taps * m.out_channels
 
 
 def _record_module(r, m, inputs, output):
@@ -414,10 +417,8 @@ def _record_module(r, m, inputs, output):
 
 def _pool(r, m, name, n, src, ins, real_out, output, op, k, st, pad, report, one_d):
     k, st, pad = _pair(k), _pair(st if st else k), _pair(pad)
-    if one_d:
+    if one_d:       # a 1 x k window on C x 1 x L: bitsim's pools are square, so reported
         k, st, pad = (1, k[0]), (1, st[0]), (0, pad[0])
-        if k[1] == 1 and st[1] == 1:
-            k = (k[1], k[1])
     if k[0] != k[1] or st[0] != st[1] or pad[0] != pad[1] or getattr(m, "ceil_mode", False) \
             or getattr(m, "dilation", 1) not in (1, (1, 1)):
         return report(numel(real_out) * k[0] * k[1], "elements", "non-square or ceil_mode "
