@@ -100,6 +100,18 @@ class Torchvision(unittest.TestCase):
                 self.assertEqual(sum(int(r["params"]) for r in rows), params)
                 self.assertEqual(mac_names(rows), mac_names(c_model_show(self, zoo(arch))))
 
+    def test_example_resnet20_is_the_zoo_resnet20(self):
+        from capture.nets import resnet20
+        rows, trace = self.capture_and_train("resnet20", "resnet20", resnet20(),
+                                             torch.zeros(2, 3, 32, 32))
+        cols = ("layer", "kind", "op", "in", "out", "params", "fwd_madds", "FWD", "BWD_DATA",
+                "BWD_WEIGHT", "elem_fwd", "elem_bwd")
+        pick = lambda rs: [tuple(r[c] for c in cols) for r in rs]
+        self.assertEqual(pick(rows), pick(c_model_show(self, zoo("resnet20"))))
+        macs, params = self.reference("resnet20_cifar10_shortcutA")
+        self.assertEqual((fwd_macs(rows), sum(int(r["params"]) for r in rows)), (macs, params))
+        c_reader_check(self, trace, iterations=2)
+
     def test_vgg11_inplace_relus(self):
         # torchvision's VGG runs ReLU(inplace=True) right after every conv
         rows, trace = self.capture_and_train("vgg11", None, torchvision.models.vgg11(),
