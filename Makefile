@@ -5,7 +5,7 @@
 #   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    speed figures (see README)
 #   make install  PREFIX=/usr/local DESTDIR=
-#   make deps     apt-get install whatever of DEB_PACKAGES is missing (sudo when not root)
+#   make deps     apt-get install whatever of TEST_DEBS is missing (sudo when not root; make demo: DEMO_DEBS)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -25,9 +25,13 @@ BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim -Isim/cli \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 
-# Debian packages every part needs; clang + its runtime build the libFuzzer smoke runs.
-DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libgsl-dev libcriterion-dev \
-               gnuplot-nox sqlite3 clang libclang-rt-14-dev
+# Debian packages, split by what needs them: `make demo` only builds and plots (no Criterion,
+# no clang: ~250 MB less); `make test` also needs Criterion and clang + its runtime for the
+# libFuzzer smoke runs. The clang runtime is libclang-rt-dev on Debian 13 (version-independent)
+# and libclang-rt-14-dev on Debian 12: the one apt knows is picked at install time.
+DEMO_DEBS = build-essential pkg-config libsqlite3-dev libgsl-dev gnuplot-nox
+TEST_DEBS = $(DEMO_DEBS) libcriterion-dev sqlite3 clang
+CLANG_RT_DEB = $$(apt-cache show libclang-rt-dev >/dev/null 2>&1 && echo libclang-rt-dev || echo libclang-rt-14-dev)
 
 BUILD    = build
 # sim/ holds the pipeline's modules, sim/cli/ the command-line layer (main.c and the cmd_*.c
@@ -42,7 +46,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short FORCE
+.PHONY: all deps deps-demo test test-only asan bench demo install clean fuzz fuzz-short FORCE
 .PHONY: deps-capture test-python traces-real
 .DELETE_ON_ERROR:
 
@@ -96,7 +100,10 @@ apt_install_missing = missing=""; for p in $(1); do \
 	fi
 
 deps:
-	@$(call apt_install_missing,$(DEB_PACKAGES))
+	@$(call apt_install_missing,$(TEST_DEBS) $(CLANG_RT_DEB))
+
+deps-demo:
+	@$(call apt_install_missing,$(DEMO_DEBS))
 
 # The test command of the README and of .ci/run. Fuzz smoke runs first, so the last line
 # printed is Criterion's summary.
@@ -185,19 +192,27 @@ bench: bitsim $(BUILD)/bench_cost
 $(BUILD)/bench_%: tests/bench_%.c $(LIB_OBJS) $(HDRS) $(wildcard tests/*.h) | $(BUILD)/sim
 	$(CC) $(BS_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
 
-demo: deps
+demo: deps-demo
 	$(MAKE) --no-print-directory bitsim
 	@BITSIM_HOME=$(CURDIR) sh tests/demo.sh
 
+# Everything a user of the installed tool needs: the binary; models (gen-*.sh executable),
+# arch files, plot scripts, sweep spaces and Slurm/GNU parallel scripts, sample traces, the
+# FORMAT documents, and the Python package traces/capture (with results.py) under DATADIR.
+INSTALL_DATA_DIRS = models arch plots sweeps traces/samples
 install: bitsim
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR)/arch \
-	  $(DESTDIR)$(DATADIR)/plots
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/traces/capture
 	install -m 755 bitsim $(DESTDIR)$(PREFIX)/bin/bitsim
-	for d in models arch plots; do \
+	for d in $(INSTALL_DATA_DIRS); do \
+	  install -d $(DESTDIR)$(DATADIR)/$$d || exit 1; \
 	  for f in $$d/*; do \
-	    if [ -f "$$f" ]; then install -m 644 "$$f" $(DESTDIR)$(DATADIR)/$$d/ || exit 1; fi; \
+	    [ -f "$$f" ] || continue; \
+	    case "$$f" in *.sh) m=755;; *) m=644;; esac; \
+	    install -m $$m "$$f" $(DESTDIR)$(DATADIR)/$$d/ || exit 1; \
 	  done; \
 	done
+	install -m 644 traces/FORMAT.md $(DESTDIR)$(DATADIR)/traces/FORMAT.md
+	install -m 644 traces/capture/*.py $(DESTDIR)$(DATADIR)/traces/capture/
 	@[ -n "$(CAPTURE_SITE)" ] || { echo "install: $(CAPTURE_PY) not found: the capture" \
 	  "package (traces/capture) is not installed" >&2; exit 1; }
 	install -d $(DESTDIR)$(CAPTURE_SITE)/capture

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
 #include "text.h"
 
 static int db_error(sqlite3 *db, const char *what, const char *path, bs_error *e)
@@ -89,9 +90,12 @@ static int prepare_all(merger *m, bs_error *e)
     snprintf(tmp, sizeof tmp, "%s", run_cols);
     size_t len = 0;
     for (char *col = strtok(tmp, ", "); col; col = strtok(NULL, ", ")) {
+        /* a source database written before runs.accuracy_pct existed has no such column */
         const char *expr = strcmp(col, "arch_id") == 0 ? "?2"
                          : strcmp(col, "model_id") == 0 ? "?3"
-                         : strcmp(col, "trace_id") == 0 ? "?4" : NULL;
+                         : strcmp(col, "trace_id") == 0 ? "?4"
+                         : strcmp(col, "accuracy_pct") == 0 && !store_db_has_accuracy(m->db, "src") ? "NULL"
+                         : NULL;
         int w = snprintf(run_src + len, sizeof run_src - len, "%s%s%s", len ? ", " : "",
                          expr ? expr : "r.", expr ? "" : col);
         if (w < 0 || (size_t)w >= sizeof run_src - len)

@@ -58,8 +58,12 @@ CREATE TABLE runs (
     tool_version TEXT NOT NULL,
     started_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     wall_s       REAL,                      -- replay wall time, set at commit
-    status       TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'failed'))
+    status       TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'complete', 'failed')),
+    accuracy_pct REAL
 );
+-- runs.accuracy_pct: the final accuracy the training run reached, percent (the trace header's
+-- `accuracy`), NULL when not stated. It came after schema version 1 first shipped: store.c
+-- adds the column to an older database when a writer opens it (additive: user_version stays).
 CREATE INDEX runs_by_inputs ON runs(model_id, arch_id, trace_id);
 CREATE INDEX runs_by_label ON runs(label);
 

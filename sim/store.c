@@ -67,8 +67,8 @@ static const char *const statement_sql[ST_COUNT] = {
         " AND trace_id = ?3 AND options = ?4 AND tool_version = ?5",
     [ST_INSERT_RUN] =
         "INSERT INTO runs (label, scheme, arch_id, model_id, trace_id, arch_name, model_name,"
-        " trace_name, batch, iterations, epochs, options, tool_version)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        " trace_name, batch, iterations, epochs, options, tool_version, accuracy_pct)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [ST_INSERT_TOTALS] =
         "INSERT INTO run_totals (run_id, madds, bitops, wl_madds, cycles, latency_s, energy_pj,"
         " dram_bits, cpt_cost_ratio, adapt_speedup, mem_weights_bits, mem_fmaps_bits,"
@@ -240,6 +240,39 @@ static int create_schema(store *s, bs_error *e)
     return rc;
 }
 
+/* Additive schema changes made after version 1 shipped, applied when a writer opens an older
+ * database (a new nullable column changes no stored value and no query of older code, so
+ * user_version stays): runs.accuracy_pct. Checked and added under the write lock, so two
+ * writers opening one database at once add it once. */
+static int add_missing_columns(store *s, bs_error *e)
+{
+    if (store_db_has_accuracy(s->db, "main"))   /* the usual case: no lock taken */
+        return BS_OK;
+    int rc = exec(s, "BEGIN IMMEDIATE", "adding runs.accuracy_pct", e);
+    if (rc)
+        return rc;
+    if (!store_db_has_accuracy(s->db, "main"))  /* another writer may have added it meanwhile */
+        rc = exec(s, "ALTER TABLE runs ADD COLUMN accuracy_pct REAL", "adding runs.accuracy_pct", e);
+    if (rc == BS_OK)
+        return exec(s, "COMMIT", "adding runs.accuracy_pct", e);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+bool store_db_has_accuracy(sqlite3 *db, const char *schema)
+{
+    sqlite3_stmt *st;
+    int has = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs', ?1)"
+                           " WHERE name = 'accuracy_pct'", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, schema, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            has = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return has > 0;
+}
+
 static int prepare_all(store *s, bs_error *e)
 {
     for (int i = 0; i < ST_COUNT; i++)
@@ -329,6 +362,8 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         rc = create_schema(s, e);
     if (rc == BS_OK && !readonly)
         rc = exec(s, writer_pragmas, "configuring", e);
+    if (rc == BS_OK && !readonly && !fresh)
+        rc = add_missing_columns(s, e);
     if (rc == BS_OK && !readonly)
         rc = prepare_all(s, e);
     s->writable = rc == BS_OK && !readonly;
@@ -475,6 +510,10 @@ int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_er
     bind_text(st, 8, info->trace_name);
     bind_text(st, 12, info->options);
     bind_text(st, 13, STORE_TOOL_VERSION);
+    if (info->has_accuracy)
+        sqlite3_bind_double(st, 14, info->accuracy_pct);
+    else
+        sqlite3_bind_null(st, 14);
     if (!(rc = bind_u64(s, st, 9, info->batch, "batch", e)) &&
         !(rc = bind_u64(s, st, 10, info->iterations, "iterations", e)) &&
         !(rc = bind_u64(s, st, 11, info->epochs, "epochs", e)))

@@ -14,6 +14,7 @@
 #ifndef BITSIM_STORE_H
 #define BITSIM_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cost.h"
@@ -60,6 +61,8 @@ typedef struct store_run_info {
     int64_t arch_id, model_id, trace_id;
     uint64_t batch, iterations, epochs;
     const char *options;        /* e.g. "exact_density=1" */
+    bool has_accuracy;          /* the trace states the accuracy reached: */
+    double accuracy_pct;        /*   runs.accuracy_pct, percent */
 } store_run_info;
 
 /* The database's identity: PRAGMA application_id ('bSt1') and user_version (schema version). */
@@ -99,5 +102,9 @@ void store_run_abort(store *s);
 
 /* The underlying handle, for report/compare/plot queries (read-only use). */
 struct sqlite3 *store_db(store *s);
+/* Whether the database (schema "main", or an attached one's name) has runs.accuracy_pct
+ * (one opened read-only and created before the column was added may not; a writer adds it
+ * on open). */
+bool store_db_has_accuracy(struct sqlite3 *db, const char *schema);
 
 #endif

@@ -249,3 +249,16 @@ uint64_t text_hash64(const void *data, size_t len, uint64_t seed)
     }
     return h;
 }
+
+void text_exact_double(char *buf, size_t n, double v)
+{
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) { /* 2^53: every integer exact */
+        snprintf(buf, n, "%.0f", v);
+        return;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, n, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}

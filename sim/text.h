@@ -69,4 +69,8 @@ char *text_join(const char *const *names, const char *sep, char *buf, size_t n);
 /* FNV-1a 64-bit hash of a byte string, for content identities (store) and memo keys. */
 uint64_t text_hash64(const void *data, size_t len, uint64_t seed);
 
+/* The shortest text of v that strtod reads back to v (integral values below 2^53 as
+ * integers, else %.Ng with N <= 17); buf of at least 32 bytes. */
+void text_exact_double(char *buf, size_t n, double v);
+
 #endif

@@ -1,5 +1,6 @@
 /* fuzz_model.c — libFuzzer target for the two model parsers (bitsim model text and SCALE-Sim
- * CSV). The first byte picks the parser. Invariants checked on every accepted input: the
+ * CSV). The first byte picks the parser (bit 0) and whether the text's first line is a model
+ * reference's parameter overrides, "seq=4 d=2" (bit 1). Invariants checked on every accepted input: the
  * counts the parser promised to keep in range really are (network totals fit 64 bits, every
  * layer's GEMM view multiplies out to its MAdds, per-pass counts at batch 1 never overflow),
  * and a rejected input leaves a one-line message and no layers behind. */
@@ -23,11 +24,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool csv = data[0] & 1;
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
+    char overrides[256] = "";
+    if (data[0] & 2) {
+        const char *nl = memchr(text, '\n', len);
+        size_t k = nl ? (size_t)(nl - text) : len;
+        if (k >= sizeof overrides || memchr(text, '\0', k))
+            return 0;
+        memcpy(overrides, text, k);
+        overrides[k] = '\0';
+        text += nl ? k + 1 : k;
+        len -= nl ? k + 1 : k;
+    }
     model m;
     bs_error e;
     err_clear(&e);
     int rc = csv ? model_parse_scalesim(&m, "fuzz.csv", text, len, &e)
-                 : model_parse_buffer(&m, "fuzz.model", text, len, &e);
+                 : model_parse_buffer_with(&m, "fuzz.model", text, len, overrides, &e);
     if (rc != BS_OK) {
         check(rc == BS_EINPUT || rc == BS_EINTERNAL);
         check(m.layers == NULL && m.n_layers == 0);
@@ -53,6 +65,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(l->src < (int32_t)i && l->src2 < (int32_t)i);
     }
     check(madds == model_fwd_madds(&m) && params == model_params(&m));
+    for (uint32_t i = 0; i < m.n_vars; i++)
+        check(m.vars[i].value >= 1 && m.vars[i].value <= UINT32_MAX && m.vars[i].name[0]);
+    char ref[1024];
+    check(model_ref_resolved(&m, "fuzz.model", ref, sizeof ref));
     model_free(&m);
     return 0;
 }

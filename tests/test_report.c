@@ -246,35 +246,46 @@ Test(report, compare_csv_and_json_shape)
     char *csv = render_compare(TABLE_CSV);
     /* "run" first: the id `bitsim report --run` takes */
     static const char header[] = "run,model,arch,label,scheme,madds,gbitops,energy_j,latency_s,"
-                                 "speedup,energy_saving,cpt_cost_ratio,adapt_speedup,mem_mib,"
+                                 "speedup,energy_saving,nonmac_time_pct,nonmac_energy_pct,cpt_cost_ratio,adapt_speedup,mem_mib,"
                                  "smaq_benefit\n";
     cr_expect(strncmp(csv, header, strlen(header)) == 0, "%s", csv);
     cr_expect_eq(count_char(csv, '\n'), 1 + 5, "header + 5 rows");
-    /* the fixture stores fp32 first, then cpt: run 2 */
-    cr_expect(strstr(csv, "\n2,resnet20,bitfusion,cpt,cpt,1.8e+04,") != NULL, "%s", csv);
-    cr_expect(strstr(csv, ",4.000,5.000,") != NULL, "cpt's speedup and saving: %s", csv);
+    /* the fixture stores fp32 first, then cpt: run 2; CSV is exact (18000 MAdds, 4x, 5x) */
+    cr_expect(strstr(csv, "\n2,resnet20,bitfusion,cpt,cpt,18000,") != NULL, "%s", csv);
+    cr_expect(strstr(csv, ",4,5,") != NULL, "cpt's speedup and saving: %s", csv);
     free(csv);
     char *json = render_compare(TABLE_JSON);
     cr_expect_eq(json[0], '[');
     cr_expect_eq(count_char(json, '{'), 5);
     cr_expect_eq(count_char(json, '}'), 5);
     cr_expect(strstr(json, "\"label\": \"cpt\"") != NULL, "%s", json);
-    cr_expect(strstr(json, "\"speedup\": 4.000") != NULL, "%s", json);
+    cr_expect(strstr(json, "\"speedup\": 4,") != NULL, "%s", json);
     free(json);
+}
+
+/* A complete run of n hand-written cost rows with the given totals. */
+static int64_t add_hand_run(const char *label, const store_cost_row *rows, int n,
+                            const store_run_totals *tot)
+{
+    bs_error e;
+    db_open();
+    int64_t run;
+    store_run_info info = {.label = label, .scheme = "sbm", .batch = 1, .iterations = 1,
+                           .epochs = 1};
+    cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", label, &info, &e), 0, "%s",
+                 e.msg);
+    cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
+    cr_assert_eq(store_run_commit(db_store, run, tot, 0.1, &e), 0, "%s", e.msg);
+    db_close();
+    return run;
 }
 
 /* A run written by hand: layer 0 FWD 1 s and 100 pJ, layer 1 FWD 3 s and 300 pJ (all core),
  * layer 1 BWD_DATA 4 s and 600 pJ of which 150 DRAM. */
 static int64_t add_uneven_run(void)
 {
-    bs_error e;
-    db_open();
-    int64_t run;
-    store_run_info info = {.label = "uneven", .scheme = "sbm", .batch = 1, .iterations = 1,
-                           .epochs = 1};
-    cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", "uneven", &info, &e), 0, "%s",
-                 e.msg);
-    cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
     store_cost_row rows[3] = {
         {.layer = 0, .layer_name = "c0", .pass = "FWD", .latency_s = 1, .total_cycles = 10,
          .energy_pj = {100}},
@@ -283,12 +294,8 @@ static int64_t add_uneven_run(void)
         {.layer = 1, .layer_name = "c1", .pass = "BWD_DATA", .latency_s = 4, .total_cycles = 40,
          .energy_pj = {[COST_E_CORE] = 450, [COST_E_DRAM] = 150}},
     };
-    for (int i = 0; i < 3; i++)
-        cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
     store_run_totals tot = {.latency_s = 8, .energy_pj = 1000};
-    cr_assert_eq(store_run_commit(db_store, run, &tot, 0.1, &e), 0, "%s", e.msg);
-    db_close();
-    return run;
+    return add_hand_run("uneven", rows, 3, &tot);
 }
 
 static char *render_breakdown(int64_t run, report_by by)
@@ -308,20 +315,22 @@ Test(report, breakdown_shares_by_layer_and_pass)
     char *by_layer = render_breakdown(run, REPORT_BY_LAYER);
     /* layer 0: 1 of 8 s = 12.5 %, 100 of 1000 pJ = 10 %, all core;
      * layer 1: 7 s = 87.5 %, 900 pJ = 90 %; core 750/900 = 83.3 %, DRAM 150/900 = 16.7 %,
-     * stall 15 of 70 cycles = 21.4 % */
+     * stall 15 of 70 cycles = 21.4 %; CSV is exact, so 100 x 15/70 prints all 17 digits of the
+     * double nearest to 21.428571... */
     cr_expect(strstr(by_layer, "layer,name,madds,gbitops,cycles,latency_s,time_pct,stall_pct,"
                                "energy_j,energy_pct,core_pct,sram_pct,dram_pct,leak_pct\n") == by_layer,
               "%s", by_layer);
-    cr_expect(strstr(by_layer, "\n0,c0,0,0,10,1,12.5,0.0,1e-10,10.0,100.0,0.0,0.0,0.0\n") != NULL,
+    cr_expect(strstr(by_layer, "\n0,c0,0,0,10,1,12.5,0,1e-10,10,100,0,0,0\n") != NULL,
               "%s", by_layer);
-    cr_expect(strstr(by_layer, "\n1,c1,0,0,70,7,87.5,21.4,9e-10,90.0,83.3,0.0,16.7,0.0\n") != NULL,
+    cr_expect(strstr(by_layer, "\n1,c1,0,0,70,7,87.5,21.428571428571427,9e-10,90,83.33333333333333,0,"
+                               "16.666666666666668,0\n") != NULL,
               "%s", by_layer);
     free(by_layer);
     char *by_pass = render_breakdown(run, REPORT_BY_PASS);
     /* FWD: 4 s = 50 %, 400 pJ = 40 %; BWD_DATA: 4 s = 50 %, 600 pJ = 60 % */
-    cr_expect(strstr(by_pass, "\nFWD,0,0,40,4,50.0,37.5,4e-10,40.0,100.0,0.0,0.0,0.0\n") != NULL,
+    cr_expect(strstr(by_pass, "\nFWD,0,0,40,4,50,37.5,4e-10,40,100,0,0,0\n") != NULL,
               "%s", by_pass);
-    cr_expect(strstr(by_pass, "\nBWD_DATA,0,0,40,4,50.0,0.0,6e-10,60.0,75.0,0.0,25.0,0.0\n") != NULL,
+    cr_expect(strstr(by_pass, "\nBWD_DATA,0,0,40,4,50,0,6e-10,60,75,0,25,0\n") != NULL,
               "%s", by_pass);
     free(by_pass);
 }
@@ -423,4 +432,28 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, bad_by, out, sizeof out), BS_EUSAGE);
     char *unknown[] = {"report", "--db", db_path, "--label", "nope", NULL};
     cr_expect_eq(run_cmd(cmd_report, unknown, out, sizeof out), BS_EINPUT);
+}
+
+/* report --by kind (issue 12): rows with MAdds are MAC-layer work, UPDATE rows the optimizer,
+ * the rest non-MAC layers. A run by hand: conv FWD 2 s / 200 pJ with 100 MAdds, its norm
+ * FWD 1 s / 300 pJ, the conv's UPDATE 1 s / 100 pJ: MAC 50 % of the time and 33.3 % of the
+ * energy, non-MAC 25 % and 50 %, update 25 % and 16.7 %. */
+Test(report, breakdown_by_kind)
+{
+    store_cost_row rows[3] = {
+        {.layer = 0, .layer_name = "conv", .pass = "FWD", .madds = 100, .iterations = 1,
+         .latency_s = 2, .total_cycles = 20, .energy_pj = {200}},
+        {.layer = 1, .layer_name = "bn", .pass = "FWD", .iterations = 1, .elem_ops = 10,
+         .latency_s = 1, .total_cycles = 10, .energy_pj = {[COST_E_DRAM] = 300}},
+        {.layer = 0, .layer_name = "conv", .pass = "UPDATE", .iterations = 1, .elem_ops = 5,
+         .latency_s = 1, .total_cycles = 10, .energy_pj = {100}},
+    };
+    store_run_totals tot = {.latency_s = 4, .energy_pj = 600};
+    int64_t run = add_hand_run("kinds", rows, 3, &tot);
+    char *t = render_breakdown(run, REPORT_BY_KIND);
+    cr_expect(strstr(t, "\nmac,100,0,20,2,50,0,2e-10,33.333333333333336,") != NULL, "%s", t);
+    cr_expect(strstr(t, "\nnon-mac,0,0,10,1,25,0,3e-10,50,0,0,100,0\n") != NULL,
+              "%s", t);
+    cr_expect(strstr(t, "\nupdate,0,0,10,1,25,0,1e-10,16.666666666666668,") != NULL, "%s", t);
+    free(t);
 }

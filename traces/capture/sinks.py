@@ -143,6 +143,7 @@ class TraceFileSink(MemorySink):
         super().end(iterations, header)
         self.params = header.get("params", self.params)
         self.provenance = header.get("provenance", self.provenance)
+        self.accuracy = header.get("accuracy")   # final accuracy, percent (header `accuracy`)
         if self.batch < 1 or self.iters_per_epoch < 1 or self.epochs < 1:
             self._close_fd()
             raise ValueError("trace %s: batch, iters_per_epoch and epochs must be >= 1"
@@ -239,6 +240,8 @@ def header_lines(s, epochs, note):
         lines.append("params %s" % one_line(s.params))
     if s.provenance:
         lines.append("provenance %s" % one_line(s.provenance))
+    if getattr(s, "accuracy", None) is not None:
+        lines.append("accuracy %s" % repr(float(s.accuracy)))
     return lines
 
 
