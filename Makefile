@@ -154,7 +154,7 @@ fuzz-short: $(FUZZ_BINS)
 fuzz: FUZZ_SECONDS = 300
 fuzz: fuzz-short
 
-$(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
+$(BUILD)/fuzz_%: tests/fuzz_%.c tests/fuzz.h $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -I$(BUILD) -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
