@@ -142,13 +142,18 @@ traces-real: deps-capture bitsim
 	  BITSIM_HOME=$(CURDIR) ./bitsim trace check $$f || exit 1; \
 	done
 
+# Each target ends with its reach line (tests/fuzz.h: how many inputs got to each parser
+# stage) and exits 1 when a stage gets less than its floor share; the last cov/ft figures
+# libFuzzer printed are shown beside it.
 fuzz-short: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 	  name=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  BITSIM_HOME=$(CURDIR) $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	  BITSIM_HOME=$(CURDIR) $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	     $(BUILD)/corpus/$$name tests/corpus/$$name >$(BUILD)/$$name.log 2>&1 \
 	    || { tail -40 $(BUILD)/$$name.log; exit 1; }; \
+	  grep -E '^#[0-9]+' $(BUILD)/$$name.log | tail -1 | sed 's/^/  /'; \
+	  grep '^reach ' $(BUILD)/$$name.log | sed 's/^/  /'; \
 	done
 
 fuzz: FUZZ_SECONDS = 300
