@@ -131,7 +131,10 @@ test-python: bitsim
 	  echo "capture: Python unittests (traces/capture/tests)"; \
 	  cd traces && $(CAPTURE_PY) -m unittest discover -s capture/tests -t . ; \
 	else \
-	  echo "capture: SKIPPED the Python unittests: python3-torch/python3-sklearn are not importable by $(CAPTURE_PY) (make deps-capture installs them)"; \
+	  echo "capture: SKIPPED the Python unittests that need torch: python3-torch/python3-sklearn are not importable by $(CAPTURE_PY) (make deps-capture installs them)"; \
+	  echo "capture: the importers' tests and their fuzzer need no torch:"; \
+	  cd traces && $(CAPTURE_PY) -m unittest capture.tests.test_importers \
+	    capture.tests.test_fuzz_importers; \
 	fi
 
 # Regenerates traces/samples/lenet5-digits-{cpt,adaptive}.trace and their model file.
@@ -156,8 +159,11 @@ fuzz-short: $(FUZZ_BINS)
 	  grep '^reach ' $(BUILD)/$$name.log | sed 's/^/  /'; \
 	done
 
+# The long runs: every libFuzzer target, then the Python importers' mutation fuzzer
+# (traces/capture/tests/fuzz_importers.py), FUZZ_SECONDS each.
 fuzz: FUZZ_SECONDS = 300
 fuzz: fuzz-short
+	cd traces && $(CAPTURE_PY) -m capture.tests.fuzz_importers --seconds $(FUZZ_SECONDS)
 
 $(BUILD)/fuzz_%: tests/fuzz_%.c tests/fuzz.h $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -I$(BUILD) -fsanitize=fuzzer,address,undefined \

@@ -77,17 +77,30 @@ def parse_density(text, path, line):
     return d
 
 
+def _csv_rows(f, path):
+    """(line number, row) of csv.reader; its own errors (a field over the csv module's size
+    limit, ...) become ImportFailure, not a traceback."""
+    reader = csv.reader(f)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as ex:
+            raise ImportFailure(path, reader.line_num, "csv", str(ex)) from None
+        yield reader.line_num, row
+
+
 def import_csv(path, sink, density_step=0.0):
     """Reads the CSV at path into sink (begin/change/end); returns the number of records."""
     rows = []
     with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
+        reader = _csv_rows(f, path)
+        _, header = next(reader, (1, None))
         want = ["iteration", "layer", "tensor", "bits", "density"]
         if header is None or [h.strip().lower() for h in header] != want:
             raise ImportFailure(path, 1, "header", "expected %s" % ",".join(want))
-        for row in reader:
-            line = reader.line_num
+        for line, row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if row[0].lstrip().startswith("#"):
@@ -167,6 +180,8 @@ def import_adapt(path, sink, layers, density_step=0.0):
             log = json.load(f)
         except json.JSONDecodeError as ex:
             raise ImportFailure(path, ex.lineno, "json", ex.msg) from None
+        except RecursionError:
+            raise ImportFailure(path, 1, "json", "nested too deeply") from None
     if not isinstance(log, dict):
         raise ImportFailure(path, 1, "json", "top level is not an object")
     n = _adapt_entries(log, path)
