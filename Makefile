@@ -41,7 +41,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 FUZZ_SECONDS ?= 8
 
 .PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short FORCE
-.PHONY: deps-capture test-python traces-real
+.PHONY: deps-capture test-python traces-real deps-slurm test-slurm
 .DELETE_ON_ERROR:
 
 all: bitsim
@@ -169,6 +169,19 @@ $(BUILD)/fuzz_%: tests/fuzz_%.c tests/fuzz.h $(LIB_SRCS) $(HDRS) $(BUILD)/schema
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -I$(BUILD) -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+# ---- A sweep on a real Slurm cluster (tests/slurm.sh; README "Sweeps on a Slurm cluster") --
+# One node on localhost: munged, slurmctld and slurmd started by the script as root, the
+# array and merge of sweeps/slurm-*.sh, one shard killed and resubmitted, the merged database
+# compared row for row with the unsharded sweep. Not in `make test`: it needs root and daemons
+# and takes a few minutes.
+SLURM_DEBS = slurm-wlm munge sqlite3
+
+deps-slurm:
+	@$(call apt_install_missing,$(SLURM_DEBS))
+
+test-slurm: deps-slurm bitsim
+	sh tests/slurm.sh
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \

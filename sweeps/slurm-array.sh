@@ -2,10 +2,15 @@
 # slurm-array.sh — one sweep split over a Slurm job array: task i of n runs shard i/n into its
 # own database, a final job merges them. Submit from the checkout (or with bitsim installed):
 #
+#   mkdir -p out       # Slurm opens the --output file below before the script runs
 #   SPACE=sweeps/bitfusion-space.ini TRACE=resnet18-static8.trace N=32 \
 #     sbatch --array=0-31 sweeps/slurm-array.sh
-#   # when the array is done (or chain it: sbatch --dependency=afterok:JOBID ...):
+#   # when the array is done (or chain it: N=32 sbatch --dependency=afterok:JOBID
+#   # sweeps/slurm-merge.sh):
 #   bitsim merge sweep.db out/shard-*-of-32.db && bitsim pareto --db sweep.db
+#
+# TRACE may name several traces separated by blanks (one per scheme: every point runs each).
+# `make test-slurm` runs all this on a one-node Slurm cluster on localhost (tests/slurm.sh).
 #
 # Shards are deterministic (point p belongs to shard p mod n), so a failed task can simply be
 # resubmitted (sbatch --array=7 ...): it recomputes exactly its points, and runs already in its
@@ -22,5 +27,7 @@ I="${SLURM_ARRAY_TASK_ID:?run as a job array (sbatch --array=0-$((N - 1)))}"
 BITSIM="${BITSIM:-./bitsim}"
 SEED="${SEED:-1}"
 mkdir -p out
-exec "$BITSIM" sweep --trace "$TRACE" --space "$SPACE" --seed "$SEED" \
+# $TRACE unquoted: a blank-separated list of traces becomes several arguments.
+# shellcheck disable=SC2086
+exec "$BITSIM" sweep --trace $TRACE --space "$SPACE" --seed "$SEED" \
     --jobs "${SLURM_CPUS_PER_TASK:-1}" --shard "$I/$N" --db "out/shard-$I-of-$N.db"
