@@ -19,7 +19,7 @@ CC      ?= cc
 PKGS     = sqlite3 gsl
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim \
+BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim -Isim/cli \
             -DBITSIM_VERSION='"$(VERSION)"' -DBITSIM_BUILD_REV='"$(BUILD_REV)"' -DBITSIM_DATADIR='"$(DATADIR)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
@@ -30,9 +30,11 @@ DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libgsl-dev libcriterion
                gnuplot-nox sqlite3 clang libclang-rt-14-dev
 
 BUILD    = build
-LIB_SRCS = $(filter-out sim/main.c,$(wildcard sim/*.c))
+# sim/ holds the pipeline's modules, sim/cli/ the command-line layer (main.c and the cmd_*.c
+# subcommands, as git's builtin/); both go into the library the tests link, but main.c.
+LIB_SRCS = $(filter-out sim/cli/main.c,$(wildcard sim/*.c sim/cli/*.c))
 LIB_OBJS = $(LIB_SRCS:sim/%.c=$(BUILD)/sim/%.o)
-HDRS     = $(wildcard sim/*.h)
+HDRS     = $(wildcard sim/*.h sim/cli/*.h)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_OBJS = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%.o)
 FUZZ_SRCS = $(wildcard tests/fuzz_*.c)
@@ -48,10 +50,10 @@ all: bitsim
 
 # The binary, and its copy inside a build dir: `make asan` runs tests/test_cli.c against a
 # sanitized one (independent targets, one recipe).
-bitsim $(BUILD)/bitsim: $(BUILD)/sim/main.o $(LIB_OBJS)
+bitsim $(BUILD)/bitsim: $(BUILD)/sim/cli/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
+$(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim $(BUILD)/sim/cli
 	$(CC) $(BS_CFLAGS) -I$(BUILD) $(CFLAGS) -c -o $@ $<
 
 # paths.o bakes in DATADIR (from PREFIX): a stamp holding its value, rewritten only when it
@@ -59,10 +61,10 @@ $(BUILD)/sim/%.o: sim/%.c $(HDRS) | $(BUILD)/sim
 $(BUILD)/datadir.stamp: FORCE | $(BUILD)/sim
 	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
 $(BUILD)/sim/paths.o: $(BUILD)/datadir.stamp
-# store.o bakes in the commit (BUILD_REV), the same way.
+# version.o bakes in the commit (BUILD_REV), the same way.
 $(BUILD)/rev.stamp: FORCE | $(BUILD)/sim
 	@echo '$(BUILD_REV)' | cmp -s - $@ || echo '$(BUILD_REV)' > $@
-$(BUILD)/sim/store.o: $(BUILD)/rev.stamp
+$(BUILD)/sim/version.o: $(BUILD)/rev.stamp
 FORCE:
 
 # The store embeds its schema: sim/schema.sql becomes a C string (sed, no xxd needed).
@@ -79,7 +81,7 @@ $(BUILD)/tests/%.o: tests/%.c $(HDRS) $(wildcard tests/*.h) | $(BUILD)/tests
 $(BUILD)/run_tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
-$(BUILD)/sim $(BUILD)/tests:
+$(BUILD)/sim $(BUILD)/sim/cli $(BUILD)/tests:
 	mkdir -p $@
 
 # $(call apt_install_missing,PACKAGES): apt-get install those not installed (sudo when not root).
@@ -166,7 +168,7 @@ fuzz: fuzz-short
 	cd traces && $(CAPTURE_PY) -m capture.tests.fuzz_importers --seconds $(FUZZ_SECONDS)
 
 $(BUILD)/fuzz_%: tests/fuzz_%.c tests/fuzz.h $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -I$(BUILD) -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -Isim/cli -I$(BUILD) -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
 

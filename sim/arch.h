@@ -141,8 +141,14 @@ int arch_sram_lookup_text(const char *name, const char *buf, size_t len, uint64_
 
 /* The i-th key of the arch format (for documentation checks); NULL past the end. */
 const char *arch_key_name(size_t i, const char **section);
+/* Where the i-th key's value lives in struct arch: its offset, and the bytes arch_hash reads
+ * there (a string: its first byte stands for it here). 0 past the end. For the test that
+ * perturbs every key. */
+size_t arch_key_field(size_t i, size_t *offset);
 
-/* Content hash of the parsed arch (for store identities and memo keys). */
+/* Hash of the parsed arch over every key of the format's key table (so a new key is part of
+ * the identity by being in the table), for grouping sweep points. Not stored: the store
+ * identifies an arch by its text. */
 uint64_t arch_hash(const arch *a);
 
 #endif

@@ -152,6 +152,14 @@ uint32_t cost_mul_bits(const arch *a, const num_format *f)
     return f->bits;
 }
 
+const char *cost_energy_name(cost_energy k)
+{
+    static const char *const names[COST_E_COUNT] = {
+        [COST_E_CORE] = "core", [COST_E_WBUF] = "wbuf", [COST_E_ABUF] = "abuf",
+        [COST_E_OBUF] = "obuf", [COST_E_DRAM] = "dram", [COST_E_LEAK] = "leak"};
+    return (unsigned)k < COST_E_COUNT ? names[k] : NULL;
+}
+
 const char *cost_dataflow_name(int dataflow)
 {
     static const char *const names[] = {"input stationary", "output stationary",

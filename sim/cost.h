@@ -25,9 +25,14 @@
 #include "model.h"
 #include "numfmt.h"
 
-/* Energy components, the order of store_energy in store.h. */
-enum { COST_E_CORE, COST_E_WBUF, COST_E_ABUF, COST_E_OBUF, COST_E_DRAM, COST_E_LEAK,
-       COST_E_COUNT };
+/* Energy components: the one list, in this order everywhere downstream (replay's rows, the
+ * store's columns energy_<name>_pj, reports). cost_energy_name() gives <name>. */
+typedef enum cost_energy {
+    COST_E_CORE, COST_E_WBUF, COST_E_ABUF, COST_E_OBUF, COST_E_DRAM, COST_E_LEAK, COST_E_COUNT
+} cost_energy;
+
+/* "core", "wbuf", "abuf", "obuf", "dram", "leak"; NULL out of range. */
+const char *cost_energy_name(cost_energy k);
 
 /* One layer-pass. Operands (DESIGN.md "The training passes of one layer"):
  *   FWD        x = A  (activations)   y = W  (weights)

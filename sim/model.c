@@ -934,9 +934,14 @@ int model_load(model *m, const char *name_or_path, bs_error *e)
     char path[PATH_MAX + 80];
     snprintf(path, sizeof path, "%s/%s.model", model_zoo_dir(), name_or_path);
     FILE *f = fopen(path, "r");
-    if (!f)
+    if (!f) {
+        char near[64];
+        if (paths_closest_name(model_zoo_dir(), ".model", name_or_path, near, sizeof near))
+            return err_set(e, BS_EINPUT, "no model '%s' in the zoo (%s); did you mean '%s'? "
+                           "(see bitsim model list)", name_or_path, model_zoo_dir(), near);
         return err_set(e, BS_EINPUT, "no model '%s' in the zoo (%s); see bitsim model list",
                        name_or_path, model_zoo_dir());
+    }
     fclose(f);
     return load_file(m, path, e);
 }

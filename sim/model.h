@@ -62,28 +62,44 @@ typedef struct layer_conv {
     uint32_t kh, kw, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
 } layer_conv;
 
+/* Everything of a layer the cost model reads: two layers whose shapes are equal cost the same
+ * (replay's memo numbers the distinct shapes). Declared once, here: model_layer holds these
+ * fields both as plain members (l->kind) and, overlaid, as one value (l->shape). */
+#define MODEL_LAYER_SHAPE_FIELDS                                                               \
+    layer_kind kind;                                                                           \
+    char op[16];            /* sub-kind as written: "max", "avg", "relu", "batch", ... */      \
+    tensor_shape in, out;   /* per sample */                                                   \
+    layer_conv conv;        /* LAYER_CONV; LAYER_POOL uses kh, kw, stride, pad (dil = groups = 1) */ \
+    layer_gemm gemm;        /* MAC layers only (conv, linear, matmul) */                       \
+    bool first_mac;         /* first MAC layer of the network: BWD_DATA skipped (exactly:      \
+                             * a MAC layer none of whose inputs needs a gradient) */          \
+    uint64_t params;        /* trainable parameters (weights + bias + norm affine) */          \
+    uint64_t weight_elems;  /* elements of the MAC weight tensor (0 for matmul/non-MAC) */     \
+    uint64_t in_elems, out_elems;   /* per sample */                                           \
+    uint64_t fwd_madds;     /* per sample, MAC layers */                                       \
+    uint64_t fwd_elem_ops;  /* per sample, non-MAC layers (elementwise ops of FWD) */          \
+    bool bias;              /* conv/linear: has a bias vector (counted in params) */          \
+    bool skip_bwd_data;     /* no input needs a gradient: BWD_DATA costs 0 (see FORMAT.md) */ \
+    bool skip_bwd_weight;   /* matmul whose second input needs no gradient */
+
+typedef struct layer_shape {
+    MODEL_LAYER_SHAPE_FIELDS
+} layer_shape;
+
 typedef struct model_layer {
     char name[MODEL_NAME_MAX];
-    layer_kind kind;
-    char op[16];            /* sub-kind as written: "max", "avg", "relu", "batch", ... */
-    tensor_shape in, out;   /* per sample */
-    layer_conv conv;        /* LAYER_CONV; LAYER_POOL uses kh, kw, stride, pad (dil = groups = 1) */
-    layer_gemm gemm;        /* MAC layers only (conv, linear, matmul) */
-    bool first_mac;         /* first MAC layer of the network: BWD_DATA skipped (exactly:
-                             * a MAC layer none of whose inputs needs a gradient) */
-    uint64_t params;        /* trainable parameters (weights + bias + norm affine) */
-    uint64_t weight_elems;  /* elements of the MAC weight tensor (0 for matmul/non-MAC) */
-    uint64_t in_elems, out_elems;   /* per sample */
-    uint64_t fwd_madds;     /* per sample, MAC layers */
-    uint64_t fwd_elem_ops;  /* per sample, non-MAC layers (elementwise ops of FWD) */
+    union {
+        struct {
+            MODEL_LAYER_SHAPE_FIELDS
+        };
+        layer_shape shape;  /* the same fields as one value: layers start zeroed (padding
+                             * too), so equal shapes compare equal with memcmp */
+    };
     long src_line;          /* line in the model file, for messages */
     /* Added by the model module (additive): where the inputs come from and which gradients
      * the backward passes must produce. */
     int32_t src, src2;      /* input layer indices: -1 the network input (or an input=
                              * shape), -2 none (src2 of one-input layers) */
-    bool bias;              /* conv/linear: has a bias vector (counted in params) */
-    bool skip_bwd_data;     /* no input needs a gradient: BWD_DATA costs 0 (see FORMAT.md) */
-    bool skip_bwd_weight;   /* matmul whose second input needs no gradient */
 } model_layer;
 
 typedef struct model {

@@ -11,12 +11,16 @@
  */
 #include "paths.h"
 
+#include <dirent.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "text.h"
 
 #ifndef BITSIM_DATADIR
 #define BITSIM_DATADIR "/usr/local/share/bitsim"
@@ -73,4 +77,34 @@ bool paths_resolve(const char *sub, const char *name, const char *ext, char *buf
         return false;
     snprintf(buf, n, "%s/%s%s", dir, name, ext);
     return is_file(buf);
+}
+
+bool paths_closest_name(const char *dir, const char *ext, const char *name, char *buf, size_t n)
+{
+    enum { MAX_NAMES = 512 };
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    static const size_t stem_max = 64;
+    char (*stems)[64] = calloc(MAX_NAMES, stem_max);
+    const char **names = calloc(MAX_NAMES + 1, sizeof *names);
+    size_t k = 0, el = strlen(ext);
+    struct dirent *de;
+    while (stems && names && k < MAX_NAMES && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len <= el || len - el >= stem_max ||
+            strcmp(de->d_name + len - el, ext) != 0)
+            continue;
+        memcpy(stems[k], de->d_name, len - el);
+        stems[k][len - el] = '\0';
+        names[k] = stems[k];
+        k++;
+    }
+    closedir(d);
+    int near = names ? text_closest(names, name) : -1;
+    if (near >= 0)
+        snprintf(buf, n, "%s", names[near]);
+    free(stems);
+    free(names);
+    return near >= 0;
 }

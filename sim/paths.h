@@ -19,4 +19,9 @@ const char *paths_data_dir(const char *sub, char *buf, size_t n);
  * file path. Returns true with the path in buf. */
 bool paths_resolve(const char *sub, const char *name, const char *ext, char *buf, size_t n);
 
+/* Did-you-mean for a shipped name: the file stem in dir ending in ext ("resnet20" for
+ * "resnet-20" in models/) closest to name by text_closest(). Returns true with it in buf;
+ * false when none is close (or dir cannot be read). */
+bool paths_closest_name(const char *dir, const char *ext, const char *name, char *buf, size_t n);
+
 #endif

@@ -43,6 +43,11 @@ int plot_format_parse(const char *s)
     return text_lookup(format_ext, s);
 }
 
+const char *const *plot_format_names(void)
+{
+    return format_ext;
+}
+
 /* ---- small helpers ------------------------------------------------------------------ */
 
 /* A readable unit for values up to max: the largest unit not above max. */
@@ -584,17 +589,25 @@ static int plot_pareto(plot_job *j, bs_error *e)
     return run_gnuplot(j, "pareto.gp", "pareto", vars, sizeof vars / sizeof vars[0], e);
 }
 
+/* The plot kinds: a name, what it draws (bitsim plot --help lists this table) and its maker.
+ * Adding a plot is a row here, its maker above and its script in plots/. */
 typedef struct plot_kind_entry {
     const char *name;
+    const char *summary;
     int (*make)(plot_job *j, bs_error *e);
 } plot_kind_entry;
 
 static const plot_kind_entry kinds[PLOT_KIND_COUNT] = {
-    [PLOT_SPEEDUP] = {"speedup", plot_speedup},
-    [PLOT_ENERGY] = {"energy", plot_energy},
-    [PLOT_CUMULATIVE] = {"cumulative", plot_cumulative},
-    [PLOT_TIMELINE] = {"timeline", plot_timeline},
-    [PLOT_PARETO] = {"pareto", plot_pareto},
+    [PLOT_SPEEDUP] = {"speedup", "speedup and energy saving of each run against --baseline (bars)",
+                      plot_speedup},
+    [PLOT_ENERGY] = {"energy", "training energy per run, stacked by component (core, buffers, DRAM)",
+                     plot_energy},
+    [PLOT_CUMULATIVE] = {"cumulative", "cumulative training time and energy over epochs, one line "
+                         "per run", plot_cumulative},
+    [PLOT_TIMELINE] = {"timeline", "per run: forward-pass bit-width heatmap over epochs and layers",
+                       plot_timeline},
+    [PLOT_PARETO] = {"pareto", "sweep points: energy vs latency, colour = area, the front marked",
+                     plot_pareto},
 };
 
 int plot_kind_parse(const char *s)
@@ -608,6 +621,11 @@ int plot_kind_parse(const char *s)
 const char *plot_kind_name(plot_kind k)
 {
     return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].name : "?";
+}
+
+const char *plot_kind_summary(plot_kind k)
+{
+    return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].summary : "?";
 }
 
 /* Removes the temporary directory and the files in it (no subdirectories are made). */

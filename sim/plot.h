@@ -37,8 +37,12 @@ typedef struct plot_request {
 /* "speedup", "energy", "cumulative", "timeline" -> plot_kind; -1 if unknown. */
 int plot_kind_parse(const char *s);
 const char *plot_kind_name(plot_kind k);
+/* One line saying what kind k draws, for `bitsim plot --help` (the list is the kinds table). */
+const char *plot_kind_summary(plot_kind k);
 /* "pdf", "png" -> plot_format; -1 if unknown. */
 int plot_format_parse(const char *s);
+/* The format names, in plot_format order, NULL-terminated. */
+const char *const *plot_format_names(void);
 
 /* Draws one kind. Calls on_file(path, ctx) for every file written (timeline: one per run).
  * Errors: no runs to plot, gnuplot missing or failing (its first message quoted), output

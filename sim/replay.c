@@ -89,19 +89,6 @@ double replay_density_bucket(double d)
 
 /* ---- the memo -------------------------------------------------------------------------- */
 
-/* Everything of a layer cost_eval reads (all but its name, source line and inputs' indices):
- * layers equal here cost the same. Built field by field into a zeroed struct, so padding is
- * zero and memcmp compares exactly these fields. */
-typedef struct layer_shape {
-    int32_t kind;
-    char op[16];
-    tensor_shape in, out;
-    layer_conv conv;
-    layer_gemm gemm;
-    uint64_t params, weight_elems, in_elems, out_elems, fwd_madds, fwd_elem_ops;
-    bool first_mac, bias, skip_bwd_data, skip_bwd_weight;
-} layer_shape;
-
 typedef struct memo_key {
     int32_t shape_class;    /* the layer's shape, numbered (shape_classes) */
     int32_t pass;
@@ -109,32 +96,10 @@ typedef struct memo_key {
     double density_x, density_y;
 } memo_key;
 
-/* The layer's shape; two layers cost the same iff their shapes compare equal. */
-static void shape_of(const model_layer *l, layer_shape *s)
-{
-    memset(s, 0, sizeof *s);
-    s->kind = (int32_t)l->kind;
-    memcpy(s->op, l->op, sizeof s->op);
-    s->in = l->in;
-    s->out = l->out;
-    s->conv = l->conv;
-    s->gemm = l->gemm;
-    s->params = l->params;
-    s->weight_elems = l->weight_elems;
-    s->in_elems = l->in_elems;
-    s->out_elems = l->out_elems;
-    s->fwd_madds = l->fwd_madds;
-    s->fwd_elem_ops = l->fwd_elem_ops;
-    s->first_mac = l->first_mac;
-    s->bias = l->bias;
-    s->skip_bwd_data = l->skip_bwd_data;
-    s->skip_bwd_weight = l->skip_bwd_weight;
-}
-
 typedef struct pass_cost {
     uint64_t madds, elem_ops;
     double bitops, compute_cycles, stall_cycles, total_cycles, latency_s;
-    double energy_pj[STORE_E_COUNT];
+    double energy_pj[COST_E_COUNT];
     double dram_read_bits, dram_write_bits;
 } pass_cost;
 
@@ -182,13 +147,6 @@ static bool memo_grow(memo *m)
 
 /* ---- evaluation ------------------------------------------------------------------------ */
 
-/* cost.h and store.h list the energy components in one order; the copy below relies on it. */
-_Static_assert(COST_E_CORE == (int)STORE_E_CORE && COST_E_WBUF == (int)STORE_E_WBUF &&
-                   COST_E_ABUF == (int)STORE_E_ABUF && COST_E_OBUF == (int)STORE_E_OBUF &&
-                   COST_E_DRAM == (int)STORE_E_DRAM && COST_E_LEAK == (int)STORE_E_LEAK &&
-                   COST_E_COUNT == (int)STORE_E_COUNT,
-               "cost and store energy components must be in the same order");
-
 static void to_pass_cost(const cost_result *r, pass_cost *c)
 {
     c->madds = r->madds;
@@ -198,7 +156,7 @@ static void to_pass_cost(const cost_result *r, pass_cost *c)
     c->stall_cycles = (double)r->stall_cycles;
     c->total_cycles = (double)r->total_cycles;
     c->latency_s = r->latency_s;
-    for (int k = 0; k < STORE_E_COUNT; k++)
+    for (int k = 0; k < COST_E_COUNT; k++)
         c->energy_pj[k] = r->energy_pj[k];
     c->dram_read_bits = r->dram_read_bits;
     c->dram_write_bits = r->dram_write_bits;
@@ -228,13 +186,15 @@ static int32_t *shape_classes(const model *m)
     }
     uint32_t n_first = 0;
     for (uint32_t i = 0; i < m->n_layers; i++) {
-        layer_shape s;
-        shape_of(&m->layers[i], &s);
+        /* memcmp over the shape's bytes: layers are created zeroed (model.c add_layer_slot),
+         * padding included, so equal shapes compare equal; a layer with stray padding would
+         * only become a class of its own (a memo miss, never a wrong cost) */
+        const layer_shape *s = &m->layers[i].shape;
         uint32_t j = 0;
-        while (j < n_first && memcmp(&first[j], &s, sizeof s) != 0)
+        while (j < n_first && memcmp(&first[j], s, sizeof *s) != 0)
             j++;
         if (j == n_first)
-            first[n_first++] = s;
+            first[n_first++] = *s;
         cls[i] = (int32_t)j;
     }
     free(first);
@@ -320,7 +280,7 @@ static bool accumulate(store_cost_row *row, uint64_t len, const pass_cost *pc, d
     row->stall_cycles += n * pc->stall_cycles;
     row->total_cycles += n * pc->total_cycles;
     row->latency_s += n * pc->latency_s;
-    for (int k = 0; k < STORE_E_COUNT; k++)
+    for (int k = 0; k < COST_E_COUNT; k++)
         row->energy_pj[k] += n * pc->energy_pj[k];
     row->dram_read_bits += n * pc->dram_read_bits;
     row->dram_write_bits += n * pc->dram_write_bits;
@@ -456,7 +416,7 @@ static int finish_rows(replay_ctx *c, replay_result *r, bs_error *e)
         tot->wl_madds += row.wl_madds;
         tot->cycles += row.total_cycles;
         tot->latency_s += row.latency_s;
-        for (int q = 0; q < STORE_E_COUNT; q++)
+        for (int q = 0; q < COST_E_COUNT; q++)
             tot->energy_pj += row.energy_pj[q];
         tot->dram_bits += row.dram_read_bits + row.dram_write_bits;
     }

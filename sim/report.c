@@ -39,9 +39,9 @@ int report_by_parse(const char *s)
     return text_lookup(by_names, s);
 }
 
-const char *report_by_choices(void)
+const char *const *report_by_names(void)
 {
-    return "layer|pass|epoch";
+    return by_names;
 }
 
 /* " (model M, arch A)" for the filters given, "" for none: the error names what was asked. */
@@ -319,6 +319,7 @@ static int add_compare_row(const report_compare_row *r, void *ctx)
                                       r->adapt_speedup, r->mem_total_mib,
                                       r->smaq_storage_benefit};
     table_row(t);
+    table_cell_i64(t, r->run_id);
     table_cell_str(t, r->model);
     table_cell_str(t, r->arch);
     table_cell_str(t, r->label);
@@ -330,10 +331,12 @@ static int add_compare_row(const report_compare_row *r, void *ctx)
 
 int report_compare_table(sqlite3 *db, const report_compare_query *q, table **out, bs_error *e)
 {
-    const char *names[4 + N_COMPARE_COLS] = {"model", "arch", "label", "scheme"};
+    /* "run" first: the id bitsim report --run takes */
+    enum { N_KEYS = 5 };
+    const char *names[N_KEYS + N_COMPARE_COLS] = {"run", "model", "arch", "label", "scheme"};
     for (int i = 0; i < N_COMPARE_COLS; i++)
-        names[4 + i] = compare_cols[i].name;
-    *out = table_new(4 + N_COMPARE_COLS, names);
+        names[N_KEYS + i] = compare_cols[i].name;
+    *out = table_new(N_KEYS + N_COMPARE_COLS, names);
     if (!*out)
         return err_set(e, BS_EINTERNAL, "out of memory building the comparison");
     int rc = report_compare_each(db, q, add_compare_row, *out, e);

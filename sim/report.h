@@ -21,7 +21,7 @@ typedef enum report_by { REPORT_BY_LAYER, REPORT_BY_PASS, REPORT_BY_EPOCH, REPOR
 /* "layer", "pass", "epoch" -> report_by; -1 if unknown. */
 int report_by_parse(const char *s);
 /* "layer|pass|epoch", for usage texts. */
-const char *report_by_choices(void);
+const char *const *report_by_names(void);   /* NULL-terminated, report_by order */
 
 /* Which run to report: run_id when > 0, else the latest complete run labelled label;
  * model and arch (names as stored, NULL = any) narrow either. */

@@ -935,9 +935,21 @@ int scheme_generate(trace *t, const scheme_request *req, bs_error *e)
 {
     memset(t, 0, sizeof *t);
     const scheme_row *row = find_row(req->scheme ? req->scheme : "");
-    if (!row)
-        return err_set(e, BS_EUSAGE, "unknown scheme '%s' (see bitsim trace schemes)",
+    if (!row) {
+        /* a name that is not a scheme is bad input, like an unknown model or arch */
+        size_t n;
+        const scheme_info *info = scheme_table(&n);
+        const char *names[64];
+        for (size_t i = 0; i < n && i < 63; i++)
+            names[i] = info[i].name;
+        names[n < 63 ? n : 63] = NULL;
+        int near = text_closest(names, req->scheme ? req->scheme : "");
+        if (near >= 0)
+            return err_set(e, BS_EINPUT, "unknown scheme '%s'; did you mean '%s'? (see bitsim "
+                           "trace schemes)", req->scheme, names[near]);
+        return err_set(e, BS_EINPUT, "unknown scheme '%s' (see bitsim trace schemes)",
                        req->scheme ? req->scheme : "");
+    }
     scheme_ctx c;
     memset(&c, 0, sizeof c);
     c.info = &row->info;

@@ -29,17 +29,13 @@
 #include <unistd.h>
 
 #include "text.h"
+#include "version.h"
+#include "wallclock.h"
 
-#ifndef BITSIM_VERSION
-#define BITSIM_VERSION "0.1.0"
-#endif
-#ifndef BITSIM_BUILD_REV
-#define BITSIM_BUILD_REV "unknown"
-#endif
-/* A run records the release and the commit it was computed by; a rerun of the same inputs is
- * recognised only under the same tool version, so results of an older cost model are never
- * taken for the current one's. */
-#define STORE_TOOL_VERSION BITSIM_VERSION "+" BITSIM_BUILD_REV
+/* A run records the release and the commit it was computed by (version_tool()); a rerun of
+ * the same inputs is recognised only under the same tool version, so results of an older cost
+ * model are never taken for the current one's. */
+#define STORE_TOOL_VERSION version_tool()
 
 /* The schema text, generated from sim/schema.sql by the Makefile (build/schema_sql.h). */
 #include "schema_sql.h"
@@ -198,9 +194,7 @@ static int check_identity(store *s, bool *fresh, bs_error *e)
 
 static double monotonic_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return wallclock_s() * 1e3;
 }
 
 /* PRAGMA journal_mode=WAL needs an exclusive lock, and when another process holds a lock on
@@ -515,9 +509,9 @@ int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error
     }
     const double reals[] = {row->bitops, row->wl_madds, row->compute_cycles, row->stall_cycles,
                             row->total_cycles, row->latency_s,
-                            row->energy_pj[STORE_E_CORE], row->energy_pj[STORE_E_WBUF],
-                            row->energy_pj[STORE_E_ABUF], row->energy_pj[STORE_E_OBUF],
-                            row->energy_pj[STORE_E_DRAM], row->energy_pj[STORE_E_LEAK],
+                            row->energy_pj[COST_E_CORE], row->energy_pj[COST_E_WBUF],
+                            row->energy_pj[COST_E_ABUF], row->energy_pj[COST_E_OBUF],
+                            row->energy_pj[COST_E_DRAM], row->energy_pj[COST_E_LEAK],
                             row->dram_read_bits, row->dram_write_bits, row->avg_bits_x,
                             row->avg_bits_y};
     int n_reals = (int)(sizeof reals / sizeof reals[0]);

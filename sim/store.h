@@ -16,17 +16,15 @@
 
 #include <stdint.h>
 
+#include "cost.h"
 #include "err.h"
 
 typedef struct store store;
 
 typedef enum store_input_kind { STORE_ARCH, STORE_MODEL, STORE_TRACE, STORE_INPUT_KIND_COUNT } store_input_kind;
 
-/* Energy components, in this order everywhere (columns energy_core_pj ... energy_leak_pj). */
-typedef enum store_energy {
-    STORE_E_CORE, STORE_E_WBUF, STORE_E_ABUF, STORE_E_OBUF, STORE_E_DRAM, STORE_E_LEAK,
-    STORE_E_COUNT
-} store_energy;
+/* Energy components are the cost model's (cost.h cost_energy, COST_E_*): energy_pj[k] is
+ * stored in column energy_<cost_energy_name(k)>_pj. */
 
 /* Costs of one (epoch, layer, pass) summed over that epoch's iterations. layer = -1 with
  * pass = "OVERHEAD" holds the scheme's extra work (trace overhead records). */
@@ -41,7 +39,7 @@ typedef struct store_cost_row {
     double wl_madds;            /* AdaPT's word-length x density weighted MAdds */
     double compute_cycles, stall_cycles, total_cycles;
     double latency_s;
-    double energy_pj[STORE_E_COUNT];
+    double energy_pj[COST_E_COUNT];
     double dram_read_bits, dram_write_bits;
     double avg_bits_x, avg_bits_y;  /* iteration-weighted operand widths of the pass */
 } store_cost_row;

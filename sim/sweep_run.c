@@ -43,6 +43,7 @@
 #include "store.h"
 #include "text.h"
 #include "trace.h"
+#include "wallclock.h"
 
 /* Keys the energy model derives; dropped from a point's text so arch.c derives them. */
 static const char *const derived_buffer_keys[] = {
@@ -98,13 +99,6 @@ typedef struct sweep_job {
     uint64_t refused;           /* (point, trace) runs the cost model refused */
     char first_refused[BS_ERR_MSG_MAX];
 } sweep_job;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static double cpu_s(void)
 {
@@ -326,8 +320,8 @@ static void scale_result(const replay_result *ref, double s, replay_result *out)
         store_cost_row *r = &out->rows[i];
         *r = ref->rows[i];
         r->latency_s *= s;
-        leak += r->energy_pj[STORE_E_LEAK];
-        r->energy_pj[STORE_E_LEAK] *= s;
+        leak += r->energy_pj[COST_E_LEAK];
+        r->energy_pj[COST_E_LEAK] *= s;
     }
     out->totals.latency_s *= s;
     out->totals.energy_pj += leak * (s - 1);
@@ -357,7 +351,7 @@ static bool results_agree(const replay_result *x, const replay_result *y)
         for (size_t k = 0; k < sizeof va / sizeof va[0]; k++)
             if (!close_enough(va[k], vb[k]))
                 return false;
-        for (int k = 0; k < STORE_E_COUNT; k++)
+        for (int k = 0; k < COST_E_COUNT; k++)
             if (!close_enough(a->energy_pj[k], b->energy_pj[k]))
                 return false;
     }
@@ -462,7 +456,7 @@ static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_r
     *present = run_id != 0;
     if (rc || *present)
         return rc;
-    double t0 = now_s();
+    double t0 = wallclock_s();
     replay_result r;
     bool owned_full;
     if ((rc = point_result(j, w, k, t, g, &r, &owned_full, e))) {
@@ -472,7 +466,7 @@ static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_r
         return *refused ? BS_OK : rc;
     }
     pthread_mutex_lock(&j->db_lock);
-    rc = replay_store(j->db, &r, &info, now_s() - t0, &run_id, e);
+    rc = replay_store(j->db, &r, &info, wallclock_s() - t0, &run_id, e);
     pthread_mutex_unlock(&j->db_lock);
     if (owned_full)
         replay_result_free(&r);
@@ -679,7 +673,7 @@ static bool check_one(const char *key, const char *value, void *ctx, char *why, 
 int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, bs_error *e)
 {
     memset(sum, 0, sizeof *sum);
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = wallclock_s(), c0 = cpu_s();
     char *base = NULL, base_name[ARCH_NAME_MAX];
     size_t base_len = 0;
     int rc = load_base(s, &base, &base_len, base_name, sizeof base_name, e);
@@ -721,18 +715,18 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
                 break;
         if (!rc && (!th || started == 0))
             rc = err_set(e, BS_EINTERNAL, "cannot start worker threads");
-        double t_run = now_s();
+        double t_run = wallclock_s();
         while (!rc && o->progress && atomic_load(&j.done) < j.n_items &&
                !atomic_load(&j.failed)) {
             struct timespec nap = {0, 250 * 1000 * 1000};
             nanosleep(&nap, NULL);
             if (atomic_load(&j.done) < j.n_items)
-                print_progress(atomic_load(&j.done), j.n_items, now_s() - t_run, false);
+                print_progress(atomic_load(&j.done), j.n_items, wallclock_s() - t_run, false);
         }
         for (unsigned t = 0; t < started; t++)
             pthread_join(th[t], NULL);
         if (!rc && o->progress)
-            print_progress(atomic_load(&j.done), j.n_items, now_s() - t_run, true);
+            print_progress(atomic_load(&j.done), j.n_items, wallclock_s() - t_run, true);
         free(th);
         store_close(j.db);
         pthread_mutex_destroy(&j.lock);
@@ -760,7 +754,7 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
     free(j.inputs);
     free_items(j.items, j.n_items);
     free(j.group_start);
-    sum->wall_s = now_s() - t0;
+    sum->wall_s = wallclock_s() - t0;
     sum->cpu_s = cpu_s() - c0;
     return rc;
 }

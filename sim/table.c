@@ -27,7 +27,9 @@ struct table {
     bool oom;
 };
 
-static const char *const format_names[] = {"table", "csv", "json", "markdown", "latex", NULL};
+static const char *const format_names[TABLE_FORMAT_COUNT + 1] = {
+    [TABLE_TEXT] = "table", [TABLE_CSV] = "csv",     [TABLE_JSON] = "json",
+    [TABLE_MARKDOWN] = "markdown", [TABLE_LATEX] = "latex", NULL};
 
 int table_format_parse(const char *s)
 {
@@ -37,9 +39,9 @@ int table_format_parse(const char *s)
     return -1;
 }
 
-const char *table_format_choices(void)
+const char *const *table_format_names(void)
 {
-    return "table|csv|json|markdown|latex";
+    return format_names;
 }
 
 table *table_new(int n_cols, const char *const *cols)

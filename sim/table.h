@@ -26,8 +26,9 @@ typedef struct table table;
 
 /* Parses "table", "csv", "json", "markdown", "latex"; -1 if unknown. */
 int table_format_parse(const char *s);
-/* "table|csv|json|markdown|latex", for usage texts. */
-const char *table_format_choices(void);
+/* The names, in table_format order, NULL-terminated: option tables and messages build
+ * their "table|csv|..." from it (text_join). */
+const char *const *table_format_names(void);
 
 /* A table with n_cols columns named by cols[] (copied). NULL when out of memory. */
 table *table_new(int n_cols, const char *const *cols);

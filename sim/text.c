@@ -186,6 +186,59 @@ int text_lookup(const char *const *names, const char *s)
     return -1;
 }
 
+/* Case-insensitive edit distance with adjacent transpositions counted as one edit (the
+ * optimal-string-alignment variant of Damerau-Levenshtein: "gne" is one edit from "gen").
+ * Names are short: strings longer than 63 characters are never typos worth suggesting. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+int text_closest(const char *const *names, const char *s)
+{
+    size_t len = strlen(s);
+    int limit = len <= 4 ? 1 : len <= 8 ? 2 : 3, best = -1, best_d = limit + 1;
+    for (int i = 0; names && names[i]; i++) {
+        int d = edit_distance(s, names[i]);
+        if (d < best_d && d < (int)strlen(names[i])) {
+            best = i;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+char *text_join(const char *const *names, const char *sep, char *buf, size_t n)
+{
+    size_t len = 0;
+    if (n)
+        buf[0] = '\0';
+    for (int i = 0; names[i] && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? sep : "", names[i]);
+    return buf;
+}
+
 uint64_t text_hash64(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *p = data;

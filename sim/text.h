@@ -56,6 +56,16 @@ bool text_parse_double(const char *s, double min, double max, double *out);
 /* Index of s in a NULL-terminated name table, or -1. Tables over if-ladders. */
 int text_lookup(const char *const *names, const char *s);
 
+/* Did-you-mean: the index of the name in a NULL-terminated table closest to s by edit
+ * distance, ignoring case (insertions, deletions, substitutions, swaps of neighbours), when it is
+ * close enough to be a typo (distance <= 1 for up to 4 characters, 2 up to 8, else 3, and
+ * less than the name's length); -1 when none is. */
+int text_closest(const char *const *names, const char *s);
+
+/* Joins a NULL-terminated name table with sep into buf ("a|b|c"), cut to fit n; returns buf.
+ * Choice strings in messages and usage texts come from here, never typed beside the table. */
+char *text_join(const char *const *names, const char *sep, char *buf, size_t n);
+
 /* FNV-1a 64-bit hash of a byte string, for content identities (store) and memo keys. */
 uint64_t text_hash64(const void *data, size_t len, uint64_t seed);
 

@@ -16,14 +16,9 @@
 
 #include "arch.h"
 #include "cost.h"
+#include "wallclock.h"
 #include "refcsv.h"
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static double rel(double got, double want)
 {
@@ -85,14 +80,14 @@ int main(void)
         double per = INFINITY, el;
         for (int batch = 0; batch < 5; batch++) {   /* best of 5: other jobs share the CPU */
             long reps = 0;
-            double t0 = now_s();
+            double t0 = wallclock_s();
             do {
                 if (cost_conv_eval(&a, &c, &r, &e)) {
                     fprintf(stderr, "bench_cost: %s\n", e.msg);
                     return 1;
                 }
                 reps++;
-            } while ((el = now_s() - t0) < 0.004);
+            } while ((el = wallclock_s() - t0) < 0.004);
             per = fmin(per, el / (double)reps);
             search_s += el;
             search_evals += reps;
@@ -101,11 +96,11 @@ int main(void)
         cost_tiling tl = r.tiling;
         cost_result rf;
         long freps = 0;
-        double t0 = now_s();
+        double t0 = wallclock_s();
         do {
             cost_conv_eval_tiling(&a, &c, &tl, &rf, &e);
             freps++;
-        } while ((el = now_s() - t0) < 0.005);
+        } while ((el = wallclock_s() - t0) < 0.005);
         fixed_s += el;
         fixed_evals += freps;
 

@@ -20,7 +20,7 @@
 #define FIXTURE_PASSES 3
 static const char *const fixture_pass_names[FIXTURE_PASSES] = {"FWD", "BWD_DATA", "BWD_WEIGHT"};
 /* Share of each row's energy per component (core, wbuf, abuf, obuf, dram, leak); sums to 1. */
-static const double fixture_energy_share[STORE_E_COUNT] = {0.4, 0.1, 0.05, 0.05, 0.3, 0.1};
+static const double fixture_energy_share[COST_E_COUNT] = {0.4, 0.1, 0.05, 0.05, 0.3, 0.1};
 
 typedef struct fixture_run {
     const char *label, *scheme, *model, *arch;
@@ -88,7 +88,7 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
                     .dram_write_bits = 500, .avg_bits_x = fixture_bits(f, ep, l),
                     .avg_bits_y = fixture_bits(f, ep, l) + 2,
                 };
-                for (int c = 0; c < STORE_E_COUNT; c++)
+                for (int c = 0; c < COST_E_COUNT; c++)
                     r.energy_pj[c] = f->row_energy_pj * fixture_energy_share[c];
                 if (store_add_cost(s, run_id, &r, e)) {
                     store_run_abort(s);

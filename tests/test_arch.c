@@ -197,3 +197,25 @@ Test(arch, hash_tells_configurations_apart)
     b.dram_bits_per_cycle = 64;
     cr_expect_neq(arch_hash(&a), arch_hash(&b));
 }
+
+/* arch_hash covers every key of the format: changing any one key's value (one bit of its
+ * stored value) changes the hash. A key left out of the hash would make two different archs
+ * one clock group in a sweep. */
+Test(arch, hash_covers_every_key)
+{
+    arch base;
+    bs_error e;
+    cr_assert_eq(arch_load(&base, "bitfusion", &e), 0, "%s", e.msg);
+    uint64_t h0 = arch_hash(&base);
+    const char *section, *key;
+    size_t n = 0;
+    for (size_t i = 0; (key = arch_key_name(i, &section)) != NULL; i++, n++) {
+        size_t off, bytes = arch_key_field(i, &off);
+        cr_assert_gt(bytes, 0);
+        cr_assert_leq(off + bytes, sizeof base);
+        arch b = base;
+        ((unsigned char *)&b)[off] ^= 1;    /* the lowest bit of the value's first byte */
+        cr_expect_neq(arch_hash(&b), h0, "[%s] %s is not part of arch_hash", section, key);
+    }
+    cr_expect_geq(n, 60, "only %zu keys", n);
+}

@@ -261,7 +261,7 @@ static void check_against_naive_on(const char *model_text, const char *trace_tex
         expect_close(row->total_cycles, c->total_cycles, "cycles", row);
         expect_close(row->latency_s, c->latency_s, "latency", row);
         double energy = 0;
-        for (int q = 0; q < STORE_E_COUNT; q++)
+        for (int q = 0; q < COST_E_COUNT; q++)
             energy += row->energy_pj[q];
         expect_close(energy, c->energy_pj, "energy", row);
         expect_close(row->dram_read_bits + row->dram_write_bits, c->dram_bits, "dram", row);
@@ -481,7 +481,7 @@ Test(replay, overhead_rows_by_hand_and_no_first_layer_bwd_data)
         cr_expect_str_eq(row->pass, "OVERHEAD");
         cr_expect_eq(row->elem_ops, want_ops[row->epoch], "epoch %u", row->epoch);
         cr_expect_float_eq(row->wl_madds, want_wl[row->epoch], 1e-9);
-        cr_expect_gt(row->energy_pj[STORE_E_CORE] + row->energy_pj[STORE_E_DRAM], 0);
+        cr_expect_gt(row->energy_pj[COST_E_CORE] + row->energy_pj[COST_E_DRAM], 0);
     }
     cr_expect_eq(seen, EPOCHS);
     replay_result_free(&r);
@@ -573,7 +573,7 @@ Test(replay, stores_one_run_and_reads_totals_back)
     double overhead_energy = 0;
     for (size_t k = 0; k < r.n_rows; k++)
         if (r.rows[k].layer < 0)
-            for (int q = 0; q < STORE_E_COUNT; q++)
+            for (int q = 0; q < COST_E_COUNT; q++)
                 overhead_energy += r.rows[k].energy_pj[q];
     snprintf(sql, sizeof sql, "SELECT energy_pj FROM run_totals WHERE run_id = %lld",
              (long long)id);

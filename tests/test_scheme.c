@@ -310,8 +310,15 @@ Test(scheme, rejects_unknown_schemes_and_parameters)
 {
     trace t;
     bs_error e;
-    cr_expect_eq(gen(&t, "sgd9000", NULL, 0, 0, 1, &e), BS_EUSAGE);
+    /* a name that is not a scheme is bad input (exit 1), like an unknown model or arch; a
+     * near miss is named */
+    cr_expect_eq(gen(&t, "sgd9000", NULL, 0, 0, 1, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "unknown scheme 'sgd9000'"), "%s", e.msg);
+    cr_expect(!strstr(e.msg, "did you mean"), "%s", e.msg);
+    cr_expect_eq(gen(&t, "CPT", NULL, 0, 0, 1, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "did you mean 'cpt'?"), "%s", e.msg);
+    cr_expect_eq(gen(&t, "fp23", NULL, 0, 0, 1, &e), BS_EINPUT);   /* swapped digits */
+    cr_expect(strstr(e.msg, "did you mean 'fp32'?"), "%s", e.msg);
     const char *p1[] = {"colour=red"};
     cr_expect_eq(gen(&t, "cpt", p1, 1, 0, 1, &e), BS_EUSAGE);
     cr_expect(strstr(e.msg, "no parameter 'colour'"), "%s", e.msg);

@@ -124,6 +124,27 @@ Test(store, creates_identified_wal_database)
     fixture_cleanup(path);
 }
 
+/* Each energy component k of cost.h lands in column energy_<cost_energy_name(k)>_pj of costs
+ * and run_totals: the fixture gives every component its own share of a row's energy (0.4,
+ * 0.1, 0.05, 0.05, 0.3, 0.1), so a column holding another component's value is caught. */
+Test(store, energy_components_land_in_their_named_columns)
+{
+    char *path = fixture_tmp_path("e.db");
+    store_one_run(path);
+    double rows = (double)fixture_rows(&small);
+    for (int k = 0; k < COST_E_COUNT; k++) {
+        char sql[160];
+        double want = rows * small.row_energy_pj * fixture_energy_share[k];
+        snprintf(sql, sizeof sql, "SELECT sum(energy_%s_pj) FROM costs",
+                 cost_energy_name((cost_energy)k));
+        cr_expect_float_eq(sql_double(path, sql), want, 1e-9 * want, "%s", sql);
+        snprintf(sql, sizeof sql, "SELECT energy_%s_pj FROM run_totals",
+                 cost_energy_name((cost_energy)k));
+        cr_expect_float_eq(sql_double(path, sql), want, 1e-9 * want, "%s", sql);
+    }
+    fixture_cleanup(path);
+}
+
 /* The file's bytes, for "never modified" checks. */
 static char *slurp(const char *path, size_t *n)
 {

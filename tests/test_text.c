@@ -119,3 +119,28 @@ Test(text, error_messages_stay_one_line)
     err_at(&e, "a\nb.model", 3, "na\nme", "bad %s", "va\x01lue");
     cr_expect_str_eq(e.msg, "a b.model:3: na me: bad va lue");
 }
+
+/* Did-you-mean: distances counted by hand (case ignored; a swap of neighbours is one edit). */
+Test(text, closest_name_is_a_likely_typo_or_none)
+{
+    static const char *const names[] = {"gen", "check", "cat", "schemes", NULL};
+    cr_expect_eq(text_closest(names, "gne"), 0);       /* one swap */
+    cr_expect_eq(text_closest(names, "CHECK"), 1);     /* case only: distance 0 */
+    cr_expect_eq(text_closest(names, "chek"), 1);      /* one deletion */
+    cr_expect_eq(text_closest(names, "scheme"), 3);    /* one deletion */
+    cr_expect_eq(text_closest(names, "cot"), 2);       /* one substitution */
+    cr_expect_eq(text_closest(names, "xyz"), -1);      /* 3 edits from every name */
+    cr_expect_eq(text_closest(names, "c"), -1);        /* 2 edits from "cat": over 1 */
+    static const char *const zoo[] = {"resnet20", "resnet56", "vgg16", NULL};
+    cr_expect_eq(text_closest(zoo, "resnet-20"), 0);   /* one insertion; 9 chars allow 3 */
+    cr_expect_eq(text_closest(zoo, "vgg19"), 2);
+}
+
+Test(text, join_builds_choice_strings_from_the_table)
+{
+    static const char *const names[] = {"table", "csv", "json", NULL};
+    char buf[64];
+    cr_expect_str_eq(text_join(names, "|", buf, sizeof buf), "table|csv|json");
+    char small[8];
+    cr_expect_str_eq(text_join(names, "|", small, sizeof small), "table|c");  /* cut to fit */
+}

@@ -5,7 +5,6 @@
  * the chosen batch (DESIGN.md, "The training passes of one layer"), with network totals.
  * MAC work and elementwise work are kept in separate columns because they cost differently.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,80 +16,10 @@
 #include "table.h"
 #include "text.h"
 
-/* Each action has its own usage text (`bitsim model show --help`); `bitsim model --help`
- * prints them all. */
-static void usage_list(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim model list [--format F]\n\n"
-            "The shipped networks (the zoo), one line each: name and description.\n"
-            "zoo directory: $BITSIM_MODELS, else models/ of the checkout or install.\n\n"
-            "  -f, --format F   %s (default table)\n"
-            "  -h, --help       this text\n",
-            table_format_choices());
-}
-
-static void usage_show(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim model show NAME|FILE [--batch B] [--format F]\n\n"
-            "Per-layer shapes, parameters, sizes and op counts of a zoo network, a model file\n"
-            "(models/FORMAT.md) or a SCALE-Sim topology CSV (.csv).\n\n"
-            "  -b, --batch B    samples per iteration for the per-pass columns (default 1)\n"
-            "  -f, --format F   %s (default table)\n"
-            "  -h, --help       this text\n\n"
-            "columns: params (weights + bias + norm affine), weights (MAC weight elements),\n"
-            "acts (output activation elements per sample), fwd_madds (per sample),\n"
-            "FWD/BWD_DATA/BWD_WEIGHT (MAdds at the batch), elem_fwd/elem_bwd (elementwise ops\n"
-            "at the batch: FWD, and BWD_DATA + BWD_WEIGHT), UPDATE (params, elementwise).\n"
-            "a last row 'total' sums the columns (not in csv and json output).\n",
-            table_format_choices());
-}
-
-static void usage(FILE *out)
-{
-    usage_list(out);
-    fputc('\n', out);
-    usage_show(out);
-}
-
 typedef struct show_opts {
     uint64_t batch;
     int format;     /* table_format */
 } show_opts;
-
-/* Parses the flags after the action word; returns BS_OK or BS_EUSAGE (message printed). */
-static int parse_flags(int argc, char **argv, void (*usage)(FILE *out), show_opts *o,
-                       int *first_arg)
-{
-    static const struct option longopts[] = {
-        {"batch", required_argument, NULL, 'b'},
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    o->batch = 1;
-    o->format = TABLE_TEXT;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "b:f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b':
-            if (!text_parse_u64(optarg, 1, UINT64_MAX, &o->batch))
-                return cmd_bad_value("model", "--batch", optarg, "a whole number >= 1");
-            break;
-        case 'f':
-            if (cmd_table_format("model", optarg, &o->format))
-                return BS_EUSAGE;
-            break;
-        default:
-            return cmd_bad_option("model", argv[optind - 1], usage);
-        }
-    }
-    *first_arg = optind;
-    return BS_OK;
-}
 
 static void list_row(const char *name, const char *desc, void *ctx)
 {
@@ -207,37 +136,60 @@ static int do_show(const char *what, const show_opts *o)
     return rc ? err_report(&e) : BS_OK;
 }
 
-typedef struct model_action {
-    const char *name;
-    int n_args;     /* positional arguments after the flags */
-    void (*usage)(FILE *out);
-} model_action;
+static const char list_synopsis[] = "[--format F]";
+static const char show_synopsis[] = "NAME|FILE [--batch B] [--format F]";
 
-static const model_action actions[] = {
-    {"list", 0, usage_list},
-    {"show", 1, usage_show},
+static int model_list(int argc, char **argv)
+{
+    show_opts o = {0};
+    cmd_opt opts[] = {
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "model list", .synopsis = list_synopsis,
+        .about = "The shipped networks (the zoo), one line each: name and description.\n"
+                 "zoo directory: $BITSIM_MODELS, else models/ of the checkout or install.",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0,
+        .args_error = "list takes no arguments"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    return do_list(&o);
+}
+
+static int model_show(int argc, char **argv)
+{
+    show_opts o = {0};
+    cmd_opt opts[] = {
+        CMD_OPT("batch", 'b', "B", "samples per iteration for the per-pass columns", "1", CMD_U64,
+         &o.batch, .min = 1, .max = UINT64_MAX),
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "model show", .synopsis = show_synopsis,
+        .about = "Per-layer shapes, parameters, sizes and op counts of a zoo network, a model file\n"
+                 "(models/FORMAT.md) or a SCALE-Sim topology CSV (.csv).",
+        .epilog = "columns: params (weights + bias + norm affine), weights (MAC weight elements),\n"
+                  "acts (output activation elements per sample), fwd_madds (per sample),\n"
+                  "FWD/BWD_DATA/BWD_WEIGHT (MAdds at the batch), elem_fwd/elem_bwd (elementwise ops\n"
+                  "at the batch: FWD, and BWD_DATA + BWD_WEIGHT), UPDATE (params, elementwise).\n"
+                  "a last row 'total' sums the columns (not in csv and json output).",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        .args_error = "show needs one NAME|FILE"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    return do_show(argv[first], &o);
+}
+
+static const cmd_action actions[] = {
+    {"list", model_list, list_synopsis, "the zoo: name and description of each shipped network"},
+    {"show", model_show, show_synopsis, "a network's layers, sizes and per-pass op counts"},
 };
 
 int cmd_model(int argc, char **argv)
 {
-    const model_action *act = NULL;
-    for (size_t i = 0; argc >= 2 && i < sizeof actions / sizeof actions[0]; i++)
-        if (strcmp(argv[1], actions[i].name) == 0)
-            act = &actions[i];
-    void (*act_usage)(FILE *) = act ? act->usage : usage;
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(act_usage);
-    if (!act)
-        return cmd_usage_error("model", "expected 'list' or 'show NAME|FILE'", usage);
-    show_opts o;
-    int first = 0;
-    int rc = parse_flags(argc - 1, argv + 1, act_usage, &o, &first);
-    if (rc)
-        return rc;
-    int n_args = argc - 1 - first;
-    char **args = argv + 1 + first;
-    if (n_args != act->n_args)
-        return cmd_usage_error("model", act->n_args ? "show needs one NAME|FILE"
-                                                    : "list takes no arguments", act_usage);
-    return act->n_args ? do_show(args[0], &o) : do_list(&o);
+    return cmd_dispatch("model", NULL, actions, CMD_N(actions), argc, argv);
 }

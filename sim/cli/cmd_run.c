@@ -6,12 +6,10 @@
  * rejected trace leaves no file behind; rows and totals are stored in one transaction, so an
  * interrupted run leaves nothing behind either.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arch.h"
 #include "cmd.h"
@@ -20,33 +18,7 @@
 #include "store.h"
 #include "text.h"
 #include "trace.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim run --trace FILE --arch ARCH [--db FILE] [--label LABEL]\n"
-            "                  [--exact-density] [--force] [--quiet]\n\n"
-            "Replays a training trace through an accelerator and stores MAdds, BitOPs, cycles,\n"
-            "latency, energy by component and DRAM traffic per (epoch, layer, pass), with the\n"
-            "papers' own metrics (CPT cost ratio, AdaPT speedup, memory footprint, SmaQ).\n"
-            "Walks the trace's segments, evaluating each distinct layer-pass once.\n\n"
-            "  --trace FILE      a bitsim trace (bitsim trace gen, traces/FORMAT.md)\n"
-            "  --arch ARCH       arch name (arch/ARCH.ini) or an .ini path\n"
-            "  --db FILE         the database (default bitsim.db; created when absent)\n"
-            "  --label LABEL     the run's name in reports (default: the trace's scheme)\n"
-            "  --exact-density   no density buckets (default: densities rounded to 8\n"
-            "                    significant bits, cost error <= 0.2%% per density term)\n"
-            "  --force           store again even when the same inputs were already run\n"
-            "  --quiet           print nothing but errors\n\n"
-            "exit status: 0 ok, 1 bad input, 2 usage, 3 internal error\n");
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "wallclock.h"
 
 /* Stores the file at path as an input of kind (content-hashed by the store). */
 static int put_file(store *s, store_input_kind kind, const char *name, const char *path,
@@ -68,7 +40,7 @@ typedef struct run_args {
 
 static int run(const run_args *ra, bs_error *e)
 {
-    double t0 = now_s();
+    double t0 = wallclock_s();
     trace t;
     memset(&t, 0, sizeof t);
     arch a;
@@ -85,7 +57,7 @@ static int run(const run_args *ra, bs_error *e)
     /* Replay before the database is touched: a trace the cost model rejects part-way leaves
      * no file, no inputs and no run behind (replay is cheap next to a rerun's bookkeeping). */
     replay_options o = {.exact_density = ra->exact_density};
-    double t1 = now_s();
+    double t1 = wallclock_s();
     if ((rc = replay_run(&t, &a, &o, &res, e))) {
         /* Name the input the message is about. */
         char msg[BS_ERR_MSG_MAX];
@@ -93,7 +65,7 @@ static int run(const run_args *ra, bs_error *e)
         err_set(e, rc, "%s: %s", ra->trace_path, msg);
         goto out;
     }
-    double t2 = now_s();
+    double t2 = wallclock_s();
     size_t len;
     if ((rc = trace_write_buffer(&t, &text, &len, e)) || (rc = store_open(&s, ra->db_path, e)))
         goto out;
@@ -117,7 +89,7 @@ static int run(const run_args *ra, bs_error *e)
         goto out;
     if ((rc = replay_store(s, &res, &info, t2 - t0, &run_id, e)))
         goto out;
-    double t3 = now_s();
+    double t3 = wallclock_s();
     if (!ra->quiet) {
         const store_run_totals *x = &res.totals;
         printf("run %lld: %s on %s (%s, %llu epochs x %llu iterations), label %s\n",
@@ -154,38 +126,36 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    static const struct option opts[] = {
-        {"trace", required_argument, NULL, 't'}, {"arch", required_argument, NULL, 'a'},
-        {"db", required_argument, NULL, 'd'},    {"label", required_argument, NULL, 'l'},
-        {"exact-density", no_argument, NULL, 'x'}, {"force", no_argument, NULL, 'F'},
-        {"quiet", no_argument, NULL, 'q'},       {NULL, 0, NULL, 0},
+    run_args ra = {0};
+    cmd_opt opts[] = {
+        CMD_OPT("trace", 't', "FILE", "a bitsim trace (bitsim trace gen, traces/FORMAT.md)", NULL,
+         CMD_STR, &ra.trace_path, .required = true),
+        CMD_OPT("arch", 'a', "ARCH", "arch name (arch/ARCH.ini) or an .ini path", NULL, CMD_STR,
+         &ra.arch_name, .required = true),
+        CMD_OPT("db", 0, "FILE", "the database (created when absent)", CMD_DEFAULT_DB, CMD_STR,
+         &ra.db_path),
+        CMD_OPT("label", 'l', "LABEL", "the run's name in reports (default: the trace's scheme)", NULL,
+         CMD_STR, &ra.label),
+        CMD_OPT("exact-density", 0, NULL, "no density buckets (default: densities rounded to 8\n"
+         "significant bits, cost error <= 0.2% per density term)", NULL, CMD_FLAG,
+         &ra.exact_density),
+        CMD_OPT("force", 0, NULL, "store again even when the same inputs were already run", NULL,
+         CMD_FLAG, &ra.force),
+        CMD_OPT("quiet", 'q', NULL, "print nothing but errors", NULL, CMD_FLAG, &ra.quiet),
     };
-    run_args ra = {.db_path = "bitsim.db"};
-    int c;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': ra.trace_path = optarg; break;
-        case 'a': ra.arch_name = optarg; break;
-        case 'd': ra.db_path = optarg; break;
-        case 'l': ra.label = optarg; break;
-        case 'x': ra.exact_density = true; break;
-        case 'F': ra.force = true; break;
-        case 'q': ra.quiet = true; break;
-        default: return cmd_bad_option("run", argv[optind - 1], usage);
-        }
-    }
-    if (optind < argc)
-        return cmd_usage_error("run", "unexpected argument", usage);
-    if (!ra.trace_path || !ra.arch_name)
-        return cmd_usage_error("run", "--trace and --arch are required", usage);
-    if (ra.label && !*ra.label)
-        return cmd_usage_error("run", "--label must not be empty", usage);
+    const cmd_spec spec = {
+        .name = "run", .synopsis = "--trace FILE --arch ARCH [options]",
+        .about = "Replays a training trace through an accelerator and stores MAdds, BitOPs, cycles,\n"
+                 "latency, energy by component and DRAM traffic per (epoch, layer, pass), with the\n"
+                 "papers' own metrics (CPT cost ratio, AdaPT speedup, memory footprint, SmaQ).\n"
+                 "Walks the trace's segments, evaluating each distinct layer-pass once. Prints the\n"
+                 "run id, which bitsim report --run takes.",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
     bs_error e;
     err_clear(&e);
-    int rc = run(&ra, &e);
+    rc = run(&ra, &e);
     return rc ? err_report(&e) : BS_OK;
 }

@@ -7,7 +7,6 @@
  * prints as a two-column table (quantity, value); several (--layer all, --pass all) print one
  * row each.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,40 +19,6 @@
 #include "numfmt.h"
 #include "table.h"
 #include "text.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bitsim cost [--arch A] --model M --layer L [--pass P] [options]\n"
-            "       bitsim cost [--arch A] --conv K,O,S,IC,OC [--im2col] [options]\n\n"
-            "Cost of one layer-pass on an accelerator: MAdds, BitOPs, cycles (compute, memory\n"
-            "stall, total), buffer and DRAM traffic in bits, energy by component, latency and\n"
-            "the tiling chosen. --conv evaluates a raw convolution (fc: K=O=S=1) the way the\n"
-            "public BitFusion simulator does (the reference mode).\n\n"
-            "options:\n"
-            "  -a, --arch A       arch name (arch/A.ini) or file (default bitfusion)\n"
-            "  -m, --model M      zoo network or model file\n"
-            "  -l, --layer L      layer name, index from 0, or 'all'\n"
-            "  -p, --pass P       fwd|bwd_data|bwd_weight|update|all (default fwd)\n"
-            "  -B, --bits X,Y     operand formats of the pass: x,y (FWD: activation,weight;\n"
-            "                     BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
-            "                     weight grad,master weight); a number means intN; formats as\n"
-            "                     in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
-            "                     (default 8,8)\n"
-            "  -o, --out F|ref    format the pass's output is written in (training mode, as\n"
-            "                     bitsim run does); default: FWD and BWD_DATA write x's\n"
-            "                     format (A, G), BWD_WEIGHT fp32 (WG); 'ref': the public\n"
-            "                     simulator's output stage (32-bit, padded; --conv always)\n"
-            "  -d, --density X,Y  non-zero fractions of x and y, in [0,1] (0: an all-zero\n"
-            "                     tensor; default 1,1)\n"
-            "  -b, --batch B      samples per iteration (default 16)\n"
-            "  -c, --conv K,O,S,IC,OC  a raw convolution instead of a model layer\n"
-            "  -i, --im2col       with --conv: lower it as the simulator does a first layer\n"
-            "  -f, --format F     %s (default table)\n"
-            "  -h, --help         this text\n\n"
-            "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.\n",
-            table_format_choices());
-}
 
 typedef struct cost_opts {
     const char *arch, *model, *layer, *pass;
@@ -103,89 +68,60 @@ static bool split_pair(const char *s, char *buf, size_t n, char **a, char **b)
     return true;
 }
 
-static int parse_flags(int argc, char **argv, cost_opts *o)
+/* --bits X,Y */
+static bool parse_bits(const char *arg, void *dst, const char **why)
 {
-    static const struct option longopts[] = {
-        {"arch", required_argument, NULL, 'a'},    {"model", required_argument, NULL, 'm'},
-        {"layer", required_argument, NULL, 'l'},   {"pass", required_argument, NULL, 'p'},
-        {"bits", required_argument, NULL, 'B'},    {"density", required_argument, NULL, 'd'},
-        {"out", required_argument, NULL, 'o'},
-        {"batch", required_argument, NULL, 'b'},   {"conv", required_argument, NULL, 'c'},
-        {"im2col", no_argument, NULL, 'i'},        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
-    *o = (cost_opts){.arch = "bitfusion", .pass = "fwd", .dx = 1, .dy = 1, .batch = 16,
-                     .x = {.kind = NUM_INT, .bits = 8}, .y = {.kind = NUM_INT, .bits = 8}};
-    optind = 1;
-    opterr = 0;
+    cost_opts *o = dst;
     char buf[128], *p, *q;
-    const char *why = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "a:m:l:p:B:o:d:b:c:if:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'a': o->arch = optarg; break;
-        case 'm': o->model = optarg; break;
-        case 'l': o->layer = optarg; break;
-        case 'p': o->pass = optarg; break;
-        case 'i': o->im2col = true; break;
-        case 'B':
-            if (!split_pair(optarg, buf, sizeof buf, &p, &q))
-                return cmd_bad_value("cost", "--bits", optarg, "two formats X,Y (e.g. 8,4 or fp16,int8)");
-            if (!parse_format(p, &o->x, &why) || !parse_format(q, &o->y, &why)) {
-                fprintf(stderr, "bitsim cost: --bits: '%s': %s\n", optarg,
-                        why ? why : "not a format (e.g. 8, fx8.4, fp16, bfp8/e8/b16)");
-                return BS_EUSAGE;
-            }
+    if (!split_pair(arg, buf, sizeof buf, &p, &q))
+        return false;
+    if (parse_format(p, &o->x, why) && parse_format(q, &o->y, why))
+        return true;
+    if (!*why)
+        *why = "not a format (e.g. 8, fx8.4, fp16, bfp8/e8/b16)";
+    return false;
+}
+
+/* --out-format F|ref */
+static bool parse_out(const char *arg, void *dst, const char **why)
+{
+    cost_opts *o = dst;
+    if (strcmp(arg, "ref") == 0)
+        return (o->out_ref = true);
+    if (parse_format(arg, &o->out, why))
+        return true;
+    if (!*why)
+        *why = "not a format or 'ref'";
+    return false;
+}
+
+/* --density X,Y */
+static bool parse_density(const char *arg, void *dst, const char **why)
+{
+    cost_opts *o = dst;
+    char buf[128], *p, *q;
+    (void)why;
+    return split_pair(arg, buf, sizeof buf, &p, &q) && text_parse_double(p, 0, 1, &o->dx) &&
+           text_parse_double(q, 0, 1, &o->dy);
+}
+
+/* --conv K,O,S,IC,OC */
+static bool parse_conv(const char *arg, void *dst, const char **why)
+{
+    cost_opts *o = dst;
+    char buf[128];
+    char *tok = copy_arg(arg, buf, sizeof buf) ? buf : NULL;
+    int k = 0;
+    (void)why;
+    for (; k < 5 && tok; k++) {
+        char *next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        if (!text_parse_u64(tok, 1, UINT32_MAX, &o->conv[k]))
             break;
-        case 'o':
-            if (strcmp(optarg, "ref") == 0) {
-                o->out_ref = true;
-            } else if (!parse_format(optarg, &o->out, &why)) {
-                fprintf(stderr, "bitsim cost: --out: '%s': %s\n", optarg,
-                        why ? why : "not a format or 'ref'");
-                return BS_EUSAGE;
-            }
-            break;
-        case 'd':
-            if (!split_pair(optarg, buf, sizeof buf, &p, &q) ||
-                !text_parse_double(p, 0, 1, &o->dx) || !text_parse_double(q, 0, 1, &o->dy))
-                return cmd_bad_value("cost", "--density", optarg, "two fractions X,Y in [0,1]");
-            break;
-        case 'b':
-            if (!text_parse_u64(optarg, 1, UINT32_MAX, &o->batch))
-                return cmd_bad_value("cost", "--batch", optarg, "a whole number >= 1");
-            break;
-        case 'c': {
-            char *tok = copy_arg(optarg, buf, sizeof buf) ? buf : NULL;
-            int k = 0;
-            for (; k < 5 && tok; k++) {
-                char *next = strchr(tok, ',');
-                if (next)
-                    *next++ = '\0';
-                if (!text_parse_u64(tok, 1, UINT32_MAX, &o->conv[k]))
-                    break;
-                tok = next;
-            }
-            if (k != 5 || tok)
-                return cmd_bad_value("cost", "--conv", optarg, "K,O,S,IC,OC (five whole numbers >= 1)");
-            o->have_conv = true;
-            break;
-        }
-        case 'f':
-            if (cmd_table_format("cost", optarg, &o->format))
-                return BS_EUSAGE;
-            break;
-        default:
-            return cmd_bad_option("cost", argv[optind - 1], usage);
-        }
+        tok = next;
     }
-    if (optind < argc) {
-        fprintf(stderr, "bitsim cost: unexpected argument '%s'\n", argv[optind]);
-        return BS_EUSAGE;
-    }
-    if (!o->have_conv && (!o->model || !o->layer))
-        return cmd_usage_error("cost", "give --model and --layer, or --conv", usage);
-    return BS_OK;
+    return (o->have_conv = k == 5 && !tok);
 }
 
 /* The output format of a MAC pass in training mode, as replay chooses it from a decision
@@ -352,12 +288,49 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
 
 int cmd_cost(int argc, char **argv)
 {
-    if (cmd_wants_help(argc, argv))
-        return cmd_help(usage);
-    cost_opts o;
-    int rc = parse_flags(argc, argv, &o);
-    if (rc)
+    cost_opts o = {0};
+    cmd_opt opts[] = {
+        CMD_OPT("arch", 'a', "A", "arch name (arch/A.ini) or file", "bitfusion", CMD_STR, &o.arch),
+        CMD_OPT("model", 'm', "M", "zoo network or model file", NULL, CMD_STR, &o.model),
+        CMD_OPT("layer", 'l', "L", "layer name, index from 0, or 'all'", NULL, CMD_STR, &o.layer),
+        CMD_OPT("pass", 'p', "P", "fwd|bwd_data|bwd_weight|update|all", "fwd", CMD_STR, &o.pass),
+        CMD_OPT("bits", 'B', "X,Y", "operand formats of the pass: x,y (FWD: activation,weight;\n"
+         "BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
+         "weight grad,master weight); a number means intN; formats as\n"
+         "in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3", "8,8", CMD_PARSE, &o,
+         .parse = parse_bits, .want = "two formats X,Y (e.g. 8,4 or fp16,int8)"),
+        CMD_OPT("out-format", 0, "F|ref", "format the pass's output is written in (training mode, as\n"
+         "bitsim run does); default: FWD and BWD_DATA write x's\n"
+         "format (A, G), BWD_WEIGHT fp32 (WG); 'ref': the public\n"
+         "simulator's output stage (32-bit, padded; --conv always)", NULL, CMD_PARSE, &o,
+         .parse = parse_out),
+        CMD_OPT("density", 'd', "X,Y", "non-zero fractions of x and y, in [0,1] (0: an all-zero\n"
+         "tensor)", "1,1", CMD_PARSE, &o, .parse = parse_density,
+         .want = "two fractions X,Y in [0,1]"),
+        CMD_OPT("batch", 'b', "B", "samples per iteration", "16", CMD_U64, &o.batch, .min = 1,
+         .max = UINT32_MAX),
+        CMD_OPT("conv", 'c', "K,O,S,IC,OC", "a raw convolution instead of a model layer", NULL,
+         CMD_PARSE, &o, .parse = parse_conv, .want = "K,O,S,IC,OC (five whole numbers >= 1)"),
+        CMD_OPT("im2col", 'i', NULL, "with --conv: lower it as the simulator does a first layer", NULL,
+         CMD_FLAG, &o.im2col),
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "cost",
+        .synopsis = "[--arch A] --model M --layer L [--pass P] [options]\n"
+                    "[--arch A] --conv K,O,S,IC,OC [--im2col] [options]",
+        .about = "Cost of one layer-pass on an accelerator: MAdds, BitOPs, cycles (compute, memory\n"
+                 "stall, total), buffer and DRAM traffic in bits, energy by component, latency and\n"
+                 "the tiling chosen. --conv evaluates a raw convolution (fc: K=O=S=1) the way the\n"
+                 "public BitFusion simulator does (the reference mode).",
+        .epilog = "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;
+    if (!o.have_conv && (!o.model || !o.layer))
+        return cmd_usage_error(&spec, "give --model and --layer, or --conv");
     bs_error e;
     err_clear(&e);
     arch a;

@@ -1,17 +1,15 @@
 /* main.c — bitsim's entry point: a table of subcommands, git-style.
  *
  * `bitsim CMD ARGS` runs cmd_CMD(ARGS); `bitsim help CMD [SUB]` is `bitsim CMD [SUB] --help`,
- * so the two always agree. Adding a subcommand is one row here plus its sim/cmd_*.c file.
+ * so the two always agree. Adding a subcommand is one row here plus its sim/cli/cmd_*.c file.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "err.h"
-
-#ifndef BITSIM_VERSION
-#define BITSIM_VERSION "0.1.0"
-#endif
+#include "text.h"
+#include "version.h"
 
 typedef struct subcommand {
     const char *name;
@@ -39,6 +37,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: bitsim <command> [options]\n"
             "       bitsim help <command> [<sub>]  (same as bitsim <command> [<sub>] --help)\n"
+            "       bitsim help --all              (every command's help: the reference)\n"
             "       bitsim --version\n\n"
             "bitsim replays what a quantized-training run decided (per-layer, per-iteration\n"
             "precisions and densities) through a BitFusion-style accelerator model and stores\n"
@@ -48,11 +47,21 @@ static void usage(FILE *out)
     fprintf(out, "\nexit status: 0 ok, 1 bad input, 2 usage, 3 internal error\n");
 }
 
+/* The command called name; NULL (with the message, and a did-you-mean) when none is. */
 static const subcommand *find_command(const char *name)
 {
-    for (size_t i = 0; i < N_COMMANDS; i++)
+    const char *names[N_COMMANDS + 1];
+    for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(commands[i].name, name) == 0)
             return &commands[i];
+        names[i] = commands[i].name;
+    }
+    names[N_COMMANDS] = NULL;
+    int near = text_closest(names, name);
+    if (near >= 0)
+        fprintf(stderr, "bitsim: unknown command '%s' (did you mean '%s'?)\n", name, names[near]);
+    else
+        fprintf(stderr, "bitsim: unknown command '%s' (see bitsim --help)\n", name);
     return NULL;
 }
 
@@ -68,7 +77,7 @@ int main(int argc, char **argv)
         return BS_OK;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("bitsim %s\n", BITSIM_VERSION);
+        printf("bitsim %s\n", version_tool());
         return BS_OK;
     }
     if (strcmp(name, "help") == 0) {
@@ -76,11 +85,20 @@ int main(int argc, char **argv)
             usage(stdout);
             return BS_OK;
         }
-        const subcommand *c = find_command(argv[2]);
-        if (!c) {
-            fprintf(stderr, "bitsim: unknown command '%s' (see bitsim --help)\n", argv[2]);
-            return BS_EUSAGE;
+        if (strcmp(argv[2], "--all") == 0) {
+            /* the whole reference, every text generated from its command's option table */
+            usage(stdout);
+            for (size_t i = 0; i < N_COMMANDS; i++) {
+                char *sub_argv[] = {(char *)commands[i].name, "--help", NULL};
+                printf("\n---- bitsim %s ----\n", commands[i].name);
+                fflush(stdout);
+                commands[i].fn(2, sub_argv);
+            }
+            return BS_OK;
         }
+        const subcommand *c = find_command(argv[2]);
+        if (!c)
+            return BS_EUSAGE;
         /* `bitsim help trace gen` is `bitsim trace gen --help`: the words after help, then
          * --help (argv has room: it ends in NULL where "help" stood one slot earlier) */
         for (int i = 1; i < argc - 1; i++)
@@ -89,9 +107,7 @@ int main(int argc, char **argv)
         return c->fn(argc - 1, argv + 1);
     }
     const subcommand *c = find_command(name);
-    if (!c) {
-        fprintf(stderr, "bitsim: unknown command '%s' (see bitsim --help)\n", name);
+    if (!c)
         return BS_EUSAGE;
-    }
     return c->fn(argc - 1, argv + 1);
 }

@@ -1,0 +1,61 @@
+/* cmd_compare.c — `bitsim compare`: schemes side by side against a baseline, like the papers'
+ * tables (MAdds, GBitOPs, energy, latency, speedup, energy saving), with the papers' own
+ * metrics next to the hardware's. Reads only the database (report.h).
+ */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "report.h"
+#include "store.h"
+#include "table.h"
+
+int cmd_compare(int argc, char **argv)
+{
+    const char *db_path = NULL;
+    report_compare_query q = {0};
+    int fmt = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
+         &db_path),
+        CMD_OPT("baseline", 'b', "NAME", "run label or scheme of the baseline, e.g. fp32", NULL, CMD_STR,
+         &q.baseline, .required = true),
+        CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),
+        CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &q.arch),
+        CMD_OPT("baseline-arch", 0, "A", "take the baseline run from arch A instead of the run's own",
+         NULL, CMD_STR, &q.baseline_arch),
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "compare", .synopsis = "--baseline LABEL|SCHEME [options]",
+        .about = "One row per stored run that has a baseline: the latest complete run with label\n"
+                 "LABEL (or, when no run has that label, with scheme SCHEME) of the same model on\n"
+                 "the same arch (or on --baseline-arch, e.g. a GPU baseline).",
+        .epilog = "columns: run (the run's id, for bitsim report --run); madds; gbitops\n"
+                  "  (MAdds x b_x x b_y / 1e9, the FracTrain/CPT convention); energy_j; latency_s;\n"
+                  "  speedup = baseline latency / run latency (x);\n"
+                  "  energy_saving = baseline energy / run energy (x); the papers' metrics:\n"
+                  "  cpt_cost_ratio (CPT/FracTrain training cost vs fp32), adapt_speedup (AdaPT's\n"
+                  "  performance model), mem_mib (training-memory footprint), smaq_benefit (SmaQ\n"
+                  "  Eq. 4, smaq runs only); '-' = not applicable",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    bs_error e;
+    store *s;
+    rc = cmd_open_store(&s, db_path, true, &e);
+    if (rc)
+        return rc;
+    table *t;
+    rc = report_compare_table(store_db(s), &q, &t, &e);
+    store_close(s);
+    if (rc)
+        return err_report(&e);
+    bool ok = table_print(t, (table_format)fmt, stdout);
+    table_free(t);
+    if (!ok)
+        return err_report(&(bs_error){BS_EINTERNAL, "cannot print the comparison table"});
+    return BS_OK;
+}

@@ -1,0 +1,55 @@
+/* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one.
+ *
+ * A sweep split with --shard writes one database per shard; merging them (dbmerge.h) keeps
+ * each input and each run once, by content, so the merged database equals the unsharded one.
+ * OUT is created when absent; merging the same shard twice adds nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "dbmerge.h"
+#include "err.h"
+#include "store.h"
+
+int cmd_merge(int argc, char **argv)
+{
+    bool quiet = false;
+    cmd_opt opts[] = {
+        CMD_OPT("quiet", 'q', NULL, "no summary line", NULL, CMD_FLAG, &quiet),
+    };
+    const cmd_spec spec = {
+        .name = "merge", .synopsis = "[options] OUT.db IN.db...",
+        .about = "Merges bitsim databases (e.g. the shards of `bitsim sweep --shard i/n`) into\n"
+                 "OUT.db, creating it if absent. Inputs are stored once per content hash; a run is\n"
+                 "identified by its inputs and options, so runs present in several databases are\n"
+                 "kept once. Each input is merged in one transaction.",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 2, .max_args = -1,
+        .args_error = "needs OUT.db and at least one IN.db"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    const char *out_path = argv[first];
+    for (int i = first + 1; i < argc; i++)
+        if (strcmp(argv[i], out_path) == 0) {
+            fprintf(stderr, "bitsim merge: %s is both the output and an input\n", out_path);
+            return BS_EUSAGE;
+        }
+    bs_error e;
+    store *out;
+    rc = cmd_open_store(&out, out_path, false, &e);
+    if (rc)
+        return rc;
+    dbmerge_stats st = {0};
+    for (int i = first + 1; i < argc && !rc; i++)
+        rc = dbmerge_into(out, argv[i], &st, &e);
+    store_close(out);
+    if (rc)
+        return err_report(&e);
+    if (!quiet)
+        fprintf(stderr, "bitsim merge: %d database(s) into %s: %llu runs added, %llu already "
+                "present, %llu inputs added\n", argc - first - 1, out_path,
+                (unsigned long long)st.runs_added, (unsigned long long)st.runs_present,
+                (unsigned long long)st.inputs_added);
+    return BS_OK;
+}

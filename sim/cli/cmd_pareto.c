@@ -1,0 +1,73 @@
+/* cmd_pareto.c — `bitsim pareto`: the non-dominated runs of a database (latency x energy x
+ * area, per trace).
+ *
+ * Reads only the database (front.h loads the runs with their arch's area, pareto.h filters
+ * them); runs whose arch has no area model cannot be placed and are counted on stderr.
+ */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "front.h"
+#include "store.h"
+#include "table.h"
+
+int cmd_pareto(int argc, char **argv)
+{
+    const char *db_path = NULL;
+    front_query q = {0};
+    bool all = false;
+    int format = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
+         &db_path),
+        CMD_OPT("trace", 't', "NAME", "only runs of this trace", NULL, CMD_STR, &q.trace),
+        CMD_OPT("label", 'l', "L", "only runs with this label (e.g. one sweep's)", NULL, CMD_STR,
+         &q.label),
+        CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),
+        CMD_OPT("all", 0, NULL, "every run, with a front column, not only the front", NULL, CMD_FLAG,
+         &all),
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &format,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "pareto", .synopsis = "[options]",
+        .about = "Lists the runs no other run of the same trace beats in latency, energy and area at\n"
+                 "once (all three minimised). Area and peak power come from each run's stored arch\n"
+                 "through the area model (BitFusion synthesis figures for the fusion units, the SRAM\n"
+                 "table for the buffers).",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    bs_error e;
+    store *s;
+    rc = cmd_open_store(&s, db_path, true, &e);
+    if (rc)
+        return rc;
+    front_set set;
+    rc = front_load(store_db(s), &q, &set, &e);
+    store_close(s);
+    if (rc)
+        return err_report(&e);
+    if (set.n_no_area)
+        fprintf(stderr, "bitsim pareto: %zu run(s) left out, no area model for their arch "
+                "(first: %s)\n", set.n_no_area, set.first_no_area);
+    if (set.n == 0) {
+        front_free(&set);
+        err_set(&e, BS_EINPUT, "%s: no complete runs%s", db_path,
+                q.trace || q.label || q.model ? " match the filter" : " with an area model");
+        return err_report(&e);
+    }
+    table *t = front_table(&set, all);
+    bool ok = t && table_print(t, (table_format)format, stdout);
+    if (ok && format == TABLE_TEXT)
+        fprintf(stderr, "%zu of %zu runs on the front\n", set.n_front, set.n);
+    table_free(t);
+    front_free(&set);
+    if (!ok) {
+        err_set(&e, BS_EINTERNAL, "out of memory printing the table");
+        return err_report(&e);
+    }
+    return BS_OK;
+}

@@ -1,0 +1,97 @@
+/* cmd_plot.c — `bitsim plot`: publication plots (PDF or PNG) from the database via gnuplot.
+ * The numbers come from SQL over the store, the look from the scripts in plots/ (plot.h).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "plot.h"
+#include "store.h"
+#include "text.h"
+
+static void print_file(const char *path, void *ctx)
+{
+    (void)ctx;
+    printf("%s\n", path);
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    const char *db_path = NULL;
+    int format = PLOT_PDF;
+    plot_request req = {0};
+    cmd_opt opts[] = {
+        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
+         &db_path),
+        CMD_OPT("output", 'o', "DIR", "output directory (created if missing)", NULL, CMD_STR,
+         &req.out_dir, .required = true),
+        CMD_OPT("format", 'f', "F", "output format (pdf is vector)", "pdf", CMD_CHOICE, &format,
+         .names = plot_format_names()),
+        CMD_OPT("baseline", 'b', "NAME", "speedup's baseline run label or scheme", "fp32", CMD_STR,
+         &req.baseline),
+        CMD_OPT("baseline-arch", 0, "A", "speedup: take the baseline from arch A (e.g. a GPU)", NULL,
+         CMD_STR, &req.baseline_arch),
+        CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &req.model),
+        CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &req.arch),
+    };
+    /* KIND's list is plot.c's table of kinds */
+    char about[2048];
+    size_t len = (size_t)snprintf(about, sizeof about, "KIND:\n");
+    for (int k = 0; k < PLOT_KIND_COUNT && len < sizeof about; k++)
+        len += (size_t)snprintf(about + len, sizeof about - len, "  %-11s %s\n",
+                                plot_kind_name((plot_kind)k), plot_kind_summary((plot_kind)k));
+    if (len < sizeof about)
+        snprintf(about + len, sizeof about - len, "  %-11s every kind above\n\n"
+                 "Writes DIR/KIND.pdf (or .png); timeline writes DIR/timeline-LABEL.pdf per run.\n"
+                 "Runs shown: the latest complete run of each label, model and arch.", "all");
+    const cmd_spec spec = {
+        .name = "plot", .synopsis = "KIND -o DIR [options]", .about = about,
+        .epilog = "Needs gnuplot (Debian: gnuplot-nox).",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        .args_error = "needs one KIND"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    req.format = (plot_format)format;
+    const char *kind_name = argv[first];
+    bool all = strcmp(kind_name, "all") == 0;
+    int kind = all ? 0 : plot_kind_parse(kind_name);
+    if (kind < 0) {
+        const char *names[PLOT_KIND_COUNT + 2];
+        for (int k = 0; k < PLOT_KIND_COUNT; k++)
+            names[k] = plot_kind_name((plot_kind)k);
+        names[PLOT_KIND_COUNT] = "all";
+        names[PLOT_KIND_COUNT + 1] = NULL;
+        int near = text_closest(names, kind_name);
+        char msg[160];
+        if (near >= 0)
+            snprintf(msg, sizeof msg, "unknown plot kind '%s' (did you mean '%s'?)", kind_name,
+                     names[near]);
+        else
+            snprintf(msg, sizeof msg, "unknown plot kind '%s'", kind_name);
+        return cmd_usage_error(&spec, msg);
+    }
+    bs_error e;
+    store *s;
+    rc = cmd_open_store(&s, db_path, true, &e);
+    if (rc)
+        return rc;
+    /* `all` skips a kind with nothing to show (e.g. no baseline run for speedup) with a note,
+     * and fails only when it drew nothing or something broke */
+    int drawn = 0;
+    for (int k = kind; rc == BS_OK && k < (all ? PLOT_KIND_COUNT : kind + 1); k++) {
+        rc = plot_make(store_db(s), (plot_kind)k, &req, print_file, NULL, &e);
+        if (rc == BS_EINPUT && all) {
+            fprintf(stderr, "bitsim plot: skipping %s: %s\n", plot_kind_name((plot_kind)k), e.msg);
+            rc = BS_OK;
+            continue;
+        }
+        drawn += rc == BS_OK;
+    }
+    store_close(s);
+    if (rc == BS_OK && drawn == 0)
+        return err_report(&e);
+    return rc ? err_report(&e) : BS_OK;
+}

@@ -1,0 +1,314 @@
+/* cmd_trace.c — `bitsim trace`: generate, check, rewrite and list traces.
+ *
+ *   bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E --iters-per-epoch N
+ *                    --batch B --seed S] -o FILE
+ *   bitsim trace check FILE [--format F]   validate and summarise
+ *   bitsim trace cat FILE [-o OUT]         canonical rewrite
+ *   bitsim trace schemes [--format F]      generators with their parameters and defaults
+ * The format is traces/FORMAT.md; generators are sim/scheme.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "scheme.h"
+#include "table.h"
+#include "text.h"
+#include "trace.h"
+#include "version.h"
+
+#define PARAMS_MAX 32
+
+static const char gen_synopsis[] = "--scheme S --model M -o FILE [options]";
+static const char check_synopsis[] = "FILE [--format F]";
+static const char cat_synopsis[] = "FILE [-o OUT]";
+static const char schemes_synopsis[] = "[--format F]";
+
+static int write_out(const trace *t, const char *out, bs_error *e)
+{
+    if (strcmp(out, "-") == 0)
+        return trace_write(t, stdout, e);
+    FILE *f = fopen(out, "wb");
+    if (!f)
+        return err_set(e, BS_EINPUT, "%s: cannot open for writing", out);
+    int rc = trace_write(t, f, e);
+    if (fclose(f) != 0 && !rc)
+        rc = err_set(e, BS_EINPUT, "%s: write error", out);
+    return rc;
+}
+
+static int cmd_gen(int argc, char **argv)
+{
+    scheme_request req;
+    memset(&req, 0, sizeof req);
+    const char *params[PARAMS_MAX], *out = NULL;
+    cmd_list param_list = {.items = params, .max = PARAMS_MAX};
+    cmd_opt opts[] = {
+        CMD_OPT("scheme", 's', "S", "generator name (bitsim trace schemes)", NULL, CMD_STR, &req.scheme,
+         .required = true),
+        CMD_OPT("model", 'm', "M", "zoo name or model file", NULL, CMD_STR, &req.model_ref,
+         .required = true),
+        CMD_OPT("param", 'p', "k=v", "a generator parameter", NULL, CMD_LIST, &param_list),
+        CMD_OPT("epochs", 0, "E", "default: the scheme's own (160, MuPPET 114)", NULL, CMD_U64,
+         &req.epochs, .min = 1, .max = UINT64_MAX),
+        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch)", NULL, CMD_U64,
+         &req.iters_per_epoch, .min = 1, .max = UINT64_MAX),
+        CMD_OPT("batch", 'b', "B", "samples per iteration", "128", CMD_U64, &req.batch, .min = 1,
+         .max = UINT64_MAX),
+        CMD_OPT("seed", 0, "S", "the generator's random seed", "1", CMD_U64, &req.seed, .min = 0,
+         .max = UINT64_MAX),
+        CMD_OPT("output", 'o', "FILE", "where to write ('-' is stdout)", NULL, CMD_STR, &out,
+         .required = true),
+    };
+    const cmd_spec spec = {
+        .name = "trace gen", .synopsis = gen_synopsis,
+        .about = "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0,
+        .args_error = "takes no positional arguments"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    size_t np = param_list.n;
+    req.params = params;
+    req.n_params = np;
+    bs_error e;
+    err_clear(&e);
+    model m;
+    if ((rc = model_load(&m, req.model_ref, &e)))
+        return err_report(&e);
+    req.model = &m;
+    char prov[256];
+    snprintf(prov, sizeof prov, "bitsim %s trace gen --scheme %s", version_release(),
+             req.scheme);
+    req.provenance = prov;
+    trace t;
+    rc = scheme_generate(&t, &req, &e);
+    model_free(&m);
+    if (rc)
+        return err_report(&e);
+    rc = write_out(&t, out, &e);
+    trace_free(&t);
+    return rc ? err_report(&e) : BS_OK;
+}
+
+/* Iteration-weighted average bits of tensor c over the MAC layers. */
+static double avg_bits(const trace *t, tensor_class c)
+{
+    double sum = 0, weight = 0;
+    for (uint32_t i = 0; i < t->model.n_layers; i++) {
+        if (!model_layer_is_mac(&t->model.layers[i]))
+            continue;
+        size_t n;
+        const trace_segment *s = trace_layer_segments(t, i, &n);
+        for (size_t k = 0; k < n; k++) {
+            double len = (double)(s[k].end - s[k].first);
+            sum += len * s[k].d.fmt[c].bits;
+            weight += len;
+        }
+    }
+    return weight > 0 ? sum / weight : 0;
+}
+
+/* Packs the fields trace_decision_equal compares into bytes (so equal decisions pack equal). */
+static size_t pack_decision(const trace_decision *d, unsigned char *out)
+{
+    size_t n = 0;
+    for (int c = 0; c < TENSOR_COUNT; c++) {
+        const num_format *f = &d->fmt[c];
+        unsigned char b[6] = {f->kind, f->bits, (unsigned char)f->frac_bits, f->exp_bits,
+                              (unsigned char)(f->block & 0xff), (unsigned char)(f->block >> 8)};
+        memcpy(out + n, b, sizeof b);
+        n += sizeof b;
+        const trace_storage *s = &d->store[c];
+        double frac = s->inlier_bits ? s->inlier_frac + 0.0 : 0.0;
+        unsigned char sb[4] = {s->inlier_bits, s->inlier_bits ? s->outlier_bits : 0,
+                               (unsigned char)(s->inlier_bits ? s->header_bits & 0xff : 0),
+                               (unsigned char)(s->inlier_bits ? s->header_bits >> 8 : 0)};
+        memcpy(out + n, sb, sizeof sb);
+        n += sizeof sb;
+        memcpy(out + n, &frac, sizeof frac);
+        n += sizeof frac;
+    }
+    for (int i = 0; i < TRACE_DENSITY_COUNT; i++) {
+        double v = d->density[i] + 0.0;     /* -0 and +0 compare equal */
+        memcpy(out + n, &v, sizeof v);
+        n += sizeof v;
+    }
+    return n;
+}
+
+/* Distinct decisions over all segments: an open-addressing hash set of packed decisions. */
+static size_t distinct_tuples(const trace *t)
+{
+    size_t total = trace_segment_count(t), cap = 16;
+    while (cap < 2 * total)
+        cap *= 2;
+    uint64_t *slots = calloc(cap, sizeof *slots);   /* hash | 1, 0 = empty */
+    const trace_decision **who = calloc(cap, sizeof *who);
+    size_t n = 0;
+    unsigned char key[256];
+    for (uint32_t i = 0; slots && who && i < t->model.n_layers; i++) {
+        size_t ns;
+        const trace_segment *s = trace_layer_segments(t, i, &ns);
+        for (size_t k = 0; k < ns; k++) {
+            uint64_t h = text_hash64(key, pack_decision(&s[k].d, key), 0) | 1;
+            size_t j = h & (cap - 1);
+            while (slots[j] && !(slots[j] == h && trace_decision_equal(who[j], &s[k].d)))
+                j = (j + 1) & (cap - 1);
+            if (!slots[j]) {
+                slots[j] = h;
+                who[j] = &s[k].d;
+                n++;
+            }
+        }
+    }
+    free(slots);
+    free(who);
+    return n;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    int fmt = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "trace check", .synopsis = check_synopsis,
+        .about = "Validates a trace against its model and summarises it: layers, iterations,\n"
+                 "segments, distinct precision tuples, overheads, average bits per tensor class.",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        .args_error = "needs exactly one FILE"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    bs_error e;
+    err_clear(&e);
+    trace t;
+    if (trace_read_file(&t, argv[first], &e))
+        return err_report(&e);
+    static const char *const cols[] = {"metric", "value"};
+    table *tb = table_new(2, cols);
+    if (!tb) {
+        trace_free(&t);
+        return BS_EINTERNAL;
+    }
+    char buf[64];
+#define ROW_STR(k, v) (table_row(tb), table_cell_str(tb, k), table_cell_str(tb, v))
+#define ROW_U64(k, v) (table_row(tb), table_cell_str(tb, k), table_cell_u64(tb, v))
+    ROW_STR("model", t.model.name);
+    ROW_STR("scheme", t.scheme);
+    ROW_U64("layers", t.model.n_layers);
+    ROW_U64("iterations", t.total_iters);
+    ROW_U64("segments", trace_segment_count(&t));
+    ROW_U64("distinct_tuples", distinct_tuples(&t));
+    ROW_U64("overhead_records", t.n_overheads);
+    double overhead_ops = 0;    /* a double: a long run of big checks can pass 2^64 */
+    for (size_t i = 0; i < t.n_overheads; i++)
+        overhead_ops += (double)t.overheads[i].ops *
+                        (double)(t.overheads[i].end - t.overheads[i].first);
+    table_row(tb);
+    table_cell_str(tb, "overhead_ops");
+    table_cell_double(tb, "%.6g", overhead_ops);
+    for (int k = 0; k < TENSOR_COUNT; k++) {
+        snprintf(buf, sizeof buf, "avg_bits_%s", trace_tensor_name((tensor_class)k));
+        table_row(tb);
+        table_cell_str(tb, buf);
+        table_cell_double(tb, "%.4f", avg_bits(&t, (tensor_class)k));
+    }
+#undef ROW_STR
+#undef ROW_U64
+    bool ok = table_print(tb, (table_format)fmt, stdout);
+    table_free(tb);
+    trace_free(&t);
+    return ok ? BS_OK : BS_EINTERNAL;
+}
+
+static int cmd_cat(int argc, char **argv)
+{
+    const char *out = NULL;
+    cmd_opt opts[] = {
+        CMD_OPT("output", 'o', "OUT", "where to write ('-' is stdout)", "-", CMD_STR, &out),
+    };
+    const cmd_spec spec = {
+        .name = "trace cat", .synopsis = cat_synopsis,
+        .about = "Rewrites a trace in canonical form (the form its identity in the database is\n"
+                 "taken from).",
+        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        .args_error = "needs exactly one FILE"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    bs_error e;
+    err_clear(&e);
+    trace t;
+    if (trace_read_file(&t, argv[first], &e))
+        return err_report(&e);
+    rc = write_out(&t, out, &e);
+    trace_free(&t);
+    return rc ? err_report(&e) : BS_OK;
+}
+
+static int cmd_schemes(int argc, char **argv)
+{
+    int fmt = TABLE_TEXT;
+    cmd_opt opts[] = {
+        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
+         .names = table_format_names()),
+    };
+    const cmd_spec spec = {
+        .name = "trace schemes", .synopsis = schemes_synopsis,
+        .about = "The scheme generators with their default epochs, parameters, parameter defaults\n"
+                 "and sources.",
+        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0, .args_error = "takes no arguments"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    static const char *const cols[] = {"scheme", "epochs", "param", "default", "meaning"};
+    table *tb = table_new(5, cols);
+    if (!tb)
+        return BS_EINTERNAL;
+    size_t n;
+    const scheme_info *s = scheme_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        table_row(tb);
+        table_cell_str(tb, s[i].name);
+        table_cell_u64(tb, s[i].default_epochs);
+        table_cell_str(tb, "-");
+        table_cell_str(tb, "-");
+        char what[256];
+        snprintf(what, sizeof what, "%s [%s]", s[i].summary, s[i].source);
+        table_cell_str(tb, what);
+        for (int k = 0; k < SCHEME_PARAMS_MAX && s[i].params[k].name; k++) {
+            table_row(tb);
+            table_cell_str(tb, s[i].name);
+            table_cell_str(tb, "");
+            table_cell_str(tb, s[i].params[k].name);
+            table_cell_str(tb, s[i].params[k].default_value);
+            table_cell_str(tb, s[i].params[k].help);
+        }
+    }
+    bool ok = table_print(tb, (table_format)fmt, stdout);
+    table_free(tb);
+    return ok ? BS_OK : BS_EINTERNAL;
+}
+
+static const cmd_action subs[] = {
+    {"gen", cmd_gen, gen_synopsis, "write the trace a scheme generator decides for a model"},
+    {"check", cmd_check, check_synopsis, "validate a trace and summarise it"},
+    {"cat", cmd_cat, cat_synopsis, "rewrite a trace in canonical form"},
+    {"schemes", cmd_schemes, schemes_synopsis, "list the generators, their parameters and sources"},
+};
+
+int cmd_trace(int argc, char **argv)
+{
+    return cmd_dispatch("trace",
+                        "A trace records what a quantized-training run decided: per layer and iteration the\n"
+                        "formats of W, A, G, WG, U and GW (G as the weight-gradient pass reads it,\n"
+                        "default G) and the densities of W, A, G, written as changes\n"
+                        "(traces/FORMAT.md).",
+                        subs, CMD_N(subs), argc, argv);
+}
