@@ -33,6 +33,10 @@ static const char *const family_names[] = {"bitfusion", "systolic", "gpu", NULL}
 static const char *const sparsity_names[] = {"none", "x", "both", NULL};
 static const char *const compress_names[] = {"none", "bitmap", "rle", NULL};
 static const char *const fp_mode_names[] = {"significand", "native", NULL};
+static const char *const block_scale_names[] = {"unit", "vector", NULL};
+static const char *const nonmac_names[] = {"separate", "fused", "free", NULL};
+static const char *const objective_names[] = {"cycles", "energy", "edp", NULL};
+static const char *const lane_reduce_names[] = {"ic", "window", NULL};
 static const char *const bool_names[] = {"false", "true", "no", "yes", "0", "1", NULL};
 
 typedef struct arch_key {
@@ -62,6 +66,7 @@ static const arch_key arch_keys[] = {
     {"array", "native_bits", K_U32, OFF(pmax), 1, 64, 1, NULL, F_SY, F_SY, NULL},
     {"array", "psum_bits", K_U32, OFF(psum_bits), 1, 64, 1, NULL, F_ARRAY, 0, "32"},
     {"array", "fp_mode", K_ENUM, OFF(fp_mode), 0, 0, 1, fp_mode_names, F_ARRAY, 0, "significand"},
+    {"array", "block_scale", K_ENUM, OFF(block_scale), 0, 0, 1, block_scale_names, F_ARRAY, 0, "unit"},
     {"array", "vector_lanes", K_U32, OFF(vector_lanes), 1, 1u << 24, 1, NULL, F_ARRAY, 0, NULL},
     {"buffers", "wbuf_bytes", K_U64, OFF(buf_bytes[ARCH_WBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
     {"buffers", "abuf_bytes", K_U64, OFF(buf_bytes[ARCH_ABUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
@@ -86,7 +91,7 @@ static const arch_key arch_keys[] = {
     CORE_MODE(8, 2, 2, 0), CORE_MODE(8, 4, 2, 1), CORE_MODE(8, 8, 2, 2), CORE_MODE(8, 16, 2, 3),
     CORE_MODE(16, 2, 3, 0), CORE_MODE(16, 4, 3, 1), CORE_MODE(16, 8, 3, 2), CORE_MODE(16, 16, 3, 3),
 #undef CORE_MODE
-    {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, "0"},
+    {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, NULL},
     {"energy", "leak_mw", K_DBL, OFF(leak_mw), 0, 1e9, 1, NULL, F_ALL, 0, "0"},
     {"energy", "pj_per_op_fp32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"energy", "pj_per_op_fp16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP16]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
@@ -94,12 +99,22 @@ static const arch_key arch_keys[] = {
     {"energy", "pj_per_op_fp8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"energy", "pj_per_op_int8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"energy", "pj_per_op_int4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT4]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_tf32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_TF32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_fp6", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP6]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
+    {"energy", "pj_per_op_fp4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP4]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_fp32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP32]), 1e-6, 1e6, 1e12, NULL, F_GPU, F_GPU, NULL},
     {"gpu", "peak_tops_fp16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_bf16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_BF16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_fp8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_int8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
     {"gpu", "peak_tops_int4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_tf32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_TF32]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_fp6", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP6]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"gpu", "peak_tops_fp4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    /* no default text: fused for arrays, separate for gpu (arch_parse_buffer) */
+    {"schedule", "nonmac", K_ENUM, OFF(nonmac), 0, 0, 1, nonmac_names, F_ALL, 0, NULL},
+    {"schedule", "tiling_objective", K_ENUM, OFF(objective), 0, 0, 1, objective_names, F_ARRAY, 0, "edp"},
+    {"schedule", "lane_reduce", K_ENUM, OFF(lane_reduce), 0, 0, 1, lane_reduce_names, F_BF, 0, "ic"},
     {"sparsity", "mode", K_ENUM, OFF(sparsity), 0, 0, 1, sparsity_names, F_ALL, 0, "none"},
     {"area", "core_mm2", K_DBL, OFF(area_mm2[0]), 0, 1e6, 1, NULL, F_ALL, 0, NULL},
     {"area", "wbuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
@@ -323,6 +338,12 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
     }
     if ((rc = check_family(a, path, e)) != 0)
         return rc;
+    /* Defaults that depend on the family: non-MAC work fused on an accelerator, separate
+     * kernels on a GPU; vector energy from cost.c's per-format table unless stated. */
+    if (!set[find_key("schedule", "nonmac") - arch_keys])
+        a->nonmac = a->family == ARCH_GPU ? ARCH_NONMAC_SEPARATE : ARCH_NONMAC_FUSED;
+    if (!set[find_key("energy", "vector_pj_per_op") - arch_keys])
+        a->vector_pj_per_op = -1;
     /* Fusion modes whose core energy is not stated cost core_pj_per_cycle (the reference
      * model: any precision, one energy per busy cycle). */
     for (size_t i = 0; i < N_KEYS; i++)
@@ -360,20 +381,16 @@ void arch_free(arch *a)
     (void)a;
 }
 
-const char *arch_family_name(arch_family f)
-{
-    return (unsigned)f < ARCH_FAMILY_COUNT ? family_names[f] : NULL;
-}
-
-const char *arch_sparsity_name(arch_sparsity s)
-{
-    return (unsigned)s < ARCH_SPARSE_COUNT ? sparsity_names[s] : NULL;
-}
-
-const char *arch_compress_name(arch_compress c)
-{
-    return (unsigned)c < ARCH_COMPRESS_COUNT ? compress_names[c] : NULL;
-}
+/* The name of each enum value from its names table, NULL past the end (arch.h). */
+#define ENUM_NAME_FN(fn, type, names, count) \
+    const char *fn(type v) { return (unsigned)v < (count) ? (names)[v] : NULL; }
+ENUM_NAME_FN(arch_family_name, arch_family, family_names, ARCH_FAMILY_COUNT)
+ENUM_NAME_FN(arch_sparsity_name, arch_sparsity, sparsity_names, ARCH_SPARSE_COUNT)
+ENUM_NAME_FN(arch_compress_name, arch_compress, compress_names, ARCH_COMPRESS_COUNT)
+ENUM_NAME_FN(arch_nonmac_name, arch_nonmac, nonmac_names, ARCH_NONMAC_COUNT)
+ENUM_NAME_FN(arch_objective_name, arch_objective, objective_names, ARCH_OBJ_COUNT)
+ENUM_NAME_FN(arch_lane_reduce_name, arch_lane_reduce, lane_reduce_names, ARCH_LANES_COUNT)
+#undef ENUM_NAME_FN
 
 const char *arch_key_name(size_t i, const char **section)
 {

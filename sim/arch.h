@@ -64,12 +64,50 @@ typedef enum arch_fp_mode {
     ARCH_FP_MODE_COUNT
 } arch_fp_mode;
 
+/* Where an array applies the per-block scales of block-scaled operands (bfp with a block, the
+ * MX formats, NVFP4): cost.c "BLOCK SCALES". */
+typedef enum arch_block_scale {
+    ARCH_SCALE_UNIT,    /* per-column scale adders and a partial-sum shifter: narrow logic
+                         * beside the bricks, no cycles (an MX-capable array) */
+    ARCH_SCALE_VECTOR,  /* no scale hardware: each block product's partial sum is rescaled
+                         * and accumulated on the vector lanes */
+    ARCH_SCALE_COUNT
+} arch_block_scale;
+
 /* GPU roofline peaks, one per format class. A format runs at the peak of the narrowest class
- * that holds it (int5 -> int8, fp8 -> fp16 when fp8 is 0 = unsupported). */
+ * that holds it (int5 -> int8, fp8 -> fp16 when fp8 is 0 = unsupported). The classes after
+ * INT4 were added for current parts (TF32, and Blackwell's FP6 and FP4). */
 typedef enum arch_gpu_class {
     ARCH_GPU_FP32, ARCH_GPU_FP16, ARCH_GPU_BF16, ARCH_GPU_FP8, ARCH_GPU_INT8, ARCH_GPU_INT4,
+    ARCH_GPU_TF32, ARCH_GPU_FP6, ARCH_GPU_FP4,
     ARCH_GPU_CLASS_COUNT
 } arch_gpu_class;
+
+/* How non-MAC work (norm, pool, activation, residual add, softmax, bias) runs (cost.c
+ * "NON-MAC WORK" states the rules). */
+typedef enum arch_nonmac {
+    ARCH_NONMAC_SEPARATE,   /* one kernel per op, whole tensors through DRAM (eager GPUs) */
+    ARCH_NONMAC_FUSED,      /* fused into the neighbouring MAC passes' input/output stages
+                             * (BatchNorm fission-fusion, Jung et al., MLSys 2019) */
+    ARCH_NONMAC_FREE,       /* not counted: MAC layers only (the public BitFusion simulator's
+                             * and the papers' accounting) */
+    ARCH_NONMAC_COUNT
+} arch_nonmac;
+
+/* What the tiling search of a training pass minimises (ties broken by the other measure). */
+typedef enum arch_objective {
+    ARCH_OBJ_CYCLES,        /* least cycles, then least energy (the public simulator's) */
+    ARCH_OBJ_ENERGY,        /* least energy, then least cycles */
+    ARCH_OBJ_EDP,           /* least energy x cycles, then least cycles */
+    ARCH_OBJ_COUNT
+} arch_objective;
+
+/* Which reduction the extra fusion lanes of a narrow pass split (cost.c THROUGHPUT FACTOR). */
+typedef enum arch_lane_reduce {
+    ARCH_LANES_IC,          /* input channels only, as BitFusion's get_compute_cycles */
+    ARCH_LANES_WINDOW,      /* kh*kw*ic, the whole reduction of a direct convolution */
+    ARCH_LANES_COUNT
+} arch_lane_reduce;
 
 typedef struct arch {
     char name[ARCH_NAME_MAX];   /* file stem, or `name = ` in [arch] */
@@ -84,6 +122,7 @@ typedef struct arch {
     uint32_t pmax, pmin;        /* spatial fusion range; systolic: both = native_bits */
     uint32_t psum_bits;         /* output/partial-sum width in the output buffer (32) */
     arch_fp_mode fp_mode;
+    arch_block_scale block_scale;
     uint64_t buf_bytes[ARCH_BUF_COUNT];
     bool double_buffer;         /* a tile may use half of each buffer */
     uint32_t dram_bits_per_cycle;
@@ -97,7 +136,9 @@ typedef struct arch {
 #define ARCH_CORE_MODES 4
     double core_pj_by_mode[ARCH_CORE_MODES][ARCH_CORE_MODES];
     uint32_t vector_lanes;      /* elementwise ops per cycle (UPDATE, non-MAC layers) */
-    double vector_pj_per_op;
+    double vector_pj_per_op;    /* < 0: not stated, the per-format table of cost.c */
+    arch_objective objective;   /* [schedule] tiling_objective (training passes) */
+    arch_lane_reduce lane_reduce;
 
     /* gpu roofline */
     double gpu_peak_ops_s[ARCH_GPU_CLASS_COUNT];  /* 0 = class unsupported */
@@ -108,6 +149,7 @@ typedef struct arch {
     double dram_pj_per_bit;
     double leak_mw;             /* total leakage power; energy = leak_mw * latency */
     arch_sparsity sparsity;
+    arch_nonmac nonmac;         /* [schedule] nonmac; default fused (arrays), separate (gpu) */
     arch_compress dram_compress;
     uint32_t rle_run_bits;
     double area_mm2[1 + ARCH_BUF_COUNT];  /* core, wbuf, abuf, obuf (0 = not stated) */
@@ -124,6 +166,9 @@ void arch_free(arch *a);
 const char *arch_family_name(arch_family f);
 const char *arch_sparsity_name(arch_sparsity s);
 const char *arch_compress_name(arch_compress c);
+const char *arch_nonmac_name(arch_nonmac m);
+const char *arch_objective_name(arch_objective o);
+const char *arch_lane_reduce_name(arch_lane_reduce l);
 
 /* One SRAM bank from the shipped table (arch/sram_table.csv: CACTI figures at 45 nm), its
  * figures interpolated linearly in log2(bank size) with GSL between the table's rows of the

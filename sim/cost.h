@@ -6,11 +6,12 @@
  * energy by component and latency. The loop nest is costed the way the public BitFusion
  * simulator does (hsharma35/bitfusion, optimizer.py get_stats_fast / _optimize_for_order):
  * power-of-two tiles at most half of each buffer, the loop order and tiling of least cycles
- * (then least energy), DRAM traffic by the promotion rule, memory overlapped with compute.
- * cost_conv_eval is that nest alone, the "reference mode" whose results equal the public
- * simulator's rows in ../shared/reference/bitfusion_layers.csv. Where bitsim goes beyond it
- * (training passes, widths above pmax, floats, sparsity, leakage, systolic and GPU baselines)
- * cost.c's top comment states the rule and its source.
+ * (then least energy; training passes: the arch's tiling_objective, edp by default), DRAM
+ * traffic by the promotion rule, memory overlapped with compute. cost_conv_eval is that nest
+ * alone, the "reference mode" whose results equal the public simulator's rows in
+ * ../shared/reference/bitfusion_layers.csv. Where bitsim goes beyond it (training passes,
+ * widths above pmax, floats, sparsity, leakage, non-MAC work and its fusion, systolic and GPU
+ * baselines) cost.c's top comment states the rule and its source.
  *
  * Nothing here allocates: cost_eval is pure and thread-safe, so callers may memoise it.
  */
@@ -45,6 +46,13 @@ const char *cost_energy_name(cost_energy k);
  *   FWD the layer's activation A, BWD_DATA the gradient G, BWD_WEIGHT the weight gradient WG.
  * out.bits == 0 is the reference behaviour: outputs move at partial-sum width, padded to the
  * array's columns, read in and written back as the public BitFusion simulator moves them. */
+/* DRAM sweeps of one non-MAC layer-pass: whole tensors the size of the layer's input (in) or
+ * output (out) read or written (cost.c NON-MAC WORK). planned == 0: not planned from the
+ * graph; cost_eval then takes the mode's rule for a layer between two MAC layers. */
+typedef struct cost_sweeps {
+    uint8_t rd_in, rd_out, wr_in, wr_out, planned;
+} cost_sweeps;
+
 typedef struct cost_query {
     const model_layer *layer;
     train_pass pass;
@@ -52,6 +60,12 @@ typedef struct cost_query {
     num_format x, y;
     double density_x, density_y;
     num_format out;
+    /* Added for issue 12. x_stored: the format x is stored in DRAM when that is wider than x
+     * (a tensor stored at its producer's or reader's width, quantized to x in the input
+     * stage: cost.c OUTPUT STAGE); bits 0 = x. y_stored likewise for y. sweeps: non-MAC layers' DRAM sweeps from
+     * cost_nonmac_plan. */
+    num_format x_stored, y_stored;
+    cost_sweeps sweeps;
 } cost_query;
 
 /* The loop nest chosen (for display and debugging; equal optima may differ in it). */
@@ -77,6 +91,11 @@ typedef struct cost_result {
     cost_tiling tiling;
 } cost_result;
 
+/* The DRAM sweeps of layer i of m in every pass under a's nonmac mode (cost.c NON-MAC WORK):
+ * in fused mode they depend on the layer's producer and consumers. MAC layers: their bias
+ * work's sweeps. */
+void cost_nonmac_plan(const arch *a, const model *m, uint32_t i, cost_sweeps out[PASS_COUNT]);
+
 /* Evaluates one layer-pass. Errors: bad query (zero batch, density outside [0,1], zero bits),
  * a layer the arch cannot tile (a single tile overflows a buffer), count overflow. */
 int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e);
@@ -98,6 +117,9 @@ typedef struct cost_conv {
     double density_x, density_y;
     double out_bits;            /* 0: reference output traffic; else the training output
                                  * stage writes each output once at this width (cost.c) */
+    double x_dram_bits;         /* 0: = x_bits; else x's width in DRAM (quantize on read) */
+    double y_dram_bits;         /* the same for y */
+    arch_objective objective;   /* what the tiling search minimises (cycles) */
 } cost_conv;
 
 /* Square conv as in the reference CSV: k, o, s, ic, oc, batch, iprec, wprec, im2col. */

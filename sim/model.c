@@ -28,8 +28,9 @@
 #include "paths.h"
 #include "text.h"
 
-static const char *const kind_names[] = {"conv", "linear", "matmul", "norm", "pool",
-                                         "act",  "add",    "softmax", NULL};
+static const char *const kind_names[] = {"conv", "linear", "matmul",   "norm",
+                                         "pool", "act",    "add",      "softmax",
+                                         "embedding", "rotary", "mul", NULL};
 static const char *const pass_names[] = {"FWD", "BWD_DATA", "BWD_WEIGHT", "UPDATE", NULL};
 
 bool model_layer_is_mac(const model_layer *l)
@@ -60,7 +61,8 @@ int model_pass_parse(const char *s)
 typedef enum key_id {
     KEY_IN, KEY_OUT, KEY_K, KEY_KH, KEY_KW, KEY_STRIDE, KEY_STRIDE_H, KEY_STRIDE_W, KEY_PAD,
     KEY_PAD_H, KEY_PAD_W, KEY_DILATION, KEY_GROUPS, KEY_BIAS, KEY_ROWS, KEY_M, KEY_N,
-    KEY_HEADS, KEY_AFFINE, KEY_OP, KEY_FROM, KEY_SHORTCUT, KEY_INPUT, KEY_COUNT
+    KEY_HEADS, KEY_AFFINE, KEY_OP, KEY_FROM, KEY_SHORTCUT, KEY_INPUT, KEY_VOCAB, KEY_DIM,
+    KEY_POSITIONS, KEY_KV_HEADS, KEY_TIED, KEY_COUNT
 } key_id;
 
 #define BIT(k) (1u << (k))
@@ -95,7 +97,13 @@ static const key_spec key_specs[KEY_COUNT] = {
     [KEY_FROM] = {"from", 0, 0, true},
     [KEY_SHORTCUT] = {"shortcut", 0, 0, true},
     [KEY_INPUT] = {"input", 0, 0, true},
+    [KEY_VOCAB] = {"vocab", 1, UINT32_MAX, false},
+    [KEY_DIM] = {"dim", 1, UINT32_MAX, false},
+    [KEY_POSITIONS] = {"positions", 0, 1, false},
+    [KEY_KV_HEADS] = {"kv_heads", 1, UINT32_MAX, false},
+    [KEY_TIED] = {"tied", 0, 0, true},
 };
+_Static_assert(KEY_COUNT <= 32, "layer_line.given is a 32-bit mask");
 
 /* One parsed layer line: numeric values, word values, which keys were given. */
 typedef struct layer_line {
@@ -127,6 +135,7 @@ typedef struct parse_state {
     bool fresh_input_grad;  /* input= shapes need a gradient (SCALE-Sim rows after the first) */
     enum { CSV_FORM_UNKNOWN, CSV_FORM_CONV, CSV_FORM_GEMM } csv_form;   /* SCALE-Sim header */
     bool *needs_grad;       /* per layer: its output needs a gradient */
+    const char *overrides;  /* "NAME=VALUE ..." from the model reference, or NULL */
     uint64_t total_madds, total_params;
 } parse_state;
 
@@ -186,6 +195,35 @@ static bool parse_shape(const char *s, tensor_shape *out)
     out->h = (uint32_t)v[1];
     out->w = (uint32_t)v[2];
     return true;
+}
+
+static const model_var *find_var(const model *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->n_vars; i++)
+        if (strcmp(m->vars[i].name, name) == 0)
+            return &m->vars[i];
+    return NULL;
+}
+
+/* A whole number as written, or $NAME: the value of an earlier `param NAME DEFAULT` line. */
+static int parse_number(parse_state *ps, const char *field, const char *value, uint64_t min,
+                        uint64_t max, uint64_t *out)
+{
+    if (value[0] != '$') {
+        if (!text_parse_u64(value, min, max, out))
+            return fail(ps, field, "'%s' is not a whole number in %" PRIu64 "..%" PRIu64,
+                        value, min, max);
+        return BS_OK;
+    }
+    const model_var *v = find_var(ps->m, value + 1);
+    if (!v)
+        return fail(ps, field, "'%s': no parameter '%s' (declare it first: 'param %s DEFAULT')",
+                    value, value + 1, value + 1);
+    if (v->value < min || v->value > max)
+        return fail(ps, field, "%s = %" PRIu64 " is not in %" PRIu64 "..%" PRIu64, value,
+                    v->value, min, max);
+    *out = v->value;
+    return BS_OK;
 }
 
 /* The output of layer src, or the network input for src = -1, as an input. */
@@ -335,6 +373,30 @@ static int shape_conv(shape_ctx *c)
     return set_weights(c, kk, cout);
 }
 
+/* tied=EMB: the linear layer's in x out weight IS the vocab x dim table of an earlier
+ * embedding (GPT-2's LM head, Radford et al. 2019, as in Hugging Face's GPT2LMHeadModel): the
+ * MACs and the weight tensor the passes read stay, the parameters are counted once, at the
+ * embedding (only a bias of the linear layer adds its own). */
+static int tie_weights(shape_ctx *c, uint64_t fin, uint64_t fout)
+{
+    const model *m = c->ps->m;
+    const char *name = c->ll->word[KEY_TIED];
+    int t = model_find_layer(m, name);
+    if (t < 0)
+        return fail(c->ps, "tied", "no earlier layer called '%s'", name);
+    const model_layer *emb = &m->layers[t];
+    if (emb->kind != LAYER_EMBEDDING)
+        return fail(c->ps, "tied", "'%s' is a %s layer, not an embedding", name,
+                    kind_names[emb->kind]);
+    if (emb->out.w != fin || emb->params != c->l->weight_elems)
+        return fail(c->ps, "tied", "weight in %" PRIu64 " x out %" PRIu64 " differs from the "
+                    "table of '%s' (%" PRIu64 " entries x dim %" PRIu32 ")", fin, fout, name,
+                    emb->params / emb->out.w, emb->out.w);
+    c->l->tied = true;
+    c->l->params -= c->l->weight_elems;
+    return BS_OK;
+}
+
 /* Linear layers see their input as rows x in_features (a flatten is free), so only the
  * element count has to chain. */
 static int shape_linear(shape_ctx *c)
@@ -351,9 +413,9 @@ static int shape_linear(shape_ctx *c)
                     c->in.elems);
     l->out = (tensor_shape){1, (uint32_t)rows, (uint32_t)fout};
     int rc = fill_gemm(c, "out", rows, fin, fout, 1);
-    if (rc)
-        return rc;
-    return set_weights(c, fin, fout);
+    if (rc == BS_OK)
+        rc = set_weights(c, fin, fout);
+    return rc == BS_OK && has(ll, KEY_TIED) ? tie_weights(c, fin, fout) : rc;
 }
 
 /* heads x ([m x k] . [k x n]): the line above is the left operand, from= the right one;
@@ -363,29 +425,60 @@ static int shape_matmul(shape_ctx *c)
     const layer_line *ll = c->ll;
     model_layer *l = c->l;
     uint64_t m = ll->num[KEY_M], k = ll->num[KEY_K], n = ll->num[KEY_N],
-             heads = num_or(ll, KEY_HEADS, 1), a, b;
+             heads = num_or(ll, KEY_HEADS, 1), kv = num_or(ll, KEY_KV_HEADS, heads), a, b;
+    /* grouped-query attention (Ainslie et al., EMNLP 2023): kv_heads groups of heads/kv_heads
+     * query heads share one key/value head. The MACs are those of heads products; only the
+     * right operand is smaller (each head reads its group's K or V, as repeat_kv does) */
+    if (heads % kv)
+        return fail(c->ps, "kv_heads", "%" PRIu64 " kv_heads do not divide %" PRIu64 " heads",
+                    kv, heads);
     if (!checked_mul(m, k, &a) || !checked_mul(a, heads, &a) || !checked_mul(k, n, &b) ||
-        !checked_mul(b, heads, &b))
+        !checked_mul(b, kv, &b))
         return fail(c->ps, "k", "operand size overflows 64 bits");
     if (a != c->in.elems)
         return fail(c->ps, "m", "left operand heads x m x k = %" PRIu64
                     " elements but input '%s' has %" PRIu64, a, c->in.name, c->in.elems);
     if (b != c->in2.elems)
-        return fail(c->ps, "from", "right operand heads x k x n = %" PRIu64
-                    " elements but '%s' has %" PRIu64, b, c->in2.name, c->in2.elems);
+        return fail(c->ps, "from", "right operand %s x k x n = %" PRIu64
+                    " elements but '%s' has %" PRIu64, has(ll, KEY_KV_HEADS) ? "kv_heads"
+                    : "heads", b, c->in2.name, c->in2.elems);
+    l->kv_heads = (uint32_t)kv;
     l->out = (tensor_shape){(uint32_t)heads, (uint32_t)m, (uint32_t)n};
     return fill_gemm(c, "n", m, k, n, heads);
 }
 
-static const char *const norm_ops[] = {"batch", "layer", NULL};
+static const char *const norm_ops[] = {"batch", "layer", "rms", NULL};
 
 static int shape_norm(shape_ctx *c)
 {
     model_layer *l = c->l;
     l->out = c->in.shape;
-    /* batch norm: gamma and beta per channel; layer norm: per element of the last dim */
+    /* batch norm: gamma and beta per channel; layer norm: per element of the last dim; RMS
+     * norm (Zhang & Sennrich, NeurIPS 2019): a gain per element of the last dim, no bias */
     uint64_t per = strcmp(l->op, "batch") == 0 ? l->in.c : l->in.w;
-    l->params = num_or(c->ll, KEY_AFFINE, 1) ? 2 * per : 0;
+    uint64_t tensors = strcmp(l->op, "rms") == 0 ? 1 : 2;
+    l->params = num_or(c->ll, KEY_AFFINE, 1) ? tensors * per : 0;
+    return BS_OK;
+}
+
+/* A lookup table of vocab x dim: every element of the input is an index (a token id, or the
+ * position with positions=1) and becomes one dim-long row, so the output is 1 x elems x dim.
+ * Learned positions index 0..tokens-1, so there must be no more tokens than table rows (GPT-2:
+ * n_ctx = 1024). */
+static int shape_embedding(shape_ctx *c)
+{
+    const layer_line *ll = c->ll;
+    model_layer *l = c->l;
+    uint64_t vocab = ll->num[KEY_VOCAB], dim = ll->num[KEY_DIM], rows = c->in.elems;
+    if (num_or(ll, KEY_POSITIONS, 0) && rows > vocab)
+        return fail(c->ps, "positions", "%" PRIu64 " positions from input '%s' but the table "
+                    "has %" PRIu64 " (the model's context length)", rows, c->in.name, vocab);
+    if (rows > UINT32_MAX)
+        return fail(c->ps, "input", "%" PRIu64 " indices from '%s': more than %u", rows,
+                    c->in.name, UINT32_MAX);
+    l->out = (tensor_shape){1, (uint32_t)rows, (uint32_t)dim};
+    if (!checked_mul(vocab, dim, &l->params))
+        return fail(c->ps, "dim", "vocab x dim overflows 64 bits");
     return BS_OK;
 }
 
@@ -427,6 +520,25 @@ static int shape_same(shape_ctx *c)
 
 static const char *const shortcut_ops[] = {"none", "A", NULL};
 
+/* Two-input elementwise layers: both inputs of one shape, which is the output's. */
+static int equal_shapes(shape_ctx *c, const char *hint)
+{
+    tensor_shape a = c->in.shape, b = c->in2.shape;
+    c->l->out = a;
+    if (a.c == b.c && a.h == b.h && a.w == b.w)
+        return BS_OK;
+    char sa[48], sb[48];
+    shape_str(a, sa, sizeof sa);
+    shape_str(b, sb, sizeof sb);
+    return fail(c->ps, "from", "shape %s of '%s' differs from %s of '%s'%s", sb, c->in2.name,
+                sa, c->in.name, hint);
+}
+
+static int shape_mul(shape_ctx *c)
+{
+    return equal_shapes(c, "");
+}
+
 /* Residual add. shortcut=A (He et al. 2016, CIFAR option A) lets the from= input be
  * subsampled by an integer stride and zero-padded in channels, with no parameters or MACs. */
 static int shape_add(shape_ctx *c)
@@ -438,13 +550,8 @@ static int shape_add(shape_ctx *c)
     shape_str(b, sb, sizeof sb);
     l->out = a;
     const char *sc = c->ll->word[KEY_SHORTCUT];
-    if (!sc || strcmp(sc, "none") == 0) {
-        if (a.c != b.c || a.h != b.h || a.w != b.w)
-            return fail(c->ps, "from", "shape %s of '%s' differs from %s of '%s' "
-                        "(different shapes need shortcut=A or a projection conv)",
-                        sb, c->in2.name, sa, c->in.name);
-        return BS_OK;
-    }
+    if (!sc || strcmp(sc, "none") == 0)
+        return equal_shapes(c, " (different shapes need shortcut=A or a projection conv)");
     uint32_t s = b.h / a.h;
     if (s == 0 || b.c > a.c || (b.h + s - 1) / s != a.h || (b.w + s - 1) / s != a.w)
         return fail(c->ps, "from", "shortcut A cannot map %s of '%s' onto %s of '%s' "
@@ -470,9 +577,10 @@ typedef struct kind_spec {
 
 static const kind_spec kind_specs[LAYER_KIND_COUNT] = {
     [LAYER_CONV] = {CONV_KEYS | COMMON_KEYS, BIT(KEY_OUT), NULL, NULL, false, shape_conv},
-    [LAYER_LINEAR] = {BIT(KEY_IN) | BIT(KEY_OUT) | BIT(KEY_ROWS) | BIT(KEY_BIAS) | COMMON_KEYS,
-                      BIT(KEY_IN) | BIT(KEY_OUT), NULL, NULL, false, shape_linear},
-    [LAYER_MATMUL] = {BIT(KEY_M) | BIT(KEY_K) | BIT(KEY_N) | BIT(KEY_HEADS) | COMMON_KEYS,
+    [LAYER_LINEAR] = {BIT(KEY_IN) | BIT(KEY_OUT) | BIT(KEY_ROWS) | BIT(KEY_BIAS) | BIT(KEY_TIED) |
+                      COMMON_KEYS, BIT(KEY_IN) | BIT(KEY_OUT), NULL, NULL, false, shape_linear},
+    [LAYER_MATMUL] = {BIT(KEY_M) | BIT(KEY_K) | BIT(KEY_N) | BIT(KEY_HEADS) |
+                      BIT(KEY_KV_HEADS) | COMMON_KEYS,
                       BIT(KEY_M) | BIT(KEY_K) | BIT(KEY_N) | BIT(KEY_FROM), NULL, NULL, true,
                       shape_matmul},
     [LAYER_NORM] = {BIT(KEY_OP) | BIT(KEY_AFFINE) | COMMON_KEYS, 0, norm_ops, "batch", false,
@@ -483,6 +591,10 @@ static const kind_spec kind_specs[LAYER_KIND_COUNT] = {
     [LAYER_ADD] = {BIT(KEY_FROM) | BIT(KEY_SHORTCUT), BIT(KEY_FROM), NULL, NULL, true,
                    shape_add},
     [LAYER_SOFTMAX] = {COMMON_KEYS, 0, NULL, NULL, false, shape_same},
+    [LAYER_EMBEDDING] = {BIT(KEY_VOCAB) | BIT(KEY_DIM) | BIT(KEY_POSITIONS) | COMMON_KEYS,
+                         BIT(KEY_VOCAB) | BIT(KEY_DIM), NULL, NULL, false, shape_embedding},
+    [LAYER_ROTARY] = {COMMON_KEYS, 0, NULL, NULL, false, shape_same},
+    [LAYER_MUL] = {BIT(KEY_FROM), BIT(KEY_FROM), NULL, NULL, true, shape_mul},
 };
 
 /* "in out k ..." for messages. */
@@ -530,9 +642,10 @@ static int parse_keys(parse_state *ps, layer_kind kind, char **tok, int n, layer
         const key_spec *sp = &key_specs[k];
         if (sp->text) {
             ll->word[k] = value;
-        } else if (!text_parse_u64(value, sp->min, sp->max, &ll->num[k])) {
-            return fail(ps, key, "'%s' is not a whole number in %" PRIu64 "..%" PRIu64, value,
-                        sp->min, sp->max);
+        } else {
+            int rc = parse_number(ps, key, value, sp->min, sp->max, &ll->num[k]);
+            if (rc)
+                return rc;
         }
     }
     if ((ll->given & ks->required) != ks->required) {
@@ -589,7 +702,10 @@ static uint64_t elem_ops_per_sample(const model_layer *l, train_pass p)
         return l->bias && p != PASS_BWD_DATA ? e : 0;
     case LAYER_MATMUL:
         return 0;
-    case LAYER_NORM:    /* statistics, normalize, scale+shift; dgamma, dbeta */
+    case LAYER_NORM:    /* statistics, normalize, scale+shift; dgamma, dbeta. RMS norm has
+                         * no mean and no shift: sum of squares, normalize, scale; dgamma */
+        if (strcmp(l->op, "rms") == 0)
+            return p == PASS_BWD_WEIGHT ? (l->params ? e : 0) : 3 * e;
         return p == PASS_BWD_WEIGHT ? (l->params ? 2 * e : 0) : 4 * e;
     case LAYER_POOL:    /* one compare or add per window element, both ways */
         return p == PASS_BWD_WEIGHT ? 0 : window * e;
@@ -599,6 +715,13 @@ static uint64_t elem_ops_per_sample(const model_layer *l, train_pass p)
         return p == PASS_BWD_WEIGHT ? 0 : e;
     case LAYER_SOFTMAX: /* max, exp, sum, divide; backward dot, subtract, multiply */
         return p == PASS_FWD ? 4 * e : p == PASS_BWD_DATA ? 3 * e : 0;
+    case LAYER_EMBEDDING:   /* the gather moves each output element once; backward adds
+                             * each gradient element into its table row; ids get none */
+        return p == PASS_BWD_DATA ? 0 : e;
+    case LAYER_ROTARY:  /* x*cos + rotate_half(x)*sin: 2 multiplies, 1 add; the same back */
+        return p == PASS_BWD_WEIGHT ? 0 : 3 * e;
+    case LAYER_MUL:     /* a*b; backward G*b and G*a */
+        return p == PASS_FWD ? e : p == PASS_BWD_DATA ? 2 * e : 0;
     default:
         return 0;
     }
@@ -702,8 +825,10 @@ static int build_layer(parse_state *ps, layer_kind kind, const char *name, const
         l->skip_bwd_data = !c.in.needs_grad;
         l->skip_bwd_weight = !c.in2.needs_grad;
     }
+    if (l->kind == LAYER_EMBEDDING)     /* indices are integers: no gradient reaches them */
+        l->skip_bwd_data = true;
     l->first_mac = model_layer_is_mac(l) && l->skip_bwd_data;
-    ps->needs_grad[m->n_layers] = l->params > 0 || c.in.needs_grad ||
+    ps->needs_grad[m->n_layers] = l->params > 0 || l->tied || c.in.needs_grad ||
                                   (c.in2.src != -2 && c.in2.needs_grad);
 
     /* per-sample totals must fit, so batch products need only one check later */
@@ -718,9 +843,98 @@ static int build_layer(parse_state *ps, layer_kind kind, const char *name, const
     return BS_OK;
 }
 
+/* The value of NAME=VALUE among the reference's overrides (*found false if none). */
+static int override_of(parse_state *ps, const char *name, bool *found, uint64_t *value)
+{
+    *found = false;
+    const char *p = ps->overrides;
+    size_t k = strlen(name);
+    while (p && *p) {
+        p += strspn(p, " \t");
+        size_t w = strcspn(p, " \t");
+        if (w > k && strncmp(p, name, k) == 0 && p[k] == '=') {
+            if (*found)
+                return fail(ps, name, "parameter '%s' overridden twice in the model reference",
+                            name);
+            char val[32] = "";
+            size_t vl = w - k - 1;
+            if (vl < sizeof val)
+                memcpy(val, p + k + 1, vl);
+            if (vl >= sizeof val || !text_parse_u64(val, 1, UINT32_MAX, value))
+                return fail(ps, name, "override '%.*s' of the model reference: not a whole "
+                            "number in 1..%u", (int)w, p, UINT32_MAX);
+            *found = true;
+        }
+        p += w;
+    }
+    return BS_OK;
+}
+
+/* param NAME DEFAULT: a whole number the following lines use as $NAME. */
+static int parse_param(parse_state *ps, char **tok, int n)
+{
+    model *m = ps->m;
+    if (n != 3)
+        return fail(ps, "param", "expected 'param NAME DEFAULT'");
+    const char *name = tok[1];
+    size_t k = strlen(name);
+    bool ok = k > 0 && k < MODEL_VAR_NAME_MAX && (isalpha((unsigned char)name[0]) ||
+                                                  name[0] == '_');
+    for (size_t i = 0; ok && i < k; i++)
+        ok = isalnum((unsigned char)name[i]) || name[i] == '_';
+    if (!ok)
+        return fail(ps, "param", "'%s' is not a parameter name (a letter or _, then letters, "
+                    "digits or _; at most %d characters)", name, MODEL_VAR_NAME_MAX - 1);
+    if (find_var(m, name))
+        return fail(ps, "param", "parameter '%s' declared twice", name);
+    if (m->n_vars == MODEL_VARS_MAX)
+        return fail(ps, "param", "more than %d parameters", MODEL_VARS_MAX);
+    model_var *v = &m->vars[m->n_vars];
+    if (!text_parse_u64(tok[2], 1, UINT32_MAX, &v->dflt))
+        return fail(ps, name, "default '%s' is not a whole number in 1..%u", tok[2],
+                    UINT32_MAX);
+    bool given;
+    int rc = override_of(ps, name, &given, &v->value);
+    if (rc)
+        return rc;
+    if (!given)
+        v->value = v->dflt;
+    snprintf(v->name, sizeof v->name, "%s", name);
+    m->n_vars++;
+    return BS_OK;
+}
+
+/* Every override of the reference must name a parameter of the file. */
+static int check_overrides(const model *m, const char *path, const char *overrides,
+                           bs_error *e)
+{
+    for (const char *p = overrides; p && *p;) {
+        p += strspn(p, " \t");
+        size_t w = strcspn(p, " \t"), k = strcspn(p, "=");
+        if (w == 0)
+            break;
+        bool known = false;
+        for (uint32_t i = 0; i < m->n_vars && !known; i++)
+            known = k < w && strlen(m->vars[i].name) == k && strncmp(m->vars[i].name, p, k) == 0;
+        if (!known) {
+            char list[MODEL_VARS_MAX * (MODEL_VAR_NAME_MAX + 1) + 8] = "";
+            for (uint32_t i = 0; i < m->n_vars; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         i ? ", " : "", m->vars[i].name);
+            return err_set(e, BS_EINPUT, "%s: no parameter '%.*s' to override (%s%s)", path,
+                           (int)(k < w ? k : w), p, m->n_vars ? "it has: " : "it has none",
+                           list);
+        }
+        p += w;
+    }
+    return BS_OK;
+}
+
 static int parse_directive(parse_state *ps, char **tok, int n, char *rest)
 {
     model *m = ps->m;
+    if (strcmp(tok[0], "param") == 0)
+        return parse_param(ps, tok, n);
     if (strcmp(tok[0], "model") == 0) {
         if (n != 2 || !valid_name(tok[1]))
             return fail(ps, "model", "expected 'model NAME' (letters, digits, ._-)");
@@ -753,10 +967,16 @@ static int parse_directive(parse_state *ps, char **tok, int n, char *rest)
     }
     static const char *const dims[] = {"C", "H", "W"};
     uint64_t v[3];
-    for (int i = 0; i < 3; i++)
-        if (!text_parse_u64(tok[i + 1], 1, UINT32_MAX, &v[i]))
+    for (int i = 0; i < 3; i++) {
+        if (tok[i + 1][0] == '$') {
+            int rc = parse_number(ps, "input", tok[i + 1], 1, UINT32_MAX, &v[i]);
+            if (rc)
+                return rc;
+        } else if (!text_parse_u64(tok[i + 1], 1, UINT32_MAX, &v[i])) {
             return fail(ps, "input", "%s '%s' is not a whole number in 1..%u", dims[i],
                         tok[i + 1], UINT32_MAX);
+        }
+    }
     m->input = (tensor_shape){(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2]};
     uint64_t elems;
     if (!shape_elems(m->input, &elems))
@@ -781,12 +1001,12 @@ typedef int (*line_parser)(parse_state *ps, char *line);
 
 /* The one reading loop of both formats: line by line into a fresh model; on any error the
  * model is freed and the first error (file:line:field) returned. */
-static int parse_lines(model *m, const char *path, const char *buf, size_t len, bs_error *e,
-                       line_parser parse_line)
+static int parse_lines(model *m, const char *path, const char *buf, size_t len,
+                       const char *overrides, bs_error *e, line_parser parse_line)
 {
     memset(m, 0, sizeof *m);
     set_stem(m, path);
-    parse_state ps = {.m = m, .path = path, .e = e};
+    parse_state ps = {.m = m, .path = path, .e = e, .overrides = overrides};
     text_reader r;
     text_open_buffer(&r, path, buf, len);
     char *line;
@@ -800,6 +1020,8 @@ static int parse_lines(model *m, const char *path, const char *buf, size_t len, 
         rc = e ? e->code : BS_EINPUT;
     if (rc == 0 && m->n_layers == 0)
         rc = err_at(e, path, 0, NULL, "no layers");
+    if (rc == 0)
+        rc = check_overrides(m, path, overrides, e);
     free(ps.needs_grad);
     if (rc)
         model_free(m);
@@ -816,14 +1038,20 @@ static int parse_model_line(parse_state *ps, char *line)
     int n = text_split(line, tok, TEXT_TOKENS_MAX);
     if (n < 0)
         return fail(ps, NULL, "more than %d words on one line", TEXT_TOKENS_MAX);
-    static const char *const directives[] = {"model", "description", "input", NULL};
+    static const char *const directives[] = {"model", "description", "input", "param", NULL};
     return text_lookup(directives, tok[0]) >= 0 ? parse_directive(ps, tok, n, rest)
                                                 : parse_layer(ps, tok, n);
 }
 
+int model_parse_buffer_with(model *m, const char *path, const char *buf, size_t len,
+                            const char *overrides, bs_error *e)
+{
+    return parse_lines(m, path, buf, len, overrides, e, parse_model_line);
+}
+
 int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e)
 {
-    return parse_lines(m, path, buf, len, e, parse_model_line);
+    return model_parse_buffer_with(m, path, buf, len, NULL, e);
 }
 
 void model_free(model *m)
@@ -905,30 +1133,67 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int load_file(model *m, const char *path, bs_error *e)
+static int load_file(model *m, const char *path, const char *overrides, bs_error *e)
 {
+    if (overrides && *overrides && ends_with(path, ".csv"))
+        return err_set(e, BS_EINPUT, "%s: a SCALE-Sim topology has no parameters to set (%s)",
+                       path, overrides);
     text_reader r;
     int rc = text_open_file(&r, path, e);
     if (rc)
         return rc;
     rc = ends_with(path, ".csv") ? model_parse_scalesim(m, path, r.buf, r.len, e)
-                                 : model_parse_buffer(m, path, r.buf, r.len, e);
+                                 : model_parse_buffer_with(m, path, r.buf, r.len, overrides, e);
     text_close(&r);
     if (rc == BS_OK)
         snprintf(m->source, sizeof m->source, "%s", path);
     return rc;
 }
 
-bool model_ref_is_path(const char *ref)
+size_t model_ref_base_len(const char *ref)
 {
-    return strchr(ref, '/') || ends_with(ref, ".model") || ends_with(ref, ".csv");
+    size_t end = strlen(ref);
+    for (;;) {
+        size_t e = end, b;
+        while (e > 0 && isspace((unsigned char)ref[e - 1]))
+            e--;
+        for (b = e; b > 0 && !isspace((unsigned char)ref[b - 1]);)
+            b--;
+        if (b == 0 || !memchr(ref + b, '=', e - b))
+            return e;
+        end = b;
+    }
 }
 
-int model_load(model *m, const char *name_or_path, bs_error *e)
+bool model_ref_is_path(const char *ref)
+{
+    char base[PATH_MAX];
+    snprintf(base, sizeof base, "%.*s", (int)model_ref_base_len(ref), ref);
+    return strchr(base, '/') || ends_with(base, ".model") || ends_with(base, ".csv");
+}
+
+bool model_ref_resolved(const model *m, const char *ref, char *out, size_t n)
+{
+    int w = snprintf(out, n, "%.*s", (int)model_ref_base_len(ref), ref);
+    for (uint32_t i = 0; i < m->n_vars && w >= 0 && (size_t)w < n; i++)
+        w += snprintf(out + w, n - (size_t)w, " %s=%" PRIu64, m->vars[i].name,
+                      m->vars[i].value);
+    return w >= 0 && (size_t)w < n;
+}
+
+int model_load(model *m, const char *ref, bs_error *e)
 {
     memset(m, 0, sizeof *m);
+    size_t base_len = model_ref_base_len(ref);
+    const char *overrides = ref + base_len;
+    overrides += strspn(overrides, " \t");
+    char name_or_path[PATH_MAX];
+    if (base_len >= sizeof name_or_path)
+        return err_set(e, BS_EINPUT, "model reference longer than %d bytes", PATH_MAX - 1);
+    memcpy(name_or_path, ref, base_len);
+    name_or_path[base_len] = '\0';
     if (model_ref_is_path(name_or_path))
-        return load_file(m, name_or_path, e);
+        return load_file(m, name_or_path, overrides, e);
     if (!valid_name(name_or_path))
         return err_set(e, BS_EINPUT, "'%s' is not a zoo model name", name_or_path);
     char path[PATH_MAX + 80];
@@ -943,7 +1208,7 @@ int model_load(model *m, const char *name_or_path, bs_error *e)
                        name_or_path, model_zoo_dir());
     }
     fclose(f);
-    return load_file(m, path, e);
+    return load_file(m, path, overrides, e);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -992,7 +1257,7 @@ int model_zoo_list(void (*fn)(const char *name, const char *desc, void *ctx), vo
             char path[PATH_MAX + 300];
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
             model m;
-            if (load_file(&m, path, e)) {
+            if (load_file(&m, path, NULL, e)) {
                 rc = -1;
                 break;
             }
@@ -1155,7 +1420,7 @@ static int parse_scalesim_line(parse_state *ps, char *line)
 
 int model_parse_scalesim(model *m, const char *path, const char *buf, size_t len, bs_error *e)
 {
-    int rc = parse_lines(m, path, buf, len, e, parse_scalesim_line);
+    int rc = parse_lines(m, path, buf, len, NULL, e, parse_scalesim_line);
     if (rc == BS_OK)
         snprintf(m->description, sizeof m->description, "SCALE-Sim topology %s", path);
     return rc;

@@ -7,7 +7,8 @@
  *   BWD_DATA   G x W   B*M MAdds, none for the first MAC layer (no gradient w.r.t. the input)
  *   BWD_WEIGHT A x G   B*M MAdds (for matmul of two activations: the second input's gradient)
  *   UPDATE     params elementwise (optimizer step)
- * Non-MAC layers (norm, pool, activation, add, softmax) count elementwise ops in every pass.
+ * Non-MAC layers (norm, pool, activation, add, softmax, embedding, rotary, mul) count
+ * elementwise ops in every pass.
  * All counts are uint64_t and overflow-checked (checked.h); parsing reports file:line:field.
  */
 #ifndef BITSIM_MODEL_H
@@ -30,6 +31,9 @@ typedef enum layer_kind {
     LAYER_ACT,      /* relu, gelu, ... */
     LAYER_ADD,      /* residual add */
     LAYER_SOFTMAX,
+    LAYER_EMBEDDING,  /* table lookup (token or learned position embedding): no MACs, traffic */
+    LAYER_ROTARY,     /* rotary position embedding of q or k (RoFormer): elementwise */
+    LAYER_MUL,        /* elementwise product of two inputs (the gate of SwiGLU) */
     LAYER_KIND_COUNT
 } layer_kind;
 
@@ -100,7 +104,22 @@ typedef struct model_layer {
      * the backward passes must produce. */
     int32_t src, src2;      /* input layer indices: -1 the network input (or an input=
                              * shape), -2 none (src2 of one-input layers) */
+    bool tied;              /* linear whose weight is an earlier embedding's (tied=): its
+                             * weight_elems are kept, its params are the bias only */
+    uint32_t kv_heads;      /* matmul: heads of the right operand (grouped-query attention;
+                             * = gemm.count when not grouped). Not part of the shape: the
+                             * cost model reads each head's K/V as its own (repeat_kv) */
 } model_layer;
+
+/* A model-file parameter (`param NAME DEFAULT`, models/FORMAT.md): a whole number the layer
+ * lines use as $NAME, e.g. the sequence length of a transformer. value is what this load
+ * used (the default or an override of the model reference). */
+#define MODEL_VARS_MAX 8
+#define MODEL_VAR_NAME_MAX 24
+typedef struct model_var {
+    char name[MODEL_VAR_NAME_MAX];
+    uint64_t value, dflt;
+} model_var;
 
 typedef struct model {
     char name[MODEL_NAME_MAX];  /* zoo name or file stem */
@@ -109,6 +128,8 @@ typedef struct model {
     tensor_shape input;         /* per-sample network input */
     model_layer *layers;
     uint32_t n_layers;
+    model_var vars[MODEL_VARS_MAX];  /* in file order */
+    uint32_t n_vars;
 } model;
 
 /* True for conv, linear and matmul. */
@@ -121,12 +142,25 @@ int model_pass_parse(const char *s);
 
 /* Loads NAME from the zoo (models/NAME.model under the zoo directory) or, when the argument
  * names an existing file (contains '/' or ends in .model/.csv), that file. SCALE-Sim topology
- * CSVs (.csv) are imported. The zoo directory is $BITSIM_MODELS, else the build-time default. */
+ * CSVs (.csv) are imported. The zoo directory is $BITSIM_MODELS, else the build-time default.
+ * A reference may end in parameter overrides, "gpt2_small seq=512 ..." (the trailing blank-
+ * separated words containing '='); each must name a `param` of the file. */
 int model_load(model *m, const char *name_or_path, bs_error *e);
-/* True when model_load takes ref as a file path rather than a zoo name (the rule above). */
+/* True when model_load takes ref as a file path rather than a zoo name (the rule above;
+ * overrides are not part of the path). */
 bool model_ref_is_path(const char *ref);
+/* Length of the name-or-path part of a reference (without its overrides and the blanks
+ * before them). */
+size_t model_ref_base_len(const char *ref);
+/* The reference that reloads exactly m: the base of ref followed by every parameter of m at
+ * the value it was loaded with ("gpt2_small seq=1024"), so a trace written with it replays
+ * the same shapes even if the file's defaults change. False if it does not fit in n. */
+bool model_ref_resolved(const model *m, const char *ref, char *out, size_t n);
 /* Parses bitsim model text (models/FORMAT.md). path names it in messages. */
 int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e);
+/* The same with parameter overrides "NAME=VALUE ..." (NULL or "" for none). */
+int model_parse_buffer_with(model *m, const char *path, const char *buf, size_t len,
+                            const char *overrides, bs_error *e);
 /* Imports a SCALE-Sim topology CSV (conv and GEMM rows). */
 int model_parse_scalesim(model *m, const char *path, const char *buf, size_t len, bs_error *e);
 void model_free(model *m);

@@ -6,8 +6,26 @@
  *   bfpM/eE/bN     block floating point: M-bit mantissa per element (incl. sign), one E-bit
  *                  exponent shared by N elements; bfpM/eE (no /b) shares one exponent per
  *                  whole tensor (block 0, MuPPET's per-layer scale), counted as 0 extra bits.
- *   fp32 fp16 bf16 fp8e4m3 fp8e5m2, and fpBeEmM for any other sign+E+M = B layout.
- * Additive extension to the lead's contract: block 0 = whole tensor; the fpBeEmM form.
+ *   fp32 tf32 fp16 bf16 fp8e4m3 fp8e5m2, and fpBeEmM for any other sign+E+M = B layout
+ *                  (tf32 = fp19e8m10, NVIDIA's TensorFloat-32: fp32's range, fp16's mantissa).
+ *   mxfp8e4m3 mxfp8e5m2 mxfp6e3m2 mxfp6e2m3 mxfp4 mxint8   the concrete MX-compliant formats
+ *                  of the OCP Microscaling Formats (MX) Specification v1.0 (Sept. 2023), sec.
+ *                  5.1 Table 1: a block of k = 32 elements shares one scale X of type E8M0
+ *                  (8 exponent bits, no sign, no mantissa: a power of two); elements FP8 E5M2
+ *                  or E4M3, FP6 E3M2 or E2M3, FP4 E2M1, or INT8 (two's complement with an
+ *                  implicit scale 2^-6, sec. 5.3). Storage = element bits + 8/32 per element
+ *                  (MXFP8 8.25, MXFP6 6.25, MXFP4 4.25). Aliases (read, never written):
+ *                  mxfp8 = mxfp8e4m3 (the element Transformer Engine's MXFP8 recipe uses by
+ *                  default), mxfp6 = mxfp6e3m2 (the element Rouhani et al. 2023 train with),
+ *                  mxfp4e2m1 = mxfp4.
+ *   nvfp4          NVIDIA's NVFP4 ("Pretraining Large Language Models with NVFP4", NVIDIA,
+ *                  arXiv 2509.25149, sec. 2; Transformer Engine's NVFP4 recipe): E2M1 elements,
+ *                  one E4M3 scale per 16 elements, and one FP32 scale per tensor. Storage
+ *                  4 + 8/16 = 4.5 bits per element; the per-tensor FP32 scale is 32 bits per
+ *                  TENSOR, which a per-element figure cannot hold (like bfpM/eE's whole-tensor
+ *                  exponent it counts 0 per element: 32/N bits, < 1e-4 for N >= 2^19).
+ * Additive extension to the lead's contract: block 0 = whole tensor; the fpBeEmM form; the mx
+ * kind.
  */
 #include "numfmt.h"
 
@@ -25,9 +43,34 @@ typedef struct named_fp {
 
 /* The IEEE/industry floats with their own names; everything else prints as fpBeEmM. */
 static const named_fp named_fps[] = {
-    {"fp32", 32, 8}, {"fp16", 16, 5}, {"bf16", 16, 8}, {"fp8e4m3", 8, 4}, {"fp8e5m2", 8, 5},
+    {"fp32", 32, 8}, {"tf32", 19, 8}, {"fp16", 16, 5}, {"bf16", 16, 8}, {"fp8e4m3", 8, 4},
+    {"fp8e5m2", 8, 5},
 };
 #define N_NAMED_FPS (sizeof named_fps / sizeof named_fps[0])
+
+typedef struct named_mx {
+    const char *name;
+    uint8_t bits, exp_bits;     /* element: bits, exponent bits (0 = integer) */
+    uint16_t block;
+    uint8_t scale_bits, scale_exp_bits;
+} named_mx;
+
+/* The block-scaled formats (top comment: OCP MX v1.0 Table 1, NVFP4). The first row of each
+ * layout is its canonical name; later rows with the same fields are aliases. */
+static const named_mx named_mxs[] = {
+    {"mxfp8e4m3", 8, 4, 32, 8, 8}, {"mxfp8e5m2", 8, 5, 32, 8, 8},
+    {"mxfp6e3m2", 6, 3, 32, 8, 8}, {"mxfp6e2m3", 6, 2, 32, 8, 8},
+    {"mxfp4", 4, 2, 32, 8, 8},     {"mxint8", 8, 0, 32, 8, 8},
+    {"nvfp4", 4, 2, 16, 8, 4},
+    {"mxfp8", 8, 4, 32, 8, 8},     {"mxfp6", 6, 3, 32, 8, 8},     {"mxfp4e2m1", 4, 2, 32, 8, 8},
+};
+#define N_NAMED_MXS (sizeof named_mxs / sizeof named_mxs[0])
+
+static bool mx_fields_equal(const named_mx *m, const num_format *f)
+{
+    return m->bits == f->bits && m->exp_bits == f->exp_bits && m->block == f->block &&
+           m->scale_bits == f->scale_bits && m->scale_exp_bits == f->scale_exp_bits;
+}
 
 static bool fail(const char **why, const char *reason)
 {
@@ -145,6 +188,21 @@ static bool parse_fp(const char *s, num_format *f, const char **why)
     return true;
 }
 
+static bool parse_mx(const char *s, num_format *f, const char **why)
+{
+    for (size_t i = 0; i < N_NAMED_MXS; i++) {
+        if (strcmp(s, named_mxs[i].name) == 0) {
+            *f = (num_format){.kind = NUM_MX, .bits = named_mxs[i].bits,
+                              .exp_bits = named_mxs[i].exp_bits, .block = named_mxs[i].block,
+                              .scale_bits = named_mxs[i].scale_bits,
+                              .scale_exp_bits = named_mxs[i].scale_exp_bits};
+            return true;
+        }
+    }
+    return fail(why, "unknown block-scaled format (mxfp8e4m3, mxfp8e5m2, mxfp6e3m2, "
+                     "mxfp6e2m3, mxfp4, mxint8, nvfp4; aliases mxfp8, mxfp6)");
+}
+
 typedef struct kind_prefix {
     const char *prefix;
     bool (*parse)(const char *rest, num_format *f, const char **why);
@@ -157,6 +215,9 @@ static const kind_prefix prefixes[] = {
     {"bfp", parse_bfp, false},
     {"fp", parse_fp, true},
     {"bf16", parse_fp, true},
+    {"tf32", parse_fp, true},
+    {"mx", parse_mx, true},
+    {"nvfp", parse_mx, true},
 };
 #define N_PREFIXES (sizeof prefixes / sizeof prefixes[0])
 
@@ -174,8 +235,8 @@ bool numfmt_parse(const char *s, num_format *out, const char **why)
         *out = f;
         return true;
     }
-    return fail(why, "unknown format (fxBW.FL, intBW, bfpM/eE[/bN], fp32, fp16, bf16, "
-                     "fp8e4m3, fp8e5m2, fpBeEmM)");
+    return fail(why, "unknown format (fxBW.FL, intBW, bfpM/eE[/bN], fp32, tf32, fp16, bf16, "
+                     "fp8e4m3, fp8e5m2, fpBeEmM, mxfp8e4m3 ... mxfp4, mxint8, nvfp4)");
 }
 
 char *numfmt_format(const num_format *f, char *buf, size_t n)
@@ -202,6 +263,15 @@ char *numfmt_format(const num_format *f, char *buf, size_t n)
         }
         snprintf(buf, n, "fp%ue%um%d", f->bits, f->exp_bits, f->bits - 1 - f->exp_bits);
         break;
+    case NUM_MX:
+        snprintf(buf, n, "?");
+        for (size_t i = 0; i < N_NAMED_MXS; i++) {
+            if (mx_fields_equal(&named_mxs[i], f)) {
+                snprintf(buf, n, "%s", named_mxs[i].name);
+                break;
+            }
+        }
+        break;
     default:
         snprintf(buf, n, "?");
         break;
@@ -220,6 +290,9 @@ bool numfmt_equal(const num_format *a, const num_format *b)
         return a->exp_bits == b->exp_bits && a->block == b->block;
     case NUM_FP:
         return a->exp_bits == b->exp_bits;
+    case NUM_MX:
+        return a->exp_bits == b->exp_bits && a->block == b->block &&
+               a->scale_bits == b->scale_bits && a->scale_exp_bits == b->scale_exp_bits;
     default:
         return true;
     }
@@ -238,5 +311,12 @@ double numfmt_storage_bits(const num_format *f)
 {
     if (f->kind == NUM_BFP && f->block > 0)
         return f->bits + (double)f->exp_bits / f->block;
+    if (f->kind == NUM_MX && f->block > 0)
+        return f->bits + (double)f->scale_bits / f->block;
     return f->bits;
+}
+
+bool numfmt_is_float(const num_format *f)
+{
+    return f->kind == NUM_FP || (f->kind == NUM_MX && f->exp_bits > 0);
 }

@@ -42,11 +42,20 @@
  * double instead (bounded memo size is then the trace's distinct densities). The AdaPT weighted
  * MAdds (wl_madds) never use buckets: they are the paper's count, not the arch's.
  *
- * OUTPUT FORMAT. Replay runs the cost model in training mode: each MAC pass's result is
- * written at the format it is stored in, from the same decision (cost.h cost_query.out):
- * FWD the layer's A, BWD_DATA G, BWD_WEIGHT WG (cost.c OUTPUT STAGE says why the layer's own
- * A). It is part of the memo key, so a WG change alone is a new evaluation. Non-MAC layers and
- * UPDATE have no MAC output stage (out.bits = 0).
+ * OUTPUT FORMAT AND NEIGHBOURS. Replay runs the cost model in training mode: every pass's
+ * result is written at the format its reader stores it in (cost.h cost_query.out, cost.c
+ * OUTPUT STAGE): FWD the first consumer's A (a non-MAC layer with several readers: its
+ * own), BWD_DATA the producer's G (the layer's own when there is none), BWD_WEIGHT WG. A
+ * MAC layer reads its A at a non-MAC producer's A when that tensor was not written for it
+ * (the producer has several readers, or nonmac = fused, where the producer is applied on
+ * the fly to a tensor stored for the non-MAC chain): x_stored. Those formats are decisions
+ * of OTHER layers at the same iteration, so a layer's segments are cut into pieces wherever
+ * its producer's or first consumer's decision changes (seg_walk); inside a piece every input
+ * of cost_eval is constant again, so the segment argument above holds per piece. nonmac =
+ * free has no tensors between MAC layers: own formats. Every layer-pass also carries its
+ * non-MAC plan (cost_nonmac_plan: DRAM sweeps from the graph, which differ between
+ * equal-shaped layers), computed once per run. All of these are in the memo key, so a WG
+ * change alone, or a neighbour's, is a new evaluation. UPDATE has no output stage.
  *
  * GRADIENT BIFURCATION. The weight-gradient pass reads the gradient as GW, not G (trace.h
  * TENSOR_GW; SBM keeps a 16-bit copy of G for A x G and an 8-bit one for G x W): BWD_WEIGHT's
@@ -71,7 +80,6 @@
 #include "checked.h"
 #include "cost.h"
 #include "metrics.h"
-#include "text.h"
 
 #define ROW_SLOTS_PER_LAYER PASS_COUNT
 
@@ -92,8 +100,9 @@ double replay_density_bucket(double d)
 typedef struct memo_key {
     int32_t shape_class;    /* the layer's shape, numbered (shape_classes) */
     int32_t pass;
-    num_format x, y, out;
+    num_format x, y, out, x_stored, y_stored;
     double density_x, density_y;
+    cost_sweeps sweeps;     /* the layer's non-MAC plan (graph context, cost_nonmac_plan) */
 } memo_key;
 
 typedef struct pass_cost {
@@ -114,9 +123,21 @@ typedef struct memo {
     size_t cap, used;   /* cap a power of two */
 } memo;
 
+/* The slot of a key: its 64-bit words folded with a multiply-xorshift mix (the finalizer of
+ * MurmurHash3/splitmix64), a word at a time: the memo is looked up once per segment and pass,
+ * and the byte-wise FNV this replaced was a sixth of a per-step Llama replay's time. Only the
+ * slot depends on it (keys are compared in full). */
 static uint64_t memo_hash(const memo_key *k)
 {
-    return text_hash64(k, sizeof *k, 0x9e3779b97f4a7c15ull);
+    uint64_t w[(sizeof *k + 7) / 8] = {0}, h = 0x9e3779b97f4a7c15ull;
+    memcpy(w, k, sizeof *k);
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        h ^= w[i];
+        h *= 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 29);
 }
 
 static memo_slot *memo_find(memo *m, const memo_key *k)
@@ -168,10 +189,35 @@ typedef struct replay_ctx {
     const replay_options *o;
     memo memo;
     int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
+    int32_t *consumer;          /* per layer: its first consumer, -1 none (NEIGHBOURS) */
+    uint32_t *n_consumers;      /* per layer: how many layers read its output */
+    cost_sweeps *plan;          /* layers x passes: cost_nonmac_plan */
     store_cost_row *grid;       /* epochs x slots */
     size_t slots;               /* 1 (overhead) + layers x passes */
+    struct seen_decision *seen; /* SEEN_SLOTS, see replay_layer */
     replay_stats stats;
 } replay_ctx;
+
+/* The decisions of a layer and its neighbours over one piece of iterations (NEIGHBOURS). */
+typedef struct piece_decisions {
+    const trace_decision *self, *producer, *consumer;   /* NULL: no such layer */
+} piece_decisions;
+
+/* What one (layer, pass) costs under one piece's decisions, as replay_layer adds it to the
+ * rows. The trace interns decisions (trace.h: equal decisions are one pointer), so (layer,
+ * pass, the pointers of its own, its producer's and its consumer's decisions) determines every
+ * input of the memo key (NEIGHBOURS: the neighbours fix the stored formats); a direct-mapped
+ * cache of these skips building the operands, bucketing the densities and the memo lookup
+ * for decisions the layer had before (a per-step trace cycles through few). A collision only
+ * misses: the memo still answers, so the result is the same either way. Fixed size: memory
+ * does not grow with the trace. */
+#define SEEN_SLOTS 4096
+typedef struct seen_decision {
+    piece_decisions pd;         /* pd.self NULL: empty */
+    size_t slot;                /* the (layer, pass) row slot */
+    pass_cost pc;
+    double wl, bits_x, bits_y;
+} seen_decision;
 
 /* Per layer, the number of its shape among the model's distinct layer_shapes, in order of
  * first appearance (layers x distinct shapes comparisons, once per run). */
@@ -217,29 +263,64 @@ static int evaluate(replay_ctx *c, const cost_query *q, const char *what, uint64
     return BS_OK;
 }
 
-/* The format a MAC pass's result is stored in under decision d (top comment, OUTPUT FORMAT);
- * bits 0 for passes without a MAC output stage. */
-static num_format pass_output(const model_layer *l, train_pass p, const trace_decision *d)
+/* The formats a MAC pass's result is written at and its operands are stored at, from the
+ * decisions of the layer and its neighbours (top comment, OUTPUT FORMAT); bits 0 = none /
+ * the operand's own. */
+static void pass_storage(const replay_ctx *c, uint32_t layer, train_pass p, piece_decisions pd,
+                         cost_query *q)
 {
-    static const int stored_as[PASS_COUNT] = {[PASS_FWD] = TENSOR_A, [PASS_BWD_DATA] = TENSOR_G,
-                                              [PASS_BWD_WEIGHT] = TENSOR_WG,
-                                              [PASS_UPDATE] = -1};
+    const model *m = &c->t->model;
+    const model_layer *l = &m->layers[layer];
+    bool mac = model_layer_is_mac(l);
     num_format none = {.bits = 0};
-    if (!model_layer_is_mac(l) || stored_as[p] < 0)
-        return none;
-    return d->fmt[stored_as[p]];
+    q->out = q->x_stored = q->y_stored = none;
+    if (p == PASS_UPDATE || (!mac && p != PASS_FWD && p != PASS_BWD_DATA))
+        return;
+    if (c->a->nonmac == ARCH_NONMAC_FREE)  /* MAC layers only: no tensors between them */
+        pd.producer = pd.consumer = NULL;
+    const trace_decision *d = pd.self;
+    /* A non-MAC producer stored A at our width (it wrote for its one reader) unless its
+     * tensor serves several readers or, fused, it is consumed on the fly from its own
+     * source, which was stored for the non-MAC chain: then at the producer's width. */
+    bool wide_a = pd.producer && !model_layer_is_mac(&m->layers[l->src]) &&
+                  (c->a->nonmac == ARCH_NONMAC_FUSED || c->n_consumers[l->src] >= 2);
+    switch (p) {
+    case PASS_FWD:      /* written at the reader's A (a MAC layer: its first reader's) */
+        if (pd.consumer && (mac || c->n_consumers[layer] == 1))
+            q->out = pd.consumer->fmt[TENSOR_A];
+        else if (mac)
+            q->out = d->fmt[TENSOR_A];
+        if (mac && wide_a)
+            q->x_stored = pd.producer->fmt[TENSOR_A];
+        break;
+    case PASS_BWD_DATA: /* dX written at the producer's G */
+        q->out = pd.producer ? pd.producer->fmt[TENSOR_G] : mac ? d->fmt[TENSOR_G] : none;
+        break;
+    default:            /* BWD_WEIGHT: A as in FWD; G was written at ours */
+        q->out = d->fmt[TENSOR_WG];
+        if (wide_a)
+            q->x_stored = pd.producer->fmt[TENSOR_A];
+        break;
+    }
 }
 
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
-                     const trace_segment *seg, const pass_cost **out, bs_error *e)
+                     const piece_decisions *pd, uint64_t first, uint64_t end,
+                     const pass_cost **out, bs_error *e)
 {
+    const model_layer *l = &c->t->model.layers[layer];
+    cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = ops->x, .y = ops->y};
+    pass_storage(c, layer, p, *pd, &q);
     memo_key k;
     memset(&k, 0, sizeof k);    /* padding is part of the compared bytes */
     k.shape_class = c->shape_class[layer];
     k.pass = (int32_t)p;
     k.x = ops->x;
     k.y = ops->y;
-    k.out = pass_output(&c->t->model.layers[layer], p, &seg->d);
+    k.out = q.out;
+    k.x_stored = q.x_stored;
+    k.y_stored = q.y_stored;
+    k.sweeps = c->plan[(size_t)layer * PASS_COUNT + (size_t)p];
     k.density_x = c->o->exact_density ? ops->density_x : replay_density_bucket(ops->density_x);
     k.density_y = c->o->exact_density ? ops->density_y : replay_density_bucket(ops->density_y);
     if ((c->memo.used + 1) * 2 > c->memo.cap && !memo_grow(&c->memo))
@@ -250,12 +331,12 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
         *out = &s->val;
         return BS_OK;
     }
-    const model_layer *l = &c->t->model.layers[layer];
-    cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = k.x, .y = k.y,
-                    .density_x = k.density_x, .density_y = k.density_y, .out = k.out};
+    q.density_x = k.density_x;
+    q.density_y = k.density_y;
+    q.sweeps = k.sweeps;
     char what[MODEL_NAME_MAX + 32];
     snprintf(what, sizeof what, "layer %s, %s", l->name, model_pass_name(p));
-    int rc = evaluate(c, &q, what, seg->first, seg->end, &s->val, e);
+    int rc = evaluate(c, &q, what, first, end, &s->val, e);
     if (rc)
         return rc;
     s->used = true;
@@ -306,6 +387,30 @@ static bool add_span(replay_ctx *c, size_t slot, uint64_t first, uint64_t end,
     return true;
 }
 
+/* A walk over one layer's segments cut where its producer's or consumer's decision changes. */
+typedef struct seg_walk {
+    const trace_segment *s;
+    size_t n, j;
+} seg_walk;
+
+static void walk_open(const trace *t, int32_t layer, seg_walk *w)
+{
+    w->j = 0;
+    w->n = 0;
+    w->s = layer >= 0 ? trace_layer_segments(t, (uint32_t)layer, &w->n) : NULL;
+}
+
+static const trace_decision *walk_at(seg_walk *w, uint64_t it, uint64_t *end)
+{
+    if (!w->s)
+        return NULL;
+    while (w->j + 1 < w->n && w->s[w->j].end <= it)
+        w->j++;
+    if (w->s[w->j].end < *end)
+        *end = w->s[w->j].end;
+    return w->s[w->j].d;
+}
+
 static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
 {
     const trace *t = c->t;
@@ -313,6 +418,8 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
     size_t ns;
     const trace_segment *segs = trace_layer_segments(t, i, &ns);
     c->stats.segments += ns;
+    int32_t prod = l->src, cons = c->consumer[i];
+    uint64_t total = ns ? segs[ns - 1].end : 0;
     for (int p = 0; p < PASS_COUNT; p++) {
         uint64_t madds, elem;
         if (!model_pass_madds(l, (train_pass)p, t->batch, &madds) ||
@@ -322,18 +429,39 @@ static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
         if (madds == 0 && elem == 0)
             continue;   /* e.g. BWD_DATA of the first MAC layer: no work, no row */
         size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
-        for (size_t j = 0; j < ns; j++) {
-            metrics_operands ops;
-            metrics_pass_operands(l, (train_pass)p, &segs[j].d, &ops);
-            const pass_cost *pc = NULL;
-            int rc = eval_pass(c, i, (train_pass)p, &ops, &segs[j], &pc, e);
-            if (rc)
-                return rc;
-            if (!add_span(c, slot, segs[j].first, segs[j].end, pc,
-                          metrics_wl_madds(pc->madds, &ops), metrics_word_bits(&ops.x),
-                          metrics_word_bits(&ops.y)))
+        seg_walk ws, wp, wc;
+        walk_open(t, (int32_t)i, &ws);
+        walk_open(t, prod, &wp);
+        walk_open(t, cons, &wc);
+        for (uint64_t it = 0; it < total;) {
+            uint64_t end = total;
+            piece_decisions pd = {.self = walk_at(&ws, it, &end),
+                                  .producer = walk_at(&wp, it, &end),
+                                  .consumer = walk_at(&wc, it, &end)};
+            uintptr_t h = (((uintptr_t)pd.self >> 4) * 0x9e3779b97f4a7c15ull) ^
+                          (((uintptr_t)pd.producer >> 4) * 0xc2b2ae3d27d4eb4full) ^
+                          (((uintptr_t)pd.consumer >> 4) * 0x165667b19e3779f9ull);
+            h += slot;
+            seen_decision *sd = &c->seen[(h ^ (h >> 29)) & (SEEN_SLOTS - 1)];
+            if (sd->pd.self == pd.self && sd->pd.producer == pd.producer &&
+                sd->pd.consumer == pd.consumer && sd->slot == slot) {
+                c->stats.memo_hits++;
+            } else {
+                metrics_operands ops;
+                metrics_pass_operands(l, (train_pass)p, pd.self, &ops);
+                const pass_cost *pc = NULL;
+                int rc = eval_pass(c, i, (train_pass)p, &ops, &pd, it, end, &pc, e);
+                if (rc)
+                    return rc;
+                *sd = (seen_decision){.pd = pd, .slot = slot, .pc = *pc,
+                                      .wl = metrics_wl_madds(pc->madds, &ops),
+                                      .bits_x = metrics_word_bits(&ops.x),
+                                      .bits_y = metrics_word_bits(&ops.y)};
+            }
+            if (!add_span(c, slot, it, end, &sd->pc, sd->wl, sd->bits_x, sd->bits_y))
                 return err_set(e, BS_EINPUT, "layer %s, %s: run totals overflow 64 bits",
                                l->name, model_pass_name((train_pass)p));
+            it = end;
         }
     }
     return BS_OK;
@@ -357,8 +485,11 @@ static int replay_overheads(replay_ctx *c, bs_error *e)
         ol.src = -1;
         ol.src2 = -2;
         /* A unary op (y.bits = 0) on fp32 or integer operands of the record's width. */
+        /* its own pass over the data in every nonmac mode but free: read once, write once
+         * (a scheme's check is not fused into a MAC layer's stages) */
         cost_query q = {.layer = &ol, .pass = PASS_FWD, .batch = 1, .density_x = 1.0,
-                        .density_y = 1.0};
+                        .density_y = 1.0,
+                        .sweeps = {.rd_in = 1, .wr_out = 1, .planned = 1}};
         q.x = ov->bits == 32 ? numfmt_fp32() : (num_format){.kind = NUM_INT, .bits = ov->bits};
         char what[TRACE_LABEL_MAX + 16];
         snprintf(what, sizeof what, "overhead %s", ov->label);
@@ -439,11 +570,30 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
                        (unsigned long long)t->epochs, t->model.n_layers);
     c.grid = calloc((size_t)t->epochs * c.slots, sizeof *c.grid);
     c.shape_class = shape_classes(&t->model);
-    if (!c.grid || !c.shape_class || !memo_grow(&c.memo)) {
+    c.seen = calloc(SEEN_SLOTS, sizeof *c.seen);
+    uint32_t nl = t->model.n_layers;
+    c.consumer = malloc(((size_t)nl + 1) * sizeof *c.consumer);
+    c.n_consumers = calloc((size_t)nl + 1, sizeof *c.n_consumers);
+    c.plan = calloc(((size_t)nl + 1) * PASS_COUNT, sizeof *c.plan);
+    if (!c.grid || !c.shape_class || !c.seen || !c.consumer || !c.n_consumers || !c.plan ||
+        !memo_grow(&c.memo)) {
         free(c.grid);
         free(c.shape_class);
+        free(c.seen);
+        free(c.consumer);
+        free(c.n_consumers);
+        free(c.plan);
         free(c.memo.slots);
         return err_set(e, BS_EINTERNAL, "out of memory (replay)");
+    }
+    for (uint32_t i = 0; i < nl; i++) {
+        c.consumer[i] = -1;
+        for (uint32_t j = nl; j-- > i + 1;)
+            if (t->model.layers[j].src == (int32_t)i || t->model.layers[j].src2 == (int32_t)i) {
+                c.consumer[i] = (int32_t)j;
+                c.n_consumers[i]++;
+            }
+        cost_nonmac_plan(a, &t->model, i, &c.plan[(size_t)i * PASS_COUNT]);
     }
     int rc = BS_OK;
     for (uint32_t i = 0; i < t->model.n_layers && !rc; i++)
@@ -457,10 +607,22 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     r->stats = c.stats;
     free(c.grid);
     free(c.shape_class);
+    free(c.seen);
+    free(c.consumer);
+    free(c.n_consumers);
+    free(c.plan);
     free(c.memo.slots);
     if (rc)
         replay_result_free(r);
     return rc;
+}
+
+void replay_options_text(const arch *a, const replay_options *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "exact_density=%d nonmac=%s tiling_objective=%s lane_reduce=%s",
+             o && o->exact_density ? 1 : 0, arch_nonmac_name(a->nonmac),
+             a->family == ARCH_GPU ? "-" : arch_objective_name(a->objective),
+             a->family == ARCH_BITFUSION ? arch_lane_reduce_name(a->lane_reduce) : "-");
 }
 
 void replay_result_free(replay_result *r)

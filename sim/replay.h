@@ -26,6 +26,11 @@ typedef struct replay_options {
     bool exact_density;     /* evaluate every distinct density exactly (no buckets) */
 } replay_options;
 
+/* The options and cost-model modes (arch [schedule]) a replay runs with, as stored with the
+ * run (store_run_info.options) and shown by report: "exact_density=0 nonmac=fused
+ * tiling_objective=edp lane_reduce=ic" ("-" where the family has no such key). */
+void replay_options_text(const arch *a, const replay_options *o, char *buf, size_t n);
+
 typedef struct replay_stats {
     uint64_t segments;      /* layer segments walked */
     uint64_t pieces;        /* segment pieces after splitting at epoch boundaries */

@@ -32,7 +32,8 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return s ? (const char *)s : "";
 }
 
-static const char *const by_names[REPORT_BY_COUNT + 1] = {"layer", "pass", "epoch", NULL};
+static const char *const by_names[REPORT_BY_COUNT + 1] = {"layer", "pass", "epoch", "kind",
+                                                          NULL};
 
 int report_by_parse(const char *s)
 {
@@ -151,6 +152,11 @@ int report_run_headline(sqlite3 *db, int64_t run, char *buf, size_t n, bs_error 
     return sql_error(db, e, "reading the run");
 }
 
+/* A cost row's kind (report.h report_by): MAC passes are the rows with MAdds. */
+#define KIND_SQL                                                                                 \
+    "(CASE WHEN layer < 0 THEN 'overhead' WHEN pass = 'UPDATE' THEN 'update'"                     \
+    " WHEN madds > 0 THEN 'mac' ELSE 'non-mac' END)"
+
 /* How each breakdown groups the run's cost rows. Key columns come first in the output. */
 typedef struct breakdown_kind {
     const char *key_sql;        /* selected key columns */
@@ -166,6 +172,10 @@ static const breakdown_kind breakdowns[REPORT_BY_COUNT] = {
                         " THEN 2 WHEN 'UPDATE' THEN 3 ELSE 4 END",
                         1, {"pass", NULL}},
     [REPORT_BY_EPOCH] = {"epoch", "epoch", "epoch", 1, {"epoch", NULL}},
+    [REPORT_BY_KIND] = {KIND_SQL, KIND_SQL,
+                        "CASE " KIND_SQL " WHEN 'mac' THEN 0 WHEN 'non-mac' THEN 1"
+                        " WHEN 'update' THEN 2 ELSE 3 END",
+                        1, {"kind", NULL}},
 };
 
 /* Value columns after the keys: name, printf format. Their SQL is in breakdown_sql's order. */
@@ -238,7 +248,11 @@ int report_breakdown(sqlite3 *db, int64_t run, report_by by, table **out, bs_err
 static const char compare_sql[] =
     "SELECT c.run_id, c.model_name, c.arch_name, c.label, c.scheme, c.base_label,"
     " c.madds, c.gbitops, c.energy_j, c.latency_s, c.speedup, c.energy_saving,"
-    " c.cpt_cost_ratio, c.adapt_speedup, c.mem_total_bits / 8388608.0, c.smaq_storage_benefit"
+    " c.cpt_cost_ratio, c.adapt_speedup, c.mem_total_bits / 8388608.0, c.smaq_storage_benefit,"
+    " (SELECT 100.0 * total(CASE WHEN " KIND_SQL " = 'non-mac' THEN k.latency_s END)"
+    "   / total(k.latency_s) FROM cost_rows k WHERE k.run_id = c.run_id),"
+    " (SELECT 100.0 * total(CASE WHEN " KIND_SQL " = 'non-mac' THEN k.energy_pj END)"
+    "   / total(k.energy_pj) FROM cost_rows k WHERE k.run_id = c.run_id)"
     " FROM scheme_comparison c"
     " WHERE c.base_run_id = (SELECT max(b.run_id) FROM run_summary b"
     "   WHERE b.model_id = c.model_id"
@@ -283,6 +297,8 @@ int report_compare_each(sqlite3 *db, const report_compare_query *q,
             .adapt_speedup = col_double(st, 13),
             .mem_total_mib = col_double(st, 14),
             .smaq_storage_benefit = col_double(st, 15),
+            .nonmac_time_pct = col_double(st, 16),
+            .nonmac_energy_pct = col_double(st, 17),
         };
         rows++;
         stop = fn(&r, ctx);
@@ -306,6 +322,7 @@ static const struct {
 } compare_cols[] = {
     {"madds", "%.4g"},        {"gbitops", "%.4g"},        {"energy_j", "%.4g"},
     {"latency_s", "%.4g"},    {"speedup", "%.3f"},        {"energy_saving", "%.3f"},
+    {"nonmac_time_pct", "%.1f"}, {"nonmac_energy_pct", "%.1f"},
     {"cpt_cost_ratio", "%.4f"}, {"adapt_speedup", "%.3f"}, {"mem_mib", "%.1f"},
     {"smaq_benefit", "%.3f"},
 };
@@ -315,7 +332,8 @@ static int add_compare_row(const report_compare_row *r, void *ctx)
 {
     table *t = ctx;
     const double v[N_COMPARE_COLS] = {r->madds, r->gbitops, r->energy_j, r->latency_s,
-                                      r->speedup, r->energy_saving, r->cpt_cost_ratio,
+                                      r->speedup, r->energy_saving, r->nonmac_time_pct,
+                                      r->nonmac_energy_pct, r->cpt_cost_ratio,
                                       r->adapt_speedup, r->mem_total_mib,
                                       r->smaq_storage_benefit};
     table_row(t);

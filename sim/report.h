@@ -16,11 +16,16 @@
 
 struct sqlite3;
 
-typedef enum report_by { REPORT_BY_LAYER, REPORT_BY_PASS, REPORT_BY_EPOCH, REPORT_BY_COUNT } report_by;
+/* kind: MAC-layer passes ("mac", conv/linear/matmul FWD, BWD_DATA, BWD_WEIGHT with their
+ * bias work), non-MAC layers ("non-mac": norm, activation, add, pool, softmax), "update"
+ * (optimizer steps) and scheme "overhead". */
+typedef enum report_by {
+    REPORT_BY_LAYER, REPORT_BY_PASS, REPORT_BY_EPOCH, REPORT_BY_KIND, REPORT_BY_COUNT
+} report_by;
 
-/* "layer", "pass", "epoch" -> report_by; -1 if unknown. */
+/* "layer", "pass", "epoch", "kind" -> report_by; -1 if unknown. */
 int report_by_parse(const char *s);
-/* "layer|pass|epoch", for usage texts. */
+/* "layer", "pass", "epoch", "kind", for usage texts. */
 const char *const *report_by_names(void);   /* NULL-terminated, report_by order */
 
 /* Which run to report: run_id when > 0, else the latest complete run labelled label;
@@ -56,6 +61,7 @@ typedef struct report_compare_row {
     const char *model, *arch, *label, *scheme, *baseline_label;
     double madds, gbitops, energy_j, latency_s, speedup, energy_saving;
     double cpt_cost_ratio, adapt_speedup, mem_total_mib, smaq_storage_benefit; /* NaN = n/a */
+    double nonmac_time_pct, nonmac_energy_pct;  /* share of non-MAC layers (report_by kind) */
 } report_compare_row;
 
 /* Calls fn for each run with a baseline, ordered by model, arch, run id. fn returning non-zero
@@ -65,7 +71,8 @@ int report_compare_each(struct sqlite3 *db, const report_compare_query *q,
                         bs_error *e);
 
 /* The same rows as a table: model, arch, label, scheme, madds, gbitops, energy_j, latency_s,
- * speedup, energy_saving, cpt_cost_ratio, adapt_speedup, mem_mib, smaq_benefit. */
+ * speedup, energy_saving, nonmac_time_pct, nonmac_energy_pct, cpt_cost_ratio, adapt_speedup,
+ * mem_mib, smaq_benefit. */
 int report_compare_table(struct sqlite3 *db, const report_compare_query *q, table **out,
                          bs_error *e);
 

@@ -13,6 +13,7 @@
 #include "scheme.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +188,30 @@ static uint64_t epoch_iter(const scheme_ctx *c, uint64_t epoch)
     return it;
 }
 
+#define NONMAC_HELP "format of norm, activation, add and pool layers (fp32: the public code; int8: Range BN)"
+
 static const char *const linear_choices[] = {"fp32", "quantized", NULL};
+
+static bool pick_nonmac(const model_layer *l, void *ctx)
+{
+    (void)ctx;
+    return !model_layer_is_mac(l);
+}
+
+/* The precision of the work between the MAC layers (norm, activation, residual add, pooling)
+ * is the scheme's decision (issue 12): parameter nonmac, a format for W (norm affine), A, G
+ * and WG of every non-MAC layer from iteration 0 on. The default fp32 is what the public
+ * PyTorch code of CPT, FracTrain, MuPPET and AdaPT runs (nn.BatchNorm2d, ReLU and the
+ * residual add untouched by their quantizers); int8 is SBM's Range BN. */
+static int apply_nonmac(trace *t, scheme_ctx *c, bs_error *e)
+{
+    num_format f;
+    int rc = param_format(c, "nonmac", &f, e);
+    if (rc || (f.kind == NUM_FP && f.bits == 32 && f.exp_bits == 8))
+        return rc;
+    trace_change ch = change_fmt(T_W | T_A | T_G | T_WG, f);
+    return trace_set_where(t, 0, pick_nonmac, NULL, &ch, e);
+}
 
 /* ---- fp32 ------------------------------------------------------------------------------ */
 
@@ -291,7 +315,12 @@ unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bm
  * - Period: train.py run_training uses P = int(args.iters / num_cyclic_period) with
  *   --iters the run's length in iterations (64000 by default); bitsim uses the trace's total
  *   iterations, epochs x iterations per epoch.
- * - Cost: the training-cost ratio the same loop logs is metrics.c's cpt_cost_ratio. */
+ * - Cost: the training-cost ratio the same loop logs is metrics.c's cpt_cost_ratio.
+ * - Transformers: the paper also trains a Transformer on WikiText-103 (README "Experimental
+ *   Results"), but the repository has no code for it, so which of its layers ran quantized is
+ *   not public. On a transformer (no convs) linear=quantized applies the same schedule to every
+ *   MAC layer — the linear layers and attention's matmuls — an assumption; norms, softmax and
+ *   the rest stay fp32 as on CIFAR. */
 static int gen_cpt(trace *t, scheme_ctx *c, bs_error *e)
 {
     uint64_t n_cycles, bmin, bmax, gbits;
@@ -774,6 +803,327 @@ static int gen_smaq(trace *t, scheme_ctx *c, bs_error *e)
     return trace_set_where(t, 0, NULL, NULL, &ch, e);
 }
 
+/* ---- LLM recipes: bf16, fp8, mx, nvfp4 ------------------------------------------------- */
+
+/* What the four recipes share. Every recipe trains with fp32 master weights and weight
+ * gradients accumulated in fp32 (U = WG = fp32: Megatron-LM's main_grad, which all four
+ * sources train on or against); the non-MAC layers (norms, softmax, activations, adds,
+ * embeddings, rotary) read and write bf16 tensors (the bf16 baseline around the quantized
+ * GEMMs). A MAC layer's role decides its W, A and G:
+ *   linear   the recipe's GEMM formats (LLM_LINEAR);
+ *   matmul   the attention score/context batched matmuls: the recipe's choice (LLM_MATMUL);
+ *   high     linear layers a recipe keeps in bf16 (the LM head `head`, NVFP4's first and
+ *            last layers) (LLM_HIGH).
+ * Overheads (quantization work, one record per label for the whole run, so a trace stays a
+ * few lines however long the run): a cast of an N-element tensor to a scaled format is N ops
+ * (one fused elementwise op per element: |x| into the amax, scale, convert — one kernel, as
+ * Transformer Engine's cast kernels are), plus per block of a block-scaled format one op for
+ * an E8M0 scale (exponent of the block amax) or two for E4M3 (amax / 6, convert). Its
+ * traffic: the bf16 source read once (16 bits per element) per kernel, each copy written at
+ * its format's storage width (fp8 8, MXFP8 8.25, NVFP4 4.5 ...). replay costs an overhead
+ * record of `ops` ops of `bits` bits as an elementwise kernel that reads and writes `ops`
+ * elements of `bits` bits (traces/FORMAT.md), so a cast record's bits is the width that makes
+ * those two agree: bits = round(traffic / (2 x ops)), e.g. fp8 (16 + 8) / 2 = 12. */
+enum { LLM_REST, LLM_LINEAR, LLM_MATMUL, LLM_HIGH, LLM_ROLES };
+
+typedef struct llm_plan {
+    const char *fmt[LLM_ROLES][3];  /* W, A, G per role */
+    const char *head;               /* fnmatch pattern of linear layers kept bf16 */
+    double high_first, high_last;   /* fractions of the linear layers kept bf16 */
+} llm_plan;
+
+static bool is_linear(const model_layer *l)
+{
+    return l->kind == LAYER_LINEAR;
+}
+
+static uint32_t count_linear(const model *m)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        n += is_linear(&m->layers[i]);
+    return n;
+}
+
+static int llm_role(const scheme_ctx *c, const llm_plan *p, uint32_t i, uint32_t lin_index,
+                    uint32_t n_linear)
+{
+    const model_layer *l = &c->m->layers[i];
+    if (!model_layer_is_mac(l))
+        return LLM_REST;
+    if (l->kind == LAYER_MATMUL)
+        return LLM_MATMUL;
+    if (!is_linear(l))
+        return LLM_LINEAR;      /* a conv in a transformer: treated as a GEMM */
+    uint32_t first = (uint32_t)llround(p->high_first * n_linear);
+    uint32_t last = (uint32_t)llround(p->high_last * n_linear);
+    if ((p->head && fnmatch(p->head, l->name, 0) == 0) || lin_index < first ||
+        lin_index + last >= n_linear)
+        return LLM_HIGH;
+    return LLM_LINEAR;
+}
+
+/* Sets every layer's formats from the plan, at iteration 0. */
+static int llm_apply(trace *t, const scheme_ctx *c, const llm_plan *p, bs_error *e)
+{
+    uint32_t n_linear = count_linear(c->m), lin = 0;
+    num_format fp32 = numfmt_fp32();
+    for (uint32_t i = 0; i < c->m->n_layers; i++) {
+        int role = llm_role(c, p, i, lin, n_linear);
+        lin += is_linear(&c->m->layers[i]);
+        trace_change ch = change_fmt(T_WG | T_U, fp32);
+        static const tensor_class cls[3] = {TENSOR_W, TENSOR_A, TENSOR_G};
+        for (int k = 0; k < 3; k++) {
+            num_format f;
+            const char *why = "invalid";
+            if (!numfmt_parse(p->fmt[role][k], &f, &why))
+                return err_set(e, BS_EUSAGE, "scheme %s: format '%s': %s", c->info->name,
+                               p->fmt[role][k], why);
+            ch.mask |= TRACE_CH_FMT(cls[k]);
+            ch.d.fmt[cls[k]] = f;
+        }
+        int rc = trace_set(t, 0, i, &ch, e);
+        if (rc)
+            return rc;
+    }
+    return BS_OK;
+}
+
+/* Every role bf16 (the baseline), and the `head` parameter's pattern if the scheme has one
+ * ("none" or absent: no head); a recipe then overrides its quantized roles. */
+static llm_plan bf16_plan(const scheme_ctx *c)
+{
+    llm_plan p;
+    memset(&p, 0, sizeof p);
+    for (int r = 0; r < LLM_ROLES; r++)
+        for (int k = 0; k < 3; k++)
+            p.fmt[r][k] = "bf16";
+    const char *head = pstr(c, "head");
+    p.head = *head && strcmp(head, "none") != 0 ? head : NULL;
+    return p;
+}
+
+/* Sets role r's W, A, G. */
+static void plan_role(llm_plan *p, int r, const char *w, const char *a, const char *g)
+{
+    p->fmt[r][0] = w;
+    p->fmt[r][1] = a;
+    p->fmt[r][2] = g;
+}
+
+/* Quantization ops of one cast of an n-element tensor to f (top of this section). */
+static double cast_ops(double n, const num_format *f)
+{
+    double per_block = 0;
+    if (f->kind == NUM_MX && f->block)
+        per_block = (f->scale_bits > f->scale_exp_bits ? 2.0 : 1.0) / f->block;
+    return n * (1.0 + per_block);
+}
+
+/* Sums, over the layers whose role is LLM_LINEAR (or also LLM_MATMUL when `matmul`), the cast
+ * work on A, W and G per iteration: each tensor read once per kernel at 16 bits, after
+ * `amax_passes` separate read-only amax passes (NVFP4's per-tensor scale, N ops each), and
+ * cast into `copies` copies (MX: a row- and a column-wise one); `extra_per_elem` ops per
+ * element of A and G go to extra_ops (NVFP4's Wgrad Hadamard, bf16 in and out). */
+typedef struct cast_rule {
+    double copies, amax_passes, extra_per_elem;
+} cast_rule;
+
+typedef struct cast_work {
+    uint64_t ops, extra_ops, tensors;
+    unsigned bits;      /* the record width matching the casts' traffic (section comment) */
+} cast_work;
+
+static int llm_cast_overhead(trace *t, const scheme_ctx *c, const llm_plan *p, bool matmul,
+                             cast_rule r, cast_work *out, bs_error *e)
+{
+    uint32_t n_linear = count_linear(c->m), lin = 0;
+    double ops = 0, traffic = 0, extra = 0, tensors = 0, batch = (double)t->batch;
+    for (uint32_t i = 0; i < c->m->n_layers; i++) {
+        const model_layer *l = &c->m->layers[i];
+        int role = llm_role(c, p, i, lin, n_linear);
+        lin += is_linear(l);
+        if (role != LLM_LINEAR && !(matmul && role == LLM_MATMUL))
+            continue;
+        /* a matmul's "weight" operand is the second activation, as large as its k x n */
+        double n[3] = {l->kind == LAYER_MATMUL ? batch * (double)l->gemm.k *
+                                                     (double)l->gemm.n * (double)l->gemm.count
+                                               : (double)l->weight_elems,
+                       batch * (double)l->in_elems, batch * (double)l->out_elems};
+        for (int k = 0; k < 3; k++) {
+            num_format f;
+            if (!numfmt_parse(p->fmt[role][k], &f, NULL))
+                return err_set(e, BS_EINTERNAL, "scheme %s: bad recipe format", c->info->name);
+            ops += r.copies * cast_ops(n[k], &f) + r.amax_passes * n[k];
+            traffic += n[k] * (16.0 * (1 + r.amax_passes) + r.copies * numfmt_storage_bits(&f));
+        }
+        extra += r.extra_per_elem * (n[1] + n[2]);
+        tensors += 3;
+    }
+    if (!(ops < 0x1p63 && extra < 0x1p63))
+        return err_set(e, BS_EINPUT, "scheme %s: overhead op count overflows", c->info->name);
+    out->ops = (uint64_t)ceil(ops);
+    out->extra_ops = (uint64_t)ceil(extra);
+    out->tensors = (uint64_t)tensors;
+    double bits = ops > 0 ? round(traffic / (2 * ops)) : 16;
+    out->bits = bits < 1 ? 1 : bits > 32 ? 32 : (unsigned)bits;
+    return BS_OK;
+}
+
+static int add_run_overhead(trace *t, const scheme_ctx *c, uint64_t ops, unsigned bits,
+                            const char *label, bs_error *e)
+{
+    return ops ? trace_add_overhead(t, 0, c->total, ops, bits, label, e) : BS_OK;
+}
+
+static const char *const bf16_or_quant[] = {"bf16", "quantized", NULL};
+
+/* bf16: the mixed-precision baseline LLM recipes compare against. Kalamkar et al., "A Study of
+ * BFLOAT16 for Deep Learning Training", arXiv 1905.12322 (bf16 tensors, fp32 master weights
+ * and accumulation); Megatron-LM's --bf16 (every layer's tensors bf16, fp32 main_grad and
+ * optimizer). Every tensor bf16 but WG and U (fp32). */
+static int gen_bf16(trace *t, scheme_ctx *c, bs_error *e)
+{
+    llm_plan p = bf16_plan(c);
+    return llm_apply(t, c, &p, e);
+}
+
+/* fp8: Micikevicius et al., "FP8 Formats for Deep Learning", arXiv 2209.05433 (2022), sec. 3-4:
+ * E4M3 for weights and activations, E5M2 for gradients, GEMM inputs in FP8 with one scale per
+ * tensor, higher precision for the rest; as NVIDIA Transformer Engine runs it (recipe
+ * DelayedScaling, fp8_format=HYBRID: E4M3 forward, E5M2 backward; format=e4m3 is its E4M3
+ * recipe). Layers: TE's FP8 modules are the transformer's linear layers (te.Linear,
+ * LayerNormLinear, LayerNormMLP); attention's batched matmuls run in bf16 (DotProductAttention
+ * without fp8_dpa: matmul=bf16, the default) and Megatron's output layer (LM head) is not a TE
+ * module (head=lm_head keeps it bf16). Overheads, per FP8 linear layer and iteration, its
+ * three FP8 tensors A, W, G: the cast, N ops each ("fp8-cast", 12 bits: 16 read, 8 written;
+ * the amax is taken during the cast, as TE fuses it), and the delayed-scaling bookkeeping per
+ * tensor, as TE's nvte_delayed_scaling_recipe_amax_and_scale_update (transformer_engine
+ * recipe.h) describes it: the amax history rotated by one (history moves), reduced by max
+ * (history ops, amax_compute_algo "max") and the scale set so the tensor's amax maps to
+ * 2^-margin x the FP8 maximum (3 ops): 2 x history + 3 ops ("amax-history", 32 bits).
+ * history defaults to 1024 (DelayedScaling's amax_history_len default, with margin 0 and
+ * fp8_format HYBRID); TE also reduces the amaxes across data-parallel ranks (one all-reduce
+ * per step), which bitsim does not model (no network). */
+static int gen_fp8(trace *t, scheme_ctx *c, bs_error *e)
+{
+    static const char *const fmt_choices[] = {"hybrid", "e4m3", NULL};
+    int fmt, matmul, rc;
+    uint64_t history;
+    if ((rc = param_choice(c, "format", fmt_choices, &fmt, e)) ||
+        (rc = param_choice(c, "matmul", bf16_or_quant, &matmul, e)) ||
+        (rc = param_u64(c, "history", 1, 1u << 20, &history, e)))
+        return rc;
+    const char *g = fmt == 0 ? "fp8e5m2" : "fp8e4m3";
+    llm_plan p = bf16_plan(c);
+    plan_role(&p, LLM_LINEAR, "fp8e4m3", "fp8e4m3", g);
+    if (matmul)
+        plan_role(&p, LLM_MATMUL, "fp8e4m3", "fp8e4m3", g);
+    cast_work w;
+    uint64_t hist;
+    if ((rc = llm_apply(t, c, &p, e)) ||
+        (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){1, 0, 0}, &w, e)))
+        return rc;
+    if (!checked_mul(w.tensors, 2 * history + 3, &hist))
+        return err_set(e, BS_EINPUT, "scheme fp8: overhead op count overflows");
+    if ((rc = add_run_overhead(t, c, w.ops, w.bits, "fp8-cast", e)))
+        return rc;
+    return add_run_overhead(t, c, hist, 32, "amax-history", e);
+}
+
+/* mx: the Microscaling training recipes. Rouhani et al., "Microscaling Data Formats for Deep
+ * Learning", arXiv 2310.10537 (2023), sec. 6 (training), evaluates GPT-like decoders trained
+ * with MXFP6_E3M2 for weights, activations and gradients in forward and backward (preset
+ * mxfp6) and with MXFP4 weights and MXFP6_E3M2 activations and gradients (preset mxfp4);
+ * mxfp8 is the MXFP8 recipe of Mishra et al., "Recipes for Pre-training LLMs with MXFP8",
+ * arXiv 2506.08027 (2025): E4M3 elements for all tensors (Transformer Engine's MXFP8BlockScaling
+ * default); mxfp6-fwd = MXFP6_E3M2 forward, MXFP8 E5M2 gradients, a variant between the two
+ * (not one of the papers' runs). The paper's emulation library, microsoft/microxcaling
+ * (README "Spec Configuration"; examples/run_mxfp6.sh: w/a_elem_format fp6_e3m2, scale_bits
+ * 8, block_size 32, bfloat 16), quantizes the inputs of linear, matmul and bmm — attention's
+ * batched matmuls included — runs the vector ops (GELU, softmax, layernorm) in bfloat16 (the
+ * rest bf16 here), and gives the backward GEMMs the forward formats unless told otherwise (so
+ * mxfp6's G is E3M2 too). So matmul=preset (the default) quantizes attention's matmuls in
+ * the Rouhani presets and keeps them bf16 in mxfp8, as Transformer Engine's MXFP8 recipe (and
+ * so Mishra et al.) runs attention (DotProductAttention in bf16); quantized or bf16 overrides.
+ * Deviation: Rouhani et al.'s emulation quantizes the LM head too; head=none does that, the
+ * default lm_head keeps it bf16 as Mishra et al. do. Overhead: every quantized operand is cast twice per iteration, a row-
+ * and a column-wise copy (each pass blocks along its own reduction dimension, as TE's MXFP8
+ * stores both), N + N/32 ops per copy ("mx-cast"; bits from the traffic, 16 read once and
+ * each copy written at its storage width: 8 for MXFP8). */
+static const char *const mx_preset_names[] = {"mxfp8", "mxfp6", "mxfp6-fwd", "mxfp4", NULL};
+static const struct {
+    const char *fmt[3];     /* W, A, G */
+    const char *matmul;     /* what matmul=preset means */
+} mx_presets[] = {
+    {{"mxfp8e4m3", "mxfp8e4m3", "mxfp8e4m3"}, "bf16"},
+    {{"mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2"}, "quantized"},
+    {{"mxfp6e3m2", "mxfp6e3m2", "mxfp8e5m2"}, "quantized"},
+    {{"mxfp4", "mxfp6e3m2", "mxfp6e3m2"}, "quantized"},
+};
+
+static int gen_mx(trace *t, scheme_ctx *c, bs_error *e)
+{
+    int preset, matmul, rc;
+    if ((rc = param_choice(c, "preset", mx_preset_names, &preset, e)))
+        return rc;
+    if (strcmp(pstr(c, "matmul"), "preset") == 0)
+        pset(c, "matmul", mx_presets[preset].matmul);
+    if ((rc = param_choice(c, "matmul", bf16_or_quant, &matmul, e)))
+        return rc;
+    llm_plan p = bf16_plan(c);
+    const char *const *f = mx_presets[preset].fmt;
+    plan_role(&p, LLM_LINEAR, f[0], f[1], f[2]);
+    if (matmul)
+        plan_role(&p, LLM_MATMUL, f[0], f[1], f[2]);
+    cast_work w;
+    if ((rc = llm_apply(t, c, &p, e)) ||
+        (rc = llm_cast_overhead(t, c, &p, matmul, (cast_rule){2, 0, 0}, &w, e)))
+        return rc;
+    return add_run_overhead(t, c, w.ops, w.bits, "mx-cast", e);
+}
+
+/* nvfp4: NVIDIA, "Pretraining Large Language Models with NVFP4", arXiv 2509.25149 (2025),
+ * sec. 4: the linear layers' GEMMs take NVFP4 inputs in all three passes (Fprop, Dgrad,
+ * Wgrad: W, A, G nvfp4); a few linear layers stay in BF16 — in the 12B model the first two
+ * and the last eight of its 62 blocks (bf16_first = 2/62, bf16_last = 8/62 of the linear
+ * layers here, the LM head among them); attention, softmax, norms and embeddings stay in
+ * higher precision (matmul layers and the rest bf16). Its other techniques and what bitsim
+ * makes of them: 2-D 16x16 block scaling of the weights (one E4M3 scale per 256 weights, so
+ * that Fprop and Dgrad see the same quantized W) — bitsim stores W with the 1-D 16-element
+ * blocks of nvfp4 (4.5 bits per weight where 16x16 needs 4.03: an upper bound on weight
+ * traffic); stochastic rounding of the gradients — a rounding mode, no cost; random Hadamard
+ * transforms of the Wgrad inputs (16 x 16): one more pass over A and G, N ops each ("rht", 16
+ * bits; rht=0 leaves it out; its 16 MACs per element run as a 16 x 16 GEMM on the tensor
+ * cores, which the elementwise record does not charge: 16 x (A + G) MACs, under 1% of the
+ * Wgrad GEMM's k x n x m for k, n >= 2048). Casts:
+ * A, W, G twice per iteration (row- and column-wise, as for MX), N + 2N/16 ops each, after
+ * one N-op amax pass per tensor for its FP32 scale: 3N + N/4 ops ("nvfp4-cast"; traffic 16 + 16
+ * read, 2 x 4.5 written: bits round(41 / 6.5) = 6). Deviation:
+ * the report switches to BF16 for the last part of the run (its sec. 5); bitsim keeps NVFP4
+ * for the whole run. */
+static int gen_nvfp4(trace *t, scheme_ctx *c, bs_error *e)
+{
+    double first, last;
+    int rht, rc;
+    if ((rc = param_double(c, "bf16_first", 0, 1, &first, e)) ||
+        (rc = param_double(c, "bf16_last", 0, 1, &last, e)) ||
+        (rc = param_choice(c, "rht", (const char *const[]){"0", "1", NULL}, &rht, e)))
+        return rc;
+    llm_plan p = bf16_plan(c);
+    plan_role(&p, LLM_LINEAR, "nvfp4", "nvfp4", "nvfp4");
+    p.high_first = first;
+    p.high_last = last;
+    cast_work w;
+    cast_rule r = {2, 1, rht ? 1 : 0};
+    if ((rc = llm_apply(t, c, &p, e)) ||
+        (rc = llm_cast_overhead(t, c, &p, false, r, &w, e)))
+        return rc;
+    if ((rc = add_run_overhead(t, c, w.ops, w.bits, "nvfp4-cast", e)))
+        return rc;
+    return add_run_overhead(t, c, w.extra_ops, 16, "rht", e);
+}
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 typedef int (*gen_fn)(trace *t, scheme_ctx *c, bs_error *e);
@@ -809,7 +1159,9 @@ static const scheme_row rows[] = {
        {"bmin", "3", "lowest forward bit-width"},
        {"bmax", "8", "highest forward bit-width"},
        {"gbits", "8", "gradient bit-width (fixed)"},
-       {"linear", "fp32", "fp32 (CPT's CIFAR code keeps the final fc fp32) or quantized"},
+       {"linear", "fp32", "fp32 (CPT's CIFAR code keeps the final fc fp32) or quantized "
+        "(every MAC layer: use it for a transformer)"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_cpt, NULL},
     {{"fractrain-pfq", "progressive fractional quantization: stages of rising precision",
@@ -818,6 +1170,7 @@ static const scheme_row rows[] = {
        {"bw", "6,6,8,8", "backward (G) bits per stage"},
        {"switch", "auto", "epochs of the turning points (auto: 1/4, 2/4, 3/4 of the run)"},
        {"linear", "fp32", "fp32 or quantized final linear layer"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_pfq, NULL},
     {{"muppet", "block floating point ladder 8->12->14->16 bits, then fp32",
@@ -827,6 +1180,7 @@ static const scheme_row rows[] = {
        {"fp32_epochs", "45", "fp32 epochs at the end (sets the default run length)"},
        {"switch", "none", "explicit epochs at which each next level starts (overrides)"},
        {"resolution", "3", "epochs between gradient-diversity checks"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_muppet, muppet_epochs},
     {{"adapt", "per-layer fixed point from <8,4>, synthetic switches and weight densities",
@@ -844,6 +1198,7 @@ static const scheme_row rows[] = {
        {"res", "150", "histogram bins of the KL push-down (MAX_RESOLUTION), for the overhead"},
        {"lb", "100", "gradients per check (MAX_LOOKBACK), for the overhead"},
        {"G", "fp32", "activation gradients: fp32 (AdaPT's code) or quantized (layer's format)"},
+       {"nonmac", "fp32", NONMAC_HELP},
        {NULL, NULL, NULL}}},
      gen_adapt, NULL},
     {{"smaq", "split storage: inliers (+-1 sigma) at 6 bits, outliers at 8, fp32 compute",
@@ -855,6 +1210,38 @@ static const scheme_row rows[] = {
        {"tensors", "W,A,U", "stored tensors the split applies to"},
        {NULL, NULL, NULL}}},
      gen_smaq, NULL},
+    {{"bf16", "bf16 mixed precision: every tensor bf16, fp32 weight gradients and master "
+      "weights (the LLM baseline)",
+      "Kalamkar et al., arXiv 1905.12322; Megatron-LM --bf16", 1, {{NULL, NULL, NULL}}},
+     gen_bf16, NULL},
+    {{"fp8", "FP8 training: linear layers' GEMMs E4M3 forward, E5M2 gradients, per-tensor "
+      "delayed scaling; the rest bf16",
+      "Micikevicius et al., arXiv 2209.05433; NVIDIA Transformer Engine DelayedScaling", 1,
+      {{"format", "hybrid", "hybrid (E4M3 W/A, E5M2 G) or e4m3 (E4M3 everywhere)"},
+       {"matmul", "bf16", "attention batched matmuls: bf16 (TE default) or quantized"},
+       {"head", "lm_head", "linear layers kept bf16 (fnmatch pattern, or none)"},
+       {"history", "1024", "amax history length (TE amax_history_len), for the overhead"},
+       {NULL, NULL, NULL}}},
+     gen_fp8, NULL},
+    {{"mx", "OCP Microscaling training: GEMM inputs in MX formats per tensor class, the rest "
+      "bf16",
+      "Rouhani et al., arXiv 2310.10537 sec. 6; Mishra et al., arXiv 2506.08027 (MXFP8)", 1,
+      {{"preset", "mxfp8", "mxfp8 (E4M3 W/A/G), mxfp6 (E3M2 W/A/G), mxfp6-fwd (E3M2 W/A, "
+        "MXFP8 E5M2 G) or mxfp4 (MXFP4 W, MXFP6 E3M2 A/G)"},
+       {"matmul", "preset", "attention batched matmuls: quantized, bf16 or preset (mxfp8 "
+        "bf16 as TE, the others quantized as Rouhani et al.)"},
+       {"head", "lm_head", "linear layers kept bf16 (fnmatch pattern, or none)"},
+       {NULL, NULL, NULL}}},
+     gen_mx, NULL},
+    {{"nvfp4", "NVFP4 pretraining: linear GEMMs NVFP4 in fwd/bwd, first/last layers and "
+      "attention bf16, Hadamard-transformed Wgrad",
+      "NVIDIA, Pretraining LLMs with NVFP4, arXiv 2509.25149 sec. 4", 1,
+      {{"bf16_first", "0.032258", "fraction of the linear layers kept bf16 at the start (2/62)"},
+       {"bf16_last", "0.129032", "fraction kept bf16 at the end (8/62)"},
+       {"head", "lm_head", "linear layers kept bf16 besides (fnmatch pattern, or none)"},
+       {"rht", "1", "1: charge the 16x16 random Hadamard transforms of the Wgrad inputs"},
+       {NULL, NULL, NULL}}},
+     gen_nvfp4, NULL},
 };
 #define N_ROWS (sizeof rows / sizeof rows[0])
 
@@ -966,7 +1353,10 @@ int scheme_generate(trace *t, const scheme_request *req, bs_error *e)
     if (rc)
         return rc;
     c.total = t->total_iters;
-    rc = row->gen(t, &c, e);
+    if (param_index(&row->info, "nonmac") >= 0)
+        rc = apply_nonmac(t, &c, e);
+    if (!rc)
+        rc = row->gen(t, &c, e);
     if (!rc) {
         char line[TRACE_PARAMS_MAX];
         params_line(&c, line, sizeof line);

@@ -61,6 +61,7 @@ typedef struct work_item {
     size_t len;
     char name[256];
     arch a;
+    char options[160];  /* replay_options_text, stored with the point's runs */
 } work_item;
 
 /* The clock every group's reference replay runs at (any valid clock would do). */
@@ -265,6 +266,7 @@ static int prepare(const sweep_space *s, const sweep_options *o, const char *bas
             key.freq_hz = 0;
             /* other families (a GPU roofline) may depend on the clock otherwise: own group */
             w->group = w->a.family == ARCH_GPU ? p : arch_hash(&key);
+            replay_options_text(&w->a, NULL, w->options, sizeof w->options);  /* default */
             n++;
             continue;
         }
@@ -381,7 +383,7 @@ static int put_inputs(sweep_job *j, const work_item *w, size_t t, store_run_info
         .arch_name = w->name, .trace_name = in->trace_name, .arch_id = arch_id,
         .model_id = model_id, .trace_id = trace_id, .batch = tr->batch,
         .iterations = tr->total_iters, .epochs = tr->epochs,
-        .options = "exact_density=0",  /* replay's default, as cmd_run.c names it */
+        .options = w->options,
     };
     return BS_OK;
 }

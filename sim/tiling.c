@@ -101,7 +101,8 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     }
     double kk = n->kh * n->kw;
     double oc_pad = ceil_div(oc, n->cols) * n->cols;
-    double red_steps = n->im2col ? ceil_div(kk * ic, n->lanes_in) : ceil_div(ic, n->lanes_in);
+    bool whole = n->im2col || n->reduce_window;     /* the lanes split kh*kw*ic */
+    double red_steps = whole ? ceil_div(kk * ic, n->lanes_in) : ceil_div(ic, n->lanes_in);
     c->w0[ARCH_WBUF] = ceil_div(kk * ic, n->lanes_in) * n->lanes_in * oc * n->bits[ARCH_WBUF];
     if (n->im2col)
         c->w0[ARCH_ABUF] = ow * oh * kk * ic * b * n->bits[ARCH_ABUF];
@@ -122,7 +123,7 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
         c->out_once = c->drain_per_bit = 0;
     }
 
-    double per_tile = b * oh * ow * ceil_div(oc, n->cols) * red_steps * (n->im2col ? 1 : kk);
+    double per_tile = b * oh * ow * ceil_div(oc, n->cols) * red_steps * (whole ? 1 : kk);
     per_tile *= n->passes;
     if (n->density < 1)
         per_tile = ceil(per_tile * n->density);
@@ -131,7 +132,7 @@ static bool tile_setup(const tiling_nest *n, const double tile[TILE_LOOPS], tile
     /* Stationary choice (get_stats_fast, "inner loop optimizations"). */
     double ip = n->bits[ARCH_ABUF], wp = n->bits[ARCH_WBUF], op = n->bits[ARCH_OBUF];
     double is_loop = oc_pad;
-    double os_loop = n->im2col ? red_steps * n->lanes_in : red_steps * n->lanes_in * kk;
+    double os_loop = whole ? red_steps * n->lanes_in : red_steps * n->lanes_in * kk;
     double ws_loop = b * oh * ow;
     double is_e = os_loop * ws_loop * (ip + is_loop * (wp + op));
     double os_e = is_loop * ws_loop * (op + os_loop * (ip + wp));
@@ -266,16 +267,51 @@ static void walk_finish(const tiling_nest *n, const tile_ctx *c, const walk *st,
     tile_finish(n, c, st->w, st->maxw, st->maxw, s);
 }
 
-static bool better(const tiling_stats *a, const tiling_stats *b)
+/* OBJECTIVE. A tiling's rank is a key (primary, secondary) compared lexicographically:
+ *   cycles  (total cycles, energy)     the public simulator's choice (reference mode)
+ *   energy  (energy, total cycles)
+ *   edp     (energy x total cycles, total cycles)
+ * Both parts of every key are non-decreasing in cycles and in energy (energy and cycles are
+ * non-negative), so a pair of lower bounds (cycles >= lb.c, energy >= lb.e) gives a key that
+ * is lexicographically no larger than the true one: the bounds below stay bounds for every
+ * objective, and pruning on "bound strictly worse than the incumbent" stays exact. */
+typedef struct rank_key {
+    double primary, secondary;
+} rank_key;
+
+static rank_key rank_of(arch_objective o, const tiling_stats *s)
 {
-    return a->total_cycles < b->total_cycles ||
-           (a->total_cycles == b->total_cycles && a->energy_total_pj < b->energy_total_pj);
+    switch (o) {
+    case ARCH_OBJ_ENERGY:
+        return (rank_key){s->energy_total_pj, s->total_cycles};
+    case ARCH_OBJ_EDP:
+        return (rank_key){s->energy_total_pj * s->total_cycles, s->total_cycles};
+    default:
+        return (rank_key){s->total_cycles, s->energy_total_pj};
+    }
 }
 
-static bool not_worse(const tiling_stats *a, const tiling_stats *b)
+static bool rank_less(arch_objective o, const tiling_stats *a, const tiling_stats *b, bool or_equal)
 {
-    return a->total_cycles < b->total_cycles ||
-           (a->total_cycles == b->total_cycles && a->energy_total_pj <= b->energy_total_pj);
+    rank_key x = rank_of(o, a), y = rank_of(o, b);
+    if (x.primary != y.primary)
+        return x.primary < y.primary;
+    return or_equal ? x.secondary <= y.secondary : x.secondary < y.secondary;
+}
+
+static bool better(const tiling_nest *n, const tiling_stats *a, const tiling_stats *b)
+{
+    return rank_less(n->objective, a, b, false);
+}
+
+static bool not_worse(const tiling_nest *n, const tiling_stats *a, const tiling_stats *b)
+{
+    return rank_less(n->objective, a, b, true);
+}
+
+bool tiling_better(arch_objective o, const tiling_stats *a, const tiling_stats *b)
+{
+    return rank_less(o, a, b, false);
 }
 
 /* Best so far, with its tiling. */
@@ -333,15 +369,17 @@ static void dfs(search *sr, const tile_ctx *c, const walk *st, const int *loops,
     if (depth > 0 && depth + 1 < k && sr->found) {
         tiling_stats lb;
         node_bound(sr->n, c, st, loops, k, used, &lb);
-        if (!not_worse(&lb, &sr->best))
+        if (!not_worse(sr->n, &lb, &sr->best))
             return;
     }
     if (depth == k) {
-        if (sr->found && walk_cycles(sr->n, c, st) > sr->best.total_cycles)
+        /* cycles alone decide only when cycles are the primary key */
+        if (sr->found && sr->n->objective == ARCH_OBJ_CYCLES &&
+            walk_cycles(sr->n, c, st) > sr->best.total_cycles)
             return;
         tiling_stats s;
         walk_finish(sr->n, c, st, &s);
-        if (!sr->found || better(&s, &sr->best)) {
+        if (!sr->found || better(sr->n, &s, &sr->best)) {
             sr->best = s;
             sr->found = true;
             sr->best_ctx = *c;
@@ -491,7 +529,7 @@ bool tiling_search(const tiling_nest *n, tiling_stats *best, cost_tiling *t)
                                                    {idx[0], idx[1], idx[2], idx[3]}};
                     else
                         overflow = true;
-                    if (n_kept + overflow == 1 || better(&lb, &lb_best)) {
+                    if (n_kept + overflow == 1 || better(n, &lb, &lb_best)) {
                         lb_best = lb;
                         lb_ctx = c;
                     }
@@ -504,7 +542,7 @@ bool tiling_search(const tiling_nest *n, tiling_stats *best, cost_tiling *t)
     for (int i = 0; i < n_kept; i++) {
         lb.total_cycles = kept[i].cycles;
         lb.energy_total_pj = kept[i].energy;
-        if (!not_worse(&lb, &sr.best))
+        if (!not_worse(n, &lb, &sr.best))
             continue;
         tile_of(&cs, kept[i].idx, tile);
         tile_setup(n, tile, &c);
@@ -520,7 +558,7 @@ bool tiling_search(const tiling_nest *n, tiling_stats *best, cost_tiling *t)
                         if (!tile_setup(n, tile, &c) || seen++ < BOUNDED_MAX)
                             continue;
                         tile_bound(n, &c, &lb);
-                        if (not_worse(&lb, &sr.best))
+                        if (not_worse(n, &lb, &sr.best))
                             expand(&sr, &c);
                     }
     }

@@ -24,6 +24,8 @@ typedef struct tiling_nest {
     double dim[TILE_LOOPS];     /* full extents B, OW, OH, IC, OC */
     double kh, kw, sh, sw;
     bool im2col;
+    bool reduce_window;         /* direct conv: the lanes split kh*kw*ic, not ic (lane_reduce) */
+    arch_objective objective;   /* what the search minimises (tiling.c OBJECTIVE) */
     double lanes_in;            /* rows x MACs per fusion unit: reduction elements per cycle */
     double cols;                /* output lanes M */
     double passes;              /* temporal passes per MAC (> 1 above pmax) */
@@ -48,9 +50,12 @@ typedef struct tiling_stats {
     double energy_total_pj;         /* summed in the public simulator's order (tie-breaks) */
 } tiling_stats;
 
-/* Searches tilings and loop orders for least cycles, then least energy. Returns false when no
+/* Searches tilings and loop orders for the least objective (n->objective; cycles: least
+ * cycles, then least energy). Returns false when no
  * tiling fits the buffers. t receives the choice. */
 bool tiling_search(const tiling_nest *n, tiling_stats *best, cost_tiling *t);
+/* a ranks before b under objective o (tiling.c OBJECTIVE). */
+bool tiling_better(arch_objective o, const tiling_stats *a, const tiling_stats *b);
 /* One given tiling (t->tile, t->order); false when it does not fit. Fills t->num. */
 bool tiling_eval(const tiling_nest *n, cost_tiling *t, tiling_stats *s);
 

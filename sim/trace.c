@@ -197,47 +197,193 @@ static int grow(void **items, size_t *cap, size_t n, size_t size, size_t first_c
     return BS_OK;
 }
 
+/* ---- interned decisions ---------------------------------------------------------------- */
+
+/* Every distinct decision once (trace.h, trace_segment): copies in fixed chunks, so their
+ * addresses never move, found through an open-addressing set (load <= 1/2) whose hash reads
+ * exactly the fields trace_decision_equal compares (numfmt_equal's per-kind fields, a split
+ * storage only when split, densities with -0 as +0), so equal decisions hash alike and are
+ * one copy; then segments compare decisions by pointer. */
+#define POOL_CHUNK 1024
+
+typedef struct trace_pool {
+    trace_decision **chunks;
+    size_t n_chunks, cap_chunks, used;  /* used: decisions stored */
+    const trace_decision **slots;
+    size_t cap;                         /* slots, a power of two */
+} trace_pool;
+
+static uint64_t pool_mix(uint64_t h, uint64_t v)
+{
+    h ^= v;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t double_bits(double x)
+{
+    x += 0.0;   /* -0 and +0 are equal: one hash */
+    uint64_t v;
+    memcpy(&v, &x, sizeof v);
+    return v;
+}
+
+static uint64_t decision_hash(const trace_decision *d)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int c = 0; c < TENSOR_COUNT; c++) {
+        const num_format *f = &d->fmt[c];
+        uint64_t v = (uint64_t)f->kind | (uint64_t)f->bits << 8;
+        if (f->kind == NUM_FX)
+            v |= (uint64_t)(uint8_t)f->frac_bits << 16;
+        else if (f->kind == NUM_BFP)
+            v |= (uint64_t)f->exp_bits << 16 | (uint64_t)f->block << 24;
+        else if (f->kind == NUM_FP)
+            v |= (uint64_t)f->exp_bits << 16;
+        h = pool_mix(h, v);
+        const trace_storage *st = &d->store[c];
+        if (st->inlier_bits) {
+            h = pool_mix(h, (uint64_t)st->inlier_bits | (uint64_t)st->outlier_bits << 8 |
+                                (uint64_t)st->header_bits << 16);
+            h = pool_mix(h, double_bits(st->inlier_frac));
+        } else {
+            h = pool_mix(h, 0);
+        }
+    }
+    for (int i = 0; i < TRACE_DENSITY_COUNT; i++)
+        h = pool_mix(h, double_bits(d->density[i]));
+    return h;
+}
+
+static const trace_decision **pool_slot(const trace_pool *p, const trace_decision *d)
+{
+    size_t i = (size_t)decision_hash(d) & (p->cap - 1);
+    while (p->slots[i] && !trace_decision_equal(p->slots[i], d))
+        i = (i + 1) & (p->cap - 1);
+    return &p->slots[i];
+}
+
+static bool pool_grow(trace_pool *p)
+{
+    size_t ncap = p->cap ? p->cap * 2 : 64;
+    const trace_decision **old = p->slots;
+    size_t ocap = p->cap;
+    p->slots = calloc(ncap, sizeof *p->slots);
+    if (!p->slots) {
+        p->slots = old;
+        return false;
+    }
+    p->cap = ncap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i])
+            *pool_slot(p, old[i]) = old[i];
+    free(old);
+    return true;
+}
+
+/* The trace's copy of d (stored on first sight); NULL when out of memory. */
+static const trace_decision *intern(trace *t, const trace_decision *d)
+{
+    trace_pool *p = t->pool;
+    if ((p->used + 1) * 2 > p->cap && !pool_grow(p))
+        return NULL;
+    const trace_decision **slot = pool_slot(p, d);
+    if (*slot)
+        return *slot;
+    if (p->used == p->n_chunks * POOL_CHUNK) {
+        if (p->n_chunks == p->cap_chunks) {
+            size_t nc = p->cap_chunks ? p->cap_chunks * 2 : 8;
+            trace_decision **c = realloc(p->chunks, nc * sizeof *c);
+            if (!c)
+                return NULL;
+            p->chunks = c;
+            p->cap_chunks = nc;
+        }
+        if (!(p->chunks[p->n_chunks] = malloc(POOL_CHUNK * sizeof **p->chunks)))
+            return NULL;
+        p->n_chunks++;
+    }
+    trace_decision *copy = &p->chunks[p->used / POOL_CHUNK][p->used % POOL_CHUNK];
+    *copy = *d;
+    p->used++;
+    *slot = copy;
+    return copy;
+}
+
+static void pool_free(trace_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_chunks; i++)
+        free(p->chunks[i]);
+    free(p->chunks);
+    free(p->slots);
+    free(p);
+}
+
+/* Appends [first, end) with the interned decision in. */
 static int layer_push(trace_layer_segs *L, uint64_t first, uint64_t end,
-                      const trace_decision *d, bs_error *e)
+                      const trace_decision *in, bs_error *e)
 {
     int rc = grow((void **)&L->segs, &L->cap, L->n, sizeof *L->segs, 4, e);
     if (rc)
         return rc;
     L->segs[L->n].first = first;
     L->segs[L->n].end = end;
-    L->segs[L->n].d = *d;
+    L->segs[L->n].d = in;
     L->n++;
     return BS_OK;
 }
 
-static int layer_apply(trace *t, uint32_t li, uint64_t it, const trace_change *c, bs_error *e)
+/* One record applies one change to many layers, which mostly hold the same decision (a
+ * selector like @mac on a uniform run): the last decision it turned into what, so the change
+ * is applied and interned once per distinct previous decision, not once per layer. */
+typedef struct change_memo {
+    const trace_decision *from, *to;
+} change_memo;
+
+static int layer_apply(trace *t, uint32_t li, uint64_t it, const trace_change *c,
+                       change_memo *cm, bs_error *e)
 {
     trace_layer_segs *L = &t->layers[li];
     trace_segment *last = &L->segs[L->n - 1];
-    trace_decision d = last->d;
-    apply_change(&d, c);
+    const trace_decision *in;
+    if (cm && cm->from == last->d) {
+        in = cm->to;
+    } else {
+        trace_decision d = *last->d;
+        apply_change(&d, c);
+        if (!(in = intern(t, &d)))
+            return oom(e);
+        if (cm)
+            *cm = (change_memo){last->d, in};
+    }
     if (last->first == it) {
-        last->d = d;
-        if (L->n >= 2 && trace_decision_equal(&L->segs[L->n - 2].d, &d)) {
+        last->d = in;
+        if (L->n >= 2 && L->segs[L->n - 2].d == in) {
             L->n--;
             L->segs[L->n - 1].end = t->total_iters;
         }
         return BS_OK;
     }
-    if (trace_decision_equal(&last->d, &d))
+    if (last->d == in)
         return BS_OK;
     last->end = it;
-    return layer_push(L, it, t->total_iters, &d, e);
+    return layer_push(L, it, t->total_iters, in, e);
 }
 
 static int alloc_layers(trace *t, bs_error *e)
 {
     t->layers = calloc(t->model.n_layers ? t->model.n_layers : 1, sizeof *t->layers);
-    if (!t->layers)
+    t->pool = calloc(1, sizeof *t->pool);
+    if (!t->layers || !t->pool)
         return oom(e);
     trace_decision d = trace_default_decision();
+    const trace_decision *in = intern(t, &d);
+    if (!in)
+        return oom(e);
     for (uint32_t i = 0; i < t->model.n_layers; i++) {
-        int rc = layer_push(&t->layers[i], 0, t->total_iters, &d, e);
+        int rc = layer_push(&t->layers[i], 0, t->total_iters, in, e);
         if (rc)
             return rc;
     }
@@ -302,6 +448,7 @@ void trace_free(trace *t)
         for (uint32_t i = 0; i < t->model.n_layers; i++)
             free(t->layers[i].segs);
     free(t->layers);
+    pool_free(t->pool);
     free(t->overheads);
     if (t->model.layers)
         model_free(&t->model);
@@ -461,10 +608,13 @@ static int load_model(reader *r, bs_error *e)
     char resolved[PATH_MAX + TRACE_REF_MAX + 2];
     const char *ref = t->model_ref;
     if (r->base_dir && model_ref_is_path(ref) && ref[0] != '/') {
-        snprintf(resolved, sizeof resolved, "%s/%s", r->base_dir, ref);
+        /* the path part only: parameter overrides follow it (models/FORMAT.md) */
+        int base = (int)model_ref_base_len(ref);
+        snprintf(resolved, sizeof resolved, "%s/%.*s", r->base_dir, base, ref);
         FILE *f = fopen(resolved, "rb");
         if (f) {
             fclose(f);
+            snprintf(resolved, sizeof resolved, "%s/%s", r->base_dir, ref);
             ref = resolved;
         }
     }
@@ -730,8 +880,9 @@ static int parse_from(reader *r, char **tok, int nt, bs_error *e)
         if ((rc = parse_field(r, tok[i], &c, e)))
             return rc;
     r->last_iter = it;
+    change_memo cm = {NULL, NULL};
     for (uint32_t i = 0; i < r->t->model.n_layers; i++)
-        if (r->sel[i] && (rc = layer_apply(r->t, i, it, &c, e)))
+        if (r->sel[i] && (rc = layer_apply(r->t, i, it, &c, &cm, e)))
             return rc;
     return BS_OK;
 }
@@ -946,6 +1097,14 @@ int trace_begin(trace *t, const char *model_ref, const model *m, uint64_t batch,
         trace_free(t);
         return rc;
     }
+    /* a generated trace names every model parameter at the value it used (models/FORMAT.md,
+     * "Parameters"), so it replays the same shapes whatever the file's defaults become */
+    if (!model_ref_resolved(&t->model, model_ref, t->model_ref, sizeof t->model_ref) ||
+        text_field_problem(t->model_ref)) {
+        trace_free(t);
+        return err_set(e, BS_EUSAGE, "model reference with its parameters longer than %d "
+                       "bytes", TRACE_REF_MAX - 1);
+    }
     if ((rc = alloc_layers(t, e)))
         trace_free(t);
     return rc;
@@ -975,7 +1134,7 @@ int trace_set(trace *t, uint64_t it, uint32_t layer, const trace_change *c, bs_e
     const char *field = NULL, *why = change_problem(c, &field);
     if (why)
         return err_set(e, BS_EINPUT, "%s: %s", field, why);
-    return layer_apply(t, layer, it, c, e);
+    return layer_apply(t, layer, it, c, NULL, e);
 }
 
 int trace_set_where(trace *t, uint64_t it, bool (*pick)(const model_layer *, void *), void *ctx,
@@ -1226,7 +1385,7 @@ static void write_change_point(sbuf *b, const trace *t, writer_state *w, uint64_
         w->done[i] = 1;
         const trace_layer_segs *L = &t->layers[i];
         if (w->cursor[i] < L->n && L->segs[w->cursor[i]].first == it) {
-            const trace_decision *d = &L->segs[w->cursor[i]].d;
+            const trace_decision *d = L->segs[w->cursor[i]].d;
             w->mask[i] = record_mask(&w->prev[i], d);
             w->prev[i] = *d;
             w->cursor[i]++;

@@ -61,10 +61,16 @@ typedef struct trace_decision {
     trace_storage store[TENSOR_COUNT];      /* additive extension: SmaQ-style storage */
 } trace_decision;
 
+/* A segment points at its decision, interned: the trace keeps one copy of every distinct
+ * decision (trace_decision_equal), owned by the trace and valid until trace_free, so equal
+ * decisions are one pointer. A segment is 24 bytes instead of 176, which is what bounds a
+ * trace that changes every layer at every step (10^5 steps x 289 layers of Llama-2-7B). */
 typedef struct trace_segment {
-    uint64_t first, end;    /* iterations [first, end) */
-    trace_decision d;
+    uint64_t first, end;        /* iterations [first, end) */
+    const trace_decision *d;
 } trace_segment;
+
+struct trace_pool;              /* the interned decisions (trace.c) */
 
 /* Scheme overhead: `ops` operations of `bits`-bit operands at EVERY iteration of [first, end)
  * (a one-off check is a range of one iteration), labelled e.g. "kl", "gd". */
@@ -96,6 +102,7 @@ typedef struct trace {
     char provenance[TRACE_PROVENANCE_MAX];  /* free text, may be "" */
     model model;                            /* the loaded model, owned */
     trace_layer_segs *layers;               /* model.n_layers entries */
+    struct trace_pool *pool;                /* the segments' decisions, owned */
     trace_overhead *overheads;              /* sorted by (first, end, label, ops, bits) */
     size_t n_overheads, cap_overheads;
     bool finished;                          /* trace_finish done: ready to write/replay */

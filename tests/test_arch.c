@@ -13,7 +13,8 @@
 #include "arch.h"
 
 static const char *const shipped[] = {"bitfusion", "bitfusion-edge", "bitfusion-large",
-                                      "systolic-int8", "systolic-fp32", "gpu-v100", "gpu-a100"};
+                                      "systolic-int8", "systolic-fp32", "gpu-v100", "gpu-a100",
+                                      "gpu-h100", "gpu-b200", "bitfusion-mx"};
 
 Test(arch, shipped_files_load)
 {
@@ -196,6 +197,41 @@ Test(arch, hash_tells_configurations_apart)
     cr_expect_eq(arch_hash(&a), arch_hash(&b));
     b.dram_bits_per_cycle = 64;
     cr_expect_neq(arch_hash(&a), arch_hash(&b));
+}
+
+/* The TF32/FP6/FP4 peaks and block_scale stated at their defaults (0, unit) are the same
+ * arch as a file that leaves them out (one identity); another value is a different arch. */
+Test(arch, new_keys_at_their_defaults_are_the_same_arch)
+{
+    static const char gpu[] = "[arch]\nfamily = gpu\nfreq_mhz = 1410\n[gpu]\n"
+                              "peak_tops_fp32 = 19.5\npeak_tops_fp16 = 312\n%s"
+                              "[dram]\nbandwidth_gb_s = 1555\npj_per_bit = 3.9\n";
+    char text[512];
+    arch plain, zeros, fp4;
+    bs_error e;
+    snprintf(text, sizeof text, gpu, "");
+    cr_assert_eq(arch_parse_buffer(&plain, "g.ini", text, strlen(text), &e), 0, "%s", e.msg);
+    snprintf(text, sizeof text, gpu, "peak_tops_fp4 = 0\npeak_tops_tf32 = 0\n");
+    cr_assert_eq(arch_parse_buffer(&zeros, "g.ini", text, strlen(text), &e), 0, "%s", e.msg);
+    snprintf(text, sizeof text, gpu, "peak_tops_fp4 = 1000\n");
+    cr_assert_eq(arch_parse_buffer(&fp4, "g.ini", text, strlen(text), &e), 0, "%s", e.msg);
+    cr_expect_eq(arch_hash(&plain), arch_hash(&zeros));
+    cr_expect_neq(arch_hash(&plain), arch_hash(&fp4));
+    const char *bf = HEAD ARRAY BUFS TAIL, *unit = HEAD ARRAY "block_scale = unit\n" BUFS TAIL,
+               *vec = HEAD ARRAY "block_scale = vector\n" BUFS TAIL;
+    arch a, b, c;
+    cr_assert_eq(arch_parse_buffer(&a, "b.ini", bf, strlen(bf), &e), 0, "%s", e.msg);
+    cr_assert_eq(arch_parse_buffer(&b, "b.ini", unit, strlen(unit), &e), 0, "%s", e.msg);
+    cr_assert_eq(arch_parse_buffer(&c, "b.ini", vec, strlen(vec), &e), 0, "%s", e.msg);
+    cr_expect_eq(a.block_scale, ARCH_SCALE_UNIT);
+    cr_expect_eq(c.block_scale, ARCH_SCALE_VECTOR);
+    cr_expect_eq(arch_hash(&a), arch_hash(&b));
+    cr_expect_neq(arch_hash(&a), arch_hash(&c));
+    /* a gpu file may not say block_scale (an array key) */
+    snprintf(text, sizeof text, gpu, "");
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s[array]\nblock_scale = unit\n", text);
+    cr_expect_neq(arch_parse_buffer(&a, "g.ini", bad, strlen(bad), &e), 0);
 }
 
 /* arch_hash covers every key of the format: changing any one key's value (one bit of its

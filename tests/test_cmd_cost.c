@@ -51,6 +51,21 @@ Test(cmd_cost, overlong_density_with_junk_is_a_usage_error)
     cr_expect_eq(cost_csv(density, out, sizeof out), 2, "--density 0.5,0...0x (255 chars)");
 }
 
+/* The value of column `name` in the first data row of the command's CSV output. */
+static double csv_column(const char *csv, const char *name)
+{
+    const char *header_end = strchr(csv, '\n'), *at = strstr(csv, name);
+    cr_assert(header_end && at && at < header_end, "%s", csv);
+    int col = 0;
+    for (const char *c = csv; c < at; c++)
+        col += *c == ',';
+    const char *field = header_end + 1;
+    for (int i = 0; i < col && field; i++)
+        field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
+    cr_assert_not_null(field);
+    return strtod(field, NULL);
+}
+
 /* DRAM write bits of ResNet-20's layer1.0.conv1 FWD at batch 128 with --out OUT ("" = none),
  * read from the command's CSV (column dram_wr_bits). */
 static double fwd_dram_writes(const char *out_flag)
@@ -60,16 +75,7 @@ static double fwd_dram_writes(const char *out_flag)
                     "--bits", "8,8", "--batch", "128", "--format", "csv",
                     *out_flag ? "--out" : NULL, (char *)out_flag, NULL};
     cr_assert_eq(run_cmd(cmd_cost, argv, csv, sizeof csv), 0, "%s", csv);
-    char *header_end = strchr(csv, '\n'), *name = strstr(csv, "dram_wr_bits");
-    cr_assert(header_end && name && name < header_end, "%s", csv);
-    int col = 0;
-    for (const char *c = csv; c < name; c++)
-        col += *c == ',';
-    char *field = header_end + 1;
-    for (int i = 0; i < col && field; i++)
-        field = strchr(field, ',') ? strchr(field, ',') + 1 : NULL;
-    cr_assert_not_null(field);
-    return strtod(field, NULL);
+    return csv_column(csv, "dram_wr_bits");
 }
 
 /* Training mode, as bitsim run uses it: the output (16 channels x 32 x 32 per sample, batch
@@ -82,4 +88,24 @@ Test(cmd_cost, output_is_written_once_at_its_format)
     cr_expect_float_eq(fwd_dram_writes(""), 2097152.0 * 8, 0.5);
     cr_expect_float_eq(fwd_dram_writes("int16"), 2097152.0 * 16, 0.5);
     cr_expect_gt(fwd_dram_writes("ref"), 2097152.0 * 32);
+}
+
+/* `bitsim cost --bits mxfp4,mxfp8`: block-scaled operands by name. On BitFusion (pmax 8) the
+ * MXFP4 activation's 2-bit E2M1 significand takes 8/2 = 4 lanes and the MXFP8 weight's 4-bit
+ * E4M3 significand 8/4 = 2: 8 MACs per fusion unit per cycle; BitOPs count the element widths,
+ * 4 x 8 per MAdd (a 3x3 conv, 16 -> 16 channels, 8x8 output, batch 16 (the default):
+ * 9 x 16 x 16 x 64 x 16 = 2,359,296 MAdds). An unknown
+ * block-scaled name is a usage error. */
+Test(cmd_cost, block_scaled_formats_by_name)
+{
+    setenv("BITSIM_HOME", ".", 0);
+    static char csv[8192];
+    char *argv[] = {"cost", "--conv", "3,8,1,16,16", "--bits", "mxfp4,mxfp8", "--format", "csv",
+                    NULL};
+    cr_assert_eq(run_cmd(cmd_cost, argv, csv, sizeof csv), 0, "%s", csv);
+    cr_expect_float_eq(csv_column(csv, "perf_factor"), 8, 0);
+    cr_expect_float_eq(csv_column(csv, "madds"), 2359296, 0);
+    cr_expect_float_eq(csv_column(csv, "bitops"), 2359296.0 * 4 * 8, 0.5);
+    char *bad[] = {"cost", "--conv", "3,8,1,16,16", "--bits", "mxfp3,mxfp8", NULL};
+    cr_expect_eq(run_cmd(cmd_cost, bad, csv, sizeof csv), 2, "%s", csv);
 }

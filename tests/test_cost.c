@@ -550,6 +550,7 @@ static void small_gemm_setup(arch *a, model_layer *l)
         "obuf_read_pj_per_bit = 0.03\nobuf_write_pj_per_bit = 0.07\n"
         "[dram]\nbits_per_cycle = 1048576\npj_per_bit = 15\n[energy]\ncore_pj_per_cycle = 1\n";
     parse_arch_text(a, wide);
+    a->objective = ARCH_OBJ_CYCLES;     /* the hand counts are least-cycle choices */
     *l = (model_layer){.kind = LAYER_CONV, .in = {8, 4, 4}, .out = {16, 4, 4},
                        .conv = {.kh = 3, .kw = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1,
                                 .pad_w = 1, .dil_h = 1, .dil_w = 1, .groups = 1},
@@ -622,7 +623,13 @@ Test(cost_passes, backward_gemms_by_hand)
  *              9216. (The direct convolution would need 2*16*9 = 288 compute cycles against
  *              the GEMM's 96, so the GEMM stays: 98 cycles.)
  *   BWD_WEIGHT out = WG int16: 72 x 16 = 1152 weight gradients x 16 = 18432; reads A's im2col
- *              form 18432 + G 4096; 146 cycles as before. */
+ *              form 18432 + G 4096; 146 cycles as before, plus the making of that im2col
+ *              copy, which training mode charges (cost.c BWD_WEIGHT): A read once, 2 x 128 x
+ *              8 = 2048 bits, the copy written, 18432 bits; 20480 bits over the 2^20-bit port
+ *              = 1 cycle: 147. (The windowed nest would need 8 x 3 x 3 x 16 x ceil(2/16) =
+ *              1152 compute cycles: the batch of 2 fills 2 of 16 reduction lanes.)
+ * The tiling objective is cycles here (small_gemm_setup; under edp BWD_DATA takes the direct
+ * convolution instead: 290 cycles, but no column form of dX written at psum width). */
 Test(cost_passes, training_outputs_by_hand)
 {
     arch a;
@@ -637,7 +644,7 @@ Test(cost_passes, training_outputs_by_hand)
     } want[] = {
         {PASS_FWD, 0, 0, -1, 4096},
         {PASS_BWD_DATA, 0, 98, 4096 + 9216, 73728},
-        {PASS_BWD_WEIGHT, 1, 146, 18432 + 4096, 18432},
+        {PASS_BWD_WEIGHT, 1, 147, 18432 + 4096 + 2048, 18432 + 18432},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         cost_query q = {.layer = &l, .pass = want[i].pass, .batch = 2, .x = i8, .y = i8,
@@ -698,7 +705,7 @@ Test(cost_passes, madds_and_bitops_per_pass, .init = load_bitfusion)
     cr_expect_eq(r.total_cycles, 6912);
 }
 
-/* Non-MAC layers stream whole tensors through DRAM, not one read and one write per
+/* In nonmac = separate mode, non-MAC layers stream whole tensors through DRAM, not one read and one write per
  * elementwise op: a batch norm's four ops per element (mean, variance, normalise, scale and
  * shift) run as two sweeps over x (statistics, then normalise) and one write of y. Batch 4,
  * 16x32x32 fp32 tensors (E = 65536 elements of 32 bits, 2,097,152 bits per tensor), the
@@ -716,6 +723,8 @@ Test(cost_passes, madds_and_bitops_per_pass, .init = load_bitfusion)
  * (the per-op rule charged norm FWD 4 reads and 4 writes per element: 87382 cycles). */
 Test(cost_passes, non_mac_layers_stream_tensors, .init = load_bitfusion)
 {
+    arch sep = bf;      /* nonmac = separate: one kernel per op (GPUs' rule) */
+    sep.nonmac = ARCH_NONMAC_SEPARATE;
     static const struct {
         layer_kind kind;
         train_pass pass;
@@ -745,7 +754,7 @@ Test(cost_passes, non_mac_layers_stream_tensors, .init = load_bitfusion)
                         .density_x = 1, .density_y = 1};
         cost_result r;
         bs_error e;
-        cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+        cr_assert_eq(cost_eval(&sep, &q, &r, &e), 0, "%s", e.msg);
         const char *what = model_pass_name(q.pass);
         cr_expect_gt(r.elem_ops, 0, "%s %s", l.name, what);
         cr_expect_float_eq(r.dram_read_bits + r.dram_write_bits, want[i].bits, 1e-6,
@@ -917,8 +926,16 @@ static int tile_sizes(uint64_t extent, uint64_t step, uint64_t *out)
     return k;
 }
 
+/* The rank of a tiling under an objective (arch/FORMAT.md tiling_objective): cycles (cycles,
+ * energy), energy (energy, cycles), edp (energy x cycles, cycles). */
+static void rank_key(arch_objective o, double cyc, double en, double *k1, double *k2)
+{
+    *k1 = o == ARCH_OBJ_CYCLES ? cyc : o == ARCH_OBJ_ENERGY ? en : en * cyc;
+    *k2 = o == ARCH_OBJ_CYCLES ? en : cyc;
+}
+
 /* Every tiling x every one of the 120 loop orders through cost_conv_eval_tiling; the least
- * (cycles, energy) must be what the pruned search returns. */
+ * key of c->objective must be what the pruned search returns. */
 static void check_exhaustive(const arch *a, const cost_conv *c)
 {
     uint64_t b[70], o[70], ic[70], oc[70];
@@ -950,17 +967,23 @@ static void check_exhaustive(const arch *a, const cost_conv *c)
                         double en = r.energy_pj[COST_E_CORE] + r.energy_pj[COST_E_WBUF] +
                                     r.energy_pj[COST_E_ABUF] + r.energy_pj[COST_E_OBUF] +
                                     r.energy_pj[COST_E_DRAM];
-                        if (cyc < best_cycles || (cyc == best_cycles && en < best_energy)) {
-                            best_cycles = cyc;
-                            best_energy = en;
+                        double k1, k2;
+                        rank_key(c->objective, cyc, en, &k1, &k2);
+                        if (k1 < best_cycles || (k1 == best_cycles && k2 < best_energy)) {
+                            best_cycles = k1;
+                            best_energy = k2;
                         }
                     }
     cost_result r;
     cr_assert_eq(cost_conv_eval(a, c, &r, &e), 0, "%s", e.msg);
     double en = r.energy_pj[COST_E_CORE] + r.energy_pj[COST_E_WBUF] + r.energy_pj[COST_E_ABUF] +
                 r.energy_pj[COST_E_OBUF] + r.energy_pj[COST_E_DRAM];
-    cr_expect_eq((double)r.total_cycles, best_cycles);
-    cr_expect_float_eq(en, best_energy, 1e-9 * best_energy);
+    double k1, k2;
+    rank_key(c->objective, (double)r.total_cycles, en, &k1, &k2);
+    cr_expect_float_eq(k1, best_cycles, 1e-12 * best_cycles, "%s: %g vs %g",
+                       arch_objective_name(c->objective), k1, best_cycles);
+    cr_expect_float_eq(k2, best_energy, 1e-9 * best_energy, "%s: %g vs %g",
+                       arch_objective_name(c->objective), k2, best_energy);
 }
 
 Test(cost_search, equals_exhaustive_enumeration, .init = load_bitfusion, .timeout = 120)
@@ -976,6 +999,14 @@ Test(cost_search, equals_exhaustive_enumeration, .init = load_bitfusion, .timeou
     /* the training output stage: outputs at 8 bits, partial sums that spill at 32 */
     cost_conv_init(&c, 3, 14, 1, 48, 96, 8, 4, 8, false);
     c.out_bits = 8;
+    check_exhaustive(&bf, &c);
+    /* the training objectives (issue 12): the bounds must bound energy x cycles too */
+    c.objective = ARCH_OBJ_EDP;
+    check_exhaustive(&bf, &c);
+    c.objective = ARCH_OBJ_ENERGY;
+    check_exhaustive(&bf, &c);
+    cost_conv_init(&c, 5, 12, 2, 3, 20, 16, 2, 3, true);
+    c.objective = ARCH_OBJ_EDP;
     check_exhaustive(&bf, &c);
 
     /* sparse and compressed traffic, no double buffering */
@@ -1065,4 +1096,436 @@ Test(cost_cli, exit_codes, .init = quiet)
     const char *all[] = {"cost", "--model", "lenet5", "--layer", "all", "--pass", "all",
                          "--format", "json", NULL};
     cr_expect_eq(run_cost(9, all), 0);
+}
+
+/* ---- block-scaled formats (MX, NVFP4) and per-format GPU peaks -------------------------- */
+
+static num_format parsed(const char *text)
+{
+    num_format f;
+    cr_assert(numfmt_parse(text, &f, NULL), "%s", text);
+    return f;
+}
+
+/* The multiplier sees an MX element's significand, mantissa + hidden bit (OCP MX v1.0 sec.
+ * 5.1: E2M1 1+1 = 2, E2M3 and E4M3 3+1 = 4, E3M2 and E5M2 2+1 = 3; INT8 all 8 bits). On
+ * BitFusion (pmax 8, pmin 2) a fusion unit then does floor(8/2)^2 = 16 MXFP4 MACs,
+ * floor(8/4)^2 = 4 at 4 bits, floor(8/3)^2 = 4 at 3 bits, 1 MXINT8 MAC per cycle; tf32's
+ * 11-bit significand is two 8-bit slices per operand: 1/4. */
+Test(cost_mx, element_significands_on_the_bricks, .init = load_bitfusion)
+{
+    static const struct {
+        const char *f;
+        uint32_t mul;
+        double perf;
+    } want[] = {{"mxfp4", 2, 16}, {"nvfp4", 2, 16}, {"mxfp6e2m3", 4, 4}, {"mxfp6e3m2", 3, 4},
+                {"mxfp8e4m3", 4, 4}, {"mxfp8e5m2", 3, 4}, {"mxint8", 8, 1},
+                /* the per-tensor-scaled FP8 formats (Micikevicius et al. 2022, Table 1) and
+                 * bf16 (8-bit significand: one MAC per fusion unit, as int8) */
+                {"fp8e4m3", 4, 4}, {"fp8e5m2", 3, 4}, {"bf16", 8, 1}, {"tf32", 11, 0.25}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        num_format f = parsed(want[i].f);
+        uint32_t m = cost_mul_bits(&bf, &f);
+        cr_expect_eq(m, want[i].mul, "%s: %u", want[i].f, m);
+        cr_expect_float_eq(cost_perf_factor(&bf, m, m), want[i].perf, 0, "%s", want[i].f);
+    }
+    /* a float datapath (fp_mode native) takes any element up to its width as one MAC */
+    arch sf;
+    bs_error e;
+    cr_assert_eq(arch_load(&sf, "systolic-fp32", &e), 0, "%s", e.msg);
+    num_format m4 = parsed("mxfp4");
+    cr_expect_eq(cost_mul_bits(&sf, &m4), 4);
+}
+
+static model_layer square_fc(uint64_t n)
+{
+    model_layer l = {.kind = LAYER_LINEAR, .in = {1, 1, n}, .out = {1, 1, n},
+                     .gemm = {.m = 1, .k = n, .n = n, .count = 1}, .params = n * n,
+                     .weight_elems = n * n, .in_elems = n, .out_elems = n,
+                     .fwd_madds = n * n};
+    snprintf(l.name, sizeof l.name, "fc");
+    return l;
+}
+
+/* Compute-bound fc 8192 x 8192 at batch 8192 (2 x 8192^3 = 1.0995e12 ops): compute time =
+ * ops / the datasheet dense peak of the class the operands pick (arch/FORMAT.md [gpu]):
+ * H100 SXM bf16 989.4, fp8 1978.9, tf32 494.7 TFLOPS; MXFP6/MXFP4/NVFP4 have no Hopper
+ * tensor-core path and fall back to its FP8 peak. B200 (HGX): bf16 2250, fp8 and MXFP8 4500,
+ * MXFP6 4500 (FP6 = FP8 rate), MXFP4 and NVFP4 9000; fp8 x MXFP4 runs at the wider, fp8. */
+Test(cost_mx, gpu_picks_the_peak_of_the_operands_format)
+{
+    static const struct {
+        const char *arch, *x, *y;
+        double peak_tops;
+    } want[] = {
+        {"gpu-h100", "bf16", "bf16", 989.4},      {"gpu-h100", "fp8e4m3", "fp8e5m2", 1978.9},
+        {"gpu-h100", "tf32", "tf32", 494.7},      {"gpu-h100", "fp32", "fp32", 67},
+        {"gpu-h100", "mxfp8", "mxfp8", 1978.9},   {"gpu-h100", "mxfp4", "mxfp4", 1978.9},
+        {"gpu-h100", "nvfp4", "nvfp4", 1978.9},   {"gpu-h100", "mxfp6", "mxfp6", 1978.9},
+        {"gpu-b200", "bf16", "bf16", 2250},       {"gpu-b200", "mxfp8", "mxfp8", 4500},
+        {"gpu-b200", "mxfp6e2m3", "mxfp6", 4500}, {"gpu-b200", "mxfp4", "mxfp4", 9000},
+        {"gpu-b200", "nvfp4", "nvfp4", 9000},     {"gpu-b200", "fp8e4m3", "mxfp4", 4500},
+        {"gpu-b200", "mxint8", "mxint8", 4500},   {"gpu-a100", "mxfp4", "mxfp4", 312},
+    };
+    model_layer l = square_fc(8192);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        arch g;
+        bs_error e;
+        cr_assert_eq(arch_load(&g, want[i].arch, &e), 0, "%s", e.msg);
+        cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 8192, .x = parsed(want[i].x),
+                        .y = parsed(want[i].y), .density_x = 1, .density_y = 1};
+        cost_result r;
+        cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+        double ops = 2.0 * 8192 * 8192 * 8192;
+        double want_cycles = ceil(ops / (want[i].peak_tops * 1e12) * g.freq_hz);
+        /* the bias add (8192 x 8192 elementwise ops at the same peak) adds < 1e-4 */
+        cr_expect(fabs((double)r.compute_cycles - want_cycles) <= 1e-4 * want_cycles + 2,
+                  "%s %s x %s: %llu cycles, want %.0f", want[i].arch, want[i].x, want[i].y,
+                  (unsigned long long)r.compute_cycles, want_cycles);
+    }
+}
+
+/* Storage bits include the scales: the roofline reads the fc's x (8192 x 8192) and W (8192 x
+ * 8192) at 8.25 bits (MXFP8) or 4.5 bits (NVFP4) per element. */
+Test(cost_mx, traffic_counts_the_block_scales)
+{
+    arch g;
+    bs_error e;
+    cr_assert_eq(arch_load(&g, "gpu-b200", &e), 0, "%s", e.msg);
+    model_layer l = square_fc(8192);
+    l.bias = false;
+    const char *fmts[] = {"mxfp8", "nvfp4", "fp8e4m3"};
+    const double bits[] = {8.25, 4.5, 8};
+    for (int i = 0; i < 3; i++) {
+        cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 8192, .x = parsed(fmts[i]),
+                        .y = parsed(fmts[i]), .density_x = 1, .density_y = 1};
+        cost_result r;
+        cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+        cr_expect_float_eq(r.dram_read_bits, 2.0 * 8192 * 8192 * bits[i], 1, "%s", fmts[i]);
+    }
+}
+
+/* [array] block_scale = vector: each block product's partial sum is rescaled on the vector
+ * lanes (cost.c BLOCK SCALES): fc 256 x 256, batch 64 = 4,194,304 MAdds; MXFP8 x MXFP8 (block
+ * 32, E8M0) 4194304 / 32 = 131072 ops; NVFP4 (block 16, E4M3: 2 ops) 4194304 / 16 * 2 =
+ * 524288; MXFP8 x NVFP4 by the smaller block with the E4M3 scale: 524288; fp8 (per-tensor
+ * scale) none. On 32 lanes: 4096, 16384, 16384 more compute cycles than with scale units. */
+Test(cost_mx, block_scale_work_without_scale_units)
+{
+    static const char base[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+        "pmin = 2\nblock_scale = %s\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\n"
+        "obuf_bytes = 16384\n[dram]\nbits_per_cycle = 192\npj_per_bit = 15\n[energy]\n"
+        "core_pj_per_cycle = 235.104\nvector_pj_per_op = 1\n";
+    char text[1024];
+    arch unit, vec;
+    snprintf(text, sizeof text, base, "unit");
+    parse_arch_text(&unit, text);
+    snprintf(text, sizeof text, base, "vector");
+    parse_arch_text(&vec, text);
+    model_layer l = square_fc(256);
+    l.bias = false;
+    static const struct {
+        const char *x, *y;
+        uint64_t ops;
+    } want[] = {{"mxfp8", "mxfp8", 131072}, {"nvfp4", "nvfp4", 524288},
+                {"mxfp8", "nvfp4", 524288}, {"fp8e4m3", "fp8e4m3", 0},
+                {"mxfp4", "fp8e4m3", 131072}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 64, .x = parsed(want[i].x),
+                        .y = parsed(want[i].y), .density_x = 1, .density_y = 1};
+        cost_result ru, rv;
+        bs_error e;
+        cr_assert_eq(cost_eval(&unit, &q, &ru, &e), 0, "%s", e.msg);
+        cr_assert_eq(cost_eval(&vec, &q, &rv, &e), 0, "%s", e.msg);
+        cr_expect_eq(ru.elem_ops, 0, "%s x %s", want[i].x, want[i].y);
+        cr_expect_eq(rv.elem_ops, want[i].ops, "%s x %s: %llu", want[i].x, want[i].y,
+                     (unsigned long long)rv.elem_ops);
+        cr_expect_eq(rv.compute_cycles, ru.compute_cycles + want[i].ops / 32, "%s x %s",
+                     want[i].x, want[i].y);
+        cr_expect_float_eq(rv.energy_pj[COST_E_CORE] - ru.energy_pj[COST_E_CORE],
+                           (double)want[i].ops, 1e-6, "%s x %s", want[i].x, want[i].y);
+        cr_expect_eq(rv.dram_read_bits, ru.dram_read_bits);
+    }
+}
+
+/* nonmac = fused, one ResNet basic block by hand (ResNet-20 layer1.1: conv1 -> bn1 -> relu1
+ * -> conv2 -> bn2 -> add(+ block input x) -> relu2; x and the block output z feed two layers
+ * each). Tensors: y1, y2 the conv outputs (written by the convs' output stages, not counted
+ * here), z the residual stream. Sweeps of a 16x32x32 tensor per sample, from the physics
+ * (Jung et al., MLSys 2019, fission-fusion):
+ *   FWD   bn1 statistics in conv1's output stage; bn1-scale-shift and relu1 applied as conv2
+ *         reads y1 (its own read): 0. bn2 statistics in conv2's output stage; bn2 apply, the
+ *         add and relu2 are one vector pass: read y2 (charged to bn2), read x (the add),
+ *         write z (relu2, which two layers read): 3 sweeps (separate mode: 3+2+3+3+2 = 13).
+ *   BWD   relu2: sum the two gradients of z on read (2) and its mask from z (1): 3; the add:
+ *         write dz' once, the gradient both the bn2 branch and the shortcut take: 1; bn2:
+ *         dgamma/dbeta reduce dz' x x-hat while dz' is produced, reading y2: 1; its apply
+ *         pass reads dz' and y2 and writes dY2 for conv2's two backward passes: 3; relu1:
+ *         its mask comes from y1, which bn1's reduction reads in the same stage (conv2's
+ *         BWD_DATA output stage): 0; bn1: 1 (reduction) + 3 (apply): 12 sweeps backward
+ *         (separate mode: 23). 36 -> 15 sweeps per block per iteration. */
+Test(cost_passes, fused_basic_block_sweeps, .init = load_bitfusion)
+{
+    model m;
+    bs_error e;
+    cr_assert_eq(model_load(&m, "resnet20", &e), 0, "%s", e.msg);
+    static const struct {
+        const char *layer;
+        cost_sweeps fwd, bwd_data, bwd_weight;  /* rd_in, rd_out, wr_in, wr_out */
+    } want[] = {
+        {"layer1.1.bn1", {0, 0, 0, 0, 1}, {1, 1, 1, 0, 1}, {1, 0, 0, 0, 1}},
+        {"layer1.1.relu1", {0, 0, 0, 0, 1}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 1}},
+        {"layer1.1.bn2", {1, 0, 0, 0, 1}, {1, 1, 1, 0, 1}, {1, 0, 0, 0, 1}},
+        {"layer1.1.add", {1, 0, 0, 0, 1}, {0, 0, 1, 0, 1}, {0, 0, 0, 0, 1}},
+        {"layer1.1.relu2", {0, 0, 0, 1, 1}, {0, 3, 0, 0, 1}, {0, 0, 0, 0, 1}},
+    };
+    int fwd = 0, bwd = 0, sep = 0;
+    arch s = bf;
+    s.nonmac = ARCH_NONMAC_SEPARATE;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int li = model_find_layer(&m, want[i].layer);
+        cr_assert_geq(li, 0, "%s", want[i].layer);
+        cost_sweeps got[PASS_COUNT], sp[PASS_COUNT];
+        cost_nonmac_plan(&bf, &m, (uint32_t)li, got);
+        cost_nonmac_plan(&s, &m, (uint32_t)li, sp);
+        const cost_sweeps *w[3] = {&want[i].fwd, &want[i].bwd_data, &want[i].bwd_weight};
+        for (int p = 0; p < 3; p++) {
+            cr_expect(got[p].rd_in == w[p]->rd_in && got[p].rd_out == w[p]->rd_out &&
+                          got[p].wr_in == w[p]->wr_in && got[p].wr_out == w[p]->wr_out,
+                      "%s %s: %d %d %d %d", want[i].layer, model_pass_name((train_pass)p),
+                      got[p].rd_in, got[p].rd_out, got[p].wr_in, got[p].wr_out);
+            int n = got[p].rd_in + got[p].rd_out + got[p].wr_in + got[p].wr_out;
+            *(p == 0 ? &fwd : &bwd) += n;
+            sep += sp[p].rd_in + sp[p].rd_out + sp[p].wr_in + sp[p].wr_out;
+        }
+    }
+    cr_expect_eq(fwd, 3);
+    cr_expect_eq(bwd, 12);
+    cr_expect_eq(sep, 36);
+    /* free: nothing at all, not even compute */
+    arch fr = bf;
+    fr.nonmac = ARCH_NONMAC_FREE;
+    int li = model_find_layer(&m, "layer1.1.bn2");
+    cost_sweeps plan[PASS_COUNT];
+    cost_nonmac_plan(&fr, &m, (uint32_t)li, plan);
+    cost_query q = {.layer = &m.layers[li], .pass = PASS_FWD, .batch = 4, .x = numfmt_fp32(),
+                    .density_x = 1, .density_y = 1, .sweeps = plan[PASS_FWD]};
+    cost_result r;
+    cr_assert_eq(cost_eval(&fr, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.total_cycles, 0);
+    cr_expect_eq(r.energy_total_pj, 0);
+    cr_expect_gt(r.elem_ops, 0);
+    /* fused, bn2 FWD: one read of y2, 4 x 16384 x 32 = 2,097,152 bits over the 192-bit port:
+     * 10923 cycles (memory-bound: 4 x 4 x 16384 ops / 32 lanes = 8192); energy: DRAM 15 pJ/bit
+     * + 262,144 ops x (0.9 + 3.7) pJ (an fp32 multiply-add, Horowitz ISSCC 2014) */
+    cost_nonmac_plan(&bf, &m, (uint32_t)li, plan);
+    q.sweeps = plan[PASS_FWD];
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.total_cycles, 10923);
+    cr_expect_float_eq(r.energy_total_pj, 2097152 * 15.0 + 262144 * 4.6, 1e-9, "%g",
+                       r.energy_total_pj);
+    model_free(&m);
+}
+
+/* BWD_WEIGHT of a small conv by hand: the layer of backward_gemms_by_hand (3x3, 8 -> 16
+ * channels, 4x4 output, stride 1, pad 1) at batch 16, int8, training mode (WG int16), tiling
+ * objective cycles (small_gemm_setup).
+ *   GEMM: rows k = 72, reduction B*m = 256, outputs n = 16: compute 72 x ceil(16/32) x
+ *   ceil(256/16) = 1152 cycles; it reads the im2col copy of A, 72 x 256 x 8 = 147,456 bits,
+ *   which must first be made: A read once (16 x 128 x 8 = 16,384 bits) and the copy written
+ *   (147,456): 163,840 more bits through the 2^20-bit port (1 cycle).
+ *   Windowed: A's channels as the nest's batch (8), the batch as reduction (16), G as a 4x4
+ *   kernel, the 3x3 taps as output: compute 8 x 3 x 3 x ceil(16/32) x 16 x ceil(16/16) =
+ *   1152 cycles, the same; A read once per tile as its padded 6x6 window: 8 x 16 x 36 x 8 =
+ *   36,864 bits; G 16 x 256 x 8 = 32,768 (once); WG written once, 72 x 16 x 16 = 18,432.
+ *   Equal compute, far less traffic: the windowed nest stands, 36,864 + 32,768 bits read. */
+Test(cost_passes, bwd_weight_windowed_by_hand)
+{
+    arch a;
+    model_layer l;
+    small_gemm_setup(&a, &l);
+    num_format i8 = fmt(NUM_INT, 8, 0), i16 = fmt(NUM_INT, 16, 0);
+    cost_query q = {.layer = &l, .pass = PASS_BWD_WEIGHT, .batch = 16, .x = i8, .y = i8,
+                    .out = i16, .density_x = 1, .density_y = 1};
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.madds, 16ull * 16 * 72 * 16);
+    cr_expect_eq(r.compute_cycles, 1152);
+    cr_expect_float_eq(r.dram_read_bits, 36864 + 32768, 1e-9, "%.0f", r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, 18432, 1e-9, "%.0f", r.dram_write_bits);
+    /* stride 2: no windowed form; the GEMM pays for its copy (A read, copy written) */
+    model_layer s2 = l;
+    s2.conv.stride_h = s2.conv.stride_w = 2;
+    s2.out = (tensor_shape){16, 2, 2};
+    s2.out_elems = 64;
+    s2.gemm.m = 4;
+    s2.fwd_madds = 4 * 72 * 16;
+    q.layer = &s2;
+    cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+    /* copy: 16 x 128 x 8 read + 72 x 64 x 8 written; GEMM reads the copy 36,864 and G
+     * ceil(64/16) x 16 x 16 x 8 = 8192 */
+    cr_expect_float_eq(r.dram_read_bits, 16384 + 36864 + 8192, 1e-9, "%.0f", r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, 36864 + 18432, 1e-9, "%.0f", r.dram_write_bits);
+    arch_free(&a);
+}
+
+/* A quantized conv feeding an fp32 layer (issue 12): the layer of backward_gemms_by_hand, FWD,
+ * batch 2, int4 operands, objective cycles. Its consumer is an fp32 batch norm, so the output
+ * stage writes its 2 x 16 x 16 = 512 outputs at 32 bits: 16,384 bits, not 512 x 4 = 2048.
+ * And when its input was stored by an fp32 producer (x_stored = fp32), the array reads that
+ * tensor at 32 bits and quantizes it to 4 in the input stage: the one input window of the
+ * whole layer, (3 + 3) x (3 + 3) x 8 channels x 2 images = 576 elements (padding included),
+ * costs 576 x 32 = 18,432 bits instead of 576 x 4 = 2304; the buffer holds 4-bit values, so
+ * the tiling and the compute stay the same. */
+Test(cost_passes, quantized_layer_feeding_fp32_by_hand)
+{
+    arch a;
+    model_layer l;
+    small_gemm_setup(&a, &l);
+    num_format i4 = fmt(NUM_INT, 4, 0), f32 = numfmt_fp32();
+    cost_query q = {.layer = &l, .pass = PASS_FWD, .batch = 2, .x = i4, .y = i4, .out = i4,
+                    .density_x = 1, .density_y = 1};
+    cost_result own, wide, stored;
+    bs_error e;
+    cr_assert_eq(cost_eval(&a, &q, &own, &e), 0, "%s", e.msg);
+    q.out = f32;
+    cr_assert_eq(cost_eval(&a, &q, &wide, &e), 0, "%s", e.msg);
+    q.x_stored = f32;
+    cr_assert_eq(cost_eval(&a, &q, &stored, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(own.dram_write_bits, 2048, 1e-9, "%.0f", own.dram_write_bits);
+    cr_expect_float_eq(wide.dram_write_bits, 16384, 1e-9, "%.0f", wide.dram_write_bits);
+    cr_expect_float_eq(wide.dram_read_bits, own.dram_read_bits, 1e-9);
+    cr_expect_float_eq(stored.dram_read_bits - wide.dram_read_bits, 18432 - 2304, 1e-9, "%.0f",
+                       stored.dram_read_bits - wide.dram_read_bits);
+    cr_expect_eq(stored.compute_cycles, own.compute_cycles);
+    arch_free(&a);
+}
+
+/* Tiling objective by hand (issue 12): a layer where edp picks another tiling than cycles.
+ * Arch: 4 x 4 fusion units of 8-bit bricks (L = 4 reduction lanes, M = 4 columns), buffers
+ * 1024 / 512 / 512 bytes (a tile may use half: 4096 / 2048 / 2048 bits), a 64-bit DRAM port,
+ * core 1 pJ per busy cycle, DRAM 1 pJ/bit, no SRAM energy. Layer: 3x3 conv, 4 -> 8 channels,
+ * 4x4 output, stride 1, batch 1, int8, training output stage at 8 bits (1024 bits of output).
+ * Both tilings compute 288 cycles (4608 MACs, 16 per cycle at full columns).
+ * Tiling C (b, ow, oh, ic, oc) = (1, 1, 1, 4, 4), loops OW (4), OC (2), OH (4) innermost out:
+ *   tiles: weights 9 x 4 x 4 x 8 = 1152 bits, input window 3 x 3 x 4 x 8 = 288, out 4 x 32 = 128.
+ *   OW: acts 1152, outs 512 (resident). OC: weights 2304 (resident), outs 1024. OH: acts 4608
+ *   and outs 4096 outgrow their halves (demoted; resident blocks 1152, 1024).
+ *   fill = weights 2304 + the acts' first block 1152 = 3456 bits: 54 cycles; drain = the last
+ *   block 1024 psum bits at 8/32: 256 bits, 4 cycles; overlapped traffic = acts 4608 - 1152 +
+ *   outputs 1024 - 256 = 4224 bits, 66 cycles < 288. Total 288 + 54 + 4 = 346 cycles.
+ *   DRAM: reads 2304 + 4608, writes 1024: 7936 bits. Energy 288 + 7936 = 8224 pJ.
+ * Tiling E = (1, 4, 4, 4, 4), only OC (2) left: weights 2304 (resident), the 6 x 6 x 4 x 8
+ *   = 1152-bit input window read once, outputs 2 x 2048 (demoted; spills none: every output
+ *   tile is visited once). fill 3456 bits: 54 cycles; drain 2048 x 8/32 = 512 bits: 8; the
+ *   rest 1024 - 512 = 512 bits: 8 cycles, overlapped. Total 288 + 54 + 8 = 350 cycles.
+ *   DRAM: reads 2304 + 1152, writes 1024: 4480 bits. Energy 288 + 4480 = 4768 pJ.
+ * cycles: C (346 < 350). edp: 346 x 8224 = 2,845,504 > 350 x 4768 = 1,668,800: E. */
+Test(cost_search, tiling_objective_by_hand)
+{
+    static const char txt[] =
+        "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 4\ncols = 4\npmax = 8\n"
+        "pmin = 8\nbrick_bits = 8\n[buffers]\nwbuf_bytes = 1024\nabuf_bytes = 512\n"
+        "obuf_bytes = 512\nwbuf_read_pj_per_bit = 0\nwbuf_write_pj_per_bit = 0\n"
+        "abuf_read_pj_per_bit = 0\nabuf_write_pj_per_bit = 0\nobuf_read_pj_per_bit = 0\n"
+        "obuf_write_pj_per_bit = 0\n[dram]\nbits_per_cycle = 64\npj_per_bit = 1\n"
+        "[energy]\ncore_pj_per_cycle = 1\n";
+    arch a;
+    parse_arch_text(&a, txt);
+    cost_conv c;
+    cost_conv_init(&c, 3, 4, 1, 4, 8, 1, 8, 8, false);
+    c.out_bits = 8;
+    static const struct {
+        arch_objective obj;
+        uint64_t cycles, tile_ow;
+        double energy, dram;
+    } want[] = {{ARCH_OBJ_CYCLES, 346, 1, 8224, 7936}, {ARCH_OBJ_EDP, 350, 4, 4768, 4480}};
+    for (size_t i = 0; i < 2; i++) {
+        c.objective = want[i].obj;
+        cost_result r;
+        bs_error e;
+        cr_assert_eq(cost_conv_eval(&a, &c, &r, &e), 0, "%s", e.msg);
+        const char *o = arch_objective_name(want[i].obj);
+        cr_expect_eq(r.compute_cycles, 288, "%s", o);
+        cr_expect_eq(r.total_cycles, want[i].cycles, "%s: %llu", o,
+                     (unsigned long long)r.total_cycles);
+        cr_expect_float_eq(r.energy_total_pj, want[i].energy, 1e-9, "%s: %g", o, r.energy_total_pj);
+        cr_expect_float_eq(r.dram_read_bits + r.dram_write_bits, want[i].dram, 1e-9, "%s", o);
+        cr_expect_eq(r.tiling.tile[1], want[i].tile_ow, "%s", o);
+    }
+    arch_free(&a);
+}
+
+/* lane_reduce (bitsim's own sensitivity switch, arch/FORMAT.md): a 3x3 conv over 4 input
+ * channels, 4x4 output, 32 output channels, batch 1, int8 on the shipped BitFusion (16 rows
+ * of 8x8-bit units: L = 16 reduction lanes, 32 columns). ic (BitFusion's
+ * get_compute_cycles): each of the 9 taps reduces ceil(4/16) = 1 step, 16 outputs x 9 = 144
+ * cycles, 12 of 16 lanes idle; window: the 36 products of an output share the lanes,
+ * ceil(36/16) = 3 steps, 16 x 3 = 48 cycles. */
+Test(cost_search, lane_reduce_switch, .init = load_bitfusion)
+{
+    cost_conv c;
+    cost_conv_init(&c, 3, 4, 1, 4, 32, 1, 8, 8, false);
+    cost_result r;
+    bs_error e;
+    cr_assert_eq(cost_conv_eval(&bf, &c, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.compute_cycles, 144);
+    arch w = bf;
+    w.lane_reduce = ARCH_LANES_WINDOW;
+    cr_assert_eq(cost_conv_eval(&w, &c, &r, &e), 0, "%s", e.msg);
+    cr_expect_eq(r.compute_cycles, 48);
+}
+
+/* Fused rules around a post-norm transformer residual (BERT-base layer): attention.output.add
+ * feeds only its LayerNorm. Kept virtual, the norm's statistics would have to re-read both
+ * addends; so the add is materialized: it reads its two inputs and writes the sum (F3, F6),
+ * the norm's statistics ride on that write, and the norm reads the sum once to normalise and
+ * writes its output, which two layers read (F3, F6). Backward the norm's apply pass writes
+ * dX, which is the add's gradient for both inputs: the add writes nothing (B4); the norm
+ * reads its two consumers' gradients (B1) and x, and writes dX (B3). */
+Test(cost_passes, fused_norm_after_residual_add, .init = load_bitfusion)
+{
+    model m;
+    bs_error e;
+    cr_assert_eq(model_load(&m, "bert_base_layer", &e), 0, "%s", e.msg);
+    cost_sweeps add[PASS_COUNT], ln[PASS_COUNT];
+    int ia = model_find_layer(&m, "attention.output.add");
+    int il = model_find_layer(&m, "attention.output.LayerNorm");
+    cr_assert(ia >= 0 && il >= 0);
+    cost_nonmac_plan(&bf, &m, (uint32_t)ia, add);
+    cost_nonmac_plan(&bf, &m, (uint32_t)il, ln);
+    cr_expect(add[PASS_FWD].rd_in == 2 && add[PASS_FWD].wr_out == 1);
+    cr_expect(add[PASS_BWD_DATA].rd_out == 0 && add[PASS_BWD_DATA].wr_in == 0);
+    cr_expect(ln[PASS_FWD].rd_in == 1 && ln[PASS_FWD].wr_out == 1);
+    cr_expect(ln[PASS_BWD_DATA].rd_in == 1 && ln[PASS_BWD_DATA].rd_out == 2 &&
+              ln[PASS_BWD_DATA].wr_in == 1);
+    cr_expect_eq(ln[PASS_BWD_WEIGHT].rd_in, 1);
+    model_free(&m);
+}
+
+/* The other direction (issue 12): an fp32 norm feeding an 8-bit conv. Fused, bn2's backward
+ * apply pass of ResNet-20 layer1.1 (batch 4, 16x32x32) reads g and x at fp32 and writes dX
+ * for conv2, which takes G at int8: 2 x 65,536 x 32 + 65,536 x 8 = 4,718,592 bits (at fp32
+ * throughout 6,291,456). */
+Test(cost_passes, fp32_norm_feeding_quantized_conv, .init = load_bitfusion)
+{
+    model m;
+    bs_error e;
+    cr_assert_eq(model_load(&m, "resnet20", &e), 0, "%s", e.msg);
+    int li = model_find_layer(&m, "layer1.1.bn2");
+    cost_sweeps plan[PASS_COUNT];
+    cost_nonmac_plan(&bf, &m, (uint32_t)li, plan);
+    cost_query q = {.layer = &m.layers[li], .pass = PASS_BWD_DATA, .batch = 4,
+                    .x = numfmt_fp32(), .density_x = 1, .density_y = 1,
+                    .sweeps = plan[PASS_BWD_DATA]};
+    cost_result r;
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.dram_read_bits + r.dram_write_bits, 6291456, 1e-9);
+    q.out = fmt(NUM_INT, 8, 0);
+    cr_assert_eq(cost_eval(&bf, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.dram_read_bits, 4194304, 1e-9, "%.0f", r.dram_read_bits);
+    cr_expect_float_eq(r.dram_write_bits, 524288, 1e-9, "%.0f", r.dram_write_bits);
+    model_free(&m);
 }

@@ -192,7 +192,8 @@ Test(model, zoo_files_cite_their_source)
  * write, so nobody edits a generated file by hand and lets it drift from its generator. */
 Test(model, generated_zoo_files_are_current)
 {
-    static const char *const scripts[] = {"gen-resnet-cifar.sh", "gen-imagenet.sh"};
+    static const char *const scripts[] = {"gen-resnet-cifar.sh", "gen-imagenet.sh",
+                                          "gen-decoders.sh"};
     const char *zoo = model_zoo_dir();
     char dir[] = "/tmp/bitsim-zoo-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
@@ -220,7 +221,7 @@ Test(model, generated_zoo_files_are_current)
     }
     closedir(d);
     rmdir(dir);
-    cr_expect_geq(compared, 14, "generated %d files", compared);
+    cr_expect_geq(compared, 19, "generated %d files", compared);
 }
 
 /* ---- LeNet-5 by hand ----------------------------------------------------------------------- */
@@ -716,4 +717,404 @@ Test(model, each_action_has_its_own_help)
         cr_expect(!strstr(out, want), "model %s --help shows the other action:\n%s", actions[i],
                   out);
     }
+}
+
+/* ---- decoder-only transformers ------------------------------------------------------------ */
+
+static model zoo(const char *ref)
+{
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_load(&m, ref, &e), BS_OK, "%s: %s", ref, e.msg);
+    return m;
+}
+
+static const model_layer *layer_named(const model *m, const char *name)
+{
+    int i = model_find_layer(m, name);
+    cr_assert_geq(i, 0, "%s has no layer %s", m->name, name);
+    return &m->layers[i];
+}
+
+/* Published parameter counts, embeddings included:
+ *   GPT-2 small  124,439,808  tied wte/lm_head (Hugging Face openai-community/gpt2,
+ *                             GPT2LMHeadModel.num_parameters(); the issue's figure)
+ *   GPT-2 medium 354,823,168  (openai-community/gpt2-medium, the same count)
+ *   Llama-2-7B   6,738,415,616 untied lm_head (meta-llama/Llama-2-7b-hf, the "7B" of
+ *                             Touvron et al. 2023, Table 1)
+ *   Llama-3-8B   8,030,261,248 (meta-llama/Meta-Llama-3-8B model card's "8B")
+ * By hand as a cross-check of the published ones: GPT-2 = V*d + 1024*d (wte, wpe)
+ * + L*(12 d^2 + 13 d) (qkv, proj, fc, proj with biases, two LayerNorms) + 2d (ln_f);
+ * small 38,597,376 + 786,432 + 12*7,087,872 + 1,536. Llama = 2*V*d (embed, lm_head)
+ * + L*(2 d^2 + 2 d*d_kv + 3 d f + 2 d) + d; 7B: 2*131,072,000 + 32*202,383,360 + 4,096. */
+Test(model, decoders_match_published_parameter_counts)
+{
+    static const struct {
+        const char *zoo;
+        uint64_t published;
+        uint64_t d, L, V, f, kv_dim;    /* for the by-hand count */
+        bool gpt2;
+    } nets[] = {
+        {"gpt2_small", 124439808ull, 768, 12, 50257, 0, 0, true},
+        {"gpt2_medium", 354823168ull, 1024, 24, 50257, 0, 0, true},
+        {"llama2_7b", 6738415616ull, 4096, 32, 32000, 11008, 4096, false},
+        {"llama3_8b", 8030261248ull, 4096, 32, 128256, 14336, 1024, false},
+    };
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        model m = zoo(nets[i].zoo);
+        uint64_t d = nets[i].d, L = nets[i].L, V = nets[i].V, f = nets[i].f;
+        uint64_t hand = nets[i].gpt2
+                            ? V * d + 1024 * d + L * (12 * d * d + 13 * d) + 2 * d
+                            : 2 * V * d + L * (2 * d * d + 2 * d * nets[i].kv_dim + 3 * d * f +
+                                               2 * d) + d;
+        cr_expect_eq(hand, nets[i].published, "%s: the by-hand count %" PRIu64, nets[i].zoo,
+                     hand);
+        cr_expect_eq(model_params(&m), nets[i].published, "%s: %" PRIu64 " parameters",
+                     nets[i].zoo, model_params(&m));
+        model_free(&m);
+    }
+}
+
+/* Forward MACs per sample (one sequence of s tokens), derived by hand. GPT-2, d model width,
+ * h heads of d/h, L blocks, vocabulary V = 50257, per block:
+ *   k, v, q, c_proj   4 * s*d*d
+ *   mlp.c_fc, c_proj  2 * s*d*4d          -> 12 d^2 s of weights per block
+ *   Q.K^T             h * s*(d/h)*s = s^2 d
+ *   scores.V          h * s*s*(d/h) = s^2 d   (FULL attention: the causal mask is not
+ *                                             subtracted, the FLOP counters' convention)
+ * plus the LM head s*d*V; the embedding lookups have no MACs. Total
+ *   L*(12 d^2 s + 2 s^2 d) + s d V.
+ * Llama, FFN width f, KV width d_kv = d*kv_heads/heads, per block:
+ *   q_proj, o_proj   2 * s*d*d;   k_proj, v_proj  2 * s*d*d_kv
+ *   gate, up, down   3 * s*d*f;   attention       2 s^2 d (GQA shares K/V, not MACs)
+ * Total L*(2 d^2 s + 2 d d_kv s + 3 d f s + 2 s^2 d) + s d V.
+ * GPT-2 small at s = 1024: 12*(12*768^2*1024 + 2*1024^2*768) + 1024*768*50257
+ * = 106,300,440,576 + 39,523,713,024 = 145,824,153,600. */
+static uint64_t gpt2_macs(uint64_t d, uint64_t L, uint64_t s)
+{
+    return L * (12 * d * d * s + 2 * s * s * d) + s * d * 50257;
+}
+
+static uint64_t llama_macs(uint64_t d, uint64_t L, uint64_t kv_dim, uint64_t f, uint64_t V,
+                           uint64_t s)
+{
+    return L * (2 * d * d * s + 2 * d * kv_dim * s + 3 * d * f * s + 2 * s * s * d) + s * d * V;
+}
+
+Test(model, decoders_forward_macs_by_hand_at_several_sequence_lengths)
+{
+    cr_expect_eq(gpt2_macs(768, 12, 1024), 145824153600ull, "the derivation's example");
+    static const uint64_t seqs[] = {1, 128, 1024};
+    for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+        uint64_t s = seqs[i];
+        char ref[64];
+        static const struct {
+            const char *zoo;
+            uint64_t d, L, kv_dim, f, V;
+            bool gpt2;
+        } nets[] = {
+            {"gpt2_small", 768, 12, 0, 0, 0, true},
+            {"gpt2_medium", 1024, 24, 0, 0, 0, true},
+            {"llama2_7b", 4096, 32, 4096, 11008, 32000, false},
+            {"llama3_8b", 4096, 32, 1024, 14336, 128256, false},
+        };
+        for (size_t k = 0; k < sizeof nets / sizeof nets[0]; k++) {
+            snprintf(ref, sizeof ref, "%s seq=%" PRIu64, nets[k].zoo, s);
+            model m = zoo(ref);
+            uint64_t want = nets[k].gpt2 ? gpt2_macs(nets[k].d, nets[k].L, s)
+                                         : llama_macs(nets[k].d, nets[k].L, nets[k].kv_dim,
+                                                      nets[k].f, nets[k].V, s);
+            cr_expect_eq(model_fwd_madds(&m), want, "%s: %" PRIu64 " MACs, by hand %" PRIu64,
+                         ref, model_fwd_madds(&m), want);
+            cr_expect_eq(m.input.h, s, "%s: input tokens", ref);
+            model_free(&m);
+        }
+    }
+}
+
+/* The defaults: GPT-2's n_ctx 1024, Llama 2's 4096 and Llama 3's 8192 pretraining lengths. */
+Test(model, decoder_default_sequence_lengths)
+{
+    static const struct {
+        const char *zoo;
+        uint64_t seq;
+    } nets[] = {{"gpt2_small", 1024}, {"gpt2_medium", 1024}, {"llama2_7b", 4096},
+                {"llama3_8b", 8192}};
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        model m = zoo(nets[i].zoo);
+        cr_assert_eq(m.n_vars, 1);
+        cr_expect_str_eq(m.vars[0].name, "seq");
+        cr_expect_eq(m.vars[0].value, nets[i].seq, "%s", nets[i].zoo);
+        cr_expect_eq(m.input.h, nets[i].seq, "%s", nets[i].zoo);
+        model_free(&m);
+    }
+}
+
+/* The new layers of GPT-2 small at s = 64, batch 2, by hand (FORMAT.md's tables):
+ *   wte       embedding 50257 x 768: out 1x64x768 (E = 49,152); no MACs; FWD E (the gather),
+ *             BWD_DATA 0 (token ids), BWD_WEIGHT E (scatter-add), UPDATE 50257*768
+ *   wpe       positions: 1024 x 768 = 786,432 parameters
+ *   lm_head   tied: weights 768 x 50257 read by the passes, 0 parameters of its own, MACs
+ *             64*768*50257 = 2,470,232,064 per sample, all three passes
+ *   scores    12 heads x [64 x 64] . [64 x 64]: 3,145,728 MACs; softmax over 12x64x64 =
+ *             49,152 elements: FWD 4E, BWD_DATA 3E */
+Test(model, gpt2_layers_by_hand)
+{
+    model m = zoo("gpt2_small seq=64");
+    const model_layer *wte = layer_named(&m, "transformer.wte");
+    uint64_t v;
+    cr_expect_eq(wte->kind, LAYER_EMBEDDING);
+    cr_expect_eq(wte->params, 50257ull * 768);
+    cr_expect_eq(wte->fwd_madds, 0);
+    cr_expect(wte->out.c == 1 && wte->out.h == 64 && wte->out.w == 768);
+    static const uint64_t wte_ops[PASS_COUNT] = {2 * 49152, 0, 2 * 49152, 50257ull * 768};
+    for (int p = 0; p < PASS_COUNT; p++) {
+        cr_assert(model_pass_elem_ops(wte, (train_pass)p, 2, &v));
+        cr_expect_eq(v, wte_ops[p], "wte %s: %" PRIu64, model_pass_name((train_pass)p), v);
+    }
+    cr_expect_eq(layer_named(&m, "transformer.wpe")->params, 786432);
+    const model_layer *head = layer_named(&m, "lm_head");
+    cr_expect(head->tied);
+    cr_expect_eq(head->params, 0);
+    cr_expect_eq(head->weight_elems, 768ull * 50257);
+    for (int p = PASS_FWD; p <= PASS_BWD_WEIGHT; p++) {
+        cr_assert(model_pass_madds(head, (train_pass)p, 1, &v));
+        cr_expect_eq(v, 2470232064ull, "lm_head %s", model_pass_name((train_pass)p));
+    }
+    const model_layer *sc = layer_named(&m, "transformer.h.0.attn.scores");
+    cr_expect_eq(sc->fwd_madds, 3145728);
+    const model_layer *sm = layer_named(&m, "transformer.h.0.attn.softmax");
+    cr_assert(model_pass_elem_ops(sm, PASS_FWD, 1, &v));
+    cr_expect_eq(v, 4 * 49152);
+    cr_assert(model_pass_elem_ops(sm, PASS_BWD_DATA, 1, &v));
+    cr_expect_eq(v, 3 * 49152);
+    /* the first block's projections read the embeddings, which have parameters: BWD_DATA */
+    cr_expect_not(layer_named(&m, "transformer.h.0.attn.c_attn.k")->skip_bwd_data);
+    model_free(&m);
+}
+
+/* Llama-3-8B at s = 16, by hand:
+ *   input_layernorm  RMSNorm, 4096 gains (no bias); E = 16*4096 = 65,536: FWD 3E, BWD_DATA 3E,
+ *                    BWD_WEIGHT E (dgamma)
+ *   k_proj           4096 -> 1024 (8 KV heads of 128), no bias: 4,194,304 parameters
+ *   rotary_k         1x16x1024: FWD 3*16,384 (two multiplies, one add), BWD_DATA the same
+ *   scores           32 heads x [16 x 128] . [128 x 16], K shared by groups of 4:
+ *                    32*16*128*16 = 1,048,576 MACs; kv_heads 8
+ *   mlp.mul          silu(gate) * up over 16 x 14336 = 229,376: FWD E, BWD_DATA 2E
+ *   lm_head          untied: 4096*128256 = 525,336,576 parameters */
+Test(model, llama_layers_by_hand)
+{
+    model m = zoo("llama3_8b seq=16");
+    uint64_t v;
+    const model_layer *ln = layer_named(&m, "model.layers.0.input_layernorm");
+    cr_expect_str_eq(ln->op, "rms");
+    cr_expect_eq(ln->params, 4096);
+    static const uint64_t ln_ops[3] = {3 * 65536, 3 * 65536, 65536};
+    for (int p = PASS_FWD; p <= PASS_BWD_WEIGHT; p++) {
+        cr_assert(model_pass_elem_ops(ln, (train_pass)p, 1, &v));
+        cr_expect_eq(v, ln_ops[p], "rmsnorm %s: %" PRIu64, model_pass_name((train_pass)p), v);
+    }
+    cr_expect_eq(layer_named(&m, "model.layers.0.self_attn.k_proj")->params, 4194304);
+    const model_layer *rk = layer_named(&m, "model.layers.0.self_attn.rotary_k");
+    cr_expect_eq(rk->kind, LAYER_ROTARY);
+    cr_assert(model_pass_elem_ops(rk, PASS_FWD, 1, &v));
+    cr_expect_eq(v, 3 * 16384);
+    cr_assert(model_pass_elem_ops(rk, PASS_BWD_DATA, 1, &v));
+    cr_expect_eq(v, 3 * 16384);
+    const model_layer *sc = layer_named(&m, "model.layers.0.self_attn.scores");
+    cr_expect_eq(sc->fwd_madds, 1048576);
+    cr_expect_eq(sc->kv_heads, 8);
+    cr_expect_eq(sc->gemm.count, 32);
+    const model_layer *mul = layer_named(&m, "model.layers.0.mlp.mul");
+    cr_expect_eq(mul->kind, LAYER_MUL);
+    cr_assert(model_pass_elem_ops(mul, PASS_FWD, 1, &v));
+    cr_expect_eq(v, 229376);
+    cr_assert(model_pass_elem_ops(mul, PASS_BWD_DATA, 1, &v));
+    cr_expect_eq(v, 2 * 229376);
+    const model_layer *head = layer_named(&m, "lm_head");
+    cr_expect_not(head->tied);
+    cr_expect_eq(head->params, 4096ull * 128256);
+    model_free(&m);
+}
+
+/* GPT-2's 1024 learned positions bound the sequence: seq 1025 is refused at the wpe line. */
+Test(model, gpt2_sequence_beyond_its_positions_is_refused)
+{
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(model_load(&m, "gpt2_small seq=1025", &e), BS_EINPUT);
+    expect_msg(e.msg, "gpt2_small.model:");
+    expect_msg(e.msg, "positions: 1025 positions");
+    cr_expect_null(m.layers);
+    m = zoo("gpt2_small seq=1024");
+    model_free(&m);
+}
+
+/* ---- model parameters ------------------------------------------------------------------- */
+
+static const char *const param_net =
+    "param seq 8\nparam hidden 4\ninput 1 $seq $hidden\n"
+    "linear fc in=$hidden out=2 rows=$seq\n";
+
+Test(model, parameters_default_and_override)
+{
+    model m = parse_ok(param_net);
+    cr_expect_eq(m.input.h, 8);
+    cr_expect_eq(m.layers[0].fwd_madds, 8 * 4 * 2);
+    cr_assert_eq(m.n_vars, 2);
+    cr_expect_str_eq(m.vars[1].name, "hidden");
+    cr_expect_eq(m.vars[1].dflt, 4);
+    model_free(&m);
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_parse_buffer_with(&m, "t.model", param_net, strlen(param_net),
+                                         " seq=3  hidden=5 ", &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(m.layers[0].fwd_madds, 3 * 5 * 2);
+    cr_expect_eq(m.vars[0].value, 3);
+    cr_expect_eq(m.vars[0].dflt, 8);
+    char ref[128];
+    cr_assert(model_ref_resolved(&m, "dir/t.model seq=3", ref, sizeof ref));
+    cr_expect_str_eq(ref, "dir/t.model seq=3 hidden=5");
+    cr_expect_not(model_ref_resolved(&m, "dir/t.model", ref, 12));
+    model_free(&m);
+}
+
+static const char *override_fails(const char *overrides)
+{
+    static bs_error e;
+    model m;
+    err_clear(&e);
+    cr_assert_eq(model_parse_buffer_with(&m, "t.model", param_net, strlen(param_net),
+                                         overrides, &e), BS_EINPUT, "overrides '%s'", overrides);
+    cr_assert_null(m.layers);
+    return e.msg;
+}
+
+Test(model, bad_overrides)
+{
+    expect_msg(override_fails("seq=0"), "t.model:1: seq: override 'seq=0'");
+    expect_msg(override_fails("seq=x1"), "not a whole number");
+    expect_msg(override_fails("seq=1 seq=2"), "overridden twice");
+    expect_msg(override_fails("tokens=4"), "no parameter 'tokens' to override (it has: seq, "
+               "hidden)");
+    expect_msg(override_fails("seq=99999999999"), "seq: override");
+}
+
+Test(model, bad_parameter_lines)
+{
+    static const bad_case cases[] = {
+        {"param seq\ninput 1 1 1\nact a\n", "bad.model:1: param: expected 'param NAME"},
+        {"param 1x 4\ninput 1 1 1\nact a\n", "bad.model:1: param: '1x' is not a parameter"},
+        {"param seq 0\ninput 1 1 1\nact a\n", "bad.model:1: seq: default '0'"},
+        {"param seq 2\nparam seq 3\ninput 1 1 1\nact a\n", "bad.model:2: param: parameter "
+                                                          "'seq' declared twice"},
+        {"input 1 $seq 1\nparam seq 2\nact a\n", "bad.model:1: input: '$seq': no parameter"},
+        {"param seq 2\ninput 1 2 2\nlinear fc in=$sq out=1 rows=2\n", "bad.model:3: in: '$sq'"},
+        {"param big 4294967295\ninput 1 1 1\nact a\nnorm n affine=$big\n",
+         "bad.model:4: affine: $big = 4294967295 is not in 0..1"},
+        {"param a 1\nparam b 1\nparam c 1\nparam d 1\nparam e 1\nparam f 1\nparam g 1\n"
+         "param h 1\nparam i 1\ninput 1 1 1\nact a\n", "bad.model:9: param: more than 8"},
+    };
+    expect_all_fail(cases, sizeof cases / sizeof cases[0]);
+}
+
+Test(model, reference_overrides_are_split_from_the_name_or_path)
+{
+    cr_expect_eq(model_ref_base_len("gpt2_small seq=4 x=5"), strlen("gpt2_small"));
+    cr_expect_eq(model_ref_base_len("gpt2_small  "), strlen("gpt2_small"));
+    cr_expect_eq(model_ref_base_len("a=b"), 3);
+    cr_expect_eq(model_ref_base_len("my dir/x.model seq=2"), strlen("my dir/x.model"));
+    cr_expect(model_ref_is_path("x.model seq=2"));
+    cr_expect(model_ref_is_path("my dir/x.model"));
+    cr_expect_not(model_ref_is_path("gpt2_small seq=2"));
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_expect_eq(model_load(&m, "resnet20 seq=4", &e), BS_EINPUT);
+    expect_msg(e.msg, "no parameter 'seq' to override (it has none)");
+    err_clear(&e);
+    cr_expect_eq(model_load(&m, "models/gpt2_small_gemm.csv seq=4", &e), BS_EINPUT);
+    expect_msg(e.msg, "a SCALE-Sim topology has no parameters");
+}
+
+/* ---- the new layer kinds: their rules and errors ------------------------------------------ */
+
+Test(model, embedding_rotary_mul_gqa_and_tied_rules)
+{
+    /* a 2-head, 1-KV-head toy: tokens 3, d 4, head 2 */
+    model m = parse_ok("input 1 3 1\n"
+                       "embedding tok vocab=10 dim=4\n"
+                       "linear k in=4 out=2 rows=3 bias=0\n"
+                       "rotary rk\n"
+                       "linear q in=4 out=4 rows=3 bias=0 from=tok\n"
+                       "matmul s m=3 k=2 n=3 heads=2 kv_heads=1 from=rk\n"
+                       "act g op=silu from=q\n"
+                       "mul gate from=q\n"
+                       "linear head in=4 out=10 rows=3 tied=tok\n");
+    cr_expect_eq(m.layers[0].params, 40);
+    cr_expect(m.layers[0].skip_bwd_data);
+    cr_expect_eq(m.layers[4].fwd_madds, 2 * 3 * 2 * 3);
+    cr_expect_eq(m.layers[4].kv_heads, 1);
+    cr_expect_eq(m.layers[7].params, 10, "tied: only the bias");
+    cr_expect_eq(m.layers[7].weight_elems, 40);
+    model_free(&m);
+    static const bad_case cases[] = {
+        {"input 1 3 1\nembedding e dim=4\n", "bad.model:2: vocab: missing"},
+        {"input 1 3 1\nembedding e vocab=2 dim=4 positions=1\n",
+         "bad.model:2: positions: 3 positions from input 'input' but the table has 2"},
+        {"input 1 4 4\nlinear a in=4 out=4 rows=4\nlinear b in=4 out=4 rows=4 tied=a\n",
+         "bad.model:3: tied: 'a' is a linear layer, not an embedding"},
+        {"input 1 4 1\nembedding e vocab=5 dim=4\nlinear b in=4 out=6 rows=4 tied=e\n",
+         "bad.model:3: tied: weight in 4 x out 6 differs from the table of 'e' (5 entries x "
+         "dim 4)"},
+        {"input 1 4 1\nembedding e vocab=5 dim=4\nlinear b in=4 out=5 rows=4 tied=x\n",
+         "bad.model:3: tied: no earlier layer called 'x'"},
+        {"input 1 3 4\nact a\nmatmul s m=3 k=2 n=3 heads=2 kv_heads=3 from=a\n",
+         "bad.model:3: kv_heads: 3 kv_heads do not divide 2 heads"},
+        {"input 1 3 4\nact a\nmatmul s m=3 k=2 n=3 heads=2 kv_heads=1 from=input\n",
+         "bad.model:3: from: right operand kv_heads x k x n = 6 elements but 'input' has 12"},
+        {"input 1 3 4\nact a\nlinear b in=4 out=2 rows=3\nmul c from=a\n",
+         "bad.model:4: from: shape 1x3x4 of 'a' differs from 1x3x2 of 'b'"},
+        {"input 1 3 4\nnorm n op=rmss\n", "bad.model:2: op: 'rmss' is not one of "
+                                          "batch|layer|rms"},
+        {"input 1 3 4\nrotary r heads=2\n", "bad.model:2: heads: unknown key for rotary"},
+    };
+    expect_all_fail(cases, sizeof cases / sizeof cases[0]);
+    m = parse_ok("input 1 3 4\nnorm n op=rms affine=0\n");
+    cr_expect_eq(m.layers[0].params, 0);
+    uint64_t v;
+    cr_assert(model_pass_elem_ops(&m.layers[0], PASS_BWD_WEIGHT, 1, &v));
+    cr_expect_eq(v, 0);
+    model_free(&m);
+}
+
+/* The SCALE-Sim GEMM topology of GPT-2 small (models/gpt2_small_gemm.csv, written by
+ * gen-decoders.sh in scale-sim-v2's `Layer,M,N,K` form, one row per head for attention)
+ * imports with the MACs derived by hand above at s = 1024 — the same as the zoo model's. */
+Test(model, scalesim_gpt2_gemm_topology_imports)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/gpt2_small_gemm.csv", model_zoo_dir());
+    model m = zoo(path);
+    cr_expect_eq(m.n_layers, 12 * (1 + 12 + 12 + 3) + 1);
+    cr_expect_eq(model_fwd_madds(&m), gpt2_macs(768, 12, 1024));
+    const model_layer *qkt = layer_named(&m, "h0.head0.QKT");
+    cr_expect(qkt->gemm.m == 1024 && qkt->gemm.k == 64 && qkt->gemm.n == 1024);
+    model z = zoo("gpt2_small");
+    cr_expect_eq(model_fwd_madds(&m), model_fwd_madds(&z));
+    model_free(&z);
+    model_free(&m);
+}
+
+Test(model, show_takes_seq_and_model_param, .init = cr_redirect_stdout)
+{
+    cr_redirect_stderr();
+    cr_expect_eq(run_model_cmd("show", "gpt2_small", "--seq", "16"), 0);
+    cr_expect_eq(run_model_cmd("show", "gpt2_small", "--model-param", "seq=16"), 0);
+    cr_expect_eq(run_model_cmd("show", "gpt2_small", "--seq", "2000"), 1);
+    cr_expect_eq(run_model_cmd("show", "gpt2_small", "--model-param", "sq=16"), 1);
+    cr_expect_eq(run_model_cmd("show", "gpt2_small", "--seq", "-3"), 2);
+    cr_expect_eq(run_model_cmd("show", "gpt2_small", "--model-param", "seq"), 2);
 }

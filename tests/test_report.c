@@ -246,7 +246,7 @@ Test(report, compare_csv_and_json_shape)
     char *csv = render_compare(TABLE_CSV);
     /* "run" first: the id `bitsim report --run` takes */
     static const char header[] = "run,model,arch,label,scheme,madds,gbitops,energy_j,latency_s,"
-                                 "speedup,energy_saving,cpt_cost_ratio,adapt_speedup,mem_mib,"
+                                 "speedup,energy_saving,nonmac_time_pct,nonmac_energy_pct,cpt_cost_ratio,adapt_speedup,mem_mib,"
                                  "smaq_benefit\n";
     cr_expect(strncmp(csv, header, strlen(header)) == 0, "%s", csv);
     cr_expect_eq(count_char(csv, '\n'), 1 + 5, "header + 5 rows");
@@ -263,18 +263,29 @@ Test(report, compare_csv_and_json_shape)
     free(json);
 }
 
-/* A run written by hand: layer 0 FWD 1 s and 100 pJ, layer 1 FWD 3 s and 300 pJ (all core),
- * layer 1 BWD_DATA 4 s and 600 pJ of which 150 DRAM. */
-static int64_t add_uneven_run(void)
+/* A complete run of n hand-written cost rows with the given totals. */
+static int64_t add_hand_run(const char *label, const store_cost_row *rows, int n,
+                            const store_run_totals *tot)
 {
     bs_error e;
     db_open();
     int64_t run;
-    store_run_info info = {.label = "uneven", .scheme = "sbm", .batch = 1, .iterations = 1,
+    store_run_info info = {.label = label, .scheme = "sbm", .batch = 1, .iterations = 1,
                            .epochs = 1};
-    cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", "uneven", &info, &e), 0, "%s",
+    cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", label, &info, &e), 0, "%s",
                  e.msg);
     cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
+    cr_assert_eq(store_run_commit(db_store, run, tot, 0.1, &e), 0, "%s", e.msg);
+    db_close();
+    return run;
+}
+
+/* A run written by hand: layer 0 FWD 1 s and 100 pJ, layer 1 FWD 3 s and 300 pJ (all core),
+ * layer 1 BWD_DATA 4 s and 600 pJ of which 150 DRAM. */
+static int64_t add_uneven_run(void)
+{
     store_cost_row rows[3] = {
         {.layer = 0, .layer_name = "c0", .pass = "FWD", .latency_s = 1, .total_cycles = 10,
          .energy_pj = {100}},
@@ -283,12 +294,8 @@ static int64_t add_uneven_run(void)
         {.layer = 1, .layer_name = "c1", .pass = "BWD_DATA", .latency_s = 4, .total_cycles = 40,
          .energy_pj = {[COST_E_CORE] = 450, [COST_E_DRAM] = 150}},
     };
-    for (int i = 0; i < 3; i++)
-        cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
     store_run_totals tot = {.latency_s = 8, .energy_pj = 1000};
-    cr_assert_eq(store_run_commit(db_store, run, &tot, 0.1, &e), 0, "%s", e.msg);
-    db_close();
-    return run;
+    return add_hand_run("uneven", rows, 3, &tot);
 }
 
 static char *render_breakdown(int64_t run, report_by by)
@@ -423,4 +430,28 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, bad_by, out, sizeof out), BS_EUSAGE);
     char *unknown[] = {"report", "--db", db_path, "--label", "nope", NULL};
     cr_expect_eq(run_cmd(cmd_report, unknown, out, sizeof out), BS_EINPUT);
+}
+
+/* report --by kind (issue 12): rows with MAdds are MAC-layer work, UPDATE rows the optimizer,
+ * the rest non-MAC layers. A run by hand: conv FWD 2 s / 200 pJ with 100 MAdds, its norm
+ * FWD 1 s / 300 pJ, the conv's UPDATE 1 s / 100 pJ: MAC 50 % of the time and 33.3 % of the
+ * energy, non-MAC 25 % and 50 %, update 25 % and 16.7 %. */
+Test(report, breakdown_by_kind)
+{
+    store_cost_row rows[3] = {
+        {.layer = 0, .layer_name = "conv", .pass = "FWD", .madds = 100, .iterations = 1,
+         .latency_s = 2, .total_cycles = 20, .energy_pj = {200}},
+        {.layer = 1, .layer_name = "bn", .pass = "FWD", .iterations = 1, .elem_ops = 10,
+         .latency_s = 1, .total_cycles = 10, .energy_pj = {[COST_E_DRAM] = 300}},
+        {.layer = 0, .layer_name = "conv", .pass = "UPDATE", .iterations = 1, .elem_ops = 5,
+         .latency_s = 1, .total_cycles = 10, .energy_pj = {100}},
+    };
+    store_run_totals tot = {.latency_s = 4, .energy_pj = 600};
+    int64_t run = add_hand_run("kinds", rows, 3, &tot);
+    char *t = render_breakdown(run, REPORT_BY_KIND);
+    cr_expect(strstr(t, "\nmac,100,0,20,2,50.0,0.0,2e-10,33.3,") != NULL, "%s", t);
+    cr_expect(strstr(t, "\nnon-mac,0,0,10,1,25.0,0.0,3e-10,50.0,0.0,0.0,100.0,0.0\n") != NULL,
+              "%s", t);
+    cr_expect(strstr(t, "\nupdate,0,0,10,1,25.0,0.0,1e-10,16.7,") != NULL, "%s", t);
+    free(t);
 }

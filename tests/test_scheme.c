@@ -11,19 +11,28 @@
 #include "scheme.h"
 #include "trace_fixture.h"
 
-static int gen(trace *t, const char *scheme, const char *const *params, size_t n,
-               uint64_t epochs, uint64_t seed, bs_error *e)
+/* The request every test builds: scheme and params on a model, a run shape. */
+static scheme_request request(const char *scheme, const char *ref, const model *m,
+                              uint64_t batch, uint64_t epochs, const char *const *params,
+                              size_t n)
 {
     scheme_request r;
     memset(&r, 0, sizeof r);
     r.scheme = scheme;
-    r.model_ref = "resnet20";
-    r.model = fixture_resnet20();
-    r.batch = 128;
+    r.model_ref = ref;
+    r.model = m;
+    r.batch = batch;
     r.epochs = epochs;
-    r.seed = seed;
     r.params = params;
     r.n_params = n;
+    return r;
+}
+
+static int gen(trace *t, const char *scheme, const char *const *params, size_t n,
+               uint64_t epochs, uint64_t seed, bs_error *e)
+{
+    scheme_request r = request(scheme, "resnet20", fixture_resnet20(), 128, epochs, params, n);
+    r.seed = seed;
     err_clear(e);
     return scheme_generate(t, &r, e);
 }
@@ -47,7 +56,7 @@ static unsigned bits_at(const trace *t, const char *name, tensor_class c, uint64
 {
     const trace_segment *s = trace_segment_at(t, layer(name), it);
     cr_assert(s, "no segment of %s at %llu", name, (unsigned long long)it);
-    return s->d.fmt[c].bits;
+    return s->d->fmt[c].bits;
 }
 
 /* CPT, default 160 epochs: T = 391 * 160 = 62,560 iterations, N = 32 cycles, so
@@ -109,12 +118,12 @@ Test(scheme, muppet_ladder_matches_hand_derivation)
     unsigned bits[] = {8, 12, 14, 16, 32};
     for (int k = 0; k < 5; k++) {
         cr_expect_eq(s[k].first, starts[k]);
-        cr_expect_eq(s[k].d.fmt[TENSOR_W].bits, bits[k]);
-        cr_expect_eq(s[k].d.fmt[TENSOR_G].bits, bits[k]);
-        cr_expect_eq(s[k].d.fmt[TENSOR_U].bits, 32, "master weights stay fp32");
+        cr_expect_eq(s[k].d->fmt[TENSOR_W].bits, bits[k]);
+        cr_expect_eq(s[k].d->fmt[TENSOR_G].bits, bits[k]);
+        cr_expect_eq(s[k].d->fmt[TENSOR_U].bits, 32, "master weights stay fp32");
     }
-    cr_expect_eq(s[0].d.fmt[TENSOR_W].kind, NUM_BFP);
-    cr_expect_eq(s[4].d.fmt[TENSOR_W].kind, NUM_FP);
+    cr_expect_eq(s[0].d->fmt[TENSOR_W].kind, NUM_BFP);
+    cr_expect_eq(s[4].d->fmt[TENSOR_W].kind, NUM_FP);
     cr_expect_eq(bits_at(&t, "layer3.2.conv2", TENSOR_A, 21113), 14);
     trace_layer_segments(&t, layer("bn1"), &n);
     cr_expect_eq(n, 1);
@@ -235,13 +244,13 @@ Test(scheme, smaq_storage_split)
     gen_ok(&t, "smaq", NULL, 0, 0);
     const trace_segment *s = trace_segment_at(&t, layer("conv1"), 0);
     cr_assert(s);
-    const trace_storage *w = &s->d.store[TENSOR_W];
+    const trace_storage *w = &s->d->store[TENSOR_W];
     cr_expect_eq(w->inlier_bits, 6);
     cr_expect_eq(w->outlier_bits, 8);
     cr_expect_eq(w->header_bits, 64);
     cr_expect_float_eq(w->inlier_frac, erf(1.0 / sqrt(2.0)), 1e-6);
-    cr_expect_eq(s->d.store[TENSOR_G].inlier_bits, 0, "G not split by default");
-    cr_expect_eq(s->d.fmt[TENSOR_W].bits, 32, "compute stays fp32");
+    cr_expect_eq(s->d->store[TENSOR_G].inlier_bits, 0, "G not split by default");
+    cr_expect_eq(s->d->fmt[TENSOR_W].bits, 32, "compute stays fp32");
     trace_free(&t);
 }
 
@@ -265,13 +274,13 @@ Test(scheme, adapt_is_deterministic_and_bounded)
             continue;
         size_t n;
         const trace_segment *s = trace_layer_segments(&a, i, &n);
-        cr_expect_eq(s[0].d.fmt[TENSOR_W].bits, 8, "AdaPT starts at <8,4>");
-        cr_expect_eq(s[0].d.fmt[TENSOR_W].frac_bits, 4);
+        cr_expect_eq(s[0].d->fmt[TENSOR_W].bits, 8, "AdaPT starts at <8,4>");
+        cr_expect_eq(s[0].d->fmt[TENSOR_W].frac_bits, 4);
         for (size_t k = 0; k < n; k++) {
-            unsigned wl = s[k].d.fmt[TENSOR_W].bits;
+            unsigned wl = s[k].d->fmt[TENSOR_W].bits;
             cr_expect(wl >= 4 && wl <= 16);
-            cr_expect_eq(s[k].d.fmt[TENSOR_W].frac_bits, (int)wl / 2);
-            cr_expect(s[k].d.density[TENSOR_W] >= 0.5 && s[k].d.density[TENSOR_W] <= 1.0);
+            cr_expect_eq(s[k].d->fmt[TENSOR_W].frac_bits, (int)wl / 2);
+            cr_expect(s[k].d->density[TENSOR_W] >= 0.5 && s[k].d->density[TENSOR_W] <= 1.0);
         }
     }
     cr_expect(a.n_overheads > 0);
@@ -287,7 +296,7 @@ Test(scheme, every_scheme_round_trips_byte_for_byte)
 {
     size_t n;
     const scheme_info *s = scheme_table(&n);
-    cr_expect_eq(n, 7);
+    cr_expect_eq(n, 11);
     for (size_t i = 0; i < n; i++) {
         trace t;
         bs_error e;
@@ -394,12 +403,12 @@ Test(scheme, adapt_replays_a_log)
     gen_ok(&t, "adapt", p, 1, 10);
     const trace_segment *s = trace_segment_at(&t, layer("conv1"), 1172);
     cr_assert(s);
-    cr_expect_eq(s->d.fmt[TENSOR_W].bits, 8);
-    cr_expect_float_eq(s->d.density[TENSOR_W], 0.9, 0);
+    cr_expect_eq(s->d->fmt[TENSOR_W].bits, 8);
+    cr_expect_float_eq(s->d->density[TENSOR_W], 0.9, 0);
     s = trace_segment_at(&t, layer("conv1"), 1173);
-    cr_expect_eq(s->d.fmt[TENSOR_WG].bits, 12);
-    cr_expect_eq(s->d.fmt[TENSOR_WG].frac_bits, 7);
-    cr_expect_float_eq(s->d.density[TENSOR_W], 0.8, 0);
+    cr_expect_eq(s->d->fmt[TENSOR_WG].bits, 12);
+    cr_expect_eq(s->d->fmt[TENSOR_WG].frac_bits, 7);
+    cr_expect_float_eq(s->d->density[TENSOR_W], 0.8, 0);
     cr_expect_eq(bits_at(&t, "layer1.0.conv1", TENSOR_W, 3000), 32, "not in the log: fp32");
     /* One MARViN record per logged epoch, AdaPT's marvin_step (utils/analytics.py) per line:
      * 3 n bisect res d + (lb + 1) n + 1, bisect = 2 log2(wl - 8) if wl > 8 else 1,
@@ -423,7 +432,7 @@ Test(scheme, adapt_replays_a_log)
     }
     cr_expect_eq(kl, 2, "one MARViN record per logged epoch (0 and 3)");
     s = trace_segment_at(&t, layer("conv1"), 1173);
-    cr_expect_eq(s->d.fmt[TENSOR_G].bits, 32, "AdaPT's code quantizes no activation gradient");
+    cr_expect_eq(s->d->fmt[TENSOR_G].bits, 32, "AdaPT's code quantizes no activation gradient");
     trace_free(&t);
 
     static const struct {
@@ -440,4 +449,254 @@ Test(scheme, adapt_replays_a_log)
         cr_expect(strstr(e.msg, bad[i].expect), "%s", e.msg);
     }
     unlink(path);
+}
+
+/* ---- LLM recipes on a hand-written decoder ------------------------------------------------ */
+
+/* One attention + MLP block and an LM head, 4 tokens of width 64 (model show gives the same
+ * shapes): linear attn.q 64->64, matmuls scores (4x64 . 64x4) and context (4x4 . 4x64),
+ * linear mlp.fc 64->256 and mlp.proj 256->64, linear lm_head 64->100. */
+static const char tiny_decoder[] =
+    "model tiny_decoder\ninput 1 4 64 grad=1\nnorm ln op=layer\n"
+    "linear attn.q in=64 out=64 rows=4\n"
+    "matmul attn.scores m=4 k=64 n=4 heads=1 from=attn.q\nsoftmax attn.softmax\n"
+    "matmul attn.context m=4 k=4 n=64 heads=1 from=attn.q\n"
+    "linear mlp.fc in=64 out=256 rows=4\nlinear mlp.proj in=256 out=64 rows=4\n"
+    "linear lm_head in=64 out=100 rows=4 bias=0\n";
+
+static const model *tiny_model(void)
+{
+    static model m;
+    static int loaded;
+    if (!loaded) {
+        bs_error e;
+        cr_assert_eq(model_parse_buffer(&m, "tiny.model", tiny_decoder, strlen(tiny_decoder),
+                                        &e), 0, "%s", e.msg);
+        loaded = 1;
+    }
+    return &m;
+}
+
+/* batch 2, 10 iterations */
+static void gen_llm(trace *t, const char *scheme, const char *const *params, size_t n)
+{
+    scheme_request r = request(scheme, "tiny.model", tiny_model(), 2, 1, params, n);
+    r.iters_per_epoch = 10;
+    bs_error e;
+    cr_assert_eq(scheme_generate(t, &r, &e), 0, "%s: %s", scheme, e.msg);
+}
+
+/* A segment's decision, whether the segment holds it by value (trace_decision d) or points
+ * at an interned one (const trace_decision *d, branch i17b's trace change): _Generic picks
+ * the form that matches, so this file compiles before and after that change is merged. */
+#define SEGMENT_DECISION(s) _Generic((s)->d, trace_decision: &(s)->d, default: (s)->d)
+
+static const num_format *fmt_of(const trace *t, const char *name, tensor_class c)
+{
+    int i = model_find_layer(tiny_model(), name);
+    cr_assert(i >= 0, "%s", name);
+    const trace_segment *s = trace_segment_at(t, (uint32_t)i, 0);
+    cr_assert(s);
+    const trace_decision *d = SEGMENT_DECISION(s);
+    return &d->fmt[c];
+}
+
+static void expect_fmt(const trace *t, const char *name, tensor_class c, const char *want)
+{
+    char buf[32];
+    numfmt_format(fmt_of(t, name, c), buf, sizeof buf);
+    cr_expect_str_eq(buf, want, "%s %s", name, trace_tensor_name(c));
+}
+
+typedef struct fmt_want {
+    const char *layer;
+    tensor_class tensor;
+    const char *fmt;
+} fmt_want;
+
+static void expect_fmts(const trace *t, const fmt_want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_fmt(t, w[i].layer, w[i].tensor, w[i].fmt);
+}
+
+typedef struct overhead_want {
+    const char *label;
+    uint64_t ops;
+    unsigned bits;      /* 0: not checked */
+} overhead_want;
+
+static trace_overhead overhead_of(const trace *t, const char *label);
+
+static void expect_overheads(const trace *t, const overhead_want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        trace_overhead o = overhead_of(t, w[i].label);
+        cr_expect_eq(o.ops, w[i].ops, "%s ops %llu", w[i].label, (unsigned long long)o.ops);
+        if (w[i].bits)
+            cr_expect_eq(o.bits, w[i].bits, "%s bits %u", w[i].label, o.bits);
+    }
+}
+
+/* The run-long overhead record with this label (NULL-safe: a zero record when absent). */
+static trace_overhead overhead_of(const trace *t, const char *label)
+{
+    for (size_t i = 0; i < t->n_overheads; i++)
+        if (strcmp(t->overheads[i].label, label) == 0) {
+            cr_expect_eq(t->overheads[i].first, 0);
+            cr_expect_eq(t->overheads[i].end, 10, "%s spans the run", label);
+            return t->overheads[i];
+        }
+    return (trace_overhead){0};
+}
+
+/* FP8 (Micikevicius et al. 2022; TE HYBRID): the linear layers E4M3 W/A, E5M2 G; matmuls,
+ * the norm, softmax and the LM head bf16; WG and U fp32. Overheads by hand, batch 2:
+ * attn.q W 4096 + A 2*256 + G 2*256 = 5120; mlp.fc 16384 + 512 + 2*1024 = 18944; mlp.proj
+ * 16384 + 2048 + 512 = 18944; one cast op per element: 43008. amax history (TE's
+ * amax-and-scale update: rotate 1024, max over 1024, scale 3): 9 FP8 tensors x 2051 = 18459. The cast record's width makes replay's traffic (ops x 2 x bits) the
+ * cast's: 16 bits read + 8 written = 2 x 12. */
+Test(scheme_llm, fp8_formats_and_overheads)
+{
+    trace t;
+    gen_llm(&t, "fp8", NULL, 0);
+    static const fmt_want want[] = {
+        {"attn.q", TENSOR_W, "fp8e4m3"},     {"mlp.fc", TENSOR_A, "fp8e4m3"},
+        {"mlp.proj", TENSOR_G, "fp8e5m2"},   {"mlp.proj", TENSOR_WG, "fp32"},
+        {"mlp.proj", TENSOR_U, "fp32"},      {"attn.scores", TENSOR_A, "bf16"},
+        {"lm_head", TENSOR_W, "bf16"},       {"ln", TENSOR_A, "bf16"}};
+    expect_fmts(&t, want, sizeof want / sizeof want[0]);
+    static const overhead_want ovh[] = {{"fp8-cast", 43008, 12}, {"amax-history", 18459, 32}};
+    expect_overheads(&t, ovh, 2);
+    trace_free(&t);
+    const char *p[] = {"format=e4m3", "head=none", "history=16"};
+    gen_llm(&t, "fp8", p, 3);
+    expect_fmt(&t, "mlp.proj", TENSOR_G, "fp8e4m3");
+    expect_fmt(&t, "lm_head", TENSOR_W, "fp8e4m3");
+    /* lm_head adds W 6400 + A 512 + G 2*400 = 7712 cast ops and 3 tensors */
+    cr_expect_eq(overhead_of(&t, "fp8-cast").ops, 43008 + 7712);
+    cr_expect_eq(overhead_of(&t, "amax-history").ops, 12 * (2 * 16 + 3));
+    trace_free(&t);
+}
+
+/* MX (Rouhani et al. 2023 sec. 6 presets: every matmul's inputs quantized, attention's
+ * included; mxfp8, the TE/Mishra et al. recipe: attention bf16). Casts, two copies of N + N/32
+ * ops: linear elements 43008 (above), scores W 2*64*4 + A 2*256 + G 2*16 = 1056, context
+ * 2*4*64 + 2*16 + 2*256 = 1056. With the matmuls: 45120 x 2 x 33/32 = 93060; linear only
+ * (mxfp8): 43008 x 2 x 33/32 = 88704. Traffic: 16 bits read + two copies written at 8.25 =
+ * 32.5 bits per element, 32.5 / (2 x 2 x 33/32) = 7.88: width 8. matmul=quantized puts
+ * mxfp8's attention matmuls back in MXFP8 (93060). */
+Test(scheme_llm, mx_presets_and_overheads)
+{
+    static const struct {
+        const char *preset, *w, *a, *g, *attn;
+        uint64_t cast_ops;
+    } want[] = {{"mxfp8", "mxfp8e4m3", "mxfp8e4m3", "mxfp8e4m3", "bf16", 88704},
+                {"mxfp6", "mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2", 93060},
+                {"mxfp6-fwd", "mxfp6e3m2", "mxfp6e3m2", "mxfp8e5m2", "mxfp6e3m2", 93060},
+                {"mxfp4", "mxfp4", "mxfp6e3m2", "mxfp6e3m2", "mxfp6e3m2", 93060}};
+    for (size_t i = 0; i < 4; i++) {
+        char param[64];
+        snprintf(param, sizeof param, "preset=%s", want[i].preset);
+        const char *p[] = {param};
+        trace t;
+        gen_llm(&t, "mx", p, 1);
+        expect_fmt(&t, "mlp.fc", TENSOR_W, want[i].w);
+        expect_fmt(&t, "mlp.fc", TENSOR_A, want[i].a);
+        expect_fmt(&t, "attn.q", TENSOR_G, want[i].g);
+        expect_fmt(&t, "attn.context", TENSOR_A, want[i].attn);
+        expect_fmt(&t, "lm_head", TENSOR_A, "bf16");
+        expect_fmt(&t, "attn.softmax", TENSOR_A, "bf16");
+        cr_expect_eq(overhead_of(&t, "mx-cast").ops, want[i].cast_ops, "%s", want[i].preset);
+        if (i == 0)
+            cr_expect_eq(overhead_of(&t, "mx-cast").bits, 8);
+        trace_free(&t);
+    }
+    const char *p[] = {"preset=mxfp8", "matmul=quantized"};
+    trace t;
+    gen_llm(&t, "mx", p, 2);
+    expect_fmt(&t, "attn.context", TENSOR_A, "mxfp8e4m3");
+    cr_expect_eq(overhead_of(&t, "mx-cast").ops, 93060);
+    trace_free(&t);
+}
+
+/* NVFP4 (NVIDIA 2025): 4 linear layers; bf16_first 2/62 of 4 rounds to 0, bf16_last 8/62
+ * of 4 to 1 (lm_head, also the head pattern); matmuls bf16. Casts: 2 x (N + 2N/16) + N =
+ * 3.25 N over the 43008 elements = 139776; Hadamard pass over A and G: attn.q 512 + 512,
+ * mlp.fc 512 + 2048, mlp.proj 2048 + 512 = 6144. Cast traffic per element: amax read 16,
+ * cast read 16, two copies at 4.5 = 41 bits over 3.25 ops: width round(41 / 6.5) = 6.
+ * bf16_first=0.25 keeps attn.q bf16 too. */
+Test(scheme_llm, nvfp4_layers_and_overheads)
+{
+    trace t;
+    gen_llm(&t, "nvfp4", NULL, 0);
+    static const fmt_want want[] = {
+        {"attn.q", TENSOR_W, "nvfp4"}, {"mlp.proj", TENSOR_G, "nvfp4"},
+        {"lm_head", TENSOR_W, "bf16"}, {"attn.scores", TENSOR_A, "bf16"}};
+    expect_fmts(&t, want, sizeof want / sizeof want[0]);
+    static const overhead_want ovh[] = {{"nvfp4-cast", 139776, 6}, {"rht", 6144, 16}};
+    expect_overheads(&t, ovh, 2);
+    trace_free(&t);
+    const char *p[] = {"bf16_first=0.25", "rht=0"};
+    gen_llm(&t, "nvfp4", p, 2);
+    expect_fmt(&t, "attn.q", TENSOR_W, "bf16");
+    expect_fmt(&t, "mlp.fc", TENSOR_W, "nvfp4");
+    cr_expect_eq(overhead_of(&t, "rht").ops, 0);
+    trace_free(&t);
+}
+
+/* bf16: every tensor bf16 but WG and U; CPT's cyclic schedule on the decoder's MAC layers
+ * (linear=quantized: a transformer has no convs) cycles their W and A. */
+Test(scheme_llm, bf16_baseline_and_cpt_on_a_transformer)
+{
+    trace t;
+    gen_llm(&t, "bf16", NULL, 0);
+    expect_fmt(&t, "attn.q", TENSOR_W, "bf16");
+    expect_fmt(&t, "ln", TENSOR_G, "bf16");
+    expect_fmt(&t, "lm_head", TENSOR_WG, "fp32");
+    cr_expect_eq(t.n_overheads, 0);
+    trace_free(&t);
+    const char *p[] = {"linear=quantized", "cycles=1"};
+    gen_llm(&t, "cpt", p, 2);
+    /* 10 iterations, P = 10: b(0) = bmin = 3 */
+    expect_fmt(&t, "mlp.fc", TENSOR_W, "int3");
+    expect_fmt(&t, "attn.scores", TENSOR_A, "int3");
+    expect_fmt(&t, "mlp.fc", TENSOR_G, "int8");
+    trace_free(&t);
+}
+
+/* nonmac (issue 12): the precision of the layers between the MAC layers is the scheme's
+ * decision. Default fp32 (CPT's, FracTrain's, MuPPET's and AdaPT's PyTorch code leave
+ * nn.BatchNorm2d, ReLU and the residual add unquantized): bn, relu and add stay fp32 while
+ * the convs cycle; nonmac=int8 puts W, A, G and WG of every non-MAC layer at int8 from
+ * iteration 0, and leaves the MAC layers' decisions alone; a bad format is a usage error. */
+Test(scheme, nonmac_precision_parameter)
+{
+    static const char *const schemes[] = {"cpt", "fractrain-pfq", "muppet", "adapt"};
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        trace d, q;
+        gen_ok(&d, schemes[i], NULL, 0, 0);
+        const char *p8[] = {"nonmac=int8"};
+        gen_ok(&q, schemes[i], p8, 1, 0);
+        const trace_segment *s = trace_segment_at(&d, layer("layer1.0.bn1"), 0);
+        cr_expect(s->d->fmt[TENSOR_A].kind == NUM_FP && s->d->fmt[TENSOR_A].bits == 32, "%s",
+                  schemes[i]);
+        static const char *const nonmac[] = {"layer1.0.bn1", "layer1.0.relu1", "layer1.0.add"};
+        for (size_t k = 0; k < 3; k++)
+            for (int c = TENSOR_W; c <= TENSOR_WG; c++) {
+                const trace_segment *g = trace_segment_at(&q, layer(nonmac[k]), 100);
+                cr_expect(g->d->fmt[c].kind == NUM_INT && g->d->fmt[c].bits == 8, "%s %s %s",
+                          schemes[i], nonmac[k], trace_tensor_name((tensor_class)c));
+            }
+        cr_expect_eq(bits_at(&q, "layer1.0.conv1", TENSOR_A, 1000),
+                     bits_at(&d, "layer1.0.conv1", TENSOR_A, 1000), "%s", schemes[i]);
+        cr_expect(strstr(q.params, "nonmac=int8"), "%s: %s", schemes[i], q.params);
+        trace_free(&d);
+        trace_free(&q);
+    }
+    trace t;
+    bs_error e;
+    const char *bad[] = {"nonmac=int99"};
+    cr_expect_eq(gen(&t, "cpt", bad, 1, 0, 1, &e), BS_EUSAGE);
+    cr_expect(strstr(e.msg, "nonmac"), "%s", e.msg);
 }

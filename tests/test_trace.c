@@ -45,10 +45,10 @@ Test(trace, records_become_maximal_segments)
     cr_expect_eq(s[0].end, 200);
     cr_expect_eq(s[1].first, 200);
     cr_expect_eq(s[1].end, 62560);
-    cr_expect_eq(s[1].d.fmt[TENSOR_W].kind, NUM_FX);
-    cr_expect_eq(s[1].d.fmt[TENSOR_W].bits, 8);
-    cr_expect_float_eq(s[1].d.density[TENSOR_W], 0.5, 0);
-    cr_expect_float_eq(s[0].d.density[TENSOR_A], 1.0, 0);
+    cr_expect_eq(s[1].d->fmt[TENSOR_W].kind, NUM_FX);
+    cr_expect_eq(s[1].d->fmt[TENSOR_W].bits, 8);
+    cr_expect_float_eq(s[1].d->density[TENSOR_W], 0.5, 0);
+    cr_expect_float_eq(s[0].d->density[TENSOR_A], 1.0, 0);
     /* layer1.0.conv1 is a conv and matches layer1.*: [0,200) [200,300) [300,end) */
     trace_layer_segments(&t, (uint32_t)layer_index("layer1.0.conv1"), &n);
     cr_expect_eq(n, 3);
@@ -56,7 +56,7 @@ Test(trace, records_become_maximal_segments)
     s = trace_layer_segments(&t, (uint32_t)layer_index("fc"), &n);
     cr_expect_eq(n, 2);
     cr_expect_eq(s[1].first, 300);
-    cr_expect_eq(s[1].d.fmt[TENSOR_G].bits, 8);
+    cr_expect_eq(s[1].d->fmt[TENSOR_G].bits, 8);
     /* bn1: not conv, not layer1.*: a single segment */
     trace_layer_segments(&t, (uint32_t)layer_index("bn1"), &n);
     cr_expect_eq(n, 1);
@@ -169,7 +169,7 @@ static const num_format *fmt_at(const trace *t, const char *layer, tensor_class 
 {
     const trace_segment *s = trace_segment_at(t, (uint32_t)layer_index(layer), it);
     cr_assert(s, "%s has no segment at %llu", layer, (unsigned long long)it);
-    return &s->d.fmt[c];
+    return &s->d->fmt[c];
 }
 
 Test(trace, gw_defaults_to_g_and_follows_a_record_that_sets_g)
@@ -248,7 +248,7 @@ Test(trace, gw_builder_follows_g_and_rejects_split_storage)
     c.mask = TRACE_CH_FMT(TENSOR_G);
     c.d.fmt[TENSOR_G] = (num_format){.kind = NUM_INT, .bits = 8};
     cr_assert_eq(trace_set(&t, 0, 0, &c, &e), 0, "%s", e.msg);
-    cr_expect_eq(trace_segment_at(&t, 0, 0)->d.fmt[TENSOR_GW].bits, 8, "builder: GW = G");
+    cr_expect_eq(trace_segment_at(&t, 0, 0)->d->fmt[TENSOR_GW].bits, 8, "builder: GW = G");
     memset(&c, 0, sizeof c);
     c.mask = TRACE_CH_STORE(TENSOR_GW);
     c.d.store[TENSOR_GW] = (trace_storage){.inlier_bits = 6, .outlier_bits = 8,
@@ -390,19 +390,29 @@ Test(trace, unknown_model_names_the_model_line)
 
 
 /* A model given as a relative file path is looked up next to the trace file first. */
+/* Writes text as dir/run.trace (path: its name) beside a copy of the zoo's ZOO.model as
+ * dir/net.model; a later call with the same dir only rewrites the trace. */
+static void trace_beside_model(const char *dir, const char *zoo, const char *text,
+                               char *path, size_t n)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp models/%s.model %s/net.model", zoo, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, n, "%s/run.trace", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 Test(trace, relative_model_path_is_next_to_the_trace)
 {
     char dir[] = "/tmp/bitsim_traceXXXXXX";
     cr_assert(mkdtemp(dir));
     char cmd[512], path[256];
-    snprintf(cmd, sizeof cmd, "cp models/resnet20.model %s/net.model", dir);
-    cr_assert_eq(system(cmd), 0);
-    snprintf(path, sizeof path, "%s/run.trace", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs("bitsim-trace 1\nmodel net.model\nbatch 8\niters_per_epoch 10\nepochs 2\n"
-          "scheme hand\nfrom 19 fc dW=-0\nend\n", f);
-    fclose(f);
+    trace_beside_model(dir, "resnet20", "bitsim-trace 1\nmodel net.model\nbatch 8\n"
+                       "iters_per_epoch 10\nepochs 2\nscheme hand\nfrom 19 fc dW=-0\nend\n",
+                       path, sizeof path);
     trace t;
     bs_error e;
     err_clear(&e);
@@ -595,4 +605,101 @@ Test(trace_cmd, each_subcommand_has_its_own_help)
         snprintf(want, sizeof want, "bitsim trace %s ", subs[k]);
         cr_expect(strstr(out, want), "trace --help lacks %s", subs[k]);
     }
+}
+
+/* A generated trace names every model parameter at the value it used (models/FORMAT.md,
+ * "Parameters"), so replaying it gives the same shapes even when the zoo default differs;
+ * a hand-written model line with overrides reads back as written, and a relative model path
+ * with overrides is still looked for next to the trace. */
+Test(trace, model_parameters_are_recorded_and_replayed)
+{
+    model m;
+    bs_error e;
+    err_clear(&e);
+    cr_assert_eq(model_load(&m, "gpt2_small seq=32", &e), 0, "%s", e.msg);
+    trace t;
+    cr_assert_eq(trace_begin(&t, "gpt2_small", &m, 4, 10, 1, "hand", NULL, NULL, &e), 0, "%s",
+                 e.msg);
+    model_free(&m);
+    cr_assert_eq(trace_finish(&t, &e), 0, "%s", e.msg);
+    char *text = write_text(&t);
+    trace_free(&t);
+    cr_expect(strstr(text, "\nmodel gpt2_small seq=32\n"), "%s", text);
+    cr_assert_eq(trace_read_buffer(&t, "t.trace", text, strlen(text), &e), 0, "%s", e.msg);
+    cr_expect_eq(t.model.input.h, 32, "replayed at the recorded seq");
+    trace_free(&t);
+    free(text);
+
+    char dir[] = "/tmp/bitsim_traceXXXXXX";
+    cr_assert(mkdtemp(dir));
+    char cmd[512], path[256];
+    trace_beside_model(dir, "gpt2_small", "bitsim-trace 1\nmodel net.model seq=8\nbatch 8\n"
+                       "iters_per_epoch 10\nepochs 2\nscheme hand\nend\n", path, sizeof path);
+    cr_assert_eq(trace_read_file(&t, path, &e), 0, "%s", e.msg);
+    cr_expect_eq(t.model.input.h, 8);
+    text = write_text(&t);
+    cr_expect(strstr(text, "\nmodel net.model seq=8\n"), "%s", text);
+    free(text);
+    trace_free(&t);
+    trace_beside_model(dir, "gpt2_small", "bitsim-trace 1\nmodel net.model seq=9999\n"
+                       "batch 8\niters_per_epoch 10\nepochs 2\nscheme hand\nend\n", path,
+                       sizeof path);
+    err_clear(&e);
+    cr_expect_eq(trace_read_file(&t, path, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "run.trace:2: model: cannot load 'net.model seq=9999'") &&
+              strstr(e.msg, "positions: 9999 positions"), "%s", e.msg);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* Decisions are interned (trace.h): equal decisions reached by different records, layers and
+ * builder calls are one pointer, -0 and +0 densities included; different ones are not. */
+Test(trace, equal_decisions_are_one_pointer)
+{
+    trace t;
+    bs_error e;
+    cr_assert_eq(fixture_read(&t, "bitsim-trace 1\nmodel resnet20\nbatch 8\niters_per_epoch 10\n"
+                                  "epochs 2\nscheme hand\n"
+                                  "from 0 conv1 W=int8 dA=0\n"
+                                  "from 3 fc dA=-0 W=int8\n"
+                                  "from 5 conv1 W=int4\n"
+                                  "from 7 conv1 W=int8\n"
+                                  "end\n", &e), 0, "%s", e.msg);
+    const trace_segment *c1 = trace_segment_at(&t, (uint32_t)layer_index("conv1"), 0);
+    const trace_segment *fc = trace_segment_at(&t, (uint32_t)layer_index("fc"), 3);
+    const trace_segment *back = trace_segment_at(&t, (uint32_t)layer_index("conv1"), 7);
+    const trace_segment *mid = trace_segment_at(&t, (uint32_t)layer_index("conv1"), 5);
+    cr_expect_eq(c1->d, fc->d, "same decision on two layers");
+    cr_expect_eq(c1->d, back->d, "the same decision again later");
+    cr_expect_neq(c1->d, mid->d);
+    cr_expect_eq(trace_segment_at(&t, (uint32_t)layer_index("fc"), 0)->d,
+                 trace_segment_at(&t, (uint32_t)layer_index("layer1.0.conv1"), 0)->d,
+                 "the default decision is shared");
+    trace_free(&t);
+}
+
+/* `trace gen --seq` / `--model-param`: the written model line carries the value; a parameter
+ * the model lacks, or one that is not KEY=VALUE, is refused. */
+Test(trace_cmd, gen_records_the_sequence_length)
+{
+    char out[4096];
+    char *seq[] = {"trace", "gen", "--scheme", "static", "--model", "gpt2_small", "--seq", "64",
+                   "--epochs", "1", "--iters-per-epoch", "2", "-o", "-", NULL};
+    cr_assert_eq(run_cmd(cmd_trace, seq, out, sizeof out), 0);
+    cr_expect(strstr(out, "\nmodel gpt2_small seq=64\n"), "%s", out);
+    char *dflt[] = {"trace", "gen", "--scheme", "static", "--model", "gpt2_small", "--epochs",
+                    "1", "--iters-per-epoch", "2", "-o", "-", NULL};
+    cr_assert_eq(run_cmd(cmd_trace, dflt, out, sizeof out), 0);
+    cr_expect(strstr(out, "\nmodel gpt2_small seq=1024\n"), "the default is recorded: %s", out);
+    char *mp[] = {"trace", "gen", "--scheme", "static", "--model", "llama3_8b",
+                  "--model-param", "seq=32", "--epochs", "1", "--iters-per-epoch", "2", "-o", "-",
+                  NULL};
+    cr_assert_eq(run_cmd(cmd_trace, mp, out, sizeof out), 0);
+    cr_expect(strstr(out, "\nmodel llama3_8b seq=32\n"), "%s", out);
+    char *bad[] = {"trace", "gen", "--scheme", "static", "--model", "resnet20", "--seq", "64",
+                   "-o", "-", NULL};
+    cr_expect_eq(run_cmd(cmd_trace, bad, out, sizeof out), 1, "resnet20 has no seq");
+    char *notkv[] = {"trace", "gen", "--scheme", "static", "--model", "gpt2_small",
+                     "--model-param", "seq", "-o", "-", NULL};
+    cr_expect_eq(run_cmd(cmd_trace, notkv, out, sizeof out), 2);
 }

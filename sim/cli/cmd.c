@@ -339,6 +339,30 @@ int cmd_dispatch(const char *cmd, const char *about, const cmd_action *acts, siz
     return BS_OK;
 }
 
+bool cmd_model_ref(const cmd_spec *spec, const char *ref, const cmd_model_params *mp,
+                   char *out, size_t n, int *status)
+{
+    int w = snprintf(out, n, "%s", ref);
+    if (w >= 0 && mp->seq)
+        w += snprintf(out + w, (size_t)w < n ? n - (size_t)w : 0, " seq=%llu",
+                      (unsigned long long)mp->seq);
+    for (size_t i = 0; w >= 0 && i < mp->list.n; i++) {
+        const char *kv = mp->list.items[i], *eq = strchr(kv, '=');
+        if (!eq || eq == kv || !eq[1] || strpbrk(kv, " \t")) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "--model-param: '%s' is not KEY=VALUE", kv);
+            *status = cmd_usage_error(spec, msg);
+            return false;
+        }
+        w += snprintf(out + w, (size_t)w < n ? n - (size_t)w : 0, " %s", kv);
+    }
+    if (w < 0 || (size_t)w >= n) {
+        *status = cmd_usage_error(spec, "the model reference with its parameters is too long");
+        return false;
+    }
+    return true;
+}
+
 int cmd_open_store(store **s, const char *path, bool read_only, bs_error *e)
 {
     err_clear(e);

@@ -119,6 +119,27 @@ typedef struct cmd_action {
 int cmd_dispatch(const char *cmd, const char *about, const cmd_action *acts, size_t n,
                  int argc, char **argv);
 
+/* The model-parameter options of every command that loads a model (models/FORMAT.md,
+ * "Parameters"): `--seq N` is `--model-param seq=N`; both end up as " KEY=VALUE" words after
+ * the model reference, which model_load reads as overrides. */
+#define CMD_MODEL_PARAMS_MAX 16
+typedef struct cmd_model_params {
+    uint64_t seq;                               /* 0: not given */
+    const char *items[CMD_MODEL_PARAMS_MAX];
+    cmd_list list;                              /* set up by CMD_MODEL_PARAMS_INIT */
+} cmd_model_params;
+#define CMD_MODEL_PARAMS_INIT(mp) ((mp)->list = (cmd_list){.items = (mp)->items, \
+                                                          .max = CMD_MODEL_PARAMS_MAX})
+#define CMD_MODEL_PARAM_OPTS(mp)                                                              \
+    CMD_OPT("seq", 0, "N", "sequence length of a transformer (= --model-param seq=N)", NULL,  \
+            CMD_U64, &(mp)->seq, .min = 1, .max = UINT32_MAX),                                \
+    CMD_OPT("model-param", 0, "K=V", "sets the model file's parameter K", NULL, \
+            CMD_LIST, &(mp)->list)
+/* ref followed by the parameters as overrides, into out (size n). False, with a usage error
+ * naming spec printed and *status 2, when an item is not KEY=VALUE or the result is too long. */
+bool cmd_model_ref(const cmd_spec *spec, const char *ref, const cmd_model_params *mp,
+                   char *out, size_t n, int *status);
+
 /* Opens the database at path (store.h), read-only when read_only. Returns 0 with *s set, or
  * prints the one-line error and returns its exit status; e is cleared first and stays usable
  * for the caller's later errors. */

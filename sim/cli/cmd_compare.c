@@ -35,7 +35,9 @@ int cmd_compare(int argc, char **argv)
         .epilog = "columns: run (the run's id, for bitsim report --run); madds; gbitops\n"
                   "  (MAdds x b_x x b_y / 1e9, the FracTrain/CPT convention); energy_j; latency_s;\n"
                   "  speedup = baseline latency / run latency (x);\n"
-                  "  energy_saving = baseline energy / run energy (x); the papers' metrics:\n"
+                  "  energy_saving = baseline energy / run energy (x); nonmac_time_pct,\n"
+                  "  nonmac_energy_pct (share of the run in non-MAC layers: norm, activation, add,\n"
+                  "  pool; the rest is MAC layers, updates, overhead); the papers' metrics:\n"
                   "  cpt_cost_ratio (CPT/FracTrain training cost vs fp32), adapt_speedup (AdaPT's\n"
                   "  performance model), mem_mib (training-memory footprint), smaq_benefit (SmaQ\n"
                   "  Eq. 4, smaq runs only); '-' = not applicable",

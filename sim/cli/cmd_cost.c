@@ -270,9 +270,12 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
     int k = 0;
     for (int l = first; rc == BS_OK && l <= last; l++)
         for (int p = p0; rc == BS_OK && p <= p1; p++, k++) {
+            cost_sweeps plan[PASS_COUNT];   /* the layer's non-MAC sweeps in its graph */
+            cost_nonmac_plan(a, &m, (uint32_t)l, plan);
             cost_query q = {.layer = &m.layers[l], .pass = (train_pass)p, .batch = o->batch,
                             .x = o->x, .y = o->y, .density_x = o->dx, .density_y = o->dy,
-                            .out = pass_output(o, &m.layers[l], (train_pass)p)};
+                            .out = pass_output(o, &m.layers[l], (train_pass)p),
+                            .sweeps = plan[p]};
             rc = cost_eval(a, &q, &rs[k], e);
             names[k] = m.layers[l].name;
             passes[k] = model_pass_name((train_pass)p);
@@ -297,7 +300,8 @@ int cmd_cost(int argc, char **argv)
         CMD_OPT("bits", 'B', "X,Y", "operand formats of the pass: x,y (FWD: activation,weight;\n"
          "BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
          "weight grad,master weight); a number means intN; formats as\n"
-         "in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3", "8,8", CMD_PARSE, &o,
+         "in traces: int8 fx8.4 bfp8/e8/b16 fp32 fp16 bf16 fp8e4m3\n"
+         "mxfp8 mxfp6 mxfp4 mxint8 nvfp4", "8,8", CMD_PARSE, &o,
          .parse = parse_bits, .want = "two formats X,Y (e.g. 8,4 or fp16,int8)"),
         CMD_OPT("out-format", 0, "F|ref", "format the pass's output is written in (training mode, as\n"
          "bitsim run does); default: FWD and BWD_DATA write x's\n"
@@ -323,7 +327,10 @@ int cmd_cost(int argc, char **argv)
         .about = "Cost of one layer-pass on an accelerator: MAdds, BitOPs, cycles (compute, memory\n"
                  "stall, total), buffer and DRAM traffic in bits, energy by component, latency and\n"
                  "the tiling chosen. --conv evaluates a raw convolution (fc: K=O=S=1) the way the\n"
-                 "public BitFusion simulator does (the reference mode).",
+                 "public BitFusion simulator does (the reference mode: least cycles). A model\n"
+                 "layer is costed in training mode with the arch's [schedule]: its tiling\n"
+                 "objective (edp by default) and, for non-MAC layers, the DRAM sweeps its\n"
+                 "place in the graph gives under the nonmac mode (fused by default).",
         .epilog = "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.",
         .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
     int first, rc;

@@ -6,6 +6,7 @@
  * MAC work and elementwise work are kept in separate columns because they cost differently.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,9 +126,14 @@ static int do_show(const char *what, const show_opts *o)
             table_cell_u64(t, sum[c]);
     }
     if (rc == BS_OK) {
-        if (o->format == TABLE_TEXT)
-            printf("model %s (%s), %" PRIu32 " layers, batch %" PRIu64 "\n", m.name, m.source,
+        if (o->format == TABLE_TEXT) {
+            printf("model %s (%s), %" PRIu32 " layers, batch %" PRIu64, m.name, m.source,
                    m.n_layers, o->batch);
+            for (uint32_t i = 0; i < m.n_vars; i++)   /* the parameters this load used */
+                printf(", %s %" PRIu64 "%s", m.vars[i].name, m.vars[i].value,
+                       m.vars[i].value == m.vars[i].dflt ? "" : " (set)");
+            printf("\n");
+        }
         if (!table_print(t, (table_format)o->format, stdout))
             rc = err_set(&e, BS_EINTERNAL, "out of memory printing the table");
     }
@@ -137,7 +143,8 @@ static int do_show(const char *what, const show_opts *o)
 }
 
 static const char list_synopsis[] = "[--format F]";
-static const char show_synopsis[] = "NAME|FILE [--batch B] [--format F]";
+static const char show_synopsis[] = "NAME|FILE [--batch B] [--seq N] [--model-param K=V]"
+                                    " [--format F]";
 
 static int model_list(int argc, char **argv)
 {
@@ -161,9 +168,12 @@ static int model_list(int argc, char **argv)
 static int model_show(int argc, char **argv)
 {
     show_opts o = {0};
+    cmd_model_params mp = {0};
+    CMD_MODEL_PARAMS_INIT(&mp);
     cmd_opt opts[] = {
         CMD_OPT("batch", 'b', "B", "samples per iteration for the per-pass columns", "1", CMD_U64,
          &o.batch, .min = 1, .max = UINT64_MAX),
+        CMD_MODEL_PARAM_OPTS(&mp),
         CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
          .names = table_format_names()),
     };
@@ -179,9 +189,11 @@ static int model_show(int argc, char **argv)
         .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
         .args_error = "show needs one NAME|FILE"};
     int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+    char ref[PATH_MAX + 512];
+    if (!cmd_parse(&spec, argc, argv, &first, &rc) ||
+        !cmd_model_ref(&spec, argv[first], &mp, ref, sizeof ref, &rc))
         return rc;
-    return do_show(argv[first], &o);
+    return do_show(ref, &o);
 }
 
 static const cmd_action actions[] = {

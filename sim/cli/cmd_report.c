@@ -22,7 +22,9 @@ static int print_breakdown(struct sqlite3 *db, int64_t run, report_by by, table_
     int rc = report_breakdown(db, run, by, &t, e);
     if (rc)
         return rc;
-    static const char *const titles[REPORT_BY_COUNT] = {"by layer", "by pass", "by epoch"};
+    static const char *const titles[REPORT_BY_COUNT] = {"by layer", "by pass", "by epoch",
+                                                        "by kind (MAC layers, non-MAC layers, "
+                                                        "optimizer, overhead)"};
     if (titled)
         printf("\n%s:\n", titles[by]);
     bool ok = table_print(t, fmt, stdout);
@@ -55,7 +57,7 @@ int cmd_report(int argc, char **argv)
         CMD_OPT("arch", 'a', "A", "only runs on this arch (its name, as bitsim compare shows it)", NULL,
          CMD_STR, &arch),
         CMD_OPT("by", 'b', "KIND", "one breakdown; default for table/markdown/latex: headline, then by\n"
-         "pass and by layer; default for csv/json: by layer", NULL, CMD_CHOICE, &by,
+         "kind, by pass and by layer; default for csv/json: by layer", NULL, CMD_CHOICE, &by,
          .names = report_by_names()),
         CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
          .names = table_format_names()),
@@ -63,8 +65,10 @@ int cmd_report(int argc, char **argv)
     const cmd_spec spec = {
         .name = "report", .synopsis = "(--run ID | --label LABEL) [options]",
         .about = "Where a stored run's time and energy go: MAdds, GBitOPs, latency and energy per\n"
-                 "layer, pass or epoch, their share of the run (time_pct, energy_pct), the share of\n"
-                 "stall cycles, and the energy split into core / SRAM buffers / DRAM / leakage.",
+                 "layer, pass, epoch or kind (MAC layers / non-MAC layers / optimizer update /\n"
+                 "scheme overhead), their share of the run (time_pct, energy_pct), the share of\n"
+                 "stall cycles, and the energy split into core / SRAM buffers / DRAM / leakage.\n"
+                 "The headline names the cost-model modes the run used (arch [schedule]).",
         .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
@@ -88,8 +92,10 @@ int cmd_report(int argc, char **argv)
         rc = report_run_headline(db, run, headline, sizeof headline, &e);
         if (rc == BS_OK) {
             printf("%s\n", headline);
-            rc = print_breakdown(db, run, REPORT_BY_PASS, fmt, true, &e);
+            rc = print_breakdown(db, run, REPORT_BY_KIND, fmt, true, &e);
         }
+        if (rc == BS_OK)
+            rc = print_breakdown(db, run, REPORT_BY_PASS, fmt, true, &e);
         if (rc == BS_OK)
             rc = print_breakdown(db, run, REPORT_BY_LAYER, fmt, true, &e);
     }

@@ -69,10 +69,14 @@ static int run(const run_args *ra, bs_error *e)
     size_t len;
     if ((rc = trace_write_buffer(&t, &text, &len, e)) || (rc = store_open(&s, ra->db_path, e)))
         goto out;
+    /* The cost-model modes the run used (arch [schedule]) are stored with it and shown by
+     * report's headline; the arch content itself is stored too. */
+    char options[160];
+    replay_options_text(&a, &o, options, sizeof options);
     store_run_info info = {.label = ra->label, .scheme = t.scheme, .model_name = t.model.name,
                            .arch_name = a.name, .trace_name = ra->trace_path,
                            .batch = t.batch, .iterations = t.total_iters, .epochs = t.epochs,
-                           .options = ra->exact_density ? "exact_density=1" : "exact_density=0"};
+                           .options = options};
     /* The trace by its canonical text (formatting does not change its identity). */
     if ((rc = put_file(s, STORE_ARCH, a.name, a.source, &info.arch_id, e)) ||
         (rc = put_file(s, STORE_MODEL, t.model.name, t.model.source, &info.model_id, e)) ||

@@ -45,12 +45,15 @@ static int cmd_gen(int argc, char **argv)
     memset(&req, 0, sizeof req);
     const char *params[PARAMS_MAX], *out = NULL;
     cmd_list param_list = {.items = params, .max = PARAMS_MAX};
+    cmd_model_params mp = {0};
+    CMD_MODEL_PARAMS_INIT(&mp);
     cmd_opt opts[] = {
         CMD_OPT("scheme", 's', "S", "generator name (bitsim trace schemes)", NULL, CMD_STR, &req.scheme,
          .required = true),
         CMD_OPT("model", 'm', "M", "zoo name or model file", NULL, CMD_STR, &req.model_ref,
          .required = true),
         CMD_OPT("param", 'p', "k=v", "a generator parameter", NULL, CMD_LIST, &param_list),
+        CMD_MODEL_PARAM_OPTS(&mp),
         CMD_OPT("epochs", 0, "E", "default: the scheme's own (160, MuPPET 114)", NULL, CMD_U64,
          &req.epochs, .min = 1, .max = UINT64_MAX),
         CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch)", NULL, CMD_U64,
@@ -64,12 +67,16 @@ static int cmd_gen(int argc, char **argv)
     };
     const cmd_spec spec = {
         .name = "trace gen", .synopsis = gen_synopsis,
-        .about = "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).",
+        .about = "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).\n"
+                 "The trace's model line records every model parameter's value (--seq ...).",
         .opts = opts, .n_opts = CMD_N(opts), .max_args = 0,
         .args_error = "takes no positional arguments"};
     int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+    char ref[TRACE_REF_MAX + 512];
+    if (!cmd_parse(&spec, argc, argv, &first, &rc) ||
+        !cmd_model_ref(&spec, req.model_ref, &mp, ref, sizeof ref, &rc))
         return rc;
+    req.model_ref = ref;
     size_t np = param_list.n;
     req.params = params;
     req.n_params = np;
@@ -104,68 +111,52 @@ static double avg_bits(const trace *t, tensor_class c)
         const trace_segment *s = trace_layer_segments(t, i, &n);
         for (size_t k = 0; k < n; k++) {
             double len = (double)(s[k].end - s[k].first);
-            sum += len * s[k].d.fmt[c].bits;
+            sum += len * s[k].d->fmt[c].bits;
             weight += len;
         }
     }
     return weight > 0 ? sum / weight : 0;
 }
 
-/* Packs the fields trace_decision_equal compares into bytes (so equal decisions pack equal). */
-static size_t pack_decision(const trace_decision *d, unsigned char *out)
-{
-    size_t n = 0;
-    for (int c = 0; c < TENSOR_COUNT; c++) {
-        const num_format *f = &d->fmt[c];
-        unsigned char b[6] = {f->kind, f->bits, (unsigned char)f->frac_bits, f->exp_bits,
-                              (unsigned char)(f->block & 0xff), (unsigned char)(f->block >> 8)};
-        memcpy(out + n, b, sizeof b);
-        n += sizeof b;
-        const trace_storage *s = &d->store[c];
-        double frac = s->inlier_bits ? s->inlier_frac + 0.0 : 0.0;
-        unsigned char sb[4] = {s->inlier_bits, s->inlier_bits ? s->outlier_bits : 0,
-                               (unsigned char)(s->inlier_bits ? s->header_bits & 0xff : 0),
-                               (unsigned char)(s->inlier_bits ? s->header_bits >> 8 : 0)};
-        memcpy(out + n, sb, sizeof sb);
-        n += sizeof sb;
-        memcpy(out + n, &frac, sizeof frac);
-        n += sizeof frac;
-    }
-    for (int i = 0; i < TRACE_DENSITY_COUNT; i++) {
-        double v = d->density[i] + 0.0;     /* -0 and +0 compare equal */
-        memcpy(out + n, &v, sizeof v);
-        n += sizeof v;
-    }
-    return n;
-}
-
-/* Distinct decisions over all segments: an open-addressing hash set of packed decisions. */
+/* Distinct decisions over all segments. Decisions are interned (trace.h: equal decisions are
+ * one pointer), so this is a set of pointers (open addressing, load <= 1/2, grown as needed;
+ * 0 when out of memory). */
 static size_t distinct_tuples(const trace *t)
 {
-    size_t total = trace_segment_count(t), cap = 16;
-    while (cap < 2 * total)
-        cap *= 2;
-    uint64_t *slots = calloc(cap, sizeof *slots);   /* hash | 1, 0 = empty */
-    const trace_decision **who = calloc(cap, sizeof *who);
-    size_t n = 0;
-    unsigned char key[256];
-    for (uint32_t i = 0; slots && who && i < t->model.n_layers; i++) {
+    size_t cap = 0, n = 0;
+    const trace_decision **slots = NULL;
+    for (uint32_t i = 0; i < t->model.n_layers; i++) {
         size_t ns;
         const trace_segment *s = trace_layer_segments(t, i, &ns);
         for (size_t k = 0; k < ns; k++) {
-            uint64_t h = text_hash64(key, pack_decision(&s[k].d, key), 0) | 1;
-            size_t j = h & (cap - 1);
-            while (slots[j] && !(slots[j] == h && trace_decision_equal(who[j], &s[k].d)))
-                j = (j + 1) & (cap - 1);
-            if (!slots[j]) {
-                slots[j] = h;
-                who[j] = &s[k].d;
+            if ((n + 1) * 2 > cap) {
+                size_t ncap = cap ? 2 * cap : 1024;
+                const trace_decision **bigger = calloc(ncap, sizeof *bigger);
+                if (!bigger) {
+                    free(slots);
+                    return 0;
+                }
+                for (size_t j = 0; j < cap; j++)
+                    if (slots[j]) {
+                        size_t h = (size_t)(((uintptr_t)slots[j] >> 4) * 0x9e3779b97f4a7c15ull);
+                        while (bigger[h & (ncap - 1)])
+                            h++;
+                        bigger[h & (ncap - 1)] = slots[j];
+                    }
+                free(slots);
+                slots = bigger;
+                cap = ncap;
+            }
+            size_t h = (size_t)(((uintptr_t)s[k].d >> 4) * 0x9e3779b97f4a7c15ull);
+            while (slots[h & (cap - 1)] && slots[h & (cap - 1)] != s[k].d)
+                h++;
+            if (!slots[h & (cap - 1)]) {
+                slots[h & (cap - 1)] = s[k].d;
                 n++;
             }
         }
     }
     free(slots);
-    free(who);
     return n;
 }
 

@@ -10,7 +10,7 @@ csv   A per-layer precision log any training code can write, one row per (iterat
           0,conv1,G,fx8.6,
           120,conv1,W,6,
       `tensor` is W, A, G or WG; `bits` an integer 1..32 (read as intBITS) or any bitsim format
-      text (fx8.4, fp16, bfp8/e8/b16 ...), or empty for "unchanged"; `density` the non-zero
+      text (fx8.4, fp16, bfp8/e8/b16, mxfp4, nvfp4 ...), or empty for "unchanged"; `density` the non-zero
       fraction 0..1 of W, A or G, or empty (WG has none).  Rows may come in any order and may
       repeat unchanged values: the importer sorts them by iteration (stable) and keeps only
       changes, so a dense per-iteration log becomes a short trace.
@@ -45,7 +45,11 @@ import sys
 
 from .sinks import DENSITY_TENSORS, TENSORS, ChangeFilter, TraceFileSink
 
-FORMAT_RE = re.compile(r"^(fx\d+\.-?\d+|int\d+|bfp\d+/e\d+/b\d+|fp32|fp16|bf16|fp8e4m3|fp8e5m2)$")
+# The text forms of sim/numfmt.c (traces/FORMAT.md "Number formats"); bitsim itself checks
+# the ranges when it reads the trace.
+FORMAT_RE = re.compile(r"^(fx\d+\.-?\d+|int\d+|bfp\d+/e\d+(/b\d+)?|fp32|tf32|fp16|bf16|fp8e4m3|"
+                       r"fp8e5m2|fp\d+e\d+m\d+|mxfp8e4m3|mxfp8e5m2|mxfp6e3m2|mxfp6e2m3|mxfp4|"
+                       r"mxint8|nvfp4|mxfp8|mxfp6|mxfp4e2m1)$")
 
 
 class ImportFailure(Exception):

@@ -100,6 +100,25 @@ class CsvImport(Files):
         self.assertIn("from 3 fc W=int4 dW=0.25\n", text)
         c_reader_check(self, out)
 
+    def test_block_scaled_formats_pass_through(self):
+        log = ("iteration,layer,tensor,bits,density\n0,conv1,W,mxfp4,\n0,conv1,A,mxfp6e3m2,\n"
+               "0,conv1,G,nvfp4,\n0,fc,W,mxfp8,\n0,fc,A,tf32,\n")
+        sink = MemorySink()
+        import_csv(self.write("log.csv", log), sink)
+        self.assertEqual(sink.changes, [
+            (0, "conv1", {"W": "mxfp4", "A": "mxfp6e3m2", "G": "nvfp4"}),
+            (0, "fc", {"W": "mxfp8", "A": "tf32"}),
+        ])
+        self.write("m.model", MODEL)
+        out = os.path.join(self.dir.name, "mx.trace")
+        rc = main(["csv", self.write("log.csv", log), "-o", out, "--model", "m.model",
+                   "--batch", "8", "--iters-per-epoch", "3", "--epochs", "2"])
+        self.assertEqual(rc, 0)
+        c_reader_check(self, out)
+        with self.assertRaises(ImportFailure):
+            import_csv(self.write("log.csv", "iteration,layer,tensor,bits,density\n"
+                                  "0,conv1,W,mxfp3,\n"), MemorySink())
+
     def test_cli_rejects_iterations_past_the_run(self):
         out = os.path.join(self.dir.name, "csv.trace")
         err = io.StringIO()
