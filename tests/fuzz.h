@@ -56,7 +56,7 @@ static void fuzz_reach_report(void)
     for (int k = 0; k < fuzz_reach_state.n_stages; k++) {
         const fuzz_stage *s = &fuzz_reach_state.stages[k];
         double share = in ? (double)s->n / (double)in : 0;
-        fprintf(stderr, "; %s %llu (%.1f%%)", s->name, s->n, 100 * share);
+        fprintf(stderr, "; %s %llu (%.2f%%)", s->name, s->n, 100 * share);
         if (in >= FUZZ_REACH_MIN_INPUTS && share < s->floor && starved < 0)
             starved = k;
     }

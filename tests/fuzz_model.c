@@ -21,7 +21,7 @@ enum { R_TEXT, R_TEXT_OK, R_OVERRIDES_OK, R_CSV, R_CSV_OK, R_COUNT };
 static fuzz_stage reach[R_COUNT] = {
     [R_TEXT] = {"model text: tried", 0.10, 0},
     [R_TEXT_OK] = {"model text: parsed", 0.001, 0},
-    [R_OVERRIDES_OK] = {"model text with overrides: parsed", 0.0001, 0},
+    [R_OVERRIDES_OK] = {"model text with overrides: parsed", 0.00005, 0},
     [R_CSV] = {"SCALE-Sim CSV: tried", 0.05, 0},
     [R_CSV_OK] = {"SCALE-Sim CSV: parsed", 0.001, 0},
 };
