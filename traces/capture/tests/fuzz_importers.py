@@ -57,7 +57,11 @@ JSON_VALUES = [None, True, False, 0, -1, 1, 8, 32, 33, -65, 2 ** 70, 0.5, 1.5, -
 def load_seeds(target):
     d, _, _ = TARGETS[target]
     d = os.path.join(CORPUS, d)
-    return [open(os.path.join(d, f), "rb").read() for f in sorted(os.listdir(d))]
+    seeds = []
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            seeds.append(f.read())
+    return seeds
 
 
 def _span(rng, data):
