@@ -23,7 +23,7 @@ set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BITSIM=${BITSIM:-$REPO/bitsim}
-POINTS=${POINTS:-96}
+POINTS=${POINTS:-256}
 N=${N:-8}
 KILL=${KILL:-3}
 EPOCHS=${EPOCHS:-4}    # fractrain-pfq needs 4 (one per precision stage)
