@@ -2,7 +2,6 @@
 # slurm-array.sh — one sweep split over a Slurm job array: task i of n runs shard i/n into its
 # own database, a final job merges them. Submit from the checkout (or with bitsim installed):
 #
-#   mkdir -p out       # Slurm opens the --output file below before the script runs
 #   SPACE=sweeps/bitfusion-space.ini TRACE=resnet18-static8.trace N=32 \
 #     sbatch --array=0-31 sweeps/slurm-array.sh
 #   # when the array is done (or chain it: N=32 sbatch --dependency=afterok:JOBID
@@ -18,7 +17,9 @@
 #SBATCH --job-name=bitsim-sweep
 #SBATCH --cpus-per-task=4
 #SBATCH --time=02:00:00
-#SBATCH --output=out/slurm-%A_%a.log
+# The log goes to the submission directory: Slurm opens --output before the script runs, so a
+# path into out/ (created below) failed the first submission with JobLaunchFailure, exit 0:53.
+#SBATCH --output=slurm-sweep-%A_%a.log
 set -eu
 : "${SPACE:?set SPACE to the space file}"
 : "${TRACE:?set TRACE to the trace file}"
@@ -29,5 +30,8 @@ SEED="${SEED:-1}"
 mkdir -p out
 # $TRACE unquoted: a blank-separated list of traces becomes several arguments.
 # shellcheck disable=SC2086
-exec "$BITSIM" sweep --trace $TRACE --space "$SPACE" --seed "$SEED" \
+"$BITSIM" sweep --trace $TRACE --space "$SPACE" --seed "$SEED" \
     --jobs "${SLURM_CPUS_PER_TASK:-1}" --shard "$I/$N" --db "out/shard-$I-of-$N.db"
+# The marker says this shard finished: one whose points are all over budget writes no
+# database, and slurm-merge.sh must tell that from a shard that never ran.
+touch "out/shard-$I-of-$N.done"

@@ -47,16 +47,25 @@ chmod 700 "$T/munge-key"
 
 cleanup() {
     rc=$?
-    # only the daemons this script started, by their pid files
+    # Jobs still running (a failed check) are cancelled first, so no slurmstepd is left
+    # waiting for a slurmd that is gone; then only the daemons this script started, by pid.
+    if [ -s "$T/slurmctld.pid" ] && [ -n "$(squeue -h 2>/dev/null)" ]; then
+        scancel --full --signal=KILL $(squeue -h -o %A 2>/dev/null) 2>/dev/null || true
+        scancel $(squeue -h -o %A 2>/dev/null) 2>/dev/null || true
+        n=0
+        while [ -n "$(squeue -h 2>/dev/null)" ] && [ $n -lt 50 ]; do n=$((n + 1)); sleep 0.2; done
+    fi
     for p in "$T/slurmd.pid" "$T/slurmctld.pid" "$T/munged.pid"; do
         [ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
     done
-    sleep 1
     for p in "$T/slurmd.pid" "$T/slurmctld.pid" "$T/munged.pid"; do
-        [ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null || true
+        [ -s "$p" ] || continue
+        n=0
+        while kill -0 "$(cat "$p")" 2>/dev/null && [ $n -lt 50 ]; do n=$((n + 1)); sleep 0.1; done
+        kill -9 "$(cat "$p")" 2>/dev/null || true
     done
     if [ "$rc" != 0 ]; then
-        for f in "$T"/log/*.log "$W"/out/*.log "$W"/*.log; do
+        for f in "$T"/log/*.log "$W"/*.log; do
             [ -f "$f" ] && { echo "---- $f"; tail -15 "$f"; }
         done
     fi
@@ -138,7 +147,7 @@ t1=$(date +%s.%N)
 REF_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 say "unsharded reference: $(sed -n 's/^bitsim sweep: shard 0\/1: //p' ref.log)"
 
-mkdir -p out    # Slurm opens --output=out/... before the job script runs
+# out/ is not created here: slurm-array.sh must work in a directory without it
 submit_shards() {   # $1: the --array value; prints the job id
     sbatch --parsable --array="$1" --cpus-per-task=1 --chdir="$W" \
         --export=ALL,SPACE=space.ini,TRACE="$TRACES",N="$N",BITSIM="$BITSIM",SEED=1 \
@@ -237,11 +246,11 @@ else
     diff ref.rows merged.rows | head -5
     die "merged database differs from the unsharded sweep: runs $MERGED_RUNS vs $REF_RUNS, $(diff ref.rows merged.rows | grep -c '^[<>]') differing lines, $INCOMPLETE incomplete runs"
 fi
-RESUB_LOG=$(ls out/slurm-"${RESUB}"_*.log 2>/dev/null | head -1)
+RESUB_LOG=$(ls slurm-sweep-"${RESUB}"_*.log 2>/dev/null | head -1)
 [ -n "$RESUB_LOG" ] && say "resubmitted shard $KILL: $(sed -n 's/^bitsim sweep: shard [0-9\/]*: //p' "$RESUB_LOG")"
 
 # Per-shard rates from the sweeps' summary lines ("...; W s, C s cpu (R points/s)").
-for f in out/slurm-"${ARRAY}"_*.log; do
+for f in slurm-sweep-"${ARRAY}"_*.log; do
     sed -n 's/^bitsim sweep: shard \([0-9]*\)\/[0-9]*: \([0-9]*\) points.*runs: \([0-9]*\) written.*; \([0-9.]*\) s, \([0-9.]*\) s cpu.*/\1 \2 \3 \4 \5/p' "$f"
 done | sort -n > rates.txt
 say "shards that ran to the end (shard, points, runs written, wall s, cpu s):"
