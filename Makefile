@@ -1,11 +1,12 @@
 # bitsim — top-level build. Plain make, C11, pkg-config for every library.
 #
 #   make demo     install missing packages, build, run the main job on shipped defaults
-#   make test     install missing packages, build, run the fuzz smoke runs and all tests
+#   make test     install missing packages, build, run the fuzz smoke runs and all tests,
+#                 under ASan + UBSan first and then plainly (TEST_ASAN=0: plainly only)
 #   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    speed figures (see README)
 #   make install  PREFIX=/usr/local DESTDIR=
-#   make deps     apt-get install whatever of DEB_PACKAGES is missing (sudo when not root)
+#   make deps     apt-get install whatever of TEST_DEBS is missing (sudo when not root; make demo: DEMO_DEBS)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -25,9 +26,13 @@ BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim -Isim/cli \
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 
-# Debian packages every part needs; clang + its runtime build the libFuzzer smoke runs.
-DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libgsl-dev libcriterion-dev \
-               gnuplot-nox sqlite3 clang libclang-rt-14-dev
+# Debian packages, split by what needs them: `make demo` only builds and plots (no Criterion,
+# no clang: ~250 MB less); `make test` also needs Criterion and clang + its runtime for the
+# libFuzzer smoke runs. The clang runtime is libclang-rt-dev on Debian 13 (version-independent)
+# and libclang-rt-14-dev on Debian 12: the one apt knows is picked at install time.
+DEMO_DEBS = build-essential pkg-config libsqlite3-dev libgsl-dev gnuplot-nox
+TEST_DEBS = $(DEMO_DEBS) libcriterion-dev sqlite3 clang
+CLANG_RT_DEB = $$(apt-cache show libclang-rt-dev >/dev/null 2>&1 && echo libclang-rt-dev || echo libclang-rt-14-dev)
 
 BUILD    = build
 # sim/ holds the pipeline's modules, sim/cli/ the command-line layer (main.c and the cmd_*.c
@@ -42,7 +47,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps test test-only asan bench demo install clean fuzz fuzz-short FORCE
+.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE
 .PHONY: deps-capture test-python traces-real deps-slurm test-slurm
 .DELETE_ON_ERROR:
 
@@ -96,17 +101,22 @@ apt_install_missing = missing=""; for p in $(1); do \
 	fi
 
 deps:
-	@$(call apt_install_missing,$(DEB_PACKAGES))
+	@$(call apt_install_missing,$(TEST_DEBS) $(CLANG_RT_DEB))
 
-# The test command of the README and of .ci/run. Fuzz smoke runs first, so the last line
-# printed is Criterion's summary.
+deps-demo:
+	@$(call apt_install_missing,$(DEMO_DEBS))
+
+# The test command of the README and of .ci/run. Fuzz smoke runs first, then the whole suite
+# under ASan + UBSan (asan-only; TEST_ASAN=0 leaves it out), then the plain suite, so the last
+# line printed is Criterion's summary of the real binary.
+TEST_ASAN ?= 1
 test: deps
 	$(MAKE) --no-print-directory test-only
 
 # Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
 # the same PID (containers sharing /tmp) cross their reports and a run can come out green with
 # tests missing. So the run must report every test --list names (TAP copy in the build dir).
-test-only: bitsim $(BUILD)/run_tests fuzz-short test-python
+test-only: bitsim $(BUILD)/run_tests fuzz-short test-python $(if $(filter 1,$(TEST_ASAN)),asan-only)
 	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2 --tap=$(BUILD)/tests.tap
 	@$(call check_test_count,$(BUILD))
 
@@ -172,7 +182,7 @@ $(BUILD)/fuzz_%: tests/fuzz_%.c tests/fuzz.h $(LIB_SRCS) $(HDRS) $(BUILD)/schema
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
 
-# ---- A sweep on a real Slurm cluster (tests/slurm.sh; README "Sweeps on a Slurm cluster") --
+# ---- A sweep on a real Slurm cluster (tests/slurm.sh; README "On a real Slurm cluster") ----
 # One node on localhost: munged, slurmctld and slurmd started by the script as root, the
 # array and merge of sweeps/slurm-*.sh, one shard killed and resubmitted, the merged database
 # compared row for row with the unsharded sweep. Not in `make test`: it needs root and daemons
@@ -185,7 +195,13 @@ deps-slurm:
 test-slurm: deps-slurm bitsim
 	sh tests/slurm.sh
 
+# The whole suite against a sanitized build of everything (the CLI tests run the sanitized
+# binary too). `make test` runs it before the plain suite (TEST_ASAN=1).
 asan: deps
+	$(MAKE) --no-print-directory asan-only
+
+asan-only:
+	@echo "asan: the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  build-asan/run_tests build-asan/bitsim
@@ -200,19 +216,27 @@ bench: bitsim $(BUILD)/bench_cost
 $(BUILD)/bench_%: tests/bench_%.c $(LIB_OBJS) $(HDRS) $(wildcard tests/*.h) | $(BUILD)/sim
 	$(CC) $(BS_CFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS)
 
-demo: deps
+demo: deps-demo
 	$(MAKE) --no-print-directory bitsim
 	@BITSIM_HOME=$(CURDIR) sh tests/demo.sh
 
+# Everything a user of the installed tool needs: the binary; models (gen-*.sh executable),
+# arch files, plot scripts, sweep spaces and Slurm/GNU parallel scripts, sample traces, the
+# FORMAT documents, and the Python package traces/capture (with results.py) under DATADIR.
+INSTALL_DATA_DIRS = models arch plots sweeps traces/samples
 install: bitsim
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR)/arch \
-	  $(DESTDIR)$(DATADIR)/plots
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/traces/capture
 	install -m 755 bitsim $(DESTDIR)$(PREFIX)/bin/bitsim
-	for d in models arch plots; do \
+	for d in $(INSTALL_DATA_DIRS); do \
+	  install -d $(DESTDIR)$(DATADIR)/$$d || exit 1; \
 	  for f in $$d/*; do \
-	    if [ -f "$$f" ]; then install -m 644 "$$f" $(DESTDIR)$(DATADIR)/$$d/ || exit 1; fi; \
+	    [ -f "$$f" ] || continue; \
+	    case "$$f" in *.sh) m=755;; *) m=644;; esac; \
+	    install -m $$m "$$f" $(DESTDIR)$(DATADIR)/$$d/ || exit 1; \
 	  done; \
 	done
+	install -m 644 traces/FORMAT.md $(DESTDIR)$(DATADIR)/traces/FORMAT.md
+	install -m 644 traces/capture/*.py $(DESTDIR)$(DATADIR)/traces/capture/
 
 clean:
 	rm -rf build build-asan bitsim out

@@ -8,19 +8,19 @@
 # A point is on the front when no other point of its trace is at once faster, less energy and
 # smaller. In this latency-energy view a front point may look dominated: it is on the front
 # for its smaller area, which its colour shows.
-width = 6.0
-height = 4.4
+aspect = size eq 'column' ? 0.95 : 0.6
+min_height = 2.8
 load scriptdir.'/style.gp'
 # Readable units (the largest not above the largest value), and log axes only when the values
 # span more than a decade and a half: within less, a log axis shows one labelled tick at best.
 stats all_file using 1 nooutput
-if (STATS_max > 30 * STATS_min) { set logscale x }
+if (STATS_max > 30 * STATS_min) { set logscale x; eval log_tics_x }
 tdiv = 1; tunit = 's'
 if (STATS_max >= 120) { tdiv = 60; tunit = 'min' }
 if (STATS_max >= 2 * 3600) { tdiv = 3600; tunit = 'h' }
 if (STATS_max >= 2 * 86400) { tdiv = 86400; tunit = 'days' }
 stats all_file using 2 nooutput
-if (STATS_max > 30 * STATS_min) { set logscale y }
+if (STATS_max > 30 * STATS_min) { set logscale y; eval log_tics_y }
 ediv = 1; eunit = 'J'
 if (STATS_max >= 2e3) { ediv = 1e3; eunit = 'kJ' }
 if (STATS_max >= 2e6) { ediv = 1e6; eunit = 'MJ' }
@@ -31,10 +31,13 @@ set format x '%g'
 set format y '%g'
 set grid xtics ytics
 eval 'set palette defined ('.viridis.')'
-set cblabel 'Area (mm^2)'
+set cblabel 'Area (mm²)'
 set autoscale fix
 set offsets graph 0.05, graph 0.05, graph 0.08, graph 0.08
 set key outside bottom center horizontal maxrows 1
+# the front has three objectives; seen in two, a front point can look dominated: it is smaller
+set title 'Front over 3 objectives: a point that looks dominated here has a smaller area (colour).' \
+    font small_font
 
 stats all_file using 3 nooutput
 blocks = STATS_blocks

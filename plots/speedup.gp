@@ -1,25 +1,45 @@
-# speedup.gp — speedup and energy saving of each run against a baseline, as grouped bars.
-# Data (one line per run): "run title" speedup energy_saving, both baseline / run (x).
-# Variables: datafile, baseline, n (number of runs), plus style.gp's.
-width = n > 6 ? 6.0 + 0.4 * (n - 6) : 6.0
+# speedup.gp — speedup (top) and energy saving (bottom) of each run against a baseline, as
+# bars grouped by (network, arch), with a geometric-mean group at the right when there are
+# several groups (the BitFusion paper's Fig. 12-13 layout).
+# Data: two files of the same shape, a header line "index group LABEL1 LABEL2 ...", then one
+# line per (network, arch) group: "0 \"resnet20 on bitfusion\" v1 v2 ..." (baseline / run,
+# NaN = no such run), the last "geomean" when there are several groups.
+# Variables: speedup_file, saving_file, n_labels, n_groups, against (the baseline, titled
+# over the panels), and per panel
+# (_s speedup, _e energy saving) logy (1 = log axis: the values span more than 20× or fall
+# below 0.1, as against a GPU), ymin, ymax; xtics_cmd (the group names at the groups'
+# centres), tic_len (characters of the longest group name), bar_values (1 = print the values
+# on the bars), plus style.gp's.
+aspect = size eq 'column' ? 1.15 : 0.7
+min_height = 3.0
 load scriptdir.'/style.gp'
-set style data histograms
-set style histogram clustered gap 1
 set style fill solid 0.9 border linecolor rgb '#333333'
-set ylabel sprintf('Improvement over %s (x)', baseline)
+bar = 1.0 / (n_labels + 1)
+set boxwidth bar absolute
+set xrange [-0.5:n_groups - 0.5]
 set xtics scale 0
-if (n > 4) { set xtics rotate by 30 right; set lmargin rotated_lmargin }
-set rmargin 3
-stats datafile using 2 nooutput
-top = STATS_max
-stats datafile using 3 nooutput
-top = STATS_max > top ? STATS_max : top
-set yrange [0:top * 1.18]
+eval xtics_cmd
+# rotate the group names only when they are longer than a group is wide
+plot_in = width - 0.9
+if (tic_len * char_in > 0.95 * plot_in / n_groups) { set xtics rotate by 25 right }
+set format y '%g'
 set key outside top center horizontal
-# the baseline itself is 1x
-set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linecolor rgb '#555555' linewidth 1 front
-bar = 1.0 / 3   # two bars and a gap of one bar per cluster
-plot datafile using 2:xtic(1) title 'Speedup (latency)' linetype 1, \
-     '' using 3 title 'Energy saving' linetype 2, \
-     '' using ($0 - bar / 2):2:(sprintf('%.1f', $2)) with labels font small_font offset 0, 0.5 notitle, \
-     '' using ($0 + bar / 2):3:(sprintf('%.1f', $3)) with labels font small_font offset 0, 0.5 notitle
+set multiplot layout 2, 1 title against
+# the baseline itself is 1×
+set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linecolor rgb '#555555' linewidth 1 front
+barx(g, i) = g + (i - 3 - (n_labels - 1) / 2.0) * bar
+barval(v) = v >= 10 ? sprintf('%.0f', v) : v >= 0.095 ? sprintf('%.1f', v) : sprintf('%.2g', v)
+set ylabel 'Speedup (×)'
+set yrange [ymin_s:ymax_s]
+if (logy_s) { set logscale y; eval log_tics_y }
+plot for [i=3:n_labels+2] speedup_file using (barx($1, i)):i with boxes title columnheader(i) linetype i - 2, \
+     for [i=3:n_labels+2] speedup_file using (barx($1, i)):i:(bar_values ? barval(column(i)) : '') \
+         with labels font small_font offset 0, 0.45 notitle
+unset key
+set ylabel 'Energy saving (×)'
+set yrange [ymin_e:ymax_e]
+if (logy_e) { set logscale y; eval log_tics_y } else { unset logscale y; set ytics autofreq }
+plot for [i=3:n_labels+2] saving_file using (barx($1, i)):i with boxes linetype i - 2, \
+     for [i=3:n_labels+2] saving_file using (barx($1, i)):i:(bar_values ? barval(column(i)) : '') \
+         with labels font small_font offset 0, 0.45 notitle
+unset multiplot

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
 #include "text.h"
 
 static int db_error(sqlite3 *db, const char *what, const char *path, bs_error *e)
@@ -89,9 +90,12 @@ static int prepare_all(merger *m, bs_error *e)
     snprintf(tmp, sizeof tmp, "%s", run_cols);
     size_t len = 0;
     for (char *col = strtok(tmp, ", "); col; col = strtok(NULL, ", ")) {
+        /* a source database written before runs.accuracy_pct existed has no such column */
         const char *expr = strcmp(col, "arch_id") == 0 ? "?2"
                          : strcmp(col, "model_id") == 0 ? "?3"
-                         : strcmp(col, "trace_id") == 0 ? "?4" : NULL;
+                         : strcmp(col, "trace_id") == 0 ? "?4"
+                         : strcmp(col, "accuracy_pct") == 0 && !store_db_has_accuracy(m->db, "src") ? "NULL"
+                         : NULL;
         int w = snprintf(run_src + len, sizeof run_src - len, "%s%s%s", len ? ", " : "",
                          expr ? expr : "r.", expr ? "" : col);
         if (w < 0 || (size_t)w >= sizeof run_src - len)
@@ -175,14 +179,17 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
     int rc = store_open_readonly(&in, in_path, e);
     if (rc)
         return rc;
-    store_close(in);
     merger m = {.db = store_db(out), .path = in_path};
     sqlite3_stmt *att;
-    if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK) {
+        store_close(in);
         return db_error(m.db, "attaching", in_path, e);
-    sqlite3_bind_text(att, 1, in_path, -1, SQLITE_TRANSIENT);
+    }
+    /* by the name the store opened it (an immutable URI for a read-only file) */
+    sqlite3_bind_text(att, 1, store_attach_name(in), -1, SQLITE_TRANSIENT);
     int s = sqlite3_step(att);
     sqlite3_finalize(att);
+    store_close(in);
     if (s != SQLITE_DONE)
         return db_error(m.db, "attaching", in_path, e);
     if ((rc = exec_sql(m.db, "BEGIN IMMEDIATE", in_path, e))) {

@@ -246,6 +246,19 @@ int front_write_plot_files(sqlite3 *db, const front_query *q, const char *dir, c
         front_free(&s);
         return rc;
     }
+    /* a front needs alternatives: some trace run on two or more archs (a sweep) */
+    size_t most = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        size_t same = 0;
+        for (size_t k = 0; k < s.n; k++)
+            same += s.pts[k].trace_id == s.pts[i].trace_id;
+        most = same > most ? same : most;
+    }
+    if (most < 2) {
+        front_free(&s);
+        return err_set(e, BS_EINPUT, "no sweep: every trace ran on one arch with an area model,"
+                       " so there is no front to draw (bitsim sweep runs a trace on many)");
+    }
     snprintf(all_path, n, "%s/pareto-all.dat", dir);
     snprintf(front_path, n, "%s/pareto-front.dat", dir);
     FILE *all = fopen(all_path, "w"), *front = fopen(front_path, "w");

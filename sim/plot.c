@@ -3,17 +3,19 @@
  * How one plot is made: the kind's writer runs its query, writes whitespace-separated data
  * files (strings double-quoted, which gnuplot reads as one column) into a private mkdtemp
  * directory, then runs `gnuplot -e "<variables>" plots/KIND.gp` with fork/exec (no shell, so
- * labels and paths cannot inject commands; strings passed in -e are single-quoted with ''
- * doubling, gnuplot's own escape). Values are scaled here into a readable unit (J vs mJ, s vs
+ * labels and paths cannot inject commands; strings passed in -e are double-quoted with every
+ * byte but letters, digits and " ./_-" octal-escaped, see add_var_str). Values are scaled here into a readable unit (J vs mJ, s vs
  * h) whose name is passed to the script for the axis label. Every run plotted is the latest
  * complete run of its (label, model, arch) — a re-run replaces, it does not duplicate a bar.
  */
 #include "plot.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +24,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cost.h"
 #include "front.h"
 #include "paths.h"
 #include "report.h"
+#include "store.h"
+#include "table.h"
 #include "text.h"
 
 typedef struct plot_job {
@@ -37,6 +42,10 @@ typedef struct plot_job {
 } plot_job;
 
 static const char *const format_ext[PLOT_FORMAT_COUNT + 1] = {"pdf", "png", NULL};
+static const char *const size_names[PLOT_SIZE_COUNT + 1] = {"double", "column", "slide", NULL};
+/* Bars one figure holds at each size (about 4 per inch of plot; plots/style.gp's widths): a
+ * figure of more would be unreadable, so it is refused with a hint to filter. */
+static const int max_bars[PLOT_SIZE_COUNT] = {28, 12, 40};
 
 int plot_format_parse(const char *s)
 {
@@ -46,6 +55,77 @@ int plot_format_parse(const char *s)
 const char *const *plot_format_names(void)
 {
     return format_ext;
+}
+
+int plot_size_parse(const char *s)
+{
+    return text_lookup(size_names, s);
+}
+
+const char *const *plot_size_names(void)
+{
+    return size_names;
+}
+
+static void note(plot_job *j, const char *fmt, ...)
+{
+    if (!j->req->on_note)
+        return;
+    char msg[BS_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    j->req->on_note(msg, j->ctx);
+}
+
+/* ---- the data beside each figure: DIR/BASE.csv ------------------------------------------
+ * Every figure's numbers are written next to it as a tidy CSV (one row per plotted value,
+ * RFC 4180 quoting, exact numbers as in table.h), so a matplotlib or pandas user redraws it
+ * without rewriting the SQL. */
+
+static int open_csv(plot_job *j, const char *base, const char *header, FILE **f, bs_error *e)
+{
+    char path[PATH_MAX + 300];
+    snprintf(path, sizeof path, "%s/%s.csv", j->req->out_dir, base);
+    *f = fopen(path, "w");
+    if (!*f)
+        return err_set(e, BS_EINPUT, "%s: cannot write the figure's data: %s", path,
+                       strerror(errno));
+    fprintf(*f, "%s\n", header);
+    return BS_OK;
+}
+
+static void csv_str(FILE *f, const char *s, bool last)
+{
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    if (quote)
+        fputc('"', f);
+    fputc(last ? '\n' : ',', f);
+}
+
+/* An exact number (table.h), empty when not finite (no value). */
+static void csv_num(FILE *f, double v, bool last)
+{
+    char b[40] = "";
+    if (isfinite(v))
+        table_exact_double(b, sizeof b, v);
+    fputs(b, f);
+    fputc(last ? '\n' : ',', f);
+}
+
+static int close_csv(FILE *f, const char *base, bs_error *e)
+{
+    if (fclose(f) != 0)
+        return err_set(e, BS_EINTERNAL, "%s.csv: cannot write the figure's data", base);
+    return BS_OK;
 }
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -79,23 +159,29 @@ static void write_data_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Appends name='value' to a -e command, doubling single quotes (gnuplot's escape). False
- * when it does not fit in n (a cut value or a dropped variable would draw a different plot). */
+/* Appends name="value" to a -e command. Every byte but letters, digits and " ./_-" is
+ * written as an octal escape \ooo, which gnuplot decodes in double-quoted strings: no quote
+ * or backslash of the value can end the string (gnuplot's own '' doubling fails on a value
+ * that starts with a quote: it reads '' as an empty string, issue 13 D7). Line breaks become
+ * blanks. False when it does not fit in n (a cut value or a dropped variable would draw a
+ * different plot). */
 static bool add_var_str(char *cmd, size_t n, const char *name, const char *value)
 {
     size_t len = strlen(cmd);
-    int w = snprintf(cmd + len, n - len, "%s='", name);
+    int w = snprintf(cmd + len, n - len, "%s=\"", name);
     if (w < 0 || (size_t)w >= n - len)
         return false;
     len += (size_t)w;
-    for (const char *p = value; *p; p++) {
-        if (len + 5 >= n)   /* room for a doubled quote and the closing "'; " */
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if (len + 8 >= n)   /* room for one escape and the closing "; */
             return false;
-        if (*p == '\'')
-            cmd[len++] = '\'';
-        cmd[len++] = *p == '\n' ? ' ' : *p;
+        unsigned char c = *p == '\n' || *p == '\r' ? ' ' : *p;
+        if (isalnum(c) || strchr(" ./_-", c))
+            cmd[len++] = (char)c;
+        else
+            len += (size_t)snprintf(cmd + len, n - len, "\\%03o", c);
     }
-    snprintf(cmd + len, n - len, "'; ");
+    snprintf(cmd + len, n - len, "\"; ");
     return true;
 }
 
@@ -176,7 +262,8 @@ static int run_gnuplot(plot_job *j, const char *script, const char *base, const 
     cmd[0] = '\0';
     bool fits = add_var_str(cmd, sizeof cmd, "outfile", out_path) &&
                 add_var_str(cmd, sizeof cmd, "term", format_ext[j->req->format]) &&
-                add_var_str(cmd, sizeof cmd, "scriptdir", j->scripts_dir);
+                add_var_str(cmd, sizeof cmd, "scriptdir", j->scripts_dir) &&
+                add_var_str(cmd, sizeof cmd, "size", size_names[j->req->size]);
     for (size_t i = 0; i < n_vars && fits; i++)
         fits = vars[i].str ? add_var_str(cmd, sizeof cmd, vars[i].name, vars[i].str)
                            : add_var_num(cmd, sizeof cmd, vars[i].name, vars[i].num);
@@ -326,36 +413,96 @@ static void run_title_of_row(char *buf, size_t n, sqlite3_stmt *st, int col,
 
 /* ---- the kinds ----------------------------------------------------------------------- */
 
+/* Speedup bars: clusters = (network, arch) groups, one bar per run label in each, plus a
+ * geometric-mean cluster over the groups (the mean a speedup figure reports: ratios average
+ * geometrically). The baseline's own bar (1× by definition) is left out when the baseline
+ * is on the same arch; the dashed 1× line stands for it. */
+enum { SPEEDUP_MAX_GROUPS = 24, SPEEDUP_MAX_LABELS = 16 };
+
 typedef struct speedup_data {
-    FILE *f;
-    int rows, first_len; /* first_len: characters of the first bar's label (plots/style.gp) */
-    bool several_groups;
-    char first_group[256];
+    char groups[SPEEDUP_MAX_GROUPS][256], labels[SPEEDUP_MAX_LABELS][128];
+    double speedup[SPEEDUP_MAX_GROUPS][SPEEDUP_MAX_LABELS];
+    double saving[SPEEDUP_MAX_GROUPS][SPEEDUP_MAX_LABELS];
+    int n_groups, n_labels;
+    bool cross_arch, too_many;
+    double lo[2], hi[2]; /* [0] speedup, [1] energy saving: positive finite values seen */
 } speedup_data;
 
-static int speedup_count(const report_compare_row *r, void *ctx)
+static int find_or_add(char (*names)[256], int *n, int max, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    if (*n == max)
+        return -1;
+    snprintf(names[*n], 256, "%s", name);
+    return (*n)++;
+}
+
+static int speedup_collect(const report_compare_row *r, void *ctx)
 {
     speedup_data *d = ctx;
+    if (!d->cross_arch && strcmp(r->label, r->baseline_label) == 0)
+        return 0;
     char g[256];
-    snprintf(g, sizeof g, "%s/%s", r->model, r->arch);
-    if (d->rows++ == 0)
-        snprintf(d->first_group, sizeof d->first_group, "%s", g);
-    else if (strcmp(g, d->first_group) != 0)
-        d->several_groups = true;
+    snprintf(g, sizeof g, "%s on %s", r->model, r->arch);
+    int gi = find_or_add(d->groups, &d->n_groups, SPEEDUP_MAX_GROUPS, g), li = -1;
+    for (int i = 0; i < d->n_labels && li < 0; i++)
+        if (strcmp(d->labels[i], r->label) == 0)
+            li = i;
+    if (li < 0 && d->n_labels < SPEEDUP_MAX_LABELS) {
+        li = d->n_labels++;
+        snprintf(d->labels[li], sizeof d->labels[li], "%s", r->label);
+        for (int k = 0; k < SPEEDUP_MAX_GROUPS; k++)
+            d->speedup[k][li] = d->saving[k][li] = NAN;
+    }
+    if (gi < 0 || li < 0) {
+        d->too_many = true;
+        return 0;
+    }
+    d->speedup[gi][li] = r->speedup;
+    d->saving[gi][li] = r->energy_saving;
+    for (int k = 0; k < 2; k++) {
+        double v = k ? r->energy_saving : r->speedup;
+        if (isfinite(v) && v > 0) {
+            d->lo[k] = fmin(d->lo[k], v);
+            d->hi[k] = fmax(d->hi[k], v);
+        }
+    }
     return 0;
 }
 
-static int speedup_write(const report_compare_row *r, void *ctx)
+/* The geometric mean of column l over the groups that have it. */
+static double geomean_of(double (*v)[SPEEDUP_MAX_LABELS], int n_groups, int l)
 {
-    speedup_data *d = ctx;
-    char title[512];
-    run_title(title, sizeof title, r->label, r->model, r->arch, d->several_groups);
-    if (d->first_len == 0)
-        d->first_len = (int)strlen(title);
-    write_data_string(d->f, title);
-    fprintf(d->f, " %.9g %.9g\n", isfinite(r->speedup) ? r->speedup : 0,
-            isfinite(r->energy_saving) ? r->energy_saving : 0);
-    return 0;
+    double sum_log = 0;
+    int n = 0;
+    for (int g = 0; g < n_groups; g++)
+        if (isfinite(v[g][l]) && v[g][l] > 0) {
+            sum_log += log(v[g][l]);
+            n++;
+        }
+    return n ? exp(sum_log / n) : NAN;
+}
+
+static void write_speedup_matrix(FILE *f, const speedup_data *d,
+                                 double (*v)[SPEEDUP_MAX_LABELS], bool geomean)
+{
+    fputs("\"index\" \"group\"", f);
+    for (int l = 0; l < d->n_labels; l++) {
+        fputc(' ', f);
+        write_data_string(f, d->labels[l]);
+    }
+    fputc('\n', f);
+    for (int g = 0; g < d->n_groups + geomean; g++) {
+        fprintf(f, "%d ", g);
+        write_data_string(f, g < d->n_groups ? d->groups[g] : "geomean");
+        for (int l = 0; l < d->n_labels; l++) {
+            double x = g < d->n_groups ? v[g][l] : geomean_of(v, d->n_groups, l);
+            fprintf(f, isfinite(x) ? " %.17g" : " NaN", x);
+        }
+        fputc('\n', f);
+    }
 }
 
 static int plot_speedup(plot_job *j, bs_error *e)
@@ -363,23 +510,107 @@ static int plot_speedup(plot_job *j, bs_error *e)
     report_compare_query q = {.baseline = j->req->baseline ? j->req->baseline : "fp32",
                               .model = j->req->model, .arch = j->req->arch,
                               .baseline_arch = j->req->baseline_arch};
-    speedup_data d = {0};
-    int rc = report_compare_each(j->db, &q, speedup_count, &d, e);
-    if (rc)
+    speedup_data *d = calloc(1, sizeof *d);
+    if (!d)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    d->cross_arch = q.baseline_arch != NULL;
+    d->lo[0] = d->lo[1] = INFINITY;
+    d->hi[0] = d->hi[1] = -INFINITY;
+    int rc = report_compare_each(j->db, &q, speedup_collect, d, e);
+    if (rc == BS_OK && d->too_many)
+        rc = err_set(e, BS_EINPUT, "more than %d (network, arch) groups or %d run labels for one"
+                     " speedup figure; choose with --model/--arch", SPEEDUP_MAX_GROUPS,
+                     SPEEDUP_MAX_LABELS);
+    if (rc == BS_OK && d->n_labels == 0)
+        rc = err_set(e, BS_EINPUT, "no run to compare with the baseline %s (only the baseline"
+                     " itself)", q.baseline);
+    bool geomean = d->n_groups > 1;
+    char sp_path[PATH_MAX + 64], es_path[PATH_MAX + 64];
+    FILE *f = NULL, *csv = NULL;
+    for (int k = 0; k < 2 && rc == BS_OK; k++) {
+        char *path = k ? es_path : sp_path;
+        if ((rc = open_data(j, k ? "saving.dat" : "speedup.dat", &f, path, PATH_MAX + 64, e)))
+            break;
+        write_speedup_matrix(f, d, k ? d->saving : d->speedup, geomean);
+        rc = close_data(f, path, e);
+    }
+    if (rc == BS_OK &&
+        (rc = open_csv(j, "speedup", "network_arch,label,baseline,baseline_arch,speedup,"
+                       "energy_saving", &csv, e)) == BS_OK) {
+        for (int g = 0; g < d->n_groups + geomean; g++)
+            for (int l = 0; l < d->n_labels; l++) {
+                double sp = g < d->n_groups ? d->speedup[g][l] : geomean_of(d->speedup, d->n_groups, l);
+                double es = g < d->n_groups ? d->saving[g][l] : geomean_of(d->saving, d->n_groups, l);
+                if (!isfinite(sp) && !isfinite(es))
+                    continue;
+                csv_str(csv, g < d->n_groups ? d->groups[g] : "geomean", false);
+                csv_str(csv, d->labels[l], false);
+                csv_str(csv, q.baseline, false);
+                csv_str(csv, q.baseline_arch ? q.baseline_arch : "", false);
+                csv_num(csv, sp, false);
+                csv_num(csv, es, true);
+            }
+        rc = close_csv(csv, "speedup", e);
+    }
+    if (rc) {
+        free(d);
         return rc;
-    char path[PATH_MAX + 64];
-    if ((rc = open_data(j, "speedup.dat", &d.f, path, sizeof path, e)))
-        return rc;
-    rc = report_compare_each(j->db, &q, speedup_write, &d, e);
-    int rc2 = close_data(d.f, path, e);
-    if (rc || rc2)
-        return rc ? rc : rc2;
+    }
+    /* the baseline named over the panels: "over fp32 on the same arch", or "over fp32 on
+     * gpu-v100" when it ran elsewhere (short y labels fit a 3.3-inch column) */
+    char against[300];
+    if (q.baseline_arch)
+        snprintf(against, sizeof against, "Baseline: %s on %s", q.baseline, q.baseline_arch);
+    else
+        snprintf(against, sizeof against, "Baseline: %s on the same arch", q.baseline);
+    int tic_len = 7; /* "geomean" */
+    for (int g = 0; g < d->n_groups; g++)
+        tic_len = (int)fmax(tic_len, (double)strlen(d->groups[g]));
+    int bars = (d->n_groups + geomean) * d->n_labels;
+    /* per panel, a log axis when its values span more than 20x or fall below 0.1 (against a
+     * GPU: 0.005), from the decade below the smallest to above the largest and 1x */
+    bool logy[2];
+    double ymin[2], ymax[2];
+    for (int k = 0; k < 2; k++) {
+        logy[k] = d->hi[k] > 20 * d->lo[k] || d->lo[k] < 0.1;
+        ymin[k] = logy[k] ? pow(10, floor(log10(d->lo[k] * 0.8))) : 0;
+        ymax[k] = logy[k] ? fmax(d->hi[k], 1) * 2.5 : fmax(d->hi[k], 1) * 1.15;
+    }
+    /* the group names as tics at the groups' centres ('"' and '\\' made '_': eval'd) */
+    char xtics[4096];
+    size_t len = (size_t)snprintf(xtics, sizeof xtics, "set xtics (");
+    for (int g = 0; g < d->n_groups + geomean; g++) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", g < d->n_groups ? d->groups[g] : "geomean");
+        for (char *p = name; *p; p++)
+            if (*p == '"' || *p == '\\' || *p == '\'')
+                *p = '_';
+        int w = snprintf(xtics + len, sizeof xtics - len, "%s\"%s\" %d", g ? ", " : "", name, g);
+        if (w < 0 || (size_t)w >= sizeof xtics - len - 2)
+            break;
+        len += (size_t)w;
+    }
+    snprintf(xtics + len, sizeof xtics - len, ")");
     const gp_var vars[] = {
-        GP_STR("datafile", path), GP_STR("baseline", q.baseline), GP_NUM("n", d.rows),
-        GP_NUM("first_len", d.first_len),
+        GP_STR("speedup_file", sp_path), GP_STR("saving_file", es_path),
+        GP_NUM("n_labels", d->n_labels), GP_NUM("n_groups", d->n_groups + geomean),
+        GP_STR("against", against),
+        GP_NUM("logy_s", logy[0]), GP_NUM("ymin_s", ymin[0]), GP_NUM("ymax_s", ymax[0]),
+        GP_NUM("logy_e", logy[1]), GP_NUM("ymin_e", ymin[1]), GP_NUM("ymax_e", ymax[1]),
+        GP_STR("xtics_cmd", xtics),
+        GP_NUM("tic_len", tic_len),
+        GP_NUM("bar_values", bars <= max_bars[j->req->size]),
     };
+    free(d);
     return run_gnuplot(j, "speedup.gp", "speedup", vars, sizeof vars / sizeof vars[0], e);
 }
+
+/* Energy stacks, one bar per run: absolute (in a readable unit) or, with energy_percent,
+ * each bar normalised to 100 % (the BitFusion paper's Fig. 14 layout, where core and buffers
+ * stay visible next to DRAM). A component that is zero in every run gets no column, so no
+ * empty legend entry. */
+static const char *const energy_names[COST_E_COUNT] = {
+    "Core (MACs)", "Weight buffer", "Activation buffer", "Output buffer", "DRAM", "Leakage"};
 
 static int plot_energy(plot_job *j, bs_error *e)
 {
@@ -392,32 +623,106 @@ static int plot_energy(plot_job *j, bs_error *e)
                            &st, e);
     if (rc)
         return rc;
+    if (ps.runs > max_bars[j->req->size]) {
+        sqlite3_finalize(st);
+        return err_set(e, BS_EINPUT, "%d runs are too many bars for one %s-size energy figure"
+                       " (at most %d); choose with --model/--arch", ps.runs,
+                       size_names[j->req->size], max_bars[j->req->size]);
+    }
     unit u = pick_unit(energy_units, ps.max_energy_j);
-    FILE *f;
+    bool pct = j->req->energy_percent;
+    /* first pass: which components are non-zero anywhere */
+    bool used[COST_E_COUNT] = {0};
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        for (int c = 0; c < COST_E_COUNT; c++)
+            used[c] |= sqlite3_column_double(st, 3 + c) != 0;
+    if (rc != SQLITE_DONE)
+        return step_error(j, st, e);
+    sqlite3_reset(st);
+    FILE *f, *csv;
     char path[PATH_MAX + 64];
     if ((rc = open_data(j, "energy.dat", &f, path, sizeof path, e))) {
         sqlite3_finalize(st);
         return rc;
     }
-    fputs("\"run\" \"Core (MACs)\" \"Weight buffer\" \"Activation buffer\" \"Output buffer\""
-          " \"DRAM\" \"Leakage\"\n", f);
-    int first_len = 0;
+    if ((rc = open_csv(j, "energy", "label,model,arch,component,energy_pj,share_pct", &csv, e))) {
+        fclose(f);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    fputs("\"run\"", f);
+    int n_cols = 0;
+    for (int c = 0; c < COST_E_COUNT; c++)
+        if (used[c]) {
+            fputc(' ', f);
+            write_data_string(f, energy_names[c]);
+            n_cols++;
+        }
+    fputc('\n', f);
+    int max_len = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char title[512];
         run_title_of_row(title, sizeof title, st, 0, ps.groups > 1);
-        if (first_len == 0)
-            first_len = (int)strlen(title);
+        max_len = (int)fmax(max_len, (double)strlen(title));
         write_data_string(f, title);
-        for (int c = 3; c < 9; c++)
-            fprintf(f, " %.9g", sqlite3_column_double(st, c) * 1e-12 / u.per_unit);
+        double total = 0;
+        for (int c = 0; c < COST_E_COUNT; c++)
+            total += sqlite3_column_double(st, 3 + c);
+        for (int c = 0; c < COST_E_COUNT; c++) {
+            double pj = sqlite3_column_double(st, 3 + c), share = total > 0 ? 100 * pj / total : NAN;
+            if (used[c])
+                fprintf(f, " %.9g", pct ? share : pj * 1e-12 / u.per_unit);
+            for (int k = 0; k < 3; k++)
+                csv_str(csv, (const char *)sqlite3_column_text(st, k), false);
+            csv_str(csv, cost_energy_name((cost_energy)c), false);
+            csv_num(csv, pj, false);
+            csv_num(csv, share, true);
+        }
         fputc('\n', f);
     }
+    int rc_csv = close_csv(csv, "energy", e);
+    char ylabel[128], group[600] = "";
+    if (pct)
+        snprintf(ylabel, sizeof ylabel, "Share of training energy (%%)");
+    else
+        snprintf(ylabel, sizeof ylabel, "Training energy (%s)", u.name);
+    if (ps.groups == 1) { /* name the network and arch once, under the bars */
+        sqlite3_stmt *g;
+        if (prepare_plotted(j, PLOTTED_RUNS "SELECT model_name, arch_name FROM plotted LIMIT 1",
+                            &g, e) == BS_OK) {
+            if (sqlite3_step(g) == SQLITE_ROW)
+                snprintf(group, sizeof group, "%s on %s", sqlite3_column_text(g, 0),
+                         sqlite3_column_text(g, 1));
+            sqlite3_finalize(g);
+        }
+    }
     const gp_var vars[] = {
-        GP_STR("datafile", path), GP_STR("unit", u.name), GP_NUM("n", ps.runs),
-        GP_NUM("first_len", first_len),
+        GP_STR("datafile", path), GP_STR("ylabel", ylabel), GP_NUM("n", ps.runs),
+        GP_NUM("n_cols", n_cols), GP_NUM("first_len", max_len), GP_NUM("tic_len", max_len),
+        GP_NUM("percent", pct), GP_STR("group", group),
     };
-    return finish_query_plot(j, st, rc, f, path, "energy.gp", "energy", vars,
-                             sizeof vars / sizeof vars[0], e);
+    if (rc_csv) {
+        sqlite3_finalize(st);
+        fclose(f);
+        return rc_csv;
+    }
+    return finish_query_plot(j, st, rc, f, path, "energy.gp", pct ? "energy-share" : "energy",
+                             vars, sizeof vars / sizeof vars[0], e);
+}
+
+/* The start of a plot of one line per run (cumulative, schedule): the plotted runs (run_id,
+ * label, model_name, arch_name) into runs, refused beyond the lines one key can tell apart. */
+static int start_line_plot(plot_job *j, plotted_stats *ps, const char *kind,
+                           sqlite3_stmt **runs, bs_error *e)
+{
+    int rc = start_plotted(j, ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
+                           runs, e);
+    if (rc == BS_OK && ps->runs > SPEEDUP_MAX_LABELS) {
+        sqlite3_finalize(*runs);
+        return err_set(e, BS_EINPUT, "%d runs are too many lines for one %s figure (at most %d);"
+                       " choose with --model/--arch", ps->runs, kind, SPEEDUP_MAX_LABELS);
+    }
+    return rc;
 }
 
 /* One data block per run: a header line with the run's title, a (0, 0, 0) start, then the
@@ -426,8 +731,7 @@ static int plot_cumulative(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
     sqlite3_stmt *runs, *curve;
-    int rc = start_plotted(j, &ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
-                           &runs, e);
+    int rc = start_line_plot(j, &ps, "cumulative", &runs, e);
     if (rc)
         return rc;
     unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
@@ -436,14 +740,18 @@ static int plot_cumulative(plot_job *j, bs_error *e)
                            " WHERE run_id = ?1 ORDER BY epoch",
                            -1, &curve, NULL) != SQLITE_OK)
         return step_error(j, runs, e);
-    FILE *f;
+    FILE *f, *csv = NULL;
     char path[PATH_MAX + 64];
-    if ((rc = open_data(j, "cumulative.dat", &f, path, sizeof path, e))) {
+    if ((rc = open_data(j, "cumulative.dat", &f, path, sizeof path, e)) == BS_OK &&
+        (rc = open_csv(j, "cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
+                       &csv, e)) != BS_OK)
+        fclose(f);
+    if (rc) {
         sqlite3_finalize(runs);
         sqlite3_finalize(curve);
         return rc;
     }
-    int blocks = 0;
+    int blocks = 0, rc_csv;
     while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
         char title[512];
         run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
@@ -452,20 +760,31 @@ static int plot_cumulative(plot_job *j, bs_error *e)
         fputs("\n0 0 0\n", f);
         sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
         int curve_rc;
-        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW)
+        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
             fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
                     sqlite3_column_double(curve, 1) / ut.per_unit,
                     sqlite3_column_double(curve, 2) / ue.per_unit);
+            for (int k = 0; k < 3; k++)
+                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
+            for (int k = 0; k < 3; k++)
+                csv_num(csv, sqlite3_column_double(curve, k), k == 2);
+        }
         sqlite3_reset(curve);
         if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
             rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
             sqlite3_finalize(curve);
             sqlite3_finalize(runs);
             fclose(f);
+            fclose(csv);
             return rc;
         }
     }
     sqlite3_finalize(curve);
+    if ((rc_csv = close_csv(csv, "cumulative", e))) {
+        sqlite3_finalize(runs);
+        fclose(f);
+        return rc_csv;
+    }
     const gp_var vars[] = {
         GP_STR("datafile", path), GP_STR("time_unit", ut.name), GP_STR("energy_unit", ue.name),
         GP_NUM("n", blocks),
@@ -477,47 +796,103 @@ static int plot_cumulative(plot_job *j, bs_error *e)
 /* The FWD operand widths of one run on a full (epoch x layer) grid, so gnuplot's `image`
  * gets a regular grid: layers are the MAC layers (forward MAdds > 0; norm, pooling and
  * elementwise layers have no operand pair worth a colour), numbered 0.. in model order; a
- * missing cell is NaN (drawn empty). Counts the cells written. */
-static int write_timeline(plot_job *j, int64_t run, FILE *f, double *lo, double *hi, int *cells,
-                          bs_error *e)
+ * missing cell is NaN (drawn empty). Widths of 32 bits and more (fp32, typically a first or
+ * last layer kept at full precision) go into their own columns, drawn grey: left in the
+ * colour scale they would stretch it to 32 and squeeze the 2-8 bit band every scheme lives
+ * in. The grid also goes into csv, and the MAC layers' names into names (y tic labels). */
+typedef struct timeline_stats {
+    double lo, hi;          /* low-precision (< 32 bit) widths seen */
+    double first[2];        /* constant-run detection: every width of an operand = first */
+    bool varies;
+    int cells, full_cells, n_layers;
+    char ytics[4096];       /* gnuplot: set ytics ("name" y, ...) */
+} timeline_stats;
+
+static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const char *label,
+                          timeline_stats *ts, bs_error *e)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(
             j->db,
             "WITH ep AS (SELECT DISTINCT epoch FROM costs WHERE run_id = ?1),"
-            " ly AS (SELECT layer, row_number() OVER (ORDER BY layer) - 1 AS y FROM"
-            "  (SELECT layer FROM costs WHERE run_id = ?1 AND pass = 'FWD' AND layer >= 0"
-            "   GROUP BY layer HAVING sum(madds) > 0))"
-            " SELECT ep.epoch + 1, ly.y, c.avg_bits_x, c.avg_bits_y FROM ep CROSS JOIN ly"
+            " ly AS (SELECT layer, name, row_number() OVER (ORDER BY layer) - 1 AS y FROM"
+            "  (SELECT layer, min(layer_name) AS name FROM costs WHERE run_id = ?1"
+            "   AND pass = 'FWD' AND layer >= 0 GROUP BY layer HAVING max(madds) > 0))"
+            " SELECT ep.epoch + 1, ly.y, c.avg_bits_x, c.avg_bits_y, ly.name FROM ep CROSS JOIN ly"
             " LEFT JOIN costs c ON c.run_id = ?1 AND c.epoch = ep.epoch AND c.layer = ly.layer"
             "  AND c.pass = 'FWD'"
             " ORDER BY ep.epoch, ly.y",
             -1, &st, NULL) != SQLITE_OK)
         return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
     sqlite3_bind_int64(st, 1, run);
-    *cells = 0;
+    *ts = (timeline_stats){.lo = INFINITY, .hi = -INFINITY, .first = {NAN, NAN}};
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fprintf(f, "%lld %lld", (long long)sqlite3_column_int64(st, 0),
-                (long long)sqlite3_column_int64(st, 1));
-        for (int c = 2; c < 4; c++) {
-            if (sqlite3_column_type(st, c) == SQLITE_NULL) {
-                fputs(" NaN", f);
-                continue;
-            }
-            double b = sqlite3_column_double(st, c);
-            *lo = fmin(*lo, b);
-            *hi = fmax(*hi, b);
-            fprintf(f, " %.6g", b);
-        }
-        fputc('\n', f);
-        (*cells)++;
+    char (*names)[64] = calloc(4096, sizeof *names);
+    if (!names) {
+        sqlite3_finalize(st);
+        return err_set(e, BS_EINTERNAL, "out of memory");
     }
-    if (rc != SQLITE_DONE)
-        return step_error(j, st, e);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int y = sqlite3_column_int(st, 1);
+        if (y < 4096 && !names[y][0])
+            snprintf(names[y], sizeof names[y], "%s", (const char *)sqlite3_column_text(st, 4));
+        ts->n_layers = y + 1 > ts->n_layers ? y + 1 : ts->n_layers;
+        fprintf(f, "%lld %d", (long long)sqlite3_column_int64(st, 0), y);
+        double b[2];
+        for (int c = 0; c < 2; c++) {
+            b[c] = sqlite3_column_type(st, 2 + c) == SQLITE_NULL ? NAN
+                                                                  : sqlite3_column_double(st, 2 + c);
+            if (isnan(b[c]))
+                continue;
+            if (isnan(ts->first[c]))
+                ts->first[c] = b[c];
+            ts->varies |= b[c] != ts->first[c];
+            if (b[c] < 32) {
+                ts->lo = fmin(ts->lo, b[c]);
+                ts->hi = fmax(ts->hi, b[c]);
+            } else {
+                ts->full_cells++;
+            }
+        }
+        for (int c = 0; c < 2; c++)
+            fprintf(f, isnan(b[c]) || b[c] >= 32 ? " NaN" : " %.6g", b[c]);
+        for (int c = 0; c < 2; c++)
+            fprintf(f, !isnan(b[c]) && b[c] >= 32 ? " %.6g" : " NaN", b[c]);
+        fputc('\n', f);
+        csv_str(csv, label, false);
+        csv_num(csv, sqlite3_column_double(st, 0), false);
+        csv_str(csv, (const char *)sqlite3_column_text(st, 4), false);
+        csv_num(csv, b[0], false);
+        csv_num(csv, b[1], true);
+        ts->cells++;
+    }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(names);
+        return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+    }
+    /* names of every stride-th layer, so the tick labels do not overlap at 8-9 pt */
+    static const int max_names[PLOT_SIZE_COUNT] = {16, 12, 12};
+    int stride = (ts->n_layers + max_names[j->req->size] - 1) / max_names[j->req->size];
+    size_t len = (size_t)snprintf(ts->ytics, sizeof ts->ytics, "set ytics (");
+    for (int y = 0; y < ts->n_layers && y < 4096; y += stride ? stride : 1) {
+        for (char *p = names[y]; *p; p++)
+            if (*p == '"' || *p == '\\' || *p == '\'')
+                *p = '_';
+        int w = snprintf(ts->ytics + len, sizeof ts->ytics - len, "%s\"%s\" %d", y ? ", " : "",
+                         names[y], y);
+        if (w < 0 || (size_t)w >= sizeof ts->ytics - len - 2)
+            break;
+        len += (size_t)w;
+    }
+    snprintf(ts->ytics + len, sizeof ts->ytics - len, ")");
+    free(names);
     return BS_OK;
 }
+
+/* Timelines draw one figure per run: beyond this many, a database is a sweep's and a page of
+ * heatmaps is not what anyone wants; --model and --arch choose. */
+enum { TIMELINE_MAX_RUNS = 16 };
 
 static int plot_timeline(plot_job *j, bs_error *e)
 {
@@ -527,7 +902,13 @@ static int plot_timeline(plot_job *j, bs_error *e)
                            &runs, e);
     if (rc)
         return rc;
-    int drawn = 0, step_rc = SQLITE_DONE;
+    if (ps.runs > TIMELINE_MAX_RUNS) {
+        sqlite3_finalize(runs);
+        return err_set(e, BS_EINPUT, "%d runs would be %d timeline figures (one per run, at most"
+                       " %d); choose with --model and --arch", ps.runs, ps.runs,
+                       TIMELINE_MAX_RUNS);
+    }
+    int drawn = 0, constant = 0, step_rc = SQLITE_DONE;
     while (rc == BS_OK && (step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
         int64_t run = sqlite3_column_int64(runs, 0);
         const char *label = (const char *)sqlite3_column_text(runs, 1);
@@ -535,21 +916,6 @@ static int plot_timeline(plot_job *j, bs_error *e)
         const char *arch = (const char *)sqlite3_column_text(runs, 3);
         char data_name[64], path[PATH_MAX + 64];
         snprintf(data_name, sizeof data_name, "timeline-%lld.dat", (long long)run);
-        FILE *f;
-        if ((rc = open_data(j, data_name, &f, path, sizeof path, e)))
-            break;
-        double lo = INFINITY, hi = -INFINITY;
-        int cells = 0;
-        rc = write_timeline(j, run, f, &lo, &hi, &cells, e);
-        int rc2 = close_data(f, path, e);
-        if (rc || (rc = rc2))
-            break;
-        if (cells == 0 || !isfinite(lo))
-            continue; /* no forward MAC rows with widths: nothing to draw for this run */
-        /* one colour scale for every run (2 to 32 bits, widened if the data go beyond), so
-         * a colour means the same width in every timeline; log2 (plots/timeline.gp) */
-        lo = fmax(fmin(lo, 2), 1);
-        hi = fmax(hi, 32);
         char base[512], part[3][128], title[512];
         sanitize(part[0], sizeof part[0], label);
         sanitize(part[1], sizeof part[1], model);
@@ -558,20 +924,212 @@ static int plot_timeline(plot_job *j, bs_error *e)
             snprintf(base, sizeof base, "timeline-%s-%s-%s", part[0], part[1], part[2]);
         else
             snprintf(base, sizeof base, "timeline-%s", part[0]);
+        FILE *f, *csv;
+        if ((rc = open_data(j, data_name, &f, path, sizeof path, e)))
+            break;
+        if ((rc = open_csv(j, base, "label,epoch,layer,bits_activations,bits_weights", &csv, e))) {
+            fclose(f);
+            break;
+        }
+        timeline_stats *ts = malloc(sizeof *ts);
+        rc = ts ? write_timeline(j, run, f, csv, label, ts, e)
+                : err_set(e, BS_EINTERNAL, "out of memory");
+        int rc2 = close_data(f, path, e), rc3 = close_csv(csv, base, e);
+        if (rc || (rc = rc2) || (rc = rc3)) {
+            free(ts);
+            break;
+        }
+        if (ts->cells == 0 || (isnan(ts->first[0]) && isnan(ts->first[1]))) {
+            free(ts);
+            continue; /* no forward MAC rows with widths: nothing to draw for this run */
+        }
+        if (!ts->varies) { /* one colour over the whole page says less than one sentence */
+            note(j, "timeline: %s (%s on %s) is constant: every MAC layer at %g-bit activations"
+                 " and %g-bit weights in every epoch; no figure drawn (data in %s.csv)", label,
+                 model, arch, ts->first[0], ts->first[1], base);
+            constant++;
+            free(ts);
+            continue;
+        }
+        /* the colour scale covers the low-precision widths only, on log2 (factors of width
+         * matter); fp32 cells are grey (plots/timeline.gp) */
+        double lo = isfinite(ts->lo) ? fmax(floor(ts->lo), 1) : 2;
+        double hi = isfinite(ts->hi) ? fmax(ceil(ts->hi), lo + 1) : lo + 1;
         snprintf(title, sizeof title, "%s: %s on %s", label, model, arch);
         const gp_var vars[] = {
-            GP_STR("datafile", path), GP_STR("plot_title", title), GP_NUM("cbmin", floor(lo)),
-            GP_NUM("cbmax", ceil(hi)),
+            GP_STR("datafile", path), GP_STR("plot_title", title), GP_NUM("cbmin", lo),
+            GP_NUM("cbmax", hi), GP_NUM("full_cells", ts->full_cells),
+            GP_STR("ytics_cmd", ts->ytics),
         };
         rc = run_gnuplot(j, "timeline.gp", base, vars, sizeof vars / sizeof vars[0], e);
+        free(ts); /* after gnuplot: vars point into it (ytics_cmd) */
         drawn++;
     }
     if (rc == BS_OK && step_rc != SQLITE_DONE)     /* not "nothing to draw": a failed query */
         return step_error(j, runs, e);
     sqlite3_finalize(runs);
-    if (rc == BS_OK && drawn == 0)
+    if (rc == BS_OK && drawn == 0 && constant)
+        rc = err_set(e, BS_EINPUT, "every run has constant bit-widths (%d runs); a timeline would"
+                     " be one colour", constant);
+    else if (rc == BS_OK && drawn == 0)
         rc = err_set(e, BS_EINPUT, "no run has forward-pass bit-widths to draw a timeline of");
     return rc;
+}
+
+/* The precision schedule as lines over epochs (the CPT and FracTrain papers' figures): per
+ * run and epoch, the MAdds-weighted mean width over the MAC layers of the forward pass's
+ * activations and weights and of the backward pass's gradients. One block per run. */
+static int plot_schedule(plot_job *j, bs_error *e)
+{
+    plotted_stats ps;
+    sqlite3_stmt *runs, *curve;
+    int rc = start_line_plot(j, &ps, "schedule", &runs, e);
+    if (rc)
+        return rc;
+#define WMEAN(pass, col)                                                                    \
+    " sum(CASE WHEN pass = '" pass "' THEN madds * " col " END) /"                          \
+    " sum(CASE WHEN pass = '" pass "' AND " col " IS NOT NULL THEN madds END)"
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT epoch + 1," WMEAN("FWD", "avg_bits_x") "," WMEAN("FWD", "avg_bits_y")
+                           "," WMEAN("BWD_DATA", "avg_bits_x")
+                           " FROM costs WHERE run_id = ?1 AND layer >= 0 AND madds > 0"
+                           " GROUP BY epoch ORDER BY epoch",
+                           -1, &curve, NULL) != SQLITE_OK)
+        return step_error(j, runs, e);
+#undef WMEAN
+    FILE *f, *csv;
+    char path[PATH_MAX + 64];
+    if ((rc = open_data(j, "schedule.dat", &f, path, sizeof path, e)) == BS_OK &&
+        (rc = open_csv(j, "schedule", "label,model,arch,epoch,bits_activations,bits_weights,"
+                       "bits_gradients", &csv, e)) != BS_OK)
+        fclose(f);
+    if (rc) {
+        sqlite3_finalize(runs);
+        sqlite3_finalize(curve);
+        return rc;
+    }
+    int blocks = 0, curve_rc = SQLITE_DONE;
+    while ((rc = sqlite3_step(runs)) == SQLITE_ROW && curve_rc == SQLITE_DONE) {
+        char title[512];
+        run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
+        fputs(blocks++ ? "\n\n" : "", f);
+        write_data_string(f, title);
+        fputc('\n', f);
+        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
+        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
+            fprintf(f, "%lld", (long long)sqlite3_column_int64(curve, 0));
+            for (int k = 0; k < 3; k++)
+                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
+            csv_num(csv, sqlite3_column_double(curve, 0), false);
+            for (int c = 1; c <= 3; c++) {
+                double v = sqlite3_column_type(curve, c) == SQLITE_NULL ? NAN
+                                                                        : sqlite3_column_double(curve, c);
+                fprintf(f, isnan(v) ? " NaN" : " %.9g", v);
+                csv_num(csv, v, c == 3);
+            }
+            fputc('\n', f);
+        }
+        sqlite3_reset(curve);
+    }
+    sqlite3_finalize(curve);
+    int rc_csv = close_csv(csv, "schedule", e);
+    if (curve_rc != SQLITE_DONE) {
+        fclose(f);
+        sqlite3_finalize(runs);
+        return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+    }
+    if (rc_csv) {
+        fclose(f);
+        sqlite3_finalize(runs);
+        return rc_csv;
+    }
+    const gp_var vars[] = {GP_STR("datafile", path), GP_NUM("n", blocks)};
+    return finish_query_plot(j, runs, rc, f, path, "schedule.gp", "schedule", vars,
+                             sizeof vars / sizeof vars[0], e);
+}
+
+/* Accuracy against training cost (the papers' central figure): one point per run whose
+ * trace stated the accuracy reached (trace header `accuracy` -> runs.accuracy_pct), against
+ * training energy (left) and latency (right), labelled with the run's label. */
+static int plot_accuracy(plot_job *j, bs_error *e)
+{
+    if (!store_db_has_accuracy(j->db, "main"))
+        return err_set(e, BS_EINPUT, "no run states an accuracy (the database predates"
+                       " runs.accuracy_pct; traces state it with the header field `accuracy`)");
+    plotted_stats ps;
+    sqlite3_stmt *st;
+    int rc = start_plotted(j, &ps,
+                           PLOTTED_RUNS "SELECT p.label, p.model_name, p.arch_name, r.accuracy_pct,"
+                           " p.energy_j, p.latency_s FROM plotted p JOIN runs r ON r.id = p.run_id"
+                           " WHERE r.accuracy_pct IS NOT NULL"
+                           " ORDER BY p.model_name, p.arch_name, p.run_id",
+                           &st, e);
+    if (rc)
+        return rc;
+    unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
+    FILE *f, *csv;
+    char path[PATH_MAX + 64];
+    if ((rc = open_data(j, "accuracy.dat", &f, path, sizeof path, e)) == BS_OK &&
+        (rc = open_csv(j, "accuracy", "label,model,arch,accuracy_pct,energy_j,latency_s", &csv,
+                       e)) != BS_OK)
+        fclose(f);
+    if (rc) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    /* one block per (network, arch) group, headed by its name (the key), points labelled
+     * with the run's label only */
+    int points = 0, blocks = 0;
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {0, 0};
+    char group[300] = "";
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char g[300];
+        snprintf(g, sizeof g, "%s on %s", sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+        if (strcmp(g, group) != 0) {
+            fputs(blocks++ ? "\n\n" : "", f);
+            write_data_string(f, g);
+            fputc('\n', f);
+            snprintf(group, sizeof group, "%s", g);
+        }
+        double acc = sqlite3_column_double(st, 3), ej = sqlite3_column_double(st, 4),
+               ls = sqlite3_column_double(st, 5);
+        fprintf(f, "%.17g %.17g %.17g ", acc, ej / ue.per_unit, ls / ut.per_unit);
+        write_data_string(f, (const char *)sqlite3_column_text(st, 0));
+        fputc('\n', f);
+        for (int k = 0; k < 3; k++)
+            csv_str(csv, (const char *)sqlite3_column_text(st, k), false);
+        csv_num(csv, acc, false);
+        csv_num(csv, ej, false);
+        csv_num(csv, ls, true);
+        for (int k = 0; k < 2; k++) {
+            double v = k ? ls : ej;
+            lo[k] = fmin(lo[k], v);
+            hi[k] = fmax(hi[k], v);
+        }
+        points++;
+    }
+    int rc_csv = close_csv(csv, "accuracy", e);
+    if (rc == SQLITE_DONE && points == 0) {
+        sqlite3_finalize(st);
+        fclose(f);
+        return err_set(e, BS_EINPUT, "no run states an accuracy (trace header field `accuracy`,"
+                       " traces/FORMAT.md)");
+    }
+    if (rc_csv) {
+        sqlite3_finalize(st);
+        fclose(f);
+        return rc_csv;
+    }
+    char xe[64], xt[64];
+    snprintf(xe, sizeof xe, "Training energy (%s)", ue.name);
+    snprintf(xt, sizeof xt, "Training latency (%s)", ut.name);
+    const gp_var vars[] = {
+        GP_STR("datafile", path), GP_STR("xlabel_e", xe), GP_STR("xlabel_t", xt),
+        GP_NUM("logx_e", hi[0] > 20 * lo[0]), GP_NUM("logx_t", hi[1] > 20 * lo[1]),
+        GP_NUM("n", blocks),
+    };
+    return finish_query_plot(j, st, rc, f, path, "accuracy.gp", "accuracy", vars,
+                             sizeof vars / sizeof vars[0], e);
 }
 
 /* The sweep's Pareto front: the data come from front.h (area needs the arch model), the
@@ -583,6 +1141,20 @@ static int plot_pareto(plot_job *j, bs_error *e)
     int rc = front_write_plot_files(j->db, &q, j->tmp_dir, all, front, sizeof all, e);
     if (rc)
         return rc;
+    front_set fs;  /* the figure's data beside it: every point, on_front marked */
+    if ((rc = front_load(j->db, &q, &fs, e)))
+        return rc;
+    table *t = front_table(&fs, true);
+    front_free(&fs);
+    FILE *csv = NULL;
+    if (!t)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    char csv_path[PATH_MAX + 32];
+    snprintf(csv_path, sizeof csv_path, "%s/pareto.csv", j->req->out_dir);
+    bool ok = (csv = fopen(csv_path, "w")) && table_print(t, TABLE_CSV, csv);
+    table_free(t);
+    if ((csv && fclose(csv) != 0) || !ok)
+        return err_set(e, BS_EINPUT, "%s: cannot write the figure's data", csv_path);
     const gp_var vars[] = {
         GP_STR("all_file", all), GP_STR("front_file", front),
     };
@@ -598,15 +1170,19 @@ typedef struct plot_kind_entry {
 } plot_kind_entry;
 
 static const plot_kind_entry kinds[PLOT_KIND_COUNT] = {
-    [PLOT_SPEEDUP] = {"speedup", "speedup and energy saving of each run against --baseline (bars)",
+    [PLOT_SPEEDUP] = {"speedup", "speedup and energy saving against --baseline, grouped bars",
                       plot_speedup},
-    [PLOT_ENERGY] = {"energy", "training energy per run, stacked by component (core, buffers, DRAM)",
+    [PLOT_ENERGY] = {"energy", "training energy per run, stacked by component (or 100 %)",
                      plot_energy},
     [PLOT_CUMULATIVE] = {"cumulative", "cumulative training time and energy over epochs, one line "
                          "per run", plot_cumulative},
+    [PLOT_SCHEDULE] = {"schedule", "precision schedule: mean A/W/G bit-widths over epochs",
+                       plot_schedule},
     [PLOT_TIMELINE] = {"timeline", "per run: forward-pass bit-width heatmap over epochs and layers",
                        plot_timeline},
-    [PLOT_PARETO] = {"pareto", "sweep points: energy vs latency, colour = area, the front marked",
+    [PLOT_ACCURACY] = {"accuracy", "final accuracy (trace header) against training energy, latency",
+                       plot_accuracy},
+    [PLOT_PARETO] = {"pareto", "a sweep's points: energy vs latency, colour = area, the front marked",
                      plot_pareto},
 };
 

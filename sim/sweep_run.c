@@ -384,6 +384,7 @@ static int put_inputs(sweep_job *j, const work_item *w, size_t t, store_run_info
         .model_id = model_id, .trace_id = trace_id, .batch = tr->batch,
         .iterations = tr->total_iters, .epochs = tr->epochs,
         .options = w->options,
+        .has_accuracy = tr->has_accuracy, .accuracy_pct = tr->accuracy_pct,
     };
     return BS_OK;
 }
@@ -730,6 +731,10 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
         if (!rc && o->progress)
             print_progress(atomic_load(&j.done), j.n_items, wallclock_s() - t_run, true);
         free(th);
+        bs_error wal;
+        err_clear(&wal);
+        if (!rc && j.db && store_checkpoint(j.db, &wal))
+            snprintf(sum->wal_kept, sizeof sum->wal_kept, "%s", wal.msg);
         store_close(j.db);
         pthread_mutex_destroy(&j.lock);
         pthread_mutex_destroy(&j.db_lock);

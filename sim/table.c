@@ -3,9 +3,16 @@
  * Cells are stored as the strings they print as, with a kind: text, numeric (right-aligned,
  * unquoted in JSON) or missing (a non-finite double: "-" in the text forms, null in JSON, so
  * a program reading the JSON sees "no value", never a string where a number belongs).
+ * A numeric cell keeps two texts: the one its caller's format gives (what a person reads in
+ * the table, Markdown and LaTeX forms) and an exact one for the machine forms (CSV, JSON): an
+ * integer as all its digits, a double as the shortest %.Ng that strtod reads back to the same
+ * double (at most 17 digits, IEEE 754's round-trip bound), integral doubles below 2^53 as
+ * integers. So a program reading the CSV gets the database's values bit for bit.
  * Widths are measured at print time so the text form lines up.
  */
 #include "table.h"
+
+#include "text.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -15,7 +22,8 @@
 typedef enum cell_kind { CELL_TEXT, CELL_NUMERIC, CELL_MISSING } cell_kind;
 
 typedef struct cell {
-    char *text;
+    char *text;  /* as displayed (table, Markdown, LaTeX) */
+    char *exact; /* as the machine forms print it (CSV, JSON); NULL = text */
     cell_kind kind;
 } cell;
 
@@ -69,8 +77,10 @@ void table_free(table *t)
         return;
     for (int i = 0; i < t->n_cols; i++)
         free(t->cols[i]);
-    for (size_t i = 0; i < t->n_cells; i++)
+    for (size_t i = 0; i < t->n_cells; i++) {
         free(t->cells[i].text);
+        free(t->cells[i].exact);
+    }
     free(t->cols);
     free(t->cells);
     free(t);
@@ -81,7 +91,7 @@ void table_row(table *t)
     (void)t; /* rows are implicit: every n_cols cells make one; kept for readable callers */
 }
 
-static void add_cell(table *t, const char *s, cell_kind kind)
+static void add_cell_exact(table *t, const char *s, const char *exact, cell_kind kind)
 {
     if (t->n_cells == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
@@ -93,12 +103,24 @@ static void add_cell(table *t, const char *s, cell_kind kind)
         t->cells = c;
         t->cap = cap;
     }
-    char *dup = strdup(s);
-    if (!dup) {
+    char *dup = strdup(s), *dup_exact = exact ? strdup(exact) : NULL;
+    if (!dup || (exact && !dup_exact)) {
+        free(dup);
+        free(dup_exact);
         t->oom = true;
         return;
     }
-    t->cells[t->n_cells++] = (cell){dup, kind};
+    t->cells[t->n_cells++] = (cell){dup, dup_exact, kind};
+}
+
+static void add_cell(table *t, const char *s, cell_kind kind)
+{
+    add_cell_exact(t, s, NULL, kind);
+}
+
+void table_exact_double(char *buf, size_t n, double v)
+{
+    text_exact_double(buf, n, v);
 }
 
 void table_cell_str(table *t, const char *s)
@@ -127,8 +149,10 @@ void table_cell_double(table *t, const char *fmt, double v)
         add_cell(t, "-", CELL_MISSING);
         return;
     }
+    char exact[40];
     snprintf(b, sizeof b, fmt, v);
-    add_cell(t, b, CELL_NUMERIC);
+    table_exact_double(exact, sizeof exact, v);
+    add_cell_exact(t, b, exact, CELL_NUMERIC);
 }
 
 static void print_csv_field(FILE *out, const char *s)
@@ -202,26 +226,136 @@ static void print_padded(FILE *out, const char *s, size_t width, bool right, boo
         fputc(' ', out);
 }
 
-/* CSV and LaTeX: the header row, a rule, then the cells, fields joined by sep, rows ended by
- * row_end, each field written by field(). */
-static void print_delimited(const table *t, FILE *out, const char *sep, const char *row_end,
-                            const char *rule, void (*field)(FILE *out, const char *s))
+/* CSV: the header row, then the cells in their exact (machine) form. */
+static void print_csv(const table *t, FILE *out)
 {
     for (int c = 0; c < t->n_cols; c++) {
-        if (c)
-            fputs(sep, out);
-        field(out, t->cols[c]);
+        fputs(c ? "," : "", out);
+        print_csv_field(out, t->cols[c]);
     }
-    fputs(row_end, out);
-    fputs(rule, out);
+    fputc('\n', out);
     for (size_t i = 0; i < t->n_cells; i++) {
         int c = (int)(i % (size_t)t->n_cols);
-        if (c)
-            fputs(sep, out);
-        field(out, t->cells[i].text);
+        const cell *x = &t->cells[i];
+        fputs(c ? "," : "", out);
+        print_csv_field(out, x->exact ? x->exact : x->text);
         if (c == t->n_cols - 1)
-            fputs(row_end, out);
+            fputc('\n', out);
     }
+}
+
+/* A displayed number in siunitx's input syntax: "9.706e+14" -> "9.706e14", "1e-05" ->
+ * "1e-5" (siunitx reads e as the exponent marker and typesets 9.706 x 10^14). */
+static void siunitx_number(const char *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++) {
+        buf[k++] = *s;
+        if (*s == 'e' || *s == 'E') {
+            if (s[1] == '+')
+                s++;
+            else if (s[1] == '-' && k + 1 < n)
+                buf[k++] = *++s;
+            while (s[1] == '0' && s[2] >= '0' && s[2] <= '9')
+                s++;
+        }
+    }
+    buf[k] = '\0';
+}
+
+/* The widest integer part, fraction and exponent of a numeric column's displayed numbers: its
+ * siunitx table-format, so the S column aligns on the decimal marker. */
+static void siunitx_table_format(const table *t, int c, char *buf, size_t n)
+{
+    int int_d = 1, frac_d = 0, exp_d = 0;
+    bool neg = false, neg_exp = false;
+    for (size_t i = (size_t)c; i < t->n_cells; i += (size_t)t->n_cols) {
+        if (t->cells[i].kind != CELL_NUMERIC)
+            continue;
+        char num[64];
+        siunitx_number(t->cells[i].text, num, sizeof num);
+        const char *p = num;
+        neg |= *p == '-';
+        p += *p == '-';
+        int d = (int)strspn(p, "0123456789");
+        int_d = d > int_d ? d : int_d;
+        p += d;
+        if (*p == '.') {
+            d = (int)strspn(++p, "0123456789");
+            frac_d = d > frac_d ? d : frac_d;
+            p += d;
+        }
+        if (*p == 'e') {
+            neg_exp |= *++p == '-';
+            p += *p == '-';
+            d = (int)strspn(p, "0123456789");
+            exp_d = d > exp_d ? d : exp_d;
+        }
+    }
+    int w = snprintf(buf, n, "%s%d.%d", neg ? "-" : "", int_d, frac_d);
+    if (exp_d && w > 0 && (size_t)w < n)
+        snprintf(buf + w, n - (size_t)w, "e%s%d", neg_exp ? "-" : "", exp_d);
+}
+
+/* A column is numeric when it has a number and no text cell. */
+static bool numeric_column(const table *t, int c)
+{
+    bool any = false;
+    for (size_t i = (size_t)c; i < t->n_cells; i += (size_t)t->n_cols) {
+        if (t->cells[i].kind == CELL_TEXT)
+            return false;
+        any |= t->cells[i].kind == CELL_NUMERIC;
+    }
+    return any;
+}
+
+/* LaTeX for papers: booktabs rules, numeric columns as siunitx S columns (aligned on the
+ * decimal marker, exponents typeset as x 10^n), their headers and missing values braced so
+ * siunitx reads them as text. Needs \usepackage{booktabs,siunitx}, said in a comment. */
+static void print_latex(const table *t, FILE *out)
+{
+    bool *numeric = calloc((size_t)t->n_cols, sizeof *numeric);
+    if (!numeric)
+        return;
+    fputs("% bitsim table: needs \\usepackage{booktabs} and \\usepackage{siunitx}\n"
+          "\\begin{tabular}{", out);
+    for (int c = 0; c < t->n_cols; c++) {
+        char fmt[48];
+        numeric[c] = numeric_column(t, c);
+        if (numeric[c]) {
+            siunitx_table_format(t, c, fmt, sizeof fmt);
+            fprintf(out, "S[table-format=%s]", fmt);
+        } else {
+            fputc('l', out);
+        }
+    }
+    fputs("}\n\\toprule\n", out);
+    for (int c = 0; c < t->n_cols; c++) {
+        fputs(c ? " & " : "", out);
+        fputs(numeric[c] ? "{" : "", out);
+        print_latex_text(out, t->cols[c]);
+        fputs(numeric[c] ? "}" : "", out);
+    }
+    fputs(" \\\\\n\\midrule\n", out);
+    for (size_t i = 0; i < t->n_cells; i++) {
+        int c = (int)(i % (size_t)t->n_cols);
+        const cell *x = &t->cells[i];
+        fputs(c ? " & " : "", out);
+        if (x->kind == CELL_NUMERIC) {
+            char num[64];
+            siunitx_number(x->text, num, sizeof num);
+            fputs(num, out);
+        } else if (x->kind == CELL_MISSING) {
+            fputs(numeric[c] ? "{--}" : "--", out);
+        } else {
+            fputs(numeric[c] ? "{" : "", out);
+            print_latex_text(out, x->text);
+            fputs(numeric[c] ? "}" : "", out);
+        }
+        fputs(c == t->n_cols - 1 ? " \\\\\n" : "", out);
+    }
+    fputs("\\bottomrule\n\\end{tabular}\n", out);
+    free(numeric);
 }
 
 static void print_text(const table *t, FILE *out, bool markdown)
@@ -278,7 +412,7 @@ bool table_print(const table *t, table_format f, FILE *out)
         print_text(t, out, f == TABLE_MARKDOWN);
         break;
     case TABLE_CSV:
-        print_delimited(t, out, ",", "\n", "", print_csv_field);
+        print_csv(t, out);
         break;
     case TABLE_JSON:
         fputs("[\n", out);
@@ -291,7 +425,7 @@ bool table_print(const table *t, table_format f, FILE *out)
                 print_json_string(out, t->cols[c]);
                 fputs(": ", out);
                 if (x->kind == CELL_NUMERIC)
-                    fputs(x->text, out);
+                    fputs(x->exact ? x->exact : x->text, out);
                 else if (x->kind == CELL_MISSING)
                     fputs("null", out);
                 else
@@ -302,12 +436,7 @@ bool table_print(const table *t, table_format f, FILE *out)
         fputs("]\n", out);
         break;
     case TABLE_LATEX:
-        fputs("\\begin{tabular}{", out);
-        for (int c = 0; c < t->n_cols; c++)
-            fputc(c ? 'r' : 'l', out);
-        fputs("}\n\\hline\n", out);
-        print_delimited(t, out, " & ", " \\\\\n", "\\hline\n", print_latex_text);
-        fputs("\\hline\n\\end{tabular}\n", out);
+        print_latex(t, out);
         break;
     default:
         return false;

@@ -5,11 +5,15 @@
  * the same everywhere (the jq/curl habit: human output next to machine output). Cells are
  * text; numeric cells are right-aligned in text output and unquoted in JSON; a missing value
  * (non-finite double) is "-" in the text forms and null in JSON.
+ * The machine forms (CSV, JSON) are exact: integers print all their digits, doubles the
+ * shortest text that reads back to the same double; the caller's printf format shapes only
+ * the human forms (table, Markdown, LaTeX). LaTeX uses booktabs rules and siunitx S columns.
  */
 #ifndef BITSIM_TABLE_H
 #define BITSIM_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,6 +46,10 @@ void table_cell_i64(table *t, int64_t v);
 /* A double printed with printf format fmt (e.g. "%.4g"); a non-finite value is a missing
  * cell: "-" in the text forms (table, csv, markdown, latex), null in JSON. */
 void table_cell_double(table *t, const char *fmt, double v);
+
+/* The exact text of v into buf (n >= 32): integral values below 2^53 as integers, others as
+ * the shortest %.Ng (N <= 17) that strtod reads back to v. */
+void table_exact_double(char *buf, size_t n, double v);
 
 /* Renders to out. Returns false if a row was left incomplete or memory ran out. */
 bool table_print(const table *t, table_format f, FILE *out);

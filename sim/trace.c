@@ -499,12 +499,10 @@ static int overhead_cmp(const void *pa, const void *pb)
  * control characters; params must be key=value tokens. Canonical params: single spaces. */
 static const char *text_field_problem(const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '#')
-            return "must not contain '#' (it starts a comment)";
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return "must not contain control characters";
-    }
+    if (strchr(s, '#'))
+        return "must not contain '#' (it starts a comment)";
+    if (text_has_control(s))
+        return "must not contain control characters";
     return NULL;
 }
 
@@ -578,12 +576,14 @@ enum {
     H_SCHEME,
     H_PARAMS,
     H_PROVENANCE,
+    H_ACCURACY,
     H_COUNT
 };
 static const char *const header_names[] = {
-    "model", "batch", "iters_per_epoch", "epochs", "scheme", "params", "provenance", NULL,
+    "model", "batch", "iters_per_epoch", "epochs", "scheme", "params", "provenance", "accuracy",
+    NULL,
 };
-static const bool header_required[H_COUNT] = {true, true, true, true, true, false, false};
+static const bool header_required[H_COUNT] = {true, true, true, true, true, false, false, false};
 
 typedef struct reader {
     trace *t;
@@ -670,7 +670,7 @@ static int parse_header_line(reader *r, char *line, bs_error *e)
     int h = text_lookup(header_names, key);
     if (h < 0)
         return FAIL(r, e, key, "unknown header field or record '%s' (expected one of model, "
-                    "batch, iters_per_epoch, epochs, scheme, params, provenance, from, "
+                    "batch, iters_per_epoch, epochs, scheme, params, provenance, accuracy, from, "
                     "overhead, end)", key);
     if (r->header_line[h])
         return FAIL(r, e, key, "duplicate header field (first on line %ld)", r->header_line[h]);
@@ -700,7 +700,14 @@ static int parse_header_line(reader *r, char *line, bs_error *e)
         if ((why = params_canonical(val, t->params, sizeof t->params)))
             return FAIL(r, e, key, "%s", why);
         return BS_OK;
+    case H_ACCURACY: /* the run's final accuracy in percent: what the cost buys */
+        if (!text_parse_double(val, 0, 100, &t->accuracy_pct))
+            return FAIL(r, e, key, "'%s' is not a percentage in [0, 100]", val);
+        t->has_accuracy = true;
+        return BS_OK;
     default: /* H_PROVENANCE */
+        if ((why = text_field_problem(val)))
+            return FAIL(r, e, key, "%s", why);
         if (strlen(val) >= sizeof t->provenance)
             return FAIL(r, e, key, "longer than %d bytes", TRACE_PROVENANCE_MAX - 1);
         strcpy(t->provenance, val);
@@ -1426,6 +1433,11 @@ static int write_sbuf(const trace *t, sbuf *b, bs_error *e)
         sb_printf(b, "params %s\n", t->params);
     if (t->provenance[0])
         sb_printf(b, "provenance %s\n", t->provenance);
+    if (t->has_accuracy) {
+        char acc[40];
+        text_exact_double(acc, sizeof acc, t->accuracy_pct);
+        sb_printf(b, "accuracy %s\n", acc);
+    }
     writer_state w;
     if (!writer_state_init(&w, t->model.n_layers))
         return oom(e);

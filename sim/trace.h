@@ -100,6 +100,8 @@ typedef struct trace {
     char scheme[TRACE_SCHEME_MAX];
     char params[TRACE_PARAMS_MAX];          /* "k=v k=v" (canonical: single spaces), may be "" */
     char provenance[TRACE_PROVENANCE_MAX];  /* free text, may be "" */
+    bool has_accuracy;                      /* header `accuracy` given */
+    double accuracy_pct;                    /* final accuracy reached, percent (0..100) */
     model model;                            /* the loaded model, owned */
     trace_layer_segs *layers;               /* model.n_layers entries */
     struct trace_pool *pool;                /* the segments' decisions, owned */

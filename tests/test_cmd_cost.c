@@ -73,7 +73,7 @@ static double fwd_dram_writes(const char *out_flag)
     static char csv[8192];
     char *argv[] = {"cost", "--model", "resnet20", "--layer", "layer1.0.conv1", "--pass", "fwd",
                     "--bits", "8,8", "--batch", "128", "--format", "csv",
-                    *out_flag ? "--out" : NULL, (char *)out_flag, NULL};
+                    *out_flag ? "--out-format" : NULL, (char *)out_flag, NULL};
     cr_assert_eq(run_cmd(cmd_cost, argv, csv, sizeof csv), 0, "%s", csv);
     return csv_column(csv, "dram_wr_bits");
 }
@@ -93,15 +93,15 @@ Test(cmd_cost, output_is_written_once_at_its_format)
 /* `bitsim cost --bits mxfp4,mxfp8`: block-scaled operands by name. On BitFusion (pmax 8) the
  * MXFP4 activation's 2-bit E2M1 significand takes 8/2 = 4 lanes and the MXFP8 weight's 4-bit
  * E4M3 significand 8/4 = 2: 8 MACs per fusion unit per cycle; BitOPs count the element widths,
- * 4 x 8 per MAdd (a 3x3 conv, 16 -> 16 channels, 8x8 output, batch 16 (the default):
+ * 4 x 8 per MAdd (a 3x3 conv, 16 -> 16 channels, 8x8 output, batch 16 (--batch 16):
  * 9 x 16 x 16 x 64 x 16 = 2,359,296 MAdds). An unknown
  * block-scaled name is a usage error. */
 Test(cmd_cost, block_scaled_formats_by_name)
 {
     setenv("BITSIM_HOME", ".", 0);
     static char csv[8192];
-    char *argv[] = {"cost", "--conv", "3,8,1,16,16", "--bits", "mxfp4,mxfp8", "--format", "csv",
-                    NULL};
+    char *argv[] = {"cost", "--conv", "3,8,1,16,16", "--bits", "mxfp4,mxfp8", "--batch", "16",
+                    "--format", "csv", NULL};
     cr_assert_eq(run_cmd(cmd_cost, argv, csv, sizeof csv), 0, "%s", csv);
     cr_expect_float_eq(csv_column(csv, "perf_factor"), 8, 0);
     cr_expect_float_eq(csv_column(csv, "madds"), 2359296, 0);

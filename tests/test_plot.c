@@ -3,6 +3,7 @@
  * Skips cleanly when gnuplot is not installed.
  */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "cli_capture.h"
@@ -20,7 +21,8 @@ static char *db_path;
 static char out_dir[600];
 
 /* fp32, cpt and a label with quotes and spaces that must stay data, on one model and arch;
- * 4 epochs x 3 layers x 3 passes each. */
+ * 4 epochs x 3 layers x 3 passes each (widths vary by layer, fixture_store.h); and a run of
+ * one layer at 32 bits in every epoch (constant). */
 static void setup(void)
 {
     db_path = fixture_tmp_path("plot.db");
@@ -33,9 +35,15 @@ static void setup(void)
         {"cpt", "cpt", "resnet20", "bitfusion", 4, 3, 1000, 0.1, 5e5, 3, 8, NULL},
         {"it's \"odd\"'; system('touch /tmp/bitsim-pwned'); '", "sbm", "resnet20", "bitfusion",
          4, 3, 1000, 0.2, 1e6, 8, 8, NULL},
+        /* one layer at 32 bits throughout: a constant run, whose timeline is skipped */
+        {"fp32-one-layer", "fp32", "resnet20", "bitfusion", 4, 1, 1000, 0.5, 2e6, 32, 32, NULL},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
+    /* the accuracies two of the runs' traces state (trace header `accuracy`) */
+    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET accuracy_pct = 92.5 WHERE label = 'fp32';"
+                              " UPDATE runs SET accuracy_pct = 91.75 WHERE label = 'cpt'",
+                              NULL, NULL, NULL), SQLITE_OK);
     store_close(s);
 }
 
@@ -104,7 +112,8 @@ Test(plot, every_kind_writes_pdf_and_png)
             bs_error e;
             cr_assert_eq(make((plot_kind)k, formats[f].fmt, NULL, &w, &e), BS_OK, "%s: %s",
                          plot_kind_name((plot_kind)k), e.msg);
-            /* timeline: one file per run, the others one file */
+            /* timeline: one file per run whose widths vary (the three-layer runs; the
+             * one-layer 32-bit run is constant and skipped), the others one file */
             cr_expect_eq(w.n, k == PLOT_TIMELINE ? 3 : 1, "%s", plot_kind_name((plot_kind)k));
             for (int i = 0; i < w.n; i++)
                 cr_expect(file_is(w.paths[i], formats[f].magic, formats[f].len),
@@ -117,6 +126,54 @@ Test(plot, every_kind_writes_pdf_and_png)
     snprintf(expected, sizeof expected, "%s/timeline-cpt.png", out_dir);
     cr_expect(stat(expected, &st) == 0, "timeline files are named after the run's label");
     cr_expect(stat("/tmp/bitsim-pwned", &st) != 0, "a label must never run as a command");
+    /* every figure's data beside it, as CSV */
+    static const char *const csvs[] = {"speedup", "energy", "cumulative", "schedule",
+                                       "timeline-cpt", "timeline-fp32", "accuracy"};
+    for (size_t i = 0; i < sizeof csvs / sizeof csvs[0]; i++) {
+        snprintf(expected, sizeof expected, "%s/%s.csv", out_dir, csvs[i]);
+        cr_expect(stat(expected, &st) == 0 && st.st_size > 20, "%s missing", expected);
+    }
+}
+
+/* The speedup figure's CSV holds the hand-derivable ratios: the fixture's fp32 run takes 5x
+ * cpt's latency (0.5 / 0.1 s per iteration) and 4x its energy (2e6 / 5e5 pJ); the baseline's
+ * own 1x row is left out. Energy shares add up to 100 %. */
+Test(plot, figure_data_csv_holds_the_plotted_values)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    written w;
+    bs_error e;
+    plot_request r = {.baseline = "fp32", .size = PLOT_COLUMN, .energy_percent = true};
+    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_expect(strstr(w.paths[0], "/energy-share.pdf") != NULL, "%s", w.paths[0]);
+    char path[700], line[512];
+    snprintf(path, sizeof path, "%s/speedup.csv", out_dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    bool cpt = false, fp32 = false;
+    while (fgets(line, sizeof line, f)) {
+        double sp, es;
+        if (sscanf(line, "resnet20 on bitfusion,cpt,fp32,,%lf,%lf", &sp, &es) == 2) {
+            cr_expect_float_eq(sp, 5.0, 1e-12, "%s", line);
+            cr_expect_float_eq(es, 4.0, 1e-12, "%s", line);
+            cpt = true;
+        }
+        fp32 |= strstr(line, ",fp32,fp32,") != NULL;
+    }
+    fclose(f);
+    cr_expect(cpt && !fp32, "cpt's row present, the baseline's own row absent");
+    /* accuracy: the two runs that state one, with their stored values */
+    cr_assert_eq(make(PLOT_ACCURACY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    snprintf(path, sizeof path, "%s/accuracy.csv", out_dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    int rows = 0;
+    while (fgets(line, sizeof line, f))
+        rows += strstr(line, ",92.5,") != NULL || strstr(line, ",91.75,") != NULL;
+    fclose(f);
+    cr_expect_eq(rows, 2);
 }
 
 Test(plot, errors_are_clear)
@@ -160,7 +217,8 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     char *missing_db[] = {"plot", "energy", "--db", "/nonexistent/x.db", "-o", out_dir, NULL};
     cr_expect_eq(run_cmd(cmd_plot, missing_db, out, sizeof out), BS_EINPUT);
     /* no run is labelled or of scheme fp64: `all` skips speedup and draws the rest,
-     * printing each file written: energy, cumulative and 3 timelines */
+     * printing each file written: energy, cumulative, schedule, the three timelines whose
+     * widths vary (the constant run's is skipped with a note) and accuracy */
     char *all[] = {"plot", "all", "--db", db_path, "-o", out_dir, "--baseline", "fp64",
                    "--format", "png", NULL};
     cr_expect_eq(run_cmd(cmd_plot, all, out, sizeof out), 0);
@@ -169,8 +227,42 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     int lines = 0;
     for (const char *p = out; *p; p++)
         lines += *p == '\n';
-    cr_expect_eq(lines, 5, "%s", out);
+    cr_expect_eq(lines, 7, "%s", out);
+    cr_expect(strstr(out, "fp32-one-layer") == NULL, "%s", out);
     /* a single kind that has nothing to show is an error */
     char *speedup[] = {"plot", "speedup", "--db", db_path, "-o", out_dir, "--baseline", "fp64", NULL};
     cr_expect_eq(run_cmd(cmd_plot, speedup, out, sizeof out), BS_EINPUT);
+}
+
+/* Issue 13 D7: a baseline label and an output directory that start with a single quote (the
+ * setup's third label has quotes inside; at the start gnuplot read '' as an empty string and
+ * failed, exit 3). */
+Test(plot, a_label_or_output_directory_starting_with_a_quote)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    const char *label = "'q";
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db_path, &e), BS_OK, "%s", e.msg);
+    fixture_run f = {label, "static", "resnet20", "bitfusion", 4, 3, 1000, 0.25, 1e6, 8, 8, NULL};
+    cr_assert_neq(fixture_add_run(s, &f, &e), 0, "%s", e.msg);
+    store_close(s);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s.d", db_path);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    cr_assert_eq(chdir(dir), 0);    /* a relative output directory "'out" */
+    written w;
+    plot_request r = {.baseline = label};
+    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    snprintf(out_dir, sizeof out_dir, "'out");
+    for (int k = 0; k < PLOT_KIND_COUNT; k++) {
+        if (k == PLOT_PARETO)
+            continue;
+        cr_expect_eq(make((plot_kind)k, PLOT_PDF, &r, &w, &e), BS_OK, "%s: %s",
+                     plot_kind_name((plot_kind)k), e.msg);
+        for (int i = 0; i < w.n; i++)
+            cr_expect(strncmp(w.paths[i], "'out/", 5) == 0 && file_is(w.paths[i], "%PDF", 4),
+                      "%s", w.paths[i]);
+    }
 }

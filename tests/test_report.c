@@ -250,16 +250,16 @@ Test(report, compare_csv_and_json_shape)
                                  "smaq_benefit\n";
     cr_expect(strncmp(csv, header, strlen(header)) == 0, "%s", csv);
     cr_expect_eq(count_char(csv, '\n'), 1 + 5, "header + 5 rows");
-    /* the fixture stores fp32 first, then cpt: run 2 */
-    cr_expect(strstr(csv, "\n2,resnet20,bitfusion,cpt,cpt,1.8e+04,") != NULL, "%s", csv);
-    cr_expect(strstr(csv, ",4.000,5.000,") != NULL, "cpt's speedup and saving: %s", csv);
+    /* the fixture stores fp32 first, then cpt: run 2; CSV is exact (18000 MAdds, 4x, 5x) */
+    cr_expect(strstr(csv, "\n2,resnet20,bitfusion,cpt,cpt,18000,") != NULL, "%s", csv);
+    cr_expect(strstr(csv, ",4,5,") != NULL, "cpt's speedup and saving: %s", csv);
     free(csv);
     char *json = render_compare(TABLE_JSON);
     cr_expect_eq(json[0], '[');
     cr_expect_eq(count_char(json, '{'), 5);
     cr_expect_eq(count_char(json, '}'), 5);
     cr_expect(strstr(json, "\"label\": \"cpt\"") != NULL, "%s", json);
-    cr_expect(strstr(json, "\"speedup\": 4.000") != NULL, "%s", json);
+    cr_expect(strstr(json, "\"speedup\": 4,") != NULL, "%s", json);
     free(json);
 }
 
@@ -315,20 +315,22 @@ Test(report, breakdown_shares_by_layer_and_pass)
     char *by_layer = render_breakdown(run, REPORT_BY_LAYER);
     /* layer 0: 1 of 8 s = 12.5 %, 100 of 1000 pJ = 10 %, all core;
      * layer 1: 7 s = 87.5 %, 900 pJ = 90 %; core 750/900 = 83.3 %, DRAM 150/900 = 16.7 %,
-     * stall 15 of 70 cycles = 21.4 % */
+     * stall 15 of 70 cycles = 21.4 %; CSV is exact, so 100 x 15/70 prints all 17 digits of the
+     * double nearest to 21.428571... */
     cr_expect(strstr(by_layer, "layer,name,madds,gbitops,cycles,latency_s,time_pct,stall_pct,"
                                "energy_j,energy_pct,core_pct,sram_pct,dram_pct,leak_pct\n") == by_layer,
               "%s", by_layer);
-    cr_expect(strstr(by_layer, "\n0,c0,0,0,10,1,12.5,0.0,1e-10,10.0,100.0,0.0,0.0,0.0\n") != NULL,
+    cr_expect(strstr(by_layer, "\n0,c0,0,0,10,1,12.5,0,1e-10,10,100,0,0,0\n") != NULL,
               "%s", by_layer);
-    cr_expect(strstr(by_layer, "\n1,c1,0,0,70,7,87.5,21.4,9e-10,90.0,83.3,0.0,16.7,0.0\n") != NULL,
+    cr_expect(strstr(by_layer, "\n1,c1,0,0,70,7,87.5,21.428571428571427,9e-10,90,83.33333333333333,0,"
+                               "16.666666666666668,0\n") != NULL,
               "%s", by_layer);
     free(by_layer);
     char *by_pass = render_breakdown(run, REPORT_BY_PASS);
     /* FWD: 4 s = 50 %, 400 pJ = 40 %; BWD_DATA: 4 s = 50 %, 600 pJ = 60 % */
-    cr_expect(strstr(by_pass, "\nFWD,0,0,40,4,50.0,37.5,4e-10,40.0,100.0,0.0,0.0,0.0\n") != NULL,
+    cr_expect(strstr(by_pass, "\nFWD,0,0,40,4,50,37.5,4e-10,40,100,0,0,0\n") != NULL,
               "%s", by_pass);
-    cr_expect(strstr(by_pass, "\nBWD_DATA,0,0,40,4,50.0,0.0,6e-10,60.0,75.0,0.0,25.0,0.0\n") != NULL,
+    cr_expect(strstr(by_pass, "\nBWD_DATA,0,0,40,4,50,0,6e-10,60,75,0,25,0\n") != NULL,
               "%s", by_pass);
     free(by_pass);
 }
@@ -432,6 +434,57 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, unknown, out, sizeof out), BS_EINPUT);
 }
 
+/* Issue 13 D6: MAdds sums past 2^63 (rows of 2^62 each, which `run` accepts) are reported as
+ * the real number they are, not an "integer overflow" failure, and sums that fit stay exact
+ * integers: 6 rows of 2^53 + 1 per epoch are 6 * 2^53 + 6, which a double cannot hold. */
+static int64_t add_madds_run(const char *label, uint64_t row_madds)
+{
+    fixture_run f = spec(label, "static", "huge", "bitfusion", 0.5, 2e6);
+    f.row_madds = row_madds;
+    db_open();
+    bs_error e;
+    int64_t run = fixture_add_run(db_store, &f, &e);
+    cr_assert_neq(run, 0, "%s", e.msg);
+    db_close();
+    return run;
+}
+
+Test(report, madds_sums_beyond_2_63_are_reals_and_smaller_ones_exact)
+{
+    int64_t big = add_madds_run("big", 1ULL << 62), exact = add_madds_run("exact", (1ULL << 53) + 1);
+    /* by layer: 3 epochs x 3 passes = 9 rows of 2^62 = 41505174165846491136 */
+    char *by_layer = render_breakdown(big, REPORT_BY_LAYER);
+    cr_expect(strstr(by_layer, "\n0,conv0,4.15051741658464") != NULL, "%s", by_layer);
+    free(by_layer);
+    static char out[1 << 16];
+    char *report[] = {"report", "--db", db_path, "--label", "big", NULL};
+    cr_expect_eq(run_cmd(cmd_report, report, out, sizeof out), 0, "report of the big run failed");
+    if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        char dir[700];
+        snprintf(dir, sizeof dir, "%s.plots", db_path);
+        char *plot[] = {"plot", "cumulative", "--db", db_path, "-o", dir, NULL};
+        cr_expect_eq(run_cmd(cmd_plot, plot, out, sizeof out), 0, "plot cumulative failed");
+    }
+
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT madds, cum_bitops FROM epoch_costs"
+                                    " WHERE run_id = ?1 AND epoch = 2", -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_int64(st, 1, big);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "epoch_costs: %s", sqlite3_errmsg(db));
+    cr_expect_float_eq(sqlite3_column_double(st, 0), 6 * 0x1p62, 1e4, "%.17g",
+                       sqlite3_column_double(st, 0));
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, exact);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "epoch_costs: %s", sqlite3_errmsg(db));
+    cr_expect_eq(sqlite3_column_type(st, 0), SQLITE_INTEGER);
+    cr_expect_eq(sqlite3_column_int64(st, 0), 6 * ((INT64_C(1) << 53) + 1));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* report --by kind (issue 12): rows with MAdds are MAC-layer work, UPDATE rows the optimizer,
  * the rest non-MAC layers. A run by hand: conv FWD 2 s / 200 pJ with 100 MAdds, its norm
  * FWD 1 s / 300 pJ, the conv's UPDATE 1 s / 100 pJ: MAC 50 % of the time and 33.3 % of the
@@ -449,9 +502,9 @@ Test(report, breakdown_by_kind)
     store_run_totals tot = {.latency_s = 4, .energy_pj = 600};
     int64_t run = add_hand_run("kinds", rows, 3, &tot);
     char *t = render_breakdown(run, REPORT_BY_KIND);
-    cr_expect(strstr(t, "\nmac,100,0,20,2,50.0,0.0,2e-10,33.3,") != NULL, "%s", t);
-    cr_expect(strstr(t, "\nnon-mac,0,0,10,1,25.0,0.0,3e-10,50.0,0.0,0.0,100.0,0.0\n") != NULL,
+    cr_expect(strstr(t, "\nmac,100,0,20,2,50,0,2e-10,33.333333333333336,") != NULL, "%s", t);
+    cr_expect(strstr(t, "\nnon-mac,0,0,10,1,25,0,3e-10,50,0,0,100,0\n") != NULL,
               "%s", t);
-    cr_expect(strstr(t, "\nupdate,0,0,10,1,25.0,0.0,1e-10,16.7,") != NULL, "%s", t);
+    cr_expect(strstr(t, "\nupdate,0,0,10,1,25,0,1e-10,16.666666666666668,") != NULL, "%s", t);
     free(t);
 }

@@ -537,3 +537,91 @@ Test(store, busy_timeout_comes_from_the_environment)
     release_lock(holder);
     fixture_cleanup(path);
 }
+
+/* runs.accuracy_pct came after schema version 1 shipped: a writer opening a database without
+ * the column adds it (the old runs keep NULL), a run stating an accuracy stores it, one that
+ * does not stores NULL (never 0 %). The older database is made by dropping the column. */
+Test(store, accuracy_column_is_added_to_an_older_database)
+{
+    char *path = fixture_tmp_path("old.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    store_run_info old = {.label = "before", .scheme = "fp32", .batch = 1, .iterations = 1,
+                          .epochs = 1};
+    int64_t run;
+    cr_assert_eq(fixture_put_inputs(s, "bitfusion", "tiny", "t0", &old, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_run_begin(s, &old, &run, &e), BS_OK, "%s", e.msg);
+    store_run_totals tot = {.latency_s = 1, .energy_pj = 1};
+    cr_assert_eq(store_run_commit(s, run, &tot, 0, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "DROP VIEW run_summary; DROP VIEW scheme_comparison;"
+                              " ALTER TABLE runs DROP COLUMN accuracy_pct;"
+                              " CREATE VIEW run_summary AS SELECT r.id AS run_id FROM runs r;",
+                              NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    cr_assert_eq(store_open_readonly(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_expect_not(store_db_has_accuracy(store_db(s), "main"), "a reader does not change the file");
+    store_close(s);
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_expect(store_db_has_accuracy(store_db(s), "main"));
+    store_run_info with = old, without = old;
+    with.label = "with";
+    with.has_accuracy = true;
+    with.accuracy_pct = 91.25;
+    without.label = "without";
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(store_run_begin(s, k ? &without : &with, &run, &e), BS_OK, "%s", e.msg);
+        cr_assert_eq(store_run_commit(s, run, &tot, 0, &e), BS_OK, "%s", e.msg);
+    }
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(store_db(s), "SELECT label, accuracy_pct FROM runs ORDER BY id",
+                                    -1, &st, NULL), SQLITE_OK);
+    static const char *const labels[] = {"before", "with", "without"};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        cr_expect_str_eq((const char *)sqlite3_column_text(st, 0), labels[i]);
+        if (i == 1)
+            cr_expect_eq(sqlite3_column_double(st, 1), 91.25);
+        else
+            cr_expect_eq(sqlite3_column_type(st, 1), SQLITE_NULL, "%s", labels[i]);
+    }
+    sqlite3_finalize(st);
+    store_close(s);
+    fixture_cleanup(path);
+}
+
+/* Issue 13 D6 on a database made before the fix: its epoch_costs view summed MAdds with a
+ * plain sum(), which fails past 2^63. A writer opening it brings the view up to date (the
+ * schema's own definition), so a run of 2^62-MAdds rows (6 per epoch) reads as a real. */
+Test(store, writer_updates_an_old_epoch_costs_view)
+{
+    char *path = fixture_tmp_path("old.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(sqlite3_exec(store_db(s),
+                              "DROP VIEW epoch_costs; CREATE VIEW epoch_costs AS"
+                              " SELECT c.run_id, c.epoch, sum(c.madds) AS madds,"
+                              " sum(sum(c.latency_s)) OVER w AS cum_latency_s"
+                              " FROM cost_rows c GROUP BY c.run_id, c.epoch"
+                              " WINDOW w AS (PARTITION BY c.run_id ORDER BY c.epoch)",
+                              NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(store_db(s)));
+    fixture_run big = small;
+    big.row_madds = 1ULL << 62;
+    cr_assert_neq(fixture_add_run(s, &big, &e), 0, "%s", e.msg);
+    store_close(s);
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    sqlite3 *db;
+    bool row;
+    sqlite3_stmt *st = sql_first(path, "SELECT madds FROM epoch_costs WHERE epoch = 0", &db,
+                                 &row);
+    cr_expect(row, "epoch_costs: %s", sqlite3_errmsg(db));
+    if (row)
+        cr_expect_float_eq(sqlite3_column_double(st, 0), 6 * 0x1p62, 1e4);
+    sql_done(db, st);
+    fixture_cleanup(path);
+}

@@ -703,3 +703,32 @@ Test(trace_cmd, gen_records_the_sequence_length)
                      "--model-param", "seq", "-o", "-", NULL};
     cr_expect_eq(run_cmd(cmd_trace, notkv, out, sizeof out), 2);
 }
+
+/* The header's `accuracy`: a percentage in [0, 100], kept through write -> read -> write as
+ * the shortest decimal of the same double; anything else names the line and the field. */
+Test(trace, accuracy_header_is_a_percentage_kept_exactly)
+{
+    const char *text = HEADER "accuracy 91.6\nend\n";
+    trace t;
+    char *first = write_read_write(&t, text);
+    cr_expect(t.has_accuracy);
+    cr_expect_eq(t.accuracy_pct, 91.6);
+    cr_expect(strstr(first, "\naccuracy 91.6\n"), "%s", first);
+    trace_free(&t);
+    free(first);
+    static const char *const bad[] = {"accuracy 101\n", "accuracy -1\n", "accuracy high\n",
+                                      "accuracy 90\naccuracy 91\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, HEADER "%send\n", bad[i]);
+        bs_error e;
+        cr_expect_eq(trace_read_buffer(&t, "a.trace", buf, strlen(buf), &e), BS_EINPUT, "%s",
+                     bad[i]);
+        cr_expect(strstr(e.msg, "a.trace:") && strstr(e.msg, "accuracy"), "%s", e.msg);
+    }
+    const char *none = HEADER "end\n";
+    bs_error e;
+    cr_assert_eq(trace_read_buffer(&t, "n.trace", none, strlen(none), &e), BS_OK, "%s", e.msg);
+    cr_expect_not(t.has_accuracy, "not stated: no accuracy (not 0 %%)");
+    trace_free(&t);
+}

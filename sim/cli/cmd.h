@@ -32,6 +32,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_pareto(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_arch(int argc, char **argv);
 
 /* The database every command opens unless --db names another. */
 #define CMD_DEFAULT_DB "bitsim.db"

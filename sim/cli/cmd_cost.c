@@ -24,7 +24,7 @@ typedef struct cost_opts {
     const char *arch, *model, *layer, *pass;
     num_format x, y;
     num_format out;     /* --out: bits 0 = not given */
-    bool out_ref;       /* --out ref */
+    bool out_ref;       /* --out-format ref */
     double dx, dy;
     uint64_t batch;
     bool have_conv, im2col;
@@ -126,7 +126,7 @@ static bool parse_conv(const char *arg, void *dst, const char **why)
 
 /* The output format of a MAC pass in training mode, as replay chooses it from a decision
  * (replay.c OUTPUT FORMAT): FWD writes A (= x), BWD_DATA writes G (= x), BWD_WEIGHT writes
- * WG, fp32 unless --out names it. --out F sets every MAC pass; --out ref (bits 0) is the
+ * WG, fp32 unless --out-format names it. --out-format F sets every MAC pass; ref (bits 0) is the
  * reference output stage. Non-MAC layers and UPDATE have none. */
 static num_format pass_output(const cost_opts *o, const model_layer *l, train_pass p)
 {
@@ -211,6 +211,9 @@ static int print_results(const cost_opts *o, const char *const *names, const cha
             emit_result(t, &rs[i], emit_cell);
         }
     }
+    /* the batch scales every count: said above the human table (machine forms stay pure) */
+    if (o->format == TABLE_TEXT)
+        printf("batch %llu (samples per iteration; --batch)\n", (unsigned long long)o->batch);
     bool ok = table_print(t, (table_format)o->format, stdout);
     table_free(t);
     return ok ? BS_OK : BS_EINTERNAL;
@@ -311,7 +314,8 @@ int cmd_cost(int argc, char **argv)
         CMD_OPT("density", 'd', "X,Y", "non-zero fractions of x and y, in [0,1] (0: an all-zero\n"
          "tensor)", "1,1", CMD_PARSE, &o, .parse = parse_density,
          .want = "two fractions X,Y in [0,1]"),
-        CMD_OPT("batch", 'b', "B", "samples per iteration", "16", CMD_U64, &o.batch, .min = 1,
+        CMD_OPT("batch", 'b', "B", "samples per iteration (as trace gen's; printed)", "128",
+         CMD_U64, &o.batch, .min = 1,
          .max = UINT32_MAX),
         CMD_OPT("conv", 'c', "K,O,S,IC,OC", "a raw convolution instead of a model layer", NULL,
          CMD_PARSE, &o, .parse = parse_conv, .want = "K,O,S,IC,OC (five whole numbers >= 1)"),

@@ -171,7 +171,8 @@ static int model_show(int argc, char **argv)
     cmd_model_params mp = {0};
     CMD_MODEL_PARAMS_INIT(&mp);
     cmd_opt opts[] = {
-        CMD_OPT("batch", 'b', "B", "samples per iteration for the per-pass columns", "1", CMD_U64,
+        CMD_OPT("batch", 'b', "B", "samples per iteration for the per-pass columns (as trace\n"
+         "gen and cost; fwd_madds stays per sample)", "128", CMD_U64,
          &o.batch, .min = 1, .max = UINT64_MAX),
         CMD_MODEL_PARAM_OPTS(&mp),
         CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,

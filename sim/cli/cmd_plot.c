@@ -17,11 +17,18 @@ static void print_file(const char *path, void *ctx)
     printf("%s\n", path);
 }
 
+static void print_note(const char *msg, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "bitsim plot: %s\n", msg);
+}
+
 int cmd_plot(int argc, char **argv)
 {
     const char *db_path = NULL;
     int format = PLOT_PDF;
-    plot_request req = {0};
+    int size = PLOT_DOUBLE;
+    plot_request req = {.on_note = print_note};
     cmd_opt opts[] = {
         CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
          &db_path),
@@ -31,10 +38,16 @@ int cmd_plot(int argc, char **argv)
          .names = plot_format_names()),
         CMD_OPT("baseline", 'b', "NAME", "speedup's baseline run label or scheme", "fp32", CMD_STR,
          &req.baseline),
-        CMD_OPT("baseline-arch", 0, "A", "speedup: take the baseline from arch A (e.g. a GPU)", NULL,
+        CMD_OPT("baseline-arch", 0, "A", "speedup: take the baseline from arch A (e.g. a GPU;\n"
+                "the axis turns logarithmic when speedups fall below 0.1)", NULL,
          CMD_STR, &req.baseline_arch),
         CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &req.model),
         CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &req.arch),
+        CMD_OPT("size", 0, "S", "print size, text >= 8 pt: double = 7 in, column = 3.3 in\n"
+                "(a two-column paper's column), slide = 10 in", "double", CMD_CHOICE, &size,
+                .names = plot_size_names()),
+        CMD_OPT("energy-percent", 0, NULL, "energy: each bar normalised to 100 % (energy-share)",
+                NULL, CMD_FLAG, &req.energy_percent),
     };
     /* KIND's list is plot.c's table of kinds */
     char about[2048];
@@ -43,8 +56,11 @@ int cmd_plot(int argc, char **argv)
         len += (size_t)snprintf(about + len, sizeof about - len, "  %-11s %s\n",
                                 plot_kind_name((plot_kind)k), plot_kind_summary((plot_kind)k));
     if (len < sizeof about)
-        snprintf(about + len, sizeof about - len, "  %-11s every kind above\n\n"
-                 "Writes DIR/KIND.pdf (or .png); timeline writes DIR/timeline-LABEL.pdf per run.\n"
+        snprintf(about + len, sizeof about - len, "  %-11s every kind above that applies (each"
+                 " skipped one is named, with why)\n\n"
+                 "Writes DIR/KIND.pdf (or .png) and the figure's data as DIR/KIND.csv; timeline\n"
+                 "writes DIR/timeline-LABEL.pdf (and .csv) per run; runs of constant width are\n"
+                 "skipped with a note.\n"
                  "Runs shown: the latest complete run of each label, model and arch.", "all");
     const cmd_spec spec = {
         .name = "plot", .synopsis = "KIND -o DIR [options]", .about = about,
@@ -55,6 +71,7 @@ int cmd_plot(int argc, char **argv)
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;
     req.format = (plot_format)format;
+    req.size = (plot_size)size;
     const char *kind_name = argv[first];
     bool all = strcmp(kind_name, "all") == 0;
     int kind = all ? 0 : plot_kind_parse(kind_name);

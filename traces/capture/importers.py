@@ -262,7 +262,10 @@ def main(argv=None):
             prov = "imported from AdaPT log %s" % args.log
             if acc is not None:
                 prov += "; last validation accuracy %.4f" % acc
-            sink.end(n, {"provenance": prov})
+            header = {"provenance": prov}
+            if acc is not None:   # AdaPT logs a fraction; the trace states percent
+                header["accuracy"] = round(100 * acc, 4) if acc <= 1 else acc
+            sink.end(n, header)
     except ImportFailure as ex:
         print(ex, file=sys.stderr)
         return 1

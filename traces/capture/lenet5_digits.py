@@ -173,7 +173,7 @@ def train(scheme, out_dir, epochs=20, batch=32, every=10, seed=0, lr=0.02, log=s
         with open(os.path.join(out_dir, model_file), "w") as f:
             f.write(sinks.model_text(hook, "lenet5-digits", "LeNet-5 on 32x32 digits, captured "
                                      "by traces/capture/lenet5_digits.py"))
-        hook.close({"provenance": provenance})
+        hook.close({"provenance": provenance, "accuracy": round(100 * acc, 4)})
     return dict(scheme=scheme, accuracy=acc, seconds=seconds, records=hook.records,
                 measure_seconds=hook.measure_seconds, iterations=hook.iteration,
                 trace=sink.path)

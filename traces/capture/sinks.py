@@ -79,6 +79,7 @@ class TraceFileSink(MemorySink):
         super().end(iterations, header)
         self.params = header.get("params", self.params)
         self.provenance = header.get("provenance", self.provenance)
+        self.accuracy = header.get("accuracy")   # final accuracy, percent (header `accuracy`)
         total = self.iters_per_epoch * self.epochs
         if iterations != total:
             raise ValueError("trace %s: %d iterations captured, header says %d x %d = %d"
@@ -121,6 +122,8 @@ def trace_text(s):
         lines.append("params %s" % one_line(s.params))
     if s.provenance:
         lines.append("provenance %s" % one_line(s.provenance))
+    if getattr(s, "accuracy", None) is not None:
+        lines.append("accuracy %s" % repr(float(s.accuracy)))
     # (iteration, kind order, position): changes of an iteration before its overheads.
     events = []
     by_iter = {}
