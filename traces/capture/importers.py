@@ -191,11 +191,12 @@ def import_csv(path, sink, density_step=0.0):
 
 
 def _adapt_entries(log, path):
-    for key in ("name", "qwl", "qfl", "sp"):
+    optional = tuple(k for k in ("res", "lb") if k in log)
+    for key in ("name", "qwl", "qfl", "sp") + optional:
         if not isinstance(log.get(key), list):
             raise ImportFailure(path, 0, key, "missing or not a list (is this an AdaPT log?)")
     n = len(log["name"])
-    for key in ("qwl", "qfl", "sp") + tuple(k for k in ("res", "lb") if k in log):
+    for key in ("qwl", "qfl", "sp") + optional:
         if len(log[key]) != n:
             raise ImportFailure(path, 0, key, "%d entries, but \"name\" has %d"
                                 % (len(log[key]), n))

@@ -39,7 +39,8 @@ TARGETS = {
     "csv": ("py_importers_csv", ".csv",
             ["--model", "m.model", "--batch", "8", "--iters-per-epoch", "3", "--epochs", "2"]),
     "adapt": ("py_importers_adapt", ".json",
-              ["--model", "m.model", "--batch", "8", "--epochs", "1", "--layers", "conv1,fc"]),
+              ["--model", "m.model", "--batch", "8", "--epochs", "1", "--layers", "conv1,fc",
+               "--a-format", "weight", "--no-overhead"]),
 }
 
 TOKENS = [b",", b"\n", b"\r", b"\r\n", b'"', b"'", b"#", b" ", b"\t", b"\x00", b"\xff",

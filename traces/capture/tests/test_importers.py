@@ -175,6 +175,15 @@ class AdaptImport(Files):
                 import_adapt(path, MemorySink(), ["conv1", "fc"], **HAND)
             self.assertIn(prefix, str(cm.exception))
 
+    def test_optional_lists_that_are_not_lists_are_clean_errors(self):
+        # found by fuzz_importers.py: "res": 1.5 gave TypeError (len() of a float), a traceback
+        log = json.loads(json.dumps(ADAPT))
+        log["res"] = 1.5
+        with self.assertRaises(ImportFailure) as cm:
+            import_adapt(self.write("res.json", json.dumps(log)), MemorySink(), ["conv1", "fc"],
+                         **HAND)
+        self.assertIn("res.json:0: res: missing or not a list", str(cm.exception))
+
     def test_deeply_nested_json_is_a_clean_error(self):
         # found by fuzz_importers.py: json.load raised RecursionError (a traceback, not exit 1)
         path = self.write("deep.json", '{"name": ' + "[" * 100000 + "]" * 100000 + "}")
