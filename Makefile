@@ -48,7 +48,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 FUZZ_SECONDS ?= 8
 
 .PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE check-deps
-.PHONY: deps-capture test-python traces-real
+.PHONY: deps-capture test-python traces-real deps-slurm test-slurm
 .DELETE_ON_ERROR:
 
 all: bitsim
@@ -167,22 +167,43 @@ traces-real: deps-capture bitsim
 	  BITSIM_HOME=$(CURDIR) ./bitsim trace check $$f >/dev/null || exit 1; \
 	done; echo "traces-real: every sample trace reads back"
 
+# Each target ends with its reach line (tests/fuzz.h: how many inputs got to each parser
+# stage) and exits 1 when a stage gets less than its floor share; the last cov/ft figures
+# libFuzzer printed are shown beside it.
 fuzz-short: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 	  name=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  BITSIM_HOME=$(CURDIR) $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	  BITSIM_HOME=$(CURDIR) $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	     $(BUILD)/corpus/$$name tests/corpus/$$name >$(BUILD)/$$name.log 2>&1 \
 	    || { tail -40 $(BUILD)/$$name.log; exit 1; }; \
+	  grep -E '^#[0-9]+' $(BUILD)/$$name.log | tail -1 | sed 's/^/  /'; \
+	  grep '^reach ' $(BUILD)/$$name.log | sed 's/^/  /'; \
 	done
 
+# The long runs: every libFuzzer target, then the Python importers' mutation fuzzer
+# (traces/capture/tests/fuzz_importers.py), FUZZ_SECONDS each.
 fuzz: FUZZ_SECONDS = 300
 fuzz: fuzz-short
+	cd traces && $(CAPTURE_PY) -m capture.tests.fuzz_importers --seconds $(FUZZ_SECONDS)
 
-$(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
+$(BUILD)/fuzz_%: tests/fuzz_%.c tests/fuzz.h $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -Isim/cli -I$(BUILD) -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+# ---- A sweep on a real Slurm cluster (tests/slurm.sh; README "On a real Slurm cluster") ----
+# One node on localhost: munged, slurmctld and slurmd started by the script as root, the
+# array and merge of sweeps/slurm-*.sh, one shard killed and resubmitted, the merged database
+# compared row for row with the unsharded sweep. Not in `make test`: it needs root and daemons
+# and takes a few minutes.
+SLURM_DEBS = slurm-wlm munge sqlite3
+
+deps-slurm:
+	@$(call apt_install_missing,$(SLURM_DEBS))
+
+test-slurm: deps-slurm bitsim
+	sh tests/slurm.sh
 
 # The whole suite against a sanitized build of everything (the CLI tests run the sanitized
 # binary too). `make test` runs it before the plain suite (TEST_ASAN=1).

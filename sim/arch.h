@@ -176,6 +176,10 @@ typedef struct arch_sram {
 /* bank_bytes outside the table's range, or no table: an error naming the table. */
 int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
                      bs_error *e);
+/* The same lookup in a table given as text (the sram_table.csv format; name for messages):
+ * for the tests and tests/fuzz_sram.c. */
+int arch_sram_lookup_text(const char *name, const char *buf, size_t len, uint64_t bank_bytes,
+                          uint32_t word_bits, bool rw_port, arch_sram *out, bs_error *e);
 
 /* Hash of the parsed arch over every key of the format's key table (so a new key is part of
  * the identity by being in the table), for grouping sweep points. Not stored: the store

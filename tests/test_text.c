@@ -109,6 +109,19 @@ Test(text, error_message_names_file_line_field)
     cr_expect_eq(e.code, BS_EINPUT);
 }
 
+/* A message is one line whatever it quotes: SQLite's "malformed database schema" names the
+ * bad token of a corrupted shard database, newlines and all (found by tests/fuzz_merge.c;
+ * tests/corpus/fuzz_merge/regress-multiline-error.db is that database). Control characters
+ * become spaces. */
+Test(text, error_messages_stay_one_line)
+{
+    bs_error e;
+    err_set(&e, BS_EINPUT, "x.db: %s", "unrecognized token: \"'%Y\n[arch]\r\nfamily\t= gpu\x7f\"");
+    cr_expect_str_eq(e.msg, "x.db: unrecognized token: \"'%Y [arch]  family = gpu \"");
+    err_at(&e, "a\nb.model", 3, "na\nme", "bad %s", "va\x01lue");
+    cr_expect_str_eq(e.msg, "a b.model:3: na me: bad va lue");
+}
+
 /* ---- text_open_file: bounded reads (issue 13 D3) ----------------------------------------- */
 
 static const char *temp_file(const char *content, size_t len)
