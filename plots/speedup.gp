@@ -23,12 +23,18 @@ eval xtics_cmd
 plot_in = width - 0.9
 if (tic_len * char_in > 0.95 * plot_in / n_groups) { set xtics rotate by 25 right }
 set format y '%g'
-set key outside top center horizontal
+# the sample before its name (as energy.gp): with many runs the names sit evenly between
+# the samples, and a name beside the wrong sample is easy to misread
+set key outside top center horizontal reverse Left
 set multiplot layout 2, 1 title against
 # the baseline itself is 1×
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linecolor rgb '#555555' linewidth 1 front
 barx(g, i) = g + (i - 3 - (n_labels - 1) / 2.0) * bar
-barval(v) = v >= 10 ? sprintf('%.0f', v) : v >= 0.095 ? sprintf('%.1f', v) : sprintf('%.2g', v)
+# two decimals below 10 where a bar is wide enough for four characters of the small font
+# (FP8/MX speedups of 1.03-1.06 all read "1.0" or "1.1" with one), else one
+bar_in = plot_in / (n_groups * (n_labels + 1))
+val_fmt = bar_in >= 4 * 0.6 * small_pt / 72.0 ? '%.2f' : '%.1f'
+barval(v) = v >= 10 ? sprintf('%.0f', v) : v >= 0.095 ? sprintf(val_fmt, v) : sprintf('%.2g', v)
 set ylabel 'Speedup (×)'
 set yrange [ymin_s:ymax_s]
 if (logy_s) { set logscale y; eval log_tics_y }
