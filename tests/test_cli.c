@@ -640,6 +640,7 @@ Test(cli, did_you_mean_for_names)
         {{"model", "show", "resnet-20"}, 1, "did you mean 'resnet20'?"},
         {{"cost", "--arch", "BitFusion", "--model", "resnet20", "--layer", "0"}, 1,
          "did you mean 'bitfusion'?"},
+        {{"cost", "--model", "lenet5", "--layer", "c33"}, 1, "did you mean 'c3'?"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cli_result r;

@@ -54,9 +54,11 @@ static int cmd_gen(int argc, char **argv)
          .required = true),
         CMD_OPT("param", 'p', "k=v", "a generator parameter", NULL, CMD_LIST, &param_list),
         CMD_MODEL_PARAM_OPTS(&mp),
-        CMD_OPT("epochs", 0, "E", "default: the scheme's own (160, MuPPET 114)", NULL, CMD_U64,
+        CMD_OPT("epochs", 0, "E", "default: the scheme's own (bitsim trace schemes: 160,\n"
+                "MuPPET 114, the LLM recipes 1)", NULL, CMD_U64,
          &req.epochs, .min = 1, .max = UINT64_MAX),
-        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch)", NULL, CMD_U64,
+        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch), a CIFAR epoch (an LLM\n"
+                "recipe's one epoch: its optimizer steps)", NULL, CMD_U64,
          &req.iters_per_epoch, .min = 1, .max = UINT64_MAX),
         CMD_OPT("batch", 'b', "B", "samples per iteration", "128", CMD_U64, &req.batch, .min = 1,
          .max = UINT64_MAX),
