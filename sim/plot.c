@@ -718,6 +718,85 @@ static int start_line_plot(plot_job *j, plotted_stats *ps, const char *kind,
     return rc;
 }
 
+/* One line plot's rows: how a curve row is written (its data-file columns and, after the
+ * run's label, model and arch, its CSV cells), and what each block starts with. */
+typedef void (*curve_row_fn)(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx);
+
+typedef struct line_plot {
+    const char *kind;        /* the data file KIND.dat and the CSV KIND.csv */
+    const char *csv_header;
+    const char *first_row;   /* after each block's title: a starting point, or "" */
+    curve_row_fn row;
+    const void *ctx;
+} line_plot;
+
+/* The data of a plot of one line per run: per run a block (its title line, lp->first_row, then
+ * one row per row of curve, bound to the run's id). Always finalizes curve. On success *f is
+ * the open data file at path, *blocks the runs written, *step_rc the last step of runs (for
+ * finish_query_plot); on failure runs is finalized and nothing is left open. */
+static int write_line_blocks(plot_job *j, const plotted_stats *ps, sqlite3_stmt *runs,
+                             sqlite3_stmt *curve, const line_plot *lp, FILE **f, char *path,
+                             size_t n_path, int *blocks, int *step_rc, bs_error *e)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.dat", lp->kind);
+    FILE *csv = NULL;
+    int rc;
+    if ((rc = open_data(j, name, f, path, n_path, e)) == BS_OK &&
+        (rc = open_csv(j, lp->kind, lp->csv_header, &csv, e)) != BS_OK)
+        fclose(*f);
+    if (rc) {
+        sqlite3_finalize(runs);
+        sqlite3_finalize(curve);
+        return rc;
+    }
+    *blocks = 0;
+    while ((*step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
+        char title[512];
+        run_title_of_row(title, sizeof title, runs, 1, ps->groups > 1);
+        fputs((*blocks)++ ? "\n\n" : "", *f);
+        write_data_string(*f, title);
+        fputc('\n', *f);
+        fputs(lp->first_row, *f);
+        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
+        int curve_rc;
+        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
+            for (int k = 0; k < 3; k++)
+                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
+            lp->row(*f, csv, curve, lp->ctx);
+        }
+        sqlite3_reset(curve);
+        if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
+            rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+            sqlite3_finalize(curve);
+            sqlite3_finalize(runs);
+            fclose(*f);
+            fclose(csv);
+            return rc;
+        }
+    }
+    sqlite3_finalize(curve);
+    if ((rc = close_csv(csv, lp->kind, e))) {
+        sqlite3_finalize(runs);
+        fclose(*f);
+    }
+    return rc;
+}
+
+typedef struct cumulative_units {
+    unit time, energy;
+} cumulative_units;
+
+static void cumulative_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx)
+{
+    const cumulative_units *u = ctx;
+    fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
+            sqlite3_column_double(curve, 1) / u->time.per_unit,
+            sqlite3_column_double(curve, 2) / u->energy.per_unit);
+    for (int k = 0; k < 3; k++)
+        csv_num(csv, sqlite3_column_double(curve, k), k == 2);
+}
+
 /* One data block per run: a header line with the run's title, a (0, 0, 0) start, then the
  * cumulative time and energy after each epoch (epochs counted from 1). */
 static int plot_cumulative(plot_job *j, bs_error *e)
@@ -727,62 +806,26 @@ static int plot_cumulative(plot_job *j, bs_error *e)
     int rc = start_line_plot(j, &ps, "cumulative", &runs, e);
     if (rc)
         return rc;
-    unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
+    cumulative_units u = {pick_unit(time_units, ps.max_latency_s),
+                          pick_unit(energy_units, ps.max_energy_j)};
     if (sqlite3_prepare_v2(j->db,
                            "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12 FROM epoch_costs"
                            " WHERE run_id = ?1 ORDER BY epoch",
                            -1, &curve, NULL) != SQLITE_OK)
         return step_error(j, runs, e);
-    FILE *f, *csv = NULL;
+    const line_plot lp = {"cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
+                          "0 0 0\n", cumulative_row, &u};
+    FILE *f;
     char path[PATH_MAX + 64];
-    if ((rc = open_data(j, "cumulative.dat", &f, path, sizeof path, e)) == BS_OK &&
-        (rc = open_csv(j, "cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
-                       &csv, e)) != BS_OK)
-        fclose(f);
-    if (rc) {
-        sqlite3_finalize(runs);
-        sqlite3_finalize(curve);
+    int blocks, step_rc;
+    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &f, path, sizeof path, &blocks,
+                                &step_rc, e)))
         return rc;
-    }
-    int blocks = 0, rc_csv;
-    while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
-        char title[512];
-        run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
-        fputs(blocks++ ? "\n\n" : "", f);
-        write_data_string(f, title);
-        fputs("\n0 0 0\n", f);
-        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
-        int curve_rc;
-        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
-            fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
-                    sqlite3_column_double(curve, 1) / ut.per_unit,
-                    sqlite3_column_double(curve, 2) / ue.per_unit);
-            for (int k = 0; k < 3; k++)
-                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
-            for (int k = 0; k < 3; k++)
-                csv_num(csv, sqlite3_column_double(curve, k), k == 2);
-        }
-        sqlite3_reset(curve);
-        if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
-            rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
-            sqlite3_finalize(curve);
-            sqlite3_finalize(runs);
-            fclose(f);
-            fclose(csv);
-            return rc;
-        }
-    }
-    sqlite3_finalize(curve);
-    if ((rc_csv = close_csv(csv, "cumulative", e))) {
-        sqlite3_finalize(runs);
-        fclose(f);
-        return rc_csv;
-    }
     const gp_var vars[] = {
-        GP_STR("datafile", path), GP_STR("time_unit", ut.name), GP_STR("energy_unit", ue.name),
-        GP_NUM("n", blocks),
+        GP_STR("datafile", path), GP_STR("time_unit", u.time.name),
+        GP_STR("energy_unit", u.energy.name), GP_NUM("n", blocks),
     };
-    return finish_query_plot(j, runs, rc, f, path, "cumulative.gp", "cumulative", vars,
+    return finish_query_plot(j, runs, step_rc, f, path, "cumulative.gp", "cumulative", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
@@ -969,6 +1012,21 @@ static int plot_timeline(plot_job *j, bs_error *e)
     return rc;
 }
 
+static void schedule_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx)
+{
+    (void)ctx;
+    fprintf(f, "%lld", (long long)sqlite3_column_int64(curve, 0));
+    csv_num(csv, sqlite3_column_double(curve, 0), false);
+    for (int c = 1; c <= 3; c++) {
+        double v = sqlite3_column_type(curve, c) == SQLITE_NULL ? NAN
+                                                                : sqlite3_column_double(curve, c);
+        fprintf(f, isnan(v) ? " NaN" : " %.9g", v);
+        csv_num(csv, v, c == 3);
+    }
+    fputc('\n', f);
+}
+
+
 /* The precision schedule as lines over epochs (the CPT and FracTrain papers' figures): per
  * run and epoch, the MAdds-weighted mean width over the MAC layers of the forward pass's
  * activations and weights and of the backward pass's gradients. One block per run. */
@@ -990,54 +1048,16 @@ static int plot_schedule(plot_job *j, bs_error *e)
                            -1, &curve, NULL) != SQLITE_OK)
         return step_error(j, runs, e);
 #undef WMEAN
-    FILE *f, *csv;
+    const line_plot lp = {"schedule", "label,model,arch,epoch,bits_activations,bits_weights,"
+                          "bits_gradients", "", schedule_row, NULL};
+    FILE *f;
     char path[PATH_MAX + 64];
-    if ((rc = open_data(j, "schedule.dat", &f, path, sizeof path, e)) == BS_OK &&
-        (rc = open_csv(j, "schedule", "label,model,arch,epoch,bits_activations,bits_weights,"
-                       "bits_gradients", &csv, e)) != BS_OK)
-        fclose(f);
-    if (rc) {
-        sqlite3_finalize(runs);
-        sqlite3_finalize(curve);
+    int blocks, step_rc;
+    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &f, path, sizeof path, &blocks,
+                                &step_rc, e)))
         return rc;
-    }
-    int blocks = 0, curve_rc = SQLITE_DONE;
-    while ((rc = sqlite3_step(runs)) == SQLITE_ROW && curve_rc == SQLITE_DONE) {
-        char title[512];
-        run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
-        fputs(blocks++ ? "\n\n" : "", f);
-        write_data_string(f, title);
-        fputc('\n', f);
-        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
-        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
-            fprintf(f, "%lld", (long long)sqlite3_column_int64(curve, 0));
-            for (int k = 0; k < 3; k++)
-                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
-            csv_num(csv, sqlite3_column_double(curve, 0), false);
-            for (int c = 1; c <= 3; c++) {
-                double v = sqlite3_column_type(curve, c) == SQLITE_NULL ? NAN
-                                                                        : sqlite3_column_double(curve, c);
-                fprintf(f, isnan(v) ? " NaN" : " %.9g", v);
-                csv_num(csv, v, c == 3);
-            }
-            fputc('\n', f);
-        }
-        sqlite3_reset(curve);
-    }
-    sqlite3_finalize(curve);
-    int rc_csv = close_csv(csv, "schedule", e);
-    if (curve_rc != SQLITE_DONE) {
-        fclose(f);
-        sqlite3_finalize(runs);
-        return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
-    }
-    if (rc_csv) {
-        fclose(f);
-        sqlite3_finalize(runs);
-        return rc_csv;
-    }
     const gp_var vars[] = {GP_STR("datafile", path), GP_NUM("n", blocks)};
-    return finish_query_plot(j, runs, rc, f, path, "schedule.gp", "schedule", vars,
+    return finish_query_plot(j, runs, step_rc, f, path, "schedule.gp", "schedule", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
