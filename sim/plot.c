@@ -704,18 +704,24 @@ static int plot_energy(plot_job *j, bs_error *e)
 }
 
 /* The start of a plot of one line per run (cumulative, schedule): the plotted runs (run_id,
- * label, model_name, arch_name) into runs, refused beyond the lines one key can tell apart. */
+ * label, model_name, arch_name) into runs, refused beyond the lines one key can tell apart,
+ * and the per-run curve query (?1 = the run's id) prepared into curve. */
 static int start_line_plot(plot_job *j, plotted_stats *ps, const char *kind,
-                           sqlite3_stmt **runs, bs_error *e)
+                           const char *curve_sql, sqlite3_stmt **runs, sqlite3_stmt **curve,
+                           bs_error *e)
 {
     int rc = start_plotted(j, ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
                            runs, e);
-    if (rc == BS_OK && ps->runs > SPEEDUP_MAX_LABELS) {
+    if (rc)
+        return rc;
+    if (ps->runs > SPEEDUP_MAX_LABELS) {
         sqlite3_finalize(*runs);
         return err_set(e, BS_EINPUT, "%d runs are too many lines for one %s figure (at most %d);"
                        " choose with --model/--arch", ps->runs, kind, SPEEDUP_MAX_LABELS);
     }
-    return rc;
+    if (sqlite3_prepare_v2(j->db, curve_sql, -1, curve, NULL) != SQLITE_OK)
+        return step_error(j, *runs, e);
+    return BS_OK;
 }
 
 /* One line plot's rows: how a curve row is written (its data-file columns and, after the
@@ -803,16 +809,14 @@ static int plot_cumulative(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
     sqlite3_stmt *runs, *curve;
-    int rc = start_line_plot(j, &ps, "cumulative", &runs, e);
+    int rc = start_line_plot(j, &ps, "cumulative",
+                             "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12"
+                             " FROM epoch_costs WHERE run_id = ?1 ORDER BY epoch",
+                             &runs, &curve, e);
     if (rc)
         return rc;
     cumulative_units u = {pick_unit(time_units, ps.max_latency_s),
                           pick_unit(energy_units, ps.max_energy_j)};
-    if (sqlite3_prepare_v2(j->db,
-                           "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12 FROM epoch_costs"
-                           " WHERE run_id = ?1 ORDER BY epoch",
-                           -1, &curve, NULL) != SQLITE_OK)
-        return step_error(j, runs, e);
     const line_plot lp = {"cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
                           "0 0 0\n", cumulative_row, &u};
     FILE *f;
@@ -1026,7 +1030,6 @@ static void schedule_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ct
     fputc('\n', f);
 }
 
-
 /* The precision schedule as lines over epochs (the CPT and FracTrain papers' figures): per
  * run and epoch, the MAdds-weighted mean width over the MAC layers of the forward pass's
  * activations and weights and of the backward pass's gradients. One block per run. */
@@ -1034,20 +1037,18 @@ static int plot_schedule(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
     sqlite3_stmt *runs, *curve;
-    int rc = start_line_plot(j, &ps, "schedule", &runs, e);
-    if (rc)
-        return rc;
 #define WMEAN(pass, col)                                                                    \
     " sum(CASE WHEN pass = '" pass "' THEN madds * " col " END) /"                          \
     " sum(CASE WHEN pass = '" pass "' AND " col " IS NOT NULL THEN madds END)"
-    if (sqlite3_prepare_v2(j->db,
-                           "SELECT epoch + 1," WMEAN("FWD", "avg_bits_x") "," WMEAN("FWD", "avg_bits_y")
-                           "," WMEAN("BWD_DATA", "avg_bits_x")
-                           " FROM costs WHERE run_id = ?1 AND layer >= 0 AND madds > 0"
-                           " GROUP BY epoch ORDER BY epoch",
-                           -1, &curve, NULL) != SQLITE_OK)
-        return step_error(j, runs, e);
+    int rc = start_line_plot(j, &ps, "schedule",
+                             "SELECT epoch + 1," WMEAN("FWD", "avg_bits_x") ","
+                             WMEAN("FWD", "avg_bits_y") "," WMEAN("BWD_DATA", "avg_bits_x")
+                             " FROM costs WHERE run_id = ?1 AND layer >= 0 AND madds > 0"
+                             " GROUP BY epoch ORDER BY epoch",
+                             &runs, &curve, e);
 #undef WMEAN
+    if (rc)
+        return rc;
     const line_plot lp = {"schedule", "label,model,arch,epoch,bits_activations,bits_weights,"
                           "bits_gradients", "", schedule_row, NULL};
     FILE *f;
