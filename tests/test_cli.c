@@ -526,6 +526,18 @@ Test(cli, nonexistent_database_for_readers)
     cr_expect(!exists(db), "a reader must not create %s", db);
 }
 
+/* merge checks its inputs before it creates the output: a missing shard is one line, exit 1,
+ * and no new OUT.db */
+Test(cli, merge_of_a_missing_input_creates_no_output)
+{
+    const char *out = wpath("merged.db"), *in = wpath("no-such-shard.db");
+    cli_result r;
+    CLI(&r, "merge", out, in);
+    EXPECT_ERROR(&r, 1, in);
+    cr_expect(!exists(out), "merge must not create %s when an input is missing", out);
+    cr_expect(!exists(in), "merge must not create its input %s", in);
+}
+
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
  * 0) is small, the second (iterations 1..) pushes vgg16's MAdd totals at batch 10^6 over 10^9
  * iterations past 2^64 (15.5e9 x 1e6 x 1e9 >> 1.8e19). The run must leave no run row. */

@@ -37,6 +37,14 @@ int cmd_merge(int argc, char **argv)
         }
     bs_error e;
     store *out;
+    /* every input must be a bitsim database before OUT is created: a mistyped shard name must
+     * not leave a new, empty OUT.db behind */
+    for (int i = first + 1; i < argc; i++) {
+        store *in;
+        if ((rc = cmd_open_store(&in, argv[i], true, &e)))
+            return rc;
+        store_close(in);
+    }
     rc = cmd_open_store(&out, out_path, false, &e);
     if (rc)
         return rc;
