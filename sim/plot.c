@@ -736,19 +736,26 @@ typedef struct line_plot {
     const void *ctx;
 } line_plot;
 
+/* A line plot's data file as written: open at path, blocks runs in it, step_rc the last step
+ * of the runs query (for finish_query_plot). */
+typedef struct line_data {
+    FILE *f;
+    char path[PATH_MAX + 64];
+    int blocks, step_rc;
+} line_data;
+
 /* The data of a plot of one line per run: per run a block (its title line, lp->first_row, then
- * one row per row of curve, bound to the run's id). Always finalizes curve. On success *f is
- * the open data file at path, *blocks the runs written, *step_rc the last step of runs (for
- * finish_query_plot); on failure runs is finalized and nothing is left open. */
+ * one row per row of curve, bound to the run's id). Always finalizes curve. On success d holds
+ * the open data file; on failure runs is finalized and nothing is left open. */
 static int write_line_blocks(plot_job *j, const plotted_stats *ps, sqlite3_stmt *runs,
-                             sqlite3_stmt *curve, const line_plot *lp, FILE **f, char *path,
-                             size_t n_path, int *blocks, int *step_rc, bs_error *e)
+                             sqlite3_stmt *curve, const line_plot *lp, line_data *d,
+                             bs_error *e)
 {
     char name[64];
     snprintf(name, sizeof name, "%s.dat", lp->kind);
-    FILE *csv = NULL;
-    int rc;
-    if ((rc = open_data(j, name, f, path, n_path, e)) == BS_OK &&
+    FILE *csv = NULL, **f = &d->f;
+    int rc, *blocks = &d->blocks, *step_rc = &d->step_rc;
+    if ((rc = open_data(j, name, f, d->path, sizeof d->path, e)) == BS_OK &&
         (rc = open_csv(j, lp->kind, lp->csv_header, &csv, e)) != BS_OK)
         fclose(*f);
     if (rc) {
@@ -819,17 +826,14 @@ static int plot_cumulative(plot_job *j, bs_error *e)
                           pick_unit(energy_units, ps.max_energy_j)};
     const line_plot lp = {"cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
                           "0 0 0\n", cumulative_row, &u};
-    FILE *f;
-    char path[PATH_MAX + 64];
-    int blocks, step_rc;
-    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &f, path, sizeof path, &blocks,
-                                &step_rc, e)))
+    line_data d;
+    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &d, e)))
         return rc;
     const gp_var vars[] = {
-        GP_STR("datafile", path), GP_STR("time_unit", u.time.name),
-        GP_STR("energy_unit", u.energy.name), GP_NUM("n", blocks),
+        GP_STR("datafile", d.path), GP_STR("time_unit", u.time.name),
+        GP_STR("energy_unit", u.energy.name), GP_NUM("n", d.blocks),
     };
-    return finish_query_plot(j, runs, step_rc, f, path, "cumulative.gp", "cumulative", vars,
+    return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "cumulative.gp", "cumulative", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
@@ -1051,14 +1055,11 @@ static int plot_schedule(plot_job *j, bs_error *e)
         return rc;
     const line_plot lp = {"schedule", "label,model,arch,epoch,bits_activations,bits_weights,"
                           "bits_gradients", "", schedule_row, NULL};
-    FILE *f;
-    char path[PATH_MAX + 64];
-    int blocks, step_rc;
-    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &f, path, sizeof path, &blocks,
-                                &step_rc, e)))
+    line_data d;
+    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &d, e)))
         return rc;
-    const gp_var vars[] = {GP_STR("datafile", path), GP_NUM("n", blocks)};
-    return finish_query_plot(j, runs, step_rc, f, path, "schedule.gp", "schedule", vars,
+    const gp_var vars[] = {GP_STR("datafile", d.path), GP_NUM("n", d.blocks)};
+    return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "schedule.gp", "schedule", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
