@@ -848,7 +848,7 @@ typedef struct timeline_stats {
     double lo, hi;          /* low-precision (< 32 bit) widths seen */
     double first[2];        /* constant-run detection: every width of an operand = first */
     bool varies;
-    int cells, full_cells, n_layers;
+    int cells, full_cells, n_layers, n_epochs;
     char ytics[4096];       /* gnuplot: set ytics ("name" y, ...) */
 } timeline_stats;
 
@@ -876,8 +876,13 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const ch
         sqlite3_finalize(st);
         return err_set(e, BS_EINTERNAL, "out of memory");
     }
+    int64_t last_epoch = -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int y = sqlite3_column_int(st, 1);
+        if (sqlite3_column_int64(st, 0) != last_epoch) {   /* rows come ordered by epoch */
+            last_epoch = sqlite3_column_int64(st, 0);
+            ts->n_epochs++;
+        }
         if (y < 4096 && !names[y][0])
             snprintf(names[y], sizeof names[y], "%s", (const char *)sqlite3_column_text(st, 4));
         ts->n_layers = y + 1 > ts->n_layers ? y + 1 : ts->n_layers;
@@ -952,7 +957,7 @@ static int plot_timeline(plot_job *j, bs_error *e)
                        " %d); choose with --model and --arch", ps.runs, ps.runs,
                        TIMELINE_MAX_RUNS);
     }
-    int drawn = 0, constant = 0, step_rc = SQLITE_DONE;
+    int drawn = 0, constant = 0, one_epoch = 0, step_rc = SQLITE_DONE;
     while (rc == BS_OK && (step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
         int64_t run = sqlite3_column_int64(runs, 0);
         const char *label = (const char *)sqlite3_column_text(runs, 1);
@@ -987,6 +992,14 @@ static int plot_timeline(plot_job *j, bs_error *e)
             free(ts);
             continue; /* no forward MAC rows with widths: nothing to draw for this run */
         }
+        if (ts->n_epochs < 2) { /* gnuplot's image of one column is an empty frame */
+            note(j, "timeline: %s (%s on %s) spans one epoch; a timeline over epochs needs two"
+                 " or more; no figure drawn (per-layer widths in %s.csv)", label, model, arch,
+                 base);
+            one_epoch++;
+            free(ts);
+            continue;
+        }
         if (!ts->varies) { /* one colour over the whole page says less than one sentence */
             note(j, "timeline: %s (%s on %s) is constant: every MAC layer at %g-bit activations"
                  " and %g-bit weights in every epoch; no figure drawn (data in %s.csv)", label,
@@ -1012,7 +1025,10 @@ static int plot_timeline(plot_job *j, bs_error *e)
     if (rc == BS_OK && step_rc != SQLITE_DONE)     /* not "nothing to draw": a failed query */
         return step_error(j, runs, e);
     sqlite3_finalize(runs);
-    if (rc == BS_OK && drawn == 0 && constant)
+    if (rc == BS_OK && drawn == 0 && one_epoch)
+        rc = err_set(e, BS_EINPUT, "no run has bit-widths over two or more epochs (%d of one"
+                     " epoch, %d constant); no timeline to draw", one_epoch, constant);
+    else if (rc == BS_OK && drawn == 0 && constant)
         rc = err_set(e, BS_EINPUT, "every run has constant bit-widths (%d runs); a timeline would"
                      " be one colour", constant);
     else if (rc == BS_OK && drawn == 0)

@@ -194,6 +194,27 @@ Test(plot, errors_are_clear)
     cr_expect_eq(w.n, 0);
 }
 
+/* A run of one epoch (an LLM recipe's default) has one column of cells: gnuplot's image of it
+ * is an empty frame, so the timeline is skipped with a note, as a constant run is, and with
+ * nothing else to draw the kind fails with a reason. */
+Test(plot, timeline_of_one_epoch_is_skipped)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db_path, &e), BS_OK, "%s", e.msg);
+    const fixture_run one = {"one-epoch", "cpt", "lenet5", "bitfusion", 1, 3, 1000, 0.1, 5e5,
+                             3, 8, NULL};
+    cr_assert_neq(fixture_add_run(s, &one, &e), 0, "%s", e.msg);
+    store_close(s);
+    written w;
+    plot_request r = {.baseline = "fp32", .model = "lenet5"};
+    cr_expect_eq(make(PLOT_TIMELINE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "1 of one epoch") != NULL, "%s", e.msg);
+    cr_expect_eq(w.n, 0, "no figure for a one-epoch run: %s", w.n ? w.paths[0] : "");
+}
+
 Test(plot, names_parse)
 {
     cr_expect_eq(plot_kind_parse("speedup"), PLOT_SPEEDUP);
