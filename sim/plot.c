@@ -742,6 +742,8 @@ typedef struct line_data {
     FILE *f;
     char path[PATH_MAX + 64];
     int blocks, step_rc;
+    int key_len;    /* characters of the longest run title (the key's width) */
+    int max_rows;   /* the most curve rows of one block (epochs of the longest run) */
 } line_data;
 
 /* The data of a plot of one line per run: per run a block (its title line, lp->first_row, then
@@ -764,20 +766,26 @@ static int write_line_blocks(plot_job *j, const plotted_stats *ps, sqlite3_stmt 
         return rc;
     }
     *blocks = 0;
+    d->key_len = 0;
+    d->max_rows = 0;
     while ((*step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
         char title[512];
         run_title_of_row(title, sizeof title, runs, 1, ps->groups > 1);
+        if ((int)strlen(title) > d->key_len)
+            d->key_len = (int)strlen(title);
         fputs((*blocks)++ ? "\n\n" : "", *f);
         write_data_string(*f, title);
         fputc('\n', *f);
         fputs(lp->first_row, *f);
         sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
-        int curve_rc;
+        int curve_rc, rows = 0;
         while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
             for (int k = 0; k < 3; k++)
                 csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
             lp->row(*f, csv, curve, lp->ctx);
+            rows++;
         }
+        d->max_rows = rows > d->max_rows ? rows : d->max_rows;
         sqlite3_reset(curve);
         if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
             rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
@@ -832,6 +840,7 @@ static int plot_cumulative(plot_job *j, bs_error *e)
     const gp_var vars[] = {
         GP_STR("datafile", d.path), GP_STR("time_unit", u.time.name),
         GP_STR("energy_unit", u.energy.name), GP_NUM("n", d.blocks),
+        GP_NUM("key_len", d.key_len),
     };
     return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "cumulative.gp", "cumulative", vars,
                              sizeof vars / sizeof vars[0], e);
@@ -1074,7 +1083,14 @@ static int plot_schedule(plot_job *j, bs_error *e)
     line_data d;
     if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &d, e)))
         return rc;
-    const gp_var vars[] = {GP_STR("datafile", d.path), GP_NUM("n", d.blocks)};
+    if (d.max_rows < 2) {   /* a step line of one point draws nothing: empty panels */
+        sqlite3_finalize(runs);
+        fclose(d.f);
+        return err_set(e, BS_EINPUT, "every run spans one epoch; a schedule over epochs needs"
+                       " two or more (widths in schedule.csv)");
+    }
+    const gp_var vars[] = {GP_STR("datafile", d.path), GP_NUM("n", d.blocks),
+                           GP_NUM("key_len", d.key_len)};
     return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "schedule.gp", "schedule", vars,
                              sizeof vars / sizeof vars[0], e);
 }

@@ -196,8 +196,9 @@ Test(plot, errors_are_clear)
 
 /* A run of one epoch (an LLM recipe's default) has one column of cells: gnuplot's image of it
  * is an empty frame, so the timeline is skipped with a note, as a constant run is, and with
- * nothing else to draw the kind fails with a reason. */
-Test(plot, timeline_of_one_epoch_is_skipped)
+ * nothing else to draw the kind fails with a reason; its schedule would be one point per line
+ * (empty panels), refused likewise. */
+Test(plot, one_epoch_runs_draw_no_timeline_or_schedule)
 {
     if (!have_gnuplot())
         cr_skip("gnuplot is not installed");
@@ -213,6 +214,9 @@ Test(plot, timeline_of_one_epoch_is_skipped)
     cr_expect_eq(make(PLOT_TIMELINE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "1 of one epoch") != NULL, "%s", e.msg);
     cr_expect_eq(w.n, 0, "no figure for a one-epoch run: %s", w.n ? w.paths[0] : "");
+    cr_expect_eq(make(PLOT_SCHEDULE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "one epoch") != NULL, "%s", e.msg);
+    cr_expect_eq(w.n, 0, "no schedule of one-epoch runs: %s", w.n ? w.paths[0] : "");
 }
 
 Test(plot, names_parse)
