@@ -1,7 +1,8 @@
 # bitsim — top-level build. Plain make, C11, pkg-config for every library.
 #
 #   make demo     install missing packages, build, run the main job on shipped defaults
-#   make test     install missing packages, build, run the fuzz smoke runs and all tests
+#   make test     install missing packages, build, run the fuzz smoke runs and all tests,
+#                 under ASan + UBSan first and then plainly (TEST_ASAN=0: plainly only)
 #   make asan     the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    speed figures (see README)
 #   make install  PREFIX=/usr/local DESTDIR=
@@ -46,7 +47,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps deps-demo test test-only asan bench demo install clean fuzz fuzz-short FORCE
+.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE
 .PHONY: deps-capture test-python traces-real
 .DELETE_ON_ERROR:
 
@@ -105,15 +106,17 @@ deps:
 deps-demo:
 	@$(call apt_install_missing,$(DEMO_DEBS))
 
-# The test command of the README and of .ci/run. Fuzz smoke runs first, so the last line
-# printed is Criterion's summary.
+# The test command of the README and of .ci/run. Fuzz smoke runs first, then the whole suite
+# under ASan + UBSan (asan-only; TEST_ASAN=0 leaves it out), then the plain suite, so the last
+# line printed is Criterion's summary of the real binary.
+TEST_ASAN ?= 1
 test: deps
 	$(MAKE) --no-print-directory test-only
 
 # Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
 # the same PID (containers sharing /tmp) cross their reports and a run can come out green with
 # tests missing. So the run must report every test --list names (TAP copy in the build dir).
-test-only: bitsim $(BUILD)/run_tests fuzz-short test-python
+test-only: bitsim $(BUILD)/run_tests fuzz-short test-python $(if $(filter 1,$(TEST_ASAN)),asan-only)
 	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2 --tap=$(BUILD)/tests.tap
 	@$(call check_test_count,$(BUILD))
 
@@ -168,7 +171,13 @@ $(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BU
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
 
+# The whole suite against a sanitized build of everything (the CLI tests run the sanitized
+# binary too). `make test` runs it before the plain suite (TEST_ASAN=1).
 asan: deps
+	$(MAKE) --no-print-directory asan-only
+
+asan-only:
+	@echo "asan: the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer"
 	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  build-asan/run_tests build-asan/bitsim

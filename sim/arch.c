@@ -123,6 +123,14 @@ static const arch_key arch_keys[] = {
 };
 #define N_KEYS (sizeof arch_keys / sizeof arch_keys[0])
 
+/* arch/FORMAT.md: letters, digits and ._+- ; at most ARCH_NAME_MAX - 1 characters. */
+static bool valid_arch_name(const char *v)
+{
+    return *v && strlen(v) < ARCH_NAME_MAX &&
+           strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") ==
+               strlen(v);
+}
+
 static bool parse_value(arch *a, const arch_key *k, const char *v)
 {
     char *dst = (char *)a + k->offset;
@@ -131,9 +139,7 @@ static bool parse_value(arch *a, const arch_key *k, const char *v)
     int i;
     switch (k->type) {
     case K_STR:
-        if (!*v || strlen(v) >= ARCH_NAME_MAX ||
-            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") !=
-                strlen(v))
+        if (!valid_arch_name(v))
             return false;
         snprintf(dst, ARCH_NAME_MAX, "%s", v);
         return true;
@@ -196,8 +202,15 @@ static const char *path_stem(const char *path, char *buf, size_t n)
     return buf;
 }
 
+/* The line of key (section, name) in the file being parsed, 0 if it is not there. */
+static long line_of_key(const long *line_of, const char *section, const char *name)
+{
+    return line_of[find_key(section, name) - arch_keys];
+}
+
 /* Buffer energies and areas not stated in the file come from the SRAM table. */
-static int derive_buffers(arch *a, const bool *set, const char *path, bs_error *e)
+static int derive_buffers(arch *a, const bool *set, const long *line_of, const char *path,
+                          bs_error *e)
 {
     static const size_t rd_key[ARCH_BUF_COUNT] = {OFF(buf_read_pj_per_bit[ARCH_WBUF]),
         OFF(buf_read_pj_per_bit[ARCH_ABUF]), OFF(buf_read_pj_per_bit[ARCH_OBUF])};
@@ -220,7 +233,8 @@ static int derive_buffers(arch *a, const bool *set, const char *path, bs_error *
             continue;   /* energies stated; the area stays "not stated" */
         if (!found) {
             static const char *const bufname[] = {"wbuf", "abuf", "obuf"};
-            return err_at(e, path, 0, bufname[b],
+            static const char *const bytes_key[] = {"wbuf_bytes", "abuf_bytes", "obuf_bytes"};
+            return err_at(e, path, line_of_key(line_of, "buffers", bytes_key[b]), bytes_key[b],
                           "energy not stated and a bank of %llu bytes is outside the SRAM "
                           "table; state %s_read_pj_per_bit and %s_write_pj_per_bit",
                           (unsigned long long)bank_bytes, bufname[b], bufname[b]);
@@ -239,8 +253,10 @@ static int derive_buffers(arch *a, const bool *set, const char *path, bs_error *
     return BS_OK;
 }
 
-static int check_family(arch *a, const char *path, bs_error *e)
+static int check_family(arch *a, const char *path, const long *line_of, bs_error *e)
 {
+    long pmin_line = line_of_key(line_of, "array", "pmin"),
+         pmax_line = line_of_key(line_of, "array", "pmax");
     if (a->family == ARCH_SYSTOLIC) {
         a->pmin = a->pmax;      /* native_bits: one width, no fusion */
         a->brick_bits = a->pmax;
@@ -248,16 +264,33 @@ static int check_family(arch *a, const char *path, bs_error *e)
     if (a->family == ARCH_GPU)
         return BS_OK;
     if (a->pmin > a->pmax)
-        return err_at(e, path, 0, "pmin", "pmin (%u) exceeds pmax (%u)", a->pmin, a->pmax);
+        return err_at(e, path, pmin_line, "pmin", "pmin (%u) exceeds pmax (%u)", a->pmin,
+                      a->pmax);
     if (a->family == ARCH_BITFUSION) {
-        if (a->pmin < a->brick_bits || a->pmin % a->brick_bits || a->pmax % a->brick_bits)
-            return err_at(e, path, 0, "pmin",
+        bool pmax_bad = a->pmax % a->brick_bits != 0;
+        if (pmax_bad || a->pmin < a->brick_bits || a->pmin % a->brick_bits)
+            return err_at(e, path, pmax_bad ? pmax_line : pmin_line, pmax_bad ? "pmax" : "pmin",
                           "pmin and pmax must be multiples of brick_bits (%u), pmin >= it",
                           a->brick_bits);
     }
     if (a->vector_lanes == 0)
         a->vector_lanes = a->cols;
     return BS_OK;
+}
+
+/* Where a section's header is, for keys missing from it. */
+typedef struct section_header {
+    char name[32];
+    long line;
+} section_header;
+
+/* The line of section sec's header, else fallback (the file's last line). */
+static long section_line(const section_header *h, size_t n, const char *sec, long fallback)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(h[i].name, sec) == 0)
+            return h[i].line;
+    return fallback;
 }
 
 int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs_error *e)
@@ -273,20 +306,26 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
     text_reader r;
     text_open_buffer(&r, path, buf, len);
     char section[32] = "";
+    section_header headers[16];
+    size_t n_headers = 0;
     char *s;
     int rc;
     while ((rc = text_next_line(&r, &s, e)) == 1) {
         size_t n = strlen(s);
         if (s[0] == '[') {
             if (s[n - 1] != ']' || n < 3 || n - 2 >= sizeof section)
-                return err_at(e, path, r.line_no, NULL, "bad section header '%s'", s);
+                return err_at(e, path, r.line_no, "section", "bad section header '%s'", s);
             memcpy(section, s + 1, n - 2);
             section[n - 2] = '\0';
             bool known = false;
             for (size_t i = 0; i < N_KEYS; i++)
                 known |= !strcmp(arch_keys[i].section, section);
             if (!known)
-                return err_at(e, path, r.line_no, NULL, "unknown section [%s]", section);
+                return err_at(e, path, r.line_no, "section", "unknown section [%s]", section);
+            if (n_headers < sizeof headers / sizeof headers[0]) {
+                snprintf(headers[n_headers].name, sizeof headers[0].name, "%s", section);
+                headers[n_headers++].line = r.line_no;
+            }
             continue;
         }
         char *eq = strchr(s, '=');
@@ -319,10 +358,11 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
     }
     if (rc != 0)
         return -rc;
+    long last_line = r.line_no > 0 ? r.line_no : 1;
 
     const arch_key *fam = find_key("arch", "family");
     if (!set[fam - arch_keys])
-        return err_at(e, path, 0, "family", "missing required key in [arch]");
+        return err_at(e, path, section_line(headers, n_headers, "arch", last_line), "family", "missing required key in [arch]");
     unsigned bit = 1u << a->family;
     for (size_t i = 0; i < N_KEYS; i++) {
         const arch_key *k = &arch_keys[i];
@@ -330,13 +370,14 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
             return err_at(e, path, line_of[i], k->key, "not used by family %s",
                           family_names[a->family]);
         if (!set[i] && (k->required & bit))
-            return err_at(e, path, 0, k->key, "missing required key in [%s]", k->section);
+            return err_at(e, path, section_line(headers, n_headers, k->section, last_line), k->key,
+                          "missing required key in [%s]", k->section);
     }
     if (!set[find_key("arch", "name") - arch_keys]) {
         char stem[ARCH_NAME_MAX];
         snprintf(a->name, sizeof a->name, "%s", path_stem(path, stem, sizeof stem));
     }
-    if ((rc = check_family(a, path, e)) != 0)
+    if ((rc = check_family(a, path, line_of, e)) != 0)
         return rc;
     /* Defaults that depend on the family: non-MAC work fused on an accelerator, separate
      * kernels on a GPU; vector energy from cost.c's per-format table unless stated. */
@@ -350,7 +391,7 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
         if (!set[i] && arch_keys[i].offset >= OFF(core_pj_by_mode) &&
             arch_keys[i].offset < OFF(core_pj_by_mode) + sizeof a->core_pj_by_mode)
             *(double *)(void *)((char *)a + arch_keys[i].offset) = a->core_pj_per_cycle;
-    if (a->family != ARCH_GPU && (rc = derive_buffers(a, set, path, e)) != 0)
+    if (a->family != ARCH_GPU && (rc = derive_buffers(a, set, line_of, path, e)) != 0)
         return rc;
     return BS_OK;
 }
@@ -373,6 +414,12 @@ int arch_load(arch *a, const char *name_or_path, bs_error *e)
         return rc;
     rc = arch_parse_buffer(a, path, r.buf, r.len, e);
     text_close(&r);
+    /* A name= value is checked where it is read; a name that fails the same check came from
+     * the file name (issue 13 D10: "my arch.ini", control characters). */
+    if (rc == BS_OK && !valid_arch_name(a->name))
+        return err_at(e, path, 0, "name", "the file name is not a valid arch name (letters, "
+                      "digits, ._+-, at most %d characters): give name = in [arch]",
+                      ARCH_NAME_MAX - 1);
     return rc;
 }
 

@@ -367,13 +367,19 @@ static void nest_from_conv(const arch *a, const cost_conv *c, tiling_nest *n)
     }
 }
 
-static void leak_and_latency(const arch *a, cost_result *r)
+/* Leakage over r->latency_s, and the energy total. */
+static void leak_and_total(const arch *a, cost_result *r)
 {
-    r->latency_s = (double)r->total_cycles / a->freq_hz;
     r->energy_pj[COST_E_LEAK] = a->leak_mw * 1e-3 * r->latency_s * 1e12;
     r->energy_total_pj = 0;
     for (int k = 0; k < COST_E_COUNT; k++)
         r->energy_total_pj += r->energy_pj[k];
+}
+
+static void leak_and_latency(const arch *a, cost_result *r)
+{
+    r->latency_s = (double)r->total_cycles / a->freq_hz;
+    leak_and_total(a, r);
 }
 
 /* Scales one group's stats by the group count into r. */
@@ -494,7 +500,10 @@ static void gpu_finish(const arch *a, double ops, arch_gpu_class cls, double rd_
     r->energy_pj[COST_E_CORE] = ops * a->gpu_pj_per_op[cls];
     r->energy_pj[COST_E_DRAM] = (rd_bits + wr_bits) * a->dram_pj_per_bit;
     r->perf_factor = 1;
-    leak_and_latency(a, r);
+    /* the roofline's time itself: cycles at freq_hz are a count for the tables, and rounding
+     * each layer-pass up to whole cycles made latency depend on the clock (issue 13 D13) */
+    r->latency_s = fmax(t_compute, t_mem);
+    leak_and_total(a, r);
 }
 
 /* ---- cost_eval --------------------------------------------------------------------------- */
@@ -1016,7 +1025,12 @@ static void add_result(const arch *a, cost_result *r, const cost_result *v)
     r->dram_write_bits += v->dram_write_bits;
     for (int k = 0; k < COST_E_LEAK; k++)
         r->energy_pj[k] += v->energy_pj[k];
-    leak_and_latency(a, r);
+    if (a->family != ARCH_GPU) {
+        leak_and_latency(a, r);
+        return;
+    }
+    r->latency_s += v->latency_s;   /* roofline times add; not via cycles (gpu_finish) */
+    leak_and_total(a, r);
 }
 
 int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e)

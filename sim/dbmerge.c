@@ -179,14 +179,17 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
     int rc = store_open_readonly(&in, in_path, e);
     if (rc)
         return rc;
-    store_close(in);
     merger m = {.db = store_db(out), .path = in_path};
     sqlite3_stmt *att;
-    if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK) {
+        store_close(in);
         return db_error(m.db, "attaching", in_path, e);
-    sqlite3_bind_text(att, 1, in_path, -1, SQLITE_TRANSIENT);
+    }
+    /* by the name the store opened it (an immutable URI for a read-only file) */
+    sqlite3_bind_text(att, 1, store_attach_name(in), -1, SQLITE_TRANSIENT);
     int s = sqlite3_step(att);
     sqlite3_finalize(att);
+    store_close(in);
     if (s != SQLITE_DONE)
         return db_error(m.db, "attaching", in_path, e);
     if ((rc = exec_sql(m.db, "BEGIN IMMEDIATE", in_path, e))) {

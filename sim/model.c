@@ -137,6 +137,7 @@ typedef struct parse_state {
     bool *needs_grad;       /* per layer: its output needs a gradient */
     const char *overrides;  /* "NAME=VALUE ..." from the model reference, or NULL */
     uint64_t total_madds, total_params;
+    long lines_seen;        /* non-blank lines parsed so far */
 } parse_state;
 
 /* Input of a layer: its shape, elements and whether a gradient must flow into it. */
@@ -766,6 +767,11 @@ static int build_layer(parse_state *ps, layer_kind kind, const char *name, const
     c.ps = ps;
     c.ll = &ll;
     c.in2.src = -2;
+    /* The slot first: growing the array moves the layers, and the inputs below point at
+     * their names (issue 13 D1). */
+    model_layer *l = add_layer_slot(ps);
+    if (!l)
+        return BS_EINTERNAL;
 
     /* inputs */
     if (has(&ll, KEY_INPUT)) {
@@ -789,9 +795,6 @@ static int build_layer(parse_state *ps, layer_kind kind, const char *name, const
     if (rc)
         return rc;
 
-    model_layer *l = add_layer_slot(ps);
-    if (!l)
-        return BS_EINTERNAL;
     c.l = l;
     snprintf(l->name, sizeof l->name, "%s", name);
     l->kind = (layer_kind)kind;
@@ -1018,8 +1021,9 @@ static int parse_lines(model *m, const char *path, const char *buf, size_t len,
     }
     if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
         rc = e ? e->code : BS_EINPUT;
-    if (rc == 0 && m->n_layers == 0)
-        rc = err_at(e, path, 0, NULL, "no layers");
+    if (rc == 0 && m->n_layers == 0)    /* at the last line: where a layer was expected */
+        rc = err_at(e, path, r.line_no > 0 ? r.line_no : 1, "layer",
+                    "no layers (a model needs at least one layer line)");
     if (rc == 0)
         rc = check_overrides(m, path, overrides, e);
     free(ps.needs_grad);
@@ -1039,8 +1043,13 @@ static int parse_model_line(parse_state *ps, char *line)
     if (n < 0)
         return fail(ps, NULL, "more than %d words on one line", TEXT_TOKENS_MAX);
     static const char *const directives[] = {"model", "description", "input", "param", NULL};
-    return text_lookup(directives, tok[0]) >= 0 ? parse_directive(ps, tok, n, rest)
-                                                : parse_layer(ps, tok, n);
+    bool directive = text_lookup(directives, tok[0]) >= 0;
+    /* A first line that is nothing of a model: some other file (a trace's `model
+     * ../../etc/shadow`); its content is not quoted back (issue 13 D8). */
+    if (ps->lines_seen++ == 0 && !directive && text_lookup(kind_names, tok[0]) < 0)
+        return fail(ps, NULL, "not a bitsim model file: the first line must be a 'model', "
+                    "'description', 'input', 'param' or layer line (models/FORMAT.md)");
+    return directive ? parse_directive(ps, tok, n, rest) : parse_layer(ps, tok, n);
 }
 
 int model_parse_buffer_with(model *m, const char *path, const char *buf, size_t len,

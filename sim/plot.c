@@ -3,13 +3,14 @@
  * How one plot is made: the kind's writer runs its query, writes whitespace-separated data
  * files (strings double-quoted, which gnuplot reads as one column) into a private mkdtemp
  * directory, then runs `gnuplot -e "<variables>" plots/KIND.gp` with fork/exec (no shell, so
- * labels and paths cannot inject commands; strings passed in -e are single-quoted with ''
- * doubling, gnuplot's own escape). Values are scaled here into a readable unit (J vs mJ, s vs
+ * labels and paths cannot inject commands; strings passed in -e are double-quoted with every
+ * byte but letters, digits and " ./_-" octal-escaped, see add_var_str). Values are scaled here into a readable unit (J vs mJ, s vs
  * h) whose name is passed to the script for the axis label. Every run plotted is the latest
  * complete run of its (label, model, arch) — a re-run replaces, it does not duplicate a bar.
  */
 #include "plot.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -158,23 +159,29 @@ static void write_data_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Appends name='value' to a -e command, doubling single quotes (gnuplot's escape). False
- * when it does not fit in n (a cut value or a dropped variable would draw a different plot). */
+/* Appends name="value" to a -e command. Every byte but letters, digits and " ./_-" is
+ * written as an octal escape \ooo, which gnuplot decodes in double-quoted strings: no quote
+ * or backslash of the value can end the string (gnuplot's own '' doubling fails on a value
+ * that starts with a quote: it reads '' as an empty string, issue 13 D7). Line breaks become
+ * blanks. False when it does not fit in n (a cut value or a dropped variable would draw a
+ * different plot). */
 static bool add_var_str(char *cmd, size_t n, const char *name, const char *value)
 {
     size_t len = strlen(cmd);
-    int w = snprintf(cmd + len, n - len, "%s='", name);
+    int w = snprintf(cmd + len, n - len, "%s=\"", name);
     if (w < 0 || (size_t)w >= n - len)
         return false;
     len += (size_t)w;
-    for (const char *p = value; *p; p++) {
-        if (len + 5 >= n)   /* room for a doubled quote and the closing "'; " */
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if (len + 8 >= n)   /* room for one escape and the closing "; */
             return false;
-        if (*p == '\'')
-            cmd[len++] = '\'';
-        cmd[len++] = *p == '\n' ? ' ' : *p;
+        unsigned char c = *p == '\n' || *p == '\r' ? ' ' : *p;
+        if (isalnum(c) || strchr(" ./_-", c))
+            cmd[len++] = (char)c;
+        else
+            len += (size_t)snprintf(cmd + len, n - len, "\\%03o", c);
     }
-    snprintf(cmd + len, n - len, "'; ");
+    snprintf(cmd + len, n - len, "\"; ");
     return true;
 }
 
@@ -870,7 +877,7 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const ch
             "WITH ep AS (SELECT DISTINCT epoch FROM costs WHERE run_id = ?1),"
             " ly AS (SELECT layer, name, row_number() OVER (ORDER BY layer) - 1 AS y FROM"
             "  (SELECT layer, min(layer_name) AS name FROM costs WHERE run_id = ?1"
-            "   AND pass = 'FWD' AND layer >= 0 GROUP BY layer HAVING sum(madds) > 0))"
+            "   AND pass = 'FWD' AND layer >= 0 GROUP BY layer HAVING max(madds) > 0))"
             " SELECT ep.epoch + 1, ly.y, c.avg_bits_x, c.avg_bits_y, ly.name FROM ep CROSS JOIN ly"
             " LEFT JOIN costs c ON c.run_id = ?1 AND c.epoch = ep.epoch AND c.layer = ly.layer"
             "  AND c.pass = 'FWD'"

@@ -68,8 +68,16 @@
  * elements at batch 1 — the cost model's vector-unit rule — and lands in the epoch's OVERHEAD
  * row (layer -1); its `iterations` counts record-iterations.
  *
- * Cost: O(segments x passes) memo lookups + O(distinct keys) cost_eval calls; memory
- * O(epochs x layers x passes) rows + the memo.
+ * WALK ORDER. Rows are made epoch by epoch: each (layer, pass) keeps its walk (the segment
+ * walks, the next iteration, the cost of the piece it is in) from one epoch to the next, so
+ * one epoch's rows are complete before the next is started and go to the caller's sink at
+ * once (replay_each): a run of 10^5 epochs needs no more memory than one of 10 (issue 13 D9:
+ * every row was kept, 8.3 GB for ResNet-20 x 10^5 epochs). A piece is still looked up once
+ * however many epochs it spans, and every row is the same sum over its pieces in the same
+ * order as a layer-by-layer walk (overheads in record order), so the numbers are the same.
+ *
+ * Cost: O(segments x passes) memo lookups + O(distinct keys) cost_eval calls + O(epochs x
+ * layers x passes) row sums; memory O(layers x passes + overhead records) + the memo.
  */
 #include "replay.h"
 
@@ -192,9 +200,14 @@ typedef struct replay_ctx {
     int32_t *consumer;          /* per layer: its first consumer, -1 none (NEIGHBOURS) */
     uint32_t *n_consumers;      /* per layer: how many layers read its output */
     cost_sweeps *plan;          /* layers x passes: cost_nonmac_plan */
-    store_cost_row *grid;       /* epochs x slots */
+    store_cost_row *grid;       /* one epoch: slots rows */
     size_t slots;               /* 1 (overhead) + layers x passes */
-    struct seen_decision *seen; /* SEEN_SLOTS, see replay_layer */
+    struct seen_decision *seen; /* SEEN_SLOTS, see replay_layer_epoch */
+    bool *has_work;             /* per slot: the (layer, pass) has MAdds or elementwise ops */
+    struct slot_walk *walk;     /* per slot: where its walk is (replay_layer_epoch) */
+    pass_cost *ov_cost;         /* per overhead record, evaluated when it starts */
+    size_t *ov_order, *active;  /* overheads by first iteration; those running, by index */
+    size_t ov_next, n_active;
     replay_stats stats;
 } replay_ctx;
 
@@ -203,7 +216,7 @@ typedef struct piece_decisions {
     const trace_decision *self, *producer, *consumer;   /* NULL: no such layer */
 } piece_decisions;
 
-/* What one (layer, pass) costs under one piece's decisions, as replay_layer adds it to the
+/* What one (layer, pass) costs under one piece's decisions, as replay_layer_epoch adds it to the
  * rows. The trace interns decisions (trace.h: equal decisions are one pointer), so (layer,
  * pass, the pointers of its own, its producer's and its consumer's decisions) determines every
  * input of the memo key (NEIGHBOURS: the neighbours fix the stored formats); a direct-mapped
@@ -365,26 +378,20 @@ static bool accumulate(store_cost_row *row, uint64_t len, const pass_cost *pc, d
         row->energy_pj[k] += n * pc->energy_pj[k];
     row->dram_read_bits += n * pc->dram_read_bits;
     row->dram_write_bits += n * pc->dram_write_bits;
-    row->avg_bits_x += n * bits_x;  /* sums until finish_rows divides by iterations */
+    row->avg_bits_x += n * bits_x;  /* sums until emit_epoch divides by iterations */
     row->avg_bits_y += n * bits_y;
     return true;
 }
 
-/* Adds [first, end) x cost to slot's rows, cut at epoch boundaries. */
-static bool add_span(replay_ctx *c, size_t slot, uint64_t first, uint64_t end,
-                     const pass_cost *pc, double wl, double bits_x, double bits_y)
+/* Adds the part of [first, end) inside the epoch [lo, hi) x cost to slot's row. */
+static bool add_piece(replay_ctx *c, size_t slot, uint64_t first, uint64_t end, uint64_t lo,
+                      uint64_t hi, const pass_cost *pc, double wl, double bits_x, double bits_y)
 {
-    uint64_t ipe = c->t->iters_per_epoch;
-    while (first < end) {
-        uint64_t epoch = first / ipe, stop = (epoch + 1) * ipe;
-        if (stop > end)
-            stop = end;
-        if (!accumulate(&c->grid[epoch * c->slots + slot], stop - first, pc, wl, bits_x, bits_y))
-            return false;
-        c->stats.pieces++;
-        first = stop;
-    }
-    return true;
+    uint64_t a = first > lo ? first : lo, b = end < hi ? end : hi;
+    if (a >= b)
+        return true;
+    c->stats.pieces++;
+    return accumulate(&c->grid[slot], b - a, pc, wl, bits_x, bits_y);
 }
 
 /* A walk over one layer's segments cut where its producer's or consumer's decision changes. */
@@ -411,124 +418,190 @@ static const trace_decision *walk_at(seg_walk *w, uint64_t it, uint64_t *end)
     return w->s[w->j].d;
 }
 
-static int replay_layer(replay_ctx *c, uint32_t i, bs_error *e)
+/* Where one (layer, pass)'s walk is between epochs: its segment walks, the next iteration,
+ * and the cost of the piece it is in, up to piece_end (a copy: the seen cache may evict it). */
+typedef struct slot_walk {
+    seg_walk ws, wp, wc;
+    uint64_t it, piece_end, total;
+    pass_cost pc;
+    double wl, bits_x, bits_y;
+} slot_walk;
+
+/* Which (layer, pass) slots have work, and their walks opened; op counts that overflow are
+ * an error up front. */
+static int find_work(replay_ctx *c, bs_error *e)
 {
     const trace *t = c->t;
-    const model_layer *l = &t->model.layers[i];
-    size_t ns;
-    const trace_segment *segs = trace_layer_segments(t, i, &ns);
-    c->stats.segments += ns;
-    int32_t prod = l->src, cons = c->consumer[i];
-    uint64_t total = ns ? segs[ns - 1].end : 0;
-    for (int p = 0; p < PASS_COUNT; p++) {
-        uint64_t madds, elem;
-        if (!model_pass_madds(l, (train_pass)p, t->batch, &madds) ||
-            !model_pass_elem_ops(l, (train_pass)p, t->batch, &elem))
-            return err_set(e, BS_EINPUT, "layer %s, %s: op count overflows 64 bits", l->name,
-                           model_pass_name((train_pass)p));
-        if (madds == 0 && elem == 0)
-            continue;   /* e.g. BWD_DATA of the first MAC layer: no work, no row */
-        size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
-        seg_walk ws, wp, wc;
-        walk_open(t, (int32_t)i, &ws);
-        walk_open(t, prod, &wp);
-        walk_open(t, cons, &wc);
-        for (uint64_t it = 0; it < total;) {
-            uint64_t end = total;
-            piece_decisions pd = {.self = walk_at(&ws, it, &end),
-                                  .producer = walk_at(&wp, it, &end),
-                                  .consumer = walk_at(&wc, it, &end)};
-            uintptr_t h = (((uintptr_t)pd.self >> 4) * 0x9e3779b97f4a7c15ull) ^
-                          (((uintptr_t)pd.producer >> 4) * 0xc2b2ae3d27d4eb4full) ^
-                          (((uintptr_t)pd.consumer >> 4) * 0x165667b19e3779f9ull);
-            h += slot;
-            seen_decision *sd = &c->seen[(h ^ (h >> 29)) & (SEEN_SLOTS - 1)];
-            if (sd->pd.self == pd.self && sd->pd.producer == pd.producer &&
-                sd->pd.consumer == pd.consumer && sd->slot == slot) {
-                c->stats.memo_hits++;
-            } else {
-                metrics_operands ops;
-                metrics_pass_operands(l, (train_pass)p, pd.self, &ops);
-                const pass_cost *pc = NULL;
-                int rc = eval_pass(c, i, (train_pass)p, &ops, &pd, it, end, &pc, e);
-                if (rc)
-                    return rc;
-                *sd = (seen_decision){.pd = pd, .slot = slot, .pc = *pc,
-                                      .wl = metrics_wl_madds(pc->madds, &ops),
-                                      .bits_x = metrics_word_bits(&ops.x),
-                                      .bits_y = metrics_word_bits(&ops.y)};
-            }
-            if (!add_span(c, slot, it, end, &sd->pc, sd->wl, sd->bits_x, sd->bits_y))
-                return err_set(e, BS_EINPUT, "layer %s, %s: run totals overflow 64 bits",
+    for (uint32_t i = 0; i < t->model.n_layers; i++) {
+        const model_layer *l = &t->model.layers[i];
+        size_t ns;
+        const trace_segment *segs = trace_layer_segments(t, i, &ns);
+        c->stats.segments += ns;
+        for (int p = 0; p < PASS_COUNT; p++) {
+            uint64_t madds, elem;
+            if (!model_pass_madds(l, (train_pass)p, t->batch, &madds) ||
+                !model_pass_elem_ops(l, (train_pass)p, t->batch, &elem))
+                return err_set(e, BS_EINPUT, "layer %s, %s: op count overflows 64 bits",
                                l->name, model_pass_name((train_pass)p));
-            it = end;
+            size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
+            /* e.g. BWD_DATA of the first MAC layer: no work, no row */
+            c->has_work[slot] = madds > 0 || elem > 0;
+            slot_walk *w = &c->walk[slot];
+            walk_open(t, (int32_t)i, &w->ws);
+            walk_open(t, l->src, &w->wp);
+            walk_open(t, c->consumer[i], &w->wc);
+            w->total = ns ? segs[ns - 1].end : 0;
         }
     }
     return BS_OK;
 }
 
-static int replay_overheads(replay_ctx *c, bs_error *e)
+/* Layer i's pieces inside the epoch [lo, hi), every pass with work. A piece is where the
+ * layer's own, its producer's and its consumer's decisions all stay (NEIGHBOURS); it is
+ * looked up when the walk enters it, however many epochs it then spans. */
+static int replay_layer_epoch(replay_ctx *c, uint32_t i, uint64_t lo, uint64_t hi, bs_error *e)
 {
-    for (size_t j = 0; j < c->t->n_overheads; j++) {
-        const trace_overhead *ov = &c->t->overheads[j];
-        if (ov->ops == 0 || ov->first >= ov->end)
+    const model_layer *l = &c->t->model.layers[i];
+    for (int p = 0; p < PASS_COUNT; p++) {
+        size_t slot = 1 + (size_t)i * ROW_SLOTS_PER_LAYER + (size_t)p;
+        if (!c->has_work[slot])
             continue;
-        /* A synthetic elementwise layer of `ops` elements, batch 1 (see the top comment). */
-        model_layer ol;
-        memset(&ol, 0, sizeof ol);
-        snprintf(ol.name, sizeof ol.name, "overhead:%s", ov->label);
-        ol.kind = LAYER_ACT;
-        snprintf(ol.op, sizeof ol.op, "identity");
-        uint32_t w = ov->ops > UINT32_MAX ? UINT32_MAX : (uint32_t)ov->ops;
-        ol.in = ol.out = (tensor_shape){1, 1, w};
-        ol.in_elems = ol.out_elems = ol.fwd_elem_ops = ov->ops;
-        ol.src = -1;
-        ol.src2 = -2;
-        /* A unary op (y.bits = 0) on fp32 or integer operands of the record's width. */
-        /* its own pass over the data in every nonmac mode but free: read once, write once
-         * (a scheme's check is not fused into a MAC layer's stages) */
-        cost_query q = {.layer = &ol, .pass = PASS_FWD, .batch = 1, .density_x = 1.0,
-                        .density_y = 1.0,
-                        .sweeps = {.rd_in = 1, .wr_out = 1, .planned = 1}};
-        q.x = ov->bits == 32 ? numfmt_fp32() : (num_format){.kind = NUM_INT, .bits = ov->bits};
-        char what[TRACE_LABEL_MAX + 16];
-        snprintf(what, sizeof what, "overhead %s", ov->label);
-        pass_cost pc;
-        int rc = evaluate(c, &q, what, ov->first, ov->end, &pc, e);
-        if (rc)
-            return rc;
-        if (!add_span(c, 0, ov->first, ov->end, &pc, (double)ov->ops * ov->bits, ov->bits, 0))
-            return err_set(e, BS_EINPUT, "overhead %s: run totals overflow 64 bits",
-                           ov->label);
+        slot_walk *w = &c->walk[slot];
+        while (w->it < hi && w->it < w->total) {
+            if (w->it >= w->piece_end) {
+                uint64_t end = w->total;
+                piece_decisions pd = {.self = walk_at(&w->ws, w->it, &end),
+                                      .producer = walk_at(&w->wp, w->it, &end),
+                                      .consumer = walk_at(&w->wc, w->it, &end)};
+                uintptr_t h = (((uintptr_t)pd.self >> 4) * 0x9e3779b97f4a7c15ull) ^
+                              (((uintptr_t)pd.producer >> 4) * 0xc2b2ae3d27d4eb4full) ^
+                              (((uintptr_t)pd.consumer >> 4) * 0x165667b19e3779f9ull);
+                h += slot;
+                seen_decision *sd = &c->seen[(h ^ (h >> 29)) & (SEEN_SLOTS - 1)];
+                if (sd->pd.self == pd.self && sd->pd.producer == pd.producer &&
+                    sd->pd.consumer == pd.consumer && sd->slot == slot) {
+                    c->stats.memo_hits++;
+                } else {
+                    metrics_operands ops;
+                    metrics_pass_operands(l, (train_pass)p, pd.self, &ops);
+                    const pass_cost *pc = NULL;
+                    int rc = eval_pass(c, i, (train_pass)p, &ops, &pd, w->it, end, &pc, e);
+                    if (rc)
+                        return rc;
+                    *sd = (seen_decision){.pd = pd, .slot = slot, .pc = *pc,
+                                          .wl = metrics_wl_madds(pc->madds, &ops),
+                                          .bits_x = metrics_word_bits(&ops.x),
+                                          .bits_y = metrics_word_bits(&ops.y)};
+                }
+                w->piece_end = end;
+                w->pc = sd->pc;
+                w->wl = sd->wl;
+                w->bits_x = sd->bits_x;
+                w->bits_y = sd->bits_y;
+            }
+            uint64_t stop = w->piece_end < hi ? w->piece_end : hi;
+            if (!add_piece(c, slot, w->it, stop, lo, hi, &w->pc, w->wl, w->bits_x, w->bits_y))
+                return err_set(e, BS_EINPUT, "layer %s, %s: run totals overflow 64 bits",
+                               l->name, model_pass_name((train_pass)p));
+            w->it = stop;
+        }
     }
     return BS_OK;
 }
 
-/* Compacts the grid into rows with work, fills names, averages and totals. */
-static int finish_rows(replay_ctx *c, replay_result *r, bs_error *e)
+static const trace_overhead *overhead(const replay_ctx *c, size_t j)
+{
+    return &c->t->overheads[j];
+}
+
+static int by_first(const void *x, const void *y, void *ctx)
+{
+    const replay_ctx *c = ctx;
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    uint64_t a = overhead(c, i)->first, b = overhead(c, j)->first;
+    return a < b ? -1 : a > b ? 1 : (i > j) - (i < j);
+}
+
+/* Evaluates overhead record j: a synthetic elementwise layer of `ops` elements, batch 1 (see
+ * the top comment). */
+static int eval_overhead(replay_ctx *c, size_t j, bs_error *e)
+{
+    const trace_overhead *ov = overhead(c, j);
+    model_layer ol;
+    memset(&ol, 0, sizeof ol);
+    snprintf(ol.name, sizeof ol.name, "overhead:%s", ov->label);
+    ol.kind = LAYER_ACT;
+    snprintf(ol.op, sizeof ol.op, "identity");
+    uint32_t w = ov->ops > UINT32_MAX ? UINT32_MAX : (uint32_t)ov->ops;
+    ol.in = ol.out = (tensor_shape){1, 1, w};
+    ol.in_elems = ol.out_elems = ol.fwd_elem_ops = ov->ops;
+    ol.src = -1;
+    ol.src2 = -2;
+    /* A unary op (y.bits = 0) on fp32 or integer operands of the record's width. */
+    /* its own pass over the data in every nonmac mode but free: read once, write once
+     * (a scheme's check is not fused into a MAC layer's stages) */
+    cost_query q = {.layer = &ol, .pass = PASS_FWD, .batch = 1, .density_x = 1.0,
+                    .density_y = 1.0,
+                    .sweeps = {.rd_in = 1, .wr_out = 1, .planned = 1}};
+    q.x = ov->bits == 32 ? numfmt_fp32() : (num_format){.kind = NUM_INT, .bits = ov->bits};
+    char what[TRACE_LABEL_MAX + 16];
+    snprintf(what, sizeof what, "overhead %s", ov->label);
+    return evaluate(c, &q, what, ov->first, ov->end, &c->ov_cost[j], e);
+}
+
+/* The overheads running in the epoch [lo, hi) into slot 0, in record order (as the sums of
+ * a record-by-record walk); records start in order of their first iteration. */
+static int replay_overheads_epoch(replay_ctx *c, uint64_t lo, uint64_t hi, bs_error *e)
+{
+    size_t n = c->t->n_overheads;
+    while (c->ov_next < n && overhead(c, c->ov_order[c->ov_next])->first < hi) {
+        size_t j = c->ov_order[c->ov_next++];
+        const trace_overhead *ov = overhead(c, j);
+        if (ov->ops == 0 || ov->first >= ov->end)
+            continue;
+        int rc = eval_overhead(c, j, e);
+        if (rc)
+            return rc;
+        size_t k = c->n_active++;
+        for (; k > 0 && c->active[k - 1] > j; k--)
+            c->active[k] = c->active[k - 1];
+        c->active[k] = j;
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < c->n_active; k++) {
+        size_t j = c->active[k];
+        const trace_overhead *ov = overhead(c, j);
+        if (!add_piece(c, 0, ov->first, ov->end, lo, hi, &c->ov_cost[j],
+                       (double)ov->ops * ov->bits, ov->bits, 0))
+            return err_set(e, BS_EINPUT, "overhead %s: run totals overflow 64 bits",
+                           ov->label);
+        if (ov->end > hi)
+            c->active[kept++] = j;
+    }
+    c->n_active = kept;
+    return BS_OK;
+}
+
+/* Hands the epoch's rows with work to fn in the costs table's key order, adds them to the
+ * totals, and clears the grid for the next epoch. */
+static int emit_epoch(replay_ctx *c, uint32_t epoch, replay_row_fn fn, void *ctx,
+                      replay_result *r, bs_error *e)
 {
     const trace *t = c->t;
-    size_t n = 0, cells = (size_t)t->epochs * c->slots;
-    for (size_t k = 0; k < cells; k++)
-        n += c->grid[k].iterations > 0;
-    r->rows = calloc(n ? n : 1, sizeof *r->rows);
-    if (!r->rows)
-        return err_set(e, BS_EINTERNAL, "out of memory (replay rows)");
     /* Passes in the order of their names, so rows arrive in the costs table's primary-key
      * order (run, epoch, layer, pass) and SQLite appends instead of splitting pages. */
     static const int pass_by_name[PASS_COUNT] = {PASS_BWD_DATA, PASS_BWD_WEIGHT, PASS_FWD,
                                                  PASS_UPDATE};
     store_run_totals *tot = &r->totals;
-    for (size_t cell = 0; cell < cells; cell++) {
-        size_t in_epoch = cell % c->slots, k = cell;
+    for (size_t in_epoch = 0; in_epoch < c->slots; in_epoch++) {
+        size_t slot = in_epoch;
         if (in_epoch > 0)
-            k = cell - in_epoch + 1 + (in_epoch - 1) / PASS_COUNT * PASS_COUNT +
-                (size_t)pass_by_name[(in_epoch - 1) % PASS_COUNT];
-        store_cost_row row = c->grid[k];
+            slot = 1 + (in_epoch - 1) / PASS_COUNT * PASS_COUNT +
+                   (size_t)pass_by_name[(in_epoch - 1) % PASS_COUNT];
+        store_cost_row row = c->grid[slot];
         if (row.iterations == 0)
             continue;
-        size_t slot = k % c->slots;
-        row.epoch = (uint32_t)(k / c->slots);
+        row.epoch = epoch;
         if (slot == 0) {
             row.layer = -1;
             row.layer_name = "overhead";
@@ -541,7 +614,7 @@ static int finish_rows(replay_ctx *c, replay_result *r, bs_error *e)
         }
         row.avg_bits_x /= (double)row.iterations;
         row.avg_bits_y /= (double)row.iterations;
-        r->rows[r->n_rows++] = row;
+        r->n_rows++;
         tot->madds += (double)row.madds;
         tot->bitops += row.bitops;
         tot->wl_madds += row.wl_madds;
@@ -550,12 +623,41 @@ static int finish_rows(replay_ctx *c, replay_result *r, bs_error *e)
         for (int q = 0; q < COST_E_COUNT; q++)
             tot->energy_pj += row.energy_pj[q];
         tot->dram_bits += row.dram_read_bits + row.dram_write_bits;
+        int rc = fn ? fn(&row, ctx, e) : BS_OK;
+        if (rc)
+            return rc;
     }
+    memset(c->grid, 0, c->slots * sizeof *c->grid);
     return BS_OK;
 }
 
-int replay_run(const trace *t, const arch *a, const replay_options *o, replay_result *r,
-               bs_error *e)
+/* At most this many rows per epoch: the overhead row and every (layer, pass) with work. */
+static uint64_t rows_per_epoch(const replay_ctx *c)
+{
+    uint64_t n = c->t->n_overheads > 0;
+    for (size_t k = 1; k < c->slots; k++)
+        n += c->has_work[k];
+    return n;
+}
+
+static void ctx_free(replay_ctx *c)
+{
+    free(c->grid);
+    free(c->shape_class);
+    free(c->seen);
+    free(c->consumer);
+    free(c->n_consumers);
+    free(c->plan);
+    free(c->memo.slots);
+    free(c->has_work);
+    free(c->walk);
+    free(c->ov_cost);
+    free(c->ov_order);
+    free(c->active);
+}
+
+int replay_each(const trace *t, const arch *a, const replay_options *o, replay_row_fn fn,
+                void *ctx, replay_result *r, bs_error *e)
 {
     static const replay_options defaults = {0};
     memset(r, 0, sizeof *r);
@@ -564,26 +666,24 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     if (!t->finished || t->iters_per_epoch == 0 || t->epochs == 0)
         return err_set(e, BS_EINTERNAL, "replay: trace is not finished");
     replay_ctx c = {.t = t, .a = a, .o = o};
-    c.slots = 1 + (size_t)t->model.n_layers * ROW_SLOTS_PER_LAYER;
-    if (t->epochs > SIZE_MAX / c.slots / sizeof *c.grid)
-        return err_set(e, BS_EINPUT, "replay: %llu epochs x %u layers is too many rows",
-                       (unsigned long long)t->epochs, t->model.n_layers);
-    c.grid = calloc((size_t)t->epochs * c.slots, sizeof *c.grid);
+    uint32_t nl = t->model.n_layers;
+    size_t n_ov = t->n_overheads ? t->n_overheads : 1;
+    c.slots = 1 + (size_t)nl * ROW_SLOTS_PER_LAYER;
+    c.grid = calloc(c.slots, sizeof *c.grid);
+    c.has_work = calloc(c.slots, sizeof *c.has_work);
+    c.walk = calloc(c.slots, sizeof *c.walk);
+    c.ov_cost = calloc(n_ov, sizeof *c.ov_cost);
+    c.ov_order = calloc(n_ov, sizeof *c.ov_order);
+    c.active = calloc(n_ov, sizeof *c.active);
     c.shape_class = shape_classes(&t->model);
     c.seen = calloc(SEEN_SLOTS, sizeof *c.seen);
-    uint32_t nl = t->model.n_layers;
     c.consumer = malloc(((size_t)nl + 1) * sizeof *c.consumer);
     c.n_consumers = calloc((size_t)nl + 1, sizeof *c.n_consumers);
     c.plan = calloc(((size_t)nl + 1) * PASS_COUNT, sizeof *c.plan);
-    if (!c.grid || !c.shape_class || !c.seen || !c.consumer || !c.n_consumers || !c.plan ||
+    if (!c.grid || !c.has_work || !c.walk || !c.ov_cost || !c.ov_order || !c.active ||
+        !c.shape_class || !c.seen || !c.consumer || !c.n_consumers || !c.plan ||
         !memo_grow(&c.memo)) {
-        free(c.grid);
-        free(c.shape_class);
-        free(c.seen);
-        free(c.consumer);
-        free(c.n_consumers);
-        free(c.plan);
-        free(c.memo.slots);
+        ctx_free(&c);
         return err_set(e, BS_EINTERNAL, "out of memory (replay)");
     }
     for (uint32_t i = 0; i < nl; i++) {
@@ -595,26 +695,64 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
             }
         cost_nonmac_plan(a, &t->model, i, &c.plan[(size_t)i * PASS_COUNT]);
     }
-    int rc = BS_OK;
-    for (uint32_t i = 0; i < t->model.n_layers && !rc; i++)
-        rc = replay_layer(&c, i, e);
-    if (!rc)
-        rc = replay_overheads(&c, e);
-    if (!rc)
-        rc = finish_rows(&c, r, e);
+    for (size_t j = 0; j < t->n_overheads; j++)
+        c.ov_order[j] = j;
+    qsort_r(c.ov_order, t->n_overheads, sizeof *c.ov_order, by_first, &c);
+    int rc = find_work(&c, e);
+    uint64_t per_epoch = rc ? 0 : rows_per_epoch(&c);
+    if (!rc && per_epoch > 0 && t->epochs > REPLAY_ROWS_MAX / per_epoch)
+        rc = err_set(e, BS_EINPUT, "epochs: %llu epochs x %llu cost rows per epoch is more "
+                     "than the %llu rows a run may store (replay.h); make epochs coarser "
+                     "(fewer epochs of more iterations)", (unsigned long long)t->epochs,
+                     (unsigned long long)per_epoch, (unsigned long long)REPLAY_ROWS_MAX);
+    for (uint64_t ep = 0; ep < t->epochs && !rc; ep++) {
+        uint64_t lo = ep * t->iters_per_epoch, hi = lo + t->iters_per_epoch;
+        rc = replay_overheads_epoch(&c, lo, hi, e);
+        for (uint32_t i = 0; i < nl && !rc; i++)
+            rc = replay_layer_epoch(&c, i, lo, hi, e);
+        if (!rc)
+            rc = emit_epoch(&c, (uint32_t)ep, fn, ctx, r, e);
+    }
     if (!rc)
         rc = metrics_compute(t, &r->totals, e);
     r->stats = c.stats;
-    free(c.grid);
-    free(c.shape_class);
-    free(c.seen);
-    free(c.consumer);
-    free(c.n_consumers);
-    free(c.plan);
-    free(c.memo.slots);
-    if (rc)
-        replay_result_free(r);
+    ctx_free(&c);
     return rc;
+}
+
+/* replay_run's sink: the rows into one growing array. */
+typedef struct row_array {
+    store_cost_row *rows;
+    size_t n, cap;
+} row_array;
+
+static int append_row(const store_cost_row *row, void *ctx, bs_error *e)
+{
+    row_array *ra = ctx;
+    if (ra->n == ra->cap) {
+        size_t cap = ra->cap ? ra->cap * 2 : 256;
+        store_cost_row *grown = realloc(ra->rows, cap * sizeof *grown);
+        if (!grown)
+            return err_set(e, BS_EINTERNAL, "out of memory (replay rows)");
+        ra->rows = grown;
+        ra->cap = cap;
+    }
+    ra->rows[ra->n++] = *row;
+    return BS_OK;
+}
+
+int replay_run(const trace *t, const arch *a, const replay_options *o, replay_result *r,
+               bs_error *e)
+{
+    row_array ra = {0};
+    int rc = replay_each(t, a, o, append_row, &ra, r, e);
+    if (rc) {
+        free(ra.rows);
+        memset(r, 0, sizeof *r);
+        return rc;
+    }
+    r->rows = ra.rows;
+    return BS_OK;
 }
 
 void replay_options_text(const arch *a, const replay_options *o, char *buf, size_t n)
@@ -630,6 +768,38 @@ void replay_result_free(replay_result *r)
     free(r->rows);
     r->rows = NULL;
     r->n_rows = 0;
+}
+
+/* replay_each_store's sink: each row straight into the open run. */
+typedef struct store_sink {
+    store *s;
+    int64_t run_id;
+} store_sink;
+
+static int store_row(const store_cost_row *row, void *ctx, bs_error *e)
+{
+    store_sink *k = ctx;
+    return store_add_cost(k->s, k->run_id, row, e);
+}
+
+int replay_each_store(store *s, const trace *t, const arch *a, const replay_options *o,
+                      const store_run_info *info, double wall_s, replay_result *r,
+                      int64_t *run_id, bs_error *e)
+{
+    memset(r, 0, sizeof *r);
+    store_sink k = {.s = s};
+    int rc = store_run_begin(s, info, &k.run_id, e);
+    if (rc)
+        return rc;
+    rc = replay_each(t, a, o, store_row, &k, r, e);
+    if (!rc)
+        rc = store_run_commit(s, k.run_id, &r->totals, wall_s, e);
+    if (rc) {
+        store_run_abort(s);
+        return rc;
+    }
+    *run_id = k.run_id;
+    return BS_OK;
 }
 
 int replay_store(store *s, const replay_result *r, const store_run_info *info, double wall_s,

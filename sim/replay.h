@@ -50,11 +50,34 @@ typedef struct replay_result {
  * bits (exact for 1, 0.5, 0.25, ...). */
 double replay_density_bucket(double d);
 
-/* Replays finished trace t on arch a. Errors name the trace, layer and pass (bad densities,
- * a layer the arch cannot tile, count overflow). r must be freed with replay_result_free. */
+/* The most cost rows one run may have (epochs x rows per epoch, checked before replaying):
+ * about 120 GB of database at ~120 bytes a row. A longer run is refused (BS_EINPUT, field
+ * "epochs"): make its epochs coarser. */
+#define REPLAY_ROWS_MAX 1000000000ULL
+
+/* Receives a replay's rows, complete, in the order of replay_result.rows; non-zero stops the
+ * replay with that code (e filled). */
+typedef int (*replay_row_fn)(const store_cost_row *row, void *ctx, bs_error *e);
+
+/* Replays finished trace t on arch a, handing each row to fn (NULL: rows are only summed)
+ * as soon as its epoch is done, so memory does not grow with the run's length. r gets
+ * n_rows, totals and stats; r->rows stays NULL. Errors name the layer and pass (bad
+ * densities, a layer the arch cannot tile, count overflow) or the field (too many rows). */
+int replay_each(const trace *t, const arch *a, const replay_options *o, replay_row_fn fn,
+                void *ctx, replay_result *r, bs_error *e);
+
+/* replay_each into an array: r->rows holds every row (memory O(rows)); free r with
+ * replay_result_free. For callers that need the rows themselves (sweeps rescale them). */
 int replay_run(const trace *t, const arch *a, const replay_options *o, replay_result *r,
                bs_error *e);
 void replay_result_free(replay_result *r);
+
+/* Replays t on a straight into one run of s (replay_each: memory independent of the run's
+ * length): begin, rows as they are made, commit with the totals; abort on any error, so a
+ * failed or killed run leaves nothing visible. r gets totals and stats (no rows). */
+int replay_each_store(store *s, const trace *t, const arch *a, const replay_options *o,
+                      const store_run_info *info, double wall_s, replay_result *r,
+                      int64_t *run_id, bs_error *e);
 
 /* Stores r as one run (one transaction: begin, rows, commit with totals and wall_s; abort on
  * any error, so a failed or killed run leaves nothing visible). */

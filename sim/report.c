@@ -188,8 +188,9 @@ static const struct {
 };
 #define N_BREAKDOWN_COLS ((int)(sizeof breakdown_cols / sizeof breakdown_cols[0]))
 
+/* MAdds summed in 32-bit halves (schema.sql, epoch_costs: exact below 2^63, REAL beyond). */
 static const char breakdown_values_sql[] =
-    "sum(madds), sum(bitops) / 1e9, sum(total_cycles), sum(latency_s),"
+    "sum(madds >> 32) * 4294967296 + sum(madds & 4294967295), sum(bitops) / 1e9, sum(total_cycles), sum(latency_s),"
     " 100.0 * sum(latency_s) / sum(sum(latency_s)) OVER (),"
     " 100.0 * sum(stall_cycles) / sum(total_cycles),"
     " sum(energy_pj) * 1e-12,"

@@ -156,9 +156,14 @@ SELECT c.*,
 FROM costs c;
 
 -- Per-epoch sums of cost_rows (its energy_pj is the one spelling of a row's total energy).
+-- MAdds are summed in two 32-bit halves, which cannot overflow, and joined by SQLite's
+-- arithmetic, which turns to REAL only when the total passes 2^63: exact where it fits, a
+-- real number beyond (a plain sum() fails with "integer overflow" there). report.c does the
+-- same.
 CREATE VIEW epoch_costs AS
 SELECT c.run_id, c.epoch,
-       sum(c.madds) AS madds, sum(c.bitops) AS bitops, sum(c.total_cycles) AS cycles,
+       sum(c.madds >> 32) * 4294967296 + sum(c.madds & 4294967295) AS madds,
+       sum(c.bitops) AS bitops, sum(c.total_cycles) AS cycles,
        sum(c.latency_s) AS latency_s,
        sum(c.energy_pj) AS energy_pj,
        sum(sum(c.latency_s)) OVER w AS cum_latency_s,

@@ -18,6 +18,7 @@
  */
 #include "store.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -91,6 +92,7 @@ struct store {
     int busy_timeout_ms;
     int64_t open_run;                   /* run whose transaction is open, 0 if none */
     bool writable;                      /* opened for writing and recognised as ours */
+    char *uri;                          /* a read-only file's immutable URI, else NULL */
     sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -105,8 +107,11 @@ static int db_error(store *s, bs_error *e, const char *what)
     if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
         return err_set(e, BS_EINPUT, "%s: not a valid database (%s)", s->path,
                        sqlite3_errmsg(s->db));
+    if (rc == SQLITE_FULL)
+        return err_set(e, BS_EINPUT, "%s: the disk is full while %s: that write is not stored "
+                       "(what was committed before is safe)", s->path, what);
     if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR ||
-        rc == SQLITE_FULL || rc == SQLITE_PERM)
+        rc == SQLITE_PERM)
         return err_set(e, BS_EINPUT, "%s: %s while %s", s->path, sqlite3_errmsg(s->db), what);
     return err_set(e, BS_EINTERNAL, "%s: %s while %s", s->path, sqlite3_errmsg(s->db), what);
 }
@@ -240,6 +245,66 @@ static int create_schema(store *s, bs_error *e)
     return rc;
 }
 
+/* Views whose definition changed within the schema version: a writer replaces an older
+ * one by schema.sql's (issue 13 D6: epoch_costs summed MAdds with sum(), which fails past
+ * 2^63). Views hold no data, so this changes no stored number. */
+static const char *const current_views[] = {"epoch_costs", NULL};
+
+/* schema.sql's "CREATE VIEW name ..." statement (without its ';') into buf; false if absent. */
+static bool schema_view_sql(const char *name, char *buf, size_t n)
+{
+    char head[64];
+    snprintf(head, sizeof head, "CREATE VIEW %s AS", name);
+    const char *at = strstr(store_schema_sql, head), *end = at ? strchr(at, ';') : NULL;
+    if (!end || (size_t)(end - at) >= n)
+        return false;
+    snprintf(buf, n, "%.*s", (int)(end - at), at);
+    return true;
+}
+
+/* The view's definition as stored in the database ("" when absent). */
+static void stored_view_sql(store *s, const char *name, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT sql FROM sqlite_master WHERE type = 'view' AND"
+                           " name = ?1", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static int update_views(store *s, bs_error *e)
+{
+    for (int i = 0; current_views[i]; i++) {
+        char want[2048], have[2048];
+        if (!schema_view_sql(current_views[i], want, sizeof want))
+            return err_set(e, BS_EINTERNAL, "schema.sql lacks view %s", current_views[i]);
+        stored_view_sql(s, current_views[i], have, sizeof have);
+        if (strcmp(want, have) == 0)
+            continue;
+        /* under the write lock, checked again: another writer may have just done it */
+        int rc = exec(s, "BEGIN IMMEDIATE", "updating a view", e);
+        if (rc)
+            return rc;
+        stored_view_sql(s, current_views[i], have, sizeof have);
+        if (strcmp(want, have) != 0) {
+            char drop[96];
+            snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", current_views[i]);
+            if ((rc = exec(s, drop, "updating a view", e)) ||
+                (rc = exec(s, want, "updating a view", e))) {
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                return rc;
+            }
+        }
+        if ((rc = exec(s, "COMMIT", "updating a view", e)))
+            return rc;
+    }
+    return BS_OK;
+}
+
 /* Additive schema changes made after version 1 shipped, applied when a writer opens an older
  * database (a new nullable column changes no stored value and no query of older code, so
  * user_version stays): runs.accuracy_pct. Checked and added under the write lock, so two
@@ -313,9 +378,86 @@ static int busy_timeout_from_env(int *ms, bs_error *e)
     return BS_OK;
 }
 
+/* Names SQLite gives a meaning other than "this file": "" (a private temporary database),
+ * ":memory:", and URIs ("file:...", which may say mode=memory and skip the header check).
+ * Such a database vanishes at exit, so a run would "succeed" and store nothing. A file
+ * really called file:x is ./file:x. */
+static bool is_file_name(const char *path)
+{
+    return *path && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0;
+}
+
+/* Whether this process may write path and create files beside it (-wal, -shm). access()
+ * also answers EROFS on a read-only mount, for root too. */
+static bool can_write_beside(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        slash[slash == dir] = '\0';     /* "/x.db" -> "/" */
+    return access(path, W_OK) == 0 && access(dir, W_OK) == 0;
+}
+
+/* True when path-wal exists and is not empty: committed transactions may live there. */
+static bool has_wal(const char *path)
+{
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat st;
+    return stat(wal, &st) == 0 && st.st_size > 0;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded (RFC 3986 unreserved and '/' kept). */
+static bool immutable_uri(const char *path, char *uri, size_t n)
+{
+    size_t k = (size_t)snprintf(uri, n, "file:%s", path[0] == '/' ? "//" : "");
+    for (const unsigned char *p = (const unsigned char *)path; *p && k + 4 < n; p++) {
+        if (isalnum(*p) || strchr("/-._~", *p))
+            uri[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(uri + k, n - k, "%%%02X", *p);
+    }
+    return k + sizeof "?immutable=1" <= n &&
+           (size_t)snprintf(uri + k, n - k, "?immutable=1") < n - k;
+}
+
+/* A reader's connection. One that may write beside the file opens it read-write (made
+ * read-only by query_only below): a SQLITE_OPEN_READONLY connection cannot remove the
+ * -wal/-shm files it creates on a WAL database, so it would leave them beside a file it
+ * refused (another application's) or merely read. One that may not (a read-only file,
+ * directory or mount) opens the file immutable: SQLite then takes no locks and creates
+ * nothing, which is exact because the file cannot change under us, and is refused only when
+ * a -wal beside it may hold committed runs the file does not have yet. */
+static int open_reader(store *s, const char *path, int *sqlite_rc, bs_error *e)
+{
+    if (can_write_beside(path)) {
+        *sqlite_rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI,
+                                     NULL);
+        return BS_OK;
+    }
+    if (has_wal(path))
+        return err_set(e, BS_EINPUT, "%s: read-only, and its -wal file holds changes not yet "
+                       "copied into it: open it once where it is writable", path);
+    char uri[2 * PATH_MAX];
+    if (!immutable_uri(path, uri, sizeof uri))
+        return err_set(e, BS_EINPUT, "%s: path too long", path);
+    s->uri = strdup(uri);
+    if (!s->uri)
+        return err_set(e, BS_EINTERNAL, "out of memory opening %s", path);
+    *sqlite_rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    return BS_OK;
+}
+
 static int open_common(store **out, const char *path, bool readonly, bs_error *e)
 {
     *out = NULL;
+    if (!is_file_name(path))
+        return err_set(e, BS_EINPUT, "'%s': not a database file name (SQLite would keep it in "
+                       "memory or read it as a URI, and store nothing on disk); a file called "
+                       "file:x is ./file:x", path);
     int busy_ms;
     int rc = busy_timeout_from_env(&busy_ms, e);
     if (rc)
@@ -334,16 +476,15 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         free(s);
         return err_set(e, BS_EINTERNAL, "out of memory opening %s", path);
     }
-    /* Readers open read-write when they can, and are made read-only by query_only: a
-     * SQLITE_OPEN_READONLY connection cannot remove the -wal/-shm files it creates on a WAL
-     * database, so it would leave them beside a file it refused (another application's) or
-     * merely read. Read-only mode proper is the fallback (a read-only file or directory). */
-    int flags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int orc = sqlite3_open_v2(path, &s->db, flags, NULL);
-    if (orc != SQLITE_OK && readonly) {
-        sqlite3_close(s->db);
-        s->db = NULL;
-        orc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
+    /* SQLITE_OPEN_URI: only for the immutable reader's own URI and merge's ATTACH of it;
+     * user-given URIs were refused above. */
+    int orc = SQLITE_OK;
+    if (!readonly)
+        orc = sqlite3_open_v2(path, &s->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+    else if ((rc = open_reader(s, path, &orc, e))) {
+        store_close(s);
+        return rc;
     }
     if (orc == SQLITE_OK && readonly)
         orc = sqlite3_exec(s->db, "PRAGMA query_only=1", NULL, NULL, NULL);
@@ -360,6 +501,8 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         rc = err_set(e, BS_EINPUT, "%s: not a bitsim database (empty)", path);
     if (rc == BS_OK && fresh)
         rc = create_schema(s, e);
+    else if (rc == BS_OK && !readonly)
+        rc = update_views(s, e);
     if (rc == BS_OK && !readonly)
         rc = exec(s, writer_pragmas, "configuring", e);
     if (rc == BS_OK && !readonly && !fresh)
@@ -367,6 +510,10 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
     if (rc == BS_OK && !readonly)
         rc = prepare_all(s, e);
     s->writable = rc == BS_OK && !readonly;
+    /* A WAL left behind (a full disk kept the last writer from copying it into the file):
+     * copy what can be copied now, so a long sweep does not wait for its close. */
+    if (s->writable && has_wal(path))
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc) {
         store_close(s);
         return rc;
@@ -407,6 +554,7 @@ void store_close(store *s)
     if (s->writable)
         sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     sqlite3_close(s->db);
+    free(s->uri);
     free(s->path);
     free(s);
 }
@@ -414,6 +562,26 @@ void store_close(store *s)
 sqlite3 *store_db(store *s)
 {
     return s->db;
+}
+
+int store_checkpoint(store *s, bs_error *e)
+{
+    if (!s->writable)
+        return BS_OK;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+        return BS_OK;   /* busy: other connections copy it when they close */
+    if (rc == SQLITE_FULL)
+        return err_set(e, BS_EINPUT, "%s: the disk is full: committed runs stay in %s-wal "
+                       "until there is space to copy them into the database (keep both files "
+                       "together; the next bitsim command on it completes the copy)", s->path,
+                       s->path);
+    return db_error(s, e, "copying the WAL into the database");
+}
+
+const char *store_attach_name(const store *s)
+{
+    return s->uri ? s->uri : s->path;
 }
 
 /* Readies a reused statement for its next use: no pending step, no bindings left over. */

@@ -76,7 +76,11 @@ typedef struct store_run_info {
 /* Opens (creating if absent) a bitsim database. Errors name the path. */
 int store_open(store **out, const char *path, bs_error *e);
 /* Opens an existing bitsim database for reading only (report, compare, plot): a missing file
- * is an error, nothing is ever created or written. */
+ * is an error, nothing is ever created or written. A database on a read-only mount or in a
+ * read-only directory, or a read-only file, is read as immutable (no locks, no -wal/-shm
+ * created): it must not be written by someone else meanwhile, and one whose -wal holds
+ * changes not yet in the file is refused.
+ * Both refuse names that are not files on disk: "", ":memory:" and URIs ("file:..."). */
 int store_open_readonly(store **out, const char *path, bs_error *e);
 /* Closes; a run begun and not committed is rolled back (absent). NULL is fine. */
 void store_close(store *s);
@@ -99,6 +103,18 @@ int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error
 int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,
                      bs_error *e);
 void store_run_abort(store *s);
+
+/* A writer's last step before store_close: copies the WAL into the database file, so the
+ * database is one file again. BS_EINPUT when the disk is too full for that (the database
+ * file would grow): the committed runs are safe in the -wal file, the message says so, and
+ * the next open with space completes the copy. Other connections being busy is not an
+ * error (the last to close copies the rest). */
+int store_checkpoint(store *s, bs_error *e);
+
+/* The name to ATTACH the same file by from another connection (merge): its path, or for a
+ * file opened read-only where it cannot be written (a read-only mount, directory or file)
+ * the immutable URI it was opened by. */
+const char *store_attach_name(const store *s);
 
 /* The underlying handle, for report/compare/plot queries (read-only use). */
 struct sqlite3 *store_db(store *s);

@@ -49,6 +49,7 @@ typedef struct parser {
     const char *path;
     long line;
     long sweep_key_line[KEY_COUNT];
+    long section_line[4];   /* per section: its header's line, 0 if absent */
     bs_error *e;
 } parser;
 
@@ -345,6 +346,8 @@ static int parse_line(parser *p, char *line, section *sec)
             return err_at(p->e, p->path, p->line, line + 1,
                           "unknown section (sweep, params, constraints)");
         *sec = (section)(k + 1);
+        if (!p->section_line[*sec])
+            p->section_line[*sec] = p->line;
         return BS_OK;
     }
     if (*sec == SEC_NONE)
@@ -365,10 +368,15 @@ static int parse_line(parser *p, char *line, section *sec)
 static int check_space(parser *p)
 {
     sweep_space *s = p->s;
+    /* what is missing is pointed at by its section's header, else the file's last line */
+    long last = p->line > 0 ? p->line : 1;
+    long sweep_line = p->section_line[SEC_SWEEP] ? p->section_line[SEC_SWEEP] : last;
     if (!s->arch[0])
-        return err_at(p->e, p->path, 0, "arch", "missing in [sweep] (the base arch)");
+        return err_at(p->e, p->path, sweep_line, "arch", "missing in [sweep] (the base arch)");
     if (s->n_params == 0)
-        return err_at(p->e, p->path, 0, "params", "no parameters to sweep");
+        return err_at(p->e, p->path, p->section_line[SEC_PARAMS] ? p->section_line[SEC_PARAMS]
+                                                                 : last,
+                      "params", "no parameters to sweep");
     if (s->sampling == SWEEP_GRID) {
         if (p->sweep_key_line[KEY_POINTS])
             return err_at(p->e, p->path, p->sweep_key_line[KEY_POINTS], "points",
@@ -386,7 +394,8 @@ static int check_space(parser *p)
         s->n_points = total;
     } else {
         if (!p->sweep_key_line[KEY_POINTS])
-            return err_at(p->e, p->path, 0, "points", "%s sampling needs points = N",
+            return err_at(p->e, p->path, p->sweep_key_line[KEY_SAMPLING], "points",
+                          "%s sampling needs points = N",
                           sampling_names[s->sampling]);
         if (s->points * s->n_params > SWEEP_MAX_SAMPLES)
             return err_at(p->e, p->path, p->sweep_key_line[KEY_POINTS], "points",

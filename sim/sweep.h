@@ -143,6 +143,8 @@ typedef struct sweep_summary {
     bool sharing_off;           /* a derived result disagreed with its check: turned off */
     double wall_s, cpu_s;       /* elapsed, and CPU time of the process (all threads) */
     char first_invalid[BS_ERR_MSG_MAX];
+    char wal_kept[BS_ERR_MSG_MAX];  /* non-empty: stored, but a full disk keeps runs in the
+                                     * -wal (store_checkpoint's message) */
 } sweep_summary;
 
 /* Runs the shard's points of s (already sampled) over every trace into o->db_path.

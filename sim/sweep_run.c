@@ -731,6 +731,10 @@ int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, 
         if (!rc && o->progress)
             print_progress(atomic_load(&j.done), j.n_items, wallclock_s() - t_run, true);
         free(th);
+        bs_error wal;
+        err_clear(&wal);
+        if (!rc && j.db && store_checkpoint(j.db, &wal))
+            snprintf(sum->wal_kept, sizeof sum->wal_kept, "%s", wal.msg);
         store_close(j.db);
         pthread_mutex_destroy(&j.lock);
         pthread_mutex_destroy(&j.db_lock);

@@ -8,43 +8,92 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+/* Scans the bytes just read for the reader's two hard errors, so that reading stops at the
+ * first one instead of swallowing the rest of a binary or endless file: *line_no and
+ * *line_len carry the position across chunks. */
+static int scan_chunk(const char *path, const char *p, size_t n, long *line_no,
+                      size_t *line_len, bs_error *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n') {
+            (*line_no)++;
+            *line_len = 0;
+            continue;
+        }
+        if (p[i] == '\0')
+            return err_at(e, path, *line_no, NULL, "NUL byte in text (not a text file?)");
+        if (++*line_len >= TEXT_LINE_MAX)
+            return err_at(e, path, *line_no, NULL, "line longer than %d bytes",
+                          TEXT_LINE_MAX - 1);
+    }
+    return BS_OK;
+}
+
+/* Regular files only (a device, FIFO or socket may never end; O_NONBLOCK keeps a FIFO
+ * without a writer from blocking the open), at most TEXT_FILE_MAX bytes. The size is
+ * checked before reading and again while reading (a file can grow, /proc lies about it). */
 int text_open_file(text_reader *r, const char *path, bs_error *e)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return err_at(e, path, 0, NULL, "cannot open: %s", strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return err_set(e, BS_EINTERNAL, "%s: out of memory", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_at(e, path, 0, NULL, "not a regular file");
     }
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            char *bigger = realloc(buf, cap * 2);
+    if (st.st_size > TEXT_FILE_MAX) {
+        close(fd);
+        return err_at(e, path, 0, NULL, "larger than the %d MiB limit of text inputs",
+                      TEXT_FILE_MAX >> 20);
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0, line_len = 0;
+    long line_no = 1;
+    char *buf = malloc(cap);
+    int rc = buf ? BS_OK : err_set(e, BS_EINTERNAL, "%s: out of memory", path);
+    while (rc == BS_OK) {
+        if (len == cap) {   /* the file grew since fstat: up to one byte past the limit */
+            if (cap > (size_t)TEXT_FILE_MAX) {
+                rc = err_at(e, path, 0, NULL, "larger than the %d MiB limit of text inputs",
+                            TEXT_FILE_MAX >> 20);
+                break;
+            }
+            size_t grown = cap * 2 > (size_t)TEXT_FILE_MAX + 1 ? (size_t)TEXT_FILE_MAX + 1
+                                                                : cap * 2;
+            char *bigger = realloc(buf, grown);
             if (!bigger) {
-                free(buf);
-                fclose(f);
-                return err_set(e, BS_EINTERNAL, "%s: out of memory", path);
+                rc = err_set(e, BS_EINTERNAL, "%s: out of memory", path);
+                break;
             }
             buf = bigger;
-            cap *= 2;
+            cap = grown;
         }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = err_at(e, path, 0, NULL, "cannot read: %s", strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        rc = scan_chunk(path, buf + len, (size_t)n, &line_no, &line_len, e);
+        len += (size_t)n;
     }
-    int failed = ferror(f), read_errno = errno;
-    fclose(f);
-    if (failed) {
+    close(fd);
+    if (rc) {
         free(buf);
-        return err_at(e, path, 0, NULL, "cannot read: %s", strerror(read_errno));
+        return rc;
     }
     r->buf = buf;
     r->len = len;
@@ -106,6 +155,30 @@ int text_next_line(text_reader *r, char **out, bs_error *e)
 bool text_ends_without_newline(const text_reader *r)
 {
     return r->len > 0 && r->buf[r->len - 1] != '\n';
+}
+
+bool text_has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+void text_escape_controls(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 5 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != 0x7f)
+            out[k++] = (char)c;
+        else if (c == '\n' || c == '\t' || c == '\r')
+            k += (size_t)snprintf(out + k, n - k, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+        else
+            k += (size_t)snprintf(out + k, n - k, "\\x%02x", c);
+    }
+    if (n)
+        out[k < n ? k : n - 1] = '\0';
 }
 
 int text_split(char *s, char **tok, int max)

@@ -17,6 +17,9 @@
 #include "err.h"
 
 #define TEXT_LINE_MAX 4096
+/* The largest text input read (bytes): far above any hand-written or generated model, trace,
+ * arch or space file (a 160-epoch per-iteration trace is a few MiB), far below memory. */
+#define TEXT_FILE_MAX (256 << 20)
 #define TEXT_TOKENS_MAX 64
 
 typedef struct text_reader {
@@ -28,7 +31,10 @@ typedef struct text_reader {
     char line[TEXT_LINE_MAX];
 } text_reader;
 
-/* Reads the whole file into memory. Errors: cannot open/read (BS_EINPUT, names the path). */
+/* Reads the whole file into memory. Errors (BS_EINPUT, one line naming the path): cannot
+ * open/read, not a regular file (devices, FIFOs: /dev/zero never ends), larger than
+ * TEXT_FILE_MAX, and — found while reading, which stops there — a NUL byte or a line of
+ * TEXT_LINE_MAX bytes or more ("path:line: ..."). */
 int text_open_file(text_reader *r, const char *path, bs_error *e);
 /* Reads from a caller-owned buffer (not copied; must outlive the reader). */
 void text_open_buffer(text_reader *r, const char *name, const char *buf, size_t len);
@@ -41,6 +47,13 @@ int text_next_line(text_reader *r, char **out, bs_error *e);
 
 /* True when the input's last line had no terminating newline (a hint of truncation). */
 bool text_ends_without_newline(const text_reader *r);
+
+/* True when s holds a control character (a byte below 0x20, or DEL): labels and names that
+ * go into tables and one-line messages must not (a newline splits a row or an error). */
+bool text_has_control(const char *s);
+/* s into out (at most n bytes, always terminated) with control characters written as
+ * \n, \t, \r or \xHH, so that quoting a bad value keeps a message on one line. */
+void text_escape_controls(const char *s, char *out, size_t n);
 
 /* Splits s in place at blanks; returns the token count (at most max) or -1 if more. */
 int text_split(char *s, char **tok, int max);

@@ -499,12 +499,10 @@ static int overhead_cmp(const void *pa, const void *pb)
  * control characters; params must be key=value tokens. Canonical params: single spaces. */
 static const char *text_field_problem(const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '#')
-            return "must not contain '#' (it starts a comment)";
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return "must not contain control characters";
-    }
+    if (strchr(s, '#'))
+        return "must not contain '#' (it starts a comment)";
+    if (text_has_control(s))
+        return "must not contain control characters";
     return NULL;
 }
 
@@ -708,6 +706,8 @@ static int parse_header_line(reader *r, char *line, bs_error *e)
         t->has_accuracy = true;
         return BS_OK;
     default: /* H_PROVENANCE */
+        if ((why = text_field_problem(val)))
+            return FAIL(r, e, key, "%s", why);
         if (strlen(val) >= sizeof t->provenance)
             return FAIL(r, e, key, "longer than %d bytes", TRACE_PROVENANCE_MAX - 1);
         strcpy(t->provenance, val);

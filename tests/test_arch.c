@@ -113,8 +113,8 @@ Test(arch, errors_name_file_line_and_key)
         const char *text, *want;
     } cases[] = {
         {HEAD ARRAY BUFS TAIL "bogus = 1\n", "bad.ini:18: bogus: unknown key"},
-        {HEAD ARRAY BUFS TAIL "[nosuch]\n", "bad.ini:18: unknown section"},
-        {HEAD "[array]\nrows = 16\npmax = 8\npmin = 2\n" BUFS TAIL, "bad.ini: cols: missing"},
+        {HEAD ARRAY BUFS TAIL "[nosuch]\n", "bad.ini:18: section: unknown section"},
+        {HEAD "[array]\nrows = 16\npmax = 8\npmin = 2\n" BUFS TAIL, "bad.ini:4: cols: missing"},
         {HEAD "[array]\nrows = x16\ncols = 32\npmax = 8\npmin = 2\n" BUFS TAIL,
          "bad.ini:5: rows: bad value"},
         {HEAD "[array]\nrows = 0\ncols = 32\npmax = 8\npmin = 2\n" BUFS TAIL,

@@ -782,9 +782,28 @@ Test(cost_passes, gpu_roofline)
     cost_result r;
     cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
     double bytes = (64.0 * 4096 + 4096.0 * 4096) * 2 + 64.0 * 4096 * 4;
-    cr_expect_float_eq(r.latency_s, ceil(bytes / 900e9 * 1530e6) / 1530e6, 1e-12);
+    cr_expect_float_eq(r.latency_s, bytes / 900e9, 1e-15);
     cr_expect_float_eq(r.compute_cycles, ceil(2.0 * 64 * 4096 * 4096 / 125e12 * 1530e6), 1);
     cr_expect_gt(r.stall_cycles, 0);
+    /* Issue 13 D13: the roofline's time is ops / peak or bytes / bandwidth, whatever the clock
+     * (which only counts cycles): at 0.001 MHz it was rounded up to whole 1 ms cycles. */
+    g.freq_hz = 1e3;
+    cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.latency_s, bytes / 900e9, 1e-15, "%.9g s at 1 kHz", r.latency_s);
+    q.batch = 1 << 20;  /* compute-bound: 2 * 2^20 * 4096^2 ops at 125 TFLOPS */
+    cr_assert_eq(cost_eval(&g, &q, &r, &e), 0, "%s", e.msg);
+    cr_expect_float_eq(r.latency_s, 2.0 * (1 << 20) * 4096 * 4096 / 125e12, 1e-12, "%.9g s",
+                       r.latency_s);
+    /* with the bias add after the GEMM (its own roofline term), the same at either clock */
+    l.bias = true;
+    q.batch = 64;
+    cost_result slow, fast;
+    cr_assert_eq(cost_eval(&g, &q, &slow, &e), 0, "%s", e.msg);
+    g.freq_hz = 1530e6;
+    cr_assert_eq(cost_eval(&g, &q, &fast, &e), 0, "%s", e.msg);
+    cr_expect_gt(fast.latency_s, bytes / 900e9, "the bias add takes time");
+    cr_expect_float_eq(slow.latency_s, fast.latency_s, 1e-15, "%.9g s at 1 kHz, %.9g s at 1530 MHz",
+                       slow.latency_s, fast.latency_s);
 }
 
 /* A ResNet basic-block conv: 3x3, 16 -> 16 channels, 32x32, stride 1, pad 1; and its
@@ -1091,8 +1110,9 @@ Test(cost_cli, exit_codes, .init = quiet)
     cr_expect_eq(run_cost(1, none), BS_EUSAGE);
     const char *arch_bad[] = {"cost", "--arch", "no-such-arch", "--conv", "1,1,1,8,8", NULL};
     cr_expect_eq(run_cost(5, arch_bad), BS_EINPUT);
+    /* a layer name is input, as a model or arch name is (test_cli did_you_mean_for_names) */
     const char *layer_bad[] = {"cost", "--model", "lenet5", "--layer", "nope", NULL};
-    cr_expect_eq(run_cost(5, layer_bad), BS_EUSAGE);
+    cr_expect_eq(run_cost(5, layer_bad), BS_EINPUT);
     const char *all[] = {"cost", "--model", "lenet5", "--layer", "all", "--pass", "all",
                          "--format", "json", NULL};
     cr_expect_eq(run_cost(9, all), 0);

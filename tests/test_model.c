@@ -479,7 +479,7 @@ Test(model, missing_fields)
         {"input 3 8 8\nconv\n", "bad.model:2: name: missing"},
         {"conv a out=4 k=1\n", "bad.model:1: input: no input shape"},
         {"input 3 8 8\nconv a out=4 k=1 bias\n", "bad.model:2: bias: expected key=value"},
-        {"# nothing\n", "bad.model: no layers"},
+        {"# nothing\n", "bad.model:1: layer: no layers"},
     };
     EXPECT_ALL_FAIL(cases);
 }
@@ -674,7 +674,7 @@ Test(model, scalesim_errors)
     snprintf(buf, sizeof buf, "%sC1, 8, 8, 3, 3, 3, 4, 1,\nC1, 8, 8, 3, 3, 3, 4, 1,\n", hdr);
     expect_msg(scalesim_fails(buf), "bad.csv:3: name: duplicate layer name 'C1'");
     expect_msg(scalesim_fails("Layer Name, M, N, K,\nG, 0, 1, 1,\n"), "bad.csv:2: M: '0'");
-    expect_msg(scalesim_fails(hdr), "bad.csv: no layers");
+    expect_msg(scalesim_fails(hdr), "bad.csv:1: layer: no layers");
 }
 
 /* Found by fuzz_model: a NUL byte made the shared reader return 1 (= BS_EINPUT) without a
@@ -716,6 +716,35 @@ Test(model, each_action_has_its_own_help)
         snprintf(want, sizeof want, "bitsim model %s ", actions[1 - i]);
         cr_expect(!strstr(out, want), "model %s --help shows the other action:\n%s", actions[i],
                   out);
+    }
+}
+
+/* Issue 13 D1: the 33rd layer grows the layer array (32 slots first), and its error names an
+ * input layer (a0 is 1x4x4, a1 makes it 2x4x4); the name must be read after the array moved,
+ * not from the freed one (ASan reported a heap-use-after-free in fail; a plain build printed
+ * the allocator's bytes from the command line). */
+Test(model, error_naming_an_input_after_the_layer_array_grows)
+{
+    static const struct {
+        const char *last, *want;
+    } cases[] = {
+        {"conv c1 out=1 k=9 from=a0", "bad.model:34: k: window 9 is larger than the padded "
+                                      "input 4 (input 'a0')"},
+        {"conv c1 out=1 k=9", "(input 'a31')"},
+        {"conv c1 in=3 out=1 k=1 from=a0", "input 'a0' has 1"},
+        {"linear f in=3 out=2 from=a0", "input 'a0' has 16"},
+        {"matmul mm m=2 k=2 n=2 from=a0", "input 'a31' has 32"},
+        {"matmul mm m=4 k=8 n=4 from=a0", "but 'a0' has 16"},
+        {"add r from=a0", "shape 1x4x4 of 'a0' differs from 2x4x4 of 'a31'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[2048];
+        int n = snprintf(text, sizeof text, "input 1 4 4\n");
+        for (int k = 0; k < 32; k++)
+            n += snprintf(text + n, sizeof text - (size_t)n,
+                          k == 1 ? "conv a%d out=2 k=1\n" : "act a%d\n", k);
+        snprintf(text + n, sizeof text - (size_t)n, "%s\n", cases[i].last);
+        expect_msg(parse_fails(text), cases[i].want);
     }
 }
 

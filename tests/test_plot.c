@@ -258,3 +258,36 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     char *speedup[] = {"plot", "speedup", "--db", db_path, "-o", out_dir, "--baseline", "fp64", NULL};
     cr_expect_eq(run_cmd(cmd_plot, speedup, out, sizeof out), BS_EINPUT);
 }
+
+/* Issue 13 D7: a baseline label and an output directory that start with a single quote (the
+ * setup's third label has quotes inside; at the start gnuplot read '' as an empty string and
+ * failed, exit 3). */
+Test(plot, a_label_or_output_directory_starting_with_a_quote)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    const char *label = "'q";
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db_path, &e), BS_OK, "%s", e.msg);
+    fixture_run f = {label, "static", "resnet20", "bitfusion", 4, 3, 1000, 0.25, 1e6, 8, 8, NULL};
+    cr_assert_neq(fixture_add_run(s, &f, &e), 0, "%s", e.msg);
+    store_close(s);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s.d", db_path);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    cr_assert_eq(chdir(dir), 0);    /* a relative output directory "'out" */
+    written w;
+    plot_request r = {.baseline = label};
+    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    snprintf(out_dir, sizeof out_dir, "'out");
+    for (int k = 0; k < PLOT_KIND_COUNT; k++) {
+        if (k == PLOT_PARETO)
+            continue;
+        cr_expect_eq(make((plot_kind)k, PLOT_PDF, &r, &w, &e), BS_OK, "%s: %s",
+                     plot_kind_name((plot_kind)k), e.msg);
+        for (int i = 0; i < w.n; i++)
+            cr_expect(strncmp(w.paths[i], "'out/", 5) == 0 && file_is(w.paths[i], "%PDF", 4),
+                      "%s", w.paths[i]);
+    }
+}

@@ -434,6 +434,57 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, unknown, out, sizeof out), BS_EINPUT);
 }
 
+/* Issue 13 D6: MAdds sums past 2^63 (rows of 2^62 each, which `run` accepts) are reported as
+ * the real number they are, not an "integer overflow" failure, and sums that fit stay exact
+ * integers: 6 rows of 2^53 + 1 per epoch are 6 * 2^53 + 6, which a double cannot hold. */
+static int64_t add_madds_run(const char *label, uint64_t row_madds)
+{
+    fixture_run f = spec(label, "static", "huge", "bitfusion", 0.5, 2e6);
+    f.row_madds = row_madds;
+    db_open();
+    bs_error e;
+    int64_t run = fixture_add_run(db_store, &f, &e);
+    cr_assert_neq(run, 0, "%s", e.msg);
+    db_close();
+    return run;
+}
+
+Test(report, madds_sums_beyond_2_63_are_reals_and_smaller_ones_exact)
+{
+    int64_t big = add_madds_run("big", 1ULL << 62), exact = add_madds_run("exact", (1ULL << 53) + 1);
+    /* by layer: 3 epochs x 3 passes = 9 rows of 2^62 = 41505174165846491136 */
+    char *by_layer = render_breakdown(big, REPORT_BY_LAYER);
+    cr_expect(strstr(by_layer, "\n0,conv0,4.15051741658464") != NULL, "%s", by_layer);
+    free(by_layer);
+    static char out[1 << 16];
+    char *report[] = {"report", "--db", db_path, "--label", "big", NULL};
+    cr_expect_eq(run_cmd(cmd_report, report, out, sizeof out), 0, "report of the big run failed");
+    if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        char dir[700];
+        snprintf(dir, sizeof dir, "%s.plots", db_path);
+        char *plot[] = {"plot", "cumulative", "--db", db_path, "-o", dir, NULL};
+        cr_expect_eq(run_cmd(cmd_plot, plot, out, sizeof out), 0, "plot cumulative failed");
+    }
+
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT madds, cum_bitops FROM epoch_costs"
+                                    " WHERE run_id = ?1 AND epoch = 2", -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_int64(st, 1, big);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "epoch_costs: %s", sqlite3_errmsg(db));
+    cr_expect_float_eq(sqlite3_column_double(st, 0), 6 * 0x1p62, 1e4, "%.17g",
+                       sqlite3_column_double(st, 0));
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, exact);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "epoch_costs: %s", sqlite3_errmsg(db));
+    cr_expect_eq(sqlite3_column_type(st, 0), SQLITE_INTEGER);
+    cr_expect_eq(sqlite3_column_int64(st, 0), 6 * ((INT64_C(1) << 53) + 1));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* report --by kind (issue 12): rows with MAdds are MAC-layer work, UPDATE rows the optimizer,
  * the rest non-MAC layers. A run by hand: conv FWD 2 s / 200 pJ with 100 MAdds, its norm
  * FWD 1 s / 300 pJ, the conv's UPDATE 1 s / 100 pJ: MAC 50 % of the time and 33.3 % of the

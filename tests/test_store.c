@@ -592,3 +592,36 @@ Test(store, accuracy_column_is_added_to_an_older_database)
     store_close(s);
     fixture_cleanup(path);
 }
+
+/* Issue 13 D6 on a database made before the fix: its epoch_costs view summed MAdds with a
+ * plain sum(), which fails past 2^63. A writer opening it brings the view up to date (the
+ * schema's own definition), so a run of 2^62-MAdds rows (6 per epoch) reads as a real. */
+Test(store, writer_updates_an_old_epoch_costs_view)
+{
+    char *path = fixture_tmp_path("old.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(sqlite3_exec(store_db(s),
+                              "DROP VIEW epoch_costs; CREATE VIEW epoch_costs AS"
+                              " SELECT c.run_id, c.epoch, sum(c.madds) AS madds,"
+                              " sum(sum(c.latency_s)) OVER w AS cum_latency_s"
+                              " FROM cost_rows c GROUP BY c.run_id, c.epoch"
+                              " WINDOW w AS (PARTITION BY c.run_id ORDER BY c.epoch)",
+                              NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(store_db(s)));
+    fixture_run big = small;
+    big.row_madds = 1ULL << 62;
+    cr_assert_neq(fixture_add_run(s, &big, &e), 0, "%s", e.msg);
+    store_close(s);
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    sqlite3 *db;
+    bool row;
+    sqlite3_stmt *st = sql_first(path, "SELECT madds FROM epoch_costs WHERE epoch = 0", &db,
+                                 &row);
+    cr_expect(row, "epoch_costs: %s", sqlite3_errmsg(db));
+    if (row)
+        cr_expect_float_eq(sqlite3_column_double(st, 0), 6 * 0x1p62, 1e4);
+    sql_done(db, st);
+    fixture_cleanup(path);
+}

@@ -305,12 +305,12 @@ Test(sweep_errors, sampling_settings)
     static const bad_space cases[] = {
         {"[sweep]\narch = a\nsampling = sobol\n", "space.ini:3: sampling:", "unknown sampling"},
         {"[sweep]\narch = a\nsampling = lhs\n[params]\na.b = 1\n",
-         "space.ini: points:", "needs points"},
+         "space.ini:3: points:", "needs points"},
         {"[sweep]\narch = a\npoints = 4\n[params]\na.b = 1\n",
          "space.ini:3: points:", "random/lhs"},
         {"[sweep]\narch = a\nsampling = lhs\npoints = 0\n", "space.ini:4: points:", "integer in"},
-        {"[params]\na.b = 1\n", "space.ini: arch:", "missing"},
-        {"[sweep]\narch = a\n", "space.ini: params:", "no parameters"},
+        {"[params]\na.b = 1\n", "space.ini:2: arch:", "missing"},
+        {"[sweep]\narch = a\n", "space.ini:2: params:", "no parameters"},
         {HEAD "a.a = 0:999:1\na.b = 0:999:1\na.c = 0:999:1\n", "space.ini:6: a.c:", "exceeds"},
     };
     expect_errors(cases, sizeof cases / sizeof cases[0]);

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "text.h"
@@ -105,6 +106,71 @@ Test(text, error_message_names_file_line_field)
     err_at(&e, "net.model", 12, "stride", "must be >= 1, got %d", 0);
     cr_expect_str_eq(e.msg, "net.model:12: stride: must be >= 1, got 0");
     cr_expect_eq(e.code, BS_EINPUT);
+}
+
+/* ---- text_open_file: bounded reads (issue 13 D3) ----------------------------------------- */
+
+static const char *temp_file(const char *content, size_t len)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/bitsim-text-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, content, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+static const char *open_fails(const char *path)
+{
+    static bs_error e;
+    text_reader r;
+    err_clear(&e);
+    int rc = text_open_file(&r, path, &e);
+    cr_assert_eq(rc, BS_EINPUT, "opening %s: rc %d (%s)", path, rc, e.msg);
+    cr_assert_null(strchr(e.msg, '\n'), "one line: %s", e.msg);
+    return e.msg;
+}
+
+/* /dev/zero never ends: before, the reader grew to gigabytes (the timeout catches that). */
+Test(text, refuses_a_file_that_is_not_regular, .timeout = 10)
+{
+    const char *msg = open_fails("/dev/zero");
+    cr_expect(strstr(msg, "/dev/zero: not a regular file") != NULL, "%s", msg);
+    msg = open_fails("/dev/null");
+    cr_expect(strstr(msg, "/dev/null: not a regular file") != NULL, "%s", msg);
+}
+
+/* A (sparse) file above the documented limit is refused by its size, before any read. */
+Test(text, refuses_a_file_above_the_size_limit, .timeout = 10)
+{
+    const char *path = temp_file("x\n", 2);
+    cr_assert_eq(truncate(path, (off_t)TEXT_FILE_MAX + 1), 0);
+    const char *msg = open_fails(path);
+    char want[128];
+    snprintf(want, sizeof want, "larger than the %d MiB limit", TEXT_FILE_MAX >> 20);
+    cr_expect(strstr(msg, path) && strstr(msg, want), "%s", msg);
+    unlink(path);
+}
+
+/* Reading stops at the first NUL byte and at the first over-long line, with its line. */
+Test(text, stops_reading_at_a_nul_byte_or_an_over_long_line)
+{
+    const char *path = temp_file("a\nb\n\0\n", 6);
+    const char *msg = open_fails(path);
+    char want[128];
+    snprintf(want, sizeof want, "%s:3: NUL byte", path);
+    cr_expect(strstr(msg, want) != NULL, "%s", msg);
+    unlink(path);
+
+    static char src[2 * TEXT_LINE_MAX];
+    memset(src, 'x', sizeof src);
+    src[0] = '\n';
+    path = temp_file(src, sizeof src);
+    msg = open_fails(path);
+    snprintf(want, sizeof want, "%s:2: line longer than %d bytes", path, TEXT_LINE_MAX - 1);
+    cr_expect(strstr(msg, want) != NULL, "%s", msg);
+    unlink(path);
 }
 
 /* Did-you-mean: distances counted by hand (case ignored; a swap of neighbours is one edit). */

@@ -139,15 +139,18 @@ static bool opt_set(const cmd_spec *sp, const cmd_opt *o, const char *arg)
         *(bool *)o->dst = true;
         return true;
     case CMD_STR:
-        if (*arg) {
+        /* no control characters: labels and names go into tables and one-line messages,
+         * where a newline splits a row or an error (issue 13 D10) */
+        if (*arg && !text_has_control(arg)) {
             *(const char **)o->dst = arg;
             return true;
         }
-        snprintf(want, sizeof want, "a non-empty value");
+        snprintf(want, sizeof want, *arg ? "a value without control characters"
+                                         : "a non-empty value");
         break;
     case CMD_LIST: {
         cmd_list *l = o->dst;
-        if (*arg && l->n < l->max) {
+        if (*arg && !text_has_control(arg) && l->n < l->max) {
             l->items[l->n++] = arg;
             return true;
         }
@@ -186,13 +189,17 @@ static bool opt_set(const cmd_spec *sp, const cmd_opt *o, const char *arg)
         if (o->parse(arg, o->dst, &why))
             return true;
         if (why) {
-            fprintf(stderr, "bitsim %s: --%s: '%s': %s\n", sp->name, o->name, arg, why);
+            char shown[256];
+            text_escape_controls(arg, shown, sizeof shown);
+            fprintf(stderr, "bitsim %s: --%s: '%s': %s\n", sp->name, o->name, shown, why);
             return false;
         }
         snprintf(want, sizeof want, "%s", o->want ? o->want : "valid");
         break;
     }
-    fprintf(stderr, "bitsim %s: --%s: '%s' is not %s\n", sp->name, o->name, arg, want);
+    char shown[256];    /* a value with a line break must not break the one-line message */
+    text_escape_controls(arg, shown, sizeof shown);
+    fprintf(stderr, "bitsim %s: --%s: '%s' is not %s\n", sp->name, o->name, shown, want);
     return false;
 }
 

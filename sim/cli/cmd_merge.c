@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "dbmerge.h"
@@ -36,22 +37,36 @@ int cmd_merge(int argc, char **argv)
             return BS_EUSAGE;
         }
     bs_error e;
-    store *out;
-    /* every input must be a bitsim database before OUT is created: a mistyped shard name must
-     * not leave a new, empty OUT.db behind */
-    for (int i = first + 1; i < argc; i++) {
+    err_clear(&e);
+    /* Every input is checked before OUT is created, and an OUT this command created is
+     * removed again when a merge fails: a refused input leaves nothing behind (issue 13 D12). */
+    for (int i = optind + 1; i < argc; i++) {
         store *in;
-        if ((rc = cmd_open_store(&in, argv[i], true, &e)))
-            return rc;
+        if (store_open_readonly(&in, argv[i], &e))
+            return err_report(&e);
         store_close(in);
     }
+    bool created = access(out_path, F_OK) != 0;
+    store *out;
     rc = cmd_open_store(&out, out_path, false, &e);
     if (rc)
         return rc;
     dbmerge_stats st = {0};
     for (int i = first + 1; i < argc && !rc; i++)
         rc = dbmerge_into(out, argv[i], &st, &e);
+    bs_error warn;
+    err_clear(&warn);
+    if (!rc && store_checkpoint(out, &warn))  /* merged, but not in one file: say so */
+        fprintf(stderr, "bitsim: warning: %s\n", warn.msg);
     store_close(out);
+    if (rc && created) {
+        static const char *const sides[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
+            char p[4096];
+            snprintf(p, sizeof p, "%s%s", out_path, sides[k]);
+            unlink(p);
+        }
+    }
     if (rc)
         return err_report(&e);
     if (!quiet)

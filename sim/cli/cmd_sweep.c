@@ -97,6 +97,8 @@ int cmd_sweep(int argc, char **argv)
     free(traces);
     if (rc)
         return err_report(&e);
+    if (sum.wal_kept[0])    /* stored, but not in one file: said even with --quiet */
+        fprintf(stderr, "bitsim: warning: %s\n", sum.wal_kept);
     if (!quiet) {
         fprintf(stderr, "bitsim sweep: shard %llu/%llu: %llu points, %llu archs run, %llu over "
                 "budget, %llu duplicate archs, %llu refused by the arch model; runs: %llu "
