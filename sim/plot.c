@@ -1114,13 +1114,16 @@ static int plot_accuracy(plot_job *j, bs_error *e)
     sqlite3_stmt *st;
     int rc = start_plotted(j, &ps,
                            PLOTTED_RUNS "SELECT p.label, p.model_name, p.arch_name, r.accuracy_pct,"
-                           " p.energy_j, p.latency_s FROM plotted p JOIN runs r ON r.id = p.run_id"
+                           " p.energy_j, p.latency_s, max(p.energy_j) OVER (),"
+                           " max(p.latency_s) OVER () FROM plotted p JOIN runs r ON r.id = p.run_id"
                            " WHERE r.accuracy_pct IS NOT NULL"
                            " ORDER BY p.model_name, p.arch_name, p.run_id",
                            &st, e);
     if (rc)
         return rc;
-    unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
+    /* units from the runs drawn, not from every plotted run: a LeNet point beside ResNet runs
+     * that state no accuracy would sit at 0.0002 h, and its tick labels run together */
+    unit ut = time_units[0], ue = energy_units[0];
     FILE *f, *csv;
     char path[PATH_MAX + 64];
     if ((rc = open_data(j, "accuracy.dat", &f, path, sizeof path, e)) == BS_OK &&
@@ -1144,6 +1147,10 @@ static int plot_accuracy(plot_job *j, bs_error *e)
             write_data_string(f, g);
             fputc('\n', f);
             snprintf(group, sizeof group, "%s", g);
+        }
+        if (points == 0) {
+            ue = pick_unit(energy_units, sqlite3_column_double(st, 6));
+            ut = pick_unit(time_units, sqlite3_column_double(st, 7));
         }
         double acc = sqlite3_column_double(st, 3), ej = sqlite3_column_double(st, 4),
                ls = sqlite3_column_double(st, 5);
