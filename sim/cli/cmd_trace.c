@@ -1,6 +1,6 @@
 /* cmd_trace.c — `bitsim trace`: generate, check, rewrite and list traces.
  *
- *   bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E --iters-per-epoch N
+ *   bitsim trace gen --scheme S --model M [--param K=V ...] [--epochs E --iters-per-epoch N
  *                    --batch B --seed S] -o FILE
  *   bitsim trace check FILE [--format F]   validate and summarise
  *   bitsim trace cat FILE [-o OUT]         canonical rewrite
@@ -52,7 +52,8 @@ static int cmd_gen(int argc, char **argv)
          .required = true),
         CMD_OPT("model", 'm', "M", "zoo name or model file", NULL, CMD_STR, &req.model_ref,
          .required = true),
-        CMD_OPT("param", 'p', "k=v", "a generator parameter", NULL, CMD_LIST, &param_list),
+        CMD_OPT("param", 'p', "K=V", "sets the generator's parameter K (bitsim trace schemes)",
+                NULL, CMD_LIST, &param_list),
         CMD_MODEL_PARAM_OPTS(&mp),
         CMD_OPT("epochs", 0, "E", "default: the scheme's own (bitsim trace schemes: 160,\n"
                 "MuPPET 114, the LLM recipes 1)", NULL, CMD_U64,
