@@ -52,7 +52,7 @@ static int cmd_gen(int argc, char **argv)
          .required = true),
         CMD_OPT("model", 'm', "M", "zoo name or model file", NULL, CMD_STR, &req.model_ref,
          .required = true),
-        CMD_OPT("param", 'p', "K=V", "sets the generator's parameter K (bitsim trace schemes)",
+        CMD_OPT("param", 'p', "K=V", "sets the generator's parameter K",
                 NULL, CMD_LIST, &param_list),
         CMD_MODEL_PARAM_OPTS(&mp),
         CMD_OPT("epochs", 0, "E", "default: the scheme's own (bitsim trace schemes: 160,\n"
