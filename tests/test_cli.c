@@ -873,6 +873,16 @@ Test(cli, rejections_of_files_name_file_line_and_field)
     EXPECT_ERROR(&r, 1, want);
 }
 
+/* An output path that cannot be written says why (the OS's reason), exit 1. */
+Test(cli, unwritable_trace_output_says_why)
+{
+    char out[400];
+    snprintf(out, sizeof out, "%s/no-such-dir/x.trace", wpath(""));
+    cli_result r;
+    CLI(&r, "trace", "gen", "--scheme", "fp32", "--model", "lenet5", "-o", out);
+    EXPECT_ERROR(&r, 1, "no-such-dir/x.trace", "No such file or directory");
+}
+
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
  * 0) is small, the second (iterations 1..) pushes vgg16's MAdd totals at batch 10^6 over 10^9
  * iterations past 2^64 (15.5e9 x 1e6 x 1e9 >> 1.8e19). The run must leave no run row. */

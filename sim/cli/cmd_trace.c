@@ -7,9 +7,11 @@
  *   bitsim trace schemes [--format F]      generators with their parameters and defaults
  * The format is traces/FORMAT.md; generators are sim/scheme.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -32,10 +34,15 @@ static int write_out(const trace *t, const char *out, bs_error *e)
         return trace_write(t, stdout, e);
     FILE *f = fopen(out, "wb");
     if (!f)
-        return err_set(e, BS_EINPUT, "%s: cannot open for writing", out);
+        return err_set(e, BS_EINPUT, "%s: cannot open for writing: %s", out, strerror(errno));
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     int rc = trace_write(t, f, e);
     if (fclose(f) != 0 && !rc)
-        rc = err_set(e, BS_EINPUT, "%s: write error", out);
+        rc = err_set(e, BS_EINPUT, "%s: write error: %s", out, strerror(errno));
+    if (rc && regular)
+        remove(out);    /* no half-written trace left to be read as a whole one (a device,
+                         * e.g. /dev/full, stays) */
     return rc;
 }
 
