@@ -873,7 +873,7 @@ Test(cli, rejections_of_files_name_file_line_and_field)
     EXPECT_ERROR(&r, 1, want);
 }
 
-/* An output path that cannot be written says why (the OS's reason), exit 1. */
+/* A path that cannot be read or written says why (the OS's reason), exit 1. */
 Test(cli, unwritable_trace_output_says_why)
 {
     char out[400];
@@ -881,6 +881,15 @@ Test(cli, unwritable_trace_output_says_why)
     cli_result r;
     CLI(&r, "trace", "gen", "--scheme", "fp32", "--model", "lenet5", "-o", out);
     EXPECT_ERROR(&r, 1, "no-such-dir/x.trace", "No such file or directory");
+    /* arch import, both ends: a missing input and an unwritable output */
+    const char *conf = write_file("conf.ini", "[accelerator]\na = 16\nc = 32\nhigh_prec = 8\n"
+                                  "low_prec = 2\nfrequency = 500000000\nWgt_SRAM = 65536\n"
+                                  "Act_SRAM = 65536\nOut_SRAM = 65536\n[system]\nif_width = 192\n");
+    CLI(&r, "arch", "import", wpath("no-such.ini"));
+    EXPECT_ERROR(&r, 1, "no-such.ini", "No such file or directory");
+    snprintf(out, sizeof out, "%s/no-such-dir/x.ini", wpath(""));
+    CLI(&r, "arch", "import", conf, "-o", out);
+    EXPECT_ERROR(&r, 1, "no-such-dir/x.ini", "No such file or directory");
 }
 
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
