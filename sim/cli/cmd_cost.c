@@ -7,6 +7,7 @@
  * prints as a two-column table (quantity, value); several (--layer all, --pass all) print one
  * row each.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,8 @@ static void emit_cell(table *t, const char *col, const char *text, double v, boo
         table_cell_str(t, text);
     else if (is_int)
         table_cell_u64(t, (uint64_t)v);
+    else if (v == floor(v) && fabs(v) < 1e15)  /* a whole count of bits or ops, in full */
+        table_cell_double(t, "%.0f", v);
     else
         table_cell_double(t, "%.10g", v);
 }
