@@ -23,6 +23,8 @@ eval xtics_cmd
 plot_in = width - 0.9
 if (tic_len * char_in > 0.95 * plot_in / n_groups) { set xtics rotate by 25 right }
 set format y '%g'
+# bar values on an opaque box: a value just under 1x sits on the dashed baseline otherwise
+set style textbox opaque noborder margins 0.5, 0.2
 # the sample before its name (as energy.gp): with many runs the names sit evenly between
 # the samples, and a name beside the wrong sample is easy to misread
 set key outside top center horizontal reverse Left
@@ -40,12 +42,12 @@ set yrange [ymin_s:ymax_s]
 if (logy_s) { set logscale y; eval log_tics_y }
 plot for [i=3:n_labels+2] speedup_file using (barx($1, i)):i with boxes title columnheader(i) linetype i - 2, \
      for [i=3:n_labels+2] speedup_file using (barx($1, i)):i:(bar_values ? barval(column(i)) : '') \
-         with labels font small_font offset 0, 0.45 notitle
+         with labels boxed font small_font offset 0, 0.45 notitle
 unset key
 set ylabel 'Energy saving (×)'
 set yrange [ymin_e:ymax_e]
 if (logy_e) { set logscale y; eval log_tics_y } else { unset logscale y; set ytics autofreq }
 plot for [i=3:n_labels+2] saving_file using (barx($1, i)):i with boxes linetype i - 2, \
      for [i=3:n_labels+2] saving_file using (barx($1, i)):i:(bar_values ? barval(column(i)) : '') \
-         with labels font small_font offset 0, 0.45 notitle
+         with labels boxed font small_font offset 0, 0.45 notitle
 unset multiplot
