@@ -110,7 +110,7 @@ deps-demo:
 # under ASan + UBSan (asan-only; TEST_ASAN=0 leaves it out), then the plain suite, so the last
 # line printed is Criterion's summary of the real binary.
 TEST_ASAN ?= 1
-test: deps
+test: deps deps-capture
 	$(MAKE) --no-print-directory test-only
 
 # Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
@@ -127,32 +127,41 @@ check_test_count = listed=$$(BITSIM_HOME=$(CURDIR) $(1)/run_tests --list | \
 	[ "$$ran" = "$$listed" ] || { echo "criterion: $$ran test results for $$listed tests listed:" \
 	  "another Criterion runner sharing /tmp may have crossed reports; run again" >&2; exit 1; }
 
-# ---- PyTorch capture (traces/capture/, optional; README "Capturing real traces") ---------
-# Debian's python3 explicitly: another python3 may come first on PATH. torch and sklearn are
-# installed only by deps-capture / traces-real, never by `make deps`.
+# ---- PyTorch capture (traces/capture/; README "Capturing real traces") -------------------
+# Debian's python3 explicitly: another python3 may come first on PATH. `make test` installs
+# these packages too (about 3 min and 1 GB on a fresh machine) and always runs the Python
+# tests: a missing package is an error, never a skip.
 CAPTURE_PY   = /usr/bin/python3
-CAPTURE_DEBS = python3-torch python3-sklearn
-CAPTURE_OK   = $(CAPTURE_PY) -c 'import torch, sklearn' >/dev/null 2>&1
+CAPTURE_DEBS = python3 python3-torch python3-torchvision python3-sklearn python3-onnx \
+               python3-pandas python3-setuptools
+CAPTURE_PKGS = $(wildcard traces/capture/*.py)
+# Where `make install` puts the package: Debian's python3 site directory under PREFIX
+# (/usr/local/lib/python3.X/dist-packages for PREFIX=/usr/local).
+CAPTURE_SITE = $(shell $(CAPTURE_PY) -c 'import sys, sysconfig; v = "%d.%d" % sys.version_info[:2]; print("$(PREFIX)/lib/python%s/dist-packages" % v if "deb_system" in sysconfig.get_scheme_names() else sysconfig.get_path("purelib", "posix_prefix", vars={"base": "$(PREFIX)", "platbase": "$(PREFIX)"}))' 2>/dev/null)
 
 deps-capture:
 	@$(call apt_install_missing,$(CAPTURE_DEBS))
 
 # Runs before Criterion inside test-only, so the last line of `make test` stays Criterion's.
 test-python: bitsim
-	@if $(CAPTURE_OK); then \
-	  echo "capture: Python unittests (traces/capture/tests)"; \
-	  cd traces && $(CAPTURE_PY) -m unittest discover -s capture/tests -t . ; \
-	else \
-	  echo "capture: SKIPPED the Python unittests: python3-torch/python3-sklearn are not importable by $(CAPTURE_PY) (make deps-capture installs them)"; \
-	fi
+	@$(CAPTURE_PY) -c 'import torch, torchvision, sklearn, onnx' || { echo "capture:" \
+	  "python3-torch, -torchvision, -sklearn, -onnx are not importable by $(CAPTURE_PY)" \
+	  "(make deps-capture installs them)" >&2; exit 1; }
+	@echo "capture: Python unittests (traces/capture/tests)"
+	cd traces && $(CAPTURE_PY) -m unittest discover -s capture/tests -t .
 
-# Regenerates traces/samples/lenet5-digits-{cpt,adaptive}.trace and their model file.
+# Regenerates the captured sample traces and model files in traces/samples/ (LeNet-5 and the
+# zoo's ResNet-20 on scikit-learn's digits; a few minutes of CPU) and checks every one.
 traces-real: deps-capture bitsim
-	cd traces && nice $(CAPTURE_PY) -m capture.lenet5_digits --scheme cpt --scheme adaptive \
+	cd traces && nice $(CAPTURE_PY) -m capture.digits --arch lenet5 --scheme cpt \
+	  --scheme adaptive --out-dir samples
+	cd traces && nice $(CAPTURE_PY) -m capture.digits --arch resnet20 --scheme cpt \
+	  --scheme adaptive --scheme fp32 --epochs 4 --batch 64 --lr 0.1 --adapt-interval 20 \
+	  --cpt-cycles 2 \
 	  --out-dir samples
-	@for f in traces/samples/lenet5-digits-*.trace; do \
-	  BITSIM_HOME=$(CURDIR) ./bitsim trace check $$f || exit 1; \
-	done
+	@for f in traces/samples/lenet5-digits-*.trace traces/samples/resnet20-digits-*.trace; do \
+	  BITSIM_HOME=$(CURDIR) ./bitsim trace check $$f >/dev/null || exit 1; \
+	done; echo "traces-real: every sample trace reads back"
 
 fuzz-short: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
@@ -213,6 +222,10 @@ install: bitsim
 	done
 	install -m 644 traces/FORMAT.md $(DESTDIR)$(DATADIR)/traces/FORMAT.md
 	install -m 644 traces/capture/*.py $(DESTDIR)$(DATADIR)/traces/capture/
+	@[ -n "$(CAPTURE_SITE)" ] || { echo "install: $(CAPTURE_PY) not found: the capture" \
+	  "package (traces/capture) is not installed" >&2; exit 1; }
+	install -d $(DESTDIR)$(CAPTURE_SITE)/capture
+	install -m 644 $(CAPTURE_PKGS) $(DESTDIR)$(CAPTURE_SITE)/capture/
 
 clean:
 	rm -rf build build-asan bitsim out

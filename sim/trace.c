@@ -974,6 +974,29 @@ static int read_version(reader *r, bs_error *e)
     return BS_OK;
 }
 
+/* 'partial N' (traces/FORMAT.md, "End marker"): the run was cut after iteration N-1 of the
+ * header's plan. Every record lies before N; the run becomes [0, N): every layer's open
+ * segment is closed at N instead of at the planned end, an overhead range at N. */
+static int read_partial(reader *r, char **tok, int nt, bs_error *e)
+{
+    trace *t = r->t;
+    uint64_t n;
+    if (nt != 2 || !text_parse_u64(tok[1], 1, t->total_iters, &n))
+        return FAIL(r, e, "partial", "expected 'partial N' with N the iterations completed, "
+                    "1..%llu", (unsigned long long)t->total_iters);
+    if (r->last_iter >= n)
+        return FAIL(r, e, "partial", "a record at iteration %llu is not before the cut at %llu",
+                    (unsigned long long)r->last_iter, (unsigned long long)n);
+    for (size_t i = 0; i < t->n_overheads; i++)     /* begun before the cut: ran until it */
+        if (t->overheads[i].end > n)
+            t->overheads[i].end = n;
+    t->total_iters = n;
+    for (uint32_t i = 0; i < t->model.n_layers; i++)
+        t->layers[i].segs[t->layers[i].n - 1].end = n;
+    t->partial = true;
+    return BS_OK;
+}
+
 static int read_all(reader *r, bs_error *e)
 {
     int rc = read_version(r, e);
@@ -983,12 +1006,12 @@ static int read_all(reader *r, bs_error *e)
     char *line;
     while ((rc = text_next_line(&r->tr, &line, e)) == 1) {
         if (ended)
-            return FAIL(r, e, "end", "text after the end marker");
+            return FAIL(r, e, "end", "text after the %s marker", r->t->partial ? "partial" : "end");
         char first[16];
         size_t n = strcspn(line, " \t");
         snprintf(first, sizeof first, "%.*s", (int)(n < 15 ? n : 15), line);
         bool is_record = strcmp(first, "from") == 0 || strcmp(first, "overhead") == 0 ||
-                         strcmp(first, "end") == 0;
+                         strcmp(first, "end") == 0 || strcmp(first, "partial") == 0;
         if (!is_record) {
             if (r->body)
                 return FAIL(r, e, first, "unknown record '%s' (expected from, overhead, end; "
@@ -1007,6 +1030,10 @@ static int read_all(reader *r, bs_error *e)
             if (nt != 1)
                 return FAIL(r, e, "end", "the end marker takes no arguments");
             ended = true;
+        } else if (strcmp(first, "partial") == 0) {
+            if ((rc = read_partial(r, tok, nt, e)))
+                return rc;
+            ended = true;
         } else if (strcmp(first, "from") == 0) {
             if ((rc = parse_from(r, tok, nt, e)))
                 return rc;
@@ -1018,7 +1045,8 @@ static int read_all(reader *r, bs_error *e)
         return e ? e->code : BS_EINPUT;
     if (!ended)
         return err_at(e, r->path, r->tr.line_no, "end", "missing end marker: the trace is "
-                      "truncated (its last line must be 'end')");
+                      "truncated (its last line must be 'end', or 'partial N' for a run cut "
+                      "after N iterations)");
     return trace_finish(r->t, e);
 }
 
@@ -1458,7 +1486,10 @@ static int write_sbuf(const trace *t, sbuf *b, bs_error *e)
             break;
     }
     writer_state_free(&w);
-    sb_str(b, "end\n");
+    if (t->partial)
+        sb_printf(b, "partial %llu\n", (unsigned long long)t->total_iters);
+    else
+        sb_str(b, "end\n");
     if (b->failed)
         return oom(e);
     return BS_OK;

@@ -108,6 +108,9 @@ typedef struct trace {
     trace_overhead *overheads;              /* sorted by (first, end, label, ops, bits) */
     size_t n_overheads, cap_overheads;
     bool finished;                          /* trace_finish done: ready to write/replay */
+    bool partial;                           /* ended by 'partial N' instead of 'end': the run
+                                             * was cut (a killed or stopped capture) and
+                                             * total_iters is N, less than the header's plan */
 } trace;
 
 /* A change of some fields of a decision, as one record states it. mask bits: */

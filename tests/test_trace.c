@@ -336,6 +336,56 @@ Test(trace, truncated_file)
     expect_all_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
+/* A capture killed mid-run ends its file with 'partial N' (traces/FORMAT.md): the run is the
+ * N iterations completed, not the header's plan of 391 x 160 = 62,560. */
+Test(trace, partial_marker_cuts_the_run_at_n)
+{
+    const char *text = HEADER
+        "from 0 * W=int8\n"
+        "overhead 10:70 ops=7 bits=32 label=kl\n"     /* begun before the cut: ends at it */
+        "from 40 conv1 W=int4\n"
+        "partial 50\n";
+    trace t;
+    bs_error e;
+    cr_assert_eq(fixture_read(&t, text, &e), 0, "%s", e.msg);
+    cr_expect(t.partial);
+    cr_expect_eq(t.total_iters, 50, "the run is the 50 completed iterations");
+    cr_expect_eq(t.epochs, 160, "the header keeps the plan");
+    size_t n;
+    const trace_segment *s = trace_layer_segments(&t, (uint32_t)layer_index("conv1"), &n);
+    cr_assert_eq(n, 2);
+    cr_expect_eq(s[0].end, 40);
+    cr_expect_eq(s[1].first, 40);
+    cr_expect_eq(s[1].end, 50, "the open segment closes at the cut, not at 62,560");
+    s = trace_layer_segments(&t, (uint32_t)layer_index("fc"), &n);
+    cr_expect_eq(n, 1);
+    cr_expect_eq(s[0].end, 50);
+    cr_assert_eq(t.n_overheads, 1);
+    cr_expect_eq(t.overheads[0].end, 50, "the overhead ran until the cut");
+    trace_free(&t);
+    char *first = write_read_write(&t, text);
+    cr_expect(strstr(first, "\npartial 50\n"), "written back as 'partial 50':\n%s", first);
+    cr_expect_null(strstr(first, "\nend\n"), "a partial trace is not written complete");
+    trace_free(&t);
+    free(first);
+}
+
+Test(trace, partial_marker_rejects_records_at_or_past_the_cut)
+{
+    static const bad_case cases[] = {
+        {"from 0 * W=int8\nfrom 50 conv1 W=int4\npartial 50\n", false,
+            "t.trace:9: partial: a record at iteration 50 is not before the cut at 50"},
+        {"overhead 50:60 ops=1 bits=8 label=kl\npartial 50\n", false,
+            "t.trace:8: partial: a record at iteration 50 is not before the cut at 50"},
+        {"from 0 * W=int8\npartial 0\n", false, "t.trace:8: partial: expected 'partial N'"},
+        {"from 0 * W=int8\npartial 62561\n", false, "1..62560"},
+        {"from 0 * W=int8\npartial\n", false, "t.trace:8: partial: expected 'partial N'"},
+        {"from 0 * W=int8\npartial 5\nend\n", false,
+            "t.trace:9: end: text after the partial marker"},
+    };
+    expect_all_bad(cases, sizeof cases / sizeof cases[0]);
+}
+
 Test(trace, wrong_version_and_not_a_trace)
 {
     static const bad_case cases[] = {

@@ -103,9 +103,13 @@ static int run(const run_args *ra, bs_error *e)
     double t3 = wallclock_s();
     if (!ra->quiet) {
         const store_run_totals *x = &res.totals;
-        printf("run %lld: %s on %s (%s, %llu epochs x %llu iterations), label %s\n",
+        char cut[64] = "";
+        if (t.partial)      /* a run cut at N (traces/FORMAT.md): the plan is not what ran */
+            snprintf(cut, sizeof cut, "; partial: %llu iterations ran",
+                     (unsigned long long)t.total_iters);
+        printf("run %lld: %s on %s (%s, %llu epochs x %llu iterations%s), label %s\n",
                (long long)run_id, t.model.name, a.name, t.scheme, (unsigned long long)t.epochs,
-               (unsigned long long)t.iters_per_epoch, ra->label ? ra->label : t.scheme);
+               (unsigned long long)t.iters_per_epoch, cut, ra->label ? ra->label : t.scheme);
         printf("  replay: %llu segments, %llu pieces, %llu cost evaluations, %llu memo hits, "
                "%zu rows; replay %.3f s, store %.3f s\n",
                (unsigned long long)res.stats.segments, (unsigned long long)res.stats.pieces,

@@ -1,18 +1,23 @@
 """capture -- record a PyTorch training run as a bitsim model file and trace.
 
     from capture import CaptureHook, TraceFileSink
-    hook = CaptureHook(model, example_batch, TraceFileSink(path, ...), every=10)
-    for each iteration: forward, backward, optimizer step, then hook.step()
-    hook.set_format(layer, "W", "int6") whenever the training code changes a precision
-    hook.close({"provenance": "test accuracy 0.97"})
+    sink = TraceFileSink(path, model_ref, batch, iters_per_epoch, epochs, scheme)
+    with CaptureHook(model, example_batch, sink, every=10) as hook:
+        open("net.model", "w").write(hook.model_text("net"))
+        for each iteration: forward, backward, optimizer step, then hook.step()
+        hook.set_format(layer, "W", "int6") where the code does not state a format itself
+        hook.close({"provenance": "test accuracy 0.97"})
 
-See hook.py (what is measured and when), sinks.py (output), quant.py and policy.py (the fake
-quantisation and precision policies of the LeNet-5 example), importers.py (AdaPT logs, CSV).
+Modules: graph.py (the whole forward graph as bitsim layers), hook.py (what is measured and
+when), formats.py (formats read from the model), sinks.py (streaming trace output), quant.py,
+policy.py, nets.py and digits.py (the examples), importers.py (CSV and AdaPT logs, no torch),
+onnx_import.py (ONNX model files, no torch).
 """
 
 # Lazy exports (PEP 562): the importers and sinks work without torch installed.
 _EXPORTS = {"CaptureHook": "hook", "density": "hook", "MemorySink": "sinks",
-            "TraceFileSink": "sinks", "model_text": "sinks", "trace_text": "sinks"}
+            "TraceFileSink": "sinks", "model_text": "sinks", "trace_text": "sinks",
+            "capture_graph": "graph"}
 __all__ = sorted(_EXPORTS)
 
 

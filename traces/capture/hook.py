@@ -1,69 +1,53 @@
 """hook.py -- records what a PyTorch training run decided, as a bitsim model and trace.
 
 A CaptureHook is attached to a model once and told, once per training iteration, that the
-iteration is over (`step()`).  In between it learns two things per MAC layer (conv, linear):
+iteration is over (`step()`).  At construction it records the model's whole forward graph
+(graph.py: functional ops included, names as PyTorch spells them, unsupported ops reported);
+the model file is `hook.model_text(name)`.  During training it learns, per MAC layer (conv,
+linear, and the projections of nn.MultiheadAttention):
 
-  * the precision decisions the training code reports with `set_format(layer, tensor, fmt)`
-    (tensors W, A, G, WG; formats in bitsim's text form, e.g. "int8", "fx8.4", "fp32");
+  * the formats of W, A, G, WG -- read automatically where the training code states them
+    (formats.py: a layer's `bitsim_format` attribute, torch.ao FakeQuantize modules, autocast
+    and half-precision dtypes), or reported with `set_format(layer, tensor, fmt)`, which wins;
   * the densities (fraction of non-zeros) of the weight W, the input activation A and the
-    output gradient G, measured by forward and full-backward hooks.
+    gradient G arriving at the layer's output.
+
+How G is seen: on sampled iterations the forward hook registers a *tensor* hook on the layer's
+output (no full backward hooks: those wrap the output in a view that `ReLU(inplace=True)`
+then modifies, pytorch/pytorch#61519).  A tensor hook registered before an in-place op still
+receives the gradient of the value the layer produced.
 
 Why it is cheap: densities are measured only on sampled iterations (every `every`-th, starting
 with iteration 0); between samples the last measurement holds, exactly like the trace's
-piecewise-constant semantics ("from iteration i on ...").  A measurement costs one
-count_nonzero per tensor, and the module hooks are attached only for sampled iterations, so the
-others run the model untouched.
+piecewise-constant semantics.  A measurement is one count_nonzero per tensor.  The forward
+hooks stay attached (they read formats and cost microseconds); nothing touches the backward
+pass of an unsampled iteration.
 
 Why the trace is small: a change record is emitted for a layer only when one of its values
 changed since the last record -- formats exactly, densities by at least `density_step`
-(default 0.01, i.e. one per cent) -- so a run of thousands of iterations becomes a few hundred
-records.  The first record of every layer (iteration 0) carries every field.
+(default 0.01) -- and the first record of every layer (iteration 0) carries every field.
 
-Which tensors are measured: what the layer's arithmetic saw.  By default that is the module's
-input, `module.weight` and the gradient w.r.t. its output; a layer that quantises internally
-(capture.quant.QConv2d / QLinear) publishes the quantised tensors as `bitsim_a`, `bitsim_w`,
-`bitsim_g`, and those win.  A module called several times in one iteration (shared weights)
-reports its last call.  Layers are named after their module path with every character
-outside [A-Za-z0-9_] replaced by '_' ("features.0" -> "features_0").
+Which tensors are measured: what the layer's arithmetic saw.  By default the module's input,
+`module.weight` and the gradient w.r.t. its output; a layer that quantises internally
+(capture.quant.QConv2d / QLinear) publishes the tensors it multiplied as `bitsim_a`,
+`bitsim_w`, `bitsim_g`, and those win.  A module called k times in one iteration is k layers
+(`name`, `name:2`, ...), measured call by call.  Matmul layers get formats but no measured
+densities (trace default 1); the q/k/v projections of MultiheadAttention get W and A.
 
-Output goes to a sink (see sinks.py): anything with begin(layers), change(iteration, layer,
-values) and end(iterations, header) -- the header comes last because the provenance (accuracy
-reached) is known only when training is over.  The layer shapes seen by `record_shapes` become the model
-file (model_text()).
+Output goes to a sink (sinks.py): begin(layers), change(iteration, layer, values),
+flush(iterations done) after every step, end(iterations, header).  Use the hook as a context
+manager, or call close(): a run that stops early (or raises) is closed with the iterations
+actually trained.
 """
 
-import re
+import contextlib
 import time
 
 import torch
-import torch.nn as nn
 
+from . import formats as fmts
+from .graph import ArgSpy, capture_graph, model_text as graph_model_text
 from .sinks import DENSITY_TENSORS, TENSORS, ChangeFilter
-
-# Leaf module types the model file knows: (type, kind, op).  Subclasses match too
-# (QConv2d is a Conv2d); the first match wins, so more specific types come first.
-LAYER_KINDS = (
-    (nn.Conv2d, "conv", ""),
-    (nn.Linear, "linear", ""),
-    (nn.MaxPool2d, "pool", "max"),
-    (nn.AvgPool2d, "pool", "avg"),
-    (nn.AdaptiveAvgPool2d, "pool", "avg"),
-    (nn.BatchNorm2d, "norm", "batch"),
-    (nn.BatchNorm1d, "norm", "batch"),
-    (nn.LayerNorm, "norm", "layer"),
-    (nn.ReLU, "act", "relu"),
-    (nn.Tanh, "act", "tanh"),
-    (nn.Sigmoid, "act", "sigmoid"),
-    (nn.GELU, "act", "gelu"),
-    (nn.Softmax, "softmax", ""),
-)
-
-
-def layer_kind(module):
-    for cls, kind, op in LAYER_KINDS:
-        if isinstance(module, cls):
-            return kind, op
-    return None, None
 
 
 def density(t):
@@ -72,132 +56,92 @@ def density(t):
     return 1.0 if n == 0 else torch.count_nonzero(t).item() / n
 
 
-def safe_name(path):
-    return re.sub(r"[^A-Za-z0-9_]", "_", path) or "input"
-
-
-def chw(shape):
-    """Per-sample (c, h, w) of a batched tensor shape: NCHW, NC, or N x tokens x hidden."""
-    dims = list(shape[1:])
-    if len(dims) == 3:
-        return tuple(dims)
-    if len(dims) == 2:
-        return (1, dims[0], dims[1])
-    if len(dims) == 1:
-        return (dims[0], 1, 1)
-    raise ValueError("cannot describe tensor shape %r per sample" % (tuple(shape),))
-
-
-class LayerInfo:
-    """Shape record of one leaf layer, in execution order."""
-
-    def __init__(self, name, module, kind, op, in_shape, out_shape, source=None):
-        self.name, self.module, self.kind, self.op = name, module, kind, op
-        self.in_shape, self.out_shape = in_shape, out_shape
-        self.source = source    # producer of the input when not the layer above, else None
-
-    @property
-    def is_mac(self):
-        return self.kind in ("conv", "linear")
-
-
 class CaptureHook:
     def __init__(self, model, example_input, sink, every=10, density_step=0.01,
-                 header=None, default_format="fp32"):
+                 header=None, default_format="fp32", start_iteration=None):
+        """start_iteration: the first iteration this hook sees (a resumed run); default: where
+        the sink's trace stops (TraceFileSink(..., resume=True)), else 0."""
         if every < 1:
             raise ValueError("every must be >= 1")
         self.model, self.sink = model, sink
         self.every = every
         self.header = dict(header or {})
         self.iteration = 0
-        self.layers = self.record_shapes(example_input)
-        self.mac_layers = [l for l in self.layers if l.is_mac]
-        self.formats = {l.name: {t: default_format for t in TENSORS} for l in self.mac_layers}
+        self.graph = capture_graph(model, example_input)
+        self.layers = self.graph.layers
+        self.input_shape = self.graph.input_shape
+        self.mac_layers = self.graph.mac_layers()
+        self.default_format = default_format
+        self.explicit = {l.name: {} for l in self.mac_layers}
+        self.auto = {l.name: {} for l in self.mac_layers}
         self.densities = {l.name: {t: None for t in DENSITY_TENSORS} for l in self.mac_layers}
         self.filter = ChangeFilter(density_step)
         self.records = 0
         self.measure_seconds = 0.0
-        self._handles = []
-        self._attach()
-        self.sink.begin([l.name for l in self.mac_layers])
-
-    # ---- shapes ------------------------------------------------------------------------------
-    def record_shapes(self, example_input):
-        """Runs one forward pass (no grad) and records every known leaf layer's shapes.
-
-        Which layer produced a layer's input is found by storage address (views such as
-        flatten share it); when that is not the layer above, the record names it (from=).
-        Tensors made by functional code (x + y) have no producing layer: such a layer is
-        assumed to read the layer above, so branched networks need their joins as modules."""
-        names = {m: safe_name(n) for n, m in self.model.named_modules()}
-        seen, handles = [], []
-        producer = {example_input.data_ptr(): "input"}
-        alive = []      # outputs kept alive, so that no later tensor reuses their address
-
-        def on_forward(module, inputs, output):
-            kind, op = layer_kind(module)
-            src = producer.get(inputs[0].data_ptr())
-            above = seen[-1].name if seen else "input"
-            info = LayerInfo(names[module], module, kind, op, chw(inputs[0].shape),
-                             chw(output.shape), src if src not in (None, above) else None)
-            seen.append(info)
-            producer[output.data_ptr()] = info.name
-            alive.append(output)
-
-        for m in self.model.modules():
-            if layer_kind(m)[0] is not None:
-                handles.append(m.register_forward_hook(on_forward))
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                self.model(example_input)
-        finally:
-            for h in handles:
-                h.remove()
-            self.model.train(was_training)
-        self.input_shape = chw(example_input.shape)
-        return seen
+        self.closed = False
+        # module -> its layers by call order (MultiheadAttention: all four projections)
+        self.by_module = {}
+        for l in self.mac_layers:
+            if l.module is not None:
+                self.by_module.setdefault(l.module, []).append(l)
+        self.calls = {}
+        self._paused = False
+        self._handles = [m.register_forward_hook(self._forward_hook(m))
+                         for m in self.by_module]
+        self._spy = ArgSpy(m for m in self.by_module if isinstance(m, torch.nn.MultiheadAttention))
+        if start_iteration is None:
+            start_iteration = getattr(sink, "resume_from", 0)
+        self.iteration = start_iteration
+        self.sink.begin([l.name for l in self.mac_layers], start_iteration)
+        for it, layer, values in self.sink.changes:   # a resumed trace: what it already says
+            self.filter.emitted.setdefault(layer, {}).update(values)
 
     # ---- measurement -------------------------------------------------------------------------
-    # The hooks are attached only for sampled iterations: a registered full-backward hook makes
-    # PyTorch wrap every call of the module, which costs even when the hook returns at once.
-    def _attach(self):
-        if self._handles:
-            return
-        for info in self.mac_layers:
-            self._handles.append(info.module.register_forward_hook(self._forward_hook(info)))
-            self._handles.append(
-                info.module.register_full_backward_hook(self._backward_hook(info)))
-
-    def _detach(self):
-        for h in self._handles:
-            h.remove()
-        self._handles = []
-
     def sampling(self):
         return self.iteration % self.every == 0
 
-    def _forward_hook(self, info):
-        def hook(module, inputs, output):
-            if not (module.training and self.sampling()):
+    def _layers_of_call(self, module):
+        n = self.calls[module] = self.calls.get(module, 0) + 1
+        ls = self.by_module[module]
+        if isinstance(module, torch.nn.MultiheadAttention):
+            return ls[4 * (n - 1):4 * n]
+        return ls[n - 1:n]
+
+    def _forward_hook(self, module):
+        def hook(mod, inputs, output):
+            if not mod.training or self._paused:
                 return
-            a = getattr(module, "bitsim_a", None)
-            w = getattr(module, "bitsim_w", None)
-            self._measure(info.name, "A", a if a is not None else inputs[0])
-            self._measure(info.name, "W", w if w is not None else module.weight)
+            for layer in self._layers_of_call(mod):
+                self.auto[layer.name] = fmts.detect(mod, inputs, layer, self.graph)
+                if self.sampling():
+                    self._sample(mod, inputs, output, layer)
         return hook
 
-    def _backward_hook(self, info):
-        def hook(module, grad_input, grad_output):
-            if not (module.training and self.sampling()):
-                return
-            g = getattr(module, "bitsim_g", None)
-            if g is None:
-                g = grad_output[0]
-            if g is not None:
-                self._measure(info.name, "G", g)
-        return hook
+    def _sample(self, mod, inputs, output, layer):
+        arg = layer.tensor_arg or 0
+        if layer.tensor_arg is not None:
+            inputs = self._spy.qkv(mod)       # MultiheadAttention: query, key, value
+        if "A" in layer.needs:
+            a = getattr(mod, "bitsim_a", None)
+            if a is None and len(inputs) > arg and torch.is_tensor(inputs[arg]):
+                a = inputs[arg]
+            if a is not None:
+                self._measure(layer.name, "A", a)
+        w = getattr(mod, "bitsim_w", None)
+        if w is None:
+            w = layer.weight if layer.wslice is None else \
+                layer.weight[layer.wslice[0]:layer.wslice[1]]
+        if w is not None:
+            self._measure(layer.name, "W", w)
+        if "G" not in layer.needs or hasattr(mod, "bitsim_g"):
+            return      # bitsim_g: read at step(), what the layer's backward used
+        out = output[0] if isinstance(output, tuple) else output
+        if torch.is_tensor(out) and out.requires_grad:
+            name = layer.name
+
+            def on_grad(g):
+                self._measure(name, "G", g)
+            out.register_hook(on_grad)
 
     def _measure(self, layer, tensor, value):
         t0 = time.perf_counter()
@@ -206,25 +150,42 @@ class CaptureHook:
 
     # ---- decisions ---------------------------------------------------------------------------
     def set_format(self, layer, tensor, fmt):
-        """Reports that from the current iteration on, `tensor` of `layer` uses format fmt."""
-        if layer not in self.formats:
-            raise KeyError("unknown MAC layer %r (known: %s)" % (layer, ", ".join(self.formats)))
+        """Reports that from the current iteration on, `tensor` of `layer` uses format fmt
+        (overrides what formats.py reads from the model; None returns to it)."""
+        if layer not in self.explicit:
+            raise KeyError("unknown MAC layer %r (known: %s)"
+                           % (layer, ", ".join(self.explicit)))
         if tensor not in TENSORS:
             raise KeyError("unknown tensor %r (known: %s)" % (tensor, ", ".join(TENSORS)))
-        self.formats[layer][tensor] = str(fmt)
+        if fmt is None:
+            self.explicit[layer].pop(tensor, None)
+        else:
+            self.explicit[layer][tensor] = fmts.normalise(fmt, "%s %s" % (layer, tensor))
 
     def set_formats(self, layer, fmt):
         for t in TENSORS:
             self.set_format(layer, t, fmt)
 
+    def formats(self, layer):
+        """The formats layer uses now: set_format, else read from the model, else default."""
+        out = {t: self.default_format for t in TENSORS}
+        out.update(self.auto[layer])
+        out.update(self.explicit[layer])
+        return out
+
     # ---- records -----------------------------------------------------------------------------
     def step(self):
-        """Ends the current iteration: emits change records, then advances the counter."""
+        """Ends the current iteration: emits change records, flushes, advances the counter."""
+        if self.sampling():
+            for layer in self.mac_layers:
+                g = getattr(layer.module, "bitsim_g", None) if layer.module is not None else None
+                if g is not None and "G" in layer.needs:
+                    self._measure(layer.name, "G", g)
         for info in self.mac_layers:
-            values = self.filter.changes(info.name, self.formats[info.name],
+            values = self.filter.changes(info.name, self.formats(info.name),
                                          self.densities[info.name])
             if self.iteration == 0:
-                missing = [t for t in DENSITY_TENSORS if "d" + t not in values]
+                missing = [t for t in info.needs if "d" + t not in values]
                 if missing:
                     raise RuntimeError("layer %s: no %s density measured in iteration 0 (was the "
                                        "model run forward and backward in train mode?)"
@@ -233,13 +194,44 @@ class CaptureHook:
                 self.sink.change(self.iteration, info.name, values)
                 self.records += 1
         self.iteration += 1
-        if self.sampling():
-            self._attach()
-        else:
-            self._detach()
+        self.calls.clear()
+        self.sink.flush(self.iteration)
 
     def close(self, provenance=None):
-        """Finishes the trace: `provenance` (e.g. accuracy reached) joins the header."""
-        self._detach()
+        """Finishes the trace with the iterations actually trained; `provenance` (e.g. the
+        accuracy reached) joins the header."""
+        if self.closed:
+            return
+        self.closed = True
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        self._spy.remove()
         self.header.update(provenance or {})
         self.sink.end(self.iteration, self.header)
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Forward passes inside are not training iterations (evaluation in train mode, batch-
+        norm recalibration): nothing is read or measured."""
+        self._paused, was = True, self._paused
+        try:
+            yield self
+        finally:
+            self._paused = was
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if not self.closed and self.iteration > 0:
+            if kind is not None:
+                self.header.setdefault("provenance", "")
+                self.header["provenance"] = (self.header["provenance"] + "; run stopped by %s "
+                                             "after %d iterations" % (kind.__name__,
+                                                                      self.iteration)).lstrip("; ")
+            self.close()
+        return False
+
+    def model_text(self, name, description=""):
+        return graph_model_text(self.graph, name, description)

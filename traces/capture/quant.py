@@ -97,6 +97,11 @@ class _QuantisedMac:
         self.bits = {"W": None, "A": None, "G": None}
         self.bitsim_a = self.bitsim_w = self.bitsim_g = None
 
+    @property
+    def bitsim_format(self):
+        """The attribute protocol of formats.py: what this layer quantises W, A, G to."""
+        return {t: ("fp32" if b is None else "int%d" % b) for t, b in self.bits.items()}
+
     def _store_g(self, g):
         self.bitsim_g = g
 

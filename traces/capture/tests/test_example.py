@@ -6,7 +6,7 @@ import os
 import tempfile
 import unittest
 
-from capture.lenet5_digits import train
+from capture.digits import train
 from capture.tests.helpers import REPO, c_model_check, c_reader_check
 
 
@@ -42,15 +42,35 @@ class ShortRuns(unittest.TestCase):
 
 class Samples(unittest.TestCase):
     def test_shipped_samples_read_back(self):
-        paths = sorted(glob.glob(os.path.join(REPO, "traces", "samples", "lenet5-digits-*.trace")))
-        if not paths:
-            self.skipTest("no traces/samples/lenet5-digits-*.trace (make traces-real)")
+        paths = sorted(glob.glob(os.path.join(REPO, "traces", "samples", "*-digits-*.trace")))
+        self.assertEqual(len(paths), 5, paths)      # lenet5 cpt/adaptive, resnet20 x 3
         for p in paths:
             with self.subTest(trace=os.path.basename(p)):
                 with open(p) as f:
                     self.assertRegex(f.read(), r"provenance .*test accuracy 0\.\d{4}")
                 c_reader_check(self, p)
 
+    def test_resnet20_samples_replay_on_the_zoo_model_and_compare(self):
+        import subprocess
+        from capture.tests.helpers import BITSIM
+        env = dict(os.environ, BITSIM_HOME=REPO)
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        db = os.path.join(d.name, "r20.db")
+        for s in ("fp32", "cpt", "adaptive"):
+            p = os.path.join(REPO, "traces", "samples", "resnet20-digits-%s.trace" % s)
+            with open(p) as f:
+                self.assertIn("\nmodel resnet20\n", f.read())     # the zoo's, no renaming
+            r = subprocess.run([BITSIM, "run", "--trace", p, "--arch", "bitfusion", "--db", db,
+                                "--label", "r20-" + s, "--quiet"], capture_output=True,
+                               text=True, env=env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([BITSIM, "compare", "--db", db, "--baseline", "r20-fp32", "--format",
+                            "csv"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head = r.stdout.splitlines()[0].split(",")
+        rows = {dict(zip(head, l.split(",")))["label"]: l for l in r.stdout.strip().splitlines()[1:]}
+        self.assertEqual(set(rows), {"r20-fp32", "r20-cpt", "r20-adaptive"}, r.stdout)
 
 if __name__ == "__main__":
     unittest.main()

@@ -94,15 +94,19 @@ class ResultsTest(unittest.TestCase):
         self.assertEqual(set(one.run_id), {1})
 
     def test_accuracy_from_the_trace_header(self):
-        """A captured trace's header `accuracy` (traces/samples: LeNet-5 CPT, 97.22 %) is in
-        the runs table and in runs()."""
+        """A captured trace's header `accuracy` (traces/samples: LeNet-5 CPT, the percentage
+        its `accuracy` line states, make traces-real regenerates it) is in the runs table and in
+        runs()."""
         d = self.tmp.name
         db_path = os.path.join(d, "acc.db")
-        _bitsim("run", "--trace", os.path.join(REPO, "traces/samples/lenet5-digits-cpt.trace"),
-                "--arch", "bitfusion", "--db", db_path, "--quiet", cwd=d)
+        trace = os.path.join(REPO, "traces/samples/lenet5-digits-cpt.trace")
+        with open(trace) as f:
+            stated = [float(l.split()[1]) for l in f if l.startswith("accuracy ")]
+        self.assertEqual(len(stated), 1)
+        _bitsim("run", "--trace", trace, "--arch", "bitfusion", "--db", db_path, "--quiet", cwd=d)
         with results.open_db(db_path) as db:
             df = results.runs(db)
-        self.assertEqual(list(df.accuracy_pct), [97.22])
+        self.assertEqual(list(df.accuracy_pct), stated)
 
     def test_a_foreign_file_is_refused(self):
         path = os.path.join(self.tmp.name, "other.db")
