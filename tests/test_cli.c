@@ -912,6 +912,25 @@ Test(cli, rejections_of_files_name_file_line_and_field)
     EXPECT_ERROR(&r, 1, want);
 }
 
+/* A path that cannot be read or written says why (the OS's reason), exit 1. */
+Test(cli, unwritable_trace_output_says_why)
+{
+    char out[400];
+    snprintf(out, sizeof out, "%s/no-such-dir/x.trace", wpath(""));
+    cli_result r;
+    CLI(&r, "trace", "gen", "--scheme", "fp32", "--model", "lenet5", "-o", out);
+    EXPECT_ERROR(&r, 1, "no-such-dir/x.trace", "No such file or directory");
+    /* arch import, both ends: a missing input and an unwritable output */
+    const char *conf = write_file("conf.ini", "[accelerator]\na = 16\nc = 32\nhigh_prec = 8\n"
+                                  "low_prec = 2\nfrequency = 500000000\nWgt_SRAM = 65536\n"
+                                  "Act_SRAM = 65536\nOut_SRAM = 65536\n[system]\nif_width = 192\n");
+    CLI(&r, "arch", "import", wpath("no-such.ini"));
+    EXPECT_ERROR(&r, 1, "no-such.ini", "No such file or directory");
+    snprintf(out, sizeof out, "%s/no-such-dir/x.ini", wpath(""));
+    CLI(&r, "arch", "import", conf, "-o", out);
+    EXPECT_ERROR(&r, 1, "no-such-dir/x.ini", "No such file or directory");
+}
+
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
  * 0) is small, the second (iterations 1..) pushes vgg16's MAdd totals at batch 10^6 over 10^9
  * iterations past 2^64 (15.5e9 x 1e6 x 1e9 >> 1.8e19). The run must leave no run row. */
@@ -1026,6 +1045,7 @@ Test(cli, did_you_mean_for_names)
         {{"model", "show", "resnet-20"}, 1, "did you mean 'resnet20'?"},
         {{"cost", "--arch", "BitFusion", "--model", "resnet20", "--layer", "0"}, 1,
          "did you mean 'bitfusion'?"},
+        {{"cost", "--model", "lenet5", "--layer", "c33"}, 1, "did you mean 'c3'?"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cli_result r;

@@ -115,3 +115,17 @@ Test(cmd_cost, block_scaled_formats_by_name)
     char *bad[] = {"cost", "--conv", "3,8,1,16,16", "--bits", "mxfp3,mxfp8", NULL};
     cr_expect_eq(run_cmd(cmd_cost, bad, csv, sizeof csv), 2, "%s", csv);
 }
+
+/* The human table prints whole counts in full: AlexNet's first conv at batch 16 is 1,686,643,200
+ * MAdds (55 x 55 x 96 outputs x 11 x 11 x 3 taps x 16), so 8 x 8 bit operands make
+ * 107,945,164,800 BitOPs, not "1.079451648e+11". */
+Test(cmd_cost, whole_counts_print_in_full)
+{
+    setenv("BITSIM_HOME", ".", 0);
+    static char out[8192];
+    char *argv[] = {"cost", "--conv", "11,55,4,3,96", "--im2col", "--bits", "8,8", "--batch",
+                    "16", NULL};
+    cr_assert_eq(run_cmd(cmd_cost, argv, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, " 1686643200\n") != NULL, "%s", out);
+    cr_expect(strstr(out, " 107945164800\n") != NULL, "%s", out);
+}

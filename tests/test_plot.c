@@ -277,6 +277,76 @@ Test(plot, errors_are_clear)
     cr_expect_eq(w.n, 0);
 }
 
+/* A run of one epoch (an LLM recipe's default) has one column of cells: gnuplot's image of it
+ * is an empty frame, so the timeline is skipped with a note, as a constant run is, and with
+ * nothing else to draw the kind fails with a reason; its schedule would be one point per line
+ * (empty panels), refused likewise. */
+Test(plot, one_epoch_runs_draw_no_timeline_or_schedule)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db_path, &e), BS_OK, "%s", e.msg);
+    const fixture_run one = {"one-epoch", "cpt", "lenet5", "bitfusion", 1, 3, 1000, 0.1, 5e5,
+                             3, 8, NULL};
+    cr_assert_neq(fixture_add_run(s, &one, &e), 0, "%s", e.msg);
+    store_close(s);
+    written w;
+    plot_request r = {.baseline = "fp32", .model = "lenet5"};
+    cr_expect_eq(make(PLOT_TIMELINE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "1 of one epoch") != NULL, "%s", e.msg);
+    cr_expect_eq(w.n, 0, "no figure for a one-epoch run: %s", w.n ? w.paths[0] : "");
+    cr_expect_eq(make(PLOT_SCHEDULE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "one epoch") != NULL, "%s", e.msg);
+    cr_expect_eq(w.n, 0, "no schedule of one-epoch runs: %s", w.n ? w.paths[0] : "");
+}
+
+/* The accuracy panels' units come from the runs that state an accuracy: a 3 ms LeNet run in a
+ * database whose other run (no accuracy) takes an hour is drawn in ms, not at 8e-7 h. The
+ * axis labels are read from the arguments gnuplot is started with (a wrapper records them). */
+Test(plot, accuracy_units_follow_the_points_drawn)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    char *db = fixture_tmp_path("acc.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db, &e), BS_OK, "%s", e.msg);
+    const fixture_run runs[] = {
+        /* 4 x 3 x 3 rows of 100 s: 3600 s; of 1e-3 s: 1 x 1 x 3 rows, 3 ms */
+        {"big", "fp32", "resnet20", "bitfusion", 4, 3, 1000, 100, 2e6, 32, 32, NULL},
+        {"small", "cpt", "lenet5", "bitfusion", 1, 1, 1000, 1e-3, 5e5, 3, 8, NULL},
+    };
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
+    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET accuracy_pct = 98 WHERE label ="
+                              " 'small'", NULL, NULL, NULL), SQLITE_OK);
+    store_close(s);
+    char wrapper[700], args[700], text[4096] = "";
+    snprintf(wrapper, sizeof wrapper, "%s.gp.sh", db);
+    snprintf(args, sizeof args, "%s.args", db);
+    FILE *w = fopen(wrapper, "w");
+    cr_assert_not_null(w);
+    fprintf(w, "#!/bin/sh\nprintf '%%s' \"$2\" > '%s'\nexec gnuplot \"$@\"\n", args);
+    fclose(w);
+    chmod(wrapper, 0700);
+    cr_assert_eq(store_open_readonly(&s, db, &e), BS_OK, "%s", e.msg);
+    char out[700];
+    snprintf(out, sizeof out, "%s.out", db);
+    plot_request r = {.out_dir = out, .format = PLOT_PDF, .gnuplot = wrapper};
+    cr_expect_eq(plot_make(store_db(s), PLOT_ACCURACY, &r, NULL, NULL, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    FILE *a = fopen(args, "r");
+    cr_assert_not_null(a, "the wrapper did not run");
+    size_t n = fread(text, 1, sizeof text - 1, a);
+    text[n] = '\0';
+    fclose(a);
+    /* gnuplot -e strings carry parentheses as octal escapes */
+    cr_expect(strstr(text, "xlabel_t=\"Training latency \\050ms\\051\"") != NULL, "%s", text);
+    fixture_cleanup(db);
+}
+
 Test(plot, names_parse)
 {
     cr_expect_eq(plot_kind_parse("speedup"), PLOT_SPEEDUP);

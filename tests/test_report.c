@@ -359,6 +359,22 @@ Test(report, find_run_by_label_and_errors)
     cr_expect(strstr(e.msg, "99") != NULL, "%s", e.msg);
 }
 
+/* The headline's metrics are a list joined by "; ", without the not-applicable ones: the
+ * fixture's CPT ratio is bits 8 / 32 = 0.25, its memory (1 + 4 + 0 + 1 + 2) x 2^23 bits =
+ * 8 MiB; AdaPT and SmaQ are NULL. */
+Test(report, headline_lists_the_metrics_that_apply)
+{
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
+    char buf[2048];
+    cr_assert_eq(report_run_headline(store_db(s), 1, buf, sizeof buf, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    const char *want = "  papers' metrics: CPT cost ratio 0.2500; training memory 8.0 MiB";
+    const char *at = strstr(buf, want);
+    cr_expect(at != NULL && at[strlen(want)] == '\0', "%s", buf);
+}
+
 /* "fp32" labels runs 1 (resnet20 on bitfusion) and 4 (vgg16 on bitfusion): a label alone
  * must not pick one of them silently. */
 Test(report, label_on_several_models_or_archs_needs_a_filter)

@@ -8,6 +8,7 @@
  * row each.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,8 @@ static void emit_cell(table *t, const char *col, const char *text, double v, boo
         table_cell_str(t, text);
     else if (is_int)
         table_cell_u64(t, (uint64_t)v);
+    else if (v == floor(v) && fabs(v) < 1e15)  /* a whole count of bits or ops, in full */
+        table_cell_double(t, "%.0f", v);
     else
         table_cell_double(t, "%.10g", v);
 }
@@ -221,6 +224,25 @@ static int print_results(const cost_opts *o, const char *const *names, const cha
     return ok ? BS_OK : BS_EINTERNAL;
 }
 
+/* A layer name is input, as a model or arch name is (exit 1), with a did-you-mean. */
+static int no_such_layer(const model *m, const char *layer, bs_error *e)
+{
+    const char **names = calloc((size_t)m->n_layers + 1, sizeof *names);
+    if (!names)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    for (size_t i = 0; i < m->n_layers; i++)
+        names[i] = m->layers[i].name;
+    int near = text_closest(names, layer);
+    if (near >= 0)
+        err_set(e, BS_EINPUT, "cost: --layer: model %s has no layer '%s'; did you mean '%s'? "
+                "(see bitsim model show %s)", m->name, layer, names[near], m->name);
+    else
+        err_set(e, BS_EINPUT, "cost: --layer: model %s has no layer '%s' (see bitsim model "
+                "show %s)", m->name, layer, m->name);
+    free(names);
+    return BS_EINPUT;
+}
+
 static int run_conv(const cost_opts *o, const arch *a, bs_error *e)
 {
     cost_conv c;
@@ -252,9 +274,9 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
             m.n_layers)
             first = (int)idx;
         if (first < 0) {
+            rc = no_such_layer(&m, o->layer, e);
             model_free(&m);
-            return err_set(e, BS_EUSAGE, "cost: --layer: model %s has no layer '%s'", m.name,
-                           o->layer);
+            return rc;
         }
         last = first;
     }

@@ -1,15 +1,17 @@
 /* cmd_trace.c — `bitsim trace`: generate, check, rewrite and list traces.
  *
- *   bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E --iters-per-epoch N
+ *   bitsim trace gen --scheme S --model M [--param K=V ...] [--epochs E --iters-per-epoch N
  *                    --batch B --seed S] -o FILE
  *   bitsim trace check FILE [--format F]   validate and summarise
  *   bitsim trace cat FILE [-o OUT]         canonical rewrite
  *   bitsim trace schemes [--format F]      generators with their parameters and defaults
  * The format is traces/FORMAT.md; generators are sim/scheme.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -40,10 +42,15 @@ static int write_out(const trace *t, const char *out, bs_error *e)
         return trace_write(t, stdout, e);
     FILE *f = fopen(out, "wb");
     if (!f)
-        return err_set(e, BS_EINPUT, "%s: cannot open for writing", out);
+        return err_set(e, BS_EINPUT, "%s: cannot open for writing: %s", out, strerror(errno));
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     int rc = trace_write(t, f, e);
     if (fclose(f) != 0 && !rc)
-        rc = err_set(e, BS_EINPUT, "%s: write error", out);
+        rc = err_set(e, BS_EINPUT, "%s: write error: %s", out, strerror(errno));
+    if (rc && regular)
+        remove(out);    /* no half-written trace left to be read as a whole one (a device,
+                         * e.g. /dev/full, stays) */
     return rc;
 }
 
@@ -60,11 +67,14 @@ static int cmd_gen(int argc, char **argv)
          .required = true),
         CMD_OPT("model", 'm', "M", "zoo name or model file", NULL, CMD_STR, &req.model_ref,
          .required = true),
-        CMD_OPT("param", 'p', "k=v", "a generator parameter", NULL, CMD_LIST, &param_list),
+        CMD_OPT("param", 'p', "K=V", "sets the generator's parameter K",
+                NULL, CMD_LIST, &param_list),
         CMD_MODEL_PARAM_OPTS(&mp),
-        CMD_OPT("epochs", 0, "E", "default: the scheme's own (160, MuPPET 114)", NULL, CMD_U64,
+        CMD_OPT("epochs", 0, "E", "default: the scheme's own (bitsim trace schemes: 160,\n"
+                "MuPPET 114, the LLM recipes 1)", NULL, CMD_U64,
          &req.epochs, .min = 1, .max = UINT64_MAX),
-        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch)", NULL, CMD_U64,
+        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch), a CIFAR epoch (an LLM\n"
+                "recipe's one epoch: its optimizer steps)", NULL, CMD_U64,
          &req.iters_per_epoch, .min = 1, .max = UINT64_MAX),
         CMD_OPT("batch", 'b', "B", "samples per iteration", "128", CMD_U64, &req.batch, .min = 1,
          .max = UINT64_MAX),
