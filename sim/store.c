@@ -394,7 +394,29 @@ static int step_reset(store *s, sqlite3_stmt *st, const char *what, bs_error *e)
  * 0: all): one arch_area row each, area and peak power, or NULLs and the model's reason (a
  * GPU roofline, a text that is not an arch). Readers (the Pareto front) read these rows
  * instead of re-running the model. Runs inside the caller's transaction, if any. */
+static int fill_arch_areas_in(store *s, int64_t only_id, bs_error *e);
+
+/* Outside a transaction the SELECT below would hold a read snapshot while its INSERT asks to
+ * write: in WAL mode, when another writer commits in between, that upgrade fails at once
+ * (SQLITE_BUSY_SNAPSHOT, the busy timeout never applies) and `run` refused with "database is
+ * locked" under concurrent writers. So a caller without a transaction gets one of its own,
+ * taken as a writer from the start (BEGIN IMMEDIATE waits for the lock like every writer). */
 static int fill_arch_areas(store *s, int64_t only_id, bs_error *e)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return fill_arch_areas_in(s, only_id, e);
+    int rc = exec(s, "BEGIN IMMEDIATE", "storing arch areas", e);
+    if (rc)
+        return rc;
+    rc = fill_arch_areas_in(s, only_id, e);
+    if (rc == BS_OK)
+        rc = exec(s, "COMMIT", "storing arch areas", e);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int fill_arch_areas_in(store *s, int64_t only_id, bs_error *e)
 {
     sqlite3_stmt *sel = NULL, *ins = NULL;
     int rc = BS_OK;
