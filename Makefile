@@ -17,7 +17,7 @@ VERSION  = 0.1.0
 BUILD_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC      ?= cc
-PKGS     = sqlite3 gsl
+PKGS     = sqlite3 gsl nettle
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim -Isim/cli \
@@ -30,7 +30,7 @@ TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 # no clang: ~250 MB less); `make test` also needs Criterion and clang + its runtime for the
 # libFuzzer smoke runs. The clang runtime is libclang-rt-dev on Debian 13 (version-independent)
 # and libclang-rt-14-dev on Debian 12: the one apt knows is picked at install time.
-DEMO_DEBS = build-essential pkg-config libsqlite3-dev libgsl-dev gnuplot-nox
+DEMO_DEBS = build-essential pkg-config libsqlite3-dev libgsl-dev nettle-dev gnuplot-nox
 TEST_DEBS = $(DEMO_DEBS) libcriterion-dev sqlite3 clang
 CLANG_RT_DEB = $$(apt-cache show libclang-rt-dev >/dev/null 2>&1 && echo libclang-rt-dev || echo libclang-rt-14-dev)
 
@@ -47,8 +47,8 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE
-.PHONY: deps-capture test-python traces-real
+.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE check-deps
+.PHONY: deps-capture test-python traces-real deps-slurm test-slurm
 .DELETE_ON_ERROR:
 
 all: bitsim
@@ -116,9 +116,13 @@ test: deps deps-capture
 # Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
 # the same PID (containers sharing /tmp) cross their reports and a run can come out green with
 # tests missing. So the run must report every test --list names (TAP copy in the build dir).
-test-only: bitsim $(BUILD)/run_tests fuzz-short test-python $(if $(filter 1,$(TEST_ASAN)),asan-only)
+test-only: check-deps bitsim $(BUILD)/run_tests fuzz-short test-python $(if $(filter 1,$(TEST_ASAN)),asan-only)
 	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2 --tap=$(BUILD)/tests.tap
 	@$(call check_test_count,$(BUILD))
+
+# Every #include in sim/ runs with the data flow: the layers of sim/README.md's module map.
+check-deps:
+	@sh tests/check_deps.sh $(CURDIR)
 
 # $(call check_test_count,BUILD): every listed test reported (not skipped) in BUILD/tests.tap.
 check_test_count = listed=$$(BITSIM_HOME=$(CURDIR) $(1)/run_tests --list | \
@@ -163,22 +167,43 @@ traces-real: deps-capture bitsim
 	  BITSIM_HOME=$(CURDIR) ./bitsim trace check $$f >/dev/null || exit 1; \
 	done; echo "traces-real: every sample trace reads back"
 
+# Each target ends with its reach line (tests/fuzz.h: how many inputs got to each parser
+# stage) and exits 1 when a stage gets less than its floor share; the last cov/ft figures
+# libFuzzer printed are shown beside it.
 fuzz-short: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 	  name=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  BITSIM_HOME=$(CURDIR) $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	  BITSIM_HOME=$(CURDIR) $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	     $(BUILD)/corpus/$$name tests/corpus/$$name >$(BUILD)/$$name.log 2>&1 \
 	    || { tail -40 $(BUILD)/$$name.log; exit 1; }; \
+	  grep -E '^#[0-9]+' $(BUILD)/$$name.log | tail -1 | sed 's/^/  /'; \
+	  grep '^reach ' $(BUILD)/$$name.log | sed 's/^/  /'; \
 	done
 
+# The long runs: every libFuzzer target, then the Python importers' mutation fuzzer
+# (traces/capture/tests/fuzz_importers.py), FUZZ_SECONDS each.
 fuzz: FUZZ_SECONDS = 300
 fuzz: fuzz-short
+	cd traces && $(CAPTURE_PY) -m capture.tests.fuzz_importers --seconds $(FUZZ_SECONDS)
 
-$(BUILD)/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
+$(BUILD)/fuzz_%: tests/fuzz_%.c tests/fuzz.h $(LIB_SRCS) $(HDRS) $(BUILD)/schema_sql.h | $(BUILD)/sim
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isim -Isim/cli -I$(BUILD) -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+# ---- A sweep on a real Slurm cluster (tests/slurm.sh; README "On a real Slurm cluster") ----
+# One node on localhost: munged, slurmctld and slurmd started by the script as root, the
+# array and merge of sweeps/slurm-*.sh, one shard killed and resubmitted, the merged database
+# compared row for row with the unsharded sweep. Not in `make test`: it needs root and daemons
+# and takes a few minutes.
+SLURM_DEBS = slurm-wlm munge sqlite3
+
+deps-slurm:
+	@$(call apt_install_missing,$(SLURM_DEBS))
+
+test-slurm: deps-slurm bitsim
+	sh tests/slurm.sh
 
 # The whole suite against a sanitized build of everything (the CLI tests run the sanitized
 # binary too). `make test` runs it before the plain suite (TEST_ASAN=1).

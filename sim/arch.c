@@ -431,9 +431,6 @@ void arch_free(arch *a)
 /* The name of each enum value from its names table, NULL past the end (arch.h). */
 #define ENUM_NAME_FN(fn, type, names, count) \
     const char *fn(type v) { return (unsigned)v < (count) ? (names)[v] : NULL; }
-ENUM_NAME_FN(arch_family_name, arch_family, family_names, ARCH_FAMILY_COUNT)
-ENUM_NAME_FN(arch_sparsity_name, arch_sparsity, sparsity_names, ARCH_SPARSE_COUNT)
-ENUM_NAME_FN(arch_compress_name, arch_compress, compress_names, ARCH_COMPRESS_COUNT)
 ENUM_NAME_FN(arch_nonmac_name, arch_nonmac, nonmac_names, ARCH_NONMAC_COUNT)
 ENUM_NAME_FN(arch_objective_name, arch_objective, objective_names, ARCH_OBJ_COUNT)
 ENUM_NAME_FN(arch_lane_reduce_name, arch_lane_reduce, lane_reduce_names, ARCH_LANES_COUNT)
@@ -474,19 +471,14 @@ typedef struct sram_row {
     int rw_port;
 } sram_row;
 
-static int sram_table_read(sram_row *rows, int *n, bs_error *e)
+/* Parses the table's lines (bank_bytes,word_bytes,rw_port,read_nj,write_nj,leak_mw,area_mm2)
+ * from r into rows; errors name r's path and the line. */
+static int sram_table_parse(text_reader *r, sram_row *rows, int *n, bs_error *e)
 {
-    char dir[1024], path[1100];
-    if (!paths_data_dir("arch", dir, sizeof dir))
-        return err_set(e, BS_EINPUT, "SRAM table: no arch/ directory (%s)", dir);
-    snprintf(path, sizeof path, "%s/sram_table.csv", dir);
-    text_reader r;
-    int rc = text_open_file(&r, path, e);
-    if (rc)
-        return rc;
+    int rc;
     char *s;
     *n = 0;
-    while ((rc = text_next_line(&r, &s, e)) == 1) {
+    while ((rc = text_next_line(r, &s, e)) == 1) {
         char *f[8];
         int k = 0;
         for (char *p = s; k < 8; k++) {
@@ -502,17 +494,29 @@ static int sram_table_read(sram_row *rows, int *n, bs_error *e)
         bool ok = k == 7 && *n < SRAM_ROWS_MAX;
         for (int i = 0; ok && i < 7; i++)
             ok = text_parse_double(f[i], 0, 1e12, &v[i]);
-        if (!ok || v[0] < 1 || v[1] < 1 || (v[2] != 0 && v[2] != 1)) {
-            rc = err_at(e, path, r.line_no, NULL,
-                        "want bank_bytes,word_bytes,rw_port(0|1),read_nj,write_nj,leak_mw,area_mm2");
-            break;
-        }
+        if (!ok || v[0] < 1 || v[1] < 1 || (v[2] != 0 && v[2] != 1))
+            return err_at(e, r->path, r->line_no, NULL,
+                          "want bank_bytes,word_bytes,rw_port(0|1),read_nj,write_nj,leak_mw,area_mm2");
         rows[*n] = (sram_row){log2(v[0]), v[1] * 8, v[3], v[4], v[5], v[6], (int)v[2]};
         (*n)++;
     }
-    text_close(&r);
     if (rc < 0)     /* a reader error (NUL byte, over-long line): e says which */
-        rc = e ? e->code : BS_EINPUT;
+        return e ? e->code : BS_EINPUT;
+    return BS_OK;
+}
+
+static int sram_table_read(sram_row *rows, int *n, bs_error *e)
+{
+    char dir[1024], path[1100];
+    if (!paths_data_dir("arch", dir, sizeof dir))
+        return err_set(e, BS_EINPUT, "SRAM table: no arch/ directory (%s)", dir);
+    snprintf(path, sizeof path, "%s/sram_table.csv", dir);
+    text_reader r;
+    int rc = text_open_file(&r, path, e);
+    if (rc)
+        return rc;
+    rc = sram_table_parse(&r, rows, n, e);
+    text_close(&r);
     return rc;
 }
 
@@ -547,17 +551,9 @@ static void sram_cache_read(void)
     sram_cache.rc = sram_table_read(sram_cache.rows, &sram_cache.n, &sram_cache.err);
 }
 
-int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
-                     bs_error *e)
+static int sram_lookup_rows(const sram_row *rows, int n, uint64_t bank_bytes, uint32_t word_bits,
+                            bool rw_port, arch_sram *out, bs_error *e)
 {
-    pthread_once(&sram_once, sram_cache_read);
-    if (sram_cache.rc) {
-        if (e)
-            *e = sram_cache.err;
-        return sram_cache.rc;
-    }
-    const sram_row *rows = sram_cache.rows;
-    int n = sram_cache.n;
     /* rows of this port kind, sorted by size (insertion sort: the table is tiny) */
     double x[SRAM_ROWS_MAX], col[4][SRAM_ROWS_MAX];
     int m = 0;
@@ -595,6 +591,31 @@ int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch
     if (!isfinite(out->read_pj_per_bit) || !isfinite(out->write_pj_per_bit))
         return err_set(e, BS_EINTERNAL, "SRAM table: interpolation failed");
     return BS_OK;
+}
+
+int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
+                     bs_error *e)
+{
+    pthread_once(&sram_once, sram_cache_read);
+    if (sram_cache.rc) {
+        if (e)
+            *e = sram_cache.err;
+        return sram_cache.rc;
+    }
+    return sram_lookup_rows(sram_cache.rows, sram_cache.n, bank_bytes, word_bits, rw_port, out,
+                            e);
+}
+
+int arch_sram_lookup_text(const char *name, const char *buf, size_t len, uint64_t bank_bytes,
+                          uint32_t word_bits, bool rw_port, arch_sram *out, bs_error *e)
+{
+    sram_row rows[SRAM_ROWS_MAX];
+    int n;
+    text_reader r;
+    text_open_buffer(&r, name, buf, len);
+    int rc = sram_table_parse(&r, rows, &n, e);
+    text_close(&r);
+    return rc ? rc : sram_lookup_rows(rows, n, bank_bytes, word_bits, rw_port, out, e);
 }
 
 uint64_t arch_hash(const arch *a)

@@ -4,7 +4,10 @@
  * never allocates: it still works when the failure is out of memory, and no cleanup path can
  * leak it. Every message is built with bounded snprintf/vsnprintf into that buffer, so a long
  * file name or field is cut short, never written past the end, and the result stays one line
- * (err_at assembles "file:line: field: " piece by piece, dropping what does not fit). Only
+ * (err_at assembles "file:line: field: " piece by piece, dropping what does not fit). What a
+ * message quotes (a file name, a field, SQLite's text naming a corrupted database's token)
+ * may hold newlines or other control characters: they become spaces, so one error is always
+ * one line on stderr and in a log. Only
  * err_report, called from main/cmd_* and nowhere below, prints: "bitsim: MSG" on stderr,
  * returning the code as the exit status (a code of 0 with an error set is a bug: 3).
  */
@@ -13,6 +16,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Control characters (newlines, tabs, DEL) to spaces: the one-line rule. */
+static void one_line(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
 
 void err_clear(bs_error *e)
 {
@@ -29,6 +40,7 @@ int err_set(bs_error *e, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(e->msg, sizeof e->msg, fmt, ap);
         va_end(ap);
+        one_line(e->msg);
         e->code = code;
     }
     return code;
@@ -58,6 +70,7 @@ int err_at(bs_error *e, const char *file, long line, const char *field, const ch
         vsnprintf(e->msg + n, cap - n, fmt, ap);
         va_end(ap);
     }
+    one_line(e->msg);
     e->code = BS_EINPUT;
     return BS_EINPUT;
 }

@@ -35,11 +35,6 @@ static const char *col_text(sqlite3_stmt *st, int i)
 static const char *const by_names[REPORT_BY_COUNT + 1] = {"layer", "pass", "epoch", "kind",
                                                           NULL};
 
-int report_by_parse(const char *s)
-{
-    return text_lookup(by_names, s);
-}
-
 const char *const *report_by_names(void)
 {
     return by_names;

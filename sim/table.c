@@ -39,14 +39,6 @@ static const char *const format_names[TABLE_FORMAT_COUNT + 1] = {
     [TABLE_TEXT] = "table", [TABLE_CSV] = "csv",     [TABLE_JSON] = "json",
     [TABLE_MARKDOWN] = "markdown", [TABLE_LATEX] = "latex", NULL};
 
-int table_format_parse(const char *s)
-{
-    for (int i = 0; format_names[i]; i++)
-        if (strcmp(format_names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 const char *const *table_format_names(void)
 {
     return format_names;

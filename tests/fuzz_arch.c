@@ -9,12 +9,14 @@
 
 #include "arch.h"
 #include "cost.h"
+#include "fuzz.h"
 
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
-}
+enum { R_PARSED, R_GPU, R_COSTED, R_COUNT };
+static fuzz_stage reach[R_COUNT] = {
+    [R_PARSED] = {"arch: parsed", 0.001, 0},
+    [R_GPU] = {"arch: gpu family", 0, 0},
+    [R_COSTED] = {"cost model: conv evaluated", 0.0005, 0},
+};
 
 static void check_result(const cost_result *r)
 {
@@ -27,6 +29,7 @@ static void check_result(const cost_result *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_reach_input("fuzz_arch", reach, R_COUNT);
     arch a;
     bs_error e;
     err_clear(&e);
@@ -36,12 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     check(a.name[0] != '\0');
-    if (a.family == ARCH_GPU)
+    fuzz_reach(R_PARSED);
+    if (a.family == ARCH_GPU) {
+        fuzz_reach(R_GPU);
         return 0;
+    }
     cost_conv c;
     cost_result r;
     cost_conv_init(&c, 3, 6, 1, 8, 16, 2, 4, 8, false);
     if (cost_conv_eval(&a, &c, &r, &e) == 0) {
+        fuzz_reach(R_COSTED);
         check_result(&r);
         check(r.madds == 3ull * 3 * 6 * 6 * 8 * 16 * 2);
     } else {

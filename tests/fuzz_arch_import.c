@@ -8,15 +8,17 @@
 
 #include "arch.h"
 #include "arch_import.h"
+#include "fuzz.h"
 
-static void check(bool ok)
-{
-    if (!ok)
-        abort();
-}
+enum { R_IMPORTED, R_PARSED, R_COUNT };
+static fuzz_stage reach[R_COUNT] = {
+    [R_IMPORTED] = {"arch import: converted", 0.001, 0},
+    [R_PARSED] = {"arch import: result parsed as an arch", 0.0005, 0},
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_reach_input("fuzz_arch_import", reach, R_COUNT);
     char *text = malloc(size + 1);
     if (!text)
         return 0;
@@ -31,9 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL);
         return 0;
     }
+    fuzz_reach(R_IMPORTED);
     arch a;
     err_clear(&e);
     if (arch_parse_buffer(&a, "imported.ini", ini, strlen(ini), &e))
         check(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL);
+    else
+        fuzz_reach(R_PARSED);
     return 0;
 }

@@ -9,11 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "model.h"
 #include "trace.h"
 
+enum { R_PARSED, R_COUNT };
+static fuzz_stage reach[R_COUNT] = {
+    [R_PARSED] = {"trace: parsed and round-tripped", 0.001, 0},
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_reach_input("fuzz_trace", reach, R_COUNT);
     static model m;
     static int loaded;
     if (!loaded) {
@@ -28,8 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     trace t;
     bs_error e;
     err_clear(&e);
-    if (trace_read_buffer_model(&t, "fuzz", (const char *)data, size, &m, &e))
+    if (trace_read_buffer_model(&t, "fuzz", (const char *)data, size, &m, &e)) {
+        check(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL);
         return 0;
+    }
+    fuzz_reach(R_PARSED);
     char *a = NULL, *b = NULL;
     size_t la, lb;
     if (trace_write_buffer(&t, &a, &la, &e))

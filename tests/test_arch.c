@@ -89,6 +89,28 @@ Test(arch, sram_interpolates_in_log_size)
     cr_expect_neq(arch_sram_lookup(1 << 20, 32, false, &s, &e), 0, "above the table");
 }
 
+/* A table given as text (what tests/fuzz_sram.c feeds): the midpoint in log2 size of two rows
+ * is the mean of their per-access energies, divided by the 32-bit word; rows of the other
+ * port kind are ignored; a bad row is refused naming its line. */
+Test(arch, sram_table_text)
+{
+    static const char table[] = "# bank_bytes,word_bytes,rw_port,read_nj,write_nj,leak_mw,area\n"
+                                "1024,4,0,0.001,0.002,1,0.01\n"
+                                "4096,4,0,0.003,0.006,3,0.03\n"
+                                "2048,4,1,9,9,9,9\n";
+    arch_sram s;
+    bs_error e;
+    cr_assert_eq(arch_sram_lookup_text("t.csv", table, strlen(table), 2048, 32, false, &s, &e),
+                 0, "%s", e.msg);
+    cr_expect_float_eq(s.read_pj_per_bit, 0.002 / 32 * 1e3, 1e-12);
+    cr_expect_float_eq(s.write_pj_per_bit, 0.004 / 32 * 1e3, 1e-12);
+    cr_expect_float_eq(s.leak_mw, 2, 1e-12);
+    cr_expect_float_eq(s.area_mm2, 0.02, 1e-12);
+    static const char bad[] = "1024,4,0,0.001,0.002,1,0.01\n1024,4,2,0,0,0,0\n";
+    cr_expect_neq(arch_sram_lookup_text("t.csv", bad, strlen(bad), 1024, 32, false, &s, &e), 0);
+    cr_expect(strncmp(e.msg, "t.csv:2:", 8) == 0, "%s", e.msg);
+}
+
 static int parse(const char *text, bs_error *e)
 {
     arch a;

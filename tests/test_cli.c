@@ -191,6 +191,45 @@ static void bad_record(const char *record, const char *field)
     EXPECT_ERROR(&r, 1, where);
 }
 
+/* The text of one cell, or "" (static buffer). */
+static const char *sql_string(const char *db_path, const char *sql)
+{
+    static char buf[256];
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
+    buf[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return buf;
+}
+
+/* Content identities a user can reproduce with coreutils: the trace's is the SHA-256 of what
+ * `bitsim trace cat` prints (its canonical form), the arch's that of the arch file. */
+Test(cli, content_identity_is_sha256sum_of_the_canonical_text)
+{
+    cli_result r;
+    const char *db = wpath("id.db"), *trace = write_file("id.trace", ok_trace);
+    CLI(&r, "run", "--trace", trace, "--arch", "bitfusion", "--db", db, "-q");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char cmd[1024], want[80] = "";
+    snprintf(cmd, sizeof cmd, "%s trace cat '%s' | sha256sum", bitsim_bin(), trace);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    cr_assert_eq(fscanf(p, "%64s", want), 1);
+    pclose(p);
+    cr_expect_str_eq(sql_string(db, "SELECT content_hash FROM inputs WHERE kind = 'trace'"), want);
+    const char *home = getenv("BITSIM_HOME");
+    snprintf(cmd, sizeof cmd, "sha256sum '%s/arch/bitfusion.ini'", home && *home ? home : ".");
+    cr_assert_not_null(p = popen(cmd, "r"));
+    cr_assert_eq(fscanf(p, "%64s", want), 1);
+    pclose(p);
+    cr_expect_str_eq(sql_string(db, "SELECT content_hash FROM inputs WHERE kind = 'arch'"), want);
+}
+
 Test(cli, good_trace_runs)
 {
     cli_result r;

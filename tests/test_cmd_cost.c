@@ -27,6 +27,12 @@ Test(cmd_cost, density_zero_is_an_all_zero_tensor)
     cr_expect_eq(cost_csv("0,1", zero, sizeof zero), 0, "density 0 is legal: %s", zero);
     cr_expect_eq(cost_csv("0,0", both_zero, sizeof both_zero), 0);
     cr_expect_str_eq(zero, dense, "no zero-skipping on bitfusion: density changes nothing");
+    /* and what it prints is the layer's count by hand, not only equal to itself: a 3x3 kernel
+     * over a 32x32 output, 16 -> 16 channels, batch 128 (the default): 9 * 1024 * 16 * 16 *
+     * 128 = 301,989,888 MAdds; BitOPs at 8 x 8 bits = 64 per MAdd */
+    static const char want[] = "conv,FWD,301989888,0,19327352832,";
+    cr_expect(strstr(zero, want) != NULL, "%s", zero);
+    cr_expect(strstr(both_zero, want) != NULL, "%s", both_zero);
 }
 
 Test(cmd_cost, density_outside_0_1_is_a_usage_error)

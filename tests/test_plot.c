@@ -176,6 +176,89 @@ Test(plot, figure_data_csv_holds_the_plotted_values)
     cr_expect_eq(rows, 2);
 }
 
+/* A stand-in for gnuplot that keeps the data file it was given (datafile=...) in keep_dir and
+ * writes a dummy output: the numbers bitsim hands the plot scripts can then be read. gnuplot's
+ * -e assignments (name='value';n=3;) are also valid sh. */
+static char fake_gnuplot[700], keep_dir[700];
+
+static void make_fake_gnuplot(void)
+{
+    snprintf(keep_dir, sizeof keep_dir, "%s.keep", db_path);
+    snprintf(fake_gnuplot, sizeof fake_gnuplot, "%s.gnuplot", db_path);
+    cr_assert_eq(mkdir(keep_dir, 0700), 0);
+    FILE *f = fopen(fake_gnuplot, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\n[ \"$1\" = -e ] || exit 2\neval \"$2\"\n"
+               "for d in \"$datafile\" \"$speedup_file\" \"$saving_file\"; do\n"
+               "  [ -z \"$d\" ] || cp \"$d\" '%s'/ || exit 3\ndone\n"
+               "echo fake > \"$outfile\"\n", keep_dir);
+    fclose(f);
+    cr_assert_eq(chmod(fake_gnuplot, 0700), 0);
+}
+
+/* The numbers of the data row whose first field is "title": up to n of them. */
+static int data_row(const char *file, const char *title, double *v, int n)
+{
+    char path[800], line[1024], want[300];
+    snprintf(path, sizeof path, "%s/%s", keep_dir, file);
+    snprintf(want, sizeof want, "\"%s\" ", title);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    int got = -1;
+    while (got < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, want, strlen(want)) == 0) {
+            char *p = line + strlen(want), *end;
+            for (got = 0; got < n; got++, p = end) {
+                v[got] = strtod(p, &end);
+                if (end == p)
+                    break;
+            }
+        }
+    fclose(f);
+    return got;
+}
+
+/* What the plots are drawn from, against the fixture's numbers by hand: every run has 4 epochs
+ * x 3 layers x 3 passes = 36 rows; fp32's rows cost 2e6 pJ and 0.5 s each, cpt's 5e5 pJ and
+ * 0.1 s. Energy: fp32 36 x 2e6 pJ = 72 uJ (the largest run, so the unit is uJ), split by the
+ * fixture's component shares 0.4 / 0.1 / 0.05 / 0.05 / 0.3 / 0.1; cpt 18 uJ. Speedup of cpt
+ * over fp32: 18 s / 3.6 s = 5, energy saving 72 / 18 = 4. */
+Test(plot, data_files_hold_the_fixture_numbers)
+{
+    make_fake_gnuplot();
+    written w;
+    bs_error e;
+    plot_request r = {.baseline = "fp32", .gnuplot = fake_gnuplot};
+    cr_assert_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    static const double share[6] = {0.4, 0.1, 0.05, 0.05, 0.3, 0.1};
+    double v[8];
+    cr_assert_eq(data_row("energy.dat", "fp32", v, 8), 6);
+    for (int c = 0; c < 6; c++)
+        cr_expect_float_eq(v[c], 72 * share[c], 1e-9, "fp32 component %d", c);
+    cr_assert_eq(data_row("energy.dat", "cpt", v, 8), 6);
+    for (int c = 0; c < 6; c++)
+        cr_expect_float_eq(v[c], 18 * share[c], 1e-9, "cpt component %d", c);
+    /* speedup.dat / saving.dat: a header of labels, then per group one value per run; cpt
+     * first, then the odd label (0.2 s and 1e6 pJ rows: 18 / 7.2 = 2.5, 72 / 36 = 2) */
+    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    static const struct {
+        const char *file, *row;
+    } bars[] = {{"speedup.dat", "0 \"resnet20 on bitfusion\" 5 2.5 "},
+                {"saving.dat", "0 \"resnet20 on bitfusion\" 4 2 "}};
+    for (int b = 0; b < 2; b++) {
+        char path[800], head[1024], row[1024];
+        snprintf(path, sizeof path, "%s/%s", keep_dir, bars[b].file);
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f, "%s", path);
+        cr_assert_not_null(fgets(head, sizeof head, f));
+        cr_assert_not_null(fgets(row, sizeof row, f));
+        fclose(f);
+        cr_expect(strncmp(head, "\"index\" \"group\" \"cpt\" ", 22) == 0, "%s", head);
+        cr_expect(strncmp(row, bars[b].row, strlen(bars[b].row)) == 0, "%s: %s", bars[b].file,
+                  row);
+    }
+}
+
 Test(plot, errors_are_clear)
 {
     if (!have_gnuplot())

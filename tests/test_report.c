@@ -264,8 +264,8 @@ Test(report, compare_csv_and_json_shape)
 }
 
 /* A complete run of n hand-written cost rows with the given totals. */
-static int64_t add_hand_run(const char *label, const store_cost_row *rows, int n,
-                            const store_run_totals *tot)
+static int64_t add_hand_run(const char *label, const replay_row *rows, int n,
+                            const replay_totals *tot)
 {
     bs_error e;
     db_open();
@@ -286,7 +286,7 @@ static int64_t add_hand_run(const char *label, const store_cost_row *rows, int n
  * layer 1 BWD_DATA 4 s and 600 pJ of which 150 DRAM. */
 static int64_t add_uneven_run(void)
 {
-    store_cost_row rows[3] = {
+    replay_row rows[3] = {
         {.layer = 0, .layer_name = "c0", .pass = "FWD", .latency_s = 1, .total_cycles = 10,
          .energy_pj = {100}},
         {.layer = 1, .layer_name = "c1", .pass = "FWD", .latency_s = 3, .total_cycles = 30,
@@ -294,7 +294,7 @@ static int64_t add_uneven_run(void)
         {.layer = 1, .layer_name = "c1", .pass = "BWD_DATA", .latency_s = 4, .total_cycles = 40,
          .energy_pj = {[COST_E_CORE] = 450, [COST_E_DRAM] = 150}},
     };
-    store_run_totals tot = {.latency_s = 8, .energy_pj = 1000};
+    replay_totals tot = {.latency_s = 8, .energy_pj = 1000};
     return add_hand_run("uneven", rows, 3, &tot);
 }
 
@@ -507,7 +507,7 @@ Test(report, madds_sums_beyond_2_63_are_reals_and_smaller_ones_exact)
  * energy, non-MAC 25 % and 50 %, update 25 % and 16.7 %. */
 Test(report, breakdown_by_kind)
 {
-    store_cost_row rows[3] = {
+    replay_row rows[3] = {
         {.layer = 0, .layer_name = "conv", .pass = "FWD", .madds = 100, .iterations = 1,
          .latency_s = 2, .total_cycles = 20, .energy_pj = {200}},
         {.layer = 1, .layer_name = "bn", .pass = "FWD", .iterations = 1, .elem_ops = 10,
@@ -515,7 +515,7 @@ Test(report, breakdown_by_kind)
         {.layer = 0, .layer_name = "conv", .pass = "UPDATE", .iterations = 1, .elem_ops = 5,
          .latency_s = 1, .total_cycles = 10, .energy_pj = {100}},
     };
-    store_run_totals tot = {.latency_s = 4, .energy_pj = 600};
+    replay_totals tot = {.latency_s = 4, .energy_pj = 600};
     int64_t run = add_hand_run("kinds", rows, 3, &tot);
     char *t = render_breakdown(run, REPORT_BY_KIND);
     cr_expect(strstr(t, "\nmac,100,0,20,2,50,0,2e-10,33.333333333333336,") != NULL, "%s", t);

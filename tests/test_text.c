@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "err.h"
 #include "text.h"
 
@@ -108,6 +109,19 @@ Test(text, error_message_names_file_line_field)
     cr_expect_eq(e.code, BS_EINPUT);
 }
 
+/* A message is one line whatever it quotes: SQLite's "malformed database schema" names the
+ * bad token of a corrupted shard database, newlines and all (found by tests/fuzz_merge.c;
+ * tests/corpus/fuzz_merge/regress-multiline-error.db is that database). Control characters
+ * become spaces. */
+Test(text, error_messages_stay_one_line)
+{
+    bs_error e;
+    err_set(&e, BS_EINPUT, "x.db: %s", "unrecognized token: \"'%Y\n[arch]\r\nfamily\t= gpu\x7f\"");
+    cr_expect_str_eq(e.msg, "x.db: unrecognized token: \"'%Y [arch]  family = gpu \"");
+    err_at(&e, "a\nb.model", 3, "na\nme", "bad %s", "va\x01lue");
+    cr_expect_str_eq(e.msg, "a b.model:3: na me: bad va lue");
+}
+
 /* ---- text_open_file: bounded reads (issue 13 D3) ----------------------------------------- */
 
 static const char *temp_file(const char *content, size_t len)
@@ -196,4 +210,17 @@ Test(text, join_builds_choice_strings_from_the_table)
     cr_expect_str_eq(text_join(names, "|", buf, sizeof buf), "table|csv|json");
     char small[8];
     cr_expect_str_eq(text_join(names, "|", small, sizeof small), "table|c");  /* cut to fit */
+}
+
+/* SHA-256 known answers (FIPS 180-2, appendix B.1 and B.2; and the empty string). */
+Test(text, sha256_digest_known_answers)
+{
+    char hex[DIGEST_HEX_LEN + 1];
+    digest_sha256_hex("abc", 3, hex);
+    cr_expect_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    static const char two_blocks[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    digest_sha256_hex(two_blocks, strlen(two_blocks), hex);
+    cr_expect_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    digest_sha256_hex("", 0, hex);
+    cr_expect_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }

@@ -7,6 +7,7 @@
  * prints as a two-column table (quantity, value); several (--layer all, --pass all) print one
  * row each.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 #include "text.h"
 
 typedef struct cost_opts {
-    const char *arch, *model, *layer, *pass;
+    const char *arch, *model, *layer;
+    int pass;           /* a train_pass, or PASS_COUNT for all */
     num_format x, y;
     num_format out;     /* --out: bits 0 = not given */
     bool out_ref;       /* --out-format ref */
@@ -278,15 +280,7 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
         }
         last = first;
     }
-    int p0 = 0, p1 = PASS_COUNT - 1;
-    if (strcmp(o->pass, "all")) {
-        p0 = p1 = model_pass_parse(o->pass);
-        if (p0 < 0) {
-            model_free(&m);
-            return err_set(e, BS_EUSAGE, "cost: --pass: '%s' is not fwd|bwd_data|bwd_weight|"
-                           "update|all", o->pass);
-        }
-    }
+    int p0 = o->pass == PASS_COUNT ? 0 : o->pass, p1 = o->pass == PASS_COUNT ? PASS_COUNT - 1 : o->pass;
     int n = (last - first + 1) * (p1 - p0 + 1);
     cost_result *rs = calloc((size_t)n, sizeof *rs);
     const char **names = calloc((size_t)n, sizeof *names);
@@ -317,11 +311,25 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
 int cmd_cost(int argc, char **argv)
 {
     cost_opts o = {0};
+    /* --pass: model.h's pass names in lower case, then "all" (index PASS_COUNT) */
+    char lower[PASS_COUNT][16];
+    const char *pass_names[PASS_COUNT + 2];
+    for (int p = 0; p < PASS_COUNT; p++) {
+        const char *n = model_pass_name((train_pass)p);
+        size_t k = 0;
+        for (; n[k] && k < sizeof lower[p] - 1; k++)
+            lower[p][k] = (char)tolower((unsigned char)n[k]);
+        lower[p][k] = '\0';
+        pass_names[p] = lower[p];
+    }
+    pass_names[PASS_COUNT] = "all";
+    pass_names[PASS_COUNT + 1] = NULL;
     cmd_opt opts[] = {
         CMD_OPT("arch", 'a', "A", "arch name (arch/A.ini) or file", "bitfusion", CMD_STR, &o.arch),
         CMD_OPT("model", 'm', "M", "zoo network or model file", NULL, CMD_STR, &o.model),
         CMD_OPT("layer", 'l', "L", "layer name, index from 0, or 'all'", NULL, CMD_STR, &o.layer),
-        CMD_OPT("pass", 'p', "P", "fwd|bwd_data|bwd_weight|update|all", "fwd", CMD_STR, &o.pass),
+        CMD_OPT("pass", 'p', "P", "the training pass, or all", "fwd", CMD_CHOICE, &o.pass,
+                .names = pass_names),
         CMD_OPT("bits", 'B', "X,Y", "operand formats of the pass: x,y (FWD: activation,weight;\n"
          "BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
          "weight grad,master weight); a number means intN; formats as\n"
@@ -343,8 +351,7 @@ int cmd_cost(int argc, char **argv)
          CMD_PARSE, &o, .parse = parse_conv, .want = "K,O,S,IC,OC (five whole numbers >= 1)"),
         CMD_OPT("im2col", 'i', NULL, "with --conv: lower it as the simulator does a first layer", NULL,
          CMD_FLAG, &o.im2col),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&o.format),
     };
     const cmd_spec spec = {
         .name = "cost",
@@ -358,7 +365,7 @@ int cmd_cost(int argc, char **argv)
                  "objective (edp by default) and, for non-MAC layers, the DRAM sweeps its\n"
                  "place in the graph gives under the nonmac mode (fused by default).",
         .epilog = "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+        CMD_OPTS(opts), .max_args = 0};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;

@@ -30,8 +30,7 @@ int cmd_plot(int argc, char **argv)
     int size = PLOT_DOUBLE;
     plot_request req = {.on_note = print_note};
     cmd_opt opts[] = {
-        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
-         &db_path),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("output", 'o', "DIR", "output directory (created if missing)", NULL, CMD_STR,
          &req.out_dir, .required = true),
         CMD_OPT("format", 'f', "F", "output format (pdf is vector)", "pdf", CMD_CHOICE, &format,
@@ -66,7 +65,7 @@ int cmd_plot(int argc, char **argv)
     const cmd_spec spec = {
         .name = "plot", .synopsis = "KIND -o DIR [options]", .about = about,
         .epilog = "Needs gnuplot (Debian: gnuplot-nox).",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
         .args_error = "needs one KIND"};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
@@ -93,8 +92,7 @@ int cmd_plot(int argc, char **argv)
     }
     bs_error e;
     store *s;
-    rc = cmd_open_store(&s, db_path, true, &e);
-    if (rc)
+    if ((rc = cmd_open_store(&s, db_path, true, &e)))
         return rc;
     /* `all` skips a kind with nothing to show (e.g. no baseline run for speedup) with a note,
      * and fails only when it drew nothing or something broke */

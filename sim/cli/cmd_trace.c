@@ -28,6 +28,14 @@ static const char check_synopsis[] = "FILE [--format F]";
 static const char cat_synopsis[] = "FILE [-o OUT]";
 static const char schemes_synopsis[] = "[--format F]";
 
+/* The one FILE argument of check and cat, read as a trace; the exit status on failure. */
+static int read_trace_arg(trace *t, const char *path)
+{
+    bs_error e;
+    err_clear(&e);
+    return trace_read_file(t, path, &e) ? err_report(&e) : BS_OK;
+}
+
 static int write_out(const trace *t, const char *out, bs_error *e)
 {
     if (strcmp(out, "-") == 0)
@@ -79,7 +87,7 @@ static int cmd_gen(int argc, char **argv)
         .name = "trace gen", .synopsis = gen_synopsis,
         .about = "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).\n"
                  "The trace's model line records every model parameter's value (--seq ...).",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0,
+        CMD_OPTS(opts), .max_args = 0,
         .args_error = "takes no positional arguments"};
     int first, rc;
     char ref[TRACE_REF_MAX + 512];
@@ -174,23 +182,18 @@ static int cmd_check(int argc, char **argv)
 {
     int fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&fmt),
     };
     const cmd_spec spec = {
         .name = "trace check", .synopsis = check_synopsis,
         .about = "Validates a trace against its model and summarises it: layers, iterations,\n"
                  "segments, distinct precision tuples, overheads, average bits per tensor class.",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
         .args_error = "needs exactly one FILE"};
     int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
-        return rc;
-    bs_error e;
-    err_clear(&e);
     trace t;
-    if (trace_read_file(&t, argv[first], &e))
-        return err_report(&e);
+    if (!cmd_parse(&spec, argc, argv, &first, &rc) || (rc = read_trace_arg(&t, argv[first])))
+        return rc;
     static const char *const cols[] = {"metric", "value"};
     table *tb = table_new(2, cols);
     if (!tb) {
@@ -238,16 +241,13 @@ static int cmd_cat(int argc, char **argv)
         .name = "trace cat", .synopsis = cat_synopsis,
         .about = "Rewrites a trace in canonical form (the form its identity in the database is\n"
                  "taken from).",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
         .args_error = "needs exactly one FILE"};
     int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+    trace t;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc) || (rc = read_trace_arg(&t, argv[first])))
         return rc;
     bs_error e;
-    err_clear(&e);
-    trace t;
-    if (trace_read_file(&t, argv[first], &e))
-        return err_report(&e);
     rc = write_out(&t, out, &e);
     trace_free(&t);
     return rc ? err_report(&e) : BS_OK;
@@ -257,14 +257,13 @@ static int cmd_schemes(int argc, char **argv)
 {
     int fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&fmt),
     };
     const cmd_spec spec = {
         .name = "trace schemes", .synopsis = schemes_synopsis,
         .about = "The scheme generators with their default epochs, parameters, parameter defaults\n"
                  "and sources.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0, .args_error = "takes no arguments"};
+        CMD_OPTS(opts), .max_args = 0, .args_error = "takes no arguments"};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;

@@ -108,17 +108,30 @@ def parse_density(text, path, line):
     return d
 
 
+def _csv_rows(f, path):
+    """(line number, row) of csv.reader; its own errors (a field over the csv module's size
+    limit, ...) become ImportFailure, not a traceback."""
+    reader = csv.reader(f)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as ex:
+            raise ImportFailure(path, reader.line_num, "csv", str(ex)) from None
+        yield reader.line_num, row
+
+
 def import_csv(path, sink, density_step=0.0):
     """Reads the CSV at path into sink (begin/change/end); returns the number of records."""
     rows = []
     with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
+        reader = _csv_rows(f, path)
+        _, header = next(reader, (1, None))
         want = ["iteration", "layer", "tensor", "bits", "density"]
         if header is None or [h.strip().lower() for h in header] != want:
             raise ImportFailure(path, 1, "header", "expected %s" % ",".join(want))
-        for row in reader:
-            line = reader.line_num
+        for line, row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if row[0].lstrip().startswith("#"):
@@ -178,11 +191,12 @@ def import_csv(path, sink, density_step=0.0):
 
 
 def _adapt_entries(log, path):
-    for key in ("name", "qwl", "qfl", "sp"):
+    optional = tuple(k for k in ("res", "lb") if k in log)
+    for key in ("name", "qwl", "qfl", "sp") + optional:
         if not isinstance(log.get(key), list):
             raise ImportFailure(path, 0, key, "missing or not a list (is this an AdaPT log?)")
     n = len(log["name"])
-    for key in ("qwl", "qfl", "sp") + tuple(k for k in ("res", "lb") if k in log):
+    for key in ("qwl", "qfl", "sp") + optional:
         if len(log[key]) != n:
             raise ImportFailure(path, 0, key, "%d entries, but \"name\" has %d"
                                 % (len(log[key]), n))
@@ -235,6 +249,8 @@ def import_adapt(path, sink, layers, density_step=0.0, a_format="forward", g_for
             log = json.load(f)
         except json.JSONDecodeError as ex:
             raise ImportFailure(path, ex.lineno, "json", ex.msg) from None
+        except RecursionError:
+            raise ImportFailure(path, 1, "json", "nested too deeply") from None
     if not isinstance(log, dict):
         raise ImportFailure(path, 1, "json", "top level is not an object")
     n = _adapt_entries(log, path)

@@ -82,6 +82,14 @@ class CsvImport(Files):
             import_csv(self.write("log.csv", "it,layer\n"), MemorySink())
         self.assertIn("log.csv:1: header:", str(cm.exception))
 
+    def test_csv_module_errors_are_clean(self):
+        # found by fuzz_importers.py: csv.Error ("field larger than field limit") escaped
+        # import_csv as a traceback
+        path = self.write("log.csv", "iteration,layer,tensor,bits,density\n0,\"" + "x" * 200000)
+        with self.assertRaises(ImportFailure) as cm:
+            import_csv(path, MemorySink())
+        self.assertIn("log.csv:2: csv: field larger than field limit", str(cm.exception))
+
     def test_cli_writes_a_trace_the_c_reader_accepts(self):
         self.write("m.model", MODEL)
         out = os.path.join(self.dir.name, "csv.trace")
@@ -166,6 +174,22 @@ class AdaptImport(Files):
             with self.assertRaises(ImportFailure) as cm:
                 import_adapt(path, MemorySink(), ["conv1", "fc"], **HAND)
             self.assertIn(prefix, str(cm.exception))
+
+    def test_optional_lists_that_are_not_lists_are_clean_errors(self):
+        # found by fuzz_importers.py: "res": 1.5 gave TypeError (len() of a float), a traceback
+        log = json.loads(json.dumps(ADAPT))
+        log["res"] = 1.5
+        with self.assertRaises(ImportFailure) as cm:
+            import_adapt(self.write("res.json", json.dumps(log)), MemorySink(), ["conv1", "fc"],
+                         **HAND)
+        self.assertIn("res.json:0: res: missing or not a list", str(cm.exception))
+
+    def test_deeply_nested_json_is_a_clean_error(self):
+        # found by fuzz_importers.py: json.load raised RecursionError (a traceback, not exit 1)
+        path = self.write("deep.json", '{"name": ' + "[" * 100000 + "]" * 100000 + "}")
+        with self.assertRaises(ImportFailure) as cm:
+            import_adapt(path, MemorySink(), ["conv1", "fc"])
+        self.assertIn("deep.json:1: json: nested too deeply", str(cm.exception))
 
     def test_layer_count_mismatch(self):
         with self.assertRaises(ImportFailure) as cm:
