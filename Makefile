@@ -17,7 +17,7 @@ VERSION  = 0.1.0
 BUILD_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 CC      ?= cc
-PKGS     = sqlite3 gsl
+PKGS     = sqlite3 gsl nettle
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 BS_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isim -Isim/cli \
@@ -30,7 +30,7 @@ TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 # no clang: ~250 MB less); `make test` also needs Criterion and clang + its runtime for the
 # libFuzzer smoke runs. The clang runtime is libclang-rt-dev on Debian 13 (version-independent)
 # and libclang-rt-14-dev on Debian 12: the one apt knows is picked at install time.
-DEMO_DEBS = build-essential pkg-config libsqlite3-dev libgsl-dev gnuplot-nox
+DEMO_DEBS = build-essential pkg-config libsqlite3-dev libgsl-dev nettle-dev gnuplot-nox
 TEST_DEBS = $(DEMO_DEBS) libcriterion-dev sqlite3 clang
 CLANG_RT_DEB = $$(apt-cache show libclang-rt-dev >/dev/null 2>&1 && echo libclang-rt-dev || echo libclang-rt-14-dev)
 
@@ -47,7 +47,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 8
 
-.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE
+.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE check-deps
 .PHONY: deps-capture test-python traces-real deps-slurm test-slurm
 .DELETE_ON_ERROR:
 
@@ -116,9 +116,13 @@ test: deps deps-capture
 # Criterion's runner talks to its workers through /tmp/criterion_PID.sock; two runners with
 # the same PID (containers sharing /tmp) cross their reports and a run can come out green with
 # tests missing. So the run must report every test --list names (TAP copy in the build dir).
-test-only: bitsim $(BUILD)/run_tests fuzz-short test-python $(if $(filter 1,$(TEST_ASAN)),asan-only)
+test-only: check-deps bitsim $(BUILD)/run_tests fuzz-short test-python $(if $(filter 1,$(TEST_ASAN)),asan-only)
 	BITSIM_HOME=$(CURDIR) $(BUILD)/run_tests --jobs 2 --tap=$(BUILD)/tests.tap
 	@$(call check_test_count,$(BUILD))
+
+# Every #include in sim/ runs with the data flow: the layers of sim/README.md's module map.
+check-deps:
+	@sh tests/check_deps.sh $(CURDIR)
 
 # $(call check_test_count,BUILD): every listed test reported (not skipped) in BUILD/tests.tap.
 check_test_count = listed=$$(BITSIM_HOME=$(CURDIR) $(1)/run_tests --list | \

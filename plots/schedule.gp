@@ -6,6 +6,7 @@
 # plus style.gp's.
 aspect = size eq 'column' ? 1.5 : 0.5
 min_height = 3.2
+key_below = 1
 load scriptdir.'/style.gp'
 set xrange [0:*]
 set logscale y 2
@@ -14,8 +15,11 @@ set yrange [1.8:36]
 set format y '%g'
 set grid xtics ytics linetype 0 linewidth 1 linecolor rgb '#b0b0b0'
 # one key for all panels, under them
-set key at screen 0.5, screen 0.01 center bottom horizontal Left reverse autotitle columnheader maxcols 7 width -2
+set key at screen 0.5, screen 0.01 center bottom horizontal Left reverse autotitle columnheader maxcols key_cols width -2
 bottom = size eq 'column' ? 0.16 : 0.24
+# room for the tick labels, the axis label and the key's rows (style.gp)
+key_bottom = (0.55 + key_rows * key_row_in) / height
+bottom = key_bottom > bottom ? key_bottom : bottom
 if (size eq 'column') { set multiplot layout 3, 1 margins 0.16, 0.97, bottom, 0.95 spacing 0.1, 0.07 } \
 else { set multiplot layout 1, 3 margins 0.08, 0.98, bottom, 0.92 spacing 0.05, 0.1 }
 set ylabel 'Bits (log scale)'

@@ -23,23 +23,35 @@ eval xtics_cmd
 plot_in = width - 0.9
 if (tic_len * char_in > 0.95 * plot_in / n_groups) { set xtics rotate by 25 right }
 set format y '%g'
-set key outside top center horizontal
+# bar values on an opaque box: a value just under 1x sits on the dashed baseline otherwise
+set style textbox opaque noborder margins 0.5, 0.2
+# the sample before its name (as energy.gp): with many runs the names sit evenly between
+# the samples, and a name beside the wrong sample is easy to misread
+set key outside top center horizontal reverse Left
 set multiplot layout 2, 1 title against
 # the baseline itself is 1×
-set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linecolor rgb '#555555' linewidth 1 front
+# (drawn as a plot element between the bars and their values, so it shows over the bars and
+# the values' opaque boxes cover it)
+baseline = "1 with lines dashtype 2 linecolor rgb '#555555' linewidth 1 notitle"
 barx(g, i) = g + (i - 3 - (n_labels - 1) / 2.0) * bar
-barval(v) = v >= 10 ? sprintf('%.0f', v) : v >= 0.095 ? sprintf('%.1f', v) : sprintf('%.2g', v)
+# two decimals below 10 where a bar is wide enough for four characters of the small font
+# (FP8/MX speedups of 1.03-1.06 all read "1.0" or "1.1" with one), else one
+bar_in = plot_in / (n_groups * (n_labels + 1))
+val_fmt = bar_in >= 4 * 0.6 * small_pt / 72.0 ? '%.2f' : '%.1f'
+barval(v) = v >= 10 ? sprintf('%.0f', v) : v >= 0.095 ? sprintf(val_fmt, v) : sprintf('%.2g', v)
 set ylabel 'Speedup (×)'
 set yrange [ymin_s:ymax_s]
 if (logy_s) { set logscale y; eval log_tics_y }
 plot for [i=3:n_labels+2] speedup_file using (barx($1, i)):i with boxes title columnheader(i) linetype i - 2, \
+     @baseline, \
      for [i=3:n_labels+2] speedup_file using (barx($1, i)):i:(bar_values ? barval(column(i)) : '') \
-         with labels font small_font offset 0, 0.45 notitle
+         with labels boxed font small_font offset 0, 0.45 notitle
 unset key
 set ylabel 'Energy saving (×)'
 set yrange [ymin_e:ymax_e]
 if (logy_e) { set logscale y; eval log_tics_y } else { unset logscale y; set ytics autofreq }
 plot for [i=3:n_labels+2] saving_file using (barx($1, i)):i with boxes linetype i - 2, \
+     @baseline, \
      for [i=3:n_labels+2] saving_file using (barx($1, i)):i:(bar_values ? barval(column(i)) : '') \
-         with labels font small_font offset 0, 0.45 notitle
+         with labels boxed font small_font offset 0, 0.45 notitle
 unset multiplot

@@ -19,7 +19,25 @@ if (size eq 'column') { width = 3.3; font_pt = 8; small_pt = 8 }
 if (size eq 'double') { width = 7.0; font_pt = 9; small_pt = 8 }
 if (size eq 'slide') { width = 10.0; font_pt = 16; small_pt = 13 }
 height = width * aspect > min_height ? width * aspect : min_height
+# A key of n entries under the panels (the script sets key_below = 1; bitsim sets n and key_len,
+# the characters of the longest title): as many columns as entries of that width fit (at most
+# 7), as many rows as that takes (key_rows, key_row_in); the figure grows by the rows beyond
+# two, so long titles (several models or archs) neither squeeze the panels nor overprint them.
+key_rows = 0
+key_cols = 7
+key_row_in = 1.1 * 1.25 * font_pt / 72.0
+if (exists("key_below") && exists("n") && n > 0) {
+    if (!exists("key_len")) { key_len = 12 }
+    # gnuplot sizes key entries wider than the 0.6 em average a label is drawn at: the
+    # estimate here is its own (checked on PNGs at every size), so it never puts fewer
+    # columns, hence more rows, than room was made for
+    key_cols = floor(0.95 * width / ((key_len + 6) * 0.9 * font_pt / 72.0))
+    key_cols = key_cols < 1 ? 1 : (key_cols > 7 ? 7 : (key_cols > n ? n : key_cols))
+    key_rows = ceil(n * 1.0 / key_cols)
+}
 if (size eq 'slide' && height > 5.625) { height = 5.625 }
+# (after the 16:9 cap: a slide with a long key grows rather than lose its panels)
+height = height + (key_rows > 2 ? key_rows - 2 : 0) * key_row_in
 set encoding utf8
 # pngcairo draws a point size at 72 px per inch of its own; scaled so PNG text has the same
 # size relative to the figure as in the PDF (150 / 72 ~ 2.08; 1.55 reads like the PDF).

@@ -12,7 +12,9 @@ eval sprintf("set palette defined (%s)", viridis)
 # log2 colour scale: 3 to 8 bits gets as much colour as 8 to 32 (widths work in factors)
 set logscale cb 2
 set cbrange [cbmin:cbmax]
-set cblabel (size eq 'column' ? 'Bits (log)' : 'Bit-width (bits, log scale)')
+# gnuplot places the colour-box label as if the tics were inside; they are out here, so the
+# label moves right by about a tick label's width or it runs over the tick labels
+set cblabel (size eq 'column' ? 'Bits (log)' : 'Bit-width (bits, log scale)') offset 1.5, 0
 set cbtics out nomirror (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32)
 set format cb '%g'
 unset grid

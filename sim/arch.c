@@ -431,9 +431,6 @@ void arch_free(arch *a)
 /* The name of each enum value from its names table, NULL past the end (arch.h). */
 #define ENUM_NAME_FN(fn, type, names, count) \
     const char *fn(type v) { return (unsigned)v < (count) ? (names)[v] : NULL; }
-ENUM_NAME_FN(arch_family_name, arch_family, family_names, ARCH_FAMILY_COUNT)
-ENUM_NAME_FN(arch_sparsity_name, arch_sparsity, sparsity_names, ARCH_SPARSE_COUNT)
-ENUM_NAME_FN(arch_compress_name, arch_compress, compress_names, ARCH_COMPRESS_COUNT)
 ENUM_NAME_FN(arch_nonmac_name, arch_nonmac, nonmac_names, ARCH_NONMAC_COUNT)
 ENUM_NAME_FN(arch_objective_name, arch_objective, objective_names, ARCH_OBJ_COUNT)
 ENUM_NAME_FN(arch_lane_reduce_name, arch_lane_reduce, lane_reduce_names, ARCH_LANES_COUNT)

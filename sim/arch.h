@@ -162,10 +162,7 @@ int arch_parse_buffer(arch *a, const char *path, const char *buf, size_t len, bs
 /* Releases what arch_load allocated (nothing today; call it anyway). */
 void arch_free(arch *a);
 
-/* "bitfusion", "systolic", "gpu"; NULL past the end. */
-const char *arch_family_name(arch_family f);
-const char *arch_sparsity_name(arch_sparsity s);
-const char *arch_compress_name(arch_compress c);
+/* The names of the enum values (replay's options line, messages); NULL out of range. */
 const char *arch_nonmac_name(arch_nonmac m);
 const char *arch_objective_name(arch_objective o);
 const char *arch_lane_reduce_name(arch_lane_reduce l);
@@ -184,16 +181,19 @@ int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch
 int arch_sram_lookup_text(const char *name, const char *buf, size_t len, uint64_t bank_bytes,
                           uint32_t word_bits, bool rw_port, arch_sram *out, bs_error *e);
 
-/* The i-th key of the arch format (for documentation checks); NULL past the end. */
+/* Hash of the parsed arch over every key of the format's key table (so a new key is part of
+ * the identity by being in the table), for grouping sweep points. Not stored: the store
+ * identifies an arch by its text. */
+uint64_t arch_hash(const arch *a);
+
+/* ---- private: for tests only (the key table's rows, which no other module reads) ---- */
+
+/* The i-th key of the arch format (the check that arch/FORMAT.md lists every key); NULL past
+ * the end. */
 const char *arch_key_name(size_t i, const char **section);
 /* Where the i-th key's value lives in struct arch: its offset, and the bytes arch_hash reads
  * there (a string: its first byte stands for it here). 0 past the end. For the test that
  * perturbs every key. */
 size_t arch_key_field(size_t i, size_t *offset);
-
-/* Hash of the parsed arch over every key of the format's key table (so a new key is part of
- * the identity by being in the table), for grouping sweep points. Not stored: the store
- * identifies an arch by its text. */
-uint64_t arch_hash(const arch *a);
 
 #endif

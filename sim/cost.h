@@ -86,7 +86,11 @@ typedef struct cost_result {
     double dram_read_bits, dram_write_bits;
     double energy_pj[COST_E_COUNT];
     double energy_total_pj;
-    double latency_s;
+    double latency_s;   /* THE CLOCK RULE: the only clock-dependent figures are latency_s =
+                         * total_cycles / clock and leakage energy = leak power x latency_s;
+                         * cycles, traffic and dynamic energy are per cycle (bitfusion and
+                         * systolic families). replay_result_rescale_clock() and the sweep's
+                         * clock groups rely on it; the sweep checks it against full replays. */
     double perf_factor;         /* MACs per fusion unit per cycle (< 1 above pmax) */
     cost_tiling tiling;
 } cost_result;

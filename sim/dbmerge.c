@@ -179,7 +179,18 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
     int rc = store_open_readonly(&in, in_path, e);
     if (rc)
         return rc;
-    merger m = {.db = store_db(out), .path = in_path};
+    /* inputs are matched by content_hash: an input of an older schema (other digests) is
+     * migrated in place first, as any writer opening it would */
+    if (store_version(in) < STORE_SCHEMA_VERSION) {
+        store_close(in);
+        if ((rc = store_open(&in, in_path, e)))
+            return rc;
+    }
+    merger m = {.db = store_db_writer(out), .path = in_path};
+    if (!m.db) {
+        store_close(in);
+        return err_set(e, BS_EINTERNAL, "merge: the output database is not open for writing");
+    }
     sqlite3_stmt *att;
     if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK) {
         store_close(in);
@@ -203,6 +214,8 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
                   " added_at FROM src.inputs ORDER BY id", in_path, e);
     if (!rc)
         st->inputs_added += (uint64_t)(sqlite3_total_changes(m.db) - before);
+    if (!rc)
+        rc = store_fill_arch_areas(out, e);     /* the new archs' areas, as store_put_input */
     if (!rc)
         rc = prepare_all(&m, e);
     if (!rc)

@@ -1,11 +1,10 @@
 /* front.c — loading a sweep's points from the store and marking its Pareto front.
  *
- * Area is not a stored column: it is a function of the arch, and every run keeps its arch's
- * exact text (store.h), so the area model re-reads it — a front therefore always reflects
- * the current area model, and runs written by `bitsim run` take part like sweep points.
- * Archs repeat across runs (several traces per point), so each is parsed once (cache by id).
- * An arch the area model refuses (a GPU roofline has no area) leaves its runs out of the
- * front, counted, rather than failing the whole listing.
+ * Reads only the store: each run's totals and its arch's area and peak power as the store
+ * keeps them (table arch_area, computed by the area model when the arch was stored), so
+ * runs written by `bitsim run` take part like sweep points and no model runs here. An arch
+ * the area model does not cover (a GPU roofline has no area: a NULL area with the model's
+ * reason) leaves its runs out of the front, counted, rather than failing the listing.
  */
 #include "front.h"
 
@@ -14,59 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
-#include "area.h"
 #include "pareto.h"
-
-typedef struct arch_area {
-    int64_t arch_id;
-    double area_mm2, power_w;
-} arch_area;
-
-static int area_of(sqlite3 *db, int64_t arch_id, arch_area **cache, size_t *n_cache,
-                   double *area_mm2, double *power_w, bs_error *e)
-{
-    for (size_t i = 0; i < *n_cache; i++)
-        if ((*cache)[i].arch_id == arch_id) {
-            *area_mm2 = (*cache)[i].area_mm2;
-            *power_w = (*cache)[i].power_w;
-            return BS_OK;
-        }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT name, content FROM archs WHERE id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return err_set(e, BS_EINPUT, "reading archs: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(st, 1, arch_id);
-    int rc = BS_OK;
-    if (sqlite3_step(st) != SQLITE_ROW)
-        rc = err_set(e, BS_EINPUT, "arch %lld missing from the database", (long long)arch_id);
-    else {
-        char name[128];
-        snprintf(name, sizeof name, "%s (stored arch %lld)",
-                 (const char *)sqlite3_column_text(st, 0), (long long)arch_id);
-        arch a;
-        area_report ar;
-        rc = arch_parse_buffer(&a, name, sqlite3_column_blob(st, 1),
-                               (size_t)sqlite3_column_bytes(st, 1), e);
-        if (!rc) {
-            rc = area_eval(&a, &ar, e);
-            arch_free(&a);
-        }
-        if (!rc) {
-            arch_area *grown = realloc(*cache, (*n_cache + 1) * sizeof *grown);
-            if (!grown)
-                rc = err_set(e, BS_EINTERNAL, "out of memory");
-            else {
-                *cache = grown;
-                grown[(*n_cache)++] = (arch_area){arch_id, ar.total_mm2, ar.peak_w};
-                *area_mm2 = ar.total_mm2;
-                *power_w = ar.peak_w;
-            }
-        }
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
 
 static char *dup_col(sqlite3_stmt *st, int c)
 {
@@ -123,21 +70,24 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
     *out = (front_set){0};
     static const char sql[] =
         "SELECT r.id, r.trace_id, r.arch_id, r.arch_name, r.trace_name, r.label, t.latency_s,"
-        " t.energy_pj FROM runs r JOIN run_totals t ON t.run_id = r.id"
+        " t.energy_pj, a.area_mm2, a.peak_w, coalesce(a.why, 'no stored area') FROM runs r"
+        " JOIN run_totals t ON t.run_id = r.id LEFT JOIN arch_area a ON a.arch_id = r.arch_id"
         " WHERE r.status = 'complete' AND (?1 IS NULL OR r.trace_name = ?1)"
         " AND (?2 IS NULL OR r.label = ?2) AND (?3 IS NULL OR r.model_name = ?3)"
         " ORDER BY r.trace_id, t.latency_s, r.id";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return err_set(e, BS_EINPUT, "reading runs: %s", sqlite3_errmsg(db));
+        return err_set(e, BS_EINPUT, "reading runs: %s%s", sqlite3_errmsg(db),
+                       strstr(sqlite3_errmsg(db), "arch_area")
+                           ? " (a schema-1 database: `bitsim merge NEW.db OLD.db` writes a "
+                             "current copy with the archs' areas)" : "");
     if (q && q->trace)
         sqlite3_bind_text(st, 1, q->trace, -1, SQLITE_STATIC);
     if (q && q->label)
         sqlite3_bind_text(st, 2, q->label, -1, SQLITE_STATIC);
     if (q && q->model)
         sqlite3_bind_text(st, 3, q->model, -1, SQLITE_STATIC);
-    arch_area *cache = NULL;
-    size_t n_cache = 0, cap = 0;
+    size_t cap = 0;
     int rc = BS_OK, s;
     while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->n == cap) {
@@ -155,19 +105,14 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
             .arch_id = sqlite3_column_int64(st, 2), .latency_s = sqlite3_column_double(st, 6),
             .energy_pj = sqlite3_column_double(st, 7),
         };
-        bs_error why;
-        err_clear(&why);
-        int arc = area_of(db, p->arch_id, &cache, &n_cache, &p->area_mm2, &p->power_w, &why);
-        if (arc == BS_EINPUT) {     /* no area model for this arch: leave the run out */
+        if (sqlite3_column_type(st, 8) == SQLITE_NULL) {   /* no area model for this arch */
             if (!out->n_no_area++)
-                snprintf(out->first_no_area, sizeof out->first_no_area, "%s", why.msg);
+                snprintf(out->first_no_area, sizeof out->first_no_area, "%s",
+                         (const char *)sqlite3_column_text(st, 10));
             continue;
         }
-        if (arc) {
-            *e = why;
-            rc = arc;
-            break;
-        }
+        p->area_mm2 = sqlite3_column_double(st, 8);
+        p->power_w = sqlite3_column_double(st, 9);
         p->arch_name = dup_col(st, 3);
         p->trace_name = dup_col(st, 4);
         p->label = dup_col(st, 5);
@@ -178,7 +123,6 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
     if (!rc && s != SQLITE_DONE)
         rc = err_set(e, BS_EINPUT, "reading runs: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
-    free(cache);
     if (!rc)
         rc = mark_fronts(out, e);
     if (rc)
@@ -210,7 +154,10 @@ table *front_table(const front_set *s, bool all)
     return t;
 }
 
-int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e)
+/* Data for plots/pareto.gp: one block per trace ("# trace NAME"), each with every point as
+ * "latency_s energy_j area_mm2 on_front", blocks separated by two blank lines (gnuplot
+ * `index`), then a second file of the front only sorted by latency. */
+static int write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e)
 {
     for (int pass = 0; pass < 2; pass++) {
         FILE *f = pass ? front : all;
@@ -265,7 +212,7 @@ int front_write_plot_files(sqlite3 *db, const front_query *q, const char *dir, c
     if (!all || !front)
         rc = err_set(e, BS_EINTERNAL, "%s: cannot write plot data", dir);
     else
-        rc = front_write_plot_data(&s, all, front, e);
+        rc = write_plot_data(&s, all, front, e);
     if (all && fclose(all) != 0 && !rc)
         rc = err_set(e, BS_EINTERNAL, "%s: cannot write plot data", all_path);
     if (front && fclose(front) != 0 && !rc)

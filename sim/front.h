@@ -1,7 +1,7 @@
 /* front.h — the Pareto front of the runs in a database: latency x energy x area.
  *
  * Reads only the store: each complete run's totals (latency, energy) and its arch's stored
- * content, from which area.h gives the area and peak power (parsed once per arch). Runs are
+ * area and peak power (store.h: computed by area.h when the arch was stored). Runs are
  * compared only with runs of the same trace (same content hash): a front mixes archs, never
  * workloads. Used by `bitsim pareto` (a table) and `bitsim plot pareto` (data for
  * plots/pareto.gp).
@@ -48,10 +48,6 @@ void front_free(front_set *s);
  * area_mm2, power_w, run, sorted by trace then latency. NULL when out of memory. */
 table *front_table(const front_set *s, bool all);
 
-/* Data for plots/pareto.gp: one block per trace ("# trace NAME"), each with every point as
- * "latency_s energy_j area_mm2 on_front", blocks separated by two blank lines (gnuplot
- * `index`), then a second file of the front only sorted by latency. */
-int front_write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error *e);
 
 /* For `bitsim plot pareto`: loads the query's front and writes DIR/pareto-all.dat and
  * DIR/pareto-front.dat (their paths into all_path, front_path). BS_EINPUT when no run

@@ -76,7 +76,7 @@
 
 #include "checked.h"
 
-/* Tensor classes of the memory footprint, in store_run_totals order. */
+/* Tensor classes of the memory footprint, in replay_totals order. */
 enum { MEM_WEIGHTS, MEM_FMAPS, MEM_GRADS, MEM_WGRADS, MEM_OPTIM, MEM_COUNT };
 
 void metrics_pass_operands(const model_layer *l, train_pass p, const trace_decision *d,
@@ -120,15 +120,21 @@ double metrics_wl_madds(uint64_t madds, const metrics_operands *o)
     return (double)madds * (double)(wx > wy ? wx : wy) * o->density_x * o->density_y;
 }
 
-double metrics_cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g,
-                               unsigned bits_gw)
+/* CPT's cost of one layer for one iteration relative to fp32, one term per MAC pass:
+ * (b_A b_W + b_G b_W + b_A b_GW) / 3 / 32^2  (= (b_fw^2 + 2 b_fw b_grad)/3/32^2 when
+ * b_A = b_W = b_fw and b_G = b_GW = b_grad; GW is the gradient as the weight-gradient pass
+ * reads it, = G unless a trace bifurcates it as SBM does). */
+static double cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g,
+                              unsigned bits_gw)
 {
     double fw = (double)bits_a * bits_w, eb = (double)bits_g * bits_w,
            gc = (double)bits_a * bits_gw;
     return (fw + eb + gc) / 3.0 / (32.0 * 32.0);
 }
 
-double metrics_tensor_bits(uint64_t n, const num_format *f, const trace_storage *s)
+/* Stored bits of one tensor of n elements in format f, or split per s (SmaQ) when
+ * s->inlier_bits != 0: header + n (inlier_frac inlier_bits + (1 - inlier_frac) outlier_bits). */
+static double tensor_bits(uint64_t n, const num_format *f, const trace_storage *s)
 {
     if (n == 0)
         return 0;
@@ -156,10 +162,10 @@ static void layer_mem_bits(const model_layer *l, uint64_t batch, const trace_dec
     uint64_t n[MEM_COUNT];
     layer_mem_elems(l, batch, n);
     for (int c = 0; c < MEM_COUNT; c++)
-        bits[c] = metrics_tensor_bits(n[c], &d->fmt[mem_tensor[c]], &d->store[mem_tensor[c]]);
+        bits[c] = tensor_bits(n[c], &d->fmt[mem_tensor[c]], &d->store[mem_tensor[c]]);
     /* A bifurcated gradient (SBM) is kept twice: GW, the weight-gradient copy, beside G. */
     if (!numfmt_equal(&d->fmt[TENSOR_GW], &d->fmt[TENSOR_G]))
-        bits[MEM_GRADS] += metrics_tensor_bits(n[MEM_GRADS], &d->fmt[TENSOR_GW],
+        bits[MEM_GRADS] += tensor_bits(n[MEM_GRADS], &d->fmt[TENSOR_GW],
                                                &(trace_storage){0});   /* never split */
 }
 
@@ -285,7 +291,7 @@ static double cpt_ratio(const trace *tr)
         for (size_t j = 0; j < ns; j++) {
             const trace_decision *d = s[j].d;
             num += (double)(s[j].end - s[j].first) * (double)l->fwd_madds *
-                   metrics_cpt_layer_ratio(metrics_word_bits(&d->fmt[TENSOR_A]),
+                   cpt_layer_ratio(metrics_word_bits(&d->fmt[TENSOR_A]),
                                            metrics_word_bits(&d->fmt[TENSOR_W]),
                                            metrics_word_bits(&d->fmt[TENSOR_G]),
                                            metrics_word_bits(&d->fmt[TENSOR_GW]));
@@ -341,7 +347,7 @@ static double smaq_ratio(const trace *tr)
                 if (st->inlier_bits == 0 || n[c] == 0)
                     continue;
                 double len = (double)(s[j].end - s[j].first);
-                sum += len * metrics_tensor_bits(n[c], &s[j].d->fmt[mem_tensor[c]], st) /
+                sum += len * tensor_bits(n[c], &s[j].d->fmt[mem_tensor[c]], st) /
                        (32.0 * (double)n[c]);
                 weight += len;
             }
@@ -349,7 +355,7 @@ static double smaq_ratio(const trace *tr)
     return weight > 0 ? sum / weight : NAN;
 }
 
-int metrics_compute(const trace *tr, store_run_totals *t, bs_error *e)
+int metrics_compute(const trace *tr, metrics_result *t, bs_error *e)
 {
     for (uint32_t i = 0; i < tr->model.n_layers; i++) {
         const model_layer *l = &tr->model.layers[i];

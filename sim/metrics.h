@@ -18,8 +18,19 @@
 #include "err.h"
 #include "model.h"
 #include "numfmt.h"
-#include "store.h"
 #include "trace.h"
+
+/* The papers' metrics of a run (metrics_compute). Declared once: replay_totals holds these
+ * fields as plain members and, overlaid, as one metrics_result value (replay.h). */
+#define METRICS_RESULT_FIELDS                                                                  \
+    double cpt_cost_ratio;  /* CPT/FracTrain: sum (b_fw^2 + 2 b_fw b_grad)/3/32^2 per iter, averaged */ \
+    double adapt_speedup;   /* AdaPT's performance model vs fp32 */                          \
+    double mem_weights_bits, mem_fmaps_bits, mem_grads_bits, mem_wgrads_bits, mem_optim_bits;  \
+    double smaq_storage_benefit;    /* SmaQ Eq. 4, NaN when not a smaq run */
+
+typedef struct metrics_result {
+    METRICS_RESULT_FIELDS
+} metrics_result;
 
 /* The operands of one training pass of layer l under decision d (DESIGN.md, cost.h):
  *   FWD x=A y=W, BWD_DATA x=G y=W, BWD_WEIGHT x=A y=GW, UPDATE x=WG y=U.
@@ -43,20 +54,8 @@ unsigned metrics_word_bits(const num_format *f);
  * madds x max(word(x), word(y)) x density_x x density_y. */
 double metrics_wl_madds(uint64_t madds, const metrics_operands *o);
 
-/* CPT's cost of one layer for one iteration relative to fp32, one term per MAC pass:
- * (b_A b_W + b_G b_W + b_A b_GW) / 3 / 32^2  (= (b_fw^2 + 2 b_fw b_grad)/3/32^2 when
- * b_A = b_W = b_fw and b_G = b_GW = b_grad; GW is the gradient as the weight-gradient pass
- * reads it, = G unless a trace bifurcates it as SBM does). */
-double metrics_cpt_layer_ratio(unsigned bits_a, unsigned bits_w, unsigned bits_g,
-                               unsigned bits_gw);
-
-/* Stored bits of one tensor of n elements in format f, or split per s (SmaQ) when
- * s->inlier_bits != 0: header + n (inlier_frac inlier_bits + (1 - inlier_frac) outlier_bits). */
-double metrics_tensor_bits(uint64_t n, const num_format *f, const trace_storage *s);
-
-/* Fills the papers' fields of t (cpt_cost_ratio, adapt_speedup, mem_*_bits,
- * smaq_storage_benefit) from a finished trace; other fields are left alone. Errors: out of
- * memory, op-count overflow (BS_EINPUT naming the trace's model and layer). */
-int metrics_compute(const trace *tr, store_run_totals *t, bs_error *e);
+/* Fills the papers' metrics of a finished trace. Errors: out of memory, op-count overflow
+ * (BS_EINPUT naming the trace's model and layer). */
+int metrics_compute(const trace *tr, metrics_result *t, bs_error *e);
 
 #endif

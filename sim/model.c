@@ -610,16 +610,6 @@ static void key_list(uint32_t mask, char *buf, size_t n)
         }
 }
 
-static void word_list(const char *const *words, char *buf, size_t n)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; words[i] && used < n; i++) {
-        int w = snprintf(buf + used, n - used, "%s%s", i ? "|" : "", words[i]);
-        used += w > 0 ? (size_t)w : 0;
-    }
-}
-
 static int parse_keys(parse_state *ps, layer_kind kind, char **tok, int n, layer_line *ll)
 {
     const kind_spec *ks = &kind_specs[kind];
@@ -736,7 +726,7 @@ static int parse_layer(parse_state *ps, char **tok, int n)
     int kind = text_lookup(kind_names, tok[0]);
     if (kind < 0) {
         char kinds[128];
-        word_list(kind_names, kinds, sizeof kinds);
+        text_join(kind_names, "|", kinds, sizeof kinds);
         return fail(ps, "kind", "unknown layer kind '%s' (one of %s, or model, description, "
                     "input)", tok[0], kinds);
     }
@@ -807,7 +797,7 @@ static int build_layer(parse_state *ps, layer_kind kind, const char *name, const
         const char *op = has(&ll, KEY_OP) ? ll.word[KEY_OP] : ks->default_op;
         if (text_lookup(ks->ops, op) < 0) {
             char ops[128];
-            word_list(ks->ops, ops, sizeof ops);
+            text_join(ks->ops, "|", ops, sizeof ops);
             return fail(ps, "op", "'%s' is not one of %s", op, ops);
         }
         snprintf(l->op, sizeof l->op, "%s", op);

@@ -711,18 +711,118 @@ static int plot_energy(plot_job *j, bs_error *e)
 }
 
 /* The start of a plot of one line per run (cumulative, schedule): the plotted runs (run_id,
- * label, model_name, arch_name) into runs, refused beyond the lines one key can tell apart. */
+ * label, model_name, arch_name) into runs, refused beyond the lines one key can tell apart,
+ * and the per-run curve query (?1 = the run's id) prepared into curve. */
 static int start_line_plot(plot_job *j, plotted_stats *ps, const char *kind,
-                           sqlite3_stmt **runs, bs_error *e)
+                           const char *curve_sql, sqlite3_stmt **runs, sqlite3_stmt **curve,
+                           bs_error *e)
 {
     int rc = start_plotted(j, ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
                            runs, e);
-    if (rc == BS_OK && ps->runs > SPEEDUP_MAX_LABELS) {
+    if (rc)
+        return rc;
+    if (ps->runs > SPEEDUP_MAX_LABELS) {
         sqlite3_finalize(*runs);
         return err_set(e, BS_EINPUT, "%d runs are too many lines for one %s figure (at most %d);"
                        " choose with --model/--arch", ps->runs, kind, SPEEDUP_MAX_LABELS);
     }
+    if (sqlite3_prepare_v2(j->db, curve_sql, -1, curve, NULL) != SQLITE_OK)
+        return step_error(j, *runs, e);
+    return BS_OK;
+}
+
+/* One line plot's rows: how a curve row is written (its data-file columns and, after the
+ * run's label, model and arch, its CSV cells), and what each block starts with. */
+typedef void (*curve_row_fn)(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx);
+
+typedef struct line_plot {
+    const char *kind;        /* the data file KIND.dat and the CSV KIND.csv */
+    const char *csv_header;
+    const char *first_row;   /* after each block's title: a starting point, or "" */
+    curve_row_fn row;
+    const void *ctx;
+} line_plot;
+
+/* A line plot's data file as written: open at path, blocks runs in it, step_rc the last step
+ * of the runs query (for finish_query_plot). */
+typedef struct line_data {
+    FILE *f;
+    char path[PATH_MAX + 64];
+    int blocks, step_rc;
+    int key_len;    /* characters of the longest run title (the key's width) */
+    int max_rows;   /* the most curve rows of one block (epochs of the longest run) */
+} line_data;
+
+/* The data of a plot of one line per run: per run a block (its title line, lp->first_row, then
+ * one row per row of curve, bound to the run's id). Always finalizes curve. On success d holds
+ * the open data file; on failure runs is finalized and nothing is left open. */
+static int write_line_blocks(plot_job *j, const plotted_stats *ps, sqlite3_stmt *runs,
+                             sqlite3_stmt *curve, const line_plot *lp, line_data *d,
+                             bs_error *e)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.dat", lp->kind);
+    FILE *csv = NULL, **f = &d->f;
+    int rc, *blocks = &d->blocks, *step_rc = &d->step_rc;
+    if ((rc = open_data(j, name, f, d->path, sizeof d->path, e)) == BS_OK &&
+        (rc = open_csv(j, lp->kind, lp->csv_header, &csv, e)) != BS_OK)
+        fclose(*f);
+    if (rc) {
+        sqlite3_finalize(runs);
+        sqlite3_finalize(curve);
+        return rc;
+    }
+    *blocks = 0;
+    d->key_len = 0;
+    d->max_rows = 0;
+    while ((*step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
+        char title[512];
+        run_title_of_row(title, sizeof title, runs, 1, ps->groups > 1);
+        if ((int)strlen(title) > d->key_len)
+            d->key_len = (int)strlen(title);
+        fputs((*blocks)++ ? "\n\n" : "", *f);
+        write_data_string(*f, title);
+        fputc('\n', *f);
+        fputs(lp->first_row, *f);
+        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
+        int curve_rc, rows = 0;
+        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
+            for (int k = 0; k < 3; k++)
+                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
+            lp->row(*f, csv, curve, lp->ctx);
+            rows++;
+        }
+        d->max_rows = rows > d->max_rows ? rows : d->max_rows;
+        sqlite3_reset(curve);
+        if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
+            rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+            sqlite3_finalize(curve);
+            sqlite3_finalize(runs);
+            fclose(*f);
+            fclose(csv);
+            return rc;
+        }
+    }
+    sqlite3_finalize(curve);
+    if ((rc = close_csv(csv, lp->kind, e))) {
+        sqlite3_finalize(runs);
+        fclose(*f);
+    }
     return rc;
+}
+
+typedef struct cumulative_units {
+    unit time, energy;
+} cumulative_units;
+
+static void cumulative_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx)
+{
+    const cumulative_units *u = ctx;
+    fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
+            sqlite3_column_double(curve, 1) / u->time.per_unit,
+            sqlite3_column_double(curve, 2) / u->energy.per_unit);
+    for (int k = 0; k < 3; k++)
+        csv_num(csv, sqlite3_column_double(curve, k), k == 2);
 }
 
 /* One data block per run: a header line with the run's title, a (0, 0, 0) start, then the
@@ -731,65 +831,25 @@ static int plot_cumulative(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
     sqlite3_stmt *runs, *curve;
-    int rc = start_line_plot(j, &ps, "cumulative", &runs, e);
+    int rc = start_line_plot(j, &ps, "cumulative",
+                             "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12"
+                             " FROM epoch_costs WHERE run_id = ?1 ORDER BY epoch",
+                             &runs, &curve, e);
     if (rc)
         return rc;
-    unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
-    if (sqlite3_prepare_v2(j->db,
-                           "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12 FROM epoch_costs"
-                           " WHERE run_id = ?1 ORDER BY epoch",
-                           -1, &curve, NULL) != SQLITE_OK)
-        return step_error(j, runs, e);
-    FILE *f, *csv = NULL;
-    char path[PATH_MAX + 64];
-    if ((rc = open_data(j, "cumulative.dat", &f, path, sizeof path, e)) == BS_OK &&
-        (rc = open_csv(j, "cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
-                       &csv, e)) != BS_OK)
-        fclose(f);
-    if (rc) {
-        sqlite3_finalize(runs);
-        sqlite3_finalize(curve);
+    cumulative_units u = {pick_unit(time_units, ps.max_latency_s),
+                          pick_unit(energy_units, ps.max_energy_j)};
+    const line_plot lp = {"cumulative", "label,model,arch,epoch,cum_latency_s,cum_energy_j",
+                          "0 0 0\n", cumulative_row, &u};
+    line_data d;
+    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &d, e)))
         return rc;
-    }
-    int blocks = 0, rc_csv;
-    while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
-        char title[512];
-        run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
-        fputs(blocks++ ? "\n\n" : "", f);
-        write_data_string(f, title);
-        fputs("\n0 0 0\n", f);
-        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
-        int curve_rc;
-        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
-            fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
-                    sqlite3_column_double(curve, 1) / ut.per_unit,
-                    sqlite3_column_double(curve, 2) / ue.per_unit);
-            for (int k = 0; k < 3; k++)
-                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
-            for (int k = 0; k < 3; k++)
-                csv_num(csv, sqlite3_column_double(curve, k), k == 2);
-        }
-        sqlite3_reset(curve);
-        if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
-            rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
-            sqlite3_finalize(curve);
-            sqlite3_finalize(runs);
-            fclose(f);
-            fclose(csv);
-            return rc;
-        }
-    }
-    sqlite3_finalize(curve);
-    if ((rc_csv = close_csv(csv, "cumulative", e))) {
-        sqlite3_finalize(runs);
-        fclose(f);
-        return rc_csv;
-    }
     const gp_var vars[] = {
-        GP_STR("datafile", path), GP_STR("time_unit", ut.name), GP_STR("energy_unit", ue.name),
-        GP_NUM("n", blocks),
+        GP_STR("datafile", d.path), GP_STR("time_unit", u.time.name),
+        GP_STR("energy_unit", u.energy.name), GP_NUM("n", d.blocks),
+        GP_NUM("key_len", d.key_len),
     };
-    return finish_query_plot(j, runs, rc, f, path, "cumulative.gp", "cumulative", vars,
+    return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "cumulative.gp", "cumulative", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
@@ -804,7 +864,7 @@ typedef struct timeline_stats {
     double lo, hi;          /* low-precision (< 32 bit) widths seen */
     double first[2];        /* constant-run detection: every width of an operand = first */
     bool varies;
-    int cells, full_cells, n_layers;
+    int cells, full_cells, n_layers, n_epochs;
     char ytics[4096];       /* gnuplot: set ytics ("name" y, ...) */
 } timeline_stats;
 
@@ -832,8 +892,13 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const ch
         sqlite3_finalize(st);
         return err_set(e, BS_EINTERNAL, "out of memory");
     }
+    int64_t last_epoch = -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int y = sqlite3_column_int(st, 1);
+        if (sqlite3_column_int64(st, 0) != last_epoch) {   /* rows come ordered by epoch */
+            last_epoch = sqlite3_column_int64(st, 0);
+            ts->n_epochs++;
+        }
         if (y < 4096 && !names[y][0])
             snprintf(names[y], sizeof names[y], "%s", (const char *)sqlite3_column_text(st, 4));
         ts->n_layers = y + 1 > ts->n_layers ? y + 1 : ts->n_layers;
@@ -908,7 +973,7 @@ static int plot_timeline(plot_job *j, bs_error *e)
                        " %d); choose with --model and --arch", ps.runs, ps.runs,
                        TIMELINE_MAX_RUNS);
     }
-    int drawn = 0, constant = 0, step_rc = SQLITE_DONE;
+    int drawn = 0, constant = 0, one_epoch = 0, step_rc = SQLITE_DONE;
     while (rc == BS_OK && (step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
         int64_t run = sqlite3_column_int64(runs, 0);
         const char *label = (const char *)sqlite3_column_text(runs, 1);
@@ -943,6 +1008,14 @@ static int plot_timeline(plot_job *j, bs_error *e)
             free(ts);
             continue; /* no forward MAC rows with widths: nothing to draw for this run */
         }
+        if (ts->n_epochs < 2) { /* gnuplot's image of one column is an empty frame */
+            note(j, "timeline: %s (%s on %s) spans one epoch; a timeline over epochs needs two"
+                 " or more; no figure drawn (per-layer widths in %s.csv)", label, model, arch,
+                 base);
+            one_epoch++;
+            free(ts);
+            continue;
+        }
         if (!ts->varies) { /* one colour over the whole page says less than one sentence */
             note(j, "timeline: %s (%s on %s) is constant: every MAC layer at %g-bit activations"
                  " and %g-bit weights in every epoch; no figure drawn (data in %s.csv)", label,
@@ -968,12 +1041,29 @@ static int plot_timeline(plot_job *j, bs_error *e)
     if (rc == BS_OK && step_rc != SQLITE_DONE)     /* not "nothing to draw": a failed query */
         return step_error(j, runs, e);
     sqlite3_finalize(runs);
-    if (rc == BS_OK && drawn == 0 && constant)
+    if (rc == BS_OK && drawn == 0 && one_epoch)
+        rc = err_set(e, BS_EINPUT, "no run has bit-widths over two or more epochs (%d of one"
+                     " epoch, %d constant); no timeline to draw", one_epoch, constant);
+    else if (rc == BS_OK && drawn == 0 && constant)
         rc = err_set(e, BS_EINPUT, "every run has constant bit-widths (%d runs); a timeline would"
                      " be one colour", constant);
     else if (rc == BS_OK && drawn == 0)
         rc = err_set(e, BS_EINPUT, "no run has forward-pass bit-widths to draw a timeline of");
     return rc;
+}
+
+static void schedule_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx)
+{
+    (void)ctx;
+    fprintf(f, "%lld", (long long)sqlite3_column_int64(curve, 0));
+    csv_num(csv, sqlite3_column_double(curve, 0), false);
+    for (int c = 1; c <= 3; c++) {
+        double v = sqlite3_column_type(curve, c) == SQLITE_NULL ? NAN
+                                                                : sqlite3_column_double(curve, c);
+        fprintf(f, isnan(v) ? " NaN" : " %.9g", v);
+        csv_num(csv, v, c == 3);
+    }
+    fputc('\n', f);
 }
 
 /* The precision schedule as lines over epochs (the CPT and FracTrain papers' figures): per
@@ -983,68 +1073,32 @@ static int plot_schedule(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
     sqlite3_stmt *runs, *curve;
-    int rc = start_line_plot(j, &ps, "schedule", &runs, e);
-    if (rc)
-        return rc;
 #define WMEAN(pass, col)                                                                    \
     " sum(CASE WHEN pass = '" pass "' THEN madds * " col " END) /"                          \
     " sum(CASE WHEN pass = '" pass "' AND " col " IS NOT NULL THEN madds END)"
-    if (sqlite3_prepare_v2(j->db,
-                           "SELECT epoch + 1," WMEAN("FWD", "avg_bits_x") "," WMEAN("FWD", "avg_bits_y")
-                           "," WMEAN("BWD_DATA", "avg_bits_x")
-                           " FROM costs WHERE run_id = ?1 AND layer >= 0 AND madds > 0"
-                           " GROUP BY epoch ORDER BY epoch",
-                           -1, &curve, NULL) != SQLITE_OK)
-        return step_error(j, runs, e);
+    int rc = start_line_plot(j, &ps, "schedule",
+                             "SELECT epoch + 1," WMEAN("FWD", "avg_bits_x") ","
+                             WMEAN("FWD", "avg_bits_y") "," WMEAN("BWD_DATA", "avg_bits_x")
+                             " FROM costs WHERE run_id = ?1 AND layer >= 0 AND madds > 0"
+                             " GROUP BY epoch ORDER BY epoch",
+                             &runs, &curve, e);
 #undef WMEAN
-    FILE *f, *csv;
-    char path[PATH_MAX + 64];
-    if ((rc = open_data(j, "schedule.dat", &f, path, sizeof path, e)) == BS_OK &&
-        (rc = open_csv(j, "schedule", "label,model,arch,epoch,bits_activations,bits_weights,"
-                       "bits_gradients", &csv, e)) != BS_OK)
-        fclose(f);
-    if (rc) {
-        sqlite3_finalize(runs);
-        sqlite3_finalize(curve);
+    if (rc)
         return rc;
-    }
-    int blocks = 0, curve_rc = SQLITE_DONE;
-    while ((rc = sqlite3_step(runs)) == SQLITE_ROW && curve_rc == SQLITE_DONE) {
-        char title[512];
-        run_title_of_row(title, sizeof title, runs, 1, ps.groups > 1);
-        fputs(blocks++ ? "\n\n" : "", f);
-        write_data_string(f, title);
-        fputc('\n', f);
-        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
-        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
-            fprintf(f, "%lld", (long long)sqlite3_column_int64(curve, 0));
-            for (int k = 0; k < 3; k++)
-                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
-            csv_num(csv, sqlite3_column_double(curve, 0), false);
-            for (int c = 1; c <= 3; c++) {
-                double v = sqlite3_column_type(curve, c) == SQLITE_NULL ? NAN
-                                                                        : sqlite3_column_double(curve, c);
-                fprintf(f, isnan(v) ? " NaN" : " %.9g", v);
-                csv_num(csv, v, c == 3);
-            }
-            fputc('\n', f);
-        }
-        sqlite3_reset(curve);
-    }
-    sqlite3_finalize(curve);
-    int rc_csv = close_csv(csv, "schedule", e);
-    if (curve_rc != SQLITE_DONE) {
-        fclose(f);
+    const line_plot lp = {"schedule", "label,model,arch,epoch,bits_activations,bits_weights,"
+                          "bits_gradients", "", schedule_row, NULL};
+    line_data d;
+    if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &d, e)))
+        return rc;
+    if (d.max_rows < 2) {   /* a step line of one point draws nothing: empty panels */
         sqlite3_finalize(runs);
-        return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+        fclose(d.f);
+        return err_set(e, BS_EINPUT, "every run spans one epoch; a schedule over epochs needs"
+                       " two or more (widths in schedule.csv)");
     }
-    if (rc_csv) {
-        fclose(f);
-        sqlite3_finalize(runs);
-        return rc_csv;
-    }
-    const gp_var vars[] = {GP_STR("datafile", path), GP_NUM("n", blocks)};
-    return finish_query_plot(j, runs, rc, f, path, "schedule.gp", "schedule", vars,
+    const gp_var vars[] = {GP_STR("datafile", d.path), GP_NUM("n", d.blocks),
+                           GP_NUM("key_len", d.key_len)};
+    return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "schedule.gp", "schedule", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
@@ -1060,13 +1114,16 @@ static int plot_accuracy(plot_job *j, bs_error *e)
     sqlite3_stmt *st;
     int rc = start_plotted(j, &ps,
                            PLOTTED_RUNS "SELECT p.label, p.model_name, p.arch_name, r.accuracy_pct,"
-                           " p.energy_j, p.latency_s FROM plotted p JOIN runs r ON r.id = p.run_id"
+                           " p.energy_j, p.latency_s, max(p.energy_j) OVER (),"
+                           " max(p.latency_s) OVER () FROM plotted p JOIN runs r ON r.id = p.run_id"
                            " WHERE r.accuracy_pct IS NOT NULL"
                            " ORDER BY p.model_name, p.arch_name, p.run_id",
                            &st, e);
     if (rc)
         return rc;
-    unit ut = pick_unit(time_units, ps.max_latency_s), ue = pick_unit(energy_units, ps.max_energy_j);
+    /* units from the runs drawn, not from every plotted run: a LeNet point beside ResNet runs
+     * that state no accuracy would sit at 0.0002 h, and its tick labels run together */
+    unit ut = time_units[0], ue = energy_units[0];
     FILE *f, *csv;
     char path[PATH_MAX + 64];
     if ((rc = open_data(j, "accuracy.dat", &f, path, sizeof path, e)) == BS_OK &&
@@ -1090,6 +1147,10 @@ static int plot_accuracy(plot_job *j, bs_error *e)
             write_data_string(f, g);
             fputc('\n', f);
             snprintf(group, sizeof group, "%s", g);
+        }
+        if (points == 0) {
+            ue = pick_unit(energy_units, sqlite3_column_double(st, 6));
+            ut = pick_unit(time_units, sqlite3_column_double(st, 7));
         }
         double acc = sqlite3_column_double(st, 3), ej = sqlite3_column_double(st, 4),
                ls = sqlite3_column_double(st, 5);

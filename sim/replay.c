@@ -200,7 +200,7 @@ typedef struct replay_ctx {
     int32_t *consumer;          /* per layer: its first consumer, -1 none (NEIGHBOURS) */
     uint32_t *n_consumers;      /* per layer: how many layers read its output */
     cost_sweeps *plan;          /* layers x passes: cost_nonmac_plan */
-    store_cost_row *grid;       /* one epoch: slots rows */
+    replay_row *grid;       /* one epoch: slots rows */
     size_t slots;               /* 1 (overhead) + layers x passes */
     struct seen_decision *seen; /* SEEN_SLOTS, see replay_layer_epoch */
     bool *has_work;             /* per slot: the (layer, pass) has MAdds or elementwise ops */
@@ -360,7 +360,7 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
 }
 
 /* row += len x cost; wl = the piece's weighted MAdds for one iteration. */
-static bool accumulate(store_cost_row *row, uint64_t len, const pass_cost *pc, double wl,
+static bool accumulate(replay_row *row, uint64_t len, const pass_cost *pc, double wl,
                        double bits_x, double bits_y)
 {
     if (!checked_muladd(&row->madds, len, pc->madds) ||
@@ -592,13 +592,13 @@ static int emit_epoch(replay_ctx *c, uint32_t epoch, replay_row_fn fn, void *ctx
      * order (run, epoch, layer, pass) and SQLite appends instead of splitting pages. */
     static const int pass_by_name[PASS_COUNT] = {PASS_BWD_DATA, PASS_BWD_WEIGHT, PASS_FWD,
                                                  PASS_UPDATE};
-    store_run_totals *tot = &r->totals;
+    replay_totals *tot = &r->totals;
     for (size_t in_epoch = 0; in_epoch < c->slots; in_epoch++) {
         size_t slot = in_epoch;
         if (in_epoch > 0)
             slot = 1 + (in_epoch - 1) / PASS_COUNT * PASS_COUNT +
                    (size_t)pass_by_name[(in_epoch - 1) % PASS_COUNT];
-        store_cost_row row = c->grid[slot];
+        replay_row row = c->grid[slot];
         if (row.iterations == 0)
             continue;
         row.epoch = epoch;
@@ -714,24 +714,44 @@ int replay_each(const trace *t, const arch *a, const replay_options *o, replay_r
             rc = emit_epoch(&c, (uint32_t)ep, fn, ctx, r, e);
     }
     if (!rc)
-        rc = metrics_compute(t, &r->totals, e);
+        rc = metrics_compute(t, &r->totals.metrics, e);
     r->stats = c.stats;
     ctx_free(&c);
     return rc;
 }
 
+void replay_result_rescale_clock(const replay_result *ref, double ref_hz, double hz,
+                                 replay_result *out)
+{
+    double s = ref_hz / hz;
+    *out = *ref;
+    out->rows = malloc((ref->n_rows ? ref->n_rows : 1) * sizeof *out->rows);
+    if (!out->rows)
+        return;
+    double leak = 0;
+    for (size_t i = 0; i < ref->n_rows; i++) {
+        replay_row *r = &out->rows[i];
+        *r = ref->rows[i];
+        r->latency_s *= s;
+        leak += r->energy_pj[COST_E_LEAK];
+        r->energy_pj[COST_E_LEAK] *= s;
+    }
+    out->totals.latency_s *= s;
+    out->totals.energy_pj += leak * (s - 1);
+}
+
 /* replay_run's sink: the rows into one growing array. */
 typedef struct row_array {
-    store_cost_row *rows;
+    replay_row *rows;
     size_t n, cap;
 } row_array;
 
-static int append_row(const store_cost_row *row, void *ctx, bs_error *e)
+static int append_row(const replay_row *row, void *ctx, bs_error *e)
 {
     row_array *ra = ctx;
     if (ra->n == ra->cap) {
         size_t cap = ra->cap ? ra->cap * 2 : 256;
-        store_cost_row *grown = realloc(ra->rows, cap * sizeof *grown);
+        replay_row *grown = realloc(ra->rows, cap * sizeof *grown);
         if (!grown)
             return err_set(e, BS_EINTERNAL, "out of memory (replay rows)");
         ra->rows = grown;
@@ -770,49 +790,3 @@ void replay_result_free(replay_result *r)
     r->n_rows = 0;
 }
 
-/* replay_each_store's sink: each row straight into the open run. */
-typedef struct store_sink {
-    store *s;
-    int64_t run_id;
-} store_sink;
-
-static int store_row(const store_cost_row *row, void *ctx, bs_error *e)
-{
-    store_sink *k = ctx;
-    return store_add_cost(k->s, k->run_id, row, e);
-}
-
-int replay_each_store(store *s, const trace *t, const arch *a, const replay_options *o,
-                      const store_run_info *info, double wall_s, replay_result *r,
-                      int64_t *run_id, bs_error *e)
-{
-    memset(r, 0, sizeof *r);
-    store_sink k = {.s = s};
-    int rc = store_run_begin(s, info, &k.run_id, e);
-    if (rc)
-        return rc;
-    rc = replay_each(t, a, o, store_row, &k, r, e);
-    if (!rc)
-        rc = store_run_commit(s, k.run_id, &r->totals, wall_s, e);
-    if (rc) {
-        store_run_abort(s);
-        return rc;
-    }
-    *run_id = k.run_id;
-    return BS_OK;
-}
-
-int replay_store(store *s, const replay_result *r, const store_run_info *info, double wall_s,
-                 int64_t *run_id, bs_error *e)
-{
-    int rc = store_run_begin(s, info, run_id, e);
-    if (rc)
-        return rc;
-    for (size_t k = 0; k < r->n_rows && !rc; k++)
-        rc = store_add_cost(s, *run_id, &r->rows[k], e);
-    if (!rc)
-        rc = store_run_commit(s, *run_id, &r->totals, wall_s, e);
-    if (rc)
-        store_run_abort(s);
-    return rc;
-}

@@ -4,7 +4,8 @@
  * (layer, pass, operand formats, density bucket) once on the arch, and sums segment length x
  * per-iteration cost into rows per (epoch, layer, pass), plus one OVERHEAD row per epoch for
  * the scheme's extra work. replay.c's top comment says why this equals a per-iteration loop.
- * replay_store writes the rows and totals (with the papers' metrics, metrics.h) as one run.
+ * The rows and totals (with the papers' metrics, metrics.h) are this stage's result; the
+ * store records them as one run (store_record_run).
  */
 #ifndef BITSIM_REPLAY_H
 #define BITSIM_REPLAY_H
@@ -15,12 +16,42 @@
 
 #include "arch.h"
 #include "err.h"
-#include "store.h"
+#include "cost.h"
+#include "metrics.h"
 #include "trace.h"
 
 /* Densities are rounded to 8 significant bits (256 buckets per octave) before cost_eval:
  * |bucket(d) - d| <= 2^-9 d. See replay.c for what that bounds. */
 #define REPLAY_DENSITY_BITS 8
+
+/* Costs of one (epoch, layer, pass) summed over that epoch's iterations. layer = -1 with
+ * pass = "OVERHEAD" holds the scheme's extra work (trace overhead records). */
+typedef struct replay_row {
+    uint32_t epoch;
+    int32_t layer;              /* index in the model, -1 for scheme overhead */
+    const char *layer_name;
+    const char *pass;           /* "FWD", "BWD_DATA", "BWD_WEIGHT", "UPDATE", "OVERHEAD" */
+    uint64_t iterations;
+    uint64_t madds, elem_ops;
+    double bitops;              /* doubles: sums over a 90-epoch run exceed 2^64 */
+    double wl_madds;            /* AdaPT's word-length x density weighted MAdds */
+    double compute_cycles, stall_cycles, total_cycles;
+    double latency_s;
+    double energy_pj[COST_E_COUNT];
+    double dram_read_bits, dram_write_bits;
+    double avg_bits_x, avg_bits_y;  /* iteration-weighted operand widths of the pass */
+} replay_row;
+
+/* Whole-run figures, the papers' own metrics (metrics.h) next to the hardware's. */
+typedef struct replay_totals {
+    double madds, bitops, wl_madds, cycles, latency_s, energy_pj, dram_bits;
+    union {
+        struct {
+            METRICS_RESULT_FIELDS
+        };
+        metrics_result metrics;     /* the same fields, as metrics_compute fills them */
+    };
+} replay_totals;
 
 typedef struct replay_options {
     bool exact_density;     /* evaluate every distinct density exactly (no buckets) */
@@ -39,10 +70,10 @@ typedef struct replay_stats {
 } replay_stats;
 
 typedef struct replay_result {
-    store_cost_row *rows;   /* ordered by epoch, then layer (overhead -1 first), then pass
+    replay_row *rows;       /* ordered by epoch, then layer (overhead -1 first), then pass
                              * name (BWD_DATA, BWD_WEIGHT, FWD, UPDATE: the costs table's key) */
     size_t n_rows;
-    store_run_totals totals;/* hardware sums + the papers' metrics */
+    replay_totals totals;   /* hardware sums + the papers' metrics */
     replay_stats stats;
 } replay_result;
 
@@ -57,7 +88,7 @@ double replay_density_bucket(double d);
 
 /* Receives a replay's rows, complete, in the order of replay_result.rows; non-zero stops the
  * replay with that code (e filled). */
-typedef int (*replay_row_fn)(const store_cost_row *row, void *ctx, bs_error *e);
+typedef int (*replay_row_fn)(const replay_row *row, void *ctx, bs_error *e);
 
 /* Replays finished trace t on arch a, handing each row to fn (NULL: rows are only summed)
  * as soon as its epoch is done, so memory does not grow with the run's length. r gets
@@ -72,16 +103,12 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
                bs_error *e);
 void replay_result_free(replay_result *r);
 
-/* Replays t on a straight into one run of s (replay_each: memory independent of the run's
- * length): begin, rows as they are made, commit with the totals; abort on any error, so a
- * failed or killed run leaves nothing visible. r gets totals and stats (no rows). */
-int replay_each_store(store *s, const trace *t, const arch *a, const replay_options *o,
-                      const store_run_info *info, double wall_s, replay_result *r,
-                      int64_t *run_id, bs_error *e);
-
-/* Stores r as one run (one transaction: begin, rows, commit with totals and wall_s; abort on
- * any error, so a failed or killed run leaves nothing visible). */
-int replay_store(store *s, const replay_result *r, const store_run_info *info, double wall_s,
-                 int64_t *run_id, bs_error *e);
+/* The result of the same replay on the same arch clocked at hz instead of ref_hz (the clock
+ * rule of the cost model, cost.h): cycles, traffic and dynamic energy do not depend on the
+ * clock; latency = cycles / clock and leakage energy = leak power x latency scale by
+ * ref_hz / hz. Bitfusion and systolic families only (a GPU roofline's clock is not its only
+ * time base). out->rows is malloc'd (NULL when out of memory); free with replay_result_free. */
+void replay_result_rescale_clock(const replay_result *ref, double ref_hz, double hz,
+                                 replay_result *out);
 
 #endif

@@ -35,11 +35,6 @@ static const char *col_text(sqlite3_stmt *st, int i)
 static const char *const by_names[REPORT_BY_COUNT + 1] = {"layer", "pass", "epoch", "kind",
                                                           NULL};
 
-int report_by_parse(const char *s)
-{
-    return text_lookup(by_names, s);
-}
-
 const char *const *report_by_names(void)
 {
     return by_names;
@@ -102,7 +97,8 @@ int report_find_run(sqlite3 *db, const report_run_query *q, int64_t *out, bs_err
                    q->label ? q->label : "", filters);
 }
 
-/* Appends " NAME VALUE" to buf when v is a number (NULL in the store = not applicable). */
+/* Appends " NAME VALUE" to buf when v is a number (NULL in the store = not applicable),
+ * after a "; " unless it is the first metric (buf ends in the list's ':'). */
 static void append_metric(char *buf, size_t n, const char *name, const char *fmt, double v)
 {
     if (!isfinite(v))
@@ -110,7 +106,7 @@ static void append_metric(char *buf, size_t n, const char *name, const char *fmt
     size_t len = strlen(buf);
     if (len + 1 >= n)
         return;
-    int w = snprintf(buf + len, n - len, "%s", name);
+    int w = snprintf(buf + len, n - len, "%s %s", len && buf[len - 1] == ':' ? "" : ";", name);
     if (w > 0 && (size_t)w < n - len)
         snprintf(buf + len + (size_t)w, n - len - (size_t)w, fmt, v);
 }
@@ -139,10 +135,10 @@ int report_run_headline(sqlite3 *db, int64_t run, char *buf, size_t n, bs_error 
                  (long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6),
                  *opts ? ", options " : "", opts, col_double(st, 7), col_double(st, 8),
                  col_double(st, 9), col_double(st, 10), col_double(st, 11));
-        append_metric(buf, n, " CPT cost ratio ", "%.4f;", col_double(st, 13));
-        append_metric(buf, n, " AdaPT speedup ", "%.3fx;", col_double(st, 14));
-        append_metric(buf, n, " training memory ", "%.1f MiB;", col_double(st, 15));
-        append_metric(buf, n, " SmaQ storage benefit ", "%.3f;", col_double(st, 16));
+        append_metric(buf, n, "CPT cost ratio ", "%.4f", col_double(st, 13));
+        append_metric(buf, n, "AdaPT speedup ", "%.3fx", col_double(st, 14));
+        append_metric(buf, n, "training memory ", "%.1f MiB", col_double(st, 15));
+        append_metric(buf, n, "SmaQ storage benefit ", "%.3f", col_double(st, 16));
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)

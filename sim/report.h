@@ -23,9 +23,7 @@ typedef enum report_by {
     REPORT_BY_LAYER, REPORT_BY_PASS, REPORT_BY_EPOCH, REPORT_BY_KIND, REPORT_BY_COUNT
 } report_by;
 
-/* "layer", "pass", "epoch", "kind" -> report_by; -1 if unknown. */
-int report_by_parse(const char *s);
-/* "layer", "pass", "epoch", "kind", for usage texts. */
+/* "layer", "pass", "epoch", "kind", for usage texts and option tables. */
 const char *const *report_by_names(void);   /* NULL-terminated, report_by order */
 
 /* Which run to report: run_id when > 0, else the latest complete run labelled label;

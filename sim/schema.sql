@@ -1,7 +1,8 @@
 -- schema.sql — bitsim's SQLite database (embedded into the binary at build time, see Makefile).
 --
 -- Identity: PRAGMA application_id = 0x62537431 ('bSt1') and PRAGMA user_version = schema
--- version (store.c sets both after running this file). store_open refuses any database whose
+-- version (store.c sets both after running this file). Every statement is IF NOT EXISTS: a
+-- writer migrating an older database runs this file again to add what is new (store.c). store_open refuses any database whose
 -- identity differs, so a user's unrelated SQLite file is never modified.
 --
 -- Layout (data flows one way: inputs -> runs -> costs -> views):
@@ -13,6 +14,9 @@
 --                          so a run is either complete with all rows or absent;
 --   costs                  one row per (run, epoch, layer, pass): the pass's costs summed over
 --                          that epoch's iterations (layer -1, pass OVERHEAD = scheme overhead);
+--   arch_area              each stored arch's area and peak power by the area model (area.h),
+--                          computed once when the arch is stored (NULL with the model's reason
+--                          for archs it does not cover, e.g. GPU rooflines): what pareto reads;
 --   run_totals             whole-run figures: the hardware's (MAdds, BitOPs, cycles, latency,
 --                          energy, DRAM bits) next to the papers' own metrics (CPT/FracTrain cost
 --                          ratio, AdaPT speedup, training-memory footprint, SmaQ benefit); the
@@ -27,21 +31,21 @@
 --                          which report groups by layer, pass or epoch.
 -- Units are in the column names: _pj picojoules, _j joules, _s seconds, _bits bits.
 
-CREATE TABLE inputs (
+CREATE TABLE IF NOT EXISTS inputs (
     id           INTEGER PRIMARY KEY,
     kind         TEXT NOT NULL CHECK (kind IN ('arch', 'model', 'trace')),
     name         TEXT NOT NULL,             -- name at first sight (same bytes, same row)
-    content_hash TEXT NOT NULL,             -- 32 hex digits: two FNV-1a 64 hashes, see store.c
+    content_hash TEXT NOT NULL,             -- SHA-256 of content, 64 hex digits (digest.h)
     bytes        INTEGER NOT NULL,
     content      BLOB NOT NULL,
     added_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     UNIQUE (kind, content_hash)
 );
-CREATE VIEW archs AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'arch';
-CREATE VIEW models AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'model';
-CREATE VIEW traces AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'trace';
+CREATE VIEW IF NOT EXISTS archs AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'arch';
+CREATE VIEW IF NOT EXISTS models AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'model';
+CREATE VIEW IF NOT EXISTS traces AS SELECT id, name, content_hash, bytes, content, added_at FROM inputs WHERE kind = 'trace';
 
-CREATE TABLE runs (
+CREATE TABLE IF NOT EXISTS runs (
     id           INTEGER PRIMARY KEY,
     label        TEXT NOT NULL,             -- user's label, default the scheme name
     scheme       TEXT NOT NULL,             -- fp32, sbm, cpt, fractrain, muppet, adapt, ...
@@ -64,10 +68,10 @@ CREATE TABLE runs (
 -- runs.accuracy_pct: the final accuracy the training run reached, percent (the trace header's
 -- `accuracy`), NULL when not stated. It came after schema version 1 first shipped: store.c
 -- adds the column to an older database when a writer opens it (additive: user_version stays).
-CREATE INDEX runs_by_inputs ON runs(model_id, arch_id, trace_id);
-CREATE INDEX runs_by_label ON runs(label);
+CREATE INDEX IF NOT EXISTS runs_by_inputs ON runs(model_id, arch_id, trace_id);
+CREATE INDEX IF NOT EXISTS runs_by_label ON runs(label);
 
-CREATE TABLE costs (
+CREATE TABLE IF NOT EXISTS costs (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     epoch           INTEGER NOT NULL,
     layer           INTEGER NOT NULL,       -- index in the model, -1 for scheme overhead
@@ -95,7 +99,14 @@ CREATE TABLE costs (
     PRIMARY KEY (run_id, epoch, layer, pass)
 ) WITHOUT ROWID;
 
-CREATE TABLE run_totals (
+CREATE TABLE IF NOT EXISTS arch_area (
+    arch_id   INTEGER PRIMARY KEY REFERENCES inputs(id),
+    area_mm2  REAL,                         -- NULL: the area model does not cover the arch
+    peak_w    REAL,
+    why       TEXT                          -- the area model's reason when area_mm2 is NULL
+);
+
+CREATE TABLE IF NOT EXISTS run_totals (
     run_id               INTEGER PRIMARY KEY REFERENCES runs(id),
     madds                REAL NOT NULL,
     bitops               REAL NOT NULL,
@@ -120,7 +131,7 @@ CREATE TABLE run_totals (
     energy_leak_pj       REAL
 );
 
-CREATE VIEW run_summary AS
+CREATE VIEW IF NOT EXISTS run_summary AS
 SELECT r.id AS run_id, r.label, r.scheme, r.model_name, r.arch_name, r.trace_name,
        r.model_id, r.arch_id, r.trace_id, r.batch, r.iterations, r.epochs, r.options,
        r.tool_version, r.started_at, r.wall_s,
@@ -136,7 +147,7 @@ SELECT r.id AS run_id, r.label, r.scheme, r.model_name, r.arch_name, r.trace_nam
 FROM runs r JOIN run_totals t ON t.run_id = r.id
 WHERE r.status = 'complete';
 
-CREATE VIEW scheme_comparison AS
+CREATE VIEW IF NOT EXISTS scheme_comparison AS
 SELECT r.run_id, r.label, r.scheme, r.model_name, r.arch_name, r.model_id, r.arch_id,
        b.run_id AS base_run_id, b.label AS base_label, b.scheme AS base_scheme,
        b.arch_name AS base_arch_name, b.arch_id AS base_arch_id,
@@ -147,7 +158,7 @@ SELECT r.run_id, r.label, r.scheme, r.model_name, r.arch_name, r.model_id, r.arc
 FROM run_summary r JOIN run_summary b ON b.model_id = r.model_id;
 
 -- One costs row with the derived sums report groups by layer, pass or epoch.
-CREATE VIEW cost_rows AS
+CREATE VIEW IF NOT EXISTS cost_rows AS
 SELECT c.*,
        c.energy_wbuf_pj + c.energy_abuf_pj + c.energy_obuf_pj AS energy_sram_pj,
        c.energy_core_pj + c.energy_wbuf_pj + c.energy_abuf_pj + c.energy_obuf_pj
@@ -160,7 +171,7 @@ FROM costs c;
 -- arithmetic, which turns to REAL only when the total passes 2^63: exact where it fits, a
 -- real number beyond (a plain sum() fails with "integer overflow" there). report.c does the
 -- same.
-CREATE VIEW epoch_costs AS
+CREATE VIEW IF NOT EXISTS epoch_costs AS
 SELECT c.run_id, c.epoch,
        sum(c.madds >> 32) * 4294967296 + sum(c.madds & 4294967295) AS madds,
        sum(c.bitops) AS bitops, sum(c.total_cycles) AS cycles,

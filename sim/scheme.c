@@ -110,10 +110,8 @@ static int param_choice(const scheme_ctx *c, const char *name, const char *const
 {
     int i = text_lookup(choices, pstr(c, name));
     if (i < 0) {
-        char list[128] = "";
-        for (int k = 0; choices[k]; k++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? "|" : "",
-                     choices[k]);
+        char list[128];
+        text_join(choices, "|", list, sizeof list);
         return err_set(e, BS_EUSAGE, "scheme %s: parameter %s='%s' must be one of %s",
                        c->info->name, name, pstr(c, name), list);
     }
@@ -1260,16 +1258,6 @@ static const scheme_row *find_row(const char *name)
     for (size_t i = 0; i < N_ROWS; i++)
         if (strcmp(rows[i].info.name, name) == 0)
             return &rows[i];
-    return NULL;
-}
-
-const scheme_info *scheme_find(const char *name)
-{
-    size_t n;
-    const scheme_info *t = scheme_table(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].name, name) == 0)
-            return &t[i];
     return NULL;
 }
 

@@ -46,7 +46,6 @@ typedef struct scheme_request {
 
 /* The table, for listings. */
 const scheme_info *scheme_table(size_t *n);
-const scheme_info *scheme_find(const char *name);
 
 /* Builds a finished trace. Unknown scheme or parameter, bad values: BS_EUSAGE. */
 int scheme_generate(trace *t, const scheme_request *req, bs_error *e);

@@ -12,8 +12,10 @@
  * Identity: a database is ours when application_id and user_version match (schema.sql). A
  * file is checked before SQLite touches it: a non-SQLite header, or another application's
  * database, is refused with one line naming the path; an empty or absent file is initialised.
- * Inputs are keyed by a 128-bit content hash (two FNV-1a 64 runs with different seeds, from
- * text.h) so the same arch/model/trace bytes are stored once whatever their file name.
+ * Inputs are keyed by their SHA-256 (digest.h) so the same arch/model/trace bytes are stored
+ * once whatever their file name; a lookup by digest also compares the bytes, so even a
+ * collision could not make two inputs one. Schema version 1 keyed them by two FNV-1a 64 runs;
+ * a writer opening such a database recomputes every digest from the stored bytes (migrate).
  * store_add_cost reuses one prepared statement: a 160-epoch trace writes ~20k rows.
  */
 #include "store.h"
@@ -29,6 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "area.h"
+#include "arch.h"
+#include "digest.h"
 #include "text.h"
 #include "version.h"
 #include "wallclock.h"
@@ -83,7 +88,7 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_FINISH_RUN] = "UPDATE runs SET status = 'complete', wall_s = ?2 WHERE id = ?1",
     [ST_PUT_INPUT] = "INSERT OR IGNORE INTO inputs (kind, name, content_hash, bytes, content)"
                      " VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_GET_INPUT] = "SELECT id FROM inputs WHERE kind = ?1 AND content_hash = ?2",
+    [ST_GET_INPUT] = "SELECT id FROM inputs WHERE kind = ?1 AND content_hash = ?2 AND content = ?3",
 };
 
 struct store {
@@ -92,6 +97,7 @@ struct store {
     int busy_timeout_ms;
     int64_t open_run;                   /* run whose transaction is open, 0 if none */
     bool writable;                      /* opened for writing and recognised as ours */
+    int version;                        /* its schema version (user_version) */
     char *uri;                          /* a read-only file's immutable URI, else NULL */
     sqlite3_stmt *st[ST_COUNT];
 };
@@ -190,10 +196,12 @@ static int check_identity(store *s, bool *fresh, bs_error *e)
     if (app_id != STORE_APPLICATION_ID)
         return err_set(e, BS_EINPUT, "%s: not a bitsim database (another application's SQLite file)",
                        s->path);
-    if (version != STORE_SCHEMA_VERSION)
+    if (version < STORE_SCHEMA_OLDEST || version > STORE_SCHEMA_VERSION)
         return err_set(e, BS_EINPUT,
-                       "%s: bitsim database of schema version %lld, this bitsim reads version %d",
-                       s->path, (long long)version, STORE_SCHEMA_VERSION);
+                       "%s: bitsim database of schema version %lld, this bitsim reads versions "
+                       "%d to %d", s->path, (long long)version, STORE_SCHEMA_OLDEST,
+                       STORE_SCHEMA_VERSION);
+    s->version = (int)version;
     return BS_OK;
 }
 
@@ -250,16 +258,18 @@ static int create_schema(store *s, bs_error *e)
  * 2^63). Views hold no data, so this changes no stored number. */
 static const char *const current_views[] = {"epoch_costs", NULL};
 
-/* schema.sql's "CREATE VIEW name ..." statement (without its ';') into buf; false if absent. */
+/* schema.sql's "CREATE VIEW IF NOT EXISTS name ..." statement as SQLite stores it
+ * ("CREATE VIEW name ...", without its ';') into buf; false if absent. */
 static bool schema_view_sql(const char *name, char *buf, size_t n)
 {
-    char head[64];
-    snprintf(head, sizeof head, "CREATE VIEW %s AS", name);
+    char head[96];
+    snprintf(head, sizeof head, "CREATE VIEW IF NOT EXISTS %s AS", name);
     const char *at = strstr(store_schema_sql, head), *end = at ? strchr(at, ';') : NULL;
-    if (!end || (size_t)(end - at) >= n)
+    if (!end)
         return false;
-    snprintf(buf, n, "%.*s", (int)(end - at), at);
-    return true;
+    at += strlen("CREATE VIEW IF NOT EXISTS ");
+    int w = snprintf(buf, n, "CREATE VIEW %.*s", (int)(end - at), at);
+    return w > 0 && (size_t)w < n;
 }
 
 /* The view's definition as stored in the database ("" when absent). */
@@ -376,6 +386,118 @@ static int busy_timeout_from_env(int *ms, bs_error *e)
                        INT_MAX);
     *ms = (int)x;
     return BS_OK;
+}
+
+static int step_reset(store *s, sqlite3_stmt *st, const char *what, bs_error *e);
+
+/* The area model's verdict on every stored arch that has none yet (only_id: just that one,
+ * 0: all): one arch_area row each, area and peak power, or NULLs and the model's reason (a
+ * GPU roofline, a text that is not an arch). Readers (the Pareto front) read these rows
+ * instead of re-running the model. Runs inside the caller's transaction, if any. */
+static int fill_arch_areas(store *s, int64_t only_id, bs_error *e)
+{
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    int rc = BS_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, name, content FROM inputs WHERE kind = 'arch'"
+                           " AND (?1 = 0 OR id = ?1)"
+                           " AND id NOT IN (SELECT arch_id FROM arch_area)", -1, &sel,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT INTO arch_area (arch_id, area_mm2, peak_w, why)"
+                           " VALUES (?1, ?2, ?3, ?4)", -1, &ins, NULL) != SQLITE_OK)
+        rc = db_error(s, e, "storing arch areas");
+    sqlite3_bind_int64(sel, 1, only_id);
+    int step = SQLITE_DONE;
+    while (rc == BS_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(sel, 0);
+        char name[160];
+        snprintf(name, sizeof name, "%s (stored arch %lld)",
+                 (const char *)sqlite3_column_text(sel, 1), (long long)id);
+        arch a;
+        area_report ar;
+        bs_error why;
+        err_clear(&why);
+        int arc = arch_parse_buffer(&a, name, sqlite3_column_blob(sel, 2),
+                                    (size_t)sqlite3_column_bytes(sel, 2), &why);
+        if (!arc) {
+            arc = area_eval(&a, &ar, &why);
+            arch_free(&a);
+        }
+        if (arc == BS_EINTERNAL) {
+            rc = err_set(e, arc, "%s", why.msg);
+            break;
+        }
+        sqlite3_bind_int64(ins, 1, id);
+        if (arc) {
+            sqlite3_bind_null(ins, 2);
+            sqlite3_bind_null(ins, 3);
+            sqlite3_bind_text(ins, 4, why.msg, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_double(ins, 2, ar.total_mm2);
+            sqlite3_bind_double(ins, 3, ar.peak_w);
+            sqlite3_bind_null(ins, 4);
+        }
+        rc = step_reset(s, ins, "storing arch areas", e);
+    }
+    if (rc == BS_OK && step != SQLITE_DONE)
+        rc = db_error(s, e, "storing arch areas");
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+int store_fill_arch_areas(store *s, bs_error *e)
+{
+    return fill_arch_areas(s, 0, e);
+}
+
+/* Version 1 -> 2: the new table (arch_area) from schema.sql, every input's content_hash the
+ * SHA-256 of its stored bytes (runs refer to inputs by id, so nothing else changes), and the
+ * stored archs' areas. One write transaction, the version
+ * re-read under the lock: two writers opening the same old file migrate it once. */
+static int migrate(store *s, bs_error *e)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE", "migrating the schema", e);
+    if (rc)
+        return rc;
+    bool fresh;
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    if ((rc = check_identity(s, &fresh, e)) || s->version == STORE_SCHEMA_VERSION)
+        goto out;
+    /* what is new in the schema (every statement is IF NOT EXISTS), then the data */
+    if ((rc = exec(s, store_schema_sql, "migrating the schema", e)))
+        goto out;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, content FROM inputs", -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE inputs SET content_hash = ?2 WHERE id = ?1", -1, &upd,
+                           NULL) != SQLITE_OK) {
+        rc = db_error(s, e, "migrating the schema");
+        goto out;
+    }
+    int step;
+    while (rc == BS_OK && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+        char hash[DIGEST_HEX_LEN + 1];
+        digest_sha256_hex(sqlite3_column_blob(sel, 1), (size_t)sqlite3_column_bytes(sel, 1),
+                          hash);
+        sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+        sqlite3_bind_text(upd, 2, hash, -1, SQLITE_TRANSIENT);
+        rc = step_reset(s, upd, "migrating the schema", e);
+    }
+    if (rc == BS_OK && step != SQLITE_DONE)
+        rc = db_error(s, e, "migrating the schema");
+    if (rc == BS_OK)
+        rc = fill_arch_areas(s, 0, e);
+    if (rc == BS_OK) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+        rc = exec(s, pragma, "migrating the schema", e);
+    }
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    if (rc == BS_OK && (rc = exec(s, "COMMIT", "migrating the schema", e)) == BS_OK)
+        s->version = STORE_SCHEMA_VERSION;
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 /* Names SQLite gives a meaning other than "this file": "" (a private temporary database),
@@ -501,8 +623,12 @@ static int open_common(store **out, const char *path, bool readonly, bs_error *e
         rc = err_set(e, BS_EINPUT, "%s: not a bitsim database (empty)", path);
     if (rc == BS_OK && fresh)
         rc = create_schema(s, e);
+    if (rc == BS_OK && fresh)
+        s->version = STORE_SCHEMA_VERSION;
     else if (rc == BS_OK && !readonly)
         rc = update_views(s, e);
+    if (rc == BS_OK && !readonly && s->version < STORE_SCHEMA_VERSION)
+        rc = migrate(s, e);
     if (rc == BS_OK && !readonly)
         rc = exec(s, writer_pragmas, "configuring", e);
     if (rc == BS_OK && !readonly && !fresh)
@@ -557,6 +683,11 @@ void store_close(store *s)
     free(s->uri);
     free(s->path);
     free(s);
+}
+
+sqlite3 *store_db_writer(store *s)
+{
+    return s && s->writable ? s->db : NULL;
 }
 
 sqlite3 *store_db(store *s)
@@ -620,10 +751,8 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
 {
     if ((int)kind < 0 || kind >= STORE_INPUT_KIND_COUNT)
         return err_set(e, BS_EINTERNAL, "store_put_input: bad input kind %d", (int)kind);
-    char hash[33];
-    snprintf(hash, sizeof hash, "%016llx%016llx",
-             (unsigned long long)text_hash64(content, len, 0),
-             (unsigned long long)text_hash64(content, len, 0x9e3779b97f4a7c15ULL));
+    char hash[DIGEST_HEX_LEN + 1];
+    digest_sha256_hex(content, len, hash);
     sqlite3_stmt *ins = s->st[ST_PUT_INPUT], *get = s->st[ST_GET_INPUT];
     bind_text(ins, 1, input_kinds[kind]);
     bind_text(ins, 2, name);
@@ -635,12 +764,15 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
         return rc;
     bind_text(get, 1, input_kinds[kind]);
     sqlite3_bind_text(get, 2, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob64(get, 3, len ? content : "", len, SQLITE_STATIC);
     *id = 0;
     if (sqlite3_step(get) == SQLITE_ROW)
         *id = sqlite3_column_int64(get, 0);
     rc = step_reset(s, get, "looking up an input", e);
     if (rc == BS_OK && *id == 0)
         rc = err_set(e, BS_EINTERNAL, "%s: input '%s' vanished after insert", s->path, name);
+    if (rc == BS_OK && kind == STORE_ARCH)
+        rc = fill_arch_areas(s, *id, e);
     return rc;
 }
 
@@ -696,7 +828,7 @@ int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_er
     return BS_OK;
 }
 
-int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error *e)
+int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e)
 {
     if (run_id == 0 || run_id != s->open_run)
         return err_set(e, BS_EINTERNAL, "%s: cost row for run %lld, which is not open", s->path,
@@ -735,7 +867,7 @@ int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error
     return step_reset(s, st, "adding a cost row", e);
 }
 
-int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,
+int store_run_commit(store *s, int64_t run_id, const replay_totals *t, double wall_s,
                      bs_error *e)
 {
     if (run_id == 0 || run_id != s->open_run)
@@ -772,3 +904,56 @@ void store_run_abort(store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->open_run = 0;
 }
+
+int store_record_run(store *s, const replay_result *r, const store_run_info *info, double wall_s,
+                     int64_t *run_id, bs_error *e)
+{
+    int rc = store_run_begin(s, info, run_id, e);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < r->n_rows && !rc; k++)
+        rc = store_add_cost(s, *run_id, &r->rows[k], e);
+    if (!rc)
+        rc = store_run_commit(s, *run_id, &r->totals, wall_s, e);
+    if (rc)
+        store_run_abort(s);
+    return rc;
+}
+
+int store_version(const store *s)
+{
+    return s->version;
+}
+
+/* store_record_replay's sink: each row straight into the open run. */
+typedef struct store_sink {
+    store *s;
+    int64_t run_id;
+} store_sink;
+
+static int store_row(const replay_row *row, void *ctx, bs_error *e)
+{
+    store_sink *k = ctx;
+    return store_add_cost(k->s, k->run_id, row, e);
+}
+
+int store_record_replay(store *s, const trace *t, const arch *a, const replay_options *o,
+                        const store_run_info *info, double wall_s, replay_result *r,
+                        int64_t *run_id, bs_error *e)
+{
+    memset(r, 0, sizeof *r);
+    store_sink k = {.s = s};
+    int rc = store_run_begin(s, info, &k.run_id, e);
+    if (rc)
+        return rc;
+    rc = replay_each(t, a, o, store_row, &k, r, e);
+    if (!rc)
+        rc = store_run_commit(s, k.run_id, &r->totals, wall_s, e);
+    if (rc) {
+        store_run_abort(s);
+        return rc;
+    }
+    *run_id = k.run_id;
+    return BS_OK;
+}
+

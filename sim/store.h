@@ -19,6 +19,7 @@
 
 #include "cost.h"
 #include "err.h"
+#include "replay.h"
 
 typedef struct store store;
 
@@ -27,32 +28,8 @@ typedef enum store_input_kind { STORE_ARCH, STORE_MODEL, STORE_TRACE, STORE_INPU
 /* Energy components are the cost model's (cost.h cost_energy, COST_E_*): energy_pj[k] is
  * stored in column energy_<cost_energy_name(k)>_pj. */
 
-/* Costs of one (epoch, layer, pass) summed over that epoch's iterations. layer = -1 with
- * pass = "OVERHEAD" holds the scheme's extra work (trace overhead records). */
-typedef struct store_cost_row {
-    uint32_t epoch;
-    int32_t layer;              /* index in the model, -1 for scheme overhead */
-    const char *layer_name;
-    const char *pass;           /* "FWD", "BWD_DATA", "BWD_WEIGHT", "UPDATE", "OVERHEAD" */
-    uint64_t iterations;
-    uint64_t madds, elem_ops;
-    double bitops;              /* doubles: sums over a 90-epoch run exceed 2^64 */
-    double wl_madds;            /* AdaPT's word-length x density weighted MAdds */
-    double compute_cycles, stall_cycles, total_cycles;
-    double latency_s;
-    double energy_pj[COST_E_COUNT];
-    double dram_read_bits, dram_write_bits;
-    double avg_bits_x, avg_bits_y;  /* iteration-weighted operand widths of the pass */
-} store_cost_row;
-
-/* Whole-run figures, the papers' own metrics next to the hardware's. */
-typedef struct store_run_totals {
-    double madds, bitops, wl_madds, cycles, latency_s, energy_pj, dram_bits;
-    double cpt_cost_ratio;      /* CPT/FracTrain: sum (b_fw^2 + 2 b_fw b_grad)/3/32^2 per iter, averaged */
-    double adapt_speedup;       /* AdaPT's performance model vs fp32 */
-    double mem_weights_bits, mem_fmaps_bits, mem_grads_bits, mem_wgrads_bits, mem_optim_bits;
-    double smaq_storage_benefit;/* SmaQ Eq. 4, NaN when not a smaq run */
-} store_run_totals;
+/* A run's rows and totals are the replay's result types (replay.h replay_row, replay_totals):
+ * the store keeps what the stage that computes them defines. */
 
 typedef struct store_run_info {
     const char *label;          /* user's label, default the scheme name */
@@ -67,7 +44,11 @@ typedef struct store_run_info {
 
 /* The database's identity: PRAGMA application_id ('bSt1') and user_version (schema version). */
 #define STORE_APPLICATION_ID 0x62537431
-#define STORE_SCHEMA_VERSION 1
+/* 2: inputs.content_hash is SHA-256 (digest.h); 1 had two FNV-1a 64 hashes. A writer
+ * migrates a version-1 database in place when it opens it (one transaction: every input's
+ * hash recomputed from its stored bytes); readers read version 1 as it is. */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_OLDEST 1
 /* Default wait for another process's write lock before a clear "locked" error; the
  * environment variable BITSIM_BUSY_TIMEOUT_MS (whole milliseconds, 0 = fail at once)
  * overrides it for every store_open / store_open_readonly. */
@@ -84,12 +65,20 @@ int store_open(store **out, const char *path, bs_error *e);
 int store_open_readonly(store **out, const char *path, bs_error *e);
 /* Closes; a run begun and not committed is rolled back (absent). NULL is fine. */
 void store_close(store *s);
+/* The database's schema version (STORE_SCHEMA_OLDEST..STORE_SCHEMA_VERSION; a writer's is
+ * always the current one, a reader's may be older). */
+int store_version(const store *s);
 /* How long to wait for another writer's lock before failing (default STORE_BUSY_TIMEOUT_MS). */
 void store_set_busy_timeout(store *s, int ms);
 
 /* Stores an input once per content hash; returns its id (existing or new). */
 int store_put_input(store *s, store_input_kind kind, const char *name, const char *content,
                     size_t len, int64_t *id, bs_error *e);
+
+/* Stored archs have their area and peak power (table arch_area, by the area model at the
+ * time they were stored; store_put_input fills it for a new arch). This fills it for archs
+ * that have none, e.g. after inputs were copied in by SQL (dbmerge). */
+int store_fill_arch_areas(store *s, bs_error *e);
 
 /* Id of a complete run with the same inputs and options, or 0 if none. */
 int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
@@ -99,10 +88,23 @@ int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_err
  * concurrent writers (sweeps) serialise on it: a writer that computes the whole run first
  * and then calls begin/add/commit in one burst holds the lock only for the inserts. */
 int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
-int store_add_cost(store *s, int64_t run_id, const store_cost_row *row, bs_error *e);
-int store_run_commit(store *s, int64_t run_id, const store_run_totals *t, double wall_s,
+int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e);
+int store_run_commit(store *s, int64_t run_id, const replay_totals *t, double wall_s,
                      bs_error *e);
 void store_run_abort(store *s);
+
+/* Records a replayed run: one transaction (begin, every row, commit with the totals and
+ * wall_s; abort on any error, so a failed or killed run leaves nothing visible). The one
+ * path `bitsim run` and `bitsim sweep` store a run by. */
+int store_record_run(store *s, const struct replay_result *r, const store_run_info *info,
+                     double wall_s, int64_t *run_id, bs_error *e);
+
+/* Replays t on a straight into one run of s (replay_each: memory independent of the run's
+ * length): begin, rows as they are made, commit with the totals; abort on any error, so a
+ * failed or killed run leaves nothing visible. r gets totals and stats (no rows). */
+int store_record_replay(store *s, const trace *t, const arch *a, const replay_options *o,
+                        const store_run_info *info, double wall_s, replay_result *r,
+                        int64_t *run_id, bs_error *e);
 
 /* A writer's last step before store_close: copies the WAL into the database file, so the
  * database is one file again. BS_EINPUT when the disk is too full for that (the database
@@ -116,8 +118,12 @@ int store_checkpoint(store *s, bs_error *e);
  * the immutable URI it was opened by. */
 const char *store_attach_name(const store *s);
 
-/* The underlying handle, for report/compare/plot queries (read-only use). */
+/* The underlying handle, for the readers' queries (report, compare, plot, front): read
+ * only; a store opened with store_open_readonly refuses writes (query_only). */
 struct sqlite3 *store_db(store *s);
+/* The handle of a store opened for writing, NULL for a read-only one: for dbmerge's bulk
+ * copy, the one writer outside store.c (it copies rows between two bitsim databases). */
+struct sqlite3 *store_db_writer(store *s);
 /* Whether the database (schema "main", or an attached one's name) has runs.accuracy_pct
  * (one opened read-only and created before the column was added may not; a writer adds it
  * on open). */

@@ -1,4 +1,5 @@
-/* sweep.h — design-space exploration: space files, sampling, sharding, running a sweep.
+/* sweep.h — design-space exploration: space files, sampling, sharding (running one:
+ * sweep_run.h).
  *
  * A sweep visits many accelerator configurations ("points") that differ from one base arch in
  * a few parameters. The space file (sweeps/FORMAT.md) names those parameters as lists,
@@ -117,39 +118,5 @@ static inline bool sweep_shard_owns(sweep_shard sh, uint64_t p)
 }
 /* Number of the total points 0..total-1 the shard owns. */
 uint64_t sweep_shard_size(sweep_shard sh, uint64_t total);
-
-/* Running a sweep (sweep_run.c). */
-typedef struct sweep_options {
-    const char *const *traces;  /* trace files; every point replays each */
-    size_t n_traces;
-    const char *db_path;
-    unsigned jobs;              /* worker threads (>= 1) */
-    sweep_shard shard;          /* {0, 1} = everything */
-    const char *label;          /* the runs' label */
-    bool progress;              /* progress line on stderr (the caller checks isatty) */
-    bool no_sharing;            /* replay every point in full (no clock-group rescaling) */
-} sweep_options;
-
-typedef struct sweep_summary {
-    uint64_t points;            /* points of this shard */
-    uint64_t invalid;           /* refused by the arch or area model */
-    uint64_t over_budget;       /* outside the [constraints] */
-    uint64_t duplicates;        /* same arch text as an earlier point */
-    uint64_t archs_run;         /* distinct archs replayed */
-    uint64_t runs_written, runs_present;
-    uint64_t runs_refused;      /* (point, trace) the cost model refused: not stored */
-    uint64_t full_replays;      /* replay_run calls (references and checks included) */
-    uint64_t derived;           /* runs derived from their clock group's reference */
-    bool sharing_off;           /* a derived result disagreed with its check: turned off */
-    double wall_s, cpu_s;       /* elapsed, and CPU time of the process (all threads) */
-    char first_invalid[BS_ERR_MSG_MAX];
-    char wal_kept[BS_ERR_MSG_MAX];  /* non-empty: stored, but a full disk keeps runs in the
-                                     * -wal (store_checkpoint's message) */
-} sweep_summary;
-
-/* Runs the shard's points of s (already sampled) over every trace into o->db_path.
- * Errors: base arch or traces unreadable, a swept key the arch refuses (space file line), a
- * replay or database failure (names the point). */
-int sweep_run(const sweep_space *s, const sweep_options *o, sweep_summary *sum, bs_error *e);
 
 #endif

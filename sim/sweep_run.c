@@ -25,7 +25,7 @@
  * table for its own buffer sizes, so energy follows the parameters being swept; a parameter
  * the space file sets explicitly always wins. `energy = base` keeps the base arch's figures.
  */
-#include "sweep.h"
+#include "sweep_run.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -173,36 +173,47 @@ static int point_text(const sweep_space *s, const char *base, size_t base_len,
     return rc;
 }
 
+/* The arch texts kept so far, by hash; a hash match is a duplicate only when the texts are
+ * equal too (a 64-bit hash alone could merge two different archs). */
+typedef struct seen_entry {
+    uint64_t h;         /* hash | 1; 0 = empty slot */
+    size_t item;        /* index of the kept work item with this text */
+} seen_entry;
+
 typedef struct seen_set {
-    uint64_t *h;
+    seen_entry *slot;
     size_t cap, n;
 } seen_set;
 
-/* Open-addressed set of text hashes: true when h was already there. */
-static bool seen_add(seen_set *s, uint64_t h)
+/* Open-addressed set of the kept items' texts: true when items[i]'s text equals one already
+ * there, else adds it. */
+static bool seen_add(seen_set *s, const work_item *items, size_t i)
 {
     if (2 * (s->n + 1) > s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 1024;
-        uint64_t *t = calloc(cap, sizeof *t);
+        seen_entry *t = calloc(cap, sizeof *t);
         if (!t)
             return false;   /* out of memory: treat as new (only loses deduplication) */
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->h[i])
-                for (size_t k = s->h[i] & (cap - 1);; k = (k + 1) & (cap - 1))
-                    if (!t[k]) {
-                        t[k] = s->h[i];
+        for (size_t j = 0; j < s->cap; j++)
+            if (s->slot[j].h)
+                for (size_t k = s->slot[j].h & (cap - 1);; k = (k + 1) & (cap - 1))
+                    if (!t[k].h) {
+                        t[k] = s->slot[j];
                         break;
                     }
-        free(s->h);
-        s->h = t;
+        free(s->slot);
+        s->slot = t;
         s->cap = cap;
     }
-    h |= 1;     /* 0 marks an empty slot */
+    const work_item *w = &items[i];
+    uint64_t h = text_hash64(w->text, w->len, 0x5eedULL) | 1;
     for (size_t k = h & (s->cap - 1);; k = (k + 1) & (s->cap - 1)) {
-        if (s->h[k] == h)
+        const seen_entry *x = &s->slot[k];
+        if (x->h == h && items[x->item].len == w->len &&
+            memcmp(items[x->item].text, w->text, w->len) == 0)
             return true;
-        if (!s->h[k]) {
-            s->h[k] = h;
+        if (!x->h) {
+            s->slot[k] = (seen_entry){h, i};
             s->n++;
             return false;
         }
@@ -257,7 +268,7 @@ static int prepare(const sweep_space *s, const sweep_options *o, const char *bas
         } else if (!sweep_within_budget(s, ar.total_mm2, ar.peak_w)) {
             sum->over_budget++;
             arch_free(&w->a);
-        } else if (seen_add(&seen, text_hash64(w->text, w->len, 0x5eedULL))) {
+        } else if (seen_add(&seen, items, n)) {
             sum->duplicates++;
             arch_free(&w->a);
         } else {
@@ -273,7 +284,7 @@ static int prepare(const sweep_space *s, const sweep_options *o, const char *bas
         free(w->text);
         w->text = NULL;
     }
-    free(seen.h);
+    free(seen.slot);
     if (rc) {
         free_items(items, n + 1);
         return rc;
@@ -311,23 +322,6 @@ static void fail(sweep_job *j, const bs_error *e, const work_item *w)
  * rescaling against full replays over a range of clocks.
  */
 
-static void scale_result(const replay_result *ref, double s, replay_result *out)
-{
-    *out = *ref;
-    out->rows = malloc((ref->n_rows ? ref->n_rows : 1) * sizeof *out->rows);
-    if (!out->rows)
-        return;
-    double leak = 0;
-    for (size_t i = 0; i < ref->n_rows; i++) {
-        store_cost_row *r = &out->rows[i];
-        *r = ref->rows[i];
-        r->latency_s *= s;
-        leak += r->energy_pj[COST_E_LEAK];
-        r->energy_pj[COST_E_LEAK] *= s;
-    }
-    out->totals.latency_s *= s;
-    out->totals.energy_pj += leak * (s - 1);
-}
 
 static bool close_enough(double a, double b)
 {
@@ -340,7 +334,7 @@ static bool results_agree(const replay_result *x, const replay_result *y)
     if (x->n_rows != y->n_rows)
         return false;
     for (size_t i = 0; i < x->n_rows; i++) {
-        const store_cost_row *a = &x->rows[i], *b = &y->rows[i];
+        const replay_row *a = &x->rows[i], *b = &y->rows[i];
         const double va[] = {a->bitops, a->wl_madds, a->compute_cycles, a->stall_cycles,
                              a->total_cycles, a->latency_s, a->dram_read_bits,
                              a->dram_write_bits, a->avg_bits_x, a->avg_bits_y};
@@ -357,7 +351,7 @@ static bool results_agree(const replay_result *x, const replay_result *y)
             if (!close_enough(a->energy_pj[k], b->energy_pj[k]))
                 return false;
     }
-    const store_run_totals *p = &x->totals, *q = &y->totals;
+    const replay_totals *p = &x->totals, *q = &y->totals;
     return close_enough(p->madds, q->madds) && close_enough(p->bitops, q->bitops) &&
            close_enough(p->cycles, q->cycles) && close_enough(p->latency_s, q->latency_s) &&
            close_enough(p->energy_pj, q->energy_pj) && close_enough(p->dram_bits, q->dram_bits);
@@ -420,7 +414,7 @@ static int point_result(sweep_job *j, const work_item *w, size_t k, size_t t, gr
             return rc;
         g->have[t] = true;
     }
-    scale_result(&g->res[t], REF_FREQ_HZ / w->a.freq_hz, out);
+    replay_result_rescale_clock(&g->res[t], REF_FREQ_HZ, w->a.freq_hz, out);
     if (!out->rows)
         return err_set(e, BS_EINTERNAL, "out of memory");
     *owned_full = false;
@@ -469,7 +463,7 @@ static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_r
         return *refused ? BS_OK : rc;
     }
     pthread_mutex_lock(&j->db_lock);
-    rc = replay_store(j->db, &r, &info, wallclock_s() - t0, &run_id, e);
+    rc = store_record_run(j->db, &r, &info, wallclock_s() - t0, &run_id, e);
     pthread_mutex_unlock(&j->db_lock);
     if (owned_full)
         replay_result_free(&r);

@@ -39,14 +39,6 @@ static const char *const format_names[TABLE_FORMAT_COUNT + 1] = {
     [TABLE_TEXT] = "table", [TABLE_CSV] = "csv",     [TABLE_JSON] = "json",
     [TABLE_MARKDOWN] = "markdown", [TABLE_LATEX] = "latex", NULL};
 
-int table_format_parse(const char *s)
-{
-    for (int i = 0; format_names[i]; i++)
-        if (strcmp(format_names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 const char *const *table_format_names(void)
 {
     return format_names;
@@ -371,11 +363,14 @@ static void print_text(const table *t, FILE *out, bool markdown)
             w[i % (size_t)t->n_cols] = n;
     }
     const char *sep = markdown ? " | " : "  ";
+    /* plain text ends a line at its last character: a left-aligned last column is not padded
+     * (trailing blanks would wrap a wide table's every line on a narrower terminal) */
+    int last = t->n_cols - 1;
     if (markdown)
         fputs("| ", out);
     for (int c = 0; c < t->n_cols; c++) {
         fputs(c ? sep : "", out);
-        print_padded(out, t->cols[c], w[c], false, markdown);
+        print_padded(out, t->cols[c], c == last && !markdown ? 0 : w[c], false, markdown);
     }
     fputs(markdown ? " |\n" : "\n", out);
     if (markdown) {
@@ -393,8 +388,9 @@ static void print_text(const table *t, FILE *out, bool markdown)
         if (c == 0 && markdown)
             fputs("| ", out);
         const cell *x = &t->cells[i];
+        bool right = x->kind == CELL_NUMERIC;
         fputs(c ? sep : "", out);
-        print_padded(out, x->text, w[c], x->kind == CELL_NUMERIC, markdown);
+        print_padded(out, x->text, c == last && !markdown && !right ? 0 : w[c], right, markdown);
         if (c == t->n_cols - 1)
             fputs(markdown ? " |\n" : "\n", out);
     }

@@ -28,8 +28,6 @@ typedef enum table_format {
 
 typedef struct table table;
 
-/* Parses "table", "csv", "json", "markdown", "latex"; -1 if unknown. */
-int table_format_parse(const char *s);
 /* The names, in table_format order, NULL-terminated: option tables and messages build
  * their "table|csv|..." from it (text_join). */
 const char *const *table_format_names(void);

@@ -79,7 +79,7 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
             for (int p = 0; p < FIXTURE_PASSES; p++) {
                 char name[32];
                 snprintf(name, sizeof name, "conv%u", l);
-                store_cost_row r = {
+                replay_row r = {
                     .epoch = ep, .layer = (int32_t)l, .layer_name = name,
                     .pass = fixture_pass_names[p], .iterations = 10, .madds = f->row_madds,
                     .bitops = (double)f->row_madds * 64, .wl_madds = (double)f->row_madds * 8,
@@ -96,7 +96,7 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
                 }
             }
     double n = (double)fixture_rows(f);
-    store_run_totals t = {
+    replay_totals t = {
         .madds = n * (double)f->row_madds, .bitops = n * (double)f->row_madds * 64,
         .wl_madds = n * (double)f->row_madds * 8, .cycles = n * 100,
         .latency_s = n * f->row_latency_s, .energy_pj = n * f->row_energy_pj,

@@ -191,6 +191,45 @@ static void bad_record(const char *record, const char *field)
     EXPECT_ERROR(&r, 1, where);
 }
 
+/* The text of one cell, or "" (static buffer). */
+static const char *sql_string(const char *db_path, const char *sql)
+{
+    static char buf[256];
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
+    buf[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return buf;
+}
+
+/* Content identities a user can reproduce with coreutils: the trace's is the SHA-256 of what
+ * `bitsim trace cat` prints (its canonical form), the arch's that of the arch file. */
+Test(cli, content_identity_is_sha256sum_of_the_canonical_text)
+{
+    cli_result r;
+    const char *db = wpath("id.db"), *trace = write_file("id.trace", ok_trace);
+    CLI(&r, "run", "--trace", trace, "--arch", "bitfusion", "--db", db, "-q");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char cmd[1024], want[80] = "";
+    snprintf(cmd, sizeof cmd, "%s trace cat '%s' | sha256sum", bitsim_bin(), trace);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    cr_assert_eq(fscanf(p, "%64s", want), 1);
+    pclose(p);
+    cr_expect_str_eq(sql_string(db, "SELECT content_hash FROM inputs WHERE kind = 'trace'"), want);
+    const char *home = getenv("BITSIM_HOME");
+    snprintf(cmd, sizeof cmd, "sha256sum '%s/arch/bitfusion.ini'", home && *home ? home : ".");
+    cr_assert_not_null(p = popen(cmd, "r"));
+    cr_assert_eq(fscanf(p, "%64s", want), 1);
+    pclose(p);
+    cr_expect_str_eq(sql_string(db, "SELECT content_hash FROM inputs WHERE kind = 'arch'"), want);
+}
+
 Test(cli, good_trace_runs)
 {
     cli_result r;
@@ -873,6 +912,25 @@ Test(cli, rejections_of_files_name_file_line_and_field)
     EXPECT_ERROR(&r, 1, want);
 }
 
+/* A path that cannot be read or written says why (the OS's reason), exit 1. */
+Test(cli, unwritable_trace_output_says_why)
+{
+    char out[400];
+    snprintf(out, sizeof out, "%s/no-such-dir/x.trace", wpath(""));
+    cli_result r;
+    CLI(&r, "trace", "gen", "--scheme", "fp32", "--model", "lenet5", "-o", out);
+    EXPECT_ERROR(&r, 1, "no-such-dir/x.trace", "No such file or directory");
+    /* arch import, both ends: a missing input and an unwritable output */
+    const char *conf = write_file("conf.ini", "[accelerator]\na = 16\nc = 32\nhigh_prec = 8\n"
+                                  "low_prec = 2\nfrequency = 500000000\nWgt_SRAM = 65536\n"
+                                  "Act_SRAM = 65536\nOut_SRAM = 65536\n[system]\nif_width = 192\n");
+    CLI(&r, "arch", "import", wpath("no-such.ini"));
+    EXPECT_ERROR(&r, 1, "no-such.ini", "No such file or directory");
+    snprintf(out, sizeof out, "%s/no-such-dir/x.ini", wpath(""));
+    CLI(&r, "arch", "import", conf, "-o", out);
+    EXPECT_ERROR(&r, 1, "no-such-dir/x.ini", "No such file or directory");
+}
+
 /* A trace the reader accepts but the replay rejects part-way: the first segment (iteration
  * 0) is small, the second (iterations 1..) pushes vgg16's MAdd totals at batch 10^6 over 10^9
  * iterations past 2^64 (15.5e9 x 1e6 x 1e9 >> 1.8e19). The run must leave no run row. */
@@ -987,6 +1045,7 @@ Test(cli, did_you_mean_for_names)
         {{"model", "show", "resnet-20"}, 1, "did you mean 'resnet20'?"},
         {{"cost", "--arch", "BitFusion", "--model", "resnet20", "--layer", "0"}, 1,
          "did you mean 'bitfusion'?"},
+        {{"cost", "--model", "lenet5", "--layer", "c33"}, 1, "did you mean 'c3'?"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cli_result r;

@@ -27,6 +27,12 @@ Test(cmd_cost, density_zero_is_an_all_zero_tensor)
     cr_expect_eq(cost_csv("0,1", zero, sizeof zero), 0, "density 0 is legal: %s", zero);
     cr_expect_eq(cost_csv("0,0", both_zero, sizeof both_zero), 0);
     cr_expect_str_eq(zero, dense, "no zero-skipping on bitfusion: density changes nothing");
+    /* and what it prints is the layer's count by hand, not only equal to itself: a 3x3 kernel
+     * over a 32x32 output, 16 -> 16 channels, batch 128 (the default): 9 * 1024 * 16 * 16 *
+     * 128 = 301,989,888 MAdds; BitOPs at 8 x 8 bits = 64 per MAdd */
+    static const char want[] = "conv,FWD,301989888,0,19327352832,";
+    cr_expect(strstr(zero, want) != NULL, "%s", zero);
+    cr_expect(strstr(both_zero, want) != NULL, "%s", both_zero);
 }
 
 Test(cmd_cost, density_outside_0_1_is_a_usage_error)
@@ -108,4 +114,18 @@ Test(cmd_cost, block_scaled_formats_by_name)
     cr_expect_float_eq(csv_column(csv, "bitops"), 2359296.0 * 4 * 8, 0.5);
     char *bad[] = {"cost", "--conv", "3,8,1,16,16", "--bits", "mxfp3,mxfp8", NULL};
     cr_expect_eq(run_cmd(cmd_cost, bad, csv, sizeof csv), 2, "%s", csv);
+}
+
+/* The human table prints whole counts in full: AlexNet's first conv at batch 16 is 1,686,643,200
+ * MAdds (55 x 55 x 96 outputs x 11 x 11 x 3 taps x 16), so 8 x 8 bit operands make
+ * 107,945,164,800 BitOPs, not "1.079451648e+11". */
+Test(cmd_cost, whole_counts_print_in_full)
+{
+    setenv("BITSIM_HOME", ".", 0);
+    static char out[8192];
+    char *argv[] = {"cost", "--conv", "11,55,4,3,96", "--im2col", "--bits", "8,8", "--batch",
+                    "16", NULL};
+    cr_assert_eq(run_cmd(cmd_cost, argv, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, " 1686643200\n") != NULL, "%s", out);
+    cr_expect(strstr(out, " 107945164800\n") != NULL, "%s", out);
 }

@@ -1110,8 +1110,9 @@ Test(cost_cli, exit_codes, .init = quiet)
     cr_expect_eq(run_cost(1, none), BS_EUSAGE);
     const char *arch_bad[] = {"cost", "--arch", "no-such-arch", "--conv", "1,1,1,8,8", NULL};
     cr_expect_eq(run_cost(5, arch_bad), BS_EINPUT);
+    /* a layer name is input, as a model or arch name is (test_cli did_you_mean_for_names) */
     const char *layer_bad[] = {"cost", "--model", "lenet5", "--layer", "nope", NULL};
-    cr_expect_eq(run_cost(5, layer_bad), BS_EUSAGE);
+    cr_expect_eq(run_cost(5, layer_bad), BS_EINPUT);
     const char *all[] = {"cost", "--model", "lenet5", "--layer", "all", "--pass", "all",
                          "--format", "json", NULL};
     cr_expect_eq(run_cost(9, all), 0);

@@ -118,3 +118,31 @@ Test(dbmerge, refuses_a_file_that_is_not_a_bitsim_database)
     fixture_cleanup(m_p);
     fixture_cleanup(txt);
 }
+
+/* A schema-1 shard (tests/data/store_v1.db, FNV-1a content hashes) merged into a current
+ * database is migrated first, so its inputs match by SHA-256: merging it twice adds its one
+ * run and three inputs once. */
+Test(dbmerge, a_schema_1_input_is_migrated_before_merging)
+{
+    const char *home = getenv("BITSIM_HOME");
+    char *in = fixture_tmp_path("v1.db"), cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp '%s/tests/data/store_v1.db' '%s'", home && *home ? home : ".",
+             in);
+    cr_assert_eq(system(cmd), 0);
+    char *out;
+    store *s = db_with(&out, "out.db", NULL, 0);
+    bs_error e;
+    for (int pass = 0; pass < 2; pass++) {
+        dbmerge_stats st = {0};
+        cr_assert_eq(dbmerge_into(s, in, &st, &e), 0, "%s", e.msg);
+        cr_expect_eq(st.runs_added, pass == 0 ? 1u : 0u);
+        cr_expect_eq(st.inputs_added, pass == 0 ? 3u : 0u);
+    }
+    cr_expect_eq(count(s, "SELECT count(*) FROM inputs"), 3);
+    cr_expect_eq(count(s, "SELECT count(*) FROM inputs WHERE length(content_hash) = 64"), 3);
+    cr_expect_eq(count(s, "SELECT count(*) FROM arch_area WHERE area_mm2 > 0"), 1,
+                 "a merged arch gets its stored area");
+    store_close(s);
+    fixture_cleanup(out);
+    fixture_cleanup(in);
+}

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "fixture_store.h"
+#include "area.h"
 #include "front.h"
 #include "plot.h"
 #include "text.h"
@@ -47,10 +48,22 @@ static void add_run(store *s, const char *trace, uint32_t rows, uint32_t cols, d
                            .model_id = m, .trace_id = t, .batch = 1, .iterations = 1,
                            .epochs = 1, .options = ""};
     cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
-    store_run_totals tot = {.latency_s = lat, .energy_pj = energy, .adapt_speedup = NAN,
+    replay_totals tot = {.latency_s = lat, .energy_pj = energy, .adapt_speedup = NAN,
                             .smaq_storage_benefit = NAN};
     cr_assert_eq(store_run_commit(s, run, &tot, 0, &e), 0, "%s", e.msg);
     free(text);
+}
+
+/* A new database at *path (file name `file`) holding trace A's two smallest points. */
+static store *db_with_small_points(char **path, const char *file)
+{
+    *path = fixture_tmp_path(file);
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, *path, &e), 0, "%s", e.msg);
+    add_run(s, "A", 4, 8, 4, 4);
+    add_run(s, "A", 8, 8, 3, 5);
+    return s;
 }
 
 /* Trace A: areas grow with the array: 4x8 < 8x8 < 16x16 < 16x32 (every buffer bank stays
@@ -63,12 +76,9 @@ static void add_run(store *s, const char *trace, uint32_t rows, uint32_t cols, d
  * though trace A's points would dominate it. */
 Test(front, per_trace_front_with_area_from_the_stored_arch)
 {
-    char *path = fixture_tmp_path("front.db");
-    store *s;
+    char *path;
+    store *s = db_with_small_points(&path, "front.db");
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), 0, "%s", e.msg);
-    add_run(s, "A", 4, 8, 4, 4);
-    add_run(s, "A", 8, 8, 3, 5);
     add_run(s, "A", 16, 16, 2, 5);
     add_run(s, "A", 16, 32, 2, 6);
     add_run(s, "B", 16, 32, 100, 100);
@@ -132,6 +142,62 @@ Test(front, plot_pareto_draws_and_refuses_runs_without_area)
     cr_assert_eq(plot_make(store_db(s), PLOT_PARETO, &r, count_file, &files, &e), BS_OK, "%s",
                  e.msg);
     cr_expect_eq(files, 1);
+    store_close(s);
+    fixture_cleanup(path);
+}
+
+/* The front reads the area the store kept (arch_area, filled by the area model when the arch
+ * was stored), it does not re-run the model: the stored row equals area_eval of the arch
+ * text, and a stored value changed behind the front's back is what the front reports. A GPU
+ * arch gets a NULL area with the model's reason, and its runs are counted out. */
+Test(front, reads_the_stored_area)
+{
+    char *path;
+    store *s = db_with_small_points(&path, "area.db");
+    bs_error e;
+    size_t len;
+    char *text = arch_text(4, 8, &len);
+    arch a;
+    area_report ar;
+    cr_assert_eq(arch_parse_buffer(&a, "bf4x8", text, len, &e), 0, "%s", e.msg);
+    cr_assert_eq(area_eval(&a, &ar, &e), 0, "%s", e.msg);
+    free(text);
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT x.area_mm2, x.peak_w FROM arch_area x JOIN"
+                                    " archs a ON a.id = x.arch_id WHERE a.name = 'bf4x8'", -1,
+                                    &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_float_eq(sqlite3_column_double(st, 0), ar.total_mm2, 1e-12);
+    cr_expect_float_eq(sqlite3_column_double(st, 1), ar.peak_w, 1e-12);
+    sqlite3_finalize(st);
+    cr_assert_eq(sqlite3_exec(db, "UPDATE arch_area SET area_mm2 = 12345 WHERE arch_id ="
+                              " (SELECT id FROM archs WHERE name = 'bf8x8')", NULL, NULL, NULL),
+                 SQLITE_OK);
+    /* a GPU roofline: no area model */
+    char gpu_path[512];
+    snprintf(gpu_path, sizeof gpu_path, "%s/arch/gpu-v100.ini",
+             getenv("BITSIM_HOME") ? getenv("BITSIM_HOME") : ".");
+    text_reader r;
+    cr_assert_eq(text_open_file(&r, gpu_path, &e), 0, "%s", e.msg);
+    int64_t g;
+    cr_assert_eq(store_put_input(s, STORE_ARCH, "gpu-v100", r.buf, r.len, &g, &e), 0, "%s", e.msg);
+    text_close(&r);
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT area_mm2 IS NULL, why FROM arch_area WHERE"
+                                    " arch_id = ?1", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, g);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(st, 0), 1);
+    cr_expect(strstr((const char *)sqlite3_column_text(st, 1), "gpu") != NULL, "%s",
+              sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    front_set f;
+    cr_assert_eq(front_load(db, NULL, &f, &e), 0, "%s", e.msg);
+    cr_assert_eq(f.n, 2);
+    for (size_t i = 0; i < f.n; i++)
+        if (!strcmp(f.pts[i].arch_name, "bf8x8"))
+            cr_expect_eq(f.pts[i].area_mm2, 12345.0, "the stored value, not a re-derived one");
+    front_free(&f);
     store_close(s);
     fixture_cleanup(path);
 }

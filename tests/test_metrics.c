@@ -11,11 +11,11 @@
 #include "replay_fixture.h"
 
 /* The metrics of trace_text read against model_text. */
-static store_run_totals metrics_of(const char *model_text, const char *trace_text)
+static metrics_result metrics_of(const char *model_text, const char *trace_text)
 {
     trace t;
     fixture_trace(&t, model_text, trace_text);
-    store_run_totals tot;
+    metrics_result tot;
     memset(&tot, 0, sizeof tot);
     bs_error e;
     err_clear(&e);
@@ -24,7 +24,7 @@ static store_run_totals metrics_of(const char *model_text, const char *trace_tex
     return tot;
 }
 
-/* One hand-derived figure: the double at `field` (an offsetof store_run_totals) of the
+/* One hand-derived figure: the double at `field` (an offsetof metrics_result) of the
  * trace's metrics must be `want`. */
 typedef struct figure_case {
     const char *what, *model, *trace;
@@ -35,7 +35,7 @@ typedef struct figure_case {
 static void expect_figures(const figure_case *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        store_run_totals tot = metrics_of(cases[i].model, cases[i].trace);
+        metrics_result tot = metrics_of(cases[i].model, cases[i].trace);
         double got = *(const double *)((const char *)&tot + cases[i].field);
         cr_expect_float_eq(got, cases[i].want, 1e-12, "%s: got %.12g want %.12g",
                            cases[i].what, got, cases[i].want);
@@ -65,7 +65,7 @@ Test(metrics, cpt_ratio_by_hand)
          "from 0 c1,c2 W=int4 A=int4 G=int8\n"
          "from 4 c1,c2 W=int6 A=int6\n"
          "end\n",
-         offsetof(store_run_totals, cpt_cost_ratio), 1112.0 / 30720.0},
+         offsetof(metrics_result, cpt_cost_ratio), 1112.0 / 30720.0},
         /* c1 at b=4, g=8: 80/3072; c2 at b=8, g=8: (64 + 64 + 64)/3072 = 192/3072; weighted
          * by forward MAdds 288 and 576: (288*80 + 576*192) / (864 * 3072). */
         {"per-layer widths weighted by MAdds", cpt_model,
@@ -74,7 +74,7 @@ Test(metrics, cpt_ratio_by_hand)
          "from 0 c1 W=int4 A=int4 G=int8\n"
          "from 0 c2 W=int8 A=int8 G=int8\n"
          "end\n",
-         offsetof(store_run_totals, cpt_cost_ratio), (288.0 * 80 + 576.0 * 192) / (864.0 * 3072)},
+         offsetof(metrics_result, cpt_cost_ratio), (288.0 * 80 + 576.0 * 192) / (864.0 * 3072)},
         /* SBM's gradient bifurcation: forward A x W = 8 x 8, error propagation G x W = 8 x 8,
          * weight gradient A x GW = 8 x 16: (64 + 64 + 128)/3/1024 = 256/3072 in every layer. */
         {"the weight-gradient pass read at GW", cpt_model,
@@ -82,7 +82,7 @@ Test(metrics, cpt_ratio_by_hand)
          "scheme sbm\n"
          "from 0 c1,c2 W=int8 A=int8 G=int8 GW=int16\n"
          "end\n",
-         offsetof(store_run_totals, cpt_cost_ratio), 256.0 / 3072.0},
+         offsetof(metrics_result, cpt_cost_ratio), 256.0 / 3072.0},
     };
     expect_figures(cases, sizeof cases / sizeof cases[0]);
 }
@@ -97,7 +97,7 @@ static const char tiny_model[] =
 
 Test(metrics, fp32_run_is_the_baseline_of_every_ratio)
 {
-    store_run_totals tot = metrics_of(tiny_model,
+    metrics_result tot = metrics_of(tiny_model,
                   "bitsim-trace 1\nmodel tiny\nbatch 1\niters_per_epoch 2\nepochs 1\n"
                   "scheme fp32\nend\n");
     cr_expect_float_eq(tot.cpt_cost_ratio, 1.0, 1e-15);
@@ -125,7 +125,7 @@ Test(metrics, adapt_speedup_by_hand)
          "from 0 l1,l2 W=fx8.4 A=fx8.4 dW=0.5\n"
          "overhead 0 ops=10 bits=32 label=kl\n"
          "end\n",
-         offsetof(store_run_totals, adapt_speedup), 1792.0 / 1328.0},
+         offsetof(metrics_result, adapt_speedup), 1792.0 / 1328.0},
         /* AdaPT's qwl is the layer's weight word length: W = fx4.2, A = fx16.8, dW = 1,
          * batch 2, 1 iteration: F = 2 x 14 x 32 = 896, Q = 2 x 14 x 4 = 112, su = 1792 / 1008. */
         {"the weights' word length", tiny_model,
@@ -133,7 +133,7 @@ Test(metrics, adapt_speedup_by_hand)
          "scheme adapt\n"
          "from 0 l1,l2 W=fx4.2 A=fx16.8\n"
          "end\n",
-         offsetof(store_run_totals, adapt_speedup), 1792.0 / 1008.0},
+         offsetof(metrics_result, adapt_speedup), 1792.0 / 1008.0},
     };
     expect_figures(cases, sizeof cases / sizeof cases[0]);
 }
@@ -154,7 +154,7 @@ Test(metrics, a_bifurcated_gradient_keeps_both_copies)
     /* SBM keeps each output gradient twice: G at 8 bits for G x W and GW at 16 bits for the
      * weight gradient. Batch 2, every layer's output gradient: l1 and r1 2 x (2 + 2) elements
      * at 8 + 16 bits = 192; l2 G = GW = fp32 (one copy), 2 x 3 x 32 = 192 -> 384. */
-    store_run_totals tot = metrics_of(tiny_model,
+    metrics_result tot = metrics_of(tiny_model,
                   "bitsim-trace 1\nmodel tiny\nbatch 2\niters_per_epoch 10\nepochs 1\n"
                   "scheme sbm\n"
                   "from 0 l1,r1 G=int8 GW=int16\n"
@@ -173,7 +173,7 @@ Test(metrics, memory_footprint_by_class_at_the_peak)
      * Gradient maps (every layer's output): l1 and r1 fp32 2 x (2 + 2) x 32 = 256; l2's in
      *   bfp8/e8/b16 = 8 + 8/16 = 8.5 bits per element: 2 x 3 x 8.5 = 51 -> 307.
      * Weight gradients and optimizer state (momentum) fp32: 14 x 32 = 448 each. */
-    store_run_totals tot = metrics_of(tiny_model,
+    metrics_result tot = metrics_of(tiny_model,
                   "bitsim-trace 1\nmodel tiny\nbatch 2\niters_per_epoch 10\nepochs 1\n"
                   "scheme mem\n"
                   "from 0 l1 W=int8\n"
@@ -200,7 +200,7 @@ Test(metrics, smaq_eq4_by_hand)
      * feature map, N = batch 2 x 4 = 8, inliers 0.5: (64 + 6*4 + 8*4)/256 = 120/256, stored
      * split from iteration 5 (5 iterations). Average over tensor-iterations:
      * (10*116 + 5*120) / 15 / 256 = 1760/3840. */
-    store_run_totals tot = metrics_of(one_layer_model,
+    metrics_result tot = metrics_of(one_layer_model,
                   "bitsim-trace 1\nmodel one\nbatch 2\niters_per_epoch 10\nepochs 1\n"
                   "scheme smaq\n"
                   "from 0 l1 sW=6/8@0.75+64\n"

@@ -176,6 +176,89 @@ Test(plot, figure_data_csv_holds_the_plotted_values)
     cr_expect_eq(rows, 2);
 }
 
+/* A stand-in for gnuplot that keeps the data file it was given (datafile=...) in keep_dir and
+ * writes a dummy output: the numbers bitsim hands the plot scripts can then be read. gnuplot's
+ * -e assignments (name='value';n=3;) are also valid sh. */
+static char fake_gnuplot[700], keep_dir[700];
+
+static void make_fake_gnuplot(void)
+{
+    snprintf(keep_dir, sizeof keep_dir, "%s.keep", db_path);
+    snprintf(fake_gnuplot, sizeof fake_gnuplot, "%s.gnuplot", db_path);
+    cr_assert_eq(mkdir(keep_dir, 0700), 0);
+    FILE *f = fopen(fake_gnuplot, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\n[ \"$1\" = -e ] || exit 2\neval \"$2\"\n"
+               "for d in \"$datafile\" \"$speedup_file\" \"$saving_file\"; do\n"
+               "  [ -z \"$d\" ] || cp \"$d\" '%s'/ || exit 3\ndone\n"
+               "echo fake > \"$outfile\"\n", keep_dir);
+    fclose(f);
+    cr_assert_eq(chmod(fake_gnuplot, 0700), 0);
+}
+
+/* The numbers of the data row whose first field is "title": up to n of them. */
+static int data_row(const char *file, const char *title, double *v, int n)
+{
+    char path[800], line[1024], want[300];
+    snprintf(path, sizeof path, "%s/%s", keep_dir, file);
+    snprintf(want, sizeof want, "\"%s\" ", title);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    int got = -1;
+    while (got < 0 && fgets(line, sizeof line, f))
+        if (strncmp(line, want, strlen(want)) == 0) {
+            char *p = line + strlen(want), *end;
+            for (got = 0; got < n; got++, p = end) {
+                v[got] = strtod(p, &end);
+                if (end == p)
+                    break;
+            }
+        }
+    fclose(f);
+    return got;
+}
+
+/* What the plots are drawn from, against the fixture's numbers by hand: every run has 4 epochs
+ * x 3 layers x 3 passes = 36 rows; fp32's rows cost 2e6 pJ and 0.5 s each, cpt's 5e5 pJ and
+ * 0.1 s. Energy: fp32 36 x 2e6 pJ = 72 uJ (the largest run, so the unit is uJ), split by the
+ * fixture's component shares 0.4 / 0.1 / 0.05 / 0.05 / 0.3 / 0.1; cpt 18 uJ. Speedup of cpt
+ * over fp32: 18 s / 3.6 s = 5, energy saving 72 / 18 = 4. */
+Test(plot, data_files_hold_the_fixture_numbers)
+{
+    make_fake_gnuplot();
+    written w;
+    bs_error e;
+    plot_request r = {.baseline = "fp32", .gnuplot = fake_gnuplot};
+    cr_assert_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    static const double share[6] = {0.4, 0.1, 0.05, 0.05, 0.3, 0.1};
+    double v[8];
+    cr_assert_eq(data_row("energy.dat", "fp32", v, 8), 6);
+    for (int c = 0; c < 6; c++)
+        cr_expect_float_eq(v[c], 72 * share[c], 1e-9, "fp32 component %d", c);
+    cr_assert_eq(data_row("energy.dat", "cpt", v, 8), 6);
+    for (int c = 0; c < 6; c++)
+        cr_expect_float_eq(v[c], 18 * share[c], 1e-9, "cpt component %d", c);
+    /* speedup.dat / saving.dat: a header of labels, then per group one value per run; cpt
+     * first, then the odd label (0.2 s and 1e6 pJ rows: 18 / 7.2 = 2.5, 72 / 36 = 2) */
+    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    static const struct {
+        const char *file, *row;
+    } bars[] = {{"speedup.dat", "0 \"resnet20 on bitfusion\" 5 2.5 "},
+                {"saving.dat", "0 \"resnet20 on bitfusion\" 4 2 "}};
+    for (int b = 0; b < 2; b++) {
+        char path[800], head[1024], row[1024];
+        snprintf(path, sizeof path, "%s/%s", keep_dir, bars[b].file);
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f, "%s", path);
+        cr_assert_not_null(fgets(head, sizeof head, f));
+        cr_assert_not_null(fgets(row, sizeof row, f));
+        fclose(f);
+        cr_expect(strncmp(head, "\"index\" \"group\" \"cpt\" ", 22) == 0, "%s", head);
+        cr_expect(strncmp(row, bars[b].row, strlen(bars[b].row)) == 0, "%s: %s", bars[b].file,
+                  row);
+    }
+}
+
 Test(plot, errors_are_clear)
 {
     if (!have_gnuplot())
@@ -192,6 +275,76 @@ Test(plot, errors_are_clear)
     cr_expect_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "not found") != NULL, "%s", e.msg);
     cr_expect_eq(w.n, 0);
+}
+
+/* A run of one epoch (an LLM recipe's default) has one column of cells: gnuplot's image of it
+ * is an empty frame, so the timeline is skipped with a note, as a constant run is, and with
+ * nothing else to draw the kind fails with a reason; its schedule would be one point per line
+ * (empty panels), refused likewise. */
+Test(plot, one_epoch_runs_draw_no_timeline_or_schedule)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db_path, &e), BS_OK, "%s", e.msg);
+    const fixture_run one = {"one-epoch", "cpt", "lenet5", "bitfusion", 1, 3, 1000, 0.1, 5e5,
+                             3, 8, NULL};
+    cr_assert_neq(fixture_add_run(s, &one, &e), 0, "%s", e.msg);
+    store_close(s);
+    written w;
+    plot_request r = {.baseline = "fp32", .model = "lenet5"};
+    cr_expect_eq(make(PLOT_TIMELINE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "1 of one epoch") != NULL, "%s", e.msg);
+    cr_expect_eq(w.n, 0, "no figure for a one-epoch run: %s", w.n ? w.paths[0] : "");
+    cr_expect_eq(make(PLOT_SCHEDULE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect(strstr(e.msg, "one epoch") != NULL, "%s", e.msg);
+    cr_expect_eq(w.n, 0, "no schedule of one-epoch runs: %s", w.n ? w.paths[0] : "");
+}
+
+/* The accuracy panels' units come from the runs that state an accuracy: a 3 ms LeNet run in a
+ * database whose other run (no accuracy) takes an hour is drawn in ms, not at 8e-7 h. The
+ * axis labels are read from the arguments gnuplot is started with (a wrapper records them). */
+Test(plot, accuracy_units_follow_the_points_drawn)
+{
+    if (!have_gnuplot())
+        cr_skip("gnuplot is not installed");
+    char *db = fixture_tmp_path("acc.db");
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, db, &e), BS_OK, "%s", e.msg);
+    const fixture_run runs[] = {
+        /* 4 x 3 x 3 rows of 100 s: 3600 s; of 1e-3 s: 1 x 1 x 3 rows, 3 ms */
+        {"big", "fp32", "resnet20", "bitfusion", 4, 3, 1000, 100, 2e6, 32, 32, NULL},
+        {"small", "cpt", "lenet5", "bitfusion", 1, 1, 1000, 1e-3, 5e5, 3, 8, NULL},
+    };
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
+    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET accuracy_pct = 98 WHERE label ="
+                              " 'small'", NULL, NULL, NULL), SQLITE_OK);
+    store_close(s);
+    char wrapper[700], args[700], text[4096] = "";
+    snprintf(wrapper, sizeof wrapper, "%s.gp.sh", db);
+    snprintf(args, sizeof args, "%s.args", db);
+    FILE *w = fopen(wrapper, "w");
+    cr_assert_not_null(w);
+    fprintf(w, "#!/bin/sh\nprintf '%%s' \"$2\" > '%s'\nexec gnuplot \"$@\"\n", args);
+    fclose(w);
+    chmod(wrapper, 0700);
+    cr_assert_eq(store_open_readonly(&s, db, &e), BS_OK, "%s", e.msg);
+    char out[700];
+    snprintf(out, sizeof out, "%s.out", db);
+    plot_request r = {.out_dir = out, .format = PLOT_PDF, .gnuplot = wrapper};
+    cr_expect_eq(plot_make(store_db(s), PLOT_ACCURACY, &r, NULL, NULL, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    FILE *a = fopen(args, "r");
+    cr_assert_not_null(a, "the wrapper did not run");
+    size_t n = fread(text, 1, sizeof text - 1, a);
+    text[n] = '\0';
+    fclose(a);
+    /* gnuplot -e strings carry parentheses as octal escapes */
+    cr_expect(strstr(text, "xlabel_t=\"Training latency \\050ms\\051\"") != NULL, "%s", text);
+    fixture_cleanup(db);
 }
 
 Test(plot, names_parse)

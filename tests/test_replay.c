@@ -245,7 +245,7 @@ static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
     }
 }
 
-static void expect_close(double got, double want, const char *what, const store_cost_row *row)
+static void expect_close(double got, double want, const char *what, const replay_row *row)
 {
     double tol = 1e-9 * fmax(fabs(want), 1e-30);
     cr_expect(fabs(got - want) <= tol, "epoch %u layer %s %s: %s = %.17g, naive loop %.17g",
@@ -294,7 +294,7 @@ static void check_against_naive_on(const char *model_text, const char *trace_tex
                 cells += n.cell[ep][l][p].iterations > 0;
     size_t layer_rows = 0;
     for (size_t k = 0; k < r.n_rows; k++) {
-        const store_cost_row *row = &r.rows[k];
+        const replay_row *row = &r.rows[k];
         if (row->layer < 0)
             continue;
         layer_rows++;
@@ -423,7 +423,7 @@ Test(replay, weight_gradient_pass_reads_gw_data_pass_reads_g)
     const double madds = 5.0 * 36864;
     int found = 0;
     for (size_t k = 0; k < r.n_rows; k++) {
-        const store_cost_row *row = &r.rows[k];
+        const replay_row *row = &r.rows[k];
         if (row->layer < 0 || strcmp(row->layer_name, "c2") != 0)
             continue;
         int p = model_pass_parse(row->pass);
@@ -465,23 +465,111 @@ Test(replay, density_buckets_keep_the_stated_bound)
 
 /* An all-zero tensor (density 0) is legal input (traces/FORMAT.md: densities in [0,1]): its
  * bucket is 0 itself, and the replay runs it like any density. */
+/* The row of layer `layer`, pass `pass`, epoch `epoch` of r (NULL when absent). */
+static const replay_row *find_row(const replay_result *r, uint32_t epoch, const char *layer,
+                                  const char *pass)
+{
+    for (size_t i = 0; i < r->n_rows; i++)
+        if (r->rows[i].epoch == epoch && strcmp(r->rows[i].layer_name, layer) == 0 &&
+            strcmp(r->rows[i].pass, pass) == 0)
+            return &r->rows[i];
+    return NULL;
+}
+
+/* All-zero activations and gradients, by hand. c1 (conv 3->4, k=3, pad=1 on 3x8x8) does
+ * 8*8*4*3*3*3 = 6912 MAdds per sample: x batch 4 x 5 iterations = 138240 per epoch in FWD and
+ * in BWD_WEIGHT; it is the first MAC layer, so it has no BWD_DATA. Density cannot change a
+ * MAdd count, but it zeroes AdaPT's word-length x density weighted MAdds of every pass with
+ * a zero operand (FWD: A, BWD_WEIGHT: A and G), while dense int8 operands weigh 8 per MAdd;
+ * on an arch without sparsity support (the shipped bitfusion: [sparsity] mode = none) the
+ * cycles are the dense run's. */
 Test(replay, zero_density_replays)
 {
     cr_expect_eq(replay_density_bucket(0.0), 0.0);
     static const char zero_trace[] =
         "bitsim-trace 1\nmodel small\nbatch 4\niters_per_epoch 5\nepochs 3\nscheme test\n"
         "from 0 c1,c2 W=int8 A=int8 G=int8 dA=0 dG=0\nend\n";
-    trace t;
+    static const char dense_trace[] =
+        "bitsim-trace 1\nmodel small\nbatch 4\niters_per_epoch 5\nepochs 3\nscheme test\n"
+        "from 0 c1,c2 W=int8 A=int8 G=int8\nend\n";
+    trace t, td;
     arch a;
     load_inputs(&t, &a, small_model, zero_trace, "bitfusion");
+    fixture_trace(&td, small_model, dense_trace);
+    replay_result dense;
+    replay_ok(&td, &a, NULL, &dense);
     for (int exact = 0; exact < 2; exact++) {
         replay_options o = {.exact_density = exact};
         replay_result r;
         replay_ok(&t, &a, &o, &r);
-        cr_expect_gt(r.totals.madds, 0);
+        for (uint32_t ep = 0; ep < 3; ep++) {
+            static const char *const passes[] = {"FWD", "BWD_WEIGHT"};
+            for (int p = 0; p < 2; p++) {
+                const replay_row *z = find_row(&r, ep, "c1", passes[p]);
+                const replay_row *d = find_row(&dense, ep, "c1", passes[p]);
+                cr_assert(z && d, "epoch %u c1 %s missing", ep, passes[p]);
+                cr_expect_eq(z->madds, 138240, "%s", passes[p]);
+                cr_expect_eq(d->madds, 138240, "%s", passes[p]);
+                cr_expect_eq(z->wl_madds, 0.0, "%s: a zero operand weighs 0", passes[p]);
+                cr_expect_eq(d->wl_madds, 138240.0 * 8, "%s: int8 weighs 8", passes[p]);
+                cr_expect_eq(z->total_cycles, d->total_cycles, "%s: no sparsity support",
+                             passes[p]);
+            }
+            const replay_row *bd = find_row(&r, ep, "c1", "BWD_DATA");
+            cr_expect(!bd || bd->madds == 0, "the first MAC layer has no BWD_DATA");
+        }
         replay_result_free(&r);
     }
+    replay_result_free(&dense);
+    trace_free(&td);
     arch_free(&a);
+    trace_free(&t);
+}
+
+/* The clock rule (cost.h latency_s): the same replay at 500 MHz equals the 1 GHz one with
+ * latency and leakage energy doubled and everything else unchanged; checked against a full
+ * replay at 500 MHz, row by row. An arch with leakage (leak_mw > 0) makes the energy part of
+ * the check. */
+Test(replay, rescaled_clock_equals_a_full_replay)
+{
+    static const char arch_1ghz[] =
+        "[arch]\nname = clk\nfamily = bitfusion\nfreq_mhz = 1000\n[array]\nrows = 4\ncols = 4\n"
+        "pmax = 8\npmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 65536\n"
+        "obuf_bytes = 65536\nwbuf_read_pj_per_bit = 0.02\nwbuf_write_pj_per_bit = 0.03\n"
+        "abuf_read_pj_per_bit = 0.06\nabuf_write_pj_per_bit = 0.1\nobuf_read_pj_per_bit = 0.03\n"
+        "obuf_write_pj_per_bit = 0.07\n[dram]\nbits_per_cycle = 64\npj_per_bit = 10\n[energy]\n"
+        "core_pj_per_cycle = 50\nleak_mw = 120\n";
+    char arch_500[sizeof arch_1ghz];
+    snprintf(arch_500, sizeof arch_500, "%s", arch_1ghz);
+    memcpy(strstr(arch_500, "freq_mhz = 1000"), "freq_mhz =  500", 15);
+    trace t;
+    fixture_trace(&t, small_model, small_trace);
+    arch fast, slow;
+    bs_error e;
+    cr_assert_eq(arch_parse_buffer(&fast, "clk", arch_1ghz, strlen(arch_1ghz), &e), 0, "%s", e.msg);
+    cr_assert_eq(arch_parse_buffer(&slow, "clk", arch_500, strlen(arch_500), &e), 0, "%s", e.msg);
+    replay_result ref, full, derived;
+    replay_ok(&t, &fast, NULL, &ref);
+    replay_ok(&t, &slow, NULL, &full);
+    replay_result_rescale_clock(&ref, 1e9, 5e8, &derived);
+    cr_assert_not_null(derived.rows);
+    cr_assert_eq(derived.n_rows, full.n_rows);
+    for (size_t i = 0; i < full.n_rows; i++) {
+        const replay_row *d = &derived.rows[i], *f = &full.rows[i], *r = &ref.rows[i];
+        expect_close(d->latency_s, f->latency_s, "latency_s", f);
+        expect_close(d->latency_s, 2 * r->latency_s, "latency_s x 2", f);
+        for (int k = 0; k < COST_E_COUNT; k++)
+            expect_close(d->energy_pj[k], f->energy_pj[k], cost_energy_name((cost_energy)k), f);
+        expect_close(d->total_cycles, f->total_cycles, "total_cycles", f);
+    }
+    cr_expect_gt(full.totals.energy_pj, ref.totals.energy_pj, "leakage grows with latency");
+    expect_close(derived.totals.energy_pj, full.totals.energy_pj, "total energy", &full.rows[0]);
+    expect_close(derived.totals.latency_s, full.totals.latency_s, "total latency", &full.rows[0]);
+    replay_result_free(&derived);
+    replay_result_free(&full);
+    replay_result_free(&ref);
+    arch_free(&slow);
+    arch_free(&fast);
     trace_free(&t);
 }
 
@@ -520,7 +608,7 @@ Test(replay, overhead_rows_by_hand_and_no_first_layer_bwd_data)
     const double want_wl[EPOCHS] = {3000.0 * 32, 4000.0 * 32, 50.0 * 16};
     int seen = 0;
     for (size_t k = 0; k < r.n_rows; k++) {
-        const store_cost_row *row = &r.rows[k];
+        const replay_row *row = &r.rows[k];
         cr_expect(!(row->layer == 0 && strcmp(row->pass, "BWD_DATA") == 0),
                   "the first MAC layer has no BWD_DATA row");
         if (row->layer != -1)
@@ -615,7 +703,7 @@ Test(replay, stores_one_run_and_reads_totals_back)
     cr_assert_eq(store_put_input(s, STORE_MODEL, "m", "m", 1, &info.model_id, &e), 0);
     cr_assert_eq(store_put_input(s, STORE_TRACE, "t", "t", 1, &info.trace_id, &e), 0);
     int64_t id = 0;
-    cr_assert_eq(replay_store(s, &r, &info, 0.5, &id, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_record_run(s, &r, &info, 0.5, &id, &e), 0, "%s", e.msg);
     cr_assert_gt(id, 0);
     sqlite3 *db = store_db(s);
     char sql[256];
@@ -737,7 +825,7 @@ typedef struct row_count {
     bool ordered;
 } row_count;
 
-static int count_row(const store_cost_row *row, void *ctx, bs_error *e)
+static int count_row(const replay_row *row, void *ctx, bs_error *e)
 {
     (void)e;
     row_count *c = ctx;

@@ -264,8 +264,8 @@ Test(report, compare_csv_and_json_shape)
 }
 
 /* A complete run of n hand-written cost rows with the given totals. */
-static int64_t add_hand_run(const char *label, const store_cost_row *rows, int n,
-                            const store_run_totals *tot)
+static int64_t add_hand_run(const char *label, const replay_row *rows, int n,
+                            const replay_totals *tot)
 {
     bs_error e;
     db_open();
@@ -286,7 +286,7 @@ static int64_t add_hand_run(const char *label, const store_cost_row *rows, int n
  * layer 1 BWD_DATA 4 s and 600 pJ of which 150 DRAM. */
 static int64_t add_uneven_run(void)
 {
-    store_cost_row rows[3] = {
+    replay_row rows[3] = {
         {.layer = 0, .layer_name = "c0", .pass = "FWD", .latency_s = 1, .total_cycles = 10,
          .energy_pj = {100}},
         {.layer = 1, .layer_name = "c1", .pass = "FWD", .latency_s = 3, .total_cycles = 30,
@@ -294,7 +294,7 @@ static int64_t add_uneven_run(void)
         {.layer = 1, .layer_name = "c1", .pass = "BWD_DATA", .latency_s = 4, .total_cycles = 40,
          .energy_pj = {[COST_E_CORE] = 450, [COST_E_DRAM] = 150}},
     };
-    store_run_totals tot = {.latency_s = 8, .energy_pj = 1000};
+    replay_totals tot = {.latency_s = 8, .energy_pj = 1000};
     return add_hand_run("uneven", rows, 3, &tot);
 }
 
@@ -357,6 +357,22 @@ Test(report, find_run_by_label_and_errors)
     cr_expect(strstr(e.msg, "'nope'") != NULL, "%s", e.msg);
     cr_expect_eq(find_run(99, NULL, NULL, NULL, &id, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "99") != NULL, "%s", e.msg);
+}
+
+/* The headline's metrics are a list joined by "; ", without the not-applicable ones: the
+ * fixture's CPT ratio is bits 8 / 32 = 0.25, its memory (1 + 4 + 0 + 1 + 2) x 2^23 bits =
+ * 8 MiB; AdaPT and SmaQ are NULL. */
+Test(report, headline_lists_the_metrics_that_apply)
+{
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
+    char buf[2048];
+    cr_assert_eq(report_run_headline(store_db(s), 1, buf, sizeof buf, &e), BS_OK, "%s", e.msg);
+    store_close(s);
+    const char *want = "  papers' metrics: CPT cost ratio 0.2500; training memory 8.0 MiB";
+    const char *at = strstr(buf, want);
+    cr_expect(at != NULL && at[strlen(want)] == '\0', "%s", buf);
 }
 
 /* "fp32" labels runs 1 (resnet20 on bitfusion) and 4 (vgg16 on bitfusion): a label alone
@@ -491,7 +507,7 @@ Test(report, madds_sums_beyond_2_63_are_reals_and_smaller_ones_exact)
  * energy, non-MAC 25 % and 50 %, update 25 % and 16.7 %. */
 Test(report, breakdown_by_kind)
 {
-    store_cost_row rows[3] = {
+    replay_row rows[3] = {
         {.layer = 0, .layer_name = "conv", .pass = "FWD", .madds = 100, .iterations = 1,
          .latency_s = 2, .total_cycles = 20, .energy_pj = {200}},
         {.layer = 1, .layer_name = "bn", .pass = "FWD", .iterations = 1, .elem_ops = 10,
@@ -499,7 +515,7 @@ Test(report, breakdown_by_kind)
         {.layer = 0, .layer_name = "conv", .pass = "UPDATE", .iterations = 1, .elem_ops = 5,
          .latency_s = 1, .total_cycles = 10, .energy_pj = {100}},
     };
-    store_run_totals tot = {.latency_s = 4, .energy_pj = 600};
+    replay_totals tot = {.latency_s = 4, .energy_pj = 600};
     int64_t run = add_hand_run("kinds", rows, 3, &tot);
     char *t = render_breakdown(run, REPORT_BY_KIND);
     cr_expect(strstr(t, "\nmac,100,0,20,2,50,0,2e-10,33.333333333333336,") != NULL, "%s", t);

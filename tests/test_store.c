@@ -109,7 +109,7 @@ Test(store, creates_identified_wal_database)
     store_one_run(path);
     /* 'b' 'S' 't' '1' = 0x62 0x53 0x74 0x31 */
     cr_expect_eq(sql_double(path, "PRAGMA application_id"), (double)0x62537431);
-    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0);
+    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 2.0);   /* schema 2: SHA-256 content digests */
     char buf[64];
     cr_expect_str_eq(sql_text(path, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     /* 3 epochs x 2 layers x 3 passes */
@@ -288,7 +288,7 @@ Test(store, abort_and_close_leave_no_half_run)
     bs_error e;
     store_run_info info = {0};
     int64_t run = open_and_begin(path, &s, &info);
-    store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
+    replay_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
     cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
     store_run_abort(s);
     cr_expect_neq(store_add_cost(s, run, &r, &e), 0, "no rows after abort");
@@ -307,7 +307,7 @@ Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
     bs_error e;
     store_run_info info = {0};
     int64_t run = open_and_begin(path, &s, &info);
-    store_cost_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
+    replay_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
     cr_expect_eq(store_add_cost(s, run, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "madds") != NULL, "%s", e.msg);
     r.madds = 1;
@@ -345,7 +345,7 @@ static void child_writes_then_hangs(const char *path, int fd, bool commit_one_fi
     /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
     for (uint32_t i = 0; i < 30000; i++) {
         double v = i + 0.5; /* non-zero reals: SQLite stores 0.0 in no bytes at all */
-        store_cost_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
+        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
                             .bitops = v, .wl_madds = v, .compute_cycles = v, .stall_cycles = v,
                             .total_cycles = v, .latency_s = v, .energy_pj = {v, v, v, v, v, v},
                             .dram_read_bits = v, .dram_write_bits = v, .avg_bits_x = v,
@@ -538,6 +538,81 @@ Test(store, busy_timeout_comes_from_the_environment)
     fixture_cleanup(path);
 }
 
+/* SHA-256 of a file by coreutils' sha256sum: an implementation independent of bitsim's. */
+static void sha256sum_of(const char *path, char out[65])
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    cr_assert_eq(fscanf(p, "%64s", out), 1);
+    pclose(p);
+}
+
+/* A database written by bitsim's schema 1 (tests/data/store_v1.db: `bitsim run` of a 1-epoch
+ * cpt trace of lenet5 on bitfusion by commit 380281a; inputs keyed by two FNV-1a 64 hashes)
+ * is read as it is by readers and migrated in place by the first writer: user_version 2,
+ * every input's content_hash the SHA-256 of its stored bytes (checked with sha256sum), runs
+ * and cost rows untouched; a second writer changes nothing more. */
+Test(store, migrates_a_schema_1_database)
+{
+    const char *home = getenv("BITSIM_HOME");
+    char src[512];
+    snprintf(src, sizeof src, "%s/tests/data/store_v1.db", home && *home ? home : ".");
+    char *path = fixture_tmp_path("v1.db");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, path);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0);
+    double costs = sql_double(path, "SELECT count(*) FROM costs");
+    double energy = sql_double(path, "SELECT sum(energy_pj) FROM run_totals");
+    cr_assert_gt(costs, 0);
+    char old_hash[80];
+    sql_text(path, "SELECT content_hash FROM inputs WHERE kind = 'trace'", old_hash,
+             sizeof old_hash);
+    cr_expect_eq(strlen(old_hash), 32, "schema 1: 32 hex digits, %s", old_hash);
+
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(store_version(s), 1);
+    store_close(s);
+    cr_expect_eq(sql_double(path, "PRAGMA user_version"), 1.0, "a reader migrates nothing");
+
+    for (int pass = 0; pass < 2; pass++) {
+        cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+        cr_expect_eq(store_version(s), 2);
+        store_close(s);
+        cr_expect_eq(sql_double(path, "PRAGMA user_version"), 2.0);
+        cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), costs);
+        cr_expect_eq(sql_double(path, "SELECT sum(energy_pj) FROM run_totals"), energy);
+        cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1.0);
+        /* the new table: the stored bitfusion arch's area, by the area model */
+        cr_expect_eq(sql_double(path, "SELECT count(*) FROM arch_area WHERE area_mm2 > 0"), 1.0);
+        for (int id = 1; id <= 3; id++) {
+            char sql[120], blob_path[600], want[65], got[80];
+            sqlite3 *db;
+            snprintf(sql, sizeof sql, "SELECT content FROM inputs WHERE id = %d", id);
+            cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+            sqlite3_stmt *st;
+            cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+            cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+            snprintf(blob_path, sizeof blob_path, "%s.%d", path, id);
+            FILE *f = fopen(blob_path, "wb");
+            cr_assert_not_null(f);
+            fwrite(sqlite3_column_blob(st, 0), 1, (size_t)sqlite3_column_bytes(st, 0), f);
+            fclose(f);
+            sqlite3_finalize(st);
+            sqlite3_close(db);
+            sha256sum_of(blob_path, want);
+            unlink(blob_path);
+            snprintf(sql, sizeof sql, "SELECT content_hash FROM inputs WHERE id = %d", id);
+            cr_expect_str_eq(sql_text(path, sql, got, sizeof got), want, "input %d", id);
+        }
+    }
+    fixture_cleanup(path);
+}
+
 /* runs.accuracy_pct came after schema version 1 shipped: a writer opening a database without
  * the column adds it (the old runs keep NULL), a run stating an accuracy stores it, one that
  * does not stores NULL (never 0 %). The older database is made by dropping the column. */
@@ -552,7 +627,7 @@ Test(store, accuracy_column_is_added_to_an_older_database)
     int64_t run;
     cr_assert_eq(fixture_put_inputs(s, "bitfusion", "tiny", "t0", &old, &e), 0, "%s", e.msg);
     cr_assert_eq(store_run_begin(s, &old, &run, &e), BS_OK, "%s", e.msg);
-    store_run_totals tot = {.latency_s = 1, .energy_pj = 1};
+    replay_totals tot = {.latency_s = 1, .energy_pj = 1};
     cr_assert_eq(store_run_commit(s, run, &tot, 0, &e), BS_OK, "%s", e.msg);
     store_close(s);
     sqlite3 *db;

@@ -81,7 +81,7 @@ static const rendering renderings[] = {
     {TABLE_TEXT,
      "name         value\n"
      "a,b \"q\" |     1.50\n"
-     "x_&%$#{}\\~^  -    \n"},
+     "x_&%$#{}\\~^  -\n"},
 };
 
 Test(table, every_format_escapes_and_marks_missing_values)
@@ -142,7 +142,7 @@ Test(table, csv_and_json_round_trip_every_double_exactly)
     char *buf = print_formats(t, (const table_format[]){TABLE_CSV, TABLE_JSON, TABLE_TEXT}, 3);
     cr_expect_str_eq(buf, "v\n970598400000000\n0.30000000000000004\n"
                           "[\n  {\"v\": 970598400000000},\n  {\"v\": 0.30000000000000004}\n]\n"
-                          "v        \n9.706e+14\n      0.3\n");
+                          "v\n9.706e+14\n      0.3\n");
     free(buf);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "err.h"
 #include "text.h"
 
@@ -209,4 +210,17 @@ Test(text, join_builds_choice_strings_from_the_table)
     cr_expect_str_eq(text_join(names, "|", buf, sizeof buf), "table|csv|json");
     char small[8];
     cr_expect_str_eq(text_join(names, "|", small, sizeof small), "table|c");  /* cut to fit */
+}
+
+/* SHA-256 known answers (FIPS 180-2, appendix B.1 and B.2; and the empty string). */
+Test(text, sha256_digest_known_answers)
+{
+    char hex[DIGEST_HEX_LEN + 1];
+    digest_sha256_hex("abc", 3, hex);
+    cr_expect_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    static const char two_blocks[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    digest_sha256_hex(two_blocks, strlen(two_blocks), hex);
+    cr_expect_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    digest_sha256_hex("", 0, hex);
+    cr_expect_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -96,19 +97,24 @@ void cmd_usage(const cmd_spec *sp, FILE *out)
         col = 18;
     for (size_t i = 0; i < sp->n_opts; i++) {
         const cmd_opt *o = &sp->opts[i];
-        char help[1024], extra[300] = "";
+        char help[1024], extra[300] = "", notes[160] = "";
         if (o->kind == CMD_CHOICE) {
             char list[200];
             choice_list(o, list, sizeof list);
-            snprintf(extra, sizeof extra, ": %s", list);
+            /* after a one-line help ": a|b|c", under a longer one "one of: a|b|c" */
+            snprintf(extra, sizeof extra, strchr(o->help, '\n') ? "\none of: %s" : ": %s", list);
         }
+        /* default, required, repeatable: one parenthesis */
         if (o->def)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (default %s)",
-                     o->def);
+            snprintf(notes, sizeof notes, "default %s", o->def);
         if (o->required)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (required)");
+            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%srequired",
+                     notes[0] ? "; " : "");
         if (o->kind == CMD_LIST)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (repeatable)");
+            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%srepeatable",
+                     notes[0] ? "; " : "");
+        if (notes[0])
+            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (%s)", notes);
         snprintf(help, sizeof help, "%s%s", o->help, extra);
         opt_label(o, label, sizeof label);
         print_help_rows(out, label, help, col);
@@ -171,11 +177,11 @@ static bool opt_set(const cmd_spec *sp, const cmd_opt *o, const char *arg)
                      (unsigned long long)o->min, (unsigned long long)o->max);
         break;
     case CMD_CHOICE: {
-        int i = text_lookup(o->names, arg);
-        if (i >= 0) {
-            *(int *)o->dst = i;
-            return true;
-        }
+        for (int i = 0; o->names[i]; i++)
+            if (strcasecmp(o->names[i], arg) == 0) {    /* `-f CSV`, `--pass FWD` */
+                *(int *)o->dst = i;
+                return true;
+            }
         char list[200];
         choice_list(o, list, sizeof list);
         int near = text_closest(o->names, arg);
@@ -344,6 +350,15 @@ int cmd_dispatch(const char *cmd, const char *about, const cmd_action *acts, siz
         acts[i].fn(2, sub_argv);
     }
     return BS_OK;
+}
+
+bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
+                    store **s, bs_error *e, int *status)
+{
+    int first;
+    if (!cmd_parse(spec, argc, argv, &first, status))
+        return false;
+    return (*status = cmd_open_store(s, *db_path, true, e)) == BS_OK;
 }
 
 bool cmd_model_ref(const cmd_spec *spec, const char *ref, const cmd_model_params *mp,

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "table.h"
 
 struct store;
 
@@ -87,6 +88,15 @@ typedef struct cmd_spec {
      .dst = (p), __VA_ARGS__}
 
 #define CMD_N(opts) (sizeof(opts) / sizeof((opts)[0]))
+/* In a cmd_spec initializer: the table and its length. */
+#define CMD_OPTS(opts) .opts = (opts), .n_opts = CMD_N(opts)
+
+/* The shared rows, one meaning everywhere (see the top of this file). */
+#define CMD_OPT_FORMAT(dst)                                                                    \
+    CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, (dst),                  \
+            .names = table_format_names())
+#define CMD_OPT_DB(dst, help) CMD_OPT("db", 0, "FILE", (help), CMD_DEFAULT_DB, CMD_STR, (dst))
+#define CMD_OPT_QUIET(dst, help) CMD_OPT("quiet", 'q', NULL, (help), NULL, CMD_FLAG, (dst))
 
 /* Parses argv (argv[0] is the command word) against spec: applies the defaults, then the
  * options; positional arguments are collected (in order) at argv[*first_arg..argc-1].
@@ -94,6 +104,12 @@ typedef struct cmd_spec {
  * -h/--help printed the usage on stdout, 2 (usage: unknown option, bad value, missing
  * required option, wrong number of arguments) with the message and usage on stderr. */
 bool cmd_parse(const cmd_spec *spec, int argc, char **argv, int *first_arg, int *status);
+
+/* For a command that reads the database: cmd_parse, then the database at *db_path (an option
+ * cmd_parse fills) opened read-only into *s. Returns true when the command should go on;
+ * otherwise *status is the exit status (the message printed). */
+bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
+                    struct store **s, bs_error *e, int *status);
 
 /* The --help text, generated from spec (usage lines, about, the option table, epilog). */
 void cmd_usage(const cmd_spec *spec, FILE *out);

@@ -2,6 +2,7 @@
  * public BitFusion simulator's conf.ini, SCALE-Sim's .cfg) as a bitsim arch file
  * (arch_import.h), checked by the arch model before it is written.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,7 +37,7 @@ static int arch_import(int argc, char **argv)
     bs_error e;
     FILE *f = fopen(in, "r");
     if (!f) {
-        err_set(&e, BS_EINPUT, "%s: cannot open", in);
+        err_set(&e, BS_EINPUT, "%s: cannot open: %s", in, strerror(errno));
         return err_report(&e);
     }
     static char text[1 << 16], ini[1 << 14];
@@ -55,8 +56,15 @@ static int arch_import(int argc, char **argv)
     if (rc)
         return err_report(&e);
     FILE *out = out_path ? fopen(out_path, "w") : stdout;
-    if (!out || fputs(ini, out) == EOF || (out_path && fclose(out) != 0)) {
-        err_set(&e, BS_EINPUT, "%s: cannot write", out_path ? out_path : "standard output");
+    bool ok = out && fputs(ini, out) != EOF;
+    int why = errno;
+    if (out && out_path && fclose(out) != 0 && ok) {
+        ok = false;
+        why = errno;
+    }
+    if (!ok) {
+        err_set(&e, BS_EINPUT, "%s: cannot write: %s", out_path ? out_path : "standard output",
+                strerror(why));
         return err_report(&e);
     }
     return BS_OK;

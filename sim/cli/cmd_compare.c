@@ -16,16 +16,14 @@ int cmd_compare(int argc, char **argv)
     report_compare_query q = {0};
     int fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
-         &db_path),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("baseline", 'b', "NAME", "run label or scheme of the baseline, e.g. fp32", NULL, CMD_STR,
          &q.baseline, .required = true),
         CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),
         CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &q.arch),
         CMD_OPT("baseline-arch", 0, "A", "take the baseline run from arch A instead of the run's own",
          NULL, CMD_STR, &q.baseline_arch),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&fmt),
     };
     const cmd_spec spec = {
         .name = "compare", .synopsis = "--baseline LABEL|SCHEME [options]",
@@ -41,14 +39,11 @@ int cmd_compare(int argc, char **argv)
                   "  cpt_cost_ratio (CPT/FracTrain training cost vs fp32), adapt_speedup (AdaPT's\n"
                   "  performance model), mem_mib (training-memory footprint), smaq_benefit (SmaQ\n"
                   "  Eq. 4, smaq runs only); '-' = not applicable",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
-    int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
-        return rc;
+        CMD_OPTS(opts), .max_args = 0};
     bs_error e;
     store *s;
-    rc = cmd_open_store(&s, db_path, true, &e);
-    if (rc)
+    int rc;
+    if (!cmd_parse_open(&spec, argc, argv, &db_path, &s, &e, &rc))
         return rc;
     table *t;
     rc = report_compare_table(store_db(s), &q, &t, &e);

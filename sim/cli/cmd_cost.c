@@ -7,6 +7,8 @@
  * prints as a two-column table (quantity, value); several (--layer all, --pass all) print one
  * row each.
  */
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,8 @@
 #include "text.h"
 
 typedef struct cost_opts {
-    const char *arch, *model, *layer, *pass;
+    const char *arch, *model, *layer;
+    int pass;           /* a train_pass, or PASS_COUNT for all */
     num_format x, y;
     num_format out;     /* --out: bits 0 = not given */
     bool out_ref;       /* --out-format ref */
@@ -179,6 +182,8 @@ static void emit_cell(table *t, const char *col, const char *text, double v, boo
         table_cell_str(t, text);
     else if (is_int)
         table_cell_u64(t, (uint64_t)v);
+    else if (v == floor(v) && fabs(v) < 1e15)  /* a whole count of bits or ops, in full */
+        table_cell_double(t, "%.0f", v);
     else
         table_cell_double(t, "%.10g", v);
 }
@@ -219,6 +224,25 @@ static int print_results(const cost_opts *o, const char *const *names, const cha
     return ok ? BS_OK : BS_EINTERNAL;
 }
 
+/* A layer name is input, as a model or arch name is (exit 1), with a did-you-mean. */
+static int no_such_layer(const model *m, const char *layer, bs_error *e)
+{
+    const char **names = calloc((size_t)m->n_layers + 1, sizeof *names);
+    if (!names)
+        return err_set(e, BS_EINTERNAL, "out of memory");
+    for (size_t i = 0; i < m->n_layers; i++)
+        names[i] = m->layers[i].name;
+    int near = text_closest(names, layer);
+    if (near >= 0)
+        err_set(e, BS_EINPUT, "cost: --layer: model %s has no layer '%s'; did you mean '%s'? "
+                "(see bitsim model show %s)", m->name, layer, names[near], m->name);
+    else
+        err_set(e, BS_EINPUT, "cost: --layer: model %s has no layer '%s' (see bitsim model "
+                "show %s)", m->name, layer, m->name);
+    free(names);
+    return BS_EINPUT;
+}
+
 static int run_conv(const cost_opts *o, const arch *a, bs_error *e)
 {
     cost_conv c;
@@ -250,21 +274,13 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
             m.n_layers)
             first = (int)idx;
         if (first < 0) {
+            rc = no_such_layer(&m, o->layer, e);
             model_free(&m);
-            return err_set(e, BS_EUSAGE, "cost: --layer: model %s has no layer '%s'", m.name,
-                           o->layer);
+            return rc;
         }
         last = first;
     }
-    int p0 = 0, p1 = PASS_COUNT - 1;
-    if (strcmp(o->pass, "all")) {
-        p0 = p1 = model_pass_parse(o->pass);
-        if (p0 < 0) {
-            model_free(&m);
-            return err_set(e, BS_EUSAGE, "cost: --pass: '%s' is not fwd|bwd_data|bwd_weight|"
-                           "update|all", o->pass);
-        }
-    }
+    int p0 = o->pass == PASS_COUNT ? 0 : o->pass, p1 = o->pass == PASS_COUNT ? PASS_COUNT - 1 : o->pass;
     int n = (last - first + 1) * (p1 - p0 + 1);
     cost_result *rs = calloc((size_t)n, sizeof *rs);
     const char **names = calloc((size_t)n, sizeof *names);
@@ -295,11 +311,25 @@ static int run_model(const cost_opts *o, const arch *a, bs_error *e)
 int cmd_cost(int argc, char **argv)
 {
     cost_opts o = {0};
+    /* --pass: model.h's pass names in lower case, then "all" (index PASS_COUNT) */
+    char lower[PASS_COUNT][16];
+    const char *pass_names[PASS_COUNT + 2];
+    for (int p = 0; p < PASS_COUNT; p++) {
+        const char *n = model_pass_name((train_pass)p);
+        size_t k = 0;
+        for (; n[k] && k < sizeof lower[p] - 1; k++)
+            lower[p][k] = (char)tolower((unsigned char)n[k]);
+        lower[p][k] = '\0';
+        pass_names[p] = lower[p];
+    }
+    pass_names[PASS_COUNT] = "all";
+    pass_names[PASS_COUNT + 1] = NULL;
     cmd_opt opts[] = {
         CMD_OPT("arch", 'a', "A", "arch name (arch/A.ini) or file", "bitfusion", CMD_STR, &o.arch),
         CMD_OPT("model", 'm', "M", "zoo network or model file", NULL, CMD_STR, &o.model),
         CMD_OPT("layer", 'l', "L", "layer name, index from 0, or 'all'", NULL, CMD_STR, &o.layer),
-        CMD_OPT("pass", 'p', "P", "fwd|bwd_data|bwd_weight|update|all", "fwd", CMD_STR, &o.pass),
+        CMD_OPT("pass", 'p', "P", "the training pass, or all", "fwd", CMD_CHOICE, &o.pass,
+                .names = pass_names),
         CMD_OPT("bits", 'B', "X,Y", "operand formats of the pass: x,y (FWD: activation,weight;\n"
          "BWD_DATA: grad,weight; BWD_WEIGHT: activation,grad; UPDATE:\n"
          "weight grad,master weight); a number means intN; formats as\n"
@@ -321,8 +351,7 @@ int cmd_cost(int argc, char **argv)
          CMD_PARSE, &o, .parse = parse_conv, .want = "K,O,S,IC,OC (five whole numbers >= 1)"),
         CMD_OPT("im2col", 'i', NULL, "with --conv: lower it as the simulator does a first layer", NULL,
          CMD_FLAG, &o.im2col),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&o.format),
     };
     const cmd_spec spec = {
         .name = "cost",
@@ -336,7 +365,7 @@ int cmd_cost(int argc, char **argv)
                  "objective (edp by default) and, for non-MAC layers, the DRAM sweeps its\n"
                  "place in the graph gives under the nonmac mode (fused by default).",
         .epilog = "units: bits, cycles, pJ, seconds. Arch files: arch/FORMAT.md.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+        CMD_OPTS(opts), .max_args = 0};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;

@@ -17,15 +17,15 @@ int cmd_merge(int argc, char **argv)
 {
     bool quiet = false;
     cmd_opt opts[] = {
-        CMD_OPT("quiet", 'q', NULL, "no summary line", NULL, CMD_FLAG, &quiet),
+        CMD_OPT_QUIET(&quiet, "no summary line"),
     };
     const cmd_spec spec = {
         .name = "merge", .synopsis = "[options] OUT.db IN.db...",
         .about = "Merges bitsim databases (e.g. the shards of `bitsim sweep --shard i/n`) into\n"
-                 "OUT.db, creating it if absent. Inputs are stored once per content hash; a run is\n"
+                 "OUT.db, creating it if absent. Inputs are stored once per SHA-256 of their bytes; a run is\n"
                  "identified by its inputs and options, so runs present in several databases are\n"
                  "kept once. Each input is merged in one transaction.",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 2, .max_args = -1,
+        CMD_OPTS(opts), .min_args = 2, .max_args = -1,
         .args_error = "needs OUT.db and at least one IN.db"};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
@@ -48,8 +48,7 @@ int cmd_merge(int argc, char **argv)
     }
     bool created = access(out_path, F_OK) != 0;
     store *out;
-    rc = cmd_open_store(&out, out_path, false, &e);
-    if (rc)
+    if ((rc = cmd_open_store(&out, out_path, false, &e)))
         return rc;
     dbmerge_stats st = {0};
     for (int i = first + 1; i < argc && !rc; i++)

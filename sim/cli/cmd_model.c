@@ -150,14 +150,13 @@ static int model_list(int argc, char **argv)
 {
     show_opts o = {0};
     cmd_opt opts[] = {
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&o.format),
     };
     const cmd_spec spec = {
         .name = "model list", .synopsis = list_synopsis,
         .about = "The shipped networks (the zoo), one line each: name and description.\n"
                  "zoo directory: $BITSIM_MODELS, else models/ of the checkout or install.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0,
+        CMD_OPTS(opts), .max_args = 0,
         .args_error = "list takes no arguments"};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
@@ -175,8 +174,7 @@ static int model_show(int argc, char **argv)
          "gen and cost; fwd_madds stays per sample)", "128", CMD_U64,
          &o.batch, .min = 1, .max = UINT64_MAX),
         CMD_MODEL_PARAM_OPTS(&mp),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &o.format,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&o.format),
     };
     const cmd_spec spec = {
         .name = "model show", .synopsis = show_synopsis,
@@ -187,7 +185,7 @@ static int model_show(int argc, char **argv)
                   "FWD/BWD_DATA/BWD_WEIGHT (MAdds at the batch), elem_fwd/elem_bwd (elementwise ops\n"
                   "at the batch: FWD, and BWD_DATA + BWD_WEIGHT), UPDATE (params, elementwise).\n"
                   "a last row 'total' sums the columns (not in csv and json output).",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
         .args_error = "show needs one NAME|FILE"};
     int first, rc;
     char ref[PATH_MAX + 512];

@@ -1,8 +1,8 @@
 /* cmd_pareto.c — `bitsim pareto`: the non-dominated runs of a database (latency x energy x
  * area, per trace).
  *
- * Reads only the database (front.h loads the runs with their arch's area, pareto.h filters
- * them); runs whose arch has no area model cannot be placed and are counted on stderr.
+ * Reads only the database (front.h loads the runs with their arch's stored area, pareto.h
+ * filters them); runs whose arch has no area model cannot be placed and are counted on stderr.
  */
 #include <stdio.h>
 
@@ -19,31 +19,26 @@ int cmd_pareto(int argc, char **argv)
     bool all = false;
     int format = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
-         &db_path),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("trace", 't', "NAME", "only runs of this trace", NULL, CMD_STR, &q.trace),
         CMD_OPT("label", 'l', "L", "only runs with this label (e.g. one sweep's)", NULL, CMD_STR,
          &q.label),
         CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &q.model),
         CMD_OPT("all", 0, NULL, "every run, with a front column, not only the front", NULL, CMD_FLAG,
          &all),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &format,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&format),
     };
     const cmd_spec spec = {
         .name = "pareto", .synopsis = "[options]",
         .about = "Lists the runs no other run of the same trace beats in latency, energy and area at\n"
-                 "once (all three minimised). Area and peak power come from each run's stored arch\n"
-                 "through the area model (BitFusion synthesis figures for the fusion units, the SRAM\n"
-                 "table for the buffers).",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
-    int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
-        return rc;
+                 "once (all three minimised). Area and peak power are those the database keeps for\n"
+                 "each run's arch, computed by the area model when the arch was stored (BitFusion\n"
+                 "synthesis figures for the fusion units, the SRAM table for the buffers).",
+        CMD_OPTS(opts), .max_args = 0};
     bs_error e;
     store *s;
-    rc = cmd_open_store(&s, db_path, true, &e);
-    if (rc)
+    int rc;
+    if (!cmd_parse_open(&spec, argc, argv, &db_path, &s, &e, &rc))
         return rc;
     front_set set;
     rc = front_load(store_db(s), &q, &set, &e);

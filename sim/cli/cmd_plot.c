@@ -30,8 +30,7 @@ int cmd_plot(int argc, char **argv)
     int size = PLOT_DOUBLE;
     plot_request req = {.on_note = print_note};
     cmd_opt opts[] = {
-        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
-         &db_path),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("output", 'o', "DIR", "output directory (created if missing)", NULL, CMD_STR,
          &req.out_dir, .required = true),
         CMD_OPT("format", 'f', "F", "output format (pdf is vector)", "pdf", CMD_CHOICE, &format,
@@ -43,8 +42,9 @@ int cmd_plot(int argc, char **argv)
          CMD_STR, &req.baseline_arch),
         CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &req.model),
         CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &req.arch),
-        CMD_OPT("size", 0, "S", "print size, text >= 8 pt: double = 7 in, column = 3.3 in\n"
-                "(a two-column paper's column), slide = 10 in", "double", CMD_CHOICE, &size,
+        CMD_OPT("size", 0, "S", "print size, text >= 8 pt (double = 7 in, column = 3.3 in,\n"
+                "a two-column paper's column; slide = 10 in),\n"
+                "one of", "double", CMD_CHOICE, &size,
                 .names = plot_size_names()),
         CMD_OPT("energy-percent", 0, NULL, "energy: each bar normalised to 100 % (energy-share)",
                 NULL, CMD_FLAG, &req.energy_percent),
@@ -65,7 +65,7 @@ int cmd_plot(int argc, char **argv)
     const cmd_spec spec = {
         .name = "plot", .synopsis = "KIND -o DIR [options]", .about = about,
         .epilog = "Needs gnuplot (Debian: gnuplot-nox).",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
         .args_error = "needs one KIND"};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
@@ -92,8 +92,7 @@ int cmd_plot(int argc, char **argv)
     }
     bs_error e;
     store *s;
-    rc = cmd_open_store(&s, db_path, true, &e);
-    if (rc)
+    if ((rc = cmd_open_store(&s, db_path, true, &e)))
         return rc;
     /* `all` skips a kind with nothing to show (e.g. no baseline run for speedup) with a note,
      * and fails only when it drew nothing or something broke */

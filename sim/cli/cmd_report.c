@@ -45,8 +45,7 @@ int cmd_report(int argc, char **argv)
     int64_t run_id = 0;
     int by = -1, fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("db", 0, "FILE", "the bitsim database (opened read-only)", CMD_DEFAULT_DB, CMD_STR,
-         &db_path),
+        CMD_OPT_DB(&db_path, "the bitsim database, opened read-only"),
         CMD_OPT("run", 'r', "ID", "the run's id: the 'run' column of bitsim compare, or the id\n"
          "bitsim run prints", NULL, CMD_PARSE, &run_id, .parse = parse_run_id,
          .want = "a run id (a whole number >= 1)"),
@@ -56,11 +55,11 @@ int cmd_report(int argc, char **argv)
          NULL, CMD_STR, &model),
         CMD_OPT("arch", 'a', "A", "only runs on this arch (its name, as bitsim compare shows it)", NULL,
          CMD_STR, &arch),
-        CMD_OPT("by", 'b', "KIND", "one breakdown; default for table/markdown/latex: headline, then by\n"
-         "kind, by pass and by layer; default for csv/json: by layer", NULL, CMD_CHOICE, &by,
+        CMD_OPT("by", 'b', "KIND", "one breakdown (default for table/markdown/latex: headline,\n"
+         "then by kind, by pass and by layer; for csv/json: by layer),\n"
+         "one of", NULL, CMD_CHOICE, &by,
          .names = report_by_names()),
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&fmt),
     };
     const cmd_spec spec = {
         .name = "report", .synopsis = "(--run ID | --label LABEL) [options]",
@@ -69,7 +68,7 @@ int cmd_report(int argc, char **argv)
                  "scheme overhead), their share of the run (time_pct, energy_pct), the share of\n"
                  "stall cycles, and the energy split into core / SRAM buffers / DRAM / leakage.\n"
                  "The headline names the cost-model modes the run used (arch [schedule]).",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+        CMD_OPTS(opts), .max_args = 0};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;
@@ -77,8 +76,7 @@ int cmd_report(int argc, char **argv)
         return cmd_usage_error(&spec, "needs exactly one of --run or --label");
     bs_error e;
     store *s;
-    rc = cmd_open_store(&s, db_path, true, &e);
-    if (rc)
+    if ((rc = cmd_open_store(&s, db_path, true, &e)))
         return rc;
     struct sqlite3 *db = store_db(s);
     int64_t run;

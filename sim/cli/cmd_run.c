@@ -94,7 +94,7 @@ static int run(const run_args *ra, bs_error *e)
     }
     if (rc)
         goto out;
-    if ((rc = replay_each_store(s, &t, &a, &o, &info, t2 - t0, &res, &run_id, e)))
+    if ((rc = store_record_replay(s, &t, &a, &o, &info, t2 - t0, &res, &run_id, e)))
         goto out;
     bs_error warn;
     err_clear(&warn);
@@ -102,7 +102,7 @@ static int run(const run_args *ra, bs_error *e)
         fprintf(stderr, "bitsim: warning: %s\n", warn.msg);
     double t3 = wallclock_s();
     if (!ra->quiet) {
-        const store_run_totals *x = &res.totals;
+        const replay_totals *x = &res.totals;
         char cut[64] = "";
         if (t.partial)      /* a run cut at N (traces/FORMAT.md): the plan is not what ran */
             snprintf(cut, sizeof cut, "; partial: %llu iterations ran",
@@ -147,8 +147,7 @@ int cmd_run(int argc, char **argv)
          CMD_STR, &ra.trace_path, .required = true),
         CMD_OPT("arch", 'a', "ARCH", "arch name (arch/ARCH.ini) or an .ini path", NULL, CMD_STR,
          &ra.arch_name, .required = true),
-        CMD_OPT("db", 0, "FILE", "the database (created when absent)", CMD_DEFAULT_DB, CMD_STR,
-         &ra.db_path),
+        CMD_OPT_DB(&ra.db_path, "the database, created when absent"),
         CMD_OPT("label", 'l', "LABEL", "the run's name in reports (default: the trace's scheme)", NULL,
          CMD_STR, &ra.label),
         CMD_OPT("exact-density", 0, NULL, "no density buckets (default: densities rounded to 8\n"
@@ -156,7 +155,7 @@ int cmd_run(int argc, char **argv)
          &ra.exact_density),
         CMD_OPT("force", 0, NULL, "store again even when the same inputs were already run", NULL,
          CMD_FLAG, &ra.force),
-        CMD_OPT("quiet", 'q', NULL, "print nothing but errors", NULL, CMD_FLAG, &ra.quiet),
+        CMD_OPT_QUIET(&ra.quiet, "print nothing but errors"),
     };
     const cmd_spec spec = {
         .name = "run", .synopsis = "--trace FILE --arch ARCH [options]",
@@ -165,7 +164,7 @@ int cmd_run(int argc, char **argv)
                  "papers' own metrics (CPT cost ratio, AdaPT speedup, memory footprint, SmaQ).\n"
                  "Walks the trace's segments, evaluating each distinct layer-pass once. Prints the\n"
                  "run id, which bitsim report --run takes.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0};
+        CMD_OPTS(opts), .max_args = 0};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;

@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "err.h"
-#include "sweep.h"
+#include "sweep_run.h"
 #include "text.h"
 
 static bool parse_shard(const char *arg, void *dst, const char **why)
@@ -48,8 +48,7 @@ int cmd_sweep(int argc, char **argv)
          &trace_list),
         CMD_OPT("space", 's', "S", "the space file (sweeps/FORMAT.md)", NULL, CMD_STR, &space_path,
          .required = true),
-        CMD_OPT("db", 0, "FILE", "the database (created when absent)", CMD_DEFAULT_DB, CMD_STR,
-         &o.db_path),
+        CMD_OPT_DB(&o.db_path, "the database, created when absent"),
         CMD_OPT("jobs", 'j', "N", "worker threads", "1", CMD_U64, &jobs, .min = 1, .max = 1024),
         CMD_OPT("shard", 0, "I/N", "run shard I of N (0 <= I < N)", "0/1", CMD_PARSE, &o.shard,
          .parse = parse_shard, .want = "I/N with 0 <= I < N"),
@@ -59,7 +58,7 @@ int cmd_sweep(int argc, char **argv)
         CMD_OPT("no-sharing", 0, NULL, "replay every point in full: points that differ only in clock\n"
          "normally share one replay, rescaled (checked; see sweep_run.c)", NULL, CMD_FLAG,
          &o.no_sharing),
-        CMD_OPT("quiet", 'q', NULL, "no summary line", NULL, CMD_FLAG, &quiet),
+        CMD_OPT_QUIET(&quiet, "no summary line"),
     };
     const cmd_spec spec = {
         .name = "sweep", .synopsis = "--space S.ini --trace T [--trace T2 | T2 ...] [options]",
@@ -70,7 +69,7 @@ int cmd_sweep(int argc, char **argv)
                  "databases, merged with `bitsim merge`, give the unsharded result. Runs the database\n"
                  "already holds are skipped, so an interrupted sweep can be rerun.",
         .epilog = "Progress (points done, rate, ETA) goes to stderr when it is a terminal.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = -1};
+        CMD_OPTS(opts), .max_args = -1};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc)) {
         free(traces);

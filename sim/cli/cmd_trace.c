@@ -1,15 +1,17 @@
 /* cmd_trace.c — `bitsim trace`: generate, check, rewrite and list traces.
  *
- *   bitsim trace gen --scheme S --model M [--param k=v ...] [--epochs E --iters-per-epoch N
+ *   bitsim trace gen --scheme S --model M [--param K=V ...] [--epochs E --iters-per-epoch N
  *                    --batch B --seed S] -o FILE
  *   bitsim trace check FILE [--format F]   validate and summarise
  *   bitsim trace cat FILE [-o OUT]         canonical rewrite
  *   bitsim trace schemes [--format F]      generators with their parameters and defaults
  * The format is traces/FORMAT.md; generators are sim/scheme.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "err.h"
@@ -26,16 +28,29 @@ static const char check_synopsis[] = "FILE [--format F]";
 static const char cat_synopsis[] = "FILE [-o OUT]";
 static const char schemes_synopsis[] = "[--format F]";
 
+/* The one FILE argument of check and cat, read as a trace; the exit status on failure. */
+static int read_trace_arg(trace *t, const char *path)
+{
+    bs_error e;
+    err_clear(&e);
+    return trace_read_file(t, path, &e) ? err_report(&e) : BS_OK;
+}
+
 static int write_out(const trace *t, const char *out, bs_error *e)
 {
     if (strcmp(out, "-") == 0)
         return trace_write(t, stdout, e);
     FILE *f = fopen(out, "wb");
     if (!f)
-        return err_set(e, BS_EINPUT, "%s: cannot open for writing", out);
+        return err_set(e, BS_EINPUT, "%s: cannot open for writing: %s", out, strerror(errno));
+    struct stat st;
+    bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     int rc = trace_write(t, f, e);
     if (fclose(f) != 0 && !rc)
-        rc = err_set(e, BS_EINPUT, "%s: write error", out);
+        rc = err_set(e, BS_EINPUT, "%s: write error: %s", out, strerror(errno));
+    if (rc && regular)
+        remove(out);    /* no half-written trace left to be read as a whole one (a device,
+                         * e.g. /dev/full, stays) */
     return rc;
 }
 
@@ -52,11 +67,14 @@ static int cmd_gen(int argc, char **argv)
          .required = true),
         CMD_OPT("model", 'm', "M", "zoo name or model file", NULL, CMD_STR, &req.model_ref,
          .required = true),
-        CMD_OPT("param", 'p', "k=v", "a generator parameter", NULL, CMD_LIST, &param_list),
+        CMD_OPT("param", 'p', "K=V", "sets the generator's parameter K",
+                NULL, CMD_LIST, &param_list),
         CMD_MODEL_PARAM_OPTS(&mp),
-        CMD_OPT("epochs", 0, "E", "default: the scheme's own (160, MuPPET 114)", NULL, CMD_U64,
+        CMD_OPT("epochs", 0, "E", "default: the scheme's own (bitsim trace schemes: 160,\n"
+                "MuPPET 114, the LLM recipes 1)", NULL, CMD_U64,
          &req.epochs, .min = 1, .max = UINT64_MAX),
-        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch)", NULL, CMD_U64,
+        CMD_OPT("iters-per-epoch", 0, "N", "default: ceil(50000 / batch), a CIFAR epoch (an LLM\n"
+                "recipe's one epoch: its optimizer steps)", NULL, CMD_U64,
          &req.iters_per_epoch, .min = 1, .max = UINT64_MAX),
         CMD_OPT("batch", 'b', "B", "samples per iteration", "128", CMD_U64, &req.batch, .min = 1,
          .max = UINT64_MAX),
@@ -69,7 +87,7 @@ static int cmd_gen(int argc, char **argv)
         .name = "trace gen", .synopsis = gen_synopsis,
         .about = "Writes the trace a scheme generator decides for a model (see bitsim trace schemes).\n"
                  "The trace's model line records every model parameter's value (--seq ...).",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0,
+        CMD_OPTS(opts), .max_args = 0,
         .args_error = "takes no positional arguments"};
     int first, rc;
     char ref[TRACE_REF_MAX + 512];
@@ -164,23 +182,18 @@ static int cmd_check(int argc, char **argv)
 {
     int fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&fmt),
     };
     const cmd_spec spec = {
         .name = "trace check", .synopsis = check_synopsis,
         .about = "Validates a trace against its model and summarises it: layers, iterations,\n"
                  "segments, distinct precision tuples, overheads, average bits per tensor class.",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
         .args_error = "needs exactly one FILE"};
     int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
-        return rc;
-    bs_error e;
-    err_clear(&e);
     trace t;
-    if (trace_read_file(&t, argv[first], &e))
-        return err_report(&e);
+    if (!cmd_parse(&spec, argc, argv, &first, &rc) || (rc = read_trace_arg(&t, argv[first])))
+        return rc;
     static const char *const cols[] = {"metric", "value"};
     table *tb = table_new(2, cols);
     if (!tb) {
@@ -228,16 +241,13 @@ static int cmd_cat(int argc, char **argv)
         .name = "trace cat", .synopsis = cat_synopsis,
         .about = "Rewrites a trace in canonical form (the form its identity in the database is\n"
                  "taken from).",
-        .opts = opts, .n_opts = CMD_N(opts), .min_args = 1, .max_args = 1,
+        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
         .args_error = "needs exactly one FILE"};
     int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+    trace t;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc) || (rc = read_trace_arg(&t, argv[first])))
         return rc;
     bs_error e;
-    err_clear(&e);
-    trace t;
-    if (trace_read_file(&t, argv[first], &e))
-        return err_report(&e);
     rc = write_out(&t, out, &e);
     trace_free(&t);
     return rc ? err_report(&e) : BS_OK;
@@ -247,14 +257,13 @@ static int cmd_schemes(int argc, char **argv)
 {
     int fmt = TABLE_TEXT;
     cmd_opt opts[] = {
-        CMD_OPT("format", 'f', "F", "output format", "table", CMD_CHOICE, &fmt,
-         .names = table_format_names()),
+        CMD_OPT_FORMAT(&fmt),
     };
     const cmd_spec spec = {
         .name = "trace schemes", .synopsis = schemes_synopsis,
         .about = "The scheme generators with their default epochs, parameters, parameter defaults\n"
                  "and sources.",
-        .opts = opts, .n_opts = CMD_N(opts), .max_args = 0, .args_error = "takes no arguments"};
+        CMD_OPTS(opts), .max_args = 0, .args_error = "takes no arguments"};
     int first, rc;
     if (!cmd_parse(&spec, argc, argv, &first, &rc))
         return rc;
