@@ -193,6 +193,9 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Isim -Isim/cli -I$(BUILD) \
 	  -fsanitize=address,undefined -fno-sanitize-recover=undefined -DBITSIM_DATADIR='"$(DATADIR)"' \
 	  $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_OBJS = $(LIB_SRCS:sim/%.c=$(BUILD)/fuzzobj/%.o)
+# kept after the build (not intermediates): make would delete them after the run, and its
+# "rm ..." line would follow Criterion's summary, which must stay the last line of make test
+.SECONDARY: $(FUZZ_OBJS)
 
 $(BUILD)/fuzzobj/%.o: sim/%.c $(HDRS) $(BUILD)/schema_sql.h
 	@mkdir -p $(dir $@)
