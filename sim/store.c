@@ -19,6 +19,7 @@
  * store_add_cost reuses one prepared statement: a 160-epoch trace writes ~20k rows.
  */
 #include "store.h"
+#include "store_private.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -715,6 +716,21 @@ sqlite3 *store_db_writer(store *s)
 sqlite3 *store_db(store *s)
 {
     return s->db;
+}
+
+sqlite3 *store_handle(const store *s)
+{
+    return s->db;
+}
+
+bool store_writable(const store *s)
+{
+    return s->writable;
+}
+
+int store_db_error(store *s, bs_error *e, const char *what)
+{
+    return db_error(s, e, what);
 }
 
 int store_checkpoint(store *s, bs_error *e)

@@ -5,7 +5,8 @@
 # and the end of that table: "| N | module module ... | what |"), so the rule is written once.
 # A file's module is its name without .c/.h (sim/cli/* is the module "cli"); it may include
 # headers of its own layer or a lower-numbered one. An include of a higher layer, or a module
-# missing from the map, is an error naming file and line. schema_sql.h (generated) is exempt.
+# missing from the map, is an error naming file and line; so is an include of a private part
+# (X_private.h) from a module whose name does not start with X. schema_sql.h (generated) is exempt.
 set -eu
 root=${1:-.}
 map="$root/sim/README.md"
@@ -33,6 +34,8 @@ for f in "$root"/sim/*.c "$root"/sim/*.h "$root"/sim/cli/*.c "$root"/sim/cli/*.h
     /^[ \t]*#[ \t]*include[ \t]*"/ {
       h = $0; sub(/^[^"]*"/, "", h); sub(/".*$/, "", h); sub(/\.h$/, "", h); sub(/^.*\//, "", h)
       if (h == "schema_sql" || h == mod) next
+      if (h ~ /_private$/ && index(mod, substr(h, 1, length(h) - 8)) != 1) {
+        printf "%s:%d: includes %s.h, the private part of the %s modules, from %s\n", file, FNR, h, substr(h, 1, length(h) - 8), mod; next }
       to = h == "cmd" ? "cli" : h
       if (!(to in layer)) { printf "%s:%d: includes %s.h, a module not in the map\n", file, FNR, h; next }
       if (layer[to] > layer[mod])

@@ -1,0 +1,23 @@
+/* store_private.h — the store layer's private part: for store*.c only.
+ *
+ * The modules of the store layer (store.c, store_query.c, store_merge.c) share the SQLite
+ * handle; nothing else may reach it (tests/check_deps.sh fails on an include of this header
+ * from any other module), so every read outside the layer goes through store_query.h and
+ * every write through store.h.
+ */
+#ifndef BITSIM_STORE_PRIVATE_H
+#define BITSIM_STORE_PRIVATE_H
+
+#include "store.h"
+
+struct sqlite3;
+
+/* s's connection. */
+struct sqlite3 *store_handle(const store *s);
+/* Whether s was opened for writing (store_open) and recognised as a bitsim database. */
+bool store_writable(const store *s);
+/* One-line bs_error for the last SQLite failure on s ("... while <what>: <sqlite message>"),
+ * naming a busy or locked database as such; returns its code. */
+int store_db_error(store *s, bs_error *e, const char *what);
+
+#endif

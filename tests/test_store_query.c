@@ -1,0 +1,89 @@
+/* test_store_query.c — the readers' cursor: read-only, NULLs, failures reported at close.
+ *
+ * Expected values come from the fixture's per-row numbers worked out by hand
+ * (fixture_store.h): 2 epochs x 3 layers x 3 passes = 18 rows of 7 MAdds each.
+ */
+#include <criterion/criterion.h>
+
+#include "fixture_store.h"
+#include "store_query.h"
+
+static store *fixture_db(char *path, size_t n)
+{
+    snprintf(path, n, "/tmp/bitsim_store_query_%d.db", (int)getpid());
+    unlink(path);
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open(&s, path, &e), 0, "%s", e.msg);
+    fixture_run f = {.label = "a", .scheme = "fp32", .model = "m", .arch = "x", .epochs = 2,
+                     .layers = 3, .row_madds = 7, .row_latency_s = 0.5, .row_energy_pj = 10,
+                     .bits_first = 8, .bits_last = 8};
+    cr_assert_neq(fixture_add_run(s, &f, &e), 0, "%s", e.msg);
+    return s;
+}
+
+Test(store_query, reads_views_with_bound_parameters)
+{
+    char path[64];
+    store *s = fixture_db(path, sizeof path);
+    store_query *q;
+    bs_error e;
+    cr_assert_eq(store_query_open(s, "SELECT count(*), sum(madds), ?1 FROM cost_rows"
+                                     " WHERE pass = ?2", "counting", &q, &e), 0, "%s", e.msg);
+    store_query_bind_int(q, 1, 41);
+    store_query_bind_text(q, 2, "FWD");
+    cr_assert(store_query_next(q));
+    cr_expect_eq(store_query_columns(q), 3);
+    cr_expect_eq(store_query_int(q, 0), 6);         /* 2 epochs x 3 layers of FWD */
+    cr_expect_eq(store_query_int(q, 1), 42);        /* 6 rows x 7 MAdds */
+    cr_expect_eq(store_query_int(q, 2), 41);
+    cr_expect(store_query_is_int(q, 1));
+    cr_expect(!store_query_next(q));
+    /* a second walk with new bindings: NULL text binds SQL NULL */
+    cr_assert_eq(store_query_reset(q, &e), 0, "%s", e.msg);
+    store_query_bind_text(q, 2, NULL);
+    cr_assert(store_query_next(q));
+    cr_expect_eq(store_query_int(q, 0), 0);
+    cr_expect(store_query_is_null(q, 1));
+    cr_expect(isnan(store_query_double(q, 1)));     /* NULL is "not applicable": NaN */
+    cr_expect_str_eq(store_query_text(q, 1), "");
+    cr_expect_eq(store_query_close(q, &e), 0, "%s", e.msg);
+    store_close(s);
+    unlink(path);
+}
+
+Test(store_query, refuses_a_statement_that_writes_even_on_a_writer)
+{
+    char path[64];
+    store *s = fixture_db(path, sizeof path);
+    store_query *q = (store_query *)1;
+    bs_error e;
+    cr_expect_eq(store_query_open(s, "DELETE FROM costs", "deleting", &q, &e), BS_EINTERNAL);
+    cr_expect_null(q);
+    cr_expect(strstr(e.msg, "would write") != NULL, "%s", e.msg);
+    cr_expect_eq(store_query_open(s, "SELECT nonesuch FROM run_summary", "reading", &q, &e),
+                 BS_EINTERNAL);
+    cr_expect(strstr(e.msg, "no such column") && strstr(e.msg, "reading"), "%s", e.msg);
+    store_close(s);
+    unlink(path);
+}
+
+Test(store_query, a_failure_while_stepping_is_reported_at_close)
+{
+    char path[64];
+    store *s = fixture_db(path, sizeof path);
+    store_query *q;
+    bs_error e;
+    /* a runtime error, not a prepare one: abs() of the smallest integer overflows */
+    cr_assert_eq(store_query_open(s, "SELECT abs(-9223372036854775807 - ?1)", "overflowing",
+                                  &q, &e), 0, "%s", e.msg);
+    store_query_bind_int(q, 1, 1);
+    cr_expect(!store_query_next(q));
+    cr_expect(!store_query_next(q), "a failed walk stays failed");
+    cr_expect_neq(store_query_close(q, &e), 0);
+    cr_expect(strstr(e.msg, "integer overflow") && strstr(e.msg, "overflowing"), "%s", e.msg);
+    cr_expect(store_has_column(s, "runs", "accuracy_pct"));
+    cr_expect(!store_has_column(s, "runs", "nonesuch"));
+    store_close(s);
+    unlink(path);
+}
