@@ -29,17 +29,10 @@ static const fu_synth synth_4x4[] = {
 enum { SYNTH_UNITS = 16 };
 #define SYNTH_HZ 500e6
 
-bool area_core_pj_per_cycle(const arch *a, double *pj)
-{
-    double mm2, dyn_w, leak_w;
-    if (a->family == ARCH_GPU || !area_fusion_unit(a->pmax, a->pmin, &mm2, &dyn_w, &leak_w))
-        return false;
-    *pj = dyn_w / SYNTH_HZ * 1e12 * (double)a->rows * a->cols;
-    return true;
-}
-
-bool area_fusion_unit(uint32_t pmax, uint32_t pmin, double *area_mm2, double *dyn_w,
-                      double *leak_w)
+/* Per fusion unit, from the 4x4 synthesis rows: false when (pmax, pmin) was not synthesised.
+ * Area in mm^2, dynamic and leakage power in W at the synthesis clock (500 MHz). */
+static bool area_fusion_unit(uint32_t pmax, uint32_t pmin, double *area_mm2, double *dyn_w,
+                             double *leak_w)
 {
     for (size_t i = 0; i < sizeof synth_4x4 / sizeof synth_4x4[0]; i++) {
         const fu_synth *s = &synth_4x4[i];
@@ -51,6 +44,15 @@ bool area_fusion_unit(uint32_t pmax, uint32_t pmin, double *area_mm2, double *dy
         }
     }
     return false;
+}
+
+bool area_core_pj_per_cycle(const arch *a, double *pj)
+{
+    double mm2, dyn_w, leak_w;
+    if (a->family == ARCH_GPU || !area_fusion_unit(a->pmax, a->pmin, &mm2, &dyn_w, &leak_w))
+        return false;
+    *pj = dyn_w / SYNTH_HZ * 1e12 * (double)a->rows * a->cols;
+    return true;
 }
 
 int area_eval(const arch *a, area_report *out, bs_error *e)

@@ -38,9 +38,4 @@ int area_eval(const arch *a, area_report *out, bs_error *e);
  * Sweeps that change the array use it so energy follows the array (sweeps/FORMAT.md). */
 bool area_core_pj_per_cycle(const arch *a, double *pj);
 
-/* Per fusion unit, from the 4x4 synthesis rows: false when (pmax, pmin) was not synthesised.
- * Area in mm^2, dynamic and leakage power in W at the synthesis clock (500 MHz). */
-bool area_fusion_unit(uint32_t pmax, uint32_t pmin, double *area_mm2, double *dyn_w,
-                      double *leak_w);
-
 #endif

@@ -152,11 +152,6 @@ int text_next_line(text_reader *r, char **out, bs_error *e)
     return 0;
 }
 
-bool text_ends_without_newline(const text_reader *r)
-{
-    return r->len > 0 && r->buf[r->len - 1] != '\n';
-}
-
 bool text_has_control(const char *s)
 {
     for (; *s; s++)

@@ -45,9 +45,6 @@ void text_close(text_reader *r);
  * status). The error is negative so that it can never be mistaken for "a line". */
 int text_next_line(text_reader *r, char **out, bs_error *e);
 
-/* True when the input's last line had no terminating newline (a hint of truncation). */
-bool text_ends_without_newline(const text_reader *r);
-
 /* True when s holds a control character (a byte below 0x20, or DEL): labels and names that
  * go into tables and one-line messages must not (a newline splits a row or an error). */
 bool text_has_control(const char *s);

@@ -52,6 +52,30 @@ Test(store_query, reads_views_with_bound_parameters)
     unlink(path);
 }
 
+/* A bound double compares as a real: every row's latency is 0.5 s (the fixture), so a bound
+ * 0.5 keeps all 18 rows and 0.25 none; it comes back as the same double. */
+Test(store_query, binds_a_double)
+{
+    char path[64];
+    store *s = fixture_db(path, sizeof path);
+    store_query *q;
+    bs_error e;
+    cr_assert_eq(store_query_open(s, "SELECT count(*), ?1 FROM cost_rows WHERE latency_s = ?1",
+                                  "counting", &q, &e), 0, "%s", e.msg);
+    store_query_bind_double(q, 1, 0.5);
+    cr_assert(store_query_next(q));
+    cr_expect_eq(store_query_int(q, 0), 18);
+    cr_expect_eq(store_query_double(q, 1), 0.5);
+    cr_expect(!store_query_is_int(q, 1));
+    cr_assert_eq(store_query_reset(q, &e), 0, "%s", e.msg);
+    store_query_bind_double(q, 1, 0.25);
+    cr_assert(store_query_next(q));
+    cr_expect_eq(store_query_int(q, 0), 0);
+    cr_expect_eq(store_query_close(q, &e), 0, "%s", e.msg);
+    store_close(s);
+    unlink(path);
+}
+
 Test(store_query, refuses_a_statement_that_writes_even_on_a_writer)
 {
     char path[64];

@@ -21,17 +21,6 @@
 
 #define CMD_OPTS_MAX 40
 
-int cmd_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return 0;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* ---- --help from the table ---------------------------------------------------------- */
 
 /* "  -f, --format F" — the left column of an option's help row. */
@@ -69,7 +58,8 @@ static void print_help_rows(FILE *out, const char *label, const char *help, int 
     }
 }
 
-void cmd_usage(const cmd_spec *sp, FILE *out)
+/* The --help text, generated from the spec (usage lines, about, the option table, epilog). */
+static void cmd_usage(const cmd_spec *sp, FILE *out)
 {
     const char *syn = sp->synopsis ? sp->synopsis : "[options]";
     fprintf(out, "usage: ");

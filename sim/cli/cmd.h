@@ -111,12 +111,6 @@ bool cmd_parse(const cmd_spec *spec, int argc, char **argv, int *first_arg, int 
 bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
                     struct store **s, bs_error *e, int *status);
 
-/* The --help text, generated from spec (usage lines, about, the option table, epilog). */
-void cmd_usage(const cmd_spec *spec, FILE *out);
-
-/* True when argv holds -h or --help (before any "--"). */
-int cmd_wants_help(int argc, char **argv);
-
 /* For a missing or surplus argument: prints "bitsim CMD: MSG" and the usage text on stderr;
  * returns BS_EUSAGE. */
 int cmd_usage_error(const cmd_spec *spec, const char *msg);
