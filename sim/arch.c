@@ -11,6 +11,7 @@
  * read-write port; words of pmax*pmax/pmin bits, outputs psum_bits).
  */
 #include "arch.h"
+#include "arch_private.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -167,33 +167,9 @@ const char *arch_nonmac_name(arch_nonmac m);
 const char *arch_objective_name(arch_objective o);
 const char *arch_lane_reduce_name(arch_lane_reduce l);
 
-/* One SRAM bank from the shipped table (arch/sram_table.csv: CACTI figures at 45 nm), its
- * figures interpolated linearly in log2(bank size) with GSL between the table's rows of the
- * same port kind. Per-bit energies divide the per-access energy by the word width. */
-typedef struct arch_sram {
-    double read_pj_per_bit, write_pj_per_bit, leak_mw, area_mm2;
-} arch_sram;
-/* bank_bytes outside the table's range, or no table: an error naming the table. */
-int arch_sram_lookup(uint64_t bank_bytes, uint32_t word_bits, bool rw_port, arch_sram *out,
-                     bs_error *e);
-/* The same lookup in a table given as text (the sram_table.csv format; name for messages):
- * for the tests and tests/fuzz_sram.c. */
-int arch_sram_lookup_text(const char *name, const char *buf, size_t len, uint64_t bank_bytes,
-                          uint32_t word_bits, bool rw_port, arch_sram *out, bs_error *e);
-
 /* Hash of the parsed arch over every key of the format's key table (so a new key is part of
  * the identity by being in the table), for grouping sweep points. Not stored: the store
  * identifies an arch by its text. */
 uint64_t arch_hash(const arch *a);
-
-/* ---- private: for tests only (the key table's rows, which no other module reads) ---- */
-
-/* The i-th key of the arch format (the check that arch/FORMAT.md lists every key); NULL past
- * the end. */
-const char *arch_key_name(size_t i, const char **section);
-/* Where the i-th key's value lives in struct arch: its offset, and the bytes arch_hash reads
- * there (a string: its first byte stands for it here). 0 past the end. For the test that
- * perturbs every key. */
-size_t arch_key_field(size_t i, size_t *offset);
 
 #endif

@@ -15,6 +15,7 @@
  * which is exact for branching graphs too (BERT's q, k and v projections all read the input).
  */
 #include "model.h"
+#include "model_private.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -137,8 +137,6 @@ bool model_layer_is_mac(const model_layer *l);
 /* Canonical names: "conv", "linear", ...; "FWD", "BWD_DATA", ... ; NULL past the end. */
 const char *model_kind_name(layer_kind k);
 const char *model_pass_name(train_pass p);
-/* Parses a pass name (case-insensitive, e.g. "fwd", "bwd_data"); -1 if unknown. */
-int model_pass_parse(const char *s);
 
 /* Loads NAME from the zoo (models/NAME.model under the zoo directory) or, when the argument
  * names an existing file (contains '/' or ends in .model/.csv), that file. SCALE-Sim topology
@@ -156,13 +154,6 @@ size_t model_ref_base_len(const char *ref);
  * the value it was loaded with ("gpt2_small seq=1024"), so a trace written with it replays
  * the same shapes even if the file's defaults change. False if it does not fit in n. */
 bool model_ref_resolved(const model *m, const char *ref, char *out, size_t n);
-/* Parses bitsim model text (models/FORMAT.md). path names it in messages. */
-int model_parse_buffer(model *m, const char *path, const char *buf, size_t len, bs_error *e);
-/* The same with parameter overrides "NAME=VALUE ..." (NULL or "" for none). */
-int model_parse_buffer_with(model *m, const char *path, const char *buf, size_t len,
-                            const char *overrides, bs_error *e);
-/* Imports a SCALE-Sim topology CSV (conv and GEMM rows). */
-int model_parse_scalesim(model *m, const char *path, const char *buf, size_t len, bs_error *e);
 void model_free(model *m);
 
 /* Index of the layer called name, or -1. */
@@ -174,14 +165,11 @@ int model_find_layer(const model *m, const char *name);
 bool model_pass_madds(const model_layer *l, train_pass p, uint64_t batch, uint64_t *out);
 bool model_pass_elem_ops(const model_layer *l, train_pass p, uint64_t batch, uint64_t *out);
 
-/* Network totals per sample (forward MAdds of MAC layers, parameters). */
-uint64_t model_fwd_madds(const model *m);
+/* Trainable parameters of the network (weights, biases, norm affines). */
 uint64_t model_params(const model *m);
 
 /* Zoo listing: calls fn(name, description, ctx) for each models/NAME.model; returns count or -1. */
 int model_zoo_list(void (*fn)(const char *name, const char *desc, void *ctx), void *ctx,
                    bs_error *e);
-/* The zoo directory in use. */
-const char *model_zoo_dir(void);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "checked.h"
 #include "text.h"
+#include "trace_build.h"
 
 #define LIST_MAX 16
 

@@ -18,6 +18,8 @@
  * with the fewest digits that read back to the same double.
  */
 #include "trace.h"
+#include "trace_build.h"
+#include "trace_private.h"
 
 #include <ctype.h>
 #include <fnmatch.h>

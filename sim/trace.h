@@ -10,8 +10,7 @@
  * no split storage. Scheme overhead work (AdaPT's checks, MuPPET's gradient-diversity metric)
  * is kept as overhead records. The writer writes the canonical text: trace_write of a trace
  * read from trace_write's output gives identical bytes.
- * Building a trace in code (the scheme generators): trace_begin, trace_set..., trace_add_overhead,
- * trace_finish, then trace_write.
+ * Building a trace in code (the scheme generators) is trace_build.h.
  */
 #ifndef BITSIM_TRACE_H
 #define BITSIM_TRACE_H
@@ -113,29 +112,11 @@ typedef struct trace {
                                              * total_iters is N, less than the header's plan */
 } trace;
 
-/* A change of some fields of a decision, as one record states it. mask bits: */
-#define TRACE_CH_FMT(c) (1u << (c))                         /* c: tensor_class */
-#define TRACE_CH_DENSITY(i) (1u << (TENSOR_COUNT + (i)))    /* i: 0..2 (W, A, G) */
-#define TRACE_CH_STORE(c) (1u << (TENSOR_COUNT + TRACE_DENSITY_COUNT + (c)))
-#define TRACE_CH_ALL ((1u << (2 * TENSOR_COUNT + TRACE_DENSITY_COUNT)) - 1)
-typedef struct trace_change {
-    uint32_t mask;
-    trace_decision d;   /* only the masked fields are used */
-} trace_change;
-
-/* The default decision: all fp32, densities 1, no split storage. */
-trace_decision trace_default_decision(void);
-bool trace_decision_equal(const trace_decision *a, const trace_decision *b);
-
-/* Readers. path names the input in messages ("FILE:LINE: FIELD: ..."). The model reference is
- * loaded with model_load (a relative file path is tried next to the trace file first). All
- * errors are BS_EINPUT except out of memory (BS_EINTERNAL). On error t is left freed. */
+/* Reads a trace file. path names the input in messages ("FILE:LINE: FIELD: ..."). The model
+ * reference is loaded with model_load (a relative file path is tried next to the trace file
+ * first). All errors are BS_EINPUT except out of memory (BS_EINTERNAL). On error t is left
+ * freed. */
 int trace_read_file(trace *t, const char *path, bs_error *e);
-int trace_read_buffer(trace *t, const char *path, const char *buf, size_t len, bs_error *e);
-/* As trace_read_buffer but validating against an already loaded model (copied) instead of
- * loading the trace's model reference (tests, fuzzers, callers that hold the model). */
-int trace_read_buffer_model(trace *t, const char *path, const char *buf, size_t len,
-                            const model *m, bs_error *e);
 
 /* Writes the canonical text. Requires a finished trace. */
 int trace_write(const trace *t, FILE *out, bs_error *e);
@@ -145,29 +126,8 @@ void trace_free(trace *t);
 
 /* Segments of layer i (0 <= i < model.n_layers); NULL/0 when out of range. */
 const trace_segment *trace_layer_segments(const trace *t, uint32_t layer, size_t *n);
-/* The segment of layer i holding iteration it (binary search), or NULL. */
-const trace_segment *trace_segment_at(const trace *t, uint32_t layer, uint64_t it);
 /* Total segments over all layers. */
 size_t trace_segment_count(const trace *t);
-
-/* Building (generators). trace_begin takes a copy of m (or loads model_ref when m is NULL)
- * and validates the header values; params and provenance may be NULL. */
-int trace_begin(trace *t, const char *model_ref, const model *m, uint64_t batch,
-                uint64_t iters_per_epoch, uint64_t epochs, const char *scheme,
-                const char *params, const char *provenance, bs_error *e);
-/* From iteration `it` on, layer `layer` changes the masked fields (validated: bit-widths
- * 1..32, densities and inlier fractions in [0,1]; a change of G without GW sets GW = G, as
- * the reader does; TRACE_CH_STORE(TENSOR_GW) is rejected). Per layer, iterations must not decrease
- * between calls; it < total_iters. */
-int trace_set(trace *t, uint64_t it, uint32_t layer, const trace_change *c, bs_error *e);
-/* trace_set on every layer for which pick(layer, ctx) is true (pick NULL: all layers). */
-int trace_set_where(trace *t, uint64_t it, bool (*pick)(const model_layer *, void *), void *ctx,
-                    const trace_change *c, bs_error *e);
-int trace_add_overhead(trace *t, uint64_t first, uint64_t end, uint64_t ops, unsigned bits,
-                       const char *label, bs_error *e);
-/* Marks the trace complete (segments are kept closed at total_iters all along) and sorts
- * the overheads into canonical order; trace_write requires it. */
-int trace_finish(trace *t, bs_error *e);
 
 /* Names of the record fields: "W","A","G","WG","U","GW"; "dW","dA","dG"; "sW",...  */
 const char *trace_tensor_name(tensor_class c);

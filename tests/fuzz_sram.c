@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arch.h"
+#include "arch_private.h"
 #include "fuzz.h"
 
 enum { R_PARSED, R_LOOKED_UP, R_COUNT };

@@ -11,7 +11,7 @@
 
 #include "fuzz.h"
 #include "model.h"
-#include "trace.h"
+#include "trace_private.h"
 
 enum { R_PARSED, R_COUNT };
 static fuzz_stage reach[R_COUNT] = {

@@ -15,8 +15,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "model.h"
-#include "trace.h"
+#include "model_private.h"
+#include "trace_private.h"
 
 /* Parses model text (models/FORMAT.md) into m; fails the test on error. */
 static inline void fixture_model(model *m, const char *text)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
+#include "arch_private.h"
 
 static const char *const shipped[] = {"bitfusion", "bitfusion-edge", "bitfusion-large",
                                       "systolic-int8", "systolic-fp32", "gpu-v100", "gpu-a100",

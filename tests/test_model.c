@@ -14,7 +14,7 @@
 #include "cli_capture.h"
 #include "cmd.h"
 #include "err.h"
-#include "model.h"
+#include "model_private.h"
 
 typedef int (*model_parser)(model *m, const char *path, const char *buf, size_t len,
                             bs_error *e);

@@ -18,6 +18,7 @@
 #include "arch.h"
 #include "cmd.h"
 #include "cost.h"
+#include "model_private.h"
 #include "replay.h"
 #include "replay_fixture.h"
 #include "store.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model_private.h"
 #include "scheme.h"
 #include "trace_fixture.h"
 

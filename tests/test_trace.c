@@ -11,6 +11,7 @@
 
 #include "cli_capture.h"
 #include "cmd.h"
+#include "trace_build.h"
 #include "trace_fixture.h"
 
 /* 391 iterations x 160 epochs = 62,560 iterations (0..62559). */

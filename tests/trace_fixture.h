@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "model.h"
-#include "trace.h"
+#include "trace_private.h"
 
 /* The zoo's ResNet-20 (loaded on first use, kept for the process). */
 static inline const model *fixture_resnet20(void)
