@@ -210,6 +210,8 @@
  * dX, dW — never im2col or column copies); energy = ops * pJ/op + DRAM bits * pJ/bit.
  */
 #include "cost.h"
+#include "cost_conv.h"
+#include "cost_private.h"
 
 #include <math.h>
 #include <string.h>

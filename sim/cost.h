@@ -7,7 +7,7 @@
  * simulator does (hsharma35/bitfusion, optimizer.py get_stats_fast / _optimize_for_order):
  * power-of-two tiles at most half of each buffer, the loop order and tiling of least cycles
  * (then least energy; training passes: the arch's tiling_objective, edp by default), DRAM
- * traffic by the promotion rule, memory overlapped with compute. cost_conv_eval is that nest
+ * traffic by the promotion rule, memory overlapped with compute. cost_conv.h is that nest
  * alone, the "reference mode" whose results equal the public simulator's rows in
  * ../shared/reference/bitfusion_layers.csv. Where bitsim goes beyond it (training passes,
  * widths above pmax, floats, sparsity, leakage, non-MAC work and its fusion, systolic and GPU
@@ -104,40 +104,6 @@ void cost_nonmac_plan(const arch *a, const model *m, uint32_t i, cost_sweeps out
  * a layer the arch cannot tile (a single tile overflows a buffer), count overflow. */
 int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e);
 
-/* Reference mode: one convolution (or fc: k = o = s = 1) as the public BitFusion simulator
- * takes it. Fields beyond its own (non-square, groups, float widths, densities) default to the
- * reference behaviour when left as cost_conv_init sets them. */
-typedef struct cost_conv {
-    uint32_t kh, kw;            /* kernel */
-    uint32_t oh, ow;            /* output size */
-    uint32_t sh, sw;            /* stride */
-    uint64_t ic, oc;            /* channels per group */
-    uint64_t batch;
-    uint64_t groups;            /* independent copies run one after another (1) */
-    double x_bits, y_bits;      /* storage bits per element (bfp: incl. its exponent share):
-                                 * traffic and buffer footprint */
-    uint32_t x_mul_bits, y_mul_bits;    /* widths the multiplier sees (= storage for ints) */
-    bool im2col;                /* lower to a GEMM (the simulator does for a first layer) */
-    double density_x, density_y;
-    double out_bits;            /* 0: reference output traffic; else the training output
-                                 * stage writes each output once at this width (cost.c) */
-    double x_dram_bits;         /* 0: = x_bits; else x's width in DRAM (quantize on read) */
-    double y_dram_bits;         /* the same for y */
-    arch_objective objective;   /* what the tiling search minimises (cycles) */
-} cost_conv;
-
-/* Square conv as in the reference CSV: k, o, s, ic, oc, batch, iprec, wprec, im2col. */
-void cost_conv_init(cost_conv *c, uint32_t k, uint32_t o, uint32_t s, uint64_t ic, uint64_t oc,
-                    uint64_t batch, uint32_t iprec, uint32_t wprec, bool im2col);
-int cost_conv_eval(const arch *a, const cost_conv *c, cost_result *r, bs_error *e);
-/* The same nest with a given tiling and order (no search): the per-tiling cost the search
- * minimises. t->order and t->tile must be set; t->num is recomputed. */
-int cost_conv_eval_tiling(const arch *a, const cost_conv *c, cost_tiling *t, cost_result *r,
-                          bs_error *e);
-
-/* MACs per fusion unit per cycle for multiplier widths bx, by on arch a (BitFusion's
- * perf_factor, extended above pmax by temporal decomposition: see cost.c). */
-double cost_perf_factor(const arch *a, uint32_t bx, uint32_t by);
 /* Multiplier width of a format on arch a (ints/fx: bits; fp: significand or native; bfp: its
  * mantissa bits). */
 uint32_t cost_mul_bits(const arch *a, const num_format *f);

@@ -77,10 +77,6 @@ typedef struct replay_result {
     replay_stats stats;
 } replay_result;
 
-/* The density replay evaluates for d in [0, 1]: d rounded to REPLAY_DENSITY_BITS significant
- * bits (exact for 1, 0.5, 0.25, ...). */
-double replay_density_bucket(double d);
-
 /* The most cost rows one run may have (epochs x rows per epoch, checked before replaying):
  * about 120 GB of database at ~120 bytes a row. A longer run is refused (BS_EINPUT, field
  * "epochs"): make its epochs coarser. */
@@ -110,5 +106,11 @@ void replay_result_free(replay_result *r);
  * time base). out->rows is malloc'd (NULL when out of memory); free with replay_result_free. */
 void replay_result_rescale_clock(const replay_result *ref, double ref_hz, double hz,
                                  replay_result *out);
+
+/* ---- Private Part: for tests/test_replay.c only ---- */
+
+/* The density replay evaluates for d in [0, 1]: d rounded to REPLAY_DENSITY_BITS significant
+ * bits (exact for 1, 0.5, 0.25, ...). */
+double replay_density_bucket(double d);
 
 #endif

@@ -1,5 +1,5 @@
-/* sweep.h — design-space exploration: space files, sampling, sharding (running one:
- * sweep_run.h).
+/* sweep.h — design-space exploration: space files, sampling, sharding (a point's arch text:
+ * sweep_arch.h; running a sweep: sweep_run.h).
  *
  * A sweep visits many accelerator configurations ("points") that differ from one base arch in
  * a few parameters. The space file (sweeps/FORMAT.md) names those parameters as lists,
@@ -7,9 +7,8 @@
  * mt19937, seeded, so a sweep is reproducible), and area/power budgets. Points are numbered
  * 0..N-1 over the WHOLE space before sharding, and shard i/n takes the indices p with
  * p mod n == i: shards partition the sweep exactly, whatever n is. A point is the base arch's
- * text with its keys rewritten (sweep_arch_overlay), so the arch parser judges every value
- * and the store identifies the point by content. Implementation: sweep.c (space, sampling,
- * shards), sweep_arch.c (overlay), sweep_run.c (running: budgets, threads, sharing).
+ * text with its keys rewritten (sweep_arch.h), so the arch parser judges every value and the
+ * store identifies the point by content.
  */
 #ifndef BITSIM_SWEEP_H
 #define BITSIM_SWEEP_H
@@ -72,11 +71,9 @@ typedef struct sweep_space {
     double *samples;                /* random / lhs: n_points x n_params (list index or value) */
 } sweep_space;
 
-/* Parses space text (sweeps/FORMAT.md); path names it in messages. Checks syntax, ranges,
- * distributions, duplicates and contradictory budgets; arch keys are checked by the caller
- * (sweep_space_check_keys) because they need the base arch. */
-int sweep_space_parse(sweep_space *s, const char *path, const char *buf, size_t len,
-                      bs_error *e);
+/* Reads a space file (sweeps/FORMAT.md). Checks syntax, ranges, distributions, duplicates and
+ * contradictory budgets; arch keys are checked by the caller (sweep_space_check_keys) because
+ * they need the base arch. Errors name the file's line. */
 int sweep_space_load(sweep_space *s, const char *path, bs_error *e);
 void sweep_space_free(sweep_space *s);
 
@@ -97,13 +94,6 @@ int sweep_space_check_keys(const sweep_space *s, sweep_value_check check, void *
 /* True when (area, power) meets every budget of the space. */
 bool sweep_within_budget(const sweep_space *s, double area_mm2, double power_w);
 
-/* A point's arch text: base (len bytes) with each keys[k] ("SECTION.KEY") set to values[k]
- * (replacing its line, or added to its section); values[k] NULL removes the key's line.
- * *out_text is malloc'd, NUL-terminated. */
-int sweep_arch_overlay(const char *base, size_t len, const char *const *keys,
-                       const char *const *values, uint32_t n, char **out_text,
-                       size_t *out_len, bs_error *e);
-
 /* --shard i/n */
 typedef struct sweep_shard {
     uint64_t index, count;          /* 0 <= index < count; 0/1 is the whole sweep */
@@ -118,5 +108,11 @@ static inline bool sweep_shard_owns(sweep_shard sh, uint64_t p)
 }
 /* Number of the total points 0..total-1 the shard owns. */
 uint64_t sweep_shard_size(sweep_shard sh, uint64_t total);
+
+/* ---- Private Part: for tests/test_sweep.c and tests/fuzz_space.c only ---- */
+
+/* sweep_space_load's parser, on text in memory (path for messages). */
+int sweep_space_parse(sweep_space *s, const char *path, const char *buf, size_t len,
+                      bs_error *e);
 
 #endif

@@ -10,9 +10,10 @@
  * end of its section, or in a new [SECTION] at the end; a NULL value removes the key's line
  * (so the arch parser derives or defaults it).
  */
-#include "sweep.h"
+#include "sweep_arch.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

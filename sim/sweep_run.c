@@ -41,6 +41,7 @@
 #include "paths.h"
 #include "replay.h"
 #include "store.h"
+#include "sweep_arch.h"
 #include "text.h"
 #include "trace.h"
 #include "wallclock.h"

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "arch.h"
-#include "cost.h"
+#include "cost_private.h"
 #include "wallclock.h"
 #include "refcsv.h"
 

@@ -9,6 +9,7 @@
 
 #include "arch.h"
 #include "cost.h"
+#include "cost_conv.h"
 #include "fuzz.h"
 
 enum { R_PARSED, R_GPU, R_COSTED, R_COUNT };

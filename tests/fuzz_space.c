@@ -8,6 +8,7 @@
 
 #include "fuzz.h"
 #include "sweep.h"
+#include "sweep_arch.h"
 
 enum { R_PARSED, R_SAMPLED, R_OVERLAID, R_COUNT };
 static fuzz_stage reach[R_COUNT] = {

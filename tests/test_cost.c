@@ -18,7 +18,7 @@
 
 #include "arch.h"
 #include "cmd.h"
-#include "cost.h"
+#include "cost_private.h"
 #include "model.h"
 #include "refcsv.h"
 

@@ -15,6 +15,7 @@
 #include "dbmerge.h"
 #include "fixture_store.h"
 #include "sweep.h"
+#include "sweep_arch.h"
 #include "sweep_run.h"
 
 static int parse(sweep_space *s, const char *text, bs_error *e)

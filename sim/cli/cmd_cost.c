@@ -16,6 +16,7 @@
 #include "arch.h"
 #include "cmd.h"
 #include "cost.h"
+#include "cost_conv.h"
 #include "err.h"
 #include "model.h"
 #include "numfmt.h"
