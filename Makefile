@@ -47,7 +47,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/%.c=$(BUILD)/%)
 # Seconds per fuzz target inside `make test` (the short run); `make fuzz FUZZ_SECONDS=600`.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE check-deps
+.PHONY: all deps deps-demo test test-only asan asan-only bench demo install clean fuzz fuzz-short FORCE check-deps arch-doc
 .PHONY: deps-capture test-python traces-real deps-slurm test-slurm
 .DELETE_ON_ERROR:
 
@@ -123,6 +123,15 @@ test-only: check-deps bitsim $(BUILD)/run_tests fuzz-short test-python $(if $(fi
 # Every #include in sim/ runs with the data flow: the layers of sim/README.md's module map.
 check-deps:
 	@sh tests/check_deps.sh $(CURDIR)
+
+# arch/FORMAT.md's key tables, printed again from sim/arch.c's key table (`bitsim arch keys
+# SECTION` between each `<!-- keys [SECTION]` marker and `<!-- end keys -->`); the prose
+# around them is kept. tests/test_arch.c fails when the shipped file differs from this.
+arch-doc: bitsim
+	awk -v bin=./bitsim '/^<!-- keys \[/ { print; sec = $$3; gsub(/[\[\]:]/, "", sec); fflush(); \
+	      if (system(bin " arch keys " sec) != 0) exit 1; skip = 1; next } \
+	     /^<!-- end keys -->/ { skip = 0 } !skip' arch/FORMAT.md > arch/FORMAT.md.new
+	mv arch/FORMAT.md.new arch/FORMAT.md
 
 # $(call check_test_count,BUILD): every listed test reported (not skipped) in BUILD/tests.tap.
 check_test_count = listed=$$(BITSIM_HOME=$(CURDIR) $(1)/run_tests --list | \

@@ -49,78 +49,176 @@ typedef struct arch_key {
     const char *const *names;   /* K_ENUM */
     unsigned allowed, required; /* family masks */
     const char *def;            /* default as text; NULL = none (required or derived) */
+    /* arch/FORMAT.md's key tables are printed from these (arch_keys_doc): */
+    const char *unit;           /* "" for names and booleans (the values say it) */
+    const char *def_doc;        /* the default in words where def does not say it; NULL: def,
+                                 * or "required" */
+    const char *doc;            /* its meaning; NULL: documented on the line above, with it */
 } arch_key;
 
 #define OFF(f) offsetof(arch, f)
 #define BIG 1e18
 
-/* The reference for arch/FORMAT.md: keep the two in step. */
+/* Every key of the format. arch/FORMAT.md's key tables are printed from it (arch_keys_doc,
+ * `make arch-doc`; tests/test_arch.c fails when the shipped file differs). */
 static const arch_key arch_keys[] = {
-    {"arch", "name", K_STR, OFF(name), 0, 0, 1, NULL, F_ALL, 0, NULL},
-    {"arch", "family", K_ENUM, OFF(family), 0, 0, 1, family_names, F_ALL, F_ALL, NULL},
-    {"arch", "freq_mhz", K_DBL, OFF(freq_hz), 1e-3, 1e6, 1e6, NULL, F_ALL, F_ALL, NULL},
-    {"array", "rows", K_U32, OFF(rows), 1, 65536, 1, NULL, F_ARRAY, F_ARRAY, NULL},
-    {"array", "cols", K_U32, OFF(cols), 1, 65536, 1, NULL, F_ARRAY, F_ARRAY, NULL},
-    {"array", "brick_bits", K_U32, OFF(brick_bits), 1, 64, 1, NULL, F_BF, 0, "2"},
-    {"array", "pmax", K_U32, OFF(pmax), 1, 64, 1, NULL, F_BF, F_BF, NULL},
-    {"array", "pmin", K_U32, OFF(pmin), 1, 64, 1, NULL, F_BF, F_BF, NULL},
-    {"array", "native_bits", K_U32, OFF(pmax), 1, 64, 1, NULL, F_SY, F_SY, NULL},
-    {"array", "psum_bits", K_U32, OFF(psum_bits), 1, 64, 1, NULL, F_ARRAY, 0, "32"},
-    {"array", "fp_mode", K_ENUM, OFF(fp_mode), 0, 0, 1, fp_mode_names, F_ARRAY, 0, "significand"},
-    {"array", "block_scale", K_ENUM, OFF(block_scale), 0, 0, 1, block_scale_names, F_ARRAY, 0, "unit"},
-    {"array", "vector_lanes", K_U32, OFF(vector_lanes), 1, 1u << 24, 1, NULL, F_ARRAY, 0, NULL},
-    {"buffers", "wbuf_bytes", K_U64, OFF(buf_bytes[ARCH_WBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
-    {"buffers", "abuf_bytes", K_U64, OFF(buf_bytes[ARCH_ABUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
-    {"buffers", "obuf_bytes", K_U64, OFF(buf_bytes[ARCH_OBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL},
-    {"buffers", "double_buffer", K_BOOL, OFF(double_buffer), 0, 0, 1, NULL, F_ARRAY, 0, "true"},
-    {"buffers", "wbuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"buffers", "wbuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"buffers", "abuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"buffers", "abuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"buffers", "obuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"buffers", "obuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"dram", "bits_per_cycle", K_U32, OFF(dram_bits_per_cycle), 1, 1u << 20, 1, NULL, F_ARRAY, F_ARRAY, NULL},
-    {"dram", "bandwidth_gb_s", K_DBL, OFF(mem_bytes_s), 1e-3, 1e6, 1e9, NULL, F_GPU, F_GPU, NULL},
-    {"dram", "pj_per_bit", K_DBL, OFF(dram_pj_per_bit), 0, 1e6, 1, NULL, F_ALL, F_ALL, NULL},
-    {"dram", "compress", K_ENUM, OFF(dram_compress), 0, 0, 1, compress_names, F_ALL, 0, "none"},
-    {"dram", "rle_run_bits", K_U32, OFF(rle_run_bits), 1, 32, 1, NULL, F_ALL, 0, "4"},
-    {"energy", "core_pj_per_cycle", K_DBL, OFF(core_pj_per_cycle), 0, 1e12, 1, NULL, F_ARRAY, F_ARRAY, NULL},
-#define CORE_MODE(x, y, ix, iy) \
-    {"energy", "core_pj_per_cycle_" #x "x" #y, K_DBL, OFF(core_pj_by_mode[ix][iy]), 0, 1e12, 1, NULL, F_BF, 0, NULL}
-    CORE_MODE(2, 2, 0, 0), CORE_MODE(2, 4, 0, 1), CORE_MODE(2, 8, 0, 2), CORE_MODE(2, 16, 0, 3),
-    CORE_MODE(4, 2, 1, 0), CORE_MODE(4, 4, 1, 1), CORE_MODE(4, 8, 1, 2), CORE_MODE(4, 16, 1, 3),
-    CORE_MODE(8, 2, 2, 0), CORE_MODE(8, 4, 2, 1), CORE_MODE(8, 8, 2, 2), CORE_MODE(8, 16, 2, 3),
-    CORE_MODE(16, 2, 3, 0), CORE_MODE(16, 4, 3, 1), CORE_MODE(16, 8, 3, 2), CORE_MODE(16, 16, 3, 3),
+    {"arch", "name", K_STR, OFF(name), 0, 0, 1, NULL, F_ALL, 0, NULL,
+     "", "file stem (which must then be of that set too)", "name in results"},
+    {"arch", "family", K_ENUM, OFF(family), 0, 0, 1, family_names, F_ALL, F_ALL, NULL,
+     "", NULL, "which model the file describes (above)"},
+    {"arch", "freq_mhz", K_DBL, OFF(freq_hz), 1e-3, 1e6, 1e6, NULL, F_ALL, F_ALL, NULL,
+     "MHz", NULL, "clock; cycles / clock = latency"},
+    {"array", "rows", K_U32, OFF(rows), 1, 65536, 1, NULL, F_ARRAY, F_ARRAY, NULL,
+     "count", NULL, "input lanes N: reduction elements side by side (the simulator's `a`)"},
+    {"array", "cols", K_U32, OFF(cols), 1, 65536, 1, NULL, F_ARRAY, F_ARRAY, NULL,
+     "count", NULL, "output lanes M (its `c`); rows x cols fusion units"},
+    {"array", "brick_bits", K_U32, OFF(brick_bits), 1, 64, 1, NULL, F_BF, 0, "2",
+     "bits", NULL, "BitBrick width; pmin and pmax must be multiples"},
+    {"array", "pmax", K_U32, OFF(pmax), 1, 64, 1, NULL, F_BF, F_BF, NULL,
+     "bits", NULL, "widest operand one fusion unit takes in one cycle"},
+    {"array", "pmin", K_U32, OFF(pmin), 1, 64, 1, NULL, F_BF, F_BF, NULL,
+     "bits", NULL, "narrowest; narrower operands run as pmin"},
+    {"array", "native_bits", K_U32, OFF(pmax), 1, 64, 1, NULL, F_SY, F_SY, NULL,
+     "bits", NULL, "the one operand width of a systolic array (= pmax = pmin)"},
+    {"array", "psum_bits", K_U32, OFF(psum_bits), 1, 64, 1, NULL, F_ARRAY, 0, "32",
+     "bits", NULL, "partial-sum width in the output buffer"},
+    {"array", "fp_mode", K_ENUM, OFF(fp_mode), 0, 0, 1, fp_mode_names, F_ARRAY, 0, "significand",
+     "", NULL, "how a float occupies the multiplier (below)"},
+    {"array", "block_scale", K_ENUM, OFF(block_scale), 0, 0, 1, block_scale_names, F_ARRAY, 0, "unit",
+     "", NULL,
+      "where the per-block scales of block-scaled operands (MX formats, NVFP4, bfp with a "
+      "block) are applied: `unit` = scale adders and a partial-sum shifter beside the bricks "
+      "(narrow logic, no cycles: an MX-capable array); `vector` = no scale hardware, each block"
+      " product's partial sum is rescaled on the vector lanes (1 op per block product, 2 with "
+      "NVFP4's E4M3 scales)"},
+    {"array", "vector_lanes", K_U32, OFF(vector_lanes), 1, 1u << 24, 1, NULL, F_ARRAY, 0, NULL,
+     "ops/cycle", "cols", "elementwise ops per cycle (UPDATE, non-MAC layers, bias adds)"},
+    {"buffers", "wbuf_bytes", K_U64, OFF(buf_bytes[ARCH_WBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL,
+     "bytes", NULL, "weight (y operand) buffer"},
+    {"buffers", "abuf_bytes", K_U64, OFF(buf_bytes[ARCH_ABUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL,
+     "bytes", NULL, "activation (x operand) buffer"},
+    {"buffers", "obuf_bytes", K_U64, OFF(buf_bytes[ARCH_OBUF]), 1, BIG, 1, NULL, F_ARRAY, F_ARRAY, NULL,
+     "bytes", NULL, "output / partial-sum buffer"},
+    {"buffers", "double_buffer", K_BOOL, OFF(double_buffer), 0, 0, 1, NULL, F_ARRAY, 0, "true",
+     "", NULL, "a tile may use half of each buffer (whole buffer if false)"},
+    {"buffers", "wbuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "pJ/bit", "SRAM table", "weight buffer access energy"},
+    {"buffers", "wbuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "pJ/bit", "SRAM table", NULL},
+    {"buffers", "abuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "pJ/bit", "SRAM table", "activation buffer"},
+    {"buffers", "abuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "pJ/bit", "SRAM table", NULL},
+    {"buffers", "obuf_read_pj_per_bit", K_DBL, OFF(buf_read_pj_per_bit[ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "pJ/bit", "SRAM table", "output buffer"},
+    {"buffers", "obuf_write_pj_per_bit", K_DBL, OFF(buf_write_pj_per_bit[ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "pJ/bit", "SRAM table", NULL},
+    {"dram", "bits_per_cycle", K_U32, OFF(dram_bits_per_cycle), 1, 1u << 20, 1, NULL, F_ARRAY, F_ARRAY, NULL,
+     "bits/cycle", NULL, "DRAM interface width"},
+    {"dram", "bandwidth_gb_s", K_DBL, OFF(mem_bytes_s), 1e-3, 1e6, 1e9, NULL, F_GPU, F_GPU, NULL,
+     "GB/s", NULL, "memory bandwidth of a GPU"},
+    {"dram", "pj_per_bit", K_DBL, OFF(dram_pj_per_bit), 0, 1e6, 1, NULL, F_ALL, F_ALL, NULL,
+     "pJ/bit", NULL, "DRAM energy per bit moved either way (BitFusion's code: 15)"},
+    {"dram", "compress", K_ENUM, OFF(dram_compress), 0, 0, 1, compress_names, F_ALL, 0, "none",
+     "", NULL,
+      "DRAM format of sparse x/y tensors of b-bit elements at density d: bitmap = 1 + d·b bits "
+      "per element, rle = max(d, 2^−rle_run_bits)·(b + rle_run_bits) (a run field counts at "
+      "most 2^rle_run_bits zeros, so even an all-zero tensor costs run entries); used only "
+      "where smaller than dense"},
+    {"dram", "rle_run_bits", K_U32, OFF(rle_run_bits), 1, 32, 1, NULL, F_ALL, 0, "4",
+     "bits", NULL, "zero-run length field of `rle`"},
+    {"energy", "core_pj_per_cycle", K_DBL, OFF(core_pj_per_cycle), 0, 1e12, 1, NULL, F_ARRAY, F_ARRAY, NULL,
+     "pJ", NULL,
+      "whole array, per busy (non-stalled) cycle, any precision (the BitFusion simulator's "
+      "model)"},
+#define CORE_MODE(x, y, ix, iy, doc)                                                          \
+    {"energy", "core_pj_per_cycle_" #x "x" #y, K_DBL, OFF(core_pj_by_mode[ix][iy]), 0, 1e12, 1, \
+     NULL, F_BF, 0, NULL,                                                                      \
+     "pJ", "`core_pj_per_cycle`", doc}
+#define CORE_MODE_J(x, y, ix, iy) CORE_MODE(x, y, ix, iy, NULL)
+    CORE_MODE(2, 2, 0, 0, "whole array, per busy cycle in one fusion mode, "
+                          "`core_pj_per_cycle_AxW` (below)"),
+    CORE_MODE_J(2, 4, 0, 1), CORE_MODE_J(2, 8, 0, 2), CORE_MODE_J(2, 16, 0, 3),
+    CORE_MODE_J(4, 2, 1, 0), CORE_MODE_J(4, 4, 1, 1), CORE_MODE_J(4, 8, 1, 2), CORE_MODE_J(4, 16, 1, 3),
+    CORE_MODE_J(8, 2, 2, 0), CORE_MODE_J(8, 4, 2, 1), CORE_MODE_J(8, 8, 2, 2), CORE_MODE_J(8, 16, 2, 3),
+    CORE_MODE_J(16, 2, 3, 0), CORE_MODE_J(16, 4, 3, 1), CORE_MODE_J(16, 8, 3, 2), CORE_MODE_J(16, 16, 3, 3),
+#undef CORE_MODE_J
 #undef CORE_MODE
-    {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, NULL},
-    {"energy", "leak_mw", K_DBL, OFF(leak_mw), 0, 1e9, 1, NULL, F_ALL, 0, "0"},
-    {"energy", "pj_per_op_fp32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_fp16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP16]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_bf16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_BF16]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_fp8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_int8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT8]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_int4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT4]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_tf32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_TF32]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_fp6", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP6]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"energy", "pj_per_op_fp4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP4]), 0, 1e9, 1, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_fp32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP32]), 1e-6, 1e6, 1e12, NULL, F_GPU, F_GPU, NULL},
-    {"gpu", "peak_tops_fp16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_bf16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_BF16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_fp8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_int8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_int4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_tf32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_TF32]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_fp6", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP6]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
-    {"gpu", "peak_tops_fp4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0"},
+    {"energy", "vector_pj_per_op", K_DBL, OFF(vector_pj_per_op), 0, 1e9, 1, NULL, F_ARRAY, 0, NULL,
+     "pJ", "per-format table",
+      "per elementwise op; when not stated, Horowitz (ISSCC 2014, 45 nm): an add 0.03 (int8) / "
+      "0.1 (int9-32) / 0.4 (fp16) / 0.9 pJ (fp32), a multiply-add (norm, softmax, update) adds "
+      "0.2 / 3.1 / 1.1 / 3.7 pJ"},
+    {"energy", "leak_mw", K_DBL, OFF(leak_mw), 0, 1e9, 1, NULL, F_ALL, 0, "0",
+     "mW", NULL, "leakage power; energy = leak_mw x latency"},
+    {"energy", "pj_per_op_fp32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP32]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, "GPU energy per op (a MAC is 2 ops) of each format class"},
+    {"energy", "pj_per_op_fp16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP16]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"energy", "pj_per_op_bf16", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_BF16]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"energy", "pj_per_op_fp8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP8]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"energy", "pj_per_op_int8", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT8]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"energy", "pj_per_op_int4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_INT4]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"energy", "pj_per_op_tf32", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_TF32]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"energy", "pj_per_op_fp6", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP6]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"energy", "pj_per_op_fp4", K_DBL, OFF(gpu_pj_per_op[ARCH_GPU_FP4]), 0, 1e9, 1, NULL, F_GPU, 0, "0",
+     "pJ/op", NULL, NULL},
+    {"gpu", "peak_tops_fp32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP32]), 1e-6, 1e6, 1e12, NULL, F_GPU, F_GPU, NULL,
+     "10^12 ops/s", NULL, "peak of the fp32 class"},
+    {"gpu", "peak_tops_fp16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL,
+      "dense peaks of the other classes (datasheet figures without 2:4 sparsity); 0 = no fast "
+      "path"},
+    {"gpu", "peak_tops_bf16", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_BF16]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL, NULL},
+    {"gpu", "peak_tops_fp8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL, NULL},
+    {"gpu", "peak_tops_int8", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT8]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL, NULL},
+    {"gpu", "peak_tops_int4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_INT4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL, NULL},
+    {"gpu", "peak_tops_tf32", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_TF32]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL, NULL},
+    {"gpu", "peak_tops_fp6", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP6]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL, NULL},
+    {"gpu", "peak_tops_fp4", K_DBL, OFF(gpu_peak_ops_s[ARCH_GPU_FP4]), 0, 1e6, 1e12, NULL, F_GPU, 0, "0",
+     "10^12 ops/s", NULL, NULL},
     /* no default text: fused for arrays, separate for gpu (arch_parse_buffer) */
-    {"schedule", "nonmac", K_ENUM, OFF(nonmac), 0, 0, 1, nonmac_names, F_ALL, 0, NULL},
-    {"schedule", "tiling_objective", K_ENUM, OFF(objective), 0, 0, 1, objective_names, F_ARRAY, 0, "edp"},
-    {"schedule", "lane_reduce", K_ENUM, OFF(lane_reduce), 0, 0, 1, lane_reduce_names, F_BF, 0, "ic"},
-    {"sparsity", "mode", K_ENUM, OFF(sparsity), 0, 0, 1, sparsity_names, F_ALL, 0, "none"},
-    {"area", "core_mm2", K_DBL, OFF(area_mm2[0]), 0, 1e6, 1, NULL, F_ALL, 0, NULL},
-    {"area", "wbuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"area", "abuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
-    {"area", "obuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL},
+    {"schedule", "nonmac", K_ENUM, OFF(nonmac), 0, 0, 1, nonmac_names, F_ALL, 0, NULL,
+     "", "fused (B, S), separate (G)",
+      "how non-MAC work (norm, pool, activation, residual add, softmax, bias) runs: one kernel "
+      "per op streaming whole tensors (eager GPU frameworks); fused into the neighbouring MAC "
+      "passes' input and output stages, only tensors that must exist in DRAM moving (BatchNorm "
+      "fission-fusion, Jung et al., MLSys 2019; rules in sim/cost.c NON-MAC WORK); or not "
+      "counted (MAC layers only, the public BitFusion simulator's and the papers' accounting)"},
+    {"schedule", "tiling_objective", K_ENUM, OFF(objective), 0, 0, 1, objective_names, F_ARRAY, 0, "edp",
+     "", NULL,
+      "what the tiling search of a training pass minimises (ties: the other measure); `bitsim "
+      "cost --conv` and `--out ref` (reference mode) always use cycles, the public simulator's "
+      "choice"},
+    {"schedule", "lane_reduce", K_ENUM, OFF(lane_reduce), 0, 0, 1, lane_reduce_names, F_BF, 0, "ic",
+     "", NULL,
+      "which reduction the extra lanes of a narrow fusion mode split in a direct convolution: "
+      "input channels only (BitFusion's get_compute_cycles) or kh·kw·ic — a sensitivity switch,"
+      " bitsim's own"},
+    {"sparsity", "mode", K_ENUM, OFF(sparsity), 0, 0, 1, sparsity_names, F_ALL, 0, "none",
+     "", NULL, "zeros skipped: compute scales by density_x (x) or density_x*density_y (both)"},
+    {"area", "core_mm2", K_DBL, OFF(area_mm2[0]), 0, 1e6, 1, NULL, F_ALL, 0, NULL,
+     "mm^2", "0 (not stated)",
+      "array area (a `gpu` file accepts the key, but GPU archs have no area model: area and "
+      "power budgets need an array)"},
+    {"area", "wbuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_WBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "mm^2", "SRAM table x banks, else 0", "buffer areas"},
+    {"area", "abuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_ABUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "mm^2", "SRAM table x banks, else 0", NULL},
+    {"area", "obuf_mm2", K_DBL, OFF(area_mm2[1 + ARCH_OBUF]), 0, 1e6, 1, NULL, F_ARRAY, 0, NULL,
+     "mm^2", "SRAM table x banks, else 0", NULL},
 };
 #define N_KEYS (sizeof arch_keys / sizeof arch_keys[0])
 
@@ -461,6 +559,110 @@ size_t arch_key_field(size_t i, size_t *offset)
         return 0;
     *offset = arch_keys[i].offset;
     return key_bytes(arch_keys[i].type);
+}
+
+/* ---- the key reference (arch/FORMAT.md) ---------------------------------------------------- */
+
+/* A bound as people write it: 10^k and 2^k for the large round ones. */
+static void bound_text(double v, char *buf, size_t n)
+{
+    double l10 = log10(v), l2 = log2(v);
+    if (v >= 1e5 && l10 == floor(l10))
+        snprintf(buf, n, "10^%.0f", l10);
+    else if (v >= 1024 && l2 == floor(l2))
+        snprintf(buf, n, "2^%.0f", l2);
+    else
+        snprintf(buf, n, "%g", v);
+}
+
+/* The values a key takes: its names, or its range in file units. */
+static void key_values(const arch_key *k, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    switch (k->type) {
+    case K_STR:
+        snprintf(buf, n, "letters, digits, `._+-`");
+        return;
+    case K_BOOL:
+        snprintf(buf, n, "`true`/`false`, `yes`/`no`, `1`/`0`");
+        return;
+    case K_ENUM: {
+        size_t len = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; k->names[i] && len < n; i++)
+            len += (size_t)snprintf(buf + len, n - len, "%s`%s`", i ? "\\|" : "", k->names[i]);
+        return;
+    }
+    default:
+        bound_text(k->min, lo, sizeof lo);
+        bound_text(k->max, hi, sizeof hi);
+        if (k->max >= BIG)
+            snprintf(buf, n, "%s or more", lo);
+        else
+            snprintf(buf, n, "%s..%s", lo, hi);
+    }
+}
+
+/* One line of a section's table; the rows documented with the line above add their keys. */
+typedef struct doc_line {
+    char keys[1024], values[256], fams[4];
+    const char *unit, *def, *doc;
+} doc_line;
+
+static void doc_line_of(const arch_key *k, doc_line *l)
+{
+    snprintf(l->keys, sizeof l->keys, "`%s`", k->key);
+    key_values(k, l->values, sizeof l->values);
+    size_t f = 0;
+    for (int i = 0; i < ARCH_FAMILY_COUNT; i++)
+        if (k->allowed & (1u << i))
+            l->fams[f++] = "BSG"[i];
+    l->fams[f] = '\0';
+    l->unit = k->unit;
+    l->def = k->def_doc ? k->def_doc : k->def ? k->def : k->required ? "required" : "none";
+    l->doc = k->doc;
+}
+
+int arch_keys_doc(FILE *out, const char *section, bs_error *e)
+{
+    bool any = false;
+    doc_line cur = {0}, row;
+    const char *in = NULL;
+    for (size_t i = 0; i <= N_KEYS; i++) {
+        const arch_key *k = i < N_KEYS ? &arch_keys[i] : NULL;
+        if (k && section && strcmp(k->section, section))
+            continue;
+        if (k) {
+            doc_line_of(k, &row);
+            if (!k->doc) {      /* documented with the line above: it must read the same */
+                if (!any || strcmp(in, k->section) || strcmp(row.values, cur.values) ||
+                    strcmp(row.unit, cur.unit) || strcmp(row.fams, cur.fams) ||
+                    strcmp(row.def, cur.def))
+                    return err_set(e, BS_EINTERNAL, "arch key table: [%s] %s differs from the "
+                                   "line it is documented with", k->section, k->key);
+                size_t len = strlen(cur.keys);
+                snprintf(cur.keys + len, sizeof cur.keys - len, ", %s", row.keys);
+                continue;
+            }
+        }
+        if (any)
+            fprintf(out, "| %s | %s | %s | %s | %s | %s |\n", cur.keys, cur.values, cur.unit,
+                    cur.fams, cur.def, cur.doc);
+        if (!k)
+            break;
+        if (!in || strcmp(in, k->section)) {
+            if (!section)
+                fprintf(out, "%s[%s]\n", in ? "\n" : "", k->section);
+            fprintf(out, "| key | values | unit | families | default | meaning |\n"
+                         "|---|---|---|---|---|---|\n");
+        }
+        in = k->section;
+        cur = row;
+        any = true;
+    }
+    if (!any)
+        return err_set(e, BS_EINPUT, "arch keys: no section [%s] in the arch format", section);
+    return BS_OK;
 }
 
 /* ---- the SRAM table ---------------------------------------------------------------------- */

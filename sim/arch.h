@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -166,6 +167,11 @@ void arch_free(arch *a);
 const char *arch_nonmac_name(arch_nonmac m);
 const char *arch_objective_name(arch_objective o);
 const char *arch_lane_reduce_name(arch_lane_reduce l);
+
+/* The key reference of section (NULL: every section, each under its "[name]" line) as
+ * Markdown tables, printed from the parser's own key table: arch/FORMAT.md embeds them
+ * (`make arch-doc`), `bitsim arch keys` prints them. BS_EINPUT for a section with no keys. */
+int arch_keys_doc(FILE *out, const char *section, bs_error *e);
 
 /* Hash of the parsed arch over every key of the format's key table (so a new key is part of
  * the identity by being in the table), for grouping sweep points. Not stored: the store

@@ -1,6 +1,7 @@
 /* cmd_arch.c — `bitsim arch import FILE`: another simulator's accelerator configuration (the
  * public BitFusion simulator's conf.ini, SCALE-Sim's .cfg) as a bitsim arch file
- * (arch_import.h), checked by the arch model before it is written.
+ * (arch_import.h), checked by the arch model before it is written; `bitsim arch keys`: the
+ * arch format's keys, printed from the parser's key table (arch_keys_doc).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,9 +71,30 @@ static int arch_import(int argc, char **argv)
     return BS_OK;
 }
 
+static const char keys_synopsis[] = "[SECTION]";
+
+static int arch_keys(int argc, char **argv)
+{
+    const cmd_spec spec = {
+        .name = "arch keys", .synopsis = keys_synopsis,
+        .about = "Prints every key of the arch format (or of one [SECTION]) as Markdown tables:\n"
+                 "its values (names or range), unit, the families that take it (B bitfusion,\n"
+                 "S systolic, G gpu), default and meaning. They are read from the parser's own\n"
+                 "key table; arch/FORMAT.md embeds the same tables.",
+        .min_args = 0, .max_args = 1, .args_error = "keys takes at most one SECTION"};
+    int first, rc;
+    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        return rc;
+    bs_error e;
+    if (arch_keys_doc(stdout, first < argc ? argv[first] : NULL, &e))
+        return err_report(&e);
+    return BS_OK;
+}
+
 static const cmd_action actions[] = {
     {"import", arch_import, import_synopsis,
      "a BitFusion conf.ini or SCALE-Sim .cfg as a bitsim arch file"},
+    {"keys", arch_keys, keys_synopsis, "the arch format's keys, from the parser's key table"},
 };
 
 int cmd_arch(int argc, char **argv)
