@@ -130,10 +130,8 @@ typedef struct arch {
     double buf_read_pj_per_bit[ARCH_BUF_COUNT];
     double buf_write_pj_per_bit[ARCH_BUF_COUNT];
     double core_pj_per_cycle;   /* whole array, per non-stalled compute cycle */
-    /* Added for per-precision core energy (review): the array's energy per busy cycle in each
-     * fusion mode, [x][y] for operand widths 2, 4, 8, 16 (index log2(width) - 1); keys
-     * core_pj_per_cycle_AxW, each defaulting to core_pj_per_cycle. cost.c says how a pass's
-     * widths pick a mode. */
+    /* per busy cycle in each fusion mode, [x][y] for widths 2, 4, 8, 16 (index log2(width)
+     * - 1): core_pj_per_cycle_AxW, default core_pj_per_cycle (cost.c picks the mode) */
 #define ARCH_CORE_MODES 4
     double core_pj_by_mode[ARCH_CORE_MODES][ARCH_CORE_MODES];
     uint32_t vector_lanes;      /* elementwise ops per cycle (UPDATE, non-MAC layers) */

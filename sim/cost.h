@@ -35,6 +35,13 @@ typedef enum cost_energy {
 /* "core", "wbuf", "abuf", "obuf", "dram", "leak"; NULL out of range. */
 const char *cost_energy_name(cost_energy k);
 
+/* DRAM sweeps of one non-MAC layer-pass: whole tensors the size of the layer's input (in) or
+ * output (out) read or written (cost.c NON-MAC WORK). planned == 0: not planned from the
+ * graph; cost_eval then takes the mode's rule for a layer between two MAC layers. */
+typedef struct cost_sweeps {
+    uint8_t rd_in, rd_out, wr_in, wr_out, planned;
+} cost_sweeps;
+
 /* One layer-pass. Operands (DESIGN.md "The training passes of one layer"):
  *   FWD        x = A  (activations)   y = W  (weights)
  *   BWD_DATA   x = G  (output grads)  y = W  (transposed)
@@ -46,13 +53,6 @@ const char *cost_energy_name(cost_energy k);
  *   FWD the layer's activation A, BWD_DATA the gradient G, BWD_WEIGHT the weight gradient WG.
  * out.bits == 0 is the reference behaviour: outputs move at partial-sum width, padded to the
  * array's columns, read in and written back as the public BitFusion simulator moves them. */
-/* DRAM sweeps of one non-MAC layer-pass: whole tensors the size of the layer's input (in) or
- * output (out) read or written (cost.c NON-MAC WORK). planned == 0: not planned from the
- * graph; cost_eval then takes the mode's rule for a layer between two MAC layers. */
-typedef struct cost_sweeps {
-    uint8_t rd_in, rd_out, wr_in, wr_out, planned;
-} cost_sweeps;
-
 typedef struct cost_query {
     const model_layer *layer;
     train_pass pass;
@@ -60,10 +60,9 @@ typedef struct cost_query {
     num_format x, y;
     double density_x, density_y;
     num_format out;
-    /* Added for issue 12. x_stored: the format x is stored in DRAM when that is wider than x
-     * (a tensor stored at its producer's or reader's width, quantized to x in the input
-     * stage: cost.c OUTPUT STAGE); bits 0 = x. y_stored likewise for y. sweeps: non-MAC layers' DRAM sweeps from
-     * cost_nonmac_plan. */
+    /* x_stored: the format x is stored in DRAM when that is wider than x (a tensor stored at
+     * its producer's or reader's width, quantized to x in the input stage: cost.c OUTPUT
+     * STAGE); bits 0 = x. y_stored likewise. sweeps: a non-MAC layer's, cost_nonmac_plan. */
     num_format x_stored, y_stored;
     cost_sweeps sweeps;
 } cost_query;

@@ -100,8 +100,7 @@ typedef struct model_layer {
                              * too), so equal shapes compare equal with memcmp */
     };
     long src_line;          /* line in the model file, for messages */
-    /* Added by the model module (additive): where the inputs come from and which gradients
-     * the backward passes must produce. */
+    /* where the inputs come from (which gradients the backward passes must produce) */
     int32_t src, src2;      /* input layer indices: -1 the network input (or an input=
                              * shape), -2 none (src2 of one-input layers) */
     bool tied;              /* linear whose weight is an earlier embedding's (tied=): its

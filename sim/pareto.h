@@ -14,12 +14,14 @@
 
 #define PARETO_MAX_DIMS 8
 
-/* True when a dominates b (dims objectives, minimised). */
-bool pareto_dominates(const double *a, const double *b, size_t dims);
-
 /* Marks on_front[i] for the n points obj[i*dims .. i*dims+dims-1]; returns how many are on
  * the front, or (size_t)-1 when dims is 0 or above PARETO_MAX_DIMS, an objective is not
  * finite, or memory runs out. */
 size_t pareto_front(const double *obj, size_t n, size_t dims, bool *on_front);
+
+/* ---- Private Part: for tests/test_pareto.c only ---- */
+
+/* True when a dominates b (dims objectives, minimised). */
+bool pareto_dominates(const double *a, const double *b, size_t dims);
 
 #endif

@@ -50,6 +50,8 @@ const scheme_info *scheme_table(size_t *n);
 /* Builds a finished trace. Unknown scheme or parameter, bad values: BS_EUSAGE. */
 int scheme_generate(trace *t, const scheme_request *req, bs_error *e);
 
+/* ---- Private Part: for tests/test_scheme.c only ---- */
+
 /* CPT's forward bit-width at iteration t (GATECH-EIC/CPT cpt_cifar/train.py,
  * cyclic_adjust_precision): rint(bmin + 0.5 (bmax - bmin) (1 + cos(pi (t mod P)/P + pi))). */
 unsigned scheme_cpt_bits(uint64_t t, uint64_t period, unsigned bmin, unsigned bmax);

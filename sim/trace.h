@@ -57,7 +57,7 @@ typedef struct trace_storage {
 typedef struct trace_decision {
     num_format fmt[TENSOR_COUNT];
     double density[TRACE_DENSITY_COUNT];    /* W, A, G */
-    trace_storage store[TENSOR_COUNT];      /* additive extension: SmaQ-style storage */
+    trace_storage store[TENSOR_COUNT];      /* SmaQ-style split storage */
 } trace_decision;
 
 /* A segment points at its decision, interned: the trace keeps one copy of every distinct
