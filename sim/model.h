@@ -10,6 +10,7 @@
  * Non-MAC layers (norm, pool, activation, add, softmax, embedding, rotary, mul) count
  * elementwise ops in every pass.
  * All counts are uint64_t and overflow-checked (checked.h); parsing reports file:line:field.
+ * Finding and loading a network (the zoo, files, references with overrides): model_zoo.h.
  */
 #ifndef BITSIM_MODEL_H
 #define BITSIM_MODEL_H
@@ -137,22 +138,7 @@ bool model_layer_is_mac(const model_layer *l);
 const char *model_kind_name(layer_kind k);
 const char *model_pass_name(train_pass p);
 
-/* Loads NAME from the zoo (models/NAME.model under the zoo directory) or, when the argument
- * names an existing file (contains '/' or ends in .model/.csv), that file. SCALE-Sim topology
- * CSVs (.csv) are imported. The zoo directory is $BITSIM_MODELS, else the build-time default.
- * A reference may end in parameter overrides, "gpt2_small seq=512 ..." (the trailing blank-
- * separated words containing '='); each must name a `param` of the file. */
-int model_load(model *m, const char *name_or_path, bs_error *e);
-/* True when model_load takes ref as a file path rather than a zoo name (the rule above;
- * overrides are not part of the path). */
-bool model_ref_is_path(const char *ref);
-/* Length of the name-or-path part of a reference (without its overrides and the blanks
- * before them). */
-size_t model_ref_base_len(const char *ref);
-/* The reference that reloads exactly m: the base of ref followed by every parameter of m at
- * the value it was loaded with ("gpt2_small seq=1024"), so a trace written with it replays
- * the same shapes even if the file's defaults change. False if it does not fit in n. */
-bool model_ref_resolved(const model *m, const char *ref, char *out, size_t n);
+/* Releases what model_load (model_zoo.h) allocated. */
 void model_free(model *m);
 
 /* Index of the layer called name, or -1. */
@@ -166,9 +152,5 @@ bool model_pass_elem_ops(const model_layer *l, train_pass p, uint64_t batch, uin
 
 /* Trainable parameters of the network (weights, biases, norm affines). */
 uint64_t model_params(const model *m);
-
-/* Zoo listing: calls fn(name, description, ctx) for each models/NAME.model; returns count or -1. */
-int model_zoo_list(void (*fn)(const char *name, const char *desc, void *ctx), void *ctx,
-                   bs_error *e);
 
 #endif

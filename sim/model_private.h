@@ -1,9 +1,9 @@
-/* model_private.h — the model module's private part: model.c's entry points for its tests.
+/* model_private.h — the model modules' private part: model.c's parsers, for model_zoo.c and tests.
  *
- * Everything else reaches a network through model_load (a zoo name, a file, a SCALE-Sim CSV,
- * with parameter overrides); the parsers of text already in memory are what tests/test_model.c
- * and tests/fuzz_model.c feed directly (tests/check_deps.sh refuses this header outside the
- * model* modules).
+ * Everything else reaches a network through model_load (model_zoo.h: a zoo name, a file, a
+ * SCALE-Sim CSV, with parameter overrides); the parsers of text already in memory are what
+ * model_zoo.c reads files with and what tests/test_model.c and tests/fuzz_model.c feed
+ * directly (tests/check_deps.sh refuses this header outside the model* modules).
  */
 #ifndef BITSIM_MODEL_PRIVATE_H
 #define BITSIM_MODEL_PRIVATE_H
@@ -24,5 +24,8 @@ int model_pass_parse(const char *s);
 uint64_t model_fwd_madds(const model *m);
 /* The zoo directory in use ($BITSIM_MODELS, else the build-time default). */
 const char *model_zoo_dir(void);
+/* A layer, parameter or zoo name: 1..MODEL_NAME_MAX-1 letters, digits and ._-/:[] (model.c
+ * and model_zoo.c share the rule). */
+bool model_valid_name(const char *s);
 
 #endif

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "model_zoo.h"
 #include "text.h"
 
 #define TRACE_MAGIC "bitsim-trace"

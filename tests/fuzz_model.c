@@ -16,6 +16,7 @@
 #include "checked.h"
 #include "fuzz.h"
 #include "model_private.h"
+#include "model_zoo.h"
 
 enum { R_TEXT, R_TEXT_OK, R_OVERRIDES_OK, R_CSV, R_CSV_OK, R_COUNT };
 static fuzz_stage reach[R_COUNT] = {

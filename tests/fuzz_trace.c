@@ -11,6 +11,7 @@
 
 #include "fuzz.h"
 #include "model.h"
+#include "model_zoo.h"
 #include "trace_private.h"
 
 enum { R_PARSED, R_COUNT };

@@ -115,6 +115,7 @@ Test(arch_import, errors_name_file_line_and_key)
 
 /* SCALE-Sim's gradient topologies are backward GEMMs already: refused as networks, with why. */
 #include "model.h"
+#include "model_zoo.h"
 Test(arch_import, scalesim_gradient_topologies_are_refused)
 {
     static model m;

@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "cost_private.h"
 #include "model.h"
+#include "model_zoo.h"
 #include "refcsv.h"
 
 static arch bf;

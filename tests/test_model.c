@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "model_private.h"
+#include "model_zoo.h"
 
 typedef int (*model_parser)(model *m, const char *path, const char *buf, size_t len,
                             bs_error *e);

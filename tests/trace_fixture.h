@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "model.h"
+#include "model_zoo.h"
 #include "trace_private.h"
 
 /* The zoo's ResNet-20 (loaded on first use, kept for the process). */

@@ -19,6 +19,7 @@
 #include "cost_conv.h"
 #include "err.h"
 #include "model.h"
+#include "model_zoo.h"
 #include "numfmt.h"
 #include "table.h"
 #include "text.h"

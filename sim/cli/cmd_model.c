@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "model.h"
+#include "model_zoo.h"
 #include "table.h"
 #include "text.h"
 

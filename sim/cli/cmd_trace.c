@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "err.h"
+#include "model_zoo.h"
 #include "scheme.h"
 #include "table.h"
 #include "text.h"
