@@ -12,8 +12,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-
-struct sqlite3;
+#include "store.h"
 
 typedef enum plot_kind {
     PLOT_SPEEDUP,    /* speedup and energy-saving bars per run against a baseline */
@@ -64,7 +63,7 @@ const char *const *plot_size_names(void);
 /* Draws one kind. Calls on_file(path, ctx) for every file written (timeline: one per run).
  * Errors: no runs to plot, gnuplot missing or failing (its first message quoted), output
  * directory not writable. */
-int plot_make(struct sqlite3 *db, plot_kind kind, const plot_request *r,
+int plot_make(store *s, plot_kind kind, const plot_request *r,
               void (*on_file)(const char *path, void *ctx), void *ctx, bs_error *e);
 
 #endif

@@ -89,7 +89,7 @@ static int make(plot_kind kind, plot_format fmt, const plot_request *base, writt
     r.out_dir = out_dir;
     r.format = fmt;
     memset(w, 0, sizeof *w);
-    int rc = plot_make(store_db(s), kind, &r, remember, w, e);
+    int rc = plot_make(s, kind, &r, remember, w, e);
     store_close(s);
     return rc;
 }
@@ -335,7 +335,7 @@ Test(plot, accuracy_units_follow_the_points_drawn)
     char out[700];
     snprintf(out, sizeof out, "%s.out", db);
     plot_request r = {.out_dir = out, .format = PLOT_PDF, .gnuplot = wrapper};
-    cr_expect_eq(plot_make(store_db(s), PLOT_ACCURACY, &r, NULL, NULL, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(plot_make(s, PLOT_ACCURACY, &r, NULL, NULL, &e), BS_OK, "%s", e.msg);
     store_close(s);
     FILE *a = fopen(args, "r");
     cr_assert_not_null(a, "the wrapper did not run");

@@ -98,7 +98,7 @@ int cmd_plot(int argc, char **argv)
      * and fails only when it drew nothing or something broke */
     int drawn = 0;
     for (int k = kind; rc == BS_OK && k < (all ? PLOT_KIND_COUNT : kind + 1); k++) {
-        rc = plot_make(store_db(s), (plot_kind)k, &req, print_file, NULL, &e);
+        rc = plot_make(s, (plot_kind)k, &req, print_file, NULL, &e);
         if (rc == BS_EINPUT && all) {
             fprintf(stderr, "bitsim plot: skipping %s: %s\n", plot_kind_name((plot_kind)k), e.msg);
             rc = BS_OK;
