@@ -1218,47 +1218,49 @@ static int plot_pareto(plot_job *j, bs_error *e)
     return run_gnuplot(j, "pareto.gp", "pareto", vars, sizeof vars / sizeof vars[0], e);
 }
 
-/* The plot kinds: a name, what it draws (bitsim plot --help lists this table) and its maker.
- * Adding a plot is a row here, its maker above and its script in plots/. */
+/* The plot kinds, their one declaration: a name, what it draws (bitsim plot --help lists this
+ * table) and its maker. Adding a plot is a row here, its maker above and its script in
+ * plots/; plot.h and the command line follow. */
 typedef struct plot_kind_entry {
     const char *name;
     const char *summary;
     int (*make)(plot_job *j, bs_error *e);
 } plot_kind_entry;
 
-static const plot_kind_entry kinds[PLOT_KIND_COUNT] = {
-    [PLOT_SPEEDUP] = {"speedup", "speedup and energy saving against --baseline, grouped bars",
-                      plot_speedup},
-    [PLOT_ENERGY] = {"energy", "training energy per run, stacked by component (or 100 %)",
-                     plot_energy},
-    [PLOT_CUMULATIVE] = {"cumulative", "cumulative training time and energy over epochs, one line "
-                         "per run", plot_cumulative},
-    [PLOT_SCHEDULE] = {"schedule", "precision schedule: mean A/W/G bit-widths over epochs",
-                       plot_schedule},
-    [PLOT_TIMELINE] = {"timeline", "per run: forward-pass bit-width heatmap over epochs and layers",
-                       plot_timeline},
-    [PLOT_ACCURACY] = {"accuracy", "final accuracy (trace header) against training energy, latency",
-                       plot_accuracy},
-    [PLOT_PARETO] = {"pareto", "a sweep's points: energy vs latency, colour = area, the front marked",
-                     plot_pareto},
+static const plot_kind_entry kinds[] = {
+    {"speedup", "speedup and energy saving against --baseline, grouped bars", plot_speedup},
+    {"energy", "training energy per run, stacked by component (or 100 %)", plot_energy},
+    {"cumulative", "cumulative training time and energy over epochs, one line per run",
+     plot_cumulative},
+    {"schedule", "precision schedule: mean A/W/G bit-widths over epochs", plot_schedule},
+    {"timeline", "per run: forward-pass bit-width heatmap over epochs and layers", plot_timeline},
+    {"accuracy", "final accuracy (trace header) against training energy, latency", plot_accuracy},
+    {"pareto", "a sweep's points: energy vs latency, colour = area, the front marked",
+     plot_pareto},
 };
+enum { N_KINDS = sizeof kinds / sizeof kinds[0] };
+
+int plot_kind_count(void)
+{
+    return N_KINDS;
+}
 
 int plot_kind_parse(const char *s)
 {
-    for (int k = 0; k < PLOT_KIND_COUNT; k++)
+    for (int k = 0; k < N_KINDS; k++)
         if (strcmp(kinds[k].name, s) == 0)
             return k;
     return -1;
 }
 
-const char *plot_kind_name(plot_kind k)
+const char *plot_kind_name(int k)
 {
-    return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].name : "?";
+    return k >= 0 && k < N_KINDS ? kinds[k].name : "?";
 }
 
-const char *plot_kind_summary(plot_kind k)
+const char *plot_kind_summary(int k)
 {
-    return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].summary : "?";
+    return k >= 0 && k < N_KINDS ? kinds[k].summary : "?";
 }
 
 /* Removes the temporary directory and the files in it (no subdirectories are made). */
@@ -1279,12 +1281,12 @@ static void remove_tmp_dir(const char *dir)
     rmdir(dir);
 }
 
-int plot_make(store *s, plot_kind kind, const plot_request *r,
+int plot_make(store *s, int kind, const plot_request *r,
               void (*on_file)(const char *path, void *ctx), void *ctx, bs_error *e)
 {
-    if ((int)kind < 0 || kind >= PLOT_KIND_COUNT || (int)r->format < 0 ||
+    if (kind < 0 || kind >= N_KINDS || (int)r->format < 0 ||
         r->format >= PLOT_FORMAT_COUNT)
-        return err_set(e, BS_EINTERNAL, "plot_make: bad kind %d or format %d", (int)kind,
+        return err_set(e, BS_EINTERNAL, "plot_make: bad kind %d or format %d", kind,
                        (int)r->format);
     plot_job j = {.s = s, .req = r, .on_file = on_file, .ctx = ctx};
     snprintf(j.what, sizeof j.what, "reading the %s plot's data", kinds[kind].name);

@@ -135,11 +135,11 @@ Test(front, plot_pareto_draws_and_refuses_runs_without_area)
     const fixture_run bare = {"g", "fp32", "net", "gpu-ish", 1, 2, 10, 1, 1, 32, 32, NULL};
     cr_assert_gt(fixture_add_run(s, &bare, &e), 0, "%s", e.msg);
     int files = 0;
-    cr_expect_eq(plot_make(s, PLOT_PARETO, &r, count_file, &files, &e), BS_EINPUT);
+    cr_expect_eq(plot_make(s, plot_kind_parse("pareto"), &r, count_file, &files, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "no complete runs with an area model") != NULL, "%s", e.msg);
     add_run(s, "A", 4, 8, 4, 4);
     add_run(s, "A", 16, 32, 2, 6);
-    cr_assert_eq(plot_make(s, PLOT_PARETO, &r, count_file, &files, &e), BS_OK, "%s",
+    cr_assert_eq(plot_make(s, plot_kind_parse("pareto"), &r, count_file, &files, &e), BS_OK, "%s",
                  e.msg);
     cr_expect_eq(files, 1);
     store_close(s);
