@@ -357,14 +357,22 @@ Test(plot, accuracy_units_follow_the_points_drawn)
 
 Test(plot, names_parse)
 {
-    /* the kinds the shipped scripts draw, each found by its name and described */
+    /* the kinds the README documents, each found by its name and described */
     static const char *const shipped[] = {"speedup", "energy", "cumulative", "schedule",
                                           "timeline", "accuracy", "pareto"};
-    cr_expect_eq(plot_kind_count(), 7);
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         int k = plot_kind_parse(shipped[i]);
         cr_expect_str_eq(plot_kind_name(k), shipped[i]);
         cr_expect_gt(strlen(plot_kind_summary(k)), 20, "%s", shipped[i]);
+    }
+    /* every row of the kinds table has its script, plots/KIND.gp */
+    const char *home = getenv("BITSIM_HOME");
+    for (int k = 0; k < plot_kind_count(); k++) {
+        char script[600];
+        snprintf(script, sizeof script, "%s/plots/%s.gp", home && *home ? home : ".",
+                 plot_kind_name(k));
+        cr_expect_eq(access(script, R_OK), 0, "kind %s has no script %s", plot_kind_name(k),
+                     script);
     }
     cr_expect_eq(plot_kind_parse("pie"), -1);
     cr_expect_str_eq(plot_kind_name(-1), "?");
