@@ -207,11 +207,8 @@ Test(front, reads_the_stored_area)
  * an SQL message. */
 Test(front, a_schema_1_database_says_how_to_get_areas)
 {
-    const char *home = getenv("BITSIM_HOME");
-    char *path = fixture_tmp_path("v1.db"), cmd[1200];
-    snprintf(cmd, sizeof cmd, "cp '%s/tests/data/store_v1.db' '%s'", home && *home ? home : ".",
-             path);
-    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    char *path = fixture_data_copy("store_v1.db");
+    cr_assert_not_null(path);
     store *s;
     bs_error e;
     cr_assert_eq(store_open_readonly(&s, path, &e), BS_OK, "%s", e.msg);
