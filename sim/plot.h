@@ -55,9 +55,9 @@ int plot_size_parse(const char *s);
 /* The size names, in plot_size order, NULL-terminated. */
 const char *const *plot_size_names(void);
 
-/* Draws kind (plot_kind_parse). Calls on_file(path, ctx) for every file written (timeline: one per run).
- * Errors: no runs to plot, gnuplot missing or failing (its first message quoted), output
- * directory not writable. */
+/* Draws kind (plot_kind_parse). Calls on_file(path, ctx) for every file written (timeline:
+ * one per run). Errors: no runs to plot, gnuplot missing or failing (its first message
+ * quoted), output directory not writable. */
 int plot_make(store *s, int kind, const plot_request *r,
               void (*on_file)(const char *path, void *ctx), void *ctx, bs_error *e);
 
