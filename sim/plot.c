@@ -1,12 +1,15 @@
 /* plot.c — gnuplot plots from SQL queries over the store (see plot.h).
  *
- * How one plot is made: the kind's writer runs its query, writes whitespace-separated data
- * files (strings double-quoted, which gnuplot reads as one column) into a private mkdtemp
- * directory, then runs `gnuplot -e "<variables>" plots/KIND.gp` with fork/exec (no shell, so
- * labels and paths cannot inject commands; strings passed in -e are double-quoted with every
- * byte but letters, digits and " ./_-" octal-escaped, see add_var_str). Values are scaled here into a readable unit (J vs mJ, s vs
- * h) whose name is passed to the script for the axis label. Every run plotted is the latest
- * complete run of its (label, model, arch) — a re-run replaces, it does not duplicate a bar.
+ * How one plot is made: the kind's maker runs its queries over the store's views
+ * (store_query.h: read-only, a failed walk reported when the query is closed, so a data file
+ * cut short is never drawn), writes whitespace-separated data files (strings double-quoted,
+ * which gnuplot reads as one column) into a private mkdtemp directory, then runs
+ * `gnuplot -e "<variables>" plots/KIND.gp` with fork/exec (no shell, so labels and paths
+ * cannot inject commands; strings passed in -e are double-quoted with every byte but letters,
+ * digits and " ./_-" octal-escaped, see add_var_str). Values are scaled here into a readable
+ * unit (J vs mJ, s vs h) whose name is passed to the script for the axis label. Every run
+ * plotted is the latest complete run of its (label, model, arch) — a re-run replaces, it does
+ * not duplicate a bar.
  */
 #include "plot.h"
 
