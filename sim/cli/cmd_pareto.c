@@ -41,7 +41,7 @@ int cmd_pareto(int argc, char **argv)
     if (!cmd_parse_open(&spec, argc, argv, &db_path, &s, &e, &rc))
         return rc;
     front_set set;
-    rc = front_load(store_db(s), &q, &set, &e);
+    rc = front_load(s, &q, &set, &e);
     store_close(s);
     if (rc)
         return err_report(&e);
