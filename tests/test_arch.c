@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "arch_private.h"
+#include "cli_capture.h"
+#include "cmd.h"
 
 static const char *const shipped[] = {"bitfusion", "bitfusion-edge", "bitfusion-large",
                                       "systolic-int8", "systolic-fp32", "gpu-v100", "gpu-a100",
@@ -219,6 +221,22 @@ Test(arch, keys_doc_refuses_an_unknown_section)
     cr_expect(strstr(e.msg, "[no_such]") != NULL, "%s", e.msg);
     cr_expect_eq(arch_keys_doc(m, NULL, &e), 0, "%s", e.msg);
     fclose(m);
+}
+
+/* `bitsim arch keys SECTION` prints that section's table (sparsity has the one key `mode`,
+ * values none|x|both, default none); a section the format lacks exits 1 (bad input), two
+ * sections exit 2 (usage). */
+Test(arch, keys_command_prints_a_section)
+{
+    static char out[1 << 14];
+    char *ok[] = {"arch", "keys", "sparsity", NULL};
+    cr_assert_eq(run_cmd(cmd_arch, ok, out, sizeof out), 0);
+    cr_expect(strstr(out, "| `mode` | `none`\\|`x`\\|`both` |  | BSG | none |") != NULL, "%s", out);
+    cr_expect(strstr(out, "`rows`") == NULL, "%s", out);
+    char *bad[] = {"arch", "keys", "sparsity_", NULL};
+    cr_expect_eq(run_cmd(cmd_arch, bad, out, sizeof out), 1);
+    char *two[] = {"arch", "keys", "arch", "dram", NULL};
+    cr_expect_eq(run_cmd(cmd_arch, two, out, sizeof out), 2);
 }
 
 Test(arch, hash_tells_configurations_apart)
