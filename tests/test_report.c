@@ -99,7 +99,7 @@ static int compare(report_compare_query q, collected *c, bs_error *e)
     store *s;
     cr_assert_eq(store_open_readonly(&s, db_path, e), BS_OK, "%s", e->msg);
     memset(c, 0, sizeof *c);
-    int rc = report_compare_each(store_db(s), &q, collect, c, e);
+    int rc = report_compare_each(s, &q, collect, c, e);
     store_close(s);
     return rc;
 }
@@ -226,7 +226,7 @@ static char *render_compare(table_format f)
     bs_error e;
     cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
     table *t;
-    cr_assert_eq(report_compare_table(store_db(s), &(report_compare_query){.baseline = "fp32"},
+    cr_assert_eq(report_compare_table(s, &(report_compare_query){.baseline = "fp32"},
                                       &t, &e),
                  BS_OK, "%s", e.msg);
     store_close(s);
@@ -304,7 +304,7 @@ static char *render_breakdown(int64_t run, report_by by)
     bs_error e;
     cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
     table *t;
-    cr_assert_eq(report_breakdown(store_db(s), run, by, &t, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(report_breakdown(s, run, by, &t, &e), BS_OK, "%s", e.msg);
     store_close(s);
     return render(t, TABLE_CSV);
 }
@@ -342,7 +342,7 @@ static int find_run(int64_t run_id, const char *label, const char *model, const 
     cr_assert_eq(store_open_readonly(&s, db_path, e), BS_OK, "%s", e->msg);
     report_run_query q = {.run_id = run_id, .label = label, .model = model, .arch = arch};
     err_clear(e);
-    int rc = report_find_run(store_db(s), &q, id, e);
+    int rc = report_find_run(s, &q, id, e);
     store_close(s);
     return rc;
 }
@@ -368,7 +368,7 @@ Test(report, headline_lists_the_metrics_that_apply)
     bs_error e;
     cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
     char buf[2048];
-    cr_assert_eq(report_run_headline(store_db(s), 1, buf, sizeof buf, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(report_run_headline(s, 1, buf, sizeof buf, &e), BS_OK, "%s", e.msg);
     store_close(s);
     const char *want = "  papers' metrics: CPT cost ratio 0.2500; training memory 8.0 MiB";
     const char *at = strstr(buf, want);
