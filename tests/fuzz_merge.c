@@ -4,7 +4,7 @@
  * The input bytes are written to a temporary file (the seeds in tests/corpus/fuzz_merge are
  * small valid bitsim databases, 512-byte pages, so mutations hit headers, schema and rows
  * alike) and merged into a fresh OUT database the way `bitsim merge` does (store_open, then
- * dbmerge_into). Invariants: a refused input gives a one-line message and leaves OUT without
+ * store_merge_into). Invariants: a refused input gives a one-line message and leaves OUT without
  * a run or an input (one transaction); an accepted one leaves OUT passing integrity_check,
  * its digest computable with as many runs as were added, and merging the same file again
  * adds nothing (runs are kept once). The files live in a private directory under $TMPDIR
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dbmerge.h"
+#include "store_merge.h"
 #define FUZZ_REACH_MIN_INPUTS 200   /* about 100 inputs a second: the floors hold in 8 s */
 #include "fuzz.h"
 #include "store.h"
@@ -107,9 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_merge: cannot create %s: %s\n", out_path, e.msg);
         abort();
     }
-    dbmerge_stats st = {0};
+    store_merge_stats st = {0};
     err_clear(&e);
-    int rc = dbmerge_into(out, in_path, &st, &e);
+    int rc = store_merge_into(out, in_path, &st, &e);
     if (rc) {
         check(e.msg[0] != '\0' && strchr(e.msg, '\n') == NULL);
         check(count(out, "SELECT count(*) FROM runs") == 0);
@@ -122,9 +122,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_reach(R_RUNS);
     check(integrity_ok(out));
     uint64_t digest, runs;
-    check(dbmerge_digest(out, &digest, &runs, &e) == BS_OK && runs == st.runs_added);
-    dbmerge_stats again = {0};
-    check(dbmerge_into(out, in_path, &again, &e) == BS_OK);
+    check(store_merge_digest(out, &digest, &runs, &e) == BS_OK && runs == st.runs_added);
+    store_merge_stats again = {0};
+    check(store_merge_into(out, in_path, &again, &e) == BS_OK);
     check(again.runs_added == 0 && again.inputs_added == 0 &&
           again.runs_present == st.runs_added);
     store_close(out);

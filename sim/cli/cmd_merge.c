@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "dbmerge.h"
+#include "store_merge.h"
 #include "err.h"
 #include "store.h"
 
@@ -50,9 +50,9 @@ int cmd_merge(int argc, char **argv)
     store *out;
     if ((rc = cmd_open_store(&out, out_path, false, &e)))
         return rc;
-    dbmerge_stats st = {0};
+    store_merge_stats st = {0};
     for (int i = first + 1; i < argc && !rc; i++)
-        rc = dbmerge_into(out, argv[i], &st, &e);
+        rc = store_merge_into(out, argv[i], &st, &e);
     bs_error warn;
     err_clear(&warn);
     if (!rc && store_checkpoint(out, &warn))  /* merged, but not in one file: say so */

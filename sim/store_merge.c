@@ -1,4 +1,4 @@
-/* dbmerge.c — `bitsim merge`: one database per shard in, one database out (see dbmerge.h).
+/* store_merge.c — `bitsim merge`: one database per shard in, one database out (see dbmerge.h).
  *
  * How: ATTACH the input database as `src`, then inside one write transaction
  *  1. INSERT OR IGNORE every input row: (kind, content_hash) is UNIQUE, so known inputs are
@@ -9,7 +9,7 @@
  * Column lists come from the schema itself (PRAGMA table_info), so a column added to
  * schema.sql is merged without touching this file.
  */
-#include "dbmerge.h"
+#include "store_merge.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -135,7 +135,7 @@ static int step_done(merger *m, sqlite3_stmt *st, bs_error *e)
     return s == SQLITE_DONE ? BS_OK : db_error(m->db, "copying a run", m->path, e);
 }
 
-static int copy_runs(merger *m, dbmerge_stats *st, bs_error *e)
+static int copy_runs(merger *m, store_merge_stats *st, bs_error *e)
 {
     sqlite3_stmt *runs = m->q[Q_RUNS];
     int s, rc = BS_OK;
@@ -172,7 +172,7 @@ static int copy_runs(merger *m, dbmerge_stats *st, bs_error *e)
     return rc;
 }
 
-int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e)
+int store_merge_into(store *out, const char *in_path, store_merge_stats *st, bs_error *e)
 {
     /* Let the store check the input's identity first: never ATTACH a foreign file. */
     store *in;
@@ -233,7 +233,7 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
 /* Each run's digest: hashes of its identity, totals and costs rows (in key order); the
  * database digest sums them (order-free) and counts them. Numbers enter as their 17-digit
  * text, so equal doubles give equal digests on every platform. */
-int dbmerge_digest(store *s, uint64_t *digest, uint64_t *runs, bs_error *e)
+int store_merge_digest(store *s, uint64_t *digest, uint64_t *runs, bs_error *e)
 {
     sqlite3 *db = store_db(s);
     static const char sql[] =

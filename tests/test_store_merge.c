@@ -1,11 +1,11 @@
-/* test_dbmerge.c — merging databases: the union of shards equals the database that got every
+/* test_store_merge.c — merging databases: the union of shards equals the database that got every
  * run directly, a run present in two inputs is kept once, merging twice changes nothing, and
  * a file that is not a bitsim database is refused. (The sweep's own shard -> merge path is
  * tested end to end in test_sweep.c.) */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
-#include "dbmerge.h"
+#include "store_merge.h"
 #include "fixture_store.h"
 
 static const fixture_run runs[5] = {
@@ -37,7 +37,7 @@ static int64_t count(store *s, const char *sql)
     return v;
 }
 
-Test(dbmerge, union_of_overlapping_shards_equals_the_whole)
+Test(store_merge, union_of_overlapping_shards_equals_the_whole)
 {
     char *all_p, *a_p, *b_p, *m_p;
     const int all_runs[] = {0, 1, 2, 3, 4}, a_runs[] = {0, 1, 2}, b_runs[] = {4, 2, 3};
@@ -47,10 +47,10 @@ Test(dbmerge, union_of_overlapping_shards_equals_the_whole)
     store_close(a);
     store_close(b);
     store *m = db_with(&m_p, "m.db", NULL, 0);
-    dbmerge_stats st = {0};
+    store_merge_stats st = {0};
     bs_error e;
-    cr_assert_eq(dbmerge_into(m, a_p, &st, &e), 0, "%s", e.msg);
-    cr_assert_eq(dbmerge_into(m, b_p, &st, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_merge_into(m, a_p, &st, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_merge_into(m, b_p, &st, &e), 0, "%s", e.msg);
     /* a brings 3 runs; b brings e and d, and has c already */
     cr_expect_eq(st.runs_added, 5);
     cr_expect_eq(st.runs_present, 1);
@@ -61,15 +61,15 @@ Test(dbmerge, union_of_overlapping_shards_equals_the_whole)
     cr_expect_eq(count(m, "SELECT count(*) FROM costs"), 36 + 36 + 24 + 24 + 15);
     cr_expect_eq(count(m, "SELECT count(*) FROM archs"), 2);
     uint64_t dm, da, nm, na;
-    cr_assert_eq(dbmerge_digest(m, &dm, &nm, &e), 0, "%s", e.msg);
-    cr_assert_eq(dbmerge_digest(all, &da, &na, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_merge_digest(m, &dm, &nm, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_merge_digest(all, &da, &na, &e), 0, "%s", e.msg);
     cr_expect_eq(nm, 5);
     cr_expect_eq(na, 5);
     cr_expect_eq(dm, da, "merged database differs from the one written directly");
 
     /* merging again adds nothing */
-    dbmerge_stats again = {0};
-    cr_assert_eq(dbmerge_into(m, b_p, &again, &e), 0, "%s", e.msg);
+    store_merge_stats again = {0};
+    cr_assert_eq(store_merge_into(m, b_p, &again, &e), 0, "%s", e.msg);
     cr_expect_eq(again.runs_added, 0);
     cr_expect_eq(again.runs_present, 3);
     cr_expect_eq(again.inputs_added, 0);
@@ -81,7 +81,7 @@ Test(dbmerge, union_of_overlapping_shards_equals_the_whole)
     fixture_cleanup(m_p);
 }
 
-Test(dbmerge, digest_sees_a_changed_number)
+Test(store_merge, digest_sees_a_changed_number)
 {
     char *p1, *p2;
     const int one[] = {1};
@@ -92,8 +92,8 @@ Test(dbmerge, digest_sees_a_changed_number)
                  SQLITE_OK);
     uint64_t d1, d2, n;
     bs_error e;
-    cr_assert_eq(dbmerge_digest(s1, &d1, &n, &e), 0);
-    cr_assert_eq(dbmerge_digest(s2, &d2, &n, &e), 0);
+    cr_assert_eq(store_merge_digest(s1, &d1, &n, &e), 0);
+    cr_assert_eq(store_merge_digest(s2, &d2, &n, &e), 0);
     cr_expect_neq(d1, d2);
     store_close(s1);
     store_close(s2);
@@ -101,7 +101,7 @@ Test(dbmerge, digest_sees_a_changed_number)
     fixture_cleanup(p2);
 }
 
-Test(dbmerge, refuses_a_file_that_is_not_a_bitsim_database)
+Test(store_merge, refuses_a_file_that_is_not_a_bitsim_database)
 {
     char *m_p;
     store *m = db_with(&m_p, "m.db", NULL, 0);
@@ -110,9 +110,9 @@ Test(dbmerge, refuses_a_file_that_is_not_a_bitsim_database)
     cr_assert(f);
     fputs("not a database at all, just some notes of a user\n", f);
     fclose(f);
-    dbmerge_stats st = {0};
+    store_merge_stats st = {0};
     bs_error e;
-    cr_expect_eq(dbmerge_into(m, txt, &st, &e), BS_EINPUT);
+    cr_expect_eq(store_merge_into(m, txt, &st, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, txt) != NULL, "message should name the file: %s", e.msg);
     store_close(m);
     fixture_cleanup(m_p);
@@ -122,7 +122,7 @@ Test(dbmerge, refuses_a_file_that_is_not_a_bitsim_database)
 /* A schema-1 shard (tests/data/store_v1.db, FNV-1a content hashes) merged into a current
  * database is migrated first, so its inputs match by SHA-256: merging it twice adds its one
  * run and three inputs once. */
-Test(dbmerge, a_schema_1_input_is_migrated_before_merging)
+Test(store_merge, a_schema_1_input_is_migrated_before_merging)
 {
     const char *home = getenv("BITSIM_HOME");
     char *in = fixture_tmp_path("v1.db"), cmd[1200];
@@ -133,8 +133,8 @@ Test(dbmerge, a_schema_1_input_is_migrated_before_merging)
     store *s = db_with(&out, "out.db", NULL, 0);
     bs_error e;
     for (int pass = 0; pass < 2; pass++) {
-        dbmerge_stats st = {0};
-        cr_assert_eq(dbmerge_into(s, in, &st, &e), 0, "%s", e.msg);
+        store_merge_stats st = {0};
+        cr_assert_eq(store_merge_into(s, in, &st, &e), 0, "%s", e.msg);
         cr_expect_eq(st.runs_added, pass == 0 ? 1u : 0u);
         cr_expect_eq(st.inputs_added, pass == 0 ? 3u : 0u);
     }
