@@ -1,12 +1,13 @@
-/* test_store_merge.c — merging databases: the union of shards equals the database that got every
- * run directly, a run present in two inputs is kept once, merging twice changes nothing, and
- * a file that is not a bitsim database is refused. (The sweep's own shard -> merge path is
- * tested end to end in test_sweep.c.) */
+/* test_store_merge.c — merging databases: the union of shards equals the database that got
+ * every run directly, a run present in two inputs is kept once, merging twice changes nothing,
+ * a shard older than a column merges with the column NULL, and a file that is not a bitsim
+ * database is refused. (The sweep's own shard -> merge path is tested end to end in
+ * test_sweep.c.) What a merge wrote is checked over a connection of the test's own. */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
-#include "store_merge.h"
 #include "fixture_store.h"
+#include "store_merge.h"
 
 static const fixture_run runs[5] = {
     {"a", "fp32", "resnet20", "bitfusion", 3, 4, 1000, 1e-3, 5e6, 32, 32, NULL},
@@ -27,13 +28,26 @@ static store *db_with(char **path, const char *name, const int *which, int n)
     return s;
 }
 
-static int64_t count(store *s, const char *sql)
+/* Runs sql (changes to the fixture, or one query) on the database file at path. */
+static void exec_on(const char *path, const char *sql)
 {
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* The first column of the first row of sql on the file at path, as an integer (read only). */
+static int64_t count(const char *path, const char *sql)
+{
+    sqlite3 *db;
     sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     int64_t v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    sqlite3_close(db);
     return v;
 }
 
@@ -56,10 +70,10 @@ Test(store_merge, union_of_overlapping_shards_equals_the_whole)
     cr_expect_eq(st.runs_present, 1);
     /* inputs: archs bitfusion, bitfusion-edge; models resnet20, vgg16; 5 traces */
     cr_expect_eq(st.inputs_added, 2 + 2 + 5);
-    cr_expect_eq(count(m, "SELECT count(*) FROM runs"), 5);
+    cr_expect_eq(count(m_p, "SELECT count(*) FROM runs"), 5);
     /* rows: 3*4*3 + 3*4*3 + 2*4*3 + 2*4*3 + 1*5*3 */
-    cr_expect_eq(count(m, "SELECT count(*) FROM costs"), 36 + 36 + 24 + 24 + 15);
-    cr_expect_eq(count(m, "SELECT count(*) FROM archs"), 2);
+    cr_expect_eq(count(m_p, "SELECT count(*) FROM costs"), 36 + 36 + 24 + 24 + 15);
+    cr_expect_eq(count(m_p, "SELECT count(*) FROM archs"), 2);
     uint64_t dm, da, nm, na;
     cr_assert_eq(store_merge_digest(m, &dm, &nm, &e), 0, "%s", e.msg);
     cr_assert_eq(store_merge_digest(all, &da, &na, &e), 0, "%s", e.msg);
@@ -87,9 +101,8 @@ Test(store_merge, digest_sees_a_changed_number)
     const int one[] = {1};
     store *s1 = db_with(&p1, "1.db", one, 1);
     store *s2 = db_with(&p2, "2.db", one, 1);
-    cr_assert_eq(sqlite3_exec(store_db(s2), "UPDATE costs SET latency_s = latency_s * 1.000001"
-                              " WHERE epoch = 2 AND layer = 3 AND pass = 'FWD'", NULL, NULL, NULL),
-                 SQLITE_OK);
+    exec_on(p2, "UPDATE costs SET latency_s = latency_s * 1.000001"
+                " WHERE epoch = 2 AND layer = 3 AND pass = 'FWD'");
     uint64_t d1, d2, n;
     bs_error e;
     cr_assert_eq(store_merge_digest(s1, &d1, &n, &e), 0);
@@ -99,6 +112,39 @@ Test(store_merge, digest_sees_a_changed_number)
     store_close(s2);
     fixture_cleanup(p1);
     fixture_cleanup(p2);
+}
+
+/* runs.accuracy_pct came after schema version 1 shipped: a shard written before it (made
+ * here by dropping the column and the views reading it) merges its run with the accuracy
+ * NULL ("not stated", never 0 %), and a shard that has it keeps its value. */
+Test(store_merge, a_shard_without_the_accuracy_column_merges_with_it_null)
+{
+    char *old_p, *new_p, *m_p;
+    const int b[] = {1}, c[] = {2};
+    store_close(db_with(&old_p, "old.db", b, 1));
+    store_close(db_with(&new_p, "new.db", c, 1));
+    exec_on(old_p, "DROP VIEW run_summary; DROP VIEW scheme_comparison;"
+                   " ALTER TABLE runs DROP COLUMN accuracy_pct;");
+    exec_on(new_p, "UPDATE runs SET accuracy_pct = 92.5");
+    cr_assert_eq(count(old_p, "SELECT count(*) FROM pragma_table_info('runs')"
+                              " WHERE name = 'accuracy_pct'"), 0);
+    store *m = db_with(&m_p, "m.db", NULL, 0);
+    store_merge_stats st = {0};
+    bs_error e;
+    cr_assert_eq(store_merge_into(m, old_p, &st, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_merge_into(m, new_p, &st, &e), 0, "%s", e.msg);
+    cr_expect_eq(st.runs_added, 2);
+    cr_expect_eq(count(m_p, "SELECT count(*) FROM runs WHERE label = 'b' AND accuracy_pct IS NULL"),
+                 1);
+    cr_expect_eq(count(m_p, "SELECT count(*) FROM runs WHERE label = 'c' AND accuracy_pct = 92.5"),
+                 1);
+    /* the old shard's rows came with it: 3 epochs x 4 layers x 3 passes */
+    cr_expect_eq(count(m_p, "SELECT count(*) FROM costs c JOIN runs r ON r.id = c.run_id"
+                            " WHERE r.label = 'b'"), 36);
+    store_close(m);
+    fixture_cleanup(old_p);
+    fixture_cleanup(new_p);
+    fixture_cleanup(m_p);
 }
 
 Test(store_merge, refuses_a_file_that_is_not_a_bitsim_database)
@@ -138,9 +184,9 @@ Test(store_merge, a_schema_1_input_is_migrated_before_merging)
         cr_expect_eq(st.runs_added, pass == 0 ? 1u : 0u);
         cr_expect_eq(st.inputs_added, pass == 0 ? 3u : 0u);
     }
-    cr_expect_eq(count(s, "SELECT count(*) FROM inputs"), 3);
-    cr_expect_eq(count(s, "SELECT count(*) FROM inputs WHERE length(content_hash) = 64"), 3);
-    cr_expect_eq(count(s, "SELECT count(*) FROM arch_area WHERE area_mm2 > 0"), 1,
+    cr_expect_eq(count(out, "SELECT count(*) FROM inputs"), 3);
+    cr_expect_eq(count(out, "SELECT count(*) FROM inputs WHERE length(content_hash) = 64"), 3);
+    cr_expect_eq(count(out, "SELECT count(*) FROM arch_area WHERE area_mm2 > 0"), 1,
                  "a merged arch gets its stored area");
     store_close(s);
     fixture_cleanup(out);

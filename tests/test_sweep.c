@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "store_merge.h"
 #include "fixture_store.h"
+#include "store_merge.h"
 #include "sweep.h"
 #include "sweep_run.h"
 

@@ -1,6 +1,6 @@
 /* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one.
  *
- * A sweep split with --shard writes one database per shard; merging them (dbmerge.h) keeps
+ * A sweep split with --shard writes one database per shard; merging them (store_merge.h) keeps
  * each input and each run once, by content, so the merged database equals the unsharded one.
  * OUT is created when absent; merging the same shard twice adds nothing.
  */
@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "store_merge.h"
 #include "err.h"
 #include "store.h"
+#include "store_merge.h"
 
 int cmd_merge(int argc, char **argv)
 {
