@@ -1117,12 +1117,26 @@ static int plot_schedule(plot_job *j, bs_error *e)
                              sizeof vars / sizeof vars[0], e);
 }
 
+/* Transitional (issue 14, branch r14a), until plot holds its store (r14b):
+ * store_has_column(s, "runs", "accuracy_pct"). */
+static bool has_accuracy_column(plot_job *j)
+{
+    sqlite3_stmt *st;
+    bool has = false;
+    if (sqlite3_prepare_v2(j->db, "SELECT count(*) FROM pragma_table_info('runs', 'main')"
+                           " WHERE name = 'accuracy_pct'", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        has = sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return has;
+}
+
 /* Accuracy against training cost (the papers' central figure): one point per run whose
  * trace stated the accuracy reached (trace header `accuracy` -> runs.accuracy_pct), against
  * training energy (left) and latency (right), labelled with the run's label. */
 static int plot_accuracy(plot_job *j, bs_error *e)
 {
-    if (!store_db_has_accuracy(j->db, "main"))
+    if (!has_accuracy_column(j))
         return err_set(e, BS_EINPUT, "no run states an accuracy (the database predates"
                        " runs.accuracy_pct; traces state it with the header field `accuracy`)");
     plotted_stats ps;
