@@ -28,6 +28,16 @@ static store *db_with(char **path, const char *name, const int *which, int n)
     return s;
 }
 
+/* A fresh OUT database (its path in *out_path) with the shards at paths merged in, in order. */
+static store *merged(char **out_path, const char *const *paths, int n, store_merge_stats *st)
+{
+    store *m = db_with(out_path, "m.db", NULL, 0);
+    bs_error e;
+    for (int k = 0; k < n; k++)
+        cr_assert_eq(store_merge_into(m, paths[k], st, &e), 0, "%s: %s", paths[k], e.msg);
+    return m;
+}
+
 /* Runs sql (changes to the fixture, or one query) on the database file at path. */
 static void exec_on(const char *path, const char *sql)
 {
@@ -60,11 +70,9 @@ Test(store_merge, union_of_overlapping_shards_equals_the_whole)
     store *b = db_with(&b_p, "b.db", b_runs, 3);
     store_close(a);
     store_close(b);
-    store *m = db_with(&m_p, "m.db", NULL, 0);
     store_merge_stats st = {0};
+    store *m = merged(&m_p, (const char *const[]){a_p, b_p}, 2, &st);
     bs_error e;
-    cr_assert_eq(store_merge_into(m, a_p, &st, &e), 0, "%s", e.msg);
-    cr_assert_eq(store_merge_into(m, b_p, &st, &e), 0, "%s", e.msg);
     /* a brings 3 runs; b brings e and d, and has c already */
     cr_expect_eq(st.runs_added, 5);
     cr_expect_eq(st.runs_present, 1);
@@ -128,11 +136,8 @@ Test(store_merge, a_shard_without_the_accuracy_column_merges_with_it_null)
     exec_on(new_p, "UPDATE runs SET accuracy_pct = 92.5");
     cr_assert_eq(count(old_p, "SELECT count(*) FROM pragma_table_info('runs')"
                               " WHERE name = 'accuracy_pct'"), 0);
-    store *m = db_with(&m_p, "m.db", NULL, 0);
     store_merge_stats st = {0};
-    bs_error e;
-    cr_assert_eq(store_merge_into(m, old_p, &st, &e), 0, "%s", e.msg);
-    cr_assert_eq(store_merge_into(m, new_p, &st, &e), 0, "%s", e.msg);
+    store *m = merged(&m_p, (const char *const[]){old_p, new_p}, 2, &st);
     cr_expect_eq(st.runs_added, 2);
     cr_expect_eq(count(m_p, "SELECT count(*) FROM runs WHERE label = 'b' AND accuracy_pct IS NULL"),
                  1);
