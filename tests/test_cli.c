@@ -1014,6 +1014,23 @@ Test(cli, help_on_every_subcommand_exits_0)
     cr_expect_geq(n, 10, "found only %d subcommands in bitsim --help", n);
 }
 
+/* The option table adds a choice's "one of: a|b|c" itself; a help text that also ends in
+ * "one of" printed it twice (plot --size, report --by). Every command's help, nested ones
+ * included (help --all), says it once per option. */
+Test(cli, help_names_each_choice_list_once)
+{
+    cli_result r;
+    CLI(&r, "help", "--all");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (const char *p = r.out; (p = strstr(p, "one of")) != NULL; p += 6) {
+        const char *after = p + 6;
+        while (*after == '\n' || *after == ' ')
+            after++;
+        cr_expect(strncmp(after, "one of", 6) != 0, "a choice list said twice: ...%.80s",
+                  p > r.out + 80 ? p - 80 : r.out);
+    }
+}
+
 Test(cli, unknown_subcommand_and_option_are_usage_errors)
 {
     cli_result r;

@@ -43,8 +43,7 @@ int cmd_plot(int argc, char **argv)
         CMD_OPT("model", 'm', "M", "only runs of this model", NULL, CMD_STR, &req.model),
         CMD_OPT("arch", 'a', "A", "only runs on this arch", NULL, CMD_STR, &req.arch),
         CMD_OPT("size", 0, "S", "print size, text >= 8 pt (double = 7 in, column = 3.3 in,\n"
-                "a two-column paper's column; slide = 10 in),\n"
-                "one of", "double", CMD_CHOICE, &size,
+                "a two-column paper's column; slide = 10 in)", "double", CMD_CHOICE, &size,
                 .names = plot_size_names()),
         CMD_OPT("energy-percent", 0, NULL, "energy: each bar normalised to 100 % (energy-share)",
                 NULL, CMD_FLAG, &req.energy_percent),

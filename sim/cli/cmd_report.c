@@ -56,8 +56,7 @@ int cmd_report(int argc, char **argv)
         CMD_OPT("arch", 'a', "A", "only runs on this arch (its name, as bitsim compare shows it)", NULL,
          CMD_STR, &arch),
         CMD_OPT("by", 'b', "KIND", "one breakdown (default for table/markdown/latex: headline,\n"
-         "then by kind, by pass and by layer; for csv/json: by layer),\n"
-         "one of", NULL, CMD_CHOICE, &by,
+         "then by kind, by pass and by layer; for csv/json: by layer)", NULL, CMD_CHOICE, &by,
          .names = report_by_names()),
         CMD_OPT_FORMAT(&fmt),
     };
