@@ -152,6 +152,27 @@ Test(store_merge, a_shard_without_the_accuracy_column_merges_with_it_null)
     fixture_cleanup(m_p);
 }
 
+/* OUT must be a store opened for writing (a caller's mistake, so an internal error, not the
+ * input's "attempt to write a readonly database"), and stays as it was. */
+Test(store_merge, into_a_read_only_store_is_refused_and_writes_nothing)
+{
+    char *in_p, *out_p;
+    const int a[] = {0};
+    store_close(db_with(&in_p, "in.db", a, 1));
+    store_close(db_with(&out_p, "out.db", NULL, 0));
+    store *out;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&out, out_p, &e), 0, "%s", e.msg);
+    store_merge_stats st = {0};
+    cr_expect_eq(store_merge_into(out, in_p, &st, &e), BS_EINTERNAL);
+    cr_expect(strstr(e.msg, "not open for writing"), "%s", e.msg);
+    store_close(out);
+    cr_expect_eq(count(out_p, "SELECT count(*) FROM inputs"), 0);
+    cr_expect_eq(count(out_p, "SELECT count(*) FROM runs"), 0);
+    fixture_cleanup(in_p);
+    fixture_cleanup(out_p);
+}
+
 Test(store_merge, refuses_a_file_that_is_not_a_bitsim_database)
 {
     char *m_p;
