@@ -450,6 +450,37 @@ Test(report, cli_exit_codes_and_output)
     cr_expect_eq(run_cmd(cmd_report, unknown, out, sizeof out), BS_EINPUT);
 }
 
+/* A query that fails in SQLite (here a cost_rows view that lost its columns, as a user's
+ * hand edit could leave it) is one line naming the database and what was being done, and
+ * exit 3; the queries that do not read that view still answer. */
+Test(report, a_failing_query_names_the_database_and_what_it_was_for)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "DROP VIEW cost_rows; CREATE VIEW cost_rows AS"
+                              " SELECT run_id FROM costs", NULL, NULL, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(db));
+    sqlite3_close(db);
+    store *s;
+    bs_error e;
+    cr_assert_eq(store_open_readonly(&s, db_path, &e), BS_OK, "%s", e.msg);
+    table *t = (table *)1;
+    cr_expect_eq(report_breakdown(s, 1, REPORT_BY_PASS, &t, &e), BS_EINTERNAL);
+    cr_expect_null(t);
+    cr_expect(strstr(e.msg, db_path) && strstr(e.msg, "no such column: pass") &&
+              strstr(e.msg, "building the breakdown") && !strchr(e.msg, '\n'), "%s", e.msg);
+    store_close(s);
+    collected c;
+    cr_expect_eq(compare((report_compare_query){.baseline = "fp32"}, &c, &e), BS_EINTERNAL);
+    cr_expect(strstr(e.msg, "comparing runs") != NULL, "%s", e.msg);
+    cr_expect_eq(c.n, 0);
+    int64_t id;
+    cr_expect_eq(find_run(0, "cpt", NULL, NULL, &id, &e), BS_OK, "%s", e.msg);
+    static char out[1 << 12];
+    char *report[] = {"report", "--db", db_path, "--run", "2", "--by", "layer", NULL};
+    cr_expect_eq(run_cmd(cmd_report, report, out, sizeof out), BS_EINTERNAL);
+}
+
 /* Issue 13 D6: MAdds sums past 2^63 (rows of 2^62 each, which `run` accepts) are reported as
  * the real number they are, not an "integer overflow" failure, and sums that fit stay exact
  * integers: 6 rows of 2^53 + 1 per epoch are 6 * 2^53 + 6, which a double cannot hold. */
