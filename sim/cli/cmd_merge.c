@@ -40,7 +40,7 @@ int cmd_merge(int argc, char **argv)
     err_clear(&e);
     /* Every input is checked before OUT is created, and an OUT this command created is
      * removed again when a merge fails: a refused input leaves nothing behind (issue 13 D12). */
-    for (int i = optind + 1; i < argc; i++) {
+    for (int i = first + 1; i < argc; i++) {
         store *in;
         if (store_open_readonly(&in, argv[i], &e))
             return err_report(&e);
