@@ -46,7 +46,7 @@ int cmd_compare(int argc, char **argv)
     if (!cmd_parse_open(&spec, argc, argv, &db_path, &s, &e, &rc))
         return rc;
     table *t;
-    rc = report_compare_table(store_db(s), &q, &t, &e);
+    rc = report_compare_table(s, &q, &t, &e);
     store_close(s);
     if (rc)
         return err_report(&e);
