@@ -705,6 +705,11 @@ sqlite3 *store_handle(const store *s)
     return s->db;
 }
 
+bool store_writable(const store *s)
+{
+    return s->writable;
+}
+
 int store_db_error(store *s, bs_error *e, const char *what)
 {
     return db_error(s, e, what);

@@ -14,6 +14,8 @@ struct sqlite3;
 
 /* s's connection. */
 struct sqlite3 *store_handle(const store *s);
+/* Whether s was opened for writing (store_open) and recognised as a bitsim database. */
+bool store_writable(const store *s);
 /* One-line bs_error for the last SQLite failure on s ("... while <what>: <sqlite message>"),
  * naming a busy or locked database as such; returns its code. */
 int store_db_error(store *s, bs_error *e, const char *what);
