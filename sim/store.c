@@ -943,27 +943,12 @@ void store_run_abort(store *s)
     s->open_run = 0;
 }
 
-int store_record_run(store *s, const replay_result *r, const store_run_info *info, double wall_s,
-                     int64_t *run_id, bs_error *e)
-{
-    int rc = store_run_begin(s, info, run_id, e);
-    if (rc)
-        return rc;
-    for (size_t k = 0; k < r->n_rows && !rc; k++)
-        rc = store_add_cost(s, *run_id, &r->rows[k], e);
-    if (!rc)
-        rc = store_run_commit(s, *run_id, &r->totals, wall_s, e);
-    if (rc)
-        store_run_abort(s);
-    return rc;
-}
-
 int store_version(const store *s)
 {
     return s->version;
 }
 
-/* store_record_replay's sink: each row straight into the open run. */
+/* store_record's sink: each row straight into the open run. */
 typedef struct store_sink {
     store *s;
     int64_t run_id;
@@ -975,18 +960,17 @@ static int store_row(const replay_row *row, void *ctx, bs_error *e)
     return store_add_cost(k->s, k->run_id, row, e);
 }
 
-int store_record_replay(store *s, const trace *t, const arch *a, const replay_options *o,
-                        const store_run_info *info, double wall_s, replay_result *r,
-                        int64_t *run_id, bs_error *e)
+int store_record(store *s, const store_run_info *info, replay_source_fn rows, const void *src,
+                 double wall_s, int64_t *run_id, bs_error *e)
 {
-    memset(r, 0, sizeof *r);
     store_sink k = {.s = s};
     int rc = store_run_begin(s, info, &k.run_id, e);
     if (rc)
         return rc;
-    rc = replay_each(t, a, o, store_row, &k, r, e);
+    replay_totals totals;
+    rc = rows(src, store_row, &k, &totals, e);
     if (!rc)
-        rc = store_run_commit(s, k.run_id, &r->totals, wall_s, e);
+        rc = store_run_commit(s, k.run_id, &totals, wall_s, e);
     if (rc) {
         store_run_abort(s);
         return rc;
@@ -994,4 +978,3 @@ int store_record_replay(store *s, const trace *t, const arch *a, const replay_op
     *run_id = k.run_id;
     return BS_OK;
 }
-

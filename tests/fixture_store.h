@@ -60,20 +60,12 @@ static inline int fixture_put_inputs(store *s, const char *arch, const char *mod
     return 0;
 }
 
-/* Puts the inputs (content = their names) and writes one committed run; returns its id or 0. */
-static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
+/* The synthetic run's rows, made as they are handed out (a replay_source_fn, like the
+ * streamed replay of `bitsim run`), then its totals. */
+static inline int fixture_walk(const void *src, replay_row_fn fn, void *ctx,
+                               replay_totals *totals, bs_error *e)
 {
-    int64_t run_id;
-    char trace[256];
-    snprintf(trace, sizeof trace, "trace of %s/%s/%s", f->label, f->scheme, f->model);
-    store_run_info info = {
-        .label = f->label, .scheme = f->scheme, .batch = 128, .iterations = 10ULL * f->epochs,
-        .epochs = f->epochs, .options = f->options ? f->options : "",
-    };
-    if (fixture_put_inputs(s, f->arch, f->model, trace, &info, e))
-        return 0;
-    if (store_run_begin(s, &info, &run_id, e))
-        return 0;
+    const fixture_run *f = src;
     for (uint32_t ep = 0; ep < f->epochs; ep++)
         for (uint32_t l = 0; l < f->layers; l++)
             for (int p = 0; p < FIXTURE_PASSES; p++) {
@@ -90,13 +82,12 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
                 };
                 for (int c = 0; c < COST_E_COUNT; c++)
                     r.energy_pj[c] = f->row_energy_pj * fixture_energy_share[c];
-                if (store_add_cost(s, run_id, &r, e)) {
-                    store_run_abort(s);
-                    return 0;
-                }
+                int rc = fn(&r, ctx, e);
+                if (rc)
+                    return rc;
             }
     double n = (double)fixture_rows(f);
-    replay_totals t = {
+    *totals = (replay_totals){
         .madds = n * (double)f->row_madds, .bitops = n * (double)f->row_madds * 64,
         .wl_madds = n * (double)f->row_madds * 8, .cycles = n * 100,
         .latency_s = n * f->row_latency_s, .energy_pj = n * f->row_energy_pj,
@@ -105,7 +96,22 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
         .mem_wgrads_bits = 8388608, .mem_optim_bits = 2 * 8388608.0,
         .smaq_storage_benefit = NAN,
     };
-    if (store_run_commit(s, run_id, &t, 0.5, e))
+    return 0;
+}
+
+/* Puts the inputs (content = their names) and records one run through store_record (the
+ * path of `bitsim run` and `bitsim sweep`); returns its id or 0. */
+static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
+{
+    int64_t run_id;
+    char trace[256];
+    snprintf(trace, sizeof trace, "trace of %s/%s/%s", f->label, f->scheme, f->model);
+    store_run_info info = {
+        .label = f->label, .scheme = f->scheme, .batch = 128, .iterations = 10ULL * f->epochs,
+        .epochs = f->epochs, .options = f->options ? f->options : "",
+    };
+    if (fixture_put_inputs(s, f->arch, f->model, trace, &info, e) ||
+        store_record(s, &info, fixture_walk, f, 0.5, &run_id, e))
         return 0;
     return run_id;
 }

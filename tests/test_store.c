@@ -300,6 +300,39 @@ Test(store, abort_and_close_leave_no_half_run)
     fixture_cleanup(path);
 }
 
+/* A source that fails after some rows: store_record stores nothing of the run (its error
+ * comes back as it was), and the database takes the next run. */
+static int rows_then_fail(const void *src, replay_row_fn fn, void *ctx, replay_totals *totals,
+                          bs_error *e)
+{
+    (void)src;
+    (void)totals;
+    for (uint32_t i = 0; i < 3; i++) {
+        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = 5};
+        if (fn(&r, ctx, e))
+            return BS_EINTERNAL;
+    }
+    return err_set(e, BS_EINPUT, "layer 2 FWD: the arch cannot tile it");
+}
+
+Test(store, record_failing_part_way_leaves_no_run)
+{
+    char *path = fixture_tmp_path("fail.db");
+    store *s;
+    bs_error e;
+    store_run_info info = {0};
+    open_with_inputs(path, &s, &info);
+    int64_t run = -1;
+    cr_expect_eq(store_record(s, &info, rows_then_fail, NULL, 0, &run, &e), BS_EINPUT);
+    cr_expect_str_eq(e.msg, "layer 2 FWD: the arch cannot tile it");
+    cr_expect_eq(run, -1, "no run id for a run that was not stored");
+    cr_expect_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
+    store_close(s);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), 1.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 18.0); /* 3 epochs x 2 x 3 */
+    fixture_cleanup(path);
+}
+
 Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
 {
     char *path = fixture_tmp_path("range.db");
@@ -322,7 +355,30 @@ Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
     fixture_cleanup(path);
 }
 
-/* A child that begins a run, writes rows, says so through a pipe and waits to be killed. */
+/* A row source (replay_source_fn) that hands out 30,000 rows, says so through the pipe
+ * *src and waits to be killed: a run killed in the middle of store_record. */
+static int rows_then_hang(const void *src, replay_row_fn fn, void *ctx, replay_totals *totals,
+                          bs_error *e)
+{
+    (void)totals;
+    /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
+    for (uint32_t i = 0; i < 30000; i++) {
+        double v = i + 0.5; /* non-zero reals: SQLite stores 0.0 in no bytes at all */
+        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
+                        .bitops = v, .wl_madds = v, .compute_cycles = v, .stall_cycles = v,
+                        .total_cycles = v, .latency_s = v, .energy_pj = {v, v, v, v, v, v},
+                        .dram_read_bits = v, .dram_write_bits = v, .avg_bits_x = v,
+                        .avg_bits_y = v};
+        if (fn(&r, ctx, e))
+            _exit(14);
+    }
+    if (write(*(const int *)src, "k", 1) != 1)
+        _exit(15);
+    for (;;)
+        pause();
+}
+
+/* A child that records a run, says so through a pipe in the middle and waits to be killed. */
 static void child_writes_then_hangs(const char *path, int fd, bool commit_one_first)
 {
     store *s;
@@ -335,28 +391,12 @@ static void child_writes_then_hangs(const char *path, int fd, bool commit_one_fi
         _exit(16);
     if (commit_one_first && !fixture_add_run(s, &small, &e))
         _exit(11);
-    /* fixture_add_run commits; write a run by hand and stop before the commit */
     int64_t run;
     store_run_info info = {.label = "killed", .scheme = "cpt"};
     if (fixture_put_inputs(s, "ka", "km", "kt", &info, &e))
         _exit(12);
-    if (store_run_begin(s, &info, &run, &e))
-        _exit(13);
-    /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
-    for (uint32_t i = 0; i < 30000; i++) {
-        double v = i + 0.5; /* non-zero reals: SQLite stores 0.0 in no bytes at all */
-        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
-                            .bitops = v, .wl_madds = v, .compute_cycles = v, .stall_cycles = v,
-                            .total_cycles = v, .latency_s = v, .energy_pj = {v, v, v, v, v, v},
-                            .dram_read_bits = v, .dram_write_bits = v, .avg_bits_x = v,
-                            .avg_bits_y = v};
-        if (store_add_cost(s, run, &r, &e))
-            _exit(14);
-    }
-    if (write(fd, "k", 1) != 1)
-        _exit(15);
-    for (;;)
-        pause();
+    store_record(s, &info, rows_then_hang, &fd, 0, &run, &e);
+    _exit(13);
 }
 
 static void kill_mid_run(bool commit_one_first)
