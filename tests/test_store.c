@@ -347,11 +347,18 @@ Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
     r.latency_s = NAN;
     cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "NaN latency must not become NULL");
     r.latency_s = 1;
+    r.energy_pj[COST_E_COUNT - 1] = INFINITY;
+    cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "an infinite energy must not be stored");
+    r.energy_pj[COST_E_COUNT - 1] = 0;
     r.pass = "SIDEWAYS";
     cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "unknown pass is refused by the schema");
     r.pass = "FWD";
+    r.avg_bits_x = r.avg_bits_y = NAN; /* a pass without operands: widths NULL */
     cr_expect_eq(store_add_cost(s, run, &r, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(store_run_commit(s, run, &(replay_totals){.madds = 1}, 0, &e), BS_OK, "%s", e.msg);
     store_close(s);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs WHERE avg_bits_x IS NULL"
+                                  " AND avg_bits_y IS NULL AND latency_s = 1"), 1.0);
     fixture_cleanup(path);
 }
 
