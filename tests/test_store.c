@@ -87,6 +87,35 @@ static void expect_begin_refused(store *s, store_run_info *info, const char *why
     cr_expect(strstr(e->msg, why) != NULL, "%s", e->msg);
 }
 
+/* A new database named file in a fresh directory (*path, for fixture_cleanup), opened. */
+static store *open_new(const char *file, char **path)
+{
+    store *s;
+    bs_error e;
+    *path = fixture_tmp_path(file);
+    cr_assert_eq(store_open(&s, *path, &e), BS_OK, "%s", e.msg);
+    return s;
+}
+
+/* open_new with throw-away inputs stored, filling info's input ids. */
+static store *open_with_inputs(const char *file, char **path, store_run_info *info)
+{
+    bs_error e;
+    store *s = open_new(file, path);
+    cr_assert_eq(fixture_put_inputs(s, "a", "m", "t", info, &e), 0, "%s", e.msg);
+    return s;
+}
+
+/* open_with_inputs and a run begun on them; returns the run id. */
+static int64_t open_and_begin(const char *file, char **path, store **s, store_run_info *info)
+{
+    bs_error e;
+    int64_t run;
+    *s = open_with_inputs(file, path, info);
+    cr_assert_eq(store_run_begin(*s, info, &run, &e), 0, "%s", e.msg);
+    return run;
+}
+
 static const fixture_run small = {
     .label = "cpt", .scheme = "cpt", .model = "resnet20", .arch = "bitfusion",
     .epochs = 3, .layers = 2, .row_madds = 1000, .row_latency_s = 0.5, .row_energy_pj = 2e6,
@@ -216,10 +245,9 @@ Test(store, refuses_newer_schema_and_readonly_refuses_missing)
 
 Test(store, inputs_are_stored_once_per_content)
 {
-    char *path = fixture_tmp_path("in.db");
-    store *s;
+    char *path;
+    store *s = open_new("in.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     int64_t a, b, c, d;
     const char text[] = "[array]\npmax = 8\n";
     cr_assert_eq(store_put_input(s, STORE_ARCH, "bitfusion", text, sizeof text - 1, &a, &e), 0);
@@ -237,10 +265,9 @@ Test(store, inputs_are_stored_once_per_content)
 
 Test(store, find_run_recognises_same_inputs_and_options)
 {
-    char *path = fixture_tmp_path("find.db");
-    store *s;
+    char *path;
+    store *s = open_new("find.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     int64_t id = fixture_add_run(s, &small, &e);
     cr_assert_neq(id, 0, "%s", e.msg);
     /* the same bytes again (whatever the names): the same inputs */
@@ -263,45 +290,7 @@ Test(store, find_run_recognises_same_inputs_and_options)
     fixture_cleanup(path);
 }
 
-/* Opens path and stores throw-away inputs, filling info's input ids. */
-static void open_with_inputs(const char *path, store **s, store_run_info *info)
-{
-    bs_error e;
-    cr_assert_eq(store_open(s, path, &e), BS_OK, "%s", e.msg);
-    cr_assert_eq(fixture_put_inputs(*s, "a", "m", "t", info, &e), 0, "%s", e.msg);
-}
-
-/* Opens path and begins a run on throw-away inputs; returns the run id. */
-static int64_t open_and_begin(const char *path, store **s, store_run_info *info)
-{
-    bs_error e;
-    int64_t run;
-    open_with_inputs(path, s, info);
-    cr_assert_eq(store_run_begin(*s, info, &run, &e), 0, "%s", e.msg);
-    return run;
-}
-
-Test(store, abort_and_close_leave_no_half_run)
-{
-    char *path = fixture_tmp_path("abort.db");
-    store *s;
-    bs_error e;
-    store_run_info info = {0};
-    int64_t run = open_and_begin(path, &s, &info);
-    replay_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
-    cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
-    store_run_abort(s);
-    cr_expect_neq(store_add_cost(s, run, &r, &e), 0, "no rows after abort");
-    cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
-    cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
-    store_close(s); /* closing with an open run rolls it back */
-    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), 0.0);
-    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 0.0);
-    fixture_cleanup(path);
-}
-
-/* A source that fails after some rows: store_record stores nothing of the run (its error
- * comes back as it was), and the database takes the next run. */
+/* A source that fails after some rows (store_record must store nothing of the run). */
 static int rows_then_fail(const void *src, replay_row_fn fn, void *ctx, replay_totals *totals,
                           bs_error *e)
 {
@@ -315,17 +304,30 @@ static int rows_then_fail(const void *src, replay_row_fn fn, void *ctx, replay_t
     return err_set(e, BS_EINPUT, "layer 2 FWD: the arch cannot tile it");
 }
 
-Test(store, record_failing_part_way_leaves_no_run)
+/* Three ways a run can fail to complete: aborted, a store closed with the run open, a row
+ * source failing part-way (its error comes back as it was). None leaves a row behind, and
+ * the database takes the next run. */
+Test(store, abort_close_and_failing_source_leave_no_half_run)
 {
-    char *path = fixture_tmp_path("fail.db");
+    char *path;
     store *s;
-    bs_error e;
     store_run_info info = {0};
-    open_with_inputs(path, &s, &info);
-    int64_t run = -1;
-    cr_expect_eq(store_record(s, &info, rows_then_fail, NULL, 0, &run, &e), BS_EINPUT);
+    int64_t run = open_and_begin("abort.db", &path, &s, &info);
+    bs_error e;
+    replay_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
+    cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
+    store_run_abort(s);
+    cr_expect_neq(store_add_cost(s, run, &r, &e), 0, "no rows after abort");
+    int64_t failed = -1;
+    cr_expect_eq(store_record(s, &info, rows_then_fail, NULL, 0, &failed, &e), BS_EINPUT);
     cr_expect_str_eq(e.msg, "layer 2 FWD: the arch cannot tile it");
-    cr_expect_eq(run, -1, "no run id for a run that was not stored");
+    cr_expect_eq(failed, -1, "no run id for a run that was not stored");
+    cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
+    store_close(s); /* closing with an open run rolls it back */
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), 0.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 0.0);
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     cr_expect_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
     store_close(s);
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), 1.0);
@@ -335,11 +337,11 @@ Test(store, record_failing_part_way_leaves_no_run)
 
 Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
 {
-    char *path = fixture_tmp_path("range.db");
+    char *path;
     store *s;
-    bs_error e;
     store_run_info info = {0};
-    int64_t run = open_and_begin(path, &s, &info);
+    int64_t run = open_and_begin("range.db", &path, &s, &info);
+    bs_error e;
     replay_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
     cr_expect_eq(store_add_cost(s, run, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "madds") != NULL, "%s", e.msg);
@@ -513,11 +515,10 @@ Test(store, concurrent_writers_lose_no_rows)
 
 Test(store, locked_database_gives_a_clear_error_after_the_timeout)
 {
-    char *path = fixture_tmp_path("lock.db");
-    store *s;
-    bs_error e;
+    char *path;
     store_run_info info = {0};
-    open_with_inputs(path, &s, &info);
+    store *s = open_with_inputs("lock.db", &path, &info);
+    bs_error e;
     sqlite3 *holder = hold_lock(path, "BEGIN IMMEDIATE");
     store_set_busy_timeout(s, 50);
     expect_begin_refused(s, &info, "locked", &e);
@@ -565,11 +566,10 @@ Test(store, a_closed_writer_leaves_one_file)
 
 Test(store, busy_timeout_comes_from_the_environment)
 {
-    char *path = fixture_tmp_path("envlock.db");
-    store *s;
-    bs_error e;
+    char *path;
     store_run_info info = {0};
-    open_with_inputs(path, &s, &info);
+    store *s = open_with_inputs("envlock.db", &path, &info);
+    bs_error e;
     store_close(s);
     sqlite3 *holder = hold_lock(path, "BEGIN EXCLUSIVE");
     /* criterion runs each test in its own process: setenv does not leak into other tests */
@@ -665,10 +665,9 @@ Test(store, migrates_a_schema_1_database)
  * does not stores NULL (never 0 %). The older database is made by dropping the column. */
 Test(store, accuracy_column_is_added_to_an_older_database)
 {
-    char *path = fixture_tmp_path("old.db");
-    store *s;
+    char *path;
+    store *s = open_new("old.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     store_run_info old = {.label = "before", .scheme = "fp32", .batch = 1, .iterations = 1,
                           .epochs = 1};
     int64_t run;
@@ -720,10 +719,9 @@ Test(store, accuracy_column_is_added_to_an_older_database)
  * schema's own definition), so a run of 2^62-MAdds rows (6 per epoch) reads as a real. */
 Test(store, writer_updates_an_old_epoch_costs_view)
 {
-    char *path = fixture_tmp_path("old.db");
-    store *s;
+    char *path;
+    store *s = open_new("old.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     cr_assert_eq(sqlite3_exec(store_db(s),
                               "DROP VIEW epoch_costs; CREATE VIEW epoch_costs AS"
                               " SELECT c.run_id, c.epoch, sum(c.madds) AS madds,"
