@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "checkout.h"
 #include "fixture_store.h"
 #include "store.h"
 
@@ -603,9 +604,8 @@ static void sha256sum_of(const char *path, char out[65])
  * and cost rows untouched; a second writer changes nothing more. */
 Test(store, migrates_a_schema_1_database)
 {
-    const char *home = getenv("BITSIM_HOME");
     char src[512];
-    snprintf(src, sizeof src, "%s/tests/data/store_v1.db", home && *home ? home : ".");
+    checkout_path("tests/data/store_v1.db", src, sizeof src);
     char *path = fixture_tmp_path("v1.db");
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, path);
