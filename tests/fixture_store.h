@@ -99,9 +99,37 @@ static inline int fixture_walk(const void *src, replay_row_fn fn, void *ctx,
     return 0;
 }
 
+/* fixture_walk's rows into a replay_result (layer names copied). */
+static inline int fixture_keep_row(const replay_row *row, void *ctx, bs_error *e)
+{
+    replay_result *r = ctx;
+    (void)e;
+    r->rows[r->n_rows] = *row;
+    r->rows[r->n_rows].layer_name = strdup(row->layer_name);
+    return r->rows[r->n_rows++].layer_name ? 0 : BS_EINTERNAL;
+}
+
+/* Records f through store_record from the computed rows of f (replay_result_walk). */
+static inline int fixture_record_computed(store *s, const fixture_run *f,
+                                          const store_run_info *info, int64_t *run_id,
+                                          bs_error *e)
+{
+    replay_result r = {.rows = calloc(fixture_rows(f) + 1, sizeof *r.rows)};
+    int rc = r.rows ? fixture_walk(f, fixture_keep_row, &r, &r.totals, e) : BS_EINTERNAL;
+    if (rc == 0)
+        rc = store_record(s, info, replay_result_walk, &r, 0.5, run_id, e);
+    for (size_t k = 0; k < r.n_rows; k++)
+        free((char *)r.rows[k].layer_name);
+    free(r.rows);
+    return rc;
+}
+
 /* Puts the inputs (content = their names) and records one run through store_record (the
- * path of `bitsim run` and `bitsim sweep`); returns its id or 0. */
-static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
+ * path of `bitsim run` and `bitsim sweep`): its rows made first and stored from the array
+ * when computed (replay_result_walk, as a sweep does), else streamed (as bitsim run does).
+ * Returns its id or 0. */
+static inline int64_t fixture_add_run_from(store *s, const fixture_run *f, bool computed,
+                                           bs_error *e)
 {
     int64_t run_id;
     char trace[256];
@@ -111,9 +139,16 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
         .epochs = f->epochs, .options = f->options ? f->options : "",
     };
     if (fixture_put_inputs(s, f->arch, f->model, trace, &info, e) ||
-        store_record(s, &info, fixture_walk, f, 0.5, &run_id, e))
+        (computed ? fixture_record_computed(s, f, &info, &run_id, e)
+                  : store_record(s, &info, fixture_walk, f, 0.5, &run_id, e)))
         return 0;
     return run_id;
+}
+
+/* fixture_add_run_from, streamed. */
+static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
+{
+    return fixture_add_run_from(s, f, false, e);
 }
 
 /* A fresh path in a fresh temporary directory (caller frees; the directory is left behind

@@ -490,7 +490,8 @@ Test(store, concurrent_writers_lose_no_rows)
                 snprintf(label, sizeof label, "w%d-r%d", w, r);
                 fixture_run f = small;
                 f.label = label;
-                if (!fixture_add_run(s, &f, &e)) {
+                /* bitsim run's streamed rows and bitsim sweep's computed ones, in turn */
+                if (!fixture_add_run_from(s, &f, (w + r) % 2, &e)) {
                     fprintf(stderr, "writer %d run %d: %s\n", w, r, e.msg);
                     _exit(21);
                 }
@@ -509,6 +510,10 @@ Test(store, concurrent_writers_lose_no_rows)
                  (double)(WRITERS * RUNS_EACH));
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), (double)(WRITERS * RUNS_EACH * 18));
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM run_totals"), (double)(WRITERS * RUNS_EACH));
+    /* every run's totals whole, by either source: 18 rows x 1000 MAdds, 18 x 2e6 pJ */
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM run_totals WHERE madds = 18000"
+                                  " AND energy_core_pj = 18 * 2e6 * 0.4"),
+                 (double)(WRITERS * RUNS_EACH));
     /* the same arch/model bytes from every writer are one input each */
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM archs"), 1.0);
     fixture_cleanup(path);
