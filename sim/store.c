@@ -336,12 +336,13 @@ bool store_db_has_accuracy(sqlite3 *db, const char *schema)
 }
 
 /* A cost row's columns before its energy components: parameters ?1..?COST_FIXED_COLS in this
- * order (store_add_cost binds them), then energy_<name>_pj as ?COST_FIXED_COLS+1+k. */
+ * order (store_add_cost binds them; from ?COST_FIRST_REAL on they are reals), then
+ * energy_<name>_pj as ?COST_FIXED_COLS+1+k. */
 static const char cost_fixed_cols[] =
     "run_id, epoch, layer, layer_name, pass, iterations, madds, elem_ops, bitops, wl_madds,"
     " compute_cycles, stall_cycles, total_cycles, latency_s, dram_read_bits, dram_write_bits,"
     " avg_bits_x, avg_bits_y";
-enum { COST_FIXED_COLS = 18 };
+enum { COST_FIRST_REAL = 9, COST_FIXED_COLS = 18 };
 /* A run's totals before its energy components (?1..?TOTALS_FIXED_COLS, store_run_commit);
  * the components are the sums of the run's costs rows, summed by SQL at commit. */
 static const char totals_fixed_cols[] =
@@ -374,7 +375,8 @@ static void append_params(char *buf, size_t n, size_t *len, int from, int to)
         append(buf, n, len, i > 1 ? ", ?%d" : "?%d", NULL, i);
 }
 
-/* The SQL of ST_ADD_COST or ST_INSERT_TOTALS into buf; false if it does not fit. */
+/* The SQL of ST_ADD_COST or ST_INSERT_TOTALS into buf; false if it does not fit (or which
+ * is another statement). */
 static bool energy_sql(int which, char *buf, size_t n)
 {
     size_t len = 0;
@@ -384,13 +386,15 @@ static bool energy_sql(int which, char *buf, size_t n)
         append(buf, n, &len, "%s", ") VALUES (", 0);
         append_params(buf, n, &len, 1, COST_FIXED_COLS + COST_E_COUNT);
         append(buf, n, &len, "%s", ")", 0);
-    } else {
+    } else if (which == ST_INSERT_TOTALS) {
         append(buf, n, &len, "INSERT INTO run_totals (%s", totals_fixed_cols, 0);
         append_energy(buf, n, &len, ", energy_%s_pj");
         append(buf, n, &len, "%s", ") SELECT ", 0);
         append_params(buf, n, &len, 1, TOTALS_FIXED_COLS);
         append_energy(buf, n, &len, ", total(energy_%s_pj)");
         append(buf, n, &len, "%s", " FROM costs WHERE run_id = ?1", 0);
+    } else {
+        return false;
     }
     return len < n;
 }
@@ -402,7 +406,7 @@ static int prepare_all(store *s, bs_error *e)
         const char *sql = statement_sql[i];
         if (!sql) {
             if (!energy_sql(i, built, sizeof built))
-                return err_set(e, BS_EINTERNAL, "%s: statement %d too long", s->path, i);
+                return err_set(e, BS_EINTERNAL, "%s: cannot build statement %d", s->path, i);
             sql = built;
         }
         if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
@@ -938,15 +942,15 @@ int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e)
         reset_stmt(st);
         return rc;
     }
-    /* parameters 9..COST_FIXED_COLS, then the energy components (cost_fixed_cols) */
-    double reals[COST_FIXED_COLS - 8 + COST_E_COUNT] = {
+    /* parameters COST_FIRST_REAL..COST_FIXED_COLS, then the energy components */
+    double reals[COST_FIXED_COLS - COST_FIRST_REAL + 1 + COST_E_COUNT] = {
         row->bitops, row->wl_madds, row->compute_cycles, row->stall_cycles, row->total_cycles,
         row->latency_s, row->dram_read_bits, row->dram_write_bits, row->avg_bits_x,
         row->avg_bits_y};
     for (int k = 0; k < COST_E_COUNT; k++)
-        reals[COST_FIXED_COLS - 8 + k] = row->energy_pj[k];
+        reals[COST_FIXED_COLS - COST_FIRST_REAL + 1 + k] = row->energy_pj[k];
     for (int i = 0; i < (int)(sizeof reals / sizeof reals[0]); i++) {
-        int param = 9 + i;
+        int param = COST_FIRST_REAL + i;
         /* NULL-able only for the average widths (a pass may have no operands); a non-finite
          * cost is a bug upstream and must not be stored as a silent NULL */
         bool avg_width = param == COST_FIXED_COLS - 1 || param == COST_FIXED_COLS;
