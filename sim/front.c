@@ -9,17 +9,11 @@
 #include "front.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pareto.h"
-
-static char *dup_col(sqlite3_stmt *st, int c)
-{
-    const char *s = (const char *)sqlite3_column_text(st, c);
-    return strdup(s ? s : "");
-}
+#include "store_query.h"
 
 void front_free(front_set *s)
 {
@@ -65,9 +59,13 @@ static int mark_fronts(front_set *s, bs_error *e)
     return BS_OK;
 }
 
-int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
+int front_load(store *db, const front_query *q, front_set *out, bs_error *e)
 {
     *out = (front_set){0};
+    if (!store_has_column(db, "arch_area", "area_mm2"))
+        return err_set(e, BS_EINPUT, "reading runs: the database keeps no archs' areas (a "
+                       "schema-1 database: `bitsim merge NEW.db OLD.db` writes a current copy "
+                       "with the archs' areas)");
     static const char sql[] =
         "SELECT r.id, r.trace_id, r.arch_id, r.arch_name, r.trace_name, r.label, t.latency_s,"
         " t.energy_pj, a.area_mm2, a.peak_w, coalesce(a.why, 'no stored area') FROM runs r"
@@ -75,21 +73,15 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
         " WHERE r.status = 'complete' AND (?1 IS NULL OR r.trace_name = ?1)"
         " AND (?2 IS NULL OR r.label = ?2) AND (?3 IS NULL OR r.model_name = ?3)"
         " ORDER BY r.trace_id, t.latency_s, r.id";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return err_set(e, BS_EINPUT, "reading runs: %s%s", sqlite3_errmsg(db),
-                       strstr(sqlite3_errmsg(db), "arch_area")
-                           ? " (a schema-1 database: `bitsim merge NEW.db OLD.db` writes a "
-                             "current copy with the archs' areas)" : "");
-    if (q && q->trace)
-        sqlite3_bind_text(st, 1, q->trace, -1, SQLITE_STATIC);
-    if (q && q->label)
-        sqlite3_bind_text(st, 2, q->label, -1, SQLITE_STATIC);
-    if (q && q->model)
-        sqlite3_bind_text(st, 3, q->model, -1, SQLITE_STATIC);
+    store_query *st;
+    int rc = store_query_open(db, sql, "reading runs", &st, e);
+    if (rc)
+        return rc;
+    store_query_bind_text(st, 1, q ? q->trace : NULL);
+    store_query_bind_text(st, 2, q ? q->label : NULL);
+    store_query_bind_text(st, 3, q ? q->model : NULL);
     size_t cap = 0;
-    int rc = BS_OK, s;
-    while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!rc && store_query_next(st)) {
         if (out->n == cap) {
             cap = cap ? 2 * cap : 64;
             front_point *grown = realloc(out->pts, cap * sizeof *grown);
@@ -101,28 +93,28 @@ int front_load(sqlite3 *db, const front_query *q, front_set *out, bs_error *e)
         }
         front_point *p = &out->pts[out->n];
         *p = (front_point){
-            .run_id = sqlite3_column_int64(st, 0), .trace_id = sqlite3_column_int64(st, 1),
-            .arch_id = sqlite3_column_int64(st, 2), .latency_s = sqlite3_column_double(st, 6),
-            .energy_pj = sqlite3_column_double(st, 7),
+            .run_id = store_query_int(st, 0), .trace_id = store_query_int(st, 1),
+            .arch_id = store_query_int(st, 2), .latency_s = store_query_double(st, 6),
+            .energy_pj = store_query_double(st, 7),
         };
-        if (sqlite3_column_type(st, 8) == SQLITE_NULL) {   /* no area model for this arch */
+        if (store_query_is_null(st, 8)) {   /* no area model for this arch */
             if (!out->n_no_area++)
                 snprintf(out->first_no_area, sizeof out->first_no_area, "%s",
-                         (const char *)sqlite3_column_text(st, 10));
+                         store_query_text(st, 10));
             continue;
         }
-        p->area_mm2 = sqlite3_column_double(st, 8);
-        p->power_w = sqlite3_column_double(st, 9);
-        p->arch_name = dup_col(st, 3);
-        p->trace_name = dup_col(st, 4);
-        p->label = dup_col(st, 5);
+        p->area_mm2 = store_query_double(st, 8);
+        p->power_w = store_query_double(st, 9);
+        p->arch_name = strdup(store_query_text(st, 3));
+        p->trace_name = strdup(store_query_text(st, 4));
+        p->label = strdup(store_query_text(st, 5));
         out->n++;
         if (!p->arch_name || !p->trace_name || !p->label)
             rc = err_set(e, BS_EINTERNAL, "out of memory");
     }
-    if (!rc && s != SQLITE_DONE)
-        rc = err_set(e, BS_EINPUT, "reading runs: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+    int rc_q = store_query_close(st, rc ? NULL : e);
+    if (!rc)
+        rc = rc_q;
     if (!rc)
         rc = mark_fronts(out, e);
     if (rc)
@@ -180,7 +172,7 @@ static int write_plot_data(const front_set *s, FILE *all, FILE *front, bs_error 
     return BS_OK;
 }
 
-int front_write_plot_files(sqlite3 *db, const front_query *q, const char *dir, char *all_path,
+int front_write_plot_files(store *db, const front_query *q, const char *dir, char *all_path,
                            char *front_path, size_t n, bs_error *e)
 {
     front_set s;

@@ -14,9 +14,8 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "store.h"
 #include "table.h"
-
-struct sqlite3;
 
 typedef struct front_point {
     int64_t run_id, trace_id, arch_id;
@@ -41,7 +40,7 @@ typedef struct front_set {
 /* Loads the matching complete runs and marks the non-dominated ones per trace. Runs on an
  * arch the area model does not cover (GPU rooflines) are left out and counted. Errors: the
  * database unreadable. No runs is not an error. */
-int front_load(struct sqlite3 *db, const front_query *q, front_set *out, bs_error *e);
+int front_load(store *db, const front_query *q, front_set *out, bs_error *e);
 void front_free(front_set *s);
 
 /* The front (or every point, when all) as a table: trace, arch, latency_s, energy_j,
@@ -52,7 +51,7 @@ table *front_table(const front_set *s, bool all);
 /* For `bitsim plot pareto`: loads the query's front and writes DIR/pareto-all.dat and
  * DIR/pareto-front.dat (their paths into all_path, front_path). BS_EINPUT when no run
  * qualifies. */
-int front_write_plot_files(struct sqlite3 *db, const front_query *q, const char *dir,
+int front_write_plot_files(store *db, const front_query *q, const char *dir,
                            char *all_path, char *front_path, size_t n, bs_error *e);
 
 #endif

@@ -1,12 +1,15 @@
 /* plot.c — gnuplot plots from SQL queries over the store (see plot.h).
  *
- * How one plot is made: the kind's writer runs its query, writes whitespace-separated data
- * files (strings double-quoted, which gnuplot reads as one column) into a private mkdtemp
- * directory, then runs `gnuplot -e "<variables>" plots/KIND.gp` with fork/exec (no shell, so
- * labels and paths cannot inject commands; strings passed in -e are double-quoted with every
- * byte but letters, digits and " ./_-" octal-escaped, see add_var_str). Values are scaled here into a readable unit (J vs mJ, s vs
- * h) whose name is passed to the script for the axis label. Every run plotted is the latest
- * complete run of its (label, model, arch) — a re-run replaces, it does not duplicate a bar.
+ * How one plot is made: the kind's maker runs its queries over the store's views
+ * (store_query.h: read-only, a failed walk reported when the query is closed, so a data file
+ * cut short is never drawn), writes whitespace-separated data files (strings double-quoted,
+ * which gnuplot reads as one column) into a private mkdtemp directory, then runs
+ * `gnuplot -e "<variables>" plots/KIND.gp` with fork/exec (no shell, so labels and paths
+ * cannot inject commands; strings passed in -e are double-quoted with every byte but letters,
+ * digits and " ./_-" octal-escaped, see add_var_str). Values are scaled here into a readable
+ * unit (J vs mJ, s vs h) whose name is passed to the script for the axis label. Every run
+ * plotted is the latest complete run of its (label, model, arch) — a re-run replaces, it does
+ * not duplicate a bar.
  */
 #include "plot.h"
 
@@ -16,7 +19,6 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +31,14 @@
 #include "paths.h"
 #include "report.h"
 #include "store.h"
+#include "store_query.h"
 #include "table.h"
 #include "text.h"
 
 typedef struct plot_job {
-    sqlite3 *db;
+    store *s;
     const plot_request *req;
+    char what[64];          /* the kind's queries in error messages */
     char tmp_dir[PATH_MAX];
     char scripts_dir[PATH_MAX];
     void (*on_file)(const char *path, void *ctx);
@@ -309,42 +313,40 @@ static int run_gnuplot(plot_job *j, const char *script, const char *base, const 
     " (SELECT max(run_id) FROM run_summary GROUP BY label, model_id, arch_id)"              \
     " AND (?1 IS NULL OR model_name = ?1) AND (?2 IS NULL OR arch_name = ?2)) "
 
-static int prepare_plotted(plot_job *j, const char *sql, sqlite3_stmt **st, bs_error *e)
+/* Binds the request's filters, ?1 model and ?2 arch (NULL: all), to a PLOTTED_RUNS query. */
+static void bind_filters(plot_job *j, store_query *q)
 {
-    if (sqlite3_prepare_v2(j->db, sql, -1, st, NULL) != SQLITE_OK)
-        return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
-    if (j->req->model)
-        sqlite3_bind_text(*st, 1, j->req->model, -1, SQLITE_STATIC);
-    if (j->req->arch)
-        sqlite3_bind_text(*st, 2, j->req->arch, -1, SQLITE_STATIC);
-    return BS_OK;
+    store_query_bind_text(q, 1, j->req->model);
+    store_query_bind_text(q, 2, j->req->arch);
 }
 
-static int step_error(plot_job *j, sqlite3_stmt *st, bs_error *e)
+static int open_plotted(plot_job *j, const char *sql, store_query **q, bs_error *e)
 {
-    sqlite3_finalize(st);
-    return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+    int rc = store_query_open(j->s, sql, j->what, q, e);
+    if (rc == BS_OK)
+        bind_filters(j, *q);
+    return rc;
 }
 
-/* Ends a query that wrote a data file: step_rc must be SQLITE_DONE; finalizes st, closes f. */
-static int end_query_data(plot_job *j, sqlite3_stmt *st, int step_rc, FILE *f, const char *path,
-                          bs_error *e)
+/* Ends a query that wrote a data file: closes q (a walk that failed is the error: a file cut
+ * short would be drawn as if complete) and f. */
+static int end_query_data(store_query *q, FILE *f, const char *path, bs_error *e)
 {
-    if (step_rc != SQLITE_DONE) {
+    int rc = store_query_close(q, e);
+    if (rc) {
         fclose(f);
-        return step_error(j, st, e);
+        return rc;
     }
-    sqlite3_finalize(st);
     return close_data(f, path, e);
 }
 
 /* The end of a plot drawn from a query that wrote its data file: the query must have run to
  * its end (end_query_data), then gnuplot draws script with vars. */
-static int finish_query_plot(plot_job *j, sqlite3_stmt *st, int step_rc, FILE *f,
-                             const char *path, const char *script, const char *base,
-                             const gp_var *vars, size_t n_vars, bs_error *e)
+static int finish_query_plot(plot_job *j, store_query *q, FILE *f, const char *path,
+                             const char *script, const char *base, const gp_var *vars,
+                             size_t n_vars, bs_error *e)
 {
-    int rc = end_query_data(j, st, step_rc, f, path, e);
+    int rc = end_query_data(q, f, path, e);
     return rc ? rc : run_gnuplot(j, script, base, vars, n_vars, e);
 }
 
@@ -357,20 +359,22 @@ typedef struct plotted_stats {
 
 static int plotted_stats_of(plot_job *j, plotted_stats *ps, bs_error *e)
 {
-    sqlite3_stmt *st;
-    int rc = prepare_plotted(j, PLOTTED_RUNS
-                             "SELECT count(*), count(DISTINCT model_name || '/' || arch_name),"
-                             " max(energy_j), max(latency_s) FROM plotted",
-                             &st, e);
+    store_query *q;
+    int rc = open_plotted(j, PLOTTED_RUNS
+                          "SELECT count(*), count(DISTINCT model_name || '/' || arch_name),"
+                          " max(energy_j), max(latency_s) FROM plotted",
+                          &q, e);
     if (rc)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return step_error(j, st, e);
-    ps->runs = sqlite3_column_int(st, 0);
-    ps->groups = sqlite3_column_int(st, 1);
-    ps->max_energy_j = sqlite3_column_double(st, 2);
-    ps->max_latency_s = sqlite3_column_double(st, 3);
-    sqlite3_finalize(st);
+    *ps = (plotted_stats){0};
+    if (store_query_next(q)) {
+        ps->runs = (int)store_query_int(q, 0);
+        ps->groups = (int)store_query_int(q, 1);
+        ps->max_energy_j = store_query_double(q, 2);
+        ps->max_latency_s = store_query_double(q, 3);
+    }
+    if ((rc = store_query_close(q, e)))
+        return rc;
     if (ps->runs == 0)
         return err_set(e, BS_EINPUT, "no complete runs to plot%s", j->req->model || j->req->arch
                                                                      ? " within --model/--arch"
@@ -379,12 +383,12 @@ static int plotted_stats_of(plot_job *j, plotted_stats *ps, bs_error *e)
 }
 
 /* The first step of every kind but speedup: the plotted runs' statistics (failing when there
- * is nothing to plot), then st prepared over the plotted runs. */
-static int start_plotted(plot_job *j, plotted_stats *ps, const char *sql, sqlite3_stmt **st,
+ * is nothing to plot), then q opened over the plotted runs. */
+static int start_plotted(plot_job *j, plotted_stats *ps, const char *sql, store_query **q,
                          bs_error *e)
 {
     int rc = plotted_stats_of(j, ps, e);
-    return rc ? rc : prepare_plotted(j, sql, st, e);
+    return rc ? rc : open_plotted(j, sql, q, e);
 }
 
 /* The columns cols of the plotted runs, in the order every plot lists them. */
@@ -403,12 +407,10 @@ static void run_title(char *buf, size_t n, const char *label, const char *model,
 }
 
 /* run_title of a row whose columns col, col + 1, col + 2 are label, model_name, arch_name. */
-static void run_title_of_row(char *buf, size_t n, sqlite3_stmt *st, int col,
-                             bool several_groups)
+static void run_title_of_row(char *buf, size_t n, store_query *q, int col, bool several_groups)
 {
-    run_title(buf, n, (const char *)sqlite3_column_text(st, col),
-              (const char *)sqlite3_column_text(st, col + 1),
-              (const char *)sqlite3_column_text(st, col + 2), several_groups);
+    run_title(buf, n, store_query_text(q, col), store_query_text(q, col + 1),
+              store_query_text(q, col + 2), several_groups);
 }
 
 /* ---- the kinds ----------------------------------------------------------------------- */
@@ -516,7 +518,8 @@ static int plot_speedup(plot_job *j, bs_error *e)
     d->cross_arch = q.baseline_arch != NULL;
     d->lo[0] = d->lo[1] = INFINITY;
     d->hi[0] = d->hi[1] = -INFINITY;
-    int rc = report_compare_each(j->db, &q, speedup_collect, d, e);
+    /* report.h still takes the handle (its conversion to store_query is another change) */
+    int rc = report_compare_each(store_db(j->s), &q, speedup_collect, d, e);
     if (rc == BS_OK && d->too_many)
         rc = err_set(e, BS_EINPUT, "more than %d (network, arch) groups or %d run labels for one"
                      " speedup figure; choose with --model/--arch", SPEEDUP_MAX_GROUPS,
@@ -612,42 +615,51 @@ static int plot_speedup(plot_job *j, bs_error *e)
 static const char *const energy_names[COST_E_COUNT] = {
     "Core (MACs)", "Weight buffer", "Activation buffer", "Output buffer", "DRAM", "Leakage"};
 
+/* An energy component of a run: NULL (a database whose totals predate the components) is
+ * none of it, so it adds no column and nothing to the total. */
+static double component_pj(store_query *q, int i)
+{
+    return store_query_is_null(q, i) ? 0 : store_query_double(q, i);
+}
+
 static int plot_energy(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
-    sqlite3_stmt *st;
+    store_query *q;
     int rc = start_plotted(j, &ps,
                            PLOTTED_RUNS_SELECT("label, model_name, arch_name, energy_core_pj,"
                                                " energy_wbuf_pj, energy_abuf_pj, energy_obuf_pj,"
                                                " energy_dram_pj, energy_leak_pj"),
-                           &st, e);
+                           &q, e);
     if (rc)
         return rc;
     if (ps.runs > max_bars[j->req->size]) {
-        sqlite3_finalize(st);
+        store_query_close(q, NULL);
         return err_set(e, BS_EINPUT, "%d runs are too many bars for one %s-size energy figure"
                        " (at most %d); choose with --model/--arch", ps.runs,
                        size_names[j->req->size], max_bars[j->req->size]);
     }
     unit u = pick_unit(energy_units, ps.max_energy_j);
     bool pct = j->req->energy_percent;
-    /* first pass: which components are non-zero anywhere */
+    /* first walk: which components are non-zero anywhere */
     bool used[COST_E_COUNT] = {0};
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (store_query_next(q))
         for (int c = 0; c < COST_E_COUNT; c++)
-            used[c] |= sqlite3_column_double(st, 3 + c) != 0;
-    if (rc != SQLITE_DONE)
-        return step_error(j, st, e);
-    sqlite3_reset(st);
+            used[c] |= component_pj(q, 3 + c) != 0;
+    if ((rc = store_query_reset(q, e))) {
+        store_query_close(q, NULL);
+        return rc;
+    }
+    bind_filters(j, q);
     FILE *f, *csv;
     char path[PATH_MAX + 64];
     if ((rc = open_data(j, "energy.dat", &f, path, sizeof path, e))) {
-        sqlite3_finalize(st);
+        store_query_close(q, NULL);
         return rc;
     }
     if ((rc = open_csv(j, "energy", "label,model,arch,component,energy_pj,share_pct", &csv, e))) {
         fclose(f);
-        sqlite3_finalize(st);
+        store_query_close(q, NULL);
         return rc;
     }
     fputs("\"run\"", f);
@@ -660,20 +672,24 @@ static int plot_energy(plot_job *j, bs_error *e)
         }
     fputc('\n', f);
     int max_len = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char group[600] = "";
+    while (store_query_next(q)) {
         char title[512];
-        run_title_of_row(title, sizeof title, st, 0, ps.groups > 1);
+        run_title_of_row(title, sizeof title, q, 0, ps.groups > 1);
         max_len = (int)fmax(max_len, (double)strlen(title));
         write_data_string(f, title);
+        if (ps.groups == 1 && !group[0]) /* name the network and arch once, under the bars */
+            snprintf(group, sizeof group, "%s on %s", store_query_text(q, 1),
+                     store_query_text(q, 2));
         double total = 0;
         for (int c = 0; c < COST_E_COUNT; c++)
-            total += sqlite3_column_double(st, 3 + c);
+            total += component_pj(q, 3 + c);
         for (int c = 0; c < COST_E_COUNT; c++) {
-            double pj = sqlite3_column_double(st, 3 + c), share = total > 0 ? 100 * pj / total : NAN;
+            double pj = component_pj(q, 3 + c), share = total > 0 ? 100 * pj / total : NAN;
             if (used[c])
                 fprintf(f, " %.9g", pct ? share : pj * 1e-12 / u.per_unit);
             for (int k = 0; k < 3; k++)
-                csv_str(csv, (const char *)sqlite3_column_text(st, k), false);
+                csv_str(csv, store_query_text(q, k), false);
             csv_str(csv, cost_energy_name((cost_energy)c), false);
             csv_num(csv, pj, false);
             csv_num(csv, share, true);
@@ -681,40 +697,30 @@ static int plot_energy(plot_job *j, bs_error *e)
         fputc('\n', f);
     }
     int rc_csv = close_csv(csv, "energy", e);
-    char ylabel[128], group[600] = "";
+    char ylabel[128];
     if (pct)
         snprintf(ylabel, sizeof ylabel, "Share of training energy (%%)");
     else
         snprintf(ylabel, sizeof ylabel, "Training energy (%s)", u.name);
-    if (ps.groups == 1) { /* name the network and arch once, under the bars */
-        sqlite3_stmt *g;
-        if (prepare_plotted(j, PLOTTED_RUNS "SELECT model_name, arch_name FROM plotted LIMIT 1",
-                            &g, e) == BS_OK) {
-            if (sqlite3_step(g) == SQLITE_ROW)
-                snprintf(group, sizeof group, "%s on %s", sqlite3_column_text(g, 0),
-                         sqlite3_column_text(g, 1));
-            sqlite3_finalize(g);
-        }
-    }
     const gp_var vars[] = {
         GP_STR("datafile", path), GP_STR("ylabel", ylabel), GP_NUM("n", ps.runs),
         GP_NUM("n_cols", n_cols), GP_NUM("first_len", max_len), GP_NUM("tic_len", max_len),
         GP_NUM("percent", pct), GP_STR("group", group),
     };
     if (rc_csv) {
-        sqlite3_finalize(st);
+        store_query_close(q, NULL);
         fclose(f);
         return rc_csv;
     }
-    return finish_query_plot(j, st, rc, f, path, "energy.gp", pct ? "energy-share" : "energy",
-                             vars, sizeof vars / sizeof vars[0], e);
+    return finish_query_plot(j, q, f, path, "energy.gp", pct ? "energy-share" : "energy", vars,
+                             sizeof vars / sizeof vars[0], e);
 }
 
 /* The start of a plot of one line per run (cumulative, schedule): the plotted runs (run_id,
  * label, model_name, arch_name) into runs, refused beyond the lines one key can tell apart,
- * and the per-run curve query (?1 = the run's id) prepared into curve. */
+ * and the per-run curve query (?1 = the run's id) opened into curve. */
 static int start_line_plot(plot_job *j, plotted_stats *ps, const char *kind,
-                           const char *curve_sql, sqlite3_stmt **runs, sqlite3_stmt **curve,
+                           const char *curve_sql, store_query **runs, store_query **curve,
                            bs_error *e)
 {
     int rc = start_plotted(j, ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
@@ -722,18 +728,18 @@ static int start_line_plot(plot_job *j, plotted_stats *ps, const char *kind,
     if (rc)
         return rc;
     if (ps->runs > SPEEDUP_MAX_LABELS) {
-        sqlite3_finalize(*runs);
+        store_query_close(*runs, NULL);
         return err_set(e, BS_EINPUT, "%d runs are too many lines for one %s figure (at most %d);"
                        " choose with --model/--arch", ps->runs, kind, SPEEDUP_MAX_LABELS);
     }
-    if (sqlite3_prepare_v2(j->db, curve_sql, -1, curve, NULL) != SQLITE_OK)
-        return step_error(j, *runs, e);
-    return BS_OK;
+    if ((rc = store_query_open(j->s, curve_sql, j->what, curve, e)))
+        store_query_close(*runs, NULL);
+    return rc;
 }
 
 /* One line plot's rows: how a curve row is written (its data-file columns and, after the
  * run's label, model and arch, its CSV cells), and what each block starts with. */
-typedef void (*curve_row_fn)(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx);
+typedef void (*curve_row_fn)(FILE *f, FILE *csv, store_query *curve, const void *ctx);
 
 typedef struct line_plot {
     const char *kind;        /* the data file KIND.dat and the CSV KIND.csv */
@@ -743,70 +749,69 @@ typedef struct line_plot {
     const void *ctx;
 } line_plot;
 
-/* A line plot's data file as written: open at path, blocks runs in it, step_rc the last step
- * of the runs query (for finish_query_plot). */
+/* A line plot's data file as written: open at path, blocks runs in it (for
+ * finish_query_plot, which closes the runs query). */
 typedef struct line_data {
     FILE *f;
     char path[PATH_MAX + 64];
-    int blocks, step_rc;
+    int blocks;
     int key_len;    /* characters of the longest run title (the key's width) */
     int max_rows;   /* the most curve rows of one block (epochs of the longest run) */
 } line_data;
 
 /* The data of a plot of one line per run: per run a block (its title line, lp->first_row, then
- * one row per row of curve, bound to the run's id). Always finalizes curve. On success d holds
- * the open data file; on failure runs is finalized and nothing is left open. */
-static int write_line_blocks(plot_job *j, const plotted_stats *ps, sqlite3_stmt *runs,
-                             sqlite3_stmt *curve, const line_plot *lp, line_data *d,
+ * one row per row of curve, bound to the run's id). Always closes curve. On success d holds
+ * the open data file; on failure runs is closed and nothing is left open. */
+static int write_line_blocks(plot_job *j, const plotted_stats *ps, store_query *runs,
+                             store_query *curve, const line_plot *lp, line_data *d,
                              bs_error *e)
 {
     char name[64];
     snprintf(name, sizeof name, "%s.dat", lp->kind);
-    FILE *csv = NULL, **f = &d->f;
-    int rc, *blocks = &d->blocks, *step_rc = &d->step_rc;
-    if ((rc = open_data(j, name, f, d->path, sizeof d->path, e)) == BS_OK &&
+    FILE *csv = NULL;
+    int rc;
+    if ((rc = open_data(j, name, &d->f, d->path, sizeof d->path, e)) == BS_OK &&
         (rc = open_csv(j, lp->kind, lp->csv_header, &csv, e)) != BS_OK)
-        fclose(*f);
+        fclose(d->f);
     if (rc) {
-        sqlite3_finalize(runs);
-        sqlite3_finalize(curve);
+        store_query_close(runs, NULL);
+        store_query_close(curve, NULL);
         return rc;
     }
-    *blocks = 0;
+    d->blocks = 0;
     d->key_len = 0;
     d->max_rows = 0;
-    while ((*step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
+    while (store_query_next(runs)) {
         char title[512];
         run_title_of_row(title, sizeof title, runs, 1, ps->groups > 1);
         if ((int)strlen(title) > d->key_len)
             d->key_len = (int)strlen(title);
-        fputs((*blocks)++ ? "\n\n" : "", *f);
-        write_data_string(*f, title);
-        fputc('\n', *f);
-        fputs(lp->first_row, *f);
-        sqlite3_bind_int64(curve, 1, sqlite3_column_int64(runs, 0));
-        int curve_rc, rows = 0;
-        while ((curve_rc = sqlite3_step(curve)) == SQLITE_ROW) {
+        fputs(d->blocks++ ? "\n\n" : "", d->f);
+        write_data_string(d->f, title);
+        fputc('\n', d->f);
+        fputs(lp->first_row, d->f);
+        store_query_bind_int(curve, 1, store_query_int(runs, 0));
+        int rows = 0;
+        while (store_query_next(curve)) {
             for (int k = 0; k < 3; k++)
-                csv_str(csv, (const char *)sqlite3_column_text(runs, 1 + k), false);
-            lp->row(*f, csv, curve, lp->ctx);
+                csv_str(csv, store_query_text(runs, 1 + k), false);
+            lp->row(d->f, csv, curve, lp->ctx);
             rows++;
         }
         d->max_rows = rows > d->max_rows ? rows : d->max_rows;
-        sqlite3_reset(curve);
-        if (curve_rc != SQLITE_DONE) {  /* a curve cut short would be drawn as if complete */
-            rc = err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
-            sqlite3_finalize(curve);
-            sqlite3_finalize(runs);
-            fclose(*f);
+        /* a curve cut short would be drawn as if complete */
+        if ((rc = store_query_reset(curve, e))) {
+            store_query_close(curve, NULL);
+            store_query_close(runs, NULL);
+            fclose(d->f);
             fclose(csv);
             return rc;
         }
     }
-    sqlite3_finalize(curve);
+    store_query_close(curve, NULL);
     if ((rc = close_csv(csv, lp->kind, e))) {
-        sqlite3_finalize(runs);
-        fclose(*f);
+        store_query_close(runs, NULL);
+        fclose(d->f);
     }
     return rc;
 }
@@ -815,14 +820,14 @@ typedef struct cumulative_units {
     unit time, energy;
 } cumulative_units;
 
-static void cumulative_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx)
+static void cumulative_row(FILE *f, FILE *csv, store_query *curve, const void *ctx)
 {
     const cumulative_units *u = ctx;
-    fprintf(f, "%lld %.9g %.9g\n", (long long)sqlite3_column_int64(curve, 0),
-            sqlite3_column_double(curve, 1) / u->time.per_unit,
-            sqlite3_column_double(curve, 2) / u->energy.per_unit);
+    fprintf(f, "%lld %.9g %.9g\n", (long long)store_query_int(curve, 0),
+            store_query_double(curve, 1) / u->time.per_unit,
+            store_query_double(curve, 2) / u->energy.per_unit);
     for (int k = 0; k < 3; k++)
-        csv_num(csv, sqlite3_column_double(curve, k), k == 2);
+        csv_num(csv, store_query_double(curve, k), k == 2);
 }
 
 /* One data block per run: a header line with the run's title, a (0, 0, 0) start, then the
@@ -830,7 +835,7 @@ static void cumulative_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *
 static int plot_cumulative(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
-    sqlite3_stmt *runs, *curve;
+    store_query *runs, *curve;
     int rc = start_line_plot(j, &ps, "cumulative",
                              "SELECT epoch + 1, cum_latency_s, cum_energy_pj * 1e-12"
                              " FROM epoch_costs WHERE run_id = ?1 ORDER BY epoch",
@@ -849,7 +854,7 @@ static int plot_cumulative(plot_job *j, bs_error *e)
         GP_STR("energy_unit", u.energy.name), GP_NUM("n", d.blocks),
         GP_NUM("key_len", d.key_len),
     };
-    return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "cumulative.gp", "cumulative", vars,
+    return finish_query_plot(j, runs, d.f, d.path, "cumulative.gp", "cumulative", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
@@ -871,9 +876,9 @@ typedef struct timeline_stats {
 static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const char *label,
                           timeline_stats *ts, bs_error *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            j->db,
+    store_query *q;
+    int rc = store_query_open(
+            j->s,
             "WITH ep AS (SELECT DISTINCT epoch FROM costs WHERE run_id = ?1),"
             " ly AS (SELECT layer, name, row_number() OVER (ORDER BY layer) - 1 AS y FROM"
             "  (SELECT layer, min(layer_name) AS name FROM costs WHERE run_id = ?1"
@@ -882,31 +887,30 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const ch
             " LEFT JOIN costs c ON c.run_id = ?1 AND c.epoch = ep.epoch AND c.layer = ly.layer"
             "  AND c.pass = 'FWD'"
             " ORDER BY ep.epoch, ly.y",
-            -1, &st, NULL) != SQLITE_OK)
-        return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
-    sqlite3_bind_int64(st, 1, run);
+            j->what, &q, e);
+    if (rc)
+        return rc;
+    store_query_bind_int(q, 1, run);
     *ts = (timeline_stats){.lo = INFINITY, .hi = -INFINITY, .first = {NAN, NAN}};
-    int rc;
     char (*names)[64] = calloc(4096, sizeof *names);
     if (!names) {
-        sqlite3_finalize(st);
+        store_query_close(q, NULL);
         return err_set(e, BS_EINTERNAL, "out of memory");
     }
     int64_t last_epoch = -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int y = sqlite3_column_int(st, 1);
-        if (sqlite3_column_int64(st, 0) != last_epoch) {   /* rows come ordered by epoch */
-            last_epoch = sqlite3_column_int64(st, 0);
+    while (store_query_next(q)) {
+        int y = (int)store_query_int(q, 1);
+        if (store_query_int(q, 0) != last_epoch) {   /* rows come ordered by epoch */
+            last_epoch = store_query_int(q, 0);
             ts->n_epochs++;
         }
         if (y < 4096 && !names[y][0])
-            snprintf(names[y], sizeof names[y], "%s", (const char *)sqlite3_column_text(st, 4));
+            snprintf(names[y], sizeof names[y], "%s", store_query_text(q, 4));
         ts->n_layers = y + 1 > ts->n_layers ? y + 1 : ts->n_layers;
-        fprintf(f, "%lld %d", (long long)sqlite3_column_int64(st, 0), y);
+        fprintf(f, "%lld %d", (long long)store_query_int(q, 0), y);
         double b[2];
         for (int c = 0; c < 2; c++) {
-            b[c] = sqlite3_column_type(st, 2 + c) == SQLITE_NULL ? NAN
-                                                                  : sqlite3_column_double(st, 2 + c);
+            b[c] = store_query_double(q, 2 + c);   /* NULL: no width, NaN */
             if (isnan(b[c]))
                 continue;
             if (isnan(ts->first[c]))
@@ -925,16 +929,15 @@ static int write_timeline(plot_job *j, int64_t run, FILE *f, FILE *csv, const ch
             fprintf(f, !isnan(b[c]) && b[c] >= 32 ? " %.6g" : " NaN", b[c]);
         fputc('\n', f);
         csv_str(csv, label, false);
-        csv_num(csv, sqlite3_column_double(st, 0), false);
-        csv_str(csv, (const char *)sqlite3_column_text(st, 4), false);
+        csv_num(csv, store_query_double(q, 0), false);
+        csv_str(csv, store_query_text(q, 4), false);
         csv_num(csv, b[0], false);
         csv_num(csv, b[1], true);
         ts->cells++;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    if ((rc = store_query_close(q, e))) {
         free(names);
-        return err_set(e, BS_EINTERNAL, "plot query failed: %s", sqlite3_errmsg(j->db));
+        return rc;
     }
     /* names of every stride-th layer, so the tick labels do not overlap at 8-9 pt */
     static const int max_names[PLOT_SIZE_COUNT] = {16, 12, 12};
@@ -962,23 +965,23 @@ enum { TIMELINE_MAX_RUNS = 16 };
 static int plot_timeline(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
-    sqlite3_stmt *runs;
+    store_query *runs;
     int rc = start_plotted(j, &ps, PLOTTED_RUNS_SELECT("run_id, label, model_name, arch_name"),
                            &runs, e);
     if (rc)
         return rc;
     if (ps.runs > TIMELINE_MAX_RUNS) {
-        sqlite3_finalize(runs);
+        store_query_close(runs, NULL);
         return err_set(e, BS_EINPUT, "%d runs would be %d timeline figures (one per run, at most"
                        " %d); choose with --model and --arch", ps.runs, ps.runs,
                        TIMELINE_MAX_RUNS);
     }
-    int drawn = 0, constant = 0, one_epoch = 0, step_rc = SQLITE_DONE;
-    while (rc == BS_OK && (step_rc = sqlite3_step(runs)) == SQLITE_ROW) {
-        int64_t run = sqlite3_column_int64(runs, 0);
-        const char *label = (const char *)sqlite3_column_text(runs, 1);
-        const char *model = (const char *)sqlite3_column_text(runs, 2);
-        const char *arch = (const char *)sqlite3_column_text(runs, 3);
+    int drawn = 0, constant = 0, one_epoch = 0;
+    while (rc == BS_OK && store_query_next(runs)) {
+        int64_t run = store_query_int(runs, 0);
+        const char *label = store_query_text(runs, 1);
+        const char *model = store_query_text(runs, 2);
+        const char *arch = store_query_text(runs, 3);
         char data_name[64], path[PATH_MAX + 64];
         snprintf(data_name, sizeof data_name, "timeline-%lld.dat", (long long)run);
         char base[512], part[3][128], title[512];
@@ -1038,9 +1041,9 @@ static int plot_timeline(plot_job *j, bs_error *e)
         free(ts); /* after gnuplot: vars point into it (ytics_cmd) */
         drawn++;
     }
-    if (rc == BS_OK && step_rc != SQLITE_DONE)     /* not "nothing to draw": a failed query */
-        return step_error(j, runs, e);
-    sqlite3_finalize(runs);
+    int rc_q = store_query_close(runs, e);      /* not "nothing to draw": a failed query */
+    if (rc == BS_OK && rc_q)
+        return rc_q;
     if (rc == BS_OK && drawn == 0 && one_epoch)
         rc = err_set(e, BS_EINPUT, "no run has bit-widths over two or more epochs (%d of one"
                      " epoch, %d constant); no timeline to draw", one_epoch, constant);
@@ -1052,14 +1055,13 @@ static int plot_timeline(plot_job *j, bs_error *e)
     return rc;
 }
 
-static void schedule_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ctx)
+static void schedule_row(FILE *f, FILE *csv, store_query *curve, const void *ctx)
 {
     (void)ctx;
-    fprintf(f, "%lld", (long long)sqlite3_column_int64(curve, 0));
-    csv_num(csv, sqlite3_column_double(curve, 0), false);
+    fprintf(f, "%lld", (long long)store_query_int(curve, 0));
+    csv_num(csv, store_query_double(curve, 0), false);
     for (int c = 1; c <= 3; c++) {
-        double v = sqlite3_column_type(curve, c) == SQLITE_NULL ? NAN
-                                                                : sqlite3_column_double(curve, c);
+        double v = store_query_double(curve, c);    /* NULL: no pass of that kind, NaN */
         fprintf(f, isnan(v) ? " NaN" : " %.9g", v);
         csv_num(csv, v, c == 3);
     }
@@ -1072,7 +1074,7 @@ static void schedule_row(FILE *f, FILE *csv, sqlite3_stmt *curve, const void *ct
 static int plot_schedule(plot_job *j, bs_error *e)
 {
     plotted_stats ps;
-    sqlite3_stmt *runs, *curve;
+    store_query *runs, *curve;
 #define WMEAN(pass, col)                                                                    \
     " sum(CASE WHEN pass = '" pass "' THEN madds * " col " END) /"                          \
     " sum(CASE WHEN pass = '" pass "' AND " col " IS NOT NULL THEN madds END)"
@@ -1091,14 +1093,14 @@ static int plot_schedule(plot_job *j, bs_error *e)
     if ((rc = write_line_blocks(j, &ps, runs, curve, &lp, &d, e)))
         return rc;
     if (d.max_rows < 2) {   /* a step line of one point draws nothing: empty panels */
-        sqlite3_finalize(runs);
+        store_query_close(runs, NULL);
         fclose(d.f);
         return err_set(e, BS_EINPUT, "every run spans one epoch; a schedule over epochs needs"
                        " two or more (widths in schedule.csv)");
     }
     const gp_var vars[] = {GP_STR("datafile", d.path), GP_NUM("n", d.blocks),
                            GP_NUM("key_len", d.key_len)};
-    return finish_query_plot(j, runs, d.step_rc, d.f, d.path, "schedule.gp", "schedule", vars,
+    return finish_query_plot(j, runs, d.f, d.path, "schedule.gp", "schedule", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
@@ -1107,18 +1109,18 @@ static int plot_schedule(plot_job *j, bs_error *e)
  * training energy (left) and latency (right), labelled with the run's label. */
 static int plot_accuracy(plot_job *j, bs_error *e)
 {
-    if (!store_db_has_accuracy(j->db, "main"))
+    if (!store_has_column(j->s, "runs", "accuracy_pct"))
         return err_set(e, BS_EINPUT, "no run states an accuracy (the database predates"
                        " runs.accuracy_pct; traces state it with the header field `accuracy`)");
     plotted_stats ps;
-    sqlite3_stmt *st;
+    store_query *q;
     int rc = start_plotted(j, &ps,
                            PLOTTED_RUNS "SELECT p.label, p.model_name, p.arch_name, r.accuracy_pct,"
                            " p.energy_j, p.latency_s, max(p.energy_j) OVER (),"
                            " max(p.latency_s) OVER () FROM plotted p JOIN runs r ON r.id = p.run_id"
                            " WHERE r.accuracy_pct IS NOT NULL"
                            " ORDER BY p.model_name, p.arch_name, p.run_id",
-                           &st, e);
+                           &q, e);
     if (rc)
         return rc;
     /* units from the runs drawn, not from every plotted run: a LeNet point beside ResNet runs
@@ -1131,7 +1133,7 @@ static int plot_accuracy(plot_job *j, bs_error *e)
                        e)) != BS_OK)
         fclose(f);
     if (rc) {
-        sqlite3_finalize(st);
+        store_query_close(q, NULL);
         return rc;
     }
     /* one block per (network, arch) group, headed by its name (the key), points labelled
@@ -1139,9 +1141,9 @@ static int plot_accuracy(plot_job *j, bs_error *e)
     int points = 0, blocks = 0;
     double lo[2] = {INFINITY, INFINITY}, hi[2] = {0, 0};
     char group[300] = "";
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (store_query_next(q)) {
         char g[300];
-        snprintf(g, sizeof g, "%s on %s", sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+        snprintf(g, sizeof g, "%s on %s", store_query_text(q, 1), store_query_text(q, 2));
         if (strcmp(g, group) != 0) {
             fputs(blocks++ ? "\n\n" : "", f);
             write_data_string(f, g);
@@ -1149,16 +1151,16 @@ static int plot_accuracy(plot_job *j, bs_error *e)
             snprintf(group, sizeof group, "%s", g);
         }
         if (points == 0) {
-            ue = pick_unit(energy_units, sqlite3_column_double(st, 6));
-            ut = pick_unit(time_units, sqlite3_column_double(st, 7));
+            ue = pick_unit(energy_units, store_query_double(q, 6));
+            ut = pick_unit(time_units, store_query_double(q, 7));
         }
-        double acc = sqlite3_column_double(st, 3), ej = sqlite3_column_double(st, 4),
-               ls = sqlite3_column_double(st, 5);
+        double acc = store_query_double(q, 3), ej = store_query_double(q, 4),
+               ls = store_query_double(q, 5);
         fprintf(f, "%.17g %.17g %.17g ", acc, ej / ue.per_unit, ls / ut.per_unit);
-        write_data_string(f, (const char *)sqlite3_column_text(st, 0));
+        write_data_string(f, store_query_text(q, 0));
         fputc('\n', f);
         for (int k = 0; k < 3; k++)
-            csv_str(csv, (const char *)sqlite3_column_text(st, k), false);
+            csv_str(csv, store_query_text(q, k), false);
         csv_num(csv, acc, false);
         csv_num(csv, ej, false);
         csv_num(csv, ls, true);
@@ -1170,16 +1172,13 @@ static int plot_accuracy(plot_job *j, bs_error *e)
         points++;
     }
     int rc_csv = close_csv(csv, "accuracy", e);
-    if (rc == SQLITE_DONE && points == 0) {
-        sqlite3_finalize(st);
+    if (points == 0 || rc_csv) {
+        int rc_q = store_query_close(q, e);
         fclose(f);
+        if (rc_q || rc_csv)
+            return rc_q ? rc_q : rc_csv;
         return err_set(e, BS_EINPUT, "no run states an accuracy (trace header field `accuracy`,"
                        " traces/FORMAT.md)");
-    }
-    if (rc_csv) {
-        sqlite3_finalize(st);
-        fclose(f);
-        return rc_csv;
     }
     char xe[64], xt[64];
     snprintf(xe, sizeof xe, "Training energy (%s)", ue.name);
@@ -1189,7 +1188,7 @@ static int plot_accuracy(plot_job *j, bs_error *e)
         GP_NUM("logx_e", hi[0] > 20 * lo[0]), GP_NUM("logx_t", hi[1] > 20 * lo[1]),
         GP_NUM("n", blocks),
     };
-    return finish_query_plot(j, st, rc, f, path, "accuracy.gp", "accuracy", vars,
+    return finish_query_plot(j, q, f, path, "accuracy.gp", "accuracy", vars,
                              sizeof vars / sizeof vars[0], e);
 }
 
@@ -1199,11 +1198,11 @@ static int plot_pareto(plot_job *j, bs_error *e)
 {
     front_query q = {.model = j->req->model};
     char all[PATH_MAX + 32], front[PATH_MAX + 32];
-    int rc = front_write_plot_files(j->db, &q, j->tmp_dir, all, front, sizeof all, e);
+    int rc = front_write_plot_files(j->s, &q, j->tmp_dir, all, front, sizeof all, e);
     if (rc)
         return rc;
     front_set fs;  /* the figure's data beside it: every point, on_front marked */
-    if ((rc = front_load(j->db, &q, &fs, e)))
+    if ((rc = front_load(j->s, &q, &fs, e)))
         return rc;
     table *t = front_table(&fs, true);
     front_free(&fs);
@@ -1222,47 +1221,49 @@ static int plot_pareto(plot_job *j, bs_error *e)
     return run_gnuplot(j, "pareto.gp", "pareto", vars, sizeof vars / sizeof vars[0], e);
 }
 
-/* The plot kinds: a name, what it draws (bitsim plot --help lists this table) and its maker.
- * Adding a plot is a row here, its maker above and its script in plots/. */
+/* The plot kinds, their one declaration: a name, what it draws (bitsim plot --help lists this
+ * table) and its maker. Adding a plot is a row here, its maker above and its script in
+ * plots/; plot.h and the command line follow. */
 typedef struct plot_kind_entry {
     const char *name;
     const char *summary;
     int (*make)(plot_job *j, bs_error *e);
 } plot_kind_entry;
 
-static const plot_kind_entry kinds[PLOT_KIND_COUNT] = {
-    [PLOT_SPEEDUP] = {"speedup", "speedup and energy saving against --baseline, grouped bars",
-                      plot_speedup},
-    [PLOT_ENERGY] = {"energy", "training energy per run, stacked by component (or 100 %)",
-                     plot_energy},
-    [PLOT_CUMULATIVE] = {"cumulative", "cumulative training time and energy over epochs, one line "
-                         "per run", plot_cumulative},
-    [PLOT_SCHEDULE] = {"schedule", "precision schedule: mean A/W/G bit-widths over epochs",
-                       plot_schedule},
-    [PLOT_TIMELINE] = {"timeline", "per run: forward-pass bit-width heatmap over epochs and layers",
-                       plot_timeline},
-    [PLOT_ACCURACY] = {"accuracy", "final accuracy (trace header) against training energy, latency",
-                       plot_accuracy},
-    [PLOT_PARETO] = {"pareto", "a sweep's points: energy vs latency, colour = area, the front marked",
-                     plot_pareto},
+static const plot_kind_entry kinds[] = {
+    {"speedup", "speedup and energy saving against --baseline, grouped bars", plot_speedup},
+    {"energy", "training energy per run, stacked by component (or 100 %)", plot_energy},
+    {"cumulative", "cumulative training time and energy over epochs, one line per run",
+     plot_cumulative},
+    {"schedule", "precision schedule: mean A/W/G bit-widths over epochs", plot_schedule},
+    {"timeline", "per run: forward-pass bit-width heatmap over epochs and layers", plot_timeline},
+    {"accuracy", "final accuracy (trace header) against training energy, latency", plot_accuracy},
+    {"pareto", "a sweep's points: energy vs latency, colour = area, the front marked",
+     plot_pareto},
 };
+enum { N_KINDS = sizeof kinds / sizeof kinds[0] };
+
+int plot_kind_count(void)
+{
+    return N_KINDS;
+}
 
 int plot_kind_parse(const char *s)
 {
-    for (int k = 0; k < PLOT_KIND_COUNT; k++)
+    for (int k = 0; k < N_KINDS; k++)
         if (strcmp(kinds[k].name, s) == 0)
             return k;
     return -1;
 }
 
-const char *plot_kind_name(plot_kind k)
+const char *plot_kind_name(int k)
 {
-    return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].name : "?";
+    return k >= 0 && k < N_KINDS ? kinds[k].name : "?";
 }
 
-const char *plot_kind_summary(plot_kind k)
+const char *plot_kind_summary(int k)
 {
-    return (int)k >= 0 && k < PLOT_KIND_COUNT ? kinds[k].summary : "?";
+    return k >= 0 && k < N_KINDS ? kinds[k].summary : "?";
 }
 
 /* Removes the temporary directory and the files in it (no subdirectories are made). */
@@ -1283,14 +1284,15 @@ static void remove_tmp_dir(const char *dir)
     rmdir(dir);
 }
 
-int plot_make(sqlite3 *db, plot_kind kind, const plot_request *r,
+int plot_make(store *s, int kind, const plot_request *r,
               void (*on_file)(const char *path, void *ctx), void *ctx, bs_error *e)
 {
-    if ((int)kind < 0 || kind >= PLOT_KIND_COUNT || (int)r->format < 0 ||
+    if (kind < 0 || kind >= N_KINDS || (int)r->format < 0 ||
         r->format >= PLOT_FORMAT_COUNT)
-        return err_set(e, BS_EINTERNAL, "plot_make: bad kind %d or format %d", (int)kind,
+        return err_set(e, BS_EINTERNAL, "plot_make: bad kind %d or format %d", kind,
                        (int)r->format);
-    plot_job j = {.db = db, .req = r, .on_file = on_file, .ctx = ctx};
+    plot_job j = {.s = s, .req = r, .on_file = on_file, .ctx = ctx};
+    snprintf(j.what, sizeof j.what, "reading the %s plot's data", kinds[kind].name);
     if (r->scripts_dir)
         snprintf(j.scripts_dir, sizeof j.scripts_dir, "%s", r->scripts_dir);
     else if (!paths_data_dir("plots", j.scripts_dir, sizeof j.scripts_dir))

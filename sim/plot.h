@@ -3,8 +3,11 @@
  * Each plot kind is one gnuplot script in plots/ (shipped data, found via paths.h) fed with
  * data files that SQL queries over the store write into a private temporary directory; the
  * scripts own the look (fonts, units, Okabe-Ito colour-blind-safe palette, plots/style.gp),
- * this module owns the numbers. Reads only the database. Adding a kind = one row in plot.c's
- * table plus one script.
+ * this module owns the numbers. Reads only the database, through store_query.h.
+ *
+ * The kinds are plot.c's kinds table, its one declaration of them: a row (name, the line
+ * `bitsim plot --help` shows, the maker) and its maker there, plus its script in plots/, is a
+ * new kind; nothing here names a kind. A kind is its row's index, 0 .. plot_kind_count() - 1.
  */
 #ifndef BITSIM_PLOT_H
 #define BITSIM_PLOT_H
@@ -12,19 +15,7 @@
 #include <stdbool.h>
 
 #include "err.h"
-
-struct sqlite3;
-
-typedef enum plot_kind {
-    PLOT_SPEEDUP,    /* speedup and energy-saving bars per run against a baseline */
-    PLOT_ENERGY,     /* stacked energy by component (core, buffers, DRAM, leakage) per run */
-    PLOT_CUMULATIVE, /* cumulative training time and energy over epochs, one line per run */
-    PLOT_SCHEDULE,   /* mean A/W/G bit-widths over epochs, one line per run (CPT-style) */
-    PLOT_TIMELINE,   /* per-run heatmap of FWD operand bit-widths over epochs and layers */
-    PLOT_ACCURACY,   /* final accuracy against training energy and latency, one point per run */
-    PLOT_PARETO,     /* sweep points, energy vs latency coloured by area, front marked (front.h) */
-    PLOT_KIND_COUNT
-} plot_kind;
+#include "store.h"
 
 typedef enum plot_format { PLOT_PDF, PLOT_PNG, PLOT_FORMAT_COUNT } plot_format;
 
@@ -47,11 +38,14 @@ typedef struct plot_request {
     void (*on_note)(const char *msg, void *ctx);
 } plot_request;
 
-/* "speedup", "energy", "cumulative", "timeline" -> plot_kind; -1 if unknown. */
+/* How many kinds there are. */
+int plot_kind_count(void);
+/* "speedup", "energy", "cumulative", "timeline", ... -> the kind; -1 if unknown. */
 int plot_kind_parse(const char *s);
-const char *plot_kind_name(plot_kind k);
-/* One line saying what kind k draws, for `bitsim plot --help` (the list is the kinds table). */
-const char *plot_kind_summary(plot_kind k);
+/* Kind k's name, and one line saying what it draws (for `bitsim plot --help`); "?" for a k
+ * out of range. */
+const char *plot_kind_name(int k);
+const char *plot_kind_summary(int k);
 /* "pdf", "png" -> plot_format; -1 if unknown. */
 int plot_format_parse(const char *s);
 /* The format names, in plot_format order, NULL-terminated. */
@@ -61,10 +55,10 @@ int plot_size_parse(const char *s);
 /* The size names, in plot_size order, NULL-terminated. */
 const char *const *plot_size_names(void);
 
-/* Draws one kind. Calls on_file(path, ctx) for every file written (timeline: one per run).
- * Errors: no runs to plot, gnuplot missing or failing (its first message quoted), output
- * directory not writable. */
-int plot_make(struct sqlite3 *db, plot_kind kind, const plot_request *r,
+/* Draws kind (plot_kind_parse). Calls on_file(path, ctx) for every file written (timeline:
+ * one per run). Errors: no runs to plot, gnuplot missing or failing (its first message
+ * quoted), output directory not writable. */
+int plot_make(store *s, int kind, const plot_request *r,
               void (*on_file)(const char *path, void *ctx), void *ctx, bs_error *e);
 
 #endif

@@ -183,4 +183,20 @@ static inline void fixture_cleanup(char *path)
     free(path);
 }
 
+/* A copy of tests/data/NAME (under $BITSIM_HOME) at a fresh fixture_tmp_path, so a test may
+ * open it, even for writing, without touching the shipped file; NULL if the copy failed. */
+static inline char *fixture_data_copy(const char *name)
+{
+    const char *home = getenv("BITSIM_HOME");
+    char *copy = fixture_tmp_path(name), cmd[1200];
+    if (!copy)
+        return NULL;
+    snprintf(cmd, sizeof cmd, "cp '%s/tests/data/%s' '%s'", home && *home ? home : ".", name, copy);
+    if (system(cmd) != 0) {
+        fixture_cleanup(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 #endif

@@ -80,7 +80,15 @@ static bool file_is(const char *path, const char *magic, size_t magic_len)
     return n >= magic_len && memcmp(head, magic, magic_len) == 0 && size > 1000;
 }
 
-static int make(plot_kind kind, plot_format fmt, const plot_request *base, written *w,
+/* Kind name's index in plot.c's kinds table. */
+static int kind_of(const char *name)
+{
+    int k = plot_kind_parse(name);
+    cr_assert_geq(k, 0, "no plot kind %s", name);
+    return k;
+}
+
+static int make(const char *kind, plot_format fmt, const plot_request *base, written *w,
                 bs_error *e)
 {
     store *s;
@@ -89,7 +97,7 @@ static int make(plot_kind kind, plot_format fmt, const plot_request *base, writt
     r.out_dir = out_dir;
     r.format = fmt;
     memset(w, 0, sizeof *w);
-    int rc = plot_make(store_db(s), kind, &r, remember, w, e);
+    int rc = plot_make(s, kind_of(kind), &r, remember, w, e);
     store_close(s);
     return rc;
 }
@@ -105,16 +113,16 @@ Test(plot, every_kind_writes_pdf_and_png)
         size_t len;
     } formats[] = {{PLOT_PDF, "%PDF", 4}, {PLOT_PNG, "\x89PNG", 4}};
     for (int f = 0; f < 2; f++)
-        for (int k = 0; k < PLOT_KIND_COUNT; k++) {
-            if (k == PLOT_PARETO)
+        for (int k = 0; k < plot_kind_count(); k++) {
+            const char *kind = plot_kind_name(k);
+            if (strcmp(kind, "pareto") == 0)
                 continue;   /* needs runs on parseable archs (area): tests/test_front.c */
             written w;
             bs_error e;
-            cr_assert_eq(make((plot_kind)k, formats[f].fmt, NULL, &w, &e), BS_OK, "%s: %s",
-                         plot_kind_name((plot_kind)k), e.msg);
+            cr_assert_eq(make(kind, formats[f].fmt, NULL, &w, &e), BS_OK, "%s: %s", kind, e.msg);
             /* timeline: one file per run whose widths vary (the three-layer runs; the
              * one-layer 32-bit run is constant and skipped), the others one file */
-            cr_expect_eq(w.n, k == PLOT_TIMELINE ? 3 : 1, "%s", plot_kind_name((plot_kind)k));
+            cr_expect_eq(w.n, strcmp(kind, "timeline") == 0 ? 3 : 1, "%s", kind);
             for (int i = 0; i < w.n; i++)
                 cr_expect(file_is(w.paths[i], formats[f].magic, formats[f].len),
                           "%s is not a non-empty %s", w.paths[i], formats[f].magic);
@@ -145,8 +153,8 @@ Test(plot, figure_data_csv_holds_the_plotted_values)
     written w;
     bs_error e;
     plot_request r = {.baseline = "fp32", .size = PLOT_COLUMN, .energy_percent = true};
-    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
-    cr_assert_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make("speedup", PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make("energy", PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
     cr_expect(strstr(w.paths[0], "/energy-share.pdf") != NULL, "%s", w.paths[0]);
     char path[700], line[512];
     snprintf(path, sizeof path, "%s/speedup.csv", out_dir);
@@ -165,7 +173,7 @@ Test(plot, figure_data_csv_holds_the_plotted_values)
     fclose(f);
     cr_expect(cpt && !fp32, "cpt's row present, the baseline's own row absent");
     /* accuracy: the two runs that state one, with their stored values */
-    cr_assert_eq(make(PLOT_ACCURACY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make("accuracy", PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
     snprintf(path, sizeof path, "%s/accuracy.csv", out_dir);
     f = fopen(path, "r");
     cr_assert_not_null(f);
@@ -229,7 +237,7 @@ Test(plot, data_files_hold_the_fixture_numbers)
     written w;
     bs_error e;
     plot_request r = {.baseline = "fp32", .gnuplot = fake_gnuplot};
-    cr_assert_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make("energy", PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
     static const double share[6] = {0.4, 0.1, 0.05, 0.05, 0.3, 0.1};
     double v[8];
     cr_assert_eq(data_row("energy.dat", "fp32", v, 8), 6);
@@ -240,7 +248,7 @@ Test(plot, data_files_hold_the_fixture_numbers)
         cr_expect_float_eq(v[c], 18 * share[c], 1e-9, "cpt component %d", c);
     /* speedup.dat / saving.dat: a header of labels, then per group one value per run; cpt
      * first, then the odd label (0.2 s and 1e6 pJ rows: 18 / 7.2 = 2.5, 72 / 36 = 2) */
-    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make("speedup", PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
     static const struct {
         const char *file, *row;
     } bars[] = {{"speedup.dat", "0 \"resnet20 on bitfusion\" 5 2.5 "},
@@ -266,13 +274,13 @@ Test(plot, errors_are_clear)
     written w;
     bs_error e;
     plot_request r = {.baseline = "fp64"};
-    cr_expect_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect_eq(make("speedup", PLOT_PDF, &r, &w, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "fp64") != NULL, "%s", e.msg);
     r = (plot_request){.model = "vgg16"};
-    cr_expect_eq(make(PLOT_ENERGY, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect_eq(make("energy", PLOT_PDF, &r, &w, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "no complete runs") != NULL, "%s", e.msg);
     r = (plot_request){.baseline = "fp32", .gnuplot = "/nonexistent/gnuplot"};
-    cr_expect_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect_eq(make("speedup", PLOT_PDF, &r, &w, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "not found") != NULL, "%s", e.msg);
     cr_expect_eq(w.n, 0);
 }
@@ -294,10 +302,10 @@ Test(plot, one_epoch_runs_draw_no_timeline_or_schedule)
     store_close(s);
     written w;
     plot_request r = {.baseline = "fp32", .model = "lenet5"};
-    cr_expect_eq(make(PLOT_TIMELINE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect_eq(make("timeline", PLOT_PDF, &r, &w, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "1 of one epoch") != NULL, "%s", e.msg);
     cr_expect_eq(w.n, 0, "no figure for a one-epoch run: %s", w.n ? w.paths[0] : "");
-    cr_expect_eq(make(PLOT_SCHEDULE, PLOT_PDF, &r, &w, &e), BS_EINPUT);
+    cr_expect_eq(make("schedule", PLOT_PDF, &r, &w, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "one epoch") != NULL, "%s", e.msg);
     cr_expect_eq(w.n, 0, "no schedule of one-epoch runs: %s", w.n ? w.paths[0] : "");
 }
@@ -335,7 +343,7 @@ Test(plot, accuracy_units_follow_the_points_drawn)
     char out[700];
     snprintf(out, sizeof out, "%s.out", db);
     plot_request r = {.out_dir = out, .format = PLOT_PDF, .gnuplot = wrapper};
-    cr_expect_eq(plot_make(store_db(s), PLOT_ACCURACY, &r, NULL, NULL, &e), BS_OK, "%s", e.msg);
+    cr_expect_eq(plot_make(s, kind_of("accuracy"), &r, NULL, NULL, &e), BS_OK, "%s", e.msg);
     store_close(s);
     FILE *a = fopen(args, "r");
     cr_assert_not_null(a, "the wrapper did not run");
@@ -349,9 +357,26 @@ Test(plot, accuracy_units_follow_the_points_drawn)
 
 Test(plot, names_parse)
 {
-    cr_expect_eq(plot_kind_parse("speedup"), PLOT_SPEEDUP);
-    cr_expect_eq(plot_kind_parse("timeline"), PLOT_TIMELINE);
+    /* the kinds the README documents, each found by its name and described */
+    static const char *const shipped[] = {"speedup", "energy", "cumulative", "schedule",
+                                          "timeline", "accuracy", "pareto"};
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        int k = plot_kind_parse(shipped[i]);
+        cr_expect_str_eq(plot_kind_name(k), shipped[i]);
+        cr_expect_gt(strlen(plot_kind_summary(k)), 20, "%s", shipped[i]);
+    }
+    /* every row of the kinds table has its script, plots/KIND.gp */
+    const char *home = getenv("BITSIM_HOME");
+    for (int k = 0; k < plot_kind_count(); k++) {
+        char script[600];
+        snprintf(script, sizeof script, "%s/plots/%s.gp", home && *home ? home : ".",
+                 plot_kind_name(k));
+        cr_expect_eq(access(script, R_OK), 0, "kind %s has no script %s", plot_kind_name(k),
+                     script);
+    }
     cr_expect_eq(plot_kind_parse("pie"), -1);
+    cr_expect_str_eq(plot_kind_name(-1), "?");
+    cr_expect_str_eq(plot_kind_name(plot_kind_count()), "?");
     cr_expect_eq(plot_format_parse("png"), PLOT_PNG);
     cr_expect_eq(plot_format_parse("svg"), -1);
 }
@@ -370,8 +395,9 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     char *missing_db[] = {"plot", "energy", "--db", "/nonexistent/x.db", "-o", out_dir, NULL};
     cr_expect_eq(run_cmd(cmd_plot, missing_db, out, sizeof out), BS_EINPUT);
     /* no run is labelled or of scheme fp64: `all` skips speedup and draws the rest,
-     * printing each file written: energy, cumulative, schedule, the three timelines whose
-     * widths vary (the constant run's is skipped with a note) and accuracy */
+     * printing each file written: one figure per kind (energy, cumulative, schedule,
+     * accuracy, ...) but the three timelines whose widths vary (the constant run's is skipped
+     * with a note) and no pareto (no sweep here) */
     char *all[] = {"plot", "all", "--db", db_path, "-o", out_dir, "--baseline", "fp64",
                    "--format", "png", NULL};
     cr_expect_eq(run_cmd(cmd_plot, all, out, sizeof out), 0);
@@ -380,7 +406,20 @@ Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
     int lines = 0;
     for (const char *p = out; *p; p++)
         lines += *p == '\n';
-    cr_expect_eq(lines, 7, "%s", out);
+    static const struct {
+        const char *kind;
+        int files;
+    } not_one[] = {{"timeline", 3}, {"speedup", 0}, {"pareto", 0}};
+    int expected = 0;
+    for (int k = 0; k < plot_kind_count(); k++) {
+        int files = 1;
+        for (size_t i = 0; i < sizeof not_one / sizeof not_one[0]; i++)
+            if (strcmp(plot_kind_name(k), not_one[i].kind) == 0)
+                files = not_one[i].files;
+        expected += files;
+    }
+    cr_expect_eq(lines, expected, "%s", out);
+    cr_expect_geq(expected, 7, "the shipped kinds: 4 figures and 3 timelines");
     cr_expect(strstr(out, "fp32-one-layer") == NULL, "%s", out);
     /* a single kind that has nothing to show is an error */
     char *speedup[] = {"plot", "speedup", "--db", db_path, "-o", out_dir, "--baseline", "fp64", NULL};
@@ -407,13 +446,13 @@ Test(plot, a_label_or_output_directory_starting_with_a_quote)
     cr_assert_eq(chdir(dir), 0);    /* a relative output directory "'out" */
     written w;
     plot_request r = {.baseline = label};
-    cr_assert_eq(make(PLOT_SPEEDUP, PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(make("speedup", PLOT_PDF, &r, &w, &e), BS_OK, "%s", e.msg);
     snprintf(out_dir, sizeof out_dir, "'out");
-    for (int k = 0; k < PLOT_KIND_COUNT; k++) {
-        if (k == PLOT_PARETO)
+    for (int k = 0; k < plot_kind_count(); k++) {
+        const char *kind = plot_kind_name(k);
+        if (strcmp(kind, "pareto") == 0)
             continue;
-        cr_expect_eq(make((plot_kind)k, PLOT_PDF, &r, &w, &e), BS_OK, "%s: %s",
-                     plot_kind_name((plot_kind)k), e.msg);
+        cr_expect_eq(make(kind, PLOT_PDF, &r, &w, &e), BS_OK, "%s: %s", kind, e.msg);
         for (int i = 0; i < w.n; i++)
             cr_expect(strncmp(w.paths[i], "'out/", 5) == 0 && file_is(w.paths[i], "%PDF", 4),
                       "%s", w.paths[i]);

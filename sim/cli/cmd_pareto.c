@@ -16,7 +16,7 @@
  * filtered and printed after it is closed. */
 static int pareto_read(store *s, const void *q, void *set, bs_error *e)
 {
-    return front_load(store_db(s), q, set, e);
+    return front_load(s, q, set, e);
 }
 
 int cmd_pareto(int argc, char **argv)

@@ -3,6 +3,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -49,11 +50,12 @@ int cmd_plot(int argc, char **argv)
                 NULL, CMD_FLAG, &req.energy_percent),
     };
     /* KIND's list is plot.c's table of kinds */
+    const int n_kinds = plot_kind_count();
     char about[2048];
     size_t len = (size_t)snprintf(about, sizeof about, "KIND:\n");
-    for (int k = 0; k < PLOT_KIND_COUNT && len < sizeof about; k++)
+    for (int k = 0; k < n_kinds && len < sizeof about; k++)
         len += (size_t)snprintf(about + len, sizeof about - len, "  %-11s %s\n",
-                                plot_kind_name((plot_kind)k), plot_kind_summary((plot_kind)k));
+                                plot_kind_name(k), plot_kind_summary(k));
     if (len < sizeof about)
         snprintf(about + len, sizeof about - len, "  %-11s every kind above that applies (each"
                  " skipped one is named, with why)\n\n"
@@ -75,11 +77,15 @@ int cmd_plot(int argc, char **argv)
     bool all = strcmp(kind_name, "all") == 0;
     int kind = all ? 0 : plot_kind_parse(kind_name);
     if (kind < 0) {
-        const char *names[PLOT_KIND_COUNT + 2];
-        for (int k = 0; k < PLOT_KIND_COUNT; k++)
-            names[k] = plot_kind_name((plot_kind)k);
-        names[PLOT_KIND_COUNT] = "all";
-        names[PLOT_KIND_COUNT + 1] = NULL;
+        const char **names = calloc((size_t)n_kinds + 2, sizeof *names);
+        if (!names) {
+            bs_error e;
+            err_set(&e, BS_EINTERNAL, "out of memory");
+            return err_report(&e);
+        }
+        for (int k = 0; k < n_kinds; k++)
+            names[k] = plot_kind_name(k);
+        names[n_kinds] = "all";
         int near = text_closest(names, kind_name);
         char msg[160];
         if (near >= 0)
@@ -87,6 +93,7 @@ int cmd_plot(int argc, char **argv)
                      names[near]);
         else
             snprintf(msg, sizeof msg, "unknown plot kind '%s'", kind_name);
+        free(names);
         return cmd_usage_error(&spec, msg);
     }
     bs_error e;
@@ -96,10 +103,10 @@ int cmd_plot(int argc, char **argv)
     /* `all` skips a kind with nothing to show (e.g. no baseline run for speedup) with a note,
      * and fails only when it drew nothing or something broke */
     int drawn = 0;
-    for (int k = kind; rc == BS_OK && k < (all ? PLOT_KIND_COUNT : kind + 1); k++) {
-        rc = plot_make(store_db(s), (plot_kind)k, &req, print_file, NULL, &e);
+    for (int k = kind; rc == BS_OK && k < (all ? n_kinds : kind + 1); k++) {
+        rc = plot_make(s, k, &req, print_file, NULL, &e);
         if (rc == BS_EINPUT && all) {
-            fprintf(stderr, "bitsim plot: skipping %s: %s\n", plot_kind_name((plot_kind)k), e.msg);
+            fprintf(stderr, "bitsim plot: skipping %s: %s\n", plot_kind_name(k), e.msg);
             rc = BS_OK;
             continue;
         }
