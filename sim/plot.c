@@ -519,7 +519,7 @@ static int plot_speedup(plot_job *j, bs_error *e)
     d->lo[0] = d->lo[1] = INFINITY;
     d->hi[0] = d->hi[1] = -INFINITY;
     /* report.h still takes the handle (its conversion to store_query is another change) */
-    int rc = report_compare_each(store_db(j->s), &q, speedup_collect, d, e);
+    int rc = report_compare_each(j->s, &q, speedup_collect, d, e);
     if (rc == BS_OK && d->too_many)
         rc = err_set(e, BS_EINPUT, "more than %d (network, arch) groups or %d run labels for one"
                      " speedup figure; choose with --model/--arch", SPEEDUP_MAX_GROUPS,

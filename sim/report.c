@@ -9,28 +9,11 @@
 #include "report.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "store_query.h"
 #include "text.h"
-
-static int sql_error(sqlite3 *db, bs_error *e, const char *what)
-{
-    return err_set(e, BS_EINTERNAL, "database query failed while %s: %s", what, sqlite3_errmsg(db));
-}
-
-/* A column as double, NaN for NULL ("not applicable" in the store). */
-static double col_double(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    return s ? (const char *)s : "";
-}
 
 static const char *const by_names[REPORT_BY_COUNT + 1] = {"layer", "pass", "epoch", "kind",
                                                           NULL};
@@ -52,35 +35,35 @@ static void filter_text(const report_run_query *q, char *buf, size_t n)
 
 /* One row per (model, arch) pair the query matches, with its latest run; a label on two
  * pairs is ambiguous (the latest run on either would be an arbitrary pick). */
-int report_find_run(sqlite3 *db, const report_run_query *q, int64_t *out, bs_error *e)
+int report_find_run(store *s, const report_run_query *q, int64_t *out, bs_error *e)
 {
     static const char sql[] =
         "SELECT model_name, arch_name, max(run_id) FROM run_summary"
         " WHERE (CASE WHEN ?1 > 0 THEN run_id = ?1 ELSE label = ?2 END)"
         "   AND (?3 IS NULL OR model_name = ?3) AND (?4 IS NULL OR arch_name = ?4)"
         " GROUP BY model_name, arch_name ORDER BY model_name, arch_name";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sql_error(db, e, "finding the run");
-    sqlite3_bind_int64(st, 1, q->run_id > 0 ? q->run_id : 0);
-    sqlite3_bind_text(st, 2, q->label ? q->label : "", -1, SQLITE_STATIC);
-    if (q->model)
-        sqlite3_bind_text(st, 3, q->model, -1, SQLITE_STATIC);
-    if (q->arch)
-        sqlite3_bind_text(st, 4, q->arch, -1, SQLITE_STATIC);
     *out = 0;
-    int pairs = 0, rc;
+    store_query *st;
+    int rc = store_query_open(s, sql, "finding the run", &st, e);
+    if (rc)
+        return rc;
+    store_query_bind_int(st, 1, q->run_id > 0 ? q->run_id : 0);
+    store_query_bind_text(st, 2, q->label ? q->label : "");
+    store_query_bind_text(st, 3, q->model);
+    store_query_bind_text(st, 4, q->arch);
+    int pairs = 0;
     char choices[512] = "";
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (store_query_next(st)) {
         size_t len = strlen(choices);
         snprintf(choices + len, sizeof choices - len, "%s%s on %s", pairs ? ", " : "",
-                 col_text(st, 0), col_text(st, 1));
-        *out = sqlite3_column_int64(st, 2);
+                 store_query_text(st, 0), store_query_text(st, 1));
+        *out = store_query_int(st, 2);
         pairs++;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return sql_error(db, e, "finding the run");
+    if ((rc = store_query_close(st, e))) {
+        *out = 0;
+        return rc;
+    }
     if (pairs == 1)
         return BS_OK;
     *out = 0;
@@ -111,41 +94,43 @@ static void append_metric(char *buf, size_t n, const char *name, const char *fmt
         snprintf(buf + len + (size_t)w, n - len - (size_t)w, fmt, v);
 }
 
-int report_run_headline(sqlite3 *db, int64_t run, char *buf, size_t n, bs_error *e)
+int report_run_headline(store *s, int64_t run, char *buf, size_t n, bs_error *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT label, scheme, model_name, arch_name, epochs, iterations, batch,"
-                           " madds, gbitops, latency_s, energy_j, wall_s, options,"
-                           " cpt_cost_ratio, adapt_speedup, mem_total_bits / 8388608.0,"
-                           " smaq_storage_benefit"
-                           " FROM run_summary WHERE run_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_error(db, e, "reading the run");
-    sqlite3_bind_int64(st, 1, run);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *opts = col_text(st, 12);
+    store_query *st;
+    int rc = store_query_open(s,
+                              "SELECT label, scheme, model_name, arch_name, epochs, iterations,"
+                              " batch, madds, gbitops, latency_s, energy_j, wall_s, options,"
+                              " cpt_cost_ratio, adapt_speedup, mem_total_bits / 8388608.0,"
+                              " smaq_storage_benefit"
+                              " FROM run_summary WHERE run_id = ?1",
+                              "reading the run", &st, e);
+    if (rc)
+        return rc;
+    store_query_bind_int(st, 1, run);
+    bool found = store_query_next(st);
+    if (found) {
+        const char *opts = store_query_text(st, 12);
         snprintf(buf, n,
                  "run %lld '%s' (scheme %s): %s on %s, %lld epochs, %lld iterations of batch %lld%s%s\n"
                  "  %.4g MAdds, %.4g GBitOPs, latency %.4g s, energy %.4g J (replayed in %.3g s)\n"
                  "  papers' metrics:",
-                 (long long)run, col_text(st, 0), col_text(st, 1), col_text(st, 2),
-                 col_text(st, 3), (long long)sqlite3_column_int64(st, 4),
-                 (long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6),
-                 *opts ? ", options " : "", opts, col_double(st, 7), col_double(st, 8),
-                 col_double(st, 9), col_double(st, 10), col_double(st, 11));
-        append_metric(buf, n, "CPT cost ratio ", "%.4f", col_double(st, 13));
-        append_metric(buf, n, "AdaPT speedup ", "%.3fx", col_double(st, 14));
-        append_metric(buf, n, "training memory ", "%.1f MiB", col_double(st, 15));
-        append_metric(buf, n, "SmaQ storage benefit ", "%.3f", col_double(st, 16));
+                 (long long)run, store_query_text(st, 0), store_query_text(st, 1),
+                 store_query_text(st, 2), store_query_text(st, 3),
+                 (long long)store_query_int(st, 4), (long long)store_query_int(st, 5),
+                 (long long)store_query_int(st, 6), *opts ? ", options " : "", opts,
+                 store_query_double(st, 7), store_query_double(st, 8),
+                 store_query_double(st, 9), store_query_double(st, 10),
+                 store_query_double(st, 11));
+        append_metric(buf, n, "CPT cost ratio ", "%.4f", store_query_double(st, 13));
+        append_metric(buf, n, "AdaPT speedup ", "%.3fx", store_query_double(st, 14));
+        append_metric(buf, n, "training memory ", "%.1f MiB", store_query_double(st, 15));
+        append_metric(buf, n, "SmaQ storage benefit ", "%.3f", store_query_double(st, 16));
     }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
-        return BS_OK;
-    if (rc == SQLITE_DONE)
+    if ((rc = store_query_close(st, e)))
+        return rc;
+    if (!found)
         return err_set(e, BS_EINPUT, "no complete run %lld in the database", (long long)run);
-    return sql_error(db, e, "reading the run");
+    return BS_OK;
 }
 
 /* A cost row's kind (report.h report_by): MAC passes are the rows with MAdds. */
@@ -194,7 +179,7 @@ static const char breakdown_values_sql[] =
     " 100.0 * sum(energy_core_pj) / sum(energy_pj), 100.0 * sum(energy_sram_pj) / sum(energy_pj),"
     " 100.0 * sum(energy_dram_pj) / sum(energy_pj), 100.0 * sum(energy_leak_pj) / sum(energy_pj)";
 
-int report_breakdown(sqlite3 *db, int64_t run, report_by by, table **out, bs_error *e)
+int report_breakdown(store *s, int64_t run, report_by by, table **out, bs_error *e)
 {
     *out = NULL;
     if ((int)by < 0 || by >= REPORT_BY_COUNT)
@@ -208,31 +193,30 @@ int report_breakdown(sqlite3 *db, int64_t run, report_by by, table **out, bs_err
         names[i] = k->key_names[i];
     for (int i = 0; i < N_BREAKDOWN_COLS; i++)
         names[k->n_keys + i] = breakdown_cols[i].name;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sql_error(db, e, "building the breakdown");
+    store_query *st;
+    int rc = store_query_open(s, sql, "building the breakdown", &st, e);
+    if (rc)
+        return rc;
     table *t = table_new(k->n_keys + N_BREAKDOWN_COLS, names);
     if (!t) {
-        sqlite3_finalize(st);
+        store_query_close(st, NULL);
         return err_set(e, BS_EINTERNAL, "out of memory building the breakdown");
     }
-    sqlite3_bind_int64(st, 1, run);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    store_query_bind_int(st, 1, run);
+    while (store_query_next(st)) {
         table_row(t);
         for (int i = 0; i < k->n_keys; i++) {
-            if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
-                table_cell_i64(t, sqlite3_column_int64(st, i));
+            if (store_query_is_int(st, i))
+                table_cell_i64(t, store_query_int(st, i));
             else
-                table_cell_str(t, col_text(st, i));
+                table_cell_str(t, store_query_text(st, i));
         }
         for (int i = 0; i < N_BREAKDOWN_COLS; i++)
-            table_cell_double(t, breakdown_cols[i].fmt, col_double(st, k->n_keys + i));
+            table_cell_double(t, breakdown_cols[i].fmt, store_query_double(st, k->n_keys + i));
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    if ((rc = store_query_close(st, e))) {
         table_free(t);
-        return sql_error(db, e, "building the breakdown");
+        return rc;
     }
     *out = t;
     return BS_OK;
@@ -261,50 +245,50 @@ static const char compare_sql[] =
     " AND (?2 IS NULL OR c.model_name = ?2) AND (?3 IS NULL OR c.arch_name = ?3)"
     " ORDER BY c.model_name, c.arch_name, c.run_id";
 
-int report_compare_each(sqlite3 *db, const report_compare_query *q,
+int report_compare_each(store *s, const report_compare_query *q,
                         int (*fn)(const report_compare_row *row, void *ctx), void *ctx,
                         bs_error *e)
 {
     if (!q->baseline || !*q->baseline)
         return err_set(e, BS_EUSAGE, "compare needs a baseline (a run label or a scheme)");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, compare_sql, -1, &st, NULL) != SQLITE_OK)
-        return sql_error(db, e, "comparing runs");
-    sqlite3_bind_text(st, 1, q->baseline, -1, SQLITE_STATIC);
-    const char *opt[3] = {q->model, q->arch, q->baseline_arch};
-    for (int i = 0; i < 3; i++)
-        if (opt[i])
-            sqlite3_bind_text(st, 2 + i, opt[i], -1, SQLITE_STATIC);
-    int rc, stop = 0, rows = 0;
-    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    store_query *st;
+    int rc = store_query_open(s, compare_sql, "comparing runs", &st, e);
+    if (rc)
+        return rc;
+    store_query_bind_text(st, 1, q->baseline);
+    store_query_bind_text(st, 2, q->model);
+    store_query_bind_text(st, 3, q->arch);
+    store_query_bind_text(st, 4, q->baseline_arch);
+    int stop = 0, rows = 0;
+    while (!stop && store_query_next(st)) {
         report_compare_row r = {
-            .run_id = sqlite3_column_int64(st, 0),
-            .model = col_text(st, 1),
-            .arch = col_text(st, 2),
-            .label = col_text(st, 3),
-            .scheme = col_text(st, 4),
-            .baseline_label = col_text(st, 5),
-            .madds = col_double(st, 6),
-            .gbitops = col_double(st, 7),
-            .energy_j = col_double(st, 8),
-            .latency_s = col_double(st, 9),
-            .speedup = col_double(st, 10),
-            .energy_saving = col_double(st, 11),
-            .cpt_cost_ratio = col_double(st, 12),
-            .adapt_speedup = col_double(st, 13),
-            .mem_total_mib = col_double(st, 14),
-            .smaq_storage_benefit = col_double(st, 15),
-            .nonmac_time_pct = col_double(st, 16),
-            .nonmac_energy_pct = col_double(st, 17),
+            .run_id = store_query_int(st, 0),
+            .model = store_query_text(st, 1),
+            .arch = store_query_text(st, 2),
+            .label = store_query_text(st, 3),
+            .scheme = store_query_text(st, 4),
+            .baseline_label = store_query_text(st, 5),
+            .madds = store_query_double(st, 6),
+            .gbitops = store_query_double(st, 7),
+            .energy_j = store_query_double(st, 8),
+            .latency_s = store_query_double(st, 9),
+            .speedup = store_query_double(st, 10),
+            .energy_saving = store_query_double(st, 11),
+            .cpt_cost_ratio = store_query_double(st, 12),
+            .adapt_speedup = store_query_double(st, 13),
+            .mem_total_mib = store_query_double(st, 14),
+            .smaq_storage_benefit = store_query_double(st, 15),
+            .nonmac_time_pct = store_query_double(st, 16),
+            .nonmac_energy_pct = store_query_double(st, 17),
         };
         rows++;
         stop = fn(&r, ctx);
     }
-    sqlite3_finalize(st);
+    rc = store_query_close(st, e);
     if (stop)
         return stop;
-    if (rc != SQLITE_DONE)
-        return sql_error(db, e, "comparing runs");
+    if (rc)
+        return rc;
     if (rows == 0)
         return err_set(e, BS_EINPUT,
                        "no run has a baseline '%s' (a run label or scheme of the same model%s%s%s)",
@@ -344,7 +328,7 @@ static int add_compare_row(const report_compare_row *r, void *ctx)
     return 0;
 }
 
-int report_compare_table(sqlite3 *db, const report_compare_query *q, table **out, bs_error *e)
+int report_compare_table(store *s, const report_compare_query *q, table **out, bs_error *e)
 {
     /* "run" first: the id bitsim report --run takes */
     enum { N_KEYS = 5 };
@@ -354,7 +338,7 @@ int report_compare_table(sqlite3 *db, const report_compare_query *q, table **out
     *out = table_new(N_KEYS + N_COMPARE_COLS, names);
     if (!*out)
         return err_set(e, BS_EINTERNAL, "out of memory building the comparison");
-    int rc = report_compare_each(db, q, add_compare_row, *out, e);
+    int rc = report_compare_each(s, q, add_compare_row, *out, e);
     if (rc) {
         table_free(*out);
         *out = NULL;

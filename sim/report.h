@@ -1,7 +1,8 @@
 /* report.h — the questions users ask of the store, answered as tables (report, compare, plot).
  *
- * Reads only the database (store.h, schema.sql's views); never the inputs, never the cost
- * model, so a database moved to another machine reports the same. Conventions (DESIGN.md):
+ * Reads only the database, through store_query.h over schema.sql's views; never the inputs,
+ * never the cost model, so a database moved to another machine reports the same. The store
+ * may be opened read-only (store_open_readonly) or for writing. Conventions (DESIGN.md):
  * speedup = baseline latency / run latency and energy_saving = baseline energy / run energy,
  * both ratios ("x"), of runs of the same model (content hash) on the same arch, unless a
  * baseline arch is named explicitly (e.g. a GPU baseline).
@@ -12,9 +13,8 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "store.h"
 #include "table.h"
-
-struct sqlite3;
 
 /* kind: MAC-layer passes ("mac", conv/linear/matmul FWD, BWD_DATA, BWD_WEIGHT with their
  * bias work), non-MAC layers ("non-mac": norm, activation, add, pool, softmax), "update"
@@ -37,16 +37,16 @@ typedef struct report_run_query {
 /* Finds the run. A label whose runs span more than one (model, arch) pair after the filters
  * is ambiguous: BS_EINPUT with one line listing the pairs ("resnet20 on bitfusion, ..."),
  * rather than the latest of them picked silently. No such run -> BS_EINPUT naming it. */
-int report_find_run(struct sqlite3 *db, const report_run_query *q, int64_t *out, bs_error *e);
+int report_find_run(store *s, const report_run_query *q, int64_t *out, bs_error *e);
 
 /* A few lines describing the run (label, scheme, model, arch, epochs, totals, the papers'
  * metrics that apply), into buf. */
-int report_run_headline(struct sqlite3 *db, int64_t run, char *buf, size_t n, bs_error *e);
+int report_run_headline(store *s, int64_t run, char *buf, size_t n, bs_error *e);
 
 /* Where the time and the energy go: one row per layer, pass or epoch of the run, with MAdds,
  * GBitOPs, latency and energy and their shares of the run, and the energy's split into
  * core / SRAM buffers / DRAM / leakage. */
-int report_breakdown(struct sqlite3 *db, int64_t run, report_by by, table **out, bs_error *e);
+int report_breakdown(store *s, int64_t run, report_by by, table **out, bs_error *e);
 
 typedef struct report_compare_query {
     const char *baseline;       /* a run label, or else a scheme name (latest such run) */
@@ -64,14 +64,13 @@ typedef struct report_compare_row {
 
 /* Calls fn for each run with a baseline, ordered by model, arch, run id. fn returning non-zero
  * stops the walk and is returned. No baseline run at all -> BS_EINPUT naming it. */
-int report_compare_each(struct sqlite3 *db, const report_compare_query *q,
+int report_compare_each(store *s, const report_compare_query *q,
                         int (*fn)(const report_compare_row *row, void *ctx), void *ctx,
                         bs_error *e);
 
 /* The same rows as a table: model, arch, label, scheme, madds, gbitops, energy_j, latency_s,
  * speedup, energy_saving, nonmac_time_pct, nonmac_energy_pct, cpt_cost_ratio, adapt_speedup,
  * mem_mib, smaq_benefit. */
-int report_compare_table(struct sqlite3 *db, const report_compare_query *q, table **out,
-                         bs_error *e);
+int report_compare_table(store *s, const report_compare_query *q, table **out, bs_error *e);
 
 #endif

@@ -20,6 +20,7 @@
  */
 #include "store.h"
 #include "store_private.h"
+#include "store_query.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -308,31 +309,17 @@ static int update_views(store *s, bs_error *e)
  * writers opening one database at once add it once. */
 static int add_missing_columns(store *s, bs_error *e)
 {
-    if (store_db_has_accuracy(s->db, "main"))   /* the usual case: no lock taken */
+    if (store_has_column(s, "runs", "accuracy_pct"))    /* the usual case: no lock taken */
         return BS_OK;
     int rc = exec(s, "BEGIN IMMEDIATE", "adding runs.accuracy_pct", e);
     if (rc)
         return rc;
-    if (!store_db_has_accuracy(s->db, "main"))  /* another writer may have added it meanwhile */
+    if (!store_has_column(s, "runs", "accuracy_pct"))   /* another writer may have added it */
         rc = exec(s, "ALTER TABLE runs ADD COLUMN accuracy_pct REAL", "adding runs.accuracy_pct", e);
     if (rc == BS_OK)
         return exec(s, "COMMIT", "adding runs.accuracy_pct", e);
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
-}
-
-bool store_db_has_accuracy(sqlite3 *db, const char *schema)
-{
-    sqlite3_stmt *st;
-    int has = 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('runs', ?1)"
-                           " WHERE name = 'accuracy_pct'", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, schema, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            has = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    return has > 0;
 }
 
 /* A cost row's columns before its energy components: parameters ?1..?COST_FIXED_COLS in this
@@ -764,11 +751,6 @@ void store_close(store *s)
     free(s->uri);
     free(s->path);
     free(s);
-}
-
-sqlite3 *store_db_writer(store *s)
-{
-    return s && s->writable ? s->db : NULL;
 }
 
 sqlite3 *store_db(store *s)

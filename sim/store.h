@@ -71,14 +71,10 @@ int store_version(const store *s);
 /* How long to wait for another writer's lock before failing (default STORE_BUSY_TIMEOUT_MS). */
 void store_set_busy_timeout(store *s, int ms);
 
-/* Stores an input once per content hash; returns its id (existing or new). */
+/* Stores an input once per content hash; returns its id (existing or new). A new arch gets
+ * its area and peak power (table arch_area, by the area model at the time it is stored). */
 int store_put_input(store *s, store_input_kind kind, const char *name, const char *content,
                     size_t len, int64_t *id, bs_error *e);
-
-/* Stored archs have their area and peak power (table arch_area, by the area model at the
- * time they were stored; store_put_input fills it for a new arch). This fills it for archs
- * that have none, e.g. after inputs were copied in by SQL (dbmerge). */
-int store_fill_arch_areas(store *s, bs_error *e);
 
 /* Id of a complete run with the same inputs and options, or 0 if none. */
 int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
@@ -109,20 +105,10 @@ void store_run_abort(store *s);
  * error (the last to close copies the rest). */
 int store_checkpoint(store *s, bs_error *e);
 
-/* The name to ATTACH the same file by from another connection (merge): its path, or for a
- * file opened read-only where it cannot be written (a read-only mount, directory or file)
- * the immutable URI it was opened by. */
-const char *store_attach_name(const store *s);
-
-/* The underlying handle, for the readers' queries (report, compare, plot, front): read
- * only; a store opened with store_open_readonly refuses writes (query_only). */
+/* Transitional (issue 14): the underlying handle, for the readers not yet on store_query.h
+ * (plot, front); read only, a store opened with store_open_readonly refuses writes
+ * (query_only). Goes when they are converted: readers use store_query.h, the store layer
+ * store_private.h. */
 struct sqlite3 *store_db(store *s);
-/* The handle of a store opened for writing, NULL for a read-only one: for dbmerge's bulk
- * copy, the one writer outside store.c (it copies rows between two bitsim databases). */
-struct sqlite3 *store_db_writer(store *s);
-/* Whether the database (schema "main", or an attached one's name) has runs.accuracy_pct
- * (one opened read-only and created before the column was added may not; a writer adds it
- * on open). */
-bool store_db_has_accuracy(struct sqlite3 *db, const char *schema);
 
 #endif

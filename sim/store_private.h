@@ -20,4 +20,12 @@ bool store_writable(const store *s);
  * naming a busy or locked database as such; returns its code. */
 int store_db_error(store *s, bs_error *e, const char *what);
 
+/* Fills table arch_area for the stored archs that have none: inputs copied in by SQL
+ * (store_merge) skip store_put_input, which fills it for a new arch. */
+int store_fill_arch_areas(store *s, bs_error *e);
+/* The name to ATTACH s's file by from another connection (merge): its path, or for a file
+ * opened read-only where it cannot be written (a read-only mount, directory or file) the
+ * immutable URI it was opened by. */
+const char *store_attach_name(const store *s);
+
 #endif

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "dbmerge.h"
 #include "fixture_store.h"
+#include "store_merge.h"
 #include "sweep.h"
 #include "sweep_run.h"
 
@@ -451,7 +451,7 @@ static void digest_of(const char *db, uint64_t *d, uint64_t *n)
     store *s;
     bs_error e;
     cr_assert_eq(store_open_readonly(&s, db, &e), 0, "%s", e.msg);
-    cr_assert_eq(dbmerge_digest(s, d, n, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_merge_digest(s, d, n, &e), 0, "%s", e.msg);
     store_close(s);
 }
 
@@ -472,7 +472,7 @@ Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep)
     store *m;
     bs_error e;
     cr_assert_eq(store_open(&m, merged_p, &e), 0, "%s", e.msg);
-    dbmerge_stats st = {0};
+    store_merge_stats st = {0};
     uint64_t shard_points = 0;
     for (uint64_t i = 0; i < 3; i++) {
         char name[32];
@@ -481,7 +481,7 @@ Test(sweep_e2e, shards_merged_equal_the_unsharded_sweep)
         sweep_into(w.space, w.trace, shard_p[i], (sweep_shard){i, 3}, 1, &sum);
         cr_expect_eq(sum.points, 6, "18 points over 3 shards");
         shard_points += sum.points;
-        cr_assert_eq(dbmerge_into(m, shard_p[i], &st, &e), 0, "%s", e.msg);
+        cr_assert_eq(store_merge_into(m, shard_p[i], &st, &e), 0, "%s", e.msg);
     }
     store_close(m);
     cr_expect_eq(shard_points, 18);
@@ -613,7 +613,7 @@ Test(sweep_e2e, a_point_and_bitsim_run_share_identity)
     bs_error e;
     cr_assert_eq(store_open_readonly(&s, w.db, &e), 0, "%s", e.msg);
     uint64_t d, n;
-    cr_assert_eq(dbmerge_digest(s, &d, &n, &e), 0);
+    cr_assert_eq(store_merge_digest(s, &d, &n, &e), 0);
     cr_expect_eq(n, 1, "bitsim run stored the sweep's run again");
     store_close(s);
     workdir_close(&w);

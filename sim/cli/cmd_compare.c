@@ -13,7 +13,7 @@
 /* The comparison table, made while the store is open (cmd_read_store closes it). */
 static int compare_read(store *s, const void *q, void *t, bs_error *e)
 {
-    return report_compare_table(store_db(s), q, t, e);
+    return report_compare_table(s, q, t, e);
 }
 
 int cmd_compare(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* cmd_merge.c — `bitsim merge OUT.db IN.db...`: gather sharded sweep databases into one.
  *
- * A sweep split with --shard writes one database per shard; merging them (dbmerge.h) keeps
+ * A sweep split with --shard writes one database per shard; merging them (store_merge.h) keeps
  * each input and each run once, by content, so the merged database equals the unsharded one.
  * OUT is created when absent; merging the same shard twice adds nothing.
  */
@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "dbmerge.h"
 #include "err.h"
 #include "store.h"
+#include "store_merge.h"
 
 int cmd_merge(int argc, char **argv)
 {
@@ -40,7 +40,7 @@ int cmd_merge(int argc, char **argv)
     err_clear(&e);
     /* Every input is checked before OUT is created, and an OUT this command created is
      * removed again when a merge fails: a refused input leaves nothing behind (issue 13 D12). */
-    for (int i = optind + 1; i < argc; i++) {
+    for (int i = first + 1; i < argc; i++) {
         store *in;
         if (store_open_readonly(&in, argv[i], &e))
             return err_report(&e);
@@ -50,9 +50,9 @@ int cmd_merge(int argc, char **argv)
     store *out;
     if ((rc = cmd_open_store(&out, out_path, false, &e)))
         return rc;
-    dbmerge_stats st = {0};
+    store_merge_stats st = {0};
     for (int i = first + 1; i < argc && !rc; i++)
-        rc = dbmerge_into(out, argv[i], &st, &e);
+        rc = store_merge_into(out, argv[i], &st, &e);
     bs_error warn;
     err_clear(&warn);
     if (!rc && store_checkpoint(out, &warn))  /* merged, but not in one file: say so */

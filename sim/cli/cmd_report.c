@@ -15,11 +15,11 @@
 #include "text.h"
 
 /* Prints one breakdown, with a title line in the human formats. */
-static int print_breakdown(struct sqlite3 *db, int64_t run, report_by by, table_format fmt,
-                           bool titled, bs_error *e)
+static int print_breakdown(store *s, int64_t run, report_by by, table_format fmt, bool titled,
+                           bs_error *e)
 {
     table *t;
-    int rc = report_breakdown(db, run, by, &t, e);
+    int rc = report_breakdown(s, run, by, &t, e);
     if (rc)
         return rc;
     static const char *const titles[REPORT_BY_COUNT] = {"by layer", "by pass", "by epoch",
@@ -77,24 +77,23 @@ int cmd_report(int argc, char **argv)
     store *s;
     if ((rc = cmd_open_store(&s, db_path, true, &e)))
         return rc;
-    struct sqlite3 *db = store_db(s);
     int64_t run;
     bool machine = fmt == TABLE_CSV || fmt == TABLE_JSON;
     report_run_query q = {.run_id = run_id, .label = label, .model = model, .arch = arch};
-    rc = report_find_run(db, &q, &run, &e);
+    rc = report_find_run(s, &q, &run, &e);
     if (rc == BS_OK && (by >= 0 || machine)) {
-        rc = print_breakdown(db, run, by >= 0 ? (report_by)by : REPORT_BY_LAYER, fmt, false, &e);
+        rc = print_breakdown(s, run, by >= 0 ? (report_by)by : REPORT_BY_LAYER, fmt, false, &e);
     } else if (rc == BS_OK) {
         char headline[1024];
-        rc = report_run_headline(db, run, headline, sizeof headline, &e);
+        rc = report_run_headline(s, run, headline, sizeof headline, &e);
         if (rc == BS_OK) {
             printf("%s\n", headline);
-            rc = print_breakdown(db, run, REPORT_BY_KIND, fmt, true, &e);
+            rc = print_breakdown(s, run, REPORT_BY_KIND, fmt, true, &e);
         }
         if (rc == BS_OK)
-            rc = print_breakdown(db, run, REPORT_BY_PASS, fmt, true, &e);
+            rc = print_breakdown(s, run, REPORT_BY_PASS, fmt, true, &e);
         if (rc == BS_OK)
-            rc = print_breakdown(db, run, REPORT_BY_LAYER, fmt, true, &e);
+            rc = print_breakdown(s, run, REPORT_BY_LAYER, fmt, true, &e);
     }
     store_close(s);
     return rc ? err_report(&e) : BS_OK;

@@ -1,4 +1,5 @@
-/* dbmerge.c — `bitsim merge`: one database per shard in, one database out (see dbmerge.h).
+/* store_merge.c — `bitsim merge`: one database per shard in, one database out (see
+ * store_merge.h).
  *
  * How: ATTACH the input database as `src`, then inside one write transaction
  *  1. INSERT OR IGNORE every input row: (kind, content_hash) is UNIQUE, so known inputs are
@@ -7,16 +8,18 @@
  *     through content_hash, skip it when OUT has a complete run with the same ids and options,
  *     else copy the run row, its costs rows and its run_totals row under the new run id.
  * Column lists come from the schema itself (PRAGMA table_info), so a column added to
- * schema.sql is merged without touching this file.
+ * schema.sql is merged without touching this file. OUT's connection is the store's own
+ * (store_private.h): the merge runs inside the store layer, no other module holds a handle.
  */
-#include "dbmerge.h"
+#include "store_merge.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "store_private.h"
+#include "store_query.h"
 #include "text.h"
 
 static int db_error(sqlite3 *db, const char *what, const char *path, bs_error *e)
@@ -67,6 +70,7 @@ typedef struct merger {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
     const char *path;
+    bool src_has_accuracy;      /* a source written before runs.accuracy_pct existed has not */
 } merger;
 
 /* The same input in OUT (T is the per-kind view archs, models or traces of schema.sql). */
@@ -90,11 +94,10 @@ static int prepare_all(merger *m, bs_error *e)
     snprintf(tmp, sizeof tmp, "%s", run_cols);
     size_t len = 0;
     for (char *col = strtok(tmp, ", "); col; col = strtok(NULL, ", ")) {
-        /* a source database written before runs.accuracy_pct existed has no such column */
         const char *expr = strcmp(col, "arch_id") == 0 ? "?2"
                          : strcmp(col, "model_id") == 0 ? "?3"
                          : strcmp(col, "trace_id") == 0 ? "?4"
-                         : strcmp(col, "accuracy_pct") == 0 && !store_db_has_accuracy(m->db, "src") ? "NULL"
+                         : strcmp(col, "accuracy_pct") == 0 && !m->src_has_accuracy ? "NULL"
                          : NULL;
         int w = snprintf(run_src + len, sizeof run_src - len, "%s%s%s", len ? ", " : "",
                          expr ? expr : "r.", expr ? "" : col);
@@ -135,7 +138,7 @@ static int step_done(merger *m, sqlite3_stmt *st, bs_error *e)
     return s == SQLITE_DONE ? BS_OK : db_error(m->db, "copying a run", m->path, e);
 }
 
-static int copy_runs(merger *m, dbmerge_stats *st, bs_error *e)
+static int copy_runs(merger *m, store_merge_stats *st, bs_error *e)
 {
     sqlite3_stmt *runs = m->q[Q_RUNS];
     int s, rc = BS_OK;
@@ -172,7 +175,7 @@ static int copy_runs(merger *m, dbmerge_stats *st, bs_error *e)
     return rc;
 }
 
-int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e)
+int store_merge_into(store *out, const char *in_path, store_merge_stats *st, bs_error *e)
 {
     /* Let the store check the input's identity first: never ATTACH a foreign file. */
     store *in;
@@ -186,11 +189,12 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
         if ((rc = store_open(&in, in_path, e)))
             return rc;
     }
-    merger m = {.db = store_db_writer(out), .path = in_path};
-    if (!m.db) {
+    if (!store_writable(out)) {
         store_close(in);
         return err_set(e, BS_EINTERNAL, "merge: the output database is not open for writing");
     }
+    merger m = {.db = store_handle(out), .path = in_path,
+                .src_has_accuracy = store_has_column(in, "runs", "accuracy_pct")};
     sqlite3_stmt *att;
     if (sqlite3_prepare_v2(m.db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK) {
         store_close(in);
@@ -233,9 +237,9 @@ int dbmerge_into(store *out, const char *in_path, dbmerge_stats *st, bs_error *e
 /* Each run's digest: hashes of its identity, totals and costs rows (in key order); the
  * database digest sums them (order-free) and counts them. Numbers enter as their 17-digit
  * text, so equal doubles give equal digests on every platform. */
-int dbmerge_digest(store *s, uint64_t *digest, uint64_t *runs, bs_error *e)
+int store_merge_digest(store *s, uint64_t *digest, uint64_t *runs, bs_error *e)
 {
-    sqlite3 *db = store_db(s);
+    sqlite3 *db = store_handle(s);
     static const char sql[] =
         "SELECT r.id, a.content_hash || ' ' || m.content_hash || ' ' || t.content_hash || ' ' ||"
         " r.options || ' ' || r.scheme || ' ' || r.batch || ' ' || r.iterations || ' ' ||"
