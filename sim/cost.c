@@ -249,9 +249,9 @@ uint32_t cost_mul_bits(const arch *a, const num_format *f)
 
 const char *cost_energy_name(cost_energy k)
 {
-    static const char *const names[COST_E_COUNT] = {
-        [COST_E_CORE] = "core", [COST_E_WBUF] = "wbuf", [COST_E_ABUF] = "abuf",
-        [COST_E_OBUF] = "obuf", [COST_E_DRAM] = "dram", [COST_E_LEAK] = "leak"};
+#define COST_E_NAME(id, name) [COST_E_##id] = #name,
+    static const char *const names[COST_E_COUNT] = {COST_ENERGY_COMPONENTS(COST_E_NAME)};
+#undef COST_E_NAME
     return (unsigned)k < COST_E_COUNT ? names[k] : NULL;
 }
 

@@ -26,10 +26,16 @@
 #include "model.h"
 #include "numfmt.h"
 
-/* Energy components: the one list, in this order everywhere downstream (replay's rows, the
- * store's columns energy_<name>_pj, reports). cost_energy_name() gives <name>. */
+/* Energy components: the one list (X(ID, name): COST_E_<ID>, cost_energy_name() "<name>"), in
+ * this order everywhere downstream (replay's rows, the store's columns energy_<name>_pj, which
+ * sim/schema.sql declares, reports). */
+#define COST_ENERGY_COMPONENTS(X) \
+    X(CORE, core) X(WBUF, wbuf) X(ABUF, abuf) X(OBUF, obuf) X(DRAM, dram) X(LEAK, leak)
 typedef enum cost_energy {
-    COST_E_CORE, COST_E_WBUF, COST_E_ABUF, COST_E_OBUF, COST_E_DRAM, COST_E_LEAK, COST_E_COUNT
+#define COST_E_ID(id, name) COST_E_##id,
+    COST_ENERGY_COMPONENTS(COST_E_ID)
+#undef COST_E_ID
+    COST_E_COUNT
 } cost_energy;
 
 /* "core", "wbuf", "abuf", "obuf", "dram", "leak"; NULL out of range. */

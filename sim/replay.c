@@ -783,6 +783,29 @@ void replay_options_text(const arch *a, const replay_options *o, char *buf, size
              a->family == ARCH_BITFUSION ? arch_lane_reduce_name(a->lane_reduce) : "-");
 }
 
+int replay_result_walk(const void *result, replay_row_fn fn, void *ctx, replay_totals *totals,
+                       bs_error *e)
+{
+    const replay_result *r = result;
+    for (size_t k = 0; k < r->n_rows; k++) {
+        int rc = fn(&r->rows[k], ctx, e);
+        if (rc)
+            return rc;
+    }
+    *totals = r->totals;
+    return BS_OK;
+}
+
+int replay_job_walk(const void *job, replay_row_fn fn, void *ctx, replay_totals *totals,
+                    bs_error *e)
+{
+    const replay_job *j = job;
+    int rc = replay_each(j->t, j->a, j->o, fn, ctx, j->r, e);
+    if (rc == BS_OK)
+        *totals = j->r->totals;
+    return rc;
+}
+
 void replay_result_free(replay_result *r)
 {
     free(r->rows);

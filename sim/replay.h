@@ -5,7 +5,7 @@
  * per-iteration cost into rows per (epoch, layer, pass), plus one OVERHEAD row per epoch for
  * the scheme's extra work. replay.c's top comment says why this equals a per-iteration loop.
  * The rows and totals (with the papers' metrics, metrics.h) are this stage's result; the
- * store records them as one run (store_record_run).
+ * store records them as one run (store_record, from a replay_source_fn).
  */
 #ifndef BITSIM_REPLAY_H
 #define BITSIM_REPLAY_H
@@ -98,6 +98,26 @@ int replay_each(const trace *t, const arch *a, const replay_options *o, replay_r
 int replay_run(const trace *t, const arch *a, const replay_options *o, replay_result *r,
                bs_error *e);
 void replay_result_free(replay_result *r);
+
+/* Where a run's rows come from, for the one path that records a run (store_record): a
+ * source hands every row to fn in the order of replay_result.rows, stopping at fn's first
+ * non-zero return (which it returns), then fills *totals. */
+typedef int (*replay_source_fn)(const void *src, replay_row_fn fn, void *ctx,
+                                replay_totals *totals, bs_error *e);
+/* Source: the rows of a computed result (src: const replay_result *; sweeps, which rescale
+ * the rows before storing them). */
+int replay_result_walk(const void *result, replay_row_fn fn, void *ctx, replay_totals *totals,
+                       bs_error *e);
+/* Source: t replayed on a now, streamed by replay_each (src: const replay_job *; `bitsim
+ * run`, memory independent of the run's length); r gets n_rows, totals and stats, no rows. */
+typedef struct replay_job {
+    const trace *t;
+    const arch *a;
+    const replay_options *o;
+    replay_result *r;
+} replay_job;
+int replay_job_walk(const void *job, replay_row_fn fn, void *ctx, replay_totals *totals,
+                    bs_error *e);
 
 /* The result of the same replay on the same arch clocked at hz instead of ref_hz (the clock
  * rule of the cost model, cost.h): cycles, traffic and dynamic energy do not depend on the

@@ -62,14 +62,10 @@ enum {
     ST_COUNT
 };
 
+/* The statements with no energy component in them; ST_ADD_COST and ST_INSERT_TOTALS list
+ * one column per component, so they are built from cost.h's cost_energy names at open
+ * (energy_sql): adding a component touches cost.h/cost.c and schema.sql's columns only. */
 static const char *const statement_sql[ST_COUNT] = {
-    [ST_ADD_COST] =
-        "INSERT INTO costs (run_id, epoch, layer, layer_name, pass, iterations, madds, elem_ops,"
-        " bitops, wl_madds, compute_cycles, stall_cycles, total_cycles, latency_s,"
-        " energy_core_pj, energy_wbuf_pj, energy_abuf_pj, energy_obuf_pj, energy_dram_pj,"
-        " energy_leak_pj, dram_read_bits, dram_write_bits, avg_bits_x, avg_bits_y)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [ST_FIND_RUN] =
         "SELECT max(id) FROM runs WHERE status = 'complete' AND arch_id = ?1 AND model_id = ?2"
         " AND trace_id = ?3 AND options = ?4 AND tool_version = ?5",
@@ -77,16 +73,6 @@ static const char *const statement_sql[ST_COUNT] = {
         "INSERT INTO runs (label, scheme, arch_id, model_id, trace_id, arch_name, model_name,"
         " trace_name, batch, iterations, epochs, options, tool_version, accuracy_pct)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    [ST_INSERT_TOTALS] =
-        "INSERT INTO run_totals (run_id, madds, bitops, wl_madds, cycles, latency_s, energy_pj,"
-        " dram_bits, cpt_cost_ratio, adapt_speedup, mem_weights_bits, mem_fmaps_bits,"
-        " mem_grads_bits, mem_wgrads_bits, mem_optim_bits, smaq_storage_benefit,"
-        " energy_core_pj, energy_wbuf_pj, energy_abuf_pj, energy_obuf_pj, energy_dram_pj,"
-        " energy_leak_pj)"
-        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-        " total(energy_core_pj), total(energy_wbuf_pj), total(energy_abuf_pj),"
-        " total(energy_obuf_pj), total(energy_dram_pj), total(energy_leak_pj)"
-        " FROM costs WHERE run_id = ?1",
     [ST_FINISH_RUN] = "UPDATE runs SET status = 'complete', wall_s = ?2 WHERE id = ?1",
     [ST_PUT_INPUT] = "INSERT OR IGNORE INTO inputs (kind, name, content_hash, bytes, content)"
                      " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -336,12 +322,84 @@ static int add_missing_columns(store *s, bs_error *e)
     return rc;
 }
 
+/* A cost row's columns before its energy components: parameters ?1..?COST_FIXED_COLS in this
+ * order (store_add_cost binds them; from ?COST_FIRST_REAL on they are reals), then
+ * energy_<name>_pj as ?COST_FIXED_COLS+1+k. */
+static const char cost_fixed_cols[] =
+    "run_id, epoch, layer, layer_name, pass, iterations, madds, elem_ops, bitops, wl_madds,"
+    " compute_cycles, stall_cycles, total_cycles, latency_s, dram_read_bits, dram_write_bits,"
+    " avg_bits_x, avg_bits_y";
+enum { COST_FIRST_REAL = 9, COST_FIXED_COLS = 18 };
+/* A run's totals before its energy components (?1..?TOTALS_FIXED_COLS, store_run_commit);
+ * the components are the sums of the run's costs rows, summed by SQL at commit. */
+static const char totals_fixed_cols[] =
+    "run_id, madds, bitops, wl_madds, cycles, latency_s, energy_pj, dram_bits, cpt_cost_ratio,"
+    " adapt_speedup, mem_weights_bits, mem_fmaps_bits, mem_grads_bits, mem_wgrads_bits,"
+    " mem_optim_bits, smaq_storage_benefit";
+enum { TOTALS_FIXED_COLS = 16 };
+
+/* Appends text to buf's text of length *len (*len >= n: it did not fit). */
+static void append(char *buf, size_t n, size_t *len, const char *fmt, const char *name, int i)
+{
+    if (*len < n) {
+        int w = name ? snprintf(buf + *len, n - *len, fmt, name)
+                     : snprintf(buf + *len, n - *len, fmt, i);
+        *len += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* Appends fmt (one %s: the name) once per energy component, in cost_energy order. */
+static void append_energy(char *buf, size_t n, size_t *len, const char *fmt)
+{
+    for (int k = 0; k < COST_E_COUNT; k++)
+        append(buf, n, len, fmt, cost_energy_name((cost_energy)k), 0);
+}
+
+/* Appends the parameters ?from..?to, comma-separated (a comma before each but ?1). */
+static void append_params(char *buf, size_t n, size_t *len, int from, int to)
+{
+    for (int i = from; i <= to; i++)
+        append(buf, n, len, i > 1 ? ", ?%d" : "?%d", NULL, i);
+}
+
+/* The SQL of ST_ADD_COST or ST_INSERT_TOTALS into buf; false if it does not fit (or which
+ * is another statement). */
+static bool energy_sql(int which, char *buf, size_t n)
+{
+    size_t len = 0;
+    if (which == ST_ADD_COST) {
+        append(buf, n, &len, "INSERT INTO costs (%s", cost_fixed_cols, 0);
+        append_energy(buf, n, &len, ", energy_%s_pj");
+        append(buf, n, &len, "%s", ") VALUES (", 0);
+        append_params(buf, n, &len, 1, COST_FIXED_COLS + COST_E_COUNT);
+        append(buf, n, &len, "%s", ")", 0);
+    } else if (which == ST_INSERT_TOTALS) {
+        append(buf, n, &len, "INSERT INTO run_totals (%s", totals_fixed_cols, 0);
+        append_energy(buf, n, &len, ", energy_%s_pj");
+        append(buf, n, &len, "%s", ") SELECT ", 0);
+        append_params(buf, n, &len, 1, TOTALS_FIXED_COLS);
+        append_energy(buf, n, &len, ", total(energy_%s_pj)");
+        append(buf, n, &len, "%s", " FROM costs WHERE run_id = ?1", 0);
+    } else {
+        return false;
+    }
+    return len < n;
+}
+
 static int prepare_all(store *s, bs_error *e)
 {
-    for (int i = 0; i < ST_COUNT; i++)
-        if (sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+    for (int i = 0; i < ST_COUNT; i++) {
+        char built[2048];
+        const char *sql = statement_sql[i];
+        if (!sql) {
+            if (!energy_sql(i, built, sizeof built))
+                return err_set(e, BS_EINTERNAL, "%s: cannot build statement %d", s->path, i);
+            sql = built;
+        }
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK)
             return db_error(s, e, "preparing statements");
+    }
     return BS_OK;
 }
 
@@ -866,23 +924,24 @@ int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e)
         reset_stmt(st);
         return rc;
     }
-    const double reals[] = {row->bitops, row->wl_madds, row->compute_cycles, row->stall_cycles,
-                            row->total_cycles, row->latency_s,
-                            row->energy_pj[COST_E_CORE], row->energy_pj[COST_E_WBUF],
-                            row->energy_pj[COST_E_ABUF], row->energy_pj[COST_E_OBUF],
-                            row->energy_pj[COST_E_DRAM], row->energy_pj[COST_E_LEAK],
-                            row->dram_read_bits, row->dram_write_bits, row->avg_bits_x,
-                            row->avg_bits_y};
-    int n_reals = (int)(sizeof reals / sizeof reals[0]);
-    for (int i = 0; i < n_reals; i++) {
+    /* parameters COST_FIRST_REAL..COST_FIXED_COLS, then the energy components */
+    double reals[COST_FIXED_COLS - COST_FIRST_REAL + 1 + COST_E_COUNT] = {
+        row->bitops, row->wl_madds, row->compute_cycles, row->stall_cycles, row->total_cycles,
+        row->latency_s, row->dram_read_bits, row->dram_write_bits, row->avg_bits_x,
+        row->avg_bits_y};
+    for (int k = 0; k < COST_E_COUNT; k++)
+        reals[COST_FIXED_COLS - COST_FIRST_REAL + 1 + k] = row->energy_pj[k];
+    for (int i = 0; i < (int)(sizeof reals / sizeof reals[0]); i++) {
+        int param = COST_FIRST_REAL + i;
         /* NULL-able only for the average widths (a pass may have no operands); a non-finite
          * cost is a bug upstream and must not be stored as a silent NULL */
-        if (!isfinite(reals[i]) && i < n_reals - 2) {
+        bool avg_width = param == COST_FIXED_COLS - 1 || param == COST_FIXED_COLS;
+        if (!isfinite(reals[i]) && !avg_width) {
             reset_stmt(st);
             return err_set(e, BS_EINTERNAL, "%s: non-finite cost in column %d of epoch %u layer %d %s",
-                           s->path, 9 + i, row->epoch, row->layer, row->pass ? row->pass : "");
+                           s->path, param, row->epoch, row->layer, row->pass ? row->pass : "");
         }
-        sqlite3_bind_double(st, 9 + i, reals[i]);
+        sqlite3_bind_double(st, param, reals[i]);
     }
     return step_reset(s, st, "adding a cost row", e);
 }
@@ -925,27 +984,12 @@ void store_run_abort(store *s)
     s->open_run = 0;
 }
 
-int store_record_run(store *s, const replay_result *r, const store_run_info *info, double wall_s,
-                     int64_t *run_id, bs_error *e)
-{
-    int rc = store_run_begin(s, info, run_id, e);
-    if (rc)
-        return rc;
-    for (size_t k = 0; k < r->n_rows && !rc; k++)
-        rc = store_add_cost(s, *run_id, &r->rows[k], e);
-    if (!rc)
-        rc = store_run_commit(s, *run_id, &r->totals, wall_s, e);
-    if (rc)
-        store_run_abort(s);
-    return rc;
-}
-
 int store_version(const store *s)
 {
     return s->version;
 }
 
-/* store_record_replay's sink: each row straight into the open run. */
+/* store_record's sink: each row straight into the open run. */
 typedef struct store_sink {
     store *s;
     int64_t run_id;
@@ -957,18 +1001,17 @@ static int store_row(const replay_row *row, void *ctx, bs_error *e)
     return store_add_cost(k->s, k->run_id, row, e);
 }
 
-int store_record_replay(store *s, const trace *t, const arch *a, const replay_options *o,
-                        const store_run_info *info, double wall_s, replay_result *r,
-                        int64_t *run_id, bs_error *e)
+int store_record(store *s, const store_run_info *info, replay_source_fn rows, const void *src,
+                 double wall_s, int64_t *run_id, bs_error *e)
 {
-    memset(r, 0, sizeof *r);
     store_sink k = {.s = s};
     int rc = store_run_begin(s, info, &k.run_id, e);
     if (rc)
         return rc;
-    rc = replay_each(t, a, o, store_row, &k, r, e);
+    replay_totals totals;
+    rc = rows(src, store_row, &k, &totals, e);
     if (!rc)
-        rc = store_run_commit(s, k.run_id, &r->totals, wall_s, e);
+        rc = store_run_commit(s, k.run_id, &totals, wall_s, e);
     if (rc) {
         store_run_abort(s);
         return rc;
@@ -976,4 +1019,3 @@ int store_record_replay(store *s, const trace *t, const arch *a, const replay_op
     *run_id = k.run_id;
     return BS_OK;
 }
-

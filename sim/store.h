@@ -79,28 +79,24 @@ int store_put_input(store *s, store_input_kind kind, const char *name, const cha
 /* Id of a complete run with the same inputs and options, or 0 if none. */
 int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
 
-/* Begins the run's transaction; rows follow; commit makes it visible with its totals and
- * wall time; abort rolls everything back. The write lock is held from begin to commit, so
- * concurrent writers (sweeps) serialise on it: a writer that computes the whole run first
- * and then calls begin/add/commit in one burst holds the lock only for the inserts. */
+/* Records one run, the one path `bitsim run` and `bitsim sweep` store a run by: one
+ * transaction (begin, every row the source hands out, commit with the totals it gives and
+ * wall_s; abort on any error, the source's or the database's, so a failed or killed run
+ * leaves nothing visible). The write lock is held from begin to commit, so concurrent
+ * writers serialise on it: a source that walks a computed result (replay_result_walk,
+ * sweeps) holds it only for the inserts; a replay streamed into the run (replay_job_walk,
+ * `bitsim run`, one process per database) holds it while it replays. */
+int store_record(store *s, const store_run_info *info, replay_source_fn rows, const void *src,
+                 double wall_s, int64_t *run_id, bs_error *e);
+
+/* store_record's steps, for tests that write synthetic runs row by row: begin takes the
+ * write lock and opens the run; rows follow; commit makes it visible with its totals and
+ * wall time; abort rolls everything back. */
 int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
 int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e);
 int store_run_commit(store *s, int64_t run_id, const replay_totals *t, double wall_s,
                      bs_error *e);
 void store_run_abort(store *s);
-
-/* Records a replayed run: one transaction (begin, every row, commit with the totals and
- * wall_s; abort on any error, so a failed or killed run leaves nothing visible). The one
- * path `bitsim run` and `bitsim sweep` store a run by. */
-int store_record_run(store *s, const struct replay_result *r, const store_run_info *info,
-                     double wall_s, int64_t *run_id, bs_error *e);
-
-/* Replays t on a straight into one run of s (replay_each: memory independent of the run's
- * length): begin, rows as they are made, commit with the totals; abort on any error, so a
- * failed or killed run leaves nothing visible. r gets totals and stats (no rows). */
-int store_record_replay(store *s, const trace *t, const arch *a, const replay_options *o,
-                        const store_run_info *info, double wall_s, replay_result *r,
-                        int64_t *run_id, bs_error *e);
 
 /* A writer's last step before store_close: copies the WAL into the database file, so the
  * database is one file again. BS_EINPUT when the disk is too full for that (the database

@@ -464,7 +464,7 @@ static int run_one(sweep_job *j, const work_item *w, size_t k, size_t t, group_r
         return *refused ? BS_OK : rc;
     }
     pthread_mutex_lock(&j->db_lock);
-    rc = store_record_run(j->db, &r, &info, wallclock_s() - t0, &run_id, e);
+    rc = store_record(j->db, &info, replay_result_walk, &r, wallclock_s() - t0, &run_id, e);
     pthread_mutex_unlock(&j->db_lock);
     if (owned_full)
         replay_result_free(&r);

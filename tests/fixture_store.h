@@ -60,20 +60,12 @@ static inline int fixture_put_inputs(store *s, const char *arch, const char *mod
     return 0;
 }
 
-/* Puts the inputs (content = their names) and writes one committed run; returns its id or 0. */
-static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
+/* The synthetic run's rows, made as they are handed out (a replay_source_fn, like the
+ * streamed replay of `bitsim run`), then its totals. */
+static inline int fixture_walk(const void *src, replay_row_fn fn, void *ctx,
+                               replay_totals *totals, bs_error *e)
 {
-    int64_t run_id;
-    char trace[256];
-    snprintf(trace, sizeof trace, "trace of %s/%s/%s", f->label, f->scheme, f->model);
-    store_run_info info = {
-        .label = f->label, .scheme = f->scheme, .batch = 128, .iterations = 10ULL * f->epochs,
-        .epochs = f->epochs, .options = f->options ? f->options : "",
-    };
-    if (fixture_put_inputs(s, f->arch, f->model, trace, &info, e))
-        return 0;
-    if (store_run_begin(s, &info, &run_id, e))
-        return 0;
+    const fixture_run *f = src;
     for (uint32_t ep = 0; ep < f->epochs; ep++)
         for (uint32_t l = 0; l < f->layers; l++)
             for (int p = 0; p < FIXTURE_PASSES; p++) {
@@ -90,13 +82,12 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
                 };
                 for (int c = 0; c < COST_E_COUNT; c++)
                     r.energy_pj[c] = f->row_energy_pj * fixture_energy_share[c];
-                if (store_add_cost(s, run_id, &r, e)) {
-                    store_run_abort(s);
-                    return 0;
-                }
+                int rc = fn(&r, ctx, e);
+                if (rc)
+                    return rc;
             }
     double n = (double)fixture_rows(f);
-    replay_totals t = {
+    *totals = (replay_totals){
         .madds = n * (double)f->row_madds, .bitops = n * (double)f->row_madds * 64,
         .wl_madds = n * (double)f->row_madds * 8, .cycles = n * 100,
         .latency_s = n * f->row_latency_s, .energy_pj = n * f->row_energy_pj,
@@ -105,9 +96,59 @@ static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *
         .mem_wgrads_bits = 8388608, .mem_optim_bits = 2 * 8388608.0,
         .smaq_storage_benefit = NAN,
     };
-    if (store_run_commit(s, run_id, &t, 0.5, e))
+    return 0;
+}
+
+/* fixture_walk's rows into a replay_result (layer names copied). */
+static inline int fixture_keep_row(const replay_row *row, void *ctx, bs_error *e)
+{
+    replay_result *r = ctx;
+    (void)e;
+    r->rows[r->n_rows] = *row;
+    r->rows[r->n_rows].layer_name = strdup(row->layer_name);
+    return r->rows[r->n_rows++].layer_name ? 0 : BS_EINTERNAL;
+}
+
+/* Records f through store_record from the computed rows of f (replay_result_walk). */
+static inline int fixture_record_computed(store *s, const fixture_run *f,
+                                          const store_run_info *info, int64_t *run_id,
+                                          bs_error *e)
+{
+    replay_result r = {.rows = calloc(fixture_rows(f) + 1, sizeof *r.rows)};
+    int rc = r.rows ? fixture_walk(f, fixture_keep_row, &r, &r.totals, e) : BS_EINTERNAL;
+    if (rc == 0)
+        rc = store_record(s, info, replay_result_walk, &r, 0.5, run_id, e);
+    for (size_t k = 0; k < r.n_rows; k++)
+        free((char *)r.rows[k].layer_name);
+    free(r.rows);
+    return rc;
+}
+
+/* Puts the inputs (content = their names) and records one run through store_record (the
+ * path of `bitsim run` and `bitsim sweep`): its rows made first and stored from the array
+ * when computed (replay_result_walk, as a sweep does), else streamed (as bitsim run does).
+ * Returns its id or 0. */
+static inline int64_t fixture_add_run_from(store *s, const fixture_run *f, bool computed,
+                                           bs_error *e)
+{
+    int64_t run_id;
+    char trace[256];
+    snprintf(trace, sizeof trace, "trace of %s/%s/%s", f->label, f->scheme, f->model);
+    store_run_info info = {
+        .label = f->label, .scheme = f->scheme, .batch = 128, .iterations = 10ULL * f->epochs,
+        .epochs = f->epochs, .options = f->options ? f->options : "",
+    };
+    if (fixture_put_inputs(s, f->arch, f->model, trace, &info, e) ||
+        (computed ? fixture_record_computed(s, f, &info, &run_id, e)
+                  : store_record(s, &info, fixture_walk, f, 0.5, &run_id, e)))
         return 0;
     return run_id;
+}
+
+/* fixture_add_run_from, streamed. */
+static inline int64_t fixture_add_run(store *s, const fixture_run *f, bs_error *e)
+{
+    return fixture_add_run_from(s, f, false, e);
 }
 
 /* A fresh path in a fresh temporary directory (caller frees; the directory is left behind

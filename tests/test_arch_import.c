@@ -12,19 +12,12 @@
 
 #include "arch.h"
 #include "arch_import.h"
+#include "checkout.h"
 
 static char *slurp(const char *rel)
 {
-    char path[1024];
-    const char *home = getenv("BITSIM_HOME");
-    snprintf(path, sizeof path, "%s/%s", home ? home : ".", rel);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "%s", path);
     static char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    return checkout_read(rel, buf, sizeof buf);
 }
 
 static void import_and_parse(const char *rel, arch *a)

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkout.h"
+
 extern char **environ;
 
 typedef struct cli_result {
@@ -222,8 +224,8 @@ Test(cli, content_identity_is_sha256sum_of_the_canonical_text)
     cr_assert_eq(fscanf(p, "%64s", want), 1);
     pclose(p);
     cr_expect_str_eq(sql_string(db, "SELECT content_hash FROM inputs WHERE kind = 'trace'"), want);
-    const char *home = getenv("BITSIM_HOME");
-    snprintf(cmd, sizeof cmd, "sha256sum '%s/arch/bitfusion.ini'", home && *home ? home : ".");
+    char src[512];
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", checkout_path("arch/bitfusion.ini", src, sizeof src));
     cr_assert_not_null(p = popen(cmd, "r"));
     cr_assert_eq(fscanf(p, "%64s", want), 1);
     pclose(p);
@@ -415,8 +417,7 @@ Test(cli, cost_density_nan_and_above_one)
 static const char *edited_arch(const char *name, bool rename)
 {
     char src[4096];
-    const char *home = getenv("BITSIM_HOME");
-    snprintf(src, sizeof src, "%s/arch/bitfusion.ini", home && *home ? home : ".");
+    checkout_path("arch/bitfusion.ini", src, sizeof src);
     FILE *in = fopen(src, "r");
     cr_assert_not_null(in, "cannot read %s", src);
     const char *path = wpath(name);
@@ -818,7 +819,7 @@ Test(cli, control_characters_in_labels_provenance_and_arch_names)
 
     /* an arch named by its file: "my arch.ini" is not a valid name */
     char src[1024], cmd[2100];
-    snprintf(src, sizeof src, "%s/arch/bitfusion.ini", getenv("BITSIM_HOME") ? getenv("BITSIM_HOME") : ".");
+    checkout_path("arch/bitfusion.ini", src, sizeof src);
     const char *spaced = wpath("my arch.ini");
     snprintf(cmd, sizeof cmd, "grep -v '^name *=' '%s' > '%s'", src, spaced);
     cr_assert_eq(system(cmd), 0);
@@ -842,15 +843,8 @@ Test(cli, control_characters_in_labels_provenance_and_arch_names)
  * across keys at the key it names; an edit of the shipped arch at the edited line. */
 Test(cli, rejections_of_files_name_file_line_and_field)
 {
-    char src[1024];
-    snprintf(src, sizeof src, "%s/arch/bitfusion.ini",
-             getenv("BITSIM_HOME") ? getenv("BITSIM_HOME") : ".");
-    FILE *f = fopen(src, "r");
-    cr_assert_not_null(f, "%s", src);
     static char base[16384];
-    size_t n = fread(base, 1, sizeof base - 1, f);
-    base[n] = '\0';
-    fclose(f);
+    checkout_read("arch/bitfusion.ini", base, sizeof base);
     static const struct {
         const char *name, *text;    /* a file of text, or the shipped arch with old -> new */
         const char *old, *new;

@@ -703,30 +703,43 @@ Test(replay, stores_one_run_and_reads_totals_back)
     cr_assert_eq(store_put_input(s, STORE_ARCH, "a", "a", 1, &info.arch_id, &e), 0, "%s", e.msg);
     cr_assert_eq(store_put_input(s, STORE_MODEL, "m", "m", 1, &info.model_id, &e), 0);
     cr_assert_eq(store_put_input(s, STORE_TRACE, "t", "t", 1, &info.trace_id, &e), 0);
-    int64_t id = 0;
-    cr_assert_eq(store_record_run(s, &r, &info, 0.5, &id, &e), 0, "%s", e.msg);
-    cr_assert_gt(id, 0);
-    sqlite3 *db = store_db(s);
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM costs WHERE run_id = %lld", (long long)id);
-    cr_expect_eq((size_t)query_double(db, sql), r.n_rows);
-    /* Totals read back equal the naive loop's layer sums plus the overhead rows' energy. */
-    snprintf(sql, sizeof sql, "SELECT madds FROM run_totals WHERE run_id = %lld", (long long)id);
-    cr_expect_float_eq(query_double(db, sql), madds, 1e-9 * madds);
     double overhead_energy = 0;
     for (size_t k = 0; k < r.n_rows; k++)
         if (r.rows[k].layer < 0)
             for (int q = 0; q < COST_E_COUNT; q++)
                 overhead_energy += r.rows[k].energy_pj[q];
-    snprintf(sql, sizeof sql, "SELECT energy_pj FROM run_totals WHERE run_id = %lld",
-             (long long)id);
-    cr_expect_float_eq(query_double(db, sql), energy + overhead_energy, 1e-9 * energy);
-    snprintf(sql, sizeof sql, "SELECT smaq_storage_benefit FROM run_totals WHERE run_id = %lld",
-             (long long)id);
-    cr_expect(isnan(query_double(db, sql)), "no split storage: SmaQ ratio is NULL");
-    int64_t found = 0;
-    cr_expect_eq(store_find_run(s, &info, &found, &e), 0);
-    cr_expect_eq(found, id, "the same inputs are recognised");
+    /* Both row sources store_record takes: the computed rows (sweep) and the replay streamed
+     * into the run (bitsim run), each read back against the naive loop. */
+    replay_result streamed;
+    replay_job job = {.t = &t, .a = &a, .r = &streamed};
+    const struct {
+        replay_source_fn walk;
+        const void *src;
+    } sources[] = {{replay_result_walk, &r}, {replay_job_walk, &job}};
+    for (size_t k = 0; k < sizeof sources / sizeof sources[0]; k++) {
+        int64_t id = 0;
+        cr_assert_eq(store_record(s, &info, sources[k].walk, sources[k].src, 0.5, &id, &e), 0,
+                     "%s", e.msg);
+        cr_assert_gt(id, 0);
+        sqlite3 *db = store_db(s);
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM costs WHERE run_id = %lld", (long long)id);
+        cr_expect_eq((size_t)query_double(db, sql), r.n_rows, "source %zu", k);
+        /* Totals read back equal the naive loop's layer sums plus the overhead rows' energy. */
+        snprintf(sql, sizeof sql, "SELECT madds FROM run_totals WHERE run_id = %lld", (long long)id);
+        cr_expect_float_eq(query_double(db, sql), madds, 1e-9 * madds, "source %zu", k);
+        snprintf(sql, sizeof sql, "SELECT energy_pj FROM run_totals WHERE run_id = %lld",
+                 (long long)id);
+        cr_expect_float_eq(query_double(db, sql), energy + overhead_energy, 1e-9 * energy,
+                           "source %zu", k);
+        snprintf(sql, sizeof sql, "SELECT smaq_storage_benefit FROM run_totals WHERE run_id = %lld",
+                 (long long)id);
+        cr_expect(isnan(query_double(db, sql)), "no split storage: SmaQ ratio is NULL");
+        int64_t found = 0;
+        cr_expect_eq(store_find_run(s, &info, &found, &e), 0);
+        cr_expect_eq(found, id, "the same inputs are recognised (the latest run)");
+    }
+    cr_expect_null(streamed.rows, "a streamed replay keeps no rows");
     store_close(s);
     replay_result_free(&r);
     arch_free(&a);

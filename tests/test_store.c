@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "checkout.h"
 #include "fixture_store.h"
 #include "store.h"
 #include "store_query.h"
@@ -86,6 +87,35 @@ static void expect_begin_refused(store *s, store_run_info *info, const char *why
     int64_t run;
     cr_expect_eq(store_run_begin(s, info, &run, e), BS_EINPUT);
     cr_expect(strstr(e->msg, why) != NULL, "%s", e->msg);
+}
+
+/* A new database named file in a fresh directory (*path, for fixture_cleanup), opened. */
+static store *open_new(const char *file, char **path)
+{
+    store *s;
+    bs_error e;
+    *path = fixture_tmp_path(file);
+    cr_assert_eq(store_open(&s, *path, &e), BS_OK, "%s", e.msg);
+    return s;
+}
+
+/* open_new with throw-away inputs stored, filling info's input ids. */
+static store *open_with_inputs(const char *file, char **path, store_run_info *info)
+{
+    bs_error e;
+    store *s = open_new(file, path);
+    cr_assert_eq(fixture_put_inputs(s, "a", "m", "t", info, &e), 0, "%s", e.msg);
+    return s;
+}
+
+/* open_with_inputs and a run begun on them; returns the run id. */
+static int64_t open_and_begin(const char *file, char **path, store **s, store_run_info *info)
+{
+    bs_error e;
+    int64_t run;
+    *s = open_with_inputs(file, path, info);
+    cr_assert_eq(store_run_begin(*s, info, &run, &e), 0, "%s", e.msg);
+    return run;
 }
 
 static const fixture_run small = {
@@ -217,10 +247,9 @@ Test(store, refuses_newer_schema_and_readonly_refuses_missing)
 
 Test(store, inputs_are_stored_once_per_content)
 {
-    char *path = fixture_tmp_path("in.db");
-    store *s;
+    char *path;
+    store *s = open_new("in.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     int64_t a, b, c, d;
     const char text[] = "[array]\npmax = 8\n";
     cr_assert_eq(store_put_input(s, STORE_ARCH, "bitfusion", text, sizeof text - 1, &a, &e), 0);
@@ -238,10 +267,9 @@ Test(store, inputs_are_stored_once_per_content)
 
 Test(store, find_run_recognises_same_inputs_and_options)
 {
-    char *path = fixture_tmp_path("find.db");
-    store *s;
+    char *path;
+    store *s = open_new("find.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     int64_t id = fixture_add_run(s, &small, &e);
     cr_assert_neq(id, 0, "%s", e.msg);
     /* the same bytes again (whatever the names): the same inputs */
@@ -264,50 +292,58 @@ Test(store, find_run_recognises_same_inputs_and_options)
     fixture_cleanup(path);
 }
 
-/* Opens path and stores throw-away inputs, filling info's input ids. */
-static void open_with_inputs(const char *path, store **s, store_run_info *info)
+/* A source that fails after some rows (store_record must store nothing of the run). */
+static int rows_then_fail(const void *src, replay_row_fn fn, void *ctx, replay_totals *totals,
+                          bs_error *e)
 {
-    bs_error e;
-    cr_assert_eq(store_open(s, path, &e), BS_OK, "%s", e.msg);
-    cr_assert_eq(fixture_put_inputs(*s, "a", "m", "t", info, &e), 0, "%s", e.msg);
+    (void)src;
+    (void)totals;
+    for (uint32_t i = 0; i < 3; i++) {
+        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = 5};
+        if (fn(&r, ctx, e))
+            return BS_EINTERNAL;
+    }
+    return err_set(e, BS_EINPUT, "layer 2 FWD: the arch cannot tile it");
 }
 
-/* Opens path and begins a run on throw-away inputs; returns the run id. */
-static int64_t open_and_begin(const char *path, store **s, store_run_info *info)
+/* Three ways a run can fail to complete: aborted, a store closed with the run open, a row
+ * source failing part-way (its error comes back as it was). None leaves a row behind, and
+ * the database takes the next run. */
+Test(store, abort_close_and_failing_source_leave_no_half_run)
 {
-    bs_error e;
-    int64_t run;
-    open_with_inputs(path, s, info);
-    cr_assert_eq(store_run_begin(*s, info, &run, &e), 0, "%s", e.msg);
-    return run;
-}
-
-Test(store, abort_and_close_leave_no_half_run)
-{
-    char *path = fixture_tmp_path("abort.db");
+    char *path;
     store *s;
-    bs_error e;
     store_run_info info = {0};
-    int64_t run = open_and_begin(path, &s, &info);
+    int64_t run = open_and_begin("abort.db", &path, &s, &info);
+    bs_error e;
     replay_row r = {.layer_name = "l", .pass = "FWD", .madds = 5};
     cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
     store_run_abort(s);
     cr_expect_neq(store_add_cost(s, run, &r, &e), 0, "no rows after abort");
+    int64_t failed = -1;
+    cr_expect_eq(store_record(s, &info, rows_then_fail, NULL, 0, &failed, &e), BS_EINPUT);
+    cr_expect_str_eq(e.msg, "layer 2 FWD: the arch cannot tile it");
+    cr_expect_eq(failed, -1, "no run id for a run that was not stored");
     cr_assert_eq(store_run_begin(s, &info, &run, &e), 0, "%s", e.msg);
     cr_assert_eq(store_add_cost(s, run, &r, &e), 0, "%s", e.msg);
     store_close(s); /* closing with an open run rolls it back */
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), 0.0);
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 0.0);
+    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
+    cr_expect_neq(fixture_add_run(s, &small, &e), 0, "%s", e.msg);
+    store_close(s);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM runs"), 1.0);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), 18.0); /* 3 epochs x 2 x 3 */
     fixture_cleanup(path);
 }
 
 Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
 {
-    char *path = fixture_tmp_path("range.db");
+    char *path;
     store *s;
-    bs_error e;
     store_run_info info = {0};
-    int64_t run = open_and_begin(path, &s, &info);
+    int64_t run = open_and_begin("range.db", &path, &s, &info);
+    bs_error e;
     replay_row r = {.layer_name = "l", .pass = "FWD", .madds = (uint64_t)INT64_MAX + 1};
     cr_expect_eq(store_add_cost(s, run, &r, &e), BS_EINPUT);
     cr_expect(strstr(e.msg, "madds") != NULL, "%s", e.msg);
@@ -315,15 +351,45 @@ Test(store, rejects_counts_beyond_sqlite_range_and_non_finite_costs)
     r.latency_s = NAN;
     cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "NaN latency must not become NULL");
     r.latency_s = 1;
+    r.energy_pj[COST_E_COUNT - 1] = INFINITY;
+    cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "an infinite energy must not be stored");
+    r.energy_pj[COST_E_COUNT - 1] = 0;
     r.pass = "SIDEWAYS";
     cr_expect_neq(store_add_cost(s, run, &r, &e), BS_OK, "unknown pass is refused by the schema");
     r.pass = "FWD";
+    r.avg_bits_x = r.avg_bits_y = NAN; /* a pass without operands: widths NULL */
     cr_expect_eq(store_add_cost(s, run, &r, &e), BS_OK, "%s", e.msg);
+    cr_assert_eq(store_run_commit(s, run, &(replay_totals){.madds = 1}, 0, &e), BS_OK, "%s", e.msg);
     store_close(s);
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs WHERE avg_bits_x IS NULL"
+                                  " AND avg_bits_y IS NULL AND latency_s = 1"), 1.0);
     fixture_cleanup(path);
 }
 
-/* A child that begins a run, writes rows, says so through a pipe and waits to be killed. */
+/* A row source (replay_source_fn) that hands out 30,000 rows, says so through the pipe
+ * *src and waits to be killed: a run killed in the middle of store_record. */
+static int rows_then_hang(const void *src, replay_row_fn fn, void *ctx, replay_totals *totals,
+                          bs_error *e)
+{
+    (void)totals;
+    /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
+    for (uint32_t i = 0; i < 30000; i++) {
+        double v = i + 0.5; /* non-zero reals: SQLite stores 0.0 in no bytes at all */
+        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
+                        .bitops = v, .wl_madds = v, .compute_cycles = v, .stall_cycles = v,
+                        .total_cycles = v, .latency_s = v, .energy_pj = {v, v, v, v, v, v},
+                        .dram_read_bits = v, .dram_write_bits = v, .avg_bits_x = v,
+                        .avg_bits_y = v};
+        if (fn(&r, ctx, e))
+            _exit(14);
+    }
+    if (write(*(const int *)src, "k", 1) != 1)
+        _exit(15);
+    for (;;)
+        pause();
+}
+
+/* A child that records a run, says so through a pipe in the middle and waits to be killed. */
 static void child_writes_then_hangs(const char *path, int fd, bool commit_one_first)
 {
     store *s;
@@ -336,28 +402,12 @@ static void child_writes_then_hangs(const char *path, int fd, bool commit_one_fi
         _exit(16);
     if (commit_one_first && !fixture_add_run(s, &small, &e))
         _exit(11);
-    /* fixture_add_run commits; write a run by hand and stop before the commit */
     int64_t run;
     store_run_info info = {.label = "killed", .scheme = "cpt"};
     if (fixture_put_inputs(s, "ka", "km", "kt", &info, &e))
         _exit(12);
-    if (store_run_begin(s, &info, &run, &e))
-        _exit(13);
-    /* enough rows (several MB) that SQLite spills uncommitted pages into the WAL file */
-    for (uint32_t i = 0; i < 30000; i++) {
-        double v = i + 0.5; /* non-zero reals: SQLite stores 0.0 in no bytes at all */
-        replay_row r = {.epoch = i, .layer_name = "l", .pass = "FWD", .madds = i,
-                            .bitops = v, .wl_madds = v, .compute_cycles = v, .stall_cycles = v,
-                            .total_cycles = v, .latency_s = v, .energy_pj = {v, v, v, v, v, v},
-                            .dram_read_bits = v, .dram_write_bits = v, .avg_bits_x = v,
-                            .avg_bits_y = v};
-        if (store_add_cost(s, run, &r, &e))
-            _exit(14);
-    }
-    if (write(fd, "k", 1) != 1)
-        _exit(15);
-    for (;;)
-        pause();
+    store_record(s, &info, rows_then_hang, &fd, 0, &run, &e);
+    _exit(13);
 }
 
 static void kill_mid_run(bool commit_one_first)
@@ -441,7 +491,8 @@ Test(store, concurrent_writers_lose_no_rows)
                 snprintf(label, sizeof label, "w%d-r%d", w, r);
                 fixture_run f = small;
                 f.label = label;
-                if (!fixture_add_run(s, &f, &e)) {
+                /* bitsim run's streamed rows and bitsim sweep's computed ones, in turn */
+                if (!fixture_add_run_from(s, &f, (w + r) % 2, &e)) {
                     fprintf(stderr, "writer %d run %d: %s\n", w, r, e.msg);
                     _exit(21);
                 }
@@ -460,6 +511,10 @@ Test(store, concurrent_writers_lose_no_rows)
                  (double)(WRITERS * RUNS_EACH));
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM costs"), (double)(WRITERS * RUNS_EACH * 18));
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM run_totals"), (double)(WRITERS * RUNS_EACH));
+    /* every run's totals whole, by either source: 18 rows x 1000 MAdds, 18 x 2e6 pJ */
+    cr_expect_eq(sql_double(path, "SELECT count(*) FROM run_totals WHERE madds = 18000"
+                                  " AND energy_core_pj = 18 * 2e6 * 0.4"),
+                 (double)(WRITERS * RUNS_EACH));
     /* the same arch/model bytes from every writer are one input each */
     cr_expect_eq(sql_double(path, "SELECT count(*) FROM archs"), 1.0);
     fixture_cleanup(path);
@@ -467,11 +522,10 @@ Test(store, concurrent_writers_lose_no_rows)
 
 Test(store, locked_database_gives_a_clear_error_after_the_timeout)
 {
-    char *path = fixture_tmp_path("lock.db");
-    store *s;
-    bs_error e;
+    char *path;
     store_run_info info = {0};
-    open_with_inputs(path, &s, &info);
+    store *s = open_with_inputs("lock.db", &path, &info);
+    bs_error e;
     sqlite3 *holder = hold_lock(path, "BEGIN IMMEDIATE");
     store_set_busy_timeout(s, 50);
     expect_begin_refused(s, &info, "locked", &e);
@@ -519,11 +573,10 @@ Test(store, a_closed_writer_leaves_one_file)
 
 Test(store, busy_timeout_comes_from_the_environment)
 {
-    char *path = fixture_tmp_path("envlock.db");
-    store *s;
-    bs_error e;
+    char *path;
     store_run_info info = {0};
-    open_with_inputs(path, &s, &info);
+    store *s = open_with_inputs("envlock.db", &path, &info);
+    bs_error e;
     store_close(s);
     sqlite3 *holder = hold_lock(path, "BEGIN EXCLUSIVE");
     /* criterion runs each test in its own process: setenv does not leak into other tests */
@@ -557,9 +610,8 @@ static void sha256sum_of(const char *path, char out[65])
  * and cost rows untouched; a second writer changes nothing more. */
 Test(store, migrates_a_schema_1_database)
 {
-    const char *home = getenv("BITSIM_HOME");
     char src[512];
-    snprintf(src, sizeof src, "%s/tests/data/store_v1.db", home && *home ? home : ".");
+    checkout_path("tests/data/store_v1.db", src, sizeof src);
     char *path = fixture_tmp_path("v1.db");
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, path);
@@ -619,10 +671,9 @@ Test(store, migrates_a_schema_1_database)
  * does not stores NULL (never 0 %). The older database is made by dropping the column. */
 Test(store, accuracy_column_is_added_to_an_older_database)
 {
-    char *path = fixture_tmp_path("old.db");
-    store *s;
+    char *path;
+    store *s = open_new("old.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     store_run_info old = {.label = "before", .scheme = "fp32", .batch = 1, .iterations = 1,
                           .epochs = 1};
     int64_t run;
@@ -674,10 +725,9 @@ Test(store, accuracy_column_is_added_to_an_older_database)
  * schema's own definition), so a run of 2^62-MAdds rows (6 per epoch) reads as a real. */
 Test(store, writer_updates_an_old_epoch_costs_view)
 {
-    char *path = fixture_tmp_path("old.db");
-    store *s;
+    char *path;
+    store *s = open_new("old.db", &path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), BS_OK, "%s", e.msg);
     cr_assert_eq(sqlite3_exec(store_db(s),
                               "DROP VIEW epoch_costs; CREATE VIEW epoch_costs AS"
                               " SELECT c.run_id, c.epoch, sum(c.madds) AS madds,"

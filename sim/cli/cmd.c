@@ -351,6 +351,31 @@ bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *con
     return (*status = cmd_open_store(s, *db_path, true, e)) == BS_OK;
 }
 
+bool cmd_read_store(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
+                    cmd_read_fn read, const void *query, void *out, int *status)
+{
+    bs_error e;
+    store *s;
+    if (!cmd_parse_open(spec, argc, argv, db_path, &s, &e, status))
+        return false;
+    int rc = read(s, query, out, &e);
+    store_close(s);
+    if (rc)
+        *status = err_report(&e);
+    return rc == BS_OK;
+}
+
+bool cmd_parse_format(cmd_spec spec, int argc, char **argv, int *fmt, int *first_arg,
+                      int *status)
+{
+    cmd_opt opts[] = {
+        CMD_OPT_FORMAT(fmt),
+    };
+    spec.opts = opts;
+    spec.n_opts = CMD_N(opts);
+    return cmd_parse(&spec, argc, argv, first_arg, status);
+}
+
 bool cmd_model_ref(const cmd_spec *spec, const char *ref, const cmd_model_params *mp,
                    char *out, size_t n, int *status)
 {
@@ -380,4 +405,13 @@ int cmd_open_store(store **s, const char *path, bool read_only, bs_error *e)
     err_clear(e);
     int rc = read_only ? store_open_readonly(s, path, e) : store_open(s, path, e);
     return rc ? err_report(e) : BS_OK;
+}
+
+int cmd_print_table(table *t, int fmt)
+{
+    bool ok = t && table_print(t, (table_format)fmt, stdout);
+    table_free(t);
+    if (!ok)
+        return err_report(&(bs_error){BS_EINTERNAL, "out of memory printing the table"});
+    return BS_OK;
 }

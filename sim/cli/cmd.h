@@ -105,11 +105,22 @@ typedef struct cmd_spec {
  * required option, wrong number of arguments) with the message and usage on stderr. */
 bool cmd_parse(const cmd_spec *spec, int argc, char **argv, int *first_arg, int *status);
 
+/* For a command whose only option is -f/--format (a table printer): cmd_parse of spec (which
+ * has no options of its own) with that one row filling *fmt. */
+bool cmd_parse_format(cmd_spec spec, int argc, char **argv, int *fmt, int *first_arg,
+                      int *status);
+
 /* For a command that reads the database: cmd_parse, then the database at *db_path (an option
  * cmd_parse fills) opened read-only into *s. Returns true when the command should go on;
  * otherwise *status is the exit status (the message printed). */
 bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
                     struct store **s, bs_error *e, int *status);
+/* The same for a command that reads the database once: read(s, query, out, e) runs on the
+ * open store, which is closed right after it. True when it succeeded; otherwise *status is
+ * the exit status (parse, open or read's error printed). */
+typedef int (*cmd_read_fn)(struct store *s, const void *query, void *out, bs_error *e);
+bool cmd_read_store(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
+                    cmd_read_fn read, const void *query, void *out, int *status);
 
 /* For a missing or surplus argument: prints "bitsim CMD: MSG" and the usage text on stderr;
  * returns BS_EUSAGE. */
@@ -150,6 +161,11 @@ typedef struct cmd_model_params {
  * naming spec printed and *status 2, when an item is not KEY=VALUE or the result is too long. */
 bool cmd_model_ref(const cmd_spec *spec, const char *ref, const cmd_model_params *mp,
                    char *out, size_t n, int *status);
+
+/* Prints t to stdout in format fmt (a table_format, as CMD_OPT_FORMAT fills it) and frees it.
+ * Returns the exit status: 0, or 3 with a one-line message when t is NULL (it could not be
+ * made) or cannot be printed (out of memory). */
+int cmd_print_table(table *t, int fmt);
 
 /* Opens the database at path (store.h), read-only when read_only. Returns 0 with *s set, or
  * prints the one-line error and returns its exit status; e is cleared first and stays usable

@@ -10,6 +10,12 @@
 #include "store.h"
 #include "table.h"
 
+/* The comparison table, made while the store is open (cmd_read_store closes it). */
+static int compare_read(store *s, const void *q, void *t, bs_error *e)
+{
+    return report_compare_table(s, q, t, e);
+}
+
 int cmd_compare(int argc, char **argv)
 {
     const char *db_path = NULL;
@@ -40,19 +46,9 @@ int cmd_compare(int argc, char **argv)
                   "  performance model), mem_mib (training-memory footprint), smaq_benefit (SmaQ\n"
                   "  Eq. 4, smaq runs only); '-' = not applicable",
         CMD_OPTS(opts), .max_args = 0};
-    bs_error e;
-    store *s;
-    int rc;
-    if (!cmd_parse_open(&spec, argc, argv, &db_path, &s, &e, &rc))
-        return rc;
     table *t;
-    rc = report_compare_table(s, &q, &t, &e);
-    store_close(s);
-    if (rc)
-        return err_report(&e);
-    bool ok = table_print(t, (table_format)fmt, stdout);
-    table_free(t);
-    if (!ok)
-        return err_report(&(bs_error){BS_EINTERNAL, "cannot print the comparison table"});
-    return BS_OK;
+    int rc;
+    if (!cmd_read_store(&spec, argc, argv, &db_path, compare_read, &q, &t, &rc))
+        return rc;
+    return cmd_print_table(t, fmt);
 }

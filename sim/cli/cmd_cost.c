@@ -143,13 +143,35 @@ static num_format pass_output(const cost_opts *o, const model_layer *l, train_pa
     return p == PASS_BWD_WEIGHT ? numfmt_fp32() : o->x;
 }
 
-static const char *const wide_cols[] = {
+/* The wide table's columns: wide_head, energy_<name>_pj for every cost.h energy component
+ * (wide_cols fills them in from cost_energy_name), then wide_tail. */
+static const char *const wide_head[] = {
     "layer", "pass", "madds", "elem_ops", "bitops", "perf_factor", "compute_cycles",
     "stall_cycles", "total_cycles", "wbuf_rd_bits", "wbuf_wr_bits", "abuf_rd_bits",
-    "abuf_wr_bits", "obuf_rd_bits", "obuf_wr_bits", "dram_rd_bits", "dram_wr_bits",
-    "energy_core_pj", "energy_wbuf_pj", "energy_abuf_pj", "energy_obuf_pj", "energy_dram_pj",
-    "energy_leak_pj", "energy_total_pj", "latency_s", "loop_order", "dataflow"};
-#define N_WIDE (int)(sizeof wide_cols / sizeof wide_cols[0])
+    "abuf_wr_bits", "obuf_rd_bits", "obuf_wr_bits", "dram_rd_bits", "dram_wr_bits"};
+static const char *const wide_tail[] = {"energy_total_pj", "latency_s", "loop_order",
+                                        "dataflow"};
+enum {
+    N_HEAD = (int)(sizeof wide_head / sizeof wide_head[0]),
+    N_WIDE = N_HEAD + COST_E_COUNT + (int)(sizeof wide_tail / sizeof wide_tail[0]),
+};
+
+static const char *const *wide_cols(void)
+{
+    static char energy[COST_E_COUNT][32];
+    static const char *cols[N_WIDE];
+    if (!cols[0]) {
+        for (int i = 0; i < N_HEAD; i++)
+            cols[i] = wide_head[i];
+        for (int k = 0; k < COST_E_COUNT; k++) {
+            snprintf(energy[k], sizeof energy[k], "energy_%s_pj", cost_energy_name((cost_energy)k));
+            cols[N_HEAD + k] = energy[k];
+        }
+        for (int i = N_HEAD + COST_E_COUNT; i < N_WIDE; i++)
+            cols[i] = wide_tail[i - N_HEAD - COST_E_COUNT];
+    }
+    return cols;
+}
 
 /* The values of one evaluation in wide_cols order after layer and pass; emit() is either
  * "a cell of this row" or "a (quantity, value) row". */
@@ -157,19 +179,21 @@ typedef void (*emit_fn)(table *t, const char *col, const char *text, double v, b
 
 static void emit_result(table *t, const cost_result *r, emit_fn emit)
 {
-    double vals[] = {(double)r->madds, (double)r->elem_ops, r->bitops, r->perf_factor,
-                     (double)r->compute_cycles, (double)r->stall_cycles,
-                     (double)r->total_cycles, r->sram_read_bits[ARCH_WBUF],
-                     r->sram_write_bits[ARCH_WBUF], r->sram_read_bits[ARCH_ABUF],
-                     r->sram_write_bits[ARCH_ABUF], r->sram_read_bits[ARCH_OBUF],
-                     r->sram_write_bits[ARCH_OBUF], r->dram_read_bits, r->dram_write_bits,
-                     r->energy_pj[COST_E_CORE], r->energy_pj[COST_E_WBUF],
-                     r->energy_pj[COST_E_ABUF], r->energy_pj[COST_E_OBUF],
-                     r->energy_pj[COST_E_DRAM], r->energy_pj[COST_E_LEAK],
-                     r->energy_total_pj, r->latency_s};
+    double vals[N_WIDE - 4] = {
+        (double)r->madds, (double)r->elem_ops, r->bitops, r->perf_factor,
+        (double)r->compute_cycles, (double)r->stall_cycles, (double)r->total_cycles,
+        r->sram_read_bits[ARCH_WBUF], r->sram_write_bits[ARCH_WBUF],
+        r->sram_read_bits[ARCH_ABUF], r->sram_write_bits[ARCH_ABUF],
+        r->sram_read_bits[ARCH_OBUF], r->sram_write_bits[ARCH_OBUF], r->dram_read_bits,
+        r->dram_write_bits};
+    for (int k = 0; k < COST_E_COUNT; k++)
+        vals[N_HEAD - 2 + k] = r->energy_pj[k];
+    vals[N_HEAD - 2 + COST_E_COUNT] = r->energy_total_pj;
+    vals[N_HEAD - 1 + COST_E_COUNT] = r->latency_s;
     const int n_int = 7;    /* madds .. total_cycles print as integers except perf_factor */
-    for (int i = 0; i < (int)(sizeof vals / sizeof vals[0]); i++)
-        emit(t, wide_cols[2 + i], NULL, vals[i], i < n_int && i != 3 && i != 2);
+    const char *const *cols = wide_cols();
+    for (int i = 0; i < N_WIDE - 4; i++)
+        emit(t, cols[2 + i], NULL, vals[i], i < n_int && i != 3 && i != 2);
     char order[8] = "-";
     if (r->tiling.order[0])
         snprintf(order, sizeof order, "%.5s", r->tiling.order);
@@ -209,7 +233,7 @@ static int print_results(const cost_opts *o, const char *const *names, const cha
         emit_pair(t, "pass", passes[0], 0, false);
         emit_result(t, &rs[0], emit_pair);
     } else {
-        if (!(t = table_new(N_WIDE, wide_cols)))
+        if (!(t = table_new(N_WIDE, wide_cols())))
             return BS_EINTERNAL;
         for (int i = 0; i < n; i++) {
             table_row(t);

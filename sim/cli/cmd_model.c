@@ -150,17 +150,13 @@ static const char show_synopsis[] = "NAME|FILE [--batch B] [--seq N] [--model-pa
 static int model_list(int argc, char **argv)
 {
     show_opts o = {0};
-    cmd_opt opts[] = {
-        CMD_OPT_FORMAT(&o.format),
-    };
     const cmd_spec spec = {
         .name = "model list", .synopsis = list_synopsis,
         .about = "The shipped networks (the zoo), one line each: name and description.\n"
                  "zoo directory: $BITSIM_MODELS, else models/ of the checkout or install.",
-        CMD_OPTS(opts), .max_args = 0,
-        .args_error = "list takes no arguments"};
+        .max_args = 0, .args_error = "list takes no arguments"};
     int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+    if (!cmd_parse_format(spec, argc, argv, &o.format, &first, &rc))
         return rc;
     return do_list(&o);
 }

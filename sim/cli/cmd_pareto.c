@@ -12,6 +12,13 @@
 #include "store.h"
 #include "table.h"
 
+/* The runs with their stored area, loaded while the store is open; the front is
+ * filtered and printed after it is closed. */
+static int pareto_read(store *s, const void *q, void *set, bs_error *e)
+{
+    return front_load(s, q, set, e);
+}
+
 int cmd_pareto(int argc, char **argv)
 {
     const char *db_path = NULL;
@@ -35,34 +42,23 @@ int cmd_pareto(int argc, char **argv)
                  "each run's arch, computed by the area model when the arch was stored (BitFusion\n"
                  "synthesis figures for the fusion units, the SRAM table for the buffers).",
         CMD_OPTS(opts), .max_args = 0};
-    bs_error e;
-    store *s;
+    front_set fs, *set = &fs;
     int rc;
-    if (!cmd_parse_open(&spec, argc, argv, &db_path, &s, &e, &rc))
+    if (!cmd_read_store(&spec, argc, argv, &db_path, pareto_read, &q, &fs, &rc))
         return rc;
-    front_set set;
-    rc = front_load(s, &q, &set, &e);
-    store_close(s);
-    if (rc)
-        return err_report(&e);
-    if (set.n_no_area)
+    if (set->n_no_area)
         fprintf(stderr, "bitsim pareto: %zu run(s) left out, no area model for their arch "
-                "(first: %s)\n", set.n_no_area, set.first_no_area);
-    if (set.n == 0) {
-        front_free(&set);
+                "(first: %s)\n", set->n_no_area, set->first_no_area);
+    if (set->n == 0) {
+        front_free(set);
+        bs_error e;
         err_set(&e, BS_EINPUT, "%s: no complete runs%s", db_path,
                 q.trace || q.label || q.model ? " match the filter" : " with an area model");
         return err_report(&e);
     }
-    table *t = front_table(&set, all);
-    bool ok = t && table_print(t, (table_format)format, stdout);
-    if (ok && format == TABLE_TEXT)
-        fprintf(stderr, "%zu of %zu runs on the front\n", set.n_front, set.n);
-    table_free(t);
-    front_free(&set);
-    if (!ok) {
-        err_set(&e, BS_EINTERNAL, "out of memory printing the table");
-        return err_report(&e);
-    }
-    return BS_OK;
+    rc = cmd_print_table(front_table(set, all), format);
+    if (rc == BS_OK && format == TABLE_TEXT)
+        fprintf(stderr, "%zu of %zu runs on the front\n", set->n_front, set->n);
+    front_free(set);
+    return rc;
 }

@@ -94,7 +94,8 @@ static int run(const run_args *ra, bs_error *e)
     }
     if (rc)
         goto out;
-    if ((rc = store_record_replay(s, &t, &a, &o, &info, t2 - t0, &res, &run_id, e)))
+    replay_job job = {.t = &t, .a = &a, .o = &o, .r = &res};
+    if ((rc = store_record(s, &info, replay_job_walk, &job, t2 - t0, &run_id, e)))
         goto out;
     bs_error warn;
     err_clear(&warn);

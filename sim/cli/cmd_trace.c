@@ -181,19 +181,15 @@ static size_t distinct_tuples(const trace *t)
 
 static int cmd_check(int argc, char **argv)
 {
-    int fmt = TABLE_TEXT;
-    cmd_opt opts[] = {
-        CMD_OPT_FORMAT(&fmt),
-    };
     const cmd_spec spec = {
         .name = "trace check", .synopsis = check_synopsis,
         .about = "Validates a trace against its model and summarises it: layers, iterations,\n"
                  "segments, distinct precision tuples, overheads, average bits per tensor class.",
-        CMD_OPTS(opts), .min_args = 1, .max_args = 1,
-        .args_error = "needs exactly one FILE"};
-    int first, rc;
+        .min_args = 1, .max_args = 1, .args_error = "needs exactly one FILE"};
+    int fmt, first, rc;
     trace t;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc) || (rc = read_trace_arg(&t, argv[first])))
+    if (!cmd_parse_format(spec, argc, argv, &fmt, &first, &rc) ||
+        (rc = read_trace_arg(&t, argv[first])))
         return rc;
     static const char *const cols[] = {"metric", "value"};
     table *tb = table_new(2, cols);
@@ -226,10 +222,8 @@ static int cmd_check(int argc, char **argv)
     }
 #undef ROW_STR
 #undef ROW_U64
-    bool ok = table_print(tb, (table_format)fmt, stdout);
-    table_free(tb);
     trace_free(&t);
-    return ok ? BS_OK : BS_EINTERNAL;
+    return cmd_print_table(tb, fmt);
 }
 
 static int cmd_cat(int argc, char **argv)
@@ -256,17 +250,13 @@ static int cmd_cat(int argc, char **argv)
 
 static int cmd_schemes(int argc, char **argv)
 {
-    int fmt = TABLE_TEXT;
-    cmd_opt opts[] = {
-        CMD_OPT_FORMAT(&fmt),
-    };
     const cmd_spec spec = {
         .name = "trace schemes", .synopsis = schemes_synopsis,
         .about = "The scheme generators with their default epochs, parameters, parameter defaults\n"
                  "and sources.",
-        CMD_OPTS(opts), .max_args = 0, .args_error = "takes no arguments"};
-    int first, rc;
-    if (!cmd_parse(&spec, argc, argv, &first, &rc))
+        .max_args = 0, .args_error = "takes no arguments"};
+    int fmt, first, rc;
+    if (!cmd_parse_format(spec, argc, argv, &fmt, &first, &rc))
         return rc;
     static const char *const cols[] = {"scheme", "epochs", "param", "default", "meaning"};
     table *tb = table_new(5, cols);
@@ -292,9 +282,7 @@ static int cmd_schemes(int argc, char **argv)
             table_cell_str(tb, s[i].params[k].help);
         }
     }
-    bool ok = table_print(tb, (table_format)fmt, stdout);
-    table_free(tb);
-    return ok ? BS_OK : BS_EINTERNAL;
+    return cmd_print_table(tb, fmt);
 }
 
 static const cmd_action subs[] = {

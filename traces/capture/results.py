@@ -20,11 +20,19 @@ import pandas as pd
 # store.c's identity: PRAGMA application_id = 'bSt1'. An unrelated SQLite file is refused.
 BITSIM_APPLICATION_ID = 0x62537431
 
-# Sums of cost_rows columns that make sense per layer and per pass.
-_SUMS = ("madds", "elem_ops", "bitops", "wl_madds", "compute_cycles", "stall_cycles",
-         "total_cycles", "latency_s", "energy_core_pj", "energy_wbuf_pj", "energy_abuf_pj",
-         "energy_obuf_pj", "energy_dram_pj", "energy_leak_pj", "energy_sram_pj", "energy_pj",
-         "dram_read_bits", "dram_write_bits")
+# Sums of cost_rows columns that make sense per layer and per pass: these, the energy
+# columns (energy_<component>_pj, one per component of the cost model, then energy_sram_pj
+# and energy_pj) in the view's order, read from the view so a new component needs no edit
+# here, then the DRAM traffic.
+_SUMS_BEFORE_ENERGY = ("madds", "elem_ops", "bitops", "wl_madds", "compute_cycles",
+                       "stall_cycles", "total_cycles", "latency_s")
+_SUMS_AFTER_ENERGY = ("dram_read_bits", "dram_write_bits")
+
+
+def _sums(db):
+    cols = [r[0] for r in db.execute("SELECT name FROM pragma_table_info('cost_rows')")]
+    energy = tuple(c for c in cols if c.startswith("energy_") and c.endswith("_pj"))
+    return _SUMS_BEFORE_ENERGY + energy + _SUMS_AFTER_ENERGY
 
 
 class BitsimDBError(Exception):
@@ -75,7 +83,7 @@ def epochs(db, run_id=None):
 
 def _grouped(db, keys, run_id):
     where, args = _filter(run_id, "c.run_id")
-    sums = ", ".join(f"sum(c.{k}) AS {k}" for k in _SUMS)
+    sums = ", ".join(f"sum(c.{k}) AS {k}" for k in _sums(db))
     sql = (f"SELECT c.run_id, {', '.join('c.' + k for k in keys)}, {sums}"
            f" FROM cost_rows c JOIN runs r ON r.id = c.run_id AND r.status = 'complete'{where}"
            f" GROUP BY c.run_id, {', '.join('c.' + k for k in keys)}"

@@ -87,6 +87,10 @@ class ResultsTest(unittest.TestCase):
                                " WHERE run_id = 1 AND pass = 'FWD'").fetchone()
         row = ps[(ps.run_id == 1) & (ps["pass"] == "FWD")].iloc[0]
         self.assertEqual((int(row.madds), row.energy_dram_pj), fwd)
+        # every energy column of the schema (sim/schema.sql), in its order, summed
+        self.assertEqual([c for c in ps.columns if c.startswith("energy_")],
+                         ["energy_core_pj", "energy_wbuf_pj", "energy_abuf_pj", "energy_obuf_pj",
+                          "energy_dram_pj", "energy_leak_pj", "energy_sram_pj", "energy_pj"])
         conv1 = self.sql.execute("SELECT layer_name, sum(madds) FROM costs WHERE run_id = 1"
                                  " AND layer = 0").fetchone()
         first = one[one.layer == 0].iloc[0]
