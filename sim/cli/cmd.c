@@ -342,8 +342,11 @@ int cmd_dispatch(const char *cmd, const char *about, const cmd_action *acts, siz
     return BS_OK;
 }
 
-bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
-                    store **s, bs_error *e, int *status)
+/* cmd_parse, then the database at *db_path (an option cmd_parse fills) opened read-only into
+ * *s. True when the command should go on; otherwise *status is the exit status (the message
+ * printed). */
+static bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv,
+                           const char *const *db_path, store **s, bs_error *e, int *status)
 {
     int first;
     if (!cmd_parse(spec, argc, argv, &first, status))

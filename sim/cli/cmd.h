@@ -110,13 +110,9 @@ bool cmd_parse(const cmd_spec *spec, int argc, char **argv, int *first_arg, int 
 bool cmd_parse_format(cmd_spec spec, int argc, char **argv, int *fmt, int *first_arg,
                       int *status);
 
-/* For a command that reads the database: cmd_parse, then the database at *db_path (an option
- * cmd_parse fills) opened read-only into *s. Returns true when the command should go on;
- * otherwise *status is the exit status (the message printed). */
-bool cmd_parse_open(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
-                    struct store **s, bs_error *e, int *status);
-/* The same for a command that reads the database once: read(s, query, out, e) runs on the
- * open store, which is closed right after it. True when it succeeded; otherwise *status is
+/* For a command that reads the database once: cmd_parse, then the database at *db_path (an
+ * option cmd_parse fills) opened read-only; read(s, query, out, e) runs on the open store,
+ * which is closed right after it. True when it succeeded; otherwise *status is
  * the exit status (parse, open or read's error printed). */
 typedef int (*cmd_read_fn)(struct store *s, const void *query, void *out, bs_error *e);
 bool cmd_read_store(const cmd_spec *spec, int argc, char **argv, const char *const *db_path,
