@@ -753,10 +753,6 @@ void store_close(store *s)
     free(s);
 }
 
-sqlite3 *store_db(store *s)
-{
-    return s->db;
-}
 
 sqlite3 *store_handle(const store *s)
 {

@@ -89,26 +89,11 @@ int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_err
 int store_record(store *s, const store_run_info *info, replay_source_fn rows, const void *src,
                  double wall_s, int64_t *run_id, bs_error *e);
 
-/* store_record's steps, for tests that write synthetic runs row by row: begin takes the
- * write lock and opens the run; rows follow; commit makes it visible with its totals and
- * wall time; abort rolls everything back. */
-int store_run_begin(store *s, const store_run_info *info, int64_t *run_id, bs_error *e);
-int store_add_cost(store *s, int64_t run_id, const replay_row *row, bs_error *e);
-int store_run_commit(store *s, int64_t run_id, const replay_totals *t, double wall_s,
-                     bs_error *e);
-void store_run_abort(store *s);
-
 /* A writer's last step before store_close: copies the WAL into the database file, so the
  * database is one file again. BS_EINPUT when the disk is too full for that (the database
  * file would grow): the committed runs are safe in the -wal file, the message says so, and
  * the next open with space completes the copy. Other connections being busy is not an
  * error (the last to close copies the rest). */
 int store_checkpoint(store *s, bs_error *e);
-
-/* Transitional (issue 14): the underlying handle, for the readers not yet on store_query.h
- * (plot, front); read only, a store opened with store_open_readonly refuses writes
- * (query_only). Goes when they are converted: readers use store_query.h, the store layer
- * store_private.h. */
-struct sqlite3 *store_db(store *s);
 
 #endif

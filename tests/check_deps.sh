@@ -6,7 +6,8 @@
 # A file's module is its name without .c/.h (sim/cli/* is the module "cli"); it may include
 # headers of its own layer or a lower-numbered one. An include of a higher layer, or a module
 # missing from the map, is an error naming file and line; so is an include of a private part
-# (X_private.h) from a module whose name does not start with X. schema_sql.h (generated) is exempt.
+# (X_private.h) from a module whose name does not start with X, and of <sqlite3.h> outside the
+# store layer (store*.c): the database is reached through store.h and store_query.h only. schema_sql.h (generated) is exempt.
 set -eu
 root=${1:-.}
 map="$root/sim/README.md"
@@ -31,6 +32,8 @@ for f in "$root"/sim/*.c "$root"/sim/*.h "$root"/sim/cli/*.c "$root"/sim/cli/*.h
   fi
   out=$(printf '%s\n' "$layers" | awk -v file="${f#$root/}" -v mod="$mod" '
     FILENAME == "-" { layer[$1] = $2; next }
+    /^[ \t]*#[ \t]*include[ \t]*<sqlite3\.h>/ && mod !~ /^store/ {
+      printf "%s:%d: includes sqlite3.h outside the store layer: readers use store_query.h, writers store.h\n", file, FNR; next }
     /^[ \t]*#[ \t]*include[ \t]*"/ {
       h = $0; sub(/^[^"]*"/, "", h); sub(/".*$/, "", h); sub(/\.h$/, "", h); sub(/^.*\//, "", h)
       if (h == "schema_sql" || h == mod) next

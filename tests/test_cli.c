@@ -1008,6 +1008,21 @@ Test(cli, help_on_every_subcommand_exits_0)
     cr_expect_geq(n, 10, "found only %d subcommands in bitsim --help", n);
 }
 
+/* Help reads in a terminal: no line of any command's help (help --all) runs past 90
+ * columns, a choice list included (it moves under its option when it would). */
+Test(cli, help_fits_90_columns)
+{
+    cli_result r;
+    CLI(&r, "help", "--all");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (const char *p = r.out; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        cr_expect_leq(len, 90, "a help line of %zu columns: %.*s", len, (int)len, p);
+        p += len + (eol != NULL);
+    }
+}
+
 /* The option table adds a choice's "one of: a|b|c" itself; a help text that also ends in
  * "one of" printed it twice (plot --size, report --by). Every command's help, nested ones
  * included (help --all), says it once per option. */

@@ -11,6 +11,7 @@
 #include "fixture_store.h"
 #include "plot.h"
 #include "store.h"
+#include "store_private.h"
 
 static bool have_gnuplot(void)
 {
@@ -41,7 +42,7 @@ static void setup(void)
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
     /* the accuracies two of the runs' traces state (trace header `accuracy`) */
-    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET accuracy_pct = 92.5 WHERE label = 'fp32';"
+    cr_assert_eq(sqlite3_exec(store_handle(s), "UPDATE runs SET accuracy_pct = 92.5 WHERE label = 'fp32';"
                               " UPDATE runs SET accuracy_pct = 91.75 WHERE label = 'cpt'",
                               NULL, NULL, NULL), SQLITE_OK);
     store_close(s);
@@ -328,7 +329,7 @@ Test(plot, accuracy_units_follow_the_points_drawn)
     };
     for (size_t i = 0; i < 2; i++)
         cr_assert_neq(fixture_add_run(s, &runs[i], &e), 0, "%s", e.msg);
-    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET accuracy_pct = 98 WHERE label ="
+    cr_assert_eq(sqlite3_exec(store_handle(s), "UPDATE runs SET accuracy_pct = 98 WHERE label ="
                               " 'small'", NULL, NULL, NULL), SQLITE_OK);
     store_close(s);
     char wrapper[700], args[700], text[4096] = "";

@@ -22,6 +22,7 @@
 #include "replay.h"
 #include "replay_fixture.h"
 #include "store.h"
+#include "store_private.h"
 
 static const char small_model[] =
     "model small\n"
@@ -721,7 +722,7 @@ Test(replay, stores_one_run_and_reads_totals_back)
         cr_assert_eq(store_record(s, &info, sources[k].walk, sources[k].src, 0.5, &id, &e), 0,
                      "%s", e.msg);
         cr_assert_gt(id, 0);
-        sqlite3 *db = store_db(s);
+        sqlite3 *db = store_handle(s);
         char sql[256];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM costs WHERE run_id = %lld", (long long)id);
         cr_expect_eq((size_t)query_double(db, sql), r.n_rows, "source %zu", k);

@@ -274,10 +274,9 @@ static int64_t add_hand_run(const char *label, const replay_row *rows, int n,
                            .epochs = 1};
     cr_assert_eq(fixture_put_inputs(db_store, "bitfusion", "tiny", label, &info, &e), 0, "%s",
                  e.msg);
-    cr_assert_eq(store_run_begin(db_store, &info, &run, &e), 0, "%s", e.msg);
-    for (int i = 0; i < n; i++)
-        cr_assert_eq(store_add_cost(db_store, run, &rows[i], &e), 0, "%s", e.msg);
-    cr_assert_eq(store_run_commit(db_store, run, tot, 0.1, &e), 0, "%s", e.msg);
+    replay_result r = {.rows = (replay_row *)rows, .n_rows = (size_t)n, .totals = *tot};
+    cr_assert_eq(store_record(db_store, &info, replay_result_walk, &r, 0.1, &run, &e), 0, "%s",
+                 e.msg);
     db_close();
     return run;
 }

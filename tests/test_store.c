@@ -14,6 +14,7 @@
 #include "fixture_store.h"
 #include "store.h"
 #include "store_query.h"
+#include "store_private.h"
 
 /* Opens path read-only on its own connection and steps sql once; returns the statement
  * (SQLITE_ROW or not in *row) for the caller to read, finalize and close with sql_done. */
@@ -284,7 +285,7 @@ Test(store, find_run_recognises_same_inputs_and_options)
     cr_expect_eq(found, 0, "other options are another run");
     /* a run stored by another bitsim (another cost model) is not this build's result */
     info.options = "";
-    cr_assert_eq(sqlite3_exec(store_db(s), "UPDATE runs SET tool_version = '0.0.1+older'",
+    cr_assert_eq(sqlite3_exec(store_handle(s), "UPDATE runs SET tool_version = '0.0.1+older'",
                               NULL, NULL, NULL), SQLITE_OK);
     cr_assert_eq(store_find_run(s, &info, &found, &e), 0);
     cr_expect_eq(found, 0, "a run of another tool version is not a rerun");
@@ -398,7 +399,7 @@ static void child_writes_then_hangs(const char *path, int fd, bool commit_one_fi
         _exit(10);
     /* The store's own page cache (128 MiB) would keep these uncommitted rows in memory; a
      * small one makes SQLite spill them into the WAL, the harder case for a kill. */
-    if (sqlite3_exec(store_db(s), "PRAGMA cache_size=100", NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(store_handle(s), "PRAGMA cache_size=100", NULL, NULL, NULL) != SQLITE_OK)
         _exit(16);
     if (commit_one_first && !fixture_add_run(s, &small, &e))
         _exit(11);
@@ -704,7 +705,7 @@ Test(store, accuracy_column_is_added_to_an_older_database)
         cr_assert_eq(store_run_commit(s, run, &tot, 0, &e), BS_OK, "%s", e.msg);
     }
     sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(store_db(s), "SELECT label, accuracy_pct FROM runs ORDER BY id",
+    cr_assert_eq(sqlite3_prepare_v2(store_handle(s), "SELECT label, accuracy_pct FROM runs ORDER BY id",
                                     -1, &st, NULL), SQLITE_OK);
     static const char *const labels[] = {"before", "with", "without"};
     for (int i = 0; i < 3; i++) {
@@ -728,13 +729,13 @@ Test(store, writer_updates_an_old_epoch_costs_view)
     char *path;
     store *s = open_new("old.db", &path);
     bs_error e;
-    cr_assert_eq(sqlite3_exec(store_db(s),
+    cr_assert_eq(sqlite3_exec(store_handle(s),
                               "DROP VIEW epoch_costs; CREATE VIEW epoch_costs AS"
                               " SELECT c.run_id, c.epoch, sum(c.madds) AS madds,"
                               " sum(sum(c.latency_s)) OVER w AS cum_latency_s"
                               " FROM cost_rows c GROUP BY c.run_id, c.epoch"
                               " WINDOW w AS (PARTITION BY c.run_id ORDER BY c.epoch)",
-                              NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(store_db(s)));
+                              NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(store_handle(s)));
     fixture_run big = small;
     big.row_madds = 1ULL << 62;
     cr_assert_neq(fixture_add_run(s, &big, &e), 0, "%s", e.msg);

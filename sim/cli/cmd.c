@@ -91,8 +91,12 @@ static void cmd_usage(const cmd_spec *sp, FILE *out)
         if (o->kind == CMD_CHOICE) {
             char list[200];
             choice_list(o, list, sizeof list);
-            /* after a one-line help ": a|b|c", under a longer one "one of: a|b|c" */
-            snprintf(extra, sizeof extra, strchr(o->help, '\n') ? "\none of: %s" : ": %s", list);
+            /* after a short one-line help ": a|b|c"; under a longer one, or where the list
+             * and its default would run past column 90, "one of: a|b|c" on a line of its own */
+            bool below = strchr(o->help, '\n') ||
+                         col + strlen(o->help) + strlen(list) + 2 +
+                                 (o->def ? strlen(o->def) + 11 : 0) > 90;
+            snprintf(extra, sizeof extra, below ? "\none of: %s" : ": %s", list);
         }
         /* default, required, repeatable: one parenthesis */
         if (o->def)

@@ -22,9 +22,9 @@ int cmd_merge(int argc, char **argv)
     const cmd_spec spec = {
         .name = "merge", .synopsis = "[options] OUT.db IN.db...",
         .about = "Merges bitsim databases (e.g. the shards of `bitsim sweep --shard i/n`) into\n"
-                 "OUT.db, creating it if absent. Inputs are stored once per SHA-256 of their bytes; a run is\n"
-                 "identified by its inputs and options, so runs present in several databases are\n"
-                 "kept once. Each input is merged in one transaction.",
+                 "OUT.db, creating it if absent. Inputs are stored once per SHA-256 of their\n"
+                 "bytes; a run is identified by its inputs and options, so runs present in\n"
+                 "several databases are kept once. Each input is merged in one transaction.",
         CMD_OPTS(opts), .min_args = 2, .max_args = -1,
         .args_error = "needs OUT.db and at least one IN.db"};
     int first, rc;
