@@ -28,7 +28,7 @@ static const subcommand commands[] = {
     {"sweep", cmd_sweep, "explore a space of accelerator configurations"},
     {"pareto", cmd_pareto, "list the non-dominated points of a sweep"},
     {"merge", cmd_merge, "merge sharded sweep databases"},
-    {"arch", cmd_arch, "import BitFusion conf.ini / SCALE-Sim .cfg as an arch file; list the arch keys"},
+    {"arch", cmd_arch, "import BitFusion / SCALE-Sim configs as arch files; list the arch keys"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
