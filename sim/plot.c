@@ -51,19 +51,9 @@ static const char *const size_names[PLOT_SIZE_COUNT + 1] = {"double", "column", 
  * figure of more would be unreadable, so it is refused with a hint to filter. */
 static const int max_bars[PLOT_SIZE_COUNT] = {28, 12, 40};
 
-int plot_format_parse(const char *s)
-{
-    return text_lookup(format_ext, s);
-}
-
 const char *const *plot_format_names(void)
 {
     return format_ext;
-}
-
-int plot_size_parse(const char *s)
-{
-    return text_lookup(size_names, s);
 }
 
 const char *const *plot_size_names(void)

@@ -46,12 +46,8 @@ int plot_kind_parse(const char *s);
  * out of range. */
 const char *plot_kind_name(int k);
 const char *plot_kind_summary(int k);
-/* "pdf", "png" -> plot_format; -1 if unknown. */
-int plot_format_parse(const char *s);
 /* The format names, in plot_format order, NULL-terminated. */
 const char *const *plot_format_names(void);
-/* "double", "column", "slide" -> plot_size; -1 if unknown. */
-int plot_size_parse(const char *s);
 /* The size names, in plot_size order, NULL-terminated. */
 const char *const *plot_size_names(void);
 

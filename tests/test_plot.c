@@ -378,8 +378,6 @@ Test(plot, names_parse)
     cr_expect_eq(plot_kind_parse("pie"), -1);
     cr_expect_str_eq(plot_kind_name(-1), "?");
     cr_expect_str_eq(plot_kind_name(plot_kind_count()), "?");
-    cr_expect_eq(plot_format_parse("png"), PLOT_PNG);
-    cr_expect_eq(plot_format_parse("svg"), -1);
 }
 
 Test(plot, cli_kinds_and_all_skips_what_has_nothing_to_show)
