@@ -68,8 +68,6 @@ void store_close(store *s);
 /* The database's schema version (STORE_SCHEMA_OLDEST..STORE_SCHEMA_VERSION; a writer's is
  * always the current one, a reader's may be older). */
 int store_version(const store *s);
-/* How long to wait for another writer's lock before failing (default STORE_BUSY_TIMEOUT_MS). */
-void store_set_busy_timeout(store *s, int ms);
 
 /* Stores an input once per content hash; returns its id (existing or new). A new arch gets
  * its area and peak power (table arch_area, by the area model at the time it is stored). */

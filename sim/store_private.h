@@ -30,6 +30,10 @@ int store_fill_arch_areas(store *s, bs_error *e);
  * immutable URI it was opened by. */
 const char *store_attach_name(const store *s);
 
+/* How long to wait for another writer's lock before failing (default STORE_BUSY_TIMEOUT_MS;
+ * users set BITSIM_BUSY_TIMEOUT_MS, tests this). */
+void store_set_busy_timeout(store *s, int ms);
+
 /* store_record's steps (its own unit tests drive them one by one): begin takes the write
  * lock and opens the run; rows follow; commit makes it visible with its totals and wall
  * time; abort rolls everything back. */
