@@ -294,10 +294,21 @@ static double compress_factor(const arch *a, double bits, double density)
     return f < 1 ? f : 1;
 }
 
+/* Which operand densities (x, y) a [sparsity] mode scales compute by (SPARSITY). */
+static const bool sparsity_uses[ARCH_SPARSE_COUNT][2] = {{0, 0}, {1, 0}, {1, 1}};
+
 static double compute_density(const arch *a, double dx, double dy)
 {
-    static const int uses[ARCH_SPARSE_COUNT][2] = {{0, 0}, {1, 0}, {1, 1}};
-    return (uses[a->sparsity][0] ? dx : 1) * (uses[a->sparsity][1] ? dy : 1);
+    return (sparsity_uses[a->sparsity][0] ? dx : 1) * (sparsity_uses[a->sparsity][1] ? dy : 1);
+}
+
+/* The only readers of a query's densities past check_query are compute_density and
+ * compress_factor (every other term is dense: SPARSITY); without zero-skipping of the operand
+ * compute_density multiplies by exactly 1 in its place, and without compression
+ * compress_factor is exactly 1. */
+bool cost_reads_density(const arch *a, int operand)
+{
+    return sparsity_uses[a->sparsity][operand != 0] || a->dram_compress != ARCH_COMPRESS_NONE;
 }
 
 static int check_conv(const arch *a, const cost_conv *c, bs_error *e)

@@ -109,6 +109,12 @@ void cost_nonmac_plan(const arch *a, const model *m, uint32_t i, cost_sweeps out
  * a layer the arch cannot tile (a single tile overflows a buffer), count overflow. */
 int cost_eval(const arch *a, const cost_query *q, cost_result *r, bs_error *e);
 
+/* Whether cost_eval's result on arch a depends on a query's density_x (operand 0) or
+ * density_y (1): only when the arch skips that operand's zeros ([sparsity] mode) or
+ * compresses DRAM traffic ([dram] compress). When false, every density in [0, 1] gives the
+ * same result bit for bit, so a caller that memoises cost_eval may key on density 1. */
+bool cost_reads_density(const arch *a, int operand);
+
 /* Multiplier width of a format on arch a (ints/fx: bits; fp: significand or native; bfp: its
  * mantissa bits). */
 uint32_t cost_mul_bits(const arch *a, const num_format *f);

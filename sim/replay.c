@@ -41,6 +41,14 @@
  * can add at most one such step per tile on top. `--exact-density` keys and evaluates the exact
  * double instead (bounded memo size is then the trace's distinct densities). The AdaPT weighted
  * MAdds (wl_madds) never use buckets: they are the paper's count, not the arch's.
+ * An arch that neither skips an operand's zeros nor compresses DRAM traffic does not read
+ * that operand's density at all (cost_reads_density: cost.c's two density terms are then
+ * exactly 1), so its key and its cost_eval call carry density 1 instead: every density in
+ * [0, 1] (the trace reader refuses others) gives that same result bit for bit, so this is
+ * no approximation, with or without buckets. It matters: the shipped bitfusion has neither,
+ * and a trace whose densities change at every step (a capture) would otherwise make one
+ * tiling search per distinct bucket (the Llama stress trace of `make bench`: 13,975
+ * evaluations per 10^4 steps, 211 without).
  *
  * OUTPUT FORMAT AND NEIGHBOURS. Replay runs the cost model in training mode: every pass's
  * result is written at the format its reader stores it in (cost.h cost_query.out, cost.c
@@ -195,6 +203,7 @@ typedef struct replay_ctx {
     const trace *t;
     const arch *a;
     const replay_options *o;
+    bool reads_density[2];      /* cost_reads_density(a, x / y) */
     memo memo;
     int32_t *shape_class;       /* per layer: its shape's number (shape_classes) */
     int32_t *consumer;          /* per layer: its first consumer, -1 none (NEIGHBOURS) */
@@ -317,6 +326,15 @@ static void pass_storage(const replay_ctx *c, uint32_t layer, train_pass p, piec
     }
 }
 
+/* The density the memo keys and cost_eval is called with (DENSITY BUCKETS): 1 when the arch
+ * does not read this operand's density (cost_reads_density), else d or its bucket. */
+static double key_density(const replay_ctx *c, int operand, double d)
+{
+    if (!c->reads_density[operand])
+        return 1.0;
+    return c->o->exact_density ? d : replay_density_bucket(d);
+}
+
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
                      const piece_decisions *pd, uint64_t first, uint64_t end,
                      const pass_cost **out, bs_error *e)
@@ -334,8 +352,8 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
     k.x_stored = q.x_stored;
     k.y_stored = q.y_stored;
     k.sweeps = c->plan[(size_t)layer * PASS_COUNT + (size_t)p];
-    k.density_x = c->o->exact_density ? ops->density_x : replay_density_bucket(ops->density_x);
-    k.density_y = c->o->exact_density ? ops->density_y : replay_density_bucket(ops->density_y);
+    k.density_x = key_density(c, 0, ops->density_x);
+    k.density_y = key_density(c, 1, ops->density_y);
     if ((c->memo.used + 1) * 2 > c->memo.cap && !memo_grow(&c->memo))
         return err_set(e, BS_EINTERNAL, "out of memory (replay memo)");
     memo_slot *s = memo_find(&c->memo, &k);
@@ -665,7 +683,8 @@ int replay_each(const trace *t, const arch *a, const replay_options *o, replay_r
         o = &defaults;
     if (!t->finished || t->iters_per_epoch == 0 || t->epochs == 0)
         return err_set(e, BS_EINTERNAL, "replay: trace is not finished");
-    replay_ctx c = {.t = t, .a = a, .o = o};
+    replay_ctx c = {.t = t, .a = a, .o = o,
+                    .reads_density = {cost_reads_density(a, 0), cost_reads_density(a, 1)}};
     uint32_t nl = t->model.n_layers;
     size_t n_ov = t->n_overheads ? t->n_overheads : 1;
     c.slots = 1 + (size_t)nl * ROW_SLOTS_PER_LAYER;

@@ -540,6 +540,59 @@ static model_layer conv_layer(bool first)
     return l;
 }
 
+/* cost_reads_density (cost.h) against the rule of cost.c SPARSITY, and its promise: where an
+ * operand's density is not read, any density gives the same result bit for bit (a MAC conv
+ * in every pass and a ReLU, on every sparsity x compression mode and on the GPU roofline). */
+Test(cost_hand, unread_densities_change_nothing)
+{
+    static const char *const texts[] = {
+        SPARSE_ARCH("none", "none"), SPARSE_ARCH("x", "none"), SPARSE_ARCH("both", "none"),
+        SPARSE_ARCH("none", "bitmap"), SPARSE_ARCH("x", "rle"), SPARSE_ARCH("both", "bitmap")};
+    static const bool want[][2] = {{0, 0}, {1, 0}, {1, 1}, {1, 1}, {1, 1}, {1, 1}};
+    static const double dens[][2] = {{1, 1}, {0.3, 1}, {1, 0.3}, {0, 0}, {0.55, 0.7}};
+    model_layer conv = conv_layer(false), relu = {.kind = LAYER_ACT, .in = {1, 1, 64},
+                                                  .out = {1, 1, 64}, .in_elems = 64,
+                                                  .out_elems = 64, .fwd_elem_ops = 64};
+    snprintf(relu.name, sizeof relu.name, "relu");
+    num_format i8 = {.kind = NUM_INT, .bits = 8};
+    for (size_t i = 0; i < 7; i++) {
+        arch a;
+        bs_error e;
+        if (i < 6)
+            parse_arch_text(&a, texts[i]);
+        else
+            cr_assert_eq(arch_load(&a, "gpu-v100", &e), 0, "%s", e.msg);
+        bool reads[2] = {cost_reads_density(&a, 0), cost_reads_density(&a, 1)};
+        if (i < 6)
+            cr_expect(reads[0] == want[i][0] && reads[1] == want[i][1], "arch %zu", i);
+        for (int l = 0; l < 2; l++)
+            for (int p = 0; p < (l ? 2 : PASS_COUNT); p++) {
+                cost_query q = {.layer = l ? &relu : &conv, .pass = (train_pass)p, .batch = 4,
+                                .x = i8, .y = l ? (num_format){.bits = 0} : i8,
+                                .out = l ? (num_format){.bits = 0} : i8};
+                cost_result base, r;
+                q.density_x = q.density_y = 1;
+                cr_assert_eq(cost_eval(&a, &q, &base, &e), 0, "%s", e.msg);
+                for (size_t d = 0; d < sizeof dens / sizeof dens[0]; d++) {
+                    /* the unread densities at dens[d], the read ones at 1 */
+                    q.density_x = reads[0] ? 1 : dens[d][0];
+                    q.density_y = reads[1] ? 1 : dens[d][1];
+                    cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+                    cr_expect(memcmp(&r, &base, sizeof r) == 0,
+                              "arch %zu layer %d pass %d: unread densities %g, %g changed the "
+                              "result", i, l, p, q.density_x, q.density_y);
+                }
+                if (l == 0 && p == PASS_FWD && (reads[0] || reads[1])) {
+                    q.density_x = q.density_y = 0.3;    /* a read density does change it */
+                    cr_assert_eq(cost_eval(&a, &q, &r, &e), 0, "%s", e.msg);
+                    cr_expect(r.total_cycles != base.total_cycles ||
+                              r.dram_read_bits != base.dram_read_bits, "arch %zu", i);
+                }
+            }
+        arch_free(&a);
+    }
+}
+
 /* The arch and layer of the backward-GEMM hand counts below: a 3x3 conv, 8 -> 16 channels,
  * 4x4 output, stride 1, pad 1, on a 16x32 array with a 2^20-bit DRAM port and a 64 KiB output
  * buffer (why those: backward_gemms_by_hand). */

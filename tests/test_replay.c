@@ -182,26 +182,36 @@ static void neighbours(const trace *t, const arch *a, uint32_t l, int p, uint64_
         q->x_stored = pd->fmt[TENSOR_A];
 }
 
-/* Adds (layer, pass, operands) to seen unless it is there already. */
-static void note_in(naive_tuple *seen, size_t *n_seen, int layer, int p, const cost_query *q)
+/* Adds (layer, pass, operands) to seen unless it is there already. Densities are part of
+ * the operands only where the arch reads them (cost.c SPARSITY): zero-skipping of x
+ * ([sparsity] x or both) or of y (both), or any DRAM compression; elsewhere a density
+ * changes nothing, and its tuple is the same evaluation. */
+static void note_in(naive_tuple *seen, size_t *n_seen, int layer, int p, cost_query q,
+                    const arch *a)
 {
+    bool compress = a->dram_compress != ARCH_COMPRESS_NONE;
+    if (!compress && a->sparsity == ARCH_SPARSE_NONE)
+        q.density_x = 1;
+    if (!compress && a->sparsity != ARCH_SPARSE_BOTH)
+        q.density_y = 1;
     for (size_t i = 0; i < *n_seen; i++)
-        if (seen[i].layer == layer && seen[i].pass == p && numfmt_equal(&seen[i].x, &q->x) &&
-            numfmt_equal(&seen[i].y, &q->y) && numfmt_equal(&seen[i].out, &q->out) &&
-            numfmt_equal(&seen[i].xs, &q->x_stored) && numfmt_equal(&seen[i].ys, &q->y_stored) &&
-            !memcmp(&seen[i].sw, &q->sweeps, sizeof q->sweeps) && seen[i].dx == q->density_x &&
-            seen[i].dy == q->density_y)
+        if (seen[i].layer == layer && seen[i].pass == p && numfmt_equal(&seen[i].x, &q.x) &&
+            numfmt_equal(&seen[i].y, &q.y) && numfmt_equal(&seen[i].out, &q.out) &&
+            numfmt_equal(&seen[i].xs, &q.x_stored) && numfmt_equal(&seen[i].ys, &q.y_stored) &&
+            !memcmp(&seen[i].sw, &q.sweeps, sizeof q.sweeps) && seen[i].dx == q.density_x &&
+            seen[i].dy == q.density_y)
             return;
     cr_assert_lt(*n_seen, 512);
-    seen[(*n_seen)++] = (naive_tuple){.layer = layer, .pass = p, .x = q->x, .y = q->y,
-                                      .out = q->out, .xs = q->x_stored, .ys = q->y_stored,
-                                      .sw = q->sweeps, .dx = q->density_x, .dy = q->density_y};
+    seen[(*n_seen)++] = (naive_tuple){.layer = layer, .pass = p, .x = q.x, .y = q.y,
+                                      .out = q.out, .xs = q.x_stored, .ys = q.y_stored,
+                                      .sw = q.sweeps, .dx = q.density_x, .dy = q.density_y};
 }
 
-static void note_tuple(naive *n, const model *m, int layer, int p, const cost_query *q)
+static void note_tuple(naive *n, const model *m, int layer, int p, const cost_query *q,
+                       const arch *a)
 {
-    note_in(n->seen, &n->n_seen, shape_class(m, layer), p, q);
-    note_in(n->seen_layer, &n->n_seen_layer, layer, p, q);
+    note_in(n->seen, &n->n_seen, shape_class(m, layer), p, *q, a);
+    note_in(n->seen_layer, &n->n_seen_layer, layer, p, *q, a);
 }
 
 static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
@@ -226,7 +236,7 @@ static void naive_loop(const trace *t, const arch *a, bool exact, naive *n)
                 cost_query q = {.layer = ly, .pass = (train_pass)p, .batch = t->batch};
                 operands(ly, p, s->d, &q, exact);
                 neighbours(t, a, l, p, it, &q);
-                note_tuple(n, &t->model, (int)l, p, &q);
+                note_tuple(n, &t->model, (int)l, p, &q, a);
                 cost_result r;
                 bs_error e;
                 err_clear(&e);
@@ -254,14 +264,18 @@ static void expect_close(double got, double want, const char *what, const replay
               row->epoch, row->layer_name, row->pass, what, got, want);
 }
 
+/* A shipped arch by name, or an arch file's text (starting with '[') */
 static void load_arch(arch *a, const char *name)
 {
     bs_error e;
     err_clear(&e);
-    cr_assert_eq(arch_load(a, name, &e), 0, "%s", e.msg);
+    if (name[0] == '[')
+        cr_assert_eq(arch_parse_buffer(a, "test.ini", name, strlen(name), &e), 0, "%s", e.msg);
+    else
+        cr_assert_eq(arch_load(a, name, &e), 0, "%s", e.msg);
 }
 
-/* Reads trace_text against model_text into *t and loads the shipped arch arch_name into *a. */
+/* Reads trace_text against model_text into *t and loads arch_name (load_arch) into *a. */
 static void load_inputs(trace *t, arch *a, const char *model_text, const char *trace_text,
                         const char *arch_name)
 {
@@ -353,13 +367,22 @@ static const char repeat_trace[] =
     "from 9 c3 W=int8\n"
     "end\n";
 
-/* check_against_naive_on for bitfusion and gpu-v100, with and without density buckets;
+/* The shipped bitfusion with zero-skipping of both operands and bitmap-compressed DRAM
+ * traffic: every density reaches the cost. */
+static const char sparse_arch[] =
+    "[arch]\nfamily = bitfusion\nfreq_mhz = 500\n[array]\nrows = 16\ncols = 32\npmax = 8\n"
+    "pmin = 2\n[buffers]\nwbuf_bytes = 65536\nabuf_bytes = 32768\nobuf_bytes = 16384\n"
+    "[dram]\nbits_per_cycle = 192\npj_per_bit = 15\ncompress = bitmap\n"
+    "[energy]\ncore_pj_per_cycle = 235.104\n[sparsity]\nmode = both\n";
+
+/* check_against_naive_on for bitfusion, gpu-v100 and sparse_arch, with and without density
+ * buckets;
  * when want_by_layer > 0, the distinct (layer, pass, operands) keys must number that. */
 static void check_against_naive_everywhere(const char *model_text, const char *trace_text,
                                            size_t want_by_layer)
 {
-    const char *archs[] = {"bitfusion", "gpu-v100"};
-    for (int i = 0; i < 2; i++)
+    const char *archs[] = {"bitfusion", "gpu-v100", sparse_arch};
+    for (int i = 0; i < 3; i++)
         for (int exact = 0; exact < 2; exact++) {
             size_t by_layer = 0;
             check_against_naive_on(model_text, trace_text, archs[i], exact, &by_layer);
@@ -374,6 +397,33 @@ Test(replay, repeated_layer_shapes_share_evaluations)
      * FWD and BWD_DATA at W=int4 (BWD_WEIGHT and UPDATE do not read W); r1..r3 FWD and
      * BWD_DATA each. By shape (replay, checked inside against n_seen): 3 + 4 + 2 + 2 = 11. */
     check_against_naive_everywhere(repeat_model, repeat_trace, 3 + 4 + 6 + 3 * 2);
+}
+
+/* Densities changing alone, each value twice: on an arch that reads no density (bitfusion,
+ * gpu-v100: no zero-skipping, no compression) they are no new evaluation, on sparse_arch each
+ * distinct (bucketed) density is one; the rows equal the naive loop, which evaluates every
+ * iteration at its own density, everywhere. */
+static const char density_trace[] =
+    "bitsim-trace 1\nmodel repeat\nbatch 4\niters_per_epoch 5\nepochs 3\nscheme test\n"
+    "from 0 c1,c2,c3 W=int8 A=int8 G=int8 dA=0.6\n"
+    "from 2 c2 dA=0.3 dW=0.8\n"
+    "from 5 c2 dA=0.6 dW=1\n"
+    "from 7 c3 dG=0.45\n"
+    "from 9 c2 dA=0.3 dW=0.8\n"
+    "from 12 c3 dG=1\n"
+    "end\n";
+
+Test(replay, density_only_changes_evaluate_where_the_arch_reads_them)
+{
+    /* bitfusion by layer: the 3 + 4 + 4 MAC passes and 3 x 2 of the ReLUs, as in
+     * repeated_layer_shapes_share_evaluations without c3's W change */
+    check_against_naive_everywhere(repeat_model, density_trace, 0);
+    size_t by_layer = 0;
+    check_against_naive_on(repeat_model, density_trace, "bitfusion", false, &by_layer);
+    cr_expect_eq(by_layer, 3 + 4 + 4 + 3 * 2);
+    size_t sparse_by_layer = 0;
+    check_against_naive_on(repeat_model, density_trace, sparse_arch, false, &sparse_by_layer);
+    cr_expect_gt(sparse_by_layer, by_layer);
 }
 
 Test(replay, equals_naive_loop_bitfusion_buckets)
