@@ -759,15 +759,23 @@ void replay_result_rescale_clock(const replay_result *ref, double ref_hz, double
     out->totals.energy_pj += leak * (s - 1);
 }
 
-/* replay_run's sink: the rows into one growing array. */
+/* replay_run's sink: the rows into one growing array, dropped once there are more than max. */
 typedef struct row_array {
     replay_row *rows;
-    size_t n, cap;
+    size_t n, cap, max;
+    bool dropped;
 } row_array;
 
 static int append_row(const replay_row *row, void *ctx, bs_error *e)
 {
     row_array *ra = ctx;
+    if (ra->dropped)
+        return BS_OK;
+    if (ra->n == ra->max) {
+        free(ra->rows);
+        *ra = (row_array){.dropped = true};
+        return BS_OK;
+    }
     if (ra->n == ra->cap) {
         size_t cap = ra->cap ? ra->cap * 2 : 256;
         replay_row *grown = realloc(ra->rows, cap * sizeof *grown);
@@ -780,10 +788,10 @@ static int append_row(const replay_row *row, void *ctx, bs_error *e)
     return BS_OK;
 }
 
-int replay_run(const trace *t, const arch *a, const replay_options *o, replay_result *r,
-               bs_error *e)
+int replay_run_upto(const trace *t, const arch *a, const replay_options *o, size_t max_rows,
+                    replay_result *r, bs_error *e)
 {
-    row_array ra = {0};
+    row_array ra = {.max = max_rows};
     int rc = replay_each(t, a, o, append_row, &ra, r, e);
     if (rc) {
         free(ra.rows);
@@ -792,6 +800,12 @@ int replay_run(const trace *t, const arch *a, const replay_options *o, replay_re
     }
     r->rows = ra.rows;
     return BS_OK;
+}
+
+int replay_run(const trace *t, const arch *a, const replay_options *o, replay_result *r,
+               bs_error *e)
+{
+    return replay_run_upto(t, a, o, SIZE_MAX, r, e);
 }
 
 void replay_options_text(const arch *a, const replay_options *o, char *buf, size_t n)

@@ -97,6 +97,11 @@ int replay_each(const trace *t, const arch *a, const replay_options *o, replay_r
  * replay_result_free. For callers that need the rows themselves (sweeps rescale them). */
 int replay_run(const trace *t, const arch *a, const replay_options *o, replay_result *r,
                bs_error *e);
+/* replay_run keeping at most max_rows rows: a run with more gets r->rows NULL (the rows were
+ * dropped as they came: memory O(max_rows)), n_rows, totals and stats complete either way.
+ * For a caller that stores short runs' rows as they are and replays long ones again. */
+int replay_run_upto(const trace *t, const arch *a, const replay_options *o, size_t max_rows,
+                    replay_result *r, bs_error *e);
 void replay_result_free(replay_result *r);
 
 /* Where a run's rows come from, for the one path that records a run (store_record): a

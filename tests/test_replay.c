@@ -759,8 +759,9 @@ Test(replay, stores_one_run_and_reads_totals_back)
         if (r.rows[k].layer < 0)
             for (int q = 0; q < COST_E_COUNT; q++)
                 overhead_energy += r.rows[k].energy_pj[q];
-    /* Both row sources store_record takes: the computed rows (sweep) and the replay streamed
-     * into the run (bitsim run), each read back against the naive loop. */
+    /* Both row sources store_record takes: the computed rows (sweeps; bitsim run when its
+     * first replay kept them) and the replay streamed into the run (bitsim run of a longer
+     * run), each read back against the naive loop. */
     replay_result streamed;
     replay_job job = {.t = &t, .a = &a, .r = &streamed};
     const struct {
@@ -791,6 +792,16 @@ Test(replay, stores_one_run_and_reads_totals_back)
         cr_expect_eq(found, id, "the same inputs are recognised (the latest run)");
     }
     cr_expect_null(streamed.rows, "a streamed replay keeps no rows");
+    /* replay_run_upto keeps a run of at most max rows whole (bitsim run stores those) */
+    replay_result upto;
+    cr_assert_eq(replay_run_upto(&t, &a, NULL, r.n_rows, &upto, &e), 0, "%s", e.msg);
+    cr_assert_not_null(upto.rows);
+    cr_expect_eq(upto.n_rows, r.n_rows);
+    cr_expect(memcmp(upto.rows, r.rows, r.n_rows * sizeof *r.rows) == 0, "the same rows");
+    replay_result_free(&upto);
+    cr_assert_eq(replay_run_upto(&t, &a, NULL, r.n_rows - 1, &upto, &e), 0, "%s", e.msg);
+    cr_expect_null(upto.rows, "one row more than kept: none");
+    cr_expect_eq(upto.n_rows, r.n_rows);
     store_close(s);
     replay_result_free(&r);
     arch_free(&a);
@@ -931,6 +942,12 @@ Test(replay, memory_does_not_grow_with_the_run_length, .timeout = 60)
     cr_assert_eq(replay_each(&t, &a, NULL, count_row, &c, &r, &e), 0, "%s", e.msg);
     cr_expect(c.ordered, "rows out of key order");
     cr_expect_eq(c.n, r.n_rows);
+    /* the same under the limit when at most 1000 rows are kept (bitsim run's first replay) */
+    replay_result capped;
+    cr_assert_eq(replay_run_upto(&t, &a, NULL, 1000, &capped, &e), 0, "%s", e.msg);
+    cr_expect_null(capped.rows, "more rows than kept: none");
+    cr_expect_eq(capped.n_rows, r.n_rows);
+    cr_expect(memcmp(&capped.totals, &r.totals, sizeof r.totals) == 0, "the same totals");
     replay_result one;
     static const char one_epoch[] = "bitsim-trace 1\nmodel small\nbatch 4\niters_per_epoch 2\n"
                                     "epochs 1\nscheme test\nfrom 0 c1,c2 W=int4 A=int4 G=int8\n"
