@@ -139,19 +139,25 @@ typedef struct memo {
     size_t cap, used;   /* cap a power of two */
 } memo;
 
-/* The slot of a key: its 64-bit words folded with a multiply-xorshift mix (the finalizer of
- * MurmurHash3/splitmix64), a word at a time: the memo is looked up once per segment and pass,
- * and the byte-wise FNV this replaced was a sixth of a per-step Llama replay's time. Only the
+/* The slot of a key: its 64-bit words times distinct odd constants, summed, then the
+ * multiply-xorshift finalizer of MurmurHash3/splitmix64 (which brings the high bits down to
+ * the slot bits). The memo is looked up once per segment piece and pass; the products are
+ * independent, where folding a word at a time through the mix was a chain of 9 multiplies
+ * (a fifth of a per-step Llama replay), and the byte-wise FNV before it a sixth. Only the
  * slot depends on it (keys are compared in full). */
 static uint64_t memo_hash(const memo_key *k)
 {
-    uint64_t w[(sizeof *k + 7) / 8] = {0}, h = 0x9e3779b97f4a7c15ull;
+    static const uint64_t odd[] = {
+        0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull,
+        0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull,
+        0xff51afd7ed558ccdull, 0xc4ceb9fe1a85ec53ull, 0x87c37b91114253d5ull,
+        0x4cf5ad432745937full, 0x52dce729da3ed7b5ull, 0x9fb21c651e98df25ull};
+    uint64_t w[(sizeof *k + 7) / 8] = {0}, h = 0;
+    _Static_assert(sizeof w / sizeof w[0] <= sizeof odd / sizeof odd[0], "a constant per word");
     memcpy(w, k, sizeof *k);
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-        h ^= w[i];
-        h *= 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-    }
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        h += w[i] * odd[i];
+    h ^= h >> 31;
     h *= 0x94d049bb133111ebull;
     return h ^ (h >> 29);
 }
