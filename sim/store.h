@@ -1,13 +1,15 @@
 /* store.h — bitsim's SQLite database: every run with its inputs' identities and its costs.
  *
- * Contract between replay (writer) and report/compare/plot (readers). Schema in sim/schema.sql
- * (documented there). Invariants:
+ * The writers' face: `bitsim run` and `bitsim sweep` store runs by store_record; the readers
+ * (report, compare, plot, pareto) ask their questions through store_query.h, and merging is
+ * store_merge.h; nothing outside the store layer holds the SQLite handle (store_private.h).
+ * Schema in sim/schema.sql (documented there). Invariants:
  *  - a database is recognised as bitsim's by PRAGMA application_id and user_version; any other
  *    SQLite file (or a non-SQLite file) is refused with a one-line error, never modified;
  *  - inputs (arch, model, trace) are stored once per content hash, so re-running the same inputs
  *    is recognised (store_find_run) and not duplicated;
- *  - one transaction per run: rows of a run become visible only at store_run_commit; a process
- *    killed at any point leaves the database valid and the run absent;
+ *  - one transaction per run: rows of a run become visible only when store_record commits it;
+ *    a process killed at any point leaves the database valid and the run absent;
  *  - WAL mode and a busy timeout, so several processes (sweeps) can write one database;
  *  - a writer's WAL is checkpointed at store_close: a finished database is one file.
  */

@@ -8,24 +8,32 @@
 #include "fixture_store.h"
 #include "store_query.h"
 
-static store *fixture_db(char *path, size_t n)
+static char db_path[64];
+static store *s;
+
+/* Every test reads one fresh fixture database. */
+static void fixture_db(void)
 {
-    snprintf(path, n, "/tmp/bitsim_store_query_%d.db", (int)getpid());
-    unlink(path);
-    store *s;
+    snprintf(db_path, sizeof db_path, "/tmp/bitsim_store_query_%d.db", (int)getpid());
+    unlink(db_path);
     bs_error e;
-    cr_assert_eq(store_open(&s, path, &e), 0, "%s", e.msg);
+    cr_assert_eq(store_open(&s, db_path, &e), 0, "%s", e.msg);
     fixture_run f = {.label = "a", .scheme = "fp32", .model = "m", .arch = "x", .epochs = 2,
                      .layers = 3, .row_madds = 7, .row_latency_s = 0.5, .row_energy_pj = 10,
                      .bits_first = 8, .bits_last = 8};
     cr_assert_neq(fixture_add_run(s, &f, &e), 0, "%s", e.msg);
-    return s;
 }
+
+static void drop_db(void)
+{
+    store_close(s);
+    unlink(db_path);
+}
+
+TestSuite(store_query, .init = fixture_db, .fini = drop_db);
 
 Test(store_query, reads_views_with_bound_parameters)
 {
-    char path[64];
-    store *s = fixture_db(path, sizeof path);
     store_query *q;
     bs_error e;
     cr_assert_eq(store_query_open(s, "SELECT count(*), sum(madds), ?1 FROM cost_rows"
@@ -48,16 +56,12 @@ Test(store_query, reads_views_with_bound_parameters)
     cr_expect(isnan(store_query_double(q, 1)));     /* NULL is "not applicable": NaN */
     cr_expect_str_eq(store_query_text(q, 1), "");
     cr_expect_eq(store_query_close(q, &e), 0, "%s", e.msg);
-    store_close(s);
-    unlink(path);
 }
 
 /* A bound double compares as a real: every row's latency is 0.5 s (the fixture), so a bound
  * 0.5 keeps all 18 rows and 0.25 none; it comes back as the same double. */
 Test(store_query, binds_a_double)
 {
-    char path[64];
-    store *s = fixture_db(path, sizeof path);
     store_query *q;
     bs_error e;
     cr_assert_eq(store_query_open(s, "SELECT count(*), ?1 FROM cost_rows WHERE latency_s = ?1",
@@ -72,14 +76,10 @@ Test(store_query, binds_a_double)
     cr_assert(store_query_next(q));
     cr_expect_eq(store_query_int(q, 0), 0);
     cr_expect_eq(store_query_close(q, &e), 0, "%s", e.msg);
-    store_close(s);
-    unlink(path);
 }
 
 Test(store_query, refuses_a_statement_that_writes_even_on_a_writer)
 {
-    char path[64];
-    store *s = fixture_db(path, sizeof path);
     store_query *q = (store_query *)1;
     bs_error e;
     cr_expect_eq(store_query_open(s, "DELETE FROM costs", "deleting", &q, &e), BS_EINTERNAL);
@@ -88,14 +88,10 @@ Test(store_query, refuses_a_statement_that_writes_even_on_a_writer)
     cr_expect_eq(store_query_open(s, "SELECT nonesuch FROM run_summary", "reading", &q, &e),
                  BS_EINTERNAL);
     cr_expect(strstr(e.msg, "no such column") && strstr(e.msg, "reading"), "%s", e.msg);
-    store_close(s);
-    unlink(path);
 }
 
 Test(store_query, a_failure_while_stepping_is_reported_at_close)
 {
-    char path[64];
-    store *s = fixture_db(path, sizeof path);
     store_query *q;
     bs_error e;
     /* a runtime error, not a prepare one: abs() of the smallest integer overflows */
@@ -108,6 +104,4 @@ Test(store_query, a_failure_while_stepping_is_reported_at_close)
     cr_expect(strstr(e.msg, "integer overflow") && strstr(e.msg, "overflowing"), "%s", e.msg);
     cr_expect(store_has_column(s, "runs", "accuracy_pct"));
     cr_expect(!store_has_column(s, "runs", "nonesuch"));
-    store_close(s);
-    unlink(path);
 }
