@@ -130,13 +130,18 @@ typedef struct pass_cost {
 
 typedef struct memo_slot {
     bool used;
+    uint32_t val;           /* index in memo.vals */
     memo_key key;
-    pass_cost val;
 } memo_slot;
 
+/* The values live apart from the slots, in order of evaluation, so an index into vals stays
+ * valid when the slots are rehashed: the seen cache and the walks hold indices, not copies
+ * (a copy per piece was a fifth of a per-step replay's time, cache misses mostly). */
 typedef struct memo {
     memo_slot *slots;
-    size_t cap, used;   /* cap a power of two */
+    size_t cap, used;   /* cap a power of two; used = values in vals */
+    pass_cost *vals;
+    size_t vals_cap;
 } memo;
 
 /* The slot of a key: its 64-bit words times distinct odd constants, summed, then the
@@ -243,7 +248,7 @@ typedef struct piece_decisions {
 typedef struct seen_decision {
     piece_decisions pd;         /* pd.self NULL: empty */
     size_t slot;                /* the (layer, pass) row slot */
-    pass_cost pc;
+    uint32_t val;               /* its cost: memo.vals[val] */
     double wl, bits_x, bits_y;
 } seen_decision;
 
@@ -343,7 +348,7 @@ static double key_density(const replay_ctx *c, int operand, double d)
 
 static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_operands *ops,
                      const piece_decisions *pd, uint64_t first, uint64_t end,
-                     const pass_cost **out, bs_error *e)
+                     uint32_t *out, bs_error *e)
 {
     const model_layer *l = &c->t->model.layers[layer];
     cost_query q = {.layer = l, .pass = p, .batch = c->t->batch, .x = ops->x, .y = ops->y};
@@ -360,26 +365,35 @@ static int eval_pass(replay_ctx *c, uint32_t layer, train_pass p, const metrics_
     k.sweeps = c->plan[(size_t)layer * PASS_COUNT + (size_t)p];
     k.density_x = key_density(c, 0, ops->density_x);
     k.density_y = key_density(c, 1, ops->density_y);
-    if ((c->memo.used + 1) * 2 > c->memo.cap && !memo_grow(&c->memo))
+    memo *m = &c->memo;
+    if ((m->used + 1) * 2 > m->cap && !memo_grow(m))
         return err_set(e, BS_EINTERNAL, "out of memory (replay memo)");
-    memo_slot *s = memo_find(&c->memo, &k);
+    memo_slot *s = memo_find(m, &k);
     if (s->used) {
         c->stats.memo_hits++;
-        *out = &s->val;
+        *out = s->val;
         return BS_OK;
+    }
+    if (m->used == m->vals_cap) {
+        size_t cap = m->vals_cap ? 2 * m->vals_cap : 256;
+        pass_cost *grown = cap <= UINT32_MAX ? realloc(m->vals, cap * sizeof *grown) : NULL;
+        if (!grown)
+            return err_set(e, BS_EINTERNAL, "out of memory (replay memo)");
+        m->vals = grown;
+        m->vals_cap = cap;
     }
     q.density_x = k.density_x;
     q.density_y = k.density_y;
     q.sweeps = k.sweeps;
     char what[MODEL_NAME_MAX + 32];
     snprintf(what, sizeof what, "layer %s, %s", l->name, model_pass_name(p));
-    int rc = evaluate(c, &q, what, first, end, &s->val, e);
+    int rc = evaluate(c, &q, what, first, end, &m->vals[m->used], e);
     if (rc)
         return rc;
     s->used = true;
     s->key = k;
-    c->memo.used++;
-    *out = &s->val;
+    s->val = (uint32_t)m->used++;
+    *out = s->val;
     return BS_OK;
 }
 
@@ -443,11 +457,12 @@ static const trace_decision *walk_at(seg_walk *w, uint64_t it, uint64_t *end)
 }
 
 /* Where one (layer, pass)'s walk is between epochs: its segment walks, the next iteration,
- * and the cost of the piece it is in, up to piece_end (a copy: the seen cache may evict it). */
+ * and the cost of the piece it is in, up to piece_end (memo.vals[val]; the rest a copy: the
+ * seen cache may evict it). */
 typedef struct slot_walk {
     seg_walk ws, wp, wc;
     uint64_t it, piece_end, total;
-    pass_cost pc;
+    uint32_t val;
     double wl, bits_x, bits_y;
 } slot_walk;
 
@@ -508,23 +523,25 @@ static int replay_layer_epoch(replay_ctx *c, uint32_t i, uint64_t lo, uint64_t h
                 } else {
                     metrics_operands ops;
                     metrics_pass_operands(l, (train_pass)p, pd.self, &ops);
-                    const pass_cost *pc = NULL;
-                    int rc = eval_pass(c, i, (train_pass)p, &ops, &pd, w->it, end, &pc, e);
+                    uint32_t val = 0;
+                    int rc = eval_pass(c, i, (train_pass)p, &ops, &pd, w->it, end, &val, e);
                     if (rc)
                         return rc;
-                    *sd = (seen_decision){.pd = pd, .slot = slot, .pc = *pc,
-                                          .wl = metrics_wl_madds(pc->madds, &ops),
+                    *sd = (seen_decision){.pd = pd, .slot = slot, .val = val,
+                                          .wl = metrics_wl_madds(c->memo.vals[val].madds,
+                                                                 &ops),
                                           .bits_x = metrics_word_bits(&ops.x),
                                           .bits_y = metrics_word_bits(&ops.y)};
                 }
                 w->piece_end = end;
-                w->pc = sd->pc;
+                w->val = sd->val;
                 w->wl = sd->wl;
                 w->bits_x = sd->bits_x;
                 w->bits_y = sd->bits_y;
             }
             uint64_t stop = w->piece_end < hi ? w->piece_end : hi;
-            if (!add_piece(c, slot, w->it, stop, lo, hi, &w->pc, w->wl, w->bits_x, w->bits_y))
+            if (!add_piece(c, slot, w->it, stop, lo, hi, &c->memo.vals[w->val], w->wl,
+                           w->bits_x, w->bits_y))
                 return err_set(e, BS_EINPUT, "layer %s, %s: run totals overflow 64 bits",
                                l->name, model_pass_name((train_pass)p));
             w->it = stop;
@@ -673,6 +690,7 @@ static void ctx_free(replay_ctx *c)
     free(c->n_consumers);
     free(c->plan);
     free(c->memo.slots);
+    free(c->memo.vals);
     free(c->has_work);
     free(c->walk);
     free(c->ov_cost);
