@@ -84,8 +84,9 @@ int store_find_run(store *s, const store_run_info *info, int64_t *run_id, bs_err
  * wall_s; abort on any error, the source's or the database's, so a failed or killed run
  * leaves nothing visible). The write lock is held from begin to commit, so concurrent
  * writers serialise on it: a source that walks a computed result (replay_result_walk,
- * sweeps) holds it only for the inserts; a replay streamed into the run (replay_job_walk,
- * `bitsim run`, one process per database) holds it while it replays. */
+ * sweeps, and `bitsim run` when its first replay kept the rows) holds it only for the
+ * inserts; a replay streamed into the run (replay_job_walk, `bitsim run` of a run too long
+ * to keep, one process per database) holds it while it replays. */
 int store_record(store *s, const store_run_info *info, replay_source_fn rows, const void *src,
                  double wall_s, int64_t *run_id, bs_error *e);
 
