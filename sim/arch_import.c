@@ -26,6 +26,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "text.h"
+
 enum { MAX_KEYS = 64 };
 
 typedef struct ini_key {
@@ -156,22 +158,6 @@ static const key_map scalesim_keys[] = {
     {NULL, NULL, 0, NULL, NULL},
 };
 
-/* Appends to out; false when it does not fit. */
-static bool put(char *out, size_t n, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-#include <stdarg.h>
-static bool put(char *out, size_t n, size_t *len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(out + *len, n - *len, fmt, ap);
-    va_end(ap);
-    if (w < 0 || (size_t)w >= n - *len)
-        return false;
-    *len += (size_t)w;
-    return true;
-}
-
 int arch_import_text(const char *path, const char *text, char *out, size_t n, bs_error *e)
 {
     ini *c = malloc(sizeof *c);
@@ -217,19 +203,19 @@ int arch_import_text(const char *path, const char *text, char *out, size_t n, bs
     };
     const ini_key *df = ini_find(c, "architecture_presets", "Dataflow");
     size_t len = 0;
-    bool ok = put(out, n, &len, "# Imported by `bitsim arch import` from %s (%s).\n", base,
+    bool ok = text_appendf(out, n, &len, "# Imported by `bitsim arch import` from %s (%s).\n", base,
                   bitfusion ? "the public BitFusion simulator's configuration"
                             : "a SCALE-Sim configuration");
     if (!bitfusion)
-        ok = ok && put(out, n, &len, "# Its dataflow (%s) is not modelled: bitsim tiles as"
+        ok = ok && text_appendf(out, n, &len, "# Its dataflow (%s) is not modelled: bitsim tiles as"
                        " BitFusion does.\n", df ? df->value : "not stated");
     for (int sec = 0; sec < 5 && ok; sec++) {
-        ok = put(out, n, &len, "%s[%s]\n%s", sec ? "\n" : "", sections[sec], extra[!bitfusion][sec]);
+        ok = text_appendf(out, n, &len, "%s[%s]\n%s", sec ? "\n" : "", sections[sec], extra[!bitfusion][sec]);
         for (int i = 0; map[i].key && ok; i++)
             if (strcmp(map[i].out_section, sections[sec]) == 0)
-                ok = put(out, n, &len, "%s = %.17g\n", map[i].out_key, v[i]);
+                ok = text_appendf(out, n, &len, "%s = %.17g\n", map[i].out_key, v[i]);
     }
-    ok = ok && put(out, n, &len, "core_pj_per_cycle = %.9g\nleak_mw = 0\n",
+    ok = ok && text_appendf(out, n, &len, "core_pj_per_cycle = %.9g\nleak_mw = 0\n",
                    rows * cols * (bitfusion ? 235.104 / 512 : 0.3));
     free(c);
     if (!ok)

@@ -338,28 +338,18 @@ static const char totals_fixed_cols[] =
     " mem_optim_bits, smaq_storage_benefit";
 enum { TOTALS_FIXED_COLS = 16 };
 
-/* Appends text to buf's text of length *len (*len >= n: it did not fit). */
-static void append(char *buf, size_t n, size_t *len, const char *fmt, const char *name, int i)
-{
-    if (*len < n) {
-        int w = name ? snprintf(buf + *len, n - *len, fmt, name)
-                     : snprintf(buf + *len, n - *len, fmt, i);
-        *len += w > 0 ? (size_t)w : 0;
-    }
-}
-
 /* Appends fmt (one %s: the name) once per energy component, in cost_energy order. */
 static void append_energy(char *buf, size_t n, size_t *len, const char *fmt)
 {
     for (int k = 0; k < COST_E_COUNT; k++)
-        append(buf, n, len, fmt, cost_energy_name((cost_energy)k), 0);
+        text_appendf(buf, n, len, fmt, cost_energy_name((cost_energy)k));
 }
 
 /* Appends the parameters ?from..?to, comma-separated (a comma before each but ?1). */
 static void append_params(char *buf, size_t n, size_t *len, int from, int to)
 {
     for (int i = from; i <= to; i++)
-        append(buf, n, len, i > 1 ? ", ?%d" : "?%d", NULL, i);
+        text_appendf(buf, n, len, i > 1 ? ", ?%d" : "?%d", i);
 }
 
 /* The SQL of ST_ADD_COST or ST_INSERT_TOTALS into buf; false if it does not fit (or which
@@ -368,22 +358,21 @@ static bool energy_sql(int which, char *buf, size_t n)
 {
     size_t len = 0;
     if (which == ST_ADD_COST) {
-        append(buf, n, &len, "INSERT INTO costs (%s", cost_fixed_cols, 0);
+        text_appendf(buf, n, &len, "INSERT INTO costs (%s", cost_fixed_cols);
         append_energy(buf, n, &len, ", energy_%s_pj");
-        append(buf, n, &len, "%s", ") VALUES (", 0);
+        text_appendf(buf, n, &len, ") VALUES (");
         append_params(buf, n, &len, 1, COST_FIXED_COLS + COST_E_COUNT);
-        append(buf, n, &len, "%s", ")", 0);
-    } else if (which == ST_INSERT_TOTALS) {
-        append(buf, n, &len, "INSERT INTO run_totals (%s", totals_fixed_cols, 0);
+        return text_appendf(buf, n, &len, ")");
+    }
+    if (which == ST_INSERT_TOTALS) {
+        text_appendf(buf, n, &len, "INSERT INTO run_totals (%s", totals_fixed_cols);
         append_energy(buf, n, &len, ", energy_%s_pj");
-        append(buf, n, &len, "%s", ") SELECT ", 0);
+        text_appendf(buf, n, &len, ") SELECT ");
         append_params(buf, n, &len, 1, TOTALS_FIXED_COLS);
         append_energy(buf, n, &len, ", total(energy_%s_pj)");
-        append(buf, n, &len, "%s", " FROM costs WHERE run_id = ?1", 0);
-    } else {
-        return false;
+        return text_appendf(buf, n, &len, " FROM costs WHERE run_id = ?1");
     }
-    return len < n;
+    return false;
 }
 
 static int prepare_all(store *s, bs_error *e)
@@ -752,7 +741,6 @@ void store_close(store *s)
     free(s->path);
     free(s);
 }
-
 
 sqlite3 *store_handle(const store *s)
 {

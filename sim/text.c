@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,22 @@ char *text_join(const char *const *names, const char *sep, char *buf, size_t n)
     for (int i = 0; names[i] && len < n; i++)
         len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? sep : "", names[i]);
     return buf;
+}
+
+bool text_appendf(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+    if (*len >= n)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *len, n - *len, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= n - *len) {
+        *len = n;
+        return false;
+    }
+    *len += (size_t)w;
+    return true;
 }
 
 uint64_t text_hash64(const void *data, size_t len, uint64_t seed)

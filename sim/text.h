@@ -76,6 +76,12 @@ int text_closest(const char *const *names, const char *s);
  * Choice strings in messages and usage texts come from here, never typed beside the table. */
 char *text_join(const char *const *names, const char *sep, char *buf, size_t n);
 
+/* Appends printf output to the text of length *len in buf (size n). False when it does not
+ * fit: *len is then n, so every later append does nothing and fails too, and one check at
+ * the end (or of each result) tells whether the whole text was built. */
+bool text_appendf(char *buf, size_t n, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* FNV-1a 64-bit hash of a byte string, for content identities (store) and memo keys. */
 uint64_t text_hash64(const void *data, size_t len, uint64_t seed);
 

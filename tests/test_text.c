@@ -224,3 +224,20 @@ Test(text, sha256_digest_known_answers)
     digest_sha256_hex("", 0, hex);
     cr_expect_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
+
+/* A text built in pieces: each piece lands after the last; one that does not fit fails, and
+ * so does every piece after it, so a check at the end tells whether the whole text is there. */
+Test(text, appendf_builds_in_pieces_and_fails_for_good)
+{
+    char buf[8];
+    size_t len = 0;
+    cr_expect(text_appendf(buf, sizeof buf, &len, "%s=%d", "ab", 12));
+    cr_expect_str_eq(buf, "ab=12");
+    cr_expect_eq(len, 5);
+    cr_expect(text_appendf(buf, sizeof buf, &len, "%c", 'x'));
+    cr_expect_str_eq(buf, "ab=12x");
+    cr_expect(!text_appendf(buf, sizeof buf, &len, "yz"), "6 + 2 characters and the NUL exceed 8 bytes");
+    cr_expect_eq(len, sizeof buf);
+    cr_expect(!text_appendf(buf, sizeof buf, &len, "%s", ""), "after a failure every append fails");
+    cr_expect_eq(len, sizeof buf);
+}
