@@ -87,28 +87,27 @@ static void cmd_usage(const cmd_spec *sp, FILE *out)
         col = 18;
     for (size_t i = 0; i < sp->n_opts; i++) {
         const cmd_opt *o = &sp->opts[i];
-        char help[1024], extra[300] = "", notes[160] = "";
+        char help[1024], extra[300] = "", notes[170] = "";
+        size_t nl = 0, el = 0;
+        /* default, required, repeatable: one parenthesis */
+        if (o->def)
+            text_appendf(notes, sizeof notes, &nl, " (default %s", o->def);
+        if (o->required)
+            text_appendf(notes, sizeof notes, &nl, "%srequired", nl ? "; " : " (");
+        if (o->kind == CMD_LIST)
+            text_appendf(notes, sizeof notes, &nl, "%srepeatable", nl ? "; " : " (");
+        if (nl)
+            text_appendf(notes, sizeof notes, &nl, ")");
         if (o->kind == CMD_CHOICE) {
             char list[200];
             choice_list(o, list, sizeof list);
             /* after a short one-line help ": a|b|c"; under a longer one, or where the list
-             * and its default would run past column 90, "one of: a|b|c" on a line of its own */
+             * and the notes would run past column 90, "one of: a|b|c" on a line of its own */
             bool below = strchr(o->help, '\n') ||
-                         col + strlen(o->help) + strlen(list) + 2 +
-                                 (o->def ? strlen(o->def) + 11 : 0) > 90;
-            snprintf(extra, sizeof extra, below ? "\none of: %s" : ": %s", list);
+                         col + strlen(o->help) + 2 + strlen(list) + strlen(notes) > 90;
+            text_appendf(extra, sizeof extra, &el, below ? "\none of: %s" : ": %s", list);
         }
-        /* default, required, repeatable: one parenthesis */
-        if (o->def)
-            snprintf(notes, sizeof notes, "default %s", o->def);
-        if (o->required)
-            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%srequired",
-                     notes[0] ? "; " : "");
-        if (o->kind == CMD_LIST)
-            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%srepeatable",
-                     notes[0] ? "; " : "");
-        if (notes[0])
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " (%s)", notes);
+        text_appendf(extra, sizeof extra, &el, "%s", notes);
         snprintf(help, sizeof help, "%s%s", o->help, extra);
         opt_label(o, label, sizeof label);
         print_help_rows(out, label, help, col);
